@@ -1,0 +1,36 @@
+/**
+ * Every bound and default of the protocol in one place, with their relations
+ * asserted at load. Times are in milliseconds of the injected clock.
+ */
+import { assert } from './assert.js';
+
+export const limits = {
+  /** Largest entry a client may append, in bytes. */
+  entryBytesMax: 16 * 1024 * 1024,
+  /** Most positions one write request carries. */
+  writeBatchPositionsMax: 1024,
+  /** Most bytes of entry data one write request carries (a batch closes early past it). */
+  writeBatchBytesMax: 1024 * 1024,
+  /** Most appends a writer keeps in flight (assigned a position, not yet chosen). */
+  writerWindowMax: 8192,
+  /** Most slots one read or promise reply carries. */
+  readSlotsMax: 4096,
+  /** Most positions one explicit promise (fill) covers. */
+  fillRangeMax: 256,
+} as const;
+
+export const timing = {
+  /** A request not answered after this long is sent again to the members that did not answer. */
+  retransmitMs: 200,
+  /** An election or write that has not reached a quorum after this long fails with NoQuorumError. */
+  operationTimeoutMs: 10_000,
+  /** A proposer that lost a round waits uniformly in [backoffMinMs, 2 * backoffMinMs) before retrying. */
+  backoffMinMs: 50,
+  /** How long a reader waits for an in-flight position to be learned before it fills it itself. */
+  readSettleMs: 300,
+} as const;
+
+assert(limits.writeBatchPositionsMax <= limits.writerWindowMax, 'a batch must fit in the window');
+assert(limits.entryBytesMax <= 64 * 1024 * 1024, 'an entry must fit in a frame');
+assert(timing.retransmitMs < timing.operationTimeoutMs, 'retransmit before giving up');
+assert(timing.backoffMinMs > 0, 'backoff must be positive');

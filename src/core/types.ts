@@ -1,0 +1,231 @@
+/**
+ * The vocabulary of the protocol: positions, proposals, actions, replica
+ * metadata, the records a replica persists and the messages that cross the
+ * network. Everything here is plain data (no classes), so that it can be
+ * encoded on the wire and on disk and compared in tests.
+ *
+ * See docs/glossary.md for the words and docs/protocol.md for the rules.
+ */
+
+/** A log position: a non-negative safe integer. Position 0 is filled with a NOP by the first election. */
+export type Position = number;
+
+/**
+ * A proposal (ballot) number: a non-negative safe integer, 0 meaning "none".
+ * Uniqueness between proposers comes from the acceptor rule that a promise
+ * needs a strictly greater number: a number is promised to at most one
+ * proposer by any replica, so two proposers can never both gather a quorum
+ * of promises for the same number.
+ */
+export type Proposal = number;
+
+/** A replica's id within the cluster: a positive safe integer. */
+export type ReplicaId = number;
+
+/** What a position holds once a value is accepted there. */
+export type Action =
+  /** Fills a hole; `tombstone` marks a position known to be truncated. */
+  | { readonly kind: 'nop'; readonly tombstone?: boolean }
+  /** An entry appended by an application. */
+  | { readonly kind: 'append'; readonly data: Uint8Array }
+  /** Removes every position in [0, to) from the log. */
+  | { readonly kind: 'truncate'; readonly to: Position };
+
+export type ActionKind = Action['kind'];
+
+/**
+ * A replica's voting status (as in Mesos):
+ * - VOTING: a full Paxos member: promises, accepts, learns.
+ * - RECOVERING: catching up after a lost or corrupted disk; does not vote.
+ * - STARTING: first phase of the two-phase auto-initialisation of a new cluster.
+ * - EMPTY: no state at all (a new or wiped data directory); does not vote.
+ * Non-VOTING replicas answer promise and write requests with IGNORED, still
+ * apply learned values, and answer recovery requests.
+ */
+export type Status = 'VOTING' | 'RECOVERING' | 'STARTING' | 'EMPTY';
+
+/** Replica-wide state that must survive restarts. */
+export interface Metadata {
+  readonly status: Status;
+  /** The highest implicit promise (for all positions) this replica made; 0 if none. */
+  readonly promised: Proposal;
+  /**
+   * A random id drawn when the data directory was created; a wiped disk gets a
+   * new one. Used by autorecovery to tell a new acceptor from the old one.
+   */
+  readonly incarnation: string;
+}
+
+/**
+ * The acceptor state of one position, without the entry bytes (those are read
+ * on demand). Invariant: accepted <= max(promised, accepted proposal that
+ * wrote it) is not required, but `kind` is set iff `accepted > 0 || learned`.
+ */
+export interface SlotMeta {
+  readonly position: Position;
+  /** The explicit promise made for this position only; 0 if none. */
+  readonly promised: Proposal;
+  /** The proposal under which the current action was accepted; 0 if none. */
+  readonly accepted: Proposal;
+  /** True once the action is known to be chosen. */
+  readonly learned: boolean;
+  /** The kind of the accepted (or learned) action, if any. */
+  readonly kind?: ActionKind;
+  /** For truncate actions: the `to` position. */
+  readonly truncateTo?: Position;
+}
+
+/** A position's full acceptor state, with its action. */
+export interface Slot extends Omit<SlotMeta, 'kind' | 'truncateTo'> {
+  readonly action?: Action;
+}
+
+/** A chosen value at a position. */
+export interface Entry {
+  readonly position: Position;
+  readonly action: Action;
+}
+
+// ---------------------------------------------------------------------------
+// Records: what a replica persists. Replaying the records of a data directory
+// in order through PositionIndex.apply rebuilds the replica's state exactly.
+// ---------------------------------------------------------------------------
+
+export type PersistRecord =
+  /** The whole metadata, replacing the previous one. */
+  | { readonly type: 'metadata'; readonly metadata: Metadata }
+  /** An explicit promise for one position (may create a promise-only slot). */
+  | { readonly type: 'promise'; readonly position: Position; readonly promised: Proposal }
+  /** A value accepted at a position under a proposal. */
+  | { readonly type: 'accept'; readonly position: Position; readonly proposal: Proposal; readonly action: Action }
+  /**
+   * Positions in [from, to] whose value was accepted under `proposal` are
+   * chosen. Positions accepted under another proposal are left as they are.
+   */
+  | { readonly type: 'commit'; readonly from: Position; readonly to: Position; readonly proposal: Proposal }
+  /** A chosen value, stored as learned whatever the slot held before. */
+  | { readonly type: 'learn'; readonly position: Position; readonly action: Action };
+
+// ---------------------------------------------------------------------------
+// Messages. Requests carry `rid`, a number the sender chooses to match the
+// reply; replies echo it. Positions in ranges are inclusive: [from, to].
+// ---------------------------------------------------------------------------
+
+/** How a replica answered a promise or write request. */
+export type Outcome = 'accept' | 'reject' | 'ignored';
+
+/**
+ * Promise request (Paxos phase 1). Without `from`: an implicit promise for
+ * every position. With `from`/`to`: an explicit promise for the positions in
+ * [from, to] only.
+ */
+export interface PromiseRequest {
+  readonly type: 'promise';
+  readonly rid: number;
+  readonly proposal: Proposal;
+  readonly from?: Position;
+  readonly to?: Position;
+}
+
+/**
+ * Reply to a promise request.
+ * - reject: `proposal` is the higher promise that blocked it.
+ * - ignored: the replica is not VOTING (`status` says what it is).
+ * - accept (implicit): `end` and `learnedThrough` describe the replica's log,
+ *   `slots` holds every accepted but unlearned position in (learnedThrough, end],
+ *   plus learned ones there.
+ * - accept (explicit): `slots` holds the state of each position of the range
+ *   that has an accepted value, before the promise was recorded.
+ */
+export interface PromiseReply {
+  readonly type: 'promiseReply';
+  readonly rid: number;
+  readonly outcome: Outcome;
+  readonly proposal: Proposal;
+  readonly status: Status;
+  readonly begin: Position;
+  /** Highest position with any record; -1 for a log with no positions. */
+  readonly end: Position;
+  /** Every position <= learnedThrough is learned (or truncated) here; -1 if none. */
+  readonly learnedThrough: Position;
+  readonly slots: readonly Slot[];
+}
+
+/** Write request (Paxos phase 2) for the contiguous positions [from, from + actions.length). */
+export interface WriteRequest {
+  readonly type: 'write';
+  readonly rid: number;
+  readonly proposal: Proposal;
+  readonly from: Position;
+  readonly actions: readonly Action[];
+}
+
+/** Reply to a write request: all positions of the request are accepted, or none. */
+export interface WriteReply {
+  readonly type: 'writeReply';
+  readonly rid: number;
+  readonly outcome: Outcome;
+  /** The request's proposal on accept/ignored; the higher promise on reject. */
+  readonly proposal: Proposal;
+  readonly from: Position;
+  readonly count: number;
+}
+
+/** One-way: the values accepted under `proposal` in [from, to] are chosen. */
+export interface CommitMessage {
+  readonly type: 'commit';
+  readonly proposal: Proposal;
+  readonly from: Position;
+  readonly to: Position;
+}
+
+/** One-way: these values are chosen (sent by fills and catch-up). */
+export interface LearnedMessage {
+  readonly type: 'learned';
+  readonly entries: readonly Entry[];
+}
+
+/** Ask for the state of the positions in [from, to] (at most `limit` slots back). */
+export interface ReadRequest {
+  readonly type: 'read';
+  readonly rid: number;
+  readonly from: Position;
+  readonly to: Position;
+  readonly limit: number;
+}
+
+/** Reply to a read: the replica's view of its log and the slots it holds in the range. */
+export interface ReadReply {
+  readonly type: 'readReply';
+  readonly rid: number;
+  readonly status: Status;
+  readonly begin: Position;
+  readonly end: Position;
+  readonly learnedThrough: Position;
+  /** Slots with an accepted or learned value in [from, to], ascending; may stop early at `limit`. */
+  readonly slots: readonly Slot[];
+  /** The last position the reply covers (slots beyond it were left out for the limit). */
+  readonly coveredThrough: Position;
+  /** Positions of the range that this replica holds but cannot read (corrupted storage). */
+  readonly lost: readonly Position[];
+}
+
+/** Recovery protocol (autorecovery): ask a replica for its status and range. */
+export interface RecoverRequest {
+  readonly type: 'recover';
+  readonly rid: number;
+}
+
+export interface RecoverReply {
+  readonly type: 'recoverReply';
+  readonly rid: number;
+  readonly status: Status;
+  readonly begin: Position;
+  readonly end: Position;
+}
+
+export type ReplicaRequest = PromiseRequest | WriteRequest | ReadRequest | RecoverRequest;
+export type ReplicaOneWay = CommitMessage | LearnedMessage;
+export type ReplicaReply = PromiseReply | WriteReply | ReadReply | RecoverReply;
+export type Message = ReplicaRequest | ReplicaOneWay | ReplicaReply;
+export type MessageType = Message['type'];
