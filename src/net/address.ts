@@ -1,0 +1,18 @@
+/** Parses `host:port` (IPv6 hosts in brackets: `[::1]:7001`). */
+import { InvalidArgumentError } from '../core/errors.js';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export function parseAddress(address: string): HostPort {
+  const i = address.lastIndexOf(':');
+  const port = Number(address.slice(i + 1));
+  let host = address.slice(0, i);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  if (i <= 0 || host === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new InvalidArgumentError(`bad address '${address}': expected HOST:PORT`);
+  }
+  return { host, port };
+}

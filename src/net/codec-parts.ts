@@ -1,0 +1,126 @@
+/**
+ * Size, write and read of the composite fields shared by several messages:
+ * action, slot, entry, and the small enums. See docs/wire.md for the layout.
+ */
+import { assertNever } from '../core/assert.js';
+import { limits } from '../core/constants.js';
+import type { Action, Entry, Outcome, Slot, Status } from '../core/types.js';
+import { WireError } from './errors.js';
+import { actionByCode, actionCode, outcomeByCode, outcomeCode, slotFlag, statusByCode, statusCode } from './schema.js';
+import type { WireReader } from './wire-reader.js';
+import type { WireWriter } from './wire-writer.js';
+
+/** Bytes of a slot or entry before its action: the fixed part. */
+export const SLOT_FIXED_BYTES = 8 + 8 + 8 + 1;
+export const ENTRY_FIXED_BYTES = 8;
+/** The smallest action (a nop) takes 2 bytes. */
+export const ACTION_MIN_BYTES = 2;
+
+export function actionSize(a: Action): number {
+  switch (a.kind) {
+    case 'nop':
+      return 2;
+    case 'append':
+      return 1 + 4 + a.data.length;
+    case 'truncate':
+      return 1 + 8;
+    default:
+      return assertNever(a, 'action');
+  }
+}
+
+export function writeAction(w: WireWriter, a: Action): void {
+  w.u8(actionCode[a.kind]);
+  switch (a.kind) {
+    case 'nop':
+      w.u8(a.tombstone === true ? 1 : 0);
+      return;
+    case 'append':
+      w.bytes(a.data);
+      return;
+    case 'truncate':
+      w.u64(a.to);
+      return;
+    default:
+      assertNever(a, 'action');
+  }
+}
+
+/** The nop without tombstone decodes without the `tombstone` key (its canonical form). */
+export function readAction(r: WireReader): Action {
+  const code = r.u8('action kind');
+  const kind = actionByCode[code];
+  if (kind === undefined) throw new WireError('bad-value', `unknown action kind ${code}`);
+  switch (kind) {
+    case 'nop':
+      return r.bool('nop tombstone') ? { kind: 'nop', tombstone: true } : { kind: 'nop' };
+    case 'append': {
+      const b = r.bytes('append data', limits.entryBytesMax);
+      // A plain Uint8Array view of the frame: zero copy, and equal to what the sender passed.
+      return { kind: 'append', data: new Uint8Array(b.buffer, b.byteOffset, b.length) };
+    }
+    case 'truncate':
+      return { kind: 'truncate', to: r.u64('truncate to') };
+    default:
+      return assertNever(kind, 'action kind');
+  }
+}
+
+export function slotSize(s: Slot): number {
+  return SLOT_FIXED_BYTES + (s.action === undefined ? 0 : actionSize(s.action));
+}
+
+export function writeSlot(w: WireWriter, s: Slot): void {
+  w.u64(s.position);
+  w.u64(s.promised);
+  w.u64(s.accepted);
+  w.u8((s.learned ? slotFlag.learned : 0) | (s.action === undefined ? 0 : slotFlag.hasAction));
+  if (s.action !== undefined) writeAction(w, s.action);
+}
+
+export function readSlot(r: WireReader): Slot {
+  const position = r.u64('slot position');
+  const promised = r.u64('slot promised');
+  const accepted = r.u64('slot accepted');
+  const flags = r.u8('slot flags');
+  if ((flags & ~(slotFlag.learned | slotFlag.hasAction)) !== 0) throw new WireError('bad-value', `slot flags ${flags}`);
+  const learned = (flags & slotFlag.learned) !== 0;
+  if ((flags & slotFlag.hasAction) === 0) return { position, promised, accepted, learned };
+  return { position, promised, accepted, learned, action: readAction(r) };
+}
+
+export function entrySize(e: Entry): number {
+  return ENTRY_FIXED_BYTES + actionSize(e.action);
+}
+
+export function writeEntry(w: WireWriter, e: Entry): void {
+  w.u64(e.position);
+  writeAction(w, e.action);
+}
+
+export function readEntry(r: WireReader): Entry {
+  const position = r.u64('entry position');
+  return { position, action: readAction(r) };
+}
+
+export function readStatus(r: WireReader): Status {
+  const code = r.u8('status');
+  const s = statusByCode[code];
+  if (s === undefined) throw new WireError('bad-value', `unknown status ${code}`);
+  return s;
+}
+
+export function writeStatus(w: WireWriter, s: Status): void {
+  w.u8(statusCode[s]);
+}
+
+export function readOutcome(r: WireReader): Outcome {
+  const code = r.u8('outcome');
+  const o = outcomeByCode[code];
+  if (o === undefined) throw new WireError('bad-value', `unknown outcome ${code}`);
+  return o;
+}
+
+export function writeOutcome(w: WireWriter, o: Outcome): void {
+  w.u8(outcomeCode[o]);
+}

@@ -1,0 +1,225 @@
+/**
+ * One TCP connection carrying frames, used by both the listener and PeerLink:
+ * cuts incoming bytes into frame payloads, and sends through a bounded queue
+ * that batches every frame queued in the same turn of the event loop into one
+ * socket write. A bad frame (WireError from the decoder or from onFrame)
+ * closes this connection with the reason; nothing else is affected.
+ */
+import type { Socket } from 'node:net';
+import type { Message } from '../core/types.js';
+import { encodeFrame } from './codec.js';
+import { WireError } from './errors.js';
+import { FrameDecoder } from './frame.js';
+import { SNIFF_BYTES } from './http-sniff.js';
+import { wireLimits } from './limits.js';
+
+export interface QueueBounds {
+  /** Most bytes queued (ours plus Node's socket buffer) before send() refuses. */
+  readonly bytesMax: number;
+  /** Most messages in our queue before send() refuses. */
+  readonly messagesMax: number;
+  /** whenWritable() resolves once queued bytes are at most this. */
+  readonly bytesLow: number;
+}
+
+export const defaultQueueBounds: QueueBounds = {
+  bytesMax: wireLimits.sendQueueBytesMax,
+  messagesMax: wireLimits.sendQueueMessagesMax,
+  bytesLow: wireLimits.sendQueueBytesLow,
+};
+
+export interface FramedConnectionOptions {
+  readonly queue?: QueueBounds;
+  /** Called with each frame payload in order. May throw WireError to reject it (the connection closes). */
+  onFrame(payload: Buffer): void;
+  /** Called once, when the socket is closed, with the first reason recorded. */
+  onClose(reason: string): void;
+  /**
+   * Called once with the first SNIFF_BYTES bytes before any frame is decoded;
+   * returning true means the caller took over the socket (no frame is decoded).
+   */
+  sniff?(head: Buffer): boolean;
+}
+
+let nextId = 1;
+
+export class FramedConnection {
+  /** A process-unique id for logs. */
+  readonly id = nextId++;
+  readonly remote: string;
+  private readonly decoder = new FrameDecoder();
+  private readonly bounds: QueueBounds;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** While held, queued frames are not written (PeerLink holds until the handshake completes). */
+  private held = false;
+  private flushScheduled = false;
+  /** Set while Node's socket buffer is over its high-water mark: wait for 'drain'. */
+  private blocked = false;
+  private head: Buffer | undefined;
+  private closeReason: string | undefined;
+  private writableWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly socket: Socket,
+    private readonly opts: FramedConnectionOptions,
+  ) {
+    this.bounds = opts.queue ?? defaultQueueBounds;
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    if (opts.sniff !== undefined) this.head = Buffer.alloc(0);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => {
+      this.blocked = false;
+      this.flush();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => this.recordReason(`socket error: ${err.code ?? err.message}`));
+    socket.on('end', () => this.recordReason('peer closed the connection'));
+    socket.on('close', () => {
+      this.recordReason('socket closed');
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.wakeWriters();
+      this.opts.onClose(this.closeReason!);
+    });
+  }
+
+  get closed(): boolean {
+    return this.closeReason !== undefined;
+  }
+
+  /** Bytes waiting to be sent: our queue plus Node's socket buffer. */
+  get queuedBytes(): number {
+    return this.pendingBytes + this.socket.writableLength;
+  }
+
+  /** Holds queued frames until release() (frames written with writeNow still go out). */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    this.scheduleFlush();
+  }
+
+  /** Writes a frame ahead of the queue, at once (the hello). */
+  writeNow(frame: Buffer): void {
+    if (!this.closed) this.socket.write(frame);
+  }
+
+  /** Queues a message; false if it was not queued (closed, or the queue is full). */
+  send(msg: Message): boolean {
+    if (this.closed || !this.hasRoom()) return false;
+    return this.sendFrame(encodeFrame(msg));
+  }
+
+  /** Queues an encoded frame; false if it was not queued (closed, or the queue is full). */
+  sendFrame(frame: Buffer): boolean {
+    if (this.closed || !this.hasRoom(frame.length)) return false;
+    this.pending.push(frame);
+    this.pendingBytes += frame.length;
+    this.scheduleFlush();
+    return true;
+  }
+
+  private hasRoom(bytes = 0): boolean {
+    return this.pending.length < this.bounds.messagesMax && this.queuedBytes + bytes <= this.bounds.bytesMax;
+  }
+
+  /** Resolves once the queue is under its low-water mark, or the connection is closed. */
+  whenWritable(): Promise<void> {
+    if (this.isWritable()) return Promise.resolve();
+    return new Promise((resolve) => this.writableWaiters.push(resolve));
+  }
+
+  private isWritable(): boolean {
+    return this.closed || (this.queuedBytes <= this.bounds.bytesLow && this.pending.length < this.bounds.messagesMax / 2);
+  }
+
+  private wakeWriters(): void {
+    if (this.writableWaiters.length === 0 || !this.isWritable()) return;
+    const waiters = this.writableWaiters;
+    this.writableWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Closes the connection (at once, dropping queued frames) and records why. Idempotent. */
+  close(reason: string): void {
+    this.recordReason(reason);
+    this.socket.destroy();
+  }
+
+  /**
+   * Writes `lastWords` (bypassing the queue), half-closes, and destroys the
+   * socket shortly after in case the peer never closes its side.
+   */
+  closeAfter(reason: string, lastWords: string | Buffer): void {
+    if (this.closed) return;
+    this.recordReason(reason);
+    this.socket.end(lastWords);
+    setTimeout(() => this.socket.destroy(), 1_000).unref();
+  }
+
+  private recordReason(reason: string): void {
+    if (this.closeReason === undefined) this.closeReason = reason;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.held || this.blocked) return;
+    this.flushScheduled = true;
+    // setImmediate, not a microtask: every send of the current I/O turn lands in one write.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.closed || this.held || this.blocked || this.pending.length === 0) {
+      this.wakeWriters();
+      return;
+    }
+    const frames = this.pending;
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    let ok: boolean;
+    if (frames.length === 1) {
+      ok = this.socket.write(frames[0]!);
+    } else if (bytes <= wireLimits.batchConcatBytesMax) {
+      ok = this.socket.write(Buffer.concat(frames, bytes));
+    } else {
+      // Large batches: no copy; cork makes Node hand them to the kernel in one writev.
+      this.socket.cork();
+      ok = true;
+      for (const f of frames) ok = this.socket.write(f) && ok;
+      this.socket.uncork();
+    }
+    if (!ok) this.blocked = true;
+    this.wakeWriters();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    if (this.head !== undefined) {
+      const head: Buffer = Buffer.concat([this.head, chunk]);
+      if (head.length < SNIFF_BYTES) {
+        this.head = head;
+        return;
+      }
+      this.head = undefined;
+      if (this.opts.sniff!(head)) return;
+      chunk = head;
+    }
+    try {
+      for (const payload of this.decoder.push(chunk)) {
+        if (this.closed) return;
+        this.opts.onFrame(payload);
+      }
+    } catch (err) {
+      if (!(err instanceof WireError)) throw err;
+      this.close(`bad input: ${err.message}`);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Framing: every frame is `[u32 little-endian payload length][payload]`, with
+ * 1 <= length <= wireLimits.frameBytesMax. FrameDecoder cuts a byte stream
+ * into payloads; a bad length is a WireError as soon as its 4 bytes arrive,
+ * before anything is allocated for it.
+ */
+import { WireError } from './errors.js';
+import { wireLimits } from './limits.js';
+
+export const FRAME_HEADER_BYTES = 4;
+
+/** Wraps a payload in a frame (one copy; the codec's encodeFrame avoids it for messages). */
+export function frame(payload: Uint8Array): Buffer {
+  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  buf.writeUInt32LE(payload.length, 0);
+  buf.set(payload, FRAME_HEADER_BYTES);
+  return buf;
+}
+
+export class FrameDecoder {
+  /** Bytes of an incomplete frame, in arrival order; concatenated only once the frame is complete. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Bytes needed before the pending frame can make progress: a header, or the whole frame once its header is known. */
+  private needBytes = FRAME_HEADER_BYTES;
+
+  constructor(readonly frameBytesMax: number = wireLimits.frameBytesMax) {}
+
+  /** Bytes held for an incomplete frame. */
+  get buffered(): number {
+    return this.pendingBytes;
+  }
+
+  /**
+   * Feeds a chunk; returns the payloads of the frames it completes, in order.
+   * A payload is a view into the chunk (or into a concatenation when the frame
+   * spanned chunks). Throws WireError on a bad length; the stream is then unusable.
+   */
+  push(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    let buf: Buffer;
+    if (this.pendingBytes === 0) {
+      buf = chunk;
+    } else {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes < this.needBytes) return out;
+      buf = Buffer.concat(this.pending, this.pendingBytes);
+    }
+    let off = 0;
+    while (buf.length - off >= FRAME_HEADER_BYTES) {
+      const len = this.checkLength(buf.readUInt32LE(off));
+      if (buf.length - off - FRAME_HEADER_BYTES < len) break;
+      out.push(buf.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len));
+      off += FRAME_HEADER_BYTES + len;
+    }
+    this.keepRest(buf, off);
+    return out;
+  }
+
+  private checkLength(len: number): number {
+    if (len === 0) throw new WireError('bad-value', 'frame length 0 (a payload has at least a type byte)');
+    if (len > this.frameBytesMax) throw new WireError('oversized', `frame length ${len} > ${this.frameBytesMax}`);
+    return len;
+  }
+
+  private keepRest(buf: Buffer, off: number): void {
+    if (off === buf.length) {
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.needBytes = FRAME_HEADER_BYTES;
+      return;
+    }
+    const rest = buf.subarray(off);
+    this.pending = [rest];
+    this.pendingBytes = rest.length;
+    this.needBytes = rest.length >= FRAME_HEADER_BYTES ? FRAME_HEADER_BYTES + rest.readUInt32LE(0) : FRAME_HEADER_BYTES;
+  }
+}

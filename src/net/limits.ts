@@ -1,0 +1,45 @@
+/**
+ * Every bound of the wire layer in one place, with their relations asserted
+ * at load (a bad edit fails at import time, not under load in production).
+ * Sizes are in bytes, times in milliseconds of the real clock.
+ */
+import { assert } from '../core/assert.js';
+import { limits as coreLimits } from '../core/constants.js';
+
+export const wireLimits = {
+  /**
+   * Largest frame payload. A length prefix above it is rejected before any
+   * allocation, so a hostile or confused peer cannot make us reserve memory.
+   */
+  frameBytesMax: 64 * 1024 * 1024,
+  /** Largest hello payload (the first frame each way); hellos are tiny. */
+  helloBytesMax: 1024,
+  /** Longest cluster id, in UTF-8 bytes. */
+  clusterIdBytesMax: 255,
+  /** Most elements in one array field (actions, slots, entries, lost positions). */
+  arrayLengthMax: 1 << 20,
+  /** A peer that has not completed the handshake after this long is dropped. */
+  handshakeTimeoutMs: 5_000,
+  /** Most bytes queued for one connection (ours plus Node's socket buffer) before send() refuses. */
+  sendQueueBytesMax: 128 * 1024 * 1024,
+  /** Most messages waiting in our queue for one connection before send() refuses. */
+  sendQueueMessagesMax: 65_536,
+  /** whenWritable() resolves once the queue is back under this many bytes. */
+  sendQueueBytesLow: 32 * 1024 * 1024,
+  /** Queued frames up to this total are merged into one socket write (a copy); larger batches use cork/writev. */
+  batchConcatBytesMax: 256 * 1024,
+  /** Reconnect backoff: first delay, then doubled per failed attempt up to the cap, jittered down by up to half. */
+  reconnectInitialMs: 50,
+  reconnectMaxMs: 5_000,
+} as const;
+
+// Frame overhead is far below 1 MiB: a write's bytes ride with a few dozen bytes of header per action.
+assert(coreLimits.entryBytesMax + 1024 * 1024 <= wireLimits.frameBytesMax, 'a maximal entry must fit in one frame');
+assert(coreLimits.writeBatchBytesMax + 1024 * 1024 <= wireLimits.frameBytesMax, 'a full write batch must fit in one frame');
+assert(coreLimits.writeBatchPositionsMax <= wireLimits.arrayLengthMax, 'a write batch must fit the array bound');
+assert(coreLimits.readSlotsMax <= wireLimits.arrayLengthMax, 'a read reply must fit the array bound');
+assert(wireLimits.frameBytesMax < 2 ** 32, 'the length prefix is a u32');
+assert(wireLimits.frameBytesMax <= wireLimits.sendQueueBytesMax, 'one maximal frame must fit in a send queue');
+assert(wireLimits.sendQueueBytesLow < wireLimits.sendQueueBytesMax, 'low-water mark under the bound');
+assert(wireLimits.clusterIdBytesMax + 64 <= wireLimits.helloBytesMax, 'a hello with the longest cluster id must fit');
+assert(wireLimits.reconnectInitialMs > 0 && wireLimits.reconnectInitialMs <= wireLimits.reconnectMaxMs, 'backoff range');

@@ -1,0 +1,186 @@
+/**
+ * The client side of one connection to one replica address: connects,
+ * handshakes, reconnects with capped, jittered exponential backoff, and sends
+ * through a bounded queue (batched per event-loop turn, see connection.ts).
+ *
+ * Delivery is best effort by design: the protocol retransmits on its own
+ * timers. Messages queued on a connection that is lost are dropped with it,
+ * and send() refuses while the link waits to reconnect. Back-pressure: send()
+ * returns false when it did not queue; whenWritable() resolves when it would.
+ */
+import { connect } from 'node:net';
+import { assert } from '../core/assert.js';
+import type { Message } from '../core/types.js';
+import { parseAddress, type HostPort } from './address.js';
+import { backoffDelayMs, defaultBackoff, type BackoffOptions } from './backoff.js';
+import { decodeMessage } from './codec.js';
+import { FramedConnection, type QueueBounds } from './connection.js';
+import { WireError } from './errors.js';
+import { WIRE_VERSION, decodeHello, encodeHelloFrame, type Hello, type Role } from './hello.js';
+import { wireLimits } from './limits.js';
+import { silentLogger, type NetLogger } from './logger.js';
+
+export interface PeerLinkOptions {
+  /** `host:port` of the replica. */
+  readonly address: string;
+  /** The cluster id expected; '' to learn it from the first replica hello (then it is fixed for this link). */
+  readonly clusterId: string;
+  /** Who we are: 'client' (default) or 'replica' (with replicaId). */
+  readonly role?: Role;
+  readonly replicaId?: number;
+  /** Each decoded message from the replica, in order. */
+  onMessage(msg: Message): void;
+  /** After each successful handshake, with the replica's hello. */
+  onConnect?(peer: Hello): void;
+  /** When a handshaken connection is lost (not for failed attempts), with the reason. */
+  onDisconnect?(reason: string): void;
+  readonly log?: NetLogger;
+  readonly handshakeTimeoutMs?: number;
+  readonly queue?: QueueBounds;
+  readonly backoff?: BackoffOptions;
+  /** [0, 1) source for the backoff jitter. */
+  readonly random?: () => number;
+}
+
+type LinkState =
+  | { readonly kind: 'connecting'; readonly conn: FramedConnection; readonly timer: NodeJS.Timeout }
+  | { readonly kind: 'open'; readonly conn: FramedConnection; readonly peer: Hello }
+  | { readonly kind: 'backoff'; readonly timer: NodeJS.Timeout }
+  | { readonly kind: 'closed' };
+
+export class PeerLink {
+  readonly address: string;
+  private readonly target: HostPort;
+  private readonly log: NetLogger;
+  private state: LinkState = { kind: 'closed' };
+  private closing = false;
+  private known: string;
+  /** Failed attempts since the last successful handshake. */
+  private attempt = 0;
+  private waiters: (() => void)[] = [];
+  private closedWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: PeerLinkOptions) {
+    assert((opts.role === 'replica') === (opts.replicaId !== undefined), 'a replica link, and only it, has a replicaId');
+    this.address = opts.address;
+    this.target = parseAddress(opts.address);
+    this.log = opts.log ?? silentLogger;
+    this.known = opts.clusterId;
+    this.connect();
+  }
+
+  /** True once handshaken, until the connection is lost. */
+  get connected(): boolean {
+    return this.state.kind === 'open';
+  }
+
+  /** The replica's hello on the current connection. */
+  get peer(): Hello | undefined {
+    return this.state.kind === 'open' ? this.state.peer : undefined;
+  }
+
+  /** The cluster id this link requires: the configured one, or the one learned from the first replica. */
+  get clusterId(): string {
+    return this.known;
+  }
+
+  /** Bytes queued on the current connection. */
+  get queuedBytes(): number {
+    return this.state.kind === 'open' || this.state.kind === 'connecting' ? this.state.conn.queuedBytes : 0;
+  }
+
+  /**
+   * Queues a message for the replica (held until the handshake completes).
+   * False if it was not queued: link closed or waiting to reconnect, or queue full.
+   */
+  send(msg: Message): boolean {
+    if (this.state.kind !== 'open' && this.state.kind !== 'connecting') return false;
+    return this.state.conn.send(msg);
+  }
+
+  /** Resolves when send() would queue again (a connection with room), or the link is closed. */
+  whenWritable(): Promise<void> {
+    if (this.state.kind === 'open' || this.state.kind === 'connecting') return this.state.conn.whenWritable();
+    if (this.closing) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Stops reconnecting and closes the connection; resolves once the socket is closed. */
+  close(): Promise<void> {
+    this.closing = true;
+    const s = this.state;
+    this.wake();
+    if (s.kind === 'closed') return Promise.resolve();
+    if (s.kind === 'backoff') {
+      clearTimeout(s.timer);
+      this.state = { kind: 'closed' };
+      return Promise.resolve();
+    }
+    const done = new Promise<void>((resolve) => this.closedWaiters.push(resolve));
+    s.conn.close('link closed');
+    return done;
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private connect(): void {
+    const socket = connect({ host: this.target.host, port: this.target.port });
+    const conn: FramedConnection = new FramedConnection(socket, {
+      queue: this.opts.queue,
+      onFrame: (payload) => this.onFrame(conn, payload),
+      onClose: (reason) => this.onClose(conn, reason),
+    });
+    conn.hold();
+    conn.writeNow(
+      encodeHelloFrame({ version: WIRE_VERSION, clusterId: this.known, role: this.opts.role ?? 'client', replicaId: this.opts.replicaId }),
+    );
+    const timeoutMs = this.opts.handshakeTimeoutMs ?? wireLimits.handshakeTimeoutMs;
+    const timer = setTimeout(() => conn.close(`handshake: no hello within ${timeoutMs} ms`), timeoutMs);
+    this.state = { kind: 'connecting', conn, timer };
+    this.wake();
+  }
+
+  private onFrame(conn: FramedConnection, payload: Buffer): void {
+    const s = this.state;
+    if (s.kind === 'open') {
+      this.opts.onMessage(decodeMessage(payload));
+      return;
+    }
+    assert(s.kind === 'connecting' && s.conn === conn, 'frames arrive only on the current connection');
+    const peer = decodeHello(payload);
+    if (peer.role !== 'replica') throw new WireError('handshake', 'the peer is not a replica');
+    if (this.known !== '' && peer.clusterId !== this.known) {
+      throw new WireError('handshake', `replica is in cluster '${peer.clusterId}', expected '${this.known}'`);
+    }
+    clearTimeout(s.timer);
+    this.known = peer.clusterId;
+    this.attempt = 0;
+    this.state = { kind: 'open', conn, peer };
+    conn.release();
+    this.log.info({ address: this.address, replicaId: peer.replicaId }, 'connected');
+    this.opts.onConnect?.(peer);
+  }
+
+  private onClose(conn: FramedConnection, reason: string): void {
+    const s = this.state;
+    assert(s.kind === 'open' || s.kind === 'connecting', 'a connection closes once');
+    assert(s.conn === conn, 'only the current connection closes');
+    if (s.kind === 'connecting') clearTimeout(s.timer);
+    const wasOpen = s.kind === 'open';
+    if (this.closing) {
+      this.state = { kind: 'closed' };
+      for (const f of this.closedWaiters.splice(0)) f();
+      if (wasOpen) this.opts.onDisconnect?.(reason);
+      return;
+    }
+    const delayMs = backoffDelayMs(this.attempt++, this.opts.backoff ?? defaultBackoff, this.opts.random);
+    const level = reason.startsWith('bad input') || reason.startsWith('handshake') ? 'warn' : 'info';
+    this.log[level]({ address: this.address, reason, retryInMs: Math.round(delayMs) }, wasOpen ? 'disconnected' : 'connect failed');
+    this.state = { kind: 'backoff', timer: setTimeout(() => this.connect(), delayMs) };
+    if (wasOpen) this.opts.onDisconnect?.(reason);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The numeric codes of the wire schema (docs/wire.md is the reference; keep
+ * the two in step). Codes are part of the protocol: never renumber, only add.
+ */
+import type { ActionKind, MessageType, Outcome, Status } from '../core/types.js';
+
+/** Message type codes: the first byte of every message payload. 0 is never a message (the hello has its own magic). */
+export const typeCode = {
+  promise: 1,
+  promiseReply: 2,
+  write: 3,
+  writeReply: 4,
+  commit: 5,
+  learned: 6,
+  read: 7,
+  readReply: 8,
+  recover: 9,
+  recoverReply: 10,
+} as const satisfies Record<MessageType, number>;
+
+export const actionCode = { nop: 0, append: 1, truncate: 2 } as const satisfies Record<ActionKind, number>;
+export const actionByCode: readonly ActionKind[] = ['nop', 'append', 'truncate'];
+
+export const statusCode = { VOTING: 0, RECOVERING: 1, STARTING: 2, EMPTY: 3 } as const satisfies Record<Status, number>;
+export const statusByCode: readonly Status[] = ['VOTING', 'RECOVERING', 'STARTING', 'EMPTY'];
+
+export const outcomeCode = { accept: 0, reject: 1, ignored: 2 } as const satisfies Record<Outcome, number>;
+export const outcomeByCode: readonly Outcome[] = ['accept', 'reject', 'ignored'];
+
+/** Slot flags byte: bit 0 learned, bit 1 an action follows; other bits must be 0. */
+export const slotFlag = { learned: 1, hasAction: 2 } as const;
+/** Promise flags byte: bit 0 explicit range (from, to follow); other bits must be 0. */
+export const promiseFlag = { range: 1 } as const;

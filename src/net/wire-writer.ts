@@ -1,0 +1,53 @@
+/**
+ * Writes the primitive field types of docs/wire.md into a buffer sized in
+ * advance (the codec computes the exact size first, so encoding allocates
+ * once and never grows or copies). All integers are little-endian.
+ * Writing a value outside its field type is a programmer error: asserted.
+ */
+import { assert } from '../core/assert.js';
+
+const TWO_32 = 2 ** 32;
+
+export class WireWriter {
+  offset: number;
+
+  constructor(
+    readonly buf: Buffer,
+    offset = 0,
+  ) {
+    this.offset = offset;
+  }
+
+  u8(n: number): void {
+    this.buf[this.offset++] = n;
+  }
+
+  u32(n: number): void {
+    assert(Number.isInteger(n) && n >= 0 && n < TWO_32, `u32 out of range: ${n}`);
+    this.buf.writeUInt32LE(n, this.offset);
+    this.offset += 4;
+  }
+
+  /** u64 carrying a non-negative safe integer. */
+  u64(n: number): void {
+    assert(Number.isSafeInteger(n) && n >= 0, `u64 field must be a non-negative safe integer, got ${n}`);
+    this.buf.writeUInt32LE(n >>> 0, this.offset);
+    this.buf.writeUInt32LE(Math.floor(n / TWO_32), this.offset + 4);
+    this.offset += 8;
+  }
+
+  /** i64 carrying a safe integer >= -1 (a position or -1 for "none"). */
+  pos(n: number): void {
+    assert(Number.isSafeInteger(n) && n >= -1, `position field must be a safe integer >= -1, got ${n}`);
+    this.buf.writeUInt32LE(n >>> 0, this.offset);
+    this.buf.writeInt32LE(Math.floor(n / TWO_32), this.offset + 4);
+    this.offset += 8;
+  }
+
+  /** Raw bytes, length written before them as u32. */
+  bytes(b: Uint8Array): void {
+    this.u32(b.length);
+    this.buf.set(b, this.offset);
+    this.offset += b.length;
+  }
+}
