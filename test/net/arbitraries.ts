@@ -1,0 +1,92 @@
+/** fast-check generators of valid protocol messages, for the codec properties. */
+import fc from 'fast-check';
+import type { Action, Entry, Message, Slot } from '../../src/core/types.js';
+
+const nat = fc.maxSafeNat();
+/** Plain-prototype records, so that deepStrictEqual compares them with decoded objects. */
+const plain = { noNullPrototype: true } as const;
+const posOrNone = fc.integer({ min: -1, max: Number.MAX_SAFE_INTEGER });
+const u32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
+const status = fc.constantFrom('VOTING', 'RECOVERING', 'STARTING', 'EMPTY' as const);
+const outcome = fc.constantFrom('accept', 'reject', 'ignored' as const);
+
+export const action: fc.Arbitrary<Action> = fc.oneof(
+  fc.constant<Action>({ kind: 'nop' }),
+  fc.constant<Action>({ kind: 'nop', tombstone: true }),
+  fc.uint8Array({ maxLength: 300 }).map((data): Action => ({ kind: 'append', data })),
+  nat.map((to): Action => ({ kind: 'truncate', to })),
+);
+
+export const slot: fc.Arbitrary<Slot> = fc.record(
+  { position: nat, promised: nat, accepted: nat, learned: fc.boolean(), action },
+  { requiredKeys: ['position', 'promised', 'accepted', 'learned'], ...plain },
+);
+
+const entry: fc.Arbitrary<Entry> = fc.record({ position: nat, action }, plain);
+const slots = fc.array(slot, { maxLength: 8 });
+
+export const message: fc.Arbitrary<Message> = fc.oneof(
+  fc.record({ type: fc.constant('promise' as const), rid: nat, proposal: nat }, plain),
+  fc.record({ type: fc.constant('promise' as const), rid: nat, proposal: nat, from: nat, to: nat }, plain),
+  fc.record({
+    type: fc.constant('promiseReply' as const),
+    rid: nat,
+    outcome,
+    proposal: nat,
+    status,
+    begin: nat,
+    end: posOrNone,
+    learnedThrough: posOrNone,
+    slots,
+  }, plain),
+  fc.record({
+    type: fc.constant('write' as const),
+    rid: nat,
+    proposal: nat,
+    from: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 100 }),
+    actions: fc.array(action, { maxLength: 20 }),
+  }, plain),
+  fc.record({
+    type: fc.constant('writeReply' as const),
+    rid: nat,
+    outcome,
+    proposal: nat,
+    from: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 2 ** 32 }),
+    count: u32,
+  }, plain),
+  fc.record({ type: fc.constant('commit' as const), proposal: nat, from: nat, to: nat }, plain),
+  fc.record({ type: fc.constant('learned' as const), entries: fc.array(entry, { maxLength: 8 }) }, plain),
+  fc.record({ type: fc.constant('read' as const), rid: nat, from: nat, to: nat, limit: u32 }, plain),
+  fc.record({
+    type: fc.constant('readReply' as const),
+    rid: nat,
+    status,
+    begin: nat,
+    end: posOrNone,
+    learnedThrough: posOrNone,
+    slots,
+    coveredThrough: posOrNone,
+    lost: fc.array(nat, { maxLength: 8 }),
+  }, plain),
+  fc.record({ type: fc.constant('recover' as const), rid: nat }, plain),
+  fc.record({ type: fc.constant('recoverReply' as const), rid: nat, status, begin: nat, end: posOrNone }, plain),
+);
+
+/** One example of every message type, for table tests. */
+export function oneOfEach(): Message[] {
+  const data = new Uint8Array([1, 2, 3]);
+  const s: Slot = { position: 4, promised: 3, accepted: 2, learned: true, action: { kind: 'append', data } };
+  return [
+    { type: 'promise', rid: 1, proposal: 2 },
+    { type: 'promise', rid: 1, proposal: 2, from: 3, to: 9 },
+    { type: 'promiseReply', rid: 1, outcome: 'accept', proposal: 7, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [s] },
+    { type: 'write', rid: 2, proposal: 7, from: 10, actions: [{ kind: 'nop' }, { kind: 'append', data }, { kind: 'truncate', to: 5 }] },
+    { type: 'writeReply', rid: 2, outcome: 'reject', proposal: 9, from: 10, count: 3 },
+    { type: 'commit', proposal: 7, from: 10, to: 12 },
+    { type: 'learned', entries: [{ position: 3, action: { kind: 'nop', tombstone: true } }] },
+    { type: 'read', rid: 3, from: 0, to: 100, limit: 10 },
+    { type: 'readReply', rid: 3, status: 'RECOVERING', begin: 0, end: 5, learnedThrough: 4, slots: [s], coveredThrough: 5, lost: [2] },
+    { type: 'recover', rid: 4 },
+    { type: 'recoverReply', rid: 4, status: 'EMPTY', begin: 0, end: -1 },
+  ];
+}

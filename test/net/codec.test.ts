@@ -1,0 +1,147 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decodeMessage, encodeFrame, encodeMessage, messageSize } from '../../src/net/codec.js';
+import { WireError } from '../../src/net/errors.js';
+import { typeCode } from '../../src/net/schema.js';
+import type { Message } from '../../src/core/types.js';
+import { message, oneOfEach } from './arbitraries.js';
+
+function throwsWire(buf: Buffer, reason?: string): void {
+  assert.throws(
+    () => decodeMessage(buf),
+    (err: unknown) => err instanceof WireError && (reason === undefined || err.reason === reason),
+  );
+}
+
+test('codec: every message type round-trips (table)', () => {
+  const seen = new Set<string>();
+  for (const m of oneOfEach()) {
+    assert.deepStrictEqual(decodeMessage(encodeMessage(m)), m);
+    seen.add(m.type);
+  }
+  assert.deepStrictEqual([...seen].sort(), Object.keys(typeCode).sort());
+});
+
+test('codec: random valid messages round-trip (property)', () => {
+  fc.assert(
+    fc.property(message, (m) => {
+      const buf = encodeMessage(m);
+      assert.equal(buf.length, messageSize(m));
+      assert.deepStrictEqual(decodeMessage(buf), m);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('codec: encodeFrame is the u32 LE length followed by the payload', () => {
+  fc.assert(
+    fc.property(message, (m) => {
+      const f = encodeFrame(m);
+      const p = encodeMessage(m);
+      assert.equal(f.readUInt32LE(0), p.length);
+      assert.ok(f.subarray(4).equals(p));
+    }),
+  );
+});
+
+test('codec: append data decodes as a view of the payload (zero copy)', () => {
+  const data = new Uint8Array(1000).fill(7);
+  const buf = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [{ kind: 'append', data }] });
+  const m = decodeMessage(buf) as Extract<Message, { type: 'write' }>;
+  const a = m.actions[0]!;
+  assert.equal(a.kind, 'append');
+  if (a.kind === 'append') assert.equal(a.data.buffer, buf.buffer);
+});
+
+test('codec: every strict prefix of a valid message is rejected as truncated', () => {
+  fc.assert(
+    fc.property(message, (m) => {
+      const buf = encodeMessage(m);
+      for (let n = 0; n < buf.length; n++) throwsWire(buf.subarray(0, n), 'truncated');
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('codec: trailing bytes are rejected', () => {
+  for (const m of oneOfEach()) throwsWire(Buffer.concat([encodeMessage(m), Buffer.from([0])]), 'trailing-bytes');
+});
+
+test('codec: unknown message types are rejected', () => {
+  for (const code of [0, 11, 0x52, 255]) throwsWire(Buffer.from([code, 0, 0, 0, 0, 0, 0, 0, 0]), 'unknown-type');
+});
+
+test('codec: integers above 2^53 - 1 are rejected', () => {
+  const buf = encodeMessage({ type: 'recover', rid: Number.MAX_SAFE_INTEGER });
+  assert.deepStrictEqual(decodeMessage(buf), { type: 'recover', rid: Number.MAX_SAFE_INTEGER });
+  buf.writeUInt32LE(0x200000, 5); // high word of rid: 2^53
+  throwsWire(buf, 'bad-value');
+});
+
+test('codec: a position below -1 is rejected', () => {
+  const buf = encodeMessage({ type: 'recoverReply', rid: 1, status: 'VOTING', begin: 0, end: -1 });
+  buf.writeInt32LE(-2, buf.length - 8); // end = -2 (low word) with high word -1
+  throwsWire(buf, 'bad-value');
+});
+
+test('codec: unknown enum values and flag bits are rejected', () => {
+  const rr = encodeMessage({ type: 'recoverReply', rid: 1, status: 'VOTING', begin: 0, end: -1 });
+  rr[9] = 4; // status
+  throwsWire(rr, 'bad-value');
+  const p = encodeMessage({ type: 'promise', rid: 1, proposal: 1 });
+  p[17] = 2; // promise flags
+  throwsWire(p, 'bad-value');
+  const w = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [{ kind: 'nop' }] });
+  w[w.length - 1] = 2; // tombstone byte
+  throwsWire(w, 'bad-value');
+  w[w.length - 2] = 9; // action kind
+  throwsWire(w, 'bad-value');
+});
+
+test('codec: huge array counts and data lengths are rejected before allocating', () => {
+  const w = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [] });
+  w.writeUInt32LE(0xffffffff, w.length - 4);
+  throwsWire(w, 'oversized');
+  w.writeUInt32LE(1000, w.length - 4); // fits the bound, not the bytes left
+  throwsWire(w, 'truncated');
+  const a = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [{ kind: 'append', data: new Uint8Array(1) }] });
+  a.writeUInt32LE(0xfffffff0, a.length - 5); // data length
+  throwsWire(a, 'oversized');
+});
+
+test('codec: a write that runs past the largest position is rejected', () => {
+  const w = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: Number.MAX_SAFE_INTEGER, actions: [{ kind: 'nop' }] });
+  throwsWire(w, 'bad-value');
+});
+
+test('codec fuzz: random bytes decode or throw WireError, never anything else', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+      const buf = Buffer.from(bytes);
+      try {
+        const m = decodeMessage(buf);
+        // Whatever decodes is canonical: it re-encodes to the same bytes.
+        assert.ok(encodeMessage(m).equals(buf));
+      } catch (err) {
+        if (!(err instanceof WireError)) throw err;
+      }
+    }),
+    { numRuns: 20_000 },
+  );
+});
+
+test('codec fuzz: mutated valid messages decode canonically or throw WireError', () => {
+  fc.assert(
+    fc.property(message, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (m, edits) => {
+      const buf = Buffer.from(encodeMessage(m));
+      for (const [i, b] of edits) buf[i % buf.length] = b;
+      try {
+        assert.ok(encodeMessage(decodeMessage(buf)).equals(buf));
+      } catch (err) {
+        if (!(err instanceof WireError)) throw err;
+      }
+    }),
+    { numRuns: 5_000 },
+  );
+});
