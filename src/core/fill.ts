@@ -1,0 +1,168 @@
+/**
+ * Fill: one full Paxos round (explicit promise, then write) for the positions
+ * [from, to], run by readers and catch-up to learn what is chosen there.
+ *
+ * Phase 1 asks a quorum for an explicit promise on the range and learns every
+ * value accepted there; phase 2 writes, for each position, the value Paxos
+ * requires (a learned value as is, else the highest accepted one, else a NOP);
+ * once a quorum accepted, the values are chosen and are broadcast as learned.
+ * A reject means a higher proposal is about: the fill backs off a random while
+ * and retries above it. Pure logic, like the writer: events in, effects out.
+ */
+import { NOP } from './actions.js';
+import { assert } from './assert.js';
+import { timing } from './constants.js';
+import { QuorumTally } from './quorum.js';
+import type { Action, Entry, Position, PromiseReply, Proposal, ReplicaId, Slot, WriteReply } from './types.js';
+import type { LearnedMessage, PromiseRequest, WriteRequest } from './types.js';
+
+export interface FillOutbound {
+  readonly to: ReplicaId;
+  readonly msg: PromiseRequest | WriteRequest | LearnedMessage;
+}
+
+export type FillResult =
+  | { readonly ok: true; readonly entries: readonly Entry[] }
+  | { readonly ok: false; readonly error: 'no-quorum' };
+
+type Phase =
+  | { readonly kind: 'promising'; readonly rid: number; readonly tally: QuorumTally; readonly replies: PromiseReply[] }
+  | { readonly kind: 'writing'; readonly rid: number; readonly tally: QuorumTally; readonly actions: Action[] }
+  | { readonly kind: 'backoff'; readonly until: number }
+  | { readonly kind: 'done' };
+
+export interface FillContext {
+  readonly members: readonly ReplicaId[];
+  readonly random: () => number;
+  /** Allocates request ids unique for the owner's connection. */
+  readonly rid: () => number;
+}
+
+export class Fill {
+  private phase: Phase = { kind: 'done' };
+  private proposal: Proposal;
+  private sentAt = 0;
+  private readonly startedAt: number;
+
+  constructor(
+    readonly from: Position,
+    readonly to: Position,
+    proposalFloor: Proposal,
+    private readonly ctx: FillContext,
+    now: number,
+    send: FillOutbound[],
+  ) {
+    assert(from <= to, `fill range [${from}, ${to}]`);
+    this.proposal = proposalFloor;
+    this.startedAt = now;
+    this.startPromise(now, send);
+  }
+
+  /** The highest proposal this fill saw (its owner's next floor). */
+  get highestSeen(): Proposal {
+    return this.proposal;
+  }
+
+  onPromiseReply(from: ReplicaId, msg: PromiseReply, now: number, send: FillOutbound[]): FillResult | undefined {
+    const ph = this.phase;
+    if (ph.kind !== 'promising' || msg.rid !== ph.rid || ph.tally.has(from)) return undefined;
+    ph.tally.record(from, msg.outcome);
+    if (msg.outcome === 'reject') {
+      this.proposal = Math.max(this.proposal, msg.proposal);
+      this.enterBackoff(now);
+      return undefined;
+    }
+    if (msg.outcome === 'accept') ph.replies.push(msg);
+    if (ph.tally.unreachable) this.enterBackoff(now);
+    else if (ph.tally.won) return this.startWrite(ph.replies, now, send);
+    return undefined;
+  }
+
+  onWriteReply(from: ReplicaId, msg: WriteReply, now: number, send: FillOutbound[]): FillResult | undefined {
+    const ph = this.phase;
+    if (ph.kind !== 'writing' || msg.rid !== ph.rid || ph.tally.has(from)) return undefined;
+    ph.tally.record(from, msg.outcome);
+    if (msg.outcome === 'reject') {
+      this.proposal = Math.max(this.proposal, msg.proposal);
+      this.enterBackoff(now);
+      return undefined;
+    }
+    if (ph.tally.unreachable) this.enterBackoff(now);
+    else if (ph.tally.won) return this.finish(ph.actions, send);
+    return undefined;
+  }
+
+  onTick(now: number, send: FillOutbound[]): FillResult | undefined {
+    const ph = this.phase;
+    if (ph.kind === 'done') return undefined;
+    if (now - this.startedAt >= timing.operationTimeoutMs) {
+      this.phase = { kind: 'done' };
+      return { ok: false, error: 'no-quorum' };
+    }
+    if (ph.kind === 'backoff') {
+      if (now >= ph.until) this.startPromise(now, send);
+      return undefined;
+    }
+    if (now - this.sentAt < timing.retransmitMs) return undefined;
+    this.sentAt = now;
+    const pending = ph.tally.pending(this.ctx.members);
+    for (const to of pending) send.push({ to, msg: this.request(ph) });
+    return undefined;
+  }
+
+  private request(ph: Phase & { kind: 'promising' | 'writing' }): PromiseRequest | WriteRequest {
+    return ph.kind === 'promising'
+      ? { type: 'promise', rid: ph.rid, proposal: this.proposal, from: this.from, to: this.to }
+      : { type: 'write', rid: ph.rid, proposal: this.proposal, from: this.from, actions: ph.actions };
+  }
+
+  private startPromise(now: number, send: FillOutbound[]): void {
+    this.proposal += 1;
+    const ph: Phase = { kind: 'promising', rid: this.ctx.rid(), tally: new QuorumTally(this.ctx.members.length), replies: [] };
+    this.phase = ph;
+    this.sentAt = now;
+    for (const to of this.ctx.members) send.push({ to, msg: this.request(ph) });
+  }
+
+  private startWrite(replies: PromiseReply[], now: number, send: FillOutbound[]): FillResult | undefined {
+    const best = new Map<Position, Slot>();
+    for (const r of replies) {
+      for (const s of r.slots) {
+        if (s.position < this.from || s.position > this.to || s.action === undefined) continue;
+        const cur = best.get(s.position);
+        if (cur === undefined || rank(s) > rank(cur)) best.set(s.position, s);
+      }
+    }
+    const actions: Action[] = [];
+    let allLearned = true;
+    for (let p = this.from; p <= this.to; p++) {
+      const s = best.get(p);
+      actions.push(s?.action ?? NOP);
+      if (!s?.learned) allLearned = false;
+    }
+    // Every position already chosen: nothing to write, only to tell the others.
+    if (allLearned) return this.finish(actions, send);
+    const ph: Phase = { kind: 'writing', rid: this.ctx.rid(), tally: new QuorumTally(this.ctx.members.length), actions };
+    this.phase = ph;
+    this.sentAt = now;
+    for (const to of this.ctx.members) send.push({ to, msg: this.request(ph) });
+    return undefined;
+  }
+
+  private finish(actions: Action[], send: FillOutbound[]): FillResult {
+    this.phase = { kind: 'done' };
+    const entries = actions.map((action, k) => ({ position: this.from + k, action }));
+    const learned: LearnedMessage = { type: 'learned', entries };
+    for (const to of this.ctx.members) send.push({ to, msg: learned });
+    return { ok: true, entries };
+  }
+
+  private enterBackoff(now: number): void {
+    this.phase = { kind: 'backoff', until: now + timing.backoffMinMs * (1 + this.ctx.random()) };
+  }
+}
+
+/** A learned value wins; otherwise the highest accepted proposal. */
+export function rank(s: Slot): number {
+  return s.learned ? Number.MAX_SAFE_INTEGER : s.accepted;
+}

@@ -1,0 +1,252 @@
+/**
+ * The reader: reads chosen entries from the replicas, pure logic.
+ *
+ * Guarantee: a read returns every entry whose append was acknowledged before
+ * the read began, with nothing invented, in position order.
+ *
+ * Why it holds. An acknowledged append at p was accepted by a quorum of VOTING
+ * replicas under one proposal. The reader hears from a quorum of VOTING
+ * replicas, which shares at least one member with that quorum, so every such
+ * p is held by some replica it heard from. A position counts as chosen when
+ * some replica learned it, or when a quorum of VOTING replicas accepted it
+ * under the same proposal. A position that some replica holds but that is not
+ * proven chosen is re-asked for a while (the writer's commit may be on its
+ * way), then settled by a Fill, which Paxos guarantees returns the chosen
+ * value if there is one. A position that no replica heard of was never chosen,
+ * and since a writer acknowledges in position order, nothing after it was
+ * acknowledged before the read began either: the read stops there.
+ *
+ * Bounds: `beginning` is the highest `begin` heard (truncation only moves
+ * forward and is learned only once chosen); `ending` is the highest `end`
+ * heard, at or above every acknowledged position.
+ */
+import { assert, assertNever } from './assert.js';
+import { limits, timing } from './constants.js';
+import { Fill, type FillOutbound, type FillResult } from './fill.js';
+import { quorumSize } from './quorum.js';
+import type { Action, Entry, Position, PromiseReply, Proposal, ReadReply, ReadRequest, ReplicaId, Slot, WriteReply } from './types.js';
+
+export type ReaderEvent =
+  | { readonly type: 'read'; readonly id: number; readonly from: Position; readonly to: Position }
+  | { readonly type: 'bounds'; readonly id: number }
+  | { readonly type: 'reply'; readonly from: ReplicaId; readonly msg: ReadReply | PromiseReply | WriteReply }
+  | { readonly type: 'tick' };
+
+/** A message the reader sends: its own read requests and its fills' Paxos messages. */
+export type ReaderOutbound = FillOutbound | { readonly to: ReplicaId; readonly msg: ReadRequest };
+
+export type ReadResult =
+  | { readonly ok: true; readonly entries: readonly Entry[]; readonly begin: Position; readonly end: Position }
+  | { readonly ok: false; readonly error: 'truncated' | 'no-quorum'; readonly begin?: Position };
+
+export interface ReaderOutput {
+  readonly send: ReaderOutbound[];
+  readonly done: { readonly id: number; readonly result: ReadResult }[];
+}
+
+interface ReaderConfig {
+  readonly members: readonly ReplicaId[];
+  readonly random: () => number;
+}
+
+/** One read in progress. `boundsOnly` reads ask for begin and end and nothing else. */
+interface ReadOp {
+  readonly id: number;
+  readonly from: Position;
+  readonly to: Position;
+  readonly boundsOnly: boolean;
+  /** When the read last moved forward; it fails after operationTimeoutMs without progress. */
+  progressAt: number;
+  /** The next position to resolve. */
+  cursor: Position;
+  /** The highest position worth reading, fixed by the first round (max end heard). */
+  endBound?: Position;
+  begin: Position;
+  readonly entries: Entry[];
+  /** Values learned by this read's own fills. */
+  readonly known: Map<Position, Action>;
+  round?: { rid: number; to: Position; replies: Map<ReplicaId, ReadReply>; sentAt: number };
+  /** When the first unresolved position was first seen unresolved. */
+  pendingSince?: { position: Position; at: number };
+  /** A re-ask scheduled for this time. */
+  retryAt?: number;
+  fill?: Fill;
+}
+
+type Classified = { kind: 'chosen'; action: Action } | { kind: 'pending' } | { kind: 'unknown' };
+
+export class ReaderCore {
+  private readonly ops = new Map<number, ReadOp>();
+  private nextRid = 1;
+  private now = 0;
+  private highestSeen: Proposal = 0;
+
+  constructor(private readonly config: ReaderConfig) {}
+
+  get pending(): number {
+    return this.ops.size;
+  }
+
+  step(event: ReaderEvent, now: number): ReaderOutput {
+    assert(now >= this.now, 'time never goes back');
+    this.now = now;
+    const send: ReaderOutbound[] = [];
+    const done: { id: number; result: ReadResult }[] = [];
+    switch (event.type) {
+      case 'read':
+      case 'bounds': {
+        const boundsOnly = event.type === 'bounds';
+        const from = boundsOnly ? 0 : event.from;
+        const to = boundsOnly ? 0 : event.to;
+        const op: ReadOp = { id: event.id, from, to, boundsOnly, progressAt: now, cursor: from, begin: 0, entries: [], known: new Map() };
+        this.ops.set(op.id, op);
+        this.startRound(op, send);
+        break;
+      }
+      case 'reply':
+        this.onReply(event.from, event.msg, send, done);
+        break;
+      case 'tick':
+        for (const op of [...this.ops.values()]) this.onTick(op, send, done);
+        break;
+      default:
+        assertNever(event, 'reader event');
+    }
+    return { send, done };
+  }
+
+  private startRound(op: ReadOp, send: ReaderOutbound[]): void {
+    const rid = this.nextRid++;
+    const to = op.boundsOnly ? op.cursor : Math.min(op.to, op.cursor + limits.readSlotsMax - 1);
+    const limit = op.boundsOnly ? 1 : limits.readSlotsMax;
+    op.round = { rid, to, replies: new Map(), sentAt: this.now };
+    op.retryAt = undefined;
+    const msg: ReadRequest = { type: 'read', rid, from: op.cursor, to, limit };
+    for (const id of this.config.members) send.push({ to: id, msg });
+  }
+
+  private onReply(
+    from: ReplicaId,
+    msg: ReadReply | PromiseReply | WriteReply,
+    send: ReaderOutbound[],
+    done: { id: number; result: ReadResult }[],
+  ): void {
+    if (msg.type !== 'readReply') {
+      this.highestSeen = Math.max(this.highestSeen, msg.proposal);
+      for (const op of this.ops.values()) {
+        if (op.fill === undefined) continue;
+        const fillSend: FillOutbound[] = [];
+        const r =
+          msg.type === 'promiseReply'
+            ? op.fill.onPromiseReply(from, msg, this.now, fillSend)
+            : op.fill.onWriteReply(from, msg, this.now, fillSend);
+        send.push(...fillSend);
+        if (r !== undefined) this.onFillDone(op, r, send, done);
+      }
+      return;
+    }
+    for (const op of this.ops.values()) {
+      if (op.round?.rid !== msg.rid || op.round.replies.has(from)) continue;
+      op.round.replies.set(from, msg);
+      const voting = [...op.round.replies.values()].filter((r) => r.status === 'VOTING').length;
+      if (voting >= quorumSize(this.config.members.length)) this.evaluate(op, send, done);
+      return;
+    }
+  }
+
+  /** A quorum of VOTING replicas answered the current round: resolve what can be. */
+  private evaluate(op: ReadOp, send: ReaderOutbound[], done: { id: number; result: ReadResult }[]): void {
+    const round = op.round!;
+    op.round = undefined;
+    const replies = [...round.replies.values()].filter((r) => r.status === 'VOTING');
+    const begin = Math.max(op.begin, ...replies.map((r) => r.begin));
+    op.begin = begin;
+    op.endBound ??= Math.max(...replies.map((r) => r.end));
+    if (op.boundsOnly) return this.finish(op, { ok: true, entries: [], begin, end: op.endBound }, done);
+    if (op.cursor < begin) return this.finish(op, { ok: false, error: 'truncated', begin }, done);
+    const hi = Math.min(round.to, op.endBound, ...replies.map((r) => r.coveredThrough));
+    const quorum = quorumSize(this.config.members.length);
+    const views = replies.map((r) => ({ slots: new Map(r.slots.map((s) => [s.position, s])), lost: new Set(r.lost) }));
+    op.progressAt = this.now;
+    for (let p = op.cursor; p <= hi; p++) {
+      const c = this.classify(p, views, quorum, op);
+      if (c.kind === 'unknown') return this.finish(op, { ok: true, entries: op.entries, begin, end: op.endBound }, done);
+      if (c.kind === 'pending') return this.onPending(op, p, hi, send);
+      if (c.action.kind === 'append') op.entries.push({ position: p, action: c.action });
+      op.cursor = p + 1;
+      op.pendingSince = undefined;
+    }
+    if (op.cursor > Math.min(op.to, op.endBound)) return this.finish(op, { ok: true, entries: op.entries, begin, end: op.endBound }, done);
+    this.startRound(op, send);
+  }
+
+  private classify(p: Position, replies: { slots: Map<Position, Slot>; lost: Set<Position> }[], quorum: number, op: ReadOp): Classified {
+    const known = op.known.get(p);
+    if (known !== undefined) return { kind: 'chosen', action: known };
+    const byProposal = new Map<Proposal, { n: number; action: Action }>();
+    let seen = false;
+    for (const r of replies) {
+      const s = r.slots.get(p);
+      if (s === undefined) {
+        if (r.lost.has(p)) seen = true;
+        continue;
+      }
+      if (s.action === undefined) continue;
+      seen = true;
+      if (s.learned) return { kind: 'chosen', action: s.action };
+      const e = byProposal.get(s.accepted);
+      if (e === undefined) byProposal.set(s.accepted, { n: 1, action: s.action });
+      else e.n++;
+    }
+    for (const e of byProposal.values()) if (e.n >= quorum) return { kind: 'chosen', action: e.action };
+    return seen ? { kind: 'pending' } : { kind: 'unknown' };
+  }
+
+  /** p is held somewhere but not proven chosen: ask again for a while, then fill. */
+  private onPending(op: ReadOp, p: Position, hi: Position, send: ReaderOutbound[]): void {
+    if (op.pendingSince?.position !== p) op.pendingSince = { position: p, at: this.now };
+    if (this.now - op.pendingSince.at < timing.readSettleMs) {
+      op.retryAt = this.now + timing.retransmitMs / 4;
+      return;
+    }
+    const to = Math.min(hi, p + limits.fillRangeMax - 1);
+    const fillSend: FillOutbound[] = [];
+    op.fill = new Fill(p, to, this.highestSeen, { members: this.config.members, random: this.config.random, rid: () => this.nextRid++ }, this.now, fillSend);
+    send.push(...fillSend);
+  }
+
+  private onFillDone(op: ReadOp, r: FillResult, send: ReaderOutbound[], done: { id: number; result: ReadResult }[]): void {
+    this.highestSeen = Math.max(this.highestSeen, op.fill!.highestSeen);
+    op.fill = undefined;
+    if (!r.ok) return this.finish(op, { ok: false, error: 'no-quorum' }, done);
+    for (const e of r.entries) op.known.set(e.position, e.action);
+    op.pendingSince = undefined;
+    this.startRound(op, send);
+  }
+
+  private onTick(op: ReadOp, send: ReaderOutbound[], done: { id: number; result: ReadResult }[]): void {
+    if (op.fill !== undefined) {
+      const fillSend: FillOutbound[] = [];
+      const r = op.fill.onTick(this.now, fillSend);
+      send.push(...fillSend);
+      if (r !== undefined) this.onFillDone(op, r, send, done);
+      return;
+    }
+    if (this.now - op.progressAt >= timing.operationTimeoutMs) return this.finish(op, { ok: false, error: 'no-quorum' }, done);
+    if (op.retryAt !== undefined) {
+      if (this.now >= op.retryAt) this.startRound(op, send);
+      return;
+    }
+    const round = op.round;
+    if (round !== undefined && this.now - round.sentAt >= timing.retransmitMs) {
+      round.sentAt = this.now;
+      const msg: ReadRequest = { type: 'read', rid: round.rid, from: op.cursor, to: round.to, limit: op.boundsOnly ? 1 : limits.readSlotsMax };
+      for (const id of this.config.members) if (!round.replies.has(id)) send.push({ to: id, msg });
+    }
+  }
+
+  private finish(op: ReadOp, result: ReadResult, done: { id: number; result: ReadResult }[]): void {
+    this.ops.delete(op.id);
+    done.push({ id: op.id, result });
+  }
+}

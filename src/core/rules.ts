@@ -1,0 +1,23 @@
+/**
+ * Safety rules that tests may switch off, one at a time, to show that the
+ * simulator and the exhaustive search find the violation each rule prevents.
+ * Production code always uses ALL_RULES_ON; nothing outside tests may build
+ * another value.
+ */
+export interface SafetyRules {
+  /** An acceptor refuses a write below the promise it made (Paxos phase 2 check). */
+  readonly honourPromise: boolean;
+  /** An acceptor refuses a promise that is not strictly above every promise it made. */
+  readonly strictPromise: boolean;
+  /** After election a writer re-proposes the highest accepted value of each unsettled position. */
+  readonly reproposeAccepted: boolean;
+  /** A replica that is not VOTING answers promise and write requests with IGNORED. */
+  readonly nonVotingIgnores: boolean;
+}
+
+export const ALL_RULES_ON: SafetyRules = Object.freeze({
+  honourPromise: true,
+  strictPromise: true,
+  reproposeAccepted: true,
+  nonVotingIgnores: true,
+});

@@ -1,0 +1,158 @@
+// The acceptor's rules, ported from Mesos's ReplicaTest and the reference's
+// appendix of invariants: promise needs a strictly greater proposal, write
+// needs one at least as great, non-VOTING replicas ignore, learned values stick.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { replicaStep } from '../../src/core/replica.js';
+import type { Action, PromiseReply, ReadReply, ReplicaOneWay, ReplicaRequest, WriteReply } from '../../src/core/types.js';
+import { MemoryStore } from '../../src/storage/memory-store.js';
+
+const hello: Action = { kind: 'append', data: new TextEncoder().encode('hello world') };
+
+function voting(): MemoryStore {
+  return new MemoryStore({ status: 'VOTING', promised: 0, incarnation: 'x' });
+}
+
+function step(store: MemoryStore, msg: ReplicaRequest | ReplicaOneWay) {
+  const s = replicaStep(store, msg);
+  store.append(s.records);
+  store.checkInvariants();
+  return s.reply;
+}
+
+test('implicit promise: accepted only above the promise in force (ReplicaTest.Promise)', () => {
+  const r = voting();
+  let reply = step(r, { type: 'promise', rid: 1, proposal: 2 }) as PromiseReply;
+  assert.equal(reply.outcome, 'accept');
+  assert.equal(reply.proposal, 2);
+  assert.equal(reply.end, -1);
+  reply = step(r, { type: 'promise', rid: 2, proposal: 1 }) as PromiseReply;
+  assert.deepEqual([reply.outcome, reply.proposal], ['reject', 2]);
+  reply = step(r, { type: 'promise', rid: 3, proposal: 2 }) as PromiseReply;
+  assert.deepEqual([reply.outcome, reply.proposal], ['reject', 2], 'an equal proposal is refused: one number, one proposer');
+  reply = step(r, { type: 'promise', rid: 4, proposal: 3 }) as PromiseReply;
+  assert.deepEqual([reply.outcome, reply.proposal], ['accept', 3]);
+  assert.equal(r.metadata().promised, 3);
+});
+
+test('write after promise is accepted and stored unlearned (ReplicaTest.Append)', () => {
+  const r = voting();
+  step(r, { type: 'promise', rid: 1, proposal: 1 });
+  const reply = step(r, { type: 'write', rid: 2, proposal: 1, from: 1, actions: [hello] }) as WriteReply;
+  assert.deepEqual([reply.outcome, reply.proposal, reply.from, reply.count], ['accept', 1, 1, 1]);
+  const slot = r.slot(1)!;
+  assert.deepEqual([slot.accepted, slot.learned, slot.kind], [1, false, 'append']);
+  assert.deepEqual(r.action(1), hello);
+});
+
+test('a write below the promise in force is rejected with that promise', () => {
+  const r = voting();
+  step(r, { type: 'promise', rid: 1, proposal: 5 });
+  const reply = step(r, { type: 'write', rid: 2, proposal: 4, from: 0, actions: [hello] }) as WriteReply;
+  assert.deepEqual([reply.outcome, reply.proposal], ['reject', 5]);
+  assert.equal(r.slot(0), undefined, 'nothing stored');
+});
+
+test('an explicit promise on one position binds later writes there, not elsewhere', () => {
+  const r = voting();
+  step(r, { type: 'promise', rid: 1, proposal: 1 });
+  const p = step(r, { type: 'promise', rid: 2, proposal: 7, from: 3, to: 3 }) as PromiseReply;
+  assert.equal(p.outcome, 'accept');
+  const w3 = step(r, { type: 'write', rid: 3, proposal: 1, from: 3, actions: [hello] }) as WriteReply;
+  assert.deepEqual([w3.outcome, w3.proposal], ['reject', 7]);
+  const w4 = step(r, { type: 'write', rid: 4, proposal: 1, from: 4, actions: [hello] }) as WriteReply;
+  assert.equal(w4.outcome, 'accept');
+});
+
+test('an explicit promise reports the value accepted before it', () => {
+  const r = voting();
+  step(r, { type: 'promise', rid: 1, proposal: 1 });
+  step(r, { type: 'write', rid: 2, proposal: 1, from: 0, actions: [hello] });
+  const p = step(r, { type: 'promise', rid: 3, proposal: 2, from: 0, to: 1 }) as PromiseReply;
+  assert.equal(p.outcome, 'accept');
+  assert.equal(p.slots.length, 1);
+  assert.deepEqual([p.slots[0]!.position, p.slots[0]!.accepted, p.slots[0]!.action], [0, 1, hello]);
+});
+
+test('non-VOTING replicas ignore promises and writes but learn (ReplicaTest.NonVoting)', () => {
+  for (const status of ['EMPTY', 'STARTING', 'RECOVERING'] as const) {
+    const r = new MemoryStore({ status, promised: 0, incarnation: 'x' });
+    const p = step(r, { type: 'promise', rid: 1, proposal: 2 }) as PromiseReply;
+    assert.deepEqual([p.outcome, p.proposal], ['ignored', 2]);
+    const w = step(r, { type: 'write', rid: 2, proposal: 3, from: 1, actions: [hello] }) as WriteReply;
+    assert.deepEqual([w.outcome, w.proposal, w.from], ['ignored', 3, 1]);
+    step(r, { type: 'learned', entries: [{ position: 1, action: hello }] });
+    assert.equal(r.slot(1)?.learned, true, `${status} replica learns`);
+    const rec = step(r, { type: 'recover', rid: 3 });
+    assert.equal(rec?.type === 'recoverReply' && rec.status, status, 'recover is answered in every status');
+  }
+});
+
+test('a learned position keeps its value: a different write is rejected, the same one accepted (MESOS-1271)', () => {
+  const r = voting();
+  step(r, { type: 'learned', entries: [{ position: 0, action: hello }] });
+  const other: Action = { kind: 'append', data: new TextEncoder().encode('other') };
+  const w1 = step(r, { type: 'write', rid: 1, proposal: 9, from: 0, actions: [other] }) as WriteReply;
+  assert.equal(w1.outcome, 'reject');
+  const w2 = step(r, { type: 'write', rid: 2, proposal: 9, from: 0, actions: [hello] }) as WriteReply;
+  assert.equal(w2.outcome, 'accept');
+  assert.deepEqual(r.action(0), hello);
+});
+
+test('commit marks only the values accepted under its proposal', () => {
+  const r = voting();
+  step(r, { type: 'promise', rid: 1, proposal: 1 });
+  step(r, { type: 'write', rid: 2, proposal: 1, from: 0, actions: [hello, hello] });
+  step(r, { type: 'promise', rid: 3, proposal: 2, from: 1, to: 1 });
+  step(r, { type: 'write', rid: 4, proposal: 2, from: 1, actions: [{ kind: 'nop' }] });
+  step(r, { type: 'commit', proposal: 1, from: 0, to: 1 });
+  assert.equal(r.slot(0)?.learned, true);
+  assert.equal(r.slot(1)?.learned, false, 'position 1 holds proposal 2: not what was committed');
+  assert.equal(r.learnedThrough(), 0);
+});
+
+test('a learned TRUNCATE moves begin; truncated positions answer as learned tombstones (LogStorageTest.Truncate)', () => {
+  const r = voting();
+  const entries = Array.from({ length: 10 }, (_, i) => ({ position: i, action: hello }));
+  step(r, { type: 'learned', entries });
+  step(r, { type: 'learned', entries: [{ position: 10, action: { kind: 'truncate', to: 3 } }] });
+  assert.equal(r.begin(), 3);
+  assert.equal(r.slot(2), undefined);
+  assert.deepEqual(r.action(3), hello);
+  assert.equal(r.learnedThrough(), 10);
+  const p = step(r, { type: 'promise', rid: 1, proposal: 5, from: 1, to: 1 }) as PromiseReply;
+  assert.deepEqual([p.outcome, p.slots[0]?.learned, p.slots[0]?.action?.kind], ['accept', true, 'nop']);
+  const w = step(r, { type: 'write', rid: 2, proposal: 5, from: 2, actions: [hello] }) as WriteReply;
+  assert.equal(w.outcome, 'reject', 'no write below begin');
+  step(r, { type: 'learned', entries: [{ position: 11, action: { kind: 'truncate', to: 10 } }] });
+  assert.equal(r.begin(), 10);
+  assert.equal(r.slot(10)?.kind, 'truncate');
+});
+
+test('a TRUNCATE far beyond the stored positions is cheap (LogStorageTest.TruncateWithManyHoles)', () => {
+  const r = voting();
+  step(r, { type: 'learned', entries: [{ position: 600_020_000, action: { kind: 'truncate', to: 600_000_000 } }] });
+  assert.equal(r.begin(), 600_000_000);
+  assert.equal(r.end(), 600_020_000);
+  const read = step(r, { type: 'read', rid: 1, from: 600_020_000, to: 600_020_000, limit: 10 }) as ReadReply;
+  assert.equal(read.slots.length, 1);
+});
+
+test('positions beyond 2^32 and up to MAX_SAFE_INTEGER work (LogStorageTest.Overflow)', () => {
+  const r = voting();
+  const ps = [0, 2 ** 31 - 1, 2 ** 32, 9_999_999_999, 10_000_000_000, Number.MAX_SAFE_INTEGER - 1];
+  for (const position of ps) step(r, { type: 'learned', entries: [{ position, action: hello }] });
+  for (const p of ps) assert.deepEqual(r.action(p), hello);
+  assert.equal(r.end(), Number.MAX_SAFE_INTEGER - 1);
+});
+
+test('a corrupted record makes the replica ignore requests that depend on it', () => {
+  const r = voting();
+  step(r, { type: 'promise', rid: 1, proposal: 1 });
+  step(r, { type: 'write', rid: 2, proposal: 1, from: 0, actions: [hello] });
+  r.markLost(0);
+  const p = step(r, { type: 'promise', rid: 3, proposal: 2 }) as PromiseReply;
+  assert.equal(p.outcome, 'ignored');
+  const read = step(r, { type: 'read', rid: 4, from: 0, to: 0, limit: 10 }) as ReadReply;
+  assert.deepEqual([read.slots.length, read.lost], [0, [0]], 'never served');
+});

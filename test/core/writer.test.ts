@@ -1,0 +1,185 @@
+// The writer, ported from Mesos's CoordinatorTest scenarios, against an
+// in-memory cluster whose network the test drives message by message.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Cluster } from './harness.js';
+
+function ok(c: Cluster, id: number): number {
+  const r = c.results.get(id);
+  assert.ok(r, `operation ${id} finished`);
+  assert.ok(r.ok, `operation ${id} succeeded: ${JSON.stringify(r)}`);
+  return r.position;
+}
+
+test('election on an empty log writes a NOP at 0; the first append goes to 1 (CoordinatorTest.Elect, AppendRead)', () => {
+  const c = new Cluster(2);
+  c.elect('w');
+  c.run();
+  assert.deepEqual(c.elections.get('w'), { ok: true, position: 0 });
+  assert.equal(c.learnedText(1, 0), 'NOP');
+  const a = c.append('w', 'hello world');
+  c.run();
+  assert.equal(ok(c, a), 1);
+  assert.equal(c.learnedText(1, 1), 'hello world');
+  assert.equal(c.learnedText(2, 1), 'hello world');
+  c.checkAgreement();
+});
+
+test('many appends in flight resolve in position order (CoordinatorTest.MultipleAppends)', () => {
+  const c = new Cluster(3);
+  c.elect('w');
+  c.run();
+  const ids = Array.from({ length: 10 }, (_, i) => c.append('w', String(i + 1)));
+  c.run();
+  assert.deepEqual(ids.map((id) => ok(c, id)), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  for (let p = 1; p <= 10; p++) assert.equal(c.learnedText(3, p), String(p));
+});
+
+test('with one of three replicas down, appends go on', () => {
+  const c = new Cluster(3);
+  c.crash(3);
+  c.elect('w');
+  c.run();
+  const a = c.append('w', 'x');
+  c.run();
+  assert.equal(ok(c, a), 1);
+});
+
+test('with no quorum, the election fails with no-quorum after the timeout (CoordinatorTest.ElectNoQuorum)', () => {
+  const c = new Cluster(3);
+  c.crash(2);
+  c.crash(3);
+  c.elect('w');
+  c.run(20_000);
+  assert.deepEqual(c.elections.get('w'), { ok: false, error: 'no-quorum' });
+});
+
+test('an append with no quorum fails with no-quorum; the next one re-elects and succeeds (CoordinatorTest.AppendNoQuorum)', () => {
+  const c = new Cluster(3);
+  c.elect('w');
+  c.run();
+  c.crash(2);
+  c.crash(3);
+  const a = c.append('w', 'lost?');
+  c.run(20_000);
+  assert.deepEqual(c.results.get(a), { ok: false, error: 'no-quorum' });
+  c.restart(2);
+  const b = c.append('w', 'after');
+  c.run();
+  const pb = ok(c, b);
+  assert.ok(pb > 1);
+  c.checkAgreement();
+});
+
+test('failover: a second writer takes over, sees the first one\'s appends, and fences it (CoordinatorTest.Failover, Demoted)', () => {
+  const c = new Cluster(3);
+  c.elect('w1');
+  c.run();
+  const a = c.append('w1', 'hello world');
+  c.run();
+  assert.equal(ok(c, a), 1);
+  c.elect('w2');
+  c.run();
+  assert.deepEqual(c.elections.get('w2'), { ok: true, position: 2 });
+  const late = c.append('w1', 'late');
+  c.run();
+  assert.equal(c.results.get(late)?.ok, false);
+  assert.equal((c.results.get(late) as { error: string }).error, 'fenced');
+  const later = c.append('w1', 'later');
+  assert.equal((c.results.get(later) as { error: string }).error, 'fenced', 'a fenced writer fails at once');
+  const b = c.append('w2', 'b');
+  c.run();
+  assert.equal(ok(c, b), 3);
+  assert.equal(c.learnedText(1, 1), 'hello world');
+  c.checkAgreement();
+});
+
+test('a new writer re-proposes values accepted but never learned (CoordinatorTest.NotLearnedFill)', () => {
+  const c = new Cluster(3);
+  c.elect('w1', [1, 2]);
+  c.run();
+  // Commits never reach anyone: replicas 1 and 2 hold the values unlearned.
+  c.dropIf = (e) => e.msg.type === 'commit';
+  const ids = Array.from({ length: 10 }, (_, i) => c.append('w1', String(i + 1)));
+  c.run();
+  ids.forEach((id, i) => assert.equal(ok(c, id), i + 1));
+  assert.equal(c.learnedText(1, 5), undefined, 'not learned anywhere');
+  c.dropIf = () => false;
+  c.elect('w2', [2, 3]);
+  c.run();
+  assert.deepEqual(c.elections.get('w2'), { ok: true, position: 11 });
+  for (let p = 1; p <= 10; p++) assert.equal(c.learnedText(3, p), String(p), `replica 3 learned ${p}`);
+  c.checkAgreement();
+});
+
+test('a value accepted by a minority only may be replaced by NOP, and nothing diverges', () => {
+  const c = new Cluster(3);
+  c.elect('w1');
+  c.run();
+  // w1's write reaches only replica 1.
+  c.dropIf = (e) => e.from === 'w1' && e.msg.type === 'write' && e.to !== 'r1';
+  const a = c.append('w1', 'minority');
+  c.deliverOne();
+  c.deliverOne();
+  c.dropIf = () => false;
+  c.inflight = [];
+  c.elect('w2', [2, 3]);
+  c.run(2_000);
+  assert.ok(c.elections.get('w2')?.ok);
+  assert.equal(c.learnedText(2, 1), 'NOP');
+  c.run();
+  assert.notEqual(c.results.get(a)?.ok, true, 'the minority append was never acknowledged');
+  c.checkAgreement();
+});
+
+test('truncate takes its own position and removes the positions before `to` (CoordinatorTest.Truncate)', () => {
+  const c = new Cluster(3);
+  c.elect('w');
+  c.run();
+  for (let i = 1; i <= 10; i++) c.append('w', String(i));
+  const t = c.truncate('w', 7);
+  c.run();
+  assert.equal(ok(c, t), 11);
+  for (const id of [1, 2, 3]) {
+    assert.equal(c.store(id).begin(), 7);
+    assert.equal(c.store(id).slot(6), undefined);
+    assert.equal(c.learnedText(id, 7), '7');
+  }
+  const r = c.read('reader', 6, 10);
+  c.run();
+  assert.deepEqual(c.reads.get(r), { ok: false, error: 'truncated', begin: 7 });
+  const r2 = c.read('reader', 7, 10);
+  c.run();
+  const res = c.reads.get(r2)!;
+  assert.ok(res.ok);
+  assert.deepEqual(res.entries.map((e) => e.position), [7, 8, 9, 10]);
+});
+
+test('a truncate learned by the new writer\'s fill is applied on the replica that missed it (TruncateNotLearnedFill)', () => {
+  const c = new Cluster(3);
+  c.elect('w1', [1, 2]);
+  c.run();
+  c.dropIf = (e) => e.msg.type === 'commit' && e.to === 'r2';
+  for (let i = 1; i <= 10; i++) c.append('w1', String(i));
+  c.truncate('w1', 7);
+  c.run();
+  c.dropIf = () => false;
+  c.elect('w2', [2, 3]);
+  c.run();
+  assert.deepEqual(c.elections.get('w2'), { ok: true, position: 12 });
+  assert.equal(c.store(3).begin(), 7);
+  assert.equal(c.store(2).begin(), 7);
+  c.checkAgreement();
+});
+
+test('duplicated and reordered messages change nothing', () => {
+  const c = new Cluster(3);
+  c.elect('w');
+  c.run();
+  const ids = Array.from({ length: 5 }, (_, i) => c.append('w', `v${i}`));
+  // Duplicate every message in flight, then deliver in reverse order.
+  c.inflight = [...c.inflight, ...c.inflight].reverse();
+  c.run();
+  ids.forEach((id, i) => assert.equal(ok(c, id), i + 1));
+  c.checkAgreement();
+});
