@@ -1,0 +1,51 @@
+/** Shared helpers for the live socket tests: condition waits, a recording logger, raw sockets. */
+import { connect, type Socket } from 'node:net';
+import type { NetLogger } from '../../src/net/logger.js';
+
+/** Polls `cond` until it holds; fails after a generous deadline (never a fixed sleep). */
+export async function waitFor(cond: () => boolean, what: string, deadlineMs = 15_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > deadlineMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export interface LogLine {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly obj: Record<string, unknown>;
+  readonly msg: string | undefined;
+}
+
+export function recordingLogger(): NetLogger & { lines: LogLine[]; has(re: RegExp): boolean } {
+  const lines: LogLine[] = [];
+  const at = (level: LogLine['level']) => (obj: object, msg?: string) => lines.push({ level, obj: obj as Record<string, unknown>, msg });
+  return {
+    lines,
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    has: (re) => lines.some((l) => re.test(`${l.msg ?? ''} ${JSON.stringify(l.obj)}`)),
+  };
+}
+
+/** A raw socket that records what it receives and whether it was closed. */
+export interface RawPeer {
+  readonly socket: Socket;
+  readonly received: () => Buffer;
+  readonly closed: () => boolean;
+}
+
+export async function rawConnect(port: number): Promise<RawPeer> {
+  const socket = connect({ host: '127.0.0.1', port });
+  const chunks: Buffer[] = [];
+  let closed = false;
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => {});
+  socket.on('close', () => (closed = true));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return { socket, received: () => Buffer.concat(chunks), closed: () => closed };
+}
