@@ -36,7 +36,15 @@ export type ReaderEvent =
 export type ReaderOutbound = FillOutbound | { readonly to: ReplicaId; readonly msg: ReadRequest };
 
 export type ReadResult =
-  | { readonly ok: true; readonly entries: readonly Entry[]; readonly begin: Position; readonly end: Position }
+  | {
+      readonly ok: true;
+      /** The APPEND entries of the range that are chosen, ascending. */
+      readonly entries: readonly Entry[];
+      readonly begin: Position;
+      readonly end: Position;
+      /** Every position up to here was resolved; a later read may find more only above it. */
+      readonly through: Position;
+    }
   | { readonly ok: false; readonly error: 'truncated' | 'no-quorum'; readonly begin?: Position };
 
 export interface ReaderOutput {
@@ -44,9 +52,11 @@ export interface ReaderOutput {
   readonly done: { readonly id: number; readonly result: ReadResult }[];
 }
 
-interface ReaderConfig {
+export interface ReaderConfig {
   readonly members: readonly ReplicaId[];
   readonly random: () => number;
+  /** Allocates request ids (shared with a writer on the same connections; see WriterConfig.rid). */
+  readonly rid?: () => number;
 }
 
 /** One read in progress. `boundsOnly` reads ask for begin and end and nothing else. */
@@ -77,11 +87,14 @@ type Classified = { kind: 'chosen'; action: Action } | { kind: 'pending' } | { k
 
 export class ReaderCore {
   private readonly ops = new Map<number, ReadOp>();
-  private nextRid = 1;
   private now = 0;
   private highestSeen: Proposal = 0;
+  private readonly newRid: () => number;
 
-  constructor(private readonly config: ReaderConfig) {}
+  constructor(private readonly config: ReaderConfig) {
+    let next = 1;
+    this.newRid = config.rid ?? (() => next++);
+  }
 
   get pending(): number {
     return this.ops.size;
@@ -116,7 +129,7 @@ export class ReaderCore {
   }
 
   private startRound(op: ReadOp, send: ReaderOutbound[]): void {
-    const rid = this.nextRid++;
+    const rid = this.newRid();
     const to = op.boundsOnly ? op.cursor : Math.min(op.to, op.cursor + limits.readSlotsMax - 1);
     const limit = op.boundsOnly ? 1 : limits.readSlotsMax;
     op.round = { rid, to, replies: new Map(), sentAt: this.now };
@@ -162,7 +175,7 @@ export class ReaderCore {
     const begin = Math.max(op.begin, ...replies.map((r) => r.begin));
     op.begin = begin;
     op.endBound ??= Math.max(...replies.map((r) => r.end));
-    if (op.boundsOnly) return this.finish(op, { ok: true, entries: [], begin, end: op.endBound }, done);
+    if (op.boundsOnly) return this.finish(op, { ok: true, entries: [], begin, end: op.endBound, through: begin - 1 }, done);
     if (op.cursor < begin) return this.finish(op, { ok: false, error: 'truncated', begin }, done);
     const hi = Math.min(round.to, op.endBound, ...replies.map((r) => r.coveredThrough));
     const quorum = quorumSize(this.config.members.length);
@@ -170,13 +183,13 @@ export class ReaderCore {
     op.progressAt = this.now;
     for (let p = op.cursor; p <= hi; p++) {
       const c = this.classify(p, views, quorum, op);
-      if (c.kind === 'unknown') return this.finish(op, { ok: true, entries: op.entries, begin, end: op.endBound }, done);
+      if (c.kind === 'unknown') return this.finish(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, done);
       if (c.kind === 'pending') return this.onPending(op, p, hi, send);
       if (c.action.kind === 'append') op.entries.push({ position: p, action: c.action });
       op.cursor = p + 1;
       op.pendingSince = undefined;
     }
-    if (op.cursor > Math.min(op.to, op.endBound)) return this.finish(op, { ok: true, entries: op.entries, begin, end: op.endBound }, done);
+    if (op.cursor > Math.min(op.to, op.endBound)) return this.finish(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, done);
     this.startRound(op, send);
   }
 
@@ -211,7 +224,7 @@ export class ReaderCore {
     }
     const to = Math.min(hi, p + limits.fillRangeMax - 1);
     const fillSend: FillOutbound[] = [];
-    op.fill = new Fill(p, to, this.highestSeen, { members: this.config.members, random: this.config.random, rid: () => this.nextRid++ }, this.now, fillSend);
+    op.fill = new Fill(p, to, this.highestSeen, { members: this.config.members, random: this.config.random, rid: this.newRid }, this.now, fillSend);
     send.push(...fillSend);
   }
 

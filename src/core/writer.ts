@@ -72,6 +72,12 @@ export interface WriterConfig {
   /** Uniform random number in [0, 1), injected for backoff. */
   readonly random: () => number;
   readonly rules?: SafetyRules;
+  /**
+   * Allocates request ids. A client that runs a writer and a reader over the
+   * same connections passes one allocator to both, so that a reply's rid
+   * names exactly one request.
+   */
+  readonly rid?: () => number;
 }
 
 /** Writes in flight: contiguous positions [from, from + actions.length) under one proposal. */
@@ -117,15 +123,17 @@ export class WriterCore {
   /** The highest proposal seen anywhere: a new election must go above it. */
   private highestSeen: Proposal;
   private readonly queue: WriterOp[] = [];
-  private nextRid = 1;
   private now = 0;
   private electionWanted = false;
   private readonly rules: SafetyRules;
+  private readonly newRid: () => number;
 
   constructor(private readonly config: WriterConfig) {
     assert(config.members.length >= 1, 'a writer needs members');
     this.highestSeen = config.proposalFloor ?? 0;
     this.rules = config.rules ?? ALL_RULES_ON;
+    let next = 1;
+    this.newRid = config.rid ?? (() => next++);
   }
 
   /** The proposal the writer holds, if elected. */
@@ -191,7 +199,7 @@ export class WriterCore {
   private startElection(out: WriterOutput): void {
     const proposal = this.highestSeen + 1;
     this.highestSeen = proposal;
-    const rid = this.nextRid++;
+    const rid = this.newRid();
     const startedAt = this.role.kind === 'backoff' ? this.role.startedAt : this.now;
     this.role = {
       kind: 'electing',
@@ -291,7 +299,7 @@ export class WriterCore {
         actions,
         opIds,
         tally: new QuorumTally(this.config.members.length),
-        rid: this.nextRid++,
+        rid: this.newRid(),
         sentAt: this.now,
         startedAt: this.now,
         chosen: false,

@@ -43,7 +43,7 @@ test('beginning and ending follow truncation and appends', () => {
   const c = new Cluster(3);
   const b0 = c.bounds('rd');
   c.run();
-  assert.deepEqual(c.reads.get(b0), { ok: true, entries: [], begin: 0, end: -1 });
+  assert.deepEqual(c.reads.get(b0), { ok: true, entries: [], begin: 0, end: -1, through: -1 });
   c.elect('w');
   c.run();
   for (let i = 1; i <= 4; i++) c.append('w', String(i));

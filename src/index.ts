@@ -1,0 +1,16 @@
+/**
+ * replog's public library interface (see ../shared/design/interfaces.md in the
+ * project's design notes and the README).
+ */
+export { LogClient, DEFAULT_ADDRESSES, type LogEntry, type LogClientOptions } from './client/log-client.js';
+export { Writer } from './client/writer.js';
+export { startReplica, type Replica, type ReplicaOptions } from './server/replica-server.js';
+export {
+  ReplogError,
+  WriterFencedError,
+  NoQuorumError,
+  TruncatedError,
+  ClosedError,
+  InvalidArgumentError,
+} from './core/errors.js';
+export type { Position, Status } from './core/types.js';

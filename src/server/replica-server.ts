@@ -1,0 +1,142 @@
+/**
+ * startReplica: one replica process's worth of wiring. Opens the data
+ * directory (FileStore, which takes the directory's lock), listens for
+ * clients and peers, connects to the other members for the recovery protocol,
+ * and serves the admin HTTP endpoint. Used by `replog replica` and by
+ * applications that embed a replica in their own process.
+ */
+import pino, { type Logger } from 'pino';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { ReplicaId } from '../core/types.js';
+import { parseAddress } from '../net/address.js';
+import { listen, type Listener } from '../net/listener.js';
+import { PeerLink } from '../net/peer-link.js';
+import { FileStore } from '../storage/file-store.js';
+import { startAdmin, type AdminServer } from './admin.js';
+import { clusterIdFor, memberIds, parseMembers, type Members } from './members.js';
+import { ReplicaMetrics } from './metrics.js';
+import { ReplicaHost } from './replica-host.js';
+
+export interface ReplicaOptions {
+  readonly id: number;
+  /** The data directory (created if missing). */
+  readonly dir: string;
+  /** `host:port` to listen on for clients and peers. */
+  readonly listen: string;
+  /** Every member's id and address, this replica included: `{1: 'h:p', ...}` or `'1=h:p,2=h:p'`. */
+  readonly members: Members | string;
+  /** `host:port` for the admin HTTP endpoint (/status, /metrics); none if absent. */
+  readonly admin?: string;
+  /** Default: derived from the membership (see members.ts). */
+  readonly clusterId?: string;
+  /** A pino logger; default: JSON lines on stderr at level 'info'. */
+  readonly logger?: Logger;
+}
+
+export interface Replica {
+  readonly id: number;
+  readonly address: string;
+  readonly adminAddress?: string;
+  readonly clusterId: string;
+  readonly host: ReplicaHost;
+  /** Stops serving: finishes the sync in flight, closes sockets and the data directory. */
+  stop(): Promise<void>;
+}
+
+export async function startReplica(options: ReplicaOptions): Promise<Replica> {
+  const members = typeof options.members === 'string' ? parseMembers(options.members) : options.members;
+  const ids = memberIds(members);
+  if (!ids.includes(options.id)) {
+    throw new InvalidArgumentError(`replica id ${options.id} is not among the members (${ids.join(', ')})`);
+  }
+  const listenAt = parseAddress(options.listen);
+  const clusterId = options.clusterId ?? clusterIdFor(members);
+  const log = options.logger ?? pino({ base: { replica: options.id } }, pino.destination(2));
+
+  const store = await FileStore.open(options.dir, {
+    replicaId: options.id,
+    clusterId,
+    log: (message) => log.warn({ dir: options.dir }, message),
+  });
+  let host: ReplicaHost | undefined;
+  const metrics = new ReplicaMetrics(() => host, { replica: String(options.id) });
+  const peers = new Map<ReplicaId, PeerLink>();
+  host = new ReplicaHost({
+    id: options.id,
+    members: ids,
+    store,
+    log,
+    metrics,
+    sendToPeer: (to, msg) => peers.get(to)?.send(msg),
+  });
+  const h = host;
+  for (const id of ids) {
+    if (id === options.id) continue;
+    peers.set(
+      id,
+      new PeerLink({
+        address: members[id]!,
+        clusterId,
+        role: 'replica',
+        replicaId: options.id,
+        log,
+        onMessage: (msg) => h.handle(msg, { send: () => true }, id),
+      }),
+    );
+  }
+
+  let listener: Listener;
+  try {
+    listener = await listen({
+      host: listenAt.host,
+      port: listenAt.port,
+      clusterId,
+      replicaId: options.id,
+      log,
+      onMessage: (msg, conn) => {
+        if (msg.type === 'write') metrics.onWrite(msg.actions.length, msg.actions.reduce((n, a) => n + (a.kind === 'append' ? a.data.byteLength : 0), 0));
+        h.handle(msg, conn, conn.peer.replicaId);
+      },
+    });
+  } catch (err) {
+    await Promise.all([...peers.values()].map((p) => p.close()));
+    await store.close();
+    throw new InvalidArgumentError(`cannot listen on ${options.listen}: ${(err as Error).message}`, { cause: err });
+  }
+  let admin: AdminServer | undefined;
+  if (options.admin !== undefined) {
+    try {
+      admin = await startAdmin(options.admin, { id: options.id, members, host: h, metrics, clusterId });
+    } catch (err) {
+      await listener.close();
+      await Promise.all([...peers.values()].map((p) => p.close()));
+      await store.close();
+      throw new InvalidArgumentError(`cannot serve admin HTTP on ${options.admin}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const ticker = setInterval(() => h.tick(), 50);
+  ticker.unref();
+  const address = `${listenAt.host}:${listener.port}`;
+  log.info({ address, admin: admin?.address, dir: options.dir, status: h.status, clusterId }, 'replica started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    id: options.id,
+    address,
+    adminAddress: admin?.address,
+    clusterId,
+    host: h,
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(ticker);
+        await listener.close();
+        await Promise.all([...peers.values()].map((p) => p.close()));
+        await admin?.close();
+        await h.drain();
+        await store.close();
+        log.info({ address }, 'replica stopped');
+      })();
+      return stopping;
+    },
+  };
+}
