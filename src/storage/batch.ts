@@ -1,0 +1,55 @@
+/**
+ * Records waiting for durability and the batches that carry them to disk.
+ * A batch is one write + one fdatasync; it keeps its bytes until the fsync
+ * succeeded, so that a failed write or fsync is retried by writing the same
+ * bytes at the same offset again (never by trusting the page cache: after a
+ * failed fsync the kernel may have dropped the dirty pages, "fsyncgate").
+ */
+import type { Action, Metadata, Position } from '../core/types.js';
+
+/** One appended record, encoded, not yet durable. */
+export interface PendingRecord {
+  readonly frame: Buffer;
+  /** Its sequence number (1 for the first record appended since open). */
+  readonly seq: number;
+  /** The highest position it refers to; -1 for none. */
+  readonly maxPosition: number;
+  /** Set if the record gave a position a new action. */
+  readonly actionAt?: Position;
+  readonly action?: Action;
+  /** Set if the record moved the log's beginning. */
+  readonly truncatedBelow?: Position;
+  /** Set for metadata records. */
+  readonly metadata?: Metadata;
+}
+
+/** A group of records written with one write and made durable with one fdatasync. */
+export interface Batch {
+  readonly records: readonly PendingRecord[];
+  /** The frames (preceded by a segment header if the batch opens a new segment), concatenated. */
+  readonly bytes: Buffer;
+  /** File offset of each record's frame, parallel to `records`. */
+  readonly frameOffsets: readonly number[];
+  /** The segment the batch goes to. */
+  readonly segmentId: number;
+  readonly segmentPath: string;
+  /** Offset in the segment file where `bytes` go. */
+  readonly offset: number;
+  /** True if the batch creates its segment (then the directory is fsynced too). */
+  readonly newSegment: boolean;
+  /** The file's descriptor, once opened (kept across retries). */
+  fd: number | undefined;
+  /** The sequence number of the last record: durable once the batch is. */
+  readonly lastSeq: number;
+}
+
+/** Takes the first records of `pending` whose frames fit in `bytesMax` (at least one). */
+export function takeRecords(pending: PendingRecord[], bytesMax: number): PendingRecord[] {
+  let n = 0;
+  let bytes = 0;
+  while (n < pending.length && (n === 0 || bytes + pending[n]!.frame.length <= bytesMax)) {
+    bytes += pending[n]!.frame.length;
+    n++;
+  }
+  return pending.splice(0, n);
+}

@@ -1,0 +1,401 @@
+/**
+ * FileStore: a ReplicaStore on segmented, checksummed log files with group
+ * commit. The file format, the crash cases and the error handling are
+ * described in docs/storage.md; this file holds the running store, and
+ * open-store.ts the start-up.
+ *
+ * Durability: append() applies records to the in-memory index at once and
+ * queues their encoded frames; sync() writes every queued frame with one
+ * write and one fdatasync per batch, and resolves only after that fdatasync
+ * returned. Calls to sync() made while a batch is on its way wait for it and
+ * then share the next batch (group commit).
+ */
+import { assert } from '../core/assert.js';
+import type { PositionIndex } from '../core/position-index.js';
+import type { ReplicaStore } from '../core/store.js';
+import type { Action, Metadata, PersistRecord, Position, SlotMeta } from '../core/types.js';
+import { takeRecords, type Batch, type PendingRecord } from './batch.js';
+import { StoreClosedError, toStorageError, type StorageFullError, type StorageIOError } from './errors.js';
+import { readFullySync, writeFully, type FileLayer } from './file-layer.js';
+import { checkFrame, encodeFrame, FRAME_HEADER_BYTES, FRAME_PAYLOAD_MAX } from './record-codec.js';
+import { dropBelow, type CorruptRegion } from './replay.js';
+import { locationOffset, locationSegment, maxPositionOf, packLocation, segmentFileName, type Segment } from './segment.js';
+import { releaseLock } from './lock.js';
+import { loadDataDir, type FileStoreOptions } from './open-store.js';
+import { join } from 'node:path';
+
+/** What FileStore.open found; see docs/storage.md for each case. */
+export interface OpenReport {
+  /** True if the directory held no segment and a new one was created. */
+  readonly created: boolean;
+  readonly segments: number;
+  /** Records replayed (segment headers not counted). */
+  readonly records: number;
+  /** Bytes cut from the end of the last segment: a write a crash interrupted. */
+  readonly tornBytesCut: number;
+  /** Damage found anywhere but the torn tail. */
+  readonly corruptRegions: readonly CorruptRegion[];
+  /** Positions whose entry bytes were found damaged (never served; to be repaired). */
+  readonly lostPositions: readonly Position[];
+  /**
+   * True if damage may have destroyed metadata or a promise: the store then
+   * set its metadata to status RECOVERING with promised 0 (and made that
+   * durable), so the replica does not vote until autorecovery repaired it.
+   */
+  readonly metadataCorrupted: boolean;
+}
+
+/** The running parts that FileStore.open hands to the constructor. */
+export interface FileStoreParts {
+  readonly dir: string;
+  readonly layer: FileLayer;
+  readonly lockPath: string;
+  readonly index: PositionIndex;
+  readonly locations: Map<Position, number>;
+  readonly lost: Set<Position>;
+  readonly segments: Segment[];
+  readonly replicaId: number;
+  readonly clusterId: string;
+  readonly segmentBytesMax: number;
+  readonly batchBytesMax: number;
+  readonly log: (message: string) => void;
+}
+
+export class FileStore implements ReplicaStore {
+  /** Set by FileStore.open (open-store.ts) once start-up finished. */
+  openReport!: OpenReport;
+  readonly dir: string;
+  /** The replica's id recorded in the data directory; 0 if never given. */
+  readonly replicaId: number;
+  /** The cluster's id recorded in the data directory; '' if never given. */
+  readonly clusterId: string;
+  private readonly layer: FileLayer;
+  private readonly index: PositionIndex;
+  /** Position -> packed location (segment, offset) of the durable frame holding its action. */
+  private readonly locations: Map<Position, number>;
+  /** Actions appended but not yet durable, served from memory until they are. */
+  private readonly unwritten = new Map<Position, Action>();
+  private readonly lost: Set<Position>;
+  /** Live segments, ascending and consecutive; the last one takes new batches. */
+  private readonly segments: Segment[];
+  private pending: PendingRecord[] = [];
+  /** The batch being written; kept after a failure to be written again. */
+  private inflight: Batch | null = null;
+  private seq = 0;
+  private durable = 0;
+  /** Metadata and beginning as of the last record handed to a batch (for new segment headers). */
+  private writtenMeta: Metadata;
+  private writtenBegin: Position;
+  /** Set while the last write or fsync failed: append() throws until a sync succeeds. */
+  private failure: StorageFullError | StorageIOError | null = null;
+  private running: Promise<number> | null = null;
+  private waiting: Promise<number> | null = null;
+  /** A beginning whose segments may be deleted once the record that moved it (`seq`) is durable. */
+  private truncation: { below: Position; seq: number } | null = null;
+  private reclaiming: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly lockPath: string;
+  private readonly segmentBytesMax: number;
+  private readonly batchBytesMax: number;
+  private readonly log: (message: string) => void;
+
+  /**
+   * Opens (or creates) the data directory `dir`: takes its lock, replays its
+   * segments, cuts a torn tail; see OpenReport for what it found. Throws
+   * DataDirLockedError if another live process holds the directory.
+   */
+  static async open(dir: string, options: FileStoreOptions = {}): Promise<FileStore> {
+    const loaded = await loadDataDir(dir, options);
+    const store = new FileStore(loaded.parts);
+    try {
+      if (loaded.poisoned) {
+        // Damage may have destroyed a promise: do not vote until repaired, and
+        // make that durable so it survives the damaged segment's deletion.
+        const incarnation = store.metadata().incarnation;
+        store.append([{ type: 'metadata', metadata: { status: 'RECOVERING', promised: 0, incarnation } }]);
+        await store.sync();
+        loaded.parts.log(`replog storage: ${dir} may have lost a promise or its metadata; starting RECOVERING (not voting)`);
+      }
+    } catch (e) {
+      await store.close().catch(() => undefined);
+      throw e;
+    }
+    store.openReport = { ...loaded.report, lostPositions: store.lostPositions(), metadataCorrupted: loaded.poisoned };
+    return store;
+  }
+
+  /** Use FileStore.open. */
+  constructor(parts: FileStoreParts) {
+    assert(parts.segments.length > 0, 'a store has a segment');
+    assert(parts.batchBytesMax > 0 && parts.segmentBytesMax > 0, 'positive bounds');
+    this.dir = parts.dir;
+    this.layer = parts.layer;
+    this.lockPath = parts.lockPath;
+    this.index = parts.index;
+    this.locations = parts.locations;
+    this.lost = parts.lost;
+    this.segments = parts.segments;
+    this.replicaId = parts.replicaId;
+    this.clusterId = parts.clusterId;
+    this.segmentBytesMax = parts.segmentBytesMax;
+    this.batchBytesMax = parts.batchBytesMax;
+    this.log = parts.log;
+    this.writtenMeta = parts.index.metadata();
+    this.writtenBegin = parts.index.begin();
+  }
+
+  metadata(): Metadata {
+    return this.index.metadata();
+  }
+  begin(): Position {
+    return this.index.begin();
+  }
+  end(): Position {
+    return this.index.end();
+  }
+  learnedThrough(): Position {
+    return this.index.learnedThrough();
+  }
+  slot(position: Position): SlotMeta | undefined {
+    return this.index.slot(position);
+  }
+  positions(from: Position, to: Position): Iterable<Position> {
+    return this.index.positions(from, to);
+  }
+  lostPositions(): readonly Position[] {
+    return [...this.lost].sort((a, b) => a - b);
+  }
+  durableSeq(): number {
+    return this.durable;
+  }
+  /** The number of segment files in use. */
+  segmentCount(): number {
+    return this.segments.length;
+  }
+  /** The error that put the store in its failed state, or null. */
+  failedWith(): StorageFullError | StorageIOError | null {
+    return this.failure;
+  }
+
+  /** Reads a position's action from its segment, re-checking the checksums; damage marks it lost. */
+  action(position: Position): Action | 'lost' | undefined {
+    const s = this.index.slot(position);
+    if (s === undefined || s.kind === undefined) return undefined;
+    if (this.lost.has(position)) return 'lost';
+    const mem = this.unwritten.get(position);
+    if (mem !== undefined) return mem;
+    const loc = this.locations.get(position);
+    const read = loc === undefined ? 'no location' : this.readAction(position, loc);
+    if (typeof read !== 'string') return read;
+    this.lost.add(position);
+    this.log(`replog storage: position ${position} is lost (${read}); it will not be served`);
+    return 'lost';
+  }
+
+  append(records: readonly PersistRecord[]): number {
+    if (this.closed) throw new StoreClosedError(`store ${this.dir} is closed`);
+    if (this.failure !== null) throw this.failure;
+    for (const r of records) {
+      const frame = encodeFrame(r);
+      const effect = this.index.apply(r);
+      this.seq++;
+      let action: Action | undefined;
+      if (effect.actionAt !== undefined) {
+        assert(r.type === 'accept' || r.type === 'learn', 'only accept and learn set an action');
+        action = r.action;
+        this.unwritten.set(effect.actionAt, action);
+        this.lost.delete(effect.actionAt);
+      }
+      if (effect.truncatedBelow !== undefined) {
+        dropBelow(effect.truncatedBelow, this.locations, this.lost);
+        for (const p of this.unwritten.keys()) if (p < effect.truncatedBelow) this.unwritten.delete(p);
+        this.truncation = { below: effect.truncatedBelow, seq: this.seq };
+      }
+      this.pending.push({
+        frame,
+        seq: this.seq,
+        maxPosition: maxPositionOf(r),
+        ...(effect.actionAt !== undefined ? { actionAt: effect.actionAt, action } : {}),
+        ...(effect.truncatedBelow !== undefined ? { truncatedBelow: effect.truncatedBelow } : {}),
+        ...(r.type === 'metadata' ? { metadata: r.metadata } : {}),
+      });
+    }
+    return this.seq;
+  }
+
+  /**
+   * Resolves once every record appended before the call is durable. While a
+   * batch is in flight, callers wait and share the next batch. After a
+   * failure, a call writes the failed batch again; success clears the failure.
+   */
+  sync(): Promise<number> {
+    if (this.closed) return Promise.reject(new StoreClosedError(`store ${this.dir} is closed`));
+    if (this.running !== null) {
+      if (this.waiting === null) {
+        this.waiting = this.running.then(
+          () => this.startRun(),
+          () => this.startRun(),
+        );
+      }
+      return this.waiting;
+    }
+    return this.startRun();
+  }
+
+  /** Retries the failed batch (the same as sync(), named for operators' tools). */
+  retry(): Promise<number> {
+    return this.sync();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    let err: unknown;
+    try {
+      if (this.failure === null && (this.pending.length > 0 || this.inflight !== null)) await this.sync();
+      else if (this.running !== null) await this.running.catch(() => undefined);
+    } catch (e) {
+      err = e;
+    }
+    this.closed = true;
+    await this.reclaiming;
+    for (const s of this.segments) this.layer.closeSync(s.fd);
+    if (this.inflight?.newSegment === true && this.inflight.fd !== undefined) this.layer.closeSync(this.inflight.fd);
+    releaseLock(this.lockPath);
+    if (err !== undefined) throw err;
+  }
+
+  private startRun(): Promise<number> {
+    this.waiting = null;
+    const run = this.flushThrough(this.seq);
+    this.running = run;
+    const clear = (): void => {
+      if (this.running === run) this.running = null;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  private async flushThrough(target: number): Promise<number> {
+    while (this.durable < target) {
+      if (this.closed && this.inflight === null && this.pending.length === 0) break;
+      const batch = this.inflight ?? (this.inflight = this.formBatch());
+      try {
+        await this.writeBatch(batch);
+      } catch (e) {
+        this.failure = toStorageError(e, `storage ${this.dir}: writing ${batch.records.length} records to ${batch.segmentPath}`);
+        this.log(`replog storage: ${this.failure.message}; appends refused until a sync succeeds`);
+        throw this.failure;
+      }
+      this.inflight = null;
+      if (this.failure !== null) this.log(`replog storage: ${this.dir} writes again after ${this.failure.errno}`);
+      this.failure = null;
+      this.completeBatch(batch);
+    }
+    assert(this.durable >= target, 'sync resolved before its records were durable');
+    return this.durable;
+  }
+
+  /** Moves the first pending records into a batch, opening a new segment if the active one is full. */
+  private formBatch(): Batch {
+    assert(this.pending.length > 0, 'a batch needs records');
+    const records = takeRecords(this.pending, this.batchBytesMax);
+    const recordBytes = records.reduce((n, r) => n + r.frame.length, 0);
+    const active = this.segments[this.segments.length - 1]!;
+    const roll = active.records > 0 && active.size + recordBytes > this.segmentBytesMax;
+    const parts: Buffer[] = [];
+    const segmentId = roll ? active.id + 1 : active.id;
+    if (roll) {
+      const header = { type: 'header', segmentId, replicaId: this.replicaId, clusterId: this.clusterId } as const;
+      parts.push(encodeFrame({ ...header, begin: this.writtenBegin, metadata: this.writtenMeta }));
+    }
+    const offset = roll ? 0 : active.size;
+    let at = offset + (parts[0]?.length ?? 0);
+    const frameOffsets: number[] = [];
+    for (const r of records) {
+      frameOffsets.push(at);
+      at += r.frame.length;
+      parts.push(r.frame);
+      if (r.metadata !== undefined) this.writtenMeta = r.metadata;
+      if (r.truncatedBelow !== undefined) this.writtenBegin = Math.max(this.writtenBegin, r.truncatedBelow);
+    }
+    const segmentPath = roll ? join(this.dir, segmentFileName(segmentId)) : active.path;
+    const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    const lastSeq = records[records.length - 1]!.seq;
+    return { records, bytes, frameOffsets, segmentId, segmentPath, offset, newSegment: roll, fd: roll ? undefined : active.fd, lastSeq };
+  }
+
+  /** One attempt: (create the segment,) write the bytes at their offset, fdatasync, (fsync the directory). */
+  private async writeBatch(b: Batch): Promise<void> {
+    if (b.fd === undefined) b.fd = this.layer.openSync(b.segmentPath, 'wx+');
+    await writeFully(this.layer, b.fd, b.bytes, b.offset);
+    await this.layer.datasync(b.fd);
+    if (b.newSegment) await this.layer.syncDir(this.dir);
+  }
+
+  /** The batch is durable: record where its actions live and release its sequence numbers. */
+  private completeBatch(b: Batch): void {
+    assert(b.fd !== undefined, 'a written batch has a file');
+    let seg = this.segments[this.segments.length - 1]!;
+    if (b.newSegment) {
+      seg = { id: b.segmentId, path: b.segmentPath, fd: b.fd, size: 0, maxPosition: -1, records: 0 };
+      this.segments.push(seg);
+    }
+    assert(seg.id === b.segmentId && seg.size === b.offset, 'batches are written in order');
+    seg.size = b.offset + b.bytes.length;
+    seg.records += b.records.length;
+    const begin = this.index.begin();
+    for (let i = 0; i < b.records.length; i++) {
+      const r = b.records[i]!;
+      seg.maxPosition = Math.max(seg.maxPosition, r.maxPosition);
+      if (r.actionAt === undefined || r.actionAt < begin) continue;
+      this.locations.set(r.actionAt, packLocation(seg.id, b.frameOffsets[i]!));
+      if (this.unwritten.get(r.actionAt) === r.action) this.unwritten.delete(r.actionAt);
+    }
+    this.durable = b.lastSeq;
+    const t = this.truncation;
+    if (t !== null && t.seq <= this.durable) {
+      this.truncation = null;
+      this.reclaiming = this.reclaiming.then(() => this.reclaim(t.below));
+    }
+  }
+
+  /** Deletes the oldest segments whose every record is below `below` (never the active one), one by one. */
+  private async reclaim(below: Position): Promise<void> {
+    try {
+      while (this.segments.length > 1 && this.segments[0]!.maxPosition < below && !this.closed) {
+        const s = this.segments.shift()!;
+        this.layer.closeSync(s.fd);
+        await this.layer.unlink(s.path);
+        // One directory fsync per file: deletions become durable in order, so
+        // a crash leaves a suffix of segments, never a hole.
+        await this.layer.syncDir(this.dir);
+      }
+    } catch (e) {
+      this.log(`replog storage: could not delete truncated segments of ${this.dir}: ${String(e)}`);
+    }
+  }
+
+  /** Reads and checks the frame at `loc`; returns the action, or why it could not. */
+  private readAction(position: Position, loc: number): Action | string {
+    const first = this.segments[0]!;
+    const seg = this.segments[locationSegment(loc) - first.id];
+    if (seg === undefined) return `segment ${locationSegment(loc)} is gone`;
+    const offset = locationOffset(loc);
+    try {
+      const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+      if (readFullySync(this.layer, seg.fd, head, FRAME_HEADER_BYTES, offset) < FRAME_HEADER_BYTES) return 'frame cut short';
+      const payloadBytes = head.readUInt32LE(0);
+      if (payloadBytes > FRAME_PAYLOAD_MAX) return 'bad frame length';
+      const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
+      const n = readFullySync(this.layer, seg.fd, frame, frame.length, offset);
+      const c = checkFrame(frame, 0, n);
+      if (c.status !== 'ok') return 'checksum mismatch';
+      const r = c.record;
+      if ((r.type !== 'accept' && r.type !== 'learn') || r.position !== position) return 'record is not this position\'s';
+      // A plain copy: callers get a Uint8Array of their own, not a view of a read buffer.
+      return r.action.kind === 'append' ? { kind: 'append', data: new Uint8Array(r.action.data) } : r.action;
+    } catch (e) {
+      return `read failed: ${String(e)}`;
+    }
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Start-up of a FileStore: lock the directory, replay or create the
+ * segments, check that the directory belongs to this replica and cluster.
+ */
+import { randomUUID } from 'node:crypto';
+import { PositionIndex } from '../core/position-index.js';
+import type { Metadata } from '../core/types.js';
+import { DataDirMismatchError } from './errors.js';
+import { nodeFileLayer, writeFully, type FileLayer } from './file-layer.js';
+import type { FileStoreParts, OpenReport } from './file-store.js';
+import { acquireLock, releaseLock } from './lock.js';
+import { encodeFrame } from './record-codec.js';
+import { replaySegments, type ReplayResult } from './replay.js';
+import { parseSegmentFileName, segmentFileName, type Segment } from './segment.js';
+import { join } from 'node:path';
+
+export interface FileStoreOptions {
+  /** This replica's id; recorded in a new directory, checked against an existing one. */
+  readonly replicaId?: number;
+  /** The cluster's id; recorded in a new directory, checked against an existing one. */
+  readonly clusterId?: string;
+  /** A segment is closed and a new one started once a batch would take it past this size. Default 64 MiB. */
+  readonly segmentBytesMax?: number;
+  /** Most bytes one write carries (more pending records go in the next batch). Default 8 MiB. */
+  readonly batchBytesMax?: number;
+  /** The metadata of a new directory. Default: EMPTY, promised 0, a random incarnation. */
+  readonly initialMetadata?: Metadata;
+  /** The file system; tests inject faults through it. */
+  readonly fileLayer?: FileLayer;
+  /** Where corruption and I/O failures are reported (one line each). Default: dropped. */
+  readonly log?: (message: string) => void;
+}
+
+export const SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
+export const BATCH_BYTES_DEFAULT = 8 * 1024 * 1024;
+
+type Report = Omit<OpenReport, 'lostPositions' | 'metadataCorrupted'>;
+
+/** Everything FileStore.open needs to build the store. */
+export async function loadDataDir(
+  dir: string,
+  options: FileStoreOptions,
+): Promise<{ parts: FileStoreParts; report: Report; poisoned: boolean }> {
+  const layer = options.fileLayer ?? nodeFileLayer;
+  layer.mkdirSync(dir);
+  const lockPath = acquireLock(dir);
+  try {
+    const ids = layer
+      .readdirSync(dir)
+      .map(parseSegmentFileName)
+      .filter((id): id is number => id !== undefined)
+      .sort((a, b) => a - b);
+    const replay = ids.length > 0 ? await replaySegments(layer, dir, ids) : undefined;
+    const replicaId = checkId('replica id', dir, replay?.replicaId, options.replicaId, 0);
+    const clusterId = checkId('cluster id', dir, replay?.clusterId, options.clusterId, '');
+    let state: Pick<ReplayResult, 'index' | 'locations' | 'lost' | 'segments'>;
+    const created = replay === undefined || replay.segments.length === 0;
+    if (created) {
+      const metadata = options.initialMetadata ?? { status: 'EMPTY', promised: 0, incarnation: randomUUID() };
+      const index = new PositionIndex(metadata);
+      const first = await createFirstSegment(layer, dir, replicaId, clusterId, metadata);
+      state = { index, locations: new Map(), lost: new Set(), segments: [first] };
+    } else {
+      state = replay;
+    }
+    const parts: FileStoreParts = {
+      dir,
+      layer,
+      lockPath,
+      ...state,
+      replicaId,
+      clusterId,
+      segmentBytesMax: options.segmentBytesMax ?? SEGMENT_BYTES_DEFAULT,
+      batchBytesMax: options.batchBytesMax ?? BATCH_BYTES_DEFAULT,
+      log: options.log ?? (() => undefined),
+    };
+    const report: Report = {
+      created,
+      segments: state.segments.length,
+      records: replay?.records ?? 0,
+      tornBytesCut: replay?.tornBytesCut ?? 0,
+      corruptRegions: replay?.corruptRegions ?? [],
+    };
+    for (const c of report.corruptRegions) {
+      parts.log(`replog storage: ${dir}: damage in segment ${c.segmentId} at byte ${c.offset} (${c.bytes} bytes)` + (c.position === undefined ? '' : `, position ${c.position} lost`));
+    }
+    return { parts, report, poisoned: !created && replay.poisoned };
+  } catch (e) {
+    releaseLock(lockPath);
+    throw e;
+  }
+}
+
+function checkId<T extends number | string>(what: string, dir: string, stored: T | undefined, given: T | undefined, none: T): T {
+  if (stored !== undefined && given !== undefined && stored !== given) {
+    throw new DataDirMismatchError(`data directory ${dir} belongs to ${what} ${String(stored)}, not ${String(given)}`);
+  }
+  return stored ?? given ?? none;
+}
+
+/** Creates segment 1 holding only its header, durably (file and directory entry). */
+async function createFirstSegment(layer: FileLayer, dir: string, replicaId: number, clusterId: string, metadata: Metadata): Promise<Segment> {
+  const path = join(dir, segmentFileName(1));
+  const fd = layer.openSync(path, 'wx+');
+  const header = encodeFrame({ type: 'header', segmentId: 1, replicaId, clusterId, begin: 0, metadata });
+  await writeFully(layer, fd, header, 0);
+  await layer.datasync(fd);
+  await layer.syncDir(dir);
+  return { id: 1, path, fd, size: header.length, maxPosition: -1, records: 0 };
+}

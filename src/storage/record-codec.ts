@@ -1,0 +1,324 @@
+/**
+ * The on-disk encoding of records (the format is documented in docs/storage.md).
+ *
+ * Frame:   [payload length u32 LE][crc32c(payload) u32 LE][payload]
+ * Payload: [key][keyCrc u32 LE][data]
+ *   key    = the record type and every fixed field (positions, proposals,
+ *            action kind, metadata) in a few bytes;
+ *   keyCrc = crc32c(payload length bytes ++ key): a second, independent check
+ *            so that a record whose entry bytes rotted still tells which
+ *            position it was for (the position is then marked lost, not
+ *            silently forgotten), and a corrupted length is detected;
+ *   data   = the entry bytes of an append action, raw; empty otherwise.
+ * Numbers (positions, proposals, replica ids) are float64 LE: exact for every
+ * safe integer and validated as such on decode.
+ */
+import { crc32c } from '@node-rs/crc32';
+import { assert, isNat } from '../core/assert.js';
+import type { Action, Metadata, PersistRecord, Status } from '../core/types.js';
+
+/** The first record of every segment file: who owns it and a checkpoint of the state before it. */
+export interface SegmentHeader {
+  readonly type: 'header';
+  /** The segment's number; equals the number in its file name. */
+  readonly segmentId: number;
+  /** The replica's id; 0 if the opener gave none. */
+  readonly replicaId: number;
+  /** The cluster's id; '' if the opener gave none. */
+  readonly clusterId: string;
+  /** The log's beginning when the segment was created: records below it in this segment and later were ignored. */
+  readonly begin: number;
+  /** The metadata in force when the segment was created (so older segments can be deleted). */
+  readonly metadata: Metadata;
+}
+
+export type DiskRecord = PersistRecord | SegmentHeader;
+
+export const FRAME_HEADER_BYTES = 8;
+/** Largest payload a frame may carry: a 16 MiB entry plus room for the key. */
+export const FRAME_PAYLOAD_MAX = 16 * 1024 * 1024 + 1024;
+/** A string field (incarnation, cluster id) holds at most this many UTF-8 bytes. */
+export const STRING_BYTES_MAX = 255;
+
+const T_METADATA = 1;
+const T_PROMISE = 2;
+const T_ACCEPT = 3;
+const T_COMMIT = 4;
+const T_LEARN = 5;
+const T_HEADER = 6;
+
+const STATUSES: readonly Status[] = ['VOTING', 'RECOVERING', 'STARTING', 'EMPTY'];
+const K_NOP = 0;
+const K_TOMBSTONE = 1;
+const K_APPEND = 2;
+const K_TRUNCATE = 3;
+
+/** Encodes one record as a complete frame. */
+export function encodeFrame(rec: DiskRecord): Buffer {
+  const data = rec.type === 'accept' || rec.type === 'learn' ? (rec.action.kind === 'append' ? rec.action.data : EMPTY) : EMPTY;
+  const strs = stringsOf(rec);
+  const keyBytes = keyLength(rec, strs);
+  const payloadBytes = keyBytes + 4 + data.length;
+  assert(payloadBytes <= FRAME_PAYLOAD_MAX, `record of ${payloadBytes} bytes exceeds the frame limit`);
+  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
+  buf.writeUInt32LE(payloadBytes, 0);
+  const w = new Writer(buf, FRAME_HEADER_BYTES);
+  writeKey(w, rec, strs);
+  assert(w.at === FRAME_HEADER_BYTES + keyBytes, 'key length');
+  const keyCrc = crc32c(buf.subarray(FRAME_HEADER_BYTES, w.at), crc32c(buf.subarray(0, 4)));
+  buf.writeUInt32LE(keyCrc, w.at);
+  buf.set(data, w.at + 4);
+  buf.writeUInt32LE(crc32c(buf.subarray(FRAME_HEADER_BYTES)), 4);
+  return buf;
+}
+
+/**
+ * What a frame at some offset turned out to be:
+ * - ok: intact; `end` is the offset just past it.
+ * - dataLost: the frame checksum failed but the key checksum held: the record
+ *   is known except its entry bytes (`record` carries an empty placeholder).
+ * - bad: nothing can be trusted, not even the length.
+ */
+export type FrameCheck =
+  | { readonly status: 'ok'; readonly record: DiskRecord; readonly end: number }
+  | { readonly status: 'dataLost'; readonly record: DiskRecord; readonly end: number }
+  | { readonly status: 'bad' };
+
+const BAD: FrameCheck = { status: 'bad' };
+
+/** Checks and decodes the frame at `offset` of `buf` (whose valid bytes end at `size`). */
+export function checkFrame(buf: Buffer, offset: number, size: number): FrameCheck {
+  if (offset + FRAME_HEADER_BYTES + 5 > size) return BAD;
+  const payloadBytes = buf.readUInt32LE(offset);
+  const typeByte = buf[offset + FRAME_HEADER_BYTES]!;
+  if (payloadBytes < 5 || payloadBytes > FRAME_PAYLOAD_MAX || typeByte < T_METADATA || typeByte > T_HEADER) return BAD;
+  const start = offset + FRAME_HEADER_BYTES;
+  const end = start + payloadBytes;
+  if (end > size) return BAD;
+  const payload = buf.subarray(start, end);
+  // The small key checksum first: scanning for the next frame after damage
+  // calls this at every byte, and must not checksum megabytes each time.
+  const key = parseKey(payload);
+  if (key === undefined) return BAD;
+  const keyOk = crc32c(payload.subarray(0, key.keyBytes), crc32c(buf.subarray(offset, offset + 4))) === payload.readUInt32LE(key.keyBytes);
+  if (!keyOk) return BAD;
+  const data = payload.subarray(key.keyBytes + 4);
+  if (!key.hasData && data.length !== 0) return BAD;
+  const whole = crc32c(payload) === buf.readUInt32LE(offset + 4);
+  const record = key.build(whole ? data : EMPTY);
+  return { status: whole || !key.hasData ? 'ok' : 'dataLost', record, end };
+}
+
+// --- encoding --------------------------------------------------------------
+
+const EMPTY = new Uint8Array(0);
+
+class Writer {
+  constructor(
+    private readonly buf: Buffer,
+    public at: number,
+  ) {}
+  u8(n: number): void {
+    this.buf[this.at++] = n;
+  }
+  num(n: number): void {
+    this.buf.writeDoubleLE(n, this.at);
+    this.at += 8;
+  }
+  str(s: Buffer): void {
+    this.u8(s.length);
+    this.buf.set(s, this.at);
+    this.at += s.length;
+  }
+}
+
+function stringsOf(rec: DiskRecord): Buffer[] {
+  const out: Buffer[] = [];
+  if (rec.type === 'header') out.push(Buffer.from(rec.clusterId, 'utf8'));
+  if (rec.type === 'header' || rec.type === 'metadata') out.push(Buffer.from(rec.metadata.incarnation, 'utf8'));
+  for (const s of out) assert(s.length <= STRING_BYTES_MAX, 'string field too long');
+  return out;
+}
+
+function actionKeyBytes(a: Action): number {
+  return a.kind === 'truncate' ? 9 : 1;
+}
+
+function keyLength(rec: DiskRecord, strs: readonly Buffer[]): number {
+  const s = strs.reduce((n, b) => n + 1 + b.length, 0);
+  switch (rec.type) {
+    case 'metadata':
+      return 1 + 1 + 8 + s;
+    case 'promise':
+      return 1 + 16;
+    case 'accept':
+      return 1 + 16 + actionKeyBytes(rec.action);
+    case 'commit':
+      return 1 + 24;
+    case 'learn':
+      return 1 + 8 + actionKeyBytes(rec.action);
+    case 'header':
+      return 1 + 8 + 8 + 8 + 1 + 8 + s;
+  }
+}
+
+function writeAction(w: Writer, a: Action): void {
+  switch (a.kind) {
+    case 'nop':
+      return w.u8(a.tombstone === true ? K_TOMBSTONE : K_NOP);
+    case 'append':
+      return w.u8(K_APPEND);
+    case 'truncate':
+      w.u8(K_TRUNCATE);
+      return w.num(a.to);
+  }
+}
+
+function writeKey(w: Writer, rec: DiskRecord, strs: readonly Buffer[]): void {
+  switch (rec.type) {
+    case 'metadata':
+      w.u8(T_METADATA);
+      w.u8(STATUSES.indexOf(rec.metadata.status));
+      w.num(rec.metadata.promised);
+      return w.str(strs[0]!);
+    case 'promise':
+      w.u8(T_PROMISE);
+      w.num(rec.position);
+      return w.num(rec.promised);
+    case 'accept':
+      w.u8(T_ACCEPT);
+      w.num(rec.position);
+      w.num(rec.proposal);
+      return writeAction(w, rec.action);
+    case 'commit':
+      w.u8(T_COMMIT);
+      w.num(rec.from);
+      w.num(rec.to);
+      return w.num(rec.proposal);
+    case 'learn':
+      w.u8(T_LEARN);
+      w.num(rec.position);
+      return writeAction(w, rec.action);
+    case 'header':
+      w.u8(T_HEADER);
+      w.num(rec.segmentId);
+      w.num(rec.replicaId);
+      w.num(rec.begin);
+      w.u8(STATUSES.indexOf(rec.metadata.status));
+      w.num(rec.metadata.promised);
+      w.str(strs[0]!);
+      return w.str(strs[1]!);
+  }
+}
+
+// --- decoding ----------------------------------------------------------------
+
+/** Thrown inside the parser on any malformed field; never escapes this module. */
+class Malformed extends Error {}
+
+class Reader {
+  at = 0;
+  constructor(private readonly buf: Buffer) {}
+  u8(): number {
+    if (this.at + 1 > this.buf.length) throw new Malformed();
+    return this.buf[this.at++]!;
+  }
+  nat(): number {
+    if (this.at + 8 > this.buf.length) throw new Malformed();
+    const n = this.buf.readDoubleLE(this.at);
+    this.at += 8;
+    if (!isNat(n)) throw new Malformed();
+    return n;
+  }
+  str(): string {
+    const len = this.u8();
+    if (this.at + len > this.buf.length) throw new Malformed();
+    const s = this.buf.toString('utf8', this.at, this.at + len);
+    this.at += len;
+    return s;
+  }
+  status(): Status {
+    const s = STATUSES[this.u8()];
+    if (s === undefined) throw new Malformed();
+    return s;
+  }
+}
+
+interface ParsedKey {
+  readonly keyBytes: number;
+  /** True if the record carries entry bytes after the key checksum. */
+  readonly hasData: boolean;
+  readonly build: (data: Uint8Array) => DiskRecord;
+}
+
+/** The action kind byte; for append, the bytes come later. */
+function readAction(r: Reader): { hasData: boolean; make: (data: Uint8Array) => Action } {
+  const k = r.u8();
+  if (k === K_NOP) return { hasData: false, make: () => ({ kind: 'nop' }) };
+  if (k === K_TOMBSTONE) return { hasData: false, make: () => ({ kind: 'nop', tombstone: true }) };
+  if (k === K_APPEND) return { hasData: true, make: (data) => ({ kind: 'append', data }) };
+  if (k === K_TRUNCATE) {
+    const to = r.nat();
+    return { hasData: false, make: () => ({ kind: 'truncate', to }) };
+  }
+  throw new Malformed();
+}
+
+function parseKey(payload: Buffer): ParsedKey | undefined {
+  const r = new Reader(payload);
+  try {
+    const build = parseFields(r);
+    if (r.at + 4 > payload.length) return undefined;
+    return { keyBytes: r.at, hasData: build.hasData, build: build.make };
+  } catch (e) {
+    if (e instanceof Malformed) return undefined;
+    throw e;
+  }
+}
+
+function parseFields(r: Reader): { hasData: boolean; make: (data: Uint8Array) => DiskRecord } {
+  const none = false;
+  switch (r.u8()) {
+    case T_METADATA: {
+      const metadata: Metadata = { status: r.status(), promised: r.nat(), incarnation: r.str() };
+      return { hasData: none, make: () => ({ type: 'metadata', metadata }) };
+    }
+    case T_PROMISE: {
+      const position = r.nat();
+      const promised = r.nat();
+      return { hasData: none, make: () => ({ type: 'promise', position, promised }) };
+    }
+    case T_ACCEPT: {
+      const position = r.nat();
+      const proposal = r.nat();
+      if (proposal === 0) throw new Malformed();
+      const a = readAction(r);
+      return { hasData: a.hasData, make: (d) => ({ type: 'accept', position, proposal, action: a.make(d) }) };
+    }
+    case T_COMMIT: {
+      const from = r.nat();
+      const to = r.nat();
+      const proposal = r.nat();
+      if (from > to) throw new Malformed();
+      return { hasData: none, make: () => ({ type: 'commit', from, to, proposal }) };
+    }
+    case T_LEARN: {
+      const position = r.nat();
+      const a = readAction(r);
+      return { hasData: a.hasData, make: (d) => ({ type: 'learn', position, action: a.make(d) }) };
+    }
+    case T_HEADER: {
+      const segmentId = r.nat();
+      const replicaId = r.nat();
+      const begin = r.nat();
+      const status = r.status();
+      const promised = r.nat();
+      const clusterId = r.str();
+      const incarnation = r.str();
+      const metadata: Metadata = { status, promised, incarnation };
+      return { hasData: none, make: () => ({ type: 'header', segmentId, replicaId, clusterId, begin, metadata }) };
+    }
+    default:
+      throw new Malformed();
+  }
+}
