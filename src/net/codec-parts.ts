@@ -54,11 +54,9 @@ export function readAction(r: WireReader): Action {
   switch (kind) {
     case 'nop':
       return r.bool('nop tombstone') ? { kind: 'nop', tombstone: true } : { kind: 'nop' };
-    case 'append': {
-      const b = r.bytes('append data', limits.entryBytesMax);
-      // A plain Uint8Array view of the frame: zero copy, and equal to what the sender passed.
-      return { kind: 'append', data: new Uint8Array(b.buffer, b.byteOffset, b.length) };
-    }
+    case 'append':
+      // A plain Uint8Array view of the frame: zero copy, and deep-equal to what the sender passed.
+      return { kind: 'append', data: r.view('append data', limits.entryBytesMax) };
     case 'truncate':
       return { kind: 'truncate', to: r.u64('truncate to') };
     default:

@@ -78,7 +78,7 @@ export class WireReader {
 
   /** Length-prefixed raw bytes, returned as a view of the payload (no copy). */
   bytes(what: string, maxBytes: number): Buffer {
-    const n = this.u32(`${what} length`);
+    const n = this.u32(what);
     if (n > maxBytes) throw new WireError('oversized', `${what} is ${n} bytes > ${maxBytes}`);
     this.need(n, what);
     const b = this.buf.subarray(this.offset, this.offset + n);
@@ -86,9 +86,19 @@ export class WireReader {
     return b;
   }
 
+  /** Like bytes(), as a plain Uint8Array view (one object, no copy). */
+  view(what: string, maxBytes: number): Uint8Array {
+    const n = this.u32(what);
+    if (n > maxBytes) throw new WireError('oversized', `${what} is ${n} bytes > ${maxBytes}`);
+    this.need(n, what);
+    const v = new Uint8Array(this.buf.buffer, this.buf.byteOffset + this.offset, n);
+    this.offset += n;
+    return v;
+  }
+
   /** A u8-length-prefixed UTF-8 string (valid UTF-8, at most 255 bytes). */
   shortString(what: string): string {
-    const n = this.u8(`${what} length`);
+    const n = this.u8(what);
     this.need(n, what);
     let s: string;
     try {

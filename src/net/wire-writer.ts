@@ -23,14 +23,14 @@ export class WireWriter {
   }
 
   u32(n: number): void {
-    assert(Number.isInteger(n) && n >= 0 && n < TWO_32, `u32 out of range: ${n}`);
+    if (!(Number.isInteger(n) && n >= 0 && n < TWO_32)) assert(false, `u32 out of range: ${n}`); // message built only on failure: this is the hot path
     this.buf.writeUInt32LE(n, this.offset);
     this.offset += 4;
   }
 
   /** u64 carrying a non-negative safe integer. */
   u64(n: number): void {
-    assert(Number.isSafeInteger(n) && n >= 0, `u64 field must be a non-negative safe integer, got ${n}`);
+    if (!(Number.isSafeInteger(n) && n >= 0)) assert(false, `u64 field must be a non-negative safe integer, got ${n}`); // message built only on failure: this is the hot path
     this.buf.writeUInt32LE(n >>> 0, this.offset);
     this.buf.writeUInt32LE(Math.floor(n / TWO_32), this.offset + 4);
     this.offset += 8;
@@ -38,7 +38,7 @@ export class WireWriter {
 
   /** i64 carrying a safe integer >= -1 (a position or -1 for "none"). */
   pos(n: number): void {
-    assert(Number.isSafeInteger(n) && n >= -1, `position field must be a safe integer >= -1, got ${n}`);
+    if (!(Number.isSafeInteger(n) && n >= -1)) assert(false, `position field must be a safe integer >= -1, got ${n}`); // message built only on failure: this is the hot path
     this.buf.writeUInt32LE(n >>> 0, this.offset);
     this.buf.writeInt32LE(Math.floor(n / TWO_32), this.offset + 4);
     this.offset += 8;
