@@ -230,13 +230,15 @@ export class FileStore implements ReplicaStore {
    */
   sync(): Promise<number> {
     if (this.closed) return Promise.reject(new StoreClosedError(`store ${this.dir} is closed`));
+    // A call made after the batch in flight was formed must wait for the next
+    // one; all such calls share it. Never two runs at once: batches go to disk
+    // strictly in order.
+    if (this.waiting !== null) return this.waiting;
     if (this.running !== null) {
-      if (this.waiting === null) {
-        this.waiting = this.running.then(
-          () => this.startRun(),
-          () => this.startRun(),
-        );
-      }
+      this.waiting = this.running.then(
+        () => this.startRun(),
+        () => this.startRun(),
+      );
       return this.waiting;
     }
     return this.startRun();
@@ -266,6 +268,7 @@ export class FileStore implements ReplicaStore {
 
   private startRun(): Promise<number> {
     this.waiting = null;
+    assert(this.running === null, 'one run at a time');
     const run = this.flushThrough(this.seq);
     this.running = run;
     const clear = (): void => {

@@ -1,0 +1,33 @@
+/**
+ * Child process of crash.test.ts: writes positions end+1, end+2, ... through
+ * a FileStore with several concurrent writers, and prints each position on
+ * stdout once the sync covering it resolved. It runs until SIGKILLed.
+ * (stdout to a pipe is synchronous on Linux: a printed line is never lost.)
+ *
+ * argv: dataDir
+ */
+import { FileStore } from '../../src/storage/file-store.js';
+import { recordsFor } from './crash-workload.js';
+
+const WRITERS = 8;
+
+async function main(): Promise<void> {
+  const dir = process.argv[2]!;
+  const store = await FileStore.open(dir, { segmentBytesMax: 64 * 1024, batchBytesMax: 32 * 1024 });
+  let next = store.end() + 1;
+  process.stdout.write('ready\n');
+  const writer = async (): Promise<void> => {
+    for (;;) {
+      const p = next++;
+      store.append(recordsFor(p));
+      await store.sync();
+      process.stdout.write(`${p}\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: WRITERS }, writer));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`crash-child: ${String(e)}\n`);
+  process.exit(2);
+});
