@@ -258,8 +258,9 @@ export class FileStore implements ReplicaStore {
     } catch (e) {
       err = e;
     }
-    this.closed = true;
+    // Deletions under way finish first: their file descriptors close below.
     await this.reclaiming;
+    this.closed = true;
     for (const s of this.segments) this.layer.closeSync(s.fd);
     if (this.inflight?.newSegment === true && this.inflight.fd !== undefined) this.layer.closeSync(this.inflight.fd);
     releaseLock(this.lockPath);
