@@ -8,7 +8,7 @@
  * (in flight or queued); further calls wait for room, so memory stays bounded
  * however fast the application appends.
  */
-import { ClosedError, InvalidArgumentError, NoQuorumError, WriterFencedError, type ReplogError } from '../core/errors.js';
+import { InvalidArgumentError, NoQuorumError, WriterFencedError, type ReplogError } from '../core/errors.js';
 import { limits } from '../core/constants.js';
 import type { Action, Position, PromiseReply, ReplicaId, WriteReply } from '../core/types.js';
 import { WriterCore, type OpResult, type WriterOutput } from '../core/writer.js';
@@ -143,7 +143,7 @@ export class Writer {
       return err;
     }
     if (r.error === 'no-quorum') return new NoQuorumError('no quorum of replicas accepted in time (the operation may or may not have been written)');
-    return new ClosedError('closed');
+    return new InvalidArgumentError(`a truncation may only remove positions before its own (${r.position ?? '?'}): nothing was written`);
   }
 
   private wakeRoom(): void {

@@ -186,6 +186,10 @@ export class ReaderCore {
       if (c.kind === 'unknown') return this.finish(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, done);
       if (c.kind === 'pending') return this.onPending(op, p, hi, send);
       if (c.action.kind === 'append') op.entries.push({ position: p, action: c.action });
+      // A chosen truncation that the replicas have not learned yet still removes what lies below it.
+      if (c.action.kind === 'truncate' && c.action.to > op.from) {
+        return this.finish(op, { ok: false, error: 'truncated', begin: Math.max(begin, c.action.to) }, done);
+      }
       op.cursor = p + 1;
       op.pendingSince = undefined;
     }

@@ -50,7 +50,14 @@ export type WriterEvent =
 
 export type OpResult =
   | { readonly ok: true; readonly position: Position }
-  | { readonly ok: false; readonly error: 'fenced' | 'no-quorum'; readonly proposal?: Proposal };
+  | {
+      readonly ok: false;
+      readonly error: 'fenced' | 'no-quorum' | 'invalid';
+      /** fenced: the higher proposal; */
+      readonly proposal?: Proposal;
+      /** invalid (a truncation past its own position): the position it would have taken. */
+      readonly position?: Position;
+    };
 
 export interface Outbound {
   readonly to: ReplicaId;
@@ -288,6 +295,12 @@ export class WriterCore {
       let bytes = 0;
       while (i < ops.length && actions.length < limits.writeBatchPositionsMax) {
         const op = ops[i]!;
+        if (op.action.kind === 'truncate' && op.action.to > from + actions.length) {
+          // A truncation may remove only positions before its own: beyond, it would remove future appends.
+          out.done.push({ id: op.id, result: { ok: false, error: 'invalid', position: from + actions.length } });
+          i++;
+          continue;
+        }
         if (actions.length > 0 && bytes + actionBytes(op.action) > limits.writeBatchBytesMax) break;
         actions.push(op.action);
         opIds.push(op.id);

@@ -161,6 +161,22 @@ export class FramedConnection {
     setTimeout(() => this.socket.destroy(), 1_000).unref();
   }
 
+  /**
+   * Sends what is queued, then half-closes; destroys the socket after
+   * `timeoutMs` if the peer never closes its side. For clean shutdowns, so a
+   * client's last messages (e.g. a commit) are not lost on close.
+   */
+  end(reason: string, timeoutMs = 1_000): void {
+    if (this.closed) return;
+    if (!this.held) {
+      this.blocked = false;
+      this.flush();
+    }
+    this.recordReason(reason);
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), timeoutMs).unref();
+  }
+
   private recordReason(reason: string): void {
     if (this.closeReason === undefined) this.closeReason = reason;
   }

@@ -117,7 +117,9 @@ export class PeerLink {
       return Promise.resolve();
     }
     const done = new Promise<void>((resolve) => this.closedWaiters.push(resolve));
-    s.conn.close('link closed');
+    // What the caller queued last (a commit, a learned message) still goes out.
+    if (s.kind === 'open') s.conn.end('link closed');
+    else s.conn.close('link closed');
     return done;
   }
 

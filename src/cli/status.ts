@@ -1,0 +1,79 @@
+/**
+ * `replog status`: a row per replica (id, address, status, begin, end,
+ * recovery), asked over the replica port itself with a recover request, so it
+ * needs nothing but the log's addresses. --watch redraws until Ctrl-C.
+ */
+import { PeerLink } from '../net/peer-link.js';
+import type { Message } from '../core/types.js';
+import { logAddresses } from './common.js';
+
+export interface ReplicaRow {
+  id: number | null;
+  address: string;
+  status: string;
+  begin: number | null;
+  end: number | null;
+  recovery: { done: number; total: number } | null;
+}
+
+/** Asks every address once; a replica that does not answer within `timeoutMs` is UNREACHABLE. */
+export async function collectStatus(addresses: string[], timeoutMs = 2000): Promise<ReplicaRow[]> {
+  return Promise.all(
+    addresses.map(
+      (address) =>
+        new Promise<ReplicaRow>((resolve) => {
+          let id: number | null = null;
+          let link: PeerLink | undefined = undefined;
+          const finish = (row: ReplicaRow) => {
+            clearTimeout(timer);
+            void link?.close();
+            resolve(row);
+          };
+          const timer = setTimeout(() => finish({ id, address, status: 'UNREACHABLE', begin: null, end: null, recovery: null }), timeoutMs);
+          link = new PeerLink({
+            address,
+            clusterId: '',
+            onConnect: (peer) => {
+              id = peer.replicaId ?? null;
+              link!.send({ type: 'recover', rid: 1 });
+            },
+            onMessage: (msg: Message) => {
+              if (msg.type === 'recoverReply') finish({ id, address, status: msg.status, begin: msg.begin, end: msg.end, recovery: null });
+            },
+          });
+        }),
+    ),
+  );
+}
+
+function table(rows: ReplicaRow[]): string {
+  const head = ['ID', 'ADDRESS', 'STATUS', 'BEGIN', 'END', 'RECOVERY'];
+  const body = rows.map((r) => [
+    String(r.id ?? '-'),
+    r.address,
+    r.status,
+    r.begin === null ? '-' : String(r.begin),
+    r.end === null ? '-' : String(r.end),
+    r.recovery === null ? '-' : `${r.recovery.done}/${r.recovery.total}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  return [head, ...body].map((cols) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export async function statusCommand(opts: { log?: string; json?: boolean; watch?: boolean }): Promise<void> {
+  const addresses = logAddresses(opts.log);
+  if (!opts.watch) {
+    const rows = await collectStatus(addresses);
+    process.stdout.write(opts.json ? JSON.stringify({ replicas: rows }) + '\n' : table(rows));
+    return;
+  }
+  let stop = false;
+  process.once('SIGINT', () => (stop = true));
+  process.once('SIGTERM', () => (stop = true));
+  while (!stop) {
+    const rows = await collectStatus(addresses, 1000);
+    const text = opts.json ? JSON.stringify({ replicas: rows }) + '\n' : table(rows);
+    process.stdout.write(process.stdout.isTTY ? `\x1b[2J\x1b[H${new Date().toISOString()}\n${text}` : text);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

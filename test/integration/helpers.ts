@@ -1,0 +1,127 @@
+/**
+ * Helpers for multi-process tests: real `replog replica` processes on
+ * 127.0.0.1, the CLI run as a child process, and condition waits with
+ * generous deadlines (never fixed sleeps: the disk here has fsync spikes).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { collectStatus } from '../../src/cli/status.js';
+
+export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/replog.js');
+
+/** Ports that were free a moment ago (bound to 0, then released). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<import('node:net').Server>((res) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => res(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 10;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+export interface TestReplica {
+  id: number;
+  address: string;
+  dir: string;
+  proc?: ChildProcess;
+  stderr: string;
+}
+
+export class TestCluster {
+  readonly replicas: TestReplica[];
+  readonly root: string;
+
+  private constructor(root: string, replicas: TestReplica[]) {
+    this.root = root;
+    this.replicas = replicas;
+  }
+
+  static async create(n = 3): Promise<TestCluster> {
+    const root = mkdtempSync(join(tmpdir(), 'replog-it-'));
+    const ports = await freePorts(n);
+    const replicas = ports.map((p, i) => ({ id: i + 1, address: `127.0.0.1:${p}`, dir: join(root, `r${i + 1}`), stderr: '' }));
+    return new TestCluster(root, replicas);
+  }
+
+  get addresses(): string[] {
+    return this.replicas.map((r) => r.address);
+  }
+
+  get membersFlag(): string {
+    return this.replicas.map((r) => `${r.id}=${r.address}`).join(',');
+  }
+
+  start(id: number): ChildProcess {
+    const r = this.replicas[id - 1]!;
+    r.stderr = '';
+    const proc = spawn(process.execPath, [BIN, 'replica', '--id', String(id), '--dir', r.dir, '--listen', r.address, '--members', this.membersFlag], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    proc.stderr!.on('data', (d: Buffer) => (r.stderr += d.toString()));
+    r.proc = proc;
+    proc.on('exit', () => {
+      if (r.proc === proc) r.proc = undefined;
+    });
+    return proc;
+  }
+
+  async startAll(): Promise<void> {
+    for (const r of this.replicas) this.start(r.id);
+    await this.waitStatus(this.replicas.map((r) => r.id), 'VOTING');
+  }
+
+  async waitStatus(ids: number[], status: string, timeoutMs = 30_000): Promise<void> {
+    const addrs = ids.map((id) => this.replicas[id - 1]!.address);
+    await waitFor(`replicas ${ids.join(',')} ${status}`, async () => (await collectStatus(addrs, 1000)).every((r) => r.status === status), timeoutMs);
+  }
+
+  kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const proc = this.replicas[id - 1]!.proc;
+    if (proc === undefined) return Promise.resolve();
+    return new Promise((res) => {
+      proc.once('exit', () => res());
+      proc.kill(signal);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.replicas.map((r) => this.kill(r.id, 'SIGTERM')));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `replog ARGS` with optional stdin; resolves when it exits. */
+export function runCli(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((res) => {
+    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.on('exit', (code) => res({ code, stdout, stderr }));
+    proc.stdin.end(opts.input ?? '');
+  });
+}
