@@ -1,0 +1,77 @@
+/**
+ * The simulator's command line:
+ *   npm run sim -- --seeds 10000 [--from 1]   run seeds from..from+N-1, report totals
+ *   npm run sim -- --seed S [--verbose]       replay one seed (every event with --verbose)
+ *   --off honourPromise,strictPromise         switch safety rules off (to see the checker fail)
+ * Exit code 1 if any seed finds a violation.
+ */
+import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
+import { addResult, emptyTotals, failureReport, totalsReport } from './report.js';
+import { runSeed } from './simulation.js';
+
+interface Args {
+  seed?: number;
+  seeds: number;
+  from: number;
+  verbose: boolean;
+  rules: SafetyRules;
+  stopAtFirst: boolean;
+}
+
+function parse(argv: readonly string[]): Args {
+  const args: Args = { seeds: 100, from: 1, verbose: false, rules: ALL_RULES_ON, stopAtFirst: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--seed') args.seed = Number(value());
+    else if (a === '--seeds') args.seeds = Number(value());
+    else if (a === '--from') args.from = Number(value());
+    else if (a === '--verbose' || a === '-v') args.verbose = true;
+    else if (a === '--stop') args.stopAtFirst = true;
+    else if (a === '--off') {
+      const rules: Record<string, boolean> = { ...args.rules };
+      for (const r of value().split(',')) {
+        if (!(r in rules)) throw new Error(`unknown rule ${r} (known: ${Object.keys(rules).join(', ')})`);
+        rules[r] = false;
+      }
+      args.rules = rules as unknown as SafetyRules;
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  for (const n of [args.seed, args.seeds, args.from]) {
+    if (n !== undefined && !(Number.isSafeInteger(n) && n >= 0)) throw new Error(`not a seed or count: ${n}`);
+  }
+  return args;
+}
+
+function main(): number {
+  const args = parse(process.argv.slice(2));
+  if (args.seed !== undefined) {
+    const r = runSeed(args.seed, { rules: args.rules, verbose: args.verbose });
+    if (r.violations.length > 0) {
+      console.log(failureReport(r, args.rules));
+      return 1;
+    }
+    console.log(`seed ${r.seed} ok: ${r.steps} steps, ${r.simTimeMs}ms simulated, ${r.acks} acks, ${r.reads} reads, trace ${r.traceHash}`);
+    console.log(`  config: ${r.config}`);
+    return 0;
+  }
+  const totals = emptyTotals();
+  const started = performance.now();
+  for (let s = args.from; s < args.from + args.seeds; s++) {
+    const r = runSeed(s, { rules: args.rules });
+    addResult(totals, r);
+    if (r.violations.length > 0) {
+      if (totals.failed.length <= 3) console.log(failureReport(r, args.rules) + '\n');
+      if (args.stopAtFirst) break;
+    }
+    if (totals.seeds % 1000 === 0) console.error(`... ${totals.seeds} seeds, ${totals.failed.length} failing`);
+  }
+  console.log(totalsReport(totals, performance.now() - started));
+  return totals.failed.length > 0 ? 1 : 0;
+}
+
+process.exitCode = main();

@@ -1,0 +1,189 @@
+/**
+ * The simulated clients: writers (append, truncate, take over by electing)
+ * and readers (read a range, ask for bounds), each driving a real core
+ * (WriterCore, ReaderCore) and reporting everything they submit and are told
+ * to the checker. A fenced writer stays fenced; the client may start a new
+ * writer generation (a new WriterCore above the proposals it saw).
+ */
+import type { Action, Message, Position, ReplicaId } from '../core/types.js';
+import type { SafetyRules } from '../core/rules.js';
+import { ReaderCore, type ReaderOutput } from '../core/reader.js';
+import { WriterCore, type WriterOutput } from '../core/writer.js';
+import type { Checker, ReadStart } from './checker.js';
+import type { Addr, Envelope } from './network.js';
+import type { Prng } from './prng.js';
+import { actionKey } from './trace.js';
+
+export interface ClientHost {
+  readonly prng: Prng;
+  readonly checker: Checker;
+  readonly rules: SafetyRules;
+  readonly members: readonly ReplicaId[];
+  now(): number;
+  send(env: Envelope): void;
+  trace(text: string): void;
+  nextOpId(): number;
+}
+
+const encoder = new TextEncoder();
+
+export class WriterClient {
+  core: WriterCore;
+  gen = 1;
+  /** Operations submitted and not yet finished: id -> action and submit time. */
+  readonly pending = new Map<number, { action: Action; at: number }>();
+  /** Highest position this client saw acknowledged (a truncation goes at most this far). */
+  lastAcked: Position = -1;
+  private appended = 0;
+  acks = 0;
+
+  constructor(
+    readonly name: Addr,
+    private readonly host: ClientHost,
+  ) {
+    this.core = this.newCore(0);
+  }
+
+  /**
+   * This writer generation's name, as the checker knows it, and its network
+   * address: each generation is a new connection, so replies meant for an
+   * older generation never reach it (request ids restart at 1).
+   */
+  get id(): string {
+    return `${this.name}.${this.gen}`;
+  }
+
+  get fenced(): boolean {
+    return this.core.roleKind === 'fenced';
+  }
+
+  elect(): void {
+    this.host.trace(`${this.id} elect`);
+    this.apply(this.core.step({ type: 'elect' }, this.host.now()));
+  }
+
+  /** Submits appends (and maybe a truncation), then flushes. */
+  submit(count: number, truncateTo?: Position): void {
+    const actions: Action[] = [];
+    for (let i = 0; i < count; i++) actions.push({ kind: 'append', data: encoder.encode(`${this.id}#${this.appended++}`) });
+    if (truncateTo !== undefined) actions.push({ kind: 'truncate', to: truncateTo });
+    for (const action of actions) {
+      const id = this.host.nextOpId();
+      this.host.checker.noteSubmitted(action);
+      this.pending.set(id, { action, at: this.host.now() });
+      this.host.trace(`${this.id} submit op${id} ${actionKey(action)}`);
+      this.apply(this.core.step({ type: 'submit', op: { id, action } }, this.host.now()));
+    }
+    this.apply(this.core.step({ type: 'flush' }, this.host.now()));
+  }
+
+  /** Replaces a fenced core with a new generation above every proposal seen. */
+  renew(): void {
+    const floor = this.core.highestProposalSeen;
+    this.gen++;
+    this.core = this.newCore(floor);
+    this.host.trace(`${this.id} new writer generation above b${floor}`);
+  }
+
+  tick(): void {
+    this.apply(this.core.step({ type: 'tick' }, this.host.now()));
+  }
+
+  receive(from: ReplicaId, msg: Message): void {
+    if (msg.type !== 'promiseReply' && msg.type !== 'writeReply') return;
+    this.apply(this.core.step({ type: 'reply', from, msg }, this.host.now()));
+  }
+
+  private newCore(floor: number): WriterCore {
+    const prng = this.host.prng;
+    return new WriterCore({ members: this.host.members, proposalFloor: floor, random: () => prng.float(), rules: this.host.rules });
+  }
+
+  private apply(out: WriterOutput): void {
+    for (const o of out.send) this.host.send({ from: this.id, to: `r${o.to}`, msg: o.msg });
+    for (const d of out.done) {
+      const op = this.pending.get(d.id);
+      this.pending.delete(d.id);
+      if (op === undefined) continue;
+      if (d.result.ok) {
+        this.acks++;
+        this.lastAcked = Math.max(this.lastAcked, d.result.position);
+        this.host.trace(`${this.id} ACK op${d.id} ${actionKey(op.action)} @${d.result.position}`);
+        this.host.checker.noteAck(this.id, d.result.position, op.action);
+      } else {
+        this.host.trace(`${this.id} FAIL op${d.id} ${d.result.error}${d.result.proposal ? ` b${d.result.proposal}` : ''}`);
+        if (d.result.error === 'fenced') this.host.checker.noteFenced(this.id);
+      }
+    }
+    if (out.election !== undefined) {
+      const e = out.election;
+      this.host.trace(`${this.id} election ${e.ok ? `won, NOP @${e.position} b${this.core.proposal}` : `failed ${e.error}`}`);
+      if (e.ok) this.lastAcked = Math.max(this.lastAcked, e.position);
+      else if (e.error === 'fenced') this.host.checker.noteFenced(this.id);
+    }
+  }
+}
+
+export class ReaderClient {
+  readonly core: ReaderCore;
+  /** Reads in progress: id -> what the checker needs and when it began. */
+  readonly pending = new Map<number, ReadStart & { at: number }>();
+  /** Results for the simulation (final read): id -> entries or undefined on failure. */
+  readonly results = new Map<number, { ok: boolean; begin: Position; positions: Map<Position, string> }>();
+  reads = 0;
+
+  constructor(
+    readonly name: Addr,
+    private readonly host: ClientHost,
+  ) {
+    const prng = host.prng;
+    this.core = new ReaderCore({ members: host.members, random: () => prng.float() });
+  }
+
+  read(from: Position, to: Position): number {
+    return this.start(from, to, false);
+  }
+
+  bounds(): number {
+    return this.start(0, 0, true);
+  }
+
+  tick(): void {
+    this.apply(this.core.step({ type: 'tick' }, this.host.now()));
+  }
+
+  receive(from: ReplicaId, msg: Message): void {
+    if (msg.type !== 'readReply' && msg.type !== 'promiseReply' && msg.type !== 'writeReply') return;
+    this.apply(this.core.step({ type: 'reply', from, msg }, this.host.now()));
+  }
+
+  private start(from: Position, to: Position, bounds: boolean): number {
+    const id = this.host.nextOpId();
+    this.pending.set(id, { ...this.host.checker.readStarted(from, to, bounds), at: this.host.now() });
+    this.host.trace(`${this.name} ${bounds ? 'bounds' : `read [${from}, ${to === Number.MAX_SAFE_INTEGER ? 'max' : to}]`} op${id}`);
+    const event = bounds ? ({ type: 'bounds', id } as const) : ({ type: 'read', id, from, to } as const);
+    this.apply(this.core.step(event, this.host.now()));
+    return id;
+  }
+
+  private apply(out: ReaderOutput): void {
+    for (const o of out.send) this.host.send({ from: this.name, to: `r${o.to}`, msg: o.msg });
+    for (const d of out.done) {
+      const start = this.pending.get(d.id);
+      this.pending.delete(d.id);
+      if (start === undefined) continue;
+      this.reads++;
+      const r = d.result;
+      if (r.ok) {
+        this.host.trace(`${this.name} read op${d.id} ok begin${r.begin} end${r.end} ${r.entries.map((e) => `${e.position}=${actionKey(e.action)}`).slice(0, 6).join(' ')}${r.entries.length > 6 ? ` ..+${r.entries.length - 6}` : ''}`);
+        this.host.checker.readOk(this.name, start, r.entries, r.begin, r.end);
+        this.results.set(d.id, { ok: true, begin: r.begin, positions: new Map(r.entries.map((e) => [e.position, actionKey(e.action)])) });
+      } else {
+        this.host.trace(`${this.name} read op${d.id} failed ${r.error}${r.begin !== undefined ? ` begin${r.begin}` : ''}`);
+        if (r.error === 'truncated') this.host.checker.readTruncated(this.name, r.begin);
+        this.results.set(d.id, { ok: false, begin: r.begin ?? 0, positions: new Map() });
+      }
+    }
+  }
+}
+

@@ -1,0 +1,90 @@
+/**
+ * Fault injection: which fault strikes next and what it does. Every choice is
+ * drawn from the run's PRNG. Process faults (crash, restart, wipe, corrupt)
+ * act on ReplicaNodes; network faults (partitions that heal after a while)
+ * block links in the SimNetwork. The damage budget keeps wiped or corrupted
+ * replicas to a minority, so that a voting quorum can always come back.
+ */
+import type { Addr, SimNetwork } from './network.js';
+import type { Prng } from './prng.js';
+import type { ReplicaNode } from './replica-node.js';
+
+/** How many times each kind of fault was injected. */
+export type FaultCounts = Record<FaultKind, number>;
+
+export const FAULT_KINDS = [
+  'crash',
+  'restart',
+  'lostRecords',
+  'wipe',
+  'corrupt',
+  'partition',
+  'isolate',
+  'oneway',
+  'heal',
+  'takeover',
+  'renew',
+  'drop',
+  'duplicate',
+  'delay',
+  'blocked',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export function zeroCounts(): FaultCounts {
+  return Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as FaultCounts;
+}
+
+/** A set of directed links blocked together, to unblock together. */
+export type Links = readonly (readonly [Addr, Addr])[];
+
+/** Draws a partition among `nodes`: a symmetric split, one node isolated, or random one-way links. */
+export function drawPartition(prng: Prng, nodes: readonly Addr[]): { kind: 'partition' | 'isolate' | 'oneway'; links: Links } {
+  const roll = prng.float();
+  const links: [Addr, Addr][] = [];
+  if (roll < 0.4) {
+    const side = new Set(prng.subset(nodes, 0.5));
+    for (const a of nodes) for (const b of nodes) if (side.has(a) !== side.has(b)) links.push([a, b]);
+    return { kind: 'partition', links };
+  }
+  if (roll < 0.7) {
+    const x = prng.pick(nodes);
+    for (const b of nodes) if (b !== x) links.push([x, b], [b, x]);
+    return { kind: 'isolate', links };
+  }
+  for (const a of nodes) for (const b of nodes) if (a !== b && prng.chance(0.25)) links.push([a, b]);
+  return { kind: 'oneway', links };
+}
+
+export function block(net: SimNetwork, links: Links): void {
+  for (const [a, b] of links) net.block(a, b);
+}
+
+export function unblock(net: SimNetwork, links: Links): void {
+  for (const [a, b] of links) net.unblock(a, b);
+}
+
+/** While a replica is down: maybe wipe its disk or corrupt one record, within the damage budget. */
+export function damageWhileDown(
+  prng: Prng,
+  node: ReplicaNode,
+  budgetLeft: number,
+  wipeChance: number,
+  corruptChance: number,
+  now: number,
+): 'wipe' | 'corrupt' | undefined {
+  if (budgetLeft <= 0 && !node.damaged) return undefined;
+  if (prng.chance(wipeChance)) {
+    node.disk.wipe(`inc-${node.id}-wiped-${now}`);
+    node.damaged = true;
+    return 'wipe';
+  }
+  if (prng.chance(corruptChance)) {
+    const positions = node.disk.actionPositions();
+    if (positions.length === 0) return undefined;
+    node.disk.corrupt(prng.pick(positions));
+    node.damaged = true;
+    return 'corrupt';
+  }
+  return undefined;
+}

@@ -1,0 +1,106 @@
+/**
+ * The simulator's disk: MemoryStore semantics with a durable prefix.
+ *
+ * `live` is what the replica sees (every appended record, as a page cache
+ * would show it). Only the first `durable` records of `live.records` are on
+ * the platter: they become durable when a simulated fsync that started after
+ * they were appended completes. Crash cases:
+ * - crash: records past the durable prefix are gone; restart replays the
+ *   durable prefix (MemoryStore.replay), so the replica comes back exactly as
+ *   its disk says.
+ * - wipe (while down): the disk is replaced by an empty one: status EMPTY and
+ *   a new incarnation. With today's core such a replica never votes again.
+ * - corrupt (hook for torn writes / bit rot): the record of one position is
+ *   found unreadable on restart (MemoryStore.markLost) until a later record
+ *   rewrites that position.
+ */
+import type { Metadata, PersistRecord, Position } from '../core/types.js';
+import { MemoryStore } from '../storage/memory-store.js';
+
+interface Corruption {
+  readonly position: Position;
+  /** Records at indexes >= this one that rewrite the position repair it. */
+  readonly afterIndex: number;
+}
+
+export class SimDisk {
+  live: MemoryStore;
+  /** How many records of live.records are durable. */
+  durable: number;
+  private readonly corruptions: Corruption[] = [];
+
+  constructor(metadata: Metadata) {
+    this.live = SimDisk.fresh(metadata);
+    this.durable = this.live.records.length;
+  }
+
+  /** A new disk whose only record is its metadata, durable at once. */
+  private static fresh(metadata: Metadata): MemoryStore {
+    const s = new MemoryStore();
+    s.append([{ type: 'metadata', metadata }]);
+    return s;
+  }
+
+  /** Records appended so far (durable or not). */
+  get appended(): number {
+    return this.live.records.length;
+  }
+
+  append(records: readonly PersistRecord[]): number {
+    if (records.length > 0) this.live.append(records);
+    return this.appended;
+  }
+
+  /** An fsync that started when `appended` was `upTo` completed. */
+  synced(upTo: number): void {
+    if (upTo > this.durable) this.durable = Math.min(upTo, this.appended);
+  }
+
+  /** Crash: loses the non-durable tail (what a restart will replay); returns how many records were lost. */
+  crash(): number {
+    const lost = this.appended - this.durable;
+    const kept = this.live.records.slice(0, this.durable);
+    this.live = MemoryStore.replay(kept);
+    this.applyCorruptions();
+    return lost;
+  }
+
+  /** Replaces the disk with an empty one (the replica must be down). */
+  wipe(incarnation: string): void {
+    this.live = SimDisk.fresh({ status: 'EMPTY', promised: 0, incarnation });
+    this.durable = this.live.records.length;
+    this.corruptions.length = 0;
+  }
+
+  /** Positions whose durable record holds an action (candidates for corruption). */
+  actionPositions(): Position[] {
+    const out = new Set<Position>();
+    for (let i = 0; i < this.durable; i++) {
+      const r = this.live.records[i]!;
+      if (r.type === 'accept' || r.type === 'learn') out.add(r.position);
+    }
+    return [...out].sort((a, b) => a - b);
+  }
+
+  /** Restart: the corruptions found while reading the disk take effect. */
+  restart(): void {
+    this.applyCorruptions();
+  }
+
+  /** Marks a position's record corrupted from now on (applied at the next restart). */
+  corrupt(position: Position): void {
+    this.corruptions.push({ position, afterIndex: this.durable });
+  }
+
+  private applyCorruptions(): void {
+    const recs = this.live.records;
+    for (const c of this.corruptions) {
+      let repaired = false;
+      for (let i = c.afterIndex; i < recs.length && !repaired; i++) {
+        const r = recs[i]!;
+        repaired = (r.type === 'accept' || r.type === 'learn') && r.position === c.position;
+      }
+      if (!repaired) this.live.markLost(c.position);
+    }
+  }
+}

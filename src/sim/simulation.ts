@@ -1,0 +1,413 @@
+/**
+ * One simulation run, fully determined by its seed: a cluster of real replica
+ * cores behind simulated disks, real writer and reader cores as clients, a
+ * simulated network, and faults, all driven by one event queue and one PRNG.
+ *
+ * Phases:
+ * 1. faults (config.faultPhaseMs): clients work, faults strike.
+ * 2. drain: faults stop, partitions heal, crashed replicas restart, the
+ *    network calms down, clients submit nothing new. Every pending operation
+ *    must finish (succeed or fail) within drainMs: liveness.
+ * 3. probe: a fresh writer appends one entry (its election settles every
+ *    position), then a fresh reader reads the whole log. Both must succeed
+ *    within probeMs, and the read must return every acknowledged append that
+ *    no truncation removed: durability.
+ * The checker checks safety as facts arrive, at every step.
+ */
+import { AssertionError } from '../core/assert.js';
+import { timing } from '../core/constants.js';
+import { quorumSize } from '../core/quorum.js';
+import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
+import type { ReplicaId } from '../core/types.js';
+import { Checker, type Violation } from './checker.js';
+import { ReaderClient, WriterClient, type ClientHost } from './clients.js';
+import { describeConfig, drawConfig, type SimConfig } from './config.js';
+import { EventQueue } from './event-queue.js';
+import { block, damageWhileDown, drawPartition, unblock, zeroCounts, type FaultCounts, type Links } from './faults.js';
+import { CALM_NETWORK, SimNetwork, type Addr, type Envelope } from './network.js';
+import { Prng } from './prng.js';
+import { ReplicaNode, type ReplicaHost } from './replica-node.js';
+import { SimDisk } from './sim-store.js';
+import { describeMessage, Trace } from './trace.js';
+
+export interface SimOptions {
+  readonly rules?: SafetyRules;
+  /** Prints every trace line as it happens. */
+  readonly verbose?: boolean;
+  /** Trace lines kept for a failure report. */
+  readonly tailLines?: number;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly config: string;
+  readonly steps: number;
+  readonly simTimeMs: number;
+  readonly traceHash: string;
+  readonly violations: readonly Violation[];
+  readonly faults: FaultCounts;
+  readonly acks: number;
+  readonly reads: number;
+  readonly traceTail: readonly string[];
+}
+
+type SimEvent =
+  | { readonly k: 'deliver'; readonly env: Envelope }
+  | { readonly k: 'sync'; readonly node: ReplicaNode; readonly epoch: number; readonly upTo: number }
+  | { readonly k: 'tick' }
+  | { readonly k: 'writer'; readonly client: WriterClient }
+  | { readonly k: 'reader'; readonly client: ReaderClient }
+  | { readonly k: 'crash' }
+  | { readonly k: 'restart'; readonly node: ReplicaNode }
+  | { readonly k: 'partition' }
+  | { readonly k: 'heal'; readonly links: Links }
+  | { readonly k: 'takeover' }
+  | { readonly k: 'drain' }
+  | { readonly k: 'probe' }
+  | { readonly k: 'end' };
+
+const TICK_MS = 50;
+const DRAIN_MS = 2 * timing.operationTimeoutMs;
+const PROBE_MS = timing.operationTimeoutMs;
+const STEPS_MAX = 5_000_000;
+
+export function runSeed(seed: number, options: SimOptions = {}): SimResult {
+  return new Simulation(seed, options).run();
+}
+
+class Simulation implements ReplicaHost, ClientHost {
+  readonly prng: Prng;
+  readonly config: SimConfig;
+  readonly checker: Checker;
+  readonly rules: SafetyRules;
+  readonly members: readonly ReplicaId[];
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly net: SimNetwork;
+  private readonly trace_: Trace;
+  private readonly replicas = new Map<Addr, ReplicaNode>();
+  private readonly writers: WriterClient[] = [];
+  private readonly readers: ReaderClient[] = [];
+  private readonly faults = zeroCounts();
+  private phase: 'faults' | 'drain' | 'probe' | 'done' = 'faults';
+  private opId = 1;
+  private steps = 0;
+  private probeWriter?: WriterClient;
+  private probeReader?: ReaderClient;
+  private probeBounds?: number;
+  private probeRead?: number;
+  private probeRetries = 0;
+
+  constructor(
+    readonly seed: number,
+    options: SimOptions,
+  ) {
+    this.prng = new Prng(seed);
+    this.rules = options.rules ?? ALL_RULES_ON;
+    this.config = drawConfig(this.prng, this.rules);
+    this.trace_ = new Trace(options.tailLines ?? 40, options.verbose ? (l) => console.log(l) : undefined);
+    this.members = Array.from({ length: this.config.replicas }, (_, i) => i + 1);
+    this.checker = new Checker(quorumSize(this.config.replicas));
+    this.net = new SimNetwork(this.prng, this.config.network, (delay, env) => this.queue.schedule(delay, { k: 'deliver', env }));
+    for (const id of this.members) {
+      const disk = new SimDisk({ status: 'VOTING', promised: 0, incarnation: `inc-${id}-${seed}` });
+      const node = new ReplicaNode(id, disk, this);
+      this.replicas.set(node.addr, node);
+    }
+    for (let i = 1; i <= this.config.writers; i++) this.writers.push(new WriterClient(`w${i}`, this));
+    for (let i = 1; i <= this.config.readers; i++) this.readers.push(new ReaderClient(`rd${i}`, this));
+    this.trace(`seed ${seed}: ${describeConfig(this.config)}`);
+  }
+
+  // ---------------------------------------------------------------- hosts
+
+  now(): number {
+    return this.queue.now;
+  }
+  send(env: Envelope): void {
+    this.net.send(env);
+  }
+  trace(text: string): void {
+    this.trace_.add(this.queue.now, text);
+  }
+  nextOpId(): number {
+    return this.opId++;
+  }
+  scheduleSync(node: ReplicaNode, epoch: number, upTo: number): void {
+    this.queue.schedule(this.prng.int(this.config.syncMinMs, this.config.syncMaxMs), { k: 'sync', node, epoch, upTo });
+  }
+
+  // ---------------------------------------------------------------- run
+
+  run(): SimResult {
+    const c = this.config;
+    this.queue.schedule(TICK_MS, { k: 'tick' });
+    for (const w of this.writers) this.queue.schedule(this.prng.int(0, c.clientGapMs), { k: 'writer', client: w });
+    for (const r of this.readers) this.queue.schedule(this.prng.int(0, 4 * c.clientGapMs), { k: 'reader', client: r });
+    this.scheduleFault('crash', c.crashRate);
+    this.scheduleFault('partition', c.partitionRate);
+    this.scheduleFault('takeover', c.takeoverRate);
+    this.queue.schedule(c.faultPhaseMs, { k: 'drain' });
+    while (this.phase !== 'done' && this.checker.ok) {
+      const e = this.queue.pop();
+      if (e === undefined) break;
+      if (++this.steps > STEPS_MAX) {
+        this.checker.fail('liveness', `more than ${STEPS_MAX} steps: runaway`);
+        break;
+      }
+      try {
+        this.handle(e);
+        if (this.phase === 'probe' && this.checker.ok) this.advanceProbe();
+      } catch (err) {
+        if (!(err instanceof AssertionError)) throw err;
+        this.checker.fail('assertion', `core assertion: ${err.message}`);
+      }
+    }
+    if (this.checker.ok) {
+      try {
+        this.finalChecks();
+      } catch (err) {
+        if (!(err instanceof AssertionError)) throw err;
+        this.checker.fail('invariant', err.message);
+      }
+    }
+    const n = this.net.counters;
+    Object.assign(this.faults, { drop: n.lost, duplicate: n.duplicated, delay: n.slowed, blocked: n.blocked });
+    for (const v of this.checker.violations) this.trace(`VIOLATION ${v.kind}: ${v.message}`);
+    return {
+      seed: this.seed,
+      config: describeConfig(c),
+      steps: this.steps,
+      simTimeMs: this.queue.now,
+      traceHash: this.trace_.hash(),
+      violations: this.checker.violations,
+      faults: this.faults,
+      acks: this.writers.reduce((s, w) => s + w.acks, 0),
+      reads: this.readers.reduce((s, r) => s + r.reads, 0),
+      traceTail: this.trace_.last(),
+    };
+  }
+
+  private handle(e: SimEvent): void {
+    switch (e.k) {
+      case 'deliver':
+        return this.deliver(e.env);
+      case 'sync':
+        return e.node.syncDone(e.epoch, e.upTo);
+      case 'tick':
+        for (const w of this.allWriters()) w.tick();
+        for (const r of this.allReaders()) r.tick();
+        this.queue.schedule(TICK_MS, { k: 'tick' });
+        return;
+      case 'writer':
+        return this.writerAct(e.client);
+      case 'reader':
+        return this.readerAct(e.client);
+      case 'crash':
+        this.crash();
+        return this.scheduleFault('crash', this.config.crashRate);
+      case 'restart':
+        return this.restart(e.node);
+      case 'partition':
+        this.partition();
+        return this.scheduleFault('partition', this.config.partitionRate);
+      case 'heal':
+        this.faults.heal++;
+        this.trace(`heal ${e.links.length} links`);
+        return unblock(this.net, e.links);
+      case 'takeover':
+        this.takeover();
+        return this.scheduleFault('takeover', this.config.takeoverRate);
+      case 'drain':
+        return this.drain();
+      case 'probe':
+        return this.probe();
+      case 'end':
+        return this.endProbe();
+    }
+  }
+
+  private deliver(env: Envelope): void {
+    const replica = this.replicas.get(env.to);
+    if (replica !== undefined) {
+      if (!replica.up) return;
+      this.trace(`${env.from}>${env.to} ${describeMessage(env.msg)}`);
+      return replica.receive(env);
+    }
+    const from = Number(env.from.slice(1));
+    const w = this.allWriters().find((x) => x.id === env.to);
+    const r = w === undefined ? this.allReaders().find((x) => x.name === env.to) : undefined;
+    if (w === undefined && r === undefined) return;
+    this.trace(`${env.from}>${env.to} ${describeMessage(env.msg)}`);
+    w?.receive(from, env.msg);
+    r?.receive(from, env.msg);
+  }
+
+  private allWriters(): WriterClient[] {
+    return this.probeWriter === undefined ? this.writers : [...this.writers, this.probeWriter];
+  }
+
+  private allReaders(): ReaderClient[] {
+    return this.probeReader === undefined ? this.readers : [...this.readers, this.probeReader];
+  }
+
+  // ---------------------------------------------------------------- clients
+
+  private writerAct(w: WriterClient): void {
+    if (this.phase !== 'faults') return;
+    const gap = this.config.clientGapMs * (w === this.writers[0] ? 1 : 3);
+    this.queue.schedule(this.prng.int(1, 2 * gap), { k: 'writer', client: w });
+    if (w.pending.size > 64) return;
+    if (w.fenced && this.prng.chance(0.5)) {
+      this.faults.renew++;
+      w.renew();
+    }
+    const truncate = w.lastAcked > 0 && this.prng.chance(0.08) ? this.prng.int(0, w.lastAcked) : undefined;
+    w.submit(truncate === undefined ? this.prng.int(1, 4) : this.prng.int(0, 2), truncate);
+  }
+
+  private readerAct(r: ReaderClient): void {
+    if (this.phase !== 'faults') return;
+    this.queue.schedule(this.prng.int(1, 4 * this.config.clientGapMs), { k: 'reader', client: r });
+    if (r.pending.size >= 2) return;
+    if (this.prng.chance(0.2)) {
+      r.bounds();
+      return;
+    }
+    const top = Math.max(0, ...this.writers.map((w) => w.lastAcked)) + 3;
+    const from = this.prng.int(0, top);
+    r.read(from, this.prng.chance(0.3) ? Number.MAX_SAFE_INTEGER : from + this.prng.int(0, 20));
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  private scheduleFault(k: 'crash' | 'partition' | 'takeover', perSecond: number): void {
+    if (perSecond <= 0 || this.phase !== 'faults') return;
+    // Exponential inter-arrival times: a Poisson process of faults.
+    const gapMs = (-Math.log(1 - this.prng.float()) * 1000) / perSecond;
+    if (this.queue.now + gapMs < this.config.faultPhaseMs) this.queue.schedule(gapMs, { k });
+  }
+
+  private crash(): void {
+    const up = [...this.replicas.values()].filter((n) => n.up);
+    if (up.length === 0) return;
+    const node = this.prng.pick(up);
+    const lost = node.crash();
+    this.faults.crash++;
+    this.faults.lostRecords += lost;
+    this.trace(`CRASH ${node.addr} (${lost} unsynced records lost)`);
+    const damagedOthers = [...this.replicas.values()].filter((n) => n.damaged && n !== node).length;
+    const budget = this.config.replicas - quorumSize(this.config.replicas) - damagedOthers;
+    const damage = damageWhileDown(this.prng, node, budget, this.config.wipeChance, this.config.corruptChance, this.queue.now);
+    if (damage !== undefined) {
+      this.faults[damage]++;
+      this.trace(`${damage === 'wipe' ? 'WIPE disk of' : 'CORRUPT a record of'} ${node.addr}`);
+    }
+    this.queue.schedule(this.prng.int(50, 2_000), { k: 'restart', node });
+  }
+
+  private restart(node: ReplicaNode): void {
+    if (node.up) return;
+    node.restart();
+    this.faults.restart++;
+    const s = node.disk.live;
+    this.trace(`RESTART ${node.addr} ${s.metadata().status} end${s.end()} lt${s.learnedThrough()} lost[${s.lostPositions().join(',')}]`);
+  }
+
+  private partition(): void {
+    const nodes = [...this.replicas.keys(), ...this.writers.map((w) => w.id), ...this.readers.map((r) => r.name)];
+    const { kind, links } = drawPartition(this.prng, nodes);
+    if (links.length === 0) return;
+    this.faults[kind]++;
+    block(this.net, links);
+    this.trace(`PARTITION ${kind}: ${links.slice(0, 8).map(([a, b]) => `${a}-x>${b}`).join(' ')}${links.length > 8 ? ` ..+${links.length - 8}` : ''}`);
+    this.queue.schedule(this.prng.int(100, 3_000), { k: 'heal', links });
+  }
+
+  private takeover(): void {
+    const w = this.prng.pick(this.writers);
+    if (w.fenced && this.prng.chance(0.7)) {
+      this.faults.renew++;
+      w.renew();
+    }
+    this.faults.takeover++;
+    w.elect();
+  }
+
+  // ---------------------------------------------------------------- end phases
+
+  private drain(): void {
+    this.phase = 'drain';
+    this.trace('DRAIN: faults stop, partitions heal, replicas restart');
+    this.net.healAll();
+    this.net.faults = CALM_NETWORK;
+    for (const node of this.replicas.values()) this.restart(node);
+    this.queue.schedule(DRAIN_MS, { k: 'probe' });
+  }
+
+  private probe(): void {
+    for (const c of [...this.writers, ...this.readers]) {
+      for (const [id, op] of c.pending) {
+        this.checker.fail('liveness', `${c.name} op${id} submitted at ${op.at}ms still pending ${DRAIN_MS}ms after faults stopped`);
+      }
+    }
+    this.phase = 'probe';
+    this.trace('PROBE: a new writer appends, then a new reader reads everything');
+    this.probeWriter = new WriterClient('wf', this);
+    this.probeReader = new ReaderClient('rf', this);
+    this.probeWriter.submit(1);
+    this.queue.schedule(PROBE_MS, { k: 'end' });
+  }
+
+  /** Called on every step of the probe phase (from the 'end' deadline or when the probe read finishes). */
+  private endProbe(): void {
+    if (this.phase !== 'probe') return;
+    this.checker.fail('liveness', `probe did not finish within ${PROBE_MS}ms of a calm network (writer ${this.probeWriter?.core.roleKind}, acks ${this.probeWriter?.acks})`);
+    this.phase = 'done';
+  }
+
+  /** Advances the probe: after the append, ask bounds; after bounds, read all; after the read, stop. */
+  private advanceProbe(): void {
+    const w = this.probeWriter!;
+    const r = this.probeReader!;
+    if (this.probeBounds === undefined) {
+      if (w.pending.size > 0) return;
+      if (w.acks === 0 && w.fenced && this.probeRetries++ < 5) {
+        // Fenced by a higher proposal (another writer's, or a reader's fill): a client starts over above it.
+        w.renew();
+        w.submit(1);
+        return;
+      }
+      if (w.acks === 0) return this.checker.fail('liveness', `probe append failed with a calm network`);
+      this.probeBounds = r.bounds();
+      return;
+    }
+    const b = r.results.get(this.probeBounds);
+    if (b === undefined) return;
+    if (!b.ok) return this.checker.fail('liveness', 'probe bounds failed with a calm network');
+    if (this.probeRead === undefined) {
+      this.probeRead = r.read(b.begin, Number.MAX_SAFE_INTEGER);
+      return;
+    }
+    const res = r.results.get(this.probeRead);
+    if (res === undefined) return;
+    // A replica outside the bounds quorum may have truncated further: read again from there.
+    if (!res.ok && res.begin > b.begin && this.probeRetries++ < 3) {
+      this.probeRead = r.read(res.begin, Number.MAX_SAFE_INTEGER);
+      return;
+    }
+    if (!res.ok) return this.checker.fail('liveness', 'probe read failed with a calm network');
+    this.phase = 'done';
+  }
+
+  /** Safety over the final state of every replica. */
+  private finalChecks(): void {
+    for (const node of this.replicas.values()) {
+      const s = node.disk.live;
+      s.checkInvariants();
+      for (const p of s.positions(0, s.end())) {
+        const a = s.action(p);
+        if (s.slot(p)?.learned && a !== undefined && a !== 'lost') this.checker.noteLearned(node.id, p, a);
+      }
+    }
+  }
+}
