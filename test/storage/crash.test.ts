@@ -10,7 +10,7 @@
  * The child restarts on the same directory, so later rounds also crash while
  * cutting a torn tail, rolling segments and deleting truncated ones.
  *
- * REPLOG_CRASH_KILLS sets the number of kills (default 240, in two lanes).
+ * REPLOG_CRASH_KILLS sets the number of kills (default 200, in two lanes).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +22,7 @@ import { seeded } from './contract.js';
 import { removeTempDirs, tempDir } from './tmp-dirs.js';
 
 const CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url));
-const KILLS = Number(process.env['REPLOG_CRASH_KILLS'] ?? 240);
+const KILLS = Number(process.env['REPLOG_CRASH_KILLS'] ?? 200);
 
 /** Runs the child until killed; returns the positions it acknowledged. */
 function runAndKill(dir: string, rnd: () => number): Promise<number[]> {
