@@ -16,10 +16,11 @@ import type { ReplicaStore } from '../core/store.js';
 import type { Action, Metadata, PersistRecord, Position, SlotMeta } from '../core/types.js';
 import { takeRecords, type Batch, type PendingRecord } from './batch.js';
 import { StoreClosedError, toStorageError, type StorageFullError, type StorageIOError } from './errors.js';
-import { readFullySync, writeFully, type FileLayer } from './file-layer.js';
-import { checkFrame, encodeFrame, FRAME_HEADER_BYTES, FRAME_PAYLOAD_MAX } from './record-codec.js';
+import { writeFully, type FileLayer } from './file-layer.js';
+import { encodeFrame } from './record-codec.js';
+import { readAction } from './record-reader.js';
 import { dropBelow, type CorruptRegion } from './replay.js';
-import { locationOffset, locationSegment, maxPositionOf, packLocation, segmentFileName, type Segment } from './segment.js';
+import { maxPositionOf, packLocation, segmentFileName, type Segment } from './segment.js';
 import { releaseLock } from './lock.js';
 import { loadDataDir, type FileStoreOptions } from './open-store.js';
 import { join } from 'node:path';
@@ -185,7 +186,7 @@ export class FileStore implements ReplicaStore {
     const mem = this.unwritten.get(position);
     if (mem !== undefined) return mem;
     const loc = this.locations.get(position);
-    const read = loc === undefined ? 'no location' : this.readAction(position, loc);
+    const read = loc === undefined ? 'no location' : readAction(this.layer, this.segments, position, loc);
     if (typeof read !== 'string') return read;
     this.lost.add(position);
     this.log(`replog storage: position ${position} is lost (${read}); it will not be served`);
@@ -376,30 +377,6 @@ export class FileStore implements ReplicaStore {
       }
     } catch (e) {
       this.log(`replog storage: could not delete truncated segments of ${this.dir}: ${String(e)}`);
-    }
-  }
-
-  /** Reads and checks the frame at `loc`; returns the action, or why it could not. */
-  private readAction(position: Position, loc: number): Action | string {
-    const first = this.segments[0]!;
-    const seg = this.segments[locationSegment(loc) - first.id];
-    if (seg === undefined) return `segment ${locationSegment(loc)} is gone`;
-    const offset = locationOffset(loc);
-    try {
-      const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-      if (readFullySync(this.layer, seg.fd, head, FRAME_HEADER_BYTES, offset) < FRAME_HEADER_BYTES) return 'frame cut short';
-      const payloadBytes = head.readUInt32LE(0);
-      if (payloadBytes > FRAME_PAYLOAD_MAX) return 'bad frame length';
-      const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
-      const n = readFullySync(this.layer, seg.fd, frame, frame.length, offset);
-      const c = checkFrame(frame, 0, n);
-      if (c.status !== 'ok') return 'checksum mismatch';
-      const r = c.record;
-      if ((r.type !== 'accept' && r.type !== 'learn') || r.position !== position) return 'record is not this position\'s';
-      // A plain copy: callers get a Uint8Array of their own, not a view of a read buffer.
-      return r.action.kind === 'append' ? { kind: 'append', data: new Uint8Array(r.action.data) } : r.action;
-    } catch (e) {
-      return `read failed: ${String(e)}`;
     }
   }
 }
