@@ -282,7 +282,6 @@ export class FileStore implements ReplicaStore {
 
   private async flushThrough(target: number): Promise<number> {
     while (this.durable < target) {
-      if (this.closed && this.inflight === null && this.pending.length === 0) break;
       const batch = this.inflight ?? (this.inflight = this.formBatch());
       try {
         await this.writeBatch(batch);
