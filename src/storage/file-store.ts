@@ -157,6 +157,9 @@ export class FileStore implements ReplicaStore {
   learnedThrough(): Position {
     return this.index.learnedThrough();
   }
+  highestProposal(): number {
+    return this.index.highestProposal();
+  }
   slot(position: Position): SlotMeta | undefined {
     return this.index.slot(position);
   }
