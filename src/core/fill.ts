@@ -23,7 +23,9 @@ export interface FillOutbound {
 
 export type FillResult =
   | { readonly ok: true; readonly entries: readonly Entry[] }
-  | { readonly ok: false; readonly error: 'no-quorum' };
+  | { readonly ok: false; readonly error: 'no-quorum' }
+  /** Some replica of the quorum already truncated the range: its values are gone, not NOPs. */
+  | { readonly ok: false; readonly error: 'truncated'; readonly begin: Position };
 
 type Phase =
   | { readonly kind: 'promising'; readonly rid: number; readonly tally: QuorumTally; readonly replies: PromiseReply[] }
@@ -125,6 +127,13 @@ export class Fill {
   }
 
   private startWrite(replies: PromiseReply[], now: number, send: FillOutbound[]): FillResult | undefined {
+    // A tombstone is not a value: positions below a replica's beginning were truncated
+    // there, and whatever was chosen at them is gone. Never write or teach a NOP for them.
+    const begin = Math.max(...replies.map((r) => r.begin));
+    if (this.from < begin) {
+      this.phase = { kind: 'done' };
+      return { ok: false, error: 'truncated', begin };
+    }
     const best = new Map<Position, Slot>();
     for (const r of replies) {
       for (const s of r.slots) {
