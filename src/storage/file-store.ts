@@ -215,13 +215,15 @@ export class FileStore implements ReplicaStore {
         for (const p of this.unwritten.keys()) if (p < effect.truncatedBelow) this.unwritten.delete(p);
         this.truncation = { below: effect.truncatedBelow, seq: this.seq };
       }
+      // One object shape for every record (no spreads): the hot path allocates one object per record.
       this.pending.push({
         frame,
         seq: this.seq,
         maxPosition: maxPositionOf(r),
-        ...(effect.actionAt !== undefined ? { actionAt: effect.actionAt, action } : {}),
-        ...(effect.truncatedBelow !== undefined ? { truncatedBelow: effect.truncatedBelow } : {}),
-        ...(r.type === 'metadata' ? { metadata: r.metadata } : {}),
+        actionAt: effect.actionAt,
+        action,
+        truncatedBelow: effect.truncatedBelow,
+        metadata: r.type === 'metadata' ? r.metadata : undefined,
       });
     }
     return this.seq;
