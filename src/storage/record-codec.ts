@@ -14,6 +14,7 @@
  * safe integer and validated as such on decode.
  */
 import { crc32c } from '@node-rs/crc32';
+import { crc32cSmall } from './crc32c-js.js';
 import { assert, isNat } from '../core/assert.js';
 import { limits } from '../core/constants.js';
 import type { Action, Metadata, PersistRecord, Status } from '../core/types.js';
@@ -99,7 +100,7 @@ function encodeAccept(position: number, proposal: number, action: Action): Buffe
     buf.writeDoubleLE(action.to, 26);
   }
   const keyEnd = FRAME_HEADER_BYTES + keyBytes;
-  buf.writeUInt32LE(crc32c(buf.subarray(FRAME_HEADER_BYTES, keyEnd), lengthCrc(buf, payloadBytes)), keyEnd);
+  buf.writeUInt32LE(crc32cSmall(buf, FRAME_HEADER_BYTES, keyEnd, lengthCrc(buf, payloadBytes)), keyEnd);
   if (data.length > 0) buf.set(data, keyEnd + 4);
   buf.writeUInt32LE(crc32c(buf.subarray(FRAME_HEADER_BYTES)), 4);
   return buf;
@@ -110,7 +111,7 @@ let lastLength = -1;
 let lastLengthCrc = 0;
 function lengthCrc(buf: Buffer, payloadBytes: number): number {
   if (payloadBytes !== lastLength) {
-    lastLengthCrc = crc32c(buf.subarray(0, 4));
+    lastLengthCrc = crc32cSmall(buf, 0, 4);
     lastLength = payloadBytes;
   }
   return lastLengthCrc;
