@@ -22,6 +22,7 @@ import { readAction } from './record-reader.js';
 import { dropBelow, type CorruptRegion } from './replay.js';
 import { maxPositionOf, packLocation, segmentFileName, type Segment } from './segment.js';
 import { releaseLock } from './lock.js';
+import { LocationTable } from './location-table.js';
 import { loadDataDir, type FileStoreOptions } from './open-store.js';
 import { join } from 'node:path';
 
@@ -52,7 +53,7 @@ export interface FileStoreParts {
   readonly layer: FileLayer;
   readonly lockPath: string;
   readonly index: PositionIndex;
-  readonly locations: Map<Position, number>;
+  readonly locations: LocationTable;
   readonly lost: Set<Position>;
   readonly segments: Segment[];
   readonly replicaId: number;
@@ -73,7 +74,7 @@ export class FileStore implements ReplicaStore {
   private readonly layer: FileLayer;
   private readonly index: PositionIndex;
   /** Position -> packed location (segment, offset) of the durable frame holding its action. */
-  private readonly locations: Map<Position, number>;
+  private readonly locations: LocationTable;
   /** Actions appended but not yet durable, served from memory until they are. */
   private readonly unwritten = new Map<Position, Action>();
   private readonly lost: Set<Position>;
