@@ -16,7 +16,7 @@ import type { ReplicaStore } from '../core/store.js';
 import type { Action, Metadata, PersistRecord, Position, SlotMeta } from '../core/types.js';
 import { takeRecords, type Batch, type PendingRecord } from './batch.js';
 import { StoreClosedError, toStorageError, type StorageFullError, type StorageIOError } from './errors.js';
-import { writeFully, type FileLayer } from './file-layer.js';
+import { writeParts, type FileLayer } from './file-layer.js';
 import { encodeFrame } from './record-codec.js';
 import { readAction } from './record-reader.js';
 import { dropBelow, type CorruptRegion } from './replay.js';
@@ -329,15 +329,14 @@ export class FileStore implements ReplicaStore {
       if (r.truncatedBelow !== undefined) this.writtenBegin = Math.max(this.writtenBegin, r.truncatedBelow);
     }
     const segmentPath = roll ? join(this.dir, segmentFileName(segmentId)) : active.path;
-    const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     const lastSeq = records[records.length - 1]!.seq;
-    return { records, bytes, frameOffsets, segmentId, segmentPath, offset, newSegment: roll, fd: roll ? undefined : active.fd, lastSeq };
+    return { records, parts, byteLength: at - offset, frameOffsets, segmentId, segmentPath, offset, newSegment: roll, fd: roll ? undefined : active.fd, lastSeq };
   }
 
   /** One attempt: (create the segment,) write the bytes at their offset, fdatasync, (fsync the directory). */
   private async writeBatch(b: Batch): Promise<void> {
     if (b.fd === undefined) b.fd = this.layer.openSync(b.segmentPath, 'wx+');
-    await writeFully(this.layer, b.fd, b.bytes, b.offset);
+    await writeParts(this.layer, b.fd, b.parts, b.byteLength, b.offset);
     await this.layer.datasync(b.fd);
     if (b.newSegment) await this.layer.syncDir(this.dir);
   }
@@ -351,7 +350,7 @@ export class FileStore implements ReplicaStore {
       this.segments.push(seg);
     }
     assert(seg.id === b.segmentId && seg.size === b.offset, 'batches are written in order');
-    seg.size = b.offset + b.bytes.length;
+    seg.size = b.offset + b.byteLength;
     seg.records += b.records.length;
     const begin = this.index.begin();
     for (let i = 0; i < b.records.length; i++) {
