@@ -345,7 +345,7 @@ export async function main(argv: readonly string[]): Promise<void> {
 
     const points: CurvePoint[] = runs
       .filter((r) => r.entryBytes === 256)
-      .map((r) => ({ system: r.system === 'etcd' ? `etcd ${etcdVersion?.replace(/^etcd Version: /, '') ?? ''}`.trim() : 'replog', inflight: r.inflight, opsPerSecond: r.opsPerSecond, p50: r.latencyMs.p50, p99: r.latencyMs.p99 }));
+      .map((r) => ({ system: r.system === 'etcd' ? `etcd ${etcdVersion ?? ''}`.trim() : 'replog', inflight: r.inflight, opsPerSecond: r.opsPerSecond, p50: r.latencyMs.p50, p99: r.latencyMs.p99 }));
     const svg = await curveSvg(points, floorMs, `256 B appends, 3 replicas on loopback, ${m['cpus']} vCPUs, 1 disk: throughput vs latency (labels: in flight)`);
     const round = (x: unknown): unknown => (typeof x === 'number' ? r3(x) : Array.isArray(x) ? x.map(round) : x !== null && typeof x === 'object' ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, round(v)])) : x);
     const json = {
