@@ -38,7 +38,7 @@ import { fdatasyncFloor, loopbackFloor } from './lib/floor.js';
 import { closedLoop, type LoadResult } from './lib/load.js';
 import { cpuMs, memory, RssSampler, selfCpuMs } from './lib/procstat.js';
 import { summariseProfileFile } from './lib/profile.js';
-import { startReplogCluster } from './lib/replog-cluster.js';
+import { counterSum, startReplogCluster } from './lib/replog-cluster.js';
 import { fmtMs, fmtRate, r3, type LatencySummary } from './lib/stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -93,6 +93,11 @@ interface Run extends LoadResult {
   readonly cpuUsPerOp: { readonly client: number; readonly servers: number[]; readonly serversTotal: number };
   /** Peak resident set of each server process during the run, MiB. */
   readonly peakRssMiB: number[];
+  /**
+   * replog only: positions the replicas received in write requests per append
+   * and replica (1 when nothing was sent twice; above 1 the writer retransmitted).
+   */
+  writesPerAppend?: number;
 }
 
 interface Floor {
@@ -134,6 +139,7 @@ async function measureRuns(
   o: Options,
   progress: Progress,
   around?: (p: { inflight: number; entryBytes: number }, phase: 'start' | 'end') => Promise<void>,
+  admins?: readonly string[],
 ): Promise<Run[]> {
   const runs: Run[] = [];
   for (const p of plan) {
@@ -143,6 +149,7 @@ async function measureRuns(
     let cpu1: number[] = [];
     const sampler = new RssSampler(pids);
     await around?.(p, 'start');
+    const received0 = admins === undefined ? 0 : await counterSum(admins, 'replog_write_positions_total');
     const measureMs = o.seconds * 1000;
     const r = await closedLoop(run, {
       inflight: p.inflight,
@@ -157,6 +164,7 @@ async function measureRuns(
       onTick: (ms) => progress.within(ms / measureMs),
     });
     await around?.(p, 'end');
+    const received = admins === undefined ? 0 : (await counterSum(admins, 'replog_write_positions_total')) - received0;
     close?.();
     const peaks = sampler.stop();
     const perOp = (i: number) => (r.ops > 0 ? ((cpu1[i]! - cpu0[i]!) * 1000) / r.ops : 0);
@@ -166,6 +174,7 @@ async function measureRuns(
       ...r,
       cpuUsPerOp: { client: perOp(0), servers, serversTotal: servers.reduce((a, b) => a + b, 0) },
       peakRssMiB: pids.map((pid) => (peaks.get(pid) ?? 0) / 2 ** 20),
+      ...(admins === undefined ? {} : { writesPerAppend: received / pids.length / Math.max(1, r.opsTotal) }),
     });
   }
   return runs;
@@ -187,7 +196,7 @@ function machine(dir: string): Record<string, unknown> {
 }
 
 function table(runs: readonly Run[]): string {
-  const head = ['system', 'entry', 'in flight', 'ops/s', 'MB/s', 'p50 ms', 'p99 ms', 'CPU µs/op client', 'CPU µs/op servers', 'peak RSS MiB'];
+  const head = ['system', 'entry', 'in flight', 'ops/s', 'MB/s', 'p50 ms', 'p99 ms', 'CPU µs/op client', 'CPU µs/op servers', 'peak RSS MiB', 'sent/append'];
   const rows = runs.map((r) => [
     r.system,
     r.entryBytes >= 1024 ? `${r.entryBytes / 1024} KiB` : `${r.entryBytes} B`,
@@ -199,6 +208,7 @@ function table(runs: readonly Run[]): string {
     r.cpuUsPerOp.client.toFixed(1),
     `${r.cpuUsPerOp.serversTotal.toFixed(1)} (${r.cpuUsPerOp.servers.map((c) => c.toFixed(0)).join('+')})`,
     r.peakRssMiB.map((m) => m.toFixed(0)).join('/'),
+    r.writesPerAppend === undefined ? '' : r.writesPerAppend.toFixed(2),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';
@@ -271,6 +281,7 @@ export async function main(argv: readonly string[]): Promise<void> {
           writeFileSync(join(profileDir, `client-${stamp}.cpuprofile`), JSON.stringify(profile));
         }
       },
+      cluster.admins,
     );
     const replicaPeakMiB = cluster.pids.map((pid) => memory(pid).peak / 2 ** 20);
     session?.disconnect();
