@@ -26,6 +26,8 @@ export const timing = {
   operationTimeoutMs: 10_000,
   /** A proposer that lost a round waits uniformly in [backoffMinMs, 2 * backoffMinMs) before retrying. */
   backoffMinMs: 50,
+  /** How often an elected writer asks the members that have not promised it (down or recovering at its election). */
+  repromiseMs: 1_000,
   /** How long a reader waits for an in-flight position to be learned before it fills it itself. */
   readSettleMs: 300,
 } as const;

@@ -26,9 +26,9 @@ import { actionBytes, NOP } from './actions.js';
 import { assert, assertNever } from './assert.js';
 import { limits, timing } from './constants.js';
 import { rank } from './fill.js';
-import { QuorumTally } from './quorum.js';
+import { QuorumTally, quorumSize } from './quorum.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
-import type { Action, Position, PromiseReply, Proposal, ReplicaId, Slot, WriteReply, WriteRequest } from './types.js';
+import type { Action, Named, Position, PromiseReply, Proposal, ReplicaId, Slot, WriteReply, WriteRequest } from './types.js';
 import type { CommitMessage, PromiseRequest } from './types.js';
 
 /** An operation handed to the writer by its user. */
@@ -93,8 +93,10 @@ interface Batch {
   readonly actions: Action[];
   /** The user operation of each position, or -1 for the writer's own (settle, election NOP). */
   readonly opIds: number[];
-  readonly tally: QuorumTally;
-  readonly rid: number;
+  tally: QuorumTally;
+  rid: number;
+  /** The members (and generations) whose acceptances count for this batch, as sent. */
+  named: readonly Named[];
   sentAt: number;
   readonly startedAt: number;
   chosen: boolean;
@@ -115,6 +117,15 @@ type WriterRole =
   | {
       readonly kind: 'elected';
       readonly proposal: Proposal;
+      /** The election's request id: late promise replies to it still name members. */
+      readonly electionRid: number;
+      /**
+       * Members that promised this proposal, with their disk generation: only
+       * their acceptances count. Invariant: a quorum, or the writer gives up.
+       */
+      readonly named: Map<ReplicaId, number>;
+      /** When members missing from `named` were last asked to promise. */
+      repromisedAt: number;
       /** The next position to assign. */
       next: Position;
       /** Batches in flight, ascending by position. */
@@ -223,6 +234,7 @@ export class WriterCore {
   private onPromiseReply(from: ReplicaId, msg: PromiseReply, out: WriterOutput): void {
     this.highestSeen = Math.max(this.highestSeen, msg.proposal);
     const role = this.role;
+    if (role.kind === 'elected') return this.onLatePromise(from, msg);
     if (role.kind !== 'electing' || msg.rid !== role.rid || role.tally.has(from)) return;
     role.tally.record(from, msg.outcome);
     if (msg.outcome === 'accept') role.replies.set(from, msg);
@@ -235,7 +247,17 @@ export class WriterCore {
       this.enterBackoff(role.startedAt);
       return;
     }
-    if (role.tally.won) this.becomeElected(role.proposal, [...role.replies.values()], out);
+    if (role.tally.won) this.becomeElected(role.proposal, role.rid, role.replies, out);
+  }
+
+  /** A promise reply after the election: a member that promised (late, or re-asked) joins `named`. */
+  private onLatePromise(from: ReplicaId, msg: PromiseReply): void {
+    const role = this.role;
+    if (role.kind !== 'elected' || msg.rid !== role.electionRid || msg.status !== 'VOTING') return;
+    // A reject naming our own proposal: this member already promised it (a number is granted once per replica).
+    if (msg.outcome === 'accept' || (msg.outcome === 'reject' && msg.proposal === role.proposal)) {
+      role.named.set(from, msg.generation);
+    }
   }
 
   private enterBackoff(startedAt: number): void {
@@ -248,7 +270,8 @@ export class WriterCore {
    * Paxos requires (the highest accepted one, else NOP), then writes the
    * election NOP. Sent as the first batches of the new term.
    */
-  private becomeElected(proposal: Proposal, replies: PromiseReply[], out: WriterOutput): void {
+  private becomeElected(proposal: Proposal, rid: number, promised: Map<ReplicaId, PromiseReply>, out: WriterOutput): void {
+    const replies = [...promised.values()];
     const learnedThrough = Math.max(...replies.map((r) => r.learnedThrough));
     const end = Math.max(...replies.map((r) => r.end), learnedThrough);
     const best = new Map<Position, Slot>();
@@ -265,7 +288,18 @@ export class WriterCore {
       settle.push(s !== undefined && this.rules.reproposeAccepted ? s.action! : NOP);
     }
     const electionPosition = end + 1;
-    this.role = { kind: 'elected', proposal, next: learnedThrough + 1, inflight: [], electionPosition, electionReported: false };
+    const named = new Map([...promised].map(([id, r]) => [id, r.generation]));
+    this.role = {
+      kind: 'elected',
+      proposal,
+      electionRid: rid,
+      named,
+      repromisedAt: this.now,
+      next: learnedThrough + 1,
+      inflight: [],
+      electionPosition,
+      electionReported: false,
+    };
     this.sendBatches(
       settle.concat([NOP]).map((action) => ({ id: -1, action })),
       out,
@@ -313,6 +347,7 @@ export class WriterCore {
         opIds,
         tally: new QuorumTally(this.config.members.length),
         rid: this.newRid(),
+        named: namedList(role.named),
         sentAt: this.now,
         startedAt: this.now,
         chosen: false,
@@ -324,7 +359,7 @@ export class WriterCore {
   }
 
   private sendBatch(batch: Batch, to: readonly ReplicaId[], proposal: Proposal, out: WriterOutput): void {
-    const msg: WriteRequest = { type: 'write', rid: batch.rid, proposal, from: batch.from, actions: batch.actions };
+    const msg: WriteRequest = { type: 'write', rid: batch.rid, proposal, from: batch.from, actions: batch.actions, named: batch.named };
     for (const id of to) out.send.push({ to: id, msg });
     batch.sentAt = this.now;
   }
@@ -339,9 +374,36 @@ export class WriterCore {
       this.fence(Math.max(msg.proposal, role.proposal), out);
       return;
     }
-    batch.tally.record(from, msg.outcome);
+    if (msg.outcome === 'stale') return this.onStale(msg, out);
+    // Only a named member's acceptance, by the disk generation that promised, counts.
+    const counts = msg.outcome === 'accept' && batch.named.some((n) => n.id === from && n.generation === msg.generation);
+    batch.tally.record(from, counts ? 'accept' : 'ignored');
     if (batch.tally.won) batch.chosen = true;
     this.resolveChosen(out);
+  }
+
+  /**
+   * A member's disk was replaced: stop counting the old disk. Batches not yet
+   * chosen are sent again naming only current members. With fewer than a
+   * quorum left, the election no longer guards against the lost promises:
+   * give up, and the next operation elects again.
+   */
+  private onStale(msg: WriteReply, out: WriterOutput): void {
+    const role = this.role;
+    assert(role.kind === 'elected', 'stale replies matter only to an elected writer');
+    for (const r of msg.retired) {
+      const g = role.named.get(r.id);
+      if (g !== undefined && g < r.generation) role.named.delete(r.id);
+    }
+    if (role.named.size < quorumSize(this.config.members.length)) return this.giveUp(out);
+    const named = namedList(role.named);
+    for (const b of role.inflight) {
+      if (b.chosen || b.named.every((n) => role.named.get(n.id) === n.generation)) continue;
+      b.named = named;
+      b.rid = this.newRid();
+      b.tally = new QuorumTally(this.config.members.length);
+      this.sendBatch(b, this.config.members, role.proposal, out);
+    }
   }
 
   /** Resolves chosen batches in position order and tells every member they are chosen. */
@@ -406,6 +468,12 @@ export class WriterCore {
         }
         return;
       case 'elected':
+        if (role.named.size < this.config.members.length && this.now - role.repromisedAt >= timing.repromiseMs) {
+          // Members that did not promise (down, or recovering at the election) may have come back.
+          role.repromisedAt = this.now;
+          const msg: PromiseRequest = { type: 'promise', rid: role.electionRid, proposal: role.proposal };
+          for (const to of this.config.members) if (!role.named.has(to)) out.send.push({ to, msg });
+        }
         for (const b of role.inflight) {
           if (b.chosen) continue;
           if (this.now - b.startedAt >= timing.operationTimeoutMs) return this.giveUp(out);
@@ -424,4 +492,8 @@ export class WriterCore {
     this.failAll({ ok: false, error: 'no-quorum' }, out);
     this.role = { kind: 'idle' };
   }
+}
+
+function namedList(named: Map<ReplicaId, number>): Named[] {
+  return [...named].map(([id, generation]) => ({ id, generation }));
 }
