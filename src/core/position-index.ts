@@ -41,6 +41,8 @@ export class PositionIndex {
   private beginPos: Position = 0;
   private endPos: Position = -1;
   private learnedThroughPos: Position = -1;
+  /** The highest proposal this replica ever promised or accepted, at any position. */
+  private highestProposalSeen: Proposal = 0;
 
   constructor(metadata: Metadata = EMPTY_METADATA) {
     this.meta = metadata;
@@ -57,6 +59,14 @@ export class PositionIndex {
   }
   learnedThrough(): Position {
     return this.learnedThroughPos;
+  }
+  /**
+   * The highest proposal promised (implicitly or explicitly) or accepted here,
+   * at any position. An implicit promise must exceed it: otherwise a writer
+   * could be granted a number a fill already holds for some position.
+   */
+  highestProposal(): Proposal {
+    return Math.max(this.highestProposalSeen, this.meta.promised);
   }
   size(): number {
     return this.slots.size;
@@ -93,6 +103,7 @@ export class PositionIndex {
         if (record.position < this.beginPos) return {};
         const s = this.ensure(record.position);
         s.promised = Math.max(s.promised, record.promised);
+        this.highestProposalSeen = Math.max(this.highestProposalSeen, record.promised);
         return {};
       }
       case 'accept': {
@@ -102,6 +113,7 @@ export class PositionIndex {
         const s = this.ensure(record.position);
         assert(!s.learned, `accept at learned position ${record.position}`);
         s.accepted = record.proposal;
+        this.highestProposalSeen = Math.max(this.highestProposalSeen, record.proposal);
         setKind(s, record.action);
         return { actionAt: record.position };
       }

@@ -84,9 +84,14 @@ export function replicaStep(
   }
 }
 
-/** The promise in force at a position. */
+/**
+ * The promise in force at a position: the implicit promise, the explicit one,
+ * and the proposal of the accepted value (accepting a proposal promises it:
+ * a late write under a lower one must not overwrite a value that may be chosen).
+ */
 export function promiseAt(store: StoreView, position: Position): Proposal {
-  return Math.max(store.metadata().promised, store.slot(position)?.promised ?? 0);
+  const s = store.slot(position);
+  return Math.max(store.metadata().promised, s?.promised ?? 0, s?.accepted ?? 0);
 }
 
 function promiseReply(
@@ -133,8 +138,10 @@ function implicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRul
     return { records: [], reply: promiseReply(store, req, 'ignored', req.proposal) };
   }
   const meta = store.metadata();
-  const refused = rules.strictPromise ? req.proposal <= meta.promised : req.proposal < meta.promised;
-  if (refused) return { records: [], reply: promiseReply(store, req, 'reject', meta.promised) };
+  // Above every promise made anywhere, explicit ones included: a number is granted to one proposer only.
+  const highest = store.highestProposal();
+  const refused = rules.strictPromise ? req.proposal <= highest : req.proposal < meta.promised;
+  if (refused) return { records: [], reply: promiseReply(store, req, 'reject', highest) };
   // Report every accepted or learned value above the learned prefix, before the promise.
   const slots = collectSlots(store, store.learnedThrough() + 1, store.end(), Number.MAX_SAFE_INTEGER).slots;
   const records: PersistRecord[] = [{ type: 'metadata', metadata: { ...meta, promised: req.proposal } }];
@@ -199,9 +206,8 @@ function write(store: StoreView, req: WriteRequest, rules: SafetyRules): Replica
     const position = req.from + i;
     const action = req.actions[i]!;
     if (position < begin) {
-      // The position was chosen and truncated long ago: this proposer is far behind.
-      highest = Math.max(highest, store.metadata().promised, req.proposal);
-      continue;
+      // Chosen and truncated here: this replica no longer votes on it (the others may, until they learn the truncation).
+      return { records: [], reply: reply('ignored', req.proposal) };
     }
     const s = store.slot(position);
     if (s?.learned) {

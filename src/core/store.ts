@@ -9,7 +9,7 @@
  * are sent only after sync() reports those records durable. So a reply never
  * promises something that a crash could take back.
  */
-import type { Action, Metadata, PersistRecord, Position, SlotMeta } from './types.js';
+import type { Action, Metadata, PersistRecord, Position, Proposal, SlotMeta } from './types.js';
 
 export interface StoreView {
   metadata(): Metadata;
@@ -19,6 +19,8 @@ export interface StoreView {
   end(): Position;
   /** Every position <= learnedThrough() is learned or truncated; -1 if none. */
   learnedThrough(): Position;
+  /** The highest proposal promised or accepted here, at any position (see PositionIndex.highestProposal). */
+  highestProposal(): Proposal;
   /** The acceptor state of a position, or undefined for a hole or a truncated position. */
   slot(position: Position): SlotMeta | undefined;
   /**

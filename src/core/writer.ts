@@ -236,6 +236,8 @@ export class WriterCore {
     const role = this.role;
     if (role.kind === 'elected') return this.onLatePromise(from, msg);
     if (role.kind !== 'electing' || msg.rid !== role.rid || role.tally.has(from)) return;
+    // An answer to another request that happens to share the id (defence in depth: ids are per client).
+    if (msg.outcome !== 'reject' && msg.proposal !== role.proposal) return;
     role.tally.record(from, msg.outcome);
     if (msg.outcome === 'accept') role.replies.set(from, msg);
     if (role.tally.rejectCount > 0 && role.tally.acceptCount + role.tally.rejectCount >= role.tally.quorum) {
@@ -370,6 +372,7 @@ export class WriterCore {
     if (role.kind !== 'elected') return;
     const batch = role.inflight.find((b) => b.rid === msg.rid);
     if (batch === undefined || batch.tally.has(from)) return;
+    if (msg.outcome !== 'reject' && msg.proposal !== role.proposal) return;
     if (msg.outcome === 'reject') {
       this.fence(Math.max(msg.proposal, role.proposal), out);
       return;

@@ -96,6 +96,7 @@ class Simulation implements ReplicaHost, ClientHost {
   private probeBounds?: number;
   private probeRead?: number;
   private probeRetries = 0;
+  private probeReadRetries = 0;
 
   constructor(
     readonly seed: number,
@@ -390,8 +391,8 @@ class Simulation implements ReplicaHost, ClientHost {
     }
     const res = r.results.get(this.probeRead);
     if (res === undefined) return;
-    // A replica outside the bounds quorum may have truncated further: read again from there.
-    if (!res.ok && res.begin > b.begin && this.probeRetries++ < 3) {
+    // A replica outside the bounds quorum, or a chosen truncation the read met, moved the beginning: read again from there.
+    if (!res.ok && res.begin > b.begin && this.probeReadRetries++ < 3) {
       this.probeRead = r.read(res.begin, Number.MAX_SAFE_INTEGER);
       return;
     }

@@ -157,6 +157,9 @@ export class FileStore implements ReplicaStore {
   learnedThrough(): Position {
     return this.index.learnedThrough();
   }
+  highestProposal(): number {
+    return this.index.highestProposal();
+  }
   slot(position: Position): SlotMeta | undefined {
     return this.index.slot(position);
   }
@@ -282,7 +285,6 @@ export class FileStore implements ReplicaStore {
 
   private async flushThrough(target: number): Promise<number> {
     while (this.durable < target) {
-      if (this.closed && this.inflight === null && this.pending.length === 0) break;
       const batch = this.inflight ?? (this.inflight = this.formBatch());
       try {
         await this.writeBatch(batch);

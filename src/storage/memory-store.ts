@@ -41,6 +41,9 @@ export class MemoryStore implements ReplicaStore {
   learnedThrough(): Position {
     return this.index.learnedThrough();
   }
+  highestProposal(): number {
+    return this.index.highestProposal();
+  }
   slot(position: Position): SlotMeta | undefined {
     return this.index.slot(position);
   }

@@ -5,11 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { PositionIndex } from '../core/position-index.js';
 import type { Metadata } from '../core/types.js';
+import { InvalidArgumentError } from '../core/errors.js';
 import { DataDirMismatchError } from './errors.js';
 import { nodeFileLayer, writeFully, type FileLayer } from './file-layer.js';
 import type { FileStoreParts, OpenReport } from './file-store.js';
 import { acquireLock, releaseLock } from './lock.js';
-import { encodeFrame } from './record-codec.js';
+import { encodeFrame, STRING_BYTES_MAX } from './record-codec.js';
 import { replaySegments, type ReplayResult } from './replay.js';
 import { parseSegmentFileName, segmentFileName, type Segment } from './segment.js';
 import { join } from 'node:path';
@@ -41,6 +42,7 @@ export async function loadDataDir(
   dir: string,
   options: FileStoreOptions,
 ): Promise<{ parts: FileStoreParts; report: Report; poisoned: boolean }> {
+  validateOptions(options);
   const layer = options.fileLayer ?? nodeFileLayer;
   layer.mkdirSync(dir);
   const lockPath = acquireLock(dir);
@@ -89,6 +91,23 @@ export async function loadDataDir(
     releaseLock(lockPath);
     throw e;
   }
+}
+
+/** Options come from users (CLI flags, config): refuse bad ones with a clear error, not an assertion. */
+function validateOptions(o: FileStoreOptions): void {
+  const bad = (what: string): never => {
+    throw new InvalidArgumentError(`FileStore option ${what}`);
+  };
+  if (o.replicaId !== undefined && !(Number.isSafeInteger(o.replicaId) && o.replicaId > 0)) bad(`replicaId must be a positive integer, got ${o.replicaId}`);
+  if (o.clusterId !== undefined && Buffer.byteLength(o.clusterId) > STRING_BYTES_MAX) bad(`clusterId must be at most ${STRING_BYTES_MAX} bytes`);
+  for (const k of ['segmentBytesMax', 'batchBytesMax'] as const) {
+    const v = o[k];
+    // Both at most 1 GiB: a segment (at most one segment plus one batch plus one
+    // record) then stays below 4 GiB, as packed locations need.
+    if (v !== undefined && !(Number.isSafeInteger(v) && v > 0 && v <= 2 ** 30)) bad(`${k} must be a positive integer of at most 1 GiB, got ${v}`);
+  }
+  const inc = o.initialMetadata?.incarnation;
+  if (inc !== undefined && Buffer.byteLength(inc) > STRING_BYTES_MAX) bad(`initialMetadata.incarnation must be at most ${STRING_BYTES_MAX} bytes`);
 }
 
 function checkId<T extends number | string>(what: string, dir: string, stored: T | undefined, given: T | undefined, none: T): T {

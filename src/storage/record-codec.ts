@@ -15,6 +15,7 @@
  */
 import { crc32c } from '@node-rs/crc32';
 import { assert, isNat } from '../core/assert.js';
+import { limits } from '../core/constants.js';
 import type { Action, Metadata, PersistRecord, Status } from '../core/types.js';
 
 /** The first record of every segment file: who owns it and a checkpoint of the state before it. */
@@ -35,10 +36,14 @@ export interface SegmentHeader {
 export type DiskRecord = PersistRecord | SegmentHeader;
 
 export const FRAME_HEADER_BYTES = 8;
-/** Largest payload a frame may carry: a 16 MiB entry plus room for the key. */
-export const FRAME_PAYLOAD_MAX = 16 * 1024 * 1024 + 1024;
+/** Largest payload a frame may carry: the largest entry plus room for the key. */
+export const FRAME_PAYLOAD_MAX = limits.entryBytesMax + 1024;
 /** A string field (incarnation, cluster id) holds at most this many UTF-8 bytes. */
 export const STRING_BYTES_MAX = 255;
+
+// The key of the largest record (a segment header with two full strings) fits in the slack.
+assert(1 + 8 * 4 + 1 + 2 * (1 + STRING_BYTES_MAX) + 4 <= FRAME_PAYLOAD_MAX - limits.entryBytesMax, 'key room');
+assert(FRAME_PAYLOAD_MAX < 2 ** 32, 'a payload length fits in u32');
 
 const T_METADATA = 1;
 const T_PROMISE = 2;

@@ -123,7 +123,7 @@ test('a learned TRUNCATE moves begin; truncated positions answer as learned tomb
   const p = step(r, { type: 'promise', rid: 1, proposal: 5, from: 1, to: 1 }) as PromiseReply;
   assert.deepEqual([p.outcome, p.slots[0]?.learned, p.slots[0]?.action?.kind], ['accept', true, 'nop']);
   const w = step(r, { type: 'write', rid: 2, proposal: 5, from: 2, actions: [hello], named: [] }) as WriteReply;
-  assert.equal(w.outcome, 'reject', 'no write below begin');
+  assert.equal(w.outcome, 'ignored', 'no vote below begin (and no fencing of a writer the others still need)');
   step(r, { type: 'learned', entries: [{ position: 11, action: { kind: 'truncate', to: 10 } }] });
   assert.equal(r.begin(), 10);
   assert.equal(r.slot(10)?.kind, 'truncate');
@@ -155,4 +155,21 @@ test('a corrupted record makes the replica ignore requests that depend on it', (
   assert.equal(p.outcome, 'ignored');
   const read = step(r, { type: 'read', rid: 4, from: 0, to: 0, limit: 10 }) as ReadReply;
   assert.deepEqual([read.slots.length, read.lost], [0, [0]], 'never served');
+});
+
+test('accepting a proposal promises it: a late write under a lower one does not overwrite (sim seed 159)', () => {
+  const r = voting();
+  // Accepted under 15 without a promise (a writer's write needs none), then a delayed write under 14.
+  step(r, { type: 'write', rid: 1, proposal: 15, from: 7, actions: [{ kind: 'nop' }], named: [] });
+  const late = step(r, { type: 'write', rid: 2, proposal: 14, from: 7, actions: [hello], named: [] }) as WriteReply;
+  assert.deepEqual([late.outcome, late.proposal], ['reject', 15]);
+  assert.equal(r.slot(7)?.kind, 'nop');
+});
+
+test('an implicit promise must exceed every explicit promise: one number, one proposer (sim seed 4113)', () => {
+  const r = voting();
+  const fill = step(r, { type: 'promise', rid: 1, proposal: 3, from: 5, to: 5 }) as PromiseReply;
+  assert.equal(fill.outcome, 'accept');
+  const writer = step(r, { type: 'promise', rid: 2, proposal: 3 }) as PromiseReply;
+  assert.deepEqual([writer.outcome, writer.proposal], ['reject', 3]);
 });

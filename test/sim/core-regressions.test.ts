@@ -7,14 +7,25 @@ import { WriterCore } from '../../src/core/writer.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import { runSeed } from '../../src/sim/simulation.js';
 
-test('seed 71: an acceptor must not accept a write below a proposal it already accepted at that position', () => {
+test('seed 159: an acceptor must not accept a write below a proposal it already accepted at that position', () => {
   // Minimal form: a replica accepted NOP under b15 at 246 (without promising 15),
   // then a delayed write under b14 overwrites it; NOP@b15 was chosen elsewhere.
   const s = new MemoryStore({ status: 'VOTING', promised: 3, incarnation: 'i' });
   s.append(replicaStep(s, { type: 'write', rid: 1, proposal: 15, from: 246, actions: [{ kind: 'nop' }] }).records);
   const late = replicaStep(s, { type: 'write', rid: 2, proposal: 14, from: 246, actions: [{ kind: 'append', data: new Uint8Array([1]) }] });
   assert.equal(late.reply?.type === 'writeReply' && late.reply.outcome, 'reject');
-  const r = runSeed(71);
+  const r = runSeed(159);
+  assert.deepEqual(r.violations, []);
+});
+
+test('seed 4113: an implicit promise must not reuse a proposal the replica already promised explicitly (two proposers, one ballot)', () => {
+  // A reader's fill got an explicit promise b3 for [5, 5]; a writer then got an implicit promise b3
+  // from the same replicas (only metadata.promised is compared), and both wrote different values under b3.
+  const s = new MemoryStore({ status: 'VOTING', promised: 2, incarnation: 'i' });
+  s.append(replicaStep(s, { type: 'promise', rid: 1, proposal: 3, from: 5, to: 5 }).records);
+  const implicit = replicaStep(s, { type: 'promise', rid: 2, proposal: 3 });
+  assert.equal(implicit.reply?.type === 'promiseReply' && implicit.reply.outcome, 'reject');
+  const r = runSeed(4113);
   assert.deepEqual(r.violations, []);
 });
 
