@@ -1,21 +1,25 @@
 /**
- * `npm run bench`: runs the benchmarks that exist, one process each, so one
- * does not warm or tire the machine for the next. Pass names to run some only:
- * `npm run bench -- storage`.
+ * `npm run bench`: runs the benchmarks, one process each, so one does not
+ * warm or tire the machine for the next; replog (the end-to-end benchmark)
+ * first. Pass names to run some only (`npm run bench -- storage`); every other
+ * argument goes to each benchmark run (`npm run bench -- replog --quick --peer etcd`).
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const all = ['codec', 'storage'];
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-for (const name of wanted.length > 0 ? wanted : all) {
-  if (!all.includes(name)) {
-    console.error(`unknown benchmark '${name}' (have: ${all.join(', ')})`);
-    process.exit(2);
-  }
+const all = ['replog', 'codec', 'storage'];
+const args = process.argv.slice(2);
+const names = args.filter((a) => all.includes(a));
+const rest = args.filter((a) => !all.includes(a));
+const unknown = rest.filter((a, i) => !a.startsWith('-') && (i === 0 || !rest[i - 1]!.startsWith('--')));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark '${unknown[0]}' (have: ${all.join(', ')})`);
+  process.exit(2);
+}
+for (const name of names.length > 0 ? names : all) {
   console.log(`\n== bench/${name}`);
-  const r = spawnSync(process.execPath, [join(here, `${name}.js`)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [join(here, `${name}.js`), ...(name === 'replog' ? rest : [])], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

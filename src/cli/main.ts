@@ -80,8 +80,31 @@ program
 
 program
   .command('bench')
-  .description('benchmarks (see bench/README.md)')
-  .allowUnknownOption()
-  .action(() => fail(new Error('the benchmark command is not built yet: run `npm run bench` for what exists')));
+  .description('the end-to-end benchmark: 3 replica processes on loopback, the machine\'s floor beside (see bench/replog.ts)')
+  .option('--quick', 'a run of about 30 s')
+  .option('--peer <system>', 'also measure etcd (installs etcd-server with apt-get if missing)')
+  .option('--seconds <s>', 'measuring time per run')
+  .option('--levels <list>', 'appends in flight, comma-separated (default 1,4,16,64,256,1024)')
+  .option('--dir <dir>', 'where the temporary data directories go')
+  .option('--out <dir>', 'where the results go (default bench/results)')
+  .option('--profile', 'CPU-profile the client and replica 1')
+  .action(async (opts: Record<string, string | boolean | undefined>) => {
+    // The benchmark is part of the repository, not of the published package.
+    const url = new URL('../../bench/replog.js', import.meta.url);
+    let bench: { main(argv: readonly string[]): Promise<void> };
+    try {
+      bench = (await import(url.href)) as typeof bench;
+    } catch (err) {
+      throw new Error(`the benchmark is not available here (${(err as Error).message.split('\n')[0]}): run it from a repository checkout after \`npm run build\``);
+    }
+    const argv: string[] = [];
+    for (const [k, v] of Object.entries(opts)) {
+      const flag = `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      if (v === true) argv.push(flag);
+      else if (typeof v === 'string') argv.push(flag, v);
+    }
+    await bench.main(argv);
+    process.exit(0);
+  });
 
 program.parseAsync(process.argv).catch(fail);

@@ -53,7 +53,7 @@ export class LogClient {
   ) {
     this.clusterId = options.clusterId ?? '';
     this.members = addresses.map((_, i) => i + 1);
-    this.reader = new ReaderCore({ members: this.members, random: Math.random, rid: this.rid });
+    this.reader = new ReaderCore({ members: this.members, random: Math.random, rid: this.rid, proposalFloor: () => this.highestProposalSeen });
     addresses.forEach((address, i) => {
       const id = i + 1;
       const link = new PeerLink({

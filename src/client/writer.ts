@@ -108,6 +108,7 @@ export class Writer {
   /** @internal Fails everything (client closed). */
   failAll(err: ReplogError): void {
     this.failure = err;
+    this.client.forgetWriter(this);
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this.election?.reject(err);
@@ -140,6 +141,8 @@ export class Writer {
       const err = new WriterFencedError(`another writer was elected (proposal ${r.proposal ?? '?'}): this writer is fenced; create a new writer to write again`);
       this.failure = err;
       this.client.highestProposalSeen = Math.max(this.client.highestProposalSeen, r.proposal ?? 0);
+      // A fenced writer can do nothing more: stop routing replies and ticks to it.
+      this.client.forgetWriter(this);
       return err;
     }
     if (r.error === 'no-quorum') return new NoQuorumError('no quorum of replicas accepted in time (the operation may or may not have been written)');

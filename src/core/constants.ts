@@ -28,6 +28,8 @@ export const timing = {
   backoffMinMs: 50,
   /** How often an elected writer asks the members that have not promised it (down or recovering at its election). */
   repromiseMs: 1_000,
+  /** How often an elected writer repeats the commit of its term, for replicas that lost one. */
+  recommitMs: 1_000,
   /** How long a reader waits for an in-flight position to be learned before it fills it itself. */
   readSettleMs: 300,
 } as const;

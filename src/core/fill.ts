@@ -23,7 +23,9 @@ export interface FillOutbound {
 
 export type FillResult =
   | { readonly ok: true; readonly entries: readonly Entry[] }
-  | { readonly ok: false; readonly error: 'no-quorum' };
+  | { readonly ok: false; readonly error: 'no-quorum' }
+  /** Some replica of the quorum already truncated the range: its values are gone, not NOPs. */
+  | { readonly ok: false; readonly error: 'truncated'; readonly begin: Position };
 
 type Phase =
   | {
@@ -142,6 +144,13 @@ export class Fill {
 
   private startWrite(replies: { from: ReplicaId; reply: PromiseReply }[], now: number, send: FillOutbound[]): FillResult | undefined {
     const named = replies.map((r) => ({ id: r.from, generation: r.reply.generation }));
+    // A tombstone is not a value: positions below a replica's beginning were truncated
+    // there, and whatever was chosen at them is gone. Never write or teach a NOP for them.
+    const begin = Math.max(...replies.map((r) => r.reply.begin));
+    if (this.from < begin) {
+      this.phase = { kind: 'done' };
+      return { ok: false, error: 'truncated', begin };
+    }
     const best = new Map<Position, Slot>();
     for (const { reply: r } of replies) {
       for (const s of r.slots) {

@@ -120,10 +120,10 @@ export class PositionIndex {
       case 'commit': {
         assert(record.from <= record.to, 'commit range');
         let truncatedBelow: Position | undefined;
-        const lo = Math.max(record.from, this.beginPos);
+        const lo = Math.max(record.from, this.beginPos, this.learnedThroughPos + 1);
         for (let p = lo; p <= record.to; p++) {
           const s = this.slots.get(p);
-          if (s === undefined || s.learned || s.accepted !== record.proposal) continue;
+          if (s === undefined || s.learned || s.accepted === 0 || s.accepted !== record.proposal) continue;
           s.learned = true;
           const moved = this.onLearned(s);
           if (moved !== undefined) truncatedBelow = moved;

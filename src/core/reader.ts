@@ -57,6 +57,8 @@ export interface ReaderConfig {
   readonly random: () => number;
   /** Allocates request ids (shared with a writer on the same connections; see WriterConfig.rid). */
   readonly rid?: () => number;
+  /** The highest proposal the owner has seen (a fill starts above it, not at 1). */
+  readonly proposalFloor?: () => Proposal;
 }
 
 /** One read in progress. `boundsOnly` reads ask for begin and end and nothing else. */
@@ -228,14 +230,17 @@ export class ReaderCore {
     }
     const to = Math.min(hi, p + limits.fillRangeMax - 1);
     const fillSend: FillOutbound[] = [];
-    op.fill = new Fill(p, to, this.highestSeen, { members: this.config.members, random: this.config.random, rid: this.newRid }, this.now, fillSend);
+    op.fill = new Fill(p, to, Math.max(this.highestSeen, this.config.proposalFloor?.() ?? 0), { members: this.config.members, random: this.config.random, rid: this.newRid }, this.now, fillSend);
     send.push(...fillSend);
   }
 
   private onFillDone(op: ReadOp, r: FillResult, send: ReaderOutbound[], done: { id: number; result: ReadResult }[]): void {
     this.highestSeen = Math.max(this.highestSeen, op.fill!.highestSeen);
     op.fill = undefined;
-    if (!r.ok) return this.finish(op, { ok: false, error: 'no-quorum' }, done);
+    if (!r.ok) {
+      if (r.error === 'truncated') return this.finish(op, { ok: false, error: 'truncated', begin: Math.max(op.begin, r.begin) }, done);
+      return this.finish(op, { ok: false, error: 'no-quorum' }, done);
+    }
     for (const e of r.entries) op.known.set(e.position, e.action);
     op.pendingSince = undefined;
     this.startRound(op, send);

@@ -192,7 +192,8 @@ function write(store: StoreView, req: WriteRequest, rules: SafetyRules): Replica
     generation: generationOf(meta),
     retired,
   });
-  if (!mayVote(store, req.from, last, rules)) return { records: [], reply: reply('ignored', req.proposal) };
+  // Proposal 0 means "none": no proposer can hold it (decoding rejects it too).
+  if (req.proposal < 1 || !mayVote(store, req.from, last, rules)) return { records: [], reply: reply('ignored', req.proposal) };
   // A proposer that counts a disk this replica knows was replaced could count a
   // forgotten acceptance: refuse, and say which generations are current now.
   const retired = req.named
@@ -268,8 +269,10 @@ function rejoin(store: StoreView, req: RejoinRequest): ReplicaStep {
 }
 
 function commit(store: StoreView, msg: CommitMessage): ReplicaStep {
+  if (msg.proposal < 1) return NOTHING;
   // Only worth a record if some position of the range holds that proposal's value unlearned.
-  for (const p of store.positions(msg.from, msg.to)) {
+  // Positions already learned here need nothing: start above the learned prefix (commits are resent).
+  for (const p of store.positions(Math.max(msg.from, store.learnedThrough() + 1), msg.to)) {
     const s = store.slot(p);
     if (s !== undefined && !s.learned && s.accepted === msg.proposal) {
       return { records: [{ type: 'commit', from: msg.from, to: msg.to, proposal: msg.proposal }] };

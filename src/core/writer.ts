@@ -132,6 +132,10 @@ type WriterRole =
       readonly inflight: Batch[];
       /** Position of the election NOP; the election resolves once it is chosen. */
       readonly electionPosition: Position;
+      /** Positions [first, through] chosen in this term (first = -1 until one is). */
+      committed: { first: Position; through: Position };
+      /** When the commit of the term was last sent again (commits are one-way and may be lost). */
+      recommittedAt: number;
       electionReported: boolean;
     }
   | { readonly kind: 'fenced'; readonly by: Proposal };
@@ -275,7 +279,9 @@ export class WriterCore {
   private becomeElected(proposal: Proposal, rid: number, promised: Map<ReplicaId, PromiseReply>, out: WriterOutput): void {
     const replies = [...promised.values()];
     const learnedThrough = Math.max(...replies.map((r) => r.learnedThrough));
-    const end = Math.max(...replies.map((r) => r.end), learnedThrough);
+    // E: the highest position where a quorum member holds a value. Promise-only slots
+    // above it hold nothing to preserve (a stray explicit promise must not cost NOPs).
+    const end = Math.max(learnedThrough, ...replies.flatMap((r) => r.slots.map((s) => s.position)));
     const best = new Map<Position, Slot>();
     for (const r of replies) {
       for (const s of r.slots) {
@@ -301,11 +307,11 @@ export class WriterCore {
       inflight: [],
       electionPosition,
       electionReported: false,
+      committed: { first: -1, through: -1 },
+      recommittedAt: this.now,
     };
-    this.sendBatches(
-      settle.concat([NOP]).map((action) => ({ id: -1, action })),
-      out,
-    );
+    // Settled positions go first, through the queue, so the in-flight window bounds them too.
+    this.queue.unshift(...settle.concat([NOP]).map((action) => ({ id: -1, action })));
     this.flush(out);
   }
 
@@ -374,7 +380,10 @@ export class WriterCore {
     if (batch === undefined || batch.tally.has(from)) return;
     if (msg.outcome !== 'reject' && msg.proposal !== role.proposal) return;
     if (msg.outcome === 'reject') {
-      this.fence(Math.max(msg.proposal, role.proposal), out);
+      // Only a higher proposal is evidence of another proposer; anything else is a replica's
+      // refusal to vote there (e.g. a value it learned differently), which counts as no vote.
+      if (msg.proposal > role.proposal) return this.fence(msg.proposal, out);
+      batch.tally.record(from, 'ignored');
       return;
     }
     if (msg.outcome === 'stale') return this.onStale(msg, out);
@@ -424,6 +433,8 @@ export class WriterCore {
       });
     }
     if (commitFrom === undefined) return;
+    if (role.committed.first < 0) role.committed.first = commitFrom;
+    role.committed.through = commitTo;
     const commit: CommitMessage = { type: 'commit', proposal: role.proposal, from: commitFrom, to: commitTo };
     for (const to of this.config.members) out.send.push({ to, msg: commit });
     if (!role.electionReported && commitTo >= role.electionPosition) {
@@ -446,7 +457,7 @@ export class WriterCore {
     } else if (this.role.kind === 'electing' || this.role.kind === 'backoff') {
       if (this.electionWanted) out.election = result;
     }
-    for (const op of this.queue.splice(0)) out.done.push({ id: op.id, result });
+    for (const op of this.queue.splice(0)) if (op.id >= 0) out.done.push({ id: op.id, result });
     this.electionWanted = false;
   }
 
@@ -476,6 +487,13 @@ export class WriterCore {
           role.repromisedAt = this.now;
           const msg: PromiseRequest = { type: 'promise', rid: role.electionRid, proposal: role.proposal };
           for (const to of this.config.members) if (!role.named.has(to)) out.send.push({ to, msg });
+        }
+        if (role.committed.first >= 0 && this.now - role.recommittedAt >= timing.recommitMs) {
+          // A replica that lost a commit holds its values unlearned: say it again, for the whole term
+          // (replicas skip what they learned already, so this costs little).
+          role.recommittedAt = this.now;
+          const msg: CommitMessage = { type: 'commit', proposal: role.proposal, from: role.committed.first, to: role.committed.through };
+          for (const to of this.config.members) out.send.push({ to, msg });
         }
         for (const b of role.inflight) {
           if (b.chosen) continue;

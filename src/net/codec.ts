@@ -183,16 +183,32 @@ function checkSpan(from: Position, count: number, what: string): void {
   if (from + count > Number.MAX_SAFE_INTEGER) throw new WireError('bad-value', `${what} runs past the largest position`);
 }
 
+/** A request's proposal: 0 means "none" and no proposer can hold it. */
+function proposalOf(r: WireReader): number {
+  const p = r.u64('proposal');
+  if (p < 1) throw new WireError('bad-value', 'proposal must be >= 1 in a request');
+  return p;
+}
+
+/** An inclusive range [from, to] with from <= to. */
+function rangeOf(r: WireReader, what: string): [number, number] {
+  const from = r.u64('from');
+  const to = r.u64('to');
+  if (to < from) throw new WireError('bad-value', `${what} range [${from}, ${to}] is empty`);
+  return [from, to];
+}
+
 function readBody(r: WireReader): Message {
   const code = r.u8('message type');
   switch (code) {
     case typeCode.promise: {
       const rid = r.u64('rid');
-      const proposal = r.u64('proposal');
+      const proposal = proposalOf(r);
       const flags = r.u8('promise flags');
       if (flags === 0) return { type: 'promise', rid, proposal };
       if (flags !== promiseFlag.range) throw new WireError('bad-value', `promise flags ${flags}`);
-      return { type: 'promise', rid, proposal, from: r.u64('from'), to: r.u64('to') };
+      const [from, to] = rangeOf(r, 'promise');
+      return { type: 'promise', rid, proposal, from, to };
     }
     case typeCode.promiseReply:
       return {
@@ -208,7 +224,7 @@ function readBody(r: WireReader): Message {
       };
     case typeCode.write: {
       const rid = r.u64('rid');
-      const proposal = r.u64('proposal');
+      const proposal = proposalOf(r);
       const from = r.u64('from');
       const n = r.count('action count', ACTION_MIN_BYTES);
       checkSpan(from, n, 'write');
@@ -225,8 +241,11 @@ function readBody(r: WireReader): Message {
       checkSpan(from, count, 'writeReply');
       return { type: 'writeReply', rid, outcome, proposal, from, count };
     }
-    case typeCode.commit:
-      return { type: 'commit', proposal: r.u64('proposal'), from: r.u64('from'), to: r.u64('to') };
+    case typeCode.commit: {
+      const proposal = proposalOf(r);
+      const [from, to] = rangeOf(r, 'commit');
+      return { type: 'commit', proposal, from, to };
+    }
     case typeCode.learned: {
       const n = r.count('entry count', ENTRY_FIXED_BYTES + ACTION_MIN_BYTES);
       const entries = new Array<ReturnType<typeof readEntry>>(n);

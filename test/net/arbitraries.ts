@@ -3,6 +3,10 @@ import fc from 'fast-check';
 import type { Action, Entry, Message, Slot } from '../../src/core/types.js';
 
 const nat = fc.maxSafeNat();
+/** A request's proposal: 1 or more (0 means none). */
+const proposalNum = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
+/** An inclusive range [from, to] with from <= to. */
+const range = fc.tuple(nat, nat).map(([a, b]) => (a <= b ? { from: a, to: b } : { from: b, to: a }));
 /** Plain-prototype records, so that deepStrictEqual compares them with decoded objects. */
 const plain = { noNullPrototype: true } as const;
 const posOrNone = fc.integer({ min: -1, max: Number.MAX_SAFE_INTEGER });
@@ -26,8 +30,8 @@ const entry: fc.Arbitrary<Entry> = fc.record({ position: nat, action }, plain);
 const slots = fc.array(slot, { maxLength: 8 });
 
 export const message: fc.Arbitrary<Message> = fc.oneof(
-  fc.record({ type: fc.constant('promise' as const), rid: nat, proposal: nat }, plain),
-  fc.record({ type: fc.constant('promise' as const), rid: nat, proposal: nat, from: nat, to: nat }, plain),
+  fc.record({ type: fc.constant('promise' as const), rid: nat, proposal: proposalNum }, plain),
+  fc.tuple(nat, proposalNum, range).map(([rid, proposal, r]) => ({ type: 'promise' as const, rid, proposal, from: r.from, to: r.to })),
   fc.record({
     type: fc.constant('promiseReply' as const),
     rid: nat,
@@ -42,7 +46,7 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({
     type: fc.constant('write' as const),
     rid: nat,
-    proposal: nat,
+    proposal: proposalNum,
     from: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 100 }),
     actions: fc.array(action, { maxLength: 20 }),
   }, plain),
@@ -54,7 +58,7 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     from: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 2 ** 32 }),
     count: u32,
   }, plain),
-  fc.record({ type: fc.constant('commit' as const), proposal: nat, from: nat, to: nat }, plain),
+  fc.tuple(proposalNum, range).map(([proposal, r]) => ({ type: 'commit' as const, proposal, from: r.from, to: r.to })),
   fc.record({ type: fc.constant('learned' as const), entries: fc.array(entry, { maxLength: 8 }) }, plain),
   fc.record({ type: fc.constant('read' as const), rid: nat, from: nat, to: nat, limit: u32 }, plain),
   fc.record({

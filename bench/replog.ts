@@ -1,0 +1,396 @@
+/**
+ * The replog benchmark (issue 7): `npm run bench` (or `npm run bench -- replog …`),
+ * also `replog bench …`.
+ *
+ * It measures the machine's floor first (fdatasync of a 4 KiB append; a Node
+ * TCP loopback round trip), then starts three replica processes
+ * (`bin/replog.js replica`) on loopback in a temporary directory and drives
+ * them with the library (LogClient + Writer) from this process: 256 B appends
+ * with 1, 4, 16, 64, 256, 1024 in flight (closed loop: each append waits for
+ * its result before the next is issued), then 16 KiB appends (MB/s). For each
+ * run: throughput, latency p50/p99, CPU per append (client and each replica,
+ * from /proc/<pid>/stat) and peak RSS of each replica (/proc/<pid>/status).
+ * With `--peer etcd` it does the same against a 3-member etcd cluster.
+ * Prints a table, writes bench/results/<timestamp>.json and .svg (and
+ * latest.json / latest.svg).
+ *
+ * Flags:
+ *   --quick             about 30 s instead of about 1.5 min (3 with etcd)
+ *   --peer etcd         also measure etcd (installs etcd-server with apt-get if missing)
+ *   --seconds S         measuring time per run (default 4, quick 1)
+ *   --levels 1,4,16     the in-flight levels (default 1,4,16,64,256,1024)
+ *   --dir D             where the temporary data directories go (default the OS temp dir)
+ *   --out D             where results go (default bench/results)
+ *   --profile           CPU-profiles the client (256 B runs at 64+ in flight) and replica 1
+ *                       (whole life); .cpuprofile files and a summary go to OUT/profiles
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync, readdirSync } from 'node:fs';
+import { cpus, freemem, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Session } from 'node:inspector/promises';
+import { spawnSync } from 'node:child_process';
+import cliProgress from 'cli-progress';
+import { LogClient } from '../src/client/log-client.js';
+import { curveSvg, type CurvePoint } from './lib/chart.js';
+import { ensureEtcd, etcdPutter, startEtcdCluster } from './lib/etcd.js';
+import { fdatasyncFloor, loopbackFloor } from './lib/floor.js';
+import { closedLoop, type LoadResult } from './lib/load.js';
+import { cpuMs, memory, RssSampler, selfCpuMs } from './lib/procstat.js';
+import { summariseProfileFile } from './lib/profile.js';
+import { startReplogCluster } from './lib/replog-cluster.js';
+import { fmtMs, fmtRate, r3, type LatencySummary } from './lib/stats.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface Options {
+  quick: boolean;
+  peer: 'etcd' | undefined;
+  seconds: number;
+  levels: number[];
+  dir: string;
+  out: string;
+  profile: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const has = (f: string) => argv.includes(f);
+  const val = (f: string): string | undefined => {
+    const i = argv.indexOf(f);
+    if (i < 0) return undefined;
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${f} needs a value`);
+    return v;
+  };
+  const known = new Set(['--quick', '--peer', '--seconds', '--levels', '--dir', '--out', '--profile', '--debug']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) continue;
+    if (!known.has(a)) throw new Error(`unknown flag ${a} (have: ${[...known].join(' ')})`);
+  }
+  const quick = has('--quick');
+  const peer = val('--peer');
+  if (peer !== undefined && peer !== 'etcd') throw new Error(`--peer: only 'etcd' is supported, got '${peer}'`);
+  const seconds = Number(val('--seconds') ?? (quick ? 1 : 4));
+  if (!(seconds > 0)) throw new Error('--seconds must be positive');
+  const levels = (val('--levels') ?? '1,4,16,64,256,1024').split(',').map(Number);
+  if (levels.some((l) => !Number.isSafeInteger(l) || l < 1)) throw new Error('--levels: positive integers, comma-separated');
+  return {
+    quick,
+    peer: peer as 'etcd' | undefined,
+    seconds,
+    levels,
+    dir: val('--dir') ?? tmpdir(),
+    out: resolve(val('--out') ?? join(ROOT, 'bench', 'results')),
+    profile: has('--profile'),
+  };
+}
+
+/** One load run with its resource figures. */
+interface Run extends LoadResult {
+  readonly system: 'replog' | 'etcd';
+  /** CPU time per operation in µs: the client (this process), and each server process. */
+  readonly cpuUsPerOp: { readonly client: number; readonly servers: number[]; readonly serversTotal: number };
+  /** Peak resident set of each server process during the run, MiB. */
+  readonly peakRssMiB: number[];
+}
+
+interface Floor {
+  readonly fdatasync4k: LatencySummary & { perSecond: number };
+  readonly loopbackRtt: LatencySummary;
+}
+
+class Progress {
+  private readonly bar: cliProgress.SingleBar;
+  private step = 0;
+  constructor(private readonly steps: number) {
+    this.bar = new cliProgress.SingleBar(
+      { format: 'bench [{bar}] {percentage}% | {stage}', stream: process.stderr, hideCursor: true, clearOnComplete: true, barsize: 30 },
+      cliProgress.Presets.shades_classic,
+    );
+    this.bar.start(steps * 100, 0, { stage: 'starting' });
+  }
+  /** Starts the next step. */
+  next(stage: string): void {
+    this.bar.update(this.step * 100, { stage });
+    this.step++;
+    if (!process.stderr.isTTY) process.stderr.write(`bench: ${stage}\n`);
+  }
+  /** Progress within the current step, 0..1. */
+  within(fraction: number): void {
+    this.bar.update((this.step - 1) * 100 + Math.min(99, Math.round(fraction * 100)));
+  }
+  stop(): void {
+    this.bar.update(this.steps * 100);
+    this.bar.stop();
+  }
+}
+
+async function measureRuns(
+  system: 'replog' | 'etcd',
+  pids: readonly number[],
+  op: (entryBytes: number, inflight: number) => { run: () => Promise<unknown>; close?: () => void },
+  plan: readonly { inflight: number; entryBytes: number }[],
+  o: Options,
+  progress: Progress,
+  around?: (p: { inflight: number; entryBytes: number }, phase: 'start' | 'end') => Promise<void>,
+): Promise<Run[]> {
+  const runs: Run[] = [];
+  for (const p of plan) {
+    progress.next(`${system}: ${p.entryBytes >= 1024 ? `${p.entryBytes / 1024} KiB` : `${p.entryBytes} B`} x ${p.inflight} in flight`);
+    const { run, close } = op(p.entryBytes, p.inflight);
+    let cpu0: number[] = [];
+    let cpu1: number[] = [];
+    const sampler = new RssSampler(pids);
+    await around?.(p, 'start');
+    const measureMs = o.seconds * 1000;
+    const r = await closedLoop(run, {
+      inflight: p.inflight,
+      entryBytes: p.entryBytes,
+      warmupMs: o.quick ? 300 : 1000,
+      measureMs,
+      onMeasure: (phase) => {
+        const now = [selfCpuMs(), ...pids.map(cpuMs)];
+        if (phase === 'start') cpu0 = now;
+        else cpu1 = now;
+      },
+      onTick: (ms) => progress.within(ms / measureMs),
+    });
+    await around?.(p, 'end');
+    close?.();
+    const peaks = sampler.stop();
+    const perOp = (i: number) => (r.ops > 0 ? ((cpu1[i]! - cpu0[i]!) * 1000) / r.ops : 0);
+    const servers = pids.map((_, i) => perOp(i + 1));
+    runs.push({
+      system,
+      ...r,
+      cpuUsPerOp: { client: perOp(0), servers, serversTotal: servers.reduce((a, b) => a + b, 0) },
+      peakRssMiB: pids.map((pid) => (peaks.get(pid) ?? 0) / 2 ** 20),
+    });
+  }
+  return runs;
+}
+
+function machine(dir: string): Record<string, unknown> {
+  const df = spawnSync('df', ['-T', dir], { encoding: 'utf8' });
+  const fs = df.status === 0 ? df.stdout.trim().split('\n').pop()!.split(/\s+/)[1] : 'unknown';
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    freeMemoryGiB: Math.round(freemem() / 2 ** 30),
+    kernel: release(),
+    node: process.version,
+    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+    dataDirFs: fs,
+  };
+}
+
+function table(runs: readonly Run[]): string {
+  const head = ['system', 'entry', 'in flight', 'ops/s', 'MB/s', 'p50 ms', 'p99 ms', 'CPU µs/op client', 'CPU µs/op servers', 'peak RSS MiB'];
+  const rows = runs.map((r) => [
+    r.system,
+    r.entryBytes >= 1024 ? `${r.entryBytes / 1024} KiB` : `${r.entryBytes} B`,
+    String(r.inflight),
+    fmtRate(r.opsPerSecond),
+    r.mbPerSecond.toFixed(1),
+    fmtMs(r.latencyMs.p50),
+    fmtMs(r.latencyMs.p99),
+    r.cpuUsPerOp.client.toFixed(1),
+    `${r.cpuUsPerOp.serversTotal.toFixed(1)} (${r.cpuUsPerOp.servers.map((c) => c.toFixed(0)).join('+')})`,
+    r.peakRssMiB.map((m) => m.toFixed(0)).join('/'),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';
+  return [line(head), '|' + widths.map((w, i) => (i < 3 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|', ...rows.map(line)].join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const o = parseArgs(argv);
+  mkdirSync(o.out, { recursive: true });
+  const tmp = mkdtempSync(join(o.dir, 'replog-bench-'));
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
+  const profileDir = join(o.out, 'profiles');
+  if (o.profile) mkdirSync(profileDir, { recursive: true });
+  const plan256 = o.levels.map((inflight) => ({ inflight, entryBytes: 256 }));
+  const plan16k = (o.quick ? [64] : [64, 256]).map((inflight) => ({ inflight, entryBytes: 16 * 1024 }));
+  const plan = [...plan256, ...plan16k];
+  const etcdVersion = o.peer === 'etcd' ? ensureEtcd((l) => process.stderr.write(`bench: ${l}\n`)) : undefined;
+  const progress = new Progress(2 + 1 + plan.length + (o.peer === 'etcd' ? 1 + plan.length : 0));
+  const cleanups: (() => Promise<void>)[] = [];
+  const onSignal = () => {
+    void Promise.all(cleanups.map((c) => c().catch(() => undefined))).then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    // ---- the floor
+    progress.next('floor: fdatasync of a 4 KiB append');
+    const fdatasync4k = fdatasyncFloor(tmp, o.quick ? 1000 : 3000);
+    progress.next('floor: TCP loopback round trip');
+    const loopbackRtt = await loopbackFloor(o.quick ? 1000 : 2000);
+    const floor: Floor = { fdatasync4k, loopbackRtt };
+    const floorMs = fdatasync4k.p50 + loopbackRtt.p50;
+
+    // ---- replog
+    progress.next('replog: starting 3 replica processes');
+    const cluster = await startReplogCluster({
+      dir: join(tmp, 'replog'),
+      nodeFlags: (id) => (o.profile && id === 1 ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `replica-1-${stamp}.cpuprofile`] : []),
+    });
+    cleanups.push(() => cluster.stop());
+    const log = await LogClient.connect(cluster.addresses);
+    cleanups.push(() => log.close());
+    const writer = await log.writer();
+    const session = o.profile ? new Session() : undefined;
+    if (session !== undefined) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    }
+    let profiling = false;
+    const replogRuns = await measureRuns(
+      'replog',
+      cluster.pids,
+      (entryBytes) => {
+        const data = new Uint8Array(entryBytes).fill(0x61);
+        return { run: () => writer.append(data) };
+      },
+      plan,
+      o,
+      progress,
+      async (p, phase) => {
+        if (session === undefined || p.entryBytes !== 256) return;
+        if (phase === 'start' && p.inflight >= 64 && !profiling) {
+          profiling = true;
+          await session.post('Profiler.start');
+        }
+        if (phase === 'end' && profiling && p.inflight === Math.max(...o.levels)) {
+          profiling = false;
+          const { profile } = await session.post('Profiler.stop');
+          writeFileSync(join(profileDir, `client-${stamp}.cpuprofile`), JSON.stringify(profile));
+        }
+      },
+    );
+    const replicaPeakMiB = cluster.pids.map((pid) => memory(pid).peak / 2 ** 20);
+    session?.disconnect();
+    await log.close();
+    await cluster.stop();
+
+    // ---- etcd
+    let etcdRuns: Run[] = [];
+    let etcdPeakMiB: number[] = [];
+    if (o.peer === 'etcd') {
+      progress.next('etcd: starting 3 members');
+      const etcd = await startEtcdCluster(join(tmp, 'etcd'), etcdVersion!);
+      cleanups.push(() => etcd.stop());
+      try {
+        etcdRuns = await measureRuns(
+          'etcd',
+          etcd.pids,
+          (entryBytes, inflight) => {
+            const p = etcdPutter(etcd.leaderUrl, entryBytes, inflight);
+            return { run: p.put, close: p.close };
+          },
+          plan,
+          o,
+          progress,
+        );
+        etcdPeakMiB = etcd.pids.map((pid) => memory(pid).peak / 2 ** 20);
+      } finally {
+        await etcd.stop();
+      }
+    }
+    progress.stop();
+
+    // ---- report
+    const runs = [...replogRuns, ...etcdRuns];
+    const lat = replogRuns.find((r) => r.entryBytes === 256 && r.inflight === 1);
+    const best = replogRuns.filter((r) => r.entryBytes === 256).reduce((a, b) => (b.opsPerSecond > a.opsPerSecond ? b : a));
+    const best16k = replogRuns.filter((r) => r.entryBytes > 256).reduce((a, b) => (b.mbPerSecond > a.mbPerSecond ? b : a), replogRuns[0]!);
+    const etcdBest = etcdRuns.filter((r) => r.entryBytes === 256).reduce<Run | undefined>((a, b) => (a === undefined || b.opsPerSecond > a.opsPerSecond ? b : a), undefined);
+    const etcdLat = etcdRuns.find((r) => r.entryBytes === 256 && r.inflight === 1);
+    const m = machine(tmp);
+    const out: string[] = [];
+    out.push(`machine: load average ${(m['loadAverage'] as number[]).join(' ')} before the run; ${m['cpus']} x ${m['cpuModel']}, ${m['memoryGiB']} GiB, ${m['dataDirFs']} (temp dir ${o.dir}), Linux ${m['kernel']}, Node ${m['node']}`);
+    out.push(
+      `floor:   fdatasync 4 KiB append p50 ${fmtMs(fdatasync4k.p50)} ms, p99 ${fmtMs(fdatasync4k.p99)} ms (${fmtRate(fdatasync4k.perSecond)}/s in a loop);` +
+        ` loopback TCP round trip p50 ${fmtMs(loopbackRtt.p50)} ms, p99 ${fmtMs(loopbackRtt.p99)} ms; floor p50 = ${fmtMs(floorMs)} ms`,
+    );
+    out.push('');
+    out.push(table(runs));
+    out.push('');
+    if (lat !== undefined) {
+      const ratio = lat.latencyMs.p50 / floorMs;
+      out.push(`latency (1 in flight, 256 B): p50 ${fmtMs(lat.latencyMs.p50)} ms = ${ratio.toFixed(2)} x floor (goal <= 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'}); p99 ${fmtMs(lat.latencyMs.p99)} ms beside fdatasync p99 ${fmtMs(fdatasync4k.p99)} ms`);
+    }
+    out.push(`throughput (256 B): ${fmtRate(best.opsPerSecond)} appends/s at ${best.inflight} in flight (goal >= 100,000: ${best.opsPerSecond >= 100_000 ? 'met' : 'NOT met'}); 16 KiB: ${best16k.mbPerSecond.toFixed(1)} MB/s at ${best16k.inflight} in flight`);
+    out.push(`replica peak RSS over the whole run (VmHWM): ${replicaPeakMiB.map((x) => x.toFixed(0)).join(' / ')} MiB`);
+    const ratios: Record<string, unknown> = {};
+    if (etcdRuns.length > 0) {
+      out.push(`etcd ${etcdVersion}: best ${fmtRate(etcdBest!.opsPerSecond)} puts/s at ${etcdBest!.inflight} in flight; peak RSS ${etcdPeakMiB.map((x) => x.toFixed(0)).join(' / ')} MiB`);
+      out.push('replog/etcd ratios (256 B unless noted):');
+      for (const r of replogRuns) {
+        const e = etcdRuns.find((x) => x.entryBytes === r.entryBytes && x.inflight === r.inflight);
+        if (e === undefined) continue;
+        const key = `${r.entryBytes}B@${r.inflight}`;
+        ratios[key] = { throughput: r3(r.opsPerSecond / e.opsPerSecond), p50: r3(r.latencyMs.p50 / e.latencyMs.p50), p99: r3(r.latencyMs.p99 / e.latencyMs.p99) };
+        out.push(`  ${r.entryBytes >= 1024 ? '16 KiB' : '256 B '} x ${String(r.inflight).padStart(4)}: throughput ${(r.opsPerSecond / e.opsPerSecond).toFixed(1)}x, p50 latency ${(r.latencyMs.p50 / e.latencyMs.p50).toFixed(2)}x`);
+      }
+      ratios['best256'] = r3(best.opsPerSecond / etcdBest!.opsPerSecond);
+      out.push(`  best against best: ${(best.opsPerSecond / etcdBest!.opsPerSecond).toFixed(1)}x (goal >= 25x)${etcdLat !== undefined && lat !== undefined ? `; 1-in-flight p50 ${fmtMs(lat.latencyMs.p50)} vs ${fmtMs(etcdLat.latencyMs.p50)} ms` : ''}`);
+    }
+    const text = out.join('\n');
+    console.log(text);
+
+    const points: CurvePoint[] = runs
+      .filter((r) => r.entryBytes === 256)
+      .map((r) => ({ system: r.system === 'etcd' ? `etcd ${etcdVersion?.replace(/^etcd Version: /, '') ?? ''}`.trim() : 'replog', inflight: r.inflight, opsPerSecond: r.opsPerSecond, p50: r.latencyMs.p50, p99: r.latencyMs.p99 }));
+    const svg = await curveSvg(points, floorMs, `256 B appends, 3 replicas on loopback, ${m['cpus']} vCPUs, 1 disk: throughput vs latency (labels: in flight)`);
+    const round = (x: unknown): unknown => (typeof x === 'number' ? r3(x) : Array.isArray(x) ? x.map(round) : x !== null && typeof x === 'object' ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, round(v)])) : x);
+    const json = {
+      when: new Date().toISOString(),
+      command: `npm run bench -- replog ${argv.join(' ')}`.trim(),
+      options: { quick: o.quick, seconds: o.seconds, levels: o.levels, peer: o.peer ?? null },
+      machine: m,
+      floor: round(floor),
+      floorP50Ms: r3(floorMs),
+      runs: round(runs),
+      replicaPeakRssMiB: round(replicaPeakMiB),
+      etcd: etcdRuns.length > 0 ? { version: etcdVersion, peakRssMiB: round(etcdPeakMiB) } : null,
+      ratios,
+      summary: text,
+    };
+    const jsonPath = join(o.out, `${stamp}.json`);
+    const svgPath = join(o.out, `${stamp}.svg`);
+    writeFileSync(jsonPath, JSON.stringify(json, null, 2) + '\n');
+    writeFileSync(svgPath, svg);
+    copyFileSync(jsonPath, join(o.out, 'latest.json'));
+    copyFileSync(svgPath, join(o.out, 'latest.svg'));
+    console.log(`\nwrote ${jsonPath} and ${svgPath} (also latest.json, latest.svg)`);
+    if (o.profile) {
+      // The replica writes its profile when it exits (it did, above).
+      for (const f of readdirSync(profileDir).filter((f) => f.includes(stamp) && f.endsWith('.cpuprofile'))) {
+        const summary = summariseProfileFile(join(profileDir, f), 25);
+        writeFileSync(join(profileDir, f.replace(/\.cpuprofile$/, '.txt')), summary + '\n');
+        console.log('\n' + summary);
+      }
+    }
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(`bench: ${(err as Error)?.message ?? String(err)}`);
+      if (process.argv.includes('--debug')) console.error(err);
+      process.exit(1);
+    },
+  );
+}
