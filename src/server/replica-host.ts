@@ -43,6 +43,9 @@ export interface ReplicaHostOptions {
   readonly now?: () => number;
 }
 
+/** Records that no reply waits for (commits, learned values) are made durable within this many ms, or sooner with the next sync. */
+const LAZY_SYNC_MS = 10;
+
 /** Something to do once every record up to `seq` is durable (send a reply, announce a status). */
 interface AfterDurable {
   readonly seq: number;
@@ -53,6 +56,8 @@ export class ReplicaHost {
   private readonly pending: AfterDurable[] = [];
   private syncing = false;
   private syncAgain = false;
+  /** A sync due for records nothing waits on (see requestLazySync). */
+  private lazySync: NodeJS.Timeout | undefined;
   private failed: Error | undefined;
   private recovery: RecoveryCore | undefined;
   private statusWriteInFlight = false;
@@ -115,7 +120,13 @@ export class ReplicaHost {
         this.fail(err as Error);
         return;
       }
-      this.requestSync();
+      // A step with a reply (promise, write) needs its records durable before
+      // the reply leaves: sync now. A step without one (commit, learned: values
+      // already chosen, so losing the record in a crash only forgets what can be
+      // learned again) rides on the next sync instead of costing one of its own,
+      // which would also delay the next write's sync behind it.
+      if (step.reply !== undefined) this.requestSync();
+      else this.requestLazySync();
     } else if (this.pending.length > 0) {
       // Keep replies in arrival order: wait behind the ones already waiting.
       seq = this.pending[this.pending.length - 1]!.seq;
@@ -134,10 +145,24 @@ export class ReplicaHost {
 
   /** Waits for the sync in progress and the pending replies (clean shutdown). */
   async drain(): Promise<void> {
+    if (this.lazySync !== undefined) this.requestSync();
     while (this.syncing || this.syncAgain) await new Promise((r) => setTimeout(r, 1));
   }
 
+  /** Makes what was appended durable soon: with the next requested sync, or after lazySyncMs at the latest. */
+  private requestLazySync(): void {
+    if (this.lazySync !== undefined || this.syncAgain) return;
+    this.lazySync = setTimeout(() => {
+      this.lazySync = undefined;
+      this.requestSync();
+    }, LAZY_SYNC_MS);
+  }
+
   private requestSync(): void {
+    if (this.lazySync !== undefined) {
+      clearTimeout(this.lazySync);
+      this.lazySync = undefined;
+    }
     if (this.syncing) {
       this.syncAgain = true;
       return;
