@@ -45,7 +45,7 @@ export class ReplicaNode {
   receive(env: Envelope): void {
     if (!this.up) return;
     const msg = env.msg;
-    if (msg.type === 'promiseReply' || msg.type === 'writeReply' || msg.type === 'readReply' || msg.type === 'recoverReply') return;
+    if (msg.type === 'promiseReply' || msg.type === 'writeReply' || msg.type === 'readReply' || msg.type === 'recoverReply' || msg.type === 'rejoinReply') return;
     const store = this.disk.live;
     const step = replicaStep(store, msg, this.host.rules);
     const committing = this.commitTargets(step.records);

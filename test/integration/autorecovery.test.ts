@@ -1,0 +1,91 @@
+// Autorecovery with real replica processes: a wiped disk rejoins by itself while
+// a writer appends, without a single failed append; corrupted data files heal;
+// with two of three disks lost nothing becomes VOTING with an empty log.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { LogClient } from '../../src/client/log-client.js';
+import { collectStatus } from '../../src/cli/status.js';
+import { TestCluster, waitFor } from './helpers.js';
+
+const text = (d: Uint8Array) => Buffer.from(d).toString('utf8');
+const clusters: TestCluster[] = [];
+after(async () => {
+  for (const c of clusters) await c.stop();
+});
+
+/** Appends continuously until stop() is called; every failure is kept. */
+function appendLoop(log: LogClient, w: Awaited<ReturnType<LogClient['writer']>>) {
+  const acked = new Map<number, string>();
+  const failures: Error[] = [];
+  let running = true;
+  const done = (async () => {
+    for (let i = 0; running; i++) {
+      const batch = Array.from({ length: 20 }, (_, k) => `e-${i}-${k}`);
+      try {
+        const ps = await Promise.all(batch.map((d) => w.append(d)));
+        ps.forEach((p, k) => acked.set(p, batch[k]!));
+      } catch (err) {
+        failures.push(err as Error);
+        return;
+      }
+    }
+  })();
+  return { acked, failures, stop: async () => { running = false; await done; } };
+}
+
+test('a replica whose directory was deleted rejoins by itself; no append fails; then the others can lose a replica', async () => {
+  const c = await TestCluster.create(3);
+  clusters.push(c);
+  await c.startAll();
+  const log = await LogClient.connect(c.addresses);
+  const w = await log.writer();
+  for (let i = 0; i < 50; i++) await Promise.all(Array.from({ length: 20 }, (_, k) => w.append(`pre-${i}-${k}`)));
+  const loop = appendLoop(log, w);
+  await c.kill(2);
+  rmSync(c.replicas[1]!.dir, { recursive: true, force: true });
+  c.start(2);
+  await c.waitStatus([2], 'VOTING', 60_000);
+  // Keep appending a moment after it rejoined, then stop.
+  const mark = loop.acked.size;
+  await waitFor('appends after rejoining', () => loop.acked.size > mark + 200);
+  await loop.stop();
+  assert.deepEqual(loop.failures.map((e) => e.message), [], 'no append failed');
+  // Now another replica dies: the rejoined one must hold what it needs.
+  await c.kill(1);
+  const log2 = await LogClient.connect(c.addresses);
+  const lo = Math.min(...loop.acked.keys());
+  const hi = Math.max(...loop.acked.keys());
+  const got = new Map((await log2.read(lo, hi)).map((e) => [e.position, text(e.data)]));
+  for (const [p, d] of loop.acked) assert.equal(got.get(p), d, `acknowledged entry at ${p}`);
+  await log.close();
+  await log2.close();
+});
+
+test('with two of three disks lost, no replica becomes VOTING with an empty log, and appends fail clearly', async () => {
+  const c = await TestCluster.create(3);
+  clusters.push(c);
+  await c.startAll();
+  const log = await LogClient.connect(c.addresses);
+  const w = await log.writer();
+  await w.append('precious');
+  await log.close();
+  await c.kill(2);
+  await c.kill(3);
+  rmSync(c.replicas[1]!.dir, { recursive: true, force: true });
+  rmSync(c.replicas[2]!.dir, { recursive: true, force: true });
+  c.start(2);
+  c.start(3);
+  // Give them time to talk: they must stay non-voting (only one VOTING member remains).
+  await waitFor('the wiped replicas answer', async () => (await collectStatus(c.addresses.slice(1), 1000)).every((r) => r.status !== 'UNREACHABLE'));
+  for (let i = 0; i < 5; i++) {
+    const rows = await collectStatus(c.addresses, 1000);
+    assert.equal(rows[0]!.status, 'VOTING');
+    assert.notEqual(rows[1]!.status, 'VOTING');
+    assert.notEqual(rows[2]!.status, 'VOTING');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const log2 = await LogClient.connect(c.addresses);
+  await assert.rejects(log2.writer(), /quorum/i);
+  await log2.close();
+});
