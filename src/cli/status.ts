@@ -38,7 +38,9 @@ export async function collectStatus(addresses: string[], timeoutMs = 2000): Prom
               link!.send({ type: 'recover', rid: 1 });
             },
             onMessage: (msg: Message) => {
-              if (msg.type === 'recoverReply') finish({ id, address, status: msg.status, begin: msg.begin, end: msg.end, recovery: null });
+              if (msg.type === 'recoverReply') {
+                finish({ id, address, status: msg.status, begin: msg.begin, end: msg.end, recovery: msg.progress ?? null });
+              }
             },
           });
         }),
@@ -46,7 +48,14 @@ export async function collectStatus(addresses: string[], timeoutMs = 2000): Prom
   );
 }
 
-function table(rows: ReplicaRow[]): string {
+/** A text progress bar: `[#####.....]  52%  5200/10000`. */
+function bar(p: { done: number; total: number }, width = 20): string {
+  const f = p.total === 0 ? 1 : Math.min(1, p.done / p.total);
+  const n = Math.round(f * width);
+  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}] ${String(Math.floor(f * 100)).padStart(3)}%  ${p.done}/${p.total}`;
+}
+
+function table(rows: ReplicaRow[], bars = false): string {
   const head = ['ID', 'ADDRESS', 'STATUS', 'BEGIN', 'END', 'RECOVERY'];
   const body = rows.map((r) => [
     String(r.id ?? '-'),
@@ -54,7 +63,7 @@ function table(rows: ReplicaRow[]): string {
     r.status,
     r.begin === null ? '-' : String(r.begin),
     r.end === null ? '-' : String(r.end),
-    r.recovery === null ? '-' : `${r.recovery.done}/${r.recovery.total}`,
+    r.recovery === null ? '-' : bars ? bar(r.recovery) : `${r.recovery.done}/${r.recovery.total}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   return [head, ...body].map((cols) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
@@ -72,7 +81,7 @@ export async function statusCommand(opts: { log?: string; json?: boolean; watch?
   process.once('SIGTERM', () => (stop = true));
   while (!stop) {
     const rows = await collectStatus(addresses, 1000);
-    const text = opts.json ? JSON.stringify({ replicas: rows }) + '\n' : table(rows);
+    const text = opts.json ? JSON.stringify({ replicas: rows }) + '\n' : table(rows, true);
     process.stdout.write(process.stdout.isTTY ? `\x1b[2J\x1b[H${new Date().toISOString()}\n${text}` : text);
     await new Promise((r) => setTimeout(r, 1000));
   }

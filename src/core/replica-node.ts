@@ -106,7 +106,10 @@ export class ReplicaNodeCore {
       default: {
         const step = replicaStep(this.config.store, msg as ReplicaRequest | ReplicaOneWay, this.rules);
         out.records.push(...step.records);
-        if (step.reply !== undefined) out.reply = step.reply;
+        const progress = this.progress();
+        if (step.reply?.type === 'recoverReply' && progress !== null) {
+          out.reply = { ...step.reply, progress: { done: progress.done, total: progress.total } };
+        } else if (step.reply !== undefined) out.reply = step.reply;
         else out.lazy = step.records.length > 0;
         return out;
       }

@@ -262,6 +262,8 @@ export interface RecoverReply {
   readonly generation: number;
   /** The generation the replier recorded for the requested member (0 if none). */
   readonly memberGeneration: number;
+  /** A rejoining replica's catch-up progress (positions learned of the range), if it is catching up. */
+  readonly progress?: { readonly done: number; readonly total: number };
 }
 
 /**

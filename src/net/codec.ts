@@ -71,7 +71,7 @@ export function messageSize(msg: Message): number {
     case 'recover':
       return 1 + 8 + 1 + (msg.member === undefined ? 0 : 8);
     case 'recoverReply':
-      return 1 + 8 + 1 + 8 + 8 + 8 + 8;
+      return 1 + 8 + 1 + 8 + 8 + 8 + 8 + 1 + (msg.progress === undefined ? 0 : 16);
     case 'rejoin':
       return 1 + 8 + 8 + 8;
     case 'rejoinReply':
@@ -166,6 +166,11 @@ function writeBody(w: WireWriter, msg: Message): void {
       w.pos(msg.end);
       w.u64(msg.generation);
       w.u64(msg.memberGeneration);
+      w.u8(msg.progress === undefined ? 0 : 1);
+      if (msg.progress !== undefined) {
+        w.u64(msg.progress.done);
+        w.u64(msg.progress.total);
+      }
       return;
     case 'rejoin':
       assert(msg.member >= 1, `member id must be >= 1, got ${msg.member}`);
@@ -217,6 +222,14 @@ function readSlots(r: WireReader): ReturnType<typeof readSlot>[] {
 /** A range [from, from + count) must stay within safe integers. */
 function checkSpan(from: Position, count: number, what: string): void {
   if (from + count > Number.MAX_SAFE_INTEGER) throw new WireError('bad-value', `${what} runs past the largest position`);
+}
+
+/** The optional catch-up progress of a recoverReply: a flag byte, then done and total. */
+function readProgress(r: WireReader): { progress?: { done: number; total: number } } {
+  const flag = r.u8('progress flag');
+  if (flag === 0) return {};
+  if (flag !== 1) throw new WireError('bad-value', `progress flag ${flag}`);
+  return { progress: { done: r.u64('done'), total: r.u64('total') } };
 }
 
 /** A request's proposal: 0 means "none" and no proposer can hold it. */
@@ -326,6 +339,7 @@ function readBody(r: WireReader): Message {
         end: r.pos('end'),
         generation: r.u64('generation'),
         memberGeneration: r.u64('memberGeneration'),
+        ...readProgress(r),
       };
     case typeCode.rejoin:
       return { type: 'rejoin', rid: r.u64('rid'), member: readMember(r, 'member'), generation: r.u64('generation') };

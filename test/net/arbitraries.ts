@@ -104,7 +104,8 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     end: posOrNone,
     generation,
     memberGeneration: generation,
-  }, plain),
+    progress: fc.record({ done: nat, total: nat }, plain),
+  }, { requiredKeys: ['type', 'rid', 'status', 'begin', 'end', 'generation', 'memberGeneration'], ...plain }),
   fc.record({ type: fc.constant('rejoin' as const), rid: nat, member: memberId, generation }, plain),
   fc.record({ type: fc.constant('rejoinReply' as const), rid: nat, outcome, status, begin: nat, end: posOrNone, generation }, plain),
 );
@@ -134,6 +135,7 @@ export function oneOfEach(): Message[] {
     { type: 'recover', rid: 4 },
     { type: 'recover', rid: 4, member: 2 },
     { type: 'recoverReply', rid: 4, status: 'EMPTY', begin: 0, end: -1, generation: 1, memberGeneration: 3 },
+    { type: 'recoverReply', rid: 4, status: 'RECOVERING', begin: 0, end: 99, generation: 1, memberGeneration: 3, progress: { done: 40, total: 100 } },
     { type: 'rejoin', rid: 5, member: 2, generation: 3 },
     { type: 'rejoinReply', rid: 5, outcome: 'accept', status: 'VOTING', begin: 0, end: 42, generation: 3 },
   ];
