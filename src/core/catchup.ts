@@ -30,6 +30,12 @@ export interface CatchUpConfig {
   readonly rid: () => number;
   /** Positions asked per read (default limits.readSlotsMax). */
   readonly chunk?: number;
+  /**
+   * Settle positions no peer has learned with a fill (default true). A repair
+   * of corrupted records copies learned values only: a fill near the log's end
+   * would compete with the writer.
+   */
+  readonly fillGaps?: boolean;
 }
 
 export class CatchUp {
@@ -131,9 +137,14 @@ export class CatchUp {
     if (this.cursor < msg.begin) this.cursor = Math.min(msg.begin, this.to + 1);
     const covered = Math.min(to, msg.coveredThrough);
     const learned = new Map(msg.slots.filter((s) => s.learned && s.action !== undefined).map((s) => [s.position, s]));
+    const fillGaps = this.config.fillGaps ?? true;
     while (this.cursor <= covered) {
       const s = learned.get(this.cursor);
-      if (s === undefined) break;
+      if (s === undefined) {
+        if (fillGaps) break;
+        this.cursor++;
+        continue;
+      }
       out.learned.push({ position: this.cursor, action: s.action! });
       this.account(s.action!);
       this.cursor++;

@@ -30,6 +30,8 @@ export const timing = {
   repromiseMs: 1_000,
   /** How often an elected writer repeats the commit of its term, for replicas that lost one. */
   recommitMs: 1_000,
+  /** How often a replica with corrupted positions asks the others for them again. */
+  repairEveryMs: 1_000,
   /** How long a reader waits for an in-flight position to be learned before it fills it itself. */
   readSettleMs: 300,
 } as const;

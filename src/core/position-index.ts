@@ -135,7 +135,8 @@ export class PositionIndex {
         assertNat(record.position, 'position');
         if (record.position < this.beginPos) return {};
         const s = this.ensure(record.position);
-        if (s.learned) return {};
+        // Learned already: the same chosen value stored again repairs bytes that were lost to corruption.
+        if (s.learned) return s.kind === record.action.kind ? { actionAt: record.position } : {};
         s.learned = true;
         setKind(s, record.action);
         const moved = this.onLearned(s);

@@ -8,6 +8,7 @@
  * simulator's replica both drive this same class.
  */
 import { CatchUp, type CatchUpOutput } from './catchup.js';
+import { timing } from './constants.js';
 import { quorumSize } from './quorum.js';
 import { RecoveryCore, type RecoveryEvent, type RecoveryOutput } from './recovery.js';
 import { replicaStep } from './replica.js';
@@ -51,6 +52,8 @@ export class ReplicaNodeCore {
   private catchUp: CatchUp | undefined;
   private nextRid = 1;
   private now = 0;
+  /** When corrupted positions were last asked for (a repair is retried at most every timing.repairEveryMs). */
+  private repairedAt = -Infinity;
   private readonly rules: SafetyRules;
   /** Why the replica is not VOTING, for status pages; '' when VOTING. */
   waiting = '';
@@ -88,6 +91,7 @@ export class ReplicaNodeCore {
     const out: NodeOutput = { records: [], send: [], lazy: false, notes: [] };
     if (event.type === 'tick') {
       this.drive({ type: 'tick' }, out);
+      this.repairLost(out);
       if (this.catchUp !== undefined) this.applyCatchUp(this.catchUp.tick(this.now), out);
       return out;
     }
@@ -126,14 +130,8 @@ export class ReplicaNodeCore {
       out.notes.push(r.waiting);
     }
     if (r.catchUp !== undefined) {
-      this.catchUp = new CatchUp(r.catchUp.from, r.catchUp.to, {
-        peers: this.config.members.filter((m) => m !== this.config.id),
-        quorum: quorumSize(this.config.members.length),
-        random: this.config.random,
-        rid: () => this.nextRid++,
-      });
       out.notes.push(`catching up positions [${r.catchUp.from}, ${r.catchUp.to}] from the other replicas`);
-      this.applyCatchUp(this.catchUp.start(this.now), out);
+      this.startCatchUp(r.catchUp.from, r.catchUp.to, out);
     }
     if (r.become !== undefined) {
       const { status, generation } = r.become;
@@ -151,6 +149,34 @@ export class ReplicaNodeCore {
     }
   }
 
+  /**
+   * A VOTING replica whose storage found corrupted records fetches those
+   * positions again from the others (the same catch-up as a rejoin). Until
+   * then it does not vote on them (replica.ts) and never serves them.
+   */
+  private repairLost(out: NodeOutput): void {
+    if (this.recovery !== undefined || this.catchUp !== undefined) return;
+    if (this.now - this.repairedAt < timing.repairEveryMs) return;
+    const lost = this.config.store.lostPositions();
+    if (lost.length === 0 || this.config.members.length < 2) return;
+    this.repairedAt = this.now;
+    const from = lost[0]!;
+    const to = Math.min(lost[lost.length - 1]!, from + 4 * 4096);
+    out.notes.push(`repairing ${lost.length} corrupted position(s) in [${from}, ${to}] from the other replicas`);
+    this.startCatchUp(from, to, out, false);
+  }
+
+  private startCatchUp(from: number, to: number, out: NodeOutput, fillGaps = true): void {
+    this.catchUp = new CatchUp(from, to, {
+      fillGaps,
+      peers: this.config.members.filter((m) => m !== this.config.id),
+      quorum: quorumSize(this.config.members.length),
+      random: this.config.random,
+      rid: () => this.nextRid++,
+    });
+    this.applyCatchUp(this.catchUp.start(this.now), out);
+  }
+
   private applyCatchUp(c: CatchUpOutput, out: NodeOutput): void {
     out.send.push(...c.send);
     if (c.learned.length > 0) {
@@ -163,7 +189,8 @@ export class ReplicaNodeCore {
       const done = this.catchUp!;
       this.catchUp = undefined;
       out.notes.push(`catch-up ${c.done === 'ok' ? 'finished' : 'failed (no quorum)'}: ${done.positionsDone} positions, ${done.bytesDone} bytes`);
-      this.drive({ type: c.done === 'ok' ? 'caughtUp' : 'catchUpFailed' }, out);
+      // A repair (no recovery running) simply starts again at the next tick if anything is still lost.
+      if (this.recovery !== undefined) this.drive({ type: c.done === 'ok' ? 'caughtUp' : 'catchUpFailed' }, out);
     }
   }
 }

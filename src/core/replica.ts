@@ -285,7 +285,8 @@ function learned(store: StoreView, msg: LearnedMessage): ReplicaStep {
   const records: PersistRecord[] = [];
   const begin = store.begin();
   for (const e of msg.entries) {
-    if (e.position < begin || store.slot(e.position)?.learned) continue;
+    // A learned position is taken again only to repair its corrupted record.
+    if (e.position < begin || (store.slot(e.position)?.learned && store.action(e.position) !== 'lost')) continue;
     records.push({ type: 'learn', position: e.position, action: e.action });
   }
   return records.length === 0 ? NOTHING : { records };
