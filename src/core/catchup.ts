@@ -36,6 +36,8 @@ export interface CatchUpConfig {
    * would compete with the writer.
    */
   readonly fillGaps?: boolean;
+  /** Entry bytes per second at most (default timing.catchUpBytesPerSecMax), so the writer's latency stays reasonable. */
+  readonly bytesPerSecMax?: number;
 }
 
 export class CatchUp {
@@ -47,6 +49,8 @@ export class CatchUp {
   private proposalFloor: Proposal = 0;
   private now = 0;
   private finished = false;
+  /** When the catch-up started (the rate limit averages over the whole run). */
+  private began: number | undefined;
   /** Positions and entry bytes learned so far (progress). */
   positionsDone = 0;
   bytesDone = 0;
@@ -71,6 +75,7 @@ export class CatchUp {
   /** Starts (or continues after a pause) with the next chunk. */
   start(now: number): CatchUpOutput {
     this.now = now;
+    this.began ??= now;
     const out: CatchUpOutput = { send: [], learned: [] };
     this.next(out);
     return out;
@@ -112,6 +117,8 @@ export class CatchUp {
       this.request = undefined;
       this.peerIndex++;
       this.next(out);
+    } else if (this.request === undefined) {
+      this.next(out); // after a pause for the rate limit
     }
     return out;
   }
@@ -123,6 +130,10 @@ export class CatchUp {
       out.done = 'ok';
       return;
     }
+    // Keep the average rate under the limit: wait until the bytes copied so far are "paid for".
+    const rate = this.config.bytesPerSecMax ?? timing.catchUpBytesPerSecMax;
+    const resumeAt = (this.began ?? this.now) + (this.bytesDone / rate) * 1000;
+    if (this.now < resumeAt) return;
     const chunk = this.config.chunk ?? limits.readSlotsMax;
     const to = Math.min(this.to, this.cursor + chunk - 1);
     const peer = this.config.peers[this.peerIndex % this.config.peers.length]!;

@@ -32,6 +32,8 @@ export const timing = {
   recommitMs: 1_000,
   /** How often a replica with corrupted positions asks the others for them again. */
   repairEveryMs: 1_000,
+  /** A catch-up copies at most this many entry bytes per second (the writer shares the disk and the network). */
+  catchUpBytesPerSecMax: 200 * 1024 * 1024,
   /** How long a reader waits for an in-flight position to be learned before it fills it itself. */
   readSettleMs: 300,
 } as const;
