@@ -7,7 +7,7 @@ import { openSync, readdirSync, rmSync, statSync, writeSync, closeSync } from 'n
 import { join } from 'node:path';
 import { LogClient } from '../../src/client/log-client.js';
 import { collectStatus } from '../../src/cli/status.js';
-import { TestCluster, waitFor } from './helpers.js';
+import { TestCluster, runCli, waitFor } from './helpers.js';
 
 const text = (d: Uint8Array) => Buffer.from(d).toString('utf8');
 const clusters: TestCluster[] = [];
@@ -153,6 +153,9 @@ test('with two of three disks lost, no replica becomes VOTING with an empty log,
     assert.notEqual(rows[2]!.status, 'VOTING');
     await new Promise((r) => setTimeout(r, 300));
   }
+  const status = await runCli(['status', '--log', c.addresses.join(',')]);
+  assert.match(status.stdout, /will not start an empty log/, `replog status says why: ${status.stdout}`);
+  assert.match(status.stdout, /no quorum: 1 of 3/);
   const log2 = await LogClient.connect(c.addresses);
   await assert.rejects(log2.writer(), /quorum/i);
   await log2.close();
