@@ -31,6 +31,11 @@ export interface ApplyEffect {
   readonly actionAt?: Position;
   /** Set when the log's beginning moved: positions below it were dropped. */
   readonly truncatedBelow?: Position;
+  /**
+   * A learned position was learned again (same kind). Stores take the record's
+   * bytes only if theirs were lost to corruption: this is how a repair lands.
+   */
+  readonly repairAt?: Position;
 }
 
 export const EMPTY_METADATA: Metadata = { status: 'EMPTY', promised: 0, incarnation: '' };
@@ -136,7 +141,7 @@ export class PositionIndex {
         if (record.position < this.beginPos) return {};
         const s = this.ensure(record.position);
         // Learned already: the same chosen value stored again repairs bytes that were lost to corruption.
-        if (s.learned) return s.kind === record.action.kind ? { actionAt: record.position } : {};
+        if (s.learned) return s.kind === record.action.kind ? { repairAt: record.position } : {};
         s.learned = true;
         setKind(s, record.action);
         const moved = this.onLearned(s);

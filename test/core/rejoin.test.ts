@@ -97,3 +97,15 @@ test('recovery: an EMPTY replica among VOTING peers takes a new generation and c
   out = core.step({ type: 'caughtUp' }, 3000);
   assert.deepEqual(out.become, { status: 'VOTING', generation: 2 });
 });
+
+test('a corrupted learned position is repaired by learning the same value again, and only then', () => {
+  const r = voting();
+  const data = { kind: 'append', data: new TextEncoder().encode('v') } as const;
+  step(r, { type: 'learned', entries: [{ position: 0, action: data }] });
+  assert.equal(replicaStep(r, { type: 'learned', entries: [{ position: 0, action: data }] }).records.length, 0, 'a healthy learned position takes nothing');
+  r.markLost(0);
+  assert.equal(r.action(0), 'lost');
+  step(r, { type: 'learned', entries: [{ position: 0, action: data }] });
+  assert.deepEqual(r.action(0), data, 'repaired');
+  assert.deepEqual(r.lostPositions(), []);
+});
