@@ -43,3 +43,18 @@ test('a writer counts only promise replies for its own proposal (a stale reply w
   w.step({ type: 'reply', from: 2, msg: stale }, 2);
   assert.notEqual(w.roleKind, 'elected');
 });
+
+test('forgotten promise via a late promise: a writer must not replace a retired member by one whose promise it never looked at', async () => {
+  // Race (a) of issue 6, scripted in src/sim/scenarios.ts (forgottenPromise), with EVERY rule on:
+  // W6 elected by {A, X}; its promise request to B held back. A wiped, rejoins (X, B record A's
+  // generation 1). W5 (b5 < 6) elected by {new A, B}; u chosen at 1 by {A, B} under b5 (acked).
+  // B then gets W6's held promise: B promises 6 and reports u@1 b5, but WriterCore.onLatePromise
+  // only adds B to `named` (slots ignored). W6's write naming A:0 meets 'stale', onStale drops A
+  // and, since {X, B} is still a quorum, resends: X and B accept v@1 under b6. Two values at 1.
+  // The argument in docs/protocol.md assumes every named member promised "before"; a late promiser
+  // may have accepted a lower proposal's value after the election and before its promise.
+  const { forgottenPromise } = await import('../../src/sim/scenarios.js');
+  const { ALL_RULES_ON } = await import('../../src/core/rules.js');
+  const r = forgottenPromise(ALL_RULES_ON);
+  assert.deepEqual(r.violations, [], r.trace.join('\n'));
+});
