@@ -119,6 +119,8 @@ type WriterRole =
       readonly proposal: Proposal;
       /** The election's request id: late promise replies to it still name members. */
       readonly electionRid: number;
+      /** L: the highest learned prefix among the election quorum; the writer settled everything above it. */
+      readonly electionLearnedThrough: Position;
       /**
        * Members that promised this proposal, with their disk generation: only
        * their acceptances count. Invariant: a quorum, or the writer gives up.
@@ -257,11 +259,22 @@ export class WriterCore {
   }
 
   /** A promise reply after the election: a member that promised (late, or re-asked) joins `named`. */
+  /**
+   * A member that promises after the election joins `named` only if, above the
+   * election's learned prefix, it holds nothing accepted under another
+   * proposal. Otherwise it may have accepted a lower proposal's value after
+   * the election (possible only if an election quorum member has since lost
+   * its disk and promised that lower proposal anew): counting it could choose
+   * a second value there (the forgotten promise, reached through a late
+   * promise). A repeated promise (a reject naming our own number) shows no
+   * slots, so it never adds a member.
+   */
   private onLatePromise(from: ReplicaId, msg: PromiseReply): void {
     const role = this.role;
     if (role.kind !== 'elected' || msg.rid !== role.electionRid || msg.status !== 'VOTING') return;
-    // A reject naming our own proposal: this member already promised it (a number is granted once per replica).
-    if (msg.outcome === 'accept' || (msg.outcome === 'reject' && msg.proposal === role.proposal)) {
+    if (msg.outcome !== 'accept' || msg.proposal !== role.proposal) return;
+    const clean = msg.slots.every((s) => s.position <= role.electionLearnedThrough || s.accepted === role.proposal);
+    if (clean) {
       role.named.set(from, msg.generation);
     }
   }
@@ -301,6 +314,7 @@ export class WriterCore {
       kind: 'elected',
       proposal,
       electionRid: rid,
+      electionLearnedThrough: learnedThrough,
       named,
       repromisedAt: this.now,
       next: learnedThrough + 1,
