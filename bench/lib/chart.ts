@@ -14,7 +14,7 @@ export interface CurvePoint {
   readonly p99: number;
 }
 
-export async function curveSvg(points: readonly CurvePoint[], floorMs: number, title: string): Promise<string> {
+export async function curveSvg(points: readonly CurvePoint[], floorMs: number, title: string, subtitle = ''): Promise<string> {
   const values = points.flatMap((p) => [
     { series: `${p.system} p50`, system: p.system, stat: 'p50', inflight: p.inflight, x: p.opsPerSecond, y: Math.max(p.p50, 0.01) },
     { series: `${p.system} p99`, system: p.system, stat: 'p99', inflight: p.inflight, x: p.opsPerSecond, y: Math.max(p.p99, 0.01) },
@@ -23,7 +23,7 @@ export async function curveSvg(points: readonly CurvePoint[], floorMs: number, t
   const y = { field: 'y', type: 'quantitative', title: 'latency (ms)', scale: { type: 'log' } } as const;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: title, fontSize: 13 },
+    title: { text: title, subtitle, fontSize: 13, subtitleFontSize: 10, anchor: 'start' },
     width: 640,
     height: 380,
     background: 'white',
@@ -61,4 +61,30 @@ export async function curveSvg(points: readonly CurvePoint[], floorMs: number, t
   const svg = await view.toSVG();
   view.finalize();
   return svg;
+}
+
+/** The chart of a results JSON written by bench/replog.ts (for redrawing one). */
+export async function chartOfResults(json: {
+  when: string;
+  machine: { cpus: number };
+  floorP50Ms: number;
+  etcd: { version: string } | null;
+  runs: { system: string; entryBytes: number; inflight: number; opsPerSecond: number; latencyMs: { p50: number; p99: number } }[];
+}): Promise<string> {
+  const points: CurvePoint[] = json.runs
+    .filter((r) => r.entryBytes === 256)
+    .map((r) => ({ system: r.system === 'etcd' ? `etcd ${json.etcd?.version ?? ''}`.trim() : 'replog', inflight: r.inflight, opsPerSecond: r.opsPerSecond, p50: r.latencyMs.p50, p99: r.latencyMs.p99 }));
+  return curveSvg(
+    points,
+    json.floorP50Ms,
+    'Throughput vs latency, 256 B entries (point labels: in flight)',
+    `3 members on loopback, ${json.machine.cpus} vCPUs, one disk; ${json.when.slice(0, 10)}`,
+  );
+}
+
+// `node dist/bench/lib/chart.js RESULTS.json`: redraws RESULTS.svg.
+if (process.argv[1]?.endsWith('/chart.js') && process.argv[2] !== undefined) {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const file = process.argv[2];
+  writeFileSync(file.replace(/\.json$/, '.svg'), await chartOfResults(JSON.parse(readFileSync(file, 'utf8'))));
 }

@@ -23,7 +23,7 @@ export function ensureEtcd(log: (line: string) => void): string {
   }
   const v = spawnSync('etcd', ['--version'], { encoding: 'utf8' });
   if (v.status !== 0) throw new Error('etcd --version failed');
-  return v.stdout.split('\n')[0]!.trim();
+  return v.stdout.split('\n')[0]!.replace(/^etcd Version:\s*/, '').trim();
 }
 
 export interface EtcdCluster {

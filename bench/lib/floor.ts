@@ -89,3 +89,36 @@ export async function loopbackFloor(ms: number, bytes = 256): Promise<LatencySum
     child.kill();
   }
 }
+
+/** The loop of fdatasyncFloor, in a child process (for syncing from several processes at once). */
+const SYNC_CHILD = `
+const fs = require('node:fs');
+const [path, ms] = [process.argv[1], Number(process.argv[2])];
+const fd = fs.openSync(path, 'w'); const b = Buffer.alloc(4096, 7); const lat = []; let off = 0;
+for (let i = 0; i < 20; i++) { fs.writeSync(fd, b, 0, 4096, off); off += 4096; fs.fdatasyncSync(fd); }
+const t0 = performance.now();
+while (performance.now() - t0 < ms) { const t = performance.now(); fs.writeSync(fd, b, 0, 4096, off); off += 4096; fs.fdatasyncSync(fd); lat.push(performance.now() - t); }
+fs.closeSync(fd); fs.rmSync(path, { force: true });
+lat.sort((a, b) => a - b);
+process.stdout.write(JSON.stringify({ p50: lat[Math.ceil(lat.length * 0.5) - 1], p99: lat[Math.ceil(lat.length * 0.99) - 1], count: lat.length }));
+`;
+
+/**
+ * fdatasync of a 4 KiB append with `processes` processes doing the same at
+ * once on the same disk (as the replicas of a local cluster do): the median
+ * of their p50s and p99s.
+ */
+export async function concurrentFdatasyncFloor(dir: string, ms: number, processes = 3): Promise<{ p50: number; p99: number; processes: number }> {
+  const results = await Promise.all(
+    Array.from({ length: processes }, (_, i) =>
+      new Promise<{ p50: number; p99: number }>((resolve, reject) => {
+        const child = spawn(process.execPath, ['-e', SYNC_CHILD, join(dir, `fdatasync-floor-${i}`), String(ms)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+        child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as { p50: number; p99: number }) : reject(new Error(`fdatasync child exited (${code})`))));
+      }),
+    ),
+  );
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { p50: median(results.map((r) => r.p50)), p99: median(results.map((r) => r.p99)), processes };
+}

@@ -12,6 +12,8 @@ export interface LoadResult {
   readonly entryBytes: number;
   readonly seconds: number;
   readonly ops: number;
+  /** Operations completed from the first one issued to the last one waited for (warm-up and drain included). */
+  readonly opsTotal: number;
   readonly opsPerSecond: number;
   readonly mbPerSecond: number;
   readonly latencyMs: LatencySummary;
@@ -32,6 +34,7 @@ export async function closedLoop(op: () => Promise<unknown>, o: LoadOptions): Pr
   let measuring = false;
   let stop = false;
   let ops = 0;
+  let opsTotal = 0;
   let failure: unknown;
   const worker = async (): Promise<void> => {
     while (!stop) {
@@ -43,6 +46,7 @@ export async function closedLoop(op: () => Promise<unknown>, o: LoadOptions): Pr
         stop = true;
         return;
       }
+      opsTotal++;
       if (measuring) {
         samples.add(performance.now() - t);
         ops++;
@@ -70,6 +74,7 @@ export async function closedLoop(op: () => Promise<unknown>, o: LoadOptions): Pr
     entryBytes: o.entryBytes,
     seconds,
     ops,
+    opsTotal,
     opsPerSecond,
     mbPerSecond: (opsPerSecond * o.entryBytes) / 1e6,
     latencyMs: samples.summary(),

@@ -13,6 +13,8 @@ const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/replo
 export interface ReplogCluster {
   readonly addresses: string[];
   readonly pids: number[];
+  /** Admin HTTP addresses (GET /status, /metrics), one per replica. */
+  readonly admins: string[];
   stop(): Promise<void>;
 }
 
@@ -57,5 +59,17 @@ export async function startReplogCluster(o: ClusterOptions): Promise<ReplogClust
     await stop();
     throw err;
   }
-  return { addresses, pids: children.map((c) => c.pid!), stop };
+  return { addresses, pids: children.map((c) => c.pid!), admins, stop };
+}
+
+/** The sum over the replicas of a counter of their /metrics (e.g. replog_write_positions_total). */
+export async function counterSum(admins: readonly string[], name: string): Promise<number> {
+  const values = await Promise.all(
+    admins.map(async (a) => {
+      const text = await (await fetch(`http://${a}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
+      return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+    }),
+  );
+  return values.reduce((x, y) => x + y, 0);
 }

@@ -13,6 +13,7 @@ import { limits } from '../core/constants.js';
 import { ReaderCore, type ReaderOutbound, type ReadResult } from '../core/reader.js';
 import type { Message, Position, ReplicaId } from '../core/types.js';
 import { silentLogger, type NetLogger } from '../net/logger.js';
+import { encodeFrame } from '../net/codec.js';
 import { PeerLink } from '../net/peer-link.js';
 import { Writer } from './writer.js';
 
@@ -168,7 +169,18 @@ export class LogClient {
 
   /** @internal Sends core messages to members. */
   send(out: readonly { to: ReplicaId; msg: Message }[]): void {
-    for (const o of out) this.links.get(o.to)?.send(o.msg);
+    // The cores send one message object to several members in a row: encode it once.
+    let last: Message | undefined;
+    let frame: Buffer | undefined;
+    for (const o of out) {
+      const link = this.links.get(o.to);
+      if (link === undefined) continue;
+      if (o.msg !== last) {
+        last = o.msg;
+        frame = encodeFrame(o.msg);
+      }
+      link.sendFrame(frame!);
+    }
   }
 
   /** @internal */

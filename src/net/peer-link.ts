@@ -98,6 +98,12 @@ export class PeerLink {
     return this.state.conn.send(msg);
   }
 
+  /** Queues an already encoded frame (codec encodeFrame), e.g. one message encoded once for several links. */
+  sendFrame(frame: Buffer): boolean {
+    if (this.state.kind !== 'open' && this.state.kind !== 'connecting') return false;
+    return this.state.conn.sendFrame(frame);
+  }
+
   /** Resolves when send() would queue again (a connection with room), or the link is closed. */
   whenWritable(): Promise<void> {
     if (this.state.kind === 'open' || this.state.kind === 'connecting') return this.state.conn.whenWritable();

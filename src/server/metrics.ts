@@ -44,8 +44,16 @@ export class ReplicaMetrics implements HostMetrics {
     new Gauge({ name: 'replog_lost_positions', help: 'Positions whose stored record is corrupted (not served)', registers, collect() { this.set(host()?.store.lostPositions().length ?? 0); } });
   }
 
+  /** One labelled child per message type, looked up once (inc({ type }) hashes the labels on every call). */
+  private readonly byType = new Map<Message['type'], { inc(): void }>();
+
   onMessage(type: Message['type']): void {
-    this.messages.inc({ type });
+    let c = this.byType.get(type);
+    if (c === undefined) {
+      c = this.messages.labels({ type });
+      this.byType.set(type, c);
+    }
+    c.inc();
   }
 
   onWrite(positions: number, bytes: number): void {

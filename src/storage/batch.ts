@@ -26,8 +26,10 @@ export interface PendingRecord {
 /** A group of records written with one write and made durable with one fdatasync. */
 export interface Batch {
   readonly records: readonly PendingRecord[];
-  /** The frames (preceded by a segment header if the batch opens a new segment), concatenated. */
-  readonly bytes: Buffer;
+  /** The frames (preceded by a segment header if the batch opens a new segment), in file order. */
+  readonly parts: readonly Buffer[];
+  /** Their total length. */
+  readonly byteLength: number;
   /** File offset of each record's frame, parallel to `records`. */
   readonly frameOffsets: readonly number[];
   /** The segment the batch goes to. */

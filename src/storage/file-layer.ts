@@ -19,6 +19,12 @@ export interface FileLayer {
   readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
   /** Writes `length` bytes of `buf` at `position`; may write fewer (returns the count). */
   write(fd: number, buf: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  /**
+   * Optional: writes `bufs` one after the other at `position` with one call
+   * (pwritev); may write fewer bytes (returns the count). Without it, batches
+   * are concatenated and written with write().
+   */
+  writev?(fd: number, bufs: readonly Uint8Array[], position: number): Promise<number>;
   /** fdatasync: the file's data (and its size) are on disk when this resolves. */
   datasync(fd: number): Promise<void>;
   /** Cuts the file to `length` bytes. */
@@ -35,6 +41,11 @@ function writeP(fd: number, buf: Uint8Array, offset: number, length: number, pos
     fs.write(fd, buf, offset, length, position, (err, written) => (err === null ? resolve(written) : reject(err)));
   });
 }
+function writevP(fd: number, bufs: readonly Uint8Array[], position: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.writev(fd, bufs as Uint8Array[], position, (err, written) => (err === null ? resolve(written) : reject(err)));
+  });
+}
 const fdatasyncP = promisify(fs.fdatasync);
 const fsyncP = promisify(fs.fsync);
 const ftruncateP = promisify(fs.ftruncate);
@@ -48,6 +59,7 @@ export const nodeFileLayer: FileLayer = {
   sizeSync: (fd) => fs.fstatSync(fd).size,
   readSync: (fd, buf, offset, length, position) => fs.readSync(fd, buf, offset, length, position),
   write: (fd, buf, offset, length, position) => writeP(fd, buf, offset, length, position),
+  writev: (fd, bufs, position) => writevP(fd, bufs, position),
   datasync: (fd) => fdatasyncP(fd),
   truncate: (fd, length) => ftruncateP(fd, length),
   async syncDir(dir) {
@@ -82,4 +94,38 @@ export function readFullySync(layer: FileLayer, fd: number, buf: Uint8Array, len
     done += n;
   }
   return done;
+}
+
+/** Most buffers one pwritev takes (IOV_MAX on Linux); libuv would cut longer lists short. */
+const IOV_MAX = 1024;
+
+/**
+ * Writes all of `parts` (`byteLength` bytes in total) one after the other at
+ * `position`: with writev when the layer has it (no copy into one buffer),
+ * in groups of at most IOV_MAX, looping over short writes; else concatenated
+ * and written with writeFully.
+ */
+export async function writeParts(layer: FileLayer, fd: number, parts: readonly Buffer[], byteLength: number, position: number): Promise<void> {
+  if (parts.length === 1 || layer.writev === undefined) {
+    await writeFully(layer, fd, parts.length === 1 ? parts[0]! : Buffer.concat(parts, byteLength), position);
+    return;
+  }
+  let i = 0;
+  let skip = 0; // bytes of parts[i] already written
+  let at = position;
+  while (i < parts.length) {
+    const group: Uint8Array[] = [];
+    for (let j = i; j < parts.length && group.length < IOV_MAX; j++) group.push(j === i && skip > 0 ? parts[j]!.subarray(skip) : parts[j]!);
+    const n = await layer.writev(fd, group, at);
+    if (n <= 0) throw Object.assign(new Error(`writev returned ${n}`), { code: 'EIO' });
+    at += n;
+    let left = n;
+    while (i < parts.length && left >= parts[i]!.length - skip) {
+      left -= parts[i]!.length - skip;
+      i++;
+      skip = 0;
+    }
+    skip += left;
+  }
+  if (at - position !== byteLength) throw Object.assign(new Error(`wrote ${at - position} bytes of ${byteLength}`), { code: 'EIO' });
 }

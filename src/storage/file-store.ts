@@ -16,12 +16,13 @@ import type { ReplicaStore } from '../core/store.js';
 import type { Action, Metadata, PersistRecord, Position, SlotMeta } from '../core/types.js';
 import { takeRecords, type Batch, type PendingRecord } from './batch.js';
 import { StoreClosedError, toStorageError, type StorageFullError, type StorageIOError } from './errors.js';
-import { writeFully, type FileLayer } from './file-layer.js';
+import { writeParts, type FileLayer } from './file-layer.js';
 import { encodeFrame } from './record-codec.js';
 import { readAction } from './record-reader.js';
 import { dropBelow, type CorruptRegion } from './replay.js';
 import { maxPositionOf, packLocation, segmentFileName, type Segment } from './segment.js';
 import { releaseLock } from './lock.js';
+import { LocationTable } from './location-table.js';
 import { loadDataDir, type FileStoreOptions } from './open-store.js';
 import { join } from 'node:path';
 
@@ -52,7 +53,7 @@ export interface FileStoreParts {
   readonly layer: FileLayer;
   readonly lockPath: string;
   readonly index: PositionIndex;
-  readonly locations: Map<Position, number>;
+  readonly locations: LocationTable;
   readonly lost: Set<Position>;
   readonly segments: Segment[];
   readonly replicaId: number;
@@ -73,7 +74,7 @@ export class FileStore implements ReplicaStore {
   private readonly layer: FileLayer;
   private readonly index: PositionIndex;
   /** Position -> packed location (segment, offset) of the durable frame holding its action. */
-  private readonly locations: Map<Position, number>;
+  private readonly locations: LocationTable;
   /** Actions appended but not yet durable, served from memory until they are. */
   private readonly unwritten = new Map<Position, Action>();
   private readonly lost: Set<Position>;
@@ -217,13 +218,15 @@ export class FileStore implements ReplicaStore {
         for (const p of this.unwritten.keys()) if (p < effect.truncatedBelow) this.unwritten.delete(p);
         this.truncation = { below: effect.truncatedBelow, seq: this.seq };
       }
+      // One object shape for every record (no spreads): the hot path allocates one object per record.
       this.pending.push({
         frame,
         seq: this.seq,
         maxPosition: maxPositionOf(r),
-        ...(effect.actionAt !== undefined ? { actionAt: effect.actionAt, action } : {}),
-        ...(effect.truncatedBelow !== undefined ? { truncatedBelow: effect.truncatedBelow } : {}),
-        ...(r.type === 'metadata' ? { metadata: r.metadata } : {}),
+        actionAt: effect.actionAt,
+        action,
+        truncatedBelow: effect.truncatedBelow,
+        metadata: r.type === 'metadata' ? r.metadata : undefined,
       });
     }
     return this.seq;
@@ -328,15 +331,14 @@ export class FileStore implements ReplicaStore {
       if (r.truncatedBelow !== undefined) this.writtenBegin = Math.max(this.writtenBegin, r.truncatedBelow);
     }
     const segmentPath = roll ? join(this.dir, segmentFileName(segmentId)) : active.path;
-    const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     const lastSeq = records[records.length - 1]!.seq;
-    return { records, bytes, frameOffsets, segmentId, segmentPath, offset, newSegment: roll, fd: roll ? undefined : active.fd, lastSeq };
+    return { records, parts, byteLength: at - offset, frameOffsets, segmentId, segmentPath, offset, newSegment: roll, fd: roll ? undefined : active.fd, lastSeq };
   }
 
   /** One attempt: (create the segment,) write the bytes at their offset, fdatasync, (fsync the directory). */
   private async writeBatch(b: Batch): Promise<void> {
     if (b.fd === undefined) b.fd = this.layer.openSync(b.segmentPath, 'wx+');
-    await writeFully(this.layer, b.fd, b.bytes, b.offset);
+    await writeParts(this.layer, b.fd, b.parts, b.byteLength, b.offset);
     await this.layer.datasync(b.fd);
     if (b.newSegment) await this.layer.syncDir(this.dir);
   }
@@ -350,7 +352,7 @@ export class FileStore implements ReplicaStore {
       this.segments.push(seg);
     }
     assert(seg.id === b.segmentId && seg.size === b.offset, 'batches are written in order');
-    seg.size = b.offset + b.bytes.length;
+    seg.size = b.offset + b.byteLength;
     seg.records += b.records.length;
     const begin = this.index.begin();
     for (let i = 0; i < b.records.length; i++) {

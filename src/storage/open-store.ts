@@ -14,6 +14,7 @@ import { encodeFrame, STRING_BYTES_MAX } from './record-codec.js';
 import { replaySegments, type ReplayResult } from './replay.js';
 import { parseSegmentFileName, segmentFileName, type Segment } from './segment.js';
 import { join } from 'node:path';
+import { LocationTable } from './location-table.js';
 
 export interface FileStoreOptions {
   /** This replica's id; recorded in a new directory, checked against an existing one. */
@@ -61,7 +62,7 @@ export async function loadDataDir(
       const metadata = options.initialMetadata ?? { status: 'EMPTY', promised: 0, incarnation: randomUUID() };
       const index = new PositionIndex(metadata);
       const first = await createFirstSegment(layer, dir, replicaId, clusterId, metadata);
-      state = { index, locations: new Map(), lost: new Set(), segments: [first] };
+      state = { index, locations: new LocationTable(), lost: new Set(), segments: [first] };
     } else {
       state = replay;
     }

@@ -20,6 +20,7 @@ import { readFullySync, type FileLayer } from './file-layer.js';
 import type { DiskRecord } from './record-codec.js';
 import { maxPositionOf, packLocation, segmentFileName, type Segment } from './segment.js';
 import { join } from 'node:path';
+import { LocationTable } from './location-table.js';
 
 /** A damaged stretch of a segment found at start-up. */
 export interface CorruptRegion {
@@ -34,7 +35,7 @@ export interface CorruptRegion {
 export interface ReplayResult {
   readonly index: PositionIndex;
   /** Position -> packed location of the frame holding its action. */
-  readonly locations: Map<number, number>;
+  readonly locations: LocationTable;
   readonly lost: Set<number>;
   readonly segments: Segment[];
   readonly records: number;
@@ -48,7 +49,7 @@ export interface ReplayResult {
 
 class Replayer {
   readonly index = new PositionIndex();
-  readonly locations = new Map<number, number>();
+  readonly locations = new LocationTable();
   readonly lost = new Set<number>();
   readonly segments: Segment[] = [];
   readonly corruptRegions: CorruptRegion[] = [];
@@ -143,8 +144,8 @@ class Replayer {
 }
 
 /** Forgets locations and lost marks below a new beginning. */
-export function dropBelow(begin: number, locations: Map<number, number>, lost: Set<number>): void {
-  for (const p of locations.keys()) if (p < begin) locations.delete(p);
+export function dropBelow(begin: number, locations: LocationTable, lost: Set<number>): void {
+  locations.dropBelow(begin);
   for (const p of lost) if (p < begin) lost.delete(p);
 }
 
