@@ -13,6 +13,8 @@ export const limits = {
   writeBatchBytesMax: 1024 * 1024,
   /** Most appends a writer keeps in flight (assigned a position, not yet chosen). */
   writerWindowMax: 8192,
+  /** Most entry bytes a writer keeps in flight. */
+  writerWindowBytesMax: 32 * 1024 * 1024,
   /** Most slots one read or promise reply carries. */
   readSlotsMax: 4096,
   /** Most positions one explicit promise (fill) covers. */
@@ -39,6 +41,8 @@ export const timing = {
 } as const;
 
 assert(limits.writeBatchPositionsMax <= limits.writerWindowMax, 'a batch must fit in the window');
+assert(limits.writeBatchBytesMax <= limits.writerWindowBytesMax, 'a batch must fit in the byte window');
+assert(limits.entryBytesMax <= limits.writerWindowBytesMax, 'the largest entry must fit in the byte window');
 assert(limits.entryBytesMax <= 64 * 1024 * 1024, 'an entry must fit in a frame');
 assert(timing.retransmitMs < timing.operationTimeoutMs, 'retransmit before giving up');
 assert(timing.backoffMinMs > 0, 'backoff must be positive');

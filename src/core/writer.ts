@@ -97,6 +97,10 @@ interface Batch {
   rid: number;
   /** The members (and generations) whose acceptances count for this batch, as sent. */
   named: readonly Named[];
+  /** Entry bytes the batch carries (the window is bounded in bytes too). */
+  readonly bytes: number;
+  /** How often it was sent again: each retransmission waits twice as long as the one before. */
+  retransmits: number;
   sentAt: number;
   readonly startedAt: number;
   chosen: boolean;
@@ -177,6 +181,11 @@ export class WriterCore {
   }
   get queued(): number {
     return this.queue.length;
+  }
+  /** Entry bytes assigned a position and not yet resolved. */
+  get inflightBytes(): number {
+    if (this.role.kind !== 'elected') return 0;
+    return this.role.inflight.reduce((n, b) => n + b.bytes, 0);
   }
 
   /** The single entry point: one event at time `now` (ms, injected clock). */
@@ -334,9 +343,17 @@ export class WriterCore {
   private flush(out: WriterOutput): void {
     if (this.role.kind !== 'elected' || this.queue.length === 0) return;
     const room = limits.writerWindowMax - this.inflightPositions;
-    if (room <= 0) return;
-    const ops = this.queue.splice(0, room);
-    this.sendBatches(ops, out);
+    let bytesRoom = limits.writerWindowBytesMax - this.inflightBytes;
+    let n = 0;
+    // Bounded in positions and in bytes; one operation always goes if nothing else is in flight.
+    while (n < room && n < this.queue.length) {
+      const b = actionBytes(this.queue[n]!.action);
+      if (b > bytesRoom && !(n === 0 && this.inflightPositions === 0)) break;
+      bytesRoom -= b;
+      n++;
+    }
+    if (n === 0) return;
+    this.sendBatches(this.queue.splice(0, n), out);
   }
 
   /** Cuts ops into batches within the bounds and sends each to every member. */
@@ -370,6 +387,8 @@ export class WriterCore {
         tally: new QuorumTally(this.config.members.length),
         rid: this.newRid(),
         named: namedList(role.named),
+        bytes,
+        retransmits: 0,
         sentAt: this.now,
         startedAt: this.now,
         chosen: false,
@@ -426,6 +445,7 @@ export class WriterCore {
     for (const b of role.inflight) {
       if (b.chosen || b.named.every((n) => role.named.get(n.id) === n.generation)) continue;
       b.named = named;
+      b.retransmits = 0;
       b.rid = this.newRid();
       b.tally = new QuorumTally(this.config.members.length);
       this.sendBatch(b, this.config.members, role.proposal, out);
@@ -512,7 +532,9 @@ export class WriterCore {
         for (const b of role.inflight) {
           if (b.chosen) continue;
           if (this.now - b.startedAt >= timing.operationTimeoutMs) return this.giveUp(out);
-          if (this.now - b.sentAt >= timing.retransmitMs) {
+          // On a live connection nothing is lost: back off so a slow quorum is not buried in copies.
+          if (this.now - b.sentAt >= timing.retransmitMs * 2 ** Math.min(b.retransmits, 5)) {
+            b.retransmits++;
             this.sendBatch(b, b.tally.pending(this.config.members), role.proposal, out);
           }
         }
