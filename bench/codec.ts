@@ -12,7 +12,12 @@ import { decodeMessage, encodeFrame } from '../src/net/codec.js';
 
 function write(appends: number, bytes: number): Message {
   const actions = Array.from({ length: appends }, (_, i) => ({ kind: 'append' as const, data: new Uint8Array(bytes).fill(i & 0xff) }));
-  return { type: 'write', rid: 12345, proposal: 7_000_001, from: 1_000_000, actions };
+  const named = [
+    { id: 1, generation: 0 },
+    { id: 2, generation: 0 },
+    { id: 3, generation: 0 },
+  ];
+  return { type: 'write', rid: 12345, proposal: 7_000_001, from: 1_000_000, actions, named };
 }
 
 const packr = new Packr({ useRecords: false });

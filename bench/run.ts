@@ -10,16 +10,18 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const all = ['replog', 'codec', 'storage'];
+/** Run only when named (it fills a 1 GiB log): `npm run bench -- recovery [--quick]`. */
+const known = [...all, 'recovery'];
 const args = process.argv.slice(2);
-const names = args.filter((a) => all.includes(a));
-const rest = args.filter((a) => !all.includes(a));
+const names = args.filter((a) => known.includes(a));
+const rest = args.filter((a) => !known.includes(a));
 const unknown = rest.filter((a, i) => !a.startsWith('-') && (i === 0 || !rest[i - 1]!.startsWith('--')));
 if (unknown.length > 0) {
-  console.error(`unknown benchmark '${unknown[0]}' (have: ${all.join(', ')})`);
+  console.error(`unknown benchmark '${unknown[0]}' (have: ${known.join(', ')})`);
   process.exit(2);
 }
 for (const name of names.length > 0 ? names : all) {
   console.log(`\n== bench/${name}`);
-  const r = spawnSync(process.execPath, [join(here, `${name}.js`), ...(name === 'replog' ? rest : [])], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [join(here, `${name}.js`), ...(name === 'replog' || name === 'recovery' ? rest : [])], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

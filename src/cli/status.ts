@@ -38,7 +38,9 @@ export async function collectStatus(addresses: string[], timeoutMs = 2000): Prom
               link!.send({ type: 'recover', rid: 1 });
             },
             onMessage: (msg: Message) => {
-              if (msg.type === 'recoverReply') finish({ id, address, status: msg.status, begin: msg.begin, end: msg.end, recovery: null });
+              if (msg.type === 'recoverReply') {
+                finish({ id, address, status: msg.status, begin: msg.begin, end: msg.end, recovery: msg.progress ?? null });
+              }
             },
           });
         }),
@@ -46,7 +48,14 @@ export async function collectStatus(addresses: string[], timeoutMs = 2000): Prom
   );
 }
 
-function table(rows: ReplicaRow[]): string {
+/** A text progress bar: `[#####.....]  52%  5200/10000`. */
+function bar(p: { done: number; total: number }, width = 20): string {
+  const f = p.total === 0 ? 1 : Math.min(1, p.done / p.total);
+  const n = Math.round(f * width);
+  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}] ${String(Math.floor(f * 100)).padStart(3)}%  ${p.done}/${p.total}`;
+}
+
+function table(rows: ReplicaRow[], bars = false): string {
   const head = ['ID', 'ADDRESS', 'STATUS', 'BEGIN', 'END', 'RECOVERY'];
   const body = rows.map((r) => [
     String(r.id ?? '-'),
@@ -54,17 +63,40 @@ function table(rows: ReplicaRow[]): string {
     r.status,
     r.begin === null ? '-' : String(r.begin),
     r.end === null ? '-' : String(r.end),
-    r.recovery === null ? '-' : `${r.recovery.done}/${r.recovery.total}`,
+    r.recovery === null ? '-' : bars ? bar(r.recovery) : `${r.recovery.done}/${r.recovery.total}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   return [head, ...body].map((cols) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/** One line per replica that is not VOTING, saying why, from what the table shows. */
+export function explain(rows: ReplicaRow[]): string {
+  const n = rows.length;
+  const quorum = Math.floor(n / 2) + 1;
+  const voting = rows.filter((r) => r.status === 'VOTING').length;
+  const lines: string[] = [];
+  for (const r of rows) {
+    const who = `replica ${r.id ?? r.address}`;
+    if (r.status === 'UNREACHABLE') lines.push(`${who}: not answering at ${r.address}`);
+    else if (r.status === 'RECOVERING' && r.recovery !== null) lines.push(`${who}: rejoining, catching up ${r.recovery.done} of ${r.recovery.total} positions; it votes once done`);
+    else if ((r.status === 'EMPTY' || r.status === 'RECOVERING') && voting >= quorum) lines.push(`${who}: lost its data and is rejoining (it does not vote until it has caught up)`);
+    else if (r.status === 'EMPTY' || r.status === 'RECOVERING' || r.status === 'STARTING') {
+      lines.push(
+        voting > 0
+          ? `${who}: ${r.status}, waiting: only ${voting} of ${n} replicas are VOTING (a quorum is ${quorum}); it will not start an empty log over data that others hold, so bring back a replica that has the data`
+          : `${who}: ${r.status}, waiting for every member to answer before a new cluster starts`,
+      );
+    }
+  }
+  if (voting < quorum) lines.push(`no quorum: ${voting} of ${n} replicas VOTING, ${quorum} needed to append or read`);
+  return lines.length === 0 ? '' : lines.map((l) => `note: ${l}`).join('\n') + '\n';
 }
 
 export async function statusCommand(opts: { log?: string; json?: boolean; watch?: boolean }): Promise<void> {
   const addresses = logAddresses(opts.log);
   if (!opts.watch) {
     const rows = await collectStatus(addresses);
-    process.stdout.write(opts.json ? JSON.stringify({ replicas: rows }) + '\n' : table(rows));
+    process.stdout.write(opts.json ? JSON.stringify({ replicas: rows }) + '\n' : table(rows) + explain(rows));
     return;
   }
   let stop = false;
@@ -72,7 +104,7 @@ export async function statusCommand(opts: { log?: string; json?: boolean; watch?
   process.once('SIGTERM', () => (stop = true));
   while (!stop) {
     const rows = await collectStatus(addresses, 1000);
-    const text = opts.json ? JSON.stringify({ replicas: rows }) + '\n' : table(rows);
+    const text = opts.json ? JSON.stringify({ replicas: rows }) + '\n' : table(rows, true) + explain(rows);
     process.stdout.write(process.stdout.isTTY ? `\x1b[2J\x1b[H${new Date().toISOString()}\n${text}` : text);
     await new Promise((r) => setTimeout(r, 1000));
   }

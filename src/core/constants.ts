@@ -13,6 +13,8 @@ export const limits = {
   writeBatchBytesMax: 1024 * 1024,
   /** Most appends a writer keeps in flight (assigned a position, not yet chosen). */
   writerWindowMax: 8192,
+  /** Most entry bytes a writer keeps in flight. */
+  writerWindowBytesMax: 32 * 1024 * 1024,
   /** Most slots one read or promise reply carries. */
   readSlotsMax: 4096,
   /** Most positions one explicit promise (fill) covers. */
@@ -26,13 +28,21 @@ export const timing = {
   operationTimeoutMs: 10_000,
   /** A proposer that lost a round waits uniformly in [backoffMinMs, 2 * backoffMinMs) before retrying. */
   backoffMinMs: 50,
+  /** How often an elected writer asks the members that have not promised it (down or recovering at its election). */
+  repromiseMs: 1_000,
   /** How often an elected writer repeats the commit of its term, for replicas that lost one. */
   recommitMs: 1_000,
+  /** How often a replica with corrupted positions asks the others for them again. */
+  repairEveryMs: 1_000,
+  /** A catch-up copies at most this many entry bytes per second (the writer shares the disk and the network). */
+  catchUpBytesPerSecMax: 200 * 1024 * 1024,
   /** How long a reader waits for an in-flight position to be learned before it fills it itself. */
   readSettleMs: 300,
 } as const;
 
 assert(limits.writeBatchPositionsMax <= limits.writerWindowMax, 'a batch must fit in the window');
+assert(limits.writeBatchBytesMax <= limits.writerWindowBytesMax, 'a batch must fit in the byte window');
+assert(limits.entryBytesMax <= limits.writerWindowBytesMax, 'the largest entry must fit in the byte window');
 assert(limits.entryBytesMax <= 64 * 1024 * 1024, 'an entry must fit in a frame');
 assert(timing.retransmitMs < timing.operationTimeoutMs, 'retransmit before giving up');
 assert(timing.backoffMinMs > 0, 'backoff must be positive');

@@ -13,7 +13,7 @@ import { NOP } from './actions.js';
 import { assert } from './assert.js';
 import { timing } from './constants.js';
 import { QuorumTally } from './quorum.js';
-import type { Action, Entry, Position, PromiseReply, Proposal, ReplicaId, Slot, WriteReply } from './types.js';
+import type { Action, Entry, Named, Position, PromiseReply, Proposal, ReplicaId, Slot, WriteReply } from './types.js';
 import type { LearnedMessage, PromiseRequest, WriteRequest } from './types.js';
 
 export interface FillOutbound {
@@ -28,8 +28,20 @@ export type FillResult =
   | { readonly ok: false; readonly error: 'truncated'; readonly begin: Position };
 
 type Phase =
-  | { readonly kind: 'promising'; readonly rid: number; readonly tally: QuorumTally; readonly replies: PromiseReply[] }
-  | { readonly kind: 'writing'; readonly rid: number; readonly tally: QuorumTally; readonly actions: Action[] }
+  | {
+      readonly kind: 'promising';
+      readonly rid: number;
+      readonly tally: QuorumTally;
+      readonly replies: { from: ReplicaId; reply: PromiseReply }[];
+    }
+  | {
+      readonly kind: 'writing';
+      readonly rid: number;
+      readonly tally: QuorumTally;
+      readonly actions: Action[];
+      /** The members that promised (phase 1), with their disk generation: only their acceptances count. */
+      readonly named: readonly Named[];
+    }
   | { readonly kind: 'backoff'; readonly until: number }
   | { readonly kind: 'done' };
 
@@ -38,6 +50,8 @@ export interface FillContext {
   readonly random: () => number;
   /** Allocates request ids unique for the owner's connection. */
   readonly rid: () => number;
+  /** Answers needed (default: a majority of `members`; a rejoining replica asks its peers for a majority of all). */
+  readonly quorum?: number;
 }
 
 export class Fill {
@@ -74,7 +88,7 @@ export class Fill {
       this.enterBackoff(now);
       return undefined;
     }
-    if (msg.outcome === 'accept') ph.replies.push(msg);
+    if (msg.outcome === 'accept') ph.replies.push({ from, reply: msg });
     if (ph.tally.unreachable) this.enterBackoff(now);
     else if (ph.tally.won) return this.startWrite(ph.replies, now, send);
     return undefined;
@@ -83,12 +97,14 @@ export class Fill {
   onWriteReply(from: ReplicaId, msg: WriteReply, now: number, send: FillOutbound[]): FillResult | undefined {
     const ph = this.phase;
     if (ph.kind !== 'writing' || msg.rid !== ph.rid || ph.tally.has(from)) return undefined;
-    ph.tally.record(from, msg.outcome);
-    if (msg.outcome === 'reject') {
+    if (msg.outcome === 'reject' || msg.outcome === 'stale') {
+      // A higher proposal, or a member's disk was replaced since phase 1: start over above it.
       this.proposal = Math.max(this.proposal, msg.proposal);
       this.enterBackoff(now);
       return undefined;
     }
+    const counts = msg.outcome === 'accept' && ph.named.some((n) => n.id === from && n.generation === msg.generation);
+    ph.tally.record(from, counts ? 'accept' : 'ignored');
     if (ph.tally.unreachable) this.enterBackoff(now);
     else if (ph.tally.won) return this.finish(ph.actions, send);
     return undefined;
@@ -115,27 +131,28 @@ export class Fill {
   private request(ph: Phase & { kind: 'promising' | 'writing' }): PromiseRequest | WriteRequest {
     return ph.kind === 'promising'
       ? { type: 'promise', rid: ph.rid, proposal: this.proposal, from: this.from, to: this.to }
-      : { type: 'write', rid: ph.rid, proposal: this.proposal, from: this.from, actions: ph.actions };
+      : { type: 'write', rid: ph.rid, proposal: this.proposal, from: this.from, actions: ph.actions, named: ph.named };
   }
 
   private startPromise(now: number, send: FillOutbound[]): void {
     this.proposal += 1;
-    const ph: Phase = { kind: 'promising', rid: this.ctx.rid(), tally: new QuorumTally(this.ctx.members.length), replies: [] };
+    const ph: Phase = { kind: 'promising', rid: this.ctx.rid(), tally: new QuorumTally(this.ctx.members.length, this.ctx.quorum), replies: [] };
     this.phase = ph;
     this.sentAt = now;
     for (const to of this.ctx.members) send.push({ to, msg: this.request(ph) });
   }
 
-  private startWrite(replies: PromiseReply[], now: number, send: FillOutbound[]): FillResult | undefined {
+  private startWrite(replies: { from: ReplicaId; reply: PromiseReply }[], now: number, send: FillOutbound[]): FillResult | undefined {
+    const named = replies.map((r) => ({ id: r.from, generation: r.reply.generation }));
     // A tombstone is not a value: positions below a replica's beginning were truncated
     // there, and whatever was chosen at them is gone. Never write or teach a NOP for them.
-    const begin = Math.max(...replies.map((r) => r.begin));
+    const begin = Math.max(...replies.map((r) => r.reply.begin));
     if (this.from < begin) {
       this.phase = { kind: 'done' };
       return { ok: false, error: 'truncated', begin };
     }
     const best = new Map<Position, Slot>();
-    for (const r of replies) {
+    for (const { reply: r } of replies) {
       for (const s of r.slots) {
         if (s.position < this.from || s.position > this.to || s.action === undefined) continue;
         const cur = best.get(s.position);
@@ -151,7 +168,7 @@ export class Fill {
     }
     // Every position already chosen: nothing to write, only to tell the others.
     if (allLearned) return this.finish(actions, send);
-    const ph: Phase = { kind: 'writing', rid: this.ctx.rid(), tally: new QuorumTally(this.ctx.members.length), actions };
+    const ph: Phase = { kind: 'writing', rid: this.ctx.rid(), tally: new QuorumTally(this.ctx.members.length, this.ctx.quorum), actions, named };
     this.phase = ph;
     this.sentAt = now;
     for (const to of this.ctx.members) send.push({ to, msg: this.request(ph) });

@@ -31,6 +31,11 @@ export interface ApplyEffect {
   readonly actionAt?: Position;
   /** Set when the log's beginning moved: positions below it were dropped. */
   readonly truncatedBelow?: Position;
+  /**
+   * A learned position was learned again (same kind). Stores take the record's
+   * bytes only if theirs were lost to corruption: this is how a repair lands.
+   */
+  readonly repairAt?: Position;
 }
 
 export const EMPTY_METADATA: Metadata = { status: 'EMPTY', promised: 0, incarnation: '' };
@@ -135,7 +140,8 @@ export class PositionIndex {
         assertNat(record.position, 'position');
         if (record.position < this.beginPos) return {};
         const s = this.ensure(record.position);
-        if (s.learned) return {};
+        // Learned already: the same chosen value stored again repairs bytes that were lost to corruption.
+        if (s.learned) return s.kind === record.action.kind ? { repairAt: record.position } : {};
         s.learned = true;
         setKind(s, record.action);
         const moved = this.onLearned(s);

@@ -26,10 +26,16 @@ export class QuorumTally {
   private readonly rejected = new Set<number>();
   private readonly ignored = new Set<number>();
 
-  constructor(readonly members: number) {}
-
-  get quorum(): number {
-    return quorumSize(this.members);
+  /**
+   * `members` answers are possible; `quorum` of them decide (by default a
+   * majority of `members`; a rejoining replica asks only its peers but still
+   * needs a majority of the whole membership).
+   */
+  constructor(
+    readonly members: number,
+    readonly quorum: number = quorumSize(members),
+  ) {
+    assert(quorum >= 1 && quorum <= members + 1, `quorum ${quorum} of ${members}`);
   }
 
   record(from: number, outcome: 'accept' | 'reject' | 'ignored'): void {

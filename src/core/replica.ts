@@ -26,6 +26,13 @@ import type { StoreView } from './store.js';
 import type {
   CommitMessage,
   LearnedMessage,
+  Metadata,
+  Named,
+  RecoverReply,
+  RecoverRequest,
+  RejoinReply,
+  RejoinRequest,
+  ReplicaId,
   PersistRecord,
   Position,
   PromiseReply,
@@ -69,10 +76,9 @@ export function replicaStep(
     case 'read':
       return { records: [], reply: read(store, msg) };
     case 'recover':
-      return {
-        records: [],
-        reply: { type: 'recoverReply', rid: msg.rid, status: store.metadata().status, begin: store.begin(), end: store.end() },
-      };
+      return { records: [], reply: recover(store, msg) };
+    case 'rejoin':
+      return rejoin(store, msg);
     default:
       return assertNever(msg, 'message');
   }
@@ -105,7 +111,18 @@ function promiseReply(
     end: store.end(),
     learnedThrough: store.learnedThrough(),
     slots,
+    generation: generationOf(store.metadata()),
   };
+}
+
+/** This replica's disk generation. */
+export function generationOf(meta: Metadata): number {
+  return meta.generation ?? 0;
+}
+
+/** The generation this replica recorded for another member (0 if none). */
+export function recordedGeneration(meta: Metadata, member: ReplicaId): number {
+  return meta.memberGenerations?.[member] ?? 0;
 }
 
 /** True if this replica may vote on the positions in [from, to]. */
@@ -164,16 +181,25 @@ function explicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRul
 
 function write(store: StoreView, req: WriteRequest, rules: SafetyRules): ReplicaStep {
   const last = req.from + req.actions.length - 1;
-  const reply = (outcome: WriteReply['outcome'], proposal: Proposal): WriteReply => ({
+  const meta = store.metadata();
+  const reply = (outcome: WriteReply['outcome'], proposal: Proposal, retired: Named[] = []): WriteReply => ({
     type: 'writeReply',
     rid: req.rid,
     outcome,
     proposal,
     from: req.from,
     count: req.actions.length,
+    generation: generationOf(meta),
+    retired,
   });
   // Proposal 0 means "none": no proposer can hold it (decoding rejects it too).
   if (req.proposal < 1 || !mayVote(store, req.from, last, rules)) return { records: [], reply: reply('ignored', req.proposal) };
+  // A proposer that counts a disk this replica knows was replaced could count a
+  // forgotten acceptance: refuse, and say which generations are current now.
+  const retired = req.named
+    .filter((n) => recordedGeneration(meta, n.id) > n.generation)
+    .map((n) => ({ id: n.id, generation: recordedGeneration(meta, n.id) }));
+  if (retired.length > 0 && rules.refuseRetired) return { records: [], reply: reply('stale', req.proposal, retired) };
   const begin = store.begin();
   const records: PersistRecord[] = [];
   let highest = 0;
@@ -203,6 +229,45 @@ function write(store: StoreView, req: WriteRequest, rules: SafetyRules): Replica
   return { records, reply: reply('accept', req.proposal) };
 }
 
+function recover(store: StoreView, req: RecoverRequest): RecoverReply {
+  const meta = store.metadata();
+  return {
+    type: 'recoverReply',
+    rid: req.rid,
+    status: meta.status,
+    begin: store.begin(),
+    end: store.end(),
+    generation: generationOf(meta),
+    memberGeneration: req.member === undefined ? 0 : recordedGeneration(meta, req.member),
+  };
+}
+
+/**
+ * Records a rejoining member's new generation. The reply (sent only once the
+ * record is durable) reports the range the newcomer must catch up to: every
+ * write this replica accepts from now on either names the new generation or
+ * does not count the member at all, so nothing chosen with the lost disk's
+ * help can lie beyond that range unseen.
+ */
+function rejoin(store: StoreView, req: RejoinRequest): ReplicaStep {
+  const meta = store.metadata();
+  const recorded = recordedGeneration(meta, req.member);
+  const reply = (outcome: RejoinReply['outcome'], generation: number): RejoinReply => ({
+    type: 'rejoinReply',
+    rid: req.rid,
+    outcome,
+    status: meta.status,
+    begin: store.begin(),
+    end: store.end(),
+    generation,
+  });
+  if (meta.status !== 'VOTING') return { records: [], reply: reply('ignored', recorded) };
+  if (req.generation < recorded) return { records: [], reply: reply('reject', recorded) };
+  if (req.generation === recorded) return { records: [], reply: reply('accept', recorded) };
+  const memberGenerations = { ...meta.memberGenerations, [req.member]: req.generation };
+  return { records: [{ type: 'metadata', metadata: { ...meta, memberGenerations } }], reply: reply('accept', req.generation) };
+}
+
 function commit(store: StoreView, msg: CommitMessage): ReplicaStep {
   if (msg.proposal < 1) return NOTHING;
   // Only worth a record if some position of the range holds that proposal's value unlearned.
@@ -220,7 +285,8 @@ function learned(store: StoreView, msg: LearnedMessage): ReplicaStep {
   const records: PersistRecord[] = [];
   const begin = store.begin();
   for (const e of msg.entries) {
-    if (e.position < begin || store.slot(e.position)?.learned) continue;
+    // A learned position is taken again only to repair its corrupted record.
+    if (e.position < begin || (store.slot(e.position)?.learned && store.action(e.position) !== 'lost')) continue;
     records.push({ type: 'learn', position: e.position, action: e.action });
   }
   return records.length === 0 ? NOTHING : { records };

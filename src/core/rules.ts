@@ -13,6 +13,10 @@ export interface SafetyRules {
   readonly reproposeAccepted: boolean;
   /** A replica that is not VOTING answers promise and write requests with IGNORED. */
   readonly nonVotingIgnores: boolean;
+  /** A replica refuses writes that name a generation of a member older than the one it recorded. */
+  readonly refuseRetired: boolean;
+  /** A rejoining replica catches up to the end reported after its new generation was recorded, not before. */
+  readonly catchUpAfterRecording: boolean;
 }
 
 export const ALL_RULES_ON: SafetyRules = Object.freeze({
@@ -20,4 +24,6 @@ export const ALL_RULES_ON: SafetyRules = Object.freeze({
   strictPromise: true,
   reproposeAccepted: true,
   nonVotingIgnores: true,
+  refuseRetired: true,
+  catchUpAfterRecording: true,
 });

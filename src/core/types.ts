@@ -54,6 +54,25 @@ export interface Metadata {
    * new one. Used by autorecovery to tell a new acceptor from the old one.
    */
   readonly incarnation: string;
+  /**
+   * The generation of this replica's disk: 0 for the disks a cluster started
+   * with; a disk that rejoins after a loss takes a generation above every one
+   * a quorum recorded for its member id (autorecovery). Absent means 0.
+   */
+  readonly generation?: number;
+  /**
+   * For other members (by id): the generation this replica recorded for them
+   * when they rejoined. Writes that name an older generation of that member
+   * are refused as stale: they come from a writer that may count the lost
+   * disk's acceptances. Absent entries mean 0.
+   */
+  readonly memberGenerations?: Readonly<Record<number, number>>;
+}
+
+/** A member and the generation of its disk, as a proposer knows it. */
+export interface Named {
+  readonly id: ReplicaId;
+  readonly generation: number;
 }
 
 /**
@@ -114,6 +133,9 @@ export type PersistRecord =
 /** How a replica answered a promise or write request. */
 export type Outcome = 'accept' | 'reject' | 'ignored';
 
+/** How a replica answered a write: as a promise, or 'stale' when the request names a retired generation. */
+export type WriteOutcome = Outcome | 'stale';
+
 /**
  * Promise request (Paxos phase 1). Without `from`: an implicit promise for
  * every position. With `from`/`to`: an explicit promise for the positions in
@@ -149,6 +171,8 @@ export interface PromiseReply {
   /** Every position <= learnedThrough is learned (or truncated) here; -1 if none. */
   readonly learnedThrough: Position;
   readonly slots: readonly Slot[];
+  /** The replier's disk generation (see Metadata.generation). */
+  readonly generation: number;
 }
 
 /** Write request (Paxos phase 2) for the contiguous positions [from, from + actions.length). */
@@ -158,17 +182,27 @@ export interface WriteRequest {
   readonly proposal: Proposal;
   readonly from: Position;
   readonly actions: readonly Action[];
+  /**
+   * The members whose acceptances the proposer counts, with the generation it
+   * counts for each (those that promised it). A replica that recorded a newer
+   * generation for one of them answers 'stale'.
+   */
+  readonly named: readonly Named[];
 }
 
 /** Reply to a write request: all positions of the request are accepted, or none. */
 export interface WriteReply {
   readonly type: 'writeReply';
   readonly rid: number;
-  readonly outcome: Outcome;
-  /** The request's proposal on accept/ignored; the higher promise on reject. */
+  readonly outcome: WriteOutcome;
+  /** The request's proposal on accept/ignored/stale; the higher promise on reject. */
   readonly proposal: Proposal;
   readonly from: Position;
   readonly count: number;
+  /** The replier's disk generation. */
+  readonly generation: number;
+  /** On 'stale': the named members whose generation is retired, with the generation recorded now. */
+  readonly retired: readonly Named[];
 }
 
 /** One-way: the values accepted under `proposal` in [from, to] are chosen. */
@@ -214,6 +248,8 @@ export interface ReadReply {
 export interface RecoverRequest {
   readonly type: 'recover';
   readonly rid: number;
+  /** Ask also for the generation recorded for this member (a rejoining replica asks for itself). */
+  readonly member?: ReplicaId;
 }
 
 export interface RecoverReply {
@@ -222,10 +258,40 @@ export interface RecoverReply {
   readonly status: Status;
   readonly begin: Position;
   readonly end: Position;
+  /** The replier's own disk generation. */
+  readonly generation: number;
+  /** The generation the replier recorded for the requested member (0 if none). */
+  readonly memberGeneration: number;
+  /** A rejoining replica's catch-up progress (positions learned of the range), if it is catching up. */
+  readonly progress?: { readonly done: number; readonly total: number };
 }
 
-export type ReplicaRequest = PromiseRequest | WriteRequest | ReadRequest | RecoverRequest;
+/**
+ * A replica that lost its disk asks each member to record its new generation
+ * durably. From then on they refuse writes counting the old disk; only after
+ * recording do they report the range the newcomer must catch up to.
+ */
+export interface RejoinRequest {
+  readonly type: 'rejoin';
+  readonly rid: number;
+  readonly member: ReplicaId;
+  readonly generation: number;
+}
+
+export interface RejoinReply {
+  readonly type: 'rejoinReply';
+  readonly rid: number;
+  /** accept: recorded (begin/end are valid); reject: a newer generation is recorded (see generation); ignored: not VOTING. */
+  readonly outcome: Outcome;
+  readonly status: Status;
+  readonly begin: Position;
+  readonly end: Position;
+  /** The generation recorded for the member now. */
+  readonly generation: number;
+}
+
+export type ReplicaRequest = PromiseRequest | WriteRequest | ReadRequest | RecoverRequest | RejoinRequest;
 export type ReplicaOneWay = CommitMessage | LearnedMessage;
-export type ReplicaReply = PromiseReply | WriteReply | ReadReply | RecoverReply;
+export type ReplicaReply = PromiseReply | WriteReply | ReadReply | RecoverReply | RejoinReply;
 export type Message = ReplicaRequest | ReplicaOneWay | ReplicaReply;
 export type MessageType = Message['type'];

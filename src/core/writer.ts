@@ -26,9 +26,9 @@ import { actionBytes, NOP } from './actions.js';
 import { assert, assertNever } from './assert.js';
 import { limits, timing } from './constants.js';
 import { rank } from './fill.js';
-import { QuorumTally } from './quorum.js';
+import { QuorumTally, quorumSize } from './quorum.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
-import type { Action, Position, PromiseReply, Proposal, ReplicaId, Slot, WriteReply, WriteRequest } from './types.js';
+import type { Action, Named, Position, PromiseReply, Proposal, ReplicaId, Slot, WriteReply, WriteRequest } from './types.js';
 import type { CommitMessage, PromiseRequest } from './types.js';
 
 /** An operation handed to the writer by its user. */
@@ -93,8 +93,14 @@ interface Batch {
   readonly actions: Action[];
   /** The user operation of each position, or -1 for the writer's own (settle, election NOP). */
   readonly opIds: number[];
-  readonly tally: QuorumTally;
-  readonly rid: number;
+  tally: QuorumTally;
+  rid: number;
+  /** The members (and generations) whose acceptances count for this batch, as sent. */
+  named: readonly Named[];
+  /** Entry bytes the batch carries (the window is bounded in bytes too). */
+  readonly bytes: number;
+  /** How often it was sent again: each retransmission waits twice as long as the one before. */
+  retransmits: number;
   sentAt: number;
   readonly startedAt: number;
   chosen: boolean;
@@ -115,6 +121,17 @@ type WriterRole =
   | {
       readonly kind: 'elected';
       readonly proposal: Proposal;
+      /** The election's request id: late promise replies to it still name members. */
+      readonly electionRid: number;
+      /** L: the highest learned prefix among the election quorum; the writer settled everything above it. */
+      readonly electionLearnedThrough: Position;
+      /**
+       * Members that promised this proposal, with their disk generation: only
+       * their acceptances count. Invariant: a quorum, or the writer gives up.
+       */
+      readonly named: Map<ReplicaId, number>;
+      /** When members missing from `named` were last asked to promise. */
+      repromisedAt: number;
       /** The next position to assign. */
       next: Position;
       /** Batches in flight, ascending by position. */
@@ -164,6 +181,11 @@ export class WriterCore {
   }
   get queued(): number {
     return this.queue.length;
+  }
+  /** Entry bytes assigned a position and not yet resolved. */
+  get inflightBytes(): number {
+    if (this.role.kind !== 'elected') return 0;
+    return this.role.inflight.reduce((n, b) => n + b.bytes, 0);
   }
 
   /** The single entry point: one event at time `now` (ms, injected clock). */
@@ -227,6 +249,7 @@ export class WriterCore {
   private onPromiseReply(from: ReplicaId, msg: PromiseReply, out: WriterOutput): void {
     this.highestSeen = Math.max(this.highestSeen, msg.proposal);
     const role = this.role;
+    if (role.kind === 'elected') return this.onLatePromise(from, msg);
     if (role.kind !== 'electing' || msg.rid !== role.rid || role.tally.has(from)) return;
     // An answer to another request that happens to share the id (defence in depth: ids are per client).
     if (msg.outcome !== 'reject' && msg.proposal !== role.proposal) return;
@@ -241,7 +264,28 @@ export class WriterCore {
       this.enterBackoff(role.startedAt);
       return;
     }
-    if (role.tally.won) this.becomeElected(role.proposal, [...role.replies.values()], out);
+    if (role.tally.won) this.becomeElected(role.proposal, role.rid, role.replies, out);
+  }
+
+  /** A promise reply after the election: a member that promised (late, or re-asked) joins `named`. */
+  /**
+   * A member that promises after the election joins `named` only if, above the
+   * election's learned prefix, it holds nothing accepted under another
+   * proposal. Otherwise it may have accepted a lower proposal's value after
+   * the election (possible only if an election quorum member has since lost
+   * its disk and promised that lower proposal anew): counting it could choose
+   * a second value there (the forgotten promise, reached through a late
+   * promise). A repeated promise (a reject naming our own number) shows no
+   * slots, so it never adds a member.
+   */
+  private onLatePromise(from: ReplicaId, msg: PromiseReply): void {
+    const role = this.role;
+    if (role.kind !== 'elected' || msg.rid !== role.electionRid || msg.status !== 'VOTING') return;
+    if (msg.outcome !== 'accept' || msg.proposal !== role.proposal) return;
+    const clean = msg.slots.every((s) => s.position <= role.electionLearnedThrough || s.accepted === role.proposal);
+    if (clean) {
+      role.named.set(from, msg.generation);
+    }
   }
 
   private enterBackoff(startedAt: number): void {
@@ -254,7 +298,8 @@ export class WriterCore {
    * Paxos requires (the highest accepted one, else NOP), then writes the
    * election NOP. Sent as the first batches of the new term.
    */
-  private becomeElected(proposal: Proposal, replies: PromiseReply[], out: WriterOutput): void {
+  private becomeElected(proposal: Proposal, rid: number, promised: Map<ReplicaId, PromiseReply>, out: WriterOutput): void {
+    const replies = [...promised.values()];
     const learnedThrough = Math.max(...replies.map((r) => r.learnedThrough));
     // E: the highest position where a quorum member holds a value. Promise-only slots
     // above it hold nothing to preserve (a stray explicit promise must not cost NOPs).
@@ -273,9 +318,14 @@ export class WriterCore {
       settle.push(s !== undefined && this.rules.reproposeAccepted ? s.action! : NOP);
     }
     const electionPosition = end + 1;
+    const named = new Map([...promised].map(([id, r]) => [id, r.generation]));
     this.role = {
       kind: 'elected',
       proposal,
+      electionRid: rid,
+      electionLearnedThrough: learnedThrough,
+      named,
+      repromisedAt: this.now,
       next: learnedThrough + 1,
       inflight: [],
       electionPosition,
@@ -293,9 +343,17 @@ export class WriterCore {
   private flush(out: WriterOutput): void {
     if (this.role.kind !== 'elected' || this.queue.length === 0) return;
     const room = limits.writerWindowMax - this.inflightPositions;
-    if (room <= 0) return;
-    const ops = this.queue.splice(0, room);
-    this.sendBatches(ops, out);
+    let bytesRoom = limits.writerWindowBytesMax - this.inflightBytes;
+    let n = 0;
+    // Bounded in positions and in bytes; one operation always goes if nothing else is in flight.
+    while (n < room && n < this.queue.length) {
+      const b = actionBytes(this.queue[n]!.action);
+      if (b > bytesRoom && !(n === 0 && this.inflightPositions === 0)) break;
+      bytesRoom -= b;
+      n++;
+    }
+    if (n === 0) return;
+    this.sendBatches(this.queue.splice(0, n), out);
   }
 
   /** Cuts ops into batches within the bounds and sends each to every member. */
@@ -328,6 +386,9 @@ export class WriterCore {
         opIds,
         tally: new QuorumTally(this.config.members.length),
         rid: this.newRid(),
+        named: namedList(role.named),
+        bytes,
+        retransmits: 0,
         sentAt: this.now,
         startedAt: this.now,
         chosen: false,
@@ -339,7 +400,7 @@ export class WriterCore {
   }
 
   private sendBatch(batch: Batch, to: readonly ReplicaId[], proposal: Proposal, out: WriterOutput): void {
-    const msg: WriteRequest = { type: 'write', rid: batch.rid, proposal, from: batch.from, actions: batch.actions };
+    const msg: WriteRequest = { type: 'write', rid: batch.rid, proposal, from: batch.from, actions: batch.actions, named: batch.named };
     for (const id of to) out.send.push({ to: id, msg });
     batch.sentAt = this.now;
   }
@@ -358,9 +419,37 @@ export class WriterCore {
       batch.tally.record(from, 'ignored');
       return;
     }
-    batch.tally.record(from, msg.outcome);
+    if (msg.outcome === 'stale') return this.onStale(msg, out);
+    // Only a named member's acceptance, by the disk generation that promised, counts.
+    const counts = msg.outcome === 'accept' && batch.named.some((n) => n.id === from && n.generation === msg.generation);
+    batch.tally.record(from, counts ? 'accept' : 'ignored');
     if (batch.tally.won) batch.chosen = true;
     this.resolveChosen(out);
+  }
+
+  /**
+   * A member's disk was replaced: stop counting the old disk. Batches not yet
+   * chosen are sent again naming only current members. With fewer than a
+   * quorum left, the election no longer guards against the lost promises:
+   * give up, and the next operation elects again.
+   */
+  private onStale(msg: WriteReply, out: WriterOutput): void {
+    const role = this.role;
+    assert(role.kind === 'elected', 'stale replies matter only to an elected writer');
+    for (const r of msg.retired) {
+      const g = role.named.get(r.id);
+      if (g !== undefined && g < r.generation) role.named.delete(r.id);
+    }
+    if (role.named.size < quorumSize(this.config.members.length)) return this.giveUp(out);
+    const named = namedList(role.named);
+    for (const b of role.inflight) {
+      if (b.chosen || b.named.every((n) => role.named.get(n.id) === n.generation)) continue;
+      b.named = named;
+      b.retransmits = 0;
+      b.rid = this.newRid();
+      b.tally = new QuorumTally(this.config.members.length);
+      this.sendBatch(b, this.config.members, role.proposal, out);
+    }
   }
 
   /** Resolves chosen batches in position order and tells every member they are chosen. */
@@ -427,6 +516,12 @@ export class WriterCore {
         }
         return;
       case 'elected':
+        if (role.named.size < this.config.members.length && this.now - role.repromisedAt >= timing.repromiseMs) {
+          // Members that did not promise (down, or recovering at the election) may have come back.
+          role.repromisedAt = this.now;
+          const msg: PromiseRequest = { type: 'promise', rid: role.electionRid, proposal: role.proposal };
+          for (const to of this.config.members) if (!role.named.has(to)) out.send.push({ to, msg });
+        }
         if (role.committed.first >= 0 && this.now - role.recommittedAt >= timing.recommitMs) {
           // A replica that lost a commit holds its values unlearned: say it again, for the whole term
           // (replicas skip what they learned already, so this costs little).
@@ -437,7 +532,9 @@ export class WriterCore {
         for (const b of role.inflight) {
           if (b.chosen) continue;
           if (this.now - b.startedAt >= timing.operationTimeoutMs) return this.giveUp(out);
-          if (this.now - b.sentAt >= timing.retransmitMs) {
+          // On a live connection nothing is lost: back off so a slow quorum is not buried in copies.
+          if (this.now - b.sentAt >= timing.retransmitMs * 2 ** Math.min(b.retransmits, 5)) {
+            b.retransmits++;
             this.sendBatch(b, b.tally.pending(this.config.members), role.proposal, out);
           }
         }
@@ -452,4 +549,8 @@ export class WriterCore {
     this.failAll({ ok: false, error: 'no-quorum' }, out);
     this.role = { kind: 'idle' };
   }
+}
+
+function namedList(named: Map<ReplicaId, number>): Named[] {
+  return [...named].map(([id, generation]) => ({ id, generation }));
 }

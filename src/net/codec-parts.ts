@@ -1,12 +1,24 @@
 /**
  * Size, write and read of the composite fields shared by several messages:
- * action, slot, entry, and the small enums. See docs/wire.md for the layout.
+ * action, slot, entry, named lists, and the small enums. See docs/wire.md for
+ * the layout.
  */
-import { assertNever } from '../core/assert.js';
+import { assert, assertNever } from '../core/assert.js';
 import { limits } from '../core/constants.js';
-import type { Action, Entry, Outcome, Slot, Status } from '../core/types.js';
+import type { Action, Entry, Named, Outcome, ReplicaId, Slot, Status, WriteOutcome } from '../core/types.js';
 import { WireError } from './errors.js';
-import { actionByCode, actionCode, outcomeByCode, outcomeCode, slotFlag, statusByCode, statusCode } from './schema.js';
+import { wireLimits } from './limits.js';
+import {
+  actionByCode,
+  actionCode,
+  outcomeByCode,
+  outcomeCode,
+  slotFlag,
+  statusByCode,
+  statusCode,
+  writeOutcomeByCode,
+  writeOutcomeCode,
+} from './schema.js';
 import type { WireReader } from './wire-reader.js';
 import type { WireWriter } from './wire-writer.js';
 
@@ -15,6 +27,8 @@ export const SLOT_FIXED_BYTES = 8 + 8 + 8 + 1;
 export const ENTRY_FIXED_BYTES = 8;
 /** The smallest action (a nop) takes 2 bytes. */
 export const ACTION_MIN_BYTES = 2;
+/** A named member: `nat` id, `nat` generation. */
+export const NAMED_BYTES = 8 + 8;
 
 export function actionSize(a: Action): number {
   switch (a.kind) {
@@ -121,4 +135,50 @@ export function readOutcome(r: WireReader): Outcome {
 
 export function writeOutcome(w: WireWriter, o: Outcome): void {
   w.u8(outcomeCode[o]);
+}
+
+export function readWriteOutcome(r: WireReader): WriteOutcome {
+  const code = r.u8('write outcome');
+  const o = writeOutcomeByCode[code];
+  if (o === undefined) throw new WireError('bad-value', `unknown write outcome ${code}`);
+  return o;
+}
+
+export function writeWriteOutcome(w: WireWriter, o: WriteOutcome): void {
+  w.u8(writeOutcomeCode[o]);
+}
+
+/** A member id: a positive safe integer. */
+export function readMember(r: WireReader, what: string): ReplicaId {
+  const id = r.u64(what);
+  if (id < 1) throw new WireError('bad-value', `${what} must be >= 1`);
+  return id;
+}
+
+export function namedSize(list: readonly Named[]): number {
+  return 4 + NAMED_BYTES * list.length;
+}
+
+export function writeNamed(w: WireWriter, list: readonly Named[]): void {
+  assert(list.length <= wireLimits.namedLengthMax, `a named list of ${list.length} members exceeds the bound`);
+  w.u32(list.length);
+  for (const n of list) {
+    assert(Number.isSafeInteger(n.id) && n.id >= 1, `member id must be >= 1, got ${n.id}`);
+    w.u64(n.id);
+    w.u64(n.generation);
+  }
+}
+
+/** A list of (member, generation): at most namedLengthMax entries, ids >= 1 and distinct. */
+export function readNamed(r: WireReader, what: string): Named[] {
+  const n = r.count(`${what} count`, NAMED_BYTES, wireLimits.namedLengthMax);
+  const list = new Array<Named>(n);
+  for (let i = 0; i < n; i++) {
+    const id = readMember(r, `${what} member id`);
+    for (let j = 0; j < i; j++) {
+      if (list[j]!.id === id) throw new WireError('bad-value', `${what} names member ${id} twice`);
+    }
+    list[i] = { id, generation: r.u64(`${what} generation`) };
+  }
+  return list;
 }

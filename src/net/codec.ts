@@ -18,22 +18,28 @@ import {
   SLOT_FIXED_BYTES,
   actionSize,
   entrySize,
+  namedSize,
   readAction,
   readEntry,
+  readMember,
+  readNamed,
   readOutcome,
   readSlot,
   readStatus,
+  readWriteOutcome,
   slotSize,
   writeAction,
   writeEntry,
+  writeNamed,
   writeOutcome,
   writeSlot,
   writeStatus,
+  writeWriteOutcome,
 } from './codec-parts.js';
 import { WireError } from './errors.js';
 import { FRAME_HEADER_BYTES } from './frame.js';
 import { wireLimits } from './limits.js';
-import { promiseFlag, typeCode } from './schema.js';
+import { promiseFlag, recoverFlag, typeCode } from './schema.js';
 import { WireReader } from './wire-reader.js';
 import { WireWriter } from './wire-writer.js';
 
@@ -49,11 +55,11 @@ export function messageSize(msg: Message): number {
     case 'promise':
       return 1 + 8 + 8 + 1 + (msg.from === undefined ? 0 : 16);
     case 'promiseReply':
-      return 1 + 8 + 1 + 8 + 1 + 8 * 3 + 4 + sum(msg.slots, slotSize);
+      return 1 + 8 + 1 + 8 + 1 + 8 * 3 + 8 + 4 + sum(msg.slots, slotSize);
     case 'write':
-      return 1 + 8 * 3 + 4 + sum(msg.actions, actionSize);
+      return 1 + 8 * 3 + namedSize(msg.named) + 4 + sum(msg.actions, actionSize);
     case 'writeReply':
-      return 1 + 8 + 1 + 8 + 8 + 4;
+      return 1 + 8 + 1 + 8 + 8 + 4 + 8 + namedSize(msg.retired);
     case 'commit':
       return 1 + 8 * 3;
     case 'learned':
@@ -63,9 +69,13 @@ export function messageSize(msg: Message): number {
     case 'readReply':
       return 1 + 8 + 1 + 8 * 3 + 4 + sum(msg.slots, slotSize) + 8 + 4 + 8 * msg.lost.length;
     case 'recover':
-      return 1 + 8;
+      return 1 + 8 + 1 + (msg.member === undefined ? 0 : 8);
     case 'recoverReply':
-      return 1 + 8 + 1 + 8 + 8;
+      return 1 + 8 + 1 + 8 + 8 + 8 + 8 + 1 + (msg.progress === undefined ? 0 : 16);
+    case 'rejoin':
+      return 1 + 8 + 8 + 8;
+    case 'rejoinReply':
+      return 1 + 8 + 1 + 1 + 8 + 8 + 8;
     default:
       return assertNever(msg, 'message');
   }
@@ -92,6 +102,7 @@ function writeBody(w: WireWriter, msg: Message): void {
       w.u64(msg.begin);
       w.pos(msg.end);
       w.pos(msg.learnedThrough);
+      w.u64(msg.generation);
       w.u32(msg.slots.length);
       for (const s of msg.slots) writeSlot(w, s);
       return;
@@ -99,15 +110,19 @@ function writeBody(w: WireWriter, msg: Message): void {
       w.u64(msg.rid);
       w.u64(msg.proposal);
       w.u64(msg.from);
+      writeNamed(w, msg.named);
       w.u32(msg.actions.length);
       for (const a of msg.actions) writeAction(w, a);
       return;
     case 'writeReply':
+      assert((msg.outcome === 'stale') === (msg.retired.length > 0), 'a stale write reply, and only it, lists retired members');
       w.u64(msg.rid);
-      writeOutcome(w, msg.outcome);
+      writeWriteOutcome(w, msg.outcome);
       w.u64(msg.proposal);
       w.u64(msg.from);
       w.u32(msg.count);
+      w.u64(msg.generation);
+      writeNamed(w, msg.retired);
       return;
     case 'commit':
       w.u64(msg.proposal);
@@ -138,12 +153,38 @@ function writeBody(w: WireWriter, msg: Message): void {
       return;
     case 'recover':
       w.u64(msg.rid);
+      w.u8(msg.member === undefined ? 0 : recoverFlag.member);
+      if (msg.member !== undefined) {
+        assert(msg.member >= 1, `member id must be >= 1, got ${msg.member}`);
+        w.u64(msg.member);
+      }
       return;
     case 'recoverReply':
       w.u64(msg.rid);
       writeStatus(w, msg.status);
       w.u64(msg.begin);
       w.pos(msg.end);
+      w.u64(msg.generation);
+      w.u64(msg.memberGeneration);
+      w.u8(msg.progress === undefined ? 0 : 1);
+      if (msg.progress !== undefined) {
+        w.u64(msg.progress.done);
+        w.u64(msg.progress.total);
+      }
+      return;
+    case 'rejoin':
+      assert(msg.member >= 1, `member id must be >= 1, got ${msg.member}`);
+      w.u64(msg.rid);
+      w.u64(msg.member);
+      w.u64(msg.generation);
+      return;
+    case 'rejoinReply':
+      w.u64(msg.rid);
+      writeOutcome(w, msg.outcome);
+      writeStatus(w, msg.status);
+      w.u64(msg.begin);
+      w.pos(msg.end);
+      w.u64(msg.generation);
       return;
     default:
       assertNever(msg, 'message');
@@ -183,6 +224,14 @@ function checkSpan(from: Position, count: number, what: string): void {
   if (from + count > Number.MAX_SAFE_INTEGER) throw new WireError('bad-value', `${what} runs past the largest position`);
 }
 
+/** The optional catch-up progress of a recoverReply: a flag byte, then done and total. */
+function readProgress(r: WireReader): { progress?: { done: number; total: number } } {
+  const flag = r.u8('progress flag');
+  if (flag === 0) return {};
+  if (flag !== 1) throw new WireError('bad-value', `progress flag ${flag}`);
+  return { progress: { done: r.u64('done'), total: r.u64('total') } };
+}
+
 /** A request's proposal: 0 means "none" and no proposer can hold it. */
 function proposalOf(r: WireReader): number {
   const p = r.u64('proposal');
@@ -220,26 +269,33 @@ function readBody(r: WireReader): Message {
         begin: r.u64('begin'),
         end: r.pos('end'),
         learnedThrough: r.pos('learnedThrough'),
+        generation: r.u64('generation'),
         slots: readSlots(r),
       };
     case typeCode.write: {
       const rid = r.u64('rid');
       const proposal = proposalOf(r);
       const from = r.u64('from');
+      const named = readNamed(r, 'named');
       const n = r.count('action count', ACTION_MIN_BYTES);
       checkSpan(from, n, 'write');
       const actions = new Array<ReturnType<typeof readAction>>(n);
       for (let i = 0; i < n; i++) actions[i] = readAction(r);
-      return { type: 'write', rid, proposal, from, actions };
+      return { type: 'write', rid, proposal, from, actions, named };
     }
     case typeCode.writeReply: {
       const rid = r.u64('rid');
-      const outcome = readOutcome(r);
+      const outcome = readWriteOutcome(r);
       const proposal = r.u64('proposal');
       const from = r.u64('from');
       const count = r.u32('count');
       checkSpan(from, count, 'writeReply');
-      return { type: 'writeReply', rid, outcome, proposal, from, count };
+      const generation = r.u64('generation');
+      const retired = readNamed(r, 'retired');
+      if ((outcome === 'stale') !== (retired.length > 0)) {
+        throw new WireError('bad-value', `a ${outcome} write reply lists ${retired.length} retired members`);
+      }
+      return { type: 'writeReply', rid, outcome, proposal, from, count, generation, retired };
     }
     case typeCode.commit: {
       const proposal = proposalOf(r);
@@ -267,10 +323,36 @@ function readBody(r: WireReader): Message {
       for (let i = 0; i < n; i++) lost[i] = r.u64('lost position');
       return { type: 'readReply', rid, status, begin, end, learnedThrough, slots, coveredThrough, lost };
     }
-    case typeCode.recover:
-      return { type: 'recover', rid: r.u64('rid') };
+    case typeCode.recover: {
+      const rid = r.u64('rid');
+      const flags = r.u8('recover flags');
+      if (flags === 0) return { type: 'recover', rid };
+      if (flags !== recoverFlag.member) throw new WireError('bad-value', `recover flags ${flags}`);
+      return { type: 'recover', rid, member: readMember(r, 'member') };
+    }
     case typeCode.recoverReply:
-      return { type: 'recoverReply', rid: r.u64('rid'), status: readStatus(r), begin: r.u64('begin'), end: r.pos('end') };
+      return {
+        type: 'recoverReply',
+        rid: r.u64('rid'),
+        status: readStatus(r),
+        begin: r.u64('begin'),
+        end: r.pos('end'),
+        generation: r.u64('generation'),
+        memberGeneration: r.u64('memberGeneration'),
+        ...readProgress(r),
+      };
+    case typeCode.rejoin:
+      return { type: 'rejoin', rid: r.u64('rid'), member: readMember(r, 'member'), generation: r.u64('generation') };
+    case typeCode.rejoinReply:
+      return {
+        type: 'rejoinReply',
+        rid: r.u64('rid'),
+        outcome: readOutcome(r),
+        status: readStatus(r),
+        begin: r.u64('begin'),
+        end: r.pos('end'),
+        generation: r.u64('generation'),
+      };
     default:
       throw new WireError('unknown-type', `unknown message type ${code}`);
   }

@@ -18,6 +18,8 @@ export const wireLimits = {
   clusterIdBytesMax: 255,
   /** Most elements in one array field (actions, slots, entries, lost positions). */
   arrayLengthMax: 1 << 20,
+  /** Most members in a write's `named` or a write reply's `retired` list (a cluster is far smaller). */
+  namedLengthMax: 256,
   /** A peer that has not completed the handshake after this long is dropped. */
   handshakeTimeoutMs: 5_000,
   /** Most bytes queued for one connection (ours plus Node's socket buffer) before send() refuses. */
@@ -38,6 +40,7 @@ assert(coreLimits.entryBytesMax + 1024 * 1024 <= wireLimits.frameBytesMax, 'a ma
 assert(coreLimits.writeBatchBytesMax + 1024 * 1024 <= wireLimits.frameBytesMax, 'a full write batch must fit in one frame');
 assert(coreLimits.writeBatchPositionsMax <= wireLimits.arrayLengthMax, 'a write batch must fit the array bound');
 assert(coreLimits.readSlotsMax <= wireLimits.arrayLengthMax, 'a read reply must fit the array bound');
+assert(wireLimits.namedLengthMax <= wireLimits.arrayLengthMax, 'the named bound is an array bound');
 assert(wireLimits.frameBytesMax < 2 ** 32, 'the length prefix is a u32');
 assert(wireLimits.frameBytesMax <= wireLimits.sendQueueBytesMax, 'one maximal frame must fit in a send queue');
 assert(wireLimits.sendQueueBytesLow < wireLimits.sendQueueBytesMax, 'low-water mark under the bound');

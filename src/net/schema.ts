@@ -2,7 +2,7 @@
  * The numeric codes of the wire schema (docs/wire.md is the reference; keep
  * the two in step). Codes are part of the protocol: never renumber, only add.
  */
-import type { ActionKind, MessageType, Outcome, Status } from '../core/types.js';
+import type { ActionKind, MessageType, Outcome, Status, WriteOutcome } from '../core/types.js';
 
 /** Message type codes: the first byte of every message payload. 0 is never a message (the hello has its own magic). */
 export const typeCode = {
@@ -16,6 +16,8 @@ export const typeCode = {
   readReply: 8,
   recover: 9,
   recoverReply: 10,
+  rejoin: 11,
+  rejoinReply: 12,
 } as const satisfies Record<MessageType, number>;
 
 export const actionCode = { nop: 0, append: 1, truncate: 2 } as const satisfies Record<ActionKind, number>;
@@ -26,8 +28,13 @@ export const statusByCode: readonly Status[] = ['VOTING', 'RECOVERING', 'STARTIN
 
 export const outcomeCode = { accept: 0, reject: 1, ignored: 2 } as const satisfies Record<Outcome, number>;
 export const outcomeByCode: readonly Outcome[] = ['accept', 'reject', 'ignored'];
+/** A write reply's outcome: the Outcome codes plus 3 stale (valid in writeReply only). */
+export const writeOutcomeCode = { ...outcomeCode, stale: 3 } as const satisfies Record<WriteOutcome, number>;
+export const writeOutcomeByCode: readonly WriteOutcome[] = [...outcomeByCode, 'stale'];
 
 /** Slot flags byte: bit 0 learned, bit 1 an action follows; other bits must be 0. */
 export const slotFlag = { learned: 1, hasAction: 2 } as const;
 /** Promise flags byte: bit 0 explicit range (from, to follow); other bits must be 0. */
 export const promiseFlag = { range: 1 } as const;
+/** Recover flags byte: bit 0 a member id follows; other bits must be 0. */
+export const recoverFlag = { member: 1 } as const;

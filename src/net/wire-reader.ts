@@ -66,10 +66,10 @@ export class WireReader {
     return b === 1;
   }
 
-  /** An array length: bounded, and at most the bytes left (every element takes at least `minBytes`). */
-  count(what: string, minBytes: number): number {
+  /** An array length: at most `max`, and at most the bytes left (every element takes at least `minBytes`). */
+  count(what: string, minBytes: number, max: number = wireLimits.arrayLengthMax): number {
     const n = this.u32(what);
-    if (n > wireLimits.arrayLengthMax) throw new WireError('oversized', `${what} ${n} > ${wireLimits.arrayLengthMax}`);
+    if (n > max) throw new WireError('oversized', `${what} ${n} > ${max}`);
     if (n * minBytes > this.buf.length - this.offset) {
       throw new WireError('truncated', `${what} ${n} does not fit in the ${this.buf.length - this.offset} bytes left`);
     }

@@ -32,7 +32,8 @@ export function statusDocument(ctx: AdminContext): object {
     learnedThrough: s.learnedThrough(),
     members: ctx.members,
     clusterId: ctx.clusterId,
-    recovery: null,
+    recovery: ctx.host.recoveryProgress(),
+    generation: s.metadata().generation ?? 0,
     writer: null,
     waiting: ctx.host.waiting || null,
     storage: {

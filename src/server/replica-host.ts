@@ -1,19 +1,18 @@
 /**
- * ReplicaHost: the shell around the pure replica core. It feeds each incoming
- * message to replicaStep, appends the returned records to the store, and
- * sends the reply only once a sync made those records durable (group commit:
- * one sync covers every record appended while the previous one ran). It also
- * runs the start-up recovery protocol until the replica is VOTING.
+ * ReplicaHost: the shell around the pure replica node core
+ * (src/core/replica-node.ts). It feeds each incoming message and a periodic
+ * tick to the core, appends the records the core returns to the store, sends
+ * the core's requests to peers, and sends each reply only once a sync made
+ * the records before it durable (group commit: one sync covers every record
+ * appended while the previous one ran).
  *
  * Replies leave in the order their messages arrived, each after the sync that
  * covers every record appended up to its own step: a reply never reveals a
  * state that a crash could take back.
  */
-import { randomUUID } from 'node:crypto';
-import { RecoveryCore } from '../core/recovery.js';
-import { replicaStep } from '../core/replica.js';
+import { ReplicaNodeCore, type NodeOutput } from '../core/replica-node.js';
 import type { ReplicaStore } from '../core/store.js';
-import type { Message, RecoverRequest, ReplicaId, ReplicaOneWay, ReplicaRequest, Status } from '../core/types.js';
+import type { Message, ReplicaId, Status } from '../core/types.js';
 
 export interface HostLogger {
   info(obj: object, msg: string): void;
@@ -36,8 +35,8 @@ export interface ReplicaHostOptions {
   readonly id: ReplicaId;
   readonly members: readonly ReplicaId[];
   readonly store: ReplicaStore;
-  /** Sends a recovery request to another member. */
-  readonly sendToPeer: (to: ReplicaId, msg: RecoverRequest) => void;
+  /** Sends a request to another member (recovery, rejoin, catch-up reads and fills). */
+  readonly sendToPeer: (to: ReplicaId, msg: Message) => void;
   readonly log: HostLogger;
   readonly metrics?: HostMetrics;
   readonly now?: () => number;
@@ -59,31 +58,18 @@ export class ReplicaHost {
   /** A sync due for records nothing waits on (see requestLazySync). */
   private lazySync: NodeJS.Timeout | undefined;
   private failed: Error | undefined;
-  private recovery: RecoveryCore | undefined;
-  private statusWriteInFlight = false;
-  private nextRid = 1;
-  /** Why the replica is not VOTING, for status pages. */
-  waiting = '';
   private readonly now: () => number;
+  private readonly node: ReplicaNodeCore;
 
   constructor(private readonly opts: ReplicaHostOptions) {
     this.now = opts.now ?? (() => performance.now());
-    if (opts.store.metadata().incarnation === '') {
-      // A new data directory: give this disk its identity before anything else.
-      opts.store.append([{ type: 'metadata', metadata: { ...opts.store.metadata(), incarnation: randomUUID() } }]);
-      this.requestSync();
-    }
-    const status = opts.store.metadata().status;
-    if (status !== 'VOTING') {
-      this.recovery = new RecoveryCore({
-        self: opts.id,
-        members: opts.members,
-        status,
-        random: Math.random,
-        rid: () => this.nextRid++,
-      });
-      this.waiting = 'starting the recovery protocol';
-    }
+    this.node = new ReplicaNodeCore({ id: opts.id, members: opts.members, store: opts.store, random: Math.random });
+    if (this.node.waiting !== '') opts.log.info({ status: this.status }, this.node.waiting);
+  }
+
+  /** Why the replica is not VOTING, for status pages ('' when VOTING). */
+  get waiting(): string {
+    return this.node.waiting;
   }
 
   get status(): Status {
@@ -99,48 +85,53 @@ export class ReplicaHost {
     return this.failed;
   }
 
-  /** One message from a client or a peer; `target` receives the reply. */
+  /** One message from a client or a peer; `target` receives the reply. `from` is set for peers' replies. */
   handle(msg: Message, target: ReplyTarget, from?: ReplicaId): void {
     this.opts.metrics?.onMessage?.(msg.type);
-    if (msg.type === 'recoverReply') {
-      if (from !== undefined) this.driveRecovery({ type: 'reply', from, msg });
-      return;
-    }
-    if (msg.type.endsWith('Reply')) return; // replies to requests this replica never makes
-    if (this.failed !== undefined && (msg.type === 'promise' || msg.type === 'write')) {
+    if (this.failed !== undefined && (msg.type === 'promise' || msg.type === 'write' || msg.type === 'rejoin')) {
       // Storage is failing: answer nothing that would need a durable record (the proposer retries elsewhere).
       return;
     }
-    const step = replicaStep(this.opts.store, msg as ReplicaRequest | ReplicaOneWay);
+    this.apply(this.node.step({ type: 'message', msg, from }, this.now()), target);
+  }
+
+  /** Periodic: drives recovery retries, catch-up and timeouts. */
+  tick(): void {
+    this.apply(this.node.step({ type: 'tick' }, this.now()));
+    if (this.failed !== undefined) this.requestSync();
+  }
+
+  /** Progress of a rejoining replica's catch-up, or null. */
+  recoveryProgress(): { done: number; total: number; bytes: number } | null {
+    return this.node.progress();
+  }
+
+  private apply(out: NodeOutput, target?: ReplyTarget): void {
+    for (const s of out.send) this.opts.sendToPeer(s.to, s.msg);
+    for (const note of out.notes) this.opts.log.info({ status: this.status }, note);
+    if (out.status !== undefined) this.opts.metrics?.onStatus?.(out.status);
     let seq = this.opts.store.durableSeq();
-    if (step.records.length > 0) {
+    if (out.records.length > 0) {
       try {
-        seq = this.opts.store.append(step.records);
+        seq = this.opts.store.append(out.records);
       } catch (err) {
         this.fail(err as Error);
         return;
       }
-      // A step with a reply (promise, write) needs its records durable before
-      // the reply leaves: sync now. A step without one (commit, learned: values
+      // A step with a reply (promise, write, rejoin) or a status change needs its
+      // records durable promptly. A step without one (commit, learned: values
       // already chosen, so losing the record in a crash only forgets what can be
-      // learned again) rides on the next sync instead of costing one of its own,
-      // which would also delay the next write's sync behind it.
-      if (step.reply !== undefined) this.requestSync();
-      else this.requestLazySync();
+      // learned again) rides on the next sync instead of costing one of its own.
+      if (out.lazy && out.status === undefined) this.requestLazySync();
+      else this.requestSync();
     } else if (this.pending.length > 0) {
       // Keep replies in arrival order: wait behind the ones already waiting.
       seq = this.pending[this.pending.length - 1]!.seq;
     }
-    const reply = step.reply;
-    if (reply === undefined) return;
+    const reply = out.reply;
+    if (reply === undefined || target === undefined) return;
     if (seq <= this.opts.store.durableSeq() && this.pending.length === 0) target.send(reply);
     else this.pending.push({ seq, run: () => target.send(reply) });
-  }
-
-  /** Periodic: drives the recovery protocol's retries. */
-  tick(): void {
-    if (this.recovery !== undefined) this.driveRecovery({ type: 'tick' });
-    if (this.failed !== undefined) this.requestSync();
   }
 
   /** Waits for the sync in progress and the pending replies (clean shutdown). */
@@ -200,34 +191,5 @@ export class ReplicaHost {
     // The store keeps the records it could not write and writes them again on the next sync;
     // what waits for them (replies, a status change) waits on.
     this.failed = err;
-  }
-
-  private driveRecovery(event: Parameters<RecoveryCore['step']>[0]): void {
-    const core = this.recovery;
-    if (core === undefined) return;
-    const out = core.step(event, this.now());
-    for (const s of out.send) this.opts.sendToPeer(s.to, s.msg);
-    if (out.waiting !== undefined && out.waiting !== this.waiting) {
-      this.waiting = out.waiting;
-      this.opts.log.info({ status: this.status }, out.waiting);
-    }
-    if (out.become !== undefined && !this.statusWriteInFlight) this.becomeStatus(out.become);
-  }
-
-  private becomeStatus(status: Status): void {
-    this.statusWriteInFlight = true;
-    const store = this.opts.store;
-    store.append([{ type: 'metadata', metadata: { ...store.metadata(), status } }]);
-    this.requestSync();
-    const announce = () => {
-      this.statusWriteInFlight = false;
-      this.opts.log.info({ status }, `replica is now ${status}`);
-      this.opts.metrics?.onStatus?.(status);
-      if (status === 'VOTING') {
-        this.recovery = undefined;
-        this.waiting = '';
-      } else this.driveRecovery({ type: 'status', status });
-    };
-    this.pending.push({ seq: store.append([]), run: announce });
   }
 }

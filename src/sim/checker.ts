@@ -9,6 +9,7 @@
  * chosen at p as soon as a quorum of replicas durably accepted it under one
  * proposal; learned values and values returned by reads must agree with it.
  */
+import type { StoreView } from '../core/store.js';
 import type { Action, Entry, Position, Proposal, ReplicaId } from '../core/types.js';
 import { valueKey } from './trace.js';
 
@@ -98,6 +99,28 @@ export class Checker {
     if (action.kind === 'truncate') this.truncatedBelow = Math.max(this.truncatedBelow, action.to);
     const c = this.chosen.get(p);
     if (c !== undefined && c.key !== key) this.fail('durability', `${writer} acknowledged ${key} at ${p} but ${c.key} is chosen there (${c.how})`);
+  }
+
+  /** The number of acknowledgements so far (a rejoin remembers it when it begins). */
+  get ackCount(): number {
+    return this.ackSeq;
+  }
+
+  /**
+   * A replica finished its rejoin (it is VOTING again): every append
+   * acknowledged before the rejoin began is learned on it with the
+   * acknowledged value, unless a chosen truncation removed it.
+   */
+  noteRejoined(replica: ReplicaId, store: StoreView, fromAck: number): void {
+    for (const [p, a] of this.acked) {
+      if (a.seq > fromAck || p < this.truncatedBelow || !a.key.startsWith('a:')) continue;
+      const s = store.slot(p);
+      const got = s?.learned ? store.action(p) : undefined;
+      const key = got === undefined || got === 'lost' ? undefined : valueKey(got);
+      if (key !== a.key) {
+        this.fail('durability', `r${replica} rejoined without ${a.key} at ${p} (acknowledged before its rejoin began; it holds ${key ?? (s === undefined ? 'nothing' : s.learned ? 'a lost record' : 'it unlearned')})`);
+      }
+    }
   }
 
   noteFenced(writer: string): void {

@@ -25,6 +25,8 @@ export interface SimConfig {
   /** Probability that a crashed replica's disk is wiped / a record corrupted (within the damage budget). */
   readonly wipeChance: number;
   readonly corruptChance: number;
+  /** Probability that a crashed replica's metadata is damaged (it restarts RECOVERING and rejoins). */
+  readonly corruptMetaChance: number;
   /** fsync latency range [min, max] ms. */
   readonly syncMinMs: number;
   readonly syncMaxMs: number;
@@ -54,6 +56,7 @@ export function drawConfig(prng: Prng, rules: SafetyRules = ALL_RULES_ON): SimCo
     takeoverRate: prng.pick([0.2, 1, 3]),
     wipeChance: prng.pick([0, 0.1, 0.3]),
     corruptChance: prng.pick([0, 0, 0.1]),
+    corruptMetaChance: prng.pick([0, 0, 0.1]),
     syncMinMs: 0,
     syncMaxMs: prng.pick([1, 5, 20]),
     rules,
@@ -66,6 +69,6 @@ export function describeConfig(c: SimConfig): string {
     `replicas=${c.replicas} writers=${c.writers} readers=${c.readers} faults=${c.faultPhaseMs}ms ` +
     `loss=${n.lossRate} dup=${n.dupRate} delay=${n.delayMinMs}-${n.delayMaxMs}ms slow=${n.slowRate}/${n.slowMaxMs}ms ` +
     `crash=${c.crashRate}/s partition=${c.partitionRate}/s takeover=${c.takeoverRate}/s wipe=${c.wipeChance} ` +
-    `corrupt=${c.corruptChance} fsync=${c.syncMinMs}-${c.syncMaxMs}ms gap=${c.clientGapMs}ms`
+    `corrupt=${c.corruptChance} corruptMeta=${c.corruptMetaChance} fsync=${c.syncMinMs}-${c.syncMaxMs}ms gap=${c.clientGapMs}ms`
   );
 }

@@ -18,6 +18,8 @@ export const FAULT_KINDS = [
   'lostRecords',
   'wipe',
   'corrupt',
+  'corruptMeta',
+  'rejoin',
   'partition',
   'isolate',
   'oneway',
@@ -64,15 +66,16 @@ export function unblock(net: SimNetwork, links: Links): void {
   for (const [a, b] of links) net.unblock(a, b);
 }
 
-/** While a replica is down: maybe wipe its disk or corrupt one record, within the damage budget. */
+/** While a replica is down: maybe wipe its disk, corrupt one record or its metadata, within the damage budget. */
 export function damageWhileDown(
   prng: Prng,
   node: ReplicaNode,
   budgetLeft: number,
   wipeChance: number,
   corruptChance: number,
+  corruptMetaChance: number,
   now: number,
-): 'wipe' | 'corrupt' | undefined {
+): 'wipe' | 'corrupt' | 'corruptMeta' | undefined {
   if (budgetLeft <= 0 && !node.damaged) return undefined;
   if (prng.chance(wipeChance)) {
     node.disk.wipe(`inc-${node.id}-wiped-${now}`);
@@ -85,6 +88,11 @@ export function damageWhileDown(
     node.disk.corrupt(prng.pick(positions));
     node.damaged = true;
     return 'corrupt';
+  }
+  if (prng.chance(corruptMetaChance)) {
+    node.disk.corruptMetadata();
+    node.damaged = true;
+    return 'corruptMeta';
   }
   return undefined;
 }

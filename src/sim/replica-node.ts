@@ -1,26 +1,49 @@
 /**
- * A replica's shell in the simulator: it runs the real core (replicaStep) on
- * each message, appends the returned records to its SimDisk, and releases a
- * reply only once an fsync covering every record appended up to that step has
- * completed: exactly the durability order the production shell must keep.
+ * A replica's shell in the simulator: it drives the real replica node core
+ * (ReplicaNodeCore: acceptor + recovery + catch-up, the class the production
+ * shell drives) with every message and a periodic tick, appends the records
+ * it returns to its SimDisk, and keeps the production durability order:
+ * - a reply waits until an fsync covering every record appended up to its
+ *   step (not only its own) has completed, so replies leave in order and never
+ *   promise what a crash can take back;
+ * - requests to peers (`send`: recovery, rejoin, catch-up reads and fills)
+ *   leave at once;
+ * - records no reply waits for (`lazy`: commits, learned values) may ride on
+ *   the next fsync, but one starts within LAZY_SYNC_MS at the latest.
  * One fsync is in flight at a time; records appended meanwhile wait for the
- * next one (group commit).
+ * next one (group commit). A restart rebuilds the core from the durable disk.
  */
-import type { PersistRecord, Position, ReplicaId } from '../core/types.js';
-import { replicaStep } from '../core/replica.js';
+import { ReplicaNodeCore, type NodeOutput } from '../core/replica-node.js';
 import type { SafetyRules } from '../core/rules.js';
+import type { Message, PersistRecord, Position, ReplicaId, Status } from '../core/types.js';
 import type { Checker } from './checker.js';
 import type { Addr, Envelope } from './network.js';
 import type { SimDisk } from './sim-store.js';
+
+/** As the production shell: records nothing waits for are durable within this many ms. */
+export const LAZY_SYNC_MS = 10;
 
 /** What a replica needs from the simulation around it. */
 export interface ReplicaHost {
   readonly rules: SafetyRules;
   readonly checker: Checker;
+  readonly members: readonly ReplicaId[];
+  now(): number;
   send(env: Envelope): void;
   /** Schedules syncDone(epoch, upTo) on the node after a random fsync latency. */
   scheduleSync(node: ReplicaNode, epoch: number, upTo: number): void;
+  /** Schedules lazySyncDue(epoch) on the node after `delayMs`. */
+  scheduleLazySync(node: ReplicaNode, epoch: number, delayMs: number): void;
+  /** Uniform in [0, 1): the cores' jitter, from the run's PRNG. */
+  random(): number;
   trace(text: string): void;
+}
+
+const REPLY_TYPES = new Set<Message['type']>(['promiseReply', 'writeReply', 'readReply', 'recoverReply', 'rejoinReply']);
+
+/** `r3` -> 3; undefined for a client address. */
+export function replicaIdOf(addr: Addr): ReplicaId | undefined {
+  return /^r\d+$/.test(addr) ? Number(addr.slice(1)) : undefined;
 }
 
 export class ReplicaNode {
@@ -28,10 +51,22 @@ export class ReplicaNode {
   up = true;
   /** Bumped by every crash: an fsync that completes for an older epoch is void. */
   epoch = 0;
-  /** Wiped or corrupted at some point (may not count toward a voting quorum). */
+  /**
+   * Wiped or corrupted and not yet healthy again: does not count toward the
+   * fault budget's voting quorum. Cleared once the replica is VOTING durably
+   * with no lost positions (after its rejoin, or once its lost records were rewritten).
+   */
   damaged = false;
+  /** Set while a rejoin is in progress: the checker's ack sequence when it began. */
+  rejoinFromAck: number | undefined;
+  /** Rejoins completed (VOTING again after a non-VOTING start). */
+  rejoins = 0;
+  private core: ReplicaNodeCore;
   private pending: { seq: number; env: Envelope }[] = [];
   private syncing = false;
+  private lazyDue = false;
+  /** The VOTING record of a rejoin: the replica is healthy once it is durable. */
+  private votingSeq: number | undefined;
 
   constructor(
     readonly id: ReplicaId,
@@ -39,23 +74,61 @@ export class ReplicaNode {
     private readonly host: ReplicaHost,
   ) {
     this.addr = `r${id}`;
+    this.core = this.newCore();
   }
 
-  /** Handles one request or one-way message (replies addressed to replicas are not expected). */
+  get status(): Status {
+    return this.disk.live.metadata().status;
+  }
+
+  /** Why the replica is not VOTING ('' when it is). */
+  get waiting(): string {
+    return this.core.waiting;
+  }
+
+  /** One message. A reply addressed to a replica answers its own requests: it goes to the core with `from`. */
   receive(env: Envelope): void {
     if (!this.up) return;
     const msg = env.msg;
-    if (msg.type === 'promiseReply' || msg.type === 'writeReply' || msg.type === 'readReply' || msg.type === 'recoverReply') return;
+    if (REPLY_TYPES.has(msg.type)) {
+      const from = replicaIdOf(env.from);
+      if (from === undefined) return;
+      this.apply(this.core.step({ type: 'message', msg, from }, this.host.now()));
+      return;
+    }
+    this.apply(this.core.step({ type: 'message', msg }, this.host.now()), env.from);
+  }
+
+  /** The periodic tick: recovery rounds, catch-up retries and timeouts. */
+  tick(): void {
+    if (!this.up) return;
+    this.apply(this.core.step({ type: 'tick' }, this.host.now()));
+  }
+
+  private apply(out: NodeOutput, replyTo?: Addr): void {
     const store = this.disk.live;
-    const step = replicaStep(store, msg, this.host.rules);
-    const committing = this.commitTargets(step.records);
-    const seq = this.disk.append(step.records);
-    this.noteLearned(step.records, committing);
-    if (step.records.length > 0) this.host.trace(`r${this.id} +${step.records.length} records (${this.disk.appended - this.disk.durable} unsynced)`);
-    if (step.reply !== undefined) this.pending.push({ seq, env: { from: this.addr, to: env.from, msg: step.reply } });
+    for (const s of out.send) this.host.send({ from: this.addr, to: `r${s.to}`, msg: s.msg });
+    const committing = this.commitTargets(out.records);
+    const seq = this.disk.append(out.records);
+    this.noteLearned(out.records, committing);
+    if (out.records.length > 0) this.host.trace(`r${this.id} +${out.records.length} records (${this.disk.appended - this.disk.durable} unsynced)${out.lazy ? ' lazy' : ''}`);
+    for (const note of out.notes) this.host.trace(`r${this.id} ${note}`);
+    if (out.status !== undefined) this.onStatus(out.status, seq);
+    if (out.reply !== undefined && replyTo !== undefined) this.pending.push({ seq, env: { from: this.addr, to: replyTo, msg: out.reply } });
     this.release();
-    this.startSync();
-    store.checkInvariants();
+    if (out.records.length > 0 && out.lazy && out.status === undefined && out.reply === undefined) this.requestLazySync();
+    else this.startSync();
+    if (out.records.length > 0) store.checkInvariants();
+  }
+
+  private onStatus(status: Status, seq: number): void {
+    if (status !== 'VOTING') return;
+    this.rejoins++;
+    this.votingSeq = seq;
+    if (this.rejoinFromAck !== undefined) {
+      this.host.checker.noteRejoined(this.id, this.disk.live, this.rejoinFromAck);
+      this.rejoinFromAck = undefined;
+    }
   }
 
   /** An fsync started at `upTo` records completed. */
@@ -69,7 +142,15 @@ export class ReplicaNode {
       if (r.type === 'accept') this.host.checker.noteDurableAccept(this.id, r.position, r.proposal, r.action);
     }
     this.disk.synced(upTo);
+    this.updateHealth();
     this.release();
+    this.startSync();
+  }
+
+  /** The lazy-sync timer fired. */
+  lazySyncDue(epoch: number): void {
+    if (epoch !== this.epoch || !this.up) return;
+    this.lazyDue = false;
     this.startSync();
   }
 
@@ -79,12 +160,37 @@ export class ReplicaNode {
     this.epoch++;
     this.pending = [];
     this.syncing = false;
+    this.lazyDue = false;
+    this.votingSeq = undefined;
     return this.disk.crash();
   }
 
+  /** Restarts from the durable disk: a new core reads its state (and resumes a rejoin if not VOTING). */
   restart(): void {
     this.disk.restart();
     this.up = true;
+    this.core = this.newCore();
+    if (this.status !== 'VOTING') this.rejoinFromAck ??= this.host.checker.ackCount;
+    this.updateHealth();
+  }
+
+  private newCore(): ReplicaNodeCore {
+    return new ReplicaNodeCore({ id: this.id, members: this.host.members, store: this.disk.live, random: () => this.host.random(), rules: this.host.rules });
+  }
+
+  /** A damaged replica is healthy again once it is durably VOTING and holds no lost record. */
+  private updateHealth(): void {
+    if (!this.damaged || this.status !== 'VOTING' || this.disk.live.lostPositions().length > 0) return;
+    if (this.votingSeq !== undefined && this.disk.durable < this.votingSeq) return;
+    this.damaged = false;
+    this.votingSeq = undefined;
+    this.host.trace(`r${this.id} healthy again (VOTING, nothing lost)`);
+  }
+
+  private requestLazySync(): void {
+    if (this.syncing || this.lazyDue) return;
+    this.lazyDue = true;
+    this.host.scheduleLazySync(this, this.epoch, LAZY_SYNC_MS);
   }
 
   private startSync(): void {

@@ -9,7 +9,11 @@
  *   durable prefix (MemoryStore.replay), so the replica comes back exactly as
  *   its disk says.
  * - wipe (while down): the disk is replaced by an empty one: status EMPTY and
- *   a new incarnation. With today's core such a replica never votes again.
+ *   a new incarnation. The replica rejoins (autorecovery) when it restarts.
+ * - corrupt metadata (while down): what FileStore does when damage may have
+ *   destroyed a promise or the metadata: a durable metadata record with status
+ *   RECOVERING, promised 0, no generation and no member generations; the log
+ *   is kept. The replica rejoins when it restarts.
  * - corrupt (hook for torn writes / bit rot): the record of one position is
  *   found unreadable on restart (MemoryStore.markLost) until a later record
  *   rewrites that position.
@@ -70,6 +74,13 @@ export class SimDisk {
     this.live = SimDisk.fresh({ status: 'EMPTY', promised: 0, incarnation });
     this.durable = this.live.records.length;
     this.corruptions.length = 0;
+  }
+
+  /** Metadata damage (the replica must be down): FileStore's answer, a durable RECOVERING record. */
+  corruptMetadata(): void {
+    const incarnation = this.live.metadata().incarnation;
+    this.live.append([{ type: 'metadata', metadata: { status: 'RECOVERING', promised: 0, incarnation } }]);
+    this.durable = this.live.records.length;
   }
 
   /** Positions whose durable record holds an action (candidates for corruption). */

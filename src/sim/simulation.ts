@@ -54,6 +54,7 @@ export interface SimResult {
 type SimEvent =
   | { readonly k: 'deliver'; readonly env: Envelope }
   | { readonly k: 'sync'; readonly node: ReplicaNode; readonly epoch: number; readonly upTo: number }
+  | { readonly k: 'lazySync'; readonly node: ReplicaNode; readonly epoch: number }
   | { readonly k: 'tick' }
   | { readonly k: 'writer'; readonly client: WriterClient }
   | { readonly k: 'reader'; readonly client: ReaderClient }
@@ -136,6 +137,12 @@ class Simulation implements ReplicaHost, ClientHost {
   scheduleSync(node: ReplicaNode, epoch: number, upTo: number): void {
     this.queue.schedule(this.prng.int(this.config.syncMinMs, this.config.syncMaxMs), { k: 'sync', node, epoch, upTo });
   }
+  scheduleLazySync(node: ReplicaNode, epoch: number, delayMs: number): void {
+    this.queue.schedule(delayMs, { k: 'lazySync', node, epoch });
+  }
+  random(): number {
+    return this.prng.float();
+  }
 
   // ---------------------------------------------------------------- run
 
@@ -173,6 +180,7 @@ class Simulation implements ReplicaHost, ClientHost {
     }
     const n = this.net.counters;
     Object.assign(this.faults, { drop: n.lost, duplicate: n.duplicated, delay: n.slowed, blocked: n.blocked });
+    this.faults.rejoin = [...this.replicas.values()].reduce((k, r) => k + r.rejoins, 0);
     for (const v of this.checker.violations) this.trace(`VIOLATION ${v.kind}: ${v.message}`);
     return {
       seed: this.seed,
@@ -194,7 +202,10 @@ class Simulation implements ReplicaHost, ClientHost {
         return this.deliver(e.env);
       case 'sync':
         return e.node.syncDone(e.epoch, e.upTo);
+      case 'lazySync':
+        return e.node.lazySyncDue(e.epoch);
       case 'tick':
+        for (const n of this.replicas.values()) n.tick();
         for (const w of this.allWriters()) w.tick();
         for (const r of this.allReaders()) r.tick();
         this.queue.schedule(TICK_MS, { k: 'tick' });
@@ -298,10 +309,12 @@ class Simulation implements ReplicaHost, ClientHost {
     this.trace(`CRASH ${node.addr} (${lost} unsynced records lost)`);
     const damagedOthers = [...this.replicas.values()].filter((n) => n.damaged && n !== node).length;
     const budget = this.config.replicas - quorumSize(this.config.replicas) - damagedOthers;
-    const damage = damageWhileDown(this.prng, node, budget, this.config.wipeChance, this.config.corruptChance, this.queue.now);
+    const c = this.config;
+    const damage = damageWhileDown(this.prng, node, budget, c.wipeChance, c.corruptChance, c.corruptMetaChance, this.queue.now);
     if (damage !== undefined) {
       this.faults[damage]++;
-      this.trace(`${damage === 'wipe' ? 'WIPE disk of' : 'CORRUPT a record of'} ${node.addr}`);
+      const what = { wipe: 'WIPE disk of', corrupt: 'CORRUPT a record of', corruptMeta: 'CORRUPT the metadata of' }[damage];
+      this.trace(`${what} ${node.addr}`);
     }
     this.queue.schedule(this.prng.int(50, 2_000), { k: 'restart', node });
   }
@@ -311,7 +324,7 @@ class Simulation implements ReplicaHost, ClientHost {
     node.restart();
     this.faults.restart++;
     const s = node.disk.live;
-    this.trace(`RESTART ${node.addr} ${s.metadata().status} end${s.end()} lt${s.learnedThrough()} lost[${s.lostPositions().join(',')}]`);
+    this.trace(`RESTART ${node.addr} ${s.metadata().status} g${s.metadata().generation ?? 0} end${s.end()} lt${s.learnedThrough()} lost[${s.lostPositions().join(',')}]`);
   }
 
   private partition(): void {
@@ -350,6 +363,10 @@ class Simulation implements ReplicaHost, ClientHost {
       for (const [id, op] of c.pending) {
         this.checker.fail('liveness', `${c.name} op${id} submitted at ${op.at}ms still pending ${DRAIN_MS}ms after faults stopped`);
       }
+    }
+    // Autorecovery: every replica whose disk was wiped or whose metadata was damaged is VOTING again.
+    for (const node of this.replicas.values()) {
+      if (node.status !== 'VOTING') this.checker.fail('liveness', `${node.addr} still ${node.status} ${DRAIN_MS}ms after faults stopped: ${node.waiting}`);
     }
     this.phase = 'probe';
     this.trace('PROBE: a new writer appends, then a new reader reads everything');

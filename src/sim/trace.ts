@@ -51,7 +51,11 @@ export function describeMessage(m: Message): string {
     case 'readReply':
       return `readReply#${m.rid} ${m.status} begin${m.begin} end${m.end} slots${m.slots.length}`;
     case 'recoverReply':
-      return `recoverReply#${m.rid} ${m.status}`;
+      return `recoverReply#${m.rid} ${m.status} g${m.generation}`;
+    case 'rejoin':
+      return `rejoin#${m.rid} r${m.member} g${m.generation}`;
+    case 'rejoinReply':
+      return `rejoinReply#${m.rid} ${m.outcome} ${m.status} [${m.begin},${m.end}] g${m.generation}`;
   }
 }
 

@@ -202,7 +202,9 @@ export class FileStore implements ReplicaStore {
     if (this.failure !== null) throw this.failure;
     for (const r of records) {
       const frame = encodeFrame(r);
-      const effect = this.index.apply(r);
+      const applied = this.index.apply(r);
+      // A repair (a learned value learned again) counts only where our bytes were lost.
+      const effect = applied.repairAt !== undefined && this.lost.has(applied.repairAt) ? { ...applied, actionAt: applied.repairAt } : applied;
       this.seq++;
       let action: Action | undefined;
       if (effect.actionAt !== undefined) {

@@ -63,7 +63,8 @@ export class MemoryStore implements ReplicaStore {
     for (const r of records) {
       this.records.push(r);
       const effect = this.index.apply(r);
-      if ((r.type === 'accept' || r.type === 'learn') && effect.actionAt !== undefined) {
+      const repaired = effect.repairAt !== undefined && this.lost.has(effect.repairAt);
+      if ((r.type === 'accept' || r.type === 'learn') && (effect.actionAt !== undefined || repaired)) {
         this.actions.set(r.position, r.action);
         this.lost.delete(r.position);
       }

@@ -185,6 +185,38 @@ function stringsOf(rec: DiskRecord): Buffer[] {
   return out;
 }
 
+/** Most member generations one metadata record holds (a cluster has at most this many members). */
+const MEMBER_GENERATIONS_MAX = 255;
+
+/** Bytes of a metadata's generation fields: its own generation, then (count, [member, generation]...). */
+function generationBytes(m: Metadata): number {
+  return 8 + 1 + 16 * Object.keys(m.memberGenerations ?? {}).length;
+}
+
+function writeGenerations(w: Writer, m: Metadata): void {
+  const entries = Object.entries(m.memberGenerations ?? {});
+  assert(entries.length <= MEMBER_GENERATIONS_MAX, 'too many member generations');
+  w.num(m.generation ?? 0);
+  w.u8(entries.length);
+  for (const [id, g] of entries) {
+    w.num(Number(id));
+    w.num(g);
+  }
+}
+
+function readGenerations(r: Reader): Pick<Metadata, 'generation' | 'memberGenerations'> {
+  const generation = r.nat();
+  const n = r.u8();
+  // Absent and 0 mean the same; leave it absent, as a new directory's metadata is.
+  if (n === 0) return generation === 0 ? {} : { generation };
+  const memberGenerations: Record<number, number> = {};
+  for (let i = 0; i < n; i++) {
+    const id = r.nat();
+    memberGenerations[id] = r.nat();
+  }
+  return generation === 0 ? { memberGenerations } : { generation, memberGenerations };
+}
+
 function actionKeyBytes(a: Action): number {
   return a.kind === 'truncate' ? 9 : 1;
 }
@@ -193,7 +225,7 @@ function keyLength(rec: DiskRecord, strs: readonly Buffer[]): number {
   const s = strs.reduce((n, b) => n + 1 + b.length, 0);
   switch (rec.type) {
     case 'metadata':
-      return 1 + 1 + 8 + s;
+      return 1 + 1 + 8 + s + generationBytes(rec.metadata);
     case 'promise':
       return 1 + 16;
     case 'accept':
@@ -203,7 +235,7 @@ function keyLength(rec: DiskRecord, strs: readonly Buffer[]): number {
     case 'learn':
       return 1 + 8 + actionKeyBytes(rec.action);
     case 'header':
-      return 1 + 8 + 8 + 8 + 1 + 8 + s;
+      return 1 + 8 + 8 + 8 + 1 + 8 + s + generationBytes(rec.metadata);
   }
 }
 
@@ -225,7 +257,8 @@ function writeKey(w: Writer, rec: DiskRecord, strs: readonly Buffer[]): void {
       w.u8(T_METADATA);
       w.u8(STATUSES.indexOf(rec.metadata.status));
       w.num(rec.metadata.promised);
-      return w.str(strs[0]!);
+      w.str(strs[0]!);
+      return writeGenerations(w, rec.metadata);
     case 'promise':
       w.u8(T_PROMISE);
       w.num(rec.position);
@@ -252,7 +285,8 @@ function writeKey(w: Writer, rec: DiskRecord, strs: readonly Buffer[]): void {
       w.u8(STATUSES.indexOf(rec.metadata.status));
       w.num(rec.metadata.promised);
       w.str(strs[0]!);
-      return w.str(strs[1]!);
+      w.str(strs[1]!);
+      return writeGenerations(w, rec.metadata);
   }
 }
 
@@ -325,7 +359,10 @@ function parseFields(r: Reader): { hasData: boolean; make: (data: Uint8Array) =>
   const none = false;
   switch (r.u8()) {
     case T_METADATA: {
-      const metadata: Metadata = { status: r.status(), promised: r.nat(), incarnation: r.str() };
+      const status = r.status();
+      const promised = r.nat();
+      const incarnation = r.str();
+      const metadata: Metadata = { status, promised, incarnation, ...readGenerations(r) };
       return { hasData: none, make: () => ({ type: 'metadata', metadata }) };
     }
     case T_PROMISE: {
@@ -360,7 +397,7 @@ function parseFields(r: Reader): { hasData: boolean; make: (data: Uint8Array) =>
       const promised = r.nat();
       const clusterId = r.str();
       const incarnation = r.str();
-      const metadata: Metadata = { status, promised, incarnation };
+      const metadata: Metadata = { status, promised, incarnation, ...readGenerations(r) };
       return { hasData: none, make: () => ({ type: 'header', segmentId, replicaId, clusterId, begin, metadata }) };
     }
     default:

@@ -108,7 +108,9 @@ class Replayer {
     seg.maxPosition = Math.max(seg.maxPosition, pos);
     if (rec.type !== 'commit' && rec.type !== 'metadata' && pos < this.floor) return;
     if (rec.type === 'metadata' && rec.metadata.status !== 'VOTING') this.poisoned = false;
-    const effect = this.index.apply(rec);
+    const applied = this.index.apply(rec);
+    // A repair record (a lost value learned again) replaces the damaged one on replay too.
+    const effect = applied.repairAt !== undefined && this.lost.has(applied.repairAt) && !item.dataLost ? { ...applied, actionAt: applied.repairAt } : applied;
     if (effect.actionAt !== undefined) {
       if (item.dataLost) {
         this.lost.add(effect.actionAt);

@@ -38,7 +38,7 @@ test('implicit promise: accepted only above the promise in force (ReplicaTest.Pr
 test('write after promise is accepted and stored unlearned (ReplicaTest.Append)', () => {
   const r = voting();
   step(r, { type: 'promise', rid: 1, proposal: 1 });
-  const reply = step(r, { type: 'write', rid: 2, proposal: 1, from: 1, actions: [hello] }) as WriteReply;
+  const reply = step(r, { type: 'write', rid: 2, proposal: 1, from: 1, actions: [hello], named: [] }) as WriteReply;
   assert.deepEqual([reply.outcome, reply.proposal, reply.from, reply.count], ['accept', 1, 1, 1]);
   const slot = r.slot(1)!;
   assert.deepEqual([slot.accepted, slot.learned, slot.kind], [1, false, 'append']);
@@ -48,7 +48,7 @@ test('write after promise is accepted and stored unlearned (ReplicaTest.Append)'
 test('a write below the promise in force is rejected with that promise', () => {
   const r = voting();
   step(r, { type: 'promise', rid: 1, proposal: 5 });
-  const reply = step(r, { type: 'write', rid: 2, proposal: 4, from: 0, actions: [hello] }) as WriteReply;
+  const reply = step(r, { type: 'write', rid: 2, proposal: 4, from: 0, actions: [hello], named: [] }) as WriteReply;
   assert.deepEqual([reply.outcome, reply.proposal], ['reject', 5]);
   assert.equal(r.slot(0), undefined, 'nothing stored');
 });
@@ -58,16 +58,16 @@ test('an explicit promise on one position binds later writes there, not elsewher
   step(r, { type: 'promise', rid: 1, proposal: 1 });
   const p = step(r, { type: 'promise', rid: 2, proposal: 7, from: 3, to: 3 }) as PromiseReply;
   assert.equal(p.outcome, 'accept');
-  const w3 = step(r, { type: 'write', rid: 3, proposal: 1, from: 3, actions: [hello] }) as WriteReply;
+  const w3 = step(r, { type: 'write', rid: 3, proposal: 1, from: 3, actions: [hello], named: [] }) as WriteReply;
   assert.deepEqual([w3.outcome, w3.proposal], ['reject', 7]);
-  const w4 = step(r, { type: 'write', rid: 4, proposal: 1, from: 4, actions: [hello] }) as WriteReply;
+  const w4 = step(r, { type: 'write', rid: 4, proposal: 1, from: 4, actions: [hello], named: [] }) as WriteReply;
   assert.equal(w4.outcome, 'accept');
 });
 
 test('an explicit promise reports the value accepted before it', () => {
   const r = voting();
   step(r, { type: 'promise', rid: 1, proposal: 1 });
-  step(r, { type: 'write', rid: 2, proposal: 1, from: 0, actions: [hello] });
+  step(r, { type: 'write', rid: 2, proposal: 1, from: 0, actions: [hello], named: [] });
   const p = step(r, { type: 'promise', rid: 3, proposal: 2, from: 0, to: 1 }) as PromiseReply;
   assert.equal(p.outcome, 'accept');
   assert.equal(p.slots.length, 1);
@@ -79,7 +79,7 @@ test('non-VOTING replicas ignore promises and writes but learn (ReplicaTest.NonV
     const r = new MemoryStore({ status, promised: 0, incarnation: 'x' });
     const p = step(r, { type: 'promise', rid: 1, proposal: 2 }) as PromiseReply;
     assert.deepEqual([p.outcome, p.proposal], ['ignored', 2]);
-    const w = step(r, { type: 'write', rid: 2, proposal: 3, from: 1, actions: [hello] }) as WriteReply;
+    const w = step(r, { type: 'write', rid: 2, proposal: 3, from: 1, actions: [hello], named: [] }) as WriteReply;
     assert.deepEqual([w.outcome, w.proposal, w.from], ['ignored', 3, 1]);
     step(r, { type: 'learned', entries: [{ position: 1, action: hello }] });
     assert.equal(r.slot(1)?.learned, true, `${status} replica learns`);
@@ -92,9 +92,9 @@ test('a learned position keeps its value: a different write is rejected, the sam
   const r = voting();
   step(r, { type: 'learned', entries: [{ position: 0, action: hello }] });
   const other: Action = { kind: 'append', data: new TextEncoder().encode('other') };
-  const w1 = step(r, { type: 'write', rid: 1, proposal: 9, from: 0, actions: [other] }) as WriteReply;
+  const w1 = step(r, { type: 'write', rid: 1, proposal: 9, from: 0, actions: [other], named: [] }) as WriteReply;
   assert.equal(w1.outcome, 'reject');
-  const w2 = step(r, { type: 'write', rid: 2, proposal: 9, from: 0, actions: [hello] }) as WriteReply;
+  const w2 = step(r, { type: 'write', rid: 2, proposal: 9, from: 0, actions: [hello], named: [] }) as WriteReply;
   assert.equal(w2.outcome, 'accept');
   assert.deepEqual(r.action(0), hello);
 });
@@ -102,9 +102,9 @@ test('a learned position keeps its value: a different write is rejected, the sam
 test('commit marks only the values accepted under its proposal', () => {
   const r = voting();
   step(r, { type: 'promise', rid: 1, proposal: 1 });
-  step(r, { type: 'write', rid: 2, proposal: 1, from: 0, actions: [hello, hello] });
+  step(r, { type: 'write', rid: 2, proposal: 1, from: 0, actions: [hello, hello], named: [] });
   step(r, { type: 'promise', rid: 3, proposal: 2, from: 1, to: 1 });
-  step(r, { type: 'write', rid: 4, proposal: 2, from: 1, actions: [{ kind: 'nop' }] });
+  step(r, { type: 'write', rid: 4, proposal: 2, from: 1, actions: [{ kind: 'nop' }], named: [] });
   step(r, { type: 'commit', proposal: 1, from: 0, to: 1 });
   assert.equal(r.slot(0)?.learned, true);
   assert.equal(r.slot(1)?.learned, false, 'position 1 holds proposal 2: not what was committed');
@@ -122,7 +122,7 @@ test('a learned TRUNCATE moves begin; truncated positions answer as learned tomb
   assert.equal(r.learnedThrough(), 10);
   const p = step(r, { type: 'promise', rid: 1, proposal: 5, from: 1, to: 1 }) as PromiseReply;
   assert.deepEqual([p.outcome, p.slots[0]?.learned, p.slots[0]?.action?.kind], ['accept', true, 'nop']);
-  const w = step(r, { type: 'write', rid: 2, proposal: 5, from: 2, actions: [hello] }) as WriteReply;
+  const w = step(r, { type: 'write', rid: 2, proposal: 5, from: 2, actions: [hello], named: [] }) as WriteReply;
   assert.equal(w.outcome, 'ignored', 'no vote below begin (and no fencing of a writer the others still need)');
   step(r, { type: 'learned', entries: [{ position: 11, action: { kind: 'truncate', to: 10 } }] });
   assert.equal(r.begin(), 10);
@@ -149,7 +149,7 @@ test('positions beyond 2^32 and up to MAX_SAFE_INTEGER work (LogStorageTest.Over
 test('a corrupted record makes the replica ignore requests that depend on it', () => {
   const r = voting();
   step(r, { type: 'promise', rid: 1, proposal: 1 });
-  step(r, { type: 'write', rid: 2, proposal: 1, from: 0, actions: [hello] });
+  step(r, { type: 'write', rid: 2, proposal: 1, from: 0, actions: [hello], named: [] });
   r.markLost(0);
   const p = step(r, { type: 'promise', rid: 3, proposal: 2 }) as PromiseReply;
   assert.equal(p.outcome, 'ignored');
@@ -160,8 +160,8 @@ test('a corrupted record makes the replica ignore requests that depend on it', (
 test('accepting a proposal promises it: a late write under a lower one does not overwrite (sim seed 159)', () => {
   const r = voting();
   // Accepted under 15 without a promise (a writer's write needs none), then a delayed write under 14.
-  step(r, { type: 'write', rid: 1, proposal: 15, from: 7, actions: [{ kind: 'nop' }] });
-  const late = step(r, { type: 'write', rid: 2, proposal: 14, from: 7, actions: [hello] }) as WriteReply;
+  step(r, { type: 'write', rid: 1, proposal: 15, from: 7, actions: [{ kind: 'nop' }], named: [] });
+  const late = step(r, { type: 'write', rid: 2, proposal: 14, from: 7, actions: [hello], named: [] }) as WriteReply;
   assert.deepEqual([late.outcome, late.proposal], ['reject', 15]);
   assert.equal(r.slot(7)?.kind, 'nop');
 });

@@ -34,7 +34,7 @@ test('safety: a fill and a writer that picked the same proposal number get two v
   const c = new Cluster(3);
   const X = append('X');
   // An old proposer got X accepted at 0 by r1 only, under proposal 3.
-  inject(c, 'old', 1, { type: 'write', rid: 1, proposal: 3, from: 0, actions: [X] });
+  inject(c, 'old', 1, { type: 'write', rid: 1, proposal: 3, from: 0, actions: [X], named: [] });
   deliver(c, env({ to: 'r1' }));
   takeReply(c, 1, 'old');
   // A fill (reader) with proposal 7 gets explicit promises for [0, 0] from r1, r2; r1 reports X.
@@ -63,8 +63,8 @@ test('safety: a fill and a writer that picked the same proposal number get two v
   const commits = c.inflight.filter(env({ type: 'commit' }));
   c.inflight = c.inflight.filter((e) => !commits.includes(e));
   // The fill writes X under 7 to r1, r2: both accept (r2 overwrites the writer's NOP, same number).
-  inject(c, 'f', 1, { type: 'write', rid: 3, proposal: 7, from: 0, actions: [X] });
-  inject(c, 'f', 2, { type: 'write', rid: 3, proposal: 7, from: 0, actions: [X] });
+  inject(c, 'f', 1, { type: 'write', rid: 3, proposal: 7, from: 0, actions: [X], named: [] });
+  inject(c, 'f', 2, { type: 'write', rid: 3, proposal: 7, from: 0, actions: [X], named: [] });
   deliver(c, env({ from: 'f', to: 'r1' }));
   deliver(c, env({ from: 'f', to: 'r2' }));
   const w1 = takeReply(c, 1, 'f') as WriteReply;
@@ -157,7 +157,7 @@ test('robustness: a write with proposal 0 must not trip an assertion in the repl
   const s = voting();
   let reply: WriteReply | undefined;
   assert.doesNotThrow(() => {
-    reply = step(s, { type: 'write', rid: 1, proposal: 0, from: 0, actions: [append('x')] }) as WriteReply;
+    reply = step(s, { type: 'write', rid: 1, proposal: 0, from: 0, actions: [append('x')], named: [] }) as WriteReply;
   });
   assert.notEqual(reply?.outcome, 'accept');
   s.checkInvariants();

@@ -1,6 +1,6 @@
 /** fast-check generators of valid protocol messages, for the codec properties. */
 import fc from 'fast-check';
-import type { Action, Entry, Message, Slot } from '../../src/core/types.js';
+import type { Action, Entry, Message, Named, Slot } from '../../src/core/types.js';
 
 const nat = fc.maxSafeNat();
 /** A request's proposal: 1 or more (0 means none). */
@@ -13,6 +13,14 @@ const posOrNone = fc.integer({ min: -1, max: Number.MAX_SAFE_INTEGER });
 const u32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
 const status = fc.constantFrom('VOTING', 'RECOVERING', 'STARTING', 'EMPTY' as const);
 const outcome = fc.constantFrom('accept', 'reject', 'ignored' as const);
+/** A member id: 1 or more. */
+const memberId = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
+/** A disk generation: mostly small, sometimes anywhere in the safe range. */
+const generation = fc.oneof(fc.integer({ min: 0, max: 5 }), nat);
+const namedOne: fc.Arbitrary<Named> = fc.record({ id: fc.oneof(fc.integer({ min: 1, max: 9 }), memberId), generation }, plain);
+/** A list of (member, generation) with distinct ids. */
+const namedList = (minLength: number): fc.Arbitrary<Named[]> =>
+  fc.uniqueArray(namedOne, { minLength, maxLength: 6, selector: (n) => n.id });
 
 export const action: fc.Arbitrary<Action> = fc.oneof(
   fc.constant<Action>({ kind: 'nop' }),
@@ -42,6 +50,7 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     end: posOrNone,
     learnedThrough: posOrNone,
     slots,
+    generation,
   }, plain),
   fc.record({
     type: fc.constant('write' as const),
@@ -49,6 +58,7 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     proposal: proposalNum,
     from: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 100 }),
     actions: fc.array(action, { maxLength: 20 }),
+    named: namedList(0),
   }, plain),
   fc.record({
     type: fc.constant('writeReply' as const),
@@ -57,6 +67,18 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     proposal: nat,
     from: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 2 ** 32 }),
     count: u32,
+    generation,
+    retired: fc.constant([]),
+  }, plain),
+  fc.record({
+    type: fc.constant('writeReply' as const),
+    rid: nat,
+    outcome: fc.constant('stale' as const),
+    proposal: nat,
+    from: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 2 ** 32 }),
+    count: u32,
+    generation,
+    retired: namedList(1),
   }, plain),
   fc.tuple(proposalNum, range).map(([proposal, r]) => ({ type: 'commit' as const, proposal, from: r.from, to: r.to })),
   fc.record({ type: fc.constant('learned' as const), entries: fc.array(entry, { maxLength: 8 }) }, plain),
@@ -73,7 +95,19 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     lost: fc.array(nat, { maxLength: 8 }),
   }, plain),
   fc.record({ type: fc.constant('recover' as const), rid: nat }, plain),
-  fc.record({ type: fc.constant('recoverReply' as const), rid: nat, status, begin: nat, end: posOrNone }, plain),
+  fc.record({ type: fc.constant('recover' as const), rid: nat, member: memberId }, plain),
+  fc.record({
+    type: fc.constant('recoverReply' as const),
+    rid: nat,
+    status,
+    begin: nat,
+    end: posOrNone,
+    generation,
+    memberGeneration: generation,
+    progress: fc.record({ done: nat, total: nat }, plain),
+  }, { requiredKeys: ['type', 'rid', 'status', 'begin', 'end', 'generation', 'memberGeneration'], ...plain }),
+  fc.record({ type: fc.constant('rejoin' as const), rid: nat, member: memberId, generation }, plain),
+  fc.record({ type: fc.constant('rejoinReply' as const), rid: nat, outcome, status, begin: nat, end: posOrNone, generation }, plain),
 );
 
 /** One example of every message type, for table tests. */
@@ -83,14 +117,26 @@ export function oneOfEach(): Message[] {
   return [
     { type: 'promise', rid: 1, proposal: 2 },
     { type: 'promise', rid: 1, proposal: 2, from: 3, to: 9 },
-    { type: 'promiseReply', rid: 1, outcome: 'accept', proposal: 7, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [s] },
-    { type: 'write', rid: 2, proposal: 7, from: 10, actions: [{ kind: 'nop' }, { kind: 'append', data }, { kind: 'truncate', to: 5 }] },
-    { type: 'writeReply', rid: 2, outcome: 'reject', proposal: 9, from: 10, count: 3 },
+    { type: 'promiseReply', rid: 1, outcome: 'accept', proposal: 7, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [s], generation: 2 },
+    {
+      type: 'write',
+      rid: 2,
+      proposal: 7,
+      from: 10,
+      actions: [{ kind: 'nop' }, { kind: 'append', data }, { kind: 'truncate', to: 5 }],
+      named: [{ id: 1, generation: 0 }, { id: 3, generation: 2 }],
+    },
+    { type: 'writeReply', rid: 2, outcome: 'reject', proposal: 9, from: 10, count: 3, generation: 0, retired: [] },
+    { type: 'writeReply', rid: 2, outcome: 'stale', proposal: 7, from: 10, count: 3, generation: 1, retired: [{ id: 3, generation: 4 }] },
     { type: 'commit', proposal: 7, from: 10, to: 12 },
     { type: 'learned', entries: [{ position: 3, action: { kind: 'nop', tombstone: true } }] },
     { type: 'read', rid: 3, from: 0, to: 100, limit: 10 },
     { type: 'readReply', rid: 3, status: 'RECOVERING', begin: 0, end: 5, learnedThrough: 4, slots: [s], coveredThrough: 5, lost: [2] },
     { type: 'recover', rid: 4 },
-    { type: 'recoverReply', rid: 4, status: 'EMPTY', begin: 0, end: -1 },
+    { type: 'recover', rid: 4, member: 2 },
+    { type: 'recoverReply', rid: 4, status: 'EMPTY', begin: 0, end: -1, generation: 1, memberGeneration: 3 },
+    { type: 'recoverReply', rid: 4, status: 'RECOVERING', begin: 0, end: 99, generation: 1, memberGeneration: 3, progress: { done: 40, total: 100 } },
+    { type: 'rejoin', rid: 5, member: 2, generation: 3 },
+    { type: 'rejoinReply', rid: 5, outcome: 'accept', status: 'VOTING', begin: 0, end: 42, generation: 3 },
   ];
 }

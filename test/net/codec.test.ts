@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeMessage, encodeFrame, encodeMessage, messageSize } from '../../src/net/codec.js';
 import { WireError } from '../../src/net/errors.js';
+import { wireLimits } from '../../src/net/limits.js';
 import { typeCode } from '../../src/net/schema.js';
 import type { Message } from '../../src/core/types.js';
 import { message, oneOfEach } from './arbitraries.js';
@@ -47,7 +48,7 @@ test('codec: encodeFrame is the u32 LE length followed by the payload', () => {
 
 test('codec: append data decodes as a view of the payload (zero copy)', () => {
   const data = new Uint8Array(1000).fill(7);
-  const buf = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [{ kind: 'append', data }] });
+  const buf = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [{ kind: 'append', data }], named: [] });
   const m = decodeMessage(buf) as Extract<Message, { type: 'write' }>;
   const a = m.actions[0]!;
   assert.equal(a.kind, 'append');
@@ -69,7 +70,7 @@ test('codec: trailing bytes are rejected', () => {
 });
 
 test('codec: unknown message types are rejected', () => {
-  for (const code of [0, 11, 0x52, 255]) throwsWire(Buffer.from([code, 0, 0, 0, 0, 0, 0, 0, 0]), 'unknown-type');
+  for (const code of [0, 13, 0x52, 255]) throwsWire(Buffer.from([code, 0, 0, 0, 0, 0, 0, 0, 0]), 'unknown-type');
 });
 
 test('codec: integers above 2^53 - 1 are rejected', () => {
@@ -80,19 +81,22 @@ test('codec: integers above 2^53 - 1 are rejected', () => {
 });
 
 test('codec: a position below -1 is rejected', () => {
-  const buf = encodeMessage({ type: 'recoverReply', rid: 1, status: 'VOTING', begin: 0, end: -1 });
-  buf.writeInt32LE(-2, buf.length - 8); // end = -2 (low word) with high word -1
+  const buf = encodeMessage({ type: 'recoverReply', rid: 1, status: 'VOTING', begin: 0, end: -1, generation: 0, memberGeneration: 0 });
+  buf.writeInt32LE(-2, 18); // end = -2 (low word) with high word -1
   throwsWire(buf, 'bad-value');
 });
 
 test('codec: unknown enum values and flag bits are rejected', () => {
-  const rr = encodeMessage({ type: 'recoverReply', rid: 1, status: 'VOTING', begin: 0, end: -1 });
+  const rr = encodeMessage({ type: 'recoverReply', rid: 1, status: 'VOTING', begin: 0, end: -1, generation: 0, memberGeneration: 0 });
   rr[9] = 4; // status
   throwsWire(rr, 'bad-value');
   const p = encodeMessage({ type: 'promise', rid: 1, proposal: 1 });
   p[17] = 2; // promise flags
   throwsWire(p, 'bad-value');
-  const w = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [{ kind: 'nop' }] });
+  const rc = encodeMessage({ type: 'recover', rid: 1 });
+  rc[9] = 2; // recover flags
+  throwsWire(rc, 'bad-value');
+  const w = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [{ kind: 'nop' }], named: [] });
   w[w.length - 1] = 2; // tombstone byte
   throwsWire(w, 'bad-value');
   w[w.length - 2] = 9; // action kind
@@ -100,18 +104,18 @@ test('codec: unknown enum values and flag bits are rejected', () => {
 });
 
 test('codec: huge array counts and data lengths are rejected before allocating', () => {
-  const w = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [] });
+  const w = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [], named: [] });
   w.writeUInt32LE(0xffffffff, w.length - 4);
   throwsWire(w, 'oversized');
   w.writeUInt32LE(1000, w.length - 4); // fits the bound, not the bytes left
   throwsWire(w, 'truncated');
-  const a = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [{ kind: 'append', data: new Uint8Array(1) }] });
+  const a = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [{ kind: 'append', data: new Uint8Array(1) }], named: [] });
   a.writeUInt32LE(0xfffffff0, a.length - 5); // data length
   throwsWire(a, 'oversized');
 });
 
 test('codec: a write that runs past the largest position is rejected', () => {
-  const w = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: Number.MAX_SAFE_INTEGER, actions: [{ kind: 'nop' }] });
+  const w = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: Number.MAX_SAFE_INTEGER, actions: [{ kind: 'nop' }], named: [] });
   throwsWire(w, 'bad-value');
 });
 
@@ -144,4 +148,74 @@ test('codec fuzz: mutated valid messages decode canonically or throw WireError',
     }),
     { numRuns: 5_000 },
   );
+});
+
+const staleReply = (): Message => ({
+  type: 'writeReply',
+  rid: 1,
+  outcome: 'stale',
+  proposal: 1,
+  from: 0,
+  count: 1,
+  generation: 0,
+  retired: [{ id: 2, generation: 1 }],
+});
+
+test('codec: the stale outcome is valid in a write reply only, and exactly when it lists retired members', () => {
+  const st = encodeMessage(staleReply());
+  assert.equal(st[9], 3); // write outcome code of stale
+  assert.deepStrictEqual(decodeMessage(st), staleReply());
+  const accepted = Buffer.from(st);
+  accepted[9] = 0; // accept, yet lists a retired member
+  throwsWire(accepted, 'bad-value');
+  const empty = encodeMessage({ type: 'writeReply', rid: 1, outcome: 'accept', proposal: 1, from: 0, count: 1, generation: 0, retired: [] });
+  empty[9] = 3; // stale with no retired member
+  throwsWire(empty, 'bad-value');
+  empty[9] = 4;
+  throwsWire(empty, 'bad-value');
+  for (const m of [
+    { type: 'promiseReply', rid: 1, outcome: 'accept', proposal: 1, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [], generation: 0 },
+    { type: 'rejoinReply', rid: 1, outcome: 'accept', status: 'VOTING', begin: 0, end: -1, generation: 0 },
+  ] as const) {
+    const b = encodeMessage(m);
+    b[9] = 3; // outcome byte: stale is not an Outcome
+    throwsWire(b, 'bad-value');
+  }
+});
+
+test('codec: named and retired lists are bounded, with distinct member ids >= 1', () => {
+  const named = Array.from({ length: wireLimits.namedLengthMax }, (_, i) => ({ id: i + 1, generation: i }));
+  const ok: Message = { type: 'write', rid: 1, proposal: 1, from: 0, actions: [], named };
+  assert.deepStrictEqual(decodeMessage(encodeMessage(ok)), ok);
+  const big = encodeMessage(ok);
+  big.writeUInt32LE(wireLimits.namedLengthMax + 1, 25); // named count
+  throwsWire(big, 'oversized');
+  const two: Message = { type: 'write', rid: 1, proposal: 1, from: 0, actions: [], named: [{ id: 1, generation: 0 }, { id: 2, generation: 0 }] };
+  const dup = encodeMessage(two);
+  dup.writeUInt32LE(1, 29 + 16); // second id := 1
+  throwsWire(dup, 'bad-value');
+  const zero = encodeMessage(two);
+  zero.writeUInt32LE(0, 29); // first id := 0
+  throwsWire(zero, 'bad-value');
+  const st = encodeMessage(staleReply());
+  st.writeUInt32LE(0, 42); // retired id := 0
+  throwsWire(st, 'bad-value');
+  assert.throws(() => encodeMessage({ ...ok, named: [...named, { id: 999, generation: 0 }] }));
+});
+
+test('codec: member ids in recover and rejoin must be >= 1', () => {
+  const rc = encodeMessage({ type: 'recover', rid: 1, member: 1 });
+  assert.equal(rc.length, 18);
+  rc.writeUInt32LE(0, 10);
+  throwsWire(rc, 'bad-value');
+  const rj = encodeMessage({ type: 'rejoin', rid: 1, member: 1, generation: 1 });
+  rj.writeUInt32LE(0, 9);
+  throwsWire(rj, 'bad-value');
+  assert.throws(() => encodeMessage({ type: 'rejoin', rid: 1, member: 0, generation: 1 }));
+});
+
+test('codec: proposal 0 is refused in a write request', () => {
+  const w = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [], named: [] });
+  w.writeUInt32LE(0, 9); // proposal low word
+  throwsWire(w, 'bad-value');
 });

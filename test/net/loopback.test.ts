@@ -18,9 +18,20 @@ function echoServer(extra: Partial<ListenOptions> = {}): Promise<Listener> {
     clusterId: CLUSTER,
     replicaId: 1,
     onMessage(msg, conn) {
-      if (msg.type === 'recover') conn.send({ type: 'recoverReply', rid: msg.rid, status: 'VOTING', begin: 0, end: msg.rid });
+      if (msg.type === 'recover') {
+        conn.send({ type: 'recoverReply', rid: msg.rid, status: 'VOTING', begin: 0, end: msg.rid, generation: 0, memberGeneration: 0 });
+      }
       if (msg.type === 'write') {
-        conn.send({ type: 'writeReply', rid: msg.rid, outcome: 'accept', proposal: msg.proposal, from: msg.from, count: msg.actions.length });
+        conn.send({
+          type: 'writeReply',
+          rid: msg.rid,
+          outcome: 'accept',
+          proposal: msg.proposal,
+          from: msg.from,
+          count: msg.actions.length,
+          generation: 0,
+          retired: [],
+        });
       }
     },
     ...extra,
@@ -53,7 +64,7 @@ test('loopback: 10,000 pipelined messages arrive in order, and the client learns
   for (let rid = 1; rid <= 10_000; rid++) {
     const msg: Message =
       rid % 10 === 0
-        ? { type: 'write', rid, proposal: 1, from: rid, actions: [{ kind: 'append', data }] }
+        ? { type: 'write', rid, proposal: 1, from: rid, actions: [{ kind: 'append', data }], named: [] }
         : { type: 'recover', rid };
     assert.ok(l.send(msg), `send ${rid}`);
   }
@@ -174,7 +185,7 @@ test('loopback: the send queue is bounded by messages; whenWritable resolves onc
 test('loopback: the send queue is bounded by bytes', async () => {
   const server = await echoServer();
   const l = link(server.port, [], { queue: { bytesMax: 4096, messagesMax: 1000, bytesLow: 1024 } });
-  const big: Message = { type: 'write', rid: 1, proposal: 1, from: 0, actions: [{ kind: 'append', data: new Uint8Array(3000) }] };
+  const big: Message = { type: 'write', rid: 1, proposal: 1, from: 0, actions: [{ kind: 'append', data: new Uint8Array(3000) }], named: [] };
   assert.ok(l.send(big));
   assert.equal(l.send(big), false);
   await l.close();

@@ -11,8 +11,8 @@ test('seed 159: an acceptor must not accept a write below a proposal it already 
   // Minimal form: a replica accepted NOP under b15 at 246 (without promising 15),
   // then a delayed write under b14 overwrites it; NOP@b15 was chosen elsewhere.
   const s = new MemoryStore({ status: 'VOTING', promised: 3, incarnation: 'i' });
-  s.append(replicaStep(s, { type: 'write', rid: 1, proposal: 15, from: 246, actions: [{ kind: 'nop' }] }).records);
-  const late = replicaStep(s, { type: 'write', rid: 2, proposal: 14, from: 246, actions: [{ kind: 'append', data: new Uint8Array([1]) }] });
+  s.append(replicaStep(s, { type: 'write', rid: 1, proposal: 15, from: 246, actions: [{ kind: 'nop' }], named: [] }).records);
+  const late = replicaStep(s, { type: 'write', rid: 2, proposal: 14, from: 246, actions: [{ kind: 'append', data: new Uint8Array([1]) }], named: [] });
   assert.equal(late.reply?.type === 'writeReply' && late.reply.outcome, 'reject');
   const r = runSeed(159);
   assert.deepEqual(r.violations, []);
@@ -38,8 +38,23 @@ test('a writer counts only promise replies for its own proposal (a stale reply w
   const w = new WriterCore({ members: [1, 2, 3], proposalFloor: 5, random: () => 0.5 });
   const out = w.step({ type: 'elect' }, 0);
   const rid = (out.send[0]!.msg as { rid: number }).rid;
-  const stale = { type: 'promiseReply', rid, outcome: 'accept', proposal: 3, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [] } as const;
+  const stale = { type: 'promiseReply', rid, outcome: 'accept', proposal: 3, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [], generation: 0 } as const;
   w.step({ type: 'reply', from: 1, msg: stale }, 1);
   w.step({ type: 'reply', from: 2, msg: stale }, 2);
   assert.notEqual(w.roleKind, 'elected');
+});
+
+test('forgotten promise via a late promise: a writer must not replace a retired member by one whose promise it never looked at', async () => {
+  // Race (a) of issue 6, scripted in src/sim/scenarios.ts (forgottenPromise), with EVERY rule on:
+  // W6 elected by {A, X}; its promise request to B held back. A wiped, rejoins (X, B record A's
+  // generation 1). W5 (b5 < 6) elected by {new A, B}; u chosen at 1 by {A, B} under b5 (acked).
+  // B then gets W6's held promise: B promises 6 and reports u@1 b5, but WriterCore.onLatePromise
+  // only adds B to `named` (slots ignored). W6's write naming A:0 meets 'stale', onStale drops A
+  // and, since {X, B} is still a quorum, resends: X and B accept v@1 under b6. Two values at 1.
+  // The argument in docs/protocol.md assumes every named member promised "before"; a late promiser
+  // may have accepted a lower proposal's value after the election and before its promise.
+  const { forgottenPromise } = await import('../../src/sim/scenarios.js');
+  const { ALL_RULES_ON } = await import('../../src/core/rules.js');
+  const r = forgottenPromise(ALL_RULES_ON);
+  assert.deepEqual(r.violations, [], r.trace.join('\n'));
 });

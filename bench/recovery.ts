@@ -1,0 +1,213 @@
+/**
+ * bench/recovery: how fast a replica whose disk was wiped rejoins, and what a
+ * writer notices meanwhile.
+ *
+ * Three replica processes on loopback; a log of `--mb` MiB of 1 KiB entries
+ * (default 1024 MiB; `--quick` 128 MiB). Then replica 3 is killed, its data
+ * directory deleted, and it is started again: it rejoins by itself. The run
+ * reports the rejoin's rate (entry MiB/s and entries/s, from restart to VOTING)
+ * beside the machine's sequential disk write bandwidth and loopback TCP
+ * bandwidth measured in the same run, and a writer's append latency (one in
+ * flight) during the rejoin beside the same without one.
+ *
+ *   node dist/bench/recovery.js [--quick] [--mb N]
+ */
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { LogClient } from '../src/client/log-client.js';
+import { freePorts, startLogged, stopProcess, waitUntil } from './lib/processes.js';
+import { Samples, r3, type LatencySummary } from './lib/stats.js';
+
+const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/replog.js');
+const ENTRY_BYTES = 1024;
+const MiB = 1024 * 1024;
+
+/** Sequential write bandwidth of this disk: 4 MiB writes, one fdatasync at the end. */
+function diskWriteMBps(dir: string, totalMiB = 512): number {
+  const path = join(dir, 'disk-bandwidth');
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.alloc(4 * MiB, 1);
+  const t = performance.now();
+  for (let off = 0; off < totalMiB * MiB; off += chunk.length) writeSync(fd, chunk, 0, chunk.length, off);
+  fdatasyncSync(fd);
+  const s = (performance.now() - t) / 1000;
+  closeSync(fd);
+  rmSync(path, { force: true });
+  return totalMiB / s;
+}
+
+/** Loopback TCP bandwidth between this process and a sink in this process: 64 KiB writes. */
+async function loopbackMBps(totalMiB = 1024): Promise<number> {
+  let received = 0;
+  const server = createServer((s) => s.on('data', (d: Buffer) => (received += d.length)));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  const sock = connect({ host: '127.0.0.1', port });
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  const chunk = Buffer.alloc(64 * 1024, 2);
+  const t = performance.now();
+  for (let sent = 0; sent < totalMiB * MiB; sent += chunk.length) {
+    if (!sock.write(chunk)) await new Promise<void>((r) => sock.once('drain', () => r()));
+  }
+  await new Promise<void>((r) => {
+    const check = () => (received >= totalMiB * MiB ? r() : setImmediate(check));
+    check();
+  });
+  const s = (performance.now() - t) / 1000;
+  sock.destroy();
+  server.close();
+  return totalMiB / s;
+}
+
+interface Member {
+  id: number;
+  address: string;
+  admin: string;
+  dir: string;
+  proc?: ChildProcess;
+}
+
+async function status(m: Member): Promise<{ status: string; end: number; recovery: { done: number; total: number } | null }> {
+  return (await (await fetch(`http://${m.admin}/status`)).json()) as { status: string; end: number; recovery: { done: number; total: number } | null };
+}
+
+/** A writer appending one entry at a time until stopped; latencies in ms. */
+function latencyProbe(writer: Awaited<ReturnType<LogClient['writer']>>): { samples: Samples; stop: () => Promise<void> } {
+  const samples = new Samples();
+  let running = true;
+  const data = Buffer.alloc(256, 3);
+  const done = (async () => {
+    while (running) {
+      const t = performance.now();
+      await writer.append(data);
+      samples.add(performance.now() - t);
+    }
+  })();
+  return {
+    samples,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const mbFlag = args.indexOf('--mb');
+  const logMiB = mbFlag >= 0 ? Number(args[mbFlag + 1]) : quick ? 128 : 1024;
+  const root = mkdtempSync(join(tmpdir(), 'replog-bench-recovery-'));
+  const say = (s: string) => process.stdout.write(s + '\n');
+  const members: Member[] = [];
+  try {
+    say(`machine: measuring disk write and loopback bandwidth...`);
+    const disk = diskWriteMBps(root, quick ? 256 : 512);
+    const loop = await loopbackMBps(quick ? 512 : 1024);
+    say(`  sequential disk write ${disk.toFixed(0)} MiB/s, loopback TCP ${loop.toFixed(0)} MiB/s`);
+
+    const ports = await freePorts(6);
+    for (let i = 0; i < 3; i++) {
+      members.push({ id: i + 1, address: `127.0.0.1:${ports[i]}`, admin: `127.0.0.1:${ports[i + 3]}`, dir: join(root, `replica-${i + 1}`) });
+    }
+    const membersFlag = members.map((m) => `${m.id}=${m.address}`).join(',');
+    const start = (m: Member) => {
+      mkdirSync(root, { recursive: true });
+      m.proc = startLogged(process.execPath, [BIN, 'replica', '--id', String(m.id), '--dir', m.dir, '--listen', m.address, '--members', membersFlag, '--admin', m.admin], join(root, `replica-${m.id}.log`));
+    };
+    for (const m of members) start(m);
+    await waitUntil(async () => (await Promise.all(members.map(status))).every((s) => s.status === 'VOTING'), 30_000, 'VOTING replicas');
+
+    const log = await LogClient.connect(members.map((m) => m.address));
+    const writer = await log.writer();
+    const entries = Math.floor((logMiB * MiB) / ENTRY_BYTES);
+    say(`filling the log: ${entries.toLocaleString('en-US')} entries of ${ENTRY_BYTES} B (${logMiB} MiB)...`);
+    const entry = Buffer.alloc(ENTRY_BYTES, 5);
+    const t0 = performance.now();
+    const window = 4096;
+    let next = 0;
+    const inflight = new Set<Promise<number>>();
+    while (next < entries) {
+      while (inflight.size < window && next < entries) {
+        const p = writer.append(entry);
+        inflight.add(p);
+        void p.finally(() => inflight.delete(p));
+        next++;
+      }
+      await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
+    const fillS = (performance.now() - t0) / 1000;
+    say(`  filled in ${fillS.toFixed(1)} s (${(logMiB / fillS).toFixed(0)} MiB/s)`);
+
+    say('writer latency without a rejoin (5 s, one append in flight)...');
+    const base = latencyProbe(writer);
+    await new Promise((r) => setTimeout(r, 5000));
+    await base.stop();
+    const baseLat = base.samples.summary();
+
+    const victim = members[2]!;
+    await stopProcess(victim.proc!, 0);
+    rmSync(victim.dir, { recursive: true, force: true });
+    const during = latencyProbe(writer);
+    const t1 = performance.now();
+    start(victim);
+    let lastShown = -1;
+    await waitUntil(
+      async () => {
+        const s = await status(victim);
+        if (s.recovery !== null && s.recovery.total > 0) {
+          const pct = Math.floor((100 * s.recovery.done) / s.recovery.total);
+          if (pct >= lastShown + 10) {
+            lastShown = pct;
+            process.stdout.write(`  rejoining: ${pct}% (${s.recovery.done.toLocaleString('en-US')} of ${s.recovery.total.toLocaleString('en-US')} positions)\n`);
+          }
+        }
+        return s.status === 'VOTING';
+      },
+      30 * 60_000,
+      'the wiped replica to rejoin',
+      50,
+    );
+    const rejoinS = (performance.now() - t1) / 1000;
+    await during.stop();
+    const duringLat = during.samples.summary();
+    await log.close();
+
+    const rateMiB = logMiB / rejoinS;
+    const result = {
+      when: new Date().toISOString(),
+      logMiB,
+      entries,
+      entryBytes: ENTRY_BYTES,
+      machine: { diskWriteMiBps: r3(disk), loopbackMiBps: r3(loop) },
+      rejoin: { seconds: r3(rejoinS), MiBps: r3(rateMiB), entriesPerSecond: Math.round(entries / rejoinS), ofDiskBandwidth: r3(rateMiB / disk) },
+      writerLatencyMs: { without: pick(baseLat), during: pick(duringLat) },
+    };
+    say('');
+    say(`rejoin of a wiped replica, ${logMiB} MiB log of ${ENTRY_BYTES} B entries:`);
+    say(`  ${rejoinS.toFixed(1)} s from restart to VOTING: ${rateMiB.toFixed(1)} MiB/s, ${Math.round(entries / rejoinS).toLocaleString('en-US')} entries/s`);
+    say(`  = ${(100 * rateMiB / disk).toFixed(0)}% of the disk's sequential write bandwidth (${disk.toFixed(0)} MiB/s); loopback TCP ${loop.toFixed(0)} MiB/s`);
+    say(`  writer append latency p50/p99: ${baseLat.p50.toFixed(2)}/${baseLat.p99.toFixed(2)} ms without a rejoin, ${duringLat.p50.toFixed(2)}/${duringLat.p99.toFixed(2)} ms during it`);
+    const out = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/results');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, `recovery-${result.when.replace(/[:.]/g, '-')}.json`), JSON.stringify(result, null, 2) + '\n');
+  } finally {
+    await Promise.all(members.map((m) => (m.proc ? stopProcess(m.proc) : Promise.resolve())));
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function pick(l: LatencySummary): { p50: number; p99: number; count: number } {
+  return { p50: r3(l.p50), p99: r3(l.p99), count: l.count };
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

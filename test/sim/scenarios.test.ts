@@ -1,0 +1,55 @@
+// The two races of autorecovery, built deterministically over the real cores
+// (src/sim/scenarios.ts): each finds two values chosen at one position with
+// the rule that prevents it switched off, and nothing with every rule on.
+// Race (a) with every rule on is a core bug: see core-regressions.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ALL_RULES_ON, type SafetyRules } from '../../src/core/rules.js';
+import { forgottenAcceptance, forgottenPromise, type ScenarioResult } from '../../src/sim/scenarios.js';
+
+const off = (rule: keyof SafetyRules): SafetyRules => ({ ...ALL_RULES_ON, [rule]: false });
+
+function twoValues(r: ScenarioResult): void {
+  assert.ok(r.violations.some((v) => v.startsWith('agreement: two values chosen at 1')), `expected two values chosen at 1, got: ${r.violations.join('; ') || 'none'}\n${r.trace.join('\n')}`);
+}
+
+function safe(r: ScenarioResult): void {
+  assert.deepEqual(r.violations, [], r.trace.join('\n'));
+  // Whatever was chosen at 1 is learned by the rejoined A, which is VOTING again.
+  const a = r.world.replicas.get(1)!.store;
+  assert.equal(a.metadata().status, 'VOTING');
+  const chosen = r.world.chosen.get(1);
+  if (chosen !== undefined) assert.ok(a.slot(1)?.learned, 'A learned position 1');
+}
+
+test('(a) forgotten promise: with refuseRetired off, two values are chosen at 1', () => {
+  twoValues(forgottenPromise(off('refuseRetired')));
+});
+
+test('(b) forgotten acceptance, X accepts between the query and the recording: catchUpAfterRecording off finds two values', () => {
+  twoValues(forgottenAcceptance(off('catchUpAfterRecording'), 'afterQuery'));
+});
+
+test('(b) forgotten acceptance, X accepts between the query and the recording: safe with every rule on (A catches v up)', () => {
+  const r = forgottenAcceptance(ALL_RULES_ON, 'afterQuery');
+  safe(r);
+  assert.equal(r.world.chosen.get(1)?.key, 'a:v');
+});
+
+test('(b) forgotten acceptance, X accepts after recording A\'s new generation: refuseRetired off finds two values', () => {
+  twoValues(forgottenAcceptance(off('refuseRetired'), 'afterRecording'));
+});
+
+test('(b) forgotten acceptance, X accepts after recording: safe with every rule on (X answers stale, W6 gives up)', () => {
+  safe(forgottenAcceptance(ALL_RULES_ON, 'afterRecording'));
+});
+
+test('(b) forgotten acceptance, the wiped A votes before it rejoined: nonVotingIgnores off finds two values', () => {
+  twoValues(forgottenAcceptance(off('nonVotingIgnores'), 'beforeRejoin'));
+});
+
+test('(b) forgotten acceptance, the wiped A is asked to vote before it rejoined: safe with every rule on', () => {
+  const r = forgottenAcceptance(ALL_RULES_ON, 'beforeRejoin');
+  safe(r);
+  assert.equal(r.world.chosen.get(1)?.key, 'a:v');
+});
