@@ -10,10 +10,14 @@
  * bandwidth measured in the same run, and a writer's append latency (one in
  * flight) during the rejoin beside the same without one.
  *
- *   node dist/bench/recovery.js [--quick] [--mb N]
+ *   node dist/bench/recovery.js [--quick] [--mb N] [--profile]
+ *
+ * --profile: every replica runs with --cpu-prof (replica 3's second life is
+ * the rejoining one, replica 1 serves its reads); the .cpuprofile files and
+ * their summaries (top self time) go to bench/results/profiles.
  */
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -21,6 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { LogClient } from '../src/client/log-client.js';
 import { freePorts, startLogged, stopProcess, waitUntil } from './lib/processes.js';
+import { summariseProfileFile } from './lib/profile.js';
 import { Samples, r3, type LatencySummary } from './lib/stats.js';
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/replog.js');
@@ -102,7 +107,13 @@ async function main(): Promise<void> {
   const quick = args.includes('--quick');
   const mbFlag = args.indexOf('--mb');
   const logMiB = mbFlag >= 0 ? Number(args[mbFlag + 1]) : quick ? 128 : 1024;
+  const profile = args.includes('--profile');
   const root = mkdtempSync(join(tmpdir(), 'replog-bench-recovery-'));
+  const resultsDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/results');
+  const profileDir = join(resultsDir, 'profiles');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  if (profile) mkdirSync(profileDir, { recursive: true });
+  const lives = new Map<number, number>();
   const say = (s: string) => process.stdout.write(s + '\n');
   const members: Member[] = [];
   try {
@@ -118,7 +129,10 @@ async function main(): Promise<void> {
     const membersFlag = members.map((m) => `${m.id}=${m.address}`).join(',');
     const start = (m: Member) => {
       mkdirSync(root, { recursive: true });
-      m.proc = startLogged(process.execPath, [BIN, 'replica', '--id', String(m.id), '--dir', m.dir, '--listen', m.address, '--members', membersFlag, '--admin', m.admin], join(root, `replica-${m.id}.log`));
+      const life = (lives.get(m.id) ?? 0) + 1;
+      lives.set(m.id, life);
+      const prof = profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `recovery-${stamp}-replica-${m.id}-life-${life}.cpuprofile`] : [];
+      m.proc = startLogged(process.execPath, [...prof, BIN, 'replica', '--id', String(m.id), '--dir', m.dir, '--listen', m.address, '--members', membersFlag, '--admin', m.admin], join(root, `replica-${m.id}.log`));
     };
     for (const m of members) start(m);
     await waitUntil(async () => (await Promise.all(members.map(status))).every((s) => s.status === 'VOTING'), 30_000, 'VOTING replicas');
@@ -194,12 +208,20 @@ async function main(): Promise<void> {
     say(`  ${rejoinS.toFixed(1)} s from restart to VOTING: ${rateMiB.toFixed(1)} MiB/s, ${Math.round(entries / rejoinS).toLocaleString('en-US')} entries/s`);
     say(`  = ${(100 * rateMiB / disk).toFixed(0)}% of the disk's sequential write bandwidth (${disk.toFixed(0)} MiB/s); loopback TCP ${loop.toFixed(0)} MiB/s`);
     say(`  writer append latency p50/p99: ${baseLat.p50.toFixed(2)}/${baseLat.p99.toFixed(2)} ms without a rejoin, ${duringLat.p50.toFixed(2)}/${duringLat.p99.toFixed(2)} ms during it`);
-    const out = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/results');
-    mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, `recovery-${result.when.replace(/[:.]/g, '-')}.json`), JSON.stringify(result, null, 2) + '\n');
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, `recovery-${result.when.replace(/[:.]/g, '-')}.json`), JSON.stringify(result, null, 2) + '\n');
   } finally {
     await Promise.all(members.map((m) => (m.proc ? stopProcess(m.proc) : Promise.resolve())));
-    rmSync(root, { recursive: true, force: true });
+    if (process.env.KEEP_BENCH_DIR === undefined) rmSync(root, { recursive: true, force: true });
+    else say(`kept ${root}`);
+  }
+  if (profile) {
+    // Each replica wrote its profile as it exited (above).
+    for (const f of readdirSync(profileDir).filter((f) => f.includes(stamp) && f.endsWith('.cpuprofile'))) {
+      const summary = summariseProfileFile(join(profileDir, f), 25);
+      writeFileSync(join(profileDir, f.replace(/\.cpuprofile$/, '.txt')), summary + '\n');
+      say(summary);
+    }
   }
 }
 

@@ -1,13 +1,17 @@
 /**
  * Catch-up: learn every position of [from, to] from the other replicas.
  *
- * Bulk first: chosen (learned) values are copied in chunks of up to
- * `limits.readSlotsMax` positions from one VOTING peer at a time (rotating
- * when a peer is slow or not VOTING); copying a learned value is always safe.
- * Only the positions no peer has learned go through Paxos (a Fill, which
- * learns the chosen value or chooses a NOP). Pure logic: the shell applies the
- * `learned` entries to the local store and paces chunks (`paused`) to keep
- * the writer's latency reasonable.
+ * Bulk first: chosen (learned) values are copied in chunks read from the
+ * VOTING peers; copying a learned value is always safe. Several chunks are in
+ * flight at once (timing.catchUpReadsInFlight), spread over the peers in turn,
+ * and their replies are applied strictly in position order. A chunk asks for
+ * about timing.catchUpChunkBytes of entries (its position count follows the
+ * entry size seen so far, at most limits.readSlotsMax). A peer that answers
+ * not VOTING or falls silent is set aside for a while and its chunks asked of
+ * the next one. Only the positions no peer has learned go through Paxos (a
+ * Fill, which learns the chosen value or chooses a NOP). Pure logic: the shell
+ * applies the `learned` entries to the local store and paces chunks (the
+ * rate limit) to keep the writer's latency reasonable.
  */
 import { assert } from './assert.js';
 import { limits, timing } from './constants.js';
@@ -28,8 +32,12 @@ export interface CatchUpConfig {
   readonly quorum: number;
   readonly random: () => number;
   readonly rid: () => number;
-  /** Positions asked per read (default limits.readSlotsMax). */
+  /** Most positions asked per read (default limits.readSlotsMax). */
   readonly chunk?: number;
+  /** Entry bytes a read aims at (default timing.catchUpChunkBytes). */
+  readonly chunkBytes?: number;
+  /** Reads in flight at most (default timing.catchUpReadsInFlight). */
+  readonly inFlight?: number;
   /**
    * Settle positions no peer has learned with a fill (default true). A repair
    * of corrupted records copies learned values only: a fill near the log's end
@@ -40,12 +48,32 @@ export interface CatchUpConfig {
   readonly bytesPerSecMax?: number;
 }
 
+/** One read in flight (or answered and waiting for the reads before it). Reads cover consecutive ranges. */
+interface Read {
+  rid: number;
+  peer: ReplicaId;
+  from: Position;
+  readonly to: Position;
+  sentAt: number;
+  reply?: ReadReply;
+  /** Index of the first slot of `reply` not yet looked at. */
+  at: number;
+}
+
+/** Positions asked by the first read, before any entry size is known. */
+const FIRST_CHUNK = 256;
+
 export class CatchUp {
   /** The next position not yet learned here. */
   private cursor: Position;
-  private request?: { rid: number; peer: ReplicaId; to: Position; sentAt: number };
+  /** Reads in position order; each starts where the one before ends. */
+  private reads: Read[] = [];
   private fill?: Fill;
   private peerIndex = 0;
+  /** Peers set aside (not VOTING, or silent) until the time given. */
+  private readonly benched = new Map<ReplicaId, number>();
+  /** When each peer last answered (a peer working through our reads keeps them alive). */
+  private readonly heardAt = new Map<ReplicaId, number>();
   private proposalFloor: Proposal = 0;
   private now = 0;
   private finished = false;
@@ -72,28 +100,29 @@ export class CatchUp {
     return this.finished;
   }
 
-  /** Starts (or continues after a pause) with the next chunk. */
+  /** Starts (or continues after a pause) with the next chunks. */
   start(now: number): CatchUpOutput {
     this.now = now;
     this.began ??= now;
     const out: CatchUpOutput = { send: [], learned: [] };
-    this.next(out);
+    this.pump(out);
     return out;
   }
 
   onReply(from: ReplicaId, msg: ReadReply | PromiseReply | WriteReply, now: number): CatchUpOutput {
     this.now = now;
     const out: CatchUpOutput = { send: [], learned: [] };
+    this.heardAt.set(from, now);
     if (msg.type === 'readReply') {
-      const req = this.request;
-      if (req === undefined || msg.rid !== req.rid || from !== req.peer) return out;
-      this.request = undefined;
+      const read = this.reads.find((r) => r.rid === msg.rid && r.peer === from && r.reply === undefined);
+      if (read === undefined || this.finished) return out;
       if (msg.status !== 'VOTING') {
-        this.peerIndex++;
-        this.next(out);
-        return out;
+        this.bench(from);
+        this.resend(read, out);
+      } else {
+        read.reply = msg;
       }
-      this.onChunk(msg, req.to, out);
+      this.pump(out);
       return out;
     }
     if (this.fill === undefined) return out;
@@ -112,58 +141,127 @@ export class CatchUp {
       const r = this.fill.onTick(now, fillSend);
       out.send.push(...fillSend);
       if (r !== undefined) this.onFillDone(r, out);
-    } else if (this.request !== undefined && now - this.request.sentAt >= timing.retransmitMs * 2) {
-      // Slow or gone: ask the next peer.
-      this.request = undefined;
-      this.peerIndex++;
-      this.next(out);
-    } else if (this.request === undefined) {
-      this.next(out); // after a pause for the rate limit
     }
+    if (this.finished) return out;
+    for (const read of this.reads) {
+      if (read.reply !== undefined) continue;
+      const alive = Math.max(read.sentAt, this.heardAt.get(read.peer) ?? -Infinity);
+      if (now - alive >= timing.retransmitMs * 2) {
+        // Slow or gone: ask the next peer.
+        this.bench(read.peer);
+        this.resend(read, out);
+      }
+    }
+    this.pump(out); // also resumes after a pause for the rate limit
     return out;
   }
 
-  private next(out: CatchUpOutput): void {
-    if (this.finished || this.request !== undefined || this.fill !== undefined) return;
+  /** Applies the answered reads at the head, in order, then sends more reads. */
+  private pump(out: CatchUpOutput): void {
+    while (!this.finished && this.fill === undefined) {
+      const head = this.reads[0];
+      if (head === undefined || head.reply === undefined) break;
+      this.consume(head, out);
+    }
+    this.issue(out);
+  }
+
+  /** Sends reads for the positions after the last one asked, within the window and the rate limit. */
+  private issue(out: CatchUpOutput): void {
+    if (this.finished || this.fill !== undefined) return;
     if (this.cursor > this.to) {
       this.finished = true;
+      this.reads = [];
       out.done = 'ok';
       return;
     }
-    // Keep the average rate under the limit: wait until the bytes copied so far are "paid for".
+    const window = Math.max(1, this.config.inFlight ?? timing.catchUpReadsInFlight);
     const rate = this.config.bytesPerSecMax ?? timing.catchUpBytesPerSecMax;
-    const resumeAt = (this.began ?? this.now) + (this.bytesDone / rate) * 1000;
-    if (this.now < resumeAt) return;
-    const chunk = this.config.chunk ?? limits.readSlotsMax;
-    const to = Math.min(this.to, this.cursor + chunk - 1);
-    const peer = this.config.peers[this.peerIndex % this.config.peers.length]!;
-    const rid = this.config.rid();
-    this.request = { rid, peer, to, sentAt: this.now };
-    out.send.push({ to: peer, msg: { type: 'read', rid, from: this.cursor, to, limit: chunk } });
+    for (;;) {
+      const last = this.reads[this.reads.length - 1];
+      const next = last === undefined ? this.cursor : last.to + 1;
+      if (next > this.to || this.reads.length >= window) return;
+      // Keep the average rate under the limit: wait until the bytes copied so far are "paid for".
+      const resumeAt = (this.began ?? this.now) + (this.bytesDone / rate) * 1000;
+      if (this.now < resumeAt) return;
+      const read: Read = { rid: 0, peer: 0, from: next, to: Math.min(this.to, next + this.chunkPositions() - 1), sentAt: this.now, at: 0 };
+      this.reads.push(read);
+      this.send(read, this.pickPeer(), out);
+    }
   }
 
-  /** Learned slots are copied; the first gap (not learned at the peer) is filled by Paxos. */
-  private onChunk(msg: ReadReply, to: Position, out: CatchUpOutput): void {
+  /** Positions per read: about chunkBytes of entries at the mean entry size so far. */
+  private chunkPositions(): number {
+    const max = Math.max(1, Math.min(this.config.chunk ?? limits.readSlotsMax, limits.readSlotsMax));
+    if (this.positionsDone === 0) return Math.min(max, FIRST_CHUNK);
+    const mean = Math.max(1, this.bytesDone / this.positionsDone);
+    const bytes = this.config.chunkBytes ?? timing.catchUpChunkBytes;
+    return Math.max(1, Math.min(max, Math.floor(bytes / mean)));
+  }
+
+  private pickPeer(): ReplicaId {
+    const peers = this.config.peers;
+    for (let i = 0; i < peers.length; i++) {
+      const peer = peers[this.peerIndex++ % peers.length]!;
+      if ((this.benched.get(peer) ?? -Infinity) <= this.now) return peer;
+    }
+    // Every peer set aside: try them in turn anyway.
+    return peers[this.peerIndex++ % peers.length]!;
+  }
+
+  private bench(peer: ReplicaId): void {
+    this.benched.set(peer, this.now + timing.retransmitMs * 5);
+  }
+
+  private send(read: Read, peer: ReplicaId, out: CatchUpOutput): void {
+    read.rid = this.config.rid();
+    read.peer = peer;
+    read.sentAt = this.now;
+    read.reply = undefined;
+    read.at = 0;
+    const limit = read.to - read.from + 1;
+    out.send.push({ to: peer, msg: { type: 'read', rid: read.rid, from: read.from, to: read.to, limit } });
+  }
+
+  private resend(read: Read, out: CatchUpOutput): void {
+    this.send(read, this.pickPeer(), out);
+  }
+
+  /**
+   * Applies the head read's reply from the cursor on: learned slots are
+   * copied; the first gap (not learned at the peer) is filled by Paxos, and
+   * the rest of the reply is applied once the fill is done.
+   */
+  private consume(head: Read, out: CatchUpOutput): void {
+    const msg = head.reply!;
     // Below the peer's beginning everything is truncated: nothing to copy there.
     if (this.cursor < msg.begin) this.cursor = Math.min(msg.begin, this.to + 1);
-    const covered = Math.min(to, msg.coveredThrough);
-    const learned = new Map(msg.slots.filter((s) => s.learned && s.action !== undefined).map((s) => [s.position, s]));
+    const covered = Math.min(head.to, msg.coveredThrough);
+    const slots = msg.slots;
     const fillGaps = this.config.fillGaps ?? true;
+    let i = head.at;
+    const learnedAt = (p: Position): boolean => {
+      while (i < slots.length && slots[i]!.position < p) i++;
+      const s = slots[i];
+      return s !== undefined && s.position === p && s.learned && s.action !== undefined;
+    };
     while (this.cursor <= covered) {
-      const s = learned.get(this.cursor);
-      if (s === undefined) {
-        if (fillGaps) break;
+      if (learnedAt(this.cursor)) {
+        const action = slots[i]!.action!;
+        out.learned.push({ position: this.cursor, action });
+        this.account(action);
         this.cursor++;
         continue;
       }
-      out.learned.push({ position: this.cursor, action: s.action! });
-      this.account(s.action!);
-      this.cursor++;
-    }
-    if (this.cursor <= covered) {
+      if (!fillGaps) {
+        this.cursor++;
+        continue;
+      }
       // A gap: fill it and the positions after it that this peer has not learned either.
+      const at = i;
       let gapTo = this.cursor;
-      while (gapTo + 1 <= covered && !learned.has(gapTo + 1) && gapTo - this.cursor + 1 < limits.fillRangeMax) gapTo++;
+      while (gapTo + 1 <= covered && gapTo - this.cursor + 1 < limits.fillRangeMax && !learnedAt(gapTo + 1)) gapTo++;
+      head.at = at;
       const fillSend: FillOutbound[] = [];
       this.fill = new Fill(this.cursor, gapTo, this.proposalFloor, {
         members: this.config.peers,
@@ -174,7 +272,14 @@ export class CatchUp {
       out.send.push(...fillSend);
       return;
     }
-    this.next(out);
+    head.at = i;
+    if (this.cursor > head.to) {
+      this.reads.shift();
+      return;
+    }
+    // The peer answered part of the range (a smaller read limit): ask for the rest.
+    head.from = this.cursor;
+    this.send(head, head.peer, out);
   }
 
   private onFillDone(r: FillResult, out: CatchUpOutput): void {
@@ -183,6 +288,7 @@ export class CatchUp {
     this.fill = undefined;
     if (!r.ok) {
       this.finished = true;
+      this.reads = [];
       out.done = 'no-quorum';
       return;
     }
@@ -192,7 +298,7 @@ export class CatchUp {
       this.account(e.action);
     }
     this.cursor = fill.to + 1;
-    this.next(out);
+    this.pump(out);
   }
 
   private account(action: Entry['action']): void {

@@ -44,6 +44,7 @@ import type {
   ReplicaReply,
   ReplicaRequest,
   Slot,
+  SlotMeta,
   WriteReply,
   WriteRequest,
 } from './types.js';
@@ -317,16 +318,41 @@ function collectSlots(
 ): { slots: Slot[]; coveredThrough: Position; lost: Position[] } {
   const slots: Slot[] = [];
   const lost: Position[] = [];
-  for (const p of store.positions(from, to)) {
-    if (slots.length >= limit) return { slots, coveredThrough: p - 1, lost };
-    const s = store.slot(p);
-    if (s === undefined || (s.accepted === 0 && !s.learned)) continue;
-    const action = store.action(p);
-    if (action === 'lost' || action === undefined) {
-      lost.push(p);
-      continue;
+  // Positions whose action is to be read, read together (StoreView.readActions) when the store can.
+  let batch: Position[] = [];
+  let metas: SlotMeta[] = [];
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    const actions = store.readActions !== undefined ? store.readActions(batch) : batch.map((p) => store.action(p));
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      const s = metas[i]!;
+      const action = actions[i];
+      if (action === 'lost' || action === undefined) lost.push(p);
+      else slots.push({ position: p, promised: s.promised, accepted: s.accepted, learned: s.learned, action });
     }
-    slots.push({ position: p, promised: s.promised, accepted: s.accepted, learned: s.learned, action });
+    batch = [];
+    metas = [];
+  };
+  const visit = (p: Position, s: SlotMeta | undefined): boolean => {
+    if (s === undefined) return true;
+    if (slots.length + batch.length >= limit) {
+      flush();
+      if (slots.length >= limit) return false;
+    }
+    if (s.accepted === 0 && !s.learned) return true;
+    batch.push(p);
+    metas.push(s);
+    return true;
+  };
+  const lo = Math.max(from, store.begin());
+  const hi = Math.min(to, store.end());
+  if (hi - lo < 4 * limits.readSlotsMax) {
+    // A short range (a catch-up read): every position in turn, without positions()' iterator.
+    for (let p = lo; p <= hi; p++) if (!visit(p, store.slot(p))) return { slots, coveredThrough: p - 1, lost };
+  } else {
+    for (const p of store.positions(from, to)) if (!visit(p, store.slot(p))) return { slots, coveredThrough: p - 1, lost };
   }
+  flush();
   return { slots, coveredThrough: to, lost };
 }

@@ -28,6 +28,13 @@ export interface StoreView {
    * Returns 'lost' when the stored record is corrupted (never served, to be repaired).
    */
   action(position: Position): Action | 'lost' | undefined;
+  /**
+   * Optional: action() for many positions at once (ascending positions that
+   * have a slot), in the same order. A store on files reads neighbouring
+   * records with a few large reads instead of one per position (a catch-up
+   * serves thousands of positions per request); each record is still checked.
+   */
+  readActions?(positions: readonly Position[]): (Action | 'lost' | undefined)[];
   /** Positions in [from, to] that have a slot, ascending. */
   positions(from: Position, to: Position): Iterable<Position>;
   /** Positions whose records are known to be corrupted. */

@@ -18,9 +18,9 @@ import { takeRecords, type Batch, type PendingRecord } from './batch.js';
 import { StoreClosedError, toStorageError, type StorageFullError, type StorageIOError } from './errors.js';
 import { writeParts, type FileLayer } from './file-layer.js';
 import { encodeFrame } from './record-codec.js';
-import { readAction } from './record-reader.js';
+import { RANGE_SPAN_BYTES, readAction, readActionRange } from './record-reader.js';
 import { dropBelow, type CorruptRegion } from './replay.js';
-import { maxPositionOf, packLocation, segmentFileName, type Segment } from './segment.js';
+import { locationOffset, locationSegment, maxPositionOf, packLocation, segmentFileName, type Segment } from './segment.js';
 import { releaseLock } from './lock.js';
 import { LocationTable } from './location-table.js';
 import { loadDataDir, type FileStoreOptions } from './open-store.js';
@@ -190,7 +190,49 @@ export class FileStore implements ReplicaStore {
     const mem = this.unwritten.get(position);
     if (mem !== undefined) return mem;
     const loc = this.locations.get(position);
-    const read = loc === undefined ? 'no location' : readAction(this.layer, this.segments, position, loc);
+    return this.checked(position, loc === undefined ? 'no location' : readAction(this.layer, this.segments, position, loc));
+  }
+
+  /**
+   * action() for many positions: the durable frames of neighbouring positions
+   * (same segment, ascending offsets within RANGE_SPAN_BYTES) are read with one
+   * read each run, and every frame is checked as action() checks it.
+   */
+  readActions(positions: readonly Position[]): (Action | 'lost' | undefined)[] {
+    const out = new Array<Action | 'lost' | undefined>(positions.length);
+    // The run being gathered: indexes into `positions`, and their locations.
+    let runAt: number[] = [];
+    let runLocs: number[] = [];
+    const flush = (): void => {
+      if (runAt.length === 0) return;
+      const read = runAt.length === 1 ? [readAction(this.layer, this.segments, positions[runAt[0]!]!, runLocs[0]!)] : readActionRange(this.layer, this.segments, runAt.map((i) => positions[i]!), runLocs);
+      for (let k = 0; k < runAt.length; k++) out[runAt[k]!] = this.checked(positions[runAt[k]!]!, read[k]!);
+      runAt = [];
+      runLocs = [];
+    };
+    for (let i = 0; i < positions.length; i++) {
+      const position = positions[i]!;
+      const s = this.index.slot(position);
+      const loc = s === undefined || s.kind === undefined || this.lost.has(position) || this.unwritten.has(position) ? undefined : this.locations.get(position);
+      if (loc === undefined) {
+        out[i] = this.action(position);
+        continue;
+      }
+      if (runLocs.length > 0) {
+        const first = runLocs[0]!;
+        const prev = runLocs[runLocs.length - 1]!;
+        const joins = locationSegment(loc) === locationSegment(first) && loc > prev && locationOffset(loc) - locationOffset(first) <= RANGE_SPAN_BYTES;
+        if (!joins) flush();
+      }
+      runAt.push(i);
+      runLocs.push(loc);
+    }
+    flush();
+    return out;
+  }
+
+  /** A frame read's result: the action, or 'lost' (recorded and logged) when it could not be read intact. */
+  private checked(position: Position, read: Action | string): Action | 'lost' {
     if (typeof read !== 'string') return read;
     this.lost.add(position);
     this.log(`replog storage: position ${position} is lost (${read}); it will not be served`);

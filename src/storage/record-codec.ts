@@ -62,7 +62,8 @@ const K_TRUNCATE = 3;
 /** Encodes one record as a complete frame. */
 export function encodeFrame(rec: DiskRecord): Buffer {
   if (rec.type === 'accept') return encodeAccept(rec.position, rec.proposal, rec.action);
-  const data = rec.type === 'learn' ? (rec.action.kind === 'append' ? rec.action.data : EMPTY) : EMPTY;
+  if (rec.type === 'learn') return encodeLearn(rec.position, rec.action);
+  const data = EMPTY;
   const strs = stringsOf(rec);
   const keyBytes = keyLength(rec, strs);
   const payloadBytes = keyBytes + 4 + data.length;
@@ -106,12 +107,35 @@ function encodeAccept(position: number, proposal: number, action: Action): Buffe
   return buf;
 }
 
+/** The catch-up's hot path (one learn record per copied entry): the general encoder's bytes, like encodeAccept. */
+function encodeLearn(position: number, action: Action): Buffer {
+  const data = action.kind === 'append' ? action.data : EMPTY;
+  const keyBytes = action.kind === 'truncate' ? 18 : 10;
+  const payloadBytes = keyBytes + 4 + data.length;
+  assert(payloadBytes <= FRAME_PAYLOAD_MAX, `record of ${payloadBytes} bytes exceeds the frame limit`);
+  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
+  buf.writeUInt32LE(payloadBytes, 0);
+  buf[8] = T_LEARN;
+  buf.writeDoubleLE(position, 9);
+  if (action.kind === 'append') buf[17] = K_APPEND;
+  else if (action.kind === 'nop') buf[17] = action.tombstone === true ? K_TOMBSTONE : K_NOP;
+  else {
+    buf[17] = K_TRUNCATE;
+    buf.writeDoubleLE(action.to, 18);
+  }
+  const keyEnd = FRAME_HEADER_BYTES + keyBytes;
+  buf.writeUInt32LE(crc32cSmall(buf, FRAME_HEADER_BYTES, keyEnd, lengthCrc(buf, payloadBytes)), keyEnd);
+  if (data.length > 0) buf.set(data, keyEnd + 4);
+  buf.writeUInt32LE(crc32c(buf.subarray(FRAME_HEADER_BYTES)), 4);
+  return buf;
+}
+
 /** crc32c of the frame's 4 length bytes (written at the start of `buf`); entries of one size share it. */
 let lastLength = -1;
 let lastLengthCrc = 0;
-function lengthCrc(buf: Buffer, payloadBytes: number): number {
+function lengthCrc(buf: Buffer, payloadBytes: number, offset = 0): number {
   if (payloadBytes !== lastLength) {
-    lastLengthCrc = crc32cSmall(buf, 0, 4);
+    lastLengthCrc = crc32cSmall(buf, offset, offset + 4);
     lastLength = payloadBytes;
   }
   return lastLengthCrc;
@@ -152,6 +176,51 @@ export function checkFrame(buf: Buffer, offset: number, size: number): FrameChec
   const whole = crc32c(payload) === buf.readUInt32LE(offset + 4);
   const record = key.build(whole ? data : EMPTY);
   return { status: whole || !key.hasData ? 'ok' : 'dataLost', record, end };
+}
+
+/**
+ * checkFrame for the frame of an accept or learn record at `position`, the
+ * catch-up's read path: the same checks (length, key checksum, fields, frame
+ * checksum), without building the record. Returns the action (append data is
+ * a view of `buf`), or undefined if the frame is anything else or damaged in
+ * any way (the caller then asks checkFrame, which says what).
+ */
+export function checkActionFrame(buf: Buffer, offset: number, size: number, position: number): Action | undefined {
+  if (offset + FRAME_HEADER_BYTES + 5 > size) return undefined;
+  const payloadBytes = buf.readUInt32LE(offset);
+  const start = offset + FRAME_HEADER_BYTES;
+  const end = start + payloadBytes;
+  if (payloadBytes > FRAME_PAYLOAD_MAX || end > size) return undefined;
+  const type = buf[start]!;
+  let at: number;
+  if (type === T_ACCEPT) {
+    if (payloadBytes < 1 + 16 + 1 + 4) return undefined;
+    const proposal = buf.readDoubleLE(start + 9);
+    if (!isNat(proposal) || proposal === 0) return undefined;
+    at = start + 17;
+  } else if (type === T_LEARN) {
+    if (payloadBytes < 1 + 8 + 1 + 4) return undefined;
+    at = start + 9;
+  } else return undefined;
+  if (buf.readDoubleLE(start + 1) !== position) return undefined;
+  const kind = buf[at++]!;
+  let action: Action;
+  if (kind === K_TRUNCATE) {
+    if (at + 8 + 4 > end) return undefined;
+    const to = buf.readDoubleLE(at);
+    if (!isNat(to)) return undefined;
+    at += 8;
+    action = { kind: 'truncate', to };
+  } else if (kind === K_NOP) action = { kind: 'nop' };
+  else if (kind === K_TOMBSTONE) action = { kind: 'nop', tombstone: true };
+  else if (kind === K_APPEND) action = { kind: 'append', data: EMPTY };
+  else return undefined;
+  if (at + 4 > end) return undefined;
+  if (crc32cSmall(buf, start, at, lengthCrc(buf, payloadBytes, offset)) !== buf.readUInt32LE(at)) return undefined;
+  const dataStart = at + 4;
+  if (kind !== K_APPEND && dataStart !== end) return undefined;
+  if (crc32c(buf.subarray(start, end)) !== buf.readUInt32LE(offset + 4)) return undefined;
+  return kind === K_APPEND ? { kind: 'append', data: new Uint8Array(buf.buffer, buf.byteOffset + dataStart, end - dataStart) } : action;
 }
 
 // --- encoding --------------------------------------------------------------
