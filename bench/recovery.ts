@@ -19,13 +19,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { LogClient } from '../src/client/log-client.js';
 import { freePorts, startLogged, stopProcess, waitUntil } from './lib/processes.js';
 import { summariseProfileFile } from './lib/profile.js';
+import { cpuMs, selfCpuMs } from './lib/procstat.js';
 import { Samples, r3, type LatencySummary } from './lib/stats.js';
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/replog.js');
@@ -170,6 +171,7 @@ async function main(): Promise<void> {
     rmSync(victim.dir, { recursive: true, force: true });
     const during = latencyProbe(writer);
     const t1 = performance.now();
+    const cpu0 = [...members.slice(0, 2).map((m) => cpuMs(m.proc!.pid!)), selfCpuMs()];
     start(victim);
     let lastShown = -1;
     await waitUntil(
@@ -189,6 +191,8 @@ async function main(): Promise<void> {
       50,
     );
     const rejoinS = (performance.now() - t1) / 1000;
+    // CPU seconds each process spent during the rejoin (replica 3: its whole new life so far).
+    const cpu = [...members.slice(0, 2).map((m, i) => cpuMs(m.proc!.pid!) - cpu0[i]!), cpuMs(victim.proc!.pid!), selfCpuMs() - cpu0[2]!].map((ms) => ms / 1000);
     await during.stop();
     const duringLat = during.samples.summary();
     await log.close();
@@ -202,11 +206,13 @@ async function main(): Promise<void> {
       machine: { diskWriteMiBps: r3(disk), loopbackMiBps: r3(loop) },
       rejoin: { seconds: r3(rejoinS), MiBps: r3(rateMiB), entriesPerSecond: Math.round(entries / rejoinS), ofDiskBandwidth: r3(rateMiB / disk) },
       writerLatencyMs: { without: pick(baseLat), during: pick(duringLat) },
+      cpuSecondsDuringRejoin: { replica1: r3(cpu[0]!), replica2: r3(cpu[1]!), replica3: r3(cpu[2]!), benchmark: r3(cpu[3]!) },
     };
     say('');
     say(`rejoin of a wiped replica, ${logMiB} MiB log of ${ENTRY_BYTES} B entries:`);
     say(`  ${rejoinS.toFixed(1)} s from restart to VOTING: ${rateMiB.toFixed(1)} MiB/s, ${Math.round(entries / rejoinS).toLocaleString('en-US')} entries/s`);
     say(`  = ${(100 * rateMiB / disk).toFixed(0)}% of the disk's sequential write bandwidth (${disk.toFixed(0)} MiB/s); loopback TCP ${loop.toFixed(0)} MiB/s`);
+    say(`  CPU during the rejoin: replicas 1, 2 (serving) ${cpu[0]!.toFixed(1)}, ${cpu[1]!.toFixed(1)} s; replica 3 (rejoining) ${cpu[2]!.toFixed(1)} s; writer ${cpu[3]!.toFixed(1)} s (${cpus().length} CPUs)`);
     say(`  writer append latency p50/p99: ${baseLat.p50.toFixed(2)}/${baseLat.p99.toFixed(2)} ms without a rejoin, ${duringLat.p50.toFixed(2)}/${duringLat.p99.toFixed(2)} ms during it`);
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(join(resultsDir, `recovery-${result.when.replace(/[:.]/g, '-')}.json`), JSON.stringify(result, null, 2) + '\n');

@@ -37,9 +37,9 @@ export const timing = {
   /** A catch-up copies at most this many entry bytes per second (the writer shares the disk and the network). */
   catchUpBytesPerSecMax: 200 * 1024 * 1024,
   /** Entry bytes a catch-up asks of a peer per read (the position count adapts to the entry size, up to limits.readSlotsMax). */
-  catchUpChunkBytes: 1024 * 1024,
+  catchUpChunkBytes: 256 * 1024,
   /** Reads a catch-up keeps in flight, spread over the peers. */
-  catchUpReadsInFlight: 4,
+  catchUpReadsInFlight: 8,
   /** How long a reader waits for an in-flight position to be learned before it fills it itself. */
   readSettleMs: 300,
 } as const;
