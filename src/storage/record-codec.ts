@@ -89,7 +89,7 @@ function encodeAccept(position: number, proposal: number, action: Action): Buffe
   const keyBytes = action.kind === 'truncate' ? 26 : 18;
   const payloadBytes = keyBytes + 4 + data.length;
   assert(payloadBytes <= FRAME_PAYLOAD_MAX, `record of ${payloadBytes} bytes exceeds the frame limit`);
-  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
+  const buf = allocFrame(FRAME_HEADER_BYTES + payloadBytes);
   buf.writeUInt32LE(payloadBytes, 0);
   buf[8] = T_ACCEPT;
   buf.writeDoubleLE(position, 9);
@@ -107,13 +107,35 @@ function encodeAccept(position: number, proposal: number, action: Action): Buffe
   return buf;
 }
 
+/**
+ * Frames of small records are carved from shared slabs: one allocation per
+ * SLAB_BYTES instead of a new 8 KiB pool every few records (Buffer.allocUnsafe).
+ * A frame is a view of its slab, never written again once encoded; a slab is
+ * freed once every frame carved from it is (frames live until their batch is
+ * durable).
+ */
+const SLAB_BYTES = 1024 * 1024;
+const SLAB_FRAME_MAX = 16 * 1024;
+let slab = Buffer.allocUnsafeSlow(0);
+let slabAt = 0;
+function allocFrame(bytes: number): Buffer {
+  if (bytes > SLAB_FRAME_MAX) return Buffer.allocUnsafe(bytes);
+  if (slabAt + bytes > slab.length) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabAt = 0;
+  }
+  const b = slab.subarray(slabAt, slabAt + bytes);
+  slabAt += (bytes + 7) & ~7;
+  return b;
+}
+
 /** The catch-up's hot path (one learn record per copied entry): the general encoder's bytes, like encodeAccept. */
 function encodeLearn(position: number, action: Action): Buffer {
   const data = action.kind === 'append' ? action.data : EMPTY;
   const keyBytes = action.kind === 'truncate' ? 18 : 10;
   const payloadBytes = keyBytes + 4 + data.length;
   assert(payloadBytes <= FRAME_PAYLOAD_MAX, `record of ${payloadBytes} bytes exceeds the frame limit`);
-  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
+  const buf = allocFrame(FRAME_HEADER_BYTES + payloadBytes);
   buf.writeUInt32LE(payloadBytes, 0);
   buf[8] = T_LEARN;
   buf.writeDoubleLE(position, 9);
