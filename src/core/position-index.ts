@@ -4,26 +4,41 @@
  * record. Every store (memory, files, simulator) uses this one class, so the
  * meaning of a record is defined exactly once.
  *
- * It holds no entry bytes: per position one small SlotMeta object in a Map
- * (about 100 bytes with the Map entry). Stores keep the bytes, or where to
- * find them, themselves.
+ * It holds no entry bytes: stores keep the bytes, or where to find them,
+ * themselves. It lives as long as the replica and grows with the log, so it is
+ * laid out for the garbage collector rather than as one object per position
+ * (a Map of small objects cost about 125 bytes per position and was the
+ * largest long-lived heap item: every major GC had to trace it). Positions
+ * are dense and mostly increasing, so they are kept in chunks of CHUNK
+ * consecutive positions, each a few typed arrays:
+ *
+ * - flags: Uint8Array, whether the position exists, is learned, and the kind
+ *   of its action;
+ * - accepted: Float64Array, the proposal of the accepted value (0: none).
+ *   Proposals are safe integers up to 2^53, so 32-bit arrays cannot hold them.
+ *   A replica that catches up learns values without accepting them, so a
+ *   chunk gets this array on its first accept record only;
+ * - promised: Float64Array, the explicit promise (0: none). Explicit promises
+ *   only come from a writer filling holes: also made on first use.
+ *
+ * That is 9 bytes per position written through this replica (1 byte where it
+ * only learned, 17 where promises were made), and a handful of objects per
+ * CHUNK positions. Chunks exist only where positions do, so a
+ * single position far out (a TRUNCATE to 600,000,000, say) costs one chunk.
+ * The `to` of truncate actions, which are rare, lives in a small side Map.
+ *
+ * slot() builds a fresh SlotMeta per call: callers read it at once (a
+ * short-lived allocation the young generation collects for free) and none keep
+ * it expecting it to follow later records.
  *
  * Invariants (checked by checkInvariants, and asserted where cheap):
- * - begin <= learnedThrough + 1, and end >= learnedThrough or end == -1 == learnedThrough... (see below)
- * - no slot below begin is kept;
+ * - begin <= learnedThrough + 1, and every position in [begin, learnedThrough] is learned;
+ * - no slot below begin or above end is kept;
+ * - a slot has a kind iff it has an accepted proposal or is learned;
  * - a learned slot never changes its action.
  */
 import { assert, assertNat, assertNever } from './assert.js';
 import type { Action, ActionKind, Metadata, PersistRecord, Position, Proposal, SlotMeta } from './types.js';
-
-interface MutableSlot {
-  position: Position;
-  promised: Proposal;
-  accepted: Proposal;
-  learned: boolean;
-  kind?: ActionKind;
-  truncateTo?: Position;
-}
 
 /** What applying one record changed, for stores that keep bytes beside the index. */
 export interface ApplyEffect {
@@ -40,8 +55,48 @@ export interface ApplyEffect {
 
 export const EMPTY_METADATA: Metadata = { status: 'EMPTY', promised: 0, incarnation: '' };
 
+/** Positions per chunk: 4096 (a power of two, so division by it is exact for every safe integer). */
+const CHUNK_BITS = 12;
+const CHUNK = 1 << CHUNK_BITS;
+
+// flags: bit 0 the position exists (has a slot), bit 1 learned, bits 2-3 the action's kind.
+const EXISTS = 1;
+const LEARNED = 2;
+const KIND_SHIFT = 2;
+const KIND_MASK = 3 << KIND_SHIFT;
+/** Kind codes (bits 2-3 of flags); 0 means no action. */
+const KINDS: readonly (ActionKind | undefined)[] = [undefined, 'nop', 'append', 'truncate'];
+const KIND_CODE: Readonly<Record<ActionKind, number>> = { nop: 1, append: 2, truncate: 3 };
+const TRUNCATE_CODE = KIND_CODE.truncate;
+
+/** CHUNK consecutive positions, from key * CHUNK. A position that does not exist has all-zero fields. */
+interface Chunk {
+  readonly key: number;
+  readonly flags: Uint8Array;
+  /** Made on the chunk's first accept record; undefined reads as all 0. */
+  accepted: Float64Array | undefined;
+  /** Made on the chunk's first explicit promise (rare); undefined reads as all 0. */
+  promised: Float64Array | undefined;
+  /** Positions of this chunk that exist; a chunk at 0 is removed. */
+  count: number;
+}
+
+function chunkKey(position: Position): number {
+  return Math.floor(position / CHUNK);
+}
+
 export class PositionIndex {
-  private readonly slots = new Map<Position, MutableSlot>();
+  private readonly chunks = new Map<number, Chunk>();
+  /** The `to` of every slot whose action is a truncate (by position). */
+  private readonly truncateTo = new Map<Position, Position>();
+  /** Positions that exist, over all chunks: size() is O(1). */
+  private count = 0;
+  /**
+   * The last chunk looked up: appends, commits and catch-up reads walk
+   * neighbouring positions, so most look-ups hit it and skip the Map.
+   * Reset whenever chunks are dropped.
+   */
+  private last: Chunk | undefined;
   private meta: Metadata;
   private beginPos: Position = 0;
   private endPos: Position = -1;
@@ -74,12 +129,25 @@ export class PositionIndex {
     return Math.max(this.highestProposalSeen, this.meta.promised);
   }
   size(): number {
-    return this.slots.size;
+    return this.count;
   }
 
+  /** A snapshot of a position's state (a new object each call), or undefined if it has no slot. */
   slot(position: Position): SlotMeta | undefined {
     if (position < this.beginPos) return undefined;
-    return this.slots.get(position);
+    const c = this.chunk(position);
+    if (c === undefined) return undefined;
+    const i = position % CHUNK;
+    const f = c.flags[i]!;
+    if ((f & EXISTS) === 0) return undefined;
+    const code = (f & KIND_MASK) >> KIND_SHIFT;
+    const promised = c.promised === undefined ? 0 : c.promised[i]!;
+    const accepted = c.accepted === undefined ? 0 : c.accepted[i]!;
+    const learned = (f & LEARNED) !== 0;
+    // The keys of the object the Map-based index kept, in its order: tests compare slots deeply.
+    if (code === 0) return { position, promised, accepted, learned };
+    if (code !== TRUNCATE_CODE) return { position, promised, accepted, learned, kind: KINDS[code]! };
+    return { position, promised, accepted, learned, kind: 'truncate', truncateTo: this.truncateTo.get(position)! };
   }
 
   /** Positions in [from, to] that have a slot, ascending. */
@@ -87,12 +155,22 @@ export class PositionIndex {
     const lo = Math.max(from, this.beginPos);
     const hi = Math.min(to, this.endPos);
     if (hi < lo) return;
-    if (hi - lo + 1 <= this.slots.size * 2) {
-      for (let p = lo; p <= hi; p++) if (this.slots.has(p)) yield p;
+    const kLo = chunkKey(lo);
+    const kHi = chunkKey(hi);
+    let keys: Iterable<number>;
+    if (kHi - kLo + 1 <= this.chunks.size * 2) {
+      keys = range(kLo, kHi);
     } else {
-      // A sparse range: sort the keys instead of walking every position.
-      const keys = [...this.slots.keys()].filter((p) => p >= lo && p <= hi).sort((a, b) => a - b);
-      yield* keys;
+      // A sparse range: sort the chunks' keys instead of trying every key in it.
+      keys = [...this.chunks.keys()].filter((k) => k >= kLo && k <= kHi).sort((a, b) => a - b);
+    }
+    for (const k of keys) {
+      const c = this.chunks.get(k);
+      if (c === undefined) continue;
+      const base = k * CHUNK;
+      const iLo = k === kLo ? lo - base : 0;
+      const iHi = k === kHi ? hi - base : CHUNK - 1;
+      for (let i = iLo; i <= iHi; i++) if ((c.flags[i]! & EXISTS) !== 0) yield base + i;
     }
   }
 
@@ -106,8 +184,11 @@ export class PositionIndex {
       case 'promise': {
         assertNat(record.position, 'position');
         if (record.position < this.beginPos) return {};
-        const s = this.ensure(record.position);
-        s.promised = Math.max(s.promised, record.promised);
+        const c = this.ensure(record.position);
+        const i = record.position % CHUNK;
+        const before = c.promised === undefined ? 0 : c.promised[i]!;
+        const promised = Math.max(before, record.promised);
+        if (promised !== before) (c.promised ??= new Float64Array(CHUNK))[i] = promised;
         this.highestProposalSeen = Math.max(this.highestProposalSeen, record.promised);
         return {};
       }
@@ -115,22 +196,32 @@ export class PositionIndex {
         assertNat(record.position, 'position');
         assert(record.proposal > 0, 'an accepted proposal is positive');
         if (record.position < this.beginPos) return {};
-        const s = this.ensure(record.position);
-        assert(!s.learned, `accept at learned position ${record.position}`);
-        s.accepted = record.proposal;
+        const c = this.ensure(record.position);
+        const i = record.position % CHUNK;
+        assert((c.flags[i]! & LEARNED) === 0, `accept at learned position ${record.position}`);
+        (c.accepted ??= new Float64Array(CHUNK))[i] = record.proposal;
         this.highestProposalSeen = Math.max(this.highestProposalSeen, record.proposal);
-        setKind(s, record.action);
+        this.setKind(c, record.position, record.action);
         return { actionAt: record.position };
       }
       case 'commit': {
         assert(record.from <= record.to, 'commit range');
         let truncatedBelow: Position | undefined;
         const lo = Math.max(record.from, this.beginPos, this.learnedThroughPos + 1);
-        for (let p = lo; p <= record.to; p++) {
-          const s = this.slots.get(p);
-          if (s === undefined || s.learned || s.accepted === 0 || s.accepted !== record.proposal) continue;
-          s.learned = true;
-          const moved = this.onLearned(s);
+        // No slot lies above end (a truncation learned on the way may raise end, but creates no slot).
+        const hi = Math.min(record.to, this.endPos);
+        for (let p = lo; p <= hi; p++) {
+          const c = this.chunk(p);
+          if (c === undefined) {
+            p = (chunkKey(p) + 1) * CHUNK - 1; // a chunk with no slot: skip it whole
+            continue;
+          }
+          const i = p % CHUNK;
+          const f = c.flags[i]!;
+          const accepted = c.accepted === undefined ? 0 : c.accepted[i]!;
+          if ((f & EXISTS) === 0 || (f & LEARNED) !== 0 || accepted === 0 || accepted !== record.proposal) continue;
+          c.flags[i] = f | LEARNED;
+          const moved = this.onLearned(c, p);
           if (moved !== undefined) truncatedBelow = moved;
         }
         this.advanceLearnedThrough();
@@ -139,12 +230,16 @@ export class PositionIndex {
       case 'learn': {
         assertNat(record.position, 'position');
         if (record.position < this.beginPos) return {};
-        const s = this.ensure(record.position);
+        const c = this.ensure(record.position);
+        const i = record.position % CHUNK;
+        const f = c.flags[i]!;
         // Learned already: the same chosen value stored again repairs bytes that were lost to corruption.
-        if (s.learned) return s.kind === record.action.kind ? { repairAt: record.position } : {};
-        s.learned = true;
-        setKind(s, record.action);
-        const moved = this.onLearned(s);
+        if ((f & LEARNED) !== 0) {
+          return (f & KIND_MASK) >> KIND_SHIFT === KIND_CODE[record.action.kind] ? { repairAt: record.position } : {};
+        }
+        c.flags[i] = f | LEARNED;
+        this.setKind(c, record.position, record.action);
+        const moved = this.onLearned(c, record.position);
         this.advanceLearnedThrough();
         return moved === undefined ? { actionAt: record.position } : { actionAt: record.position, truncatedBelow: moved };
       }
@@ -153,53 +248,131 @@ export class PositionIndex {
     }
   }
 
-  /** Checks every invariant; for tests and the simulator (O(slots)). */
+  /** Checks every invariant; for tests and the simulator (O(chunks * CHUNK)). */
   checkInvariants(): void {
     assert(this.beginPos >= 0, 'begin >= 0');
     assert(this.learnedThroughPos >= this.beginPos - 1, 'learnedThrough >= begin - 1');
-    for (const [p, s] of this.slots) {
-      assert(p >= this.beginPos, `slot ${p} below begin ${this.beginPos}`);
-      assert(p <= this.endPos, `slot ${p} beyond end ${this.endPos}`);
-      assert((s.kind !== undefined) === (s.accepted > 0 || s.learned), `slot ${p}: kind iff accepted or learned`);
+    let total = 0;
+    let truncates = 0;
+    for (const [k, c] of this.chunks) {
+      assert(c.key === k, `chunk ${k} filed under its key`);
+      let n = 0;
+      for (let i = 0; i < CHUNK; i++) {
+        const p = k * CHUNK + i;
+        const f = c.flags[i]!;
+        const accepted = c.accepted === undefined ? 0 : c.accepted[i]!;
+        const promised = c.promised === undefined ? 0 : c.promised[i]!;
+        if ((f & EXISTS) === 0) {
+          // A dropped or never-used position must read as nothing if it comes back.
+          assert(f === 0 && accepted === 0 && promised === 0, `position ${p} without a slot holds state`);
+          continue;
+        }
+        n++;
+        const kind = KINDS[(f & KIND_MASK) >> KIND_SHIFT];
+        assert(p >= this.beginPos, `slot ${p} below begin ${this.beginPos}`);
+        assert(p <= this.endPos, `slot ${p} beyond end ${this.endPos}`);
+        assert((kind !== undefined) === (accepted > 0 || (f & LEARNED) !== 0), `slot ${p}: kind iff accepted or learned`);
+        assert((kind === 'truncate') === this.truncateTo.has(p), `slot ${p}: truncateTo iff a truncate`);
+        if (kind === 'truncate') truncates++;
+      }
+      assert(n === c.count && n > 0, `chunk ${k}: count ${c.count}, ${n} slots`);
+      total += n;
     }
+    assert(total === this.count, `size ${this.count}, ${total} slots`);
+    assert(truncates === this.truncateTo.size, 'truncateTo holds truncate slots only');
     for (let p = this.beginPos; p <= this.learnedThroughPos; p++) {
-      assert(this.slots.get(p)?.learned === true, `position ${p} <= learnedThrough is not learned`);
+      assert(this.slot(p)?.learned === true, `position ${p} <= learnedThrough is not learned`);
     }
   }
 
-  private ensure(position: Position): MutableSlot {
-    let s = this.slots.get(position);
-    if (s === undefined) {
-      s = { position, promised: 0, accepted: 0, learned: false };
-      this.slots.set(position, s);
+  /** The chunk holding a position, if any. */
+  private chunk(position: Position): Chunk | undefined {
+    const k = chunkKey(position);
+    if (this.last !== undefined && this.last.key === k) return this.last;
+    const c = this.chunks.get(k);
+    if (c !== undefined) this.last = c;
+    return c;
+  }
+
+  /** The chunk of a position, with a (new, empty) slot there if it had none. */
+  private ensure(position: Position): Chunk {
+    let c = this.chunk(position);
+    if (c === undefined) {
+      const key = chunkKey(position);
+      c = { key, flags: new Uint8Array(CHUNK), accepted: undefined, promised: undefined, count: 0 };
+      this.chunks.set(key, c);
+      this.last = c;
+    }
+    const i = position % CHUNK;
+    if ((c.flags[i]! & EXISTS) === 0) {
+      c.flags[i] = EXISTS;
+      c.count++;
+      this.count++;
       if (position > this.endPos) this.endPos = position;
     }
-    return s;
+    return c;
+  }
+
+  private setKind(c: Chunk, position: Position, action: Action): void {
+    const i = position % CHUNK;
+    c.flags[i] = (c.flags[i]! & ~KIND_MASK) | (KIND_CODE[action.kind] << KIND_SHIFT);
+    if (action.kind === 'truncate') this.truncateTo.set(position, action.to);
+    else this.truncateTo.delete(position);
   }
 
   /** A truncate that became learned moves the beginning; returns the new beginning if it moved. */
-  private onLearned(s: MutableSlot): Position | undefined {
-    if (s.kind !== 'truncate' || s.truncateTo === undefined || s.truncateTo <= this.beginPos) return undefined;
-    const to = s.truncateTo;
-    if (this.slots.size < to - this.beginPos) {
-      for (const p of this.slots.keys()) if (p < to) this.slots.delete(p);
-    } else {
-      for (let p = this.beginPos; p < to; p++) this.slots.delete(p);
-    }
+  private onLearned(c: Chunk, position: Position): Position | undefined {
+    if ((c.flags[position % CHUNK]! & KIND_MASK) >> KIND_SHIFT !== TRUNCATE_CODE) return undefined;
+    const to = this.truncateTo.get(position);
+    if (to === undefined || to <= this.beginPos) return undefined;
+    this.dropBelow(to);
     this.beginPos = to;
     if (this.endPos < to - 1) this.endPos = to - 1;
     return to;
   }
 
+  /** Forgets every slot below `to`: whole chunks are dropped, the one `to` falls in is cleared below it. */
+  private dropBelow(to: Position): void {
+    const first = chunkKey(this.beginPos);
+    const cut = chunkKey(to);
+    // Whichever is shorter: the chunks there are, or the keys between the old and the new beginning.
+    const keys = this.chunks.size < cut - first + 1 ? [...this.chunks.keys()] : range(first, cut);
+    for (const k of keys) {
+      if (k > cut) continue;
+      const c = this.chunks.get(k);
+      if (c === undefined) continue;
+      if (k < cut) {
+        this.count -= c.count;
+        this.chunks.delete(k);
+        continue;
+      }
+      const end = to - k * CHUNK;
+      let gone = 0;
+      for (let i = 0; i < end; i++) if ((c.flags[i]! & EXISTS) !== 0) gone++;
+      c.flags.fill(0, 0, end);
+      c.accepted?.fill(0, 0, end);
+      c.promised?.fill(0, 0, end);
+      c.count -= gone;
+      this.count -= gone;
+      if (c.count === 0) this.chunks.delete(k);
+    }
+    // Truncate actions are rare: walking them all is cheap.
+    for (const p of this.truncateTo.keys()) if (p < to) this.truncateTo.delete(p);
+    this.last = undefined;
+  }
+
   private advanceLearnedThrough(): void {
     let lt = Math.max(this.learnedThroughPos, this.beginPos - 1);
-    while (this.slots.get(lt + 1)?.learned === true) lt++;
+    for (;;) {
+      const c = this.chunk(lt + 1);
+      if (c === undefined || (c.flags[(lt + 1) % CHUNK]! & LEARNED) === 0) break;
+      lt++;
+    }
     this.learnedThroughPos = lt;
   }
 }
 
-function setKind(s: MutableSlot, action: Action): void {
-  s.kind = action.kind;
-  if (action.kind === 'truncate') s.truncateTo = action.to;
-  else delete s.truncateTo;
+/** The integers in [lo, hi], ascending, without building an array. */
+function* range(lo: number, hi: number): Iterable<number> {
+  for (let k = lo; k <= hi; k++) yield k;
 }
