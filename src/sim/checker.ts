@@ -49,6 +49,8 @@ export class Checker {
   private readonly chosen = new Map<Position, { key: string; how: string }>();
   /** Durable acceptances: 'p|b|value' -> replicas. */
   private readonly accepts = new Map<string, Set<ReplicaId>>();
+  /** The disks (incarnations) whose durable acceptances made each entry of `accepts`: 'p|b|value' -> 'id/incarnation'. */
+  private readonly acceptDisks = new Map<string, Set<string>>();
   private readonly submitted = new Set<string>();
   private readonly acked = new Map<Position, Ack>();
   private ackSeq = 0;
@@ -72,9 +74,12 @@ export class Checker {
   }
 
   /** A replica's accept record became durable. */
-  noteDurableAccept(replica: ReplicaId, p: Position, proposal: Proposal, action: Action): void {
+  noteDurableAccept(replica: ReplicaId, p: Position, proposal: Proposal, action: Action, disk = ''): void {
     const key = valueKey(action);
     const k = `${p}|${proposal}|${key}`;
+    let disks = this.acceptDisks.get(k);
+    if (disks === undefined) this.acceptDisks.set(k, (disks = new Set()));
+    disks.add(`${replica}/${disk}`);
     let set = this.accepts.get(k);
     if (set === undefined) this.accepts.set(k, (set = new Set()));
     if (set.has(replica)) return;
@@ -112,6 +117,23 @@ export class Checker {
    * acknowledged value, unless a chosen truncation removed it.
    */
   noteRejoined(replica: ReplicaId, store: StoreView, fromAck: number): void {
+    // A value chosen with the help of an acceptance by this member's lost disk must be caught up
+    // before the new disk votes (docs/protocol.md, "Forgotten acceptance").
+    const disk = `${replica}/${store.metadata().incarnation}`;
+    for (const [k, set] of this.accepts) {
+      if (set.size < this.quorum) continue;
+      const lost = [...this.acceptDisks.get(k)!].filter((d) => d.startsWith(`${replica}/`) && d !== disk);
+      if (lost.length === 0) continue;
+      const [ps, b, key] = k.split('|') as [string, string, string];
+      const p = Number(ps);
+      if (p < this.truncatedBelow || p < store.begin()) continue;
+      const s = store.slot(p);
+      const got = s?.learned ? store.action(p) : undefined;
+      const have = got === undefined || got === 'lost' ? undefined : valueKey(got);
+      if (have !== key) {
+        this.fail('durability', `r${replica} rejoined (VOTING) without ${key} at ${p}, chosen under b${b} with its lost disk's acceptance (${lost.join(',')}); it holds ${have ?? 'nothing learned'} there`);
+      }
+    }
     for (const [p, a] of this.acked) {
       if (a.seq > fromAck || p < this.truncatedBelow || !a.key.startsWith('a:')) continue;
       const s = store.slot(p);

@@ -139,7 +139,7 @@ export class ReplicaNode {
     const recs = this.disk.live.records;
     for (let i = from; i < upTo; i++) {
       const r = recs[i]!;
-      if (r.type === 'accept') this.host.checker.noteDurableAccept(this.id, r.position, r.proposal, r.action);
+      if (r.type === 'accept') this.host.checker.noteDurableAccept(this.id, r.position, r.proposal, r.action, this.disk.live.metadata().incarnation);
     }
     this.disk.synced(upTo);
     this.updateHealth();
