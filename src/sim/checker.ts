@@ -10,7 +10,7 @@
  * proposal; learned values and values returned by reads must agree with it.
  */
 import type { StoreView } from '../core/store.js';
-import type { Action, Entry, Position, Proposal, ReplicaId } from '../core/types.js';
+import type { Action, Entry, Named, Position, Proposal, ReplicaId } from '../core/types.js';
 import { valueKey } from './trace.js';
 
 export type ViolationKind =
@@ -49,6 +49,8 @@ export class Checker {
   private readonly chosen = new Map<Position, { key: string; how: string }>();
   /** Durable acceptances: 'p|b|value' -> replicas. */
   private readonly accepts = new Map<string, Set<ReplicaId>>();
+  /** Who made each entry of `accepts`: 'p|b|value' -> 'id/incarnation/generation' -> the members the write named. */
+  private readonly acceptDisks = new Map<string, Map<string, readonly Named[]>>();
   private readonly submitted = new Set<string>();
   private readonly acked = new Map<Position, Ack>();
   private ackSeq = 0;
@@ -72,9 +74,12 @@ export class Checker {
   }
 
   /** A replica's accept record became durable. */
-  noteDurableAccept(replica: ReplicaId, p: Position, proposal: Proposal, action: Action): void {
+  noteDurableAccept(replica: ReplicaId, p: Position, proposal: Proposal, action: Action, by: { disk: string; named: readonly Named[] } = { disk: '', named: [] }): void {
     const key = valueKey(action);
     const k = `${p}|${proposal}|${key}`;
+    let disks = this.acceptDisks.get(k);
+    if (disks === undefined) this.acceptDisks.set(k, (disks = new Map()));
+    disks.set(`${replica}/${by.disk}`, by.named);
     let set = this.accepts.get(k);
     if (set === undefined) this.accepts.set(k, (set = new Set()));
     if (set.has(replica)) return;
@@ -112,6 +117,34 @@ export class Checker {
    * acknowledged value, unless a chosen truncation removed it.
    */
   noteRejoined(replica: ReplicaId, store: StoreView, fromAck: number): void {
+    // A value that a proposer could count as chosen with an acceptance by this member's lost disk
+    // (a quorum of acceptances of writes naming that disk's generation, its own among them) must be
+    // caught up before the new disk votes (docs/protocol.md, "Forgotten acceptance").
+    const incarnation = store.metadata().incarnation;
+    for (const [k, set] of this.accepts) {
+      if (set.size < this.quorum) continue;
+      const by = this.acceptDisks.get(k)!;
+      const lost: string[] = [];
+      for (const d of by.keys()) {
+        const [id, inc, gen] = d.split('/') as [string, string, string];
+        if (Number(id) !== replica || inc === incarnation) continue;
+        const g = Number(gen);
+        const names = (named: readonly Named[]) => named.some((n) => n.id === replica && n.generation === g);
+        if (!names(by.get(d)!)) continue;
+        const counted = new Set([...by].filter(([, named]) => names(named)).map(([x]) => x.split('/')[0]));
+        if (counted.size >= this.quorum) lost.push(d);
+      }
+      if (lost.length === 0) continue;
+      const [ps, b, key] = k.split('|') as [string, string, string];
+      const p = Number(ps);
+      if (p < this.truncatedBelow || p < store.begin()) continue;
+      const s = store.slot(p);
+      const got = s?.learned ? store.action(p) : undefined;
+      const have = got === undefined || got === 'lost' ? undefined : valueKey(got);
+      if (have !== key) {
+        this.fail('durability', `r${replica} rejoined (VOTING) without ${key} at ${p}, chosen under b${b} with its lost disk's acceptance (${lost.join(',')}); it holds ${have ?? 'nothing learned'} there`);
+      }
+    }
     for (const [p, a] of this.acked) {
       if (a.seq > fromAck || p < this.truncatedBelow || !a.key.startsWith('a:')) continue;
       const s = store.slot(p);

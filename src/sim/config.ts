@@ -33,8 +33,12 @@ export interface SimConfig {
   readonly rules: SafetyRules;
 }
 
+/** The rules that only a lost disk can break: with one of them off, runs lean toward wipes and contention. */
+const REJOIN_RULES = ['nonVotingIgnores', 'refuseRetired', 'catchUpAfterRecording'] as const;
+
 /** Draws a configuration; `rules` is for the rule-switch tests only. */
 export function drawConfig(prng: Prng, rules: SafetyRules = ALL_RULES_ON): SimConfig {
+  if (REJOIN_RULES.some((r) => !rules[r])) return drawRejoinConfig(prng, rules);
   const replicas = prng.chance(0.6) ? 3 : 5;
   const delayMaxMs = prng.pick([2, 5, 20, 60]);
   return {
@@ -59,6 +63,32 @@ export function drawConfig(prng: Prng, rules: SafetyRules = ALL_RULES_ON): SimCo
     corruptMetaChance: prng.pick([0, 0, 0.1]),
     syncMinMs: 0,
     syncMaxMs: prng.pick([1, 5, 20]),
+    rules,
+  };
+}
+
+/**
+ * With a rejoin rule off: three replicas, several writers taking over often,
+ * frequent crashes that usually wipe the disk, slow and reordered messages.
+ * Runs with every rule on never use this shape (their seeds are unchanged).
+ */
+function drawRejoinConfig(prng: Prng, rules: SafetyRules): SimConfig {
+  const delayMaxMs = prng.pick([5, 20, 60]);
+  return {
+    replicas: 3,
+    writers: prng.pick([2, 3]),
+    readers: 1,
+    faultPhaseMs: prng.int(4_000, 8_000),
+    network: { lossRate: prng.pick([0.05, 0.15, 0.3]), dupRate: 0.01, delayMinMs: 1, delayMaxMs, slowRate: prng.pick([0.2, 0.4]), slowMaxMs: delayMaxMs + prng.pick([1500, 3000]) },
+    clientGapMs: prng.pick([20, 60]),
+    crashRate: prng.pick([1, 3]),
+    partitionRate: prng.pick([0, 1, 3]),
+    takeoverRate: prng.pick([1, 3]),
+    wipeChance: prng.pick([0.5, 0.8]),
+    corruptChance: 0,
+    corruptMetaChance: prng.pick([0, 0.2]),
+    syncMinMs: 0,
+    syncMaxMs: prng.pick([5, 20]),
     rules,
   };
 }

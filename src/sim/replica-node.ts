@@ -15,7 +15,7 @@
  */
 import { ReplicaNodeCore, type NodeOutput } from '../core/replica-node.js';
 import type { SafetyRules } from '../core/rules.js';
-import type { Message, PersistRecord, Position, ReplicaId, Status } from '../core/types.js';
+import type { Message, Named, PersistRecord, Position, ReplicaId, Status } from '../core/types.js';
 import type { Checker } from './checker.js';
 import type { Addr, Envelope } from './network.js';
 import type { SimDisk } from './sim-store.js';
@@ -63,6 +63,8 @@ export class ReplicaNode {
   rejoins = 0;
   private core: ReplicaNodeCore;
   private pending: { seq: number; env: Envelope }[] = [];
+  /** For accept records not yet durable: the members (and generations) the write named. */
+  private namedAt = new Map<number, readonly Named[]>();
   private syncing = false;
   private lazyDue = false;
   /** The VOTING record of a rejoin: the replica is healthy once it is durable. */
@@ -96,7 +98,9 @@ export class ReplicaNode {
       this.apply(this.core.step({ type: 'message', msg, from }, this.host.now()));
       return;
     }
+    const first = this.disk.appended;
     this.apply(this.core.step({ type: 'message', msg }, this.host.now()), env.from);
+    if (msg.type === 'write') for (let i = first; i < this.disk.appended; i++) this.namedAt.set(i, msg.named);
   }
 
   /** The periodic tick: recovery rounds, catch-up retries and timeouts. */
@@ -139,7 +143,10 @@ export class ReplicaNode {
     const recs = this.disk.live.records;
     for (let i = from; i < upTo; i++) {
       const r = recs[i]!;
-      if (r.type === 'accept') this.host.checker.noteDurableAccept(this.id, r.position, r.proposal, r.action);
+      if (r.type !== 'accept') continue;
+      const meta = this.disk.live.metadata();
+      this.host.checker.noteDurableAccept(this.id, r.position, r.proposal, r.action, { disk: `${meta.incarnation}/${meta.generation ?? 0}`, named: this.namedAt.get(i) ?? [] });
+      this.namedAt.delete(i);
     }
     this.disk.synced(upTo);
     this.updateHealth();
@@ -162,6 +169,7 @@ export class ReplicaNode {
     this.syncing = false;
     this.lazyDue = false;
     this.votingSeq = undefined;
+    this.namedAt.clear();
     return this.disk.crash();
   }
 

@@ -42,6 +42,20 @@ export interface WorldOptions {
    * above this are dropped when sent (a loss), so the log stays this short.
    */
   readonly positionLimit?: number;
+  /** Replies are delivered within the step that makes them (no reordering, no loss); requests still travel in any order. */
+  readonly instantReplies?: boolean;
+  /** Recovery queries (`recover`) reach every peer within the step that sends them (the query reads the peers at one instant). */
+  readonly instantQueries?: boolean;
+  /** Drops commit and learned messages when sent (a loss): values are then learned only through fills. */
+  readonly dropCommits?: boolean;
+  /**
+   * What makes a value chosen for the agreement check: 'quorum' (default,
+   * classic Paxos): a quorum of replicas accepted it under one proposal, any
+   * disk counting; 'counted': only what a proposer counted as chosen (a
+   * writer's commit or acknowledgement, a learned value), i.e. acceptances by
+   * the named members with the named generations.
+   */
+  readonly chosenBy?: 'quorum' | 'counted';
   /** Keeps a readable line per step (scenarios; off in the search). */
   readonly trace?: boolean;
 }
@@ -62,6 +76,8 @@ interface WorldReplica {
 interface WorldWriterState {
   readonly spec: WorldWriter;
   core: WriterCore;
+  /** The writer's request-id counter (explicit, so that it is part of the state). */
+  readonly rids: { next: number };
   started: boolean;
   readonly ops: Map<number, Action>;
   readonly acked: Map<Position, string>;
@@ -96,8 +112,9 @@ export class World {
       this.replicas.set(id, { store, core: this.newCore(id, store), disks: 1 });
     }
     for (const spec of options.writers) {
-      const core = new WriterCore({ members: this.members, proposalFloor: spec.floor, random: () => 0, rules: this.rules });
-      this.writers.set(spec.name, { spec, core, started: false, ops: new Map(), acked: new Map() });
+      const rids = { next: 1 };
+      const core = new WriterCore({ members: this.members, proposalFloor: spec.floor, random: () => 0, rules: this.rules, rid: () => rids.next++ });
+      this.writers.set(spec.name, { spec, core, rids, started: false, ops: new Map(), acked: new Map() });
     }
   }
 
@@ -157,10 +174,12 @@ export class World {
     this.applyWriter(w, w.core.step({ type: 'tick' }, this.now));
   }
 
-  /** The disk of `id` is replaced by an empty one and the replica restarts (EMPTY: it will rejoin). */
+  /** The disk of `id` is replaced by an empty one and the replica restarts (EMPTY: it will rejoin); messages in flight to it are lost. */
   wipe(id: ReplicaId): void {
     const r = this.replicas.get(id)!;
     this.trace(`WIPE r${id}`);
+    // The process restarted: messages in flight to it are lost with its connections.
+    this.inflight = this.inflight.filter((m) => m.to !== `r${id}`);
     r.store = new MemoryStore({ status: 'EMPTY', promised: 0, incarnation: `r${id}.${r.disks++}` });
     r.core = this.newCore(id, r.store);
   }
@@ -218,6 +237,7 @@ export class World {
   }
 
   private post(from: string, to: string, msg: Message): void {
+    if (this.options.dropCommits === true && (msg.type === 'commit' || msg.type === 'learned')) return;
     const limit = this.options.positionLimit;
     if (limit !== undefined && (msg.type === 'write' || msg.type === 'promise')) {
       const last = msg.type === 'write' ? msg.from + msg.actions.length - 1 : (msg.to ?? msg.from ?? 0);
@@ -242,10 +262,31 @@ export class World {
     for (const p of before) this.noteLearned(id, p);
     for (const note of out.notes) this.trace(`r${id} ${note}`);
     for (const s of out.send) this.post(`r${id}`, `r${s.to}`, s.msg);
-    if (out.reply !== undefined && replyTo !== undefined) this.post(`r${id}`, replyTo, out.reply);
+    if (this.options.instantQueries === true) {
+      for (let i = this.inflight.findIndex((m) => m.msg.type === 'recover'); i >= 0; i = this.inflight.findIndex((m) => m.msg.type === 'recover')) this.deliver(i);
+    }
+    if (out.reply !== undefined && replyTo !== undefined) {
+      this.post(`r${id}`, replyTo, out.reply);
+      if (this.options.instantReplies === true) {
+        const i = this.inflight.length - 1;
+        if (i >= 0 && this.inflight[i]!.msg === out.reply) this.deliver(i);
+      }
+    }
   }
 
   private applyWriter(w: WorldWriterState, out: WriterOutput): void {
+    const commits = new Set<string>();
+    for (const s of out.send) {
+      if (s.msg.type !== 'commit') continue;
+      const c = s.msg;
+      if (commits.has(`${c.proposal}|${c.from}|${c.to}`)) continue;
+      commits.add(`${c.proposal}|${c.from}|${c.to}`);
+      for (let p = c.from; p <= c.to; p++) {
+        for (const k of this.accepts.keys()) {
+          if (k.startsWith(`${p}|${c.proposal}|`)) this.setChosen(p, k.slice(`${p}|${c.proposal}|`.length), `committed by ${w.spec.name} under b${c.proposal}`);
+        }
+      }
+    }
     for (const s of out.send) this.post(w.spec.name, `r${s.to}`, s.msg);
     for (const d of out.done) {
       const action = w.ops.get(d.id);
@@ -276,7 +317,7 @@ export class World {
     let set = this.accepts.get(k);
     if (set === undefined) this.accepts.set(k, (set = new Set()));
     set.add(id);
-    if (set.size === this.quorum) this.setChosen(p, key, `accepted under b${b} by r${[...set].sort().join(',r')}`);
+    if (set.size === this.quorum && this.options.chosenBy !== 'counted') this.setChosen(p, key, `accepted under b${b} by r${[...set].sort().join(',r')}`);
   }
 
   private noteLearned(id: ReplicaId, p: Position): void {

@@ -44,7 +44,7 @@ test('a writer counts only promise replies for its own proposal (a stale reply w
   assert.notEqual(w.roleKind, 'elected');
 });
 
-test('forgotten promise via a late promise: a writer must not replace a retired member by one whose promise it never looked at', async () => {
+test('forgotten promise via a late promise: a writer must not replace a retired member by one whose promise it never looked at (fixed in 0a5dcac)', async () => {
   // Race (a) of issue 6, scripted in src/sim/scenarios.ts (forgottenPromise), with EVERY rule on:
   // W6 elected by {A, X}; its promise request to B held back. A wiped, rejoins (X, B record A's
   // generation 1). W5 (b5 < 6) elected by {new A, B}; u chosen at 1 by {A, B} under b5 (acked).
@@ -57,4 +57,19 @@ test('forgotten promise via a late promise: a writer must not replace a retired 
   const { ALL_RULES_ON } = await import('../../src/core/rules.js');
   const r = forgottenPromise(ALL_RULES_ON);
   assert.deepEqual(r.violations, [], r.trace.join('\n'));
+});
+
+test('exhaustive search: a quorum of acceptances under one proposal that includes a lost disk the writer did not name is not a choice, and readers count it as one', async () => {
+  // explore() with every rule on and the classic definition of chosen (a quorum of replicas accepted
+  // one value under one proposal) finds, e.g.: w1 (b1) elected by {r2, r3}; r1 accepts w1's write
+  // [NOP@0, a1@1] although w1 did not name it; r1 wiped and rejoins (r2, r3 record it, report end -1);
+  // r2 then accepts w1's write (w1 names only r2, r3: nothing stale); so {old r1, r2} accepted a1
+  // under b1, while r1's catch-up ended at -1. w2 (b2) elected by {new r1, r3} chooses a2 at 1.
+  // Writers never count old r1 (not named), so w1 never acknowledges a1; but ReaderCore.classify
+  // counts "a quorum of VOTING replies accepted it under one proposal" and read replies carry no
+  // disk generation: a read whose round met old r1 before the wipe and r2 after returns a1 at 1,
+  // and w2 then acknowledges a2 there.
+  const { explore } = await import('../../src/sim/explore.js');
+  const r = explore({ startedAtOnce: ['w1'], startAfter: { w2: 'rejoined' }, latePromises: false, chosenBy: 'quorum', stopAtFirst: true });
+  assert.deepEqual(r.violations.map((v) => `${v.message}\n  ${v.path.join('\n  ')}`), []);
 });

@@ -1,0 +1,324 @@
+/**
+ * Exhaustive search over the real cores (ReplicaNodeCore with replicaStep,
+ * RecoveryCore and CatchUp; WriterCore) for a small case: every order of
+ * message deliveries, checked for agreement in every reachable state.
+ *
+ * The case (defaults): three replicas r1..r3; two writers, w1 (proposal 1,
+ * appends a1) and w2 (proposal 2, appends a2), each starting (submit, which
+ * elects) at any point; one disk loss: r1's disk is wiped at any point and r1
+ * restarts EMPTY, then rejoins (r1 may tick up to `replicaTicks` times while it
+ * is not VOTING: the first starts its recovery rounds); two positions (0 and
+ * 1): requests touching a later one are dropped when sent. Every other message
+ * is delivered at most once, in any order, or never (a loss: every prefix of
+ * every order is a reachable state, and each is checked). Writers may tick
+ * `writerTicks` times each (retransmit, backoff, repromise), 0 by default.
+ *
+ * Search: depth-first over actions (start a writer, deliver one in-flight
+ * message, wipe r1, tick), with the world rebuilt by replaying the path
+ * (the cores cannot be cloned), and states deduplicated by a hash of the whole
+ * world: every store, the cores' internal state, the multiset of in-flight
+ * messages, and the history of acceptances (an acceptance by the wiped disk
+ * still counts toward a choice). A state with a violation is not expanded.
+ *
+ * `latePromises: false` drops promise requests delivered to a replica after
+ * their writer's election ended and promise replies arriving after it: the
+ * known core bug (a late promiser joins a writer's named set without its
+ * reported values; core-regressions.test.ts) is then out of reach, and the
+ * search covers everything else.
+ */
+import { createHash } from 'node:crypto';
+import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
+import { describeMessage } from './trace.js';
+import { World, type WorldWriter } from './world.js';
+
+export interface ExploreOptions {
+  readonly rules?: SafetyRules;
+  readonly writers?: readonly WorldWriter[];
+  /** Number of disk wipes of r1 (0 or 1). */
+  readonly wipes?: number;
+  /** The wipe may happen only before this writer starts (a bound on the search; default: any time). */
+  readonly wipeBefore?: string;
+  /** Writers started at the beginning (no 'start' action for them). */
+  readonly startedAtOnce?: readonly string[];
+  /** Writers that may start only once r1 was wiped ('wiped') or is VOTING again after it ('rejoined'). */
+  readonly startAfter?: Readonly<Record<string, 'wiped' | 'rejoined'>>;
+  readonly replicaTicks?: number;
+  readonly writerTicks?: number;
+  readonly positionLimit?: number;
+  readonly latePromises?: boolean;
+  /** Deliver writers' commits (default false: they are lost, and values are learned through fills only). */
+  readonly commits?: boolean;
+  /** Replies to writers arrive within the replica's step (default true; false explores their orders too). */
+  readonly instantReplies?: boolean;
+  /** Recovery queries are answered at once (default true). */
+  readonly instantQueries?: boolean;
+  /** See WorldOptions.chosenBy (default 'quorum'). */
+  readonly chosenBy?: 'quorum' | 'counted';
+  /** Actions per path at most (deeper states are counted in depthCut). */
+  readonly maxDepth?: number;
+  /** Stop (incomplete) after this many distinct states. */
+  readonly maxStates?: number;
+  readonly stopAtFirst?: boolean;
+}
+
+type Action =
+  | { readonly k: 'start'; readonly w: string }
+  | { readonly k: 'deliver'; readonly i: number }
+  | { readonly k: 'wipe' }
+  | { readonly k: 'tick'; readonly who: string };
+
+export interface ExploreViolation {
+  readonly message: string;
+  /** The actions that lead to it, readable. */
+  readonly path: readonly string[];
+  /** The world's trace along that path. */
+  readonly trace: readonly string[];
+}
+
+export interface ExploreResult {
+  /** Distinct states visited. */
+  readonly states: number;
+  /** Transitions taken (actions applied, duplicates included). */
+  readonly transitions: number;
+  /** Paths that reached a state with nothing left to do (terminal states). */
+  readonly terminal: number;
+  /** States not expanded because of maxDepth. */
+  readonly depthCut: number;
+  readonly deepest: number;
+  /** False if maxStates stopped the search (or stopAtFirst after a violation). */
+  readonly complete: boolean;
+  readonly violations: readonly ExploreViolation[];
+  readonly ms: number;
+}
+
+export const DEFAULT_WRITERS: readonly WorldWriter[] = [
+  { name: 'w1', floor: 0, appends: ['a1'] },
+  { name: 'w2', floor: 1, appends: ['a2'] },
+];
+
+export function explore(options: ExploreOptions = {}): ExploreResult {
+  return new Explorer(options).run();
+}
+
+/** What prune() reads of a WriterCore's private role. */
+type WriterRoleView =
+  | { kind: 'electing'; rid: number }
+  | { kind: 'elected'; electionRid: number; named: Map<number, number>; inflight: { rid: number; tally: { has(id: number): boolean } }[] }
+  | { kind: 'idle' | 'backoff' | 'fenced' };
+
+interface Budget {
+  wipes: number;
+  ticks: Map<string, number>;
+}
+
+class Explorer {
+  private readonly seen = new Set<string>();
+  private transitions = 0;
+  private terminal = 0;
+  private depthCut = 0;
+  private deepest = 0;
+  private stopped = false;
+  private readonly violations: ExploreViolation[] = [];
+  private readonly rules: SafetyRules;
+  private readonly maxDepth: number;
+  private readonly maxStates: number;
+  private readonly writers: readonly WorldWriter[];
+
+  constructor(private readonly o: ExploreOptions) {
+    this.rules = o.rules ?? ALL_RULES_ON;
+    this.maxDepth = o.maxDepth ?? 200;
+    this.maxStates = o.maxStates ?? 5_000_000;
+    this.writers = o.writers ?? DEFAULT_WRITERS;
+  }
+
+  run(): ExploreResult {
+    const started = performance.now();
+    const [w, b] = this.replay([]);
+    this.visit([], w, b);
+    return {
+      states: this.seen.size,
+      transitions: this.transitions,
+      terminal: this.terminal,
+      depthCut: this.depthCut,
+      deepest: this.deepest,
+      complete: !this.stopped,
+      violations: this.violations,
+      ms: Math.round(performance.now() - started),
+    };
+  }
+
+  private fresh(trace = false): [World, Budget] {
+    const world = new World({ replicas: 3, writers: this.writers, rules: this.rules, positionLimit: this.o.positionLimit ?? 2, dropCommits: !(this.o.commits ?? false), instantReplies: this.o.instantReplies ?? true, instantQueries: this.o.instantQueries ?? true, chosenBy: this.o.chosenBy ?? 'quorum', trace });
+    const ticks = new Map<string, number>([['r1', this.o.replicaTicks ?? 2]]);
+    for (const w of this.writers) ticks.set(w.name, this.o.writerTicks ?? 0);
+    return [world, { wipes: this.o.wipes ?? 1, ticks }];
+  }
+
+  private replay(path: readonly Action[], trace = false): [World, Budget] {
+    const [w, b] = this.fresh(trace);
+    for (const name of this.o.startedAtOnce ?? []) w.start(name);
+    this.prune(w);
+    for (const a of path) this.apply(w, b, a);
+    return [w, b];
+  }
+
+  private visit(path: Action[], world: World, budget: Budget): void {
+    if (this.stopped) return;
+    const h = this.hash(world, budget);
+    if (this.seen.has(h)) return;
+    this.seen.add(h);
+    this.deepest = Math.max(this.deepest, path.length);
+    if (this.seen.size >= this.maxStates) {
+      this.stopped = true;
+      return;
+    }
+    if (!world.ok) {
+      const [w] = this.replay(path, true);
+      this.violations.push({ message: world.violations[0]!, path: this.describePath(path), trace: w.lines });
+      if (this.o.stopAtFirst) this.stopped = true;
+      return;
+    }
+    const actions = this.enabled(world, budget);
+    if (actions.length === 0) {
+      this.terminal++;
+      return;
+    }
+    if (path.length >= this.maxDepth) {
+      this.depthCut++;
+      return;
+    }
+    for (let k = 0; k < actions.length && !this.stopped; k++) {
+      const last = k === actions.length - 1;
+      const [w, b] = last ? [world, budget] : this.replay(path);
+      this.apply(w, b, actions[k]!);
+      this.transitions++;
+      path.push(actions[k]!);
+      this.visit(path, w, b);
+      path.pop();
+    }
+  }
+
+  /**
+   * Messages whose delivery can change nothing but a counter are dropped (a
+   * loss, so the search stays sound): replies to a writer for a request it no
+   * longer waits for, recovery replies to a round that is over, and, without
+   * late promises, promise requests and replies of an election that ended.
+   * States that differ only by such messages in flight are then one state.
+   */
+  private prune(w: World): void {
+    const late = this.o.latePromises ?? true;
+    w.inflight = w.inflight.filter((m) => {
+      const writer = w.writers.get(m.to);
+      if (writer !== undefined) {
+        const role = (writer.core as unknown as { role: WriterRoleView }).role;
+        if (m.msg.type === 'promiseReply') {
+          if (role.kind === 'electing') return m.msg.rid === role.rid;
+          return late && role.kind === 'elected' && m.msg.rid === role.electionRid && !role.named.has(Number(m.from.slice(1)));
+        }
+        if (m.msg.type === 'writeReply') {
+          const rid = m.msg.rid;
+          return role.kind === 'elected' && role.inflight.some((x) => x.rid === rid && !x.tally.has(Number(m.from.slice(1))));
+        }
+        return false;
+      }
+      if (!late && m.msg.type === 'promise' && m.msg.from === undefined) {
+        const from = w.writers.get(m.from);
+        if (from !== undefined && from.core.roleKind !== 'electing') return false;
+      }
+      if (m.msg.type === 'recoverReply' || m.msg.type === 'rejoinReply') {
+        const core = w.replicas.get(Number(m.to.slice(1)))!.core as unknown as { recovery?: { round?: { rid: number } } };
+        return core.recovery?.round?.rid === m.msg.rid;
+      }
+      return true;
+    });
+  }
+
+  private enabled(w: World, b: Budget): Action[] {
+    const out: Action[] = [];
+    for (const [name, st] of w.writers) {
+      if (st.started) continue;
+      const after = this.o.startAfter?.[name];
+      if (after !== undefined && (b.wipes > 0 || (after === 'rejoined' && w.status(1) !== 'VOTING'))) continue;
+      out.push({ k: 'start', w: name });
+    }
+    const seen = new Set<string>();
+    w.inflight.forEach((m, i) => {
+      // Identical messages (same sender, receiver, content) lead to the same state: deliver one.
+      const key = `${m.from}>${m.to}:${stable(m.msg)}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      out.push({ k: 'deliver', i });
+    });
+    if (b.wipes > 0 && (this.o.wipeBefore === undefined || !w.writers.get(this.o.wipeBefore)!.started)) out.push({ k: 'wipe' });
+    for (const [who, n] of b.ticks) {
+      if (n <= 0) continue;
+      if (who === 'r1' ? w.status(1) === 'VOTING' : !w.writers.get(who)!.started) continue;
+      out.push({ k: 'tick', who });
+    }
+    return out;
+  }
+
+  private apply(w: World, b: Budget, a: Action): void {
+    switch (a.k) {
+      case 'start':
+        w.start(a.w);
+        break;
+      case 'deliver':
+        w.deliver(a.i);
+        break;
+      case 'wipe':
+        b.wipes--;
+        w.wipe(1);
+        break;
+      case 'tick':
+        b.ticks.set(a.who, b.ticks.get(a.who)! - 1);
+        w.tick(a.who);
+        break;
+    }
+    this.prune(w);
+  }
+
+  private describePath(path: readonly Action[]): string[] {
+    const [w, b] = this.fresh();
+    for (const name of this.o.startedAtOnce ?? []) w.start(name);
+    this.prune(w);
+    const out: string[] = [];
+    for (const a of path) {
+      if (a.k === 'deliver') {
+        const m = w.inflight[a.i]!;
+        out.push(`${m.from}>${m.to} ${describeMessage(m.msg)}`);
+      } else out.push(a.k === 'start' ? `start ${a.w}` : a.k === 'wipe' ? 'WIPE r1' : `tick ${a.who}`);
+      this.apply(w, b, a);
+    }
+    return out;
+  }
+
+  /** A hash of everything that decides the future: stores, cores, messages in flight, acceptances made, budgets. */
+  private hash(w: World, b: Budget): string {
+    const parts: string[] = [`t${w.now}`, `b${b.wipes}`, stable([...b.ticks])];
+    for (const [id, r] of w.replicas) {
+      const s = r.store;
+      const slots: unknown[] = [];
+      for (const p of s.positions(0, Math.max(s.end(), 0))) slots.push([s.slot(p), s.action(p)]);
+      parts.push(`r${id}`, stable([s.metadata(), s.begin(), s.end(), s.learnedThrough(), s.highestProposal(), slots, s.lostPositions()]), stable(r.core));
+    }
+    for (const [name, st] of w.writers) parts.push(name, String(st.started), String(st.rids.next), stable(st.core), stable([...st.acked]));
+    parts.push(w.inflight.map((m) => `${m.from}>${m.to}:${stable(m.msg)}`).sort().join('|'));
+    parts.push([...w.accepts].map(([k, set]) => `${k}:${[...set].sort().join(',')}`).sort().join('|'));
+    return createHash('sha1').update(parts.join('\n')).digest('base64');
+  }
+}
+
+const SKIP = new Set(['config', 'ctx', 'store']);
+
+/** A canonical text of a value: Maps and Sets sorted, functions and configuration left out, bytes as text. */
+export function stable(v: unknown): string {
+  if (v === undefined) return 'u';
+  if (v === null || typeof v !== 'object') return typeof v === 'function' ? '' : JSON.stringify(v);
+  if (v instanceof Uint8Array) return `b"${Buffer.from(v).toString('latin1')}"`;
+  if (Array.isArray(v)) return `[${v.map(stable).join(',')}]`;
+  if (v instanceof Map) return `M{${[...v].map(([k, x]) => `${stable(k)}:${stable(x)}`).sort().join(',')}}`;
+  if (v instanceof Set) return `S{${[...v].map(stable).sort().join(',')}}`;
+  const keys = Object.keys(v).filter((k) => !SKIP.has(k) && typeof (v as Record<string, unknown>)[k] !== 'function').sort();
+  return `{${keys.map((k) => `${k}:${stable((v as Record<string, unknown>)[k])}`).join(',')}}`;
+}
