@@ -7,9 +7,13 @@
  * Why it holds. An acknowledged append at p was accepted by a quorum of VOTING
  * replicas under one proposal. The reader hears from a quorum of VOTING
  * replicas, which shares at least one member with that quorum, so every such
- * p is held by some replica it heard from. A position counts as chosen when
- * some replica learned it, or when a quorum of VOTING replicas accepted it
- * under the same proposal. A position that some replica holds but that is not
+ * p is held by some replica it heard from (a member whose disk was replaced
+ * since rejoined only after catching up every value chosen with its old
+ * disk's help). A position counts as chosen only when some replica learned
+ * it. Not when a quorum of replies show it accepted under one proposal: with
+ * a replaced disk among them that quorum may hold an acceptance no proposer
+ * could count (its generation was not named), so it proves nothing (the
+ * exhaustive search found this). A position that some replica holds but that is not
  * proven chosen is re-asked for a while (the writer's commit may be on its
  * way), then settled by a Fill, which Paxos guarantees returns the chosen
  * value if there is one. A position that no replica heard of was never chosen,
@@ -180,11 +184,10 @@ export class ReaderCore {
     if (op.boundsOnly) return this.finish(op, { ok: true, entries: [], begin, end: op.endBound, through: begin - 1 }, done);
     if (op.cursor < begin) return this.finish(op, { ok: false, error: 'truncated', begin }, done);
     const hi = Math.min(round.to, op.endBound, ...replies.map((r) => r.coveredThrough));
-    const quorum = quorumSize(this.config.members.length);
     const views = replies.map((r) => ({ slots: new Map(r.slots.map((s) => [s.position, s])), lost: new Set(r.lost) }));
     op.progressAt = this.now;
     for (let p = op.cursor; p <= hi; p++) {
-      const c = this.classify(p, views, quorum, op);
+      const c = this.classify(p, views, op);
       if (c.kind === 'unknown') return this.finish(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, done);
       if (c.kind === 'pending') return this.onPending(op, p, hi, send);
       if (c.action.kind === 'append') op.entries.push({ position: p, action: c.action });
@@ -199,10 +202,9 @@ export class ReaderCore {
     this.startRound(op, send);
   }
 
-  private classify(p: Position, replies: { slots: Map<Position, Slot>; lost: Set<Position> }[], quorum: number, op: ReadOp): Classified {
+  private classify(p: Position, replies: { slots: Map<Position, Slot>; lost: Set<Position> }[], op: ReadOp): Classified {
     const known = op.known.get(p);
     if (known !== undefined) return { kind: 'chosen', action: known };
-    const byProposal = new Map<Proposal, { n: number; action: Action }>();
     let seen = false;
     for (const r of replies) {
       const s = r.slots.get(p);
@@ -213,11 +215,7 @@ export class ReaderCore {
       if (s.action === undefined) continue;
       seen = true;
       if (s.learned) return { kind: 'chosen', action: s.action };
-      const e = byProposal.get(s.accepted);
-      if (e === undefined) byProposal.set(s.accepted, { n: 1, action: s.action });
-      else e.n++;
     }
-    for (const e of byProposal.values()) if (e.n >= quorum) return { kind: 'chosen', action: e.action };
     return seen ? { kind: 'pending' } : { kind: 'unknown' };
   }
 
