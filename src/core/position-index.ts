@@ -79,6 +79,13 @@ interface Chunk {
   promised: Float64Array | undefined;
   /** Positions of this chunk that exist; a chunk at 0 is removed. */
   count: number;
+  /**
+   * No slot of this chunk lies outside indexes [lo, hi]: scans (positions,
+   * checkInvariants, truncation) look there only, so a chunk holding a few
+   * positions (a small log, a far-out one) costs a few steps, not CHUNK.
+   */
+  lo: number;
+  hi: number;
 }
 
 function chunkKey(position: Position): number {
@@ -168,8 +175,8 @@ export class PositionIndex {
       const c = this.chunks.get(k);
       if (c === undefined) continue;
       const base = k * CHUNK;
-      const iLo = k === kLo ? lo - base : 0;
-      const iHi = k === kHi ? hi - base : CHUNK - 1;
+      const iLo = Math.max(k === kLo ? lo - base : 0, c.lo);
+      const iHi = Math.min(k === kHi ? hi - base : CHUNK - 1, c.hi);
       for (let i = iLo; i <= iHi; i++) if ((c.flags[i]! & EXISTS) !== 0) yield base + i;
     }
   }
@@ -248,7 +255,7 @@ export class PositionIndex {
     }
   }
 
-  /** Checks every invariant; for tests and the simulator (O(chunks * CHUNK)). */
+  /** Checks every invariant; for tests and the simulator (O(slots), about). */
   checkInvariants(): void {
     assert(this.beginPos >= 0, 'begin >= 0');
     assert(this.learnedThroughPos >= this.beginPos - 1, 'learnedThrough >= begin - 1');
@@ -256,8 +263,10 @@ export class PositionIndex {
     let truncates = 0;
     for (const [k, c] of this.chunks) {
       assert(c.key === k, `chunk ${k} filed under its key`);
+      assert(0 <= c.lo && c.lo <= c.hi && c.hi < CHUNK, `chunk ${k}: bounds [${c.lo}, ${c.hi}]`);
+      // Outside [lo, hi] nothing was ever set, or it was cleared: a slot created there would show as a count mismatch.
       let n = 0;
-      for (let i = 0; i < CHUNK; i++) {
+      for (let i = c.lo; i <= c.hi; i++) {
         const p = k * CHUNK + i;
         const f = c.flags[i]!;
         const accepted = c.accepted === undefined ? 0 : c.accepted[i]!;
@@ -281,7 +290,7 @@ export class PositionIndex {
     assert(total === this.count, `size ${this.count}, ${total} slots`);
     assert(truncates === this.truncateTo.size, 'truncateTo holds truncate slots only');
     for (let p = this.beginPos; p <= this.learnedThroughPos; p++) {
-      assert(this.slot(p)?.learned === true, `position ${p} <= learnedThrough is not learned`);
+      assert(this.learnedAt(p), `position ${p} <= learnedThrough is not learned`);
     }
   }
 
@@ -299,7 +308,8 @@ export class PositionIndex {
     let c = this.chunk(position);
     if (c === undefined) {
       const key = chunkKey(position);
-      c = { key, flags: new Uint8Array(CHUNK), accepted: undefined, promised: undefined, count: 0 };
+      const i = position % CHUNK;
+      c = { key, flags: new Uint8Array(CHUNK), accepted: undefined, promised: undefined, count: 0, lo: i, hi: i };
       this.chunks.set(key, c);
       this.last = c;
     }
@@ -307,6 +317,8 @@ export class PositionIndex {
     if ((c.flags[i]! & EXISTS) === 0) {
       c.flags[i] = EXISTS;
       c.count++;
+      if (i < c.lo) c.lo = i;
+      if (i > c.hi) c.hi = i;
       this.count++;
       if (position > this.endPos) this.endPos = position;
     }
@@ -346,12 +358,14 @@ export class PositionIndex {
         this.chunks.delete(k);
         continue;
       }
-      const end = to - k * CHUNK;
+      // Clear [lo, to) of the chunk `to` falls in (nothing lies below lo).
+      const end = Math.min(to - k * CHUNK, c.hi + 1);
       let gone = 0;
-      for (let i = 0; i < end; i++) if ((c.flags[i]! & EXISTS) !== 0) gone++;
-      c.flags.fill(0, 0, end);
-      c.accepted?.fill(0, 0, end);
-      c.promised?.fill(0, 0, end);
+      for (let i = c.lo; i < end; i++) if ((c.flags[i]! & EXISTS) !== 0) gone++;
+      c.flags.fill(0, c.lo, end);
+      c.accepted?.fill(0, c.lo, end);
+      c.promised?.fill(0, c.lo, end);
+      c.lo = Math.max(c.lo, end);
       c.count -= gone;
       this.count -= gone;
       if (c.count === 0) this.chunks.delete(k);
@@ -361,13 +375,14 @@ export class PositionIndex {
     this.last = undefined;
   }
 
+  private learnedAt(position: Position): boolean {
+    const c = this.chunk(position);
+    return c !== undefined && (c.flags[position % CHUNK]! & LEARNED) !== 0;
+  }
+
   private advanceLearnedThrough(): void {
     let lt = Math.max(this.learnedThroughPos, this.beginPos - 1);
-    for (;;) {
-      const c = this.chunk(lt + 1);
-      if (c === undefined || (c.flags[(lt + 1) % CHUNK]! & LEARNED) === 0) break;
-      lt++;
-    }
+    while (this.learnedAt(lt + 1)) lt++;
     this.learnedThroughPos = lt;
   }
 }

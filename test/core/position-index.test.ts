@@ -209,9 +209,9 @@ function compare(ix: PositionIndex, ref: Reference, rnd: () => number, where: st
 }
 
 test('random record sequences give the state of the reference model after every record', () => {
-  for (let seed = 1; seed <= 25; seed++) {
+  for (let seed = 1; seed <= 40; seed++) {
     const rnd = seeded(seed);
-    const records = randomRecords(rnd, 300, new Reference());
+    const records = randomRecords(rnd, 400, new Reference());
     const ix = new PositionIndex();
     const ref = new Reference();
     records.forEach((r, i) => {
