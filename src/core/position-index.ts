@@ -23,7 +23,9 @@
  *
  * That is 9 bytes per position written through this replica (1 byte where it
  * only learned, 17 where promises were made), and a handful of objects per
- * CHUNK positions. Chunks exist only where positions do, so a
+ * CHUNK positions. A chunk's arrays start short and double as positions
+ * further into it appear: a small log (a test's, each of the simulator's
+ * many replayed worlds) does not pay 36 KiB of zeroed arrays per chunk. Chunks exist only where positions do, so a
  * single position far out (a TRUNCATE to 600,000,000, say) costs one chunk.
  * The `to` of truncate actions, which are rare, lives in a small side Map.
  *
@@ -58,6 +60,13 @@ export const EMPTY_METADATA: Metadata = { status: 'EMPTY', promised: 0, incarnat
 /** Positions per chunk: 4096 (a power of two, so division by it is exact for every safe integer). */
 const CHUNK_BITS = 12;
 const CHUNK = 1 << CHUNK_BITS;
+/**
+ * The shortest arrays a chunk starts with (they grow by doubling up to CHUNK).
+ * 8 float64s are 64 bytes, which V8 keeps inside the heap; a longer typed
+ * array needs a backing store of its own, about a microsecond to make: that
+ * made each of the simulator's many small stores 4 times as costly to build.
+ */
+const MIN_CAPACITY = 8;
 
 // flags: bit 0 the position exists (has a slot), bit 1 learned, bits 2-3 the action's kind.
 const EXISTS = 1;
@@ -69,10 +78,14 @@ const KINDS: readonly (ActionKind | undefined)[] = [undefined, 'nop', 'append', 
 const KIND_CODE: Readonly<Record<ActionKind, number>> = { nop: 1, append: 2, truncate: 3 };
 const TRUNCATE_CODE = KIND_CODE.truncate;
 
-/** CHUNK consecutive positions, from key * CHUNK. A position that does not exist has all-zero fields. */
+/**
+ * CHUNK consecutive positions, from key * CHUNK. A position that does not
+ * exist has all-zero fields. The arrays share one length (the capacity): they
+ * cover the chunk's first positions, up to its highest slot at least.
+ */
 interface Chunk {
   readonly key: number;
-  readonly flags: Uint8Array;
+  flags: Uint8Array;
   /** Made on the chunk's first accept record; undefined reads as all 0. */
   accepted: Float64Array | undefined;
   /** Made on the chunk's first explicit promise (rare); undefined reads as all 0. */
@@ -90,6 +103,11 @@ interface Chunk {
 
 function chunkKey(position: Position): number {
   return Math.floor(position / CHUNK);
+}
+
+/** The flags at index i of a chunk; 0 (no slot) beyond its capacity. */
+function flagsAt(c: Chunk, i: number): number {
+  return i < c.flags.length ? c.flags[i]! : 0;
 }
 
 export class PositionIndex {
@@ -145,7 +163,7 @@ export class PositionIndex {
     const c = this.chunk(position);
     if (c === undefined) return undefined;
     const i = position % CHUNK;
-    const f = c.flags[i]!;
+    const f = flagsAt(c, i);
     if ((f & EXISTS) === 0) return undefined;
     const code = (f & KIND_MASK) >> KIND_SHIFT;
     const promised = c.promised === undefined ? 0 : c.promised[i]!;
@@ -164,14 +182,11 @@ export class PositionIndex {
     if (hi < lo) return;
     const kLo = chunkKey(lo);
     const kHi = chunkKey(hi);
-    let keys: Iterable<number>;
-    if (kHi - kLo + 1 <= this.chunks.size * 2) {
-      keys = range(kLo, kHi);
-    } else {
-      // A sparse range: sort the chunks' keys instead of trying every key in it.
-      keys = [...this.chunks.keys()].filter((k) => k >= kLo && k <= kHi).sort((a, b) => a - b);
-    }
-    for (const k of keys) {
+    // A sparse range: sort the chunks' keys instead of trying every key in it.
+    const sparse = kHi - kLo + 1 <= this.chunks.size * 2 ? undefined : [...this.chunks.keys()].filter((k) => k >= kLo && k <= kHi).sort((a, b) => a - b);
+    const n = sparse === undefined ? kHi - kLo + 1 : sparse.length;
+    for (let j = 0; j < n; j++) {
+      const k = sparse === undefined ? kLo + j : sparse[j]!;
       const c = this.chunks.get(k);
       if (c === undefined) continue;
       const base = k * CHUNK;
@@ -195,7 +210,7 @@ export class PositionIndex {
         const i = record.position % CHUNK;
         const before = c.promised === undefined ? 0 : c.promised[i]!;
         const promised = Math.max(before, record.promised);
-        if (promised !== before) (c.promised ??= new Float64Array(CHUNK))[i] = promised;
+        if (promised !== before) (c.promised ??= new Float64Array(c.flags.length))[i] = promised;
         this.highestProposalSeen = Math.max(this.highestProposalSeen, record.promised);
         return {};
       }
@@ -206,7 +221,7 @@ export class PositionIndex {
         const c = this.ensure(record.position);
         const i = record.position % CHUNK;
         assert((c.flags[i]! & LEARNED) === 0, `accept at learned position ${record.position}`);
-        (c.accepted ??= new Float64Array(CHUNK))[i] = record.proposal;
+        (c.accepted ??= new Float64Array(c.flags.length))[i] = record.proposal;
         this.highestProposalSeen = Math.max(this.highestProposalSeen, record.proposal);
         this.setKind(c, record.position, record.action);
         return { actionAt: record.position };
@@ -224,7 +239,7 @@ export class PositionIndex {
             continue;
           }
           const i = p % CHUNK;
-          const f = c.flags[i]!;
+          const f = flagsAt(c, i);
           const accepted = c.accepted === undefined ? 0 : c.accepted[i]!;
           if ((f & EXISTS) === 0 || (f & LEARNED) !== 0 || accepted === 0 || accepted !== record.proposal) continue;
           c.flags[i] = f | LEARNED;
@@ -263,7 +278,9 @@ export class PositionIndex {
     let truncates = 0;
     for (const [k, c] of this.chunks) {
       assert(c.key === k, `chunk ${k} filed under its key`);
-      assert(0 <= c.lo && c.lo <= c.hi && c.hi < CHUNK, `chunk ${k}: bounds [${c.lo}, ${c.hi}]`);
+      const capacity = c.flags.length;
+      assert(0 <= c.lo && c.lo <= c.hi && c.hi < capacity && capacity <= CHUNK, `chunk ${k}: bounds [${c.lo}, ${c.hi}], capacity ${capacity}`);
+      assert((c.accepted?.length ?? capacity) === capacity && (c.promised?.length ?? capacity) === capacity, `chunk ${k}: arrays of one length`);
       // Outside [lo, hi] nothing was ever set, or it was cleared: a slot created there would show as a count mismatch.
       let n = 0;
       for (let i = c.lo; i <= c.hi; i++) {
@@ -305,15 +322,16 @@ export class PositionIndex {
 
   /** The chunk of a position, with a (new, empty) slot there if it had none. */
   private ensure(position: Position): Chunk {
+    const i = position % CHUNK;
     let c = this.chunk(position);
     if (c === undefined) {
       const key = chunkKey(position);
-      const i = position % CHUNK;
-      c = { key, flags: new Uint8Array(CHUNK), accepted: undefined, promised: undefined, count: 0, lo: i, hi: i };
+      c = { key, flags: new Uint8Array(capacityFor(i, MIN_CAPACITY)), accepted: undefined, promised: undefined, count: 0, lo: i, hi: i };
       this.chunks.set(key, c);
       this.last = c;
+    } else if (i >= c.flags.length) {
+      grow(c, capacityFor(i, c.flags.length));
     }
-    const i = position % CHUNK;
     if ((c.flags[i]! & EXISTS) === 0) {
       c.flags[i] = EXISTS;
       c.count++;
@@ -377,13 +395,37 @@ export class PositionIndex {
 
   private learnedAt(position: Position): boolean {
     const c = this.chunk(position);
-    return c !== undefined && (c.flags[position % CHUNK]! & LEARNED) !== 0;
+    return c !== undefined && (flagsAt(c, position % CHUNK) & LEARNED) !== 0;
   }
 
   private advanceLearnedThrough(): void {
     let lt = Math.max(this.learnedThroughPos, this.beginPos - 1);
     while (this.learnedAt(lt + 1)) lt++;
     this.learnedThroughPos = lt;
+  }
+}
+
+/** The capacity, doubled from `from` (up to CHUNK), that covers index i. */
+function capacityFor(i: number, from: number): number {
+  let n = from;
+  while (n <= i) n *= 2;
+  return Math.min(n, CHUNK);
+}
+
+/** Moves a chunk to longer arrays (the new part reads as no slot). */
+function grow(c: Chunk, capacity: number): void {
+  const flags = new Uint8Array(capacity);
+  flags.set(c.flags);
+  c.flags = flags;
+  if (c.accepted !== undefined) {
+    const accepted = new Float64Array(capacity);
+    accepted.set(c.accepted);
+    c.accepted = accepted;
+  }
+  if (c.promised !== undefined) {
+    const promised = new Float64Array(capacity);
+    promised.set(c.promised);
+    c.promised = promised;
   }
 }
 
