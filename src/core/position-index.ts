@@ -25,8 +25,9 @@
  * only learned, 17 where promises were made), and a handful of objects per
  * CHUNK positions. A chunk's arrays start short and double as positions
  * further into it appear: a small log (a test's, each of the simulator's
- * many replayed worlds) does not pay 36 KiB of zeroed arrays per chunk. Chunks exist only where positions do, so a
- * single position far out (a TRUNCATE to 600,000,000, say) costs one chunk.
+ * many replayed worlds) does not pay 36 KiB of zeroed arrays per chunk.
+ * Chunks exist only where positions do, so a single position far out (a
+ * TRUNCATE to 600,000,000, say) costs one chunk, at most 36 KiB.
  * The `to` of truncate actions, which are rare, lives in a small side Map.
  *
  * slot() builds a fresh SlotMeta per call: callers read it at once (a
