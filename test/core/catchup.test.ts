@@ -10,20 +10,10 @@ import { CatchUp, type CatchUpOutput } from '../../src/core/catchup.js';
 import { replicaStep } from '../../src/core/replica.js';
 import type { Action, Entry, Message, ReplicaId } from '../../src/core/types.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
+import { seededRandom as prng } from '../helpers/seeded-random.js';
 
 const value = (p: number): Action => ({ kind: 'append', data: new Uint8Array(1 + (p % 7)).fill(p % 251) });
 
-/** A seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function peer(n: number, gap: ReadonlySet<number>): MemoryStore {
   const s = new MemoryStore({ status: 'VOTING', promised: 0, incarnation: 'p' });

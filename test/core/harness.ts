@@ -11,6 +11,9 @@ import { ALL_RULES_ON, type SafetyRules } from '../../src/core/rules.js';
 import type { Action, Message, Position, ReplicaId, Status } from '../../src/core/types.js';
 import { WriterCore, type OpResult, type Outbound } from '../../src/core/writer.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
+import { seededRandom } from '../helpers/seeded-random.js';
+
+export { seededRandom };
 
 /** An address: 'r1', 'r2', ... for replicas; any other string names a client. */
 export type Addr = string;
@@ -23,17 +26,6 @@ export interface Envelope {
 
 const rid = (id: ReplicaId): Addr => `r${id}`;
 
-/** Seeded, deterministic random numbers for backoff (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ReplicaNode {
   store: MemoryStore;

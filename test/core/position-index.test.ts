@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { AssertionError } from '../../src/core/assert.js';
 import { PositionIndex, type ApplyEffect } from '../../src/core/position-index.js';
 import type { Action, ActionKind, Metadata, PersistRecord, Position, Proposal, SlotMeta } from '../../src/core/types.js';
+import { seededRandom as seeded } from '../helpers/seeded-random.js';
 
 interface RefSlot {
   position: Position;
@@ -109,17 +110,6 @@ function setKind(s: RefSlot, a: Action): void {
   else delete s.truncateTo;
 }
 
-/** A small seeded generator (mulberry32), so a failure replays from its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CHUNK = 4096;
 const EDGES = [1, 2, 5, 9];

@@ -9,6 +9,10 @@ import assert from 'node:assert/strict';
 import type { ReplicaStore } from '../../src/core/store.js';
 import type { Action, Metadata, PersistRecord, Position } from '../../src/core/types.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
+import { seededRandom } from '../helpers/seeded-random.js';
+
+/** A small seeded generator (mulberry32), so failures replay. */
+export const seeded = seededRandom;
 
 export interface StoreFactory {
   /** A new, empty store. */
@@ -173,17 +177,6 @@ export function runStoreContract(name: string, f: StoreFactory): void {
   if (f.cleanup !== undefined) test.after(f.cleanup);
 }
 
-/** A small seeded generator (mulberry32), so failures replay. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Records such as a replica writes: accepts, commits, learns, promises, a truncate now and then. */
 export function randomRecords(rnd: () => number, n: number): PersistRecord[] {
