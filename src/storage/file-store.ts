@@ -13,7 +13,7 @@
 import { assert } from '../core/assert.js';
 import type { PositionIndex } from '../core/position-index.js';
 import type { ReplicaStore } from '../core/store.js';
-import type { Action, Metadata, PersistRecord, Position, SlotMeta } from '../core/types.js';
+import type { Action, Metadata, PersistRecord, Position } from '../core/types.js';
 import { takeRecords, type Batch, type PendingRecord } from './batch.js';
 import { StoreClosedError, toStorageError, type StorageFullError, type StorageIOError } from './errors.js';
 import { writeParts, type FileLayer } from './file-layer.js';
@@ -24,6 +24,7 @@ import { locationOffset, locationSegment, maxPositionOf, packLocation, segmentFi
 import { releaseLock } from './lock.js';
 import { LocationTable } from './location-table.js';
 import { loadDataDir, type FileStoreOptions } from './open-store.js';
+import { IndexedView } from './indexed-view.js';
 import { join } from 'node:path';
 
 /** What FileStore.open found; see docs/storage.md for each case. */
@@ -63,7 +64,7 @@ export interface FileStoreParts {
   readonly log: (message: string) => void;
 }
 
-export class FileStore implements ReplicaStore {
+export class FileStore extends IndexedView implements ReplicaStore {
   /** Set by FileStore.open (open-store.ts) once start-up finished. */
   openReport!: OpenReport;
   readonly dir: string;
@@ -72,12 +73,12 @@ export class FileStore implements ReplicaStore {
   /** The cluster's id recorded in the data directory; '' if never given. */
   readonly clusterId: string;
   private readonly layer: FileLayer;
-  private readonly index: PositionIndex;
+  protected readonly index: PositionIndex;
   /** Position -> packed location (segment, offset) of the durable frame holding its action. */
   private readonly locations: LocationTable;
   /** Actions appended but not yet durable, served from memory until they are. */
   private readonly unwritten = new Map<Position, Action>();
-  private readonly lost: Set<Position>;
+  protected readonly lost: Set<Position>;
   /** Live segments, ascending and consecutive; the last one takes new batches. */
   private readonly segments: Segment[];
   private pending: PendingRecord[] = [];
@@ -128,6 +129,7 @@ export class FileStore implements ReplicaStore {
 
   /** Use FileStore.open. */
   constructor(parts: FileStoreParts) {
+    super();
     assert(parts.segments.length > 0, 'a store has a segment');
     assert(parts.batchBytesMax > 0 && parts.segmentBytesMax > 0, 'positive bounds');
     this.dir = parts.dir;
@@ -146,30 +148,6 @@ export class FileStore implements ReplicaStore {
     this.writtenBegin = parts.index.begin();
   }
 
-  metadata(): Metadata {
-    return this.index.metadata();
-  }
-  begin(): Position {
-    return this.index.begin();
-  }
-  end(): Position {
-    return this.index.end();
-  }
-  learnedThrough(): Position {
-    return this.index.learnedThrough();
-  }
-  highestProposal(): number {
-    return this.index.highestProposal();
-  }
-  slot(position: Position): SlotMeta | undefined {
-    return this.index.slot(position);
-  }
-  positions(from: Position, to: Position): Iterable<Position> {
-    return this.index.positions(from, to);
-  }
-  lostPositions(): readonly Position[] {
-    return [...this.lost].sort((a, b) => a - b);
-  }
   durableSeq(): number {
     return this.durable;
   }

@@ -6,9 +6,10 @@
  */
 import { PositionIndex } from '../core/position-index.js';
 import type { ReplicaStore } from '../core/store.js';
-import type { Action, Metadata, PersistRecord, Position, SlotMeta } from '../core/types.js';
+import type { Action, Metadata, PersistRecord, Position } from '../core/types.js';
+import { IndexedView } from './indexed-view.js';
 
-export class MemoryStore implements ReplicaStore {
+export class MemoryStore extends IndexedView implements ReplicaStore {
   protected readonly index: PositionIndex;
   protected readonly actions = new Map<Position, Action>();
   protected readonly lost = new Set<Position>();
@@ -18,6 +19,7 @@ export class MemoryStore implements ReplicaStore {
   private durable = 0;
 
   constructor(metadata?: Metadata) {
+    super();
     this.index = new PositionIndex(metadata);
   }
 
@@ -29,34 +31,10 @@ export class MemoryStore implements ReplicaStore {
     return s;
   }
 
-  metadata(): Metadata {
-    return this.index.metadata();
-  }
-  begin(): Position {
-    return this.index.begin();
-  }
-  end(): Position {
-    return this.index.end();
-  }
-  learnedThrough(): Position {
-    return this.index.learnedThrough();
-  }
-  highestProposal(): number {
-    return this.index.highestProposal();
-  }
-  slot(position: Position): SlotMeta | undefined {
-    return this.index.slot(position);
-  }
   action(position: Position): Action | 'lost' | undefined {
     if (this.index.slot(position) === undefined) return undefined;
     if (this.lost.has(position)) return 'lost';
     return this.actions.get(position);
-  }
-  positions(from: Position, to: Position): Iterable<Position> {
-    return this.index.positions(from, to);
-  }
-  lostPositions(): readonly Position[] {
-    return [...this.lost].sort((a, b) => a - b);
   }
 
   append(records: readonly PersistRecord[]): number {

@@ -1,0 +1,39 @@
+/**
+ * The read side every store shares: the Paxos state comes from the core's
+ * PositionIndex (the one definition of what a record means), corrupted
+ * positions from the store's own `lost` set. Stores add how they keep and
+ * read the entry bytes (`action`) and how they make records durable.
+ */
+import type { PositionIndex } from '../core/position-index.js';
+import type { Metadata, Position, Proposal, SlotMeta } from '../core/types.js';
+
+export abstract class IndexedView {
+  protected abstract readonly index: PositionIndex;
+  /** Positions whose stored record is corrupted: never served, repaired by learning them again. */
+  protected abstract readonly lost: Set<Position>;
+
+  metadata(): Metadata {
+    return this.index.metadata();
+  }
+  begin(): Position {
+    return this.index.begin();
+  }
+  end(): Position {
+    return this.index.end();
+  }
+  learnedThrough(): Position {
+    return this.index.learnedThrough();
+  }
+  highestProposal(): Proposal {
+    return this.index.highestProposal();
+  }
+  slot(position: Position): SlotMeta | undefined {
+    return this.index.slot(position);
+  }
+  positions(from: Position, to: Position): Iterable<Position> {
+    return this.index.positions(from, to);
+  }
+  lostPositions(): readonly Position[] {
+    return [...this.lost].sort((a, b) => a - b);
+  }
+}
