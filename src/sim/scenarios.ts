@@ -60,6 +60,18 @@ export interface ScenarioResult {
   readonly trace: readonly string[];
 }
 
+/**
+ * Starts `writer` and elects it by the replicas `by` (their promise requests
+ * delivered in that order); the promise to `lost`, if given, is dropped before
+ * the replies arrive.
+ */
+function elect(w: World, writer: string, by: readonly string[], lost?: string): void {
+  w.start(writer);
+  for (const r of by) w.deliverWhere(msg(writer, r, 'promise'));
+  if (lost !== undefined) w.drop(msg(writer, lost, 'promise'));
+  w.deliverAll(msg('*', writer, 'promiseReply'));
+}
+
 function result(w: World): ScenarioResult {
   return { world: w, violations: w.violations, trace: w.lines };
 }
@@ -76,17 +88,11 @@ export function forgottenPromise(rules: SafetyRules): ScenarioResult {
     ],
   });
   // W6 elected by A and X; its promise request to B is held back.
-  w.start('w6');
-  w.deliverWhere(msg('w6', 'r1', 'promise'));
-  w.deliverWhere(msg('w6', 'r2', 'promise'));
-  w.deliverAll(msg('*', 'w6', 'promiseReply'));
+  elect(w, 'w6', ['r1', 'r2']);
   // A's disk is lost; it rejoins while W6's writes are in flight.
   rejoinA(w);
   // W5 (lower) elected by the new A and B; u chosen at 1 by them. Its commits are held.
-  w.start('w5');
-  w.deliverWhere(msg('w5', 'r1', 'promise'));
-  w.deliverWhere(msg('w5', 'r3', 'promise'));
-  w.deliverAll(msg('*', 'w5', 'promiseReply'));
+  elect(w, 'w5', ['r1', 'r3']);
   w.deliverWhere(msg('w5', 'r1', 'write'));
   w.deliverWhere(msg('w5', 'r3', 'write'));
   w.deliverAll(msg('*', 'w5', 'writeReply'));
@@ -120,11 +126,7 @@ export function forgottenAcceptance(rules: SafetyRules, late: 'afterQuery' | 'af
     ],
   });
   // W6 elected by A and X (its promise to B is lost).
-  w.start('w6');
-  w.deliverWhere(msg('w6', 'r1', 'promise'));
-  w.deliverWhere(msg('w6', 'r2', 'promise'));
-  w.drop(msg('w6', 'r3', 'promise'));
-  w.deliverAll(msg('*', 'w6', 'promiseReply'));
+  elect(w, 'w6', ['r1', 'r2'], 'r3');
   // A accepts [NOP@0, v@1] just before its disk is lost; the write to B is lost.
   w.deliverWhere(msg('w6', 'r1', 'write'));
   w.deliverAll(msg('r1', 'w6', 'writeReply'));
