@@ -61,8 +61,8 @@ const K_TRUNCATE = 3;
 
 /** Encodes one record as a complete frame. */
 export function encodeFrame(rec: DiskRecord): Buffer {
-  if (rec.type === 'accept') return encodeAccept(rec.position, rec.proposal, rec.action);
-  if (rec.type === 'learn') return encodeLearn(rec.position, rec.action);
+  if (rec.type === 'accept') return encodeActionRecord(T_ACCEPT, rec.position, rec.proposal, rec.action);
+  if (rec.type === 'learn') return encodeActionRecord(T_LEARN, rec.position, undefined, rec.action);
   const data = EMPTY;
   const strs = stringsOf(rec);
   const keyBytes = keyLength(rec, strs);
@@ -81,26 +81,29 @@ export function encodeFrame(rec: DiskRecord): Buffer {
 }
 
 /**
- * The hot path (one accept record per appended entry): the same bytes as the
- * general encoder, without its intermediate arrays and writer object.
+ * The hot paths: one accept record per appended entry, one learn record per
+ * entry a catch-up copies. The same bytes as the general encoder, without its
+ * intermediate arrays and writer object. Key: type, position, the proposal
+ * (accept only), the action kind, `to` for a truncate.
  */
-function encodeAccept(position: number, proposal: number, action: Action): Buffer {
+function encodeActionRecord(type: number, position: number, proposal: number | undefined, action: Action): Buffer {
   const data = action.kind === 'append' ? action.data : EMPTY;
-  const keyBytes = action.kind === 'truncate' ? 26 : 18;
+  const kindAt = FRAME_HEADER_BYTES + 1 + (proposal === undefined ? 8 : 16);
+  const keyEnd = kindAt + 1 + (action.kind === 'truncate' ? 8 : 0);
+  const keyBytes = keyEnd - FRAME_HEADER_BYTES;
   const payloadBytes = keyBytes + 4 + data.length;
   assert(payloadBytes <= FRAME_PAYLOAD_MAX, `record of ${payloadBytes} bytes exceeds the frame limit`);
   const buf = allocFrame(FRAME_HEADER_BYTES + payloadBytes);
   buf.writeUInt32LE(payloadBytes, 0);
-  buf[8] = T_ACCEPT;
-  buf.writeDoubleLE(position, 9);
-  buf.writeDoubleLE(proposal, 17);
-  if (action.kind === 'append') buf[25] = K_APPEND;
-  else if (action.kind === 'nop') buf[25] = action.tombstone === true ? K_TOMBSTONE : K_NOP;
+  buf[FRAME_HEADER_BYTES] = type;
+  buf.writeDoubleLE(position, FRAME_HEADER_BYTES + 1);
+  if (proposal !== undefined) buf.writeDoubleLE(proposal, FRAME_HEADER_BYTES + 9);
+  if (action.kind === 'append') buf[kindAt] = K_APPEND;
+  else if (action.kind === 'nop') buf[kindAt] = action.tombstone === true ? K_TOMBSTONE : K_NOP;
   else {
-    buf[25] = K_TRUNCATE;
-    buf.writeDoubleLE(action.to, 26);
+    buf[kindAt] = K_TRUNCATE;
+    buf.writeDoubleLE(action.to, kindAt + 1);
   }
-  const keyEnd = FRAME_HEADER_BYTES + keyBytes;
   buf.writeUInt32LE(crc32cSmall(buf, FRAME_HEADER_BYTES, keyEnd, lengthCrc(buf, payloadBytes)), keyEnd);
   if (data.length > 0) buf.set(data, keyEnd + 4);
   buf.writeUInt32LE(crc32c(buf.subarray(FRAME_HEADER_BYTES)), 4);
@@ -127,29 +130,6 @@ function allocFrame(bytes: number): Buffer {
   const b = slab.subarray(slabAt, slabAt + bytes);
   slabAt += (bytes + 7) & ~7;
   return b;
-}
-
-/** The catch-up's hot path (one learn record per copied entry): the general encoder's bytes, like encodeAccept. */
-function encodeLearn(position: number, action: Action): Buffer {
-  const data = action.kind === 'append' ? action.data : EMPTY;
-  const keyBytes = action.kind === 'truncate' ? 18 : 10;
-  const payloadBytes = keyBytes + 4 + data.length;
-  assert(payloadBytes <= FRAME_PAYLOAD_MAX, `record of ${payloadBytes} bytes exceeds the frame limit`);
-  const buf = allocFrame(FRAME_HEADER_BYTES + payloadBytes);
-  buf.writeUInt32LE(payloadBytes, 0);
-  buf[8] = T_LEARN;
-  buf.writeDoubleLE(position, 9);
-  if (action.kind === 'append') buf[17] = K_APPEND;
-  else if (action.kind === 'nop') buf[17] = action.tombstone === true ? K_TOMBSTONE : K_NOP;
-  else {
-    buf[17] = K_TRUNCATE;
-    buf.writeDoubleLE(action.to, 18);
-  }
-  const keyEnd = FRAME_HEADER_BYTES + keyBytes;
-  buf.writeUInt32LE(crc32cSmall(buf, FRAME_HEADER_BYTES, keyEnd, lengthCrc(buf, payloadBytes)), keyEnd);
-  if (data.length > 0) buf.set(data, keyEnd + 4);
-  buf.writeUInt32LE(crc32c(buf.subarray(FRAME_HEADER_BYTES)), 4);
-  return buf;
 }
 
 /** crc32c of the frame's 4 length bytes (written at the start of `buf`); entries of one size share it. */

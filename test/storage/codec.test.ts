@@ -12,6 +12,9 @@ const records: DiskRecord[] = [
   { type: 'commit', from: 3, to: 9, proposal: 4 },
   { type: 'learn', position: 7, action: { kind: 'truncate', to: 4 } },
   { type: 'learn', position: 8, action: { kind: 'nop' } },
+  { type: 'accept', position: 10, proposal: 3, action: { kind: 'truncate', to: 2 } },
+  { type: 'learn', position: 11, action: { kind: 'append', data: new Uint8Array([9, 8]) } },
+  { type: 'learn', position: 12, action: { kind: 'nop', tombstone: true } },
   { type: 'header', segmentId: 3, replicaId: 2, clusterId: 'c1', begin: 17, metadata: { status: 'VOTING', promised: 4, incarnation: 'i' } },
 ];
 
