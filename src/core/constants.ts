@@ -19,6 +19,23 @@ export const limits = {
   readSlotsMax: 4096,
   /** Most positions one explicit promise (fill) covers. */
   fillRangeMax: 256,
+  /**
+   * Sanity bounds on what any message may carry, whoever sends it. No real log
+   * comes near them (2^50 positions is 35 years at a million appends a
+   * second); they leave room above for arithmetic (p + n, proposal + 1) to stay
+   * exact, so a hostile or broken peer cannot make a replica grant a number
+   * nobody can exceed, or walk towards 2^53.
+   */
+  positionMax: 2 ** 50,
+  proposalMax: 2 ** 50,
+  /** Most entry bytes one reply carries (read, promise): a larger answer is paged (the asker continues where it stopped). */
+  replyBytesMax: 8 * 1024 * 1024,
+  /**
+   * How far beyond its own end a replica accepts positions (writes, commits,
+   * learned values, truncations): a peer that far ahead is caught up in bulk
+   * instead, and no single message makes a replica walk an unbounded range.
+   */
+  positionsBeyondEndMax: 1 << 24,
 } as const;
 
 export const timing = {
@@ -49,4 +66,8 @@ assert(limits.writeBatchBytesMax <= limits.writerWindowBytesMax, 'a batch must f
 assert(limits.entryBytesMax <= limits.writerWindowBytesMax, 'the largest entry must fit in the byte window');
 assert(limits.entryBytesMax <= 64 * 1024 * 1024, 'an entry must fit in a frame');
 assert(timing.retransmitMs < timing.operationTimeoutMs, 'retransmit before giving up');
+assert(limits.positionMax + limits.positionsBeyondEndMax < Number.MAX_SAFE_INTEGER / 2, 'position arithmetic stays exact');
+assert(limits.proposalMax < Number.MAX_SAFE_INTEGER / 2, 'proposal arithmetic stays exact');
+assert(limits.entryBytesMax <= limits.replyBytesMax * 2, 'a reply pages by entries: one entry may exceed the soft byte bound');
+assert(limits.writerWindowMax < limits.positionsBeyondEndMax, "a replica accepts a whole writer's window beyond its end");
 assert(timing.backoffMinMs > 0, 'backoff must be positive');
