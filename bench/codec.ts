@@ -13,9 +13,9 @@ import { decodeMessage, encodeFrame } from '../src/net/codec.js';
 function write(appends: number, bytes: number): Message {
   const actions = Array.from({ length: appends }, (_, i) => ({ kind: 'append' as const, data: new Uint8Array(bytes).fill(i & 0xff) }));
   const named = [
-    { id: 1, generation: 0 },
-    { id: 2, generation: 0 },
-    { id: 3, generation: 0 },
+    { id: 1, generation: 0, disk: 0 },
+    { id: 2, generation: 0, disk: 0 },
+    { id: 3, generation: 0, disk: 0 },
   ];
   return { type: 'write', rid: 12345, proposal: 7_000_001, from: 1_000_000, actions, named };
 }

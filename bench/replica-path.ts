@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     },
   };
   const sendOne = (): void => {
-    const msg: WriteRequest = { type: 'write', rid: rid++, proposal: 1, from: next, actions, named: [{ id: 1, generation: 0 }] };
+    const msg: WriteRequest = { type: 'write', rid: rid++, proposal: 1, from: next, actions, named: [{ id: 1, generation: 0, disk: 0 }] };
     const frame = encodeFrame(msg);
     host.handle(decodeMessage(frame.subarray(4)), target, undefined);
     next += batch;

@@ -4,14 +4,19 @@
  * cores decide, this shell moves their messages over PeerLinks, drives their
  * clocks with a timer, and turns their results into promises.
  *
- * Replica ids inside the client are the 1-based indexes of the addresses it
- * was given; the cores only need distinct tags per member.
+ * Member identity comes from the replicas, never from the address list: each
+ * replica names itself in its handshake, and a `config` request returns the
+ * cluster's membership (ids and addresses), from which the quorum follows. The
+ * addresses given are only places to find the cluster: any order, any subset
+ * that reaches one replica works, and the client then connects to every
+ * member. Replicas that disagree about the membership make the client refuse
+ * to run, with a clear error.
  */
 import { ClosedError, InvalidArgumentError, NoQuorumError, ReplogError, TruncatedError, WriterFencedError } from '../core/errors.js';
 import { assertNat } from '../core/assert.js';
-import { limits } from '../core/constants.js';
+import { limits, timing } from '../core/constants.js';
 import { ReaderCore, type ReaderOutbound, type ReadResult } from '../core/reader.js';
-import type { Message, Position, ReplicaId } from '../core/types.js';
+import type { ConfigReply, Member, Message, Position, ReplicaId } from '../core/types.js';
 import { silentLogger, type NetLogger } from '../net/logger.js';
 import { encodeFrame } from '../net/codec.js';
 import { PeerLink } from '../net/peer-link.js';
@@ -33,9 +38,20 @@ export interface LogClientOptions {
 /** Default addresses: the local cluster of `npm start`. */
 export const DEFAULT_ADDRESSES = ['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003'];
 
+/** The membership, as the replicas told it. */
+interface Membership {
+  readonly epoch: number;
+  readonly members: readonly Member[];
+  readonly ids: readonly ReplicaId[];
+}
+
 export class LogClient {
-  private readonly links = new Map<ReplicaId, PeerLink>();
-  private readonly reader: ReaderCore;
+  /** Every link, by the address it dials. */
+  private readonly links = new Map<string, PeerLink>();
+  /** The link that speaks for each member (the first whose handshake named it). */
+  private readonly byId = new Map<ReplicaId, PeerLink>();
+  private readonly idOf = new Map<PeerLink, ReplicaId>();
+  private reader: ReaderCore | undefined;
   private readonly reads = new Map<number, { resolve: (r: ReadResult) => void }>();
   private readonly writers = new Set<Writer>();
   private readonly timer: NodeJS.Timeout;
@@ -43,9 +59,17 @@ export class LogClient {
   private nextOp = 1;
   private closed = false;
   private clusterId: string;
+  private membership: Membership | undefined;
+  /** Set when the replicas disagree about the membership: every operation fails with it. */
+  private conflict: ReplogError | undefined;
+  private readonly membershipWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** Why links failed, for error messages (address -> reason). */
+  private readonly linkErrors = new Map<string, string>();
+  private readonly log: NetLogger;
+  /** The highest beginning reported: beginning() never goes backwards within a client. */
+  private beginSeen = 0;
   /** The highest proposal any reply showed: a new writer starts above it. */
   highestProposalSeen = 0;
-  readonly members: ReplicaId[];
   private readonly started = performance.now();
 
   private constructor(
@@ -53,25 +77,8 @@ export class LogClient {
     options: LogClientOptions,
   ) {
     this.clusterId = options.clusterId ?? '';
-    this.members = addresses.map((_, i) => i + 1);
-    this.reader = new ReaderCore({ members: this.members, random: Math.random, rid: this.rid, proposalFloor: () => this.highestProposalSeen });
-    addresses.forEach((address, i) => {
-      const id = i + 1;
-      const link = new PeerLink({
-        address,
-        clusterId: this.clusterId,
-        log: options.log ?? silentLogger,
-        onMessage: (msg) => this.onMessage(id, msg),
-        onConnect: (peer) => {
-          if (this.clusterId === '') this.clusterId = peer.clusterId;
-          else if (peer.clusterId !== this.clusterId) {
-            (options.log ?? silentLogger).error({ address, cluster: peer.clusterId, expected: this.clusterId }, 'replica belongs to another cluster: ignoring it');
-            void link.close();
-          }
-        },
-      });
-      this.links.set(id, link);
-    });
+    this.log = options.log ?? silentLogger;
+    for (const address of new Set(addresses)) this.addLink(address);
     this.timer = setInterval(() => this.tick(), options.tickMs ?? 20);
     this.timer.unref();
   }
@@ -80,6 +87,11 @@ export class LogClient {
   static async connect(addresses: readonly string[] = DEFAULT_ADDRESSES, options: LogClientOptions = {}): Promise<LogClient> {
     if (addresses.length === 0) throw new InvalidArgumentError('at least one replica address is needed');
     return new LogClient(addresses, options);
+  }
+
+  /** The member ids, once a replica told them (empty before). */
+  get members(): readonly ReplicaId[] {
+    return this.membership?.ids ?? [];
   }
 
   /** Request ids unique across this client's cores, so each reply matches one request. */
@@ -93,7 +105,8 @@ export class LogClient {
   /** Becomes the writer (a Paxos election). Rejects with NoQuorumError if no quorum answers. */
   async writer(): Promise<Writer> {
     this.checkOpen();
-    const w = new Writer(this, this.members);
+    const members = await this.knownMembers();
+    const w = new Writer(this, [...members]);
     this.writers.add(w);
     try {
       await w.elect();
@@ -120,9 +133,11 @@ export class LogClient {
     }
   }
 
-  /** The first position that is not truncated. */
+  /** The first position that is not truncated (never less than one this client reported before). */
   async beginning(): Promise<Position> {
-    return (await this.runRead({ type: 'bounds' })).begin;
+    const begin = (await this.runRead({ type: 'bounds' })).begin;
+    this.beginSeen = Math.max(this.beginSeen, begin);
+    return this.beginSeen;
   }
 
   /** The highest position in use (at or above every acknowledged append); -1 for a new log. */
@@ -162,6 +177,7 @@ export class LogClient {
     for (const w of this.writers) w.failAll(new ClosedError('the client was closed'));
     for (const { resolve } of this.reads.values()) resolve({ ok: false, error: 'no-quorum' });
     this.reads.clear();
+    for (const w of this.membershipWaiters.splice(0)) w.reject(new ClosedError('the client was closed'));
     await Promise.all([...this.links.values()].map((l) => l.close()));
   }
 
@@ -173,7 +189,7 @@ export class LogClient {
     let last: Message | undefined;
     let frame: Buffer | undefined;
     for (const o of out) {
-      const link = this.links.get(o.to);
+      const link = this.byId.get(o.to);
       if (link === undefined) continue;
       if (o.msg !== last) {
         last = o.msg;
@@ -190,25 +206,138 @@ export class LogClient {
 
   checkOpen(): void {
     if (this.closed) throw new ClosedError('the client was closed');
+    if (this.conflict !== undefined) throw this.conflict;
+  }
+
+  // ------------------------------------------------------------------ membership
+
+  private addLink(address: string): void {
+    if (this.links.has(address)) return;
+    const link: PeerLink = new PeerLink({
+      address,
+      clusterId: this.clusterId,
+      log: this.log,
+      onMessage: (msg) => this.onMessage(link, msg),
+      onConnect: (peer) => {
+        this.linkErrors.delete(address);
+        if (this.clusterId === '') this.clusterId = peer.clusterId;
+        else if (peer.clusterId !== this.clusterId) {
+          this.linkErrors.set(address, `belongs to cluster ${peer.clusterId}, not ${this.clusterId}`);
+          this.log.error({ address, cluster: peer.clusterId, expected: this.clusterId }, 'replica belongs to another cluster: ignoring it');
+          void link.close();
+          return;
+        }
+        if (peer.role !== 'replica' || peer.replicaId === undefined) {
+          this.linkErrors.set(address, 'is not a replica');
+          void link.close();
+          return;
+        }
+        this.identify(link, peer.replicaId);
+        link.send({ type: 'config', rid: this.rid() });
+      },
+      onDisconnect: (reason) => this.linkErrors.set(address, reason),
+    });
+    this.links.set(address, link);
+  }
+
+  /** A handshake named this link's replica. */
+  private identify(link: PeerLink, id: ReplicaId): void {
+    this.idOf.set(link, id);
+    const current = this.byId.get(id);
+    if (current === undefined || !current.connected) this.byId.set(id, link);
+  }
+
+  private onConfig(from: ReplicaId, reply: ConfigReply): void {
+    const ids = reply.members.map((m) => m.id).sort((a, b) => a - b);
+    if (!ids.includes(from)) {
+      this.log.error({ replica: from }, 'a replica sent a membership that does not include itself: ignoring it');
+      return;
+    }
+    const cur = this.membership;
+    if (cur !== undefined) {
+      if (reply.epoch < cur.epoch) return;
+      if (reply.epoch === cur.epoch) {
+        if (!sameMembers(cur.members, reply.members)) {
+          this.fail(
+            new ReplogError(
+              `the replicas disagree about the membership: ${describe(cur.members)} against ${describe(reply.members)} (replica ${from}); ` +
+                'check their --members flags',
+            ),
+          );
+        }
+        return;
+      }
+    }
+    this.membership = { epoch: reply.epoch, members: reply.members, ids };
+    // Connect to every member (the seeds may have been only some of them).
+    for (const m of reply.members) if (!this.byId.has(m.id)) this.addLink(m.address);
+    this.reader = new ReaderCore({ members: ids, random: Math.random, rid: this.rid, proposalFloor: () => this.highestProposalSeen });
+    for (const w of this.membershipWaiters.splice(0)) w.resolve();
+  }
+
+  private fail(err: ReplogError): void {
+    if (this.conflict !== undefined) return;
+    this.conflict = err;
+    this.log.error({ err: err.message }, 'refusing to run');
+    for (const w of this.writers) w.failAll(err);
+    for (const { resolve } of this.reads.values()) resolve({ ok: false, error: 'no-quorum' });
+    this.reads.clear();
+    for (const w of this.membershipWaiters.splice(0)) w.reject(err);
+  }
+
+  /** The member ids, waiting (up to the operation timeout) for a replica to tell them. */
+  private async knownMembers(): Promise<readonly ReplicaId[]> {
+    if (this.membership !== undefined) return this.membership.ids;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.membershipWaiters.findIndex((w) => w.resolve === done);
+        if (i >= 0) this.membershipWaiters.splice(i, 1);
+        reject(new NoQuorumError(`no replica answered: ${this.unreachable()}`));
+      }, timing.operationTimeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.membershipWaiters.push({
+        resolve: done,
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+    this.checkOpen();
+    return this.membership!.ids;
+  }
+
+  private unreachable(): string {
+    const why = [...this.links.keys()].map((a) => `${a} ${this.linkErrors.get(a) ?? 'did not answer'}`);
+    return why.join('; ');
   }
 
   // ------------------------------------------------------------------ internals
 
-  private runRead(req: { type: 'read'; from: Position; to: Position } | { type: 'bounds' }): Promise<Extract<ReadResult, { ok: true }>> {
+  private async runRead(req: { type: 'read'; from: Position; to: Position } | { type: 'bounds' }): Promise<Extract<ReadResult, { ok: true }>> {
     this.checkOpen();
+    await this.knownMembers();
     const id = this.nextOp++;
     return new Promise((resolve, reject) => {
       this.reads.set(id, {
         resolve: (r) => {
           if (r.ok) resolve(r);
           else if (this.closed) reject(new ClosedError('the client was closed'));
+          else if (this.conflict !== undefined) reject(this.conflict);
           else if (r.error === 'truncated') reject(new TruncatedError(`position ${req.type === 'read' ? req.from : 0} is below the log's beginning ${r.begin}: it was truncated`));
-          else reject(new NoQuorumError(`no quorum of VOTING replicas answered (replicas: ${this.addresses.join(', ')})`));
+          else reject(new NoQuorumError(`no quorum of VOTING replicas answered (members: ${this.describeMembers()})`));
         },
       });
       const event = req.type === 'read' ? { type: 'read' as const, id, from: req.from, to: req.to } : { type: 'bounds' as const, id };
-      this.applyReader(this.reader.step(event, this.now()));
+      this.applyReader(this.reader!.step(event, this.now()));
     });
+  }
+
+  private describeMembers(): string {
+    return (this.membership?.members ?? []).map((m) => `${m.id}=${m.address}${this.byId.get(m.id)?.connected ? '' : ' (unreachable)'}`).join(', ');
   }
 
   private applyReader(out: { send: ReaderOutbound[]; done: { id: number; result: ReadResult }[] }): void {
@@ -220,22 +349,39 @@ export class LogClient {
     }
   }
 
-  private onMessage(from: ReplicaId, msg: Message): void {
+  private onMessage(link: PeerLink, msg: Message): void {
     if (this.closed) return;
+    const from = this.idOf.get(link);
+    if (from === undefined) return;
+    if (msg.type === 'configReply') return this.onConfig(from, msg);
+    // Only members speak for the log, and only through the link chosen for them.
+    if (this.byId.get(from) !== link || this.membership?.ids.includes(from) !== true) return;
     if (msg.type === 'promiseReply' || msg.type === 'writeReply') {
       this.highestProposalSeen = Math.max(this.highestProposalSeen, msg.proposal);
-      for (const w of this.writers) w.onReply(from, msg);
     }
-    if (msg.type === 'readReply' || msg.type === 'promiseReply' || msg.type === 'writeReply') {
-      if (this.reader.pending > 0) this.applyReader(this.reader.step({ type: 'reply', from, msg }, this.now()));
+    if (msg.type === 'promiseReply' || msg.type === 'writeReply' || msg.type === 'readReply') {
+      for (const w of this.writers) w.onReply(from, msg);
+      if (this.reader !== undefined && this.reader.pending > 0) this.applyReader(this.reader.step({ type: 'reply', from, msg }, this.now()));
     }
   }
 
   private tick(): void {
     const now = this.now();
+    // A member whose link was lost is spoken for by another link that reaches it, if there is one.
+    for (const [link, id] of this.idOf) if (link.connected && this.byId.get(id)?.connected !== true) this.byId.set(id, link);
     for (const w of this.writers) w.tick(now);
-    if (this.reader.pending > 0) this.applyReader(this.reader.step({ type: 'tick' }, now));
+    if (this.reader !== undefined && this.reader.pending > 0) this.applyReader(this.reader.step({ type: 'tick' }, now));
   }
+}
+
+function sameMembers(a: readonly Member[], b: readonly Member[]): boolean {
+  if (a.length !== b.length) return false;
+  const ids = new Set(a.map((m) => m.id));
+  return b.every((m) => ids.has(m.id));
+}
+
+function describe(members: readonly Member[]): string {
+  return `{${members.map((m) => m.id).sort((x, y) => x - y).join(', ')}}`;
 }
 
 function assertArg(n: unknown, what: string): asserts n is number {

@@ -10,7 +10,7 @@
  */
 import { InvalidArgumentError, NoQuorumError, WriterFencedError, type ReplogError } from '../core/errors.js';
 import { limits } from '../core/constants.js';
-import type { Action, Position, PromiseReply, ReplicaId, WriteReply } from '../core/types.js';
+import type { Action, Position, PromiseReply, ReadReply, ReplicaId, WriteReply } from '../core/types.js';
 import { WriterCore, type OpResult, type WriterOutput } from '../core/writer.js';
 import type { LogClient } from './log-client.js';
 
@@ -96,7 +96,7 @@ export class Writer {
   }
 
   /** @internal */
-  onReply(from: ReplicaId, msg: PromiseReply | WriteReply): void {
+  onReply(from: ReplicaId, msg: PromiseReply | WriteReply | ReadReply): void {
     this.apply(this.core.step({ type: 'reply', from, msg }, this.client.now()));
   }
 

@@ -9,7 +9,11 @@
  * entry size seen so far, at most limits.readSlotsMax). A peer that answers
  * not VOTING or falls silent is set aside for a while and its chunks asked of
  * the next one. Only the positions no peer has learned go through Paxos (a
- * Fill, which learns the chosen value or chooses a NOP). Pure logic: the shell
+ * Fill, which learns the chosen value or chooses a NOP), and only once no
+ * writer is active there (ReadReply.writerActive): a live writer commits its
+ * positions soon, and a fill above its proposal would fence it. A peer whose
+ * beginning lies past the cursor truncated those positions: the catch-up
+ * adopts its beginning (`begin`) instead of copying them. Pure logic: the shell
  * applies the `learned` entries to the local store and paces chunks (the
  * rate limit) to keep the writer's latency reasonable.
  */
@@ -22,6 +26,8 @@ export interface CatchUpOutput {
   readonly send: (FillOutbound | { readonly to: ReplicaId; readonly msg: ReadRequest })[];
   /** Chosen values to store as learned, in position order. */
   readonly learned: Entry[];
+  /** A peer's beginning above the cursor: everything below it was truncated by a chosen TRUNCATE (adopt it first). */
+  begin?: Position;
   /** Set once every position of the range is learned (or the range failed for lack of a quorum). */
   done?: 'ok' | 'no-quorum';
 }
@@ -58,6 +64,8 @@ interface Read {
   reply?: ReadReply;
   /** Index of the first slot of `reply` not yet looked at. */
   at: number;
+  /** Set while waiting for an active writer's commits: the read is asked again at this time. */
+  resendAt?: number;
 }
 
 /** Positions asked by the first read, before any entry size is known. */
@@ -128,7 +136,7 @@ export class CatchUp {
     if (this.fill === undefined) return out;
     const fillSend: FillOutbound[] = [];
     const r = msg.type === 'promiseReply' ? this.fill.onPromiseReply(from, msg, now, fillSend) : this.fill.onWriteReply(from, msg, now, fillSend);
-    out.send.push(...fillSend);
+    for (const m of fillSend) out.send.push(m);
     if (r !== undefined) this.onFillDone(r, out);
     return out;
   }
@@ -144,6 +152,10 @@ export class CatchUp {
     }
     if (this.finished) return out;
     for (const read of this.reads) {
+      if (read.resendAt !== undefined) {
+        if (now >= read.resendAt) this.send(read, read.peer, out);
+        continue;
+      }
       if (read.reply !== undefined) continue;
       const alive = Math.max(read.sentAt, this.heardAt.get(read.peer) ?? -Infinity);
       if (now - alive >= timing.retransmitMs * 2) {
@@ -219,6 +231,7 @@ export class CatchUp {
     read.sentAt = this.now;
     read.reply = undefined;
     read.at = 0;
+    read.resendAt = undefined;
     const limit = read.to - read.from + 1;
     out.send.push({ to: peer, msg: { type: 'read', rid: read.rid, from: read.from, to: read.to, limit } });
   }
@@ -234,8 +247,11 @@ export class CatchUp {
    */
   private consume(head: Read, out: CatchUpOutput): void {
     const msg = head.reply!;
-    // Below the peer's beginning everything is truncated: nothing to copy there.
-    if (this.cursor < msg.begin) this.cursor = Math.min(msg.begin, this.to + 1);
+    // Below the peer's beginning everything is truncated: nothing to copy there, and the beginning is adopted.
+    if (this.cursor < msg.begin) {
+      out.begin = Math.max(out.begin ?? 0, msg.begin);
+      this.cursor = Math.min(msg.begin, this.to + 1);
+    }
     const covered = Math.min(head.to, msg.coveredThrough);
     const slots = msg.slots;
     const fillGaps = this.config.fillGaps ?? true;
@@ -257,6 +273,14 @@ export class CatchUp {
         this.cursor++;
         continue;
       }
+      if (msg.writerActive) {
+        // A live writer is choosing here: wait for its commit rather than fence it with a fill.
+        head.at = i;
+        head.from = this.cursor;
+        head.reply = undefined;
+        head.resendAt = this.now + timing.retransmitMs;
+        return;
+      }
       // A gap: fill it and the positions after it that this peer has not learned either.
       const at = i;
       let gapTo = this.cursor;
@@ -269,7 +293,7 @@ export class CatchUp {
         random: this.config.random,
         rid: this.config.rid,
       }, this.now, fillSend);
-      out.send.push(...fillSend);
+      for (const m of fillSend) out.send.push(m);
       return;
     }
     head.at = i;
@@ -297,7 +321,8 @@ export class CatchUp {
       out.learned.push(e);
       this.account(e.action);
     }
-    this.cursor = fill.to + 1;
+    // A fill may settle a prefix of its range (a reply cut at its byte bound): go on after what it settled.
+    this.cursor = fill.from + r.entries.length;
     this.pump(out);
   }
 

@@ -57,8 +57,25 @@ export const timing = {
   catchUpChunkBytes: 256 * 1024,
   /** Reads a catch-up keeps in flight, spread over the peers. */
   catchUpReadsInFlight: 8,
-  /** How long a reader waits for an in-flight position to be learned before it fills it itself. */
+  /** How long a reader waits for an in-flight position to be learned before it fills it itself (once no writer is active). */
   readSettleMs: 300,
+  /**
+   * A replica reports a writer active (ReadReply.writerActive) if the holder
+   * of its implicit promise wrote or committed within this long. An elected
+   * writer recommits every recommitMs, so a live one is never idle this long;
+   * readers and catch-up never fill what an active writer is still choosing.
+   */
+  writerActiveMs: 3_000,
+  /** How often a replica tells its peers its state (PeerStateMessage). */
+  peerStateMs: 500,
+  /** A position below what a peer learned, still unlearned here after this long, is copied from the peers. */
+  holeRepairAfterMs: 1_000,
+  /**
+   * A replica restarting VOTING first asks its peers what they saw its disk
+   * reach (a disk restored from an older copy must not vote). It waits for
+   * every peer, or a quorum of them, at most this long; then it votes anyway.
+   */
+  restartCheckMs: 2_000,
 } as const;
 
 assert(limits.writeBatchPositionsMax <= limits.writerWindowMax, 'a batch must fit in the window');
@@ -71,3 +88,5 @@ assert(limits.proposalMax < Number.MAX_SAFE_INTEGER / 2, 'proposal arithmetic st
 assert(limits.entryBytesMax <= limits.replyBytesMax * 2, 'a reply pages by entries: one entry may exceed the soft byte bound');
 assert(limits.writerWindowMax < limits.positionsBeyondEndMax, "a replica accepts a whole writer's window beyond its end");
 assert(timing.backoffMinMs > 0, 'backoff must be positive');
+assert(timing.writerActiveMs >= 2 * timing.recommitMs, 'a live writer recommits at least twice within the activity window');
+assert(timing.peerStateMs < timing.holeRepairAfterMs, 'peers tell their state before holes are repaired');

@@ -5,7 +5,8 @@
  * Phase 1 asks a quorum for an explicit promise on the range and learns every
  * value accepted there; phase 2 writes, for each position, the value Paxos
  * requires (a learned value as is, else the highest accepted one, else a NOP);
- * once a quorum accepted, the values are chosen and are broadcast as learned.
+ * once a quorum accepted, the values are chosen, and a commit tells every
+ * replica that accepted them (the others copy them from their peers).
  * A reject means a higher proposal is about: the fill backs off a random while
  * and retries above it. Pure logic, like the writer: events in, effects out.
  */
@@ -14,11 +15,11 @@ import { assert } from './assert.js';
 import { timing } from './constants.js';
 import { QuorumTally } from './quorum.js';
 import type { Action, Entry, Named, Position, PromiseReply, Proposal, ReplicaId, Slot, WriteReply } from './types.js';
-import type { LearnedMessage, PromiseRequest, WriteRequest } from './types.js';
+import type { CommitMessage, PromiseRequest, WriteRequest } from './types.js';
 
 export interface FillOutbound {
   readonly to: ReplicaId;
-  readonly msg: PromiseRequest | WriteRequest | LearnedMessage;
+  readonly msg: PromiseRequest | WriteRequest | CommitMessage;
 }
 
 export type FillResult =
@@ -38,8 +39,9 @@ type Phase =
       readonly kind: 'writing';
       readonly rid: number;
       readonly tally: QuorumTally;
+      /** The values for [from, from + actions.length - 1]. */
       readonly actions: Action[];
-      /** The members that promised (phase 1), with their disk generation: only their acceptances count. */
+      /** The members that promised (phase 1), with their disks: only their acceptances count. */
       readonly named: readonly Named[];
     }
   | { readonly kind: 'backoff'; readonly until: number }
@@ -103,10 +105,10 @@ export class Fill {
       this.enterBackoff(now);
       return undefined;
     }
-    const counts = msg.outcome === 'accept' && ph.named.some((n) => n.id === from && n.generation === msg.generation);
+    const counts = msg.outcome === 'accept' && ph.named.some((n) => n.id === from && n.generation === msg.generation && n.disk === msg.disk);
     ph.tally.record(from, counts ? 'accept' : 'ignored');
     if (ph.tally.unreachable) this.enterBackoff(now);
-    else if (ph.tally.won) return this.finish(ph.actions, send);
+    else if (ph.tally.won) return this.finish(ph.actions, send, this.proposal);
     return undefined;
   }
 
@@ -143,7 +145,7 @@ export class Fill {
   }
 
   private startWrite(replies: { from: ReplicaId; reply: PromiseReply }[], now: number, send: FillOutbound[]): FillResult | undefined {
-    const named = replies.map((r) => ({ id: r.from, generation: r.reply.generation }));
+    const named = replies.map((r) => ({ id: r.from, generation: r.reply.generation, disk: r.reply.disk }));
     // A tombstone is not a value: positions below a replica's beginning were truncated
     // there, and whatever was chosen at them is gone. Never write or teach a NOP for them.
     const begin = Math.max(...replies.map((r) => r.reply.begin));
@@ -151,23 +153,25 @@ export class Fill {
       this.phase = { kind: 'done' };
       return { ok: false, error: 'truncated', begin };
     }
+    // A reply cut at its byte bound covers a prefix of the range: settle that prefix only (the owner goes on after it).
+    const to = Math.min(this.to, ...replies.map((r) => r.reply.coveredThrough));
     const best = new Map<Position, Slot>();
     for (const { reply: r } of replies) {
       for (const s of r.slots) {
-        if (s.position < this.from || s.position > this.to || s.action === undefined) continue;
+        if (s.position < this.from || s.position > to || s.action === undefined) continue;
         const cur = best.get(s.position);
         if (cur === undefined || rank(s) > rank(cur)) best.set(s.position, s);
       }
     }
     const actions: Action[] = [];
     let allLearned = true;
-    for (let p = this.from; p <= this.to; p++) {
+    for (let p = this.from; p <= to; p++) {
       const s = best.get(p);
       actions.push(s?.action ?? NOP);
       if (!s?.learned) allLearned = false;
     }
-    // Every position already chosen: nothing to write, only to tell the others.
-    if (allLearned) return this.finish(actions, send);
+    // Every position already chosen: nothing to write (replicas that lack them copy them from their peers).
+    if (allLearned) return this.finish(actions, send, undefined);
     const ph: Phase = { kind: 'writing', rid: this.ctx.rid(), tally: new QuorumTally(this.ctx.members.length, this.ctx.quorum), actions, named };
     this.phase = ph;
     this.sentAt = now;
@@ -175,11 +179,14 @@ export class Fill {
     return undefined;
   }
 
-  private finish(actions: Action[], send: FillOutbound[]): FillResult {
+  /** The values are chosen; a commit under the fill's proposal tells the replicas that accepted them. */
+  private finish(actions: Action[], send: FillOutbound[], proposal: Proposal | undefined): FillResult {
     this.phase = { kind: 'done' };
     const entries = actions.map((action, k) => ({ position: this.from + k, action }));
-    const learned: LearnedMessage = { type: 'learned', entries };
-    for (const to of this.ctx.members) send.push({ to, msg: learned });
+    if (proposal !== undefined && actions.length > 0) {
+      const commit: CommitMessage = { type: 'commit', proposal, from: this.from, to: this.from + actions.length - 1 };
+      for (const to of this.ctx.members) send.push({ to, msg: commit });
+    }
     return { ok: true, entries };
   }
 

@@ -197,13 +197,29 @@ export class PositionIndex {
     }
   }
 
+  /** Accepted truncations not learned yet (readers settle them before trusting the beginning). */
+  pendingTruncates(): { position: Position; to: Position }[] {
+    const out: { position: Position; to: Position }[] = [];
+    for (const [position, to] of this.truncateTo) if (!this.learnedAt(position)) out.push({ position, to });
+    return out;
+  }
+
   /** Applies one record; returns what changed. */
   apply(record: PersistRecord): ApplyEffect {
     switch (record.type) {
-      case 'metadata':
+      case 'metadata': {
         assertNat(record.metadata.promised, 'metadata.promised');
         this.meta = record.metadata;
-        return {};
+        // A beginning learned from a peer: a chosen TRUNCATE removed everything below it.
+        const begin = record.metadata.begin;
+        if (begin === undefined || begin <= this.beginPos) return {};
+        assertNat(begin, 'metadata.begin');
+        this.dropBelow(begin);
+        this.beginPos = begin;
+        if (this.endPos < begin - 1) this.endPos = begin - 1;
+        this.advanceLearnedThrough();
+        return { truncatedBelow: begin };
+      }
       case 'promise': {
         assertNat(record.position, 'position');
         if (record.position < this.beginPos) return {};
@@ -233,16 +249,16 @@ export class PositionIndex {
         const lo = Math.max(record.from, this.beginPos, this.learnedThroughPos + 1);
         // No slot lies above end (a truncation learned on the way may raise end, but creates no slot).
         const hi = Math.min(record.to, this.endPos);
-        for (let p = lo; p <= hi; p++) {
+        // positions() visits only chunks that exist: a commit over a sparse, far-reaching range costs
+        // what the slots there cost, not a step per empty chunk.
+        for (const p of this.positions(lo, hi)) {
+          // A truncation learned on the way may have dropped what was ahead (a TRUNCATE past its own position).
           const c = this.chunk(p);
-          if (c === undefined) {
-            p = (chunkKey(p) + 1) * CHUNK - 1; // a chunk with no slot: skip it whole
-            continue;
-          }
+          if (c === undefined) continue;
           const i = p % CHUNK;
           const f = flagsAt(c, i);
           const accepted = c.accepted === undefined ? 0 : c.accepted[i]!;
-          if ((f & EXISTS) === 0 || (f & LEARNED) !== 0 || accepted === 0 || accepted !== record.proposal) continue;
+          if ((f & LEARNED) !== 0 || accepted === 0 || accepted !== record.proposal) continue;
           c.flags[i] = f | LEARNED;
           const moved = this.onLearned(c, p);
           if (moved !== undefined) truncatedBelow = moved;

@@ -16,13 +16,20 @@
  * exhaustive search found this). A position that some replica holds but that is not
  * proven chosen is re-asked for a while (the writer's commit may be on its
  * way), then settled by a Fill, which Paxos guarantees returns the chosen
- * value if there is one. A position that no replica heard of was never chosen,
+ * value if there is one; but never while a replica of the quorum reports an
+ * active writer (ReadReply.writerActive): a fill's promise above that
+ * writer's proposal would fence the only live writer, and its commit is on
+ * its way anyway. A position that no replica heard of was never chosen,
  * and since a writer acknowledges in position order, nothing after it was
  * acknowledged before the read began either: the read stops there.
  *
  * Bounds: `beginning` is the highest `begin` heard (truncation only moves
- * forward and is learned only once chosen); `ending` is the highest `end`
- * heard, at or above every acknowledged position.
+ * forward and is learned only once chosen), raised by any chosen TRUNCATE the
+ * quorum accepted but has not learned yet: a replica reports the accepted,
+ * unlearned TRUNCATE with the highest target (ReadReply.pendingTruncate), and
+ * the reader settles that position before it answers, so neither a read nor
+ * `beginning` ignores an acknowledged truncation. `ending` is the highest
+ * `end` heard, at or above every acknowledged position.
  */
 import { assert, assertNever } from './assert.js';
 import { limits, timing } from './constants.js';
@@ -81,7 +88,13 @@ interface ReadOp {
   readonly entries: Entry[];
   /** Values learned by this read's own fills. */
   readonly known: Map<Position, Action>;
-  round?: { rid: number; to: Position; replies: Map<ReplicaId, ReadReply>; sentAt: number };
+  round?: { rid: number; from: Position; to: Position; replies: Map<ReplicaId, ReadReply>; sentAt: number; probe: boolean };
+  /** The result to give once the truncation hint is settled (the main scan is done). */
+  result?: Extract<ReadResult, { ok: true }>;
+  /** An accepted TRUNCATE (its position and target) that may remove what the read covers: settled before answering. */
+  hint?: { position: Position; to: Position };
+  /** Whether the latest round's quorum reported an active writer (then pending positions are waited for, not filled). */
+  writerActive: boolean;
   /** When the first unresolved position was first seen unresolved. */
   pendingSince?: { position: Position; at: number };
   /** A re-ask scheduled for this time. */
@@ -117,7 +130,7 @@ export class ReaderCore {
         const boundsOnly = event.type === 'bounds';
         const from = boundsOnly ? 0 : event.from;
         const to = boundsOnly ? 0 : event.to;
-        const op: ReadOp = { id: event.id, from, to, boundsOnly, progressAt: now, cursor: from, begin: 0, entries: [], known: new Map() };
+        const op: ReadOp = { id: event.id, from, to, boundsOnly, progressAt: now, cursor: from, begin: 0, entries: [], known: new Map(), writerActive: false };
         this.ops.set(op.id, op);
         this.startRound(op, send);
         break;
@@ -136,11 +149,13 @@ export class ReaderCore {
 
   private startRound(op: ReadOp, send: ReaderOutbound[]): void {
     const rid = this.newRid();
-    const to = op.boundsOnly ? op.cursor : Math.min(op.to, op.cursor + limits.readSlotsMax - 1);
-    const limit = op.boundsOnly ? 1 : limits.readSlotsMax;
-    op.round = { rid, to, replies: new Map(), sentAt: this.now };
+    const probe = op.result !== undefined;
+    const from = probe ? op.hint!.position : op.cursor;
+    const to = probe ? from : op.boundsOnly ? op.cursor : Math.min(op.to, op.cursor + limits.readSlotsMax - 1);
+    const limit = op.boundsOnly && !probe ? 1 : limits.readSlotsMax;
+    op.round = { rid, from, to, replies: new Map(), sentAt: this.now, probe };
     op.retryAt = undefined;
-    const msg: ReadRequest = { type: 'read', rid, from: op.cursor, to, limit };
+    const msg: ReadRequest = { type: 'read', rid, from, to, limit };
     for (const id of this.config.members) send.push({ to: id, msg });
   }
 
@@ -181,25 +196,64 @@ export class ReaderCore {
     const begin = Math.max(op.begin, ...replies.map((r) => r.begin));
     op.begin = begin;
     op.endBound ??= Math.max(...replies.map((r) => r.end));
-    if (op.boundsOnly) return this.finish(op, { ok: true, entries: [], begin, end: op.endBound, through: begin - 1 }, done);
+    op.writerActive = replies.some((r) => r.writerActive);
+    op.progressAt = this.now;
+    this.noteHints(op, replies);
+    if (round.probe) return this.evaluateProbe(op, round.from, replies, send, done);
+    if (op.boundsOnly) return this.settle(op, { ok: true, entries: [], begin, end: op.endBound, through: begin - 1 }, send, done);
     if (op.cursor < begin) return this.finish(op, { ok: false, error: 'truncated', begin }, done);
     const hi = Math.min(round.to, op.endBound, ...replies.map((r) => r.coveredThrough));
     const views = replies.map((r) => ({ slots: new Map(r.slots.map((s) => [s.position, s])), lost: new Set(r.lost) }));
-    op.progressAt = this.now;
     for (let p = op.cursor; p <= hi; p++) {
       const c = this.classify(p, views, op);
-      if (c.kind === 'unknown') return this.finish(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, done);
+      if (c.kind === 'unknown') return this.settle(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, send, done);
       if (c.kind === 'pending') return this.onPending(op, p, hi, send);
       if (c.action.kind === 'append') op.entries.push({ position: p, action: c.action });
       // A chosen truncation that the replicas have not learned yet still removes what lies below it.
       if (c.action.kind === 'truncate' && c.action.to > op.from) {
         return this.finish(op, { ok: false, error: 'truncated', begin: Math.max(begin, c.action.to) }, done);
       }
+      if (op.hint?.position === p) op.hint = undefined;
       op.cursor = p + 1;
       op.pendingSince = undefined;
     }
-    if (op.cursor > Math.min(op.to, op.endBound)) return this.finish(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, done);
+    if (op.cursor > Math.min(op.to, op.endBound)) return this.settle(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, send, done);
     this.startRound(op, send);
+  }
+
+  /** Keeps the accepted TRUNCATE with the highest target that could remove something this read covers. */
+  private noteHints(op: ReadOp, replies: readonly ReadReply[]): void {
+    const floor = op.boundsOnly ? op.begin : Math.max(op.from, op.begin);
+    for (const r of replies) {
+      const t = r.pendingTruncate;
+      if (t === undefined || t.to <= floor || t.position < op.cursor) continue;
+      if (op.hint === undefined || t.to > op.hint.to) op.hint = t;
+    }
+    if (op.hint !== undefined && op.hint.to <= floor) op.hint = undefined;
+  }
+
+  /** The scan is done: answer, unless a truncation hint must be settled first (a probe of its position). */
+  private settle(op: ReadOp, result: Extract<ReadResult, { ok: true }>, send: ReaderOutbound[], done: { id: number; result: ReadResult }[]): void {
+    if (op.hint === undefined) return this.finish(op, result, done);
+    op.result = result;
+    op.pendingSince = undefined;
+    this.startRound(op, send);
+  }
+
+  /** The probe of a truncation hint: chosen, the read is truncated (or its beginning moves); not chosen, it answers as it was. */
+  private evaluateProbe(op: ReadOp, p: Position, replies: readonly ReadReply[], send: ReaderOutbound[], done: { id: number; result: ReadResult }[]): void {
+    const views = replies.map((r) => ({ slots: new Map(r.slots.map((s) => [s.position, s])), lost: new Set(r.lost) }));
+    const c = p < op.begin ? ({ kind: 'unknown' } as Classified) : this.classify(p, views, op);
+    if (c.kind === 'pending') return this.onPending(op, p, p, send);
+    const result = op.result!;
+    op.result = undefined;
+    op.hint = undefined;
+    if (c.kind === 'chosen' && c.action.kind === 'truncate') {
+      const begin = Math.max(op.begin, c.action.to);
+      if (!op.boundsOnly && op.from < begin) return this.finish(op, { ok: false, error: 'truncated', begin }, done);
+      return this.finish(op, { ...result, begin, through: Math.max(result.through, begin - 1) }, done);
+    }
+    this.finish(op, { ...result, begin: Math.max(result.begin, op.begin) }, done);
   }
 
   private classify(p: Position, replies: { slots: Map<Position, Slot>; lost: Set<Position> }[], op: ReadOp): Classified {
@@ -219,17 +273,17 @@ export class ReaderCore {
     return seen ? { kind: 'pending' } : { kind: 'unknown' };
   }
 
-  /** p is held somewhere but not proven chosen: ask again for a while, then fill. */
+  /** p is held somewhere but not proven chosen: ask again for a while, then fill (never while a writer is active). */
   private onPending(op: ReadOp, p: Position, hi: Position, send: ReaderOutbound[]): void {
     if (op.pendingSince?.position !== p) op.pendingSince = { position: p, at: this.now };
-    if (this.now - op.pendingSince.at < timing.readSettleMs) {
+    if (op.writerActive || this.now - op.pendingSince.at < timing.readSettleMs) {
       op.retryAt = this.now + timing.retransmitMs / 4;
       return;
     }
     const to = Math.min(hi, p + limits.fillRangeMax - 1);
     const fillSend: FillOutbound[] = [];
     op.fill = new Fill(p, to, Math.max(this.highestSeen, this.config.proposalFloor?.() ?? 0), { members: this.config.members, random: this.config.random, rid: this.newRid }, this.now, fillSend);
-    send.push(...fillSend);
+    for (const m of fillSend) send.push(m);
   }
 
   private onFillDone(op: ReadOp, r: FillResult, send: ReaderOutbound[], done: { id: number; result: ReadResult }[]): void {
@@ -260,7 +314,7 @@ export class ReaderCore {
     const round = op.round;
     if (round !== undefined && this.now - round.sentAt >= timing.retransmitMs) {
       round.sentAt = this.now;
-      const msg: ReadRequest = { type: 'read', rid: round.rid, from: op.cursor, to: round.to, limit: op.boundsOnly ? 1 : limits.readSlotsMax };
+      const msg: ReadRequest = { type: 'read', rid: round.rid, from: round.from, to: round.to, limit: op.boundsOnly && !round.probe ? 1 : limits.readSlotsMax };
       for (const id of this.config.members) if (!round.replies.has(id)) send.push({ to: id, msg });
     }
   }

@@ -1,62 +1,89 @@
 /**
- * The recovery protocol: how a replica that is not VOTING finds out what to
- * become, and, if it lost its disk, how it rejoins safely.
+ * The recovery protocol: how a replica that may not vote yet finds out what
+ * to become: a member of a new cluster (the two-phase start), a disk that
+ * rejoins after a loss (autorecovery), or a restarted disk that may vote at
+ * once (the restart check).
  *
- * A new cluster initialises itself in two phases (as Mesos does), with no
- * `initialize` command:
- *   EMPTY    -> STARTING  once every member is EMPTY or STARTING;
- *   STARTING -> VOTING    once every member is STARTING or VOTING.
- * Two phases, because with one a replica could become VOTING before the others
- * asked, and they would then wait for a quorum that never forms. A cluster
- * that holds data is never re-initialised: that needs every member EMPTY or
- * STARTING, and a member that ever voted is VOTING or RECOVERING.
+ * Two-phase start of a new cluster (no `initialize` command):
+ *   EMPTY    -> STARTING  once every member answered EMPTY or STARTING, and
+ *                         no data can exist (see below); it persists a *start
+ *                         view*: every member's incarnation (data directory);
+ *   STARTING -> VOTING    once every member is STARTING with the same view, or
+ *                         as soon as any member is VOTING (a STARTING replica
+ *                         never voted: it joins as an acceptor that simply
+ *                         missed every message so far).
+ * "No data can exist" is the guard that keeps an empty log from ever being
+ * started over data: every member answered, none is VOTING or RECOVERING, and
+ * fewer than a quorum of members may ever have voted. A member never voted if
+ * it is STARTING, or EMPTY with the very incarnation a STARTING member saw
+ * when it joined the start; an EMPTY member whose incarnation changed since
+ * lost its disk, and may have voted before. (When every member is EMPTY and
+ * none remembers a start, the cluster is new: a cluster that lost every disk
+ * at once looks the same, and docs/protocol.md says so.)
  *
  * Rejoining (autorecovery). A replica that is not VOTING and sees a quorum of
- * VOTING peers lost its state (a wiped, replaced or corrupted disk). Its old
- * disk may have promised proposals and accepted values that the others never
- * saw; voting as if it had not could choose two values at one position (the
- * forgotten promise and the forgotten acceptance). It rejoins as a new
- * acceptor:
- *   1. query: ask a quorum for the generation they recorded for this member;
- *      take one above all of them (and above its own) and persist it with
- *      status RECOVERING (a crash from here on resumes the rejoin);
- *   2. rejoin: ask every peer to record the new generation durably. From then
- *      on each of them refuses writes that count an older generation of this
- *      member (replica.ts), and only then reports its [begin, end];
+ * VOTING peers lost its state (a wiped, replaced or corrupted disk, or one
+ * restored from an older copy). Its old disk may have promised proposals and
+ * accepted values that the others never saw; voting as if it had not could
+ * choose two values at one position (the forgotten promise and the forgotten
+ * acceptance). It rejoins as a new acceptor, a new disk of its member:
+ *   1. query: ask a quorum for the disks they know of; take a generation
+ *      above every one recorded for this member (and above any a peer refused
+ *      with), draw a random disk number, adopt the newest disk known of every
+ *      other member (so that a replica whose own disk was replaced does not
+ *      forget what it recorded for others), and persist all of it with status
+ *      RECOVERING (a crash from here on resumes the rejoin);
+ *   2. rejoin: ask every peer to record the new disk durably. From then on each
+ *      of them refuses writes that count an older disk of this member
+ *      (replica.ts), and only then reports its [begin, end];
  *   3. catch up [max begin, max end] over a quorum of such reports (catchup.ts);
- *   4. persist VOTING. Writers count this replica again once it promises them.
- * docs/protocol.md has the argument for why this is enough.
+ *   4. persist VOTING. Writers count this disk once it promised them.
+ *
+ * Restart check. A replica that starts VOTING asks its peers what they know of
+ * its disk before it votes: a newer disk recorded for its member, or a
+ * promise or end witnessed above its own (a disk restored from an older
+ * copy), makes it rejoin instead. It waits for every peer, at most
+ * timing.restartCheckMs; with none reachable it votes as before (what this
+ * does and does not detect is in docs/protocol.md).
  */
 import { assertNever } from './assert.js';
+import { timing } from './constants.js';
+import { drawDiskNumber, isRetired, mergeRecorded, ownDisk, sameDisk } from './identity.js';
 import { quorumSize } from './quorum.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
-import type { Position, RecoverReply, RecoverRequest, RejoinReply, RejoinRequest, ReplicaId, Status } from './types.js';
+import type { Metadata, Position, RecoverReply, RecoverRequest, RejoinReply, RejoinRequest, ReplicaId, Status } from './types.js';
 
 export type RecoveryEvent =
   | { readonly type: 'reply'; readonly from: ReplicaId; readonly msg: RecoverReply | RejoinReply }
   | { readonly type: 'tick' }
-  /** The status (and generation) the shell persisted after a `become`. */
-  | { readonly type: 'status'; readonly status: Status; readonly generation: number }
+  /** The status (and metadata) the shell persisted after a `become`. */
+  | { readonly type: 'status'; readonly metadata: Metadata }
   /** The catch-up asked for finished: every position of the range is learned and durable. */
   | { readonly type: 'caughtUp' }
   /** The catch-up failed (no quorum in time): start the rejoin over. */
   | { readonly type: 'catchUpFailed' };
 
+/** Metadata fields a recovery step persists together with a new status. */
+export type MetadataPatch = Partial<Pick<Metadata, 'generation' | 'disk' | 'recorded' | 'startView'>>;
+
 export interface RecoveryOutput {
   readonly send: { readonly to: ReplicaId; readonly msg: RecoverRequest | RejoinRequest }[];
-  /** A status (and generation) to persist durably; the shell then reports it with a 'status' event. */
-  become?: { readonly status: Status; readonly generation: number };
+  /** A status (with metadata fields) to persist durably; the shell then reports it with a 'status' event. */
+  become?: { readonly status: Status; readonly patch: MetadataPatch };
   /** Learn every position of [from, to] from the peers, then report 'caughtUp'. */
   catchUp?: { readonly from: Position; readonly to: Position };
-  /** Why the replica is not VOTING yet, when that changed. */
+  /** Why the replica is not VOTING yet (or not voting yet), when that changed. */
   waiting?: string;
+  /** The restart check is over: the replica may vote. */
+  checked?: boolean;
 }
 
 export interface RecoveryConfig {
   readonly self: ReplicaId;
   readonly members: readonly ReplicaId[];
-  readonly status: Status;
-  readonly generation: number;
+  readonly metadata: Metadata;
+  /** The replica's log end when it started (the restart check compares it with what peers witnessed). */
+  readonly end: Position;
   readonly random: () => number;
   readonly rid: () => number;
   /** Wait between rounds: uniform in [roundMs, 2 * roundMs). */
@@ -65,9 +92,10 @@ export interface RecoveryConfig {
 }
 
 type Phase =
+  | { readonly kind: 'check'; readonly until: number }
   | { readonly kind: 'init' }
   | { readonly kind: 'query' }
-  | { readonly kind: 'rejoin'; readonly generation: number; readonly queriedEnd: Position }
+  | { readonly kind: 'rejoin'; readonly generation: number; readonly disk: number; readonly queriedEnd: Position }
   | { readonly kind: 'catchingUp' }
   | { readonly kind: 'done' };
 
@@ -78,28 +106,44 @@ interface Round {
 }
 
 export class RecoveryCore {
-  private status: Status;
-  private generation: number;
+  private meta: Metadata;
   private phase: Phase;
   private round?: Round;
   private lastWaiting = '';
-  private now = 0;
+  private now: number;
   private becoming = false;
+  /** A generation some peer refused a rejoin with: the next one goes above it. */
+  private generationFloor = 0;
   private readonly peers: ReplicaId[];
   private readonly quorum: number;
   private readonly rules: SafetyRules;
 
-  constructor(private readonly config: RecoveryConfig) {
-    this.status = config.status;
-    this.generation = config.generation;
+  constructor(
+    private readonly config: RecoveryConfig,
+    now: number,
+  ) {
+    this.meta = config.metadata;
+    this.now = now;
     this.peers = config.members.filter((m) => m !== config.self);
     this.quorum = quorumSize(config.members.length);
     this.rules = config.rules ?? ALL_RULES_ON;
-    this.phase = this.status === 'VOTING' ? { kind: 'done' } : this.status === 'RECOVERING' ? { kind: 'query' } : { kind: 'init' };
+    const status = this.meta.status;
+    this.phase =
+      status === 'VOTING'
+        ? this.peers.length === 0
+          ? { kind: 'done' }
+          : { kind: 'check', until: now + timing.restartCheckMs }
+        : status === 'RECOVERING'
+          ? { kind: 'query' }
+          : { kind: 'init' };
   }
 
   get done(): boolean {
     return this.phase.kind === 'done';
+  }
+  /** True while a VOTING replica checks with its peers that its disk did not go back in time. */
+  get checking(): boolean {
+    return this.phase.kind === 'check';
   }
   get phaseKind(): Phase['kind'] {
     return this.phase.kind;
@@ -111,25 +155,27 @@ export class RecoveryCore {
     switch (event.type) {
       case 'status':
         this.becoming = false;
-        this.status = event.status;
-        this.generation = event.generation;
+        this.meta = event.metadata;
         this.round = undefined;
-        if (event.status === 'VOTING') this.phase = { kind: 'done' };
-        else if (this.phase.kind === 'rejoin') this.startRound(out);
+        if (event.metadata.status === 'VOTING') this.phase = { kind: 'done' };
         else this.startRound(out);
         break;
       case 'tick':
         if (this.phase.kind === 'done' || this.phase.kind === 'catchingUp' || this.becoming) break;
+        if (this.phase.kind === 'check' && now >= this.phase.until) {
+          this.finishCheck(out, 'no answer from every peer in time');
+          break;
+        }
         if (this.round === undefined || now >= this.round.nextAt) this.startRound(out);
         break;
       case 'reply':
-        if (this.round === undefined || event.msg.rid !== this.round.rid) break;
+        if (this.round === undefined || event.msg.rid !== this.round.rid || !this.peers.includes(event.from)) break;
         this.round.replies.set(event.from, event.msg);
         this.decide(out);
         break;
       case 'caughtUp':
         if (this.phase.kind !== 'catchingUp') break;
-        this.become(out, 'VOTING', this.generation);
+        this.become(out, 'VOTING', {});
         break;
       case 'catchUpFailed':
         if (this.phase.kind !== 'catchingUp') break;
@@ -150,7 +196,9 @@ export class RecoveryCore {
     const self = this.config.self;
     const phase = this.phase;
     const msg: RecoverRequest | RejoinRequest =
-      phase.kind === 'rejoin' ? { type: 'rejoin', rid, member: self, generation: phase.generation } : { type: 'recover', rid, member: self };
+      phase.kind === 'rejoin'
+        ? { type: 'rejoin', rid, member: self, generation: phase.generation, disk: phase.disk }
+        : { type: 'recover', rid, member: self };
     for (const to of this.peers) out.send.push({ to, msg });
     this.decide(out);
   }
@@ -158,6 +206,8 @@ export class RecoveryCore {
   private decide(out: RecoveryOutput): void {
     if (this.becoming) return;
     switch (this.phase.kind) {
+      case 'check':
+        return this.decideCheck(out);
       case 'init':
         return this.decideInit(out);
       case 'query':
@@ -172,46 +222,109 @@ export class RecoveryCore {
     }
   }
 
-  private recoverReplies(): RecoverReply[] {
-    return [...this.round!.replies.values()].filter((r): r is RecoverReply => r.type === 'recoverReply');
+  private recoverReplies(): [ReplicaId, RecoverReply][] {
+    return [...this.round!.replies].filter((e): e is [ReplicaId, RecoverReply] => e[1].type === 'recoverReply');
+  }
+
+  /** Restart check: a peer that knows a newer disk of this member, or saw this disk further along, unmasks a restored copy. */
+  private decideCheck(out: RecoveryOutput): void {
+    const own = ownDisk(this.meta);
+    for (const [from, r] of this.recoverReplies()) {
+      const known = { generation: r.memberGeneration, disk: r.memberDisk };
+      const w = r.witness;
+      let why: string | undefined;
+      if (isRetired(known, own) && !sameDisk(known, own)) {
+        why = `r${from} knows a newer disk of this member (generation ${known.generation}) than this one (${own.generation})`;
+      } else if (w !== undefined && sameDisk(w, own) && (w.promised > this.meta.promised || w.end > this.config.end)) {
+        why = `r${from} saw this disk reach promise ${w.promised} and end ${w.end}; it holds ${this.meta.promised} and ${this.config.end} (restored from an older copy?)`;
+      }
+      if (why !== undefined) {
+        this.phase = { kind: 'query' };
+        this.say(out, `this disk went back in time: ${why}; it will not vote, and rejoins as a new disk`);
+        this.become(out, 'RECOVERING', {});
+        return;
+      }
+    }
+    if (this.round!.replies.size >= this.peers.length) this.finishCheck(out, 'every peer answered');
+  }
+
+  private finishCheck(out: RecoveryOutput, why: string): void {
+    this.phase = { kind: 'done' };
+    this.round = undefined;
+    out.checked = true;
+    this.say(out, `restart check done (${why}): voting`);
   }
 
   private decideInit(out: RecoveryOutput): void {
-    const statuses = [this.status, ...this.recoverReplies().map((r) => r.status)];
-    const count = (s: Status) => statuses.filter((x) => x === s).length;
     const n = this.config.members.length;
-    const voting = count('VOTING');
-    if (this.status === 'EMPTY' && count('EMPTY') + count('STARTING') >= n) return this.become(out, 'STARTING', this.generation);
-    if (this.status === 'STARTING' && count('STARTING') + voting >= n) return this.become(out, 'VOTING', this.generation);
-    if (voting >= this.quorum) {
+    const replies = this.recoverReplies();
+    const me = { id: this.config.self, status: this.meta.status, incarnation: this.meta.incarnation, startView: this.meta.startView };
+    const all = [me, ...replies.map(([id, r]) => ({ id, status: r.status, incarnation: r.incarnation, startView: viewOf(r) }))];
+    const voting = all.filter((m) => m.status === 'VOTING').length;
+    if (voting > 0) {
+      if (this.meta.status === 'STARTING') {
+        // Never voted: join as an acceptor that missed every message so far, knowing the disks the others know.
+        const recorded = mergeRecorded(this.meta.recorded, replies.flatMap(([, r]) => r.recorded), this.config.self);
+        return this.become(out, 'VOTING', recorded === undefined ? {} : { recorded });
+      }
       this.phase = { kind: 'query' };
-      this.say(out, `the cluster already holds data (${voting} VOTING replicas): this replica lost its state and rejoins`);
+      this.say(out, `the cluster already holds data (${voting} VOTING): this replica has no state and rejoins`);
       return this.startRound(out);
     }
-    this.say(out, `waiting for the other replicas: heard from ${statuses.length} of ${n} (${voting} VOTING); a new cluster starts once every member answers`);
+    if (all.some((m) => m.status === 'RECOVERING')) {
+      if (this.meta.status === 'EMPTY') {
+        this.phase = { kind: 'query' };
+        return this.startRound(out);
+      }
+      return this.say(out, `waiting: a member is RECOVERING (it held data), and no quorum is VOTING`);
+    }
+    if (all.length < n) {
+      return this.say(out, `waiting for the other replicas: heard from ${all.length} of ${n}; a new cluster starts once every member answers`);
+    }
+    // Every member is EMPTY or STARTING. Who can never have voted?
+    const starting = all.filter((m) => m.status === 'STARTING');
+    const neverVoted = all.filter((m) => m.status === 'STARTING' || starting.some((s) => s.startView?.[m.id] === m.incarnation));
+    const everyEmpty = starting.length === 0;
+    if (!everyEmpty && n - neverVoted.length >= this.quorum) {
+      const lost = all.filter((m) => !neverVoted.includes(m)).map((m) => `r${m.id}`);
+      return this.say(
+        out,
+        `will not start an empty log: ${lost.join(', ')} lost the disk they had when this cluster started, and may have held its data; ` +
+          `bring back a disk that holds the data (or wipe every member to start a new cluster)`,
+      );
+    }
+    const view: Record<number, string> = Object.fromEntries(all.map((m) => [m.id, m.incarnation]));
+    if (this.meta.status === 'EMPTY') return this.become(out, 'STARTING', { startView: view });
+    if (!sameView(this.meta.startView, view)) return this.become(out, 'STARTING', { startView: view });
+    if (starting.length === n && starting.every((m) => sameView(m.startView, view))) return this.become(out, 'VOTING', {});
+    this.say(out, `starting a new cluster: ${starting.length} of ${n} members are STARTING`);
   }
 
-  /** Step 1: a generation above every one a quorum recorded for this member. */
+  /** Step 1: a new disk above every one a quorum recorded for this member; the newest disk of every other member adopted. */
   private decideQuery(out: RecoveryOutput): void {
-    const voting = this.recoverReplies().filter((r) => r.status === 'VOTING');
+    const voting = this.recoverReplies().filter(([, r]) => r.status === 'VOTING');
     if (voting.length < this.quorum) {
       this.say(out, `rejoining: waiting for a quorum of VOTING peers (${voting.length} of ${this.quorum} answered); not voting meanwhile`);
       return;
     }
-    const recorded = Math.max(this.generation, ...voting.map((r) => r.memberGeneration));
+    const recorded = Math.max(this.meta.generation ?? 0, this.generationFloor, ...voting.map(([, r]) => r.memberGeneration));
     const generation = recorded + 1;
-    const queriedEnd = Math.max(...voting.map((r) => r.end));
-    this.phase = { kind: 'rejoin', generation, queriedEnd };
-    this.become(out, 'RECOVERING', generation);
+    const disk = drawDiskNumber(this.config.random);
+    const queriedEnd = Math.max(...voting.map(([, r]) => r.end));
+    const adopted = mergeRecorded(this.meta.recorded, voting.flatMap(([, r]) => r.recorded), this.config.self);
+    this.phase = { kind: 'rejoin', generation, disk, queriedEnd };
+    this.become(out, 'RECOVERING', { generation, disk, ...(adopted === undefined ? {} : { recorded: adopted }) });
   }
 
-  /** Step 2: a quorum recorded the new generation; the range they report after recording is the one to catch up. */
+  /** Step 2: a quorum recorded the new disk; the range they report after recording is the one to catch up. */
   private decideRejoin(out: RecoveryOutput): void {
     const phase = this.phase;
     if (phase.kind !== 'rejoin') return;
     const replies = [...this.round!.replies.values()].filter((r): r is RejoinReply => r.type === 'rejoinReply');
-    if (replies.some((r) => r.outcome === 'reject')) {
-      // Someone recorded a newer generation for this member: query again.
+    const refused = replies.filter((r) => r.outcome === 'reject');
+    if (refused.length > 0) {
+      // Someone recorded a newer disk for this member: query again, and go above what it refused with.
+      this.generationFloor = Math.max(this.generationFloor, ...refused.map((r) => r.generation));
       this.phase = { kind: 'query' };
       this.round = undefined;
       return this.startRound(out);
@@ -229,10 +342,10 @@ export class RecoveryCore {
     out.catchUp = { from: begin, to: end };
   }
 
-  private become(out: RecoveryOutput, status: Status, generation: number): void {
+  private become(out: RecoveryOutput, status: Status, patch: MetadataPatch): void {
     this.becoming = true;
     this.round = undefined;
-    out.become = { status, generation };
+    out.become = { status, patch };
   }
 
   private say(out: RecoveryOutput, why: string): void {
@@ -240,4 +353,14 @@ export class RecoveryCore {
     this.lastWaiting = why;
     out.waiting = why;
   }
+}
+
+function viewOf(r: RecoverReply): Record<number, string> | undefined {
+  return r.startView === undefined ? undefined : Object.fromEntries(r.startView.map((e) => [e.id, e.incarnation]));
+}
+
+function sameView(a: Readonly<Record<number, string>> | undefined, b: Readonly<Record<number, string>>): boolean {
+  if (a === undefined) return false;
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[Number(k)] === b[Number(k)]);
 }

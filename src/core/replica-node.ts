@@ -1,23 +1,26 @@
 /**
  * ReplicaNodeCore: everything a replica process decides, behind one entry
  * point. It combines the acceptor/learner (replica.ts), the recovery protocol
- * (recovery.ts: start-up statuses and rejoining after a lost disk) and the
- * catch-up (catchup.ts). Pure logic: events in (a message, a tick), effects
- * out (records to persist, a reply to release once they are durable, requests
- * to peers). The production shell (src/server/replica-host.ts) and the
+ * (recovery.ts: the two-phase start, rejoining after a lost disk, the restart
+ * check), the catch-up (catchup.ts: rejoins, repairs of corrupted records,
+ * holes left by lost messages) and the state gossip between replicas. Pure
+ * logic: events in (a message, a tick), effects out (records to persist, a
+ * reply and announcements to release once they are durable, requests to
+ * peers). The production shell (src/server/replica-host.ts) and the
  * simulator's replica both drive this same class.
  */
 import { CatchUp, type CatchUpOutput } from './catchup.js';
-import { timing } from './constants.js';
+import { limits, timing } from './constants.js';
+import { mergeRecorded, ownDisk, sameDisk } from './identity.js';
 import { quorumSize } from './quorum.js';
 import { RecoveryCore, type RecoveryEvent, type RecoveryOutput } from './recovery.js';
-import { replicaStep } from './replica.js';
+import { replicaStep, type AcceptorMessage } from './replica.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { StoreView } from './store.js';
-import type { Message, PersistRecord, ReplicaId, ReplicaOneWay, ReplicaReply, ReplicaRequest, Status } from './types.js';
+import type { Message, Metadata, PeerStateMessage, PersistRecord, Position, ReplicaId, ReplicaReply, Status, Witness } from './types.js';
 
 export type NodeEvent =
-  /** A message; `from` is set when it comes from a peer replica (its replies to our own requests). */
+  /** A message; `from` is set when it comes from a peer replica (its hello named it). */
   | { readonly type: 'message'; readonly msg: Message; readonly from?: ReplicaId }
   | { readonly type: 'tick' };
 
@@ -26,6 +29,8 @@ export interface NodeOutput {
   readonly records: PersistRecord[];
   /** To send back to the message's sender once every record appended so far is durable. */
   reply?: ReplicaReply;
+  /** To send to peers once every record appended so far is durable (they reveal this replica's state). */
+  readonly announce: { readonly to: ReplicaId; readonly msg: Message }[];
   /** Requests to peers (recovery, rejoin, catch-up reads and fills), to send now. */
   readonly send: { readonly to: ReplicaId; readonly msg: Message }[];
   /** True when no reply waits for `records` (learned values): they may ride on a later sync. */
@@ -40,58 +45,99 @@ export interface ReplicaNodeConfig {
   readonly id: ReplicaId;
   readonly members: readonly ReplicaId[];
   readonly store: StoreView;
-  /** Uniform in [0, 1): backoff and retry jitter. */
+  /** Uniform in [0, 1): backoff and retry jitter, disk numbers. */
   readonly random: () => number;
   readonly rules?: SafetyRules;
   /** Pause between recovery rounds (default 500 ms, jittered up to twice that). */
   readonly recoveryRoundMs?: number;
+  /** The time of the first step (a restart check waits timing.restartCheckMs from it). */
+  readonly now?: number;
 }
+
+/** What this replica last heard of a peer (its state gossip). */
+interface PeerView {
+  readonly state: PeerStateMessage;
+  readonly at: number;
+}
+
+/** How often the witnessed table is written down (it changes with every gossip; a little staleness is fine). */
+const WITNESS_PERSIST_MS = 5_000;
 
 export class ReplicaNodeCore {
   private recovery: RecoveryCore | undefined;
   private catchUp: CatchUp | undefined;
+  /** What the running catch-up is for. */
+  private catchUpFor: 'rejoin' | 'repair' | undefined;
   private nextRid = 1;
-  private now = 0;
-  /** When corrupted positions were last asked for (a repair is retried at most every timing.repairEveryMs). */
+  private now: number;
+  /** When a repair (corrupted records, holes) was last started: at most one every timing.repairEveryMs. */
   private repairedAt = -Infinity;
+  /** The learned prefix, and since when it has not moved (a hole older than holeRepairAfterMs is repaired). */
+  private learnedSeen: { through: Position; since: number };
+  private readonly peers = new Map<ReplicaId, PeerView>();
+  /** When the holder of the implicit promise last wrote or committed here. */
+  private writerSeenAt = -Infinity;
+  private gossipAt = -Infinity;
+  /** Witnessed progress not yet written down, and when it last was. */
+  private witnessed: Record<number, Witness>;
+  private witnessDirty = false;
+  private witnessSavedAt: number;
   private readonly rules: SafetyRules;
-  /** Why the replica is not VOTING, for status pages; '' when VOTING. */
+  /** Why the replica is not VOTING (or not voting yet), for status pages; '' when it votes. */
   waiting = '';
 
   constructor(private readonly config: ReplicaNodeConfig) {
     this.rules = config.rules ?? ALL_RULES_ON;
+    this.now = config.now ?? 0;
+    this.witnessSavedAt = this.now;
     const meta = config.store.metadata();
-    if (meta.status !== 'VOTING') {
-      this.recovery = new RecoveryCore({
+    this.witnessed = { ...meta.witnessed };
+    this.learnedSeen = { through: config.store.learnedThrough(), since: this.now };
+    this.recovery = new RecoveryCore(
+      {
         self: config.id,
         members: config.members,
-        status: meta.status,
-        generation: meta.generation ?? 0,
+        metadata: meta,
+        end: config.store.end(),
         random: config.random,
         rid: () => this.nextRid++,
         roundMs: config.recoveryRoundMs,
         rules: this.rules,
-      });
-      this.waiting = 'starting the recovery protocol';
-    }
+      },
+      this.now,
+    );
+    if (this.recovery.done) this.recovery = undefined;
+    else this.waiting = meta.status === 'VOTING' ? 'checking with the peers that this disk did not go back in time' : 'starting the recovery protocol';
   }
 
   get status(): Status {
     return this.config.store.metadata().status;
   }
 
+  /** True while the replica must not vote although its status may say VOTING (the restart check). */
+  get holdsVotes(): boolean {
+    return this.recovery?.checking ?? false;
+  }
+
   /** Progress of a rejoining replica's catch-up: positions and entry bytes learned of the range. */
   progress(): { done: number; total: number; bytes: number } | null {
     const c = this.catchUp;
-    return c === undefined ? null : { done: c.positionsDone, total: c.total, bytes: c.bytesDone };
+    return c === undefined || this.catchUpFor !== 'rejoin' ? null : { done: c.positionsDone, total: c.total, bytes: c.bytesDone };
+  }
+
+  /** What this replica last heard from each peer (for status pages). */
+  peerStates(): ReadonlyMap<ReplicaId, { state: PeerStateMessage; at: number }> {
+    return this.peers;
   }
 
   step(event: NodeEvent, now: number): NodeOutput {
     this.now = Math.max(this.now, now);
-    const out: NodeOutput = { records: [], send: [], lazy: false, notes: [] };
+    const out: NodeOutput = { records: [], announce: [], send: [], lazy: false, notes: [] };
     if (event.type === 'tick') {
       this.drive({ type: 'tick' }, out);
-      this.repairLost(out);
+      this.gossip(out);
+      this.saveWitnessed(out);
+      this.repair(out);
       if (this.catchUp !== undefined) this.applyCatchUp(this.catchUp.tick(this.now), out);
       return out;
     }
@@ -107,68 +153,170 @@ export class ReplicaNodeCore {
         // Answers to this replica's own catch-up reads and fills.
         if (from !== undefined && this.catchUp !== undefined) this.applyCatchUp(this.catchUp.onReply(from, msg, this.now), out);
         return out;
-      default: {
-        const step = replicaStep(this.config.store, msg as ReplicaRequest | ReplicaOneWay, this.rules);
-        out.records.push(...step.records);
-        const progress = this.progress();
-        if (step.reply?.type === 'recoverReply' && progress !== null) {
-          out.reply = { ...step.reply, progress: { done: progress.done, total: progress.total } };
-        } else if (step.reply !== undefined) out.reply = step.reply;
-        else out.lazy = step.records.length > 0;
+      case 'config':
+      case 'configReply':
+        // Membership questions are the shell's (it knows the addresses).
         return out;
-      }
+      case 'peerState':
+        if (from !== undefined && from !== this.config.id && this.config.members.includes(from)) this.onPeerState(from, msg, out);
+        return out;
+      default:
+        return this.acceptorStep(msg, from, out);
     }
   }
+
+  private acceptorStep(msg: AcceptorMessage, from: ReplicaId | undefined, out: NodeOutput): NodeOutput {
+    const meta = this.config.store.metadata();
+    if ((msg.type === 'write' || msg.type === 'commit') && msg.proposal === meta.promised && meta.promised > 0) this.writerSeenAt = this.now;
+    const rules = this.holdsVotes ? { ...this.rules, nonVotingIgnores: true } : this.rules;
+    const store = this.holdsVotes ? new HeldStore(this.config.store) : this.config.store;
+    const step = replicaStep(store, msg, rules, {
+      self: this.config.id,
+      from,
+      writerActive: this.now - this.writerSeenAt < timing.writerActiveMs,
+    });
+    for (const r of step.records) out.records.push(r);
+    const progress = this.progress();
+    if (step.reply?.type === 'recoverReply' && progress !== null) {
+      out.reply = { ...step.reply, progress: { done: progress.done, total: progress.total } };
+    } else if (step.reply !== undefined) out.reply = step.reply;
+    else out.lazy = step.records.length > 0;
+    return out;
+  }
+
+  // ------------------------------------------------------------------ gossip
+
+  /** Tells every peer this replica's state; released only once it is durable (NodeOutput.announce). */
+  private gossip(out: NodeOutput): void {
+    if (this.now - this.gossipAt < timing.peerStateMs || this.config.members.length < 2) return;
+    this.gossipAt = this.now;
+    const s = this.config.store;
+    const meta = s.metadata();
+    const msg: PeerStateMessage = {
+      type: 'peerState',
+      incarnation: meta.incarnation,
+      ...ownDisk(meta),
+      status: this.holdsVotes ? 'RECOVERING' : meta.status,
+      promised: meta.promised,
+      begin: s.begin(),
+      end: s.end(),
+      learnedThrough: s.learnedThrough(),
+    };
+    for (const to of this.config.members) if (to !== this.config.id) out.announce.push({ to, msg });
+  }
+
+  private onPeerState(from: ReplicaId, state: PeerStateMessage, out: NodeOutput): void {
+    this.peers.set(from, { state, at: this.now });
+    const meta = this.config.store.metadata();
+    // A member telling its own disk: anything older is retired (recorded lazily; a rejoin records it durably).
+    const recorded = mergeRecorded(meta.recorded, [{ id: from, generation: state.generation, disk: state.disk }], this.config.id);
+    if (recorded !== undefined) {
+      out.records.push({ type: 'metadata', metadata: { ...meta, recorded } });
+      out.lazy = true;
+    }
+    // What this disk durably reached (its gossip leaves only once durable).
+    const prev = this.witnessed[from];
+    const same = prev !== undefined && sameDisk(prev, state);
+    if (same && prev.promised >= state.promised && prev.end >= state.end) return;
+    if (!same && prev !== undefined && prev.generation > state.generation) return;
+    this.witnessed[from] = {
+      generation: state.generation,
+      disk: state.disk,
+      promised: Math.max(state.promised, same ? prev.promised : 0),
+      end: Math.max(state.end, same ? prev.end : -1),
+    };
+    this.witnessDirty = true;
+  }
+
+  private saveWitnessed(out: NodeOutput): void {
+    if (!this.witnessDirty || this.now - this.witnessSavedAt < WITNESS_PERSIST_MS) return;
+    this.witnessDirty = false;
+    this.witnessSavedAt = this.now;
+    const meta: Metadata = this.config.store.metadata();
+    out.records.push({ type: 'metadata', metadata: { ...meta, witnessed: { ...this.witnessed } } });
+    out.lazy = out.reply === undefined;
+  }
+
+  // ------------------------------------------------------------------ recovery
 
   private drive(event: RecoveryEvent, out: NodeOutput): void {
     const core = this.recovery;
     if (core === undefined) return;
     const r: RecoveryOutput = core.step(event, this.now);
-    out.send.push(...r.send);
+    for (const s of r.send) out.send.push(s);
     if (r.waiting !== undefined && r.waiting !== this.waiting) {
       this.waiting = r.waiting;
       out.notes.push(r.waiting);
     }
+    if (r.checked === true) {
+      this.recovery = undefined;
+      this.waiting = '';
+      return;
+    }
     if (r.catchUp !== undefined) {
       out.notes.push(`catching up positions [${r.catchUp.from}, ${r.catchUp.to}] from the other replicas`);
-      this.startCatchUp(r.catchUp.from, r.catchUp.to, out);
+      this.startCatchUp(r.catchUp.from, r.catchUp.to, out, 'rejoin');
     }
     if (r.become !== undefined) {
-      const { status, generation } = r.become;
+      const { status, patch } = r.become;
       const meta = this.config.store.metadata();
-      out.records.push({ type: 'metadata', metadata: { ...meta, status, generation } });
+      const metadata: Metadata = { ...meta, ...patch, status, witnessed: { ...this.witnessed } };
+      out.records.push({ type: 'metadata', metadata });
       out.status = status;
-      out.notes.push(`replica is now ${status} (generation ${generation})`);
+      out.notes.push(`replica is now ${status} (generation ${metadata.generation ?? 0})`);
       if (status === 'VOTING') {
         this.recovery = undefined;
         this.waiting = '';
       } else {
         // The store shows the new status once the shell appended the record; the core goes on at once.
-        this.drive({ type: 'status', status, generation }, out);
+        this.drive({ type: 'status', metadata }, out);
       }
     }
   }
 
+  // ------------------------------------------------------------------ repair
+
   /**
-   * A VOTING replica whose storage found corrupted records fetches those
-   * positions again from the others (the same catch-up as a rejoin). Until
-   * then it does not vote on them (replica.ts) and never serves them.
+   * A VOTING replica copies learned values it lacks from its peers: positions
+   * whose records storage found corrupted (it does not vote on them until
+   * then, and never serves them), and holes left by lost messages (a write or
+   * commit that never arrived) below what a peer has learned. Only learned
+   * values are copied: positions nobody learned are settled by the next
+   * writer's election or a reader's fill, never here (a fill would fence a
+   * live writer).
    */
-  private repairLost(out: NodeOutput): void {
-    if (this.recovery !== undefined || this.catchUp !== undefined) return;
-    if (this.now - this.repairedAt < timing.repairEveryMs) return;
-    const lost = this.config.store.lostPositions();
-    if (lost.length === 0 || this.config.members.length < 2) return;
+  private repair(out: NodeOutput): void {
+    const store = this.config.store;
+    const through = store.learnedThrough();
+    if (through !== this.learnedSeen.through) this.learnedSeen = { through, since: this.now };
+    if (this.recovery !== undefined || this.catchUp !== undefined || this.status !== 'VOTING') return;
+    if (this.now - this.repairedAt < timing.repairEveryMs || this.config.members.length < 2) return;
+    const lost = store.lostPositions();
+    if (lost.length > 0) {
+      this.repairedAt = this.now;
+      const from = lost[0]!;
+      const to = Math.min(lost[lost.length - 1]!, from + 4 * limits.readSlotsMax);
+      out.notes.push(`repairing ${lost.length} corrupted position(s) in [${from}, ${to}] from the other replicas`);
+      this.startCatchUp(from, to, out, 'repair');
+      return;
+    }
+    if (this.now - this.learnedSeen.since < timing.holeRepairAfterMs) return;
+    let target = -1;
+    for (const [, v] of this.peers) {
+      if (v.state.status === 'VOTING' && this.now - v.at < 4 * timing.peerStateMs) target = Math.max(target, v.state.learnedThrough);
+    }
+    if (target <= through) return;
     this.repairedAt = this.now;
-    const from = lost[0]!;
-    const to = Math.min(lost[lost.length - 1]!, from + 4 * 4096);
-    out.notes.push(`repairing ${lost.length} corrupted position(s) in [${from}, ${to}] from the other replicas`);
-    this.startCatchUp(from, to, out, false);
+    const from = Math.max(through + 1, store.begin());
+    const to = Math.min(target, from + 64 * limits.readSlotsMax - 1);
+    out.notes.push(`copying learned positions [${from}, ${to}] from the other replicas (a peer learned them; this replica did not)`);
+    this.startCatchUp(from, to, out, 'repair');
   }
 
-  private startCatchUp(from: number, to: number, out: NodeOutput, fillGaps = true): void {
+  private startCatchUp(from: number, to: number, out: NodeOutput, why: 'rejoin' | 'repair'): void {
+    this.catchUpFor = why;
     this.catchUp = new CatchUp(from, to, {
-      fillGaps,
+      fillGaps: why === 'rejoin',
       peers: this.config.members.filter((m) => m !== this.config.id),
       quorum: quorumSize(this.config.members.length),
       random: this.config.random,
@@ -178,19 +326,66 @@ export class ReplicaNodeCore {
   }
 
   private applyCatchUp(c: CatchUpOutput, out: NodeOutput): void {
-    out.send.push(...c.send);
+    for (const s of c.send) out.send.push(s);
+    const store = this.config.store;
+    if (c.begin !== undefined && c.begin > store.begin()) {
+      // A peer truncated below here (a chosen TRUNCATE this replica never learned): drop the same positions.
+      out.records.push({ type: 'metadata', metadata: { ...store.metadata(), begin: c.begin } });
+      out.notes.push(`positions below ${c.begin} were truncated (a peer's beginning): dropped here too`);
+      out.lazy = out.reply === undefined;
+    }
     if (c.learned.length > 0) {
       // Chosen values: stored as learned. They are durable before VOTING is, by record order.
-      const step = replicaStep(this.config.store, { type: 'learned', entries: c.learned }, this.rules);
-      out.records.push(...step.records);
+      const step = replicaStep(this.config.store, { type: 'learned', entries: c.learned }, this.rules, { self: this.config.id });
+      for (const r of step.records) out.records.push(r);
       out.lazy = out.reply === undefined;
     }
     if (c.done !== undefined) {
       const done = this.catchUp!;
+      const why = this.catchUpFor;
       this.catchUp = undefined;
+      this.catchUpFor = undefined;
       out.notes.push(`catch-up ${c.done === 'ok' ? 'finished' : 'failed (no quorum)'}: ${done.positionsDone} positions, ${done.bytesDone} bytes`);
-      // A repair (no recovery running) simply starts again at the next tick if anything is still lost.
-      if (this.recovery !== undefined) this.drive({ type: c.done === 'ok' ? 'caughtUp' : 'catchUpFailed' }, out);
+      // A repair simply starts again at a later tick if anything is still missing.
+      if (why === 'rejoin' && this.recovery !== undefined) this.drive({ type: c.done === 'ok' ? 'caughtUp' : 'catchUpFailed' }, out);
     }
+  }
+}
+
+/** The store as a replica that holds its votes sees it: not VOTING (it answers IGNORED to promises and writes). */
+class HeldStore implements StoreView {
+  constructor(private readonly inner: StoreView) {}
+  metadata(): Metadata {
+    return { ...this.inner.metadata(), status: 'RECOVERING' };
+  }
+  begin(): Position {
+    return this.inner.begin();
+  }
+  end(): Position {
+    return this.inner.end();
+  }
+  learnedThrough(): Position {
+    return this.inner.learnedThrough();
+  }
+  highestProposal(): number {
+    return this.inner.highestProposal();
+  }
+  slot(position: Position) {
+    return this.inner.slot(position);
+  }
+  action(position: Position) {
+    return this.inner.action(position);
+  }
+  positions(from: Position, to: Position): Iterable<Position> {
+    return this.inner.positions(from, to);
+  }
+  readActions(positions: readonly Position[]) {
+    return this.inner.readActions !== undefined ? this.inner.readActions(positions) : positions.map((p) => this.inner.action(p));
+  }
+  pendingTruncates() {
+    return this.inner.pendingTruncates?.() ?? [];
+  }
+  lostPositions(): readonly Position[] {
+    return this.inner.lostPositions();
   }
 }

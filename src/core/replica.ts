@@ -18,15 +18,16 @@
  * - Learned values (commit, learned) are applied in every status: they are
  *   chosen, so storing them can never contradict a vote.
  */
-import { actionsEqual, TOMBSTONE } from './actions.js';
-import { assertNever } from './assert.js';
+import { actionBytes, actionsEqual, TOMBSTONE } from './actions.js';
+import { assert, assertNever } from './assert.js';
 import { limits } from './constants.js';
+import { isRetired, knownDisks, ownDisk, recordedDisk, sameDisk } from './identity.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { StoreView } from './store.js';
 import type {
+  Action,
   CommitMessage,
   LearnedMessage,
-  Metadata,
   Named,
   RecoverReply,
   RecoverRequest,
@@ -40,7 +41,6 @@ import type {
   Proposal,
   ReadReply,
   ReadRequest,
-  ReplicaOneWay,
   ReplicaReply,
   ReplicaRequest,
   Slot,
@@ -59,27 +59,41 @@ export interface ReplicaStep {
 
 const NOTHING: ReplicaStep = { records: [] };
 
+/** What the acceptor needs to know besides its store and the message. */
+export interface ReplicaContext {
+  /** The replica's own id (writes that name it with another disk are refused). */
+  readonly self?: ReplicaId;
+  /** The sender, when it is a peer replica (its hello named it): a rejoin may record only the sender's own disk. */
+  readonly from?: ReplicaId;
+  /** A writer holding this replica's implicit promise wrote or committed lately (ReadReply.writerActive). */
+  readonly writerActive?: boolean;
+}
+
+/** Messages the acceptor/learner answers (PeerStateMessage is the node's business). */
+export type AcceptorMessage = Exclude<ReplicaRequest, { type: 'config' }> | CommitMessage | LearnedMessage;
+
 /** The single entry point of the acceptor/learner. */
 export function replicaStep(
   store: StoreView,
-  msg: ReplicaRequest | ReplicaOneWay,
+  msg: AcceptorMessage,
   rules: SafetyRules = ALL_RULES_ON,
+  ctx: ReplicaContext = {},
 ): ReplicaStep {
   switch (msg.type) {
     case 'promise':
       return msg.from === undefined ? implicitPromise(store, msg, rules) : explicitPromise(store, msg, rules);
     case 'write':
-      return write(store, msg, rules);
+      return write(store, msg, rules, ctx);
     case 'commit':
       return commit(store, msg);
     case 'learned':
       return learned(store, msg);
     case 'read':
-      return { records: [], reply: read(store, msg) };
+      return { records: [], reply: read(store, msg, ctx) };
     case 'recover':
-      return { records: [], reply: recover(store, msg) };
+      return { records: [], reply: recover(store, msg, ctx) };
     case 'rejoin':
-      return rejoin(store, msg);
+      return rejoin(store, msg, ctx);
     default:
       return assertNever(msg, 'message');
   }
@@ -101,29 +115,23 @@ function promiseReply(
   outcome: PromiseReply['outcome'],
   proposal: Proposal,
   slots: readonly Slot[] = [],
+  coveredThrough: Position = store.end(),
 ): PromiseReply {
+  const meta = store.metadata();
   return {
     type: 'promiseReply',
     rid: req.rid,
     outcome,
     proposal,
-    status: store.metadata().status,
+    status: meta.status,
     begin: store.begin(),
     end: store.end(),
     learnedThrough: store.learnedThrough(),
     slots,
-    generation: generationOf(store.metadata()),
+    coveredThrough,
+    generation: meta.generation ?? 0,
+    disk: meta.disk ?? 0,
   };
-}
-
-/** This replica's disk generation. */
-export function generationOf(meta: Metadata): number {
-  return meta.generation ?? 0;
-}
-
-/** The generation this replica recorded for another member (0 if none). */
-export function recordedGeneration(meta: Metadata, member: ReplicaId): number {
-  return meta.memberGenerations?.[member] ?? 0;
 }
 
 /** True if this replica may vote on the positions in [from, to]. */
@@ -135,27 +143,32 @@ function mayVote(store: StoreView, from: Position, to: Position, rules: SafetyRu
 function implicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRules): ReplicaStep {
   // An implicit promise speaks for every position from learnedThrough on; the
   // reply must report all accepted values there, which a lost record cannot.
-  if (!mayVote(store, store.learnedThrough() + 1, Number.MAX_SAFE_INTEGER, rules)) {
+  if (!mayVote(store, store.learnedThrough() + 1, Number.MAX_SAFE_INTEGER, rules) || req.proposal > limits.proposalMax) {
     return { records: [], reply: promiseReply(store, req, 'ignored', req.proposal) };
   }
   const meta = store.metadata();
-  // Above every promise made anywhere, explicit ones included: a number is granted to one proposer only.
+  // The proposer that holds this number here asks again (its reply was lost, or it counts its members anew).
+  const again = req.nonce !== undefined && req.nonce !== 0 && req.proposal === meta.promised && meta.promisedBy === req.nonce;
+  // Otherwise above every promise made anywhere, explicit ones included: a number is granted to one proposer only.
   const highest = store.highestProposal();
-  const refused = rules.strictPromise ? req.proposal <= highest : req.proposal < meta.promised;
+  const refused = !again && (rules.strictPromise ? req.proposal <= highest : req.proposal < meta.promised);
   if (refused) return { records: [], reply: promiseReply(store, req, 'reject', highest) };
-  // Report every accepted or learned value above the learned prefix, before the promise.
-  const slots = collectSlots(store, store.learnedThrough() + 1, store.end(), Number.MAX_SAFE_INTEGER).slots;
-  const records: PersistRecord[] = [{ type: 'metadata', metadata: { ...meta, promised: req.proposal } }];
-  return { records, reply: promiseReply(store, req, 'accept', req.proposal, slots) };
+  // Report every accepted or learned value above the learned prefix, up to the reply's byte bound
+  // (the proposer reads the rest): what was accepted before the promise, and anything since.
+  const { slots, coveredThrough } = collectSlots(store, store.learnedThrough() + 1, store.end(), limits.readSlotsMax);
+  const records: PersistRecord[] = again
+    ? []
+    : [{ type: 'metadata', metadata: { ...meta, promised: req.proposal, promisedBy: req.nonce ?? 0 } }];
+  return { records, reply: promiseReply(store, req, 'accept', req.proposal, slots, coveredThrough) };
 }
 
 function explicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRules): ReplicaStep {
   const from = req.from as Position;
   const to = req.to ?? from;
   // A range the proposer may not ask for (decoding already checked from <= to) is not voted on.
-  const tooLarge = to - from >= limits.readSlotsMax;
+  const tooLarge = to - from >= limits.fillRangeMax || to > limits.positionMax || req.proposal > limits.proposalMax;
   if (tooLarge || !mayVote(store, from, to, rules)) {
-    return { records: [], reply: promiseReply(store, req, 'ignored', req.proposal) };
+    return { records: [], reply: promiseReply(store, req, 'ignored', req.proposal, [], to) };
   }
   const begin = store.begin();
   const slots: Slot[] = [];
@@ -174,13 +187,24 @@ function explicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRul
     if (refused) highest = Math.max(highest, inForce);
     else toPromise.push(p);
   }
-  if (highest > 0) return { records: [], reply: promiseReply(store, req, 'reject', highest) };
-  slots.push(...collectSlots(store, lo, to, Number.MAX_SAFE_INTEGER).slots);
+  if (highest > 0) return { records: [], reply: promiseReply(store, req, 'reject', highest, [], to) };
+  const collected = collectSlots(store, lo, to, limits.readSlotsMax);
+  for (const s of collected.slots) slots.push(s);
   const records: PersistRecord[] = toPromise.map((position) => ({ type: 'promise', position, promised: req.proposal }));
-  return { records, reply: promiseReply(store, req, 'accept', req.proposal, slots) };
+  return { records, reply: promiseReply(store, req, 'accept', req.proposal, slots, collected.coveredThrough) };
 }
 
-function write(store: StoreView, req: WriteRequest, rules: SafetyRules): ReplicaStep {
+/** Positions beyond this are far ahead of this replica: it is caught up in bulk instead (limits.positionsBeyondEndMax). */
+function farEnd(store: StoreView): Position {
+  return Math.min(limits.positionMax, Math.max(store.end(), store.learnedThrough()) + limits.positionsBeyondEndMax);
+}
+
+/** A TRUNCATE may remove only positions before its own: one reaching past it would empty the log for good. */
+function saneAt(position: Position, action: Action): boolean {
+  return action.kind !== 'truncate' || action.to <= position;
+}
+
+function write(store: StoreView, req: WriteRequest, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {
   const last = req.from + req.actions.length - 1;
   const meta = store.metadata();
   const reply = (outcome: WriteReply['outcome'], proposal: Proposal, retired: Named[] = []): WriteReply => ({
@@ -190,16 +214,22 @@ function write(store: StoreView, req: WriteRequest, rules: SafetyRules): Replica
     proposal,
     from: req.from,
     count: req.actions.length,
-    generation: generationOf(meta),
+    generation: meta.generation ?? 0,
+    disk: meta.disk ?? 0,
     retired,
   });
-  // Proposal 0 means "none": no proposer can hold it (decoding rejects it too).
-  if (req.proposal < 1 || !mayVote(store, req.from, last, rules)) return { records: [], reply: reply('ignored', req.proposal) };
+  // Proposal 0 means "none": no proposer can hold it (decoding rejects it too). A write far
+  // beyond this replica's end, or with a truncation past its own position, is not voted on.
+  const insane = req.proposal < 1 || req.proposal > limits.proposalMax || last > farEnd(store) || req.actions.some((a, i) => !saneAt(req.from + i, a));
+  if (insane || !mayVote(store, req.from, last, rules)) return { records: [], reply: reply('ignored', req.proposal) };
   // A proposer that counts a disk this replica knows was replaced could count a
-  // forgotten acceptance: refuse, and say which generations are current now.
-  const retired = req.named
-    .filter((n) => recordedGeneration(meta, n.id) > n.generation)
-    .map((n) => ({ id: n.id, generation: recordedGeneration(meta, n.id) }));
+  // forgotten acceptance: refuse, and say which disks are current now. That
+  // includes this replica's own earlier disks.
+  const retired: Named[] = [];
+  for (const n of req.named) {
+    const known = ctx.self === n.id ? ownDisk(meta) : recordedDisk(meta, n.id);
+    if (isRetired(known, n)) retired.push({ id: n.id, ...known });
+  }
   if (retired.length > 0 && rules.refuseRetired) return { records: [], reply: reply('stale', req.proposal, retired) };
   const begin = store.begin();
   const records: PersistRecord[] = [];
@@ -230,53 +260,68 @@ function write(store: StoreView, req: WriteRequest, rules: SafetyRules): Replica
   return { records, reply: reply('accept', req.proposal) };
 }
 
-function recover(store: StoreView, req: RecoverRequest): RecoverReply {
+function recover(store: StoreView, req: RecoverRequest, ctx: ReplicaContext): RecoverReply {
   const meta = store.metadata();
+  const member = req.member === undefined ? undefined : recordedDisk(meta, req.member);
+  const self = ctx.self ?? 0;
+  const witness = req.member === undefined ? undefined : meta.witnessed?.[req.member];
   return {
     type: 'recoverReply',
     rid: req.rid,
     status: meta.status,
     begin: store.begin(),
     end: store.end(),
-    generation: generationOf(meta),
-    memberGeneration: req.member === undefined ? 0 : recordedGeneration(meta, req.member),
+    incarnation: meta.incarnation,
+    generation: meta.generation ?? 0,
+    disk: meta.disk ?? 0,
+    memberGeneration: member?.generation ?? 0,
+    memberDisk: member?.disk ?? 0,
+    recorded: self === 0 ? [] : knownDisks(meta, self),
+    ...(witness === undefined ? {} : { witness }),
+    ...(meta.startView === undefined ? {} : { startView: Object.entries(meta.startView).map(([id, incarnation]) => ({ id: Number(id), incarnation })) }),
   };
 }
 
 /**
- * Records a rejoining member's new generation. The reply (sent only once the
+ * Records a rejoining member's new disk. The reply (sent only once the
  * record is durable) reports the range the newcomer must catch up to: every
- * write this replica accepts from now on either names the new generation or
- * does not count the member at all, so nothing chosen with the lost disk's
- * help can lie beyond that range unseen.
+ * write this replica accepts from now on either names the new disk or does
+ * not count the member at all, so nothing chosen with the lost disk's help
+ * can lie beyond that range unseen. Only the member itself may ask (a peer's
+ * hello names it), and only for a newer disk than the one recorded.
  */
-function rejoin(store: StoreView, req: RejoinRequest): ReplicaStep {
+function rejoin(store: StoreView, req: RejoinRequest, ctx: ReplicaContext): ReplicaStep {
   const meta = store.metadata();
-  const recorded = recordedGeneration(meta, req.member);
-  const reply = (outcome: RejoinReply['outcome'], generation: number): RejoinReply => ({
+  const recorded = recordedDisk(meta, req.member);
+  const reply = (outcome: RejoinReply['outcome'], d: { generation: number; disk: number }): RejoinReply => ({
     type: 'rejoinReply',
     rid: req.rid,
     outcome,
     status: meta.status,
     begin: store.begin(),
     end: store.end(),
-    generation,
+    generation: d.generation,
+    disk: d.disk,
   });
+  if (ctx.from !== req.member || req.member === ctx.self || req.generation > limits.proposalMax) return { records: [], reply: reply('ignored', recorded) };
   if (meta.status !== 'VOTING') return { records: [], reply: reply('ignored', recorded) };
-  if (req.generation < recorded) return { records: [], reply: reply('reject', recorded) };
-  if (req.generation === recorded) return { records: [], reply: reply('accept', recorded) };
-  const memberGenerations = { ...meta.memberGenerations, [req.member]: req.generation };
-  return { records: [{ type: 'metadata', metadata: { ...meta, memberGenerations } }], reply: reply('accept', req.generation) };
+  if (sameDisk(recorded, req)) return { records: [], reply: reply('accept', recorded) };
+  if (req.generation <= recorded.generation) return { records: [], reply: reply('reject', recorded) };
+  const next = { generation: req.generation, disk: req.disk };
+  const metadata = { ...meta, recorded: { ...meta.recorded, [req.member]: next } };
+  return { records: [{ type: 'metadata', metadata }], reply: reply('accept', next) };
 }
 
 function commit(store: StoreView, msg: CommitMessage): ReplicaStep {
   if (msg.proposal < 1) return NOTHING;
   // Only worth a record if some position of the range holds that proposal's value unlearned.
   // Positions already learned here need nothing: start above the learned prefix (commits are resent).
-  for (const p of store.positions(Math.max(msg.from, store.learnedThrough() + 1), msg.to)) {
+  // Nothing lies above end: a commit reaching beyond it is cut there (no walk towards a far position).
+  const to = Math.min(msg.to, store.end());
+  for (const p of store.positions(Math.max(msg.from, store.learnedThrough() + 1), to)) {
     const s = store.slot(p);
     if (s !== undefined && !s.learned && s.accepted === msg.proposal) {
-      return { records: [{ type: 'commit', from: msg.from, to: msg.to, proposal: msg.proposal }] };
+      return { records: [{ type: 'commit', from: msg.from, to, proposal: msg.proposal }] };
     }
   }
   return NOTHING;
@@ -285,17 +330,21 @@ function commit(store: StoreView, msg: CommitMessage): ReplicaStep {
 function learned(store: StoreView, msg: LearnedMessage): ReplicaStep {
   const records: PersistRecord[] = [];
   const begin = store.begin();
+  const far = farEnd(store);
   for (const e of msg.entries) {
-    // A learned position is taken again only to repair its corrupted record.
-    if (e.position < begin || (store.slot(e.position)?.learned && store.action(e.position) !== 'lost')) continue;
+    // A learned position is taken again only to repair its corrupted record. Far-out positions and
+    // truncations past their own position are not sane (caught up in bulk, or refused).
+    if (e.position < begin || e.position > far || !saneAt(e.position, e.action)) continue;
+    if (store.slot(e.position)?.learned && store.action(e.position) !== 'lost') continue;
     records.push({ type: 'learn', position: e.position, action: e.action });
   }
   return records.length === 0 ? NOTHING : { records };
 }
 
-function read(store: StoreView, req: ReadRequest): ReadReply {
+function read(store: StoreView, req: ReadRequest, ctx: ReplicaContext): ReadReply {
   const limit = Math.max(1, Math.min(req.limit, limits.readSlotsMax));
   const { slots, coveredThrough, lost } = collectSlots(store, req.from, req.to, limit);
+  const truncate = pendingTruncate(store);
   return {
     type: 'readReply',
     rid: req.rid,
@@ -306,53 +355,93 @@ function read(store: StoreView, req: ReadRequest): ReadReply {
     slots,
     coveredThrough,
     lost,
+    writerActive: ctx.writerActive ?? false,
+    ...(truncate === undefined ? {} : { pendingTruncate: truncate }),
   };
 }
 
-/** The accepted or learned slots in [from, to], with their actions, up to `limit` of them. */
+/** The accepted, unlearned TRUNCATE with the highest `to` above the beginning, if any. */
+function pendingTruncate(store: StoreView): { position: Position; to: Position } | undefined {
+  let best: { position: Position; to: Position } | undefined;
+  for (const t of store.pendingTruncates?.() ?? []) {
+    if (t.to > store.begin() && (best === undefined || t.to > best.to)) best = t;
+  }
+  return best;
+}
+
+/**
+ * The accepted or learned slots in [from, to], with their actions: at most
+ * `limit` slots and about limits.replyBytesMax entry bytes (always at least
+ * one slot, so an entry larger than the bound still travels alone).
+ * `coveredThrough` is the last position looked at: the asker continues after it.
+ */
 function collectSlots(
   store: StoreView,
   from: Position,
   to: Position,
   limit: number,
 ): { slots: Slot[]; coveredThrough: Position; lost: Position[] } {
+  assert(limit >= 1, 'a reply carries at least one slot');
   const slots: Slot[] = [];
   const lost: Position[] = [];
+  let bytes = 0;
   // Positions whose action is to be read, read together (StoreView.readActions) when the store can.
   let batch: Position[] = [];
   let metas: SlotMeta[] = [];
-  const flush = (): void => {
-    if (batch.length === 0) return;
+  /** Reads the batch; returns the position to stop before if the byte bound was reached inside it. */
+  const flush = (): Position | undefined => {
+    if (batch.length === 0) return undefined;
     const actions = store.readActions !== undefined ? store.readActions(batch) : batch.map((p) => store.action(p));
+    let stopAt: Position | undefined;
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const s = metas[i]!;
       const action = actions[i];
-      if (action === 'lost' || action === undefined) lost.push(p);
-      else slots.push({ position: p, promised: s.promised, accepted: s.accepted, learned: s.learned, action });
+      if (action === 'lost' || action === undefined) {
+        lost.push(p);
+        continue;
+      }
+      const size = actionBytes(action);
+      if (slots.length > 0 && bytes + size > limits.replyBytesMax) {
+        stopAt = p;
+        break;
+      }
+      bytes += size;
+      slots.push({ position: p, promised: s.promised, accepted: s.accepted, learned: s.learned, action });
     }
     batch = [];
     metas = [];
+    return stopAt;
   };
-  const visit = (p: Position, s: SlotMeta | undefined): boolean => {
-    if (s === undefined) return true;
-    if (slots.length + batch.length >= limit) {
-      flush();
-      if (slots.length >= limit) return false;
+  const full = (): boolean => slots.length >= limit || bytes >= limits.replyBytesMax;
+  /** Visits one position; returns the position to stop before, if the reply is full. */
+  const visit = (p: Position, s: SlotMeta | undefined): Position | undefined => {
+    if (s === undefined || (s.accepted === 0 && !s.learned)) return undefined;
+    // Flush every so often so the byte bound is checked before reading far more than fits.
+    if (slots.length + batch.length >= limit || batch.length >= 64) {
+      const stop = flush();
+      if (stop !== undefined) return stop;
     }
-    if (s.accepted === 0 && !s.learned) return true;
+    if (full()) return p;
     batch.push(p);
     metas.push(s);
-    return true;
+    return undefined;
   };
   const lo = Math.max(from, store.begin());
   const hi = Math.min(to, store.end());
   if (hi - lo < 4 * limits.readSlotsMax) {
     // A short range (a catch-up read): every position in turn, without positions()' iterator.
-    for (let p = lo; p <= hi; p++) if (!visit(p, store.slot(p))) return { slots, coveredThrough: p - 1, lost };
+    for (let p = lo; p <= hi; p++) {
+      const stop = visit(p, store.slot(p));
+      if (stop !== undefined) return { slots, coveredThrough: stop - 1, lost };
+    }
   } else {
-    for (const p of store.positions(from, to)) if (!visit(p, store.slot(p))) return { slots, coveredThrough: p - 1, lost };
+    for (const p of store.positions(lo, hi)) {
+      const stop = visit(p, store.slot(p));
+      if (stop !== undefined) return { slots, coveredThrough: stop - 1, lost };
+    }
   }
-  flush();
+  const stop = flush();
+  if (stop !== undefined) return { slots, coveredThrough: stop - 1, lost };
   return { slots, coveredThrough: to, lost };
 }

@@ -37,6 +37,8 @@ export interface StoreView {
   readActions?(positions: readonly Position[]): (Action | 'lost' | undefined)[];
   /** Positions in [from, to] that have a slot, ascending. */
   positions(from: Position, to: Position): Iterable<Position>;
+  /** Optional: accepted TRUNCATE actions not learned yet (ReadReply.pendingTruncate). */
+  pendingTruncates?(): readonly { readonly position: Position; readonly to: Position }[];
   /** Positions whose records are known to be corrupted. */
   lostPositions(): readonly Position[];
 }

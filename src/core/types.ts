@@ -50,8 +50,14 @@ export interface Metadata {
   /** The highest implicit promise (for all positions) this replica made; 0 if none. */
   readonly promised: Proposal;
   /**
+   * The nonce of the proposer that holds `promised` (PromiseRequest.nonce):
+   * the same proposer asking again with the same number is answered again
+   * (a lost reply must not exclude a member for good). Absent: none.
+   */
+  readonly promisedBy?: number;
+  /**
    * A random id drawn when the data directory was created; a wiped disk gets a
-   * new one. Used by autorecovery to tell a new acceptor from the old one.
+   * new one. The two-phase start tells a member's first disk from a later one by it.
    */
   readonly incarnation: string;
   /**
@@ -61,18 +67,55 @@ export interface Metadata {
    */
   readonly generation?: number;
   /**
-   * For other members (by id): the generation this replica recorded for them
-   * when they rejoined. Writes that name an older generation of that member
-   * are refused as stale: they come from a writer that may count the lost
-   * disk's acceptances. Absent entries mean 0.
+   * A random number drawn with each new generation (absent, 0, for the disks
+   * a cluster started with). With the generation it names this disk in the
+   * protocol (DiskId): two disks of one member are never taken for each other,
+   * even if a generation were ever drawn twice.
    */
-  readonly memberGenerations?: Readonly<Record<number, number>>;
+  readonly disk?: number;
+  /**
+   * For other members (by id): the newest disk this replica knows each of them
+   * has (recorded when they rejoined, adopted from peers, or seen from the
+   * member itself). Writes that name an older disk of that member are refused
+   * as stale: they come from a proposer that may count the lost disk's
+   * acceptances. Absent entries mean generation 0, disk 0.
+   */
+  readonly recorded?: Readonly<Record<number, DiskId>>;
+  /**
+   * Set while STARTING (the two-phase start of a new cluster): every member's
+   * `incarnation` when this replica joined the start. A member that shows
+   * another incarnation later lost its disk since, and may have held data.
+   */
+  readonly startView?: Readonly<Record<number, string>>;
+  /**
+   * What this replica saw other members' disks reach (their state gossip,
+   * durable when sent): a member whose disk comes back below it was restored
+   * from an older copy and must not vote (it rejoins).
+   */
+  readonly witnessed?: Readonly<Record<number, Witness>>;
+  /**
+   * A beginning learned from a peer (catch-up): a chosen TRUNCATE removed
+   * every position below it, although this replica has not learned that
+   * TRUNCATE itself. The store drops what lies below, as if it had.
+   */
+  readonly begin?: Position;
 }
 
-/** A member and the generation of its disk, as a proposer knows it. */
-export interface Named {
-  readonly id: ReplicaId;
+/** The identity of one disk of a member, as the protocol tells disks apart. */
+export interface DiskId {
   readonly generation: number;
+  readonly disk: number;
+}
+
+/** What a peer saw a member's disk durably reach. */
+export interface Witness extends DiskId {
+  readonly promised: Proposal;
+  readonly end: Position;
+}
+
+/** A member and the disk a proposer counts for it. */
+export interface Named extends DiskId {
+  readonly id: ReplicaId;
 }
 
 /**
@@ -145,6 +188,12 @@ export interface PromiseRequest {
   readonly type: 'promise';
   readonly rid: number;
   readonly proposal: Proposal;
+  /**
+   * Implicit promises: a random number of the proposer's, drawn once per
+   * writer. A replica that already granted this proposal to this nonce grants
+   * it again (a repeated or lost reply); any other proposer needs a higher number.
+   */
+  readonly nonce?: number;
   readonly from?: Position;
   readonly to?: Position;
 }
@@ -154,8 +203,10 @@ export interface PromiseRequest {
  * - reject: `proposal` is the higher promise that blocked it.
  * - ignored: the replica is not VOTING (`status` says what it is).
  * - accept (implicit): `end` and `learnedThrough` describe the replica's log,
- *   `slots` holds every accepted but unlearned position in (learnedThrough, end],
- *   plus learned ones there.
+ *   `slots` holds every accepted or learned position in (learnedThrough,
+ *   coveredThrough]; when coveredThrough < end the reply was cut at its byte
+ *   bound and the proposer reads the rest (reads after a promise see at least
+ *   what the promise saw).
  * - accept (explicit): `slots` holds the state of each position of the range
  *   that has an accepted value, before the promise was recorded.
  */
@@ -171,8 +222,11 @@ export interface PromiseReply {
   /** Every position <= learnedThrough is learned (or truncated) here; -1 if none. */
   readonly learnedThrough: Position;
   readonly slots: readonly Slot[];
-  /** The replier's disk generation (see Metadata.generation). */
+  /** The last position `slots` covers (= end, or the range's `to`, unless the reply was cut). */
+  readonly coveredThrough: Position;
+  /** The replier's disk (see Metadata.generation and Metadata.disk). */
   readonly generation: number;
+  readonly disk: number;
 }
 
 /** Write request (Paxos phase 2) for the contiguous positions [from, from + actions.length). */
@@ -199,9 +253,10 @@ export interface WriteReply {
   readonly proposal: Proposal;
   readonly from: Position;
   readonly count: number;
-  /** The replier's disk generation. */
+  /** The replier's disk. */
   readonly generation: number;
-  /** On 'stale': the named members whose generation is retired, with the generation recorded now. */
+  readonly disk: number;
+  /** On 'stale': the named members whose disk is retired, with the disk recorded now. */
   readonly retired: readonly Named[];
 }
 
@@ -242,6 +297,19 @@ export interface ReadReply {
   readonly coveredThrough: Position;
   /** Positions of the range that this replica holds but cannot read (corrupted storage). */
   readonly lost: readonly Position[];
+  /**
+   * True if a writer holding this replica's implicit promise wrote or
+   * committed here lately (timing.writerActiveMs): readers and catch-up then
+   * wait for its commits instead of settling its positions with a fill, which
+   * would fence it.
+   */
+  readonly writerActive: boolean;
+  /**
+   * The accepted but not yet learned TRUNCATE with the highest `to` above the
+   * beginning, if any: a read must settle it before it trusts the beginning
+   * (an acknowledged truncation may not have been learned by this quorum yet).
+   */
+  readonly pendingTruncate?: { readonly position: Position; readonly to: Position };
 }
 
 /** Recovery protocol (autorecovery): ask a replica for its status and range. */
@@ -258,10 +326,20 @@ export interface RecoverReply {
   readonly status: Status;
   readonly begin: Position;
   readonly end: Position;
-  /** The replier's own disk generation. */
+  /** The replier's data directory (see Metadata.incarnation). */
+  readonly incarnation: string;
+  /** The replier's own disk. */
   readonly generation: number;
-  /** The generation the replier recorded for the requested member (0 if none). */
+  readonly disk: number;
+  /** The disk the replier recorded for the requested member (0/0 if none). */
   readonly memberGeneration: number;
+  readonly memberDisk: number;
+  /** Every disk the replier knows of, itself included: a rejoining replica adopts the newest of each. */
+  readonly recorded: readonly Named[];
+  /** What the replier saw the requested member's disk reach (restore detection), if anything. */
+  readonly witness?: Witness;
+  /** While STARTING: the incarnations the replier saw when it joined the start (Metadata.startView). */
+  readonly startView?: readonly { readonly id: ReplicaId; readonly incarnation: string }[];
   /** A rejoining replica's catch-up progress (positions learned of the range), if it is catching up. */
   readonly progress?: { readonly done: number; readonly total: number };
 }
@@ -276,6 +354,7 @@ export interface RejoinRequest {
   readonly rid: number;
   readonly member: ReplicaId;
   readonly generation: number;
+  readonly disk: number;
 }
 
 export interface RejoinReply {
@@ -286,12 +365,52 @@ export interface RejoinReply {
   readonly status: Status;
   readonly begin: Position;
   readonly end: Position;
-  /** The generation recorded for the member now. */
+  /** The disk recorded for the member now. */
   readonly generation: number;
+  readonly disk: number;
 }
 
-export type ReplicaRequest = PromiseRequest | WriteRequest | ReadRequest | RecoverRequest | RejoinRequest;
-export type ReplicaOneWay = CommitMessage | LearnedMessage;
-export type ReplicaReply = PromiseReply | WriteReply | ReadReply | RecoverReply | RejoinReply;
+/**
+ * One-way, replica to replica, every timing.peerStateMs and sent only once
+ * everything it reports is durable: the sender's disk and log. Peers learn
+ * from it which disks are current (Metadata.recorded), what a disk reached
+ * (Metadata.witnessed, restore detection) and how far to copy learned values
+ * (background repair of holes).
+ */
+export interface PeerStateMessage {
+  readonly type: 'peerState';
+  readonly incarnation: string;
+  readonly generation: number;
+  readonly disk: number;
+  readonly status: Status;
+  readonly promised: Proposal;
+  readonly begin: Position;
+  readonly end: Position;
+  readonly learnedThrough: Position;
+}
+
+/** A member of the cluster: its id and where it listens. */
+export interface Member {
+  readonly id: ReplicaId;
+  readonly address: string;
+}
+
+/** Ask a replica for the cluster's membership: clients learn member ids and the quorum from it, never from their address list. */
+export interface ConfigRequest {
+  readonly type: 'config';
+  readonly rid: number;
+}
+
+export interface ConfigReply {
+  readonly type: 'configReply';
+  readonly rid: number;
+  /** The configuration's epoch (0: the members the cluster started with). */
+  readonly epoch: number;
+  readonly members: readonly Member[];
+}
+
+export type ReplicaRequest = PromiseRequest | WriteRequest | ReadRequest | RecoverRequest | RejoinRequest | ConfigRequest;
+export type ReplicaOneWay = CommitMessage | LearnedMessage | PeerStateMessage;
+export type ReplicaReply = PromiseReply | WriteReply | ReadReply | RecoverReply | RejoinReply | ConfigReply;
 export type Message = ReplicaRequest | ReplicaOneWay | ReplicaReply;
 export type MessageType = Message['type'];

@@ -12,6 +12,19 @@
  * accepted value, or a NOP for a hole, then a NOP at E + 1 that marks the
  * election in the log; `writer()` resolves once all of those are chosen.
  *
+ * A promise reply may be cut at its byte bound: the writer reads the rest of
+ * that member's slots before it counts the member towards the election.
+ *
+ * Counted members. The writer counts an acceptance only from a member whose
+ * disk promised it (its *named* set, disk by disk). A member that promises
+ * after the election (late, or asked again: a lost reply, a rejoined disk)
+ * is named only once a quorum of named members answered a request the writer
+ * sent after that promise reached it: their promises were then in force the
+ * whole time since the election, so no lower proposal can have got a value
+ * chosen with the newcomer's help meanwhile (docs/protocol.md). Asking again
+ * is possible because implicit promises carry the writer's nonce: a replica
+ * grants the same number to the same writer again.
+ *
  * Appends then take E + 2, E + 3, ... They are batched (many positions per
  * write request), pipelined (many batches in flight) and resolved strictly in
  * position order. A reject with a higher proposal fences the writer: every
@@ -26,10 +39,11 @@ import { actionBytes, NOP } from './actions.js';
 import { assert, assertNever } from './assert.js';
 import { limits, timing } from './constants.js';
 import { rank } from './fill.js';
+import { drawDiskNumber, isRetired, sameDisk } from './identity.js';
 import { QuorumTally, quorumSize } from './quorum.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
-import type { Action, Named, Position, PromiseReply, Proposal, ReplicaId, Slot, WriteReply, WriteRequest } from './types.js';
-import type { CommitMessage, PromiseRequest } from './types.js';
+import type { Action, DiskId, Named, Position, PromiseReply, Proposal, ReadReply, ReplicaId, Slot, WriteReply, WriteRequest } from './types.js';
+import type { CommitMessage, PromiseRequest, ReadRequest } from './types.js';
 
 /** An operation handed to the writer by its user. */
 export interface WriterOp {
@@ -44,7 +58,7 @@ export type WriterEvent =
   | { readonly type: 'submit'; readonly op: WriterOp }
   /** Form batches from the queued operations and send them. */
   | { readonly type: 'flush' }
-  | { readonly type: 'reply'; readonly from: ReplicaId; readonly msg: PromiseReply | WriteReply }
+  | { readonly type: 'reply'; readonly from: ReplicaId; readonly msg: PromiseReply | WriteReply | ReadReply }
   /** Time passed: retransmit, give up, end a backoff. */
   | { readonly type: 'tick' };
 
@@ -61,7 +75,7 @@ export type OpResult =
 
 export interface Outbound {
   readonly to: ReplicaId;
-  readonly msg: PromiseRequest | WriteRequest | CommitMessage;
+  readonly msg: PromiseRequest | WriteRequest | CommitMessage | ReadRequest;
 }
 
 export interface WriterOutput {
@@ -76,7 +90,7 @@ export interface WriterConfig {
   readonly members: readonly ReplicaId[];
   /** A proposal the writer must exceed (e.g. the highest the client has seen). */
   readonly proposalFloor?: Proposal;
-  /** Uniform random number in [0, 1), injected for backoff. */
+  /** Uniform random number in [0, 1), injected for backoff and the writer's nonce. */
   readonly random: () => number;
   readonly rules?: SafetyRules;
   /**
@@ -95,7 +109,9 @@ interface Batch {
   readonly opIds: number[];
   tally: QuorumTally;
   rid: number;
-  /** The members (and generations) whose acceptances count for this batch, as sent. */
+  /** When `rid` was first sent: an acceptance proves the member's disk was intact after it. */
+  ridSentAt: number;
+  /** The members (and disks) whose acceptances count for this batch. */
   named: readonly Named[];
   /** Entry bytes the batch carries (the window is bounded in bytes too). */
   readonly bytes: number;
@@ -106,6 +122,17 @@ interface Batch {
   chosen: boolean;
 }
 
+/** One member's answer to the election, with the rest of its slots read if its promise reply was cut. */
+interface ElectionReply {
+  readonly reply: PromiseReply;
+  readonly slots: Slot[];
+  /** The last position its slots cover; complete once >= reply.end. */
+  covered: Position;
+  /** The read asking for the rest, if one is out. */
+  readRid?: number;
+  readAt: number;
+}
+
 type WriterRole =
   | { readonly kind: 'idle' }
   | {
@@ -113,7 +140,7 @@ type WriterRole =
       readonly proposal: Proposal;
       readonly rid: number;
       readonly tally: QuorumTally;
-      readonly replies: Map<ReplicaId, PromiseReply>;
+      readonly replies: Map<ReplicaId, ElectionReply>;
       sentAt: number;
       readonly startedAt: number;
     }
@@ -121,17 +148,23 @@ type WriterRole =
   | {
       readonly kind: 'elected';
       readonly proposal: Proposal;
-      /** The election's request id: late promise replies to it still name members. */
-      readonly electionRid: number;
       /** L: the highest learned prefix among the election quorum; the writer settled everything above it. */
       readonly electionLearnedThrough: Position;
       /**
-       * Members that promised this proposal, with their disk generation: only
-       * their acceptances count. Invariant: a quorum, or the writer gives up.
+       * Members whose disk promised this proposal: only their acceptances
+       * count. Invariant: a quorum, or the writer gives up.
        */
-      readonly named: Map<ReplicaId, number>;
+      readonly named: Map<ReplicaId, DiskId>;
+      /** Members that promised after the election, waiting to be named (see the header). */
+      readonly candidates: Map<ReplicaId, { readonly disk: DiskId; readonly since: number }>;
+      /** For each named member: the send time of the latest request it accepted with its named disk. */
+      readonly confirmedAt: Map<ReplicaId, number>;
+      /** Promise rounds sent after the election (asking members again, confirming): rid -> send time. */
+      readonly rounds: Map<number, number>;
       /** When members missing from `named` were last asked to promise. */
       repromisedAt: number;
+      /** When named members were last asked to confirm (to name the candidates). */
+      confirmSentAt: number;
       /** The next position to assign. */
       next: Position;
       /** Batches in flight, ascending by position. */
@@ -146,6 +179,9 @@ type WriterRole =
     }
   | { readonly kind: 'fenced'; readonly by: Proposal };
 
+/** Promise rounds remembered after the election (older replies are still fine to ignore). */
+const ROUNDS_KEPT = 8;
+
 export class WriterCore {
   private role: WriterRole = { kind: 'idle' };
   /** The highest proposal seen anywhere: a new election must go above it. */
@@ -155,6 +191,8 @@ export class WriterCore {
   private electionWanted = false;
   private readonly rules: SafetyRules;
   private readonly newRid: () => number;
+  /** Sent with implicit promises: replicas grant this writer's number to it again, and to no one else. */
+  readonly nonce: number;
 
   constructor(private readonly config: WriterConfig) {
     assert(config.members.length >= 1, 'a writer needs members');
@@ -162,6 +200,12 @@ export class WriterCore {
     this.rules = config.rules ?? ALL_RULES_ON;
     let next = 1;
     this.newRid = config.rid ?? (() => next++);
+    this.nonce = drawDiskNumber(config.random);
+  }
+
+  /** Members whose acceptances count, with their disks (for status pages and tests). */
+  get namedMembers(): ReadonlyMap<ReplicaId, DiskId> {
+    return this.role.kind === 'elected' ? this.role.named : new Map();
   }
 
   /** The proposal the writer holds, if elected. */
@@ -207,6 +251,7 @@ export class WriterCore {
         break;
       case 'reply':
         if (event.msg.type === 'promiseReply') this.onPromiseReply(event.from, event.msg, out);
+        else if (event.msg.type === 'readReply') this.onElectionRead(event.from, event.msg, out);
         else this.onWriteReply(event.from, event.msg, out);
         break;
       case 'tick':
@@ -243,18 +288,23 @@ export class WriterCore {
       sentAt: this.now,
       startedAt,
     };
-    for (const to of this.config.members) out.send.push({ to, msg: { type: 'promise', rid, proposal } });
+    const msg: PromiseRequest = { type: 'promise', rid, proposal, nonce: this.nonce };
+    for (const to of this.config.members) out.send.push({ to, msg });
   }
 
   private onPromiseReply(from: ReplicaId, msg: PromiseReply, out: WriterOutput): void {
     this.highestSeen = Math.max(this.highestSeen, msg.proposal);
     const role = this.role;
-    if (role.kind === 'elected') return this.onLatePromise(from, msg);
+    if (role.kind === 'elected') return this.onLatePromise(from, msg, out);
     if (role.kind !== 'electing' || msg.rid !== role.rid || role.tally.has(from)) return;
     // An answer to another request that happens to share the id (defence in depth: ids are per client).
     if (msg.outcome !== 'reject' && msg.proposal !== role.proposal) return;
     role.tally.record(from, msg.outcome);
-    if (msg.outcome === 'accept') role.replies.set(from, msg);
+    if (msg.outcome === 'accept') {
+      const r: ElectionReply = { reply: msg, slots: msg.slots.slice(), covered: msg.coveredThrough, readAt: this.now };
+      role.replies.set(from, r);
+      if (r.covered < msg.end) this.readRest(from, r, out);
+    }
     if (role.tally.rejectCount > 0 && role.tally.acceptCount + role.tally.rejectCount >= role.tally.quorum) {
       // Someone holds a higher promise: wait a random while, then try above it.
       this.enterBackoff(role.startedAt);
@@ -264,28 +314,114 @@ export class WriterCore {
       this.enterBackoff(role.startedAt);
       return;
     }
-    if (role.tally.won) this.becomeElected(role.proposal, role.rid, role.replies, out);
+    this.maybeElected(out);
   }
 
-  /** A promise reply after the election: a member that promised (late, or re-asked) joins `named`. */
-  /**
-   * A member that promises after the election joins `named` only if, above the
-   * election's learned prefix, it holds nothing accepted under another
-   * proposal. Otherwise it may have accepted a lower proposal's value after
-   * the election (possible only if an election quorum member has since lost
-   * its disk and promised that lower proposal anew): counting it could choose
-   * a second value there (the forgotten promise, reached through a late
-   * promise). A repeated promise (a reject naming our own number) shows no
-   * slots, so it never adds a member.
-   */
-  private onLatePromise(from: ReplicaId, msg: PromiseReply): void {
+  /** A promise reply cut at its byte bound: read the rest of the member's slots (what it accepted since is fine too). */
+  private readRest(from: ReplicaId, r: ElectionReply, out: WriterOutput): void {
+    const rid = this.newRid();
+    r.readRid = rid;
+    r.readAt = this.now;
+    out.send.push({ to: from, msg: { type: 'read', rid, from: r.covered + 1, to: r.reply.end, limit: limits.readSlotsMax } });
+  }
+
+  private onElectionRead(from: ReplicaId, msg: ReadReply, out: WriterOutput): void {
     const role = this.role;
-    if (role.kind !== 'elected' || msg.rid !== role.electionRid || msg.status !== 'VOTING') return;
+    if (role.kind !== 'electing') return;
+    const r = role.replies.get(from);
+    if (r === undefined || r.readRid !== msg.rid) return;
+    r.readRid = undefined;
+    for (const s of msg.slots) if (s.position > r.covered) r.slots.push(s);
+    r.covered = Math.max(r.covered, Math.min(msg.coveredThrough, r.reply.end));
+    if (r.covered < r.reply.end) this.readRest(from, r, out);
+    else this.maybeElected(out);
+  }
+
+  /** Elected once a quorum promised and each of their reports is complete. */
+  private maybeElected(out: WriterOutput): void {
+    const role = this.role;
+    if (role.kind !== 'electing') return;
+    const complete = [...role.replies].filter(([, r]) => r.covered >= r.reply.end);
+    if (complete.length >= role.tally.quorum) this.becomeElected(role.proposal, new Map(complete), out);
+  }
+
+  /**
+   * A promise reply after the election (late, or to a round asking again). A
+   * named member's answer with its named disk confirms that disk; with
+   * another disk, the named one is gone. Any other member that promised
+   * becomes a candidate, named once confirmed (see the header).
+   */
+  private onLatePromise(from: ReplicaId, msg: PromiseReply, out: WriterOutput): void {
+    const role = this.role;
+    if (role.kind !== 'elected' || msg.status !== 'VOTING') return;
     if (msg.outcome !== 'accept' || msg.proposal !== role.proposal) return;
-    const clean = msg.slots.every((s) => s.position <= role.electionLearnedThrough || s.accepted === role.proposal);
-    if (clean) {
-      role.named.set(from, msg.generation);
+    const sentAt = role.rounds.get(msg.rid);
+    if (sentAt === undefined) return;
+    const disk = { generation: msg.generation, disk: msg.disk };
+    const named = role.named.get(from);
+    if (named !== undefined) {
+      if (sameDisk(named, disk)) {
+        role.confirmedAt.set(from, Math.max(role.confirmedAt.get(from) ?? -Infinity, sentAt));
+        return this.promoteCandidates(out);
+      }
+      this.dropNamed(from, out);
+      if (this.role.kind !== 'elected') return;
     }
+    const cur = role.candidates.get(from);
+    if (cur !== undefined && sameDisk(cur.disk, disk)) return;
+    role.candidates.set(from, { disk, since: this.now });
+    this.askToConfirm(out);
+  }
+
+  /** Asks the named members to answer again, so that candidates that promised before this can be named. */
+  private askToConfirm(out: WriterOutput): void {
+    const role = this.role;
+    if (role.kind !== 'elected' || role.candidates.size === 0) return;
+    const newest = Math.max(...[...role.candidates.values()].map((c) => c.since));
+    if (role.confirmSentAt >= newest && this.now - role.confirmSentAt < timing.retransmitMs) return;
+    role.confirmSentAt = this.now;
+    this.sendRound([...role.named.keys()], out);
+  }
+
+  /** One promise round after the election (same number, same nonce: granted again by those that promised). */
+  private sendRound(to: readonly ReplicaId[], out: WriterOutput): void {
+    const role = this.role;
+    assert(role.kind === 'elected', 'rounds after the election');
+    const rid = this.newRid();
+    role.rounds.set(rid, this.now);
+    if (role.rounds.size > ROUNDS_KEPT) role.rounds.delete(role.rounds.keys().next().value!);
+    const msg: PromiseRequest = { type: 'promise', rid, proposal: role.proposal, nonce: this.nonce };
+    for (const id of to) out.send.push({ to: id, msg });
+  }
+
+  /** Names every candidate that a quorum of named members confirmed after its promise. */
+  private promoteCandidates(out: WriterOutput): void {
+    const role = this.role;
+    if (role.kind !== 'elected') return;
+    let promoted = false;
+    for (const [id, c] of role.candidates) {
+      let confirmed = 0;
+      for (const [m] of role.named) if ((role.confirmedAt.get(m) ?? -Infinity) >= c.since) confirmed++;
+      if (confirmed < quorumSize(this.config.members.length)) continue;
+      role.candidates.delete(id);
+      role.named.set(id, c.disk);
+      role.confirmedAt.set(id, c.since);
+      promoted = true;
+    }
+    if (!promoted) return;
+    // Batches not chosen yet may count the newcomers too (safe: see the header).
+    const named = namedList(role.named);
+    for (const b of role.inflight) if (!b.chosen) b.named = named;
+    this.resolveChosen(out);
+  }
+
+  /** A named member's disk is gone (stale, or another disk answered): stop counting it. */
+  private dropNamed(id: ReplicaId, out: WriterOutput): void {
+    const role = this.role;
+    assert(role.kind === 'elected', 'only an elected writer names members');
+    role.named.delete(id);
+    role.confirmedAt.delete(id);
+    if (role.named.size < quorumSize(this.config.members.length)) this.giveUp(out);
   }
 
   private enterBackoff(startedAt: number): void {
@@ -298,9 +434,9 @@ export class WriterCore {
    * Paxos requires (the highest accepted one, else NOP), then writes the
    * election NOP. Sent as the first batches of the new term.
    */
-  private becomeElected(proposal: Proposal, rid: number, promised: Map<ReplicaId, PromiseReply>, out: WriterOutput): void {
+  private becomeElected(proposal: Proposal, promised: Map<ReplicaId, ElectionReply>, out: WriterOutput): void {
     const replies = [...promised.values()];
-    const learnedThrough = Math.max(...replies.map((r) => r.learnedThrough));
+    const learnedThrough = Math.max(...replies.map((r) => r.reply.learnedThrough));
     // E: the highest position where a quorum member holds a value. Promise-only slots
     // above it hold nothing to preserve (a stray explicit promise must not cost NOPs).
     const end = Math.max(learnedThrough, ...replies.flatMap((r) => r.slots.map((s) => s.position)));
@@ -318,14 +454,20 @@ export class WriterCore {
       settle.push(s !== undefined && this.rules.reproposeAccepted ? s.action! : NOP);
     }
     const electionPosition = end + 1;
-    const named = new Map([...promised].map(([id, r]) => [id, r.generation]));
+    const named = new Map([...promised].map(([id, r]) => [id, { generation: r.reply.generation, disk: r.reply.disk }]));
+    const electionRid = (this.role as { rid: number }).rid;
+    const electionSentAt = (this.role as { startedAt: number }).startedAt;
     this.role = {
       kind: 'elected',
       proposal,
-      electionRid: rid,
       electionLearnedThrough: learnedThrough,
       named,
+      candidates: new Map(),
+      confirmedAt: new Map([...named.keys()].map((id) => [id, -Infinity])),
+      // Late answers to the election itself are promises like any other.
+      rounds: new Map([[electionRid, electionSentAt]]),
       repromisedAt: this.now,
+      confirmSentAt: -Infinity,
       next: learnedThrough + 1,
       inflight: [],
       electionPosition,
@@ -386,6 +528,7 @@ export class WriterCore {
         opIds,
         tally: new QuorumTally(this.config.members.length),
         rid: this.newRid(),
+        ridSentAt: this.now,
         named: namedList(role.named),
         bytes,
         retransmits: 0,
@@ -420,11 +563,20 @@ export class WriterCore {
       return;
     }
     if (msg.outcome === 'stale') return this.onStale(msg, out);
-    // Only a named member's acceptance, by the disk generation that promised, counts.
-    const counts = msg.outcome === 'accept' && batch.named.some((n) => n.id === from && n.generation === msg.generation);
+    // Only a named member's acceptance, by the very disk that promised, counts.
+    const disk = { generation: msg.generation, disk: msg.disk };
+    const counts = msg.outcome === 'accept' && batch.named.some((n) => n.id === from && sameDisk(n, disk));
     batch.tally.record(from, counts ? 'accept' : 'ignored');
+    if (counts) {
+      role.confirmedAt.set(from, Math.max(role.confirmedAt.get(from) ?? -Infinity, batch.ridSentAt));
+    } else if (msg.outcome === 'accept' && role.named.has(from) && !sameDisk(role.named.get(from)!, disk)) {
+      // The named disk is gone: another disk of the member answers now.
+      this.dropNamed(from, out);
+      if (this.role.kind !== 'elected') return;
+    }
     if (batch.tally.won) batch.chosen = true;
     this.resolveChosen(out);
+    if (counts && role.candidates.size > 0) this.promoteCandidates(out);
   }
 
   /**
@@ -437,16 +589,20 @@ export class WriterCore {
     const role = this.role;
     assert(role.kind === 'elected', 'stale replies matter only to an elected writer');
     for (const r of msg.retired) {
-      const g = role.named.get(r.id);
-      if (g !== undefined && g < r.generation) role.named.delete(r.id);
+      const d = role.named.get(r.id);
+      if (d !== undefined && isRetired(r, d)) {
+        role.named.delete(r.id);
+        role.confirmedAt.delete(r.id);
+      }
     }
     if (role.named.size < quorumSize(this.config.members.length)) return this.giveUp(out);
     const named = namedList(role.named);
     for (const b of role.inflight) {
-      if (b.chosen || b.named.every((n) => role.named.get(n.id) === n.generation)) continue;
+      if (b.chosen || b.named.every((n) => { const d = role.named.get(n.id); return d !== undefined && sameDisk(d, n); })) continue;
       b.named = named;
       b.retransmits = 0;
       b.rid = this.newRid();
+      b.ridSentAt = this.now;
       b.tally = new QuorumTally(this.config.members.length);
       this.sendBatch(b, this.config.members, role.proposal, out);
     }
@@ -511,17 +667,18 @@ export class WriterCore {
         if (this.now - role.startedAt >= timing.operationTimeoutMs) return this.giveUp(out);
         if (this.now - role.sentAt >= timing.retransmitMs) {
           role.sentAt = this.now;
-          const msg: PromiseRequest = { type: 'promise', rid: role.rid, proposal: role.proposal };
+          const msg: PromiseRequest = { type: 'promise', rid: role.rid, proposal: role.proposal, nonce: this.nonce };
           for (const to of role.tally.pending(this.config.members)) out.send.push({ to, msg });
+          for (const [id, r] of role.replies) if (r.readRid !== undefined && this.now - r.readAt >= timing.retransmitMs) this.readRest(id, r, out);
         }
         return;
       case 'elected':
         if (role.named.size < this.config.members.length && this.now - role.repromisedAt >= timing.repromiseMs) {
-          // Members that did not promise (down, or recovering at the election) may have come back.
+          // Members not named (down, recovering, a lost reply, a new disk) may promise now.
           role.repromisedAt = this.now;
-          const msg: PromiseRequest = { type: 'promise', rid: role.electionRid, proposal: role.proposal };
-          for (const to of this.config.members) if (!role.named.has(to)) out.send.push({ to, msg });
+          this.sendRound(this.config.members.filter((id) => !role.named.has(id)), out);
         }
+        if (role.candidates.size > 0) this.askToConfirm(out);
         if (role.committed.first >= 0 && this.now - role.recommittedAt >= timing.recommitMs) {
           // A replica that lost a commit holds its values unlearned: say it again, for the whole term
           // (replicas skip what they learned already, so this costs little).
@@ -551,6 +708,6 @@ export class WriterCore {
   }
 }
 
-function namedList(named: Map<ReplicaId, number>): Named[] {
-  return [...named].map(([id, generation]) => ({ id, generation }));
+function namedList(named: ReadonlyMap<ReplicaId, DiskId>): Named[] {
+  return [...named].map(([id, d]) => ({ id, generation: d.generation, disk: d.disk }));
 }

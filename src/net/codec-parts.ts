@@ -27,8 +27,8 @@ export const SLOT_FIXED_BYTES = 8 + 8 + 8 + 1;
 export const ENTRY_FIXED_BYTES = 8;
 /** The smallest action (a nop) takes 2 bytes. */
 export const ACTION_MIN_BYTES = 2;
-/** A named member: `nat` id, `nat` generation. */
-export const NAMED_BYTES = 8 + 8;
+/** A named member: `nat` id, `nat` generation, `nat` disk. */
+export const NAMED_BYTES = 8 + 8 + 8;
 
 export function actionSize(a: Action): number {
   switch (a.kind) {
@@ -166,10 +166,11 @@ export function writeNamed(w: WireWriter, list: readonly Named[]): void {
     assert(Number.isSafeInteger(n.id) && n.id >= 1, `member id must be >= 1, got ${n.id}`);
     w.u64(n.id);
     w.u64(n.generation);
+    w.u64(n.disk);
   }
 }
 
-/** A list of (member, generation): at most namedLengthMax entries, ids >= 1 and distinct. */
+/** A list of (member, generation, disk): at most namedLengthMax entries, ids >= 1 and distinct. */
 export function readNamed(r: WireReader, what: string): Named[] {
   const n = r.count(`${what} count`, NAMED_BYTES, wireLimits.namedLengthMax);
   const list = new Array<Named>(n);
@@ -178,7 +179,7 @@ export function readNamed(r: WireReader, what: string): Named[] {
     for (let j = 0; j < i; j++) {
       if (list[j]!.id === id) throw new WireError('bad-value', `${what} names member ${id} twice`);
     }
-    list[i] = { id, generation: r.u64(`${what} generation`) };
+    list[i] = { id, generation: r.u64(`${what} generation`), disk: r.u64(`${what} disk`) };
   }
   return list;
 }

@@ -41,7 +41,7 @@ import { FRAME_HEADER_BYTES } from './frame.js';
 import { wireLimits } from './limits.js';
 import { promiseFlag, recoverFlag, typeCode } from './schema.js';
 import { WireReader } from './wire-reader.js';
-import { WireWriter } from './wire-writer.js';
+import { WireWriter, shortStringSize } from './wire-writer.js';
 
 function sum<T>(items: readonly T[], size: (t: T) => number): number {
   let n = 0;
@@ -53,13 +53,13 @@ function sum<T>(items: readonly T[], size: (t: T) => number): number {
 export function messageSize(msg: Message): number {
   switch (msg.type) {
     case 'promise':
-      return 1 + 8 + 8 + 1 + (msg.from === undefined ? 0 : 16);
+      return 1 + 8 + 8 + 8 + 1 + (msg.from === undefined ? 0 : 16);
     case 'promiseReply':
-      return 1 + 8 + 1 + 8 + 1 + 8 * 3 + 8 + 4 + sum(msg.slots, slotSize);
+      return 1 + 8 + 1 + 8 + 1 + 8 * 3 + 8 + 8 + 8 + 4 + sum(msg.slots, slotSize);
     case 'write':
       return 1 + 8 * 3 + namedSize(msg.named) + 4 + sum(msg.actions, actionSize);
     case 'writeReply':
-      return 1 + 8 + 1 + 8 + 8 + 4 + 8 + namedSize(msg.retired);
+      return 1 + 8 + 1 + 8 + 8 + 4 + 8 + 8 + namedSize(msg.retired);
     case 'commit':
       return 1 + 8 * 3;
     case 'learned':
@@ -67,15 +67,26 @@ export function messageSize(msg: Message): number {
     case 'read':
       return 1 + 8 * 3 + 4;
     case 'readReply':
-      return 1 + 8 + 1 + 8 * 3 + 4 + sum(msg.slots, slotSize) + 8 + 4 + 8 * msg.lost.length;
+      return 1 + 8 + 1 + 8 * 3 + 4 + sum(msg.slots, slotSize) + 8 + 4 + 8 * msg.lost.length + 1 + 1 + (msg.pendingTruncate === undefined ? 0 : 16);
     case 'recover':
       return 1 + 8 + 1 + (msg.member === undefined ? 0 : 8);
     case 'recoverReply':
-      return 1 + 8 + 1 + 8 + 8 + 8 + 8 + 1 + (msg.progress === undefined ? 0 : 16);
+      return (
+        1 + 8 + 1 + 8 + 8 + shortStringSize(msg.incarnation) + 8 * 4 + namedSize(msg.recorded) +
+        1 + (msg.witness === undefined ? 0 : 32) +
+        1 + (msg.startView === undefined ? 0 : 4 + sum(msg.startView, (e) => 8 + shortStringSize(e.incarnation))) +
+        1 + (msg.progress === undefined ? 0 : 16)
+      );
     case 'rejoin':
-      return 1 + 8 + 8 + 8;
+      return 1 + 8 + 8 + 8 + 8;
     case 'rejoinReply':
-      return 1 + 8 + 1 + 1 + 8 + 8 + 8;
+      return 1 + 8 + 1 + 1 + 8 + 8 + 8 + 8;
+    case 'peerState':
+      return 1 + shortStringSize(msg.incarnation) + 8 + 8 + 1 + 8 + 8 + 8 + 8;
+    case 'config':
+      return 1 + 8;
+    case 'configReply':
+      return 1 + 8 + 8 + 4 + sum(msg.members, (m) => 8 + shortStringSize(m.address));
     default:
       return assertNever(msg, 'message');
   }
@@ -88,6 +99,7 @@ function writeBody(w: WireWriter, msg: Message): void {
       assert((msg.from === undefined) === (msg.to === undefined), 'an explicit promise has both from and to');
       w.u64(msg.rid);
       w.u64(msg.proposal);
+      w.u64(msg.nonce ?? 0);
       w.u8(msg.from === undefined ? 0 : promiseFlag.range);
       if (msg.from !== undefined) {
         w.u64(msg.from);
@@ -102,7 +114,9 @@ function writeBody(w: WireWriter, msg: Message): void {
       w.u64(msg.begin);
       w.pos(msg.end);
       w.pos(msg.learnedThrough);
+      w.pos(msg.coveredThrough);
       w.u64(msg.generation);
+      w.u64(msg.disk);
       w.u32(msg.slots.length);
       for (const s of msg.slots) writeSlot(w, s);
       return;
@@ -122,6 +136,7 @@ function writeBody(w: WireWriter, msg: Message): void {
       w.u64(msg.from);
       w.u32(msg.count);
       w.u64(msg.generation);
+      w.u64(msg.disk);
       writeNamed(w, msg.retired);
       return;
     case 'commit':
@@ -150,6 +165,12 @@ function writeBody(w: WireWriter, msg: Message): void {
       w.pos(msg.coveredThrough);
       w.u32(msg.lost.length);
       for (const p of msg.lost) w.u64(p);
+      w.u8(msg.writerActive ? 1 : 0);
+      w.u8(msg.pendingTruncate === undefined ? 0 : 1);
+      if (msg.pendingTruncate !== undefined) {
+        w.u64(msg.pendingTruncate.position);
+        w.u64(msg.pendingTruncate.to);
+      }
       return;
     case 'recover':
       w.u64(msg.rid);
@@ -164,8 +185,27 @@ function writeBody(w: WireWriter, msg: Message): void {
       writeStatus(w, msg.status);
       w.u64(msg.begin);
       w.pos(msg.end);
+      w.shortString(msg.incarnation);
       w.u64(msg.generation);
+      w.u64(msg.disk);
       w.u64(msg.memberGeneration);
+      w.u64(msg.memberDisk);
+      writeNamed(w, msg.recorded);
+      w.u8(msg.witness === undefined ? 0 : 1);
+      if (msg.witness !== undefined) {
+        w.u64(msg.witness.generation);
+        w.u64(msg.witness.disk);
+        w.u64(msg.witness.promised);
+        w.pos(msg.witness.end);
+      }
+      w.u8(msg.startView === undefined ? 0 : 1);
+      if (msg.startView !== undefined) {
+        w.u32(msg.startView.length);
+        for (const e of msg.startView) {
+          w.u64(e.id);
+          w.shortString(e.incarnation);
+        }
+      }
       w.u8(msg.progress === undefined ? 0 : 1);
       if (msg.progress !== undefined) {
         w.u64(msg.progress.done);
@@ -177,6 +217,7 @@ function writeBody(w: WireWriter, msg: Message): void {
       w.u64(msg.rid);
       w.u64(msg.member);
       w.u64(msg.generation);
+      w.u64(msg.disk);
       return;
     case 'rejoinReply':
       w.u64(msg.rid);
@@ -185,6 +226,30 @@ function writeBody(w: WireWriter, msg: Message): void {
       w.u64(msg.begin);
       w.pos(msg.end);
       w.u64(msg.generation);
+      w.u64(msg.disk);
+      return;
+    case 'config':
+      w.u64(msg.rid);
+      return;
+    case 'configReply':
+      assert(msg.members.length <= wireLimits.namedLengthMax, 'too many members');
+      w.u64(msg.rid);
+      w.u64(msg.epoch);
+      w.u32(msg.members.length);
+      for (const m of msg.members) {
+        w.u64(m.id);
+        w.shortString(m.address);
+      }
+      return;
+    case 'peerState':
+      w.shortString(msg.incarnation);
+      w.u64(msg.generation);
+      w.u64(msg.disk);
+      writeStatus(w, msg.status);
+      w.u64(msg.promised);
+      w.u64(msg.begin);
+      w.pos(msg.end);
+      w.pos(msg.learnedThrough);
       return;
     default:
       assertNever(msg, 'message');
@@ -253,11 +318,12 @@ function readBody(r: WireReader): Message {
     case typeCode.promise: {
       const rid = r.u64('rid');
       const proposal = proposalOf(r);
+      const nonce = r.u64('nonce');
       const flags = r.u8('promise flags');
-      if (flags === 0) return { type: 'promise', rid, proposal };
+      if (flags === 0) return nonce === 0 ? { type: 'promise', rid, proposal } : { type: 'promise', rid, proposal, nonce };
       if (flags !== promiseFlag.range) throw new WireError('bad-value', `promise flags ${flags}`);
       const [from, to] = rangeOf(r, 'promise');
-      return { type: 'promise', rid, proposal, from, to };
+      return nonce === 0 ? { type: 'promise', rid, proposal, from, to } : { type: 'promise', rid, proposal, nonce, from, to };
     }
     case typeCode.promiseReply:
       return {
@@ -269,7 +335,9 @@ function readBody(r: WireReader): Message {
         begin: r.u64('begin'),
         end: r.pos('end'),
         learnedThrough: r.pos('learnedThrough'),
+        coveredThrough: r.pos('coveredThrough'),
         generation: r.u64('generation'),
+        disk: r.u64('disk'),
         slots: readSlots(r),
       };
     case typeCode.write: {
@@ -291,11 +359,12 @@ function readBody(r: WireReader): Message {
       const count = r.u32('count');
       checkSpan(from, count, 'writeReply');
       const generation = r.u64('generation');
+      const disk = r.u64('disk');
       const retired = readNamed(r, 'retired');
       if ((outcome === 'stale') !== (retired.length > 0)) {
         throw new WireError('bad-value', `a ${outcome} write reply lists ${retired.length} retired members`);
       }
-      return { type: 'writeReply', rid, outcome, proposal, from, count, generation, retired };
+      return { type: 'writeReply', rid, outcome, proposal, from, count, generation, disk, retired };
     }
     case typeCode.commit: {
       const proposal = proposalOf(r);
@@ -321,7 +390,13 @@ function readBody(r: WireReader): Message {
       const n = r.count('lost count', 8);
       const lost = new Array<number>(n);
       for (let i = 0; i < n; i++) lost[i] = r.u64('lost position');
-      return { type: 'readReply', rid, status, begin, end, learnedThrough, slots, coveredThrough, lost };
+      const writerActive = r.bool('writerActive');
+      const reply = { type: 'readReply' as const, rid, status, begin, end, learnedThrough, slots, coveredThrough, lost, writerActive };
+      if (!r.bool('pendingTruncate flag')) return reply;
+      const position = r.u64('pendingTruncate position');
+      const to = r.u64('pendingTruncate to');
+      if (to > position) throw new WireError('bad-value', `a truncation at ${position} to ${to} reaches past itself`);
+      return { ...reply, pendingTruncate: { position, to } };
     }
     case typeCode.recover: {
       const rid = r.u64('rid');
@@ -331,18 +406,9 @@ function readBody(r: WireReader): Message {
       return { type: 'recover', rid, member: readMember(r, 'member') };
     }
     case typeCode.recoverReply:
-      return {
-        type: 'recoverReply',
-        rid: r.u64('rid'),
-        status: readStatus(r),
-        begin: r.u64('begin'),
-        end: r.pos('end'),
-        generation: r.u64('generation'),
-        memberGeneration: r.u64('memberGeneration'),
-        ...readProgress(r),
-      };
+      return readRecoverReply(r);
     case typeCode.rejoin:
-      return { type: 'rejoin', rid: r.u64('rid'), member: readMember(r, 'member'), generation: r.u64('generation') };
+      return { type: 'rejoin', rid: r.u64('rid'), member: readMember(r, 'member'), generation: r.u64('generation'), disk: r.u64('disk') };
     case typeCode.rejoinReply:
       return {
         type: 'rejoinReply',
@@ -352,10 +418,76 @@ function readBody(r: WireReader): Message {
         begin: r.u64('begin'),
         end: r.pos('end'),
         generation: r.u64('generation'),
+        disk: r.u64('disk'),
+      };
+    case typeCode.config:
+      return { type: 'config', rid: r.u64('rid') };
+    case typeCode.configReply: {
+      const rid = r.u64('rid');
+      const epoch = r.u64('epoch');
+      const n = r.count('member count', 9, wireLimits.namedLengthMax);
+      const members = new Array<{ id: number; address: string }>(n);
+      for (let i = 0; i < n; i++) {
+        const id = readMember(r, 'member id');
+        for (let j = 0; j < i; j++) if (members[j]!.id === id) throw new WireError('bad-value', `member ${id} listed twice`);
+        members[i] = { id, address: r.shortString('member address') };
+      }
+      if (n === 0) throw new WireError('bad-value', 'a configuration with no member');
+      return { type: 'configReply', rid, epoch, members };
+    }
+    case typeCode.peerState:
+      return {
+        type: 'peerState',
+        incarnation: r.shortString('incarnation'),
+        generation: r.u64('generation'),
+        disk: r.u64('disk'),
+        status: readStatus(r),
+        promised: r.u64('promised'),
+        begin: r.u64('begin'),
+        end: r.pos('end'),
+        learnedThrough: r.pos('learnedThrough'),
       };
     default:
       throw new WireError('unknown-type', `unknown message type ${code}`);
   }
+}
+
+function readRecoverReply(r: WireReader): Message {
+  const rid = r.u64('rid');
+  const status = readStatus(r);
+  const begin = r.u64('begin');
+  const end = r.pos('end');
+  const incarnation = r.shortString('incarnation');
+  const generation = r.u64('generation');
+  const disk = r.u64('disk');
+  const memberGeneration = r.u64('memberGeneration');
+  const memberDisk = r.u64('memberDisk');
+  const recorded = readNamed(r, 'recorded');
+  const witness = r.bool('witness flag')
+    ? { generation: r.u64('witness generation'), disk: r.u64('witness disk'), promised: r.u64('witness promised'), end: r.pos('witness end') }
+    : undefined;
+  let startView: { id: number; incarnation: string }[] | undefined;
+  if (r.bool('startView flag')) {
+    const n = r.count('startView count', 9, wireLimits.namedLengthMax);
+    startView = new Array(n);
+    for (let i = 0; i < n; i++) startView[i] = { id: readMember(r, 'startView member'), incarnation: r.shortString('startView incarnation') };
+  }
+  return {
+    type: 'recoverReply',
+    rid,
+    status,
+    begin,
+    end,
+    incarnation,
+    generation,
+    disk,
+    memberGeneration,
+    memberDisk,
+    recorded,
+    ...(witness === undefined ? {} : { witness }),
+    ...(startView === undefined ? {} : { startView }),
+    ...readProgress(r),
+  };
 }
 
 /**

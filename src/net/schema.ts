@@ -18,6 +18,9 @@ export const typeCode = {
   recoverReply: 10,
   rejoin: 11,
   rejoinReply: 12,
+  peerState: 13,
+  config: 14,
+  configReply: 15,
 } as const satisfies Record<MessageType, number>;
 
 export const actionCode = { nop: 0, append: 1, truncate: 2 } as const satisfies Record<ActionKind, number>;

@@ -8,6 +8,11 @@ import { assert } from '../core/assert.js';
 
 const TWO_32 = 2 ** 32;
 
+/** Bytes a shortString takes. */
+export function shortStringSize(s: string): number {
+  return 1 + Buffer.byteLength(s, 'utf8');
+}
+
 export class WireWriter {
   offset: number;
 
@@ -42,6 +47,15 @@ export class WireWriter {
     this.buf.writeUInt32LE(n >>> 0, this.offset);
     this.buf.writeInt32LE(Math.floor(n / TWO_32), this.offset + 4);
     this.offset += 8;
+  }
+
+  /** A u8-length-prefixed UTF-8 string (at most 255 bytes). */
+  shortString(s: string): void {
+    const b = Buffer.from(s, 'utf8');
+    assert(b.length <= 255, `short string of ${b.length} bytes`);
+    this.u8(b.length);
+    this.buf.set(b, this.offset);
+    this.offset += b.length;
   }
 
   /** Raw bytes, length written before them as u32. */

@@ -70,7 +70,7 @@ export class ReplicaHost {
 
   constructor(private readonly opts: ReplicaHostOptions) {
     this.now = opts.now ?? (() => performance.now());
-    this.node = new ReplicaNodeCore({ id: opts.id, members: opts.members, store: opts.store, random: Math.random });
+    this.node = new ReplicaNodeCore({ id: opts.id, members: opts.members, store: opts.store, random: Math.random, now: this.now() });
     if (this.node.waiting !== '') opts.log.info({ status: this.status }, this.node.waiting);
   }
 
@@ -108,6 +108,16 @@ export class ReplicaHost {
     if (this.failed !== undefined) this.requestSync();
   }
 
+  /** What this replica last heard from each peer (state gossip). */
+  peerStates() {
+    return this.node.peerStates();
+  }
+
+  /** True while a restarted replica checks with its peers before it votes. */
+  get holdsVotes(): boolean {
+    return this.node.holdsVotes;
+  }
+
   /** Progress of a rejoining replica's catch-up, or null. */
   recoveryProgress(): { done: number; total: number; bytes: number } | null {
     return this.node.progress();
@@ -135,10 +145,16 @@ export class ReplicaHost {
       // Keep replies in arrival order: wait behind the ones already waiting.
       seq = this.pending[this.pending.length - 1]!.seq;
     }
+    // Announcements to peers reveal this replica's state: like replies, they wait for durability.
+    for (const a of out.announce) this.afterDurable(seq, () => this.opts.sendToPeer(a.to, a.msg));
     const reply = out.reply;
     if (reply === undefined || target === undefined) return;
-    if (seq <= this.opts.store.durableSeq() && this.pending.length === 0) target.send(reply);
-    else this.pending.push({ seq, run: () => target.send(reply) });
+    this.afterDurable(seq, () => target.send(reply));
+  }
+
+  private afterDurable(seq: number, run: () => void): void {
+    if (seq <= this.opts.store.durableSeq() && this.pending.length === 0) run();
+    else this.pending.push({ seq, run });
   }
 
   /** Waits for the sync in progress and the pending replies (clean shutdown). */

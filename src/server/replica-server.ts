@@ -94,6 +94,11 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       replicaId: options.id,
       log,
       onMessage: (msg, conn) => {
+        if (msg.type === 'config') {
+          // Clients learn member ids and the quorum from the replicas, never from their address list.
+          conn.send({ type: 'configReply', rid: msg.rid, epoch: 0, members: ids.map((id) => ({ id, address: members[id]! })) });
+          return;
+        }
         if (msg.type === 'write') metrics.onWrite(msg.actions.length, msg.actions.reduce((n, a) => n + (a.kind === 'append' ? a.data.byteLength : 0), 0));
         h.handle(msg, conn, conn.peer.replicaId);
       },

@@ -99,7 +99,7 @@ export class ReplicaNode {
       return;
     }
     const first = this.disk.appended;
-    this.apply(this.core.step({ type: 'message', msg }, this.host.now()), env.from);
+    this.apply(this.core.step({ type: 'message', msg, from: replicaIdOf(env.from) }, this.host.now()), env.from);
     if (msg.type === 'write') for (let i = first; i < this.disk.appended; i++) this.namedAt.set(i, msg.named);
   }
 
@@ -118,6 +118,7 @@ export class ReplicaNode {
     if (out.records.length > 0) this.host.trace(`r${this.id} +${out.records.length} records (${this.disk.appended - this.disk.durable} unsynced)${out.lazy ? ' lazy' : ''}`);
     for (const note of out.notes) this.host.trace(`r${this.id} ${note}`);
     if (out.status !== undefined) this.onStatus(out.status, seq);
+    for (const a of out.announce) this.pending.push({ seq, env: { from: this.addr, to: `r${a.to}`, msg: a.msg } });
     if (out.reply !== undefined && replyTo !== undefined) this.pending.push({ seq, env: { from: this.addr, to: replyTo, msg: out.reply } });
     this.release();
     if (out.records.length > 0 && out.lazy && out.status === undefined && out.reply === undefined) this.requestLazySync();
@@ -145,7 +146,7 @@ export class ReplicaNode {
       const r = recs[i]!;
       if (r.type !== 'accept') continue;
       const meta = this.disk.live.metadata();
-      this.host.checker.noteDurableAccept(this.id, r.position, r.proposal, r.action, { disk: `${meta.incarnation}/${meta.generation ?? 0}`, named: this.namedAt.get(i) ?? [] });
+      this.host.checker.noteDurableAccept(this.id, r.position, r.proposal, r.action, { disk: `${meta.incarnation}/${meta.generation ?? 0}/${meta.disk ?? 0}`, named: this.namedAt.get(i) ?? [] });
       this.namedAt.delete(i);
     }
     this.disk.synced(upTo);
@@ -183,7 +184,7 @@ export class ReplicaNode {
   }
 
   private newCore(): ReplicaNodeCore {
-    return new ReplicaNodeCore({ id: this.id, members: this.host.members, store: this.disk.live, random: () => this.host.random(), rules: this.host.rules });
+    return new ReplicaNodeCore({ id: this.id, members: this.host.members, store: this.disk.live, random: () => this.host.random(), rules: this.host.rules, now: this.host.now() });
   }
 
   /** A damaged replica is healthy again once it is durably VOTING and holds no lost record. */

@@ -47,7 +47,7 @@ export function describeMessage(m: Message): string {
     case 'promiseReply':
       return `promiseReply#${m.rid} ${m.outcome} b${m.proposal} ${m.status} end${m.end} lt${m.learnedThrough} slots${m.slots.length}`;
     case 'writeReply':
-      return `writeReply#${m.rid} ${m.outcome} b${m.proposal} @${m.from}+${m.count}`;
+      return `writeReply#${m.rid} ${m.outcome} b${m.proposal} @${m.from}+${m.count} g${m.generation}`;
     case 'readReply':
       return `readReply#${m.rid} ${m.status} begin${m.begin} end${m.end} slots${m.slots.length}`;
     case 'recoverReply':
@@ -56,6 +56,12 @@ export function describeMessage(m: Message): string {
       return `rejoin#${m.rid} r${m.member} g${m.generation}`;
     case 'rejoinReply':
       return `rejoinReply#${m.rid} ${m.outcome} ${m.status} [${m.begin},${m.end}] g${m.generation}`;
+    case 'config':
+      return `config#${m.rid}`;
+    case 'configReply':
+      return `configReply#${m.rid} e${m.epoch} ${m.members.map((x) => x.id).join(',')}`;
+    case 'peerState':
+      return `peerState ${m.status} g${m.generation} end${m.end} lt${m.learnedThrough} b${m.promised}`;
   }
 }
 

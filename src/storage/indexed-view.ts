@@ -33,6 +33,9 @@ export abstract class IndexedView {
   positions(from: Position, to: Position): Iterable<Position> {
     return this.index.positions(from, to);
   }
+  pendingTruncates(): readonly { position: Position; to: Position }[] {
+    return this.index.pendingTruncates();
+  }
   lostPositions(): readonly Position[] {
     return [...this.lost].sort((a, b) => a - b);
   }

@@ -3,8 +3,9 @@
 // needs one at least as great, non-VOTING replicas ignore, learned values stick.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { replicaStep } from '../../src/core/replica.js';
-import type { Action, PromiseReply, ReadReply, ReplicaOneWay, ReplicaRequest, WriteReply } from '../../src/core/types.js';
+import { limits } from '../../src/core/constants.js';
+import { replicaStep, type AcceptorMessage } from '../../src/core/replica.js';
+import type { Action, PromiseReply, ReadReply, WriteReply } from '../../src/core/types.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 
 const hello: Action = { kind: 'append', data: new TextEncoder().encode('hello world') };
@@ -13,7 +14,7 @@ function voting(): MemoryStore {
   return new MemoryStore({ status: 'VOTING', promised: 0, incarnation: 'x' });
 }
 
-function step(store: MemoryStore, msg: ReplicaRequest | ReplicaOneWay) {
+function step(store: MemoryStore, msg: AcceptorMessage) {
   const s = replicaStep(store, msg);
   store.append(s.records);
   store.checkInvariants();
@@ -131,7 +132,8 @@ test('a learned TRUNCATE moves begin; truncated positions answer as learned tomb
 
 test('a TRUNCATE far beyond the stored positions is cheap (LogStorageTest.TruncateWithManyHoles)', () => {
   const r = voting();
-  step(r, { type: 'learned', entries: [{ position: 600_020_000, action: { kind: 'truncate', to: 600_000_000 } }] });
+  // Straight into the store: a replica takes learned values this far beyond its end only through bulk catch-up.
+  r.append([{ type: 'learn', position: 600_020_000, action: { kind: 'truncate', to: 600_000_000 } }]);
   assert.equal(r.begin(), 600_000_000);
   assert.equal(r.end(), 600_020_000);
   const read = step(r, { type: 'read', rid: 1, from: 600_020_000, to: 600_020_000, limit: 10 }) as ReadReply;
@@ -141,9 +143,34 @@ test('a TRUNCATE far beyond the stored positions is cheap (LogStorageTest.Trunca
 test('positions beyond 2^32 and up to MAX_SAFE_INTEGER work (LogStorageTest.Overflow)', () => {
   const r = voting();
   const ps = [0, 2 ** 31 - 1, 2 ** 32, 9_999_999_999, 10_000_000_000, Number.MAX_SAFE_INTEGER - 1];
-  for (const position of ps) step(r, { type: 'learned', entries: [{ position, action: hello }] });
+  for (const position of ps) r.append([{ type: 'learn', position, action: hello }]);
   for (const p of ps) assert.deepEqual(r.action(p), hello);
   assert.equal(r.end(), Number.MAX_SAFE_INTEGER - 1);
+});
+
+test('sanity bounds: no message makes a replica take a position far beyond its end, a truncation past its own position, or a number nobody can exceed', () => {
+  const r = voting();
+  const far = limits.positionsBeyondEndMax + 10;
+  step(r, { type: 'learned', entries: [{ position: far, action: hello }, { position: 3, action: { kind: 'truncate', to: 2 ** 40 } }] });
+  assert.equal(r.end(), -1, 'neither a far-out learned value nor a truncation reaching past itself is taken');
+  const w = step(r, { type: 'write', rid: 1, proposal: 2, from: far, actions: [hello], named: [] }) as WriteReply;
+  assert.equal(w.outcome, 'ignored');
+  const t = step(r, { type: 'write', rid: 2, proposal: 2, from: 0, actions: [{ kind: 'truncate', to: 5 }], named: [] }) as WriteReply;
+  assert.equal(t.outcome, 'ignored', 'a TRUNCATE(5) at position 0 would empty the log for good');
+  const p = step(r, { type: 'promise', rid: 3, proposal: limits.proposalMax + 1 }) as PromiseReply;
+  assert.equal(p.outcome, 'ignored', 'a promise no one could ever exceed is not granted');
+  assert.equal(r.metadata().promised, 0);
+  const ok = step(r, { type: 'promise', rid: 4, proposal: 7 }) as PromiseReply;
+  assert.equal(ok.outcome, 'accept');
+});
+
+test('a commit reaching far beyond the end costs what the slots cost, not a walk to its end', { timeout: 60_000 }, () => {
+  const r = voting();
+  step(r, { type: 'promise', rid: 1, proposal: 1 });
+  step(r, { type: 'write', rid: 2, proposal: 1, from: 0, actions: [hello], named: [] });
+  // A walk over 2^52 positions would take days: the test's deadline catches it.
+  step(r, { type: 'commit', proposal: 1, from: 0, to: 2 ** 52 });
+  assert.equal(r.learnedThrough(), 0);
 });
 
 test('a corrupted record makes the replica ignore requests that depend on it', () => {

@@ -5,8 +5,8 @@
  * Cluster are used.
  */
 import assert from 'node:assert/strict';
-import { replicaStep } from '../../src/core/replica.js';
-import type { Message, ReplicaId, ReplicaOneWay, ReplicaReply, ReplicaRequest } from '../../src/core/types.js';
+import { replicaStep, type AcceptorMessage } from '../../src/core/replica.js';
+import type { Message, ReplicaId, ReplicaReply } from '../../src/core/types.js';
 import { WriterCore } from '../../src/core/writer.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import { seededRandom, type Cluster, type Envelope } from './harness.js';
@@ -58,7 +58,7 @@ export function inject(c: Cluster, from: string, to: ReplicaId, msg: Message): v
 }
 
 /** Steps a replica directly (as the harness does) and returns its reply. */
-export function step(store: MemoryStore, msg: ReplicaRequest | ReplicaOneWay): ReplicaReply | undefined {
+export function step(store: MemoryStore, msg: AcceptorMessage): ReplicaReply | undefined {
   const s = replicaStep(store, msg);
   store.append(s.records);
   store.syncNow();

@@ -17,8 +17,11 @@ const outcome = fc.constantFrom('accept', 'reject', 'ignored' as const);
 const memberId = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
 /** A disk generation: mostly small, sometimes anywhere in the safe range. */
 const generation = fc.oneof(fc.integer({ min: 0, max: 5 }), nat);
-const namedOne: fc.Arbitrary<Named> = fc.record({ id: fc.oneof(fc.integer({ min: 1, max: 9 }), memberId), generation }, plain);
-/** A list of (member, generation) with distinct ids. */
+/** A disk number: 0 for an original disk, else random. */
+const disk = fc.oneof(fc.constant(0), nat);
+const namedOne: fc.Arbitrary<Named> = fc.record({ id: fc.oneof(fc.integer({ min: 1, max: 9 }), memberId), generation, disk }, plain);
+const incarnation = fc.string({ maxLength: 40 }).filter((s) => Buffer.byteLength(s, 'utf8') <= 255);
+/** A list of (member, generation, disk) with distinct ids. */
 const namedList = (minLength: number): fc.Arbitrary<Named[]> =>
   fc.uniqueArray(namedOne, { minLength, maxLength: 6, selector: (n) => n.id });
 
@@ -39,6 +42,7 @@ const slots = fc.array(slot, { maxLength: 8 });
 
 export const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ type: fc.constant('promise' as const), rid: nat, proposal: proposalNum }, plain),
+  fc.record({ type: fc.constant('promise' as const), rid: nat, proposal: proposalNum, nonce: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }) }, plain),
   fc.tuple(nat, proposalNum, range).map(([rid, proposal, r]) => ({ type: 'promise' as const, rid, proposal, from: r.from, to: r.to })),
   fc.record({
     type: fc.constant('promiseReply' as const),
@@ -50,7 +54,9 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     end: posOrNone,
     learnedThrough: posOrNone,
     slots,
+    coveredThrough: posOrNone,
     generation,
+    disk,
   }, plain),
   fc.record({
     type: fc.constant('write' as const),
@@ -68,6 +74,7 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     from: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 2 ** 32 }),
     count: u32,
     generation,
+    disk,
     retired: fc.constant([]),
   }, plain),
   fc.record({
@@ -78,6 +85,7 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     from: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 2 ** 32 }),
     count: u32,
     generation,
+    disk,
     retired: namedList(1),
   }, plain),
   fc.tuple(proposalNum, range).map(([proposal, r]) => ({ type: 'commit' as const, proposal, from: r.from, to: r.to })),
@@ -93,7 +101,9 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     slots,
     coveredThrough: posOrNone,
     lost: fc.array(nat, { maxLength: 8 }),
-  }, plain),
+    writerActive: fc.boolean(),
+    pendingTruncate: fc.tuple(nat, nat).map(([a, b]) => ({ position: Math.max(a, b), to: Math.min(a, b) })),
+  }, { requiredKeys: ['type', 'rid', 'status', 'begin', 'end', 'learnedThrough', 'slots', 'coveredThrough', 'lost', 'writerActive'], ...plain }),
   fc.record({ type: fc.constant('recover' as const), rid: nat }, plain),
   fc.record({ type: fc.constant('recover' as const), rid: nat, member: memberId }, plain),
   fc.record({
@@ -102,12 +112,26 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     status,
     begin: nat,
     end: posOrNone,
+    incarnation,
     generation,
+    disk,
     memberGeneration: generation,
+    memberDisk: disk,
+    recorded: namedList(0),
+    witness: fc.record({ generation, disk, promised: nat, end: posOrNone }, plain),
+    startView: fc.uniqueArray(fc.record({ id: memberId, incarnation }, plain), { maxLength: 5, selector: (e) => e.id }),
     progress: fc.record({ done: nat, total: nat }, plain),
-  }, { requiredKeys: ['type', 'rid', 'status', 'begin', 'end', 'generation', 'memberGeneration'], ...plain }),
-  fc.record({ type: fc.constant('rejoin' as const), rid: nat, member: memberId, generation }, plain),
-  fc.record({ type: fc.constant('rejoinReply' as const), rid: nat, outcome, status, begin: nat, end: posOrNone, generation }, plain),
+  }, { requiredKeys: ['type', 'rid', 'status', 'begin', 'end', 'incarnation', 'generation', 'disk', 'memberGeneration', 'memberDisk', 'recorded'], ...plain }),
+  fc.record({ type: fc.constant('rejoin' as const), rid: nat, member: memberId, generation, disk }, plain),
+  fc.record({ type: fc.constant('rejoinReply' as const), rid: nat, outcome, status, begin: nat, end: posOrNone, generation, disk }, plain),
+  fc.record({ type: fc.constant('peerState' as const), incarnation, generation, disk, status, promised: nat, begin: nat, end: posOrNone, learnedThrough: posOrNone }, plain),
+  fc.record({ type: fc.constant('config' as const), rid: nat }, plain),
+  fc.record({
+    type: fc.constant('configReply' as const),
+    rid: nat,
+    epoch: nat,
+    members: fc.uniqueArray(fc.record({ id: memberId, address: incarnation }, plain), { minLength: 1, maxLength: 5, selector: (m) => m.id }),
+  }, plain),
 );
 
 /** One example of every message type, for table tests. */
@@ -117,26 +141,37 @@ export function oneOfEach(): Message[] {
   return [
     { type: 'promise', rid: 1, proposal: 2 },
     { type: 'promise', rid: 1, proposal: 2, from: 3, to: 9 },
-    { type: 'promiseReply', rid: 1, outcome: 'accept', proposal: 7, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [s], generation: 2 },
+    { type: 'promise', rid: 1, proposal: 2, nonce: 77 },
+    { type: 'promiseReply', rid: 1, outcome: 'accept', proposal: 7, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [s], coveredThrough: -1, generation: 2, disk: 9 },
     {
       type: 'write',
       rid: 2,
       proposal: 7,
       from: 10,
       actions: [{ kind: 'nop' }, { kind: 'append', data }, { kind: 'truncate', to: 5 }],
-      named: [{ id: 1, generation: 0 }, { id: 3, generation: 2 }],
+      named: [{ id: 1, generation: 0, disk: 0 }, { id: 3, generation: 2, disk: 17 }],
     },
-    { type: 'writeReply', rid: 2, outcome: 'reject', proposal: 9, from: 10, count: 3, generation: 0, retired: [] },
-    { type: 'writeReply', rid: 2, outcome: 'stale', proposal: 7, from: 10, count: 3, generation: 1, retired: [{ id: 3, generation: 4 }] },
+    { type: 'writeReply', rid: 2, outcome: 'reject', proposal: 9, from: 10, count: 3, generation: 0, disk: 0, retired: [] },
+    { type: 'writeReply', rid: 2, outcome: 'stale', proposal: 7, from: 10, count: 3, generation: 1, disk: 5, retired: [{ id: 3, generation: 4, disk: 6 }] },
     { type: 'commit', proposal: 7, from: 10, to: 12 },
     { type: 'learned', entries: [{ position: 3, action: { kind: 'nop', tombstone: true } }] },
     { type: 'read', rid: 3, from: 0, to: 100, limit: 10 },
-    { type: 'readReply', rid: 3, status: 'RECOVERING', begin: 0, end: 5, learnedThrough: 4, slots: [s], coveredThrough: 5, lost: [2] },
+    { type: 'readReply', rid: 3, status: 'RECOVERING', begin: 0, end: 5, learnedThrough: 4, slots: [s], coveredThrough: 5, lost: [2], writerActive: false },
+    { type: 'readReply', rid: 3, status: 'VOTING', begin: 0, end: 5, learnedThrough: 4, slots: [], coveredThrough: 5, lost: [], writerActive: true, pendingTruncate: { position: 5, to: 3 } },
     { type: 'recover', rid: 4 },
     { type: 'recover', rid: 4, member: 2 },
-    { type: 'recoverReply', rid: 4, status: 'EMPTY', begin: 0, end: -1, generation: 1, memberGeneration: 3 },
-    { type: 'recoverReply', rid: 4, status: 'RECOVERING', begin: 0, end: 99, generation: 1, memberGeneration: 3, progress: { done: 40, total: 100 } },
-    { type: 'rejoin', rid: 5, member: 2, generation: 3 },
-    { type: 'rejoinReply', rid: 5, outcome: 'accept', status: 'VOTING', begin: 0, end: 42, generation: 3 },
+    { type: 'recoverReply', rid: 4, status: 'EMPTY', begin: 0, end: -1, incarnation: 'i1', generation: 1, disk: 2, memberGeneration: 3, memberDisk: 4, recorded: [] },
+    {
+      type: 'recoverReply', rid: 4, status: 'STARTING', begin: 0, end: 99, incarnation: 'i2', generation: 0, disk: 0, memberGeneration: 3, memberDisk: 4,
+      recorded: [{ id: 1, generation: 0, disk: 0 }, { id: 2, generation: 3, disk: 4 }],
+      witness: { generation: 0, disk: 0, promised: 5, end: 99 },
+      startView: [{ id: 1, incarnation: 'a' }, { id: 2, incarnation: 'b' }],
+      progress: { done: 40, total: 100 },
+    },
+    { type: 'rejoin', rid: 5, member: 2, generation: 3, disk: 8 },
+    { type: 'rejoinReply', rid: 5, outcome: 'accept', status: 'VOTING', begin: 0, end: 42, generation: 3, disk: 8 },
+    { type: 'peerState', incarnation: 'i3', generation: 1, disk: 2, status: 'VOTING', promised: 9, begin: 0, end: 10, learnedThrough: 8 },
+    { type: 'config', rid: 6 },
+    { type: 'configReply', rid: 6, epoch: 0, members: [{ id: 1, address: '127.0.0.1:7001' }, { id: 2, address: 'h2:7002' }] },
   ];
 }

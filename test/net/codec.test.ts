@@ -81,17 +81,17 @@ test('codec: integers above 2^53 - 1 are rejected', () => {
 });
 
 test('codec: a position below -1 is rejected', () => {
-  const buf = encodeMessage({ type: 'recoverReply', rid: 1, status: 'VOTING', begin: 0, end: -1, generation: 0, memberGeneration: 0 });
+  const buf = encodeMessage({ type: 'recoverReply', rid: 1, status: 'VOTING', begin: 0, end: -1, incarnation: 'i', generation: 0, disk: 0, memberGeneration: 0, memberDisk: 0, recorded: [] });
   buf.writeInt32LE(-2, 18); // end = -2 (low word) with high word -1
   throwsWire(buf, 'bad-value');
 });
 
 test('codec: unknown enum values and flag bits are rejected', () => {
-  const rr = encodeMessage({ type: 'recoverReply', rid: 1, status: 'VOTING', begin: 0, end: -1, generation: 0, memberGeneration: 0 });
+  const rr = encodeMessage({ type: 'recoverReply', rid: 1, status: 'VOTING', begin: 0, end: -1, incarnation: 'i', generation: 0, disk: 0, memberGeneration: 0, memberDisk: 0, recorded: [] });
   rr[9] = 4; // status
   throwsWire(rr, 'bad-value');
   const p = encodeMessage({ type: 'promise', rid: 1, proposal: 1 });
-  p[17] = 2; // promise flags
+  p[25] = 2; // promise flags
   throwsWire(p, 'bad-value');
   const rc = encodeMessage({ type: 'recover', rid: 1 });
   rc[9] = 2; // recover flags
@@ -158,7 +158,8 @@ const staleReply = (): Message => ({
   from: 0,
   count: 1,
   generation: 0,
-  retired: [{ id: 2, generation: 1 }],
+  disk: 0,
+  retired: [{ id: 2, generation: 1, disk: 3 }],
 });
 
 test('codec: the stale outcome is valid in a write reply only, and exactly when it lists retired members', () => {
@@ -168,14 +169,14 @@ test('codec: the stale outcome is valid in a write reply only, and exactly when 
   const accepted = Buffer.from(st);
   accepted[9] = 0; // accept, yet lists a retired member
   throwsWire(accepted, 'bad-value');
-  const empty = encodeMessage({ type: 'writeReply', rid: 1, outcome: 'accept', proposal: 1, from: 0, count: 1, generation: 0, retired: [] });
+  const empty = encodeMessage({ type: 'writeReply', rid: 1, outcome: 'accept', proposal: 1, from: 0, count: 1, generation: 0, disk: 0, retired: [] });
   empty[9] = 3; // stale with no retired member
   throwsWire(empty, 'bad-value');
   empty[9] = 4;
   throwsWire(empty, 'bad-value');
   for (const m of [
-    { type: 'promiseReply', rid: 1, outcome: 'accept', proposal: 1, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [], generation: 0 },
-    { type: 'rejoinReply', rid: 1, outcome: 'accept', status: 'VOTING', begin: 0, end: -1, generation: 0 },
+    { type: 'promiseReply', rid: 1, outcome: 'accept', proposal: 1, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [], coveredThrough: -1, generation: 0, disk: 0 },
+    { type: 'rejoinReply', rid: 1, outcome: 'accept', status: 'VOTING', begin: 0, end: -1, generation: 0, disk: 0 },
   ] as const) {
     const b = encodeMessage(m);
     b[9] = 3; // outcome byte: stale is not an Outcome
@@ -184,23 +185,23 @@ test('codec: the stale outcome is valid in a write reply only, and exactly when 
 });
 
 test('codec: named and retired lists are bounded, with distinct member ids >= 1', () => {
-  const named = Array.from({ length: wireLimits.namedLengthMax }, (_, i) => ({ id: i + 1, generation: i }));
+  const named = Array.from({ length: wireLimits.namedLengthMax }, (_, i) => ({ id: i + 1, generation: i, disk: i }));
   const ok: Message = { type: 'write', rid: 1, proposal: 1, from: 0, actions: [], named };
   assert.deepStrictEqual(decodeMessage(encodeMessage(ok)), ok);
   const big = encodeMessage(ok);
   big.writeUInt32LE(wireLimits.namedLengthMax + 1, 25); // named count
   throwsWire(big, 'oversized');
-  const two: Message = { type: 'write', rid: 1, proposal: 1, from: 0, actions: [], named: [{ id: 1, generation: 0 }, { id: 2, generation: 0 }] };
+  const two: Message = { type: 'write', rid: 1, proposal: 1, from: 0, actions: [], named: [{ id: 1, generation: 0, disk: 0 }, { id: 2, generation: 0, disk: 0 }] };
   const dup = encodeMessage(two);
-  dup.writeUInt32LE(1, 29 + 16); // second id := 1
+  dup.writeUInt32LE(1, 29 + 24); // second id := 1
   throwsWire(dup, 'bad-value');
   const zero = encodeMessage(two);
   zero.writeUInt32LE(0, 29); // first id := 0
   throwsWire(zero, 'bad-value');
   const st = encodeMessage(staleReply());
-  st.writeUInt32LE(0, 42); // retired id := 0
+  st.writeUInt32LE(0, 50); // retired id := 0
   throwsWire(st, 'bad-value');
-  assert.throws(() => encodeMessage({ ...ok, named: [...named, { id: 999, generation: 0 }] }));
+  assert.throws(() => encodeMessage({ ...ok, named: [...named, { id: 999, generation: 0, disk: 0 }] }));
 });
 
 test('codec: member ids in recover and rejoin must be >= 1', () => {
@@ -208,10 +209,10 @@ test('codec: member ids in recover and rejoin must be >= 1', () => {
   assert.equal(rc.length, 18);
   rc.writeUInt32LE(0, 10);
   throwsWire(rc, 'bad-value');
-  const rj = encodeMessage({ type: 'rejoin', rid: 1, member: 1, generation: 1 });
+  const rj = encodeMessage({ type: 'rejoin', rid: 1, member: 1, generation: 1, disk: 1 });
   rj.writeUInt32LE(0, 9);
   throwsWire(rj, 'bad-value');
-  assert.throws(() => encodeMessage({ type: 'rejoin', rid: 1, member: 0, generation: 1 }));
+  assert.throws(() => encodeMessage({ type: 'rejoin', rid: 1, member: 0, generation: 1, disk: 1 }));
 });
 
 test('codec: proposal 0 is refused in a write request', () => {

@@ -19,7 +19,7 @@ function echoServer(extra: Partial<ListenOptions> = {}): Promise<Listener> {
     replicaId: 1,
     onMessage(msg, conn) {
       if (msg.type === 'recover') {
-        conn.send({ type: 'recoverReply', rid: msg.rid, status: 'VOTING', begin: 0, end: msg.rid, generation: 0, memberGeneration: 0 });
+        conn.send({ type: 'recoverReply', rid: msg.rid, status: 'VOTING', begin: 0, end: msg.rid, incarnation: 'i', generation: 0, disk: 0, memberGeneration: 0, memberDisk: 0, recorded: [] });
       }
       if (msg.type === 'write') {
         conn.send({
@@ -30,6 +30,7 @@ function echoServer(extra: Partial<ListenOptions> = {}): Promise<Listener> {
           from: msg.from,
           count: msg.actions.length,
           generation: 0,
+          disk: 0,
           retired: [],
         });
       }

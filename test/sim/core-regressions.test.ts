@@ -40,7 +40,7 @@ test('a writer counts only promise replies for its own proposal (a stale reply w
   const w = new WriterCore({ members: [1, 2, 3], proposalFloor: 5, random: () => 0.5 });
   const out = w.step({ type: 'elect' }, 0);
   const rid = (out.send[0]!.msg as { rid: number }).rid;
-  const stale = { type: 'promiseReply', rid, outcome: 'accept', proposal: 3, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [], generation: 0 } as const;
+  const stale = { type: 'promiseReply', rid, outcome: 'accept', proposal: 3, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [], coveredThrough: -1, generation: 0, disk: 0 } as const;
   w.step({ type: 'reply', from: 1, msg: stale }, 1);
   w.step({ type: 'reply', from: 2, msg: stale }, 2);
   assert.notEqual(w.roleKind, 'elected');
@@ -77,7 +77,7 @@ test('exhaustive search: a quorum of acceptances under one proposal may include 
   const a1 = { kind: 'append', data: new TextEncoder().encode('a1') } as const;
   const reply = (id: number) => ({
     type: 'readReply' as const, rid, status: 'VOTING' as const, begin: 0, end: 1, learnedThrough: 0,
-    slots: [{ position: 1, promised: 1, accepted: 1, learned: false, action: a1 }], coveredThrough: 1, lost: [],
+    slots: [{ position: 1, promised: 1, accepted: 1, learned: false, action: a1 }], coveredThrough: 1, lost: [], writerActive: false,
   });
   reader.step({ type: 'reply', from: 1, msg: reply(1) }, 1);
   const after = reader.step({ type: 'reply', from: 2, msg: reply(2) }, 1);

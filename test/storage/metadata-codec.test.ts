@@ -25,7 +25,7 @@ const rich: Metadata = {
   startView: 0,
   nonce: 'n-42',
   configuration: { members: [1, 2, 5], addresses: ['h1:1', 'h2:2'], joint: null, frozen: false },
-} as Metadata;
+} as unknown as Metadata;
 
 function roundTrip(r: DiskRecord): DiskRecord {
   const f = encodeFrame(r);
