@@ -84,6 +84,8 @@ export interface RecoveryConfig {
   readonly metadata: Metadata;
   /** The replica's log end when it started (the restart check compares it with what peers witnessed). */
   readonly end: Position;
+  /** Run the restart check when starting VOTING (default true). */
+  readonly restartCheck?: boolean;
   readonly random: () => number;
   readonly rid: () => number;
   /** Wait between rounds: uniform in [roundMs, 2 * roundMs). */
@@ -130,7 +132,7 @@ export class RecoveryCore {
     const status = this.meta.status;
     this.phase =
       status === 'VOTING'
-        ? this.peers.length === 0
+        ? this.peers.length === 0 || config.restartCheck === false
           ? { kind: 'done' }
           : { kind: 'check', until: now + timing.restartCheckMs }
         : status === 'RECOVERING'

@@ -17,7 +17,7 @@ import { RecoveryCore, type RecoveryEvent, type RecoveryOutput } from './recover
 import { replicaStep, type AcceptorMessage } from './replica.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { StoreView } from './store.js';
-import type { Message, Metadata, PeerStateMessage, PersistRecord, Position, ReplicaId, ReplicaReply, Status, Witness } from './types.js';
+import type { Message, Metadata, Named, PeerStateMessage, PersistRecord, Position, ReplicaId, ReplicaReply, Status, Witness } from './types.js';
 
 export type NodeEvent =
   /** A message; `from` is set when it comes from a peer replica (its hello named it). */
@@ -52,6 +52,12 @@ export interface ReplicaNodeConfig {
   readonly recoveryRoundMs?: number;
   /** The time of the first step (a restart check waits timing.restartCheckMs from it). */
   readonly now?: number;
+  /**
+   * Check with the peers before voting when the store says VOTING (default
+   * true: a process that restarts may be running on a disk restored from an
+   * older copy). Off only for a cluster that a test builds VOTING in memory.
+   */
+  readonly restartCheck?: boolean;
 }
 
 /** What this replica last heard of a peer (its state gossip). */
@@ -99,6 +105,7 @@ export class ReplicaNodeCore {
         members: config.members,
         metadata: meta,
         end: config.store.end(),
+        restartCheck: config.restartCheck ?? true,
         random: config.random,
         rid: () => this.nextRid++,
         roundMs: config.recoveryRoundMs,
@@ -176,6 +183,7 @@ export class ReplicaNodeCore {
       writerActive: this.now - this.writerSeenAt < timing.writerActiveMs,
     });
     for (const r of step.records) out.records.push(r);
+    if (msg.type === 'write' && step.reply?.type === 'writeReply' && step.reply.outcome === 'accept') this.witnessPromises(msg.named, msg.proposal);
     const progress = this.progress();
     if (step.reply?.type === 'recoverReply' && progress !== null) {
       out.reply = { ...step.reply, progress: { done: progress.done, total: progress.total } };
@@ -226,6 +234,26 @@ export class ReplicaNodeCore {
       end: Math.max(state.end, same ? prev.end : -1),
     };
     this.witnessDirty = true;
+  }
+
+  /**
+   * An accepted write names the disks that promised its proposal: each of
+   * them durably promised at least that much (a disk that comes back below
+   * it was restored from an older copy). Only accepted writes count: their
+   * proposer holds a promise here.
+   */
+  private witnessPromises(named: readonly Named[], proposal: number): void {
+    for (const n of named) {
+      if (n.id === this.config.id) continue;
+      const prev = this.witnessed[n.id];
+      if (prev !== undefined && sameDisk(prev, n)) {
+        if (prev.promised >= proposal) continue;
+        this.witnessed[n.id] = { ...prev, promised: proposal };
+      } else if (prev === undefined || n.generation > prev.generation) {
+        this.witnessed[n.id] = { generation: n.generation, disk: n.disk, promised: proposal, end: -1 };
+      } else continue;
+      this.witnessDirty = true;
+    }
   }
 
   private saveWitnessed(out: NodeOutput): void {

@@ -90,7 +90,7 @@ export class WriterClient {
   }
 
   receive(from: ReplicaId, msg: Message): void {
-    if (msg.type !== 'promiseReply' && msg.type !== 'writeReply') return;
+    if (msg.type !== 'promiseReply' && msg.type !== 'writeReply' && msg.type !== 'readReply') return;
     this.apply(this.core.step({ type: 'reply', from, msg }, this.host.now()));
   }
 

@@ -148,7 +148,7 @@ class Explorer {
   }
 
   private fresh(trace = false): [World, Budget] {
-    const world = new World({ replicas: 3, writers: this.writers, rules: this.rules, positionLimit: this.o.positionLimit ?? 2, dropCommits: !(this.o.commits ?? false), instantReplies: this.o.instantReplies ?? true, instantQueries: this.o.instantQueries ?? true, chosenBy: this.o.chosenBy ?? 'quorum', trace });
+    const world = new World({ replicas: 3, writers: this.writers, rules: this.rules, positionLimit: this.o.positionLimit ?? 2, dropCommits: !(this.o.commits ?? false), instantReplies: this.o.instantReplies ?? true, instantQueries: this.o.instantQueries ?? true, chosenBy: this.o.chosenBy ?? 'quorum', gossip: false, trace });
     const ticks = new Map<string, number>([['r1', this.o.replicaTicks ?? 2]]);
     for (const w of this.writers) ticks.set(w.name, this.o.writerTicks ?? 0);
     return [world, { wipes: this.o.wipes ?? 1, ticks }];

@@ -76,7 +76,8 @@ export class ReplicaNode {
     private readonly host: ReplicaHost,
   ) {
     this.addr = `r${id}`;
-    this.core = this.newCore();
+    // The first process on a disk built VOTING in memory has nothing to check; restarts do.
+    this.core = this.newCore(false);
   }
 
   get status(): Status {
@@ -183,8 +184,8 @@ export class ReplicaNode {
     this.updateHealth();
   }
 
-  private newCore(): ReplicaNodeCore {
-    return new ReplicaNodeCore({ id: this.id, members: this.host.members, store: this.disk.live, random: () => this.host.random(), rules: this.host.rules, now: this.host.now() });
+  private newCore(restartCheck = true): ReplicaNodeCore {
+    return new ReplicaNodeCore({ id: this.id, members: this.host.members, store: this.disk.live, random: () => this.host.random(), rules: this.host.rules, now: this.host.now(), restartCheck });
   }
 
   /** A damaged replica is healthy again once it is durably VOTING and holds no lost record. */

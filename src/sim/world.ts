@@ -58,6 +58,12 @@ export interface WorldOptions {
   readonly chosenBy?: 'quorum' | 'counted';
   /** Keeps a readable line per step (scenarios; off in the search). */
   readonly trace?: boolean;
+  /**
+   * Delivers replicas' state gossip (PeerStateMessage; default true). The
+   * exhaustive search turns it off to stay tractable: gossip only speeds up
+   * what rejoins record durably and what repairs copy.
+   */
+  readonly gossip?: boolean;
 }
 
 export interface InFlight {
@@ -109,7 +115,8 @@ export class World {
     this.quorum = quorumSize(options.replicas);
     for (const id of this.members) {
       const store = new MemoryStore({ status: 'VOTING', promised: 0, incarnation: `r${id}.0` });
-      this.replicas.set(id, { store, core: this.newCore(id, store), disks: 1 });
+      // A cluster built VOTING in memory: no process restarted, nothing to check.
+      this.replicas.set(id, { store, core: this.newCore(id, store, false), disks: 1 });
     }
     for (const spec of options.writers) {
       const rids = { next: 1 };
@@ -153,11 +160,11 @@ export class World {
       const r = this.replicas.get(rid)!;
       const from = replicaNumber(m.from);
       const isReply = m.msg.type.endsWith('Reply');
-      this.applyReplica(rid, r.core.step(isReply ? { type: 'message', msg: m.msg, from } : { type: 'message', msg: m.msg }, this.now), isReply ? undefined : m.from);
+      this.applyReplica(rid, r.core.step({ type: 'message', msg: m.msg, from }, this.now), isReply ? undefined : m.from);
       return;
     }
     const w = this.writers.get(m.to);
-    if (w === undefined || (m.msg.type !== 'promiseReply' && m.msg.type !== 'writeReply')) return;
+    if (w === undefined || (m.msg.type !== 'promiseReply' && m.msg.type !== 'writeReply' && m.msg.type !== 'readReply')) return;
     this.applyWriter(w, w.core.step({ type: 'reply', from: replicaNumber(m.from)!, msg: m.msg }, this.now));
   }
 
@@ -232,11 +239,19 @@ export class World {
 
   // ------------------------------------------------------------ effects
 
-  private newCore(id: ReplicaId, store: MemoryStore): ReplicaNodeCore {
-    return new ReplicaNodeCore({ id, members: this.members, store, random: () => 0, rules: this.rules });
+  /** A replica core; a restarted process (every core after the first) checks with its peers before it votes. */
+  newCore(id: ReplicaId, store: MemoryStore, restartCheck = true): ReplicaNodeCore {
+    return new ReplicaNodeCore({ id, members: this.members, store, random: this.random, rules: this.rules, now: this.now, restartCheck });
   }
 
+  /** The cores' randomness: fixed unless a script sets it (disk numbers differ per draw all the same). */
+  random: () => number = (() => {
+    let x = 0.123456789;
+    return () => (x = (x * 9301 + 49297) % 233280 / 233280);
+  })();
+
   private post(from: string, to: string, msg: Message): void {
+    if (msg.type === 'peerState' && this.options.gossip === false) return;
     if (this.options.dropCommits === true && (msg.type === 'commit' || msg.type === 'learned')) return;
     const limit = this.options.positionLimit;
     if (limit !== undefined && (msg.type === 'write' || msg.type === 'promise')) {
@@ -262,6 +277,8 @@ export class World {
     for (const p of before) this.noteLearned(id, p);
     for (const note of out.notes) this.trace(`r${id} ${note}`);
     for (const s of out.send) this.post(`r${id}`, `r${s.to}`, s.msg);
+    // Every step is durable at once here: announcements leave with the step.
+    for (const a of out.announce) this.post(`r${id}`, `r${a.to}`, a.msg);
     if (this.options.instantQueries === true) {
       for (let i = this.inflight.findIndex((m) => m.msg.type === 'recover'); i >= 0; i = this.inflight.findIndex((m) => m.msg.type === 'recover')) this.deliver(i);
     }
