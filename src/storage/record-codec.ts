@@ -12,12 +12,19 @@
  *   data   = the entry bytes of an append action, raw; empty otherwise.
  * Numbers (positions, proposals, replica ids) are float64 LE: exact for every
  * safe integer and validated as such on decode.
+ *
+ * Metadata (in metadata records and segment headers) is its fixed fields
+ * (status, promised, incarnation) in binary, then every other field of the
+ * object as one length-prefixed JSON object (metadata-codec.ts): the core adds
+ * fields to Metadata without a change here.
  */
 import { crc32c } from '@node-rs/crc32';
 import { crc32cSmall } from './crc32c-js.js';
 import { assert, isNat } from '../core/assert.js';
 import { limits } from '../core/constants.js';
-import type { Action, Metadata, PersistRecord, Status } from '../core/types.js';
+import type { Action, Metadata, PersistRecord } from '../core/types.js';
+import { METADATA_EXTRA_BYTES_MAX, metadataFixedBytes, parseMetadata, prepareMetadata, writeMetadata, type MetadataParts } from './metadata-codec.js';
+import { Malformed, Reader, STRING_BYTES_MAX, Writer } from './codec-io.js';
 
 /** The first record of every segment file: who owns it and a checkpoint of the state before it. */
 export interface SegmentHeader {
@@ -37,13 +44,14 @@ export interface SegmentHeader {
 export type DiskRecord = PersistRecord | SegmentHeader;
 
 export const FRAME_HEADER_BYTES = 8;
+/** Most bytes a record's key (and its key checksum) takes: the fixed fields plus the metadata's JSON fields. */
+export const KEY_BYTES_MAX = METADATA_EXTRA_BYTES_MAX + 1024;
 /** Largest payload a frame may carry: the largest entry plus room for the key. */
-export const FRAME_PAYLOAD_MAX = limits.entryBytesMax + 1024;
-/** A string field (incarnation, cluster id) holds at most this many UTF-8 bytes. */
-export const STRING_BYTES_MAX = 255;
+export const FRAME_PAYLOAD_MAX = limits.entryBytesMax + KEY_BYTES_MAX;
+export { STRING_BYTES_MAX };
 
-// The key of the largest record (a segment header with two full strings) fits in the slack.
-assert(1 + 8 * 4 + 1 + 2 * (1 + STRING_BYTES_MAX) + 4 <= FRAME_PAYLOAD_MAX - limits.entryBytesMax, 'key room');
+// The key of the largest record (a segment header with two full strings and full JSON fields) fits in the slack.
+assert(1 + 8 * 4 + metadataFixedBytes(STRING_BYTES_MAX) + (1 + STRING_BYTES_MAX) + 4 + METADATA_EXTRA_BYTES_MAX + 4 <= KEY_BYTES_MAX, 'key room');
 assert(FRAME_PAYLOAD_MAX < 2 ** 32, 'a payload length fits in u32');
 
 const T_METADATA = 1;
@@ -53,7 +61,6 @@ const T_COMMIT = 4;
 const T_LEARN = 5;
 const T_HEADER = 6;
 
-const STATUSES: readonly Status[] = ['VOTING', 'RECOVERING', 'STARTING', 'EMPTY'];
 const K_NOP = 0;
 const K_TOMBSTONE = 1;
 const K_APPEND = 2;
@@ -64,14 +71,15 @@ export function encodeFrame(rec: DiskRecord): Buffer {
   if (rec.type === 'accept') return encodeActionRecord(T_ACCEPT, rec.position, rec.proposal, rec.action);
   if (rec.type === 'learn') return encodeActionRecord(T_LEARN, rec.position, undefined, rec.action);
   const data = EMPTY;
-  const strs = stringsOf(rec);
-  const keyBytes = keyLength(rec, strs);
+  const meta = rec.type === 'metadata' || rec.type === 'header' ? prepareMetadata(rec.metadata) : undefined;
+  const clusterId = rec.type === 'header' ? stringBytes(rec.clusterId) : undefined;
+  const keyBytes = keyLength(rec, meta, clusterId);
   const payloadBytes = keyBytes + 4 + data.length;
   assert(payloadBytes <= FRAME_PAYLOAD_MAX, `record of ${payloadBytes} bytes exceeds the frame limit`);
   const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
   buf.writeUInt32LE(payloadBytes, 0);
   const w = new Writer(buf, FRAME_HEADER_BYTES);
-  writeKey(w, rec, strs);
+  writeKey(w, rec, meta, clusterId);
   assert(w.at === FRAME_HEADER_BYTES + keyBytes, 'key length');
   const keyCrc = crc32c(buf.subarray(FRAME_HEADER_BYTES, w.at), lengthCrc(buf, payloadBytes));
   buf.writeUInt32LE(keyCrc, w.at);
@@ -176,7 +184,14 @@ export function checkFrame(buf: Buffer, offset: number, size: number): FrameChec
   const data = payload.subarray(key.keyBytes + 4);
   if (!key.hasData && data.length !== 0) return BAD;
   const whole = crc32c(payload) === buf.readUInt32LE(offset + 4);
-  const record = key.build(whole ? data : EMPTY);
+  let record: DiskRecord;
+  try {
+    // Metadata's JSON fields are parsed here, only once the key checksum held.
+    record = key.build(whole ? data : EMPTY);
+  } catch (e) {
+    if (e instanceof Malformed) return BAD;
+    throw e;
+  }
   return { status: whole || !key.hasData ? 'ok' : 'dataLost', record, end };
 }
 
@@ -229,74 +244,21 @@ export function checkActionFrame(buf: Buffer, offset: number, size: number, posi
 
 const EMPTY = new Uint8Array(0);
 
-class Writer {
-  constructor(
-    private readonly buf: Buffer,
-    public at: number,
-  ) {}
-  u8(n: number): void {
-    this.buf[this.at++] = n;
-  }
-  num(n: number): void {
-    this.buf.writeDoubleLE(n, this.at);
-    this.at += 8;
-  }
-  str(s: Buffer): void {
-    this.u8(s.length);
-    this.buf.set(s, this.at);
-    this.at += s.length;
-  }
-}
-
-function stringsOf(rec: DiskRecord): Buffer[] {
-  const out: Buffer[] = [];
-  if (rec.type === 'header') out.push(Buffer.from(rec.clusterId, 'utf8'));
-  if (rec.type === 'header' || rec.type === 'metadata') out.push(Buffer.from(rec.metadata.incarnation, 'utf8'));
-  for (const s of out) assert(s.length <= STRING_BYTES_MAX, 'string field too long');
-  return out;
-}
-
-/** Most member generations one metadata record holds (a cluster has at most this many members). */
-const MEMBER_GENERATIONS_MAX = 255;
-
-/** Bytes of a metadata's generation fields: its own generation, then (count, [member, generation]...). */
-function generationBytes(m: Metadata): number {
-  return 8 + 1 + 16 * Object.keys(m.memberGenerations ?? {}).length;
-}
-
-function writeGenerations(w: Writer, m: Metadata): void {
-  const entries = Object.entries(m.memberGenerations ?? {});
-  assert(entries.length <= MEMBER_GENERATIONS_MAX, 'too many member generations');
-  w.num(m.generation ?? 0);
-  w.u8(entries.length);
-  for (const [id, g] of entries) {
-    w.num(Number(id));
-    w.num(g);
-  }
-}
-
-function readGenerations(r: Reader): Pick<Metadata, 'generation' | 'memberGenerations'> {
-  const generation = r.nat();
-  const n = r.u8();
-  // Absent and 0 mean the same; leave it absent, as a new directory's metadata is.
-  if (n === 0) return generation === 0 ? {} : { generation };
-  const memberGenerations: Record<number, number> = {};
-  for (let i = 0; i < n; i++) {
-    const id = r.nat();
-    memberGenerations[id] = r.nat();
-  }
-  return generation === 0 ? { memberGenerations } : { generation, memberGenerations };
+/** A string field's UTF-8 bytes, checked against STRING_BYTES_MAX. */
+function stringBytes(str: string): Buffer {
+  const b = Buffer.from(str, 'utf8');
+  assert(b.length <= STRING_BYTES_MAX, 'string field too long');
+  return b;
 }
 
 function actionKeyBytes(a: Action): number {
   return a.kind === 'truncate' ? 9 : 1;
 }
 
-function keyLength(rec: DiskRecord, strs: readonly Buffer[]): number {
-  const s = strs.reduce((n, b) => n + 1 + b.length, 0);
+function keyLength(rec: DiskRecord, meta: MetadataParts | undefined, clusterId: Buffer | undefined): number {
   switch (rec.type) {
     case 'metadata':
-      return 1 + 1 + 8 + s + generationBytes(rec.metadata);
+      return 1 + meta!.bytes;
     case 'promise':
       return 1 + 16;
     case 'accept':
@@ -306,7 +268,7 @@ function keyLength(rec: DiskRecord, strs: readonly Buffer[]): number {
     case 'learn':
       return 1 + 8 + actionKeyBytes(rec.action);
     case 'header':
-      return 1 + 8 + 8 + 8 + 1 + 8 + s + generationBytes(rec.metadata);
+      return 1 + 8 + 8 + 8 + 1 + clusterId!.length + meta!.bytes;
   }
 }
 
@@ -322,14 +284,11 @@ function writeAction(w: Writer, a: Action): void {
   }
 }
 
-function writeKey(w: Writer, rec: DiskRecord, strs: readonly Buffer[]): void {
+function writeKey(w: Writer, rec: DiskRecord, meta: MetadataParts | undefined, clusterId: Buffer | undefined): void {
   switch (rec.type) {
     case 'metadata':
       w.u8(T_METADATA);
-      w.u8(STATUSES.indexOf(rec.metadata.status));
-      w.num(rec.metadata.promised);
-      w.str(strs[0]!);
-      return writeGenerations(w, rec.metadata);
+      return writeMetadata(w, meta!);
     case 'promise':
       w.u8(T_PROMISE);
       w.num(rec.position);
@@ -353,46 +312,12 @@ function writeKey(w: Writer, rec: DiskRecord, strs: readonly Buffer[]): void {
       w.num(rec.segmentId);
       w.num(rec.replicaId);
       w.num(rec.begin);
-      w.u8(STATUSES.indexOf(rec.metadata.status));
-      w.num(rec.metadata.promised);
-      w.str(strs[0]!);
-      w.str(strs[1]!);
-      return writeGenerations(w, rec.metadata);
+      w.str(clusterId!);
+      return writeMetadata(w, meta!);
   }
 }
 
 // --- decoding ----------------------------------------------------------------
-
-/** Thrown inside the parser on any malformed field; never escapes this module. */
-class Malformed extends Error {}
-
-class Reader {
-  at = 0;
-  constructor(private readonly buf: Buffer) {}
-  u8(): number {
-    if (this.at + 1 > this.buf.length) throw new Malformed();
-    return this.buf[this.at++]!;
-  }
-  nat(): number {
-    if (this.at + 8 > this.buf.length) throw new Malformed();
-    const n = this.buf.readDoubleLE(this.at);
-    this.at += 8;
-    if (!isNat(n)) throw new Malformed();
-    return n;
-  }
-  str(): string {
-    const len = this.u8();
-    if (this.at + len > this.buf.length) throw new Malformed();
-    const s = this.buf.toString('utf8', this.at, this.at + len);
-    this.at += len;
-    return s;
-  }
-  status(): Status {
-    const s = STATUSES[this.u8()];
-    if (s === undefined) throw new Malformed();
-    return s;
-  }
-}
 
 interface ParsedKey {
   readonly keyBytes: number;
@@ -430,11 +355,8 @@ function parseFields(r: Reader): { hasData: boolean; make: (data: Uint8Array) =>
   const none = false;
   switch (r.u8()) {
     case T_METADATA: {
-      const status = r.status();
-      const promised = r.nat();
-      const incarnation = r.str();
-      const metadata: Metadata = { status, promised, incarnation, ...readGenerations(r) };
-      return { hasData: none, make: () => ({ type: 'metadata', metadata }) };
+      const metadata = parseMetadata(r);
+      return { hasData: none, make: () => ({ type: 'metadata', metadata: metadata() }) };
     }
     case T_PROMISE: {
       const position = r.nat();
@@ -464,12 +386,9 @@ function parseFields(r: Reader): { hasData: boolean; make: (data: Uint8Array) =>
       const segmentId = r.nat();
       const replicaId = r.nat();
       const begin = r.nat();
-      const status = r.status();
-      const promised = r.nat();
       const clusterId = r.str();
-      const incarnation = r.str();
-      const metadata: Metadata = { status, promised, incarnation, ...readGenerations(r) };
-      return { hasData: none, make: () => ({ type: 'header', segmentId, replicaId, clusterId, begin, metadata }) };
+      const metadata = parseMetadata(r);
+      return { hasData: none, make: () => ({ type: 'header', segmentId, replicaId, clusterId, begin, metadata: metadata() }) };
     }
     default:
       throw new Malformed();
