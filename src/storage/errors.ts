@@ -36,15 +36,15 @@ export class StorageIOError extends StorageError {
   }
 }
 
-/** Another live process holds the data directory's lock file. */
+/** Another open descriptor (another process, or another store in this one) holds the data directory's lock. */
 export class DataDirLockedError extends StorageError {
   override readonly code = 'DATA_DIR_LOCKED';
   constructor(
     readonly dir: string,
-    /** The pid written in the lock file. */
-    readonly ownerPid: number,
+    /** The holder's note from the lock file (pid, host, since when): for people, not for decisions. */
+    readonly owner: string,
   ) {
-    super(`data directory ${dir} is locked by running process ${ownerPid} (lock file ${dir}/LOCK)`);
+    super(`data directory ${dir} is in use (lock file ${dir}/LOCK held by ${owner})`);
   }
 }
 

@@ -21,7 +21,7 @@ import { encodeFrame } from './record-codec.js';
 import { RANGE_SPAN_BYTES, readAction, readActionRange } from './record-reader.js';
 import { dropBelow, type CorruptRegion } from './replay.js';
 import { locationOffset, locationSegment, maxPositionOf, packLocation, segmentFileName, type Segment } from './segment.js';
-import { releaseLock } from './lock.js';
+import { releaseLock, type DirLock } from './lock.js';
 import { LocationTable } from './location-table.js';
 import { loadDataDir, type FileStoreOptions } from './open-store.js';
 import { IndexedView } from './indexed-view.js';
@@ -52,7 +52,7 @@ export interface OpenReport {
 export interface FileStoreParts {
   readonly dir: string;
   readonly layer: FileLayer;
-  readonly lockPath: string;
+  readonly lock: DirLock;
   readonly index: PositionIndex;
   readonly locations: LocationTable;
   readonly lost: Set<Position>;
@@ -97,7 +97,7 @@ export class FileStore extends IndexedView implements ReplicaStore {
   private truncation: { below: Position; seq: number } | null = null;
   private reclaiming: Promise<void> = Promise.resolve();
   private closed = false;
-  private readonly lockPath: string;
+  private readonly lock: DirLock;
   private readonly segmentBytesMax: number;
   private readonly batchBytesMax: number;
   private readonly log: (message: string) => void;
@@ -105,7 +105,7 @@ export class FileStore extends IndexedView implements ReplicaStore {
   /**
    * Opens (or creates) the data directory `dir`: takes its lock, replays its
    * segments, cuts a torn tail; see OpenReport for what it found. Throws
-   * DataDirLockedError if another live process holds the directory.
+   * DataDirLockedError if another open store (in any process) holds the directory.
    */
   static async open(dir: string, options: FileStoreOptions = {}): Promise<FileStore> {
     const loaded = await loadDataDir(dir, options);
@@ -134,7 +134,7 @@ export class FileStore extends IndexedView implements ReplicaStore {
     assert(parts.batchBytesMax > 0 && parts.segmentBytesMax > 0, 'positive bounds');
     this.dir = parts.dir;
     this.layer = parts.layer;
-    this.lockPath = parts.lockPath;
+    this.lock = parts.lock;
     this.index = parts.index;
     this.locations = parts.locations;
     this.lost = parts.lost;
@@ -292,7 +292,7 @@ export class FileStore extends IndexedView implements ReplicaStore {
     this.closed = true;
     for (const s of this.segments) this.layer.closeSync(s.fd);
     if (this.inflight?.newSegment === true && this.inflight.fd !== undefined) this.layer.closeSync(this.inflight.fd);
-    releaseLock(this.lockPath);
+    releaseLock(this.lock);
     if (err !== undefined) throw err;
   }
 

@@ -46,7 +46,7 @@ export async function loadDataDir(
   validateOptions(options);
   const layer = options.fileLayer ?? nodeFileLayer;
   layer.mkdirSync(dir);
-  const lockPath = acquireLock(dir);
+  const lock = acquireLock(dir);
   try {
     const ids = layer
       .readdirSync(dir)
@@ -69,7 +69,7 @@ export async function loadDataDir(
     const parts: FileStoreParts = {
       dir,
       layer,
-      lockPath,
+      lock,
       ...state,
       replicaId,
       clusterId,
@@ -89,7 +89,7 @@ export async function loadDataDir(
     }
     return { parts, report, poisoned: !created && replay.poisoned };
   } catch (e) {
-    releaseLock(lockPath);
+    releaseLock(lock);
     throw e;
   }
 }

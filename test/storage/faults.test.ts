@@ -4,9 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { FileStore, type OpenReport } from '../../src/storage/file-store.js';
 import type { FileStoreOptions } from '../../src/storage/open-store.js';
 import { DataDirLockedError, DataDirMismatchError, StorageFullError, StorageIOError } from '../../src/storage/errors.js';
@@ -232,15 +230,6 @@ test('a second open of a locked directory fails at once, naming the directory an
   await a.close();
   const b = await FileStore.open(dir);
   await b.close();
-});
-
-test('a stale lock left by a dead process is taken over', async () => {
-  const dir = tempDir();
-  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  writeFileSync(join(dir, 'LOCK'), `${dead.stdout}\n`);
-  const s = await FileStore.open(dir);
-  assert.equal(readFileSync(join(dir, 'LOCK'), 'utf8').trim(), String(process.pid));
-  await s.close();
 });
 
 test('a directory of another replica is refused', async () => {
