@@ -2,17 +2,30 @@
  * ReplicaHost: the shell around the pure replica node core
  * (src/core/replica-node.ts). It feeds each incoming message and a periodic
  * tick to the core, appends the records the core returns to the store, sends
- * the core's requests to peers, and sends each reply only once a sync made
- * the records before it durable (group commit: one sync covers every record
- * appended while the previous one ran).
+ * the core's requests to peers, and releases whatever reveals the replica's
+ * state (replies, status announcements) only once a sync made every record
+ * appended up to that step durable: the rule lives in src/core/durable-queue.ts,
+ * which the simulator's shell uses too (group commit: one sync covers every
+ * record appended while the previous one ran).
  *
- * Replies leave in the order their messages arrived, each after the sync that
- * covers every record appended up to its own step: a reply never reveals a
- * state that a crash could take back.
+ * Storage failures (docs/storage.md, "Errors"):
+ * - A failed write (ENOSPC, EIO on write): the store keeps every appended
+ *   record and writes the same bytes again on the next sync. The host never
+ *   drops a step's records (the core already counted them: a catch-up's
+ *   learned values, a status change) and never releases anything that waits
+ *   on them; it pauses instead: while the store is failed it steps the core
+ *   no more (messages are dropped, as a network would lose them; peers retry)
+ *   and retries the sync at every tick. Once a sync succeeds it goes on where
+ *   it stopped.
+ * - A failed fdatasync or directory fsync is fatal (fsyncgate): the host stops
+ *   for good (nothing waiting is ever released) and calls `onFatal`, by
+ *   default logging and exiting the process; a restart replays the disk.
  */
+import { DurableQueue, syncNeed } from '../core/durable-queue.js';
 import { ReplicaNodeCore, type NodeOutput } from '../core/replica-node.js';
 import type { ReplicaStore } from '../core/store.js';
 import type { Message, ReplicaId, Status } from '../core/types.js';
+import { StorageFatalError } from '../storage/errors.js';
 
 export interface HostLogger {
   info(obj: object, msg: string): void;
@@ -40,6 +53,12 @@ export interface ReplicaHostOptions {
   readonly log: HostLogger;
   readonly metrics?: HostMetrics;
   readonly now?: () => number;
+  /**
+   * Called once when storage failed for good (a failed fsync: the page cache
+   * may have dropped acknowledged writes). Default: log and exit the process
+   * with status 70, so that a supervisor restarts it and it replays its disk.
+   */
+  readonly onFatal?: (err: Error) => void;
 }
 
 /** Records that no reply waits for (commits, learned values) are made durable within this many ms, or sooner with the next sync. */
@@ -52,24 +71,25 @@ const LAZY_SYNC_MS = 10;
  */
 const CATCH_UP_SYNC_MS = 100;
 
-/** Something to do once every record up to `seq` is durable (send a reply, announce a status). */
-interface AfterDurable {
-  readonly seq: number;
-  readonly run: () => void;
-}
-
 export class ReplicaHost {
-  private readonly pending: AfterDurable[] = [];
+  /** What waits for durability: replies, status announcements (src/core/durable-queue.ts). */
+  private readonly queue = new DurableQueue<() => void>();
+  /** The sequence number of the last record appended to the store (durable or not). */
+  private appendedSeq: number;
   private syncing = false;
   private syncAgain = false;
   /** A sync due for records nothing waits on (see requestLazySync). */
   private lazySync: NodeJS.Timeout | undefined;
+  /** A write failed: the host pauses (steps nothing) until a sync succeeds. */
   private failed: Error | undefined;
+  /** Storage failed for good: the host never steps or releases anything again. */
+  private fatal: Error | undefined;
   private readonly now: () => number;
   private readonly node: ReplicaNodeCore;
 
   constructor(private readonly opts: ReplicaHostOptions) {
     this.now = opts.now ?? (() => performance.now());
+    this.appendedSeq = opts.store.durableSeq();
     this.node = new ReplicaNodeCore({ id: opts.id, members: opts.members, store: opts.store, random: Math.random, now: this.now() });
     if (this.node.waiting !== '') opts.log.info({ status: this.status }, this.node.waiting);
   }
@@ -87,25 +107,27 @@ export class ReplicaHost {
     return this.opts.store;
   }
 
-  /** The last storage failure, if the replica stopped accepting writes because of it. */
+  /** The storage failure that paused (or, if fatal, stopped) the replica; undefined while storage works. */
   get storageError(): Error | undefined {
-    return this.failed;
+    return this.fatal ?? this.failed;
   }
 
   /** One message from a client or a peer; `target` receives the reply. `from` is set for peers' replies. */
   handle(msg: Message, target: ReplyTarget, from?: ReplicaId): void {
     this.opts.metrics?.onMessage?.(msg.type);
-    if (this.failed !== undefined && (msg.type === 'promise' || msg.type === 'write' || msg.type === 'rejoin')) {
-      // Storage is failing: answer nothing that would need a durable record (the proposer retries elsewhere).
-      return;
-    }
+    // Paused or stopped by storage: the message is lost, as on a network; its sender retries.
+    if (this.failed !== undefined || this.fatal !== undefined) return;
     this.apply(this.node.step({ type: 'message', msg, from }, this.now()), target);
   }
 
-  /** Periodic: drives recovery retries, catch-up and timeouts. */
+  /** Periodic: drives recovery retries, catch-up and timeouts; while paused by a failed write, retries the sync instead. */
   tick(): void {
+    if (this.fatal !== undefined) return;
+    if (this.failed !== undefined) {
+      this.requestSync();
+      return;
+    }
     this.apply(this.node.step({ type: 'tick' }, this.now()));
-    if (this.failed !== undefined) this.requestSync();
   }
 
   /** What this replica last heard from each peer (state gossip). */
@@ -126,41 +148,42 @@ export class ReplicaHost {
   private apply(out: NodeOutput, target?: ReplyTarget): void {
     for (const s of out.send) this.opts.sendToPeer(s.to, s.msg);
     for (const note of out.notes) this.opts.log.info({ status: this.status }, note);
-    if (out.status !== undefined) this.opts.metrics?.onStatus?.(out.status);
-    let seq = this.opts.store.durableSeq();
     if (out.records.length > 0) {
       try {
-        seq = this.opts.store.append(out.records);
+        // Never refused for a failed write (the store keeps the records and writes them again): only when fatal.
+        this.appendedSeq = this.opts.store.append(out.records);
       } catch (err) {
-        this.fail(err as Error);
+        this.die(err as Error);
         return;
       }
-      // A step with a reply (promise, write, rejoin) or a status change needs its
-      // records durable promptly. A step without one (commit, learned: values
-      // already chosen, so losing the record in a crash only forgets what can be
-      // learned again) rides on the next sync instead of costing one of its own.
-      if (out.lazy && out.status === undefined) this.requestLazySync();
-      else this.requestSync();
-    } else if (this.pending.length > 0) {
-      // Keep replies in arrival order: wait behind the ones already waiting.
-      seq = this.pending[this.pending.length - 1]!.seq;
+    }
+    // Everything below reveals state: it waits for every record appended so far, not only this step's.
+    let queued = false;
+    const status = out.status;
+    if (status !== undefined) {
+      this.queue.push(this.appendedSeq, () => this.opts.metrics?.onStatus?.(status));
+      queued = true;
     }
     // Announcements to peers reveal this replica's state: like replies, they wait for durability.
-    for (const a of out.announce) this.afterDurable(seq, () => this.opts.sendToPeer(a.to, a.msg));
+    for (const a of out.announce) {
+      this.queue.push(this.appendedSeq, () => this.opts.sendToPeer(a.to, a.msg));
+      queued = true;
+    }
     const reply = out.reply;
-    if (reply === undefined || target === undefined) return;
-    this.afterDurable(seq, () => target.send(reply));
-  }
-
-  private afterDurable(seq: number, run: () => void): void {
-    if (seq <= this.opts.store.durableSeq() && this.pending.length === 0) run();
-    else this.pending.push({ seq, run });
+    if (reply !== undefined && target !== undefined) {
+      this.queue.push(this.appendedSeq, () => target.send(reply));
+      queued = true;
+    }
+    const need = syncNeed(out, queued);
+    if (need === 'now') this.requestSync();
+    else if (need === 'lazy') this.requestLazySync();
+    this.release(this.opts.store.durableSeq());
   }
 
   /** Waits for the sync in progress and the pending replies (clean shutdown). */
   async drain(): Promise<void> {
     if (this.lazySync !== undefined) this.requestSync();
-    while (this.syncing || this.syncAgain) await new Promise((r) => setTimeout(r, 1));
+    while ((this.syncing || this.syncAgain) && this.fatal === undefined) await new Promise((r) => setTimeout(r, 1));
   }
 
   /** Makes what was appended durable soon: with the next requested sync, or after lazySyncMs at the latest. */
@@ -173,6 +196,7 @@ export class ReplicaHost {
   }
 
   private requestSync(): void {
+    if (this.fatal !== undefined) return;
     if (this.lazySync !== undefined) {
       clearTimeout(this.lazySync);
       this.lazySync = undefined;
@@ -187,6 +211,7 @@ export class ReplicaHost {
     records
       .sync()
       .then((durable) => {
+        if (this.failed !== undefined) this.opts.log.info({}, 'storage writes again: resuming');
         this.failed = undefined;
         this.opts.metrics?.onSync?.(this.now() - started, 0);
         this.release(durable);
@@ -202,17 +227,31 @@ export class ReplicaHost {
   }
 
   private release(durable: number): void {
-    let i = 0;
-    while (i < this.pending.length && this.pending[i]!.seq <= durable) {
-      this.pending[i++]!.run();
-    }
-    if (i > 0) this.pending.splice(0, i);
+    if (this.fatal !== undefined) return;
+    for (const run of this.queue.release(durable)) run();
   }
 
+  /** A sync failed: a failed write pauses the replica until a retry succeeds; a failed fsync stops it for good. */
   private fail(err: Error): void {
-    if (this.failed === undefined) this.opts.log.error({ err: err.message, code: (err as { code?: string }).code }, 'storage failed: not accepting writes until it recovers');
+    if (err instanceof StorageFatalError) return this.die(err);
+    if (this.failed === undefined) this.opts.log.error({ err: err.message, code: (err as { code?: string }).code }, 'storage failed: paused (answering nothing) until a write succeeds again');
     // The store keeps the records it could not write and writes them again on the next sync;
     // what waits for them (replies, a status change) waits on.
     this.failed = err;
+  }
+
+  private die(err: Error): void {
+    if (this.fatal !== undefined) return;
+    this.fatal = err;
+    const dropped = this.queue.clear().length;
+    if (this.lazySync !== undefined) clearTimeout(this.lazySync);
+    this.lazySync = undefined;
+    this.opts.log.error({ err: err.message, code: (err as { code?: string }).code, dropped }, 'storage failed for good (fsync): stopping; a restart replays the disk');
+    const onFatal =
+      this.opts.onFatal ??
+      (() => {
+        process.exit(70);
+      });
+    onFatal(err);
   }
 }

@@ -12,7 +12,14 @@
  *   the next fsync, but one starts within LAZY_SYNC_MS at the latest.
  * One fsync is in flight at a time; records appended meanwhile wait for the
  * next one (group commit). A restart rebuilds the core from the durable disk.
+ * The release rule is production's own (src/core/durable-queue.ts), and so is
+ * the storage failure policy (src/server/replica-host.ts): a failed write
+ * pauses the replica (it steps nothing, drops what arrives, keeps every
+ * appended record and retries the sync after RETRY_SYNC_MS); a failed fsync
+ * stops the process (a crash: it replays its durable disk when restarted,
+ * after FATAL_RESTART_MS).
  */
+import { DurableQueue, syncNeed } from '../core/durable-queue.js';
 import { ReplicaNodeCore, type NodeOutput } from '../core/replica-node.js';
 import type { SafetyRules } from '../core/rules.js';
 import type { Message, Named, PersistRecord, Position, ReplicaId, Status } from '../core/types.js';
@@ -22,6 +29,10 @@ import type { SimDisk } from './sim-store.js';
 
 /** As the production shell: records nothing waits for are durable within this many ms. */
 export const LAZY_SYNC_MS = 10;
+/** A paused replica (failed write) retries its sync this often, as the server does at every tick. */
+export const RETRY_SYNC_MS = 100;
+/** A replica stopped by a failed fsync is restarted this long after (as a supervisor would). */
+export const FATAL_RESTART_MS = 500;
 
 /** What a replica needs from the simulation around it. */
 export interface ReplicaHost {
@@ -62,7 +73,12 @@ export class ReplicaNode {
   /** Rejoins completed (VOTING again after a non-VOTING start). */
   rejoins = 0;
   private core: ReplicaNodeCore;
-  private pending: { seq: number; env: Envelope }[] = [];
+  /** Replies waiting for durability (production's rule). */
+  private readonly queue = new DurableQueue<Envelope>();
+  /** A write failed: the replica steps nothing until a retried sync succeeds. */
+  private paused = false;
+  /** Stopped by a failed fsync: restarts itself after FATAL_RESTART_MS. */
+  private stoppedByFsync = false;
   /** For accept records not yet durable: the members (and generations) the write named. */
   private namedAt = new Map<number, readonly Named[]>();
   private syncing = false;
@@ -91,7 +107,7 @@ export class ReplicaNode {
 
   /** One message. A reply addressed to a replica answers its own requests: it goes to the core with `from`. */
   receive(env: Envelope): void {
-    if (!this.up) return;
+    if (!this.up || this.paused) return;
     const msg = env.msg;
     if (REPLY_TYPES.has(msg.type)) {
       const from = replicaIdOf(env.from);
@@ -106,7 +122,7 @@ export class ReplicaNode {
 
   /** The periodic tick: recovery rounds, catch-up retries and timeouts. */
   tick(): void {
-    if (!this.up) return;
+    if (!this.up || this.paused) return;
     this.apply(this.core.step({ type: 'tick' }, this.host.now()));
   }
 
@@ -119,10 +135,11 @@ export class ReplicaNode {
     if (out.records.length > 0) this.host.trace(`r${this.id} +${out.records.length} records (${this.disk.appended - this.disk.durable} unsynced)${out.lazy ? ' lazy' : ''}`);
     for (const note of out.notes) this.host.trace(`r${this.id} ${note}`);
     if (out.status !== undefined) this.onStatus(out.status, seq);
-    for (const a of out.announce) this.pending.push({ seq, env: { from: this.addr, to: `r${a.to}`, msg: a.msg } });
-    if (out.reply !== undefined && replyTo !== undefined) this.pending.push({ seq, env: { from: this.addr, to: replyTo, msg: out.reply } });
+    for (const a of out.announce) this.queue.push(seq, { from: this.addr, to: `r${a.to}`, msg: a.msg });
+    const queued = (out.reply !== undefined && replyTo !== undefined) || out.announce.length > 0;
+    if (out.reply !== undefined && replyTo !== undefined) this.queue.push(seq, { from: this.addr, to: replyTo, msg: out.reply });
     this.release();
-    if (out.records.length > 0 && out.lazy && out.status === undefined && out.reply === undefined) this.requestLazySync();
+    if (syncNeed(out, queued || out.reply !== undefined) === 'lazy') this.requestLazySync();
     else this.startSync();
     if (out.records.length > 0) store.checkInvariants();
   }
@@ -141,6 +158,18 @@ export class ReplicaNode {
   syncDone(epoch: number, upTo: number): void {
     if (epoch !== this.epoch || !this.up) return;
     this.syncing = false;
+    const fault = this.disk.takeSyncFault();
+    if (fault === 'fsync') return this.stopByFsync();
+    if (fault !== undefined) {
+      // Nothing of it is durable; the records stay queued and are written again.
+      if (!this.paused) this.host.trace(`r${this.id} storage ${fault}: paused until a write succeeds`);
+      this.paused = true;
+      this.lazyDue = true;
+      this.host.scheduleLazySync(this, this.epoch, RETRY_SYNC_MS);
+      return;
+    }
+    if (this.paused) this.host.trace(`r${this.id} storage writes again: resuming`);
+    this.paused = false;
     const from = this.disk.durable;
     const recs = this.disk.live.records;
     for (let i = from; i < upTo; i++) {
@@ -156,8 +185,14 @@ export class ReplicaNode {
     this.startSync();
   }
 
-  /** The lazy-sync timer fired. */
+  /** The lazy-sync timer fired (or, for a replica stopped by a failed fsync, its restart is due). */
   lazySyncDue(epoch: number): void {
+    if (epoch === this.epoch && !this.up && this.stoppedByFsync) {
+      this.stoppedByFsync = false;
+      this.host.trace(`r${this.id} restarts after the failed fsync`);
+      this.restart();
+      return;
+    }
     if (epoch !== this.epoch || !this.up) return;
     this.lazyDue = false;
     this.startSync();
@@ -167,8 +202,10 @@ export class ReplicaNode {
   crash(): number {
     this.up = false;
     this.epoch++;
-    this.pending = [];
+    this.queue.clear();
     this.syncing = false;
+    this.paused = false;
+    this.stoppedByFsync = false;
     this.lazyDue = false;
     this.votingSeq = undefined;
     this.namedAt.clear();
@@ -210,9 +247,15 @@ export class ReplicaNode {
   }
 
   private release(): void {
-    let k = 0;
-    while (k < this.pending.length && this.pending[k]!.seq <= this.disk.durable) this.host.send(this.pending[k++]!.env);
-    if (k > 0) this.pending.splice(0, k);
+    for (const env of this.queue.release(this.disk.durable)) this.host.send(env);
+  }
+
+  /** A failed fsync: the process stops (nothing waiting leaves) and restarts later from its durable disk. */
+  private stopByFsync(): void {
+    const lost = this.crash();
+    this.host.trace(`r${this.id} storage fsync failed: process stopped (${lost} unsynced records lost)`);
+    this.stoppedByFsync = true;
+    this.host.scheduleLazySync(this, this.epoch, FATAL_RESTART_MS);
   }
 
   /** Positions a commit record is about to mark learned (accepted under its proposal, not yet learned). */

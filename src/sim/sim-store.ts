@@ -17,6 +17,16 @@
  * - corrupt (hook for torn writes / bit rot): the record of one position is
  *   found unreadable on restart (MemoryStore.markLost) until a later record
  *   rewrites that position.
+ * - corrupt the tail (while down): the last durable record, a complete frame,
+ *   fails its checksum; FileStore takes it for corruption, not a torn write
+ *   (docs/storage.md). If its key still holds and it carries entry bytes (an
+ *   accept or learn of an append), its facts stay and its position is lost;
+ *   otherwise (any other record, metadata included, or a damaged key) the
+ *   record is unknown: it is gone and the replica is forced RECOVERING.
+ * - failed syncs (while up): the next syncs fail as a full disk or a failed
+ *   write does (ENOSPC, EIO: nothing of them is durable, the records stay
+ *   queued and the shell writes them again later), or as a failed fsync
+ *   ('fsync': fatal, the shell stops the process, which replays on restart).
  */
 import type { Metadata, PersistRecord, Position } from '../core/types.js';
 import { MemoryStore } from '../storage/memory-store.js';
@@ -27,11 +37,16 @@ interface Corruption {
   readonly afterIndex: number;
 }
 
+/** How a simulated sync fails: a write that failed (retried later), or an fsync (fatal). */
+export type SyncFault = 'ENOSPC' | 'EIO' | 'fsync';
+
 export class SimDisk {
   live: MemoryStore;
   /** How many records of live.records are durable. */
   durable: number;
   private readonly corruptions: Corruption[] = [];
+  /** Faults the next syncs meet, in order. */
+  private readonly syncFaults: SyncFault[] = [];
 
   constructor(metadata: Metadata) {
     this.live = SimDisk.fresh(metadata);
@@ -74,6 +89,7 @@ export class SimDisk {
     this.live = SimDisk.fresh({ status: 'EMPTY', promised: 0, incarnation });
     this.durable = this.live.records.length;
     this.corruptions.length = 0;
+    this.syncFaults.length = 0;
   }
 
   /** Metadata damage (the replica must be down): FileStore's answer, a durable RECOVERING record. */
@@ -91,6 +107,41 @@ export class SimDisk {
       if (r.type === 'accept' || r.type === 'learn') out.add(r.position);
     }
     return [...out].sort((a, b) => a - b);
+  }
+
+  /** The next `count` syncs fail with `fault` (see SyncFault). */
+  failSyncs(fault: SyncFault, count = 1): void {
+    for (let i = 0; i < count; i++) this.syncFaults.push(fault);
+  }
+
+  /** The fault the sync completing now meets, if any (the shell asks once per sync). */
+  takeSyncFault(): SyncFault | undefined {
+    return this.syncFaults.shift();
+  }
+
+  /**
+   * Damages the last durable record (the replica must be down), as bit rot of
+   * a complete frame at the tail: 'lost' if its key held (an accept or learn
+   * with entry bytes: the position is lost until rewritten), 'unknown'
+   * otherwise (the record is gone and a durable RECOVERING record follows,
+   * as FileStore writes). Returns undefined if the disk holds only its first
+   * record (nothing to damage but the start of the disk).
+   */
+  corruptTail(keyHolds: boolean): 'lost' | 'unknown' | undefined {
+    const recs = this.live.records;
+    if (this.durable <= 1) return undefined;
+    const last = recs[this.durable - 1]!;
+    if (keyHolds && (last.type === 'accept' || last.type === 'learn') && last.action.kind === 'append') {
+      this.corruptions.push({ position: last.position, afterIndex: this.durable });
+      return 'lost';
+    }
+    const kept = recs.slice(0, this.durable - 1);
+    const incarnation = MemoryStore.replay(kept).metadata().incarnation;
+    kept.push({ type: 'metadata', metadata: { status: 'RECOVERING', promised: 0, incarnation } });
+    // Corruptions are by record index: those at or past the removed record keep their effect.
+    this.live = MemoryStore.replay(kept);
+    this.durable = kept.length;
+    return 'unknown';
   }
 
   /** Restart: the corruptions found while reading the disk take effect. */

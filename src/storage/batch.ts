@@ -21,6 +21,8 @@ export interface PendingRecord {
   readonly truncatedBelow?: Position;
   /** Set for metadata records. */
   readonly metadata?: Metadata;
+  /** The proposal a promise or accept record carries; 0 for others (for the headers' checkpoint). */
+  readonly proposal: number;
 }
 
 /** A group of records written with one write and made durable with one fdatasync. */
@@ -43,6 +45,12 @@ export interface Batch {
   fd: number | undefined;
   /** The sequence number of the last record: durable once the batch is. */
   readonly lastSeq: number;
+  /** The frame checksum of the batch's last frame (the next segment's header names a segment's last one). */
+  readonly lastCrc: number;
+  /** For a batch that opens a segment: the seal of the previous one, written once the new one is durable (none if it was sealed already). */
+  readonly seal: Buffer | undefined;
+  readonly sealFd: number;
+  readonly sealOffset: number;
 }
 
 /** Takes the first records of `pending` whose frames fit in `bytesMax` (at least one). */

@@ -7,10 +7,16 @@
  * asynchronous so that they run on libuv's thread pool.
  */
 import * as fs from 'node:fs';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
+import { DataDirUnsafeError } from './errors.js';
 
 export interface FileLayer {
-  /** Opens a file: 'r+' an existing one, 'wx+' a new one (fails if it exists). */
+  /**
+   * Opens a file for reading and writing, never through a symlink: 'r+' an
+   * existing one, which must be a regular file owned by this process's user
+   * (else DataDirUnsafeError); 'wx+' a new one, mode 0600 (fails if it exists).
+   */
   openSync(path: string, flags: 'r+' | 'wx+'): number;
   closeSync(fd: number): void;
   /** The file's size in bytes. */
@@ -33,6 +39,7 @@ export interface FileLayer {
   syncDir(dir: string): Promise<void>;
   readdirSync(dir: string): string[];
   unlink(path: string): Promise<void>;
+  /** Creates `dir` (and missing parents) mode 0700 if missing, durably: the parent of each created directory is fsynced. */
   mkdirSync(dir: string): void;
 }
 
@@ -52,9 +59,68 @@ const ftruncateP = promisify(fs.ftruncate);
 const openP = promisify(fs.open);
 const closeP = promisify(fs.close);
 
+/** This process's user id; undefined where there is none (not POSIX). */
+const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+
+/**
+ * Opens an existing segment: refuses anything but a regular file owned by
+ * this user (checked before opening, so a FIFO or a device is never opened),
+ * opens it without following a symlink, and checks that the file opened is
+ * the one checked (no swap in between).
+ */
+function openExisting(path: string): number {
+  const unsafe = (why: string): never => {
+    throw new DataDirUnsafeError(`${path}: ${why}; refusing to start (move it out of the data directory)`);
+  };
+  const before = fs.lstatSync(path);
+  if (before.isSymbolicLink()) unsafe('a symbolic link, not a segment file');
+  if (!before.isFile()) unsafe('not a regular file');
+  if (uid !== undefined && before.uid !== uid) unsafe(`owned by user ${before.uid}, not by this replica's user ${uid}`);
+  const { O_RDWR, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+  let fd: number;
+  try {
+    fd = fs.openSync(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') unsafe('a symbolic link, not a segment file');
+    throw e;
+  }
+  const after = fs.fstatSync(fd);
+  if (after.ino !== before.ino || after.dev !== before.dev || !after.isFile()) {
+    fs.closeSync(fd);
+    unsafe('replaced while being opened');
+  }
+  return fd;
+}
+
+/** mkdir -p with mode 0700, fsyncing the parent of every directory it created (so a power loss cannot take them back). */
+function makeDirDurably(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !fs.existsSync(d); d = dirname(d)) {
+    missing.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      fs.mkdirSync(d, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const fd = fs.openSync(dirname(d), 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
 /** The real file system. */
 export const nodeFileLayer: FileLayer = {
-  openSync: (path, flags) => fs.openSync(path, flags),
+  openSync: (path, flags) => {
+    if (flags === 'r+') return openExisting(path);
+    const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+    return fs.openSync(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  },
   closeSync: (fd) => fs.closeSync(fd),
   sizeSync: (fd) => fs.fstatSync(fd).size,
   readSync: (fd, buf, offset, length, position) => fs.readSync(fd, buf, offset, length, position),
@@ -72,7 +138,7 @@ export const nodeFileLayer: FileLayer = {
   },
   readdirSync: (dir) => fs.readdirSync(dir),
   unlink: (path) => fs.promises.unlink(path),
-  mkdirSync: (dir) => void fs.mkdirSync(dir, { recursive: true }),
+  mkdirSync: (dir) => makeDirDurably(dir),
 };
 
 /** Writes all of `buf` at `position`, looping over short writes. */

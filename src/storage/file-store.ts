@@ -15,13 +15,13 @@ import type { PositionIndex } from '../core/position-index.js';
 import type { ReplicaStore } from '../core/store.js';
 import type { Action, Metadata, PersistRecord, Position } from '../core/types.js';
 import { takeRecords, type Batch, type PendingRecord } from './batch.js';
-import { StoreClosedError, toStorageError, type StorageFullError, type StorageIOError } from './errors.js';
+import { StorageFatalError, StoreClosedError, toFatalError, toStorageError, type StorageFullError, type StorageIOError } from './errors.js';
 import { writeParts, type FileLayer } from './file-layer.js';
 import { encodeFrame } from './record-codec.js';
 import { RANGE_SPAN_BYTES, readAction, readActionRange } from './record-reader.js';
 import { dropBelow, type CorruptRegion } from './replay.js';
 import { locationOffset, locationSegment, maxPositionOf, packLocation, segmentFileName, type Segment } from './segment.js';
-import { releaseLock } from './lock.js';
+import { releaseLock, type DirLock } from './lock.js';
 import { LocationTable } from './location-table.js';
 import { loadDataDir, type FileStoreOptions } from './open-store.js';
 import { IndexedView } from './indexed-view.js';
@@ -52,7 +52,7 @@ export interface OpenReport {
 export interface FileStoreParts {
   readonly dir: string;
   readonly layer: FileLayer;
-  readonly lockPath: string;
+  readonly lock: DirLock;
   readonly index: PositionIndex;
   readonly locations: LocationTable;
   readonly lost: Set<Position>;
@@ -62,6 +62,10 @@ export interface FileStoreParts {
   readonly segmentBytesMax: number;
   readonly batchBytesMax: number;
   readonly log: (message: string) => void;
+  /** The directory's checksum salt (seeds every frame's checksums but the headers'). */
+  readonly salt: number;
+  /** The highest proposal the headers checkpointed (promises and accepts of deleted segments). */
+  readonly highestProposalFloor: number;
 }
 
 export class FileStore extends IndexedView implements ReplicaStore {
@@ -89,15 +93,22 @@ export class FileStore extends IndexedView implements ReplicaStore {
   /** Metadata and beginning as of the last record handed to a batch (for new segment headers). */
   private writtenMeta: Metadata;
   private writtenBegin: Position;
-  /** Set while the last write or fsync failed: append() throws until a sync succeeds. */
+  /** Highest proposal of the promise and accept records handed to a batch (for new segment headers). */
+  private writtenHighest: number;
+  /** Set while the last write failed: the next sync writes the same batch again; append() still queues. */
   private failure: StorageFullError | StorageIOError | null = null;
+  /** Set once an fsync failed: the store refuses everything from then on (docs/storage.md, "fsyncgate"). */
+  private fatal: StorageFatalError | null = null;
+  /** The next batch opens a new segment whatever the active one holds (damage found at start-up is sealed off). */
+  private rollNext = false;
+  private readonly salt: number;
   private running: Promise<number> | null = null;
   private waiting: Promise<number> | null = null;
   /** A beginning whose segments may be deleted once the record that moved it (`seq`) is durable. */
   private truncation: { below: Position; seq: number } | null = null;
   private reclaiming: Promise<void> = Promise.resolve();
   private closed = false;
-  private readonly lockPath: string;
+  private readonly lock: DirLock;
   private readonly segmentBytesMax: number;
   private readonly batchBytesMax: number;
   private readonly log: (message: string) => void;
@@ -105,7 +116,7 @@ export class FileStore extends IndexedView implements ReplicaStore {
   /**
    * Opens (or creates) the data directory `dir`: takes its lock, replays its
    * segments, cuts a torn tail; see OpenReport for what it found. Throws
-   * DataDirLockedError if another live process holds the directory.
+   * DataDirLockedError if another open store (in any process) holds the directory.
    */
   static async open(dir: string, options: FileStoreOptions = {}): Promise<FileStore> {
     const loaded = await loadDataDir(dir, options);
@@ -113,8 +124,11 @@ export class FileStore extends IndexedView implements ReplicaStore {
     try {
       if (loaded.poisoned) {
         // Damage may have destroyed a promise: do not vote until repaired, and
-        // make that durable so it survives the damaged segment's deletion.
+        // make that durable so it survives the damaged segment's deletion. It
+        // goes into a new segment, after a header: a trusted place, which the
+        // next start-up reads as "went non-voting after the damage".
         const incarnation = store.metadata().incarnation;
+        store.rollNext = true;
         store.append([{ type: 'metadata', metadata: { status: 'RECOVERING', promised: 0, incarnation } }]);
         await store.sync();
         loaded.parts.log(`replog storage: ${dir} may have lost a promise or its metadata; starting RECOVERING (not voting)`);
@@ -134,7 +148,7 @@ export class FileStore extends IndexedView implements ReplicaStore {
     assert(parts.batchBytesMax > 0 && parts.segmentBytesMax > 0, 'positive bounds');
     this.dir = parts.dir;
     this.layer = parts.layer;
-    this.lockPath = parts.lockPath;
+    this.lock = parts.lock;
     this.index = parts.index;
     this.locations = parts.locations;
     this.lost = parts.lost;
@@ -144,8 +158,11 @@ export class FileStore extends IndexedView implements ReplicaStore {
     this.segmentBytesMax = parts.segmentBytesMax;
     this.batchBytesMax = parts.batchBytesMax;
     this.log = parts.log;
+    this.salt = parts.salt;
+    this.highestFloor = parts.highestProposalFloor;
     this.writtenMeta = parts.index.metadata();
     this.writtenBegin = parts.index.begin();
+    this.writtenHighest = this.highestProposal();
   }
 
   durableSeq(): number {
@@ -155,9 +172,9 @@ export class FileStore extends IndexedView implements ReplicaStore {
   segmentCount(): number {
     return this.segments.length;
   }
-  /** The error that put the store in its failed state, or null. */
-  failedWith(): StorageFullError | StorageIOError | null {
-    return this.failure;
+  /** The error that put the store in its failed (or, for an fsync, fatal) state, or null. */
+  failedWith(): StorageFullError | StorageIOError | StorageFatalError | null {
+    return this.fatal ?? this.failure;
   }
 
   /** Reads a position's action from its segment, re-checking the checksums; damage marks it lost. */
@@ -168,7 +185,7 @@ export class FileStore extends IndexedView implements ReplicaStore {
     const mem = this.unwritten.get(position);
     if (mem !== undefined) return mem;
     const loc = this.locations.get(position);
-    return this.checked(position, loc === undefined ? 'no location' : readAction(this.layer, this.segments, position, loc));
+    return this.checked(position, loc === undefined ? 'no location' : readAction(this.layer, this.segments, position, loc, this.salt));
   }
 
   /**
@@ -183,7 +200,7 @@ export class FileStore extends IndexedView implements ReplicaStore {
     let runLocs: number[] = [];
     const flush = (): void => {
       if (runAt.length === 0) return;
-      const read = runAt.length === 1 ? [readAction(this.layer, this.segments, positions[runAt[0]!]!, runLocs[0]!)] : readActionRange(this.layer, this.segments, runAt.map((i) => positions[i]!), runLocs);
+      const read = runAt.length === 1 ? [readAction(this.layer, this.segments, positions[runAt[0]!]!, runLocs[0]!, this.salt)] : readActionRange(this.layer, this.segments, runAt.map((i) => positions[i]!), runLocs, this.salt);
       for (let k = 0; k < runAt.length; k++) out[runAt[k]!] = this.checked(positions[runAt[k]!]!, read[k]!);
       runAt = [];
       runLocs = [];
@@ -217,11 +234,17 @@ export class FileStore extends IndexedView implements ReplicaStore {
     return 'lost';
   }
 
+  /**
+   * Applies and queues records. A failed write does not make it throw: the
+   * records wait in memory and go to disk with the batch written again
+   * (nothing is lost that the caller was told was taken); only a closed or
+   * fatally failed store refuses.
+   */
   append(records: readonly PersistRecord[]): number {
     if (this.closed) throw new StoreClosedError(`store ${this.dir} is closed`);
-    if (this.failure !== null) throw this.failure;
+    if (this.fatal !== null) throw this.fatal;
     for (const r of records) {
-      const frame = encodeFrame(r);
+      const frame = encodeFrame(r, this.salt);
       const applied = this.index.apply(r);
       // A repair (a learned value learned again) counts only where our bytes were lost.
       const effect = applied.repairAt !== undefined && this.lost.has(applied.repairAt) ? { ...applied, actionAt: applied.repairAt } : applied;
@@ -247,6 +270,7 @@ export class FileStore extends IndexedView implements ReplicaStore {
         action,
         truncatedBelow: effect.truncatedBelow,
         metadata: r.type === 'metadata' ? r.metadata : undefined,
+        proposal: r.type === 'promise' ? r.promised : r.type === 'accept' ? r.proposal : 0,
       });
     }
     return this.seq;
@@ -259,6 +283,7 @@ export class FileStore extends IndexedView implements ReplicaStore {
    */
   sync(): Promise<number> {
     if (this.closed) return Promise.reject(new StoreClosedError(`store ${this.dir} is closed`));
+    if (this.fatal !== null) return Promise.reject(this.fatal);
     // A call made after the batch in flight was formed must wait for the next
     // one; all such calls share it. Never two runs at once: batches go to disk
     // strictly in order.
@@ -282,7 +307,7 @@ export class FileStore extends IndexedView implements ReplicaStore {
     if (this.closed) return;
     let err: unknown;
     try {
-      if (this.failure === null && (this.pending.length > 0 || this.inflight !== null)) await this.sync();
+      if (this.failure === null && this.fatal === null && (this.pending.length > 0 || this.inflight !== null)) await this.sync();
       else if (this.running !== null) await this.running.catch(() => undefined);
     } catch (e) {
       err = e;
@@ -292,7 +317,8 @@ export class FileStore extends IndexedView implements ReplicaStore {
     this.closed = true;
     for (const s of this.segments) this.layer.closeSync(s.fd);
     if (this.inflight?.newSegment === true && this.inflight.fd !== undefined) this.layer.closeSync(this.inflight.fd);
-    releaseLock(this.lockPath);
+    // Closing the descriptor releases the kernel's lock.
+    releaseLock(this.lock);
     if (err !== undefined) throw err;
   }
 
@@ -314,8 +340,13 @@ export class FileStore extends IndexedView implements ReplicaStore {
       try {
         await this.writeBatch(batch);
       } catch (e) {
+        if (e instanceof StorageFatalError) {
+          this.fatal = e;
+          this.log(`replog storage: ${e.message}`);
+          throw e;
+        }
         this.failure = toStorageError(e, `storage ${this.dir}: writing ${batch.records.length} records to ${batch.segmentPath}`);
-        this.log(`replog storage: ${this.failure.message}; appends refused until a sync succeeds`);
+        this.log(`replog storage: ${this.failure.message}; the batch is written again at the next sync`);
         throw this.failure;
       }
       this.inflight = null;
@@ -333,12 +364,29 @@ export class FileStore extends IndexedView implements ReplicaStore {
     const records = takeRecords(this.pending, this.batchBytesMax);
     const recordBytes = records.reduce((n, r) => n + r.frame.length, 0);
     const active = this.segments[this.segments.length - 1]!;
-    const roll = active.records > 0 && active.size + recordBytes > this.segmentBytesMax;
+    const roll = this.rollNext || (active.records > 0 && active.size + recordBytes > this.segmentBytesMax);
+    this.rollNext = false;
     const parts: Buffer[] = [];
     const segmentId = roll ? active.id + 1 : active.id;
+    let seal: Buffer | undefined;
     if (roll) {
-      const header = { type: 'header', segmentId, replicaId: this.replicaId, clusterId: this.clusterId } as const;
-      parts.push(encodeFrame({ ...header, begin: this.writtenBegin, metadata: this.writtenMeta }));
+      parts.push(
+        encodeFrame({
+          type: 'header',
+          segmentId,
+          replicaId: this.replicaId,
+          clusterId: this.clusterId,
+          begin: this.writtenBegin,
+          metadata: this.writtenMeta,
+          highestProposal: this.writtenHighest,
+          prevBytes: active.size,
+          prevLastCrc: active.lastCrc,
+          prevMaxPosition: active.maxPosition,
+          salt: this.salt,
+        }),
+      );
+      // A segment already sealed (its successor was lost, found at start-up) names this id already.
+      if (!active.sealed) seal = encodeFrame({ type: 'seal', nextSegmentId: segmentId, bytesBefore: active.size, lastFrameCrc: active.lastCrc }, this.salt);
     }
     const offset = roll ? 0 : active.size;
     let at = offset + (parts[0]?.length ?? 0);
@@ -349,18 +397,54 @@ export class FileStore extends IndexedView implements ReplicaStore {
       parts.push(r.frame);
       if (r.metadata !== undefined) this.writtenMeta = r.metadata;
       if (r.truncatedBelow !== undefined) this.writtenBegin = Math.max(this.writtenBegin, r.truncatedBelow);
+      this.writtenHighest = Math.max(this.writtenHighest, r.proposal);
     }
     const segmentPath = roll ? join(this.dir, segmentFileName(segmentId)) : active.path;
     const lastSeq = records[records.length - 1]!.seq;
-    return { records, parts, byteLength: at - offset, frameOffsets, segmentId, segmentPath, offset, newSegment: roll, fd: roll ? undefined : active.fd, lastSeq };
+    const last = records[records.length - 1]!.frame;
+    return {
+      records,
+      parts,
+      byteLength: at - offset,
+      frameOffsets,
+      segmentId,
+      segmentPath,
+      offset,
+      newSegment: roll,
+      fd: roll ? undefined : active.fd,
+      lastSeq,
+      lastCrc: last.readUInt32LE(4),
+      seal,
+      sealFd: active.fd,
+      sealOffset: active.size,
+    };
   }
 
-  /** One attempt: (create the segment,) write the bytes at their offset, fdatasync, (fsync the directory). */
+  /**
+   * One attempt: (create the segment,) write the bytes at their offset,
+   * fdatasync, (fsync the directory, then seal the previous segment and
+   * fdatasync it: a sealed segment proves its successor was durable, so a
+   * batch in a new segment is acknowledged only after the seal). A failed
+   * write leaves the batch to be written again; a failed fsync is fatal.
+   */
   private async writeBatch(b: Batch): Promise<void> {
     if (b.fd === undefined) b.fd = this.layer.openSync(b.segmentPath, 'wx+');
     await writeParts(this.layer, b.fd, b.parts, b.byteLength, b.offset);
-    await this.layer.datasync(b.fd);
-    if (b.newSegment) await this.layer.syncDir(this.dir);
+    await this.fsync(this.layer.datasync(b.fd), `fdatasync of ${b.segmentPath}`);
+    if (!b.newSegment) return;
+    await this.fsync(this.layer.syncDir(this.dir), `fsync of directory ${this.dir}`);
+    if (b.seal === undefined) return;
+    await writeParts(this.layer, b.sealFd, [b.seal], b.seal.length, b.sealOffset);
+    await this.fsync(this.layer.datasync(b.sealFd), `fdatasync of segment ${b.segmentId - 1}`);
+  }
+
+  /** Awaits an fsync; its failure is fatal (StorageFatalError). */
+  private async fsync(done: Promise<void>, what: string): Promise<void> {
+    try {
+      await done;
+    } catch (e) {
+      throw toFatalError(e, `storage ${this.dir}: ${what}`);
+    }
   }
 
   /** The batch is durable: record where its actions live and release its sequence numbers. */
@@ -368,12 +452,15 @@ export class FileStore extends IndexedView implements ReplicaStore {
     assert(b.fd !== undefined, 'a written batch has a file');
     let seg = this.segments[this.segments.length - 1]!;
     if (b.newSegment) {
-      seg = { id: b.segmentId, path: b.segmentPath, fd: b.fd, size: 0, maxPosition: -1, records: 0 };
+      if (b.seal !== undefined) seg.size += b.seal.length;
+      seg.sealed = true;
+      seg = { id: b.segmentId, path: b.segmentPath, fd: b.fd, size: 0, maxPosition: -1, records: 0, lastCrc: 0, sealed: false };
       this.segments.push(seg);
     }
     assert(seg.id === b.segmentId && seg.size === b.offset, 'batches are written in order');
     seg.size = b.offset + b.byteLength;
     seg.records += b.records.length;
+    seg.lastCrc = b.lastCrc;
     const begin = this.index.begin();
     for (let i = 0; i < b.records.length; i++) {
       const r = b.records[i]!;
@@ -390,19 +477,31 @@ export class FileStore extends IndexedView implements ReplicaStore {
     }
   }
 
-  /** Deletes the oldest segments whose every record is below `below` (never the active one), one by one. */
+  /**
+   * Deletes the oldest segments whose every record is below `below` (never
+   * the active one), one by one. A failed unlink is logged (space comes back
+   * at the next truncation); a failed directory fsync is fatal like any fsync.
+   */
   private async reclaim(below: Position): Promise<void> {
-    try {
-      while (this.segments.length > 1 && this.segments[0]!.maxPosition < below && !this.closed) {
-        const s = this.segments.shift()!;
-        this.layer.closeSync(s.fd);
+    while (this.segments.length > 1 && this.segments[0]!.maxPosition < below && !this.closed && this.fatal === null) {
+      const s = this.segments[0]!;
+      try {
         await this.layer.unlink(s.path);
+      } catch (e) {
+        this.log(`replog storage: could not delete truncated segment ${s.path}: ${String(e)}`);
+        return;
+      }
+      this.segments.shift();
+      this.layer.closeSync(s.fd);
+      try {
         // One directory fsync per file: deletions become durable in order, so
         // a crash leaves a suffix of segments, never a hole.
-        await this.layer.syncDir(this.dir);
+        await this.fsync(this.layer.syncDir(this.dir), `fsync of directory ${this.dir} after deleting ${s.path}`);
+      } catch (e) {
+        this.fatal = e as StorageFatalError;
+        this.log(`replog storage: ${this.fatal.message}`);
+        return;
       }
-    } catch (e) {
-      this.log(`replog storage: could not delete truncated segments of ${this.dir}: ${String(e)}`);
     }
   }
 }

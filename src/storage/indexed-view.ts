@@ -11,6 +11,8 @@ export abstract class IndexedView {
   protected abstract readonly index: PositionIndex;
   /** Positions whose stored record is corrupted: never served, repaired by learning them again. */
   protected abstract readonly lost: Set<Position>;
+  /** A floor under highestProposal(): what a store checkpointed of records it no longer holds (segment headers). */
+  protected highestFloor = 0;
 
   metadata(): Metadata {
     return this.index.metadata();
@@ -25,7 +27,7 @@ export abstract class IndexedView {
     return this.index.learnedThrough();
   }
   highestProposal(): Proposal {
-    return this.index.highestProposal();
+    return Math.max(this.index.highestProposal(), this.highestFloor);
   }
   slot(position: Position): SlotMeta | undefined {
     return this.index.slot(position);

@@ -2,11 +2,11 @@
  * Start-up of a FileStore: lock the directory, replay or create the
  * segments, check that the directory belongs to this replica and cluster.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { PositionIndex } from '../core/position-index.js';
 import type { Metadata } from '../core/types.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { DataDirMismatchError } from './errors.js';
+import { DataDirMismatchError, toFatalError } from './errors.js';
 import { nodeFileLayer, writeFully, type FileLayer } from './file-layer.js';
 import type { FileStoreParts, OpenReport } from './file-store.js';
 import { acquireLock, releaseLock } from './lock.js';
@@ -38,6 +38,11 @@ export const BATCH_BYTES_DEFAULT = 8 * 1024 * 1024;
 
 type Report = Omit<OpenReport, 'lostPositions' | 'metadataCorrupted'>;
 
+/** A new directory's checksum salt (see record-codec.ts). */
+function newSalt(): number {
+  return randomBytes(4).readUInt32LE(0);
+}
+
 /** Everything FileStore.open needs to build the store. */
 export async function loadDataDir(
   dir: string,
@@ -46,7 +51,7 @@ export async function loadDataDir(
   validateOptions(options);
   const layer = options.fileLayer ?? nodeFileLayer;
   layer.mkdirSync(dir);
-  const lockPath = acquireLock(dir);
+  const lock = acquireLock(dir);
   try {
     const ids = layer
       .readdirSync(dir)
@@ -56,20 +61,22 @@ export async function loadDataDir(
     const replay = ids.length > 0 ? await replaySegments(layer, dir, ids) : undefined;
     const replicaId = checkId('replica id', dir, replay?.replicaId, options.replicaId, 0);
     const clusterId = checkId('cluster id', dir, replay?.clusterId, options.clusterId, '');
-    let state: Pick<ReplayResult, 'index' | 'locations' | 'lost' | 'segments'>;
-    const created = replay === undefined || replay.segments.length === 0;
+    let state: Pick<ReplayResult, 'index' | 'locations' | 'lost' | 'segments' | 'highestProposalFloor'> & { salt: number };
+    const created = replay === undefined;
     if (created) {
       const metadata = options.initialMetadata ?? { status: 'EMPTY', promised: 0, incarnation: randomUUID() };
       const index = new PositionIndex(metadata);
-      const first = await createFirstSegment(layer, dir, replicaId, clusterId, metadata);
-      state = { index, locations: new LocationTable(), lost: new Set(), segments: [first] };
+      const salt = newSalt();
+      const first = await createFirstSegment(layer, dir, replicaId, clusterId, metadata, salt);
+      state = { index, locations: new LocationTable(), lost: new Set(), segments: [first], highestProposalFloor: 0, salt };
     } else {
-      state = replay;
+      // Without any readable header the salt is lost: new segments take a new one (the old frames are damage anyway).
+      state = { ...replay, salt: replay.salt ?? newSalt() };
     }
     const parts: FileStoreParts = {
       dir,
       layer,
-      lockPath,
+      lock,
       ...state,
       replicaId,
       clusterId,
@@ -85,11 +92,11 @@ export async function loadDataDir(
       corruptRegions: replay?.corruptRegions ?? [],
     };
     for (const c of report.corruptRegions) {
-      parts.log(`replog storage: ${dir}: damage in segment ${c.segmentId} at byte ${c.offset} (${c.bytes} bytes)` + (c.position === undefined ? '' : `, position ${c.position} lost`));
+      parts.log(`replog storage: ${dir}: damage in segment ${c.segmentId} at byte ${c.offset} (${c.bytes} bytes): ${c.why}` + (c.position === undefined ? '' : `, position ${c.position} lost`));
     }
     return { parts, report, poisoned: !created && replay.poisoned };
   } catch (e) {
-    releaseLock(lockPath);
+    releaseLock(lock);
     throw e;
   }
 }
@@ -118,13 +125,22 @@ function checkId<T extends number | string>(what: string, dir: string, stored: T
   return stored ?? given ?? none;
 }
 
-/** Creates segment 1 holding only its header, durably (file and directory entry). */
-async function createFirstSegment(layer: FileLayer, dir: string, replicaId: number, clusterId: string, metadata: Metadata): Promise<Segment> {
+/**
+ * Creates segment 1 holding only its header, durably (file and directory
+ * entry). A crash on the way leaves a file with nothing intact in it, which
+ * the next start-up deletes (replay.ts, creation debris).
+ */
+async function createFirstSegment(layer: FileLayer, dir: string, replicaId: number, clusterId: string, metadata: Metadata, salt: number): Promise<Segment> {
   const path = join(dir, segmentFileName(1));
   const fd = layer.openSync(path, 'wx+');
-  const header = encodeFrame({ type: 'header', segmentId: 1, replicaId, clusterId, begin: 0, metadata });
-  await writeFully(layer, fd, header, 0);
-  await layer.datasync(fd);
-  await layer.syncDir(dir);
-  return { id: 1, path, fd, size: header.length, maxPosition: -1, records: 0 };
+  const header = encodeFrame({ type: 'header', segmentId: 1, replicaId, clusterId, begin: 0, metadata, highestProposal: 0, prevBytes: 0, prevLastCrc: 0, prevMaxPosition: -1, salt });
+  try {
+    await writeFully(layer, fd, header, 0);
+    await layer.datasync(fd);
+    await layer.syncDir(dir);
+  } catch (e) {
+    layer.closeSync(fd);
+    throw toFatalError(e, `storage ${dir}: creating ${path}`);
+  }
+  return { id: 1, path, fd, size: header.length, maxPosition: -1, records: 0, lastCrc: 0, sealed: false };
 }

@@ -26,7 +26,11 @@ import type { Action, Metadata, PersistRecord } from '../core/types.js';
 import { METADATA_EXTRA_BYTES_MAX, metadataFixedBytes, parseMetadata, prepareMetadata, writeMetadata, type MetadataParts } from './metadata-codec.js';
 import { Malformed, Reader, STRING_BYTES_MAX, Writer } from './codec-io.js';
 
-/** The first record of every segment file: who owns it and a checkpoint of the state before it. */
+/**
+ * The first record of every segment file (and only there): who owns it, a
+ * checkpoint of the state before it, and the link to the previous segment
+ * that makes the chain of segments verifiable.
+ */
 export interface SegmentHeader {
   readonly type: 'header';
   /** The segment's number; equals the number in its file name. */
@@ -39,9 +43,33 @@ export interface SegmentHeader {
   readonly begin: number;
   /** The metadata in force when the segment was created (so older segments can be deleted). */
   readonly metadata: Metadata;
+  /** The highest proposal any promise or accept record before this segment carried (so it survives their deletion). */
+  readonly highestProposal: number;
+  /** The previous segment's size when this one was created: where its seal goes (0 for segment 1). */
+  readonly prevBytes: number;
+  /** The frame checksum of the previous segment's last frame before its seal (0 if none). */
+  readonly prevLastCrc: number;
+  /** The highest position any record of the previous segment refers to; -1 if none (it may be deleted once begin passes it). */
+  readonly prevMaxPosition: number;
+  /** A random number drawn when the data directory was created, seeding every other frame's checksums. */
+  readonly salt: number;
 }
 
-export type DiskRecord = PersistRecord | SegmentHeader;
+/**
+ * The last record of a segment that a roll-over closed, written once the
+ * next segment is durable: a last segment that is sealed lost its successor.
+ */
+export interface SegmentSeal {
+  readonly type: 'seal';
+  /** The segment that follows (this one's id + 1). */
+  readonly nextSegmentId: number;
+  /** The seal's own offset: the segment's size before it. */
+  readonly bytesBefore: number;
+  /** The frame checksum of the frame before the seal (0 if none). */
+  readonly lastFrameCrc: number;
+}
+
+export type DiskRecord = PersistRecord | SegmentHeader | SegmentSeal;
 
 export const FRAME_HEADER_BYTES = 8;
 /** Most bytes a record's key (and its key checksum) takes: the fixed fields plus the metadata's JSON fields. */
@@ -51,7 +79,7 @@ export const FRAME_PAYLOAD_MAX = limits.entryBytesMax + KEY_BYTES_MAX;
 export { STRING_BYTES_MAX };
 
 // The key of the largest record (a segment header with two full strings and full JSON fields) fits in the slack.
-assert(1 + 8 * 4 + metadataFixedBytes(STRING_BYTES_MAX) + (1 + STRING_BYTES_MAX) + 4 + METADATA_EXTRA_BYTES_MAX + 4 <= KEY_BYTES_MAX, 'key room');
+assert(1 + 8 * 6 + 4 + 4 + (1 + STRING_BYTES_MAX) + metadataFixedBytes(STRING_BYTES_MAX) + METADATA_EXTRA_BYTES_MAX + 4 <= KEY_BYTES_MAX, 'key room');
 assert(FRAME_PAYLOAD_MAX < 2 ** 32, 'a payload length fits in u32');
 
 const T_METADATA = 1;
@@ -60,16 +88,25 @@ const T_ACCEPT = 3;
 const T_COMMIT = 4;
 const T_LEARN = 5;
 const T_HEADER = 6;
+const T_SEAL = 7;
+const T_LAST = T_SEAL;
 
 const K_NOP = 0;
 const K_TOMBSTONE = 1;
 const K_APPEND = 2;
 const K_TRUNCATE = 3;
 
-/** Encodes one record as a complete frame. */
-export function encodeFrame(rec: DiskRecord): Buffer {
-  if (rec.type === 'accept') return encodeActionRecord(T_ACCEPT, rec.position, rec.proposal, rec.action);
-  if (rec.type === 'learn') return encodeActionRecord(T_LEARN, rec.position, undefined, rec.action);
+/**
+ * Encodes one record as a complete frame. Both checksums of every frame but a
+ * segment header are seeded with the data directory's `salt`, so that a frame
+ * found inside an application's entry bytes (a log stored in the log, or
+ * bytes made to look like a record) does not check out as one of ours.
+ * Headers are seeded with 0 (they carry the salt) and count only at offset 0.
+ */
+export function encodeFrame(rec: DiskRecord, salt = 0): Buffer {
+  if (rec.type === 'accept') return encodeActionRecord(T_ACCEPT, rec.position, rec.proposal, rec.action, salt);
+  if (rec.type === 'learn') return encodeActionRecord(T_LEARN, rec.position, undefined, rec.action, salt);
+  const seed = rec.type === 'header' ? 0 : salt;
   const data = EMPTY;
   const meta = rec.type === 'metadata' || rec.type === 'header' ? prepareMetadata(rec.metadata) : undefined;
   const clusterId = rec.type === 'header' ? stringBytes(rec.clusterId) : undefined;
@@ -81,10 +118,10 @@ export function encodeFrame(rec: DiskRecord): Buffer {
   const w = new Writer(buf, FRAME_HEADER_BYTES);
   writeKey(w, rec, meta, clusterId);
   assert(w.at === FRAME_HEADER_BYTES + keyBytes, 'key length');
-  const keyCrc = crc32c(buf.subarray(FRAME_HEADER_BYTES, w.at), lengthCrc(buf, payloadBytes));
+  const keyCrc = crc32c(buf.subarray(FRAME_HEADER_BYTES, w.at), lengthCrc(buf, payloadBytes, seed));
   buf.writeUInt32LE(keyCrc, w.at);
   buf.set(data, w.at + 4);
-  buf.writeUInt32LE(crc32c(buf.subarray(FRAME_HEADER_BYTES)), 4);
+  buf.writeUInt32LE(crc32c(buf.subarray(FRAME_HEADER_BYTES), seed), 4);
   return buf;
 }
 
@@ -94,7 +131,7 @@ export function encodeFrame(rec: DiskRecord): Buffer {
  * intermediate arrays and writer object. Key: type, position, the proposal
  * (accept only), the action kind, `to` for a truncate.
  */
-function encodeActionRecord(type: number, position: number, proposal: number | undefined, action: Action): Buffer {
+function encodeActionRecord(type: number, position: number, proposal: number | undefined, action: Action, salt: number): Buffer {
   const data = action.kind === 'append' ? action.data : EMPTY;
   const kindAt = FRAME_HEADER_BYTES + 1 + (proposal === undefined ? 8 : 16);
   const keyEnd = kindAt + 1 + (action.kind === 'truncate' ? 8 : 0);
@@ -112,9 +149,9 @@ function encodeActionRecord(type: number, position: number, proposal: number | u
     buf[kindAt] = K_TRUNCATE;
     buf.writeDoubleLE(action.to, kindAt + 1);
   }
-  buf.writeUInt32LE(crc32cSmall(buf, FRAME_HEADER_BYTES, keyEnd, lengthCrc(buf, payloadBytes)), keyEnd);
+  buf.writeUInt32LE(crc32cSmall(buf, FRAME_HEADER_BYTES, keyEnd, lengthCrc(buf, payloadBytes, salt)), keyEnd);
   if (data.length > 0) buf.set(data, keyEnd + 4);
-  buf.writeUInt32LE(crc32c(buf.subarray(FRAME_HEADER_BYTES)), 4);
+  buf.writeUInt32LE(crc32c(buf.subarray(FRAME_HEADER_BYTES), salt), 4);
   return buf;
 }
 
@@ -140,13 +177,15 @@ function allocFrame(bytes: number): Buffer {
   return b;
 }
 
-/** crc32c of the frame's 4 length bytes (written at the start of `buf`); entries of one size share it. */
+/** crc32c, seeded with `seed`, of the frame's 4 length bytes (at `offset` of `buf`); entries of one size share it. */
 let lastLength = -1;
+let lastSeed = 0;
 let lastLengthCrc = 0;
-function lengthCrc(buf: Buffer, payloadBytes: number, offset = 0): number {
-  if (payloadBytes !== lastLength) {
-    lastLengthCrc = crc32cSmall(buf, offset, offset + 4);
+function lengthCrc(buf: Buffer, payloadBytes: number, seed: number, offset = 0): number {
+  if (payloadBytes !== lastLength || seed !== lastSeed) {
+    lastLengthCrc = crc32cSmall(buf, offset, offset + 4, seed);
     lastLength = payloadBytes;
+    lastSeed = seed;
   }
   return lastLengthCrc;
 }
@@ -165,12 +204,18 @@ export type FrameCheck =
 
 const BAD: FrameCheck = { status: 'bad' };
 
-/** Checks and decodes the frame at `offset` of `buf` (whose valid bytes end at `size`). */
-export function checkFrame(buf: Buffer, offset: number, size: number): FrameCheck {
+/**
+ * Checks and decodes the frame at `offset` of `buf` (whose valid bytes end at
+ * `size`), with checksums seeded by `salt` (a header's by 0). With
+ * `payloadBytes` given, the frame is read as if its length field said so
+ * (the key checksum covers the length: it holds only for the true one).
+ */
+export function checkFrame(buf: Buffer, offset: number, size: number, salt = 0, payloadBytesAssumed?: number): FrameCheck {
   if (offset + FRAME_HEADER_BYTES + 5 > size) return BAD;
-  const payloadBytes = buf.readUInt32LE(offset);
+  const payloadBytes = payloadBytesAssumed ?? buf.readUInt32LE(offset);
   const typeByte = buf[offset + FRAME_HEADER_BYTES]!;
-  if (payloadBytes < 5 || payloadBytes > FRAME_PAYLOAD_MAX || typeByte < T_METADATA || typeByte > T_HEADER) return BAD;
+  if (payloadBytes < 5 || payloadBytes > FRAME_PAYLOAD_MAX || typeByte < T_METADATA || typeByte > T_LAST) return BAD;
+  const seed = typeByte === T_HEADER ? 0 : salt;
   const start = offset + FRAME_HEADER_BYTES;
   const end = start + payloadBytes;
   if (end > size) return BAD;
@@ -179,11 +224,13 @@ export function checkFrame(buf: Buffer, offset: number, size: number): FrameChec
   // calls this at every byte, and must not checksum megabytes each time.
   const key = parseKey(payload);
   if (key === undefined) return BAD;
-  const keyOk = crc32c(payload.subarray(0, key.keyBytes), crc32c(buf.subarray(offset, offset + 4))) === payload.readUInt32LE(key.keyBytes);
+  const lenBytes = Buffer.allocUnsafe(4);
+  lenBytes.writeUInt32LE(payloadBytes, 0);
+  const keyOk = crc32c(payload.subarray(0, key.keyBytes), crc32cSmall(lenBytes, 0, 4, seed)) === payload.readUInt32LE(key.keyBytes);
   if (!keyOk) return BAD;
   const data = payload.subarray(key.keyBytes + 4);
   if (!key.hasData && data.length !== 0) return BAD;
-  const whole = crc32c(payload) === buf.readUInt32LE(offset + 4);
+  const whole = crc32c(payload, seed) === buf.readUInt32LE(offset + 4);
   let record: DiskRecord;
   try {
     // Metadata's JSON fields are parsed here, only once the key checksum held.
@@ -202,7 +249,7 @@ export function checkFrame(buf: Buffer, offset: number, size: number): FrameChec
  * a view of `buf`), or undefined if the frame is anything else or damaged in
  * any way (the caller then asks checkFrame, which says what).
  */
-export function checkActionFrame(buf: Buffer, offset: number, size: number, position: number): Action | undefined {
+export function checkActionFrame(buf: Buffer, offset: number, size: number, position: number, salt: number): Action | undefined {
   if (offset + FRAME_HEADER_BYTES + 5 > size) return undefined;
   const payloadBytes = buf.readUInt32LE(offset);
   const start = offset + FRAME_HEADER_BYTES;
@@ -233,10 +280,10 @@ export function checkActionFrame(buf: Buffer, offset: number, size: number, posi
   else if (kind === K_APPEND) action = { kind: 'append', data: EMPTY };
   else return undefined;
   if (at + 4 > end) return undefined;
-  if (crc32cSmall(buf, start, at, lengthCrc(buf, payloadBytes, offset)) !== buf.readUInt32LE(at)) return undefined;
+  if (crc32cSmall(buf, start, at, lengthCrc(buf, payloadBytes, salt, offset)) !== buf.readUInt32LE(at)) return undefined;
   const dataStart = at + 4;
   if (kind !== K_APPEND && dataStart !== end) return undefined;
-  if (crc32c(buf.subarray(start, end)) !== buf.readUInt32LE(offset + 4)) return undefined;
+  if (crc32c(buf.subarray(start, end), salt) !== buf.readUInt32LE(offset + 4)) return undefined;
   return kind === K_APPEND ? { kind: 'append', data: new Uint8Array(buf.buffer, buf.byteOffset + dataStart, end - dataStart) } : action;
 }
 
@@ -268,7 +315,9 @@ function keyLength(rec: DiskRecord, meta: MetadataParts | undefined, clusterId: 
     case 'learn':
       return 1 + 8 + actionKeyBytes(rec.action);
     case 'header':
-      return 1 + 8 + 8 + 8 + 1 + clusterId!.length + meta!.bytes;
+      return 1 + 8 * 6 + 4 + 4 + 1 + clusterId!.length + meta!.bytes;
+    case 'seal':
+      return 1 + 16 + 4;
   }
 }
 
@@ -312,8 +361,19 @@ function writeKey(w: Writer, rec: DiskRecord, meta: MetadataParts | undefined, c
       w.num(rec.segmentId);
       w.num(rec.replicaId);
       w.num(rec.begin);
+      w.num(rec.highestProposal);
+      w.num(rec.prevBytes);
+      w.u32(rec.prevLastCrc);
+      // -1 (no position) is stored as 0: stored numbers are non-negative.
+      w.num(rec.prevMaxPosition + 1);
+      w.u32(rec.salt);
       w.str(clusterId!);
       return writeMetadata(w, meta!);
+    case 'seal':
+      w.u8(T_SEAL);
+      w.num(rec.nextSegmentId);
+      w.num(rec.bytesBefore);
+      return w.u32(rec.lastFrameCrc);
   }
 }
 
@@ -386,9 +446,23 @@ function parseFields(r: Reader): { hasData: boolean; make: (data: Uint8Array) =>
       const segmentId = r.nat();
       const replicaId = r.nat();
       const begin = r.nat();
+      const highestProposal = r.nat();
+      const prevBytes = r.nat();
+      const prevLastCrc = r.u32();
+      const prevMaxPosition = r.nat() - 1;
+      const salt = r.u32();
       const clusterId = r.str();
       const metadata = parseMetadata(r);
-      return { hasData: none, make: () => ({ type: 'header', segmentId, replicaId, clusterId, begin, metadata: metadata() }) };
+      return {
+        hasData: none,
+        make: () => ({ type: 'header', segmentId, replicaId, clusterId, begin, metadata: metadata(), highestProposal, prevBytes, prevLastCrc, prevMaxPosition, salt }),
+      };
+    }
+    case T_SEAL: {
+      const nextSegmentId = r.nat();
+      const bytesBefore = r.nat();
+      const lastFrameCrc = r.u32();
+      return { hasData: none, make: () => ({ type: 'seal', nextSegmentId, bytesBefore, lastFrameCrc }) };
     }
     default:
       throw new Malformed();

@@ -13,7 +13,7 @@ import { locationOffset, locationSegment, type Segment } from './segment.js';
  * consecutive ids); returns the action, or a string saying why it could not.
  * Never throws: a read error is one more reason.
  */
-export function readAction(layer: FileLayer, segments: readonly Segment[], position: Position, loc: number): Action | string {
+export function readAction(layer: FileLayer, segments: readonly Segment[], position: Position, loc: number, salt: number): Action | string {
   const seg = segmentOf(segments, loc);
   if (seg === undefined) return `segment ${locationSegment(loc)} is gone`;
   const offset = locationOffset(loc);
@@ -24,21 +24,34 @@ export function readAction(layer: FileLayer, segments: readonly Segment[], posit
     if (payloadBytes > FRAME_PAYLOAD_MAX) return 'bad frame length';
     const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
     const n = readFullySync(layer, seg.fd, frame, frame.length, offset);
-    return actionOfFrame(frame, 0, n, position);
+    return actionOfFrame(frame, 0, n, position, salt);
   } catch (e) {
     return `read failed: ${String(e)}`;
   }
 }
 
-/** The live segment a packed location points into, if it still exists. */
+/** The live segment a packed location points into, if it still exists (ids ascend; a damaged directory may miss some). */
 export function segmentOf(segments: readonly Segment[], loc: number): Segment | undefined {
+  const id = locationSegment(loc);
   const first = segments[0];
-  return first === undefined ? undefined : segments[locationSegment(loc) - first.id];
+  if (first === undefined) return undefined;
+  const guess = segments[id - first.id];
+  if (guess?.id === id) return guess;
+  let lo = 0;
+  let hi = segments.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const m = segments[mid]!;
+    if (m.id === id) return m;
+    if (m.id < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
 }
 
 /** Checks the frame at `offset` of `buf` (valid bytes end at `size`) and returns its action for `position`, or why not. */
-export function actionOfFrame(buf: Buffer, offset: number, size: number, position: Position): Action | string {
-  const c = checkFrame(buf, offset, size);
+export function actionOfFrame(buf: Buffer, offset: number, size: number, position: Position, salt: number): Action | string {
+  const c = checkFrame(buf, offset, size, salt);
   if (c.status !== 'ok') return 'checksum mismatch';
   const r = c.record;
   if ((r.type !== 'accept' && r.type !== 'learn') || r.position !== position) return "record is not this position's";
@@ -58,9 +71,9 @@ export const RANGE_TAIL_BYTES = 64 * 1024;
  * is read on its own. Bytes at or past the segment's durable size are never
  * read. Never throws.
  */
-export function readActionRange(layer: FileLayer, segments: readonly Segment[], positions: readonly Position[], locs: readonly number[]): (Action | string)[] {
+export function readActionRange(layer: FileLayer, segments: readonly Segment[], positions: readonly Position[], locs: readonly number[], salt: number): (Action | string)[] {
   const seg = segmentOf(segments, locs[0]!);
-  if (seg === undefined) return positions.map((p, i) => readAction(layer, segments, p, locs[i]!));
+  if (seg === undefined) return positions.map((p, i) => readAction(layer, segments, p, locs[i]!, salt));
   const start = locationOffset(locs[0]!);
   const last = locationOffset(locs[locs.length - 1]!);
   const length = Math.max(0, Math.min(seg.size, last + RANGE_TAIL_BYTES) - start);
@@ -70,14 +83,14 @@ export function readActionRange(layer: FileLayer, segments: readonly Segment[], 
     buf = Buffer.allocUnsafe(length);
     n = readFullySync(layer, seg.fd, buf, length, start);
   } catch {
-    return positions.map((p, i) => readAction(layer, segments, p, locs[i]!));
+    return positions.map((p, i) => readAction(layer, segments, p, locs[i]!, salt));
   }
   const out = new Array<Action | string>(positions.length);
   for (let i = 0; i < positions.length; i++) {
     const at = locationOffset(locs[i]!) - start;
     const fits = at + FRAME_HEADER_BYTES <= n && at + FRAME_HEADER_BYTES + buf.readUInt32LE(at) <= n;
     // The read buffer is this call's own: entry data are views of it, no copy (the slow path copies).
-    out[i] = fits ? (checkActionFrame(buf, at, n, positions[i]!) ?? actionOfFrame(buf, at, n, positions[i]!)) : readAction(layer, segments, positions[i]!, locs[i]!);
+    out[i] = fits ? (checkActionFrame(buf, at, n, positions[i]!, salt) ?? actionOfFrame(buf, at, n, positions[i]!, salt)) : readAction(layer, segments, positions[i]!, locs[i]!, salt);
   }
   return out;
 }

@@ -16,8 +16,12 @@ export interface Segment {
   size: number;
   /** The highest position any record of the segment refers to; -1 if none (deletable once begin passes it). */
   maxPosition: number;
-  /** Records in it besides the header. */
+  /** Records in it besides the header (and the seal). */
   records: number;
+  /** The frame checksum of its last frame before any seal (0 if none): the next header names it. */
+  lastCrc: number;
+  /** True once a roll-over wrote its seal (the next segment is durable). */
+  sealed: boolean;
 }
 
 const NAME = /^segment-(\d{10})\.log$/;
@@ -54,6 +58,8 @@ export function locationOffset(loc: number): number {
 /** The highest position a record refers to; -1 for records about no position. */
 export function maxPositionOf(rec: DiskRecord): number {
   switch (rec.type) {
+    case 'seal':
+      return -1;
     case 'promise':
     case 'accept':
     case 'learn':

@@ -15,7 +15,8 @@ const records: DiskRecord[] = [
   { type: 'accept', position: 10, proposal: 3, action: { kind: 'truncate', to: 2 } },
   { type: 'learn', position: 11, action: { kind: 'append', data: new Uint8Array([9, 8]) } },
   { type: 'learn', position: 12, action: { kind: 'nop', tombstone: true } },
-  { type: 'header', segmentId: 3, replicaId: 2, clusterId: 'c1', begin: 17, metadata: { status: 'VOTING', promised: 4, incarnation: 'i' } },
+  { type: 'header', segmentId: 3, replicaId: 2, clusterId: 'c1', begin: 17, metadata: { status: 'VOTING', promised: 4, incarnation: 'i' }, highestProposal: 9, prevBytes: 4096, prevLastCrc: 0xfedcba98, prevMaxPosition: -1, salt: 0x12345678 },
+  { type: 'seal', nextSegmentId: 4, bytesBefore: 4096, lastFrameCrc: 0xffffffff },
 ];
 
 /** The record as plain data; entry bytes (a Buffer view when decoded) as a number array. */
@@ -52,7 +53,7 @@ test('damaged entry bytes keep the key; a damaged key makes the frame unreadable
 test('a scan resynchronises after garbage between frames', () => {
   const parts = [encodeFrame(records[1]!), Buffer.from('garbage!garbage!'), encodeFrame(records[4]!)];
   const buf = Buffer.concat(parts);
-  const items = scanFrames(buf, buf.length);
+  const items = scanFrames(buf, buf.length, 0);
   assert.deepEqual(
     items.map((i) => i.kind),
     ['frame', 'gap', 'frame'],

@@ -15,6 +15,8 @@ export class FaultyLayer implements FileLayer {
   readonly writeFaults: string[] = [];
   /** Errors the next fdatasyncs throw, in order. */
   readonly syncFaults: string[] = [];
+  /** Errors the next directory fsyncs throw, in order. */
+  readonly dirSyncFaults: string[] = [];
   /** If set, the next write stores only this many bytes, then throws EIO. */
   tornWriteBytes: number | undefined;
   readonly writes: { fd: number; position: number; length: number }[] = [];
@@ -25,7 +27,6 @@ export class FaultyLayer implements FileLayer {
   sizeSync = nodeFileLayer.sizeSync;
   readSync = nodeFileLayer.readSync;
   truncate = nodeFileLayer.truncate;
-  syncDir = nodeFileLayer.syncDir;
   readdirSync = nodeFileLayer.readdirSync;
   unlink = nodeFileLayer.unlink;
   mkdirSync = nodeFileLayer.mkdirSync;
@@ -41,6 +42,12 @@ export class FaultyLayer implements FileLayer {
       throw errnoError('EIO');
     }
     return nodeFileLayer.write(fd, buf, offset, length, position);
+  }
+
+  async syncDir(dir: string): Promise<void> {
+    const fault = this.dirSyncFaults.shift();
+    if (fault !== undefined) throw errnoError(fault);
+    return nodeFileLayer.syncDir(dir);
   }
 
   async datasync(fd: number): Promise<void> {

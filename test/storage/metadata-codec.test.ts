@@ -27,6 +27,8 @@ const rich: Metadata = {
   configuration: { members: [1, 2, 5], addresses: ['h1:1', 'h2:2'], joint: null, frozen: false },
 } as unknown as Metadata;
 
+const link = { highestProposal: 3, prevBytes: 100, prevLastCrc: 7, prevMaxPosition: 12, salt: 99 };
+
 function roundTrip(r: DiskRecord): DiskRecord {
   const f = encodeFrame(r);
   const c = checkFrame(f, 0, f.length);
@@ -39,7 +41,7 @@ test('a metadata record keeps fields it does not know', () => {
 });
 
 test('a segment header keeps them too', () => {
-  const h: DiskRecord = { type: 'header', segmentId: 4, replicaId: 3, clusterId: 'c', begin: 9, metadata: rich };
+  const h: DiskRecord = { type: 'header', segmentId: 4, replicaId: 3, clusterId: 'c', begin: 9, metadata: rich, ...link };
   assert.deepEqual(roundTrip(h), h);
 });
 
@@ -84,7 +86,7 @@ test('arbitrary extra fields round-trip in metadata records and headers (propert
     fc.property(extras, fc.maxSafeNat(), fc.string({ maxLength: 40 }), (extra, promised, incarnation) => {
       const metadata = { ...extra, status: 'STARTING', promised, incarnation } as Metadata;
       assert.deepEqual(roundTrip({ type: 'metadata', metadata }), { type: 'metadata', metadata });
-      const h: DiskRecord = { type: 'header', segmentId: 1, replicaId: 2, clusterId: 'x', begin: 0, metadata };
+      const h: DiskRecord = { type: 'header', segmentId: 1, replicaId: 2, clusterId: 'x', begin: 0, metadata, ...link };
       assert.deepEqual(roundTrip(h), h);
     }),
     { seed: 17, numRuns: 300 },
