@@ -150,6 +150,7 @@ export class ReaderCore {
   private startRound(op: ReadOp, send: ReaderOutbound[]): void {
     const rid = this.newRid();
     const probe = op.result !== undefined;
+    assert(!probe || op.hint !== undefined, 'a probe needs a hint');
     const from = probe ? op.hint!.position : op.cursor;
     const to = probe ? from : op.boundsOnly ? op.cursor : Math.min(op.to, op.cursor + limits.readSlotsMax - 1);
     const limit = op.boundsOnly && !probe ? 1 : limits.readSlotsMax;
@@ -199,7 +200,12 @@ export class ReaderCore {
     op.writerActive = replies.some((r) => r.writerActive);
     op.progressAt = this.now;
     this.noteHints(op, replies);
-    if (round.probe) return this.evaluateProbe(op, round.from, replies, send, done);
+    if (round.probe) {
+      // The hint may have been dropped (the beginning moved past it) or replaced by a higher one meanwhile.
+      if (op.hint === undefined) return this.finishSettled(op, done);
+      if (op.hint.position !== round.from) return this.startRound(op, send);
+      return this.evaluateProbe(op, round.from, replies, send, done);
+    }
     if (op.boundsOnly) return this.settle(op, { ok: true, entries: [], begin, end: op.endBound, through: begin - 1 }, send, done);
     if (op.cursor < begin) return this.finish(op, { ok: false, error: 'truncated', begin }, done);
     const hi = Math.min(round.to, op.endBound, ...replies.map((r) => r.coveredThrough));
@@ -295,7 +301,20 @@ export class ReaderCore {
     }
     for (const e of r.entries) op.known.set(e.position, e.action);
     op.pendingSince = undefined;
+    this.resume(op, send, done);
+  }
+
+  /** Asks again: the scan goes on, or the probe of the current hint (answered at once if the hint is gone). */
+  private resume(op: ReadOp, send: ReaderOutbound[], done: { id: number; result: ReadResult }[]): void {
+    if (op.result !== undefined && op.hint === undefined) return this.finishSettled(op, done);
     this.startRound(op, send);
+  }
+
+  /** The scan was done and no truncation hint is left to settle. */
+  private finishSettled(op: ReadOp, done: { id: number; result: ReadResult }[]): void {
+    const result = op.result!;
+    op.result = undefined;
+    this.finish(op, { ...result, begin: Math.max(result.begin, op.begin) }, done);
   }
 
   private onTick(op: ReadOp, send: ReaderOutbound[], done: { id: number; result: ReadResult }[]): void {
@@ -308,7 +327,7 @@ export class ReaderCore {
     }
     if (this.now - op.progressAt >= timing.operationTimeoutMs) return this.finish(op, { ok: false, error: 'no-quorum' }, done);
     if (op.retryAt !== undefined) {
-      if (this.now >= op.retryAt) this.startRound(op, send);
+      if (this.now >= op.retryAt) this.resume(op, send, done);
       return;
     }
     const round = op.round;

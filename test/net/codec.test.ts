@@ -70,7 +70,7 @@ test('codec: trailing bytes are rejected', () => {
 });
 
 test('codec: unknown message types are rejected', () => {
-  for (const code of [0, 13, 0x52, 255]) throwsWire(Buffer.from([code, 0, 0, 0, 0, 0, 0, 0, 0]), 'unknown-type');
+  for (const code of [0, 16, 0x52, 255]) throwsWire(Buffer.from([code, 0, 0, 0, 0, 0, 0, 0, 0]), 'unknown-type');
 });
 
 test('codec: integers above 2^53 - 1 are rejected', () => {
