@@ -3,9 +3,11 @@
  *   npm run sim -- --seeds 10000 [--from 1]   run seeds from..from+N-1, report totals
  *   npm run sim -- --seed S [--verbose]       replay one seed (every event with --verbose)
  *   --off honourPromise,strictPromise         switch safety rules off (to see the checker fail)
+ *   --open restoreUnwitnessed,...             switch on fault shapes that found open core issues (config.ts, OpenShapes)
  * Exit code 1 if any seed finds a violation.
  */
 import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
+import { NO_OPEN_SHAPES, type OpenShapes } from './config.js';
 import { addResult, emptyTotals, failureReport, totalsReport } from './report.js';
 import { runSeed } from './simulation.js';
 
@@ -16,10 +18,11 @@ interface Args {
   verbose: boolean;
   rules: SafetyRules;
   stopAtFirst: boolean;
+  open: Partial<OpenShapes>;
 }
 
 function parse(argv: readonly string[]): Args {
-  const args: Args = { seeds: 100, from: 1, verbose: false, rules: ALL_RULES_ON, stopAtFirst: false };
+  const args: Args = { seeds: 100, from: 1, verbose: false, rules: ALL_RULES_ON, stopAtFirst: false, open: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -39,6 +42,18 @@ function parse(argv: readonly string[]): Args {
         rules[r] = false;
       }
       args.rules = rules as unknown as SafetyRules;
+    } else if (a === '--open') {
+      const open: Record<string, boolean> = { ...args.open };
+      for (const k of value().split(',')) {
+        if (!(k in NO_OPEN_SHAPES)) throw new Error(`unknown shape ${k} (known: ${Object.keys(NO_OPEN_SHAPES).join(', ')})`);
+        open[k] = true;
+      }
+      args.open = open;
+    } else if (a === '--help' || a === '-h') {
+      console.log('usage: sim [--seeds N] [--from S] | --seed S [--verbose]; [--off rule,...] [--open shape,...] [--stop]');
+      console.log(`  rules: ${Object.keys(ALL_RULES_ON).join(', ')}`);
+      console.log(`  open shapes: ${Object.keys(NO_OPEN_SHAPES).join(', ')}`);
+      process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
   for (const n of [args.seed, args.seeds, args.from]) {
@@ -50,7 +65,7 @@ function parse(argv: readonly string[]): Args {
 function main(): number {
   const args = parse(process.argv.slice(2));
   if (args.seed !== undefined) {
-    const r = runSeed(args.seed, { rules: args.rules, verbose: args.verbose });
+    const r = runSeed(args.seed, { rules: args.rules, verbose: args.verbose, open: args.open });
     if (r.violations.length > 0) {
       console.log(failureReport(r, args.rules));
       return 1;
@@ -62,7 +77,7 @@ function main(): number {
   const totals = emptyTotals();
   const started = performance.now();
   for (let s = args.from; s < args.from + args.seeds; s++) {
-    const r = runSeed(s, { rules: args.rules });
+    const r = runSeed(s, { rules: args.rules, open: args.open });
     addResult(totals, r);
     if (r.violations.length > 0) {
       if (totals.failed.length <= 3) console.log(failureReport(r, args.rules) + '\n');

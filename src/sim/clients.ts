@@ -19,6 +19,8 @@ export interface ClientHost {
   readonly checker: Checker;
   readonly rules: SafetyRules;
   readonly members: readonly ReplicaId[];
+  /** The member list a new client core is configured with (an order of its own); `members` if absent. */
+  clientMembers?(): readonly ReplicaId[];
   now(): number;
   send(env: Envelope): void;
   trace(text: string): void;
@@ -96,7 +98,7 @@ export class WriterClient {
 
   private newCore(floor: number): WriterCore {
     const prng = this.host.prng;
-    return new WriterCore({ members: this.host.members, proposalFloor: floor, random: () => prng.float(), rules: this.host.rules });
+    return new WriterCore({ members: this.host.clientMembers?.() ?? this.host.members, proposalFloor: floor, random: () => prng.float(), rules: this.host.rules });
   }
 
   private apply(out: WriterOutput): void {
@@ -137,7 +139,7 @@ export class ReaderClient {
     private readonly host: ClientHost,
   ) {
     const prng = host.prng;
-    this.core = new ReaderCore({ members: host.members, random: () => prng.float() });
+    this.core = new ReaderCore({ members: host.clientMembers?.() ?? host.members, random: () => prng.float() });
   }
 
   read(from: Position, to: Position): number {

@@ -19,6 +19,14 @@ export const FAULT_KINDS = [
   'wipe',
   'corrupt',
   'corruptMeta',
+  'tailCorrupt',
+  'diskLoss',
+  'snapshot',
+  'restore',
+  'syncFault',
+  'fsyncFault',
+  'lateStart',
+  'missedStart',
   'rejoin',
   'partition',
   'isolate',
@@ -66,7 +74,14 @@ export function unblock(net: SimNetwork, links: Links): void {
   for (const [a, b] of links) net.unblock(a, b);
 }
 
-/** While a replica is down: maybe wipe its disk, corrupt one record or its metadata, within the damage budget. */
+export type Damage = 'wipe' | 'corrupt' | 'corruptMeta' | 'tailCorrupt';
+
+function markDamaged(node: ReplicaNode, why: string): void {
+  node.damaged = true;
+  node.damage = why;
+}
+
+/** While a replica is down: maybe wipe its disk, corrupt one record, its metadata or its tail record, within the damage budget. */
 export function damageWhileDown(
   prng: Prng,
   node: ReplicaNode,
@@ -75,24 +90,60 @@ export function damageWhileDown(
   corruptChance: number,
   corruptMetaChance: number,
   now: number,
-): 'wipe' | 'corrupt' | 'corruptMeta' | undefined {
+  tailCorruptChance = 0,
+  /** Damage that forces the disk RECOVERING (metadata, tail record) may be drawn. */
+  mayForceRecovering = true,
+): Damage | undefined {
   if (budgetLeft <= 0 && !node.damaged) return undefined;
   if (prng.chance(wipeChance)) {
-    node.disk.wipe(`inc-${node.id}-wiped-${now}`);
-    node.damaged = true;
+    wipe(node, now);
     return 'wipe';
   }
   if (prng.chance(corruptChance)) {
     const positions = node.disk.actionPositions();
     if (positions.length === 0) return undefined;
     node.disk.corrupt(prng.pick(positions));
-    node.damaged = true;
+    markDamaged(node, 'a corrupted record');
     return 'corrupt';
   }
+  if (!mayForceRecovering) return undefined;
   if (prng.chance(corruptMetaChance)) {
     node.disk.corruptMetadata();
-    node.damaged = true;
+    markDamaged(node, 'damaged metadata');
     return 'corruptMeta';
   }
+  if (tailCorruptChance > 0 && prng.chance(tailCorruptChance)) {
+    return corruptTail(node, prng.chance(0.5)) ? 'tailCorrupt' : undefined;
+  }
   return undefined;
+}
+
+function wipe(node: ReplicaNode, now: number): void {
+  node.disk.wipe(`inc-${node.id}-wiped-${now}`);
+  markDamaged(node, 'a wipe');
+}
+
+/** SimDisk.corruptTail: the last durable record fails its checksum (its key holding or not). */
+function corruptTail(node: ReplicaNode, keyHolds: boolean): boolean {
+  const r = node.disk.corruptTail(keyHolds);
+  if (r === undefined) return false;
+  markDamaged(node, r === 'lost' ? 'a corrupted tail record (position lost)' : 'a corrupted tail record (forced RECOVERING)');
+  return true;
+}
+
+/**
+ * A disk loss of a down replica, one of a series (the budget is the caller's):
+ * wiped, its metadata damaged, or its tail record unknown (forced RECOVERING).
+ * Each makes the replica rejoin.
+ */
+export function loseDisk(prng: Prng, node: ReplicaNode, now: number, mayForceRecovering = true): Damage {
+  const roll = mayForceRecovering ? prng.float() : 1;
+  if (roll < 0.2) {
+    node.disk.corruptMetadata();
+    markDamaged(node, 'damaged metadata');
+    return 'corruptMeta';
+  }
+  if (roll < 0.4 && corruptTail(node, false)) return 'tailCorrupt';
+  wipe(node, now);
+  return 'wipe';
 }

@@ -71,4 +71,21 @@ export class Prng {
   subset<T>(items: readonly T[], p: number): T[] {
     return items.filter(() => this.chance(p));
   }
+
+  /** A shuffled copy (Fisher-Yates). */
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(0, i);
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  }
+
+  /** `k` distinct integers of [lo, hi], ascending. */
+  distinct(k: number, lo: number, hi: number): number[] {
+    const out = new Set<number>();
+    while (out.size < k) out.add(this.int(lo, hi));
+    return [...out].sort((a, b) => a - b);
+  }
 }

@@ -48,6 +48,8 @@ export interface ReplicaHost {
   /** Uniform in [0, 1): the cores' jitter, from the run's PRNG. */
   random(): number;
   trace(text: string): void;
+  /** A replica's status changed (the record is appended, maybe not yet durable). */
+  statusChanged?(node: ReplicaNode, status: Status): void;
 }
 
 const REPLY_TYPES = new Set<Message['type']>(['promiseReply', 'writeReply', 'readReply', 'recoverReply', 'rejoinReply']);
@@ -68,6 +70,8 @@ export class ReplicaNode {
    * with no lost positions (after its rejoin, or once its lost records were rewritten).
    */
   damaged = false;
+  /** Why it is damaged (trace only). */
+  damage = '';
   /** Set while a rejoin is in progress: the checker's ack sequence when it began. */
   rejoinFromAck: number | undefined;
   /** Rejoins completed (VOTING again after a non-VOTING start). */
@@ -86,18 +90,28 @@ export class ReplicaNode {
   /** The VOTING record of a rejoin: the replica is healthy once it is durable. */
   private votingSeq: number | undefined;
 
+  /** The member list this replica is configured with (any order; the host's by default). */
+  readonly members: readonly ReplicaId[];
+
   constructor(
     readonly id: ReplicaId,
     readonly disk: SimDisk,
     private readonly host: ReplicaHost,
+    members?: readonly ReplicaId[],
   ) {
     this.addr = `r${id}`;
+    this.members = members ?? host.members;
     // The first process on a disk built VOTING in memory has nothing to check; restarts do.
     this.core = this.newCore(false);
   }
 
   get status(): Status {
     return this.disk.live.metadata().status;
+  }
+
+  /** True while a restarted VOTING replica checks with its peers before it votes (the restart check). */
+  get holdsVotes(): boolean {
+    return this.up && this.core.holdsVotes;
   }
 
   /** Why the replica is not VOTING ('' when it is). */
@@ -142,9 +156,13 @@ export class ReplicaNode {
     if (syncNeed(out, queued || out.reply !== undefined) === 'lazy') this.requestLazySync();
     else this.startSync();
     if (out.records.length > 0) store.checkInvariants();
+    if (this.damaged) this.updateHealth();
   }
 
   private onStatus(status: Status, seq: number): void {
+    this.host.statusChanged?.(this, status);
+    // A rejoin (RECOVERING: a lost, damaged or restored disk) must catch up what was acknowledged before it.
+    if (status === 'RECOVERING') this.rejoinFromAck ??= this.host.checker.ackCount;
     if (status !== 'VOTING') return;
     this.rejoins++;
     this.votingSeq = seq;
@@ -217,21 +235,28 @@ export class ReplicaNode {
     this.disk.restart();
     this.up = true;
     this.core = this.newCore();
-    if (this.status !== 'VOTING') this.rejoinFromAck ??= this.host.checker.ackCount;
+    // A disk that lost data rejoins; a STARTING or EMPTY disk of a new cluster never voted and has nothing to catch up.
+    if (this.status === 'RECOVERING' || (this.status === 'EMPTY' && this.damaged)) this.rejoinFromAck ??= this.host.checker.ackCount;
     this.updateHealth();
   }
 
   private newCore(restartCheck = true): ReplicaNodeCore {
-    return new ReplicaNodeCore({ id: this.id, members: this.host.members, store: this.disk.live, random: () => this.host.random(), rules: this.host.rules, now: this.host.now(), restartCheck });
+    return new ReplicaNodeCore({ id: this.id, members: this.members, store: this.disk.live, random: () => this.host.random(), rules: this.host.rules, now: this.host.now(), restartCheck });
   }
 
-  /** A damaged replica is healthy again once it is durably VOTING and holds no lost record. */
+  /**
+   * A damaged replica is healthy again once it is up and durably VOTING, done
+   * with its restart check (a restored disk), holds no lost record and meets
+   * no more injected sync faults.
+   */
   private updateHealth(): void {
-    if (!this.damaged || this.status !== 'VOTING' || this.disk.live.lostPositions().length > 0) return;
+    if (!this.damaged || !this.up || this.status !== 'VOTING' || this.core.holdsVotes) return;
+    if (this.disk.live.lostPositions().length > 0 || this.disk.syncFaultsLeft > 0) return;
     if (this.votingSeq !== undefined && this.disk.durable < this.votingSeq) return;
     this.damaged = false;
     this.votingSeq = undefined;
-    this.host.trace(`r${this.id} healthy again (VOTING, nothing lost)`);
+    this.host.trace(`r${this.id} healthy again after ${this.damage} (VOTING, nothing lost)`);
+    this.damage = '';
   }
 
   private requestLazySync(): void {

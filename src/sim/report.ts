@@ -15,12 +15,18 @@ export function replayCommand(seed: number, rules: SafetyRules): string {
   return `npm run sim -- --seed ${seed}${rulesFlag(rules)}`;
 }
 
+/** The `--open a,b` flag of a run whose configuration switched open shapes on ('' otherwise). */
+function openFlag(config: string): string {
+  const open = [...config.matchAll(/ open:(\w+)/g)].map((m) => m[1]);
+  return open.length === 0 ? '' : ` --open ${open.join(',')}`;
+}
+
 export function failureReport(r: SimResult, rules: SafetyRules): string {
   const lines = [
     `seed ${r.seed} FAILED after ${r.steps} steps at ${r.simTimeMs}ms (trace ${r.traceHash})`,
     `  config: ${r.config}`,
     ...r.violations.map((v) => `  ${v.kind}: ${v.message}`),
-    `  replay: ${replayCommand(r.seed, rules)}`,
+    `  replay: ${replayCommand(r.seed, rules)}${openFlag(r.config)}`,
     `  last ${r.traceTail.length} trace events:`,
     ...r.traceTail.map((l) => `    ${l}`),
   ];

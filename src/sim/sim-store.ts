@@ -37,6 +37,14 @@ interface Corruption {
   readonly afterIndex: number;
 }
 
+/** A copy of a disk's durable state (a backup), to restore later. */
+export interface DiskSnapshot {
+  readonly records: readonly PersistRecord[];
+  readonly corruptions: readonly Corruption[];
+  /** When it was taken (trace only). */
+  readonly at: number;
+}
+
 /** How a simulated sync fails: a write that failed (retried later), or an fsync (fatal). */
 export type SyncFault = 'ENOSPC' | 'EIO' | 'fsync';
 
@@ -107,6 +115,42 @@ export class SimDisk {
       if (r.type === 'accept' || r.type === 'learn') out.add(r.position);
     }
     return [...out].sort((a, b) => a - b);
+  }
+
+  /**
+   * A backup: the durable records as they are now (and the corruptions they
+   * hold). Records are immutable once appended, so a shallow copy is a copy.
+   */
+  snapshot(at: number): DiskSnapshot {
+    return { records: this.live.records.slice(0, this.durable), corruptions: [...this.corruptions], at };
+  }
+
+  /** Replaces the disk with a backup (the replica must be down): what was written since is gone. */
+  restore(snap: DiskSnapshot): void {
+    this.live = MemoryStore.replay(snap.records);
+    this.durable = this.live.records.length;
+    this.corruptions.length = 0;
+    this.corruptions.push(...snap.corruptions);
+    this.syncFaults.length = 0;
+  }
+
+  /** The metadata the durable disk holds (what a restart would find). */
+  durableMetadata(): Metadata {
+    for (let i = this.durable - 1; i >= 0; i--) {
+      const r = this.live.records[i]!;
+      if (r.type === 'metadata') return r.metadata;
+    }
+    return this.live.metadata();
+  }
+
+  /** The status the durable disk holds. */
+  durableStatus(): Metadata['status'] {
+    return this.durableMetadata().status;
+  }
+
+  /** Injected sync faults not yet met. */
+  get syncFaultsLeft(): number {
+    return this.syncFaults.length;
   }
 
   /** The next `count` syncs fail with `fault` (see SyncFault). */

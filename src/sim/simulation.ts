@@ -18,16 +18,18 @@ import { AssertionError } from '../core/assert.js';
 import { timing } from '../core/constants.js';
 import { quorumSize } from '../core/quorum.js';
 import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
-import type { ReplicaId } from '../core/types.js';
+import { isRetired, ownDisk, recordedDisk, sameDisk } from '../core/identity.js';
+import type { ReplicaId, Status } from '../core/types.js';
+import { MemoryStore } from '../storage/memory-store.js';
 import { Checker, type Violation } from './checker.js';
 import { ReaderClient, WriterClient, type ClientHost } from './clients.js';
-import { describeConfig, drawConfig, type SimConfig } from './config.js';
+import { describeConfig, drawConfig, NO_OPEN_SHAPES, type OpenShapes, type SimConfig } from './config.js';
 import { EventQueue } from './event-queue.js';
-import { block, damageWhileDown, drawPartition, unblock, zeroCounts, type FaultCounts, type Links } from './faults.js';
+import { block, damageWhileDown, drawPartition, loseDisk, unblock, zeroCounts, type Damage, type FaultCounts, type Links } from './faults.js';
 import { CALM_NETWORK, SimNetwork, type Addr, type Envelope } from './network.js';
 import { Prng } from './prng.js';
 import { ReplicaNode, type ReplicaHost } from './replica-node.js';
-import { SimDisk } from './sim-store.js';
+import { SimDisk, type DiskSnapshot, type SyncFault } from './sim-store.js';
 import { describeMessage, Trace } from './trace.js';
 
 export interface SimOptions {
@@ -36,6 +38,8 @@ export interface SimOptions {
   readonly verbose?: boolean;
   /** Trace lines kept for a failure report. */
   readonly tailLines?: number;
+  /** Fault shapes that found open core issues, off unless asked for (config.ts, OpenShapes). */
+  readonly open?: Partial<OpenShapes>;
 }
 
 export interface SimResult {
@@ -63,6 +67,12 @@ type SimEvent =
   | { readonly k: 'partition' }
   | { readonly k: 'heal'; readonly links: Links }
   | { readonly k: 'takeover' }
+  | { readonly k: 'syncFault' }
+  | { readonly k: 'diskLoss'; readonly left: number }
+  | { readonly k: 'snapshot' }
+  | { readonly k: 'restore'; readonly node: ReplicaNode; readonly snap: DiskSnapshot }
+  | { readonly k: 'lateStart'; readonly node: ReplicaNode }
+  | { readonly k: 'missStart'; readonly node: ReplicaNode }
   | { readonly k: 'drain' }
   | { readonly k: 'probe' }
   | { readonly k: 'end' };
@@ -98,6 +108,10 @@ class Simulation implements ReplicaHost, ClientHost {
   private probeRead?: number;
   private probeRetries = 0;
   private probeReadRetries = 0;
+  /** missedStart: the replica to lose during the start, until it is lost. */
+  private missing?: ReplicaNode;
+  /** The last replica a scheduled disk loss hit (the next one prefers another). */
+  private lastLoss?: ReplicaNode;
 
   constructor(
     readonly seed: number,
@@ -105,14 +119,16 @@ class Simulation implements ReplicaHost, ClientHost {
   ) {
     this.prng = new Prng(seed);
     this.rules = options.rules ?? ALL_RULES_ON;
-    this.config = drawConfig(this.prng, this.rules);
+    this.config = drawConfig(this.prng, this.rules, { ...NO_OPEN_SHAPES, ...options.open });
     this.trace_ = new Trace(options.tailLines ?? 40, options.verbose ? (l) => console.log(l) : undefined);
-    this.members = Array.from({ length: this.config.replicas }, (_, i) => i + 1);
+    this.members = this.config.memberIds;
     this.checker = new Checker(quorumSize(this.config.replicas));
     this.net = new SimNetwork(this.prng, this.config.network, (delay, env) => this.queue.schedule(delay, { k: 'deliver', env }));
+    // A new cluster's disks are EMPTY (the two-phase start runs); a classic run builds them VOTING.
+    const status: Status = this.config.start === 'voting' ? 'VOTING' : 'EMPTY';
     for (const id of this.members) {
-      const disk = new SimDisk({ status: 'VOTING', promised: 0, incarnation: `inc-${id}-${seed}` });
-      const node = new ReplicaNode(id, disk, this);
+      const disk = new SimDisk({ status, promised: 0, incarnation: `inc-${id}-${seed}` });
+      const node = new ReplicaNode(id, disk, this, this.config.shuffleMembers ? this.prng.shuffle(this.members) : undefined);
       this.replicas.set(node.addr, node);
     }
     for (let i = 1; i <= this.config.writers; i++) this.writers.push(new WriterClient(`w${i}`, this));
@@ -143,6 +159,17 @@ class Simulation implements ReplicaHost, ClientHost {
   random(): number {
     return this.prng.float();
   }
+  clientMembers(): readonly ReplicaId[] {
+    return this.config.shuffleMembers ? this.prng.shuffle(this.members) : this.members;
+  }
+  statusChanged(node: ReplicaNode, status: Status): void {
+    const m = this.missing;
+    if (m === undefined || this.phase !== 'faults') return;
+    const trigger = this.config.missTrigger === 'selfStarting' ? node === m && status === 'STARTING' : node !== m && status === 'VOTING';
+    if (!trigger) return;
+    this.missing = undefined;
+    this.queue.schedule(this.prng.int(0, 30), { k: 'missStart', node: m });
+  }
 
   // ---------------------------------------------------------------- run
 
@@ -154,6 +181,10 @@ class Simulation implements ReplicaHost, ClientHost {
     this.scheduleFault('crash', c.crashRate);
     this.scheduleFault('partition', c.partitionRate);
     this.scheduleFault('takeover', c.takeoverRate);
+    this.scheduleFault('syncFault', c.syncFaultRate);
+    this.startShape();
+    if (c.diskLosses > 0 && c.open.successiveLosses) this.queue.schedule(this.prng.int(200, 1_500), { k: 'diskLoss', left: c.diskLosses });
+    for (let i = 0; i < c.restores; i++) this.queue.schedule(this.prng.int(0, c.faultPhaseMs / 2), { k: 'snapshot' });
     this.queue.schedule(c.faultPhaseMs, { k: 'drain' });
     while (this.phase !== 'done' && this.checker.ok) {
       const e = this.queue.pop();
@@ -229,6 +260,22 @@ class Simulation implements ReplicaHost, ClientHost {
       case 'takeover':
         this.takeover();
         return this.scheduleFault('takeover', this.config.takeoverRate);
+      case 'syncFault':
+        this.syncFault();
+        return this.scheduleFault('syncFault', this.config.syncFaultRate);
+      case 'diskLoss':
+        return this.diskLoss(e.left);
+      case 'snapshot':
+        return this.snapshot();
+      case 'restore':
+        return this.restore(e.node, e.snap);
+      case 'lateStart':
+        if (this.phase !== 'faults' || e.node.up) return;
+        this.faults.lateStart++;
+        this.trace(`LATE START ${e.node.addr}`);
+        return this.restart(e.node);
+      case 'missStart':
+        return this.missStart(e.node);
       case 'drain':
         return this.drain();
       case 'probe':
@@ -292,7 +339,7 @@ class Simulation implements ReplicaHost, ClientHost {
 
   // ---------------------------------------------------------------- faults
 
-  private scheduleFault(k: 'crash' | 'partition' | 'takeover', perSecond: number): void {
+  private scheduleFault(k: 'crash' | 'partition' | 'takeover' | 'syncFault', perSecond: number): void {
     if (perSecond <= 0 || this.phase !== 'faults') return;
     // Exponential inter-arrival times: a Poisson process of faults.
     const gapMs = (-Math.log(1 - this.prng.float()) * 1000) / perSecond;
@@ -307,16 +354,164 @@ class Simulation implements ReplicaHost, ClientHost {
     this.faults.crash++;
     this.faults.lostRecords += lost;
     this.trace(`CRASH ${node.addr} (${lost} unsynced records lost)`);
-    const damagedOthers = [...this.replicas.values()].filter((n) => n.damaged && n !== node).length;
-    const budget = this.config.replicas - quorumSize(this.config.replicas) - damagedOthers;
     const c = this.config;
-    const damage = damageWhileDown(this.prng, node, budget, c.wipeChance, c.corruptChance, c.corruptMetaChance, this.queue.now);
-    if (damage !== undefined) {
-      this.faults[damage]++;
-      const what = { wipe: 'WIPE disk of', corrupt: 'CORRUPT a record of', corruptMeta: 'CORRUPT the metadata of' }[damage];
-      this.trace(`${what} ${node.addr}`);
-    }
+    const damage = damageWhileDown(this.prng, node, this.budgetLeft(node), c.wipeChance, c.corruptChance, c.corruptMetaChance, this.queue.now, c.tailCorruptChance, this.mayForceRecovering(node));
+    if (damage !== undefined) this.noteDamage(damage, node);
     this.queue.schedule(this.prng.int(50, 2_000), { k: 'restart', node });
+  }
+
+  /**
+   * The damage budget left if `node` is (or becomes) damaged: a minority
+   * (n - quorum) of replicas may be damaged at once; a damaged replica counts
+   * until it is healthy again (durably VOTING, checked, nothing lost).
+   */
+  private budgetLeft(node?: ReplicaNode): number {
+    const damagedOthers = [...this.replicas.values()].filter((n) => n.damaged && n !== node).length;
+    return this.config.replicas - quorumSize(this.config.replicas) - damagedOthers;
+  }
+
+  /**
+   * Damage that forces a disk RECOVERING (metadata, tail record) needs a
+   * started cluster: a quorum of the other replicas durably VOTING, so that
+   * the damaged one can rejoin (unless the open shape recoveringDuringStart is on).
+   */
+  private mayForceRecovering(node: ReplicaNode): boolean {
+    if (this.config.open.recoveringDuringStart) return true;
+    const voting = [...this.replicas.values()].filter((n) => n !== node && n.disk.durableStatus() === 'VOTING').length;
+    return voting >= quorumSize(this.config.replicas);
+  }
+
+  private noteDamage(damage: Damage, node: ReplicaNode): void {
+    this.faults[damage]++;
+    const what = { wipe: 'WIPE disk of', corrupt: 'CORRUPT a record of', corruptMeta: 'CORRUPT the metadata of', tailCorrupt: 'CORRUPT the tail record of' }[damage];
+    this.trace(`${what} ${node.addr}: ${node.damage}`);
+  }
+
+  /** The beginning of the cluster: built VOTING, or a two-phase start from EMPTY disks (one replica late, or lost during it). */
+  private startShape(): void {
+    const c = this.config;
+    if (c.start === 'voting' || c.start === 'empty') return;
+    const node = this.prng.pick([...this.replicas.values()]);
+    if (c.start === 'lateJoin') {
+      node.crash();
+      this.trace(`${node.addr} is not started yet (starts at ${c.lateJoinMs}ms)`);
+      this.queue.schedule(c.lateJoinMs, { k: 'lateStart', node });
+      return;
+    }
+    this.missing = node;
+  }
+
+  /** missedStart: the replica crashes during the start and its disk is lost; it comes back once the others began. */
+  private missStart(node: ReplicaNode): void {
+    if (this.phase !== 'faults') return;
+    this.faults.missedStart++;
+    if (node.up) {
+      const lost = node.crash();
+      this.faults.lostRecords += lost;
+    }
+    this.trace(`MISSED START ${node.addr} (${node.status}): crashed during the start`);
+    if (this.budgetLeft(node) > 0) {
+      node.disk.wipe(`inc-${node.id}-lost-${this.queue.now}`);
+      node.damaged = true;
+      node.damage = 'a disk lost during the start';
+      this.faults.wipe++;
+      this.trace(`WIPE disk of ${node.addr}: ${node.damage}`);
+    }
+    this.queue.schedule(this.prng.int(300, 3_000), { k: 'restart', node });
+  }
+
+  /** One of a series of disk losses: another replica than the last one when possible, within the budget; then the next. */
+  private diskLoss(left: number): void {
+    if (this.phase !== 'faults') return;
+    const healthy = [...this.replicas.values()].filter((n) => n.up && !n.damaged);
+    const others = healthy.filter((n) => n !== this.lastLoss);
+    if (healthy.length === 0 || this.budgetLeft() <= 0) {
+      // Over budget: wait for the damaged replica to be healthy (VOTING) again.
+      this.queue.schedule(this.prng.int(200, 600), { k: 'diskLoss', left });
+      return;
+    }
+    const node = this.prng.pick(others.length > 0 ? others : healthy);
+    this.lastLoss = node;
+    const lost = node.crash();
+    this.faults.crash++;
+    this.faults.lostRecords += lost;
+    this.faults.diskLoss++;
+    this.trace(`DISK LOSS ${node.addr} (${left - 1} more to come; ${lost} unsynced records lost)`);
+    this.noteDamage(loseDisk(this.prng, node, this.queue.now, this.mayForceRecovering(node)), node);
+    this.queue.schedule(this.prng.int(50, 1_500), { k: 'restart', node });
+    if (left > 1) this.queue.schedule(this.prng.int(300, 2_500), { k: 'diskLoss', left: left - 1 });
+  }
+
+  /** A backup of a replica's durable disk, restored some time later. */
+  private snapshot(): void {
+    if (this.phase !== 'faults') return;
+    const node = this.prng.pick([...this.replicas.values()]);
+    if (node.disk.durableStatus() === 'STARTING' && !this.config.open.restoreStartingBackup) {
+      // Not yet: a STARTING backup is an open finding (config.ts, restoreStartingBackup).
+      this.queue.schedule(this.prng.int(200, 600), { k: 'snapshot' });
+      return;
+    }
+    const snap = node.disk.snapshot(this.queue.now);
+    this.faults.snapshot++;
+    this.trace(`BACKUP of ${node.addr} (${snap.records.length} records, ${node.status})`);
+    this.queue.schedule(this.prng.int(500, 6_000), { k: 'restore', node, snap });
+  }
+
+  /**
+   * True if every peer durably holds what unmasks the backup at the restart
+   * check: a newer disk of this member, or this disk witnessed past the backup
+   * (a higher promise or end).
+   */
+  private witnessedPast(node: ReplicaNode, snap: DiskSnapshot): boolean {
+    const old = MemoryStore.replay(snap.records);
+    const meta = old.metadata();
+    const disk = ownDisk(meta);
+    for (const peer of this.replicas.values()) {
+      if (peer === node) continue;
+      const pm = peer.disk.durableMetadata();
+      const known = recordedDisk(pm, node.id);
+      if (isRetired(known, disk) && !sameDisk(known, disk)) continue;
+      const w = pm.witnessed?.[node.id];
+      if (w !== undefined && sameDisk(w, disk) && (w.promised > meta.promised || w.end > old.end())) continue;
+      return false;
+    }
+    return true;
+  }
+
+  /** The replica restarts on its old backup (within the budget): it must find out and rejoin, not vote on it. */
+  private restore(node: ReplicaNode, snap: DiskSnapshot): void {
+    if (this.phase !== 'faults') return;
+    const unmasked = this.config.open.restoreUnwitnessed || this.witnessedPast(node, snap);
+    if (this.budgetLeft(node) <= 0 || !unmasked) {
+      this.queue.schedule(this.prng.int(200, 600), { k: 'restore', node, snap });
+      return;
+    }
+    if (node.up) {
+      const lost = node.crash();
+      this.faults.crash++;
+      this.faults.lostRecords += lost;
+    }
+    node.disk.restore(snap);
+    node.damaged = true;
+    node.damage = `a restored backup of ${snap.at}ms`;
+    this.faults.restore++;
+    this.trace(`RESTORE ${node.addr} from its backup of ${snap.at}ms (${snap.records.length} records)`);
+    this.queue.schedule(this.prng.int(50, 1_000), { k: 'restart', node });
+  }
+
+  /** Failed syncs on an up replica (within the budget): ENOSPC or EIO pause it, a failed fsync stops it. */
+  private syncFault(): void {
+    const up = [...this.replicas.values()].filter((n) => n.up);
+    if (up.length === 0) return;
+    const node = this.prng.pick(up);
+    if (this.budgetLeft(node) <= 0) return;
+    const fault = this.prng.pick<SyncFault>(['ENOSPC', 'EIO', 'fsync']);
+    const count = fault === 'fsync' ? 1 : this.prng.int(1, 5);
+    node.disk.failSyncs(fault, count);
+    node.damaged = true;
+    node.damage ||= `failed syncs (${fault})`;
+    this.faults[fault === 'fsync' ? 'fsyncFault' : 'syncFault']++;
+    this.trace(`SYNC FAULT ${node.addr}: the next ${count} syncs fail (${fault})`);
   }
 
   private restart(node: ReplicaNode): void {
@@ -367,6 +562,7 @@ class Simulation implements ReplicaHost, ClientHost {
     // Autorecovery: every replica whose disk was wiped or whose metadata was damaged is VOTING again.
     for (const node of this.replicas.values()) {
       if (node.status !== 'VOTING') this.checker.fail('liveness', `${node.addr} still ${node.status} ${DRAIN_MS}ms after faults stopped: ${node.waiting}`);
+      else if (node.holdsVotes) this.checker.fail('liveness', `${node.addr} VOTING but still not voting (restart check) ${DRAIN_MS}ms after faults stopped: ${node.waiting}`);
     }
     this.phase = 'probe';
     this.trace('PROBE: a new writer appends, then a new reader reads everything');

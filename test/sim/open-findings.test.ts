@@ -1,0 +1,28 @@
+// Fault shapes of the widened simulator that found open issues of the core with every
+// safety rule on. Each shape is off by default (src/sim/config.ts, OpenShapes), so the
+// 400 seeds of simulator.test.ts stay green; each test below switches one on for the seed
+// that shows it. They are skipped until the core is fixed: remove `.skip` to reproduce
+// (or `npm run sim -- --seed S --open SHAPE --verbose`). See docs/simulator.md, "Open findings".
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ALL_RULES_ON } from '../../src/core/rules.js';
+import type { OpenShapes } from '../../src/sim/config.js';
+import { failureReport } from '../../src/sim/report.js';
+import { runSeed } from '../../src/sim/simulation.js';
+
+function clean(seed: number, shape: keyof OpenShapes): void {
+  const r = runSeed(seed, { open: { [shape]: true } });
+  assert.equal(r.violations.length, 0, failureReport(r, ALL_RULES_ON));
+}
+
+test.skip('seed 33 --open restoreUnwitnessed: a backup no peer durably saw it go past votes, two values chosen at 9', () => clean(33, 'restoreUnwitnessed'));
+test.skip('seed 276 --open restoreUnwitnessed: two values chosen at 241', () => clean(276, 'restoreUnwitnessed'));
+test.skip('seed 323 --open restoreStartingBackup: a STARTING backup restored after its disk voted becomes VOTING at once, two values chosen at 224', () => clean(323, 'restoreStartingBackup'));
+test.skip('seed 11 --open recoveringDuringStart: metadata damage during the two-phase start leaves the cluster waiting forever', () => clean(11, 'recoveringDuringStart'));
+test.skip('seed 96 --open successiveLosses: a rejoin catches up forever behind a peer that reports an idle writer active', () => clean(96, 'successiveLosses'));
+test.skip('seed 147 --open successiveLosses: the same catch-up stall', () => clean(147, 'successiveLosses'));
+// The same stall with every open shape off, beyond the 400 seeds of simulator.test.ts.
+test.skip('seed 800: the catch-up stall with the default shapes (a restored backup and a corrupted tail)', () => {
+  const r = runSeed(800);
+  assert.equal(r.violations.length, 0, failureReport(r, ALL_RULES_ON));
+});
