@@ -120,14 +120,16 @@ export class Checker {
     // A value that a proposer could count as chosen with an acceptance by this member's lost disk
     // (a quorum of acceptances of writes naming that disk's generation, its own among them) must be
     // caught up before the new disk votes (docs/protocol.md, "Forgotten acceptance").
-    const incarnation = store.metadata().incarnation;
+    const m = store.metadata();
+    // Every earlier disk of the member: another incarnation (a wipe) or the same one with another identity (damaged metadata, a restored backup).
+    const current = `${m.incarnation}/${m.generation ?? 0}/${m.disk ?? 0}`;
     for (const [k, set] of this.accepts) {
       if (set.size < this.quorum) continue;
       const by = this.acceptDisks.get(k)!;
       const lost: string[] = [];
       for (const d of by.keys()) {
-        const [id, inc, gen] = d.split('/') as [string, string, string];
-        if (Number(id) !== replica || inc === incarnation) continue;
+        const [id, inc, gen, disk] = d.split('/') as [string, string, string, string];
+        if (Number(id) !== replica || `${inc}/${gen}/${disk}` === current) continue;
         const g = Number(gen);
         const names = (named: readonly Named[]) => named.some((n) => n.id === replica && n.generation === g);
         if (!names(by.get(d)!)) continue;
