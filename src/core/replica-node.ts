@@ -330,8 +330,10 @@ export class ReplicaNodeCore {
     }
     if (this.now - this.learnedSeen.since < timing.holeRepairAfterMs) return;
     let target = -1;
+    // An old report is as good as a new one: a learned value stays chosen, and the catch-up asks every peer
+    // (a truncation meanwhile is adopted from their beginnings).
     for (const [, v] of this.peers) {
-      if (v.state.status === 'VOTING' && this.now - v.at < 4 * timing.peerStateMs) target = Math.max(target, v.state.learnedThrough);
+      if (v.state.status === 'VOTING') target = Math.max(target, v.state.learnedThrough);
     }
     if (target <= through) return;
     this.repairedAt = this.now;
