@@ -47,7 +47,7 @@ export class FramedConnection {
   /** A process-unique id for logs. */
   readonly id = nextId++;
   readonly remote: string;
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder = new FrameDecoder(wireLimits.frameBytesMax, wireLimits.helloBytesMax);
   private readonly bounds: QueueBounds;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -234,8 +234,10 @@ export class FramedConnection {
         this.opts.onFrame(payload);
       }
     } catch (err) {
-      if (!(err instanceof WireError)) throw err;
-      this.close(`bad input: ${err.message}`);
+      // One connection's message never takes the process down: bad input closes that connection, and so
+      // does an unexpected error while handling it (logged with its stack by the owner's onClose).
+      if (err instanceof WireError) this.close(`bad input: ${err.message}`);
+      else this.close(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
   }
 }

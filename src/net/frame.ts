@@ -24,7 +24,17 @@ export class FrameDecoder {
   /** Bytes needed before the pending frame can make progress: a header, or the whole frame once its header is known. */
   private needBytes = FRAME_HEADER_BYTES;
 
-  constructor(readonly frameBytesMax: number = wireLimits.frameBytesMax) {}
+  /** Frames cut so far: the first one (the hello) has its own, far smaller bound. */
+  private frames = 0;
+
+  /**
+   * `firstFrameBytesMax` bounds the first frame (a hello, wireLimits.helloBytesMax): a peer that has not
+   * introduced itself cannot make us buffer a large frame.
+   */
+  constructor(
+    readonly frameBytesMax: number = wireLimits.frameBytesMax,
+    readonly firstFrameBytesMax: number = frameBytesMax,
+  ) {}
 
   /** Bytes held for an incomplete frame. */
   get buffered(): number {
@@ -52,6 +62,7 @@ export class FrameDecoder {
       const len = this.checkLength(buf.readUInt32LE(off));
       if (buf.length - off - FRAME_HEADER_BYTES < len) break;
       out.push(buf.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len));
+      this.frames++;
       off += FRAME_HEADER_BYTES + len;
     }
     this.keepRest(buf, off);
@@ -60,7 +71,8 @@ export class FrameDecoder {
 
   private checkLength(len: number): number {
     if (len === 0) throw new WireError('bad-value', 'frame length 0 (a payload has at least a type byte)');
-    if (len > this.frameBytesMax) throw new WireError('oversized', `frame length ${len} > ${this.frameBytesMax}`);
+    const max = this.frames === 0 ? this.firstFrameBytesMax : this.frameBytesMax;
+    if (len > max) throw new WireError('oversized', `${this.frames === 0 ? 'first frame (hello)' : 'frame'} length ${len} > ${max}`);
     return len;
   }
 

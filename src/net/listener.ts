@@ -113,7 +113,7 @@ function accept(socket: Socket, opts: ListenOptions, log: NetLogger, helloFrame:
     onClose(reason) {
       clearTimeout(timer);
       open.delete(conn);
-      const level = reason.startsWith('bad input') || reason.startsWith('handshake') ? 'warn' : 'info';
+      const level = reason.startsWith('internal error') ? 'error' : reason.startsWith('bad input') || reason.startsWith('handshake') ? 'warn' : 'info';
       log[level]({ conn: conn.id, remote: conn.remote, reason }, 'connection closed');
       if (handle !== undefined) opts.onClose?.(handle, reason);
     },

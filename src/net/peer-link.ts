@@ -186,7 +186,7 @@ export class PeerLink {
       return;
     }
     const delayMs = backoffDelayMs(this.attempt++, this.opts.backoff ?? defaultBackoff, this.opts.random);
-    const level = reason.startsWith('bad input') || reason.startsWith('handshake') ? 'warn' : 'info';
+    const level = reason.startsWith('internal error') ? 'error' : reason.startsWith('bad input') || reason.startsWith('handshake') ? 'warn' : 'info';
     this.log[level]({ address: this.address, reason, retryInMs: Math.round(delayMs) }, wasOpen ? 'disconnected' : 'connect failed');
     this.state = { kind: 'backoff', timer: setTimeout(() => this.connect(), delayMs) };
     if (wasOpen) this.opts.onDisconnect?.(reason);

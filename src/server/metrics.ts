@@ -14,6 +14,7 @@ export class ReplicaMetrics implements HostMetrics {
   private readonly syncSeconds: Histogram;
   private readonly appendedEntries: Counter;
   private readonly appendedBytes: Counter;
+  private readonly refused: Counter<'type'>;
 
   constructor(host: () => ReplicaHost | undefined, labels: { replica: string }) {
     const registers = [this.registry];
@@ -28,6 +29,12 @@ export class ReplicaMetrics implements HostMetrics {
     });
     this.appendedEntries = new Counter({ name: 'replog_write_positions_total', help: 'Positions received in write requests', registers });
     this.appendedBytes = new Counter({ name: 'replog_write_bytes_total', help: 'Entry bytes received in write requests', registers });
+    this.refused = new Counter({
+      name: 'replog_messages_refused_total',
+      help: 'Messages refused for who sent them (a client sending what only replicas may, a hello naming a non-member); the connection is closed',
+      labelNames: ['type'],
+      registers,
+    });
     new Gauge({
       name: 'replog_status',
       help: 'The replica status (1 for the current one)',
@@ -59,6 +66,10 @@ export class ReplicaMetrics implements HostMetrics {
   onWrite(positions: number, bytes: number): void {
     this.appendedEntries.inc(positions);
     this.appendedBytes.inc(bytes);
+  }
+
+  onRefused(type: Message['type']): void {
+    this.refused.inc({ type });
   }
 
   onSync(latencyMs: number): void {

@@ -15,6 +15,7 @@ import { FileStore } from '../storage/file-store.js';
 import { startAdmin, type AdminServer } from './admin.js';
 import { clusterIdFor, memberIds, parseMembers, type Members } from './members.js';
 import { ReplicaMetrics } from './metrics.js';
+import { refuseHello, refuseMessage, refuseOnPeerLink } from './admission.js';
 import { ReplicaHost } from './replica-host.js';
 
 export interface ReplicaOptions {
@@ -80,7 +81,14 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         role: 'replica',
         replicaId: options.id,
         log,
-        onMessage: (msg) => h.handle(msg, { send: () => true }, id),
+        onMessage: (msg) => {
+          const refused = refuseOnPeerLink(msg);
+          if (refused === undefined) h.handle(msg, { send: () => true }, id);
+          else {
+            metrics.onRefused(msg.type);
+            log.warn({ peer: id, type: msg.type }, `message refused: ${refused}`);
+          }
+        },
       }),
     );
   }
@@ -94,6 +102,12 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       replicaId: options.id,
       log,
       onMessage: (msg, conn) => {
+        const refused = refuseHello(conn.peer, options.id, ids) ?? refuseMessage(msg, conn.peer);
+        if (refused !== undefined) {
+          metrics.onRefused(msg.type);
+          conn.close(`bad input: ${refused}`);
+          return;
+        }
         if (msg.type === 'config') {
           // Clients learn member ids and the quorum from the replicas, never from their address list.
           conn.send({ type: 'configReply', rid: msg.rid, epoch: 0, members: ids.map((id) => ({ id, address: members[id]! })) });

@@ -99,6 +99,8 @@ test('loopback: bad input closes only that connection, with a logged reason', as
       bytes: encodeHelloFrame({ version: WIRE_VERSION, clusterId: 'other', role: 'client' }),
       reason: /cluster 'other'/,
     },
+    // Before the hello, a frame is bounded by the hello size: no stranger makes us buffer megabytes.
+    { name: 'large first frame', bytes: Buffer.from([0, 0, 0x10, 0]), reason: /first frame \(hello\) length 1048576 > 1024/ },
     { name: 'wrong version', bytes: Buffer.concat([hello.subarray(0, 8), Buffer.from([9, 0]), hello.subarray(10)]), reason: /wire version 9/ },
   ];
   let rid = 2;
@@ -109,6 +111,27 @@ test('loopback: bad input closes only that connection, with a logged reason', as
     assert.ok(log.has(c.reason), `${c.name}: logged reason ${c.reason}`);
     await roundTrip(good, got, rid++);
   }
+  await good.close();
+  await server.close();
+});
+
+test('loopback: an error while handling one message closes that connection with a logged reason, never the process', async () => {
+  const log = recordingLogger();
+  const server = await echoServer({
+    log,
+    onMessage(msg, conn) {
+      if (msg.type === 'recover' && msg.rid === 666) throw new Error('handler bug');
+      if (msg.type === 'recover') conn.send({ type: 'recoverReply', rid: msg.rid, status: 'VOTING', begin: 0, end: msg.rid, incarnation: 'i', generation: 0, disk: 0, memberGeneration: 0, memberDisk: 0, recorded: [] });
+    },
+  });
+  const got: Message[] = [];
+  const good = link(server.port, got);
+  await roundTrip(good, got, 1);
+  const raw = await rawConnect(server.port);
+  raw.socket.write(Buffer.concat([encodeHelloFrame({ version: WIRE_VERSION, clusterId: CLUSTER, role: 'client' }), frame(encodeMessage({ type: 'recover', rid: 666 }))]));
+  await waitFor(raw.closed, 'the connection whose message threw is closed');
+  assert.ok(log.has(/internal error: Error: handler bug/), 'logged with the error');
+  await roundTrip(good, got, 2);
   await good.close();
   await server.close();
 });

@@ -1,0 +1,46 @@
+/**
+ * What a connection to a replica's port may send, by who it said it is.
+ *
+ * A connection's hello names its role. Clients (writers, readers, the CLI)
+ * may elect, write, commit, read, and ask for the membership or a status;
+ * everything that carries a replica's authority (learned values, rejoins,
+ * state gossip, recovery questions about a member) comes only from a member
+ * of the cluster other than this replica. Replies never arrive on inbound
+ * connections at all: this replica's own requests go out on its peer links,
+ * and their replies come back on those links.
+ *
+ * A refused message closes the connection with a logged reason; it is never
+ * handed to the core (one forged `learned` would store a value as chosen,
+ * one forged `rejoin` would retire a member's disk).
+ */
+import type { Hello } from '../net/hello.js';
+import type { Message, ReplicaId } from '../core/types.js';
+
+const CLIENT_MAY_SEND: ReadonlySet<Message['type']> = new Set(['promise', 'write', 'commit', 'read', 'config', 'recover']);
+const REPLICA_MAY_SEND: ReadonlySet<Message['type']> = new Set([...CLIENT_MAY_SEND, 'learned', 'rejoin', 'peerState']);
+
+/** Why a hello is refused on this replica's port, or undefined if it is admitted. */
+export function refuseHello(peer: Hello, self: ReplicaId, members: readonly ReplicaId[]): string | undefined {
+  if (peer.role !== 'replica') return undefined;
+  if (peer.replicaId === self) return `a replica hello names this replica's own id ${self}`;
+  if (!members.includes(peer.replicaId!)) return `a replica hello names ${peer.replicaId}, not a member (members ${members.join(',')})`;
+  return undefined;
+}
+
+/** Why `msg` is refused from `peer`, or undefined if it may be handled. */
+export function refuseMessage(msg: Message, peer: Hello): string | undefined {
+  const allowed = peer.role === 'replica' ? REPLICA_MAY_SEND : CLIENT_MAY_SEND;
+  if (!allowed.has(msg.type)) return `a ${peer.role} may not send '${msg.type}' to a replica's port`;
+  // A status question is a client's; a question about a member's disk is that member's own.
+  if (msg.type === 'recover' && msg.member !== undefined && (peer.role !== 'replica' || msg.member !== peer.replicaId)) {
+    return `'recover' about member ${msg.member} from ${peer.role === 'replica' ? `replica ${peer.replicaId}` : 'a client'}`;
+  }
+  return undefined;
+}
+
+const REPLY_TYPES: ReadonlySet<Message['type']> = new Set(['promiseReply', 'writeReply', 'readReply', 'recoverReply', 'rejoinReply']);
+
+/** Why `msg`, arriving on this replica's own link to a peer, is refused: only replies to its requests come back there. */
+export function refuseOnPeerLink(msg: Message): string | undefined {
+  return REPLY_TYPES.has(msg.type) ? undefined : `'${msg.type}' on a link this replica opened (only replies come back there)`;
+}

@@ -1,0 +1,78 @@
+// Who may send what to a replica's port (src/server/admission.ts), against a real replica in this process:
+// a client connection that sends what only replicas may (forged learned values, rejoins, questions about a
+// member's disk), or a hello naming a non-member or the replica itself, is closed, and nothing reaches the core.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { Message } from '../../src/core/types.js';
+import { encodeFrame } from '../../src/net/codec.js';
+import { WIRE_VERSION, encodeHelloFrame } from '../../src/net/hello.js';
+import { refuseHello, refuseMessage } from '../../src/server/admission.js';
+import { startReplica } from '../../src/server/replica-server.js';
+import { freePorts } from '../integration/helpers.js';
+import { rawConnect, waitFor } from '../net/helpers.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+test('admission: what clients and replicas may send (table)', () => {
+  const client = { version: WIRE_VERSION, clusterId: '', role: 'client' as const };
+  const peer = { version: WIRE_VERSION, clusterId: '', role: 'replica' as const, replicaId: 2 };
+  for (const ok of [{ type: 'read', rid: 1, from: 0, to: 1, limit: 1 }, { type: 'config', rid: 1 }, { type: 'recover', rid: 1 }] as Message[]) {
+    assert.equal(refuseMessage(ok, client), undefined, ok.type);
+    assert.equal(refuseMessage(ok, peer), undefined, ok.type);
+  }
+  const replicaOnly: Message[] = [
+    { type: 'learned', entries: [] },
+    { type: 'rejoin', rid: 1, member: 2, generation: 5, disk: 1 },
+    { type: 'recover', rid: 1, member: 2 },
+  ];
+  for (const m of replicaOnly) {
+    assert.match(refuseMessage(m, client) ?? '', /client/, m.type);
+    assert.equal(refuseMessage(m, peer), undefined, m.type);
+  }
+  assert.match(refuseMessage({ type: 'recover', rid: 1, member: 3 }, peer) ?? '', /member 3 from replica 2/);
+  assert.match(refuseMessage({ type: 'configReply', rid: 1, epoch: 0, members: [] }, peer) ?? '', /may not send 'configReply'/);
+  assert.equal(refuseHello(peer, 1, [1, 2, 3]), undefined);
+  assert.match(refuseHello({ ...peer, replicaId: 9 }, 1, [1, 2, 3]) ?? '', /not a member/);
+  assert.match(refuseHello({ ...peer, replicaId: 1 }, 1, [1, 2, 3]) ?? '', /own id/);
+  assert.equal(refuseHello(client, 1, [1, 2, 3]), undefined);
+});
+
+test('admission: a live replica closes connections that send what their hello does not allow, and stores nothing from them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'replog-admission-'));
+  const [p1, p2, p3] = await freePorts(3);
+  const members = `1=127.0.0.1:${p1},2=127.0.0.1:${p2},3=127.0.0.1:${p3}`;
+  const replica = await startReplica({ id: 1, dir, listen: `127.0.0.1:${p1}`, members, logger: pino({ level: 'silent' }) });
+  try {
+    const endBefore = replica.host.store.end();
+    const client = encodeHelloFrame({ version: WIRE_VERSION, clusterId: replica.clusterId, role: 'client' });
+    const asReplica = (id: number) => encodeHelloFrame({ version: WIRE_VERSION, clusterId: replica.clusterId, role: 'replica', replicaId: id });
+    const forged = { type: 'learned', entries: [{ position: 0, action: { kind: 'append', data: enc('forged') } }] } as Message;
+    const refused: { name: string; bytes: Buffer }[] = [
+      { name: 'a client sending learned values', bytes: Buffer.concat([client, encodeFrame(forged)]) },
+      { name: 'a client sending a rejoin for member 2', bytes: Buffer.concat([client, encodeFrame({ type: 'rejoin', rid: 1, member: 2, generation: 7, disk: 1 })]) },
+      { name: "a client asking about member 2's disk", bytes: Buffer.concat([client, encodeFrame({ type: 'recover', rid: 1, member: 2 })]) },
+      { name: 'a client sending a reply', bytes: Buffer.concat([client, encodeFrame({ type: 'rejoinReply', rid: 1, outcome: 'accept', status: 'VOTING', begin: 0, end: 9, generation: 1, disk: 1 })]) },
+      { name: 'a hello naming a non-member', bytes: Buffer.concat([asReplica(9), encodeFrame({ type: 'peerState', incarnation: 'x', generation: 0, disk: 0, status: 'VOTING', promised: 0, begin: 0, end: -1, learnedThrough: -1 })]) },
+      { name: "a hello naming the replica's own id", bytes: Buffer.concat([asReplica(1), encodeFrame(forged)]) },
+    ];
+    for (const c of refused) {
+      const raw = await rawConnect(p1!);
+      raw.socket.write(c.bytes);
+      await waitFor(raw.closed, `${c.name}: connection closed`);
+    }
+    assert.equal(replica.host.store.end(), endBefore, 'nothing forged was stored');
+    // A client's status question is answered, on a connection that stays open.
+    const raw = await rawConnect(p1!);
+    raw.socket.write(Buffer.concat([client, encodeFrame({ type: 'recover', rid: 5 })]));
+    await waitFor(() => raw.received().length > 32, 'a recover reply');
+    assert.equal(raw.closed(), false);
+    raw.socket.destroy();
+  } finally {
+    await replica.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
