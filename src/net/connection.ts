@@ -39,6 +39,14 @@ export interface FramedConnectionOptions {
    * returning true means the caller took over the socket (no frame is decoded).
    */
   sniff?(head: Buffer): boolean;
+  /**
+   * Stop reading from the socket while our send queue is above its
+   * low-water mark (QueueBounds.bytesLow): a peer that sends requests and
+   * never reads the replies stops being read, instead of growing our memory.
+   * Only for the accepting side: if both ends paused, two replicas with full
+   * queues towards each other would wait on each other for ever.
+   */
+  readonly pauseReadsWhileQueued?: boolean;
 }
 
 let nextId = 1;
@@ -59,6 +67,8 @@ export class FramedConnection {
   private head: Buffer | undefined;
   private closeReason: string | undefined;
   private writableWaiters: (() => void)[] = [];
+  /** Reading is paused because our queue is above its low-water mark (see pauseReadsWhileQueued). */
+  private readPaused = false;
 
   constructor(
     readonly socket: Socket,
@@ -89,6 +99,11 @@ export class FramedConnection {
   }
 
   /** Bytes waiting to be sent: our queue plus Node's socket buffer. */
+  /** True while reading is paused for a full send queue. */
+  get readingPaused(): boolean {
+    return this.readPaused;
+  }
+
   get queuedBytes(): number {
     return this.pendingBytes + this.socket.writableLength;
   }
@@ -119,6 +134,10 @@ export class FramedConnection {
     if (this.closed || !this.hasRoom(frame.length)) return false;
     this.pending.push(frame);
     this.pendingBytes += frame.length;
+    if (this.opts.pauseReadsWhileQueued === true && !this.readPaused && !this.isWritable()) {
+      this.readPaused = true;
+      this.socket.pause();
+    }
     this.scheduleFlush();
     return true;
   }
@@ -138,6 +157,10 @@ export class FramedConnection {
   }
 
   private wakeWriters(): void {
+    if (this.readPaused && this.isWritable()) {
+      this.readPaused = false;
+      if (!this.closed) this.socket.resume();
+    }
     if (this.writableWaiters.length === 0 || !this.isWritable()) return;
     const waiters = this.writableWaiters;
     this.writableWaiters = [];

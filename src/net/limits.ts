@@ -20,6 +20,8 @@ export const wireLimits = {
   arrayLengthMax: 1 << 20,
   /** Most members in a write's `named` or a write reply's `retired` list (a cluster is far smaller). */
   namedLengthMax: 256,
+  /** Most open connections a replica's listener keeps; more are closed at once (peers, writers, readers, CLI). */
+  connectionsMax: 1024,
   /** A peer that has not completed the handshake after this long is dropped. */
   handshakeTimeoutMs: 5_000,
   /** Most bytes queued for one connection (ours plus Node's socket buffer) before send() refuses. */

@@ -25,6 +25,8 @@ export interface ServerConnection {
   /** The peer's hello (role, and replica id for a replica). */
   readonly peer: Hello;
   readonly closed: boolean;
+  /** True while we do not read from it: its replies are queued above the low-water mark and it is not reading them. */
+  readonly readingPaused: boolean;
   /** Queues a reply; false if it was dropped (connection closed or its queue full: the peer retransmits). */
   send(msg: Message): boolean;
   /** Resolves once the send queue is under its low-water mark, or the connection closed. */
@@ -44,6 +46,8 @@ export interface ListenOptions {
   readonly log?: NetLogger;
   readonly handshakeTimeoutMs?: number;
   readonly queue?: QueueBounds;
+  /** Most open connections (handshaken or not); more are closed at once. Default wireLimits.connectionsMax. */
+  readonly connectionsMax?: number;
 }
 
 export interface Listener {
@@ -62,7 +66,18 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   const log = opts.log ?? silentLogger;
   const open = new Set<FramedConnection>();
   const helloFrame = encodeHelloFrame({ version: WIRE_VERSION, clusterId: opts.clusterId, role: 'replica', replicaId: opts.replicaId });
-  const server: Server = createServer((socket) => accept(socket, opts, log, helloFrame, open));
+  const connectionsMax = opts.connectionsMax ?? wireLimits.connectionsMax;
+  let refusedSinceLog = 0;
+  const server: Server = createServer((socket) => {
+    if (open.size >= connectionsMax) {
+      // Descriptors are finite: a flood of idle connections must not starve the writer's and the peers'.
+      socket.destroy();
+      if (refusedSinceLog++ === 0) log.warn({ open: open.size, connectionsMax }, 'connection refused: too many open connections');
+      return;
+    }
+    refusedSinceLog = 0;
+    accept(socket, opts, log, helloFrame, open);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
@@ -93,6 +108,7 @@ function accept(socket: Socket, opts: ListenOptions, log: NetLogger, helloFrame:
   let handle: ServerConnection | undefined;
   const conn: FramedConnection = new FramedConnection(socket, {
     queue: opts.queue,
+    pauseReadsWhileQueued: true,
     sniff(head) {
       if (!looksLikeHttp(head)) return false;
       log.warn({ conn: conn.id, remote: conn.remote }, 'closing connection: plain HTTP request on the replica port');
@@ -139,6 +155,9 @@ function makeHandle(conn: FramedConnection, peer: Hello): ServerConnection {
     peer,
     get closed() {
       return conn.closed;
+    },
+    get readingPaused() {
+      return conn.readingPaused;
     },
     send: (msg) => conn.send(msg),
     whenWritable: () => conn.whenWritable(),

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { connect } from 'node:net';
 import assert from 'node:assert/strict';
 import type { Message } from '../../src/core/types.js';
 import { listen, type Listener, type ListenOptions } from '../../src/net/listener.js';
@@ -132,6 +133,62 @@ test('loopback: an error while handling one message closes that connection with 
   await waitFor(raw.closed, 'the connection whose message threw is closed');
   assert.ok(log.has(/internal error: Error: handler bug/), 'logged with the error');
   await roundTrip(good, got, 2);
+  await good.close();
+  await server.close();
+});
+
+test('loopback: a client that never reads its replies is no longer read; once it reads, every request is answered', async () => {
+  let handled = 0;
+  let serverSide: { readingPaused: boolean } | undefined;
+  const data = new Uint8Array(2048);
+  const server = await echoServer({
+    queue: { bytesMax: 64 * 1024 * 1024, messagesMax: 65_536, bytesLow: 1024 * 1024 },
+    onMessage(msg, conn) {
+      serverSide = conn;
+      if (msg.type !== 'recover') return;
+      handled++;
+      const slot = { position: 0, promised: 0, accepted: 1, learned: true, action: { kind: 'append' as const, data } };
+      conn.send({ type: 'readReply', rid: msg.rid, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, slots: [slot], coveredThrough: 0, lost: [], writerActive: false });
+    },
+  });
+  // Enough requests to span many socket reads (the server stops between reads, not inside one).
+  const requests = 100_000;
+  const socket = connect({ host: '127.0.0.1', port: server.port });
+  socket.on('error', () => {});
+  try {
+    let received = 0;
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.pause();
+    const frames = [encodeHelloFrame({ version: WIRE_VERSION, clusterId: CLUSTER, role: 'client' })];
+    for (let rid = 1; rid <= requests; rid++) frames.push(frame(encodeMessage({ type: 'recover', rid })));
+    socket.write(Buffer.concat(frames));
+    await waitFor(() => serverSide?.readingPaused === true, 'the server stops reading');
+    assert.ok(handled < requests, `${handled} of ${requests} requests read while the client reads nothing`);
+    socket.on('data', (c: Buffer) => (received += c.length));
+    socket.resume();
+    await waitFor(() => handled === requests && received >= requests * data.length, 'every request answered once the client reads', 60_000);
+  } finally {
+    socket.destroy();
+    await server.close();
+  }
+});
+
+test('loopback: connections beyond the listener\'s bound are closed at once; the others are served', async () => {
+  const log = recordingLogger();
+  const server = await echoServer({ log, connectionsMax: 2 });
+  const a = await rawConnect(server.port);
+  const b = await rawConnect(server.port);
+  await waitFor(() => server.connectionCount === 2, 'two connections open');
+  const c = await rawConnect(server.port);
+  await waitFor(c.closed, 'the third is closed');
+  assert.ok(log.has(/too many open connections/));
+  assert.equal(a.closed() || b.closed(), false);
+  a.socket.destroy();
+  await waitFor(() => server.connectionCount === 1, 'one connection left');
+  const got: Message[] = [];
+  const good = link(server.port, got);
+  await roundTrip(good, got, 1);
+  b.socket.destroy();
   await good.close();
   await server.close();
 });
