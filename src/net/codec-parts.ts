@@ -72,7 +72,7 @@ export function readAction(r: WireReader): Action {
       // A plain Uint8Array view of the frame: zero copy, and deep-equal to what the sender passed.
       return { kind: 'append', data: r.view('append data', limits.entryBytesMax) };
     case 'truncate':
-      return { kind: 'truncate', to: r.u64('truncate to') };
+      return { kind: 'truncate', to: r.position('truncate to') };
     default:
       return assertNever(kind, 'action kind');
   }
@@ -91,9 +91,9 @@ export function writeSlot(w: WireWriter, s: Slot): void {
 }
 
 export function readSlot(r: WireReader): Slot {
-  const position = r.u64('slot position');
-  const promised = r.u64('slot promised');
-  const accepted = r.u64('slot accepted');
+  const position = r.position('slot position');
+  const promised = r.proposal('slot promised');
+  const accepted = r.proposal('slot accepted');
   const flags = r.u8('slot flags');
   if ((flags & ~(slotFlag.learned | slotFlag.hasAction)) !== 0) throw new WireError('bad-value', `slot flags ${flags}`);
   const learned = (flags & slotFlag.learned) !== 0;
@@ -111,7 +111,7 @@ export function writeEntry(w: WireWriter, e: Entry): void {
 }
 
 export function readEntry(r: WireReader): Entry {
-  const position = r.u64('entry position');
+  const position = r.position('entry position');
   return { position, action: readAction(r) };
 }
 
@@ -179,7 +179,7 @@ export function readNamed(r: WireReader, what: string): Named[] {
     for (let j = 0; j < i; j++) {
       if (list[j]!.id === id) throw new WireError('bad-value', `${what} names member ${id} twice`);
     }
-    list[i] = { id, generation: r.u64(`${what} generation`), disk: r.u64(`${what} disk`) };
+    list[i] = { id, generation: r.proposal(`${what} generation`), disk: r.u64(`${what} disk`) };
   }
   return list;
 }

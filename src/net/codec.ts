@@ -11,6 +11,7 @@
  * and drops them need not.
  */
 import { assert, assertNever } from '../core/assert.js';
+import { limits } from '../core/constants.js';
 import type { Message, Position } from '../core/types.js';
 import {
   ACTION_MIN_BYTES,
@@ -278,7 +279,7 @@ export function encodeFrame(msg: Message): Buffer {
 }
 
 function readSlots(r: WireReader): ReturnType<typeof readSlot>[] {
-  const n = r.count('slot count', SLOT_FIXED_BYTES);
+  const n = r.count('slot count', SLOT_FIXED_BYTES, limits.readSlotsMax);
   const slots = new Array<ReturnType<typeof readSlot>>(n);
   for (let i = 0; i < n; i++) slots[i] = readSlot(r);
   return slots;
@@ -299,15 +300,15 @@ function readProgress(r: WireReader): { progress?: { done: number; total: number
 
 /** A request's proposal: 0 means "none" and no proposer can hold it. */
 function proposalOf(r: WireReader): number {
-  const p = r.u64('proposal');
+  const p = r.proposal('proposal');
   if (p < 1) throw new WireError('bad-value', 'proposal must be >= 1 in a request');
   return p;
 }
 
 /** An inclusive range [from, to] with from <= to. */
 function rangeOf(r: WireReader, what: string): [number, number] {
-  const from = r.u64('from');
-  const to = r.u64('to');
+  const from = r.position('from');
+  const to = r.position('to');
   if (to < from) throw new WireError('bad-value', `${what} range [${from}, ${to}] is empty`);
   return [from, to];
 }
@@ -330,20 +331,20 @@ function readBody(r: WireReader): Message {
         type: 'promiseReply',
         rid: r.u64('rid'),
         outcome: readOutcome(r),
-        proposal: r.u64('proposal'),
+        proposal: r.proposal('proposal'),
         status: readStatus(r),
-        begin: r.u64('begin'),
-        end: r.pos('end'),
-        learnedThrough: r.pos('learnedThrough'),
-        coveredThrough: r.pos('coveredThrough'),
-        generation: r.u64('generation'),
+        begin: r.position('begin'),
+        end: r.positionOrNone('end'),
+        learnedThrough: r.positionOrNone('learnedThrough'),
+        coveredThrough: r.positionOrNone('coveredThrough'),
+        generation: r.proposal('generation'),
         disk: r.u64('disk'),
         slots: readSlots(r),
       };
     case typeCode.write: {
       const rid = r.u64('rid');
       const proposal = proposalOf(r);
-      const from = r.u64('from');
+      const from = r.position('from');
       const named = readNamed(r, 'named');
       const n = r.count('action count', ACTION_MIN_BYTES);
       checkSpan(from, n, 'write');
@@ -354,11 +355,11 @@ function readBody(r: WireReader): Message {
     case typeCode.writeReply: {
       const rid = r.u64('rid');
       const outcome = readWriteOutcome(r);
-      const proposal = r.u64('proposal');
-      const from = r.u64('from');
+      const proposal = r.proposal('proposal');
+      const from = r.position('from');
       const count = r.u32('count');
       checkSpan(from, count, 'writeReply');
-      const generation = r.u64('generation');
+      const generation = r.proposal('generation');
       const disk = r.u64('disk');
       const retired = readNamed(r, 'retired');
       if ((outcome === 'stale') !== (retired.length > 0)) {
@@ -378,23 +379,23 @@ function readBody(r: WireReader): Message {
       return { type: 'learned', entries };
     }
     case typeCode.read:
-      return { type: 'read', rid: r.u64('rid'), from: r.u64('from'), to: r.u64('to'), limit: r.u32('limit') };
+      return { type: 'read', rid: r.u64('rid'), from: r.position('from'), to: r.position('to'), limit: r.u32('limit') };
     case typeCode.readReply: {
       const rid = r.u64('rid');
       const status = readStatus(r);
-      const begin = r.u64('begin');
-      const end = r.pos('end');
-      const learnedThrough = r.pos('learnedThrough');
+      const begin = r.position('begin');
+      const end = r.positionOrNone('end');
+      const learnedThrough = r.positionOrNone('learnedThrough');
       const slots = readSlots(r);
-      const coveredThrough = r.pos('coveredThrough');
+      const coveredThrough = r.positionOrNone('coveredThrough');
       const n = r.count('lost count', 8);
       const lost = new Array<number>(n);
-      for (let i = 0; i < n; i++) lost[i] = r.u64('lost position');
+      for (let i = 0; i < n; i++) lost[i] = r.position('lost position');
       const writerActive = r.bool('writerActive');
       const reply = { type: 'readReply' as const, rid, status, begin, end, learnedThrough, slots, coveredThrough, lost, writerActive };
       if (!r.bool('pendingTruncate flag')) return reply;
-      const position = r.u64('pendingTruncate position');
-      const to = r.u64('pendingTruncate to');
+      const position = r.position('pendingTruncate position');
+      const to = r.position('pendingTruncate to');
       if (to > position) throw new WireError('bad-value', `a truncation at ${position} to ${to} reaches past itself`);
       return { ...reply, pendingTruncate: { position, to } };
     }
@@ -408,16 +409,16 @@ function readBody(r: WireReader): Message {
     case typeCode.recoverReply:
       return readRecoverReply(r);
     case typeCode.rejoin:
-      return { type: 'rejoin', rid: r.u64('rid'), member: readMember(r, 'member'), generation: r.u64('generation'), disk: r.u64('disk') };
+      return { type: 'rejoin', rid: r.u64('rid'), member: readMember(r, 'member'), generation: r.proposal('generation'), disk: r.u64('disk') };
     case typeCode.rejoinReply:
       return {
         type: 'rejoinReply',
         rid: r.u64('rid'),
         outcome: readOutcome(r),
         status: readStatus(r),
-        begin: r.u64('begin'),
-        end: r.pos('end'),
-        generation: r.u64('generation'),
+        begin: r.position('begin'),
+        end: r.positionOrNone('end'),
+        generation: r.proposal('generation'),
         disk: r.u64('disk'),
       };
     case typeCode.config:
@@ -439,13 +440,13 @@ function readBody(r: WireReader): Message {
       return {
         type: 'peerState',
         incarnation: r.shortString('incarnation'),
-        generation: r.u64('generation'),
+        generation: r.proposal('generation'),
         disk: r.u64('disk'),
         status: readStatus(r),
-        promised: r.u64('promised'),
-        begin: r.u64('begin'),
-        end: r.pos('end'),
-        learnedThrough: r.pos('learnedThrough'),
+        promised: r.proposal('promised'),
+        begin: r.position('begin'),
+        end: r.positionOrNone('end'),
+        learnedThrough: r.positionOrNone('learnedThrough'),
       };
     default:
       throw new WireError('unknown-type', `unknown message type ${code}`);
@@ -455,16 +456,16 @@ function readBody(r: WireReader): Message {
 function readRecoverReply(r: WireReader): Message {
   const rid = r.u64('rid');
   const status = readStatus(r);
-  const begin = r.u64('begin');
-  const end = r.pos('end');
+  const begin = r.position('begin');
+  const end = r.positionOrNone('end');
   const incarnation = r.shortString('incarnation');
-  const generation = r.u64('generation');
+  const generation = r.proposal('generation');
   const disk = r.u64('disk');
-  const memberGeneration = r.u64('memberGeneration');
+  const memberGeneration = r.proposal('memberGeneration');
   const memberDisk = r.u64('memberDisk');
   const recorded = readNamed(r, 'recorded');
   const witness = r.bool('witness flag')
-    ? { generation: r.u64('witness generation'), disk: r.u64('witness disk'), promised: r.u64('witness promised'), end: r.pos('witness end') }
+    ? { generation: r.proposal('witness generation'), disk: r.u64('witness disk'), promised: r.proposal('witness promised'), end: r.positionOrNone('witness end') }
     : undefined;
   let startView: { id: number; incarnation: string }[] | undefined;
   if (r.bool('startView flag')) {

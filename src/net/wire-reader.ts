@@ -3,6 +3,7 @@
  * Every read checks bounds and ranges and throws WireError: the values it
  * returns can be trusted by the code behind it.
  */
+import { limits } from '../core/constants.js';
 import { WireError } from './errors.js';
 import { wireLimits } from './limits.js';
 
@@ -57,6 +58,26 @@ export class WireReader {
     const n = hi * TWO_32 + lo;
     if (!Number.isSafeInteger(n) || n < -1) throw new WireError('bad-value', `${what} must be a safe integer >= -1`);
     this.offset += 8;
+    return n;
+  }
+
+  /** A position: a non-negative integer at most limits.positionMax (no message may point past it). */
+  position(what: string): number {
+    return this.atMost(this.u64(what), limits.positionMax, what);
+  }
+
+  /** A position or -1 (none), at most limits.positionMax. */
+  positionOrNone(what: string): number {
+    return this.atMost(this.pos(what), limits.positionMax, what);
+  }
+
+  /** A proposal or generation number, at most limits.proposalMax (so that one above it always exists). */
+  proposal(what: string): number {
+    return this.atMost(this.u64(what), limits.proposalMax, what);
+  }
+
+  private atMost(n: number, max: number, what: string): number {
+    if (n > max) throw new WireError('bad-value', `${what} ${n} is above the sanity bound ${max}`);
     return n;
   }
 

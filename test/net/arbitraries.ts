@@ -1,22 +1,27 @@
 /** fast-check generators of valid protocol messages, for the codec properties. */
 import fc from 'fast-check';
+import { limits } from '../../src/core/constants.js';
 import type { Action, Entry, Message, Named, Slot } from '../../src/core/types.js';
 
 const nat = fc.maxSafeNat();
+/** A position: the codec refuses any above limits.positionMax. */
+const pos = fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: limits.positionMax }));
+/** A proposal or generation: the codec refuses any above limits.proposalMax. */
+const num = fc.oneof(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: limits.proposalMax }));
 /** A request's proposal: 1 or more (0 means none). */
-const proposalNum = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
+const proposalNum = fc.integer({ min: 1, max: limits.proposalMax });
 /** An inclusive range [from, to] with from <= to. */
-const range = fc.tuple(nat, nat).map(([a, b]) => (a <= b ? { from: a, to: b } : { from: b, to: a }));
+const range = fc.tuple(pos, pos).map(([a, b]) => (a <= b ? { from: a, to: b } : { from: b, to: a }));
 /** Plain-prototype records, so that deepStrictEqual compares them with decoded objects. */
 const plain = { noNullPrototype: true } as const;
-const posOrNone = fc.integer({ min: -1, max: Number.MAX_SAFE_INTEGER });
+const posOrNone = fc.integer({ min: -1, max: limits.positionMax });
 const u32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
 const status = fc.constantFrom('VOTING', 'RECOVERING', 'STARTING', 'EMPTY' as const);
 const outcome = fc.constantFrom('accept', 'reject', 'ignored' as const);
 /** A member id: 1 or more. */
 const memberId = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
 /** A disk generation: mostly small, sometimes anywhere in the safe range. */
-const generation = fc.oneof(fc.integer({ min: 0, max: 5 }), nat);
+const generation = num;
 /** A disk number: 0 for an original disk, else random. */
 const disk = fc.oneof(fc.constant(0), nat);
 const namedOne: fc.Arbitrary<Named> = fc.record({ id: fc.oneof(fc.integer({ min: 1, max: 9 }), memberId), generation, disk }, plain);
@@ -29,15 +34,15 @@ export const action: fc.Arbitrary<Action> = fc.oneof(
   fc.constant<Action>({ kind: 'nop' }),
   fc.constant<Action>({ kind: 'nop', tombstone: true }),
   fc.uint8Array({ maxLength: 300 }).map((data): Action => ({ kind: 'append', data })),
-  nat.map((to): Action => ({ kind: 'truncate', to })),
+  pos.map((to): Action => ({ kind: 'truncate', to })),
 );
 
 export const slot: fc.Arbitrary<Slot> = fc.record(
-  { position: nat, promised: nat, accepted: nat, learned: fc.boolean(), action },
+  { position: pos, promised: num, accepted: num, learned: fc.boolean(), action },
   { requiredKeys: ['position', 'promised', 'accepted', 'learned'], ...plain },
 );
 
-const entry: fc.Arbitrary<Entry> = fc.record({ position: nat, action }, plain);
+const entry: fc.Arbitrary<Entry> = fc.record({ position: pos, action }, plain);
 const slots = fc.array(slot, { maxLength: 8 });
 
 export const message: fc.Arbitrary<Message> = fc.oneof(
@@ -48,9 +53,9 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     type: fc.constant('promiseReply' as const),
     rid: nat,
     outcome,
-    proposal: nat,
+    proposal: num,
     status,
-    begin: nat,
+    begin: pos,
     end: posOrNone,
     learnedThrough: posOrNone,
     slots,
@@ -62,7 +67,7 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     type: fc.constant('write' as const),
     rid: nat,
     proposal: proposalNum,
-    from: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 100 }),
+    from: fc.integer({ min: 0, max: limits.positionMax - 100 }),
     actions: fc.array(action, { maxLength: 20 }),
     named: namedList(0),
   }, plain),
@@ -70,8 +75,8 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     type: fc.constant('writeReply' as const),
     rid: nat,
     outcome,
-    proposal: nat,
-    from: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 2 ** 32 }),
+    proposal: num,
+    from: fc.integer({ min: 0, max: limits.positionMax - 2 ** 32 }),
     count: u32,
     generation,
     disk,
@@ -81,8 +86,8 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     type: fc.constant('writeReply' as const),
     rid: nat,
     outcome: fc.constant('stale' as const),
-    proposal: nat,
-    from: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 2 ** 32 }),
+    proposal: num,
+    from: fc.integer({ min: 0, max: limits.positionMax - 2 ** 32 }),
     count: u32,
     generation,
     disk,
@@ -90,19 +95,19 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   }, plain),
   fc.tuple(proposalNum, range).map(([proposal, r]) => ({ type: 'commit' as const, proposal, from: r.from, to: r.to })),
   fc.record({ type: fc.constant('learned' as const), entries: fc.array(entry, { maxLength: 8 }) }, plain),
-  fc.record({ type: fc.constant('read' as const), rid: nat, from: nat, to: nat, limit: u32 }, plain),
+  fc.record({ type: fc.constant('read' as const), rid: nat, from: pos, to: pos, limit: u32 }, plain),
   fc.record({
     type: fc.constant('readReply' as const),
     rid: nat,
     status,
-    begin: nat,
+    begin: pos,
     end: posOrNone,
     learnedThrough: posOrNone,
     slots,
     coveredThrough: posOrNone,
-    lost: fc.array(nat, { maxLength: 8 }),
+    lost: fc.array(pos, { maxLength: 8 }),
     writerActive: fc.boolean(),
-    pendingTruncate: fc.tuple(nat, nat).map(([a, b]) => ({ position: Math.max(a, b), to: Math.min(a, b) })),
+    pendingTruncate: fc.tuple(pos, pos).map(([a, b]) => ({ position: Math.max(a, b), to: Math.min(a, b) })),
   }, { requiredKeys: ['type', 'rid', 'status', 'begin', 'end', 'learnedThrough', 'slots', 'coveredThrough', 'lost', 'writerActive'], ...plain }),
   fc.record({ type: fc.constant('recover' as const), rid: nat }, plain),
   fc.record({ type: fc.constant('recover' as const), rid: nat, member: memberId }, plain),
@@ -110,7 +115,7 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     type: fc.constant('recoverReply' as const),
     rid: nat,
     status,
-    begin: nat,
+    begin: pos,
     end: posOrNone,
     incarnation,
     generation,
@@ -118,13 +123,13 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     memberGeneration: generation,
     memberDisk: disk,
     recorded: namedList(0),
-    witness: fc.record({ generation, disk, promised: nat, end: posOrNone }, plain),
+    witness: fc.record({ generation, disk, promised: num, end: posOrNone }, plain),
     startView: fc.uniqueArray(fc.record({ id: memberId, incarnation }, plain), { maxLength: 5, selector: (e) => e.id }),
     progress: fc.record({ done: nat, total: nat }, plain),
   }, { requiredKeys: ['type', 'rid', 'status', 'begin', 'end', 'incarnation', 'generation', 'disk', 'memberGeneration', 'memberDisk', 'recorded'], ...plain }),
   fc.record({ type: fc.constant('rejoin' as const), rid: nat, member: memberId, generation, disk }, plain),
-  fc.record({ type: fc.constant('rejoinReply' as const), rid: nat, outcome, status, begin: nat, end: posOrNone, generation, disk }, plain),
-  fc.record({ type: fc.constant('peerState' as const), incarnation, generation, disk, status, promised: nat, begin: nat, end: posOrNone, learnedThrough: posOrNone }, plain),
+  fc.record({ type: fc.constant('rejoinReply' as const), rid: nat, outcome, status, begin: pos, end: posOrNone, generation, disk }, plain),
+  fc.record({ type: fc.constant('peerState' as const), incarnation, generation, disk, status, promised: num, begin: pos, end: posOrNone, learnedThrough: posOrNone }, plain),
   fc.record({ type: fc.constant('config' as const), rid: nat }, plain),
   fc.record({
     type: fc.constant('configReply' as const),

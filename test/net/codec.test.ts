@@ -5,6 +5,7 @@ import { decodeMessage, encodeFrame, encodeMessage, messageSize } from '../../sr
 import { WireError } from '../../src/net/errors.js';
 import { wireLimits } from '../../src/net/limits.js';
 import { typeCode } from '../../src/net/schema.js';
+import { limits } from '../../src/core/constants.js';
 import type { Message } from '../../src/core/types.js';
 import { message, oneOfEach } from './arbitraries.js';
 
@@ -78,6 +79,30 @@ test('codec: integers above 2^53 - 1 are rejected', () => {
   assert.deepStrictEqual(decodeMessage(buf), { type: 'recover', rid: Number.MAX_SAFE_INTEGER });
   buf.writeUInt32LE(0x200000, 5); // high word of rid: 2^53
   throwsWire(buf, 'bad-value');
+});
+
+test('codec: positions, proposals and generations above the sanity bounds are rejected, whoever sends them', () => {
+  const huge = Number.MAX_SAFE_INTEGER;
+  const refused: Message[] = [
+    // A hostile replica: an end that would make a reader walk towards 2^53, a rejection no proposer can exceed.
+    { type: 'readReply', rid: 1, status: 'VOTING', begin: 0, end: huge, learnedThrough: -1, slots: [], coveredThrough: -1, lost: [], writerActive: false },
+    { type: 'promiseReply', rid: 1, outcome: 'reject', proposal: huge, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, coveredThrough: 0, generation: 0, disk: 0, slots: [] },
+    // A hostile client: a promise nobody could ever exceed, a commit far beyond any end, a truncation of everything.
+    { type: 'promise', rid: 1, proposal: limits.proposalMax + 1 },
+    { type: 'commit', proposal: 1, from: 0, to: limits.positionMax + 1 },
+    { type: 'write', rid: 1, proposal: 1, from: 0, actions: [{ kind: 'truncate', to: huge }], named: [] },
+    { type: 'rejoin', rid: 1, member: 2, generation: huge, disk: 1 },
+  ];
+  for (const m of refused) throwsWire(encodeMessage(m), 'bad-value');
+  const atBound: Message = { type: 'commit', proposal: limits.proposalMax, from: 0, to: limits.positionMax };
+  assert.deepStrictEqual(decodeMessage(encodeMessage(atBound)), atBound);
+});
+
+test('codec: a reply carries at most limits.readSlotsMax slots', () => {
+  const slot = { position: 0, promised: 0, accepted: 1, learned: true };
+  const ok = { type: 'readReply', rid: 1, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, coveredThrough: 0, lost: [], writerActive: false } as const;
+  decodeMessage(encodeMessage({ ...ok, slots: Array.from({ length: limits.readSlotsMax }, () => slot) }));
+  throwsWire(encodeMessage({ ...ok, slots: Array.from({ length: limits.readSlotsMax + 1 }, () => slot) }), 'oversized');
 });
 
 test('codec: a position below -1 is rejected', () => {
