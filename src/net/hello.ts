@@ -12,7 +12,7 @@ import { WireReader } from './wire-reader.js';
 import { WireWriter } from './wire-writer.js';
 
 /** The wire protocol version this code speaks. Bump on any incompatible change to docs/wire.md. */
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 export const HELLO_MAGIC = Buffer.from('RPLG', 'latin1');
 
 export type Role = 'client' | 'replica';
