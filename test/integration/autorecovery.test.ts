@@ -32,7 +32,16 @@ function appendLoop(log: LogClient, w: Awaited<ReturnType<LogClient['writer']>>)
       }
     }
   })();
-  return { acked, failures, stop: async () => { running = false; await done; } };
+  return {
+    acked,
+    failures,
+    /** True once `n` appends are acknowledged; throws at once with the writer's error if the loop failed. */
+    goneOnBy(n: number): boolean {
+      if (failures.length > 0) throw new Error(`the append loop failed: ${failures[0]!.stack}`);
+      return acked.size >= n;
+    },
+    stop: async () => { running = false; await done; },
+  };
 }
 
 test('a replica whose directory was deleted rejoins by itself; no append fails; then the others can lose a replica', async () => {
@@ -89,7 +98,7 @@ test('bytes overwritten in the middle of a replica\'s data files: detected, repa
   await waitFor('the damage was seen and repaired', () => /repair|rejoin|RECOVERING/.test(c.replicas[1]!.stderr), 30_000);
   assert.match(c.replicas[1]!.stderr, /lost|corrupt|may have lost/, 'storage reported the damage');
   const mark = loop.acked.size;
-  await waitFor('appends go on', () => loop.acked.size > mark + 200);
+  await waitFor('appends go on', () => loop.goneOnBy(mark + 200));
   await loop.stop();
   assert.deepEqual(loop.failures.map((e) => e.message), [], 'no append failed');
   // Replica 1 down: what replica 2 holds must now carry the log, corrupted part included.
@@ -118,7 +127,7 @@ test('a new cluster of five initialises itself, and two wiped replicas recover a
   c.start(5);
   await c.waitStatus([4, 5], 'VOTING', 60_000);
   const mark = loop.acked.size;
-  await waitFor('appends go on', () => loop.acked.size > mark + 200);
+  await waitFor('appends go on', () => loop.goneOnBy(mark + 200));
   await loop.stop();
   assert.deepEqual(loop.failures.map((e) => e.message), [], 'no append failed');
   // Two of the original three die: the two recovered ones plus one must hold everything.

@@ -53,11 +53,19 @@ export class TestCluster {
     this.replicas = replicas;
   }
 
-  static async create(n = 3): Promise<TestCluster> {
+  /** `ids`: the members' ids (default 1..n), in the order of `replicas` (any order, any positive numbers). */
+  static async create(n = 3, ids: readonly number[] = Array.from({ length: n }, (_, i) => i + 1)): Promise<TestCluster> {
     const root = mkdtempSync(join(tmpdir(), 'replog-it-'));
     const ports = await freePorts(n);
-    const replicas = ports.map((p, i) => ({ id: i + 1, address: `127.0.0.1:${p}`, dir: join(root, `r${i + 1}`), stderr: '' }));
+    const replicas = ports.map((p, i) => ({ id: ids[i]!, address: `127.0.0.1:${p}`, dir: join(root, `r${ids[i]!}`), stderr: '' }));
     return new TestCluster(root, replicas);
+  }
+
+  /** The replica with member id `id`. */
+  replica(id: number): TestReplica {
+    const r = this.replicas.find((x) => x.id === id);
+    if (r === undefined) throw new Error(`no replica ${id}`);
+    return r;
   }
 
   get addresses(): string[] {
@@ -69,7 +77,7 @@ export class TestCluster {
   }
 
   start(id: number): ChildProcess {
-    const r = this.replicas[id - 1]!;
+    const r = this.replica(id);
     r.stderr = '';
     const proc = spawn(process.execPath, [BIN, 'replica', '--id', String(id), '--dir', r.dir, '--listen', r.address, '--members', this.membersFlag], {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -88,12 +96,12 @@ export class TestCluster {
   }
 
   async waitStatus(ids: number[], status: string, timeoutMs = 30_000): Promise<void> {
-    const addrs = ids.map((id) => this.replicas[id - 1]!.address);
+    const addrs = ids.map((id) => this.replica(id).address);
     await waitFor(`replicas ${ids.join(',')} ${status}`, async () => (await collectStatus(addrs, 1000)).every((r) => r.status === status), timeoutMs);
   }
 
   kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const proc = this.replicas[id - 1]!.proc;
+    const proc = this.replica(id).proc;
     if (proc === undefined) return Promise.resolve();
     return new Promise((res) => {
       proc.once('exit', () => res());
