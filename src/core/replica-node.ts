@@ -181,6 +181,8 @@ export class ReplicaNodeCore {
       self: this.config.id,
       from,
       writerActive: this.now - this.writerSeenAt < timing.writerActiveMs,
+      // Recover replies carry the freshest witness of the asking disk (the persisted copy lags).
+      witnessed: this.witnessed,
     });
     for (const r of step.records) out.records.push(r);
     if (msg.type === 'write' && step.reply?.type === 'writeReply' && step.reply.outcome === 'accept') this.witnessPromises(msg.named, msg.proposal);
