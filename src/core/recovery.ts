@@ -43,8 +43,11 @@
  * its disk before it votes: a newer disk recorded for its member, or a
  * promise or end witnessed above its own (a disk restored from an older
  * copy), makes it rejoin instead. It waits for every peer, at most
- * timing.restartCheckMs; with none reachable it votes as before (what this
- * does and does not detect is in docs/protocol.md).
+ * timing.restartCheckMs, and never votes without answers from enough peers
+ * that, with itself, they make a quorum (EMPTY peers know nothing of its disk
+ * and do not count): until then it keeps asking. Silence is no evidence that
+ * the disk did not go back in time. (What this does and does not detect is in
+ * docs/protocol.md.)
  */
 import { assertNever } from './assert.js';
 import { timing } from './constants.js';
@@ -84,6 +87,13 @@ export interface RecoveryConfig {
   readonly metadata: Metadata;
   /** The replica's log end when it started (the restart check compares it with what peers witnessed). */
   readonly end: Position;
+  /**
+   * The highest proposal the disk promised or accepted anywhere when it started
+   * (StoreView.highestProposal): a peer witnesses a promise from the writes that
+   * name this disk, and a fill's promise is explicit (per position), so it is
+   * compared with this, not with the implicit promise alone. Absent: metadata.promised.
+   */
+  readonly highestProposal?: number;
   /** Run the restart check when starting VOTING (default true). */
   readonly restartCheck?: boolean;
   readonly random: () => number;
@@ -94,6 +104,7 @@ export interface RecoveryConfig {
 }
 
 type Phase =
+  /** Asking the peers whether this disk went back in time before it votes. */
   | { readonly kind: 'check'; readonly until: number }
   | { readonly kind: 'init' }
   | { readonly kind: 'query' }
@@ -116,6 +127,8 @@ export class RecoveryCore {
   private becoming = false;
   /** A generation some peer refused a rejoin with: the next one goes above it. */
   private generationFloor = 0;
+  /** The restart check's answers so far, the latest per peer, over every round of the check. */
+  private readonly checkAnswers = new Map<ReplicaId, RecoverReply>();
   private readonly peers: ReplicaId[];
   private readonly quorum: number;
   private readonly rules: SafetyRules;
@@ -164,10 +177,7 @@ export class RecoveryCore {
         break;
       case 'tick':
         if (this.phase.kind === 'done' || this.phase.kind === 'catchingUp' || this.becoming) break;
-        if (this.phase.kind === 'check' && now >= this.phase.until) {
-          this.finishCheck(out, 'no answer from every peer in time');
-          break;
-        }
+        if (this.phase.kind === 'check' && now >= this.phase.until && this.checkPasses(out)) break;
         if (this.round === undefined || now >= this.round.nextAt) this.startRound(out);
         break;
       case 'reply':
@@ -228,31 +238,71 @@ export class RecoveryCore {
     return [...this.round!.replies].filter((e): e is [ReplicaId, RecoverReply] => e[1].type === 'recoverReply');
   }
 
-  /** Restart check: a peer that knows a newer disk of this member, or saw this disk further along, unmasks a restored copy. */
+  /**
+   * Restart check: a peer that knows a newer disk of this member, or saw this
+   * disk further along than it is (the highest promise and end witnessed over
+   * every answer), unmasks a restored copy: the replica rejoins as a new disk.
+   */
   private decideCheck(out: RecoveryOutput): void {
-    const own = ownDisk(this.meta);
-    for (const [from, r] of this.recoverReplies()) {
-      const known = { generation: r.memberGeneration, disk: r.memberDisk };
-      const w = r.witness;
-      let why: string | undefined;
-      if (isRetired(known, own) && !sameDisk(known, own)) {
-        why = `r${from} knows a newer disk of this member (generation ${known.generation}) than this one (${own.generation})`;
-      } else if (w !== undefined && sameDisk(w, own) && (w.promised > this.meta.promised || w.end > this.config.end)) {
-        why = `r${from} saw this disk reach promise ${w.promised} and end ${w.end}; it holds ${this.meta.promised} and ${this.config.end} (restored from an older copy?)`;
-      }
-      if (why !== undefined) {
-        this.phase = { kind: 'query' };
-        this.say(out, `this disk went back in time: ${why}; it will not vote, and rejoins as a new disk`);
-        this.become(out, 'RECOVERING', {});
-        return;
-      }
+    for (const [from, r] of this.recoverReplies()) this.checkAnswers.set(from, r);
+    const why = this.wentBack([...this.checkAnswers]);
+    if (why !== undefined) {
+      this.phase = { kind: 'query' };
+      this.say(out, `this disk went back in time: ${why}; it will not vote, and rejoins as a new disk`);
+      this.become(out, 'RECOVERING', {});
+      return;
     }
-    if (this.round!.replies.size >= this.peers.length) this.finishCheck(out, 'every peer answered');
+    if (this.checkAnswers.size >= this.peers.length) this.finishCheck(out, 'every peer answered');
+    else if (this.phase.kind === 'check' && this.now >= this.phase.until) this.checkPasses(out);
+  }
+
+  /** Why the answers show that this disk is older than one its peers saw, if they do. */
+  private wentBack(answers: readonly [ReplicaId, RecoverReply][]): string | undefined {
+    const own = ownDisk(this.meta);
+    // A witnessed promise may be explicit (a fill's): the disk held it if its highest proposal is as high.
+    // Comparing with the implicit promise alone unmasked healthy disks, and a needless rejoin is not free:
+    // two replicas of three rejoining at once wait for each other for good.
+    const held = Math.max(this.meta.promised, this.config.highestProposal ?? 0);
+    let promised = { value: held, from: 0 };
+    let end = { value: this.config.end, from: 0 };
+    for (const [from, r] of answers) {
+      const known = { generation: r.memberGeneration, disk: r.memberDisk };
+      if (isRetired(known, own) && !sameDisk(known, own)) {
+        return `r${from} knows a newer disk of this member (generation ${known.generation}, disk ${known.disk}) than this one (generation ${own.generation}, disk ${own.disk})`;
+      }
+      const w = r.witness;
+      if (w === undefined || !sameDisk(w, own)) continue;
+      if (w.promised > promised.value) promised = { value: w.promised, from };
+      if (w.end > end.value) end = { value: w.end, from };
+    }
+    if (promised.from !== 0 || end.from !== 0) {
+      const who = [...new Set([promised.from, end.from].filter((f) => f !== 0))].map((f) => `r${f}`).join(', ');
+      return `${who} saw this disk reach promise ${promised.value} and end ${end.value}; it holds ${held} and ${this.config.end} (restored from an older copy?)`;
+    }
+    return undefined;
+  }
+
+  /**
+   * The check's time is up: it passes only with answers from enough peers to
+   * make a quorum with this replica (a disk restored from an older copy is
+   * unmasked by what its peers saw, and a peer that did not answer told
+   * nothing). Otherwise it keeps asking, never voting on silence. EMPTY peers
+   * hold no witness of anything and do not count. Returns true if it passed.
+   */
+  private checkPasses(out: RecoveryOutput): boolean {
+    const counted = [...this.checkAnswers.values()].filter((r) => r.status !== 'EMPTY').length;
+    if (counted + 1 >= this.quorum) {
+      this.finishCheck(out, `${counted} of ${this.peers.length} peers answered in time, none saw this disk further along`);
+      return true;
+    }
+    this.say(out, `restart check: ${counted} of the ${this.quorum - 1} peers needed answered (not counting EMPTY ones); not voting until they do`);
+    return false;
   }
 
   private finishCheck(out: RecoveryOutput, why: string): void {
     this.phase = { kind: 'done' };
     this.round = undefined;
+    this.checkAnswers.clear();
     out.checked = true;
     this.say(out, `restart check done (${why}): voting`);
   }

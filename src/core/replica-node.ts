@@ -105,6 +105,7 @@ export class ReplicaNodeCore {
         members: config.members,
         metadata: meta,
         end: config.store.end(),
+        highestProposal: config.store.highestProposal(),
         restartCheck: config.restartCheck ?? true,
         random: config.random,
         rid: () => this.nextRid++,

@@ -4,9 +4,26 @@
 // voted, RECOVERING members during a two-phase start, and generation ties.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { timing } from '../../src/core/constants.js';
+import { RecoveryCore, type RecoveryOutput } from '../../src/core/recovery.js';
 import { ReplicaNodeCore, type NodeOutput } from '../../src/core/replica-node.js';
-import type { Metadata, PeerStateMessage, RecoverReply, RecoverRequest } from '../../src/core/types.js';
+import type { Metadata, Named, PeerStateMessage, RecoverReply, RecoverRequest, Status, Witness } from '../../src/core/types.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
+
+function recoverReply(rid: number, o: { status?: Status; member?: { generation: number; disk: number }; witness?: Witness; recorded?: Named[]; end?: number; incarnation?: string; startView?: RecoverReply['startView']; generation?: number } = {}): RecoverReply {
+  return {
+    type: 'recoverReply', rid, status: o.status ?? 'VOTING', begin: 0, end: o.end ?? 10, incarnation: o.incarnation ?? 'p', generation: o.generation ?? 0, disk: 0,
+    memberGeneration: o.member?.generation ?? 0, memberDisk: o.member?.disk ?? 0, recorded: o.recorded ?? [],
+    ...(o.witness === undefined ? {} : { witness: o.witness }),
+    ...(o.startView === undefined ? {} : { startView: o.startView }),
+  };
+}
+
+function core(meta: Metadata, end = -1, members = [1, 2, 3]): { core: RecoveryCore; rid: () => number } {
+  let rid = 0;
+  const c = new RecoveryCore({ self: 1, members, metadata: meta, end, random: () => 0.25, rid: () => ++rid }, 0);
+  return { core: c, rid: () => rid };
+}
 
 function node(id: number, meta: Metadata): { node: ReplicaNodeCore; store: MemoryStore; step: (e: Parameters<ReplicaNodeCore['step']>[0], now: number) => NodeOutput } {
   const store = new MemoryStore(meta);
@@ -42,4 +59,50 @@ test('the witness answered is the highest of the in-memory table and the persist
   b.step({ type: 'message', from: 1, msg: gossip({ promised: 4, end: 12 }) }, 100);
   const out = b.step({ type: 'message', from: 1, msg: { type: 'recover', rid: 1, member: 1 } satisfies RecoverRequest }, 200);
   assert.deepEqual((out.reply as RecoverReply).witness, { generation: 0, disk: 0, promised: 9, end: 12 });
+});
+
+// ------------------------------------------------------------------ finding 4: the check never votes on silence
+
+test('restart check: with no answer it never votes, however long it waits, and keeps asking', () => {
+  const { core: c } = core({ status: 'VOTING', promised: 3, incarnation: 'a' }, 20);
+  let out: RecoveryOutput = c.step({ type: 'tick' }, 0);
+  assert.equal(out.send.length, 2);
+  let asked = 0;
+  for (let t = 100; t <= 10 * timing.restartCheckMs; t += 100) {
+    out = c.step({ type: 'tick' }, t);
+    assert.notEqual(out.checked, true, `no vote at ${t} ms`);
+    asked += out.send.length;
+  }
+  assert.ok(c.checking, 'still checking: not voting');
+  assert.ok(asked >= 10, 'it keeps asking its peers');
+});
+
+test('restart check: after its time it passes only with answers from a quorum (itself counted); EMPTY peers do not count', () => {
+  const { core: c, rid } = core({ status: 'VOTING', promised: 3, incarnation: 'a' }, 20, [1, 2, 3, 4, 5]);
+  c.step({ type: 'tick' }, 0);
+  let out = c.step({ type: 'reply', from: 2, msg: recoverReply(rid(), { witness: { generation: 0, disk: 0, promised: 3, end: 20 } }) }, 10);
+  out = c.step({ type: 'reply', from: 3, msg: recoverReply(rid(), { status: 'EMPTY' }) }, 10);
+  out = c.step({ type: 'tick' }, timing.restartCheckMs + 1);
+  assert.notEqual(out.checked, true, 'one peer that knows something and one EMPTY one: two of five with itself, below a quorum');
+  c.step({ type: 'tick' }, timing.restartCheckMs + 2_000);
+  out = c.step({ type: 'reply', from: 4, msg: recoverReply(rid()) }, timing.restartCheckMs + 2_001);
+  assert.equal(out.checked, true, 'r2 and r4 (from two rounds) with itself are a quorum of five');
+});
+
+test('restart check: the highest witness over every answer unmasks an older copy, whichever peer holds it', () => {
+  const { core: c, rid } = core({ status: 'VOTING', promised: 3, incarnation: 'a' }, 20);
+  c.step({ type: 'tick' }, 0);
+  c.step({ type: 'reply', from: 2, msg: recoverReply(rid(), { witness: { generation: 0, disk: 0, promised: 3, end: 20 } }) }, 10);
+  const out = c.step({ type: 'reply', from: 3, msg: recoverReply(rid(), { witness: { generation: 0, disk: 0, promised: 3, end: 21 } }) }, 11);
+  assert.equal(out.become?.status, 'RECOVERING');
+  assert.equal(c.phaseKind, 'query');
+});
+
+test('restart check: a promise witnessed from a fill (explicit, per position) does not unmask a disk whose highest proposal holds it', () => {
+  let rid = 0;
+  const c = new RecoveryCore({ self: 1, members: [1, 2, 3], metadata: { status: 'VOTING', promised: 0, incarnation: 'a' }, end: 20, highestProposal: 3, random: () => 0.25, rid: () => ++rid }, 0);
+  c.step({ type: 'tick' }, 0);
+  c.step({ type: 'reply', from: 2, msg: recoverReply(rid, { witness: { generation: 0, disk: 0, promised: 3, end: 20 } }) }, 10);
+  const out = c.step({ type: 'reply', from: 3, msg: recoverReply(rid) }, 10);
+  assert.equal(out.checked, true, 'not a restored copy: it votes (a needless rejoin of two replicas of three at once would wait forever)');
 });
