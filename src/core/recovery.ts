@@ -104,8 +104,12 @@ export interface RecoveryConfig {
 }
 
 type Phase =
-  /** Asking the peers whether this disk went back in time before it votes. */
-  | { readonly kind: 'check'; readonly until: number }
+  /**
+   * Asking the peers whether this disk went back in time before it votes:
+   * `then` 'vote' for a disk that restarted VOTING (the restart check),
+   * 'join' for a STARTING disk that saw a VOTING member (it becomes VOTING).
+   */
+  | { readonly kind: 'check'; readonly until: number; readonly then: 'vote' | 'join' }
   | { readonly kind: 'init' }
   | { readonly kind: 'query' }
   | { readonly kind: 'rejoin'; readonly generation: number; readonly disk: number; readonly queriedEnd: Position }
@@ -147,7 +151,7 @@ export class RecoveryCore {
       status === 'VOTING'
         ? this.peers.length === 0 || config.restartCheck === false
           ? { kind: 'done' }
-          : { kind: 'check', until: now + timing.restartCheckMs }
+          : { kind: 'check', until: now + timing.restartCheckMs, then: 'vote' }
         : status === 'RECOVERING'
           ? { kind: 'query' }
           : { kind: 'init' };
@@ -158,7 +162,7 @@ export class RecoveryCore {
   }
   /** True while a VOTING replica checks with its peers that its disk did not go back in time. */
   get checking(): boolean {
-    return this.phase.kind === 'check';
+    return this.phase.kind === 'check' && this.phase.then === 'vote';
   }
   get phaseKind(): Phase['kind'] {
     return this.phase.kind;
@@ -300,9 +304,18 @@ export class RecoveryCore {
   }
 
   private finishCheck(out: RecoveryOutput, why: string): void {
+    const joining = this.phase.kind === 'check' && this.phase.then === 'join';
+    const answers = [...this.checkAnswers.values()];
+    this.checkAnswers.clear();
+    if (joining) {
+      // Never voted (no peer saw this disk promise or hold anything it lacks): join as an acceptor
+      // that missed every message so far, knowing the disks the others know.
+      this.say(out, `joining the started cluster (${why})`);
+      const recorded = mergeRecorded(this.meta.recorded, answers.flatMap((r) => r.recorded), this.config.self);
+      return this.become(out, 'VOTING', recorded === undefined ? {} : { recorded });
+    }
     this.phase = { kind: 'done' };
     this.round = undefined;
-    this.checkAnswers.clear();
     out.checked = true;
     this.say(out, `restart check done (${why}): voting`);
   }
@@ -315,9 +328,11 @@ export class RecoveryCore {
     const voting = all.filter((m) => m.status === 'VOTING').length;
     if (voting > 0) {
       if (this.meta.status === 'STARTING') {
-        // Never voted: join as an acceptor that missed every message so far, knowing the disks the others know.
-        const recorded = mergeRecorded(this.meta.recorded, replies.flatMap(([, r]) => r.recorded), this.config.self);
-        return this.become(out, 'VOTING', recorded === undefined ? {} : { recorded });
+        // A STARTING disk never voted, unless it is a copy of this disk taken while it was STARTING and
+        // restored after it voted: the restart check's tests (a peer saw this disk promise or hold more,
+        // or knows a newer disk of this member) tell, and then it rejoins as a new disk instead.
+        this.phase = { kind: 'check', until: this.now + timing.restartCheckMs, then: 'join' };
+        return this.decideCheck(out);
       }
       this.phase = { kind: 'query' };
       this.say(out, `the cluster already holds data (${voting} VOTING): this replica has no state and rejoins`);

@@ -195,6 +195,21 @@ export class ReplicaNodeCore {
     return out;
   }
 
+  /**
+   * The metadata as it will be once this step's records are appended: the
+   * store shows them only after the shell appended them, and a metadata record
+   * built from the store's copy would undo one pushed earlier in the same step
+   * (a status persisted by the recovery on a tick, then the witnessed table
+   * written from the old status, left a replica STARTING for good).
+   */
+  private metadataAfter(out: NodeOutput): Metadata {
+    for (let i = out.records.length - 1; i >= 0; i--) {
+      const r = out.records[i]!;
+      if (r.type === 'metadata') return r.metadata;
+    }
+    return this.config.store.metadata();
+  }
+
   // ------------------------------------------------------------------ gossip
 
   /** Tells every peer this replica's state; released only once it is durable (NodeOutput.announce). */
@@ -218,7 +233,7 @@ export class ReplicaNodeCore {
 
   private onPeerState(from: ReplicaId, state: PeerStateMessage, out: NodeOutput): void {
     this.peers.set(from, { state, at: this.now });
-    const meta = this.config.store.metadata();
+    const meta = this.metadataAfter(out);
     // A member telling its own disk: anything older is retired (recorded lazily; a rejoin records it durably).
     const recorded = mergeRecorded(meta.recorded, [{ id: from, generation: state.generation, disk: state.disk }], this.config.id);
     if (recorded !== undefined) {
@@ -263,7 +278,7 @@ export class ReplicaNodeCore {
     if (!this.witnessDirty || this.now - this.witnessSavedAt < WITNESS_PERSIST_MS) return;
     this.witnessDirty = false;
     this.witnessSavedAt = this.now;
-    const meta: Metadata = this.config.store.metadata();
+    const meta: Metadata = this.metadataAfter(out);
     out.records.push({ type: 'metadata', metadata: { ...meta, witnessed: { ...this.witnessed } } });
     out.lazy = out.reply === undefined;
   }
@@ -290,7 +305,7 @@ export class ReplicaNodeCore {
     }
     if (r.become !== undefined) {
       const { status, patch } = r.become;
-      const meta = this.config.store.metadata();
+      const meta = this.metadataAfter(out);
       const metadata: Metadata = { ...meta, ...patch, status, witnessed: { ...this.witnessed } };
       out.records.push({ type: 'metadata', metadata });
       out.status = status;
@@ -363,7 +378,7 @@ export class ReplicaNodeCore {
     const store = this.config.store;
     if (c.begin !== undefined && c.begin > store.begin()) {
       // A peer truncated below here (a chosen TRUNCATE this replica never learned): drop the same positions.
-      out.records.push({ type: 'metadata', metadata: { ...store.metadata(), begin: c.begin } });
+      out.records.push({ type: 'metadata', metadata: { ...this.metadataAfter(out), begin: c.begin } });
       out.notes.push(`positions below ${c.begin} were truncated (a peer's beginning): dropped here too`);
       out.lazy = out.reply === undefined;
     }

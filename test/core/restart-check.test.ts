@@ -106,3 +106,42 @@ test('restart check: a promise witnessed from a fill (explicit, per position) do
   const out = c.step({ type: 'reply', from: 3, msg: recoverReply(rid) }, 10);
   assert.equal(out.checked, true, 'not a restored copy: it votes (a needless rejoin of two replicas of three at once would wait forever)');
 });
+
+// ------------------------------------------------------------------ finding 2: restoreStartingBackup
+
+test('a STARTING disk that sees a VOTING member rejoins if a peer saw this disk promise or hold more (a STARTING backup restored after it voted)', () => {
+  const starting: Metadata = { status: 'STARTING', promised: 0, incarnation: 'a', startView: { 1: 'a', 2: 'b', 3: 'c' } };
+  const { core: c, rid } = core(starting);
+  c.step({ type: 'tick' }, 0);
+  const out = c.step({ type: 'reply', from: 2, msg: recoverReply(rid(), { witness: { generation: 0, disk: 0, promised: 4, end: 7 } }) }, 5);
+  assert.equal(out.become?.status, 'RECOVERING', 'not VOTING: it rejoins as a new disk');
+  assert.equal(c.phaseKind, 'query');
+  // The same with a newer disk of this member recorded by a peer.
+  const other = core(starting);
+  other.core.step({ type: 'tick' }, 0);
+  const out2 = other.core.step({ type: 'reply', from: 3, msg: recoverReply(other.rid(), { member: { generation: 2, disk: 9 } }) }, 5);
+  assert.equal(out2.become?.status, 'RECOVERING');
+});
+
+test('a STARTING disk that sees a VOTING member and that no peer saw vote joins as VOTING once the peers answered', () => {
+  const { core: c, rid } = core({ status: 'STARTING', promised: 0, incarnation: 'a', startView: { 1: 'a', 2: 'b', 3: 'c' } });
+  c.step({ type: 'tick' }, 0);
+  let out = c.step({ type: 'reply', from: 2, msg: recoverReply(rid(), { witness: { generation: 0, disk: 0, promised: 0, end: -1 }, recorded: [{ id: 3, generation: 1, disk: 5 }] }) }, 5);
+  assert.equal(out.become, undefined, 'waits for the other peer (or the check time with a quorum)');
+  assert.equal(c.checking, false, 'a STARTING disk does not vote anyway: nothing to hold');
+  out = c.step({ type: 'reply', from: 3, msg: recoverReply(rid(), { status: 'STARTING', startView: [{ id: 1, incarnation: 'a' }, { id: 2, incarnation: 'b' }, { id: 3, incarnation: 'c' }] }) }, 6);
+  assert.deepEqual(out.become, { status: 'VOTING', patch: { recorded: { 3: { generation: 1, disk: 5 } } } });
+});
+
+test('a status the recovery persists on a tick is not undone by the witnessed table written in the same tick', () => {
+  const a = node(1, { status: 'STARTING', promised: 0, incarnation: 'a', startView: { 1: 'a', 2: 'b', 3: 'c' } });
+  const first = a.step({ type: 'tick' }, 0);
+  const ask = first.send.find((s) => s.to === 2)!.msg as RecoverRequest;
+  a.step({ type: 'message', from: 2, msg: gossip({ incarnation: 'b', promised: 0, end: -1 }) }, 10);
+  a.step({ type: 'message', from: 2, msg: recoverReply(ask.rid, { incarnation: 'b' }) }, 20);
+  // Peer 3 never answers: the join passes on the tick after the check time, with r2 and itself a quorum.
+  const out = a.step({ type: 'tick' }, 6_000);
+  assert.equal(out.status, 'VOTING');
+  assert.ok(out.records.filter((r) => r.type === 'metadata').length >= 2, 'the witnessed table is written in the same step');
+  assert.equal(a.store.metadata().status, 'VOTING');
+});
