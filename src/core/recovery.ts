@@ -94,6 +94,8 @@ export interface RecoveryConfig {
    * compared with this, not with the implicit promise alone. Absent: metadata.promised.
    */
   readonly highestProposal?: number;
+  /** The replica's log beginning when it started (a disk that truncated held data). Absent: 0. */
+  readonly begin?: Position;
   /** Run the restart check when starting VOTING (default true). */
   readonly restartCheck?: boolean;
   readonly random: () => number;
@@ -323,8 +325,11 @@ export class RecoveryCore {
   private decideInit(out: RecoveryOutput): void {
     const n = this.config.members.length;
     const replies = this.recoverReplies();
-    const me = { id: this.config.self, status: this.meta.status, incarnation: this.meta.incarnation, startView: this.meta.startView };
-    const all = [me, ...replies.map(([id, r]) => ({ id, status: r.status, incarnation: r.incarnation, startView: viewOf(r) }))];
+    const me = {
+      id: this.config.self, status: this.meta.status, incarnation: this.meta.incarnation, startView: this.meta.startView,
+      begin: this.config.begin ?? 0, end: this.config.end, generation: this.meta.generation ?? 0,
+    };
+    const all = [me, ...replies.map(([id, r]) => ({ id, status: r.status, incarnation: r.incarnation, startView: viewOf(r), begin: r.begin, end: r.end, generation: r.generation }))];
     const voting = all.filter((m) => m.status === 'VOTING').length;
     if (voting > 0) {
       if (this.meta.status === 'STARTING') {
@@ -334,23 +339,31 @@ export class RecoveryCore {
         this.phase = { kind: 'check', until: this.now + timing.restartCheckMs, then: 'join' };
         return this.decideCheck(out);
       }
+      if (this.meta.status === 'RECOVERING') return; // decideQuery's business: it waits for a quorum of VOTING peers
       this.phase = { kind: 'query' };
       this.say(out, `the cluster already holds data (${voting} VOTING): this replica has no state and rejoins`);
       return this.startRound(out);
     }
-    if (all.some((m) => m.status === 'RECOVERING')) {
-      if (this.meta.status === 'EMPTY') {
-        this.phase = { kind: 'query' };
-        return this.startRound(out);
-      }
-      return this.say(out, `waiting: a member is RECOVERING (it held data), and no quorum is VOTING`);
-    }
     if (all.length < n) {
       return this.say(out, `waiting for the other replicas: heard from ${all.length} of ${n}; a new cluster starts once every member answers`);
     }
-    // Every member is EMPTY or STARTING. Who can never have voted?
+    // No member is VOTING. A member that holds a record (or truncated) holds this cluster's data, and so
+    // does a RECOVERING one with a generation (a rejoin takes one only from a quorum of VOTING peers; a
+    // STARTING disk with one joined a start with damaged metadata, below): never start over it.
+    // (The EMPTY members among them wait here and rejoin once a quorum is VOTING again.)
+    const holding = all.filter((m) => m.end >= 0 || m.begin > 0 || (m.status === 'RECOVERING' && m.generation > 0));
+    if (holding.length > 0) {
+      return this.say(
+        out,
+        `will not start an empty log: ${holding.map((m) => `r${m.id} (${m.status})`).join(', ')} hold(s) this cluster's data, and no member is VOTING; ` +
+          `waiting for a quorum of VOTING members`,
+      );
+    }
+    // Every member is EMPTY, STARTING, or RECOVERING (damaged metadata) holding nothing. Who can never have voted?
+    // A RECOVERING member may have (its status is lost): it counts as one that may have, like a lost disk.
     const starting = all.filter((m) => m.status === 'STARTING');
-    const neverVoted = all.filter((m) => m.status === 'STARTING' || starting.some((s) => s.startView?.[m.id] === m.incarnation));
+    // (The view vouches only for an EMPTY member: damaged metadata keeps the incarnation of a disk that may have voted since.)
+    const neverVoted = all.filter((m) => m.status === 'STARTING' || (m.status === 'EMPTY' && starting.some((s) => s.startView?.[m.id] === m.incarnation)));
     const everyEmpty = starting.length === 0;
     if (!everyEmpty && n - neverVoted.length >= this.quorum) {
       const lost = all.filter((m) => !neverVoted.includes(m)).map((m) => `r${m.id}`);
@@ -362,6 +375,16 @@ export class RecoveryCore {
     }
     const view: Record<number, string> = Object.fromEntries(all.map((m) => [m.id, m.incarnation]));
     if (this.meta.status === 'EMPTY') return this.become(out, 'STARTING', { startView: view });
+    if (this.meta.status === 'RECOVERING') {
+      // Damaged metadata during the start: this disk holds nothing, and fewer than a quorum may ever have
+      // voted, so nothing was chosen; it joins the start. It takes a new disk (a generation above any
+      // recorded for it, a random number): a proposer that counted a promise of its damaged metadata
+      // must never count this disk for it (its writes naming the old disk are answered stale).
+      const generation = 1 + Math.max(this.meta.generation ?? 0, this.generationFloor, ...replies.map(([, r]) => r.memberGeneration));
+      this.phase = { kind: 'init' };
+      this.say(out, `no member holds data and fewer than a quorum may have voted: joining the start of a new cluster`);
+      return this.become(out, 'STARTING', { startView: view, generation, disk: drawDiskNumber(this.config.random) });
+    }
     if (!sameView(this.meta.startView, view)) return this.become(out, 'STARTING', { startView: view });
     if (starting.length === n && starting.every((m) => sameView(m.startView, view))) return this.become(out, 'VOTING', {});
     this.say(out, `starting a new cluster: ${starting.length} of ${n} members are STARTING`);
@@ -370,6 +393,12 @@ export class RecoveryCore {
   /** Step 1: a new disk above every one a quorum recorded for this member; the newest disk of every other member adopted. */
   private decideQuery(out: RecoveryOutput): void {
     const voting = this.recoverReplies().filter(([, r]) => r.status === 'VOTING');
+    if (voting.length === 0 && this.meta.status === 'RECOVERING') {
+      // No member VOTING: maybe a cluster still starting (metadata damaged during the two-phase
+      // start). The start decision tells whether it may join the start; it never starts over data.
+      this.decideInit(out);
+      if (this.becoming) return;
+    }
     if (voting.length < this.quorum) {
       this.say(out, `rejoining: waiting for a quorum of VOTING peers (${voting.length} of ${this.quorum} answered); not voting meanwhile`);
       return;

@@ -106,6 +106,7 @@ export class ReplicaNodeCore {
         metadata: meta,
         end: config.store.end(),
         highestProposal: config.store.highestProposal(),
+        begin: config.store.begin(),
         restartCheck: config.restartCheck ?? true,
         random: config.random,
         rid: () => this.nextRid++,

@@ -145,3 +145,53 @@ test('a status the recovery persists on a tick is not undone by the witnessed ta
   assert.ok(out.records.filter((r) => r.type === 'metadata').length >= 2, 'the witnessed table is written in the same step');
   assert.equal(a.store.metadata().status, 'VOTING');
 });
+
+// ------------------------------------------------------------------ finding 3: recoveringDuringStart
+
+test('start: a RECOVERING member holding nothing (metadata damaged during the start) joins the start with a new disk; the EMPTY ones start', () => {
+  // The damaged replica: every member answered, none VOTING, nobody holds a record.
+  const damaged = core({ status: 'RECOVERING', promised: 0, incarnation: 'a' });
+  damaged.core.step({ type: 'tick' }, 0);
+  damaged.core.step({ type: 'reply', from: 2, msg: recoverReply(damaged.rid(), { status: 'EMPTY', end: -1, incarnation: 'b' }) }, 1);
+  const out = damaged.core.step({ type: 'reply', from: 3, msg: recoverReply(damaged.rid(), { status: 'EMPTY', end: -1, incarnation: 'c' }) }, 1);
+  assert.equal(out.become?.status, 'STARTING');
+  assert.deepEqual(out.become?.patch.startView, { 1: 'a', 2: 'b', 3: 'c' });
+  assert.ok((out.become?.patch.generation ?? 0) >= 1 && (out.become?.patch.disk ?? 0) > 0, 'a new disk: a promise its damaged metadata made is never counted for it');
+  // An EMPTY member that sees it does not wait for a VOTING quorum that never was.
+  const empty = core({ status: 'EMPTY', promised: 0, incarnation: 'b' });
+  empty.core.step({ type: 'tick' }, 0);
+  empty.core.step({ type: 'reply', from: 2, msg: recoverReply(empty.rid(), { status: 'RECOVERING', end: -1, incarnation: 'a' }) }, 1);
+  const out2 = empty.core.step({ type: 'reply', from: 3, msg: recoverReply(empty.rid(), { status: 'EMPTY', end: -1, incarnation: 'c' }) }, 1);
+  assert.equal(out2.become?.status, 'STARTING');
+});
+
+test('start: never over data: a member holding a record, or a RECOVERING one with a generation, keeps every other from starting', () => {
+  const cases: [string, RecoverReply['status'], number, number][] = [
+    ['a RECOVERING member holding records', 'RECOVERING', 5, 0],
+    ['an EMPTY member that learned values', 'EMPTY', 0, 0],
+    ['a RECOVERING member in a rejoin (a generation)', 'RECOVERING', -1, 2],
+  ];
+  for (const [what, status, end, generation] of cases) {
+    for (const self of ['EMPTY', 'RECOVERING'] as const) {
+      const c = core({ status: self, promised: 0, incarnation: 'a' });
+      c.core.step({ type: 'tick' }, 0);
+      c.core.step({ type: 'reply', from: 2, msg: recoverReply(c.rid(), { status, end, generation, incarnation: 'b' }) }, 1);
+      const out = c.core.step({ type: 'reply', from: 3, msg: recoverReply(c.rid(), { status: 'EMPTY', end: -1, incarnation: 'c' }) }, 1);
+      assert.equal(out.become, undefined, `${self}, with ${what}: no start`);
+    }
+  }
+  // Its own records count too.
+  const c = core({ status: 'RECOVERING', promised: 0, incarnation: 'a' }, 3);
+  c.core.step({ type: 'tick' }, 0);
+  c.core.step({ type: 'reply', from: 2, msg: recoverReply(c.rid(), { status: 'EMPTY', end: -1, incarnation: 'b' }) }, 1);
+  assert.equal(c.core.step({ type: 'reply', from: 3, msg: recoverReply(c.rid(), { status: 'EMPTY', end: -1, incarnation: 'c' }) }, 1).become, undefined);
+});
+
+test('start: a RECOVERING member counts as one that may have voted: with a STARTING view and a lost disk, a quorum of them refuses', () => {
+  const view = [{ id: 1, incarnation: 'a' }, { id: 2, incarnation: 'b' }, { id: 3, incarnation: 'c-old' }];
+  const c = core({ status: 'RECOVERING', promised: 0, incarnation: 'a' });
+  c.core.step({ type: 'tick' }, 0);
+  c.core.step({ type: 'reply', from: 2, msg: recoverReply(c.rid(), { status: 'STARTING', end: -1, incarnation: 'b', startView: view }) }, 1);
+  const out = c.core.step({ type: 'reply', from: 3, msg: recoverReply(c.rid(), { status: 'EMPTY', end: -1, incarnation: 'c-new' }) }, 1);
+  assert.equal(out.become, undefined, 'r1 (RECOVERING) and r3 (a new disk) may both have voted: a quorum of three');
+});
