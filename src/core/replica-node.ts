@@ -11,7 +11,7 @@
  */
 import { CatchUp, type CatchUpOutput } from './catchup.js';
 import { limits, timing } from './constants.js';
-import { mergeRecorded, ownDisk, sameDisk } from './identity.js';
+import { isRetired, mergeRecorded, ownDisk, sameDisk } from './identity.js';
 import { quorumSize } from './quorum.js';
 import { RecoveryCore, type RecoveryEvent, type RecoveryOutput } from './recovery.js';
 import { replicaStep, type AcceptorMessage } from './replica.js';
@@ -229,11 +229,17 @@ export class ReplicaNodeCore {
       end: s.end(),
       learnedThrough: s.learnedThrough(),
     };
-    for (const to of this.config.members) if (to !== this.config.id) out.announce.push({ to, msg });
+    for (const to of this.config.members) {
+      if (to === this.config.id) continue;
+      // Each peer is told which of its disks this replica recorded (a tie of generations shows there).
+      const yours = meta.recorded?.[to];
+      out.announce.push({ to, msg: yours === undefined ? msg : { ...msg, yours: { generation: yours.generation, disk: yours.disk } } });
+    }
   }
 
   private onPeerState(from: ReplicaId, state: PeerStateMessage, out: NodeOutput): void {
     this.peers.set(from, { state, at: this.now });
+    if (state.yours !== undefined) this.checkRecordedForMe(from, state.yours, out);
     const meta = this.metadataAfter(out);
     // A member telling its own disk: anything older is retired (recorded lazily; a rejoin records it durably).
     const recorded = mergeRecorded(meta.recorded, [{ id: from, generation: state.generation, disk: state.disk }], this.config.id);
@@ -253,6 +259,47 @@ export class ReplicaNodeCore {
       end: Math.max(state.end, same ? prev.end : -1),
     };
     this.witnessDirty = true;
+  }
+
+  /**
+   * A peer recorded a disk of this member that is not this one: a newer one
+   * (this disk went back in time: a restored copy that passed its restart
+   * check), or one of the same generation (a generation drawn twice: a rejoin
+   * that a peer missed took one that an earlier, unfinished rejoin had
+   * recorded there). That peer refuses every write naming this disk as stale,
+   * and never replaces its record by another of the same generation (which
+   * one is the newer is not known, and the wrong one would let a write count
+   * a lost disk). So this replica stops voting and rejoins: a generation
+   * above every one recorded, the usual catch-up, then VOTING again.
+   */
+  private checkRecordedForMe(from: ReplicaId, yours: { generation: number; disk: number }, out: NodeOutput): void {
+    const meta = this.metadataAfter(out);
+    const own = ownDisk(meta);
+    if (this.recovery !== undefined || meta.status !== 'VOTING' || !isRetired(yours, own) || sameDisk(yours, own)) return;
+    out.notes.push(
+      `r${from} recorded another disk of this member (generation ${yours.generation}, disk ${yours.disk}) than this one ` +
+        `(generation ${own.generation}, disk ${own.disk}): it will not vote, and rejoins with a generation above it`,
+    );
+    const metadata: Metadata = { ...meta, status: 'RECOVERING', witnessed: { ...this.witnessed } };
+    out.records.push({ type: 'metadata', metadata });
+    out.status = 'RECOVERING';
+    this.recovery = new RecoveryCore(
+      {
+        self: this.config.id,
+        members: this.config.members,
+        metadata,
+        end: this.config.store.end(),
+        highestProposal: this.config.store.highestProposal(),
+        begin: this.config.store.begin(),
+        random: this.config.random,
+        rid: () => this.nextRid++,
+        roundMs: this.config.recoveryRoundMs,
+        rules: this.rules,
+      },
+      this.now,
+    );
+    this.waiting = 'rejoining with a new generation';
+    this.drive({ type: 'tick' }, out);
   }
 
   /**

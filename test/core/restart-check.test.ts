@@ -195,3 +195,32 @@ test('start: a RECOVERING member counts as one that may have voted: with a START
   const out = c.core.step({ type: 'reply', from: 3, msg: recoverReply(c.rid(), { status: 'EMPTY', end: -1, incarnation: 'c-new' }) }, 1);
   assert.equal(out.become, undefined, 'r1 (RECOVERING) and r3 (a new disk) may both have voted: a quorum of three');
 });
+
+// ------------------------------------------------------------------ generation ties
+
+test('a peer never replaces a recorded disk by another of the same generation (which is newer is unknown), and tells the member which one it recorded', () => {
+  const b = node(2, { status: 'VOTING', promised: 0, incarnation: 'i2', recorded: { 1: { generation: 2, disk: 11 } } });
+  b.step({ type: 'message', from: 1, msg: gossip({ generation: 2, disk: 22 }) }, 10);
+  assert.deepEqual(b.store.metadata().recorded?.[1], { generation: 2, disk: 11 }, 'the tie keeps what was recorded');
+  const told = b.step({ type: 'tick' }, 1_000).announce.find((a) => a.to === 1)?.msg as PeerStateMessage;
+  assert.deepEqual(told.yours, { generation: 2, disk: 11 });
+  b.step({ type: 'message', from: 1, msg: gossip({ generation: 3, disk: 33 }) }, 1_010);
+  assert.deepEqual(b.store.metadata().recorded?.[1], { generation: 3, disk: 33 }, 'a newer generation replaces it');
+});
+
+test('generation tie: a VOTING replica told that a peer recorded another disk of its generation rejoins above it (no livelock of stale answers)', () => {
+  const a = node(1, { status: 'VOTING', promised: 4, incarnation: 'i1', generation: 2, disk: 22 });
+  assert.equal(a.step({ type: 'message', from: 2, msg: gossip({ incarnation: 'i2', yours: { generation: 1, disk: 5 } }) }, 10).status, undefined, 'an older disk recorded: nothing to do');
+  assert.equal(a.step({ type: 'message', from: 2, msg: gossip({ incarnation: 'i2', yours: { generation: 2, disk: 22 } }) }, 20).status, undefined, 'its own disk: nothing to do');
+  const out = a.step({ type: 'message', from: 2, msg: gossip({ incarnation: 'i2', yours: { generation: 2, disk: 11 } }) }, 30);
+  assert.equal(out.status, 'RECOVERING', 'stops voting');
+  assert.equal(a.store.metadata().status, 'RECOVERING');
+  const asks = out.send.filter((s) => s.msg.type === 'recover');
+  assert.equal(asks.length, 2, 'and queries its peers at once');
+  const rid = (asks[0]!.msg as RecoverRequest).rid;
+  a.step({ type: 'message', from: 2, msg: recoverReply(rid, { member: { generation: 2, disk: 11 } }) }, 40);
+  const q = a.step({ type: 'message', from: 3, msg: recoverReply(rid, { member: { generation: 2, disk: 22 } }) }, 40);
+  assert.equal(q.status, 'RECOVERING');
+  assert.equal(a.store.metadata().generation, 3, 'a generation above the tie');
+  assert.notEqual(a.store.metadata().disk, 22);
+});
