@@ -9,12 +9,16 @@
  *                         no data can exist (see below); it persists a *start
  *                         view*: every member's incarnation (data directory);
  *   STARTING -> VOTING    once every member is STARTING with the same view, or
- *                         as soon as any member is VOTING (a STARTING replica
- *                         never voted: it joins as an acceptor that simply
- *                         missed every message so far).
+ *                         once a member is VOTING and the restart check's
+ *                         tests pass (a STARTING disk never voted, unless it
+ *                         is a backup restored after it did: then it rejoins;
+ *                         otherwise it joins as an acceptor that simply missed
+ *                         every message so far).
  * "No data can exist" is the guard that keeps an empty log from ever being
- * started over data: every member answered, none is VOTING or RECOVERING, and
- * fewer than a quorum of members may ever have voted. A member never voted if
+ * started over data: every member answered, none is VOTING, none holds a
+ * record (nor is RECOVERING with a generation: a rejoin), and fewer than a
+ * quorum of members may ever have voted (a RECOVERING member may have: its
+ * metadata is gone; one that holds nothing joins the start with a new disk). A member never voted if
  * it is STARTING, or EMPTY with the very incarnation a STARTING member saw
  * when it joined the start; an EMPTY member whose incarnation changed since
  * lost its disk, and may have voted before. (When every member is EMPTY and
