@@ -73,7 +73,8 @@ export const timing = {
   /**
    * A replica restarting VOTING first asks its peers what they saw its disk
    * reach (a disk restored from an older copy must not vote). It waits for
-   * every peer, or a quorum of them, at most this long; then it votes anyway.
+   * every peer at most this long; then it votes once enough peers answered to
+   * make a quorum with it, and keeps asking until they do (never on silence).
    */
   restartCheckMs: 2_000,
 } as const;

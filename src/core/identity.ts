@@ -11,7 +11,7 @@
  * above what a quorum remembers (and rejoining replicas adopt what the others
  * remember), and the random number separates them even if that failed.
  */
-import type { DiskId, Metadata, Named, ReplicaId } from './types.js';
+import type { DiskId, Metadata, Named, ReplicaId, Witness } from './types.js';
 
 /** The disk every member starts a cluster with. */
 export const ORIGINAL_DISK: DiskId = Object.freeze({ generation: 0, disk: 0 });
@@ -73,4 +73,17 @@ export function drawDiskNumber(random: () => number): number {
   const hi = Math.floor(random() * 2 ** 20);
   const lo = Math.floor(random() * 2 ** 32);
   return hi * 2 ** 32 + lo || 1;
+}
+
+/**
+ * What two witness records together say a member's disk reached: for one disk,
+ * the higher promise and end of both (each was durable on that disk when seen);
+ * for two different disks, the one of the newer generation (on a tie, `b`,
+ * the fresher source). Either may be missing.
+ */
+export function mergeWitness(a: Witness | undefined, b: Witness | undefined): Witness | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  if (sameDisk(a, b)) return { generation: a.generation, disk: a.disk, promised: Math.max(a.promised, b.promised), end: Math.max(a.end, b.end) };
+  return a.generation > b.generation ? a : b;
 }

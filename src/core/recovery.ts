@@ -9,12 +9,16 @@
  *                         no data can exist (see below); it persists a *start
  *                         view*: every member's incarnation (data directory);
  *   STARTING -> VOTING    once every member is STARTING with the same view, or
- *                         as soon as any member is VOTING (a STARTING replica
- *                         never voted: it joins as an acceptor that simply
- *                         missed every message so far).
+ *                         once a member is VOTING and the restart check's
+ *                         tests pass (a STARTING disk never voted, unless it
+ *                         is a backup restored after it did: then it rejoins;
+ *                         otherwise it joins as an acceptor that simply missed
+ *                         every message so far).
  * "No data can exist" is the guard that keeps an empty log from ever being
- * started over data: every member answered, none is VOTING or RECOVERING, and
- * fewer than a quorum of members may ever have voted. A member never voted if
+ * started over data: every member answered, none is VOTING, none holds a
+ * record (nor is RECOVERING with a generation: a rejoin), and fewer than a
+ * quorum of members may ever have voted (a RECOVERING member may have: its
+ * metadata is gone; one that holds nothing joins the start with a new disk). A member never voted if
  * it is STARTING, or EMPTY with the very incarnation a STARTING member saw
  * when it joined the start; an EMPTY member whose incarnation changed since
  * lost its disk, and may have voted before. (When every member is EMPTY and
@@ -43,8 +47,11 @@
  * its disk before it votes: a newer disk recorded for its member, or a
  * promise or end witnessed above its own (a disk restored from an older
  * copy), makes it rejoin instead. It waits for every peer, at most
- * timing.restartCheckMs; with none reachable it votes as before (what this
- * does and does not detect is in docs/protocol.md).
+ * timing.restartCheckMs, and never votes without answers from enough peers
+ * that, with itself, they make a quorum (EMPTY peers know nothing of its disk
+ * and do not count): until then it keeps asking. Silence is no evidence that
+ * the disk did not go back in time. (What this does and does not detect is in
+ * docs/protocol.md.)
  */
 import { assertNever } from './assert.js';
 import { timing } from './constants.js';
@@ -84,6 +91,15 @@ export interface RecoveryConfig {
   readonly metadata: Metadata;
   /** The replica's log end when it started (the restart check compares it with what peers witnessed). */
   readonly end: Position;
+  /**
+   * The highest proposal the disk promised or accepted anywhere when it started
+   * (StoreView.highestProposal): a peer witnesses a promise from the writes that
+   * name this disk, and a fill's promise is explicit (per position), so it is
+   * compared with this, not with the implicit promise alone. Absent: metadata.promised.
+   */
+  readonly highestProposal?: number;
+  /** The replica's log beginning when it started (a disk that truncated held data). Absent: 0. */
+  readonly begin?: Position;
   /** Run the restart check when starting VOTING (default true). */
   readonly restartCheck?: boolean;
   readonly random: () => number;
@@ -94,7 +110,12 @@ export interface RecoveryConfig {
 }
 
 type Phase =
-  | { readonly kind: 'check'; readonly until: number }
+  /**
+   * Asking the peers whether this disk went back in time before it votes:
+   * `then` 'vote' for a disk that restarted VOTING (the restart check),
+   * 'join' for a STARTING disk that saw a VOTING member (it becomes VOTING).
+   */
+  | { readonly kind: 'check'; readonly until: number; readonly then: 'vote' | 'join' }
   | { readonly kind: 'init' }
   | { readonly kind: 'query' }
   | { readonly kind: 'rejoin'; readonly generation: number; readonly disk: number; readonly queriedEnd: Position }
@@ -116,6 +137,8 @@ export class RecoveryCore {
   private becoming = false;
   /** A generation some peer refused a rejoin with: the next one goes above it. */
   private generationFloor = 0;
+  /** The restart check's answers so far, the latest per peer, over every round of the check. */
+  private readonly checkAnswers = new Map<ReplicaId, RecoverReply>();
   private readonly peers: ReplicaId[];
   private readonly quorum: number;
   private readonly rules: SafetyRules;
@@ -134,7 +157,7 @@ export class RecoveryCore {
       status === 'VOTING'
         ? this.peers.length === 0 || config.restartCheck === false
           ? { kind: 'done' }
-          : { kind: 'check', until: now + timing.restartCheckMs }
+          : { kind: 'check', until: now + timing.restartCheckMs, then: 'vote' }
         : status === 'RECOVERING'
           ? { kind: 'query' }
           : { kind: 'init' };
@@ -145,7 +168,7 @@ export class RecoveryCore {
   }
   /** True while a VOTING replica checks with its peers that its disk did not go back in time. */
   get checking(): boolean {
-    return this.phase.kind === 'check';
+    return this.phase.kind === 'check' && this.phase.then === 'vote';
   }
   get phaseKind(): Phase['kind'] {
     return this.phase.kind;
@@ -164,10 +187,7 @@ export class RecoveryCore {
         break;
       case 'tick':
         if (this.phase.kind === 'done' || this.phase.kind === 'catchingUp' || this.becoming) break;
-        if (this.phase.kind === 'check' && now >= this.phase.until) {
-          this.finishCheck(out, 'no answer from every peer in time');
-          break;
-        }
+        if (this.phase.kind === 'check' && now >= this.phase.until && this.checkPasses(out)) break;
         if (this.round === undefined || now >= this.round.nextAt) this.startRound(out);
         break;
       case 'reply':
@@ -228,29 +248,78 @@ export class RecoveryCore {
     return [...this.round!.replies].filter((e): e is [ReplicaId, RecoverReply] => e[1].type === 'recoverReply');
   }
 
-  /** Restart check: a peer that knows a newer disk of this member, or saw this disk further along, unmasks a restored copy. */
+  /**
+   * Restart check: a peer that knows a newer disk of this member, or saw this
+   * disk further along than it is (the highest promise and end witnessed over
+   * every answer), unmasks a restored copy: the replica rejoins as a new disk.
+   */
   private decideCheck(out: RecoveryOutput): void {
-    const own = ownDisk(this.meta);
-    for (const [from, r] of this.recoverReplies()) {
-      const known = { generation: r.memberGeneration, disk: r.memberDisk };
-      const w = r.witness;
-      let why: string | undefined;
-      if (isRetired(known, own) && !sameDisk(known, own)) {
-        why = `r${from} knows a newer disk of this member (generation ${known.generation}) than this one (${own.generation})`;
-      } else if (w !== undefined && sameDisk(w, own) && (w.promised > this.meta.promised || w.end > this.config.end)) {
-        why = `r${from} saw this disk reach promise ${w.promised} and end ${w.end}; it holds ${this.meta.promised} and ${this.config.end} (restored from an older copy?)`;
-      }
-      if (why !== undefined) {
-        this.phase = { kind: 'query' };
-        this.say(out, `this disk went back in time: ${why}; it will not vote, and rejoins as a new disk`);
-        this.become(out, 'RECOVERING', {});
-        return;
-      }
+    for (const [from, r] of this.recoverReplies()) this.checkAnswers.set(from, r);
+    const why = this.wentBack([...this.checkAnswers]);
+    if (why !== undefined) {
+      this.phase = { kind: 'query' };
+      this.say(out, `this disk went back in time: ${why}; it will not vote, and rejoins as a new disk`);
+      this.become(out, 'RECOVERING', {});
+      return;
     }
-    if (this.round!.replies.size >= this.peers.length) this.finishCheck(out, 'every peer answered');
+    if (this.checkAnswers.size >= this.peers.length) this.finishCheck(out, 'every peer answered');
+    else if (this.phase.kind === 'check' && this.now >= this.phase.until) this.checkPasses(out);
+  }
+
+  /** Why the answers show that this disk is older than one its peers saw, if they do. */
+  private wentBack(answers: readonly [ReplicaId, RecoverReply][]): string | undefined {
+    const own = ownDisk(this.meta);
+    // A witnessed promise may be explicit (a fill's): the disk held it if its highest proposal is as high.
+    // Comparing with the implicit promise alone unmasked healthy disks, and a needless rejoin is not free:
+    // two replicas of three rejoining at once wait for each other for good.
+    const held = Math.max(this.meta.promised, this.config.highestProposal ?? 0);
+    let promised = { value: held, from: 0 };
+    let end = { value: this.config.end, from: 0 };
+    for (const [from, r] of answers) {
+      const known = { generation: r.memberGeneration, disk: r.memberDisk };
+      if (isRetired(known, own) && !sameDisk(known, own)) {
+        return `r${from} knows a newer disk of this member (generation ${known.generation}, disk ${known.disk}) than this one (generation ${own.generation}, disk ${own.disk})`;
+      }
+      const w = r.witness;
+      if (w === undefined || !sameDisk(w, own)) continue;
+      if (w.promised > promised.value) promised = { value: w.promised, from };
+      if (w.end > end.value) end = { value: w.end, from };
+    }
+    if (promised.from !== 0 || end.from !== 0) {
+      const who = [...new Set([promised.from, end.from].filter((f) => f !== 0))].map((f) => `r${f}`).join(', ');
+      return `${who} saw this disk reach promise ${promised.value} and end ${end.value}; it holds ${held} and ${this.config.end} (restored from an older copy?)`;
+    }
+    return undefined;
+  }
+
+  /**
+   * The check's time is up: it passes only with answers from enough peers to
+   * make a quorum with this replica (a disk restored from an older copy is
+   * unmasked by what its peers saw, and a peer that did not answer told
+   * nothing). Otherwise it keeps asking, never voting on silence. EMPTY peers
+   * hold no witness of anything and do not count. Returns true if it passed.
+   */
+  private checkPasses(out: RecoveryOutput): boolean {
+    const counted = [...this.checkAnswers.values()].filter((r) => r.status !== 'EMPTY').length;
+    if (counted + 1 >= this.quorum) {
+      this.finishCheck(out, `${counted} of ${this.peers.length} peers answered in time, none saw this disk further along`);
+      return true;
+    }
+    this.say(out, `restart check: ${counted} of the ${this.quorum - 1} peers needed answered (not counting EMPTY ones); not voting until they do`);
+    return false;
   }
 
   private finishCheck(out: RecoveryOutput, why: string): void {
+    const joining = this.phase.kind === 'check' && this.phase.then === 'join';
+    const answers = [...this.checkAnswers.values()];
+    this.checkAnswers.clear();
+    if (joining) {
+      // Never voted (no peer saw this disk promise or hold anything it lacks): join as an acceptor
+      // that missed every message so far, knowing the disks the others know.
+      this.say(out, `joining the started cluster (${why})`);
+      const recorded = mergeRecorded(this.meta.recorded, answers.flatMap((r) => r.recorded), this.config.self);
+      return this.become(out, 'VOTING', recorded === undefined ? {} : { recorded });
+    }
     this.phase = { kind: 'done' };
     this.round = undefined;
     out.checked = true;
@@ -260,32 +329,45 @@ export class RecoveryCore {
   private decideInit(out: RecoveryOutput): void {
     const n = this.config.members.length;
     const replies = this.recoverReplies();
-    const me = { id: this.config.self, status: this.meta.status, incarnation: this.meta.incarnation, startView: this.meta.startView };
-    const all = [me, ...replies.map(([id, r]) => ({ id, status: r.status, incarnation: r.incarnation, startView: viewOf(r) }))];
+    const me = {
+      id: this.config.self, status: this.meta.status, incarnation: this.meta.incarnation, startView: this.meta.startView,
+      begin: this.config.begin ?? 0, end: this.config.end, generation: this.meta.generation ?? 0,
+    };
+    const all = [me, ...replies.map(([id, r]) => ({ id, status: r.status, incarnation: r.incarnation, startView: viewOf(r), begin: r.begin, end: r.end, generation: r.generation }))];
     const voting = all.filter((m) => m.status === 'VOTING').length;
     if (voting > 0) {
       if (this.meta.status === 'STARTING') {
-        // Never voted: join as an acceptor that missed every message so far, knowing the disks the others know.
-        const recorded = mergeRecorded(this.meta.recorded, replies.flatMap(([, r]) => r.recorded), this.config.self);
-        return this.become(out, 'VOTING', recorded === undefined ? {} : { recorded });
+        // A STARTING disk never voted, unless it is a copy of this disk taken while it was STARTING and
+        // restored after it voted: the restart check's tests (a peer saw this disk promise or hold more,
+        // or knows a newer disk of this member) tell, and then it rejoins as a new disk instead.
+        this.phase = { kind: 'check', until: this.now + timing.restartCheckMs, then: 'join' };
+        return this.decideCheck(out);
       }
+      if (this.meta.status === 'RECOVERING') return; // decideQuery's business: it waits for a quorum of VOTING peers
       this.phase = { kind: 'query' };
       this.say(out, `the cluster already holds data (${voting} VOTING): this replica has no state and rejoins`);
       return this.startRound(out);
     }
-    if (all.some((m) => m.status === 'RECOVERING')) {
-      if (this.meta.status === 'EMPTY') {
-        this.phase = { kind: 'query' };
-        return this.startRound(out);
-      }
-      return this.say(out, `waiting: a member is RECOVERING (it held data), and no quorum is VOTING`);
-    }
     if (all.length < n) {
       return this.say(out, `waiting for the other replicas: heard from ${all.length} of ${n}; a new cluster starts once every member answers`);
     }
-    // Every member is EMPTY or STARTING. Who can never have voted?
+    // No member is VOTING. A member that holds a record (or truncated) holds this cluster's data, and so
+    // does a RECOVERING one with a generation (a rejoin takes one only from a quorum of VOTING peers; a
+    // STARTING disk with one joined a start with damaged metadata, below): never start over it.
+    // (The EMPTY members among them wait here and rejoin once a quorum is VOTING again.)
+    const holding = all.filter((m) => m.end >= 0 || m.begin > 0 || (m.status === 'RECOVERING' && m.generation > 0));
+    if (holding.length > 0) {
+      return this.say(
+        out,
+        `will not start an empty log: ${holding.map((m) => `r${m.id} (${m.status})`).join(', ')} hold(s) this cluster's data, and no member is VOTING; ` +
+          `waiting for a quorum of VOTING members`,
+      );
+    }
+    // Every member is EMPTY, STARTING, or RECOVERING (damaged metadata) holding nothing. Who can never have voted?
+    // A RECOVERING member may have (its status is lost): it counts as one that may have, like a lost disk.
     const starting = all.filter((m) => m.status === 'STARTING');
-    const neverVoted = all.filter((m) => m.status === 'STARTING' || starting.some((s) => s.startView?.[m.id] === m.incarnation));
+    // (The view vouches only for an EMPTY member: damaged metadata keeps the incarnation of a disk that may have voted since.)
+    const neverVoted = all.filter((m) => m.status === 'STARTING' || (m.status === 'EMPTY' && starting.some((s) => s.startView?.[m.id] === m.incarnation)));
     const everyEmpty = starting.length === 0;
     if (!everyEmpty && n - neverVoted.length >= this.quorum) {
       const lost = all.filter((m) => !neverVoted.includes(m)).map((m) => `r${m.id}`);
@@ -297,6 +379,16 @@ export class RecoveryCore {
     }
     const view: Record<number, string> = Object.fromEntries(all.map((m) => [m.id, m.incarnation]));
     if (this.meta.status === 'EMPTY') return this.become(out, 'STARTING', { startView: view });
+    if (this.meta.status === 'RECOVERING') {
+      // Damaged metadata during the start: this disk holds nothing, and fewer than a quorum may ever have
+      // voted, so nothing was chosen; it joins the start. It takes a new disk (a generation above any
+      // recorded for it, a random number): a proposer that counted a promise of its damaged metadata
+      // must never count this disk for it (its writes naming the old disk are answered stale).
+      const generation = 1 + Math.max(this.meta.generation ?? 0, this.generationFloor, ...replies.map(([, r]) => r.memberGeneration));
+      this.phase = { kind: 'init' };
+      this.say(out, `no member holds data and fewer than a quorum may have voted: joining the start of a new cluster`);
+      return this.become(out, 'STARTING', { startView: view, generation, disk: drawDiskNumber(this.config.random) });
+    }
     if (!sameView(this.meta.startView, view)) return this.become(out, 'STARTING', { startView: view });
     if (starting.length === n && starting.every((m) => sameView(m.startView, view))) return this.become(out, 'VOTING', {});
     this.say(out, `starting a new cluster: ${starting.length} of ${n} members are STARTING`);
@@ -305,6 +397,12 @@ export class RecoveryCore {
   /** Step 1: a new disk above every one a quorum recorded for this member; the newest disk of every other member adopted. */
   private decideQuery(out: RecoveryOutput): void {
     const voting = this.recoverReplies().filter(([, r]) => r.status === 'VOTING');
+    if (voting.length === 0 && this.meta.status === 'RECOVERING') {
+      // No member VOTING: maybe a cluster still starting (metadata damaged during the two-phase
+      // start). The start decision tells whether it may join the start; it never starts over data.
+      this.decideInit(out);
+      if (this.becoming) return;
+    }
     if (voting.length < this.quorum) {
       this.say(out, `rejoining: waiting for a quorum of VOTING peers (${voting.length} of ${this.quorum} answered); not voting meanwhile`);
       return;

@@ -11,7 +11,7 @@
  */
 import { CatchUp, type CatchUpOutput } from './catchup.js';
 import { limits, timing } from './constants.js';
-import { mergeRecorded, ownDisk, sameDisk } from './identity.js';
+import { isRetired, mergeRecorded, ownDisk, sameDisk } from './identity.js';
 import { quorumSize } from './quorum.js';
 import { RecoveryCore, type RecoveryEvent, type RecoveryOutput } from './recovery.js';
 import { replicaStep, type AcceptorMessage } from './replica.js';
@@ -105,6 +105,8 @@ export class ReplicaNodeCore {
         members: config.members,
         metadata: meta,
         end: config.store.end(),
+        highestProposal: config.store.highestProposal(),
+        begin: config.store.begin(),
         restartCheck: config.restartCheck ?? true,
         random: config.random,
         rid: () => this.nextRid++,
@@ -181,6 +183,8 @@ export class ReplicaNodeCore {
       self: this.config.id,
       from,
       writerActive: this.now - this.writerSeenAt < timing.writerActiveMs,
+      // Recover replies carry the freshest witness of the asking disk (the persisted copy lags).
+      witnessed: this.witnessed,
     });
     for (const r of step.records) out.records.push(r);
     if (msg.type === 'write' && step.reply?.type === 'writeReply' && step.reply.outcome === 'accept') this.witnessPromises(msg.named, msg.proposal);
@@ -190,6 +194,21 @@ export class ReplicaNodeCore {
     } else if (step.reply !== undefined) out.reply = step.reply;
     else out.lazy = step.records.length > 0;
     return out;
+  }
+
+  /**
+   * The metadata as it will be once this step's records are appended: the
+   * store shows them only after the shell appended them, and a metadata record
+   * built from the store's copy would undo one pushed earlier in the same step
+   * (a status persisted by the recovery on a tick, then the witnessed table
+   * written from the old status, left a replica STARTING for good).
+   */
+  private metadataAfter(out: NodeOutput): Metadata {
+    for (let i = out.records.length - 1; i >= 0; i--) {
+      const r = out.records[i]!;
+      if (r.type === 'metadata') return r.metadata;
+    }
+    return this.config.store.metadata();
   }
 
   // ------------------------------------------------------------------ gossip
@@ -210,12 +229,18 @@ export class ReplicaNodeCore {
       end: s.end(),
       learnedThrough: s.learnedThrough(),
     };
-    for (const to of this.config.members) if (to !== this.config.id) out.announce.push({ to, msg });
+    for (const to of this.config.members) {
+      if (to === this.config.id) continue;
+      // Each peer is told which of its disks this replica recorded (a tie of generations shows there).
+      const yours = meta.recorded?.[to];
+      out.announce.push({ to, msg: yours === undefined ? msg : { ...msg, yours: { generation: yours.generation, disk: yours.disk } } });
+    }
   }
 
   private onPeerState(from: ReplicaId, state: PeerStateMessage, out: NodeOutput): void {
     this.peers.set(from, { state, at: this.now });
-    const meta = this.config.store.metadata();
+    if (state.yours !== undefined) this.checkRecordedForMe(from, state.yours, out);
+    const meta = this.metadataAfter(out);
     // A member telling its own disk: anything older is retired (recorded lazily; a rejoin records it durably).
     const recorded = mergeRecorded(meta.recorded, [{ id: from, generation: state.generation, disk: state.disk }], this.config.id);
     if (recorded !== undefined) {
@@ -234,6 +259,47 @@ export class ReplicaNodeCore {
       end: Math.max(state.end, same ? prev.end : -1),
     };
     this.witnessDirty = true;
+  }
+
+  /**
+   * A peer recorded a disk of this member that is not this one: a newer one
+   * (this disk went back in time: a restored copy that passed its restart
+   * check), or one of the same generation (a generation drawn twice: a rejoin
+   * that a peer missed took one that an earlier, unfinished rejoin had
+   * recorded there). That peer refuses every write naming this disk as stale,
+   * and never replaces its record by another of the same generation (which
+   * one is the newer is not known, and the wrong one would let a write count
+   * a lost disk). So this replica stops voting and rejoins: a generation
+   * above every one recorded, the usual catch-up, then VOTING again.
+   */
+  private checkRecordedForMe(from: ReplicaId, yours: { generation: number; disk: number }, out: NodeOutput): void {
+    const meta = this.metadataAfter(out);
+    const own = ownDisk(meta);
+    if (this.recovery !== undefined || meta.status !== 'VOTING' || !isRetired(yours, own) || sameDisk(yours, own)) return;
+    out.notes.push(
+      `r${from} recorded another disk of this member (generation ${yours.generation}, disk ${yours.disk}) than this one ` +
+        `(generation ${own.generation}, disk ${own.disk}): it will not vote, and rejoins with a generation above it`,
+    );
+    const metadata: Metadata = { ...meta, status: 'RECOVERING', witnessed: { ...this.witnessed } };
+    out.records.push({ type: 'metadata', metadata });
+    out.status = 'RECOVERING';
+    this.recovery = new RecoveryCore(
+      {
+        self: this.config.id,
+        members: this.config.members,
+        metadata,
+        end: this.config.store.end(),
+        highestProposal: this.config.store.highestProposal(),
+        begin: this.config.store.begin(),
+        random: this.config.random,
+        rid: () => this.nextRid++,
+        roundMs: this.config.recoveryRoundMs,
+        rules: this.rules,
+      },
+      this.now,
+    );
+    this.waiting = 'rejoining with a new generation';
+    this.drive({ type: 'tick' }, out);
   }
 
   /**
@@ -260,7 +326,7 @@ export class ReplicaNodeCore {
     if (!this.witnessDirty || this.now - this.witnessSavedAt < WITNESS_PERSIST_MS) return;
     this.witnessDirty = false;
     this.witnessSavedAt = this.now;
-    const meta: Metadata = this.config.store.metadata();
+    const meta: Metadata = this.metadataAfter(out);
     out.records.push({ type: 'metadata', metadata: { ...meta, witnessed: { ...this.witnessed } } });
     out.lazy = out.reply === undefined;
   }
@@ -287,7 +353,7 @@ export class ReplicaNodeCore {
     }
     if (r.become !== undefined) {
       const { status, patch } = r.become;
-      const meta = this.config.store.metadata();
+      const meta = this.metadataAfter(out);
       const metadata: Metadata = { ...meta, ...patch, status, witnessed: { ...this.witnessed } };
       out.records.push({ type: 'metadata', metadata });
       out.status = status;
@@ -360,7 +426,7 @@ export class ReplicaNodeCore {
     const store = this.config.store;
     if (c.begin !== undefined && c.begin > store.begin()) {
       // A peer truncated below here (a chosen TRUNCATE this replica never learned): drop the same positions.
-      out.records.push({ type: 'metadata', metadata: { ...store.metadata(), begin: c.begin } });
+      out.records.push({ type: 'metadata', metadata: { ...this.metadataAfter(out), begin: c.begin } });
       out.notes.push(`positions below ${c.begin} were truncated (a peer's beginning): dropped here too`);
       out.lazy = out.reply === undefined;
     }

@@ -21,7 +21,7 @@
 import { actionBytes, actionsEqual, TOMBSTONE } from './actions.js';
 import { assert, assertNever } from './assert.js';
 import { limits } from './constants.js';
-import { isRetired, knownDisks, ownDisk, recordedDisk, sameDisk } from './identity.js';
+import { isRetired, knownDisks, mergeWitness, ownDisk, recordedDisk, sameDisk } from './identity.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { StoreView } from './store.js';
 import type {
@@ -47,6 +47,7 @@ import type {
   SlotMeta,
   WriteReply,
   WriteRequest,
+  Witness,
 } from './types.js';
 
 /** What handling one message produced. */
@@ -67,6 +68,13 @@ export interface ReplicaContext {
   readonly from?: ReplicaId;
   /** A writer holding this replica's implicit promise wrote or committed lately (ReadReply.writerActive). */
   readonly writerActive?: boolean;
+  /**
+   * What this replica has seen of each member's disk so far (ReplicaNodeCore's
+   * in-memory table). Metadata.witnessed is only a copy written every few
+   * seconds: a recover reply that carried the copy alone would let a restart
+   * check miss progress this replica has already seen.
+   */
+  readonly witnessed?: Readonly<Record<number, Witness>>;
 }
 
 /** Messages the acceptor/learner answers (PeerStateMessage is the node's business). */
@@ -264,7 +272,8 @@ function recover(store: StoreView, req: RecoverRequest, ctx: ReplicaContext): Re
   const meta = store.metadata();
   const member = req.member === undefined ? undefined : recordedDisk(meta, req.member);
   const self = ctx.self ?? 0;
-  const witness = req.member === undefined ? undefined : meta.witnessed?.[req.member];
+  // The freshest of what this replica saw of that disk: the in-memory table and the persisted copy.
+  const witness = req.member === undefined ? undefined : mergeWitness(meta.witnessed?.[req.member], ctx.witnessed?.[req.member]);
   return {
     type: 'recoverReply',
     rid: req.rid,

@@ -387,6 +387,14 @@ export interface PeerStateMessage {
   readonly begin: Position;
   readonly end: Position;
   readonly learnedThrough: Position;
+  /**
+   * The disk the sender recorded for the receiver, if it recorded one. A
+   * receiver whose own disk it is not (a newer one, or the same generation on
+   * another disk: a generation drawn twice) rejoins with a generation above it:
+   * a peer never replaces a recorded disk by another of the same generation,
+   * and would refuse the receiver's writes as stale forever.
+   */
+  readonly yours?: DiskId;
 }
 
 /** A member of the cluster: its id and where it listens. */

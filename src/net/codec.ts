@@ -83,7 +83,7 @@ export function messageSize(msg: Message): number {
     case 'rejoinReply':
       return 1 + 8 + 1 + 1 + 8 + 8 + 8 + 8;
     case 'peerState':
-      return 1 + shortStringSize(msg.incarnation) + 8 + 8 + 1 + 8 + 8 + 8 + 8;
+      return 1 + shortStringSize(msg.incarnation) + 8 + 8 + 1 + 8 + 8 + 8 + 8 + 1 + (msg.yours === undefined ? 0 : 16);
     case 'config':
       return 1 + 8;
     case 'configReply':
@@ -251,6 +251,11 @@ function writeBody(w: WireWriter, msg: Message): void {
       w.u64(msg.begin);
       w.pos(msg.end);
       w.pos(msg.learnedThrough);
+      w.u8(msg.yours === undefined ? 0 : 1);
+      if (msg.yours !== undefined) {
+        w.u64(msg.yours.generation);
+        w.u64(msg.yours.disk);
+      }
       return;
     default:
       assertNever(msg, 'message');
@@ -436,9 +441,9 @@ function readBody(r: WireReader): Message {
       if (n === 0) throw new WireError('bad-value', 'a configuration with no member');
       return { type: 'configReply', rid, epoch, members };
     }
-    case typeCode.peerState:
-      return {
-        type: 'peerState',
+    case typeCode.peerState: {
+      const msg = {
+        type: 'peerState' as const,
         incarnation: r.shortString('incarnation'),
         generation: r.proposal('generation'),
         disk: r.u64('disk'),
@@ -448,6 +453,12 @@ function readBody(r: WireReader): Message {
         end: r.positionOrNone('end'),
         learnedThrough: r.positionOrNone('learnedThrough'),
       };
+      // The disk the sender recorded for the receiver: a flag byte, then generation and disk.
+      const flag = r.u8('yours flag');
+      if (flag === 0) return msg;
+      if (flag !== 1) throw new WireError('bad-value', `yours flag ${flag}`);
+      return { ...msg, yours: { generation: r.proposal('yours generation'), disk: r.u64('yours disk') } };
+    }
     default:
       throw new WireError('unknown-type', `unknown message type ${code}`);
   }

@@ -129,7 +129,10 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   }, { requiredKeys: ['type', 'rid', 'status', 'begin', 'end', 'incarnation', 'generation', 'disk', 'memberGeneration', 'memberDisk', 'recorded'], ...plain }),
   fc.record({ type: fc.constant('rejoin' as const), rid: nat, member: memberId, generation, disk }, plain),
   fc.record({ type: fc.constant('rejoinReply' as const), rid: nat, outcome, status, begin: pos, end: posOrNone, generation, disk }, plain),
-  fc.record({ type: fc.constant('peerState' as const), incarnation, generation, disk, status, promised: num, begin: pos, end: posOrNone, learnedThrough: posOrNone }, plain),
+  fc.record(
+    { type: fc.constant('peerState' as const), incarnation, generation, disk, status, promised: num, begin: pos, end: posOrNone, learnedThrough: posOrNone, yours: fc.record({ generation, disk }, plain) },
+    { requiredKeys: ['type', 'incarnation', 'generation', 'disk', 'status', 'promised', 'begin', 'end', 'learnedThrough'], ...plain },
+  ),
   fc.record({ type: fc.constant('config' as const), rid: nat }, plain),
   fc.record({
     type: fc.constant('configReply' as const),
@@ -175,7 +178,7 @@ export function oneOfEach(): Message[] {
     },
     { type: 'rejoin', rid: 5, member: 2, generation: 3, disk: 8 },
     { type: 'rejoinReply', rid: 5, outcome: 'accept', status: 'VOTING', begin: 0, end: 42, generation: 3, disk: 8 },
-    { type: 'peerState', incarnation: 'i3', generation: 1, disk: 2, status: 'VOTING', promised: 9, begin: 0, end: 10, learnedThrough: 8 },
+    { type: 'peerState', incarnation: 'i3', generation: 1, disk: 2, status: 'VOTING', promised: 9, begin: 0, end: 10, learnedThrough: 8, yours: { generation: 2, disk: 7 } },
     { type: 'config', rid: 6 },
     { type: 'configReply', rid: 6, epoch: 0, members: [{ id: 1, address: '127.0.0.1:7001' }, { id: 2, address: 'h2:7002' }] },
   ];

@@ -15,10 +15,10 @@ function clean(seed: number, shape: keyof OpenShapes): void {
   assert.equal(r.violations.length, 0, failureReport(r, ALL_RULES_ON));
 }
 
-test.skip('seed 33 --open restoreUnwitnessed: a backup no peer durably saw it go past votes, two values chosen at 9', () => clean(33, 'restoreUnwitnessed'));
-test.skip('seed 276 --open restoreUnwitnessed: two values chosen at 241', () => clean(276, 'restoreUnwitnessed'));
-test.skip('seed 323 --open restoreStartingBackup: a STARTING backup restored after its disk voted becomes VOTING at once, two values chosen at 224', () => clean(323, 'restoreStartingBackup'));
-test.skip('seed 11 --open recoveringDuringStart: metadata damage during the two-phase start leaves the cluster waiting forever', () => clean(11, 'recoveringDuringStart'));
+test('seed 33 --open restoreUnwitnessed: a backup no peer durably saw it go past votes, two values chosen at 9', () => clean(33, 'restoreUnwitnessed'));
+test('seed 276 --open restoreUnwitnessed: two values chosen at 241', () => clean(276, 'restoreUnwitnessed'));
+test('seed 323 --open restoreStartingBackup: a STARTING backup restored after its disk voted becomes VOTING at once, two values chosen at 224', () => clean(323, 'restoreStartingBackup'));
+test('seed 11 --open recoveringDuringStart: metadata damage during the two-phase start leaves the cluster waiting forever', () => clean(11, 'recoveringDuringStart'));
 test.skip('seed 96 --open successiveLosses: a rejoin catches up forever behind a peer that reports an idle writer active', () => clean(96, 'successiveLosses'));
 test.skip('seed 147 --open successiveLosses: the same catch-up stall', () => clean(147, 'successiveLosses'));
 // The same stall with every open shape off, beyond the 400 seeds of simulator.test.ts.
