@@ -54,16 +54,33 @@ export interface CatchUpConfig {
   readonly bytesPerSecMax?: number;
 }
 
-/** One read in flight (or answered and waiting for the reads before it). Reads cover consecutive ranges. */
+/** What one peer's reply to a read covered: [from, to], and whether it reported a writer active. */
+interface Cover {
+  readonly from: Position;
+  readonly to: Position;
+  readonly writerActive: boolean;
+}
+
+/**
+ * One read: the consecutive range [from, to] (from moves up as the cursor
+ * does). It is asked of one peer at a time; when that peer has not learned
+ * the position at the cursor, the same range is asked of the next peer, so
+ * the learned values of every peer are used before anything else happens.
+ */
 interface Read {
   rid: number;
   peer: ReplicaId;
   from: Position;
   readonly to: Position;
   sentAt: number;
-  reply?: ReadReply;
-  /** Index of the first slot of `reply` not yet looked at. */
-  at: number;
+  /** A request is out (rid, peer) and not answered yet. */
+  waiting: boolean;
+  /** Learned values any peer reported for positions of the range. */
+  readonly learned: Map<Position, Entry['action']>;
+  /** What each peer's latest answer covered. */
+  readonly cover: Map<ReplicaId, Cover>;
+  /** The highest beginning a peer reported (everything below was truncated). */
+  begin: Position;
   /** Set while waiting for an active writer's commits: the read is asked again at this time. */
   resendAt?: number;
 }
@@ -82,6 +99,8 @@ export class CatchUp {
   private readonly benched = new Map<ReplicaId, number>();
   /** When each peer last answered (a peer working through our reads keeps them alive). */
   private readonly heardAt = new Map<ReplicaId, number>();
+  /** Since when the cursor has stood at a position that no peer reported learned (the wait under an active writer is bounded). */
+  private stalled?: { readonly at: Position; readonly since: number };
   private proposalFloor: Proposal = 0;
   private now = 0;
   private finished = false;
@@ -122,13 +141,13 @@ export class CatchUp {
     const out: CatchUpOutput = { send: [], learned: [] };
     this.heardAt.set(from, now);
     if (msg.type === 'readReply') {
-      const read = this.reads.find((r) => r.rid === msg.rid && r.peer === from && r.reply === undefined);
+      const read = this.reads.find((r) => r.rid === msg.rid && r.peer === from && r.waiting);
       if (read === undefined || this.finished) return out;
       if (msg.status !== 'VOTING') {
         this.bench(from);
         this.resend(read, out);
       } else {
-        read.reply = msg;
+        this.merge(read, from, msg);
       }
       this.pump(out);
       return out;
@@ -153,10 +172,11 @@ export class CatchUp {
     if (this.finished) return out;
     for (const read of this.reads) {
       if (read.resendAt !== undefined) {
-        if (now >= read.resendAt) this.send(read, read.peer, out);
+        // Asked again in turn: the next peer may have learned the positions by now.
+        if (now >= read.resendAt) this.send(read, this.pickPeer(), out);
         continue;
       }
-      if (read.reply !== undefined) continue;
+      if (!read.waiting) continue;
       const alive = Math.max(read.sentAt, this.heardAt.get(read.peer) ?? -Infinity);
       if (now - alive >= timing.retransmitMs * 2) {
         // Slow or gone: ask the next peer.
@@ -168,12 +188,24 @@ export class CatchUp {
     return out;
   }
 
+  /** Keeps what a peer's answer tells about the read's range: its learned values, how far it answered, its beginning. */
+  private merge(read: Read, from: ReplicaId, msg: ReadReply): void {
+    read.waiting = false;
+    read.begin = Math.max(read.begin, msg.begin);
+    const to = Math.min(read.to, msg.coveredThrough);
+    for (const s of msg.slots) {
+      if (s.position < read.from || s.position > to || !s.learned || s.action === undefined) continue;
+      read.learned.set(s.position, s.action);
+    }
+    read.cover.set(from, { from: read.from, to, writerActive: msg.writerActive });
+  }
+
   /** Applies the answered reads at the head, in order, then sends more reads. */
   private pump(out: CatchUpOutput): void {
     while (!this.finished && this.fill === undefined) {
       const head = this.reads[0];
-      if (head === undefined || head.reply === undefined) break;
-      this.consume(head, out);
+      if (head === undefined || head.waiting || head.resendAt !== undefined) break;
+      if (!this.consume(head, out)) break;
     }
     this.issue(out);
   }
@@ -196,7 +228,17 @@ export class CatchUp {
       // Keep the average rate under the limit: wait until the bytes copied so far are "paid for".
       const resumeAt = (this.began ?? this.now) + (this.bytesDone / rate) * 1000;
       if (this.now < resumeAt) return;
-      const read: Read = { rid: 0, peer: 0, from: next, to: Math.min(this.to, next + this.chunkPositions() - 1), sentAt: this.now, at: 0 };
+      const read: Read = {
+        rid: 0,
+        peer: 0,
+        from: next,
+        to: Math.min(this.to, next + this.chunkPositions() - 1),
+        sentAt: this.now,
+        waiting: true,
+        learned: new Map(),
+        cover: new Map(),
+        begin: 0,
+      };
       this.reads.push(read);
       this.send(read, this.pickPeer(), out);
     }
@@ -215,10 +257,36 @@ export class CatchUp {
     const peers = this.config.peers;
     for (let i = 0; i < peers.length; i++) {
       const peer = peers[this.peerIndex++ % peers.length]!;
-      if ((this.benched.get(peer) ?? -Infinity) <= this.now) return peer;
+      if (!this.isBenched(peer)) return peer;
     }
     // Every peer set aside: try them in turn anyway.
     return peers[this.peerIndex++ % peers.length]!;
+  }
+
+  private isBenched(peer: ReplicaId): boolean {
+    return (this.benched.get(peer) ?? -Infinity) > this.now;
+  }
+
+  /**
+   * The peer to ask about position p of `read` next: the one that answered
+   * last if its answer stopped short of p (a smaller read limit), else the
+   * next peer in turn that has not answered about p and is not set aside.
+   */
+  private nextToAsk(read: Read, p: Position): ReplicaId | undefined {
+    const peers = this.config.peers;
+    const covers = (peer: ReplicaId): boolean => {
+      const c = read.cover.get(peer);
+      return c !== undefined && c.from <= p && p <= c.to;
+    };
+    if (!covers(read.peer) && !this.isBenched(read.peer) && peers.includes(read.peer)) return read.peer;
+    const start = Math.max(0, peers.indexOf(read.peer));
+    for (let k = 1; k <= peers.length; k++) {
+      const peer = peers[(start + k) % peers.length]!;
+      if (!covers(peer) && !this.isBenched(peer)) return peer;
+    }
+    // Nobody answered about p and every peer is set aside: ask one anyway.
+    if (![...read.cover.values()].some((c) => c.from <= p && p <= c.to)) return this.pickPeer();
+    return undefined;
   }
 
   private bench(peer: ReplicaId): void {
@@ -229,8 +297,7 @@ export class CatchUp {
     read.rid = this.config.rid();
     read.peer = peer;
     read.sentAt = this.now;
-    read.reply = undefined;
-    read.at = 0;
+    read.waiting = true;
     read.resendAt = undefined;
     const limit = read.to - read.from + 1;
     out.send.push({ to: peer, msg: { type: 'read', rid: read.rid, from: read.from, to: read.to, limit } });
@@ -241,51 +308,56 @@ export class CatchUp {
   }
 
   /**
-   * Applies the head read's reply from the cursor on: learned slots are
-   * copied; the first gap (not learned at the peer) is filled by Paxos, and
-   * the rest of the reply is applied once the fill is done.
+   * Applies the head read from the cursor on: learned values (from any peer)
+   * are copied. At a position none of the peers that answered has learned,
+   * the next peer is asked; once every peer answered without it, it is
+   * skipped (a repair copies learned values only), waited for (a writer is
+   * active: its commit is on its way, or it is idle and the wait is bounded
+   * by timing.activeWriterWaitMs), or filled by Paxos (the rest of the read
+   * is applied once the fill is done). Returns true when the head read is
+   * done (and removed).
    */
-  private consume(head: Read, out: CatchUpOutput): void {
-    const msg = head.reply!;
-    // Below the peer's beginning everything is truncated: nothing to copy there, and the beginning is adopted.
-    if (this.cursor < msg.begin) {
-      out.begin = Math.max(out.begin ?? 0, msg.begin);
-      this.cursor = Math.min(msg.begin, this.to + 1);
+  private consume(head: Read, out: CatchUpOutput): boolean {
+    // Below a peer's beginning everything is truncated: nothing to copy there, and the beginning is adopted.
+    if (this.cursor < head.begin) {
+      out.begin = Math.max(out.begin ?? 0, head.begin);
+      this.cursor = Math.min(head.begin, this.to + 1);
     }
-    const covered = Math.min(head.to, msg.coveredThrough);
-    const slots = msg.slots;
     const fillGaps = this.config.fillGaps ?? true;
-    let i = head.at;
-    const learnedAt = (p: Position): boolean => {
-      while (i < slots.length && slots[i]!.position < p) i++;
-      const s = slots[i];
-      return s !== undefined && s.position === p && s.learned && s.action !== undefined;
-    };
-    while (this.cursor <= covered) {
-      if (learnedAt(this.cursor)) {
-        const action = slots[i]!.action!;
+    while (this.cursor <= head.to) {
+      const action = head.learned.get(this.cursor);
+      if (action !== undefined) {
         out.learned.push({ position: this.cursor, action });
         this.account(action);
         this.cursor++;
         continue;
       }
+      head.from = this.cursor;
+      const ask = this.nextToAsk(head, this.cursor);
+      if (ask !== undefined) {
+        // Another peer may have learned it: its learned value is cheaper and safer than a fill.
+        this.send(head, ask, out);
+        return false;
+      }
+      // Every peer answered about the cursor, and none has learned it.
       if (!fillGaps) {
+        // A repair copies learned values only: a later writer or reader settles this position.
         this.cursor++;
         continue;
       }
-      if (msg.writerActive) {
-        // A live writer is choosing here: wait for its commit rather than fence it with a fill.
-        head.at = i;
-        head.from = this.cursor;
-        head.reply = undefined;
+      const answers = [...head.cover.values()].filter((c) => c.from <= this.cursor && this.cursor <= c.to);
+      if (this.stalled?.at !== this.cursor) this.stalled = { at: this.cursor, since: this.now };
+      if (answers.some((c) => c.writerActive) && this.now - this.stalled.since < timing.activeWriterWaitMs) {
+        // A live writer is choosing here: wait for its commit rather than fence it with a fill,
+        // and ask every peer again in turn (one of them may learn it meanwhile).
+        head.cover.clear();
         head.resendAt = this.now + timing.retransmitMs;
-        return;
+        return false;
       }
-      // A gap: fill it and the positions after it that this peer has not learned either.
-      const at = i;
+      // A gap: fill it and the positions after it that no peer that answered about them has learned.
+      const answered = Math.min(...answers.map((c) => c.to));
       let gapTo = this.cursor;
-      while (gapTo + 1 <= covered && gapTo - this.cursor + 1 < limits.fillRangeMax && !learnedAt(gapTo + 1)) gapTo++;
-      head.at = at;
+      while (gapTo + 1 <= answered && gapTo - this.cursor + 1 < limits.fillRangeMax && !head.learned.has(gapTo + 1)) gapTo++;
       const fillSend: FillOutbound[] = [];
       this.fill = new Fill(this.cursor, gapTo, this.proposalFloor, {
         members: this.config.peers,
@@ -294,16 +366,10 @@ export class CatchUp {
         rid: this.config.rid,
       }, this.now, fillSend);
       for (const m of fillSend) out.send.push(m);
-      return;
+      return false;
     }
-    head.at = i;
-    if (this.cursor > head.to) {
-      this.reads.shift();
-      return;
-    }
-    // The peer answered part of the range (a smaller read limit): ask for the rest.
-    head.from = this.cursor;
-    this.send(head, head.peer, out);
+    this.reads.shift();
+    return true;
   }
 
   private onFillDone(r: FillResult, out: CatchUpOutput): void {

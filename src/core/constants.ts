@@ -66,6 +66,17 @@ export const timing = {
    * readers and catch-up never fill what an active writer is still choosing.
    */
   writerActiveMs: 3_000,
+  /**
+   * How long a reader or a catch-up waits, under an active writer, for a
+   * position that no replica it asked has learned before it settles the
+   * position with a fill anyway. The wait is for the writer's commit; but an
+   * idle writer only recommits its own term, so a position below it (learned
+   * on a replica that lost it, or whose learner is out of reach) would
+   * otherwise wait forever. A writer batch unchosen this long is failing to
+   * reach a quorum anyway, so the fill rarely fences a writer that could
+   * still succeed.
+   */
+  activeWriterWaitMs: 6_000,
   /** How often a replica tells its peers its state (PeerStateMessage). */
   peerStateMs: 500,
   /** A position below what a peer learned, still unlearned here after this long, is copied from the peers. */
@@ -90,4 +101,6 @@ assert(limits.entryBytesMax <= limits.replyBytesMax * 2, 'a reply pages by entri
 assert(limits.writerWindowMax < limits.positionsBeyondEndMax, "a replica accepts a whole writer's window beyond its end");
 assert(timing.backoffMinMs > 0, 'backoff must be positive');
 assert(timing.writerActiveMs >= 2 * timing.recommitMs, 'a live writer recommits at least twice within the activity window');
+assert(timing.activeWriterWaitMs >= timing.writerActiveMs, 'wait at least one activity window for a live writer to commit');
+assert(timing.activeWriterWaitMs < timing.operationTimeoutMs, 'a read stuck under an active writer fills before it times out');
 assert(timing.peerStateMs < timing.holeRepairAfterMs, 'peers tell their state before holes are repaired');

@@ -16,10 +16,13 @@
  * exhaustive search found this). A position that some replica holds but that is not
  * proven chosen is re-asked for a while (the writer's commit may be on its
  * way), then settled by a Fill, which Paxos guarantees returns the chosen
- * value if there is one; but never while a replica of the quorum reports an
+ * value if there is one; but not while a replica of the quorum reports an
  * active writer (ReadReply.writerActive): a fill's promise above that
  * writer's proposal would fence the only live writer, and its commit is on
- * its way anyway. A position that no replica heard of was never chosen,
+ * its way anyway. That wait is bounded (timing.activeWriterWaitMs without
+ * progress): an idle writer recommits only its own term, and a position
+ * below it that no replica of the quorum learned is settled by nobody else.
+ * A position that no replica heard of was never chosen,
  * and since a writer acknowledges in position order, nothing after it was
  * acknowledged before the read began either: the read stops there.
  *
@@ -78,7 +81,13 @@ interface ReadOp {
   readonly from: Position;
   readonly to: Position;
   readonly boundsOnly: boolean;
-  /** When the read last moved forward; it fails after operationTimeoutMs without progress. */
+  /**
+   * When the read last moved forward (its cursor advanced, a fill settled
+   * something, the scan finished). Not when a round was merely answered: a
+   * read stuck on one pending position must see its time run, both to fall
+   * back to a fill under an idle writer (timing.activeWriterWaitMs) and to
+   * fail after operationTimeoutMs.
+   */
   progressAt: number;
   /** The next position to resolve. */
   cursor: Position;
@@ -198,7 +207,6 @@ export class ReaderCore {
     op.begin = begin;
     op.endBound ??= Math.max(...replies.map((r) => r.end));
     op.writerActive = replies.some((r) => r.writerActive);
-    op.progressAt = this.now;
     this.noteHints(op, replies);
     if (round.probe) {
       // The hint may have been dropped (the beginning moved past it) or replaced by a higher one meanwhile.
@@ -213,7 +221,7 @@ export class ReaderCore {
     for (let p = op.cursor; p <= hi; p++) {
       const c = this.classify(p, views, op);
       if (c.kind === 'unknown') return this.settle(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, send, done);
-      if (c.kind === 'pending') return this.onPending(op, p, hi, send);
+      if (c.kind === 'pending') return this.onPending(op, p, hi, send, (q) => this.classify(q, views, op).kind !== 'chosen');
       if (c.action.kind === 'append') op.entries.push({ position: p, action: c.action });
       // A chosen truncation that the replicas have not learned yet still removes what lies below it.
       if (c.action.kind === 'truncate' && c.action.to > op.from) {
@@ -222,6 +230,7 @@ export class ReaderCore {
       if (op.hint?.position === p) op.hint = undefined;
       op.cursor = p + 1;
       op.pendingSince = undefined;
+      op.progressAt = this.now;
     }
     if (op.cursor > Math.min(op.to, op.endBound)) return this.settle(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, send, done);
     this.startRound(op, send);
@@ -243,6 +252,7 @@ export class ReaderCore {
     if (op.hint === undefined) return this.finish(op, result, done);
     op.result = result;
     op.pendingSince = undefined;
+    op.progressAt = this.now;
     this.startRound(op, send);
   }
 
@@ -250,7 +260,7 @@ export class ReaderCore {
   private evaluateProbe(op: ReadOp, p: Position, replies: readonly ReadReply[], send: ReaderOutbound[], done: { id: number; result: ReadResult }[]): void {
     const views = replies.map((r) => ({ slots: new Map(r.slots.map((s) => [s.position, s])), lost: new Set(r.lost) }));
     const c = p < op.begin ? ({ kind: 'unknown' } as Classified) : this.classify(p, views, op);
-    if (c.kind === 'pending') return this.onPending(op, p, p, send);
+    if (c.kind === 'pending') return this.onPending(op, p, p, send, () => false);
     const result = op.result!;
     op.result = undefined;
     op.hint = undefined;
@@ -279,14 +289,30 @@ export class ReaderCore {
     return seen ? { kind: 'pending' } : { kind: 'unknown' };
   }
 
-  /** p is held somewhere but not proven chosen: ask again for a while, then fill (never while a writer is active). */
-  private onPending(op: ReadOp, p: Position, hi: Position, send: ReaderOutbound[]): void {
+  /**
+   * p is held somewhere but not proven chosen: ask again for a while, then
+   * fill. While a writer is active the read waits for its commit, but only
+   * until the read has made no progress for timing.activeWriterWaitMs: an
+   * idle writer recommits only its own term, so a position below it that no
+   * replica of the quorum learned (its learner lost it, or is out of reach)
+   * would otherwise block every read forever. That late fill covers only the
+   * run of positions from p that are not proven chosen (`unsettled`), not the
+   * chosen ones after it: the less of the writer's term it promises over, the
+   * less it can fence.
+   */
+  private onPending(op: ReadOp, p: Position, hi: Position, send: ReaderOutbound[], unsettled: (q: Position) => boolean): void {
     if (op.pendingSince?.position !== p) op.pendingSince = { position: p, at: this.now };
-    if (op.writerActive || this.now - op.pendingSince.at < timing.readSettleMs) {
+    const waitForWriter = op.writerActive && this.now - op.progressAt < timing.activeWriterWaitMs;
+    if (waitForWriter || this.now - op.pendingSince.at < timing.readSettleMs) {
       op.retryAt = this.now + timing.retransmitMs / 4;
       return;
     }
-    const to = Math.min(hi, p + limits.fillRangeMax - 1);
+    let to = Math.min(hi, p + limits.fillRangeMax - 1);
+    if (op.writerActive) {
+      let q = p;
+      while (q + 1 <= to && unsettled(q + 1)) q++;
+      to = q;
+    }
     const fillSend: FillOutbound[] = [];
     op.fill = new Fill(p, to, Math.max(this.highestSeen, this.config.proposalFloor?.() ?? 0), { members: this.config.members, random: this.config.random, rid: this.newRid }, this.now, fillSend);
     for (const m of fillSend) send.push(m);
@@ -301,6 +327,7 @@ export class ReaderCore {
     }
     for (const e of r.entries) op.known.set(e.position, e.action);
     op.pendingSince = undefined;
+    op.progressAt = this.now;
     this.resume(op, send, done);
   }
 

@@ -357,6 +357,8 @@ export class WriterCore {
     if (msg.outcome !== 'accept' || msg.proposal !== role.proposal) return;
     const sentAt = role.rounds.get(msg.rid);
     if (sentAt === undefined) return;
+    this.settleAboveNext(msg, out);
+    if (this.role.kind !== 'elected') return;
     const disk = { generation: msg.generation, disk: msg.disk };
     const named = role.named.get(from);
     if (named !== undefined) {
@@ -371,6 +373,33 @@ export class WriterCore {
     if (cur !== undefined && sameDisk(cur.disk, disk)) return;
     role.candidates.set(from, { disk, since: this.now });
     this.askToConfirm(out);
+  }
+
+  /**
+   * A member that promised after the election may hold values accepted under
+   * lower proposals at positions this writer has not reached yet (its own
+   * `end` above the writer's next position): no one will commit them, and
+   * while this writer is idle every read and catch-up that meets them waits
+   * for it (it reports itself active) and then has to fill them, above this
+   * writer's proposal, right where its next appends go. The writer settles
+   * them itself with NOPs through that end, exactly as it would with appends:
+   * no value can be chosen there under a proposal below its own (the
+   * election quorum held nothing there and promised it), so nothing chosen
+   * is lost. Bounded by the window: a longer stale tail is settled by the
+   * next election or a reader.
+   */
+  private settleAboveNext(msg: PromiseReply, out: WriterOutput): void {
+    const role = this.role;
+    if (role.kind !== 'elected') return;
+    let held = -1;
+    for (const s of msg.slots) if (s.action !== undefined) held = Math.max(held, s.position);
+    // A reply cut at its byte bound may hold more beyond what it covered.
+    if (msg.coveredThrough < msg.end) held = Math.max(held, msg.end);
+    const reached = role.next + this.queue.length; // the first position the queue will not take
+    if (held < reached) return;
+    const n = Math.min(held - reached + 1, limits.writerWindowMax);
+    for (let k = 0; k < n; k++) this.queue.push({ id: -1, action: NOP });
+    this.flush(out);
   }
 
   /** Asks the named members to answer again, so that candidates that promised before this can be named. */

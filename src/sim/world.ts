@@ -20,6 +20,7 @@ import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
 import type { Action, Message, Metadata, PersistRecord, Position, ReplicaId } from '../core/types.js';
 import { WriterCore, type WriterOutput } from '../core/writer.js';
 import { MemoryStore } from '../storage/memory-store.js';
+import { Prng } from './prng.js';
 import { describeMessage, valueKey } from './trace.js';
 
 const encoder = new TextEncoder();
@@ -64,6 +65,14 @@ export interface WorldOptions {
    * what rejoins record durably and what repairs copy.
    */
   readonly gossip?: boolean;
+  /**
+   * Seeds the writers' randomness (default 1): each writer draws from a
+   * stream of its own, seeded in the order the writers are listed, so a seed
+   * fixes the world. Their nonces differ (a replica grants a number again to
+   * the writer whose nonce holds it: a shared nonce would let two writers
+   * holding the same number both be granted it), and so do their backoffs.
+   */
+  readonly seed?: number;
 }
 
 export interface InFlight {
@@ -118,9 +127,11 @@ export class World {
       // A cluster built VOTING in memory: no process restarted, nothing to check.
       this.replicas.set(id, { store, core: this.newCore(id, store, false), disks: 1 });
     }
+    const seeds = new Prng(options.seed ?? 1);
     for (const spec of options.writers) {
       const rids = { next: 1 };
-      const core = new WriterCore({ members: this.members, proposalFloor: spec.floor, random: () => 0, rules: this.rules, rid: () => rids.next++ });
+      const prng = new Prng(seeds.next32());
+      const core = new WriterCore({ members: this.members, proposalFloor: spec.floor, random: () => prng.float(), rules: this.rules, rid: () => rids.next++ });
       this.writers.set(spec.name, { spec, core, rids, started: false, ops: new Map(), acked: new Map() });
     }
   }

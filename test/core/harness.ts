@@ -45,6 +45,8 @@ export class Cluster {
   readonly reads = new Map<number, ReadResult>();
   /** Messages for which this returns true are dropped when sent. */
   dropIf: (e: Envelope) => boolean = () => false;
+  /** What every replica reports as ReadReply.writerActive (ReplicaNodeCore computes it; replicaStep takes it as given). */
+  writerActive = false;
   private nextOp = 1;
   private readonly random = seededRandom(42);
 
@@ -176,7 +178,7 @@ export class Cluster {
       if (!node.up) return;
       const msg = e.msg;
       if (msg.type.endsWith('Reply')) return;
-      const step = replicaStep(node.store, msg as Parameters<typeof replicaStep>[1], this.rules);
+      const step = replicaStep(node.store, msg as Parameters<typeof replicaStep>[1], this.rules, { writerActive: this.writerActive });
       node.store.append(step.records);
       node.store.syncNow();
       node.store.checkInvariants();

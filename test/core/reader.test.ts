@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cluster, text } from './harness.js';
 import type { ReadResult } from '../../src/core/reader.js';
+import { timing } from '../../src/core/constants.js';
 
 function entries(r: ReadResult | undefined): [number, string][] {
   assert.ok(r?.ok, `read succeeded: ${JSON.stringify(r)}`);
@@ -74,4 +75,47 @@ test('a read stops at the first position nobody holds', () => {
   const r = c.read('rd', 0, 100);
   c.run();
   assert.deepEqual(entries(c.reads.get(r)), [[1, 'a']]);
+});
+
+test('an idle live writer does not block a read forever: a position nobody in the quorum learned is filled after activeWriterWaitMs', () => {
+  // Simulator seed 1400: the replica that learned a position lost it (here: is down); the others hold
+  // it accepted, unlearned. The live writer's election counted the lost learner's prefix, so it never
+  // proposes there again, and it recommits only its own term: the replicas report it active forever.
+  const c = new Cluster(3);
+  c.elect('w1');
+  c.run();
+  c.dropIf = (e) => e.msg.type === 'commit' && e.to !== 'r3';
+  const x = c.append('w1', 'x');
+  c.run();
+  assert.equal(c.results.get(x)?.ok, true);
+  assert.equal(c.learnedText(3, 1), 'x');
+  assert.equal(c.learnedText(1, 1), undefined);
+  c.writers.delete('w1'); // w1 is gone (else its recommits would teach r1 and r2)
+  c.dropIf = (e) => e.msg.type === 'promise' && e.to === 'r1';
+  c.elect('w2');
+  c.run();
+  assert.deepEqual(c.elections.get('w2'), { ok: true, position: 2 }, 'elected by r2 and r3 above the learned prefix 1');
+  c.dropIf = () => false;
+  c.crash(3);
+  c.writerActive = true;
+  const r = c.read('rd', 0, 10);
+  const readerPromises = (): number => c.inflight.filter((e) => e.from === 'rd' && e.msg.type === 'promise').length;
+  let promised = 0;
+  const deadline = c.now + timing.activeWriterWaitMs - 500;
+  while (c.now < deadline && !c.reads.has(r)) {
+    promised += readerPromises();
+    while (c.deliverOne());
+    c.tick(50);
+  }
+  assert.equal(c.reads.get(r), undefined, 'the read waits for the writer for a while');
+  assert.equal(promised, 0, 'no fill while the writer might still commit');
+  c.run(6_000);
+  assert.deepEqual(entries(c.reads.get(r)), [[1, 'x']], 'the read settled position 1 with a fill and returned it');
+  // The fill covered position 1 only, below the writer's term: the writer goes on, not fenced.
+  assert.equal(c.writer('w2').roleKind, 'elected');
+  c.restart(3);
+  const y = c.append('w2', 'y');
+  c.run(5_000);
+  assert.deepEqual(c.results.get(y), { ok: true, position: 3 });
+  c.checkAgreement();
 });

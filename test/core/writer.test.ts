@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cluster } from './harness.js';
+import { timing } from '../../src/core/constants.js';
 
 function ok(c: Cluster, id: number): number {
   const r = c.results.get(id);
@@ -181,5 +182,41 @@ test('duplicated and reordered messages change nothing', () => {
   c.inflight = [...c.inflight, ...c.inflight].reverse();
   c.run();
   ids.forEach((id, i) => assert.equal(ok(c, id), i + 1));
+  c.checkAgreement();
+});
+
+test('a late promiser that holds stale values above the writer\'s next position: the writer settles them with NOPs', () => {
+  // w1 got b, c, d to replica 3 only (positions 2..4), then died. w2 was elected by replicas 1 and 2
+  // (E = 1: NOP at 2, next 3). Replica 3 promises w2 only later, still holding c and d under b1, never
+  // chosen. An idle w2 would leave them pending forever: every read meeting them waits for w2 (it is
+  // active) and then has to fill above w2's proposal right where w2's next append goes.
+  const c = new Cluster(3);
+  c.elect('w1');
+  c.run();
+  const a = c.append('w1', 'a');
+  c.run();
+  assert.equal(ok(c, a), 1);
+  c.dropIf = (e) => e.from === 'w1' && e.to !== 'r3';
+  for (const v of ['b', 'c', 'd']) c.append('w1', v);
+  while (c.deliverOne());
+  c.writers.delete('w1');
+  c.dropIf = (e) => e.from === 'w2' && e.to === 'r3'; // replica 3 is cut off from w2 for a while
+  c.elect('w2');
+  c.run();
+  assert.deepEqual(c.elections.get('w2'), { ok: true, position: 2 });
+  assert.equal(c.learnedText(3, 3), undefined, 'replica 3 holds c at 3 under b1, unlearned');
+  c.dropIf = () => false;
+  // The writer asks members it has not named to promise (timing.repromiseMs); replica 3 answers now.
+  for (let t = 0; t < (timing.repromiseMs + 500) / 50; t++) {
+    c.tick(50);
+    while (c.deliverOne());
+  }
+  for (const id of [1, 2, 3]) {
+    assert.equal(c.learnedText(id, 3), 'NOP', `replica ${id} learned NOP at 3`);
+    assert.equal(c.learnedText(id, 4), 'NOP', `replica ${id} learned NOP at 4`);
+  }
+  const e = c.append('w2', 'e');
+  c.run();
+  assert.equal(ok(c, e), 5, 'appends go on after the settled positions');
   c.checkAgreement();
 });

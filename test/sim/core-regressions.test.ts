@@ -89,3 +89,11 @@ test('exhaustive search: a quorum of acceptances under one proposal may include 
   assert.ok(types.includes('promise') || types.includes('read'), `the reader keeps settling: ${types.join(',')}`);
   assert.deepEqual([...later.done, ...tick2.done], []);
 });
+
+test('seed 1400: a read under an idle live writer settles a position whose only learner lost its record (probe within 10 s)', () => {
+  // r3 learned 88 (a TRUNCATE) and its record was corrupted; r1 and r2 hold it accepted. The probe
+  // writer's election took r3's learned prefix (90), so it never proposes at 88, and it keeps
+  // recommitting its own term: every replica reports it active. The reader waited for it forever.
+  const r = runSeed(1400);
+  assert.deepEqual(r.violations, []);
+});

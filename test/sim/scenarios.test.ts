@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALL_RULES_ON, type SafetyRules } from '../../src/core/rules.js';
 import { forgottenAcceptance, forgottenPromise, type ScenarioResult } from '../../src/sim/scenarios.js';
+import { World } from '../../src/sim/world.js';
 
 const off = (rule: keyof SafetyRules): SafetyRules => ({ ...ALL_RULES_ON, [rule]: false });
 
@@ -52,4 +53,18 @@ test('(b) forgotten acceptance, the wiped A is asked to vote before it rejoined:
   const r = forgottenAcceptance(ALL_RULES_ON, 'beforeRejoin');
   safe(r);
   assert.equal(r.world.chosen.get(1)?.key, 'a:v');
+});
+
+test('the scripted world gives each writer its own seeded randomness: distinct nonces, the same for the same seed', () => {
+  const writers = [
+    { name: 'w1', floor: 0, appends: [] },
+    { name: 'w2', floor: 0, appends: [] },
+    { name: 'w3', floor: 5, appends: [] },
+  ];
+  const nonces = (seed?: number): number[] => [...new World({ replicas: 3, writers, seed }).writers.values()].map((w) => w.core.nonce);
+  const a = nonces();
+  assert.equal(new Set(a).size, 3, `distinct nonces: ${a.join(', ')}`);
+  assert.deepEqual(nonces(), a, 'deterministic');
+  assert.deepEqual(nonces(7), nonces(7));
+  assert.notDeepEqual(nonces(7), a, 'another seed, other nonces');
 });
