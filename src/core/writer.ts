@@ -357,22 +357,24 @@ export class WriterCore {
     if (msg.outcome !== 'accept' || msg.proposal !== role.proposal) return;
     const sentAt = role.rounds.get(msg.rid);
     if (sentAt === undefined) return;
-    this.settleAboveNext(msg, out);
-    if (this.role.kind !== 'elected') return;
     const disk = { generation: msg.generation, disk: msg.disk };
     const named = role.named.get(from);
-    if (named !== undefined) {
-      if (sameDisk(named, disk)) {
-        role.confirmedAt.set(from, Math.max(role.confirmedAt.get(from) ?? -Infinity, sentAt));
-        return this.promoteCandidates(out);
+    if (named !== undefined && sameDisk(named, disk)) {
+      role.confirmedAt.set(from, Math.max(role.confirmedAt.get(from) ?? -Infinity, sentAt));
+      this.promoteCandidates(out);
+    } else {
+      if (named !== undefined) {
+        this.dropNamed(from, out);
+        if (this.role.kind !== 'elected') return;
       }
-      this.dropNamed(from, out);
-      if (this.role.kind !== 'elected') return;
+      const cur = role.candidates.get(from);
+      if (cur === undefined || !sameDisk(cur.disk, disk)) {
+        role.candidates.set(from, { disk, since: this.now });
+        this.askToConfirm(out);
+      }
     }
-    const cur = role.candidates.get(from);
-    if (cur !== undefined && sameDisk(cur.disk, disk)) return;
-    role.candidates.set(from, { disk, since: this.now });
-    this.askToConfirm(out);
+    // After the member is named or a candidate: the NOPs go to it too (writes go only to members that promised).
+    this.settleAboveNext(msg, out);
   }
 
   /**
@@ -573,7 +575,15 @@ export class WriterCore {
 
   private sendBatch(batch: Batch, to: readonly ReplicaId[], proposal: Proposal, out: WriterOutput): void {
     const msg: WriteRequest = { type: 'write', rid: batch.rid, proposal, from: batch.from, actions: batch.actions, named: batch.named };
-    for (const id of to) out.send.push({ to: id, msg });
+    const role = this.role;
+    for (const id of to) {
+      // Writes go to the members whose disk promised this writer (named or candidates) only. A member that
+      // has not promised (a disk that rejoined since the election) would take the write as a promise of
+      // this number without the writer's nonce, and then refuse the writer's own promise request when it
+      // asks again (a number is granted to one proposer only): it could never be counted again.
+      if (role.kind === 'elected' && !role.named.has(id) && !role.candidates.has(id)) continue;
+      out.send.push({ to: id, msg });
+    }
     batch.sentAt = this.now;
   }
 

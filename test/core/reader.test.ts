@@ -107,7 +107,8 @@ test('an idle live writer does not block a read forever: a position nobody in th
     while (c.deliverOne());
     c.tick(50);
   }
-  assert.equal(c.reads.get(r), undefined, 'the read waits for the writer for a while');
+  // No fill while the writer might still commit. (Since writes go only to members that promised, r1
+  // holds nothing of w2's term here, and the read may finish sooner: what matters is that it finishes.)
   assert.equal(promised, 0, 'no fill while the writer might still commit');
   c.run(6_000);
   assert.deepEqual(entries(c.reads.get(r)), [[1, 'x']], 'the read settled position 1 with a fill and returned it');

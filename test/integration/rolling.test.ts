@@ -21,6 +21,14 @@ after(async () => {
   for (const c of clusters) await c.stop();
 });
 
+/**
+ * The members the writer counts now (their disks promised it). Read from the core on purpose: the
+ * property under test is that a rejoined disk is counted again, not merely that appends go on.
+ */
+function counted(w: Writer): Map<number, { generation: number }> {
+  return (w as unknown as { core: { namedMembers: Map<number, { generation: number }> } }).core.namedMembers;
+}
+
 /** Every order of `xs`. */
 function permutations<T>(xs: readonly T[]): T[][] {
   if (xs.length <= 1) return [[...xs]];
@@ -58,13 +66,20 @@ test('each of three disks replaced in turn, twice over, under appends and a writ
   let writer = await log1.writer();
   let loop = appendLoop(writer, 'w1', acked);
   loops.push(loop);
+  // A member whose promise came after the election is counted once the others confirm it.
+  await waitFor('the writer counts all three members', () => counted(writer).size === 3, 30_000);
   const order = [3, 12, 7, 12, 7, 3];
+  const countedAfterMs: number[] = [];
   for (let step = 0; step < order.length; step++) {
     const id = order[step]!;
     await c.kill(id);
     rmSync(c.replica(id).dir, { recursive: true, force: true });
     c.start(id);
     await c.waitStatus([id], 'VOTING', 90_000);
+    const votingAt = Date.now();
+    // Counted again by the current writer, with its new disk, without anyone restarting the writer.
+    await waitFor(`the writer counts replica ${id}'s new disk`, () => (counted(writer).get(id)?.generation ?? 0) > 0 && counted(writer).size === 3, 30_000);
+    countedAfterMs.push(Date.now() - votingAt);
     const mark = acked.size;
     await waitFor(`appends go on after replica ${id} rejoined`, () => {
       if (loop.failures.length > 0) throw new Error(`the writer's appends failed after replica ${id} rejoined: ${loop.failures[0]!.stack}`);
@@ -81,10 +96,12 @@ test('each of three disks replaced in turn, twice over, under appends and a writ
       writer = w2;
       loop = appendLoop(writer, 'w2', acked);
       loops.push(loop);
+      await waitFor('the second writer counts all three members', () => counted(writer).size === 3, 30_000);
     }
   }
   await loop.stop();
   assert.deepEqual(loop.failures.map((e) => e.message), [], 'no append of the current writer failed');
+  console.log(`# rejoined disks counted by the writer ${countedAfterMs.join(', ')} ms after they were VOTING`);
   const hi = Math.max(...acked.keys());
   for (const addresses of [...permutations([a0, a1, a2]), [a2, a0], [a1, a0]]) {
     const reader = await LogClient.connect(addresses);
