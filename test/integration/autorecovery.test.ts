@@ -7,7 +7,7 @@ import { openSync, readdirSync, rmSync, statSync, writeSync, closeSync } from 'n
 import { join } from 'node:path';
 import { LogClient } from '../../src/client/log-client.js';
 import { collectStatus } from '../../src/cli/status.js';
-import { TestCluster, runCli, waitFor } from './helpers.js';
+import { TestCluster, countedMembers, runCli, waitFor } from './helpers.js';
 
 const text = (d: Uint8Array) => Buffer.from(d).toString('utf8');
 const clusters: TestCluster[] = [];
@@ -52,13 +52,14 @@ test('a replica whose directory was deleted rejoins by itself; no append fails; 
   const w = await log.writer();
   for (let i = 0; i < 50; i++) await Promise.all(Array.from({ length: 20 }, (_, k) => w.append(`pre-${i}-${k}`)));
   const loop = appendLoop(log, w);
+  await waitFor('the writer counts every member', () => countedMembers(w).size === c.replicas.length);
   await c.kill(2);
   rmSync(c.replicas[1]!.dir, { recursive: true, force: true });
   c.start(2);
   await c.waitStatus([2], 'VOTING', 60_000);
   // Keep appending a moment after it rejoined, then stop.
   const mark = loop.acked.size;
-  await waitFor('appends after rejoining', () => loop.acked.size > mark + 200);
+  await waitFor('appends after rejoining', () => loop.goneOnBy(mark + 200));
   await loop.stop();
   assert.deepEqual(loop.failures.map((e) => e.message), [], 'no append failed');
   // Now another replica dies: the rejoined one must hold what it needs.
@@ -91,6 +92,7 @@ test('bytes overwritten in the middle of a replica\'s data files: detected, repa
   const w = await log.writer();
   for (let i = 0; i < 40; i++) await Promise.all(Array.from({ length: 25 }, (_, k) => w.append(`c-${i}-${k}-${'x'.repeat(100)}`)));
   const loop = appendLoop(log, w);
+  await waitFor('the writer counts every member', () => countedMembers(w).size === c.replicas.length);
   await c.kill(2);
   corruptMiddle(c.replicas[1]!.dir, 4096);
   c.start(2);
@@ -120,6 +122,7 @@ test('a new cluster of five initialises itself, and two wiped replicas recover a
   const w = await log.writer();
   for (let i = 0; i < 20; i++) await Promise.all(Array.from({ length: 25 }, (_, k) => w.append(`five-${i}-${k}`)));
   const loop = appendLoop(log, w);
+  await waitFor('the writer counts every member', () => countedMembers(w).size === c.replicas.length);
   await Promise.all([c.kill(4), c.kill(5)]);
   rmSync(c.replicas[3]!.dir, { recursive: true, force: true });
   rmSync(c.replicas[4]!.dir, { recursive: true, force: true });

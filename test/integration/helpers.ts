@@ -133,3 +133,12 @@ export function runCli(args: string[], opts: { input?: string; env?: Record<stri
     proc.stdin.end(opts.input ?? '');
   });
 }
+
+/**
+ * The members a writer counts now (their disks promised it), read from its core. A writer elected by a
+ * bare quorum counts a member that promised late only once the others confirm it; tests that take a
+ * replica down right after an election wait for this first (docs/protocol.md, "Counted members").
+ */
+export function countedMembers(w: unknown): ReadonlyMap<number, { generation: number }> {
+  return (w as { core: { namedMembers: ReadonlyMap<number, { generation: number }> } }).core.namedMembers;
+}
