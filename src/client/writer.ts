@@ -9,7 +9,7 @@
  * however fast the application appends.
  */
 import { InvalidArgumentError, NoQuorumError, WriterFencedError, type ReplogError } from '../core/errors.js';
-import { limits } from '../core/constants.js';
+import { limits, timing } from '../core/constants.js';
 import type { Action, Position, PromiseReply, ReadReply, ReplicaId, WriteReply } from '../core/types.js';
 import { WriterCore, type OpResult, type WriterOutput } from '../core/writer.js';
 import type { LogClient } from './log-client.js';
@@ -38,6 +38,7 @@ export class Writer {
       proposalFloor: client.highestProposalSeen,
       random: Math.random,
       rid: client.rid,
+      electionGraceMs: timing.electionGraceMs,
     });
   }
 

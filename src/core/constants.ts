@@ -45,6 +45,13 @@ export const timing = {
   operationTimeoutMs: 10_000,
   /** A proposer that lost a round waits uniformly in [backoffMinMs, 2 * backoffMinMs) before retrying. */
   backoffMinMs: 50,
+  /**
+   * A client's election that has a quorum's promises waits this much longer
+   * for the other members' (WriterConfig.electionGraceMs): a writer that
+   * counts every live member survives the loss of one before it confirmed a
+   * late one.
+   */
+  electionGraceMs: 100,
   /** How often an elected writer asks the members that have not promised it (down or recovering at its election). */
   repromiseMs: 1_000,
   /** How often an elected writer repeats the commit of its term, for replicas that lost one. */

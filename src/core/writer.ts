@@ -99,6 +99,13 @@ export interface WriterConfig {
    * names exactly one request.
    */
   readonly rid?: () => number;
+  /**
+   * An election that has a quorum's promises waits this much longer for the
+   * other members' (see maybeElected). Default 0 (scripted tests and the
+   * exhaustive search); the client library and the simulator's random runs
+   * use timing.electionGraceMs.
+   */
+  readonly electionGraceMs?: number;
 }
 
 /** Writes in flight: contiguous positions [from, from + actions.length) under one proposal. */
@@ -143,6 +150,8 @@ type WriterRole =
       readonly replies: Map<ReplicaId, ElectionReply>;
       sentAt: number;
       readonly startedAt: number;
+      /** When a quorum's reports were first complete (the election then waits out its grace for the rest). */
+      quorumAt?: number;
     }
   | { readonly kind: 'backoff'; readonly until: number; readonly startedAt: number }
   | {
@@ -337,12 +346,23 @@ export class WriterCore {
     else this.maybeElected(out);
   }
 
-  /** Elected once a quorum promised and each of their reports is complete. */
+  /**
+   * Elected once a quorum promised and each of their reports is complete, and
+   * then either every member did or the election grace (WriterConfig) went
+   * by. The grace is for liveness: a member that promises after the election
+   * is counted only once a quorum of the named members confirms it (see the
+   * header), so a writer that named a bare quorum stalls if one of them dies
+   * before a late one is confirmed; naming every member that answers
+   * promptly leaves room for a loss.
+   */
   private maybeElected(out: WriterOutput): void {
     const role = this.role;
     if (role.kind !== 'electing') return;
     const complete = [...role.replies].filter(([, r]) => r.covered >= r.reply.end);
-    if (complete.length >= role.tally.quorum) this.becomeElected(role.proposal, new Map(complete), out);
+    if (complete.length < role.tally.quorum) return;
+    role.quorumAt ??= this.now;
+    const everyone = complete.length === this.config.members.length;
+    if (everyone || this.now - role.quorumAt >= (this.config.electionGraceMs ?? 0)) this.becomeElected(role.proposal, new Map(complete), out);
   }
 
   /**
@@ -704,6 +724,8 @@ export class WriterCore {
         return;
       case 'electing':
         if (this.now - role.startedAt >= timing.operationTimeoutMs) return this.giveUp(out);
+        this.maybeElected(out);
+        if (this.role.kind !== 'electing') return;
         if (this.now - role.sentAt >= timing.retransmitMs) {
           role.sentAt = this.now;
           const msg: PromiseRequest = { type: 'promise', rid: role.rid, proposal: role.proposal, nonce: this.nonce };

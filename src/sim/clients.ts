@@ -5,6 +5,7 @@
  * to the checker. A fenced writer stays fenced; the client may start a new
  * writer generation (a new WriterCore above the proposals it saw).
  */
+import { timing } from '../core/constants.js';
 import type { Action, Message, Position, ReplicaId } from '../core/types.js';
 import type { SafetyRules } from '../core/rules.js';
 import { ReaderCore, type ReaderOutput } from '../core/reader.js';
@@ -98,7 +99,7 @@ export class WriterClient {
 
   private newCore(floor: number): WriterCore {
     const prng = this.host.prng;
-    return new WriterCore({ members: this.host.clientMembers?.() ?? this.host.members, proposalFloor: floor, random: () => prng.float(), rules: this.host.rules });
+    return new WriterCore({ members: this.host.clientMembers?.() ?? this.host.members, proposalFloor: floor, random: () => prng.float(), rules: this.host.rules, electionGraceMs: timing.electionGraceMs });
   }
 
   private apply(out: WriterOutput): void {

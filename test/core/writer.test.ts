@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cluster } from './harness.js';
 import { timing } from '../../src/core/constants.js';
+import { WriterCore } from '../../src/core/writer.js';
 
 function ok(c: Cluster, id: number): number {
   const r = c.results.get(id);
@@ -219,4 +220,27 @@ test('a late promiser that holds stale values above the writer\'s next position:
   c.run();
   assert.equal(ok(c, e), 5, 'appends go on after the settled positions');
   c.checkAgreement();
+});
+
+test('an election with a grace names every member that promises within it, so that the writer survives one loss before it confirms a late member', () => {
+  const promiseReply = (rid: number) =>
+    ({ type: 'promiseReply', rid, outcome: 'accept', proposal: 1, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [], coveredThrough: -1, generation: 0, disk: 0 }) as const;
+  const w = new WriterCore({ members: [1, 2, 3], random: () => 0.5, electionGraceMs: 100 });
+  const rid = (w.step({ type: 'elect' }, 0).send[0]!.msg as { rid: number }).rid;
+  w.step({ type: 'reply', from: 1, msg: promiseReply(rid) }, 1);
+  w.step({ type: 'reply', from: 2, msg: promiseReply(rid) }, 2);
+  assert.equal(w.roleKind, 'electing', 'a quorum promised: the election waits for the third a little');
+  w.step({ type: 'reply', from: 3, msg: promiseReply(rid) }, 40);
+  assert.equal(w.roleKind, 'elected');
+  assert.deepEqual([...w.namedMembers.keys()].sort(), [1, 2, 3], 'every member named: one may die now');
+  // The third never answers: elected with the quorum once the grace is over.
+  const v = new WriterCore({ members: [1, 2, 3], random: () => 0.5, electionGraceMs: 100 });
+  const rid2 = (v.step({ type: 'elect' }, 0).send[0]!.msg as { rid: number }).rid;
+  v.step({ type: 'reply', from: 1, msg: promiseReply(rid2) }, 1);
+  v.step({ type: 'reply', from: 2, msg: promiseReply(rid2) }, 2);
+  v.step({ type: 'tick' }, 50);
+  assert.equal(v.roleKind, 'electing');
+  v.step({ type: 'tick' }, 102);
+  assert.equal(v.roleKind, 'elected');
+  assert.deepEqual([...v.namedMembers.keys()].sort(), [1, 2]);
 });
