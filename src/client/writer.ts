@@ -139,7 +139,7 @@ export class Writer {
 
   private errorFor(r: Extract<OpResult, { ok: false }>): ReplogError {
     if (r.error === 'fenced') {
-      const err = new WriterFencedError(`another writer was elected (proposal ${r.proposal ?? '?'}): this writer is fenced; create a new writer to write again`);
+      const err = new WriterFencedError(`another writer was elected (proposal ${r.proposal ?? '?'}), or a reader settled a position this writer had pending: this writer is fenced (its pending appends may or may not have been written; read the log to know); create a new writer to write again`);
       this.failure = err;
       this.client.highestProposalSeen = Math.max(this.client.highestProposalSeen, r.proposal ?? 0);
       // A fenced writer can do nothing more: stop routing replies and ticks to it.
