@@ -28,6 +28,12 @@ export const limits = {
    */
   positionMax: 2 ** 50,
   proposalMax: 2 ** 50,
+  /**
+   * How far above the highest proposal it knows a replica promises or
+   * accepts: proposers count up by one, so only a hostile or broken one jumps
+   * further (and with one jump to proposalMax it would leave no room above).
+   */
+  proposalStepMax: 2 ** 20,
   /** Most entry bytes one reply carries (read, promise): a larger answer is paged (the asker continues where it stopped). */
   replyBytesMax: 8 * 1024 * 1024,
   /**

@@ -142,6 +142,16 @@ function promiseReply(
   };
 }
 
+/**
+ * A proposal a replica may promise or accept: at most limits.proposalMax, and at most
+ * limits.proposalStepMax above the highest it knows. Proposers count up by one from the highest
+ * they saw, so no real one jumps that far; a single hostile promise of the bound itself would
+ * otherwise leave no number above it, and no writer could ever be elected again.
+ */
+function saneProposal(store: StoreView, proposal: Proposal): boolean {
+  return proposal <= limits.proposalMax && proposal <= store.highestProposal() + limits.proposalStepMax;
+}
+
 /** True if this replica may vote on the positions in [from, to]. */
 function mayVote(store: StoreView, from: Position, to: Position, rules: SafetyRules): boolean {
   if (store.metadata().status !== 'VOTING') return !rules.nonVotingIgnores;
@@ -151,7 +161,7 @@ function mayVote(store: StoreView, from: Position, to: Position, rules: SafetyRu
 function implicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRules): ReplicaStep {
   // An implicit promise speaks for every position from learnedThrough on; the
   // reply must report all accepted values there, which a lost record cannot.
-  if (!mayVote(store, store.learnedThrough() + 1, Number.MAX_SAFE_INTEGER, rules) || req.proposal > limits.proposalMax) {
+  if (!mayVote(store, store.learnedThrough() + 1, Number.MAX_SAFE_INTEGER, rules) || !saneProposal(store, req.proposal)) {
     return { records: [], reply: promiseReply(store, req, 'ignored', req.proposal) };
   }
   const meta = store.metadata();
@@ -174,7 +184,7 @@ function explicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRul
   const from = req.from as Position;
   const to = req.to ?? from;
   // A range the proposer may not ask for (decoding already checked from <= to) is not voted on.
-  const tooLarge = to - from >= limits.fillRangeMax || to > limits.positionMax || req.proposal > limits.proposalMax;
+  const tooLarge = to - from >= limits.fillRangeMax || to > limits.positionMax || !saneProposal(store, req.proposal);
   if (tooLarge || !mayVote(store, from, to, rules)) {
     return { records: [], reply: promiseReply(store, req, 'ignored', req.proposal, [], to) };
   }
@@ -228,7 +238,7 @@ function write(store: StoreView, req: WriteRequest, rules: SafetyRules, ctx: Rep
   });
   // Proposal 0 means "none": no proposer can hold it (decoding rejects it too). A write far
   // beyond this replica's end, or with a truncation past its own position, is not voted on.
-  const insane = req.proposal < 1 || req.proposal > limits.proposalMax || last > farEnd(store) || req.actions.some((a, i) => !saneAt(req.from + i, a));
+  const insane = req.proposal < 1 || !saneProposal(store, req.proposal) || last > farEnd(store) || req.actions.some((a, i) => !saneAt(req.from + i, a));
   if (insane || !mayVote(store, req.from, last, rules)) return { records: [], reply: reply('ignored', req.proposal) };
   // A proposer that counts a disk this replica knows was replaced could count a
   // forgotten acceptance: refuse, and say which disks are current now. That

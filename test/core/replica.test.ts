@@ -200,3 +200,15 @@ test('an implicit promise must exceed every explicit promise: one number, one pr
   const writer = step(r, { type: 'promise', rid: 2, proposal: 3 }) as PromiseReply;
   assert.deepEqual([writer.outcome, writer.proposal], ['reject', 3]);
 });
+
+test('a promise or write far above the highest proposal known is not granted: one hostile number must not leave no room above it', () => {
+  const r = voting();
+  assert.equal((step(r, { type: 'promise', rid: 1, proposal: 5 }) as PromiseReply).outcome, 'accept');
+  for (const proposal of [limits.proposalMax, 5 + limits.proposalStepMax + 1]) {
+    assert.equal((step(r, { type: 'promise', rid: 2, proposal }) as PromiseReply).outcome, 'ignored', `promise ${proposal}`);
+    assert.equal((step(r, { type: 'promise', rid: 3, proposal, from: 0, to: 0 }) as PromiseReply).outcome, 'ignored', `explicit promise ${proposal}`);
+    assert.equal((step(r, { type: 'write', rid: 4, proposal, from: 0, actions: [{ kind: 'nop' }], named: [] }) as WriteReply).outcome, 'ignored', `write ${proposal}`);
+  }
+  assert.equal(r.metadata().promised, 5);
+  assert.equal((step(r, { type: 'promise', rid: 5, proposal: 5 + limits.proposalStepMax }) as PromiseReply).outcome, 'accept', 'a step within the bound is fine');
+});
