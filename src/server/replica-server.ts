@@ -93,6 +93,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     );
   }
 
+  const helloAdmitted = new WeakSet<object>();
   let listener: Listener;
   try {
     listener = await listen({
@@ -102,7 +103,12 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       replicaId: options.id,
       log,
       onMessage: (msg, conn) => {
-        const refused = refuseHello(conn.peer, options.id, ids) ?? refuseMessage(msg, conn.peer);
+        // The hello is judged once per connection; each message by its type (a set lookup).
+        let refused = helloAdmitted.has(conn) ? undefined : refuseHello(conn.peer, options.id, ids);
+        if (refused === undefined) {
+          helloAdmitted.add(conn);
+          refused = refuseMessage(msg, conn.peer);
+        }
         if (refused !== undefined) {
           metrics.onRefused(msg.type);
           conn.close(`bad input: ${refused}`);

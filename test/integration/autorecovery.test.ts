@@ -7,42 +7,13 @@ import { openSync, readdirSync, rmSync, statSync, writeSync, closeSync } from 'n
 import { join } from 'node:path';
 import { LogClient } from '../../src/client/log-client.js';
 import { collectStatus } from '../../src/cli/status.js';
-import { TestCluster, countedMembers, runCli, waitFor } from './helpers.js';
+import { TestCluster, appendLoop, countedMembers, runCli, waitFor } from './helpers.js';
 
 const text = (d: Uint8Array) => Buffer.from(d).toString('utf8');
 const clusters: TestCluster[] = [];
 after(async () => {
   for (const c of clusters) await c.stop();
 });
-
-/** Appends continuously until stop() is called; every failure is kept. */
-function appendLoop(log: LogClient, w: Awaited<ReturnType<LogClient['writer']>>) {
-  const acked = new Map<number, string>();
-  const failures: Error[] = [];
-  let running = true;
-  const done = (async () => {
-    for (let i = 0; running; i++) {
-      const batch = Array.from({ length: 20 }, (_, k) => `e-${i}-${k}`);
-      try {
-        const ps = await Promise.all(batch.map((d) => w.append(d)));
-        ps.forEach((p, k) => acked.set(p, batch[k]!));
-      } catch (err) {
-        failures.push(err as Error);
-        return;
-      }
-    }
-  })();
-  return {
-    acked,
-    failures,
-    /** True once `n` appends are acknowledged; throws at once with the writer's error if the loop failed. */
-    goneOnBy(n: number): boolean {
-      if (failures.length > 0) throw new Error(`the append loop failed: ${failures[0]!.stack}`);
-      return acked.size >= n;
-    },
-    stop: async () => { running = false; await done; },
-  };
-}
 
 test('a replica whose directory was deleted rejoins by itself; no append fails; then the others can lose a replica', async () => {
   const c = await TestCluster.create(3);
@@ -51,7 +22,7 @@ test('a replica whose directory was deleted rejoins by itself; no append fails; 
   const log = await LogClient.connect(c.addresses);
   const w = await log.writer();
   for (let i = 0; i < 50; i++) await Promise.all(Array.from({ length: 20 }, (_, k) => w.append(`pre-${i}-${k}`)));
-  const loop = appendLoop(log, w);
+  const loop = appendLoop(w);
   await waitFor('the writer counts every member', () => countedMembers(w).size === c.replicas.length);
   await c.kill(2);
   rmSync(c.replicas[1]!.dir, { recursive: true, force: true });
@@ -91,7 +62,7 @@ test('bytes overwritten in the middle of a replica\'s data files: detected, repa
   const log = await LogClient.connect(c.addresses);
   const w = await log.writer();
   for (let i = 0; i < 40; i++) await Promise.all(Array.from({ length: 25 }, (_, k) => w.append(`c-${i}-${k}-${'x'.repeat(100)}`)));
-  const loop = appendLoop(log, w);
+  const loop = appendLoop(w);
   await waitFor('the writer counts every member', () => countedMembers(w).size === c.replicas.length);
   await c.kill(2);
   corruptMiddle(c.replicas[1]!.dir, 4096);
@@ -121,7 +92,7 @@ test('a new cluster of five initialises itself, and two wiped replicas recover a
   const log = await LogClient.connect(c.addresses);
   const w = await log.writer();
   for (let i = 0; i < 20; i++) await Promise.all(Array.from({ length: 25 }, (_, k) => w.append(`five-${i}-${k}`)));
-  const loop = appendLoop(log, w);
+  const loop = appendLoop(w);
   await waitFor('the writer counts every member', () => countedMembers(w).size === c.replicas.length);
   await Promise.all([c.kill(4), c.kill(5)]);
   rmSync(c.replicas[3]!.dir, { recursive: true, force: true });

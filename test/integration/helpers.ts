@@ -142,3 +142,49 @@ export function runCli(args: string[], opts: { input?: string; env?: Record<stri
 export function countedMembers(w: unknown): ReadonlyMap<number, { generation: number }> {
   return (w as { core: { namedMembers: ReadonlyMap<number, { generation: number }> } }).core.namedMembers;
 }
+
+export interface AppendLoop {
+  /** Every acknowledged position with its data. */
+  readonly acked: Map<number, string>;
+  /** The error that ended the loop, if any (the loop stops at the first). */
+  readonly failures: Error[];
+  /** True once `n` appends are acknowledged; throws at once with the writer's error if the loop failed. */
+  goneOnBy(n: number): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Appends `${tag}-${i}-${k}` in batches of `batch` until stop() or the first failure. `acked` may be
+ * shared by successive loops (a second writer taking over).
+ */
+export function appendLoop(
+  w: { append(data: string): Promise<number> },
+  { tag = 'e', batch = 20, acked = new Map<number, string>() }: { tag?: string; batch?: number; acked?: Map<number, string> } = {},
+): AppendLoop {
+  const failures: Error[] = [];
+  let running = true;
+  const done = (async () => {
+    for (let i = 0; running; i++) {
+      const data = Array.from({ length: batch }, (_, k) => `${tag}-${i}-${k}`);
+      try {
+        const ps = await Promise.all(data.map((d) => w.append(d)));
+        ps.forEach((p, k) => acked.set(p, data[k]!));
+      } catch (err) {
+        failures.push(err as Error);
+        return;
+      }
+    }
+  })();
+  return {
+    acked,
+    failures,
+    goneOnBy(n) {
+      if (failures.length > 0) throw new Error(`the append loop failed: ${failures[0]!.stack}`);
+      return acked.size >= n;
+    },
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}

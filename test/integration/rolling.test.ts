@@ -5,10 +5,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { LogClient } from '../../src/client/log-client.js';
-import type { Writer } from '../../src/client/writer.js';
 import { WriterFencedError } from '../../src/core/errors.js';
 import { collectStatus } from '../../src/cli/status.js';
-import { TestCluster, waitFor } from './helpers.js';
+import { TestCluster, appendLoop, countedMembers, waitFor } from './helpers.js';
 
 const text = (d: Uint8Array) => Buffer.from(d).toString('utf8');
 const clusters: TestCluster[] = [];
@@ -21,37 +20,10 @@ after(async () => {
   for (const c of clusters) await c.stop();
 });
 
-/**
- * The members the writer counts now (their disks promised it). Read from the core on purpose: the
- * property under test is that a rejoined disk is counted again, not merely that appends go on.
- */
-function counted(w: Writer): Map<number, { generation: number }> {
-  return (w as unknown as { core: { namedMembers: Map<number, { generation: number }> } }).core.namedMembers;
-}
-
 /** Every order of `xs`. */
 function permutations<T>(xs: readonly T[]): T[][] {
   if (xs.length <= 1) return [[...xs]];
   return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((rest) => [x, ...rest]));
-}
-
-/** Appends in batches of 10 until stopped or fenced; every acknowledged position is kept. */
-function appendLoop(w: Writer, tag: string, acked: Map<number, string>) {
-  const failures: Error[] = [];
-  let running = true;
-  const done = (async () => {
-    for (let i = 0; running; i++) {
-      const batch = Array.from({ length: 10 }, (_, k) => `${tag}-${i}-${k}`);
-      try {
-        const ps = await Promise.all(batch.map((d) => w.append(d)));
-        ps.forEach((p, k) => acked.set(p, batch[k]!));
-      } catch (err) {
-        failures.push(err as Error);
-        return;
-      }
-    }
-  })();
-  return { failures, stop: async () => { running = false; await done; } };
 }
 
 test('each of three disks replaced in turn, twice over, under appends and a writer takeover: nothing acknowledged is lost, in any address order', async () => {
@@ -64,10 +36,10 @@ test('each of three disks replaced in turn, twice over, under appends and a writ
   const log1 = await LogClient.connect([a2, a0, a1]);
   logs.push(log1);
   let writer = await log1.writer();
-  let loop = appendLoop(writer, 'w1', acked);
+  let loop = appendLoop(writer, { tag: 'w1', batch: 10, acked });
   loops.push(loop);
   // A member whose promise came after the election is counted once the others confirm it.
-  await waitFor('the writer counts all three members', () => counted(writer).size === 3, 30_000);
+  await waitFor('the writer counts all three members', () => countedMembers(writer).size === 3, 30_000);
   const order = [3, 12, 7, 12, 7, 3];
   const countedAfterMs: number[] = [];
   for (let step = 0; step < order.length; step++) {
@@ -78,13 +50,10 @@ test('each of three disks replaced in turn, twice over, under appends and a writ
     await c.waitStatus([id], 'VOTING', 90_000);
     const votingAt = Date.now();
     // Counted again by the current writer, with its new disk, without anyone restarting the writer.
-    await waitFor(`the writer counts replica ${id}'s new disk`, () => (counted(writer).get(id)?.generation ?? 0) > 0 && counted(writer).size === 3, 30_000);
+    await waitFor(`the writer counts replica ${id}'s new disk`, () => (countedMembers(writer).get(id)?.generation ?? 0) > 0 && countedMembers(writer).size === 3, 30_000);
     countedAfterMs.push(Date.now() - votingAt);
     const mark = acked.size;
-    await waitFor(`appends go on after replica ${id} rejoined`, () => {
-      if (loop.failures.length > 0) throw new Error(`the writer's appends failed after replica ${id} rejoined: ${loop.failures[0]!.stack}`);
-      return acked.size > mark + 100;
-    }, 60_000);
+    await waitFor(`appends go on after replica ${id} rejoined`, () => loop.goneOnBy(mark + 101), 60_000);
     if (step === 2) {
       // A second writer, from a client that knows only two of the three addresses, takes over.
       const log2 = await LogClient.connect([a1, a2]);
@@ -94,9 +63,9 @@ test('each of three disks replaced in turn, twice over, under appends and a writ
       assert.ok(loop.failures.every((e) => e instanceof WriterFencedError), `the first writer only fenced: ${loop.failures.map((e) => e.message)}`);
       await assert.rejects(writer.append('after takeover'), WriterFencedError);
       writer = w2;
-      loop = appendLoop(writer, 'w2', acked);
+      loop = appendLoop(writer, { tag: 'w2', batch: 10, acked });
       loops.push(loop);
-      await waitFor('the second writer counts all three members', () => counted(writer).size === 3, 30_000);
+      await waitFor('the second writer counts all three members', () => countedMembers(writer).size === 3, 30_000);
     }
   }
   await loop.stop();
