@@ -81,6 +81,8 @@ export class ReplicaNodeCore {
   /** The learned prefix, and since when it has not moved (a hole older than holeRepairAfterMs is repaired). */
   private learnedSeen: { through: Position; since: number };
   private readonly peers = new Map<ReplicaId, PeerView>();
+  /** The highest promise a peer reported in its latest gossip (ReplicaContext.peersPromised), kept with `peers`. */
+  private peersPromised = 0;
   /** When the holder of the implicit promise last wrote or committed here. */
   private writerSeenAt = -Infinity;
   private gossipAt = -Infinity;
@@ -185,6 +187,7 @@ export class ReplicaNodeCore {
       writerActive: this.now - this.writerSeenAt < timing.writerActiveMs,
       // Recover replies carry the freshest witness of the asking disk (the persisted copy lags).
       witnessed: this.witnessed,
+      peersPromised: this.peersPromised,
     });
     for (const r of step.records) out.records.push(r);
     if (msg.type === 'write' && step.reply?.type === 'writeReply' && step.reply.outcome === 'accept') this.witnessPromises(msg.named, msg.proposal);
@@ -239,6 +242,8 @@ export class ReplicaNodeCore {
 
   private onPeerState(from: ReplicaId, state: PeerStateMessage, out: NodeOutput): void {
     this.peers.set(from, { state, at: this.now });
+    this.peersPromised = 0;
+    for (const [, v] of this.peers) this.peersPromised = Math.max(this.peersPromised, v.state.promised);
     if (state.yours !== undefined) this.checkRecordedForMe(from, state.yours, out);
     const meta = this.metadataAfter(out);
     // A member telling its own disk: anything older is retired (recorded lazily; a rejoin records it durably).

@@ -75,6 +75,12 @@ export interface ReplicaContext {
    * check miss progress this replica has already seen.
    */
   readonly witnessed?: Readonly<Record<number, Witness>>;
+  /**
+   * The highest promise a peer member reported in its state gossip. A replica
+   * that lagged (down while the others counted up, or a new disk) measures the
+   * proposal bound from here too, else it would refuse every real proposer.
+   */
+  readonly peersPromised?: Proposal;
 }
 
 /** Messages the acceptor/learner answers (PeerStateMessage is the node's business). */
@@ -89,7 +95,7 @@ export function replicaStep(
 ): ReplicaStep {
   switch (msg.type) {
     case 'promise':
-      return msg.from === undefined ? implicitPromise(store, msg, rules) : explicitPromise(store, msg, rules);
+      return msg.from === undefined ? implicitPromise(store, msg, rules, ctx) : explicitPromise(store, msg, rules, ctx);
     case 'write':
       return write(store, msg, rules, ctx);
     case 'commit':
@@ -144,12 +150,16 @@ function promiseReply(
 
 /**
  * A proposal a replica may promise or accept: at most limits.proposalMax, and at most
- * limits.proposalStepMax above the highest it knows. Proposers count up by one from the highest
- * they saw, so no real one jumps that far; a single hostile promise of the bound itself would
- * otherwise leave no number above it, and no writer could ever be elected again.
+ * limits.proposalStepMax above the highest it knows: its own, or a peer's promise from gossip (a
+ * replica that lagged, or a new disk, must not refuse every real proposer). Proposers count up by
+ * one from the highest they saw, so no real one jumps that far; a single hostile promise of the
+ * bound itself would otherwise leave no number above it, and no writer could ever be elected again.
+ * A hostile proposer can still raise the numbers by proposalStepMax per gossip round (2^30 rounds
+ * to the bound); shutting it out needs authenticated roles.
  */
-function saneProposal(store: StoreView, proposal: Proposal): boolean {
-  return proposal <= limits.proposalMax && proposal <= store.highestProposal() + limits.proposalStepMax;
+function saneProposal(store: StoreView, proposal: Proposal, ctx: ReplicaContext): boolean {
+  const known = Math.max(store.highestProposal(), ctx.peersPromised ?? 0);
+  return proposal <= limits.proposalMax && proposal <= known + limits.proposalStepMax;
 }
 
 /** True if this replica may vote on the positions in [from, to]. */
@@ -158,10 +168,10 @@ function mayVote(store: StoreView, from: Position, to: Position, rules: SafetyRu
   return !store.lostPositions().some((p) => p >= from && p <= to);
 }
 
-function implicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRules): ReplicaStep {
+function implicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {
   // An implicit promise speaks for every position from learnedThrough on; the
   // reply must report all accepted values there, which a lost record cannot.
-  if (!mayVote(store, store.learnedThrough() + 1, Number.MAX_SAFE_INTEGER, rules) || !saneProposal(store, req.proposal)) {
+  if (!mayVote(store, store.learnedThrough() + 1, Number.MAX_SAFE_INTEGER, rules) || !saneProposal(store, req.proposal, ctx)) {
     return { records: [], reply: promiseReply(store, req, 'ignored', req.proposal) };
   }
   const meta = store.metadata();
@@ -180,11 +190,11 @@ function implicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRul
   return { records, reply: promiseReply(store, req, 'accept', req.proposal, slots, coveredThrough) };
 }
 
-function explicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRules): ReplicaStep {
+function explicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {
   const from = req.from as Position;
   const to = req.to ?? from;
   // A range the proposer may not ask for (decoding already checked from <= to) is not voted on.
-  const tooLarge = to - from >= limits.fillRangeMax || to > limits.positionMax || !saneProposal(store, req.proposal);
+  const tooLarge = to - from >= limits.fillRangeMax || to > limits.positionMax || !saneProposal(store, req.proposal, ctx);
   if (tooLarge || !mayVote(store, from, to, rules)) {
     return { records: [], reply: promiseReply(store, req, 'ignored', req.proposal, [], to) };
   }
@@ -238,7 +248,7 @@ function write(store: StoreView, req: WriteRequest, rules: SafetyRules, ctx: Rep
   });
   // Proposal 0 means "none": no proposer can hold it (decoding rejects it too). A write far
   // beyond this replica's end, or with a truncation past its own position, is not voted on.
-  const insane = req.proposal < 1 || !saneProposal(store, req.proposal) || last > farEnd(store) || req.actions.some((a, i) => !saneAt(req.from + i, a));
+  const insane = req.proposal < 1 || !saneProposal(store, req.proposal, ctx) || last > farEnd(store) || req.actions.some((a, i) => !saneAt(req.from + i, a));
   if (insane || !mayVote(store, req.from, last, rules)) return { records: [], reply: reply('ignored', req.proposal) };
   // A proposer that counts a disk this replica knows was replaced could count a
   // forgotten acceptance: refuse, and say which disks are current now. That

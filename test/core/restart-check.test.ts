@@ -4,10 +4,10 @@
 // voted, RECOVERING members during a two-phase start, and generation ties.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { timing } from '../../src/core/constants.js';
+import { limits, timing } from '../../src/core/constants.js';
 import { RecoveryCore, type RecoveryOutput } from '../../src/core/recovery.js';
 import { ReplicaNodeCore, type NodeOutput } from '../../src/core/replica-node.js';
-import type { Metadata, Named, PeerStateMessage, RecoverReply, RecoverRequest, Status, Witness } from '../../src/core/types.js';
+import type { Metadata, Named, PeerStateMessage, PromiseReply, RecoverReply, RecoverRequest, Status, Witness } from '../../src/core/types.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 
 function recoverReply(rid: number, o: { status?: Status; member?: { generation: number; disk: number }; witness?: Witness; recorded?: Named[]; end?: number; incarnation?: string; startView?: RecoverReply['startView']; generation?: number } = {}): RecoverReply {
@@ -223,4 +223,18 @@ test('generation tie: a VOTING replica told that a peer recorded another disk of
   assert.equal(q.status, 'RECOVERING');
   assert.equal(a.store.metadata().generation, 3, 'a generation above the tie');
   assert.notEqual(a.store.metadata().disk, 22);
+});
+
+// ------------------------------------------------------------------ the proposal bound (attack: a lagging replica)
+
+test('a replica that lagged behind its peers measures the proposal bound from their gossiped promises, so real proposers are not refused forever', () => {
+  // r3 was down (or is a new disk) while r1 and r2 counted up past limits.proposalStepMax.
+  const c = node(3, { status: 'VOTING', promised: 1, incarnation: 'i3' });
+  const far = 1 + limits.proposalStepMax + 5;
+  const ask = (rid: number, proposal: number) =>
+    (c.step({ type: 'message', msg: { type: 'promise', rid, proposal, nonce: 7 } }, 100 + rid).reply as PromiseReply).outcome;
+  assert.equal(ask(1, far), 'ignored', 'alone, the number looks like a hostile jump');
+  c.step({ type: 'message', from: 1, msg: gossip({ promised: far - 1 }) }, 200);
+  assert.equal(ask(2, far), 'accept', 'a peer promised just below it: a real proposer counting up');
+  assert.equal(ask(3, far + limits.proposalStepMax + 1), 'ignored', 'a jump beyond the peers is still refused');
 });
