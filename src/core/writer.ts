@@ -117,6 +117,7 @@ interface Batch {
   tally: QuorumTally;
   rid: number;
   /** When `rid` was first sent: an acceptance proves the member's disk was intact after it. */
+  /** The writer's `order` when this rid was sent (confirms named members, see the header). */
   ridSentAt: number;
   /** The members (and disks) whose acceptances count for this batch. */
   named: readonly Named[];
@@ -165,15 +166,17 @@ type WriterRole =
        */
       readonly named: Map<ReplicaId, DiskId>;
       /** Members that promised after the election, waiting to be named (see the header). */
-      readonly candidates: Map<ReplicaId, { readonly disk: DiskId; readonly since: number }>;
-      /** For each named member: the send time of the latest request it accepted with its named disk. */
+      readonly candidates: Map<ReplicaId, { readonly disk: DiskId; readonly since: number }>; // since: `order` when its promise arrived
+      /** For each named member: the `order` of the latest request it accepted with its named disk. */
       readonly confirmedAt: Map<ReplicaId, number>;
-      /** Promise rounds sent after the election (asking members again, confirming): rid -> send time. */
+      /** Promise rounds sent after the election (asking members again, confirming): rid -> `order` at send. */
       readonly rounds: Map<number, number>;
       /** When members missing from `named` were last asked to promise. */
       repromisedAt: number;
       /** When named members were last asked to confirm (to name the candidates). */
       confirmSentAt: number;
+      /** The `order` of that round. */
+      confirmSentOrder: number;
       /** The next position to assign. */
       next: Position;
       /** Batches in flight, ascending by position. */
@@ -197,6 +200,12 @@ export class WriterCore {
   private highestSeen: Proposal;
   private readonly queue: WriterOp[] = [];
   private now = 0;
+  /**
+   * A count of the writer's sends and late promises, in the order it made or met them. Confirming a
+   * candidate needs a request sent strictly after its promise arrived; clock readings cannot tell
+   * two events of one millisecond apart, this can.
+   */
+  private order = 0;
   private electionWanted = false;
   private readonly rules: SafetyRules;
   private readonly newRid: () => number;
@@ -389,7 +398,7 @@ export class WriterCore {
       }
       const cur = role.candidates.get(from);
       if (cur === undefined || !sameDisk(cur.disk, disk)) {
-        role.candidates.set(from, { disk, since: this.now });
+        role.candidates.set(from, { disk, since: ++this.order });
         this.askToConfirm(out);
       }
     }
@@ -429,9 +438,10 @@ export class WriterCore {
     const role = this.role;
     if (role.kind !== 'elected' || role.candidates.size === 0) return;
     const newest = Math.max(...[...role.candidates.values()].map((c) => c.since));
-    if (role.confirmSentAt >= newest && this.now - role.confirmSentAt < timing.retransmitMs) return;
+    if (role.confirmSentOrder > newest && this.now - role.confirmSentAt < timing.retransmitMs) return;
     role.confirmSentAt = this.now;
     this.sendRound([...role.named.keys()], out);
+    role.confirmSentOrder = this.order;
   }
 
   /** One promise round after the election (same number, same nonce: granted again by those that promised). */
@@ -439,7 +449,7 @@ export class WriterCore {
     const role = this.role;
     assert(role.kind === 'elected', 'rounds after the election');
     const rid = this.newRid();
-    role.rounds.set(rid, this.now);
+    role.rounds.set(rid, ++this.order);
     if (role.rounds.size > ROUNDS_KEPT) role.rounds.delete(role.rounds.keys().next().value!);
     const msg: PromiseRequest = { type: 'promise', rid, proposal: role.proposal, nonce: this.nonce };
     for (const id of to) out.send.push({ to: id, msg });
@@ -452,7 +462,7 @@ export class WriterCore {
     let promoted = false;
     for (const [id, c] of role.candidates) {
       let confirmed = 0;
-      for (const [m] of role.named) if ((role.confirmedAt.get(m) ?? -Infinity) >= c.since) confirmed++;
+      for (const [m] of role.named) if ((role.confirmedAt.get(m) ?? -Infinity) > c.since) confirmed++;
       if (confirmed < quorumSize(this.config.members.length)) continue;
       role.candidates.delete(id);
       role.named.set(id, c.disk);
@@ -507,7 +517,6 @@ export class WriterCore {
     const electionPosition = end + 1;
     const named = new Map([...promised].map(([id, r]) => [id, { generation: r.reply.generation, disk: r.reply.disk }]));
     const electionRid = (this.role as { rid: number }).rid;
-    const electionSentAt = (this.role as { startedAt: number }).startedAt;
     this.role = {
       kind: 'elected',
       proposal,
@@ -515,10 +524,12 @@ export class WriterCore {
       named,
       candidates: new Map(),
       confirmedAt: new Map([...named.keys()].map((id) => [id, -Infinity])),
-      // Late answers to the election itself are promises like any other.
-      rounds: new Map([[electionRid, electionSentAt]]),
+      // Late answers to the election itself are promises like any other (sent before any candidate's
+      // promise arrived: order 0 confirms none).
+      rounds: new Map([[electionRid, 0]]),
       repromisedAt: this.now,
       confirmSentAt: -Infinity,
+      confirmSentOrder: 0,
       next: learnedThrough + 1,
       inflight: [],
       electionPosition,
@@ -579,7 +590,7 @@ export class WriterCore {
         opIds,
         tally: new QuorumTally(this.config.members.length),
         rid: this.newRid(),
-        ridSentAt: this.now,
+        ridSentAt: ++this.order,
         named: namedList(role.named),
         bytes,
         retransmits: 0,
@@ -661,7 +672,7 @@ export class WriterCore {
       b.named = named;
       b.retransmits = 0;
       b.rid = this.newRid();
-      b.ridSentAt = this.now;
+      b.ridSentAt = ++this.order;
       b.tally = new QuorumTally(this.config.members.length);
       this.sendBatch(b, this.config.members, role.proposal, out);
     }

@@ -244,3 +244,30 @@ test('an election with a grace names every member that promises within it, so th
   assert.equal(v.roleKind, 'elected');
   assert.deepEqual([...v.namedMembers.keys()].sort(), [1, 2]);
 });
+
+test('a late promiser is named only after a quorum of named members answered a request sent after its promise arrived, even within one millisecond', () => {
+  // The safety argument (writer.ts header) needs the named members' answers to postdate the newcomer's
+  // promise; clock readings of one millisecond cannot order a write sent just before the promise arrived
+  // from one sent just after it.
+  const promiseReply = (rid: number) =>
+    ({ type: 'promiseReply', rid, outcome: 'accept', proposal: 1, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [], coveredThrough: -1, generation: 0, disk: 0 }) as const;
+  const writeReply = (rid: number, from: number, count: number) =>
+    ({ type: 'writeReply', rid, outcome: 'accept', proposal: 1, from, count, generation: 0, disk: 0, retired: [] }) as const;
+  const w = new WriterCore({ members: [1, 2, 3], random: () => 0.5, electionGraceMs: 0 });
+  const electionRid = (w.step({ type: 'elect' }, 0).send[0]!.msg as { rid: number }).rid;
+  w.step({ type: 'reply', from: 1, msg: promiseReply(electionRid) }, 1);
+  w.step({ type: 'reply', from: 2, msg: promiseReply(electionRid) }, 1);
+  assert.equal(w.roleKind, 'elected');
+  w.step({ type: 'submit', op: { id: 1, action: { kind: 'append', data: new Uint8Array([1]) } } }, 5);
+  const sent = w.step({ type: 'flush' }, 5).send.map((s) => s.msg);
+  const writes = sent.filter((m): m is Extract<typeof m, { type: 'write' }> => m.type === 'write');
+  assert.ok(writes.length > 0, 'the election NOP and the append are on their way');
+  // Member 3's late promise arrives in the same millisecond, after those writes left.
+  const asked = w.step({ type: 'reply', from: 3, msg: promiseReply(electionRid) }, 5).send.map((s) => s.msg);
+  const round = asked.find((m) => m.type === 'promise');
+  assert.ok(round, 'the writer asks the named members to confirm');
+  for (const m of writes) for (const from of [1, 2]) w.step({ type: 'reply', from, msg: writeReply(m.rid, m.from, m.actions.length) }, 5);
+  assert.deepEqual([...w.namedMembers.keys()].sort(), [1, 2], 'answers to writes sent before the promise arrived confirm nothing');
+  for (const from of [1, 2]) w.step({ type: 'reply', from, msg: promiseReply(round.rid) }, 6);
+  assert.deepEqual([...w.namedMembers.keys()].sort(), [1, 2, 3], 'answers to the round sent after it name member 3');
+});
