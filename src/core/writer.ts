@@ -678,7 +678,20 @@ export class WriterCore {
     }
   }
 
-  /** Resolves chosen batches in position order and tells every member they are chosen. */
+  /**
+   * The members whose disk promised this writer (named or candidates): the only ones that can hold
+   * its values, so the only ones its commits go to. A commit names a proposal number, not its
+   * proposer; once a disk is replaced, numbers are unique per proposer only among disks that
+   * promised (docs/protocol.md, "Proposal numbers"), and another disk may hold a value accepted under
+   * the same number from another proposer.
+   */
+  private promisedMembers(): ReplicaId[] {
+    const role = this.role;
+    assert(role.kind === 'elected', 'only an elected writer has promised members');
+    return this.config.members.filter((id) => role.named.has(id) || role.candidates.has(id));
+  }
+
+  /** Resolves chosen batches in position order and tells the members that promised that they are chosen. */
   private resolveChosen(out: WriterOutput): void {
     const role = this.role;
     assert(role.kind === 'elected', 'resolve needs an elected writer');
@@ -696,7 +709,7 @@ export class WriterCore {
     if (role.committed.first < 0) role.committed.first = commitFrom;
     role.committed.through = commitTo;
     const commit: CommitMessage = { type: 'commit', proposal: role.proposal, from: commitFrom, to: commitTo };
-    for (const to of this.config.members) out.send.push({ to, msg: commit });
+    for (const to of this.promisedMembers()) out.send.push({ to, msg: commit });
     if (!role.electionReported && commitTo >= role.electionPosition) {
       role.electionReported = true;
       out.election = { ok: true, position: role.electionPosition };
@@ -756,7 +769,7 @@ export class WriterCore {
           // (replicas skip what they learned already, so this costs little).
           role.recommittedAt = this.now;
           const msg: CommitMessage = { type: 'commit', proposal: role.proposal, from: role.committed.first, to: role.committed.through };
-          for (const to of this.config.members) out.send.push({ to, msg });
+          for (const to of this.promisedMembers()) out.send.push({ to, msg });
         }
         for (const b of role.inflight) {
           if (b.chosen) continue;

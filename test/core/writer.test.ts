@@ -271,3 +271,24 @@ test('a late promiser is named only after a quorum of named members answered a r
   for (const from of [1, 2]) w.step({ type: 'reply', from, msg: promiseReply(round.rid) }, 6);
   assert.deepEqual([...w.namedMembers.keys()].sort(), [1, 2, 3], 'answers to the round sent after it name member 3');
 });
+
+test('commits go only to the members whose disk promised the writer: another disk may hold a value under the same number from another proposer', () => {
+  // After disk losses two proposers can hold one number (docs/protocol.md, "Proposal numbers"); a commit
+  // names only the number, so a member that never promised this writer would learn the other's value.
+  const promiseReply = (rid: number) =>
+    ({ type: 'promiseReply', rid, outcome: 'accept', proposal: 1, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [], coveredThrough: -1, generation: 0, disk: 0 }) as const;
+  const w = new WriterCore({ members: [1, 2, 3], random: () => 0.5, electionGraceMs: 0 });
+  const electionRid = (w.step({ type: 'elect' }, 0).send[0]!.msg as { rid: number }).rid;
+  w.step({ type: 'reply', from: 1, msg: promiseReply(electionRid) }, 1);
+  const writes = w.step({ type: 'reply', from: 2, msg: promiseReply(electionRid) }, 1).send.filter((s) => s.msg.type === 'write');
+  assert.ok(writes.length > 0 && writes.every((s) => s.to !== 3), 'the election NOP goes to the members that promised');
+  const commits: number[] = [];
+  for (const s of writes) {
+    const m = s.msg as Extract<typeof s.msg, { type: 'write' }>;
+    const reply = { type: 'writeReply', rid: m.rid, outcome: 'accept', proposal: 1, from: m.from, count: m.actions.length, generation: 0, disk: 0, retired: [] } as const;
+    for (const o of w.step({ type: 'reply', from: s.to, msg: reply }, 2).send) if (o.msg.type === 'commit') commits.push(o.to);
+  }
+  for (let t = 50; t <= 5_000; t += 50) for (const o of w.step({ type: 'tick' }, t).send) if (o.msg.type === 'commit') commits.push(o.to);
+  assert.ok(commits.length >= 2, 'commits and recommits were sent');
+  assert.ok(!commits.includes(3), `no commit to member 3, which never promised (sent to ${commits.join(',')})`);
+});
