@@ -3,12 +3,14 @@
  * project's design notes and the README).
  */
 export { LogClient, DEFAULT_ADDRESSES, type LogEntry, type LogClientOptions } from './client/log-client.js';
-export { Writer } from './client/writer.js';
+export { Writer, type WriterState, type Reelection, type SettledWrite } from './client/writer.js';
 export { startReplica, type Replica, type ReplicaOptions } from './server/replica-server.js';
 export {
   ReplogError,
   WriterFencedError,
   NoQuorumError,
+  WriterInDoubtError,
+  type WriteOutcome,
   TruncatedError,
   ClosedError,
   InvalidArgumentError,

@@ -16,7 +16,7 @@ import { ClosedError, InvalidArgumentError, NoQuorumError, ReplogError, Truncate
 import { assertNat } from '../core/assert.js';
 import { limits, timing } from '../core/constants.js';
 import { ReaderCore, type ReaderOutbound, type ReadResult } from '../core/reader.js';
-import type { ConfigReply, Member, Message, Position, ReplicaId } from '../core/types.js';
+import type { ConfigReply, Entry, Member, Message, Position, ReplicaId } from '../core/types.js';
 import { silentLogger, type NetLogger } from '../net/logger.js';
 import { encodeFrame } from '../net/codec.js';
 import { PeerLink } from '../net/peer-link.js';
@@ -128,6 +128,18 @@ export class LogClient {
     for (;;) {
       const r = await this.runRead({ type: 'read', from: cursor, to });
       for (const e of r.entries) if (e.action.kind === 'append') out.push({ position: e.position, data: e.action.data });
+      if (r.through >= Math.min(to, r.end) || r.through < cursor) return out;
+      cursor = r.through + 1;
+    }
+  }
+
+  /** @internal Every chosen action in [from, to], NOPs and truncations included (the writer settles its unknown writes with it). */
+  async readActions(from: Position, to: Position): Promise<Entry[]> {
+    const out: Entry[] = [];
+    let cursor = from;
+    for (;;) {
+      const r = await this.runRead({ type: 'read', from: cursor, to });
+      for (const e of r.entries) out.push(e);
       if (r.through >= Math.min(to, r.end) || r.through < cursor) return out;
       cursor = r.through + 1;
     }

@@ -7,26 +7,69 @@
  * Back-pressure: at most `limits.writerWindowMax` operations wait in the core
  * (in flight or queued); further calls wait for room, so memory stays bounded
  * however fast the application appends.
+ *
+ * Lifecycle (`state`): electing -> elected -> in-doubt -> (reelect) electing
+ * ... -> fenced | resigned | closed. A writer never regains leadership
+ * implicitly: once an operation failed with NoQuorumError (or the writer lost
+ * the members it counts), another writer may have been elected meanwhile, and
+ * a silent re-election would fence it without either application knowing.
+ * Later operations then fail with WriterInDoubtError until the application
+ * calls `reelect()`, whose result says what became of every write whose
+ * outcome was unknown.
  */
-import { InvalidArgumentError, NoQuorumError, WriterFencedError, type ReplogError } from '../core/errors.js';
+import { ClosedError, InvalidArgumentError, NoQuorumError, WriterFencedError, WriterInDoubtError, type ReplogError } from '../core/errors.js';
 import { limits, timing } from '../core/constants.js';
 import type { Action, Position, PromiseReply, ReadReply, ReplicaId, WriteReply } from '../core/types.js';
 import { WriterCore, type OpResult, type WriterOutput } from '../core/writer.js';
 import type { LogClient } from './log-client.js';
 
 interface Pending {
-  resolve(p: Position): void;
-  reject(e: Error): void;
+  readonly action: Action;
+  readonly resolve: (p: Position) => void;
+  readonly reject: (e: Error) => void;
+}
+
+export type WriterState = 'electing' | 'elected' | 'in-doubt' | 'fenced' | 'resigned' | 'closed';
+
+/** What a re-election settled: each write whose outcome was unknown, and whether it is in the log. */
+export interface SettledWrite {
+  /** The position the write took. */
+  readonly position: Position;
+  readonly kind: 'append' | 'truncate';
+  /**
+   * An append: true if the log holds these very bytes at `position`. A truncation: true if its own
+   * record is chosen at `position`. False: something else is there (a NOP or another writer's value),
+   * so the write is not in the log and may be made again.
+   */
+  readonly written: boolean;
+}
+
+export interface Reelection {
+  /** The position of the new election's marker (as `writer.position`). */
+  readonly position: Position;
+  /** Every write that failed with outcome `unknown` since the last election, in position order. */
+  readonly settled: readonly SettledWrite[];
 }
 
 export class Writer {
   private readonly core: WriterCore;
   private readonly pending = new Map<number, Pending>();
-  private election?: Pending;
+  private election?: { resolve(p: Position): void; reject(e: Error): void };
   private flushScheduled = false;
   private nextOp = 1;
   private roomWaiters: (() => void)[] = [];
+  /** Set once the writer can never write again (fenced, resigned, client closed). */
   private failure: ReplogError | undefined;
+  /** Writes that left and failed with an unknown outcome, waiting for `reelect()` to settle them. */
+  private unknown: { position: Position; action: Action }[] = [];
+  private stateNow: WriterState = 'electing';
+  private resigning = false;
+  /** Called once no operation is pending (resign() waits for it). */
+  private readonly drained: (() => void)[] = [];
+  private readonly stopped = new AbortController();
+  /** Resolves with the reason once this writer can never write again: fenced, resigned, or its client closed. */
+  readonly fenced: Promise<ReplogError>;
+  private markFenced!: (e: ReplogError) => void;
 
   /** @internal Made by LogClient.writer(). */
   constructor(
@@ -40,10 +83,21 @@ export class Writer {
       rid: client.rid,
       electionGraceMs: timing.electionGraceMs,
     });
+    this.fenced = new Promise((resolve) => (this.markFenced = resolve));
   }
 
-  /** The position of this writer's election NOP, once elected. */
+  /** The position of this writer's latest election marker, once elected. */
   position = -1;
+
+  /** Where this writer is in its lifecycle (see the file header). */
+  get state(): WriterState {
+    return this.stateNow;
+  }
+
+  /** Aborted, with the same reason as `fenced`, once this writer can never write again. */
+  get signal(): AbortSignal {
+    return this.stopped.signal;
+  }
 
   /** @internal */
   elect(): Promise<Position> {
@@ -51,6 +105,43 @@ export class Writer {
       this.election = { resolve, reject };
       this.apply(this.core.step({ type: 'elect' }, this.client.now()));
     });
+  }
+
+  /**
+   * Becomes the writer again after it fell in doubt (an operation failed with
+   * NoQuorumError): a new election, which fences any writer elected meanwhile,
+   * then a read of the positions whose writes had an unknown outcome. Rejects
+   * with NoQuorumError if no quorum answers (the writer stays in doubt).
+   */
+  async reelect(): Promise<Reelection> {
+    this.client.checkOpen();
+    if (this.failure !== undefined) throw this.failure;
+    if (this.stateNow !== 'in-doubt') throw new InvalidArgumentError(`reelect() is for a writer in doubt; this one is ${this.stateNow}`);
+    this.stateNow = 'electing';
+    const position = await this.elect();
+    const unknown = this.unknown.sort((a, b) => a.position - b.position);
+    this.unknown = [];
+    // Every position below the election marker is chosen now; a write at or above it was never chosen
+    // (the election quorum promised this writer's number and reported nothing there).
+    const below = unknown.filter((u) => u.position < position);
+    const chosen = new Map<Position, Action>();
+    if (below.length > 0) for (const e of await this.client.readActions(below[0]!.position, below[below.length - 1]!.position)) chosen.set(e.position, e.action);
+    const settled = unknown.map((u) => {
+      const got = u.position < position ? chosen.get(u.position) : undefined;
+      return { position: u.position, kind: u.action.kind as 'append' | 'truncate', written: got !== undefined && sameAction(got, u.action) };
+    });
+    return { position, settled };
+  }
+
+  /**
+   * Stops being the writer: waits for the operations in flight to finish, then
+   * releases the writer (later operations fail with ClosedError). Another
+   * writer may be elected at once without fencing anything of this one's.
+   */
+  async resign(): Promise<void> {
+    this.resigning = true;
+    if (this.pending.size > 0 && this.failure === undefined) await new Promise<void>((r) => this.drained.push(r));
+    this.stop('resigned', new ClosedError('this writer resigned'));
   }
 
   /** Appends one entry; resolves with its position once it is chosen (durable on a quorum). */
@@ -76,14 +167,27 @@ export class Writer {
 
   private async submit(action: Action): Promise<Position> {
     this.client.checkOpen();
-    if (this.failure instanceof WriterFencedError) throw this.failure;
-    while (this.pending.size >= limits.writerWindowMax) await new Promise<void>((r) => this.roomWaiters.push(r));
+    for (;;) {
+      this.checkWritable();
+      if (this.pending.size < limits.writerWindowMax) break;
+      await new Promise<void>((r) => this.roomWaiters.push(r));
+    }
     const id = this.nextOp++;
     return new Promise<Position>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { action, resolve, reject });
       this.apply(this.core.step({ type: 'submit', op: { id, action } }, this.client.now()));
       this.scheduleFlush();
     });
+  }
+
+  private checkWritable(): void {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.resigning) throw new ClosedError('this writer is resigning');
+    if (this.stateNow === 'in-doubt') {
+      throw new WriterInDoubtError(
+        'this writer lost its quorum, so another writer may have been elected since: it writes nothing until writer.reelect() (which settles the writes whose outcome was unknown)',
+      );
+    }
   }
 
   private scheduleFlush(): void {
@@ -108,13 +212,23 @@ export class Writer {
 
   /** @internal Fails everything (client closed). */
   failAll(err: ReplogError): void {
-    this.failure = err;
-    this.client.forgetWriter(this);
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this.election?.reject(err);
     this.election = undefined;
+    this.stop('closed', err);
+  }
+
+  private stop(state: 'fenced' | 'resigned' | 'closed', err: ReplogError): void {
+    if (this.failure !== undefined) return;
+    this.failure = err;
+    this.stateNow = state;
+    // A stopped writer can do nothing more: stop routing replies and ticks to it.
+    this.client.forgetWriter(this);
+    this.stopped.abort(err);
+    this.markFenced(err);
     this.wakeRoom();
+    for (const f of this.drained.splice(0)) f();
   }
 
   private apply(out: WriterOutput): void {
@@ -124,29 +238,45 @@ export class Writer {
       if (p === undefined) continue;
       this.pending.delete(d.id);
       if (d.result.ok) p.resolve(d.result.position);
-      else p.reject(this.errorFor(d.result));
+      else {
+        if (d.result.unknownAt !== undefined && d.result.error !== 'invalid') this.unknown.push({ position: d.result.unknownAt, action: p.action });
+        p.reject(this.errorFor(d.result));
+      }
     }
     if (out.election !== undefined && this.election !== undefined) {
       const e = this.election;
       this.election = undefined;
       if (out.election.ok) {
         this.position = out.election.position;
+        if (this.failure === undefined) this.stateNow = 'elected';
         e.resolve(out.election.position);
       } else e.reject(this.errorFor(out.election));
     }
+    if (this.failure === undefined && this.election === undefined) {
+      // The core gave up its quorum (a failed operation or election, too few counted members): in doubt until reelect().
+      if (this.core.roleKind === 'idle') this.stateNow = 'in-doubt';
+      else if (this.core.roleKind === 'fenced') this.stop('fenced', new WriterFencedError('this writer was fenced by a writer with a higher proposal: create a new writer to write again'));
+    }
     if (out.done.length > 0) this.wakeRoom();
+    if (this.pending.size === 0) for (const f of this.drained.splice(0)) f();
   }
 
   private errorFor(r: Extract<OpResult, { ok: false }>): ReplogError {
+    const outcome = r.unknownAt !== undefined ? ({ outcome: 'unknown', position: r.unknownAt } as const) : ({ outcome: 'not-written' } as const);
     if (r.error === 'fenced') {
-      const err = new WriterFencedError(`another writer was elected (proposal ${r.proposal ?? '?'}), or a reader settled a position this writer had pending: this writer is fenced (its pending appends may or may not have been written; read the log to know); create a new writer to write again`);
-      this.failure = err;
+      const what = outcome.outcome === 'unknown' ? `this write (at ${outcome.position}) may or may not have been written: read the log to know` : 'this write was not written';
+      const err = new WriterFencedError(
+        `another writer was elected (proposal ${r.proposal ?? '?'}), or a reader settled a position this writer had pending: this writer is fenced; ${what}; create a new writer to write again`,
+        outcome,
+      );
       this.client.highestProposalSeen = Math.max(this.client.highestProposalSeen, r.proposal ?? 0);
-      // A fenced writer can do nothing more: stop routing replies and ticks to it.
-      this.client.forgetWriter(this);
+      this.stop('fenced', new WriterFencedError(`this writer was fenced by a writer with proposal ${r.proposal ?? '?'}: create a new writer to write again`));
       return err;
     }
-    if (r.error === 'no-quorum') return new NoQuorumError('no quorum of replicas accepted in time (the operation may or may not have been written)');
+    if (r.error === 'no-quorum') {
+      const what = outcome.outcome === 'unknown' ? `it may or may not have been written at ${outcome.position}` : 'it was not written';
+      return new NoQuorumError(`no quorum of replicas accepted in time (${what}); this writer is in doubt until writer.reelect()`, outcome);
+    }
     return new InvalidArgumentError(`a truncation may only remove positions before its own (${r.position ?? '?'}): nothing was written`);
   }
 
@@ -155,4 +285,10 @@ export class Writer {
     this.roomWaiters = [];
     for (const f of w) f();
   }
+}
+
+function sameAction(a: Action, b: Action): boolean {
+  if (a.kind === 'append' && b.kind === 'append') return Buffer.from(a.data).equals(Buffer.from(b.data));
+  if (a.kind === 'truncate' && b.kind === 'truncate') return a.to === b.to;
+  return false;
 }

@@ -11,14 +11,55 @@ export class ReplogError extends Error {
   }
 }
 
+/**
+ * What became of a failed write: `not-written` (it never left the client:
+ * nothing was written) or `unknown` (it left, at `position`, and may have been
+ * chosen there; `writer.reelect()` or a read settles it).
+ */
+export type WriteOutcome = 'not-written' | 'unknown';
+
+/** Options of the errors that a write can fail with. */
+export interface WriteErrorOptions {
+  readonly cause?: unknown;
+  readonly outcome?: WriteOutcome;
+  /** With outcome `unknown`: the position the write took. */
+  readonly position?: number;
+}
+
 /** Another writer was elected: this writer's pending and later operations fail. */
 export class WriterFencedError extends ReplogError {
   override readonly code = 'WRITER_FENCED';
+  /** For a failed write: whether it may have been written (absent for elections and reads). */
+  readonly outcome?: WriteOutcome;
+  readonly position?: number;
+  constructor(message: string, options: WriteErrorOptions = {}) {
+    super(message, options);
+    if (options.outcome !== undefined) this.outcome = options.outcome;
+    if (options.position !== undefined) this.position = options.position;
+  }
 }
 
 /** No quorum of replicas answered in time. */
 export class NoQuorumError extends ReplogError {
   override readonly code = 'NO_QUORUM';
+  /** For a failed write: whether it may have been written (absent for elections and reads). */
+  readonly outcome?: WriteOutcome;
+  readonly position?: number;
+  constructor(message: string, options: WriteErrorOptions = {}) {
+    super(message, options);
+    if (options.outcome !== undefined) this.outcome = options.outcome;
+    if (options.position !== undefined) this.position = options.position;
+  }
+}
+
+/**
+ * This writer lost its quorum (an operation failed with NoQuorumError), so
+ * another writer may have been elected since: it does not write again until
+ * the application calls `writer.reelect()`, which settles the writes whose
+ * outcome was unknown. Nothing was written.
+ */
+export class WriterInDoubtError extends ReplogError {
+  override readonly code = 'WRITER_IN_DOUBT';
 }
 
 /** A read below the log's beginning: those positions were truncated. */

@@ -71,6 +71,11 @@ export type OpResult =
       readonly proposal?: Proposal;
       /** invalid (a truncation past its own position): the position it would have taken. */
       readonly position?: Position;
+      /**
+       * fenced, no-quorum: the position the operation took in a write that left, whose outcome is
+       * unknown (a later election settles it). Absent: the operation never left, nothing was written.
+       */
+      readonly unknownAt?: Position;
     };
 
 export interface Outbound {
@@ -723,9 +728,13 @@ export class WriterCore {
   }
 
   /** Fails every pending and queued operation, and a pending election. */
-  private failAll(result: OpResult, out: WriterOutput): void {
+  private failAll(result: Extract<OpResult, { ok: false }>, out: WriterOutput): void {
     if (this.role.kind === 'elected') {
-      for (const b of this.role.inflight) for (const id of b.opIds) if (id >= 0) out.done.push({ id, result });
+      for (const b of this.role.inflight) {
+        b.opIds.forEach((id, k) => {
+          if (id >= 0) out.done.push({ id, result: { ...result, unknownAt: b.from + k } });
+        });
+      }
       if (!this.role.electionReported) out.election = result;
     } else if (this.role.kind === 'electing' || this.role.kind === 'backoff') {
       if (this.electionWanted) out.election = result;

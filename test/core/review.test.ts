@@ -259,7 +259,7 @@ test('ok: a late write reply from a writer\'s previous term does not count towar
   c.dropIf = (e) => e.msg.type === 'write' && e.to !== 'r1';
   const x = c.append('w', 'lost?');
   c.run(20_000);
-  assert.deepEqual(c.results.get(x), { ok: false, error: 'no-quorum' });
+  assert.deepEqual(c.results.get(x), { ok: false, error: 'no-quorum', unknownAt: 1 });
   c.dropIf = () => false;
   const y = c.append('w', 'y');
   c.run();

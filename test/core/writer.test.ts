@@ -64,7 +64,7 @@ test('an append with no quorum fails with no-quorum; the next one re-elects and 
   c.crash(3);
   const a = c.append('w', 'lost?');
   c.run(20_000);
-  assert.deepEqual(c.results.get(a), { ok: false, error: 'no-quorum' });
+  assert.deepEqual(c.results.get(a), { ok: false, error: 'no-quorum', unknownAt: 1 });
   c.restart(2);
   const b = c.append('w', 'after');
   c.run();
