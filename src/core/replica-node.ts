@@ -85,6 +85,8 @@ export class ReplicaNodeCore {
   private peersPromised = 0;
   /** When the holder of the implicit promise last wrote or committed here. */
   private writerSeenAt = -Infinity;
+  /** The members the holder of the implicit promise counted in its latest write accepted here, and when. */
+  private writerCounted: { proposal: number; members: ReplicaId[]; at: number } | undefined;
   private gossipAt = -Infinity;
   /** Witnessed progress not yet written down, and when it last was. */
   private witnessed: Record<number, Witness>;
@@ -141,6 +143,32 @@ export class ReplicaNodeCore {
     return this.peers;
   }
 
+  /**
+   * The writer as this replica sees it (status pages): its proposal, the
+   * members whose acceptances it counted in its latest write accepted here,
+   * which of them this replica heard from lately (itself, and peers whose
+   * state gossip arrived within 3 gossip periods), and how many more of those
+   * may be lost before the writer stalls (`survives`; 0 when it is at its
+   * last quorum or below). Null if no writer holding this replica's promise
+   * wrote here.
+   */
+  writerView(): { proposal: number; counted: ReplicaId[]; reachable: ReplicaId[]; quorum: number; survives: number; lastWriteAgoMs: number; active: boolean } | null {
+    const w = this.writerCounted;
+    if (w === undefined || w.proposal !== this.config.store.metadata().promised) return null;
+    const quorum = quorumSize(this.config.members.length);
+    const heard = (id: ReplicaId) => id === this.config.id || this.now - (this.peers.get(id)?.at ?? -Infinity) <= 3 * timing.peerStateMs;
+    const reachable = w.members.filter(heard);
+    return {
+      proposal: w.proposal,
+      counted: w.members,
+      reachable,
+      quorum,
+      survives: Math.max(0, reachable.length - quorum),
+      lastWriteAgoMs: this.now - w.at,
+      active: this.now - this.writerSeenAt < timing.writerActiveMs,
+    };
+  }
+
   step(event: NodeEvent, now: number): NodeOutput {
     this.now = Math.max(this.now, now);
     const out: NodeOutput = { records: [], announce: [], send: [], lazy: false, notes: [] };
@@ -190,7 +218,10 @@ export class ReplicaNodeCore {
       peersPromised: this.peersPromised,
     });
     for (const r of step.records) out.records.push(r);
-    if (msg.type === 'write' && step.reply?.type === 'writeReply' && step.reply.outcome === 'accept') this.witnessPromises(msg.named, msg.proposal);
+    if (msg.type === 'write' && step.reply?.type === 'writeReply' && step.reply.outcome === 'accept') {
+      this.witnessPromises(msg.named, msg.proposal);
+      if (msg.proposal === meta.promised) this.writerCounted = { proposal: msg.proposal, members: msg.named.map((n) => n.id).sort((a, b) => a - b), at: this.now };
+    }
     const progress = this.progress();
     if (step.reply?.type === 'recoverReply' && progress !== null) {
       out.reply = { ...step.reply, progress: { done: progress.done, total: progress.total } };

@@ -34,7 +34,7 @@ export function statusDocument(ctx: AdminContext): object {
     clusterId: ctx.clusterId,
     recovery: ctx.host.recoveryProgress(),
     generation: s.metadata().generation ?? 0,
-    writer: null,
+    writer: ctx.host.writerView(),
     waiting: ctx.host.waiting || null,
     storage: {
       lostPositions: s.lostPositions().length,

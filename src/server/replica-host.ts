@@ -140,6 +140,11 @@ export class ReplicaHost {
     return this.node.holdsVotes;
   }
 
+  /** The writer as this replica sees it (ReplicaNodeCore.writerView), or null. */
+  writerView() {
+    return this.node.writerView();
+  }
+
   /** Progress of a rejoining replica's catch-up, or null. */
   recoveryProgress(): { done: number; total: number; bytes: number } | null {
     return this.node.progress();
