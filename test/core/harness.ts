@@ -5,6 +5,7 @@
  * test says so. Everything is deterministic.
  */
 import { actionsEqual, describeAction } from '../../src/core/actions.js';
+import { AcceptorInvariants } from '../../src/core/invariants.js';
 import { ReaderCore, type ReadResult, type ReaderOutbound } from '../../src/core/reader.js';
 import { replicaStep } from '../../src/core/replica.js';
 import { ALL_RULES_ON, type SafetyRules } from '../../src/core/rules.js';
@@ -30,6 +31,8 @@ const rid = (id: ReplicaId): Addr => `r${id}`;
 interface ReplicaNode {
   store: MemoryStore;
   up: boolean;
+  /** The delta checker of the current store (rebuilt when the store is replaced: a restart or a wipe). */
+  invariants?: { store: MemoryStore; check: AcceptorInvariants };
 }
 
 export class Cluster {
@@ -179,8 +182,11 @@ export class Cluster {
       const msg = e.msg;
       if (msg.type.endsWith('Reply')) return;
       const step = replicaStep(node.store, msg as Parameters<typeof replicaStep>[1], this.rules, { writerActive: this.writerActive });
-      node.store.append(step.records);
-      node.store.syncNow();
+      if (node.invariants?.store !== node.store) node.invariants = { store: node.store, check: new AcceptorInvariants(node.store, e.to) };
+      node.invariants.check.around(step.records, () => {
+        node.store.append(step.records);
+        node.store.syncNow();
+      });
       node.store.checkInvariants();
       if (step.reply !== undefined) this.send({ from: e.to, to: e.from, msg: step.reply });
       return;
