@@ -5,8 +5,26 @@
  * link. Links are directed, so one-way partitions are a set of blocked
  * (from, to) pairs; a symmetric partition blocks both directions.
  */
+import { AssertionError } from '../core/assert.js';
 import type { Message } from '../core/types.js';
+import { decodeMessage, encodeFrame } from '../net/codec.js';
+import { FRAME_HEADER_BYTES } from '../net/frame.js';
 import type { Prng } from './prng.js';
+
+/**
+ * Every message a core sends must go through the real wire: encodable within
+ * the frame bound, and accepted by the decoder's sanity bounds (slot counts,
+ * positions, proposals). A core that makes a message production would refuse
+ * or could not send (an unbounded reply, a position past the bounds) is a bug
+ * the simulator must catch at the step that makes it.
+ */
+export function checkWire(msg: Message): void {
+  try {
+    decodeMessage(encodeFrame(msg).subarray(FRAME_HEADER_BYTES));
+  } catch (err) {
+    throw new AssertionError(`a ${msg.type} message the wire would refuse: ${(err as Error).message}`);
+  }
+}
 
 /** A node's address: 'r1', 'r2', ... for replicas, the client name otherwise. */
 export type Addr = string;
@@ -65,6 +83,7 @@ export class SimNetwork {
 
   send(env: Envelope): void {
     this.counters.sent++;
+    checkWire(env.msg);
     if (this.blocked.has(`${env.from}>${env.to}`)) {
       this.counters.blocked++;
       return;
