@@ -29,19 +29,62 @@
 import { createHash } from 'node:crypto';
 import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
 import { describeMessage } from './trace.js';
+import type { PersistRecord, ReplicaId } from '../core/types.js';
 import { World, type WorldWriter } from './world.js';
+
+/**
+ * A fault the search may apply, at any point once the faults listed before it
+ * were applied (and, with `after: 'settled'`, once every member is VOTING and
+ * done with its restart check again), or never.
+ */
+export type Fault =
+  /** The disk is replaced by an empty one; the replica restarts EMPTY and rejoins. */
+  | { readonly kind: 'wipe'; readonly id: ReplicaId; readonly after?: 'settled' }
+  /** The last record fails its checksum (key holding or not: two actions) and the replica restarts on it. */
+  | { readonly kind: 'corruptTail'; readonly id: ReplicaId; readonly after?: 'settled' }
+  /** A backup of the disk is taken (kept for a later 'restore'). */
+  | { readonly kind: 'backup'; readonly id: ReplicaId; readonly after?: 'settled' }
+  /** The replica restarts on the backup, if its peers know enough to unmask it (World.backupDetectable). */
+  | { readonly kind: 'restore'; readonly id: ReplicaId; readonly after?: 'settled' }
+  /** The replica stops (messages to it are lost) until 'up'. */
+  | { readonly kind: 'stop'; readonly id: ReplicaId; readonly after?: 'settled' }
+  /** A replica that is down starts. */
+  | { readonly kind: 'up'; readonly id: ReplicaId; readonly after?: 'settled' };
 
 export interface ExploreOptions {
   readonly rules?: SafetyRules;
   readonly writers?: readonly WorldWriter[];
-  /** Number of disk wipes of r1 (0 or 1). */
+  /** Member ids (default [1, 2, 3]). */
+  readonly ids?: readonly ReplicaId[];
+  /** Each core is given the member list in an order of its own (WorldOptions.shuffledMembers). */
+  readonly shuffledMembers?: boolean;
+  /** Every disk starts EMPTY: the two-phase start runs (WorldOptions.startEmpty). */
+  readonly startEmpty?: boolean;
+  /** Replicas down at time 0 (a fault 'up' starts them). */
+  readonly down?: readonly ReplicaId[];
+  /** See WorldOptions.restartCheck (default true; false models the restart check switched off). */
+  readonly restartCheck?: boolean;
+  /** See WorldOptions.tailDamage (default 'corruption'; 'torn' models the old cut of a damaged tail). */
+  readonly tailDamage?: 'corruption' | 'torn';
+  /** The faults, applied in this order, each at any point or never (default: `wipes` wipes of the first member). */
+  readonly faults?: readonly Fault[];
+  /** Number of disk wipes of the first member (0 or 1) when `faults` is not given. */
   readonly wipes?: number;
-  /** The wipe may happen only before this writer starts (a bound on the search; default: any time). */
+  /** Faults may happen only before this writer starts (a bound on the search; default: any time). */
   readonly wipeBefore?: string;
   /** Writers started at the beginning (no 'start' action for them). */
   readonly startedAtOnce?: readonly string[];
-  /** Writers that may start only once r1 was wiped ('wiped') or is VOTING again after it ('rejoined'). */
-  readonly startAfter?: Readonly<Record<string, 'wiped' | 'rejoined'>>;
+  /**
+   * Writers that may start only once every fault was applied ('wiped'), once
+   * moreover every member is VOTING and done with its restart check
+   * ('rejoined'), or once a quorum of members is VOTING ('voting').
+   */
+  readonly startAfter?: Readonly<Record<string, 'wiped' | 'rejoined' | 'voting'>>;
+  /**
+   * Ticks each replica may take while it does not vote (not VOTING, or
+   * holding its votes during the restart check) or holds a lost record
+   * (default 2): the first starts its recovery rounds.
+   */
   readonly replicaTicks?: number;
   readonly writerTicks?: number;
   readonly positionLimit?: number;
@@ -64,7 +107,8 @@ export interface ExploreOptions {
 type Action =
   | { readonly k: 'start'; readonly w: string }
   | { readonly k: 'deliver'; readonly i: number }
-  | { readonly k: 'wipe' }
+  /** The next fault; `keyHolds` for a corrupted tail. */
+  | { readonly k: 'fault'; readonly keyHolds?: boolean }
   | { readonly k: 'tick'; readonly who: string };
 
 export interface ExploreViolation {
@@ -87,6 +131,8 @@ export interface ExploreResult {
   readonly deepest: number;
   /** False if maxStates stopped the search (or stopAtFirst after a violation). */
   readonly complete: boolean;
+  /** True if maxStates stopped the search: it is bounded, not complete. */
+  readonly capped: boolean;
   readonly violations: readonly ExploreViolation[];
   readonly ms: number;
 }
@@ -107,8 +153,11 @@ type WriterRoleView =
   | { kind: 'idle' | 'backoff' | 'fenced' };
 
 interface Budget {
-  wipes: number;
+  /** Index of the next fault in `faults`. */
+  fault: number;
   ticks: Map<string, number>;
+  /** The backup taken, if any, and a digest of it (for the state hash). */
+  backup?: { readonly records: readonly PersistRecord[]; readonly digest: string };
 }
 
 class Explorer {
@@ -118,17 +167,22 @@ class Explorer {
   private depthCut = 0;
   private deepest = 0;
   private stopped = false;
+  private capped = false;
   private readonly violations: ExploreViolation[] = [];
   private readonly rules: SafetyRules;
   private readonly maxDepth: number;
   private readonly maxStates: number;
   private readonly writers: readonly WorldWriter[];
+  private readonly ids: readonly ReplicaId[];
+  private readonly faults: readonly Fault[];
 
   constructor(private readonly o: ExploreOptions) {
     this.rules = o.rules ?? ALL_RULES_ON;
     this.maxDepth = o.maxDepth ?? 200;
     this.maxStates = o.maxStates ?? 5_000_000;
     this.writers = o.writers ?? DEFAULT_WRITERS;
+    this.ids = o.ids ?? [1, 2, 3];
+    this.faults = o.faults ?? Array.from({ length: o.wipes ?? 1 }, () => ({ kind: 'wipe', id: this.ids[0]! }) as const);
   }
 
   run(): ExploreResult {
@@ -142,16 +196,36 @@ class Explorer {
       depthCut: this.depthCut,
       deepest: this.deepest,
       complete: !this.stopped,
+      capped: this.capped,
       violations: this.violations,
       ms: Math.round(performance.now() - started),
     };
   }
 
   private fresh(trace = false): [World, Budget] {
-    const world = new World({ replicas: 3, writers: this.writers, rules: this.rules, positionLimit: this.o.positionLimit ?? 2, dropCommits: !(this.o.commits ?? false), instantReplies: this.o.instantReplies ?? true, instantQueries: this.o.instantQueries ?? true, chosenBy: this.o.chosenBy ?? 'quorum', gossip: false, trace });
-    const ticks = new Map<string, number>([['r1', this.o.replicaTicks ?? 2]]);
-    for (const w of this.writers) ticks.set(w.name, this.o.writerTicks ?? 0);
-    return [world, { wipes: this.o.wipes ?? 1, ticks }];
+    const o = this.o;
+    const world = new World({
+      replicas: this.ids.length,
+      ids: this.ids,
+      shuffledMembers: o.shuffledMembers,
+      startEmpty: o.startEmpty,
+      down: o.down,
+      restartCheck: o.restartCheck,
+      tailDamage: o.tailDamage,
+      writers: this.writers,
+      rules: this.rules,
+      positionLimit: o.positionLimit ?? 2,
+      dropCommits: !(o.commits ?? false),
+      instantReplies: o.instantReplies ?? true,
+      instantQueries: o.instantQueries ?? true,
+      chosenBy: o.chosenBy ?? 'quorum',
+      gossip: false,
+      trace,
+    });
+    const ticks = new Map<string, number>();
+    for (const id of this.ids) ticks.set(`r${id}`, o.replicaTicks ?? 2);
+    for (const w of this.writers) ticks.set(w.name, o.writerTicks ?? 0);
+    return [world, { fault: 0, ticks }];
   }
 
   private replay(path: readonly Action[], trace = false): [World, Budget] {
@@ -170,6 +244,7 @@ class Explorer {
     this.deepest = Math.max(this.deepest, path.length);
     if (this.seen.size >= this.maxStates) {
       this.stopped = true;
+      this.capped = true;
       return;
     }
     if (!world.ok) {
@@ -235,10 +310,13 @@ class Explorer {
 
   private enabled(w: World, b: Budget): Action[] {
     const out: Action[] = [];
+    const faultsDone = b.fault >= this.faults.length;
     for (const [name, st] of w.writers) {
       if (st.started) continue;
       const after = this.o.startAfter?.[name];
-      if (after !== undefined && (b.wipes > 0 || (after === 'rejoined' && w.status(1) !== 'VOTING'))) continue;
+      if (after === 'voting' && this.ids.filter((id) => w.status(id) === 'VOTING').length < w.quorum) continue;
+      if ((after === 'wiped' || after === 'rejoined') && !faultsDone) continue;
+      if (after === 'rejoined' && !this.settled(w)) continue;
       out.push({ k: 'start', w: name });
     }
     const seen = new Set<string>();
@@ -249,13 +327,43 @@ class Explorer {
       seen.add(key);
       out.push({ k: 'deliver', i });
     });
-    if (b.wipes > 0 && (this.o.wipeBefore === undefined || !w.writers.get(this.o.wipeBefore)!.started)) out.push({ k: 'wipe' });
+    const next = this.faults[b.fault];
+    if (next !== undefined && (this.o.wipeBefore === undefined || !w.writers.get(this.o.wipeBefore)!.started) && this.faultEnabled(w, b, next)) {
+      if (next.kind === 'corruptTail') out.push({ k: 'fault', keyHolds: true }, { k: 'fault', keyHolds: false });
+      else out.push({ k: 'fault' });
+    }
     for (const [who, n] of b.ticks) {
       if (n <= 0) continue;
-      if (who === 'r1' ? w.status(1) === 'VOTING' : !w.writers.get(who)!.started) continue;
+      if (who.startsWith('r')) {
+        const id = Number(who.slice(1));
+        const r = w.replicas.get(id)!;
+        if (w.down.has(id) || (w.status(id) === 'VOTING' && !r.core.holdsVotes && r.store.lostPositions().length === 0)) continue;
+      } else if (!w.writers.get(who)!.started) continue;
       out.push({ k: 'tick', who });
     }
     return out;
+  }
+
+  /** Every member up, VOTING and done with its restart check. */
+  private settled(w: World): boolean {
+    return this.ids.every((id) => !w.down.has(id) && w.status(id) === 'VOTING' && !w.replicas.get(id)!.core.holdsVotes);
+  }
+
+  private faultEnabled(w: World, b: Budget, f: Fault): boolean {
+    if (f.after === 'settled' && !this.settled(w)) return false;
+    switch (f.kind) {
+      case 'up':
+        return w.down.has(f.id);
+      case 'stop':
+        return !w.down.has(f.id);
+      case 'restore':
+        // Only a backup the restart check can unmask (or one that loses nothing): beyond that is documented as undetected.
+        return b.backup !== undefined && w.backupDetectable(f.id, b.backup.records);
+      case 'corruptTail':
+        return w.replicas.get(f.id)!.store.records.length > 1;
+      default:
+        return true;
+    }
   }
 
   private apply(w: World, b: Budget, a: Action): void {
@@ -266,10 +374,18 @@ class Explorer {
       case 'deliver':
         w.deliver(a.i);
         break;
-      case 'wipe':
-        b.wipes--;
-        w.wipe(1);
+      case 'fault': {
+        const f = this.faults[b.fault++]!;
+        if (f.kind === 'wipe') w.wipe(f.id);
+        else if (f.kind === 'corruptTail') w.corruptTail(f.id, a.keyHolds ?? true);
+        else if (f.kind === 'backup') {
+          const records = w.snapshot(f.id);
+          b.backup = { records, digest: createHash('sha1').update(stable(records)).digest('base64') };
+        } else if (f.kind === 'restore') w.restore(f.id, b.backup!.records);
+        else if (f.kind === 'stop') w.stop(f.id);
+        else w.up(f.id);
         break;
+      }
       case 'tick':
         b.ticks.set(a.who, b.ticks.get(a.who)! - 1);
         w.tick(a.who);
@@ -287,7 +403,10 @@ class Explorer {
       if (a.k === 'deliver') {
         const m = w.inflight[a.i]!;
         out.push(`${m.from}>${m.to} ${describeMessage(m.msg)}`);
-      } else out.push(a.k === 'start' ? `start ${a.w}` : a.k === 'wipe' ? 'WIPE r1' : `tick ${a.who}`);
+      } else if (a.k === 'fault') {
+        const f = this.faults[b.fault]!;
+        out.push(`${f.kind.toUpperCase()} r${f.id}${f.kind === 'corruptTail' ? (a.keyHolds ? ' (key holds)' : ' (key lost)') : ''}`);
+      } else out.push(a.k === 'start' ? `start ${a.w}` : `tick ${a.who}`);
       this.apply(w, b, a);
     }
     return out;
@@ -295,7 +414,7 @@ class Explorer {
 
   /** A hash of everything that decides the future: stores, cores, messages in flight, acceptances made, budgets. */
   private hash(w: World, b: Budget): string {
-    const parts: string[] = [`t${w.now}`, `b${b.wipes}`, stable([...b.ticks])];
+    const parts: string[] = [`t${w.now}`, `f${b.fault}`, b.backup?.digest ?? '-', stable([...b.ticks]), stable([...w.down].sort())];
     for (const [id, r] of w.replicas) {
       const s = r.store;
       const slots: unknown[] = [];

@@ -3,21 +3,25 @@
  * the exhaustive search (explore.ts): replicas are ReplicaNodeCores over
  * MemoryStores, writers are WriterCores, and nothing happens unless the
  * script (or the search) says so: deliver one in-flight message, tick one
- * node, wipe a disk. Every step is atomic and durable (its records are synced
- * before its reply leaves), so the only state a replica can lose is a whole
- * disk. Messages are never lost by the world: a message that is never
- * delivered models a loss.
+ * node, wipe a disk, damage its last record, take a backup of it or restore
+ * one, stop or start a replica. Every step is atomic and durable (its records
+ * are synced before its reply leaves), so a replica loses state only through
+ * such damage. Messages are never lost by the world: a message that is never
+ * delivered models a loss (and a replica that restarts loses those in flight
+ * to it, with its connections).
  *
  * The world checks agreement after every step: a value is chosen at p once a
  * quorum of replicas accepted it under one proposal (an acceptance by a disk
  * that was later wiped still counts: it happened), or once any replica learned
  * it; two different values chosen at one position is a violation, and so is
- * an acknowledgement of a value that is not the chosen one.
+ * an acknowledgement of a value that is not the chosen one, and a new, empty
+ * log started (a STARTING replica becoming VOTING with no member VOTING)
+ * after a value was chosen.
  */
 import { quorumSize } from '../core/quorum.js';
 import { ReplicaNodeCore, type NodeOutput } from '../core/replica-node.js';
 import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
-import type { Action, Message, Metadata, PersistRecord, Position, ReplicaId } from '../core/types.js';
+import type { Action, Message, Metadata, PersistRecord, Position, ReplicaId, Witness } from '../core/types.js';
 import { WriterCore, type WriterOutput } from '../core/writer.js';
 import { MemoryStore } from '../storage/memory-store.js';
 import { Prng } from './prng.js';
@@ -36,6 +40,35 @@ export interface WorldWriter {
 
 export interface WorldOptions {
   readonly replicas: number;
+  /** Member ids (default 1..replicas); any distinct positive ids, e.g. [2, 5, 9]. */
+  readonly ids?: readonly ReplicaId[];
+  /**
+   * Each core (replica and writer) is given the member list in an order of
+   * its own (a fixed permutation per core) instead of ascending order: the
+   * cores must not depend on the order they are told the members in.
+   */
+  readonly shuffledMembers?: boolean;
+  /**
+   * Every disk starts EMPTY (a cluster born from empty disks: the two-phase
+   * start of recovery.ts runs) instead of VOTING.
+   */
+  readonly startEmpty?: boolean;
+  /** Replicas down at time 0 (started later by `up`). */
+  readonly down?: readonly ReplicaId[];
+  /**
+   * A restarted replica checks with its peers before it votes (default true,
+   * as in production). False models the restart check switched off: a disk
+   * restored from an old backup then votes at once.
+   */
+  readonly restartCheck?: boolean;
+  /**
+   * How a damaged last record is found on restart (`corruptTail`):
+   * 'corruption' (default, what FileStore does: a complete frame that fails
+   * its checksum is corruption, the position is lost or the disk RECOVERING),
+   * or 'torn': the record is cut silently as if its write had been torn (the
+   * old behaviour, which forgets a synced vote).
+   */
+  readonly tailDamage?: 'corruption' | 'torn';
   readonly writers: readonly WorldWriter[];
   readonly rules?: SafetyRules;
   /**
@@ -107,6 +140,8 @@ export class World {
   readonly members: ReplicaId[];
   readonly quorum: number;
   readonly replicas = new Map<ReplicaId, WorldReplica>();
+  /** Replicas that are down: messages to them are lost, they neither tick nor send. */
+  readonly down = new Set<ReplicaId>();
   readonly writers = new Map<string, WorldWriterState>();
   inflight: InFlight[] = [];
   /** Acceptances ever made: 'p|b|value' -> replicas (never forgotten, even when a disk is wiped). */
@@ -120,18 +155,22 @@ export class World {
   constructor(readonly options: WorldOptions) {
     this.rules = options.rules ?? ALL_RULES_ON;
     this.traceOn = options.trace ?? false;
-    this.members = Array.from({ length: options.replicas }, (_, i) => i + 1);
+    this.members = options.ids !== undefined ? [...options.ids] : Array.from({ length: options.replicas }, (_, i) => i + 1);
+    if (this.members.length !== options.replicas || new Set(this.members).size !== this.members.length) throw new Error('World: ids must be `replicas` distinct ids');
     this.quorum = quorumSize(options.replicas);
     for (const id of this.members) {
-      const store = new MemoryStore({ status: 'VOTING', promised: 0, incarnation: `r${id}.0` });
+      const empty = options.startEmpty === true;
+      // The first record of a disk is its metadata (as on a real disk), so a backup copies it too.
+      const store = MemoryStore.replay([{ type: 'metadata', metadata: { status: empty ? 'EMPTY' : 'VOTING', promised: 0, incarnation: `r${id}.0` } }]);
       // A cluster built VOTING in memory: no process restarted, nothing to check.
       this.replicas.set(id, { store, core: this.newCore(id, store, false), disks: 1 });
     }
+    for (const id of options.down ?? []) this.down.add(id);
     const seeds = new Prng(options.seed ?? 1);
     for (const spec of options.writers) {
       const rids = { next: 1 };
       const prng = new Prng(seeds.next32());
-      const core = new WriterCore({ members: this.members, proposalFloor: spec.floor, random: () => prng.float(), rules: this.rules, rid: () => rids.next++ });
+      const core = new WriterCore({ members: this.memberList(), proposalFloor: spec.floor, random: () => prng.float(), rules: this.rules, rid: () => rids.next++ });
       this.writers.set(spec.name, { spec, core, rids, started: false, ops: new Map(), acked: new Map() });
     }
   }
@@ -181,6 +220,7 @@ export class World {
 
   /** Time passes (TICK_STEP_MS) and one node ticks: retransmits, repromises, backoff ends, recovery rounds. */
   tick(addr: string): void {
+    if (replicaNumber(addr) !== undefined && this.down.has(replicaNumber(addr)!)) throw new Error(`${addr} is down`);
     this.now += TICK_STEP_MS;
     this.trace(`tick ${addr}`);
     const rid = replicaNumber(addr);
@@ -196,10 +236,7 @@ export class World {
   wipe(id: ReplicaId): void {
     const r = this.replicas.get(id)!;
     this.trace(`WIPE r${id}`);
-    // The process restarted: messages in flight to it are lost with its connections.
-    this.inflight = this.inflight.filter((m) => m.to !== `r${id}`);
-    r.store = new MemoryStore({ status: 'EMPTY', promised: 0, incarnation: `r${id}.${r.disks++}` });
-    r.core = this.newCore(id, r.store);
+    this.restart(id, MemoryStore.replay([{ type: 'metadata', metadata: { status: 'EMPTY', promised: 0, incarnation: `r${id}.${r.disks++}` } }]));
   }
 
   /** Metadata damage (as FileStore handles it): RECOVERING, promised 0, no generations; the log is kept. */
@@ -207,8 +244,100 @@ export class World {
     const r = this.replicas.get(id)!;
     this.trace(`CORRUPT METADATA r${id}`);
     const meta: Metadata = { status: 'RECOVERING', promised: 0, incarnation: r.store.metadata().incarnation };
-    r.store = MemoryStore.replay([...r.store.records, { type: 'metadata', metadata: meta }]);
-    r.core = this.newCore(id, r.store);
+    this.restart(id, MemoryStore.replay([...r.store.records, { type: 'metadata', metadata: meta }]));
+  }
+
+  /**
+   * The last record of `id`'s disk (a complete, synced frame) fails its
+   * checksum, and the replica restarts on it (as SimDisk.corruptTail, with
+   * FileStore's reading of it): if its key holds (`keyHolds`) and it is an
+   * accept or learn of an append, its position is lost (until a later record
+   * rewrites it); otherwise the record is unknown, gone, and the disk is
+   * RECOVERING (it rejoins). With `tailDamage: 'torn'` the record is simply
+   * cut, as a torn write is. Returns what happened (undefined: only the
+   * disk's first record, nothing to damage).
+   */
+  corruptTail(id: ReplicaId, keyHolds: boolean): 'lost' | 'unknown' | 'cut' | undefined {
+    const r = this.replicas.get(id)!;
+    const recs = r.store.records;
+    if (recs.length <= 1) return undefined;
+    const last = recs[recs.length - 1]!;
+    const kept = recs.slice(0, -1);
+    if (this.options.tailDamage === 'torn') {
+      this.trace(`CORRUPT TAIL r${id}: ${last.type} cut as a torn write`);
+      this.restart(id, MemoryStore.replay(kept));
+      return 'cut';
+    }
+    if (keyHolds && (last.type === 'accept' || last.type === 'learn') && last.action.kind === 'append') {
+      this.trace(`CORRUPT TAIL r${id}: ${last.type}@${last.position} lost`);
+      const store = MemoryStore.replay(recs);
+      store.markLost(last.position);
+      this.restart(id, store);
+      return 'lost';
+    }
+    this.trace(`CORRUPT TAIL r${id}: ${last.type} unknown, disk RECOVERING`);
+    const incarnation = MemoryStore.replay(kept).metadata().incarnation;
+    this.restart(id, MemoryStore.replay([...kept, { type: 'metadata', metadata: { status: 'RECOVERING', promised: 0, incarnation } }]));
+    return 'unknown';
+  }
+
+  /** A backup of `id`'s disk: its records as they are now (every record is durable here; records are immutable). */
+  snapshot(id: ReplicaId): readonly PersistRecord[] {
+    this.trace(`BACKUP r${id} (${this.replicas.get(id)!.store.records.length} records)`);
+    return [...this.replicas.get(id)!.store.records];
+  }
+
+  /** The replica restarts on a backup of its disk: what it wrote since is gone. */
+  restore(id: ReplicaId, backup: readonly PersistRecord[]): void {
+    this.trace(`RESTORE r${id} (${backup.length} records)`);
+    this.restart(id, MemoryStore.replay(backup));
+  }
+
+  /**
+   * True if the replica's peers know enough to unmask `backup` if it were
+   * restored now (what the restart check can detect, docs/protocol.md): a
+   * peer recorded a newer disk of the member, or saw the backup's disk reach
+   * a higher promise or end than the backup holds. Also true if nothing was
+   * written since the backup (restoring it loses nothing).
+   */
+  backupDetectable(id: ReplicaId, backup: readonly PersistRecord[]): boolean {
+    const now = this.replicas.get(id)!.store;
+    if (now.records.length === backup.length && now.records.every((r, i) => r === backup[i])) return true;
+    const old = MemoryStore.replay(backup);
+    const meta = old.metadata();
+    const own = { generation: meta.generation ?? 0, disk: meta.disk ?? 0 };
+    const held = Math.max(meta.promised, old.highestProposal());
+    for (const peer of this.members) {
+      if (peer === id || this.down.has(peer)) continue;
+      const p = this.replicas.get(peer)!;
+      const known = p.store.metadata().recorded?.[id] ?? { generation: 0, disk: 0 };
+      if (known.generation > own.generation || (known.generation === own.generation && known.disk !== own.disk)) return true;
+      const seen = (p.core as unknown as { witnessed: Record<number, Witness> }).witnessed[id];
+      if (seen !== undefined && seen.generation === own.generation && seen.disk === own.disk && (seen.promised > held || seen.end > old.end())) return true;
+    }
+    return false;
+  }
+
+  /** The replica stops (its process ends): messages in flight to it are lost, it does nothing until `up`. */
+  stop(id: ReplicaId): void {
+    this.trace(`STOP r${id}`);
+    this.inflight = this.inflight.filter((m) => m.to !== `r${id}`);
+    this.down.add(id);
+  }
+
+  /** The replica (down) starts on the disk it has. */
+  up(id: ReplicaId): void {
+    this.trace(`UP r${id}`);
+    this.down.delete(id);
+    this.restart(id, this.replicas.get(id)!.store);
+  }
+
+  /** The process of `id` restarts on `store`: messages in flight to it are lost with its connections. */
+  private restart(id: ReplicaId, store: MemoryStore): void {
+    const r = this.replicas.get(id)!;
+    this.inflight = this.inflight.filter((m) => m.to !== `r${id}`);
+    r.store = store;
+    r.core = this.newCore(id, store);
   }
 
   /** Index of the first in-flight message matching, or -1. */
@@ -251,8 +380,25 @@ export class World {
   // ------------------------------------------------------------ effects
 
   /** A replica core; a restarted process (every core after the first) checks with its peers before it votes. */
-  newCore(id: ReplicaId, store: MemoryStore, restartCheck = true): ReplicaNodeCore {
-    return new ReplicaNodeCore({ id, members: this.members, store, random: this.random, rules: this.rules, now: this.now, restartCheck });
+  newCore(id: ReplicaId, store: MemoryStore, restartCheck = this.options.restartCheck ?? true): ReplicaNodeCore {
+    return new ReplicaNodeCore({ id, members: this.memberList(), store, random: this.random, rules: this.rules, now: this.now, restartCheck });
+  }
+
+  private cores = 0;
+
+  /**
+   * The member list a new core is given: ascending, or with `shuffledMembers`
+   * a permutation of its own (the k-th core built gets the k-th of a fixed
+   * cycle of permutations, so a world is still fixed by its options).
+   */
+  private memberList(): ReplicaId[] {
+    const k = this.cores++;
+    if (this.options.shuffledMembers !== true) return [...this.members];
+    const out = [...this.members];
+    // Rotate by k, and reverse every other time: 2n distinct orders for n members.
+    for (let i = 0; i < k % out.length; i++) out.push(out.shift()!);
+    if (Math.floor(k / out.length) % 2 === 1) out.reverse();
+    return out;
   }
 
   /** The cores' randomness: fixed unless a script sets it (disk numbers differ per draw all the same). */
@@ -263,6 +409,9 @@ export class World {
 
   private post(from: string, to: string, msg: Message): void {
     if (msg.type === 'peerState' && this.options.gossip === false) return;
+    // A replica that is down receives nothing (its connections are closed).
+    const toReplica = replicaNumber(to);
+    if (toReplica !== undefined && this.down.has(toReplica)) return;
     if (this.options.dropCommits === true && (msg.type === 'commit' || msg.type === 'learned')) return;
     const limit = this.options.positionLimit;
     if (limit !== undefined && (msg.type === 'write' || msg.type === 'promise')) {
@@ -279,8 +428,13 @@ export class World {
     const r = this.replicas.get(id)!;
     const store = r.store;
     const before = out.records.filter((x) => x.type === 'commit').flatMap((c) => this.commitTargets(store, c));
+    const was = store.metadata().status;
     store.append(out.records);
     store.syncNow();
+    if (was === 'STARTING' && store.metadata().status === 'VOTING' && this.chosen.size > 0 && this.members.every((m) => m === id || this.status(m) !== 'VOTING')) {
+      // A fresh start (no member VOTING): the log it starts is empty, and values were chosen.
+      this.fail(`start over data: r${id} started a new, empty log (no member VOTING) although ${[...this.chosen.keys()].sort().map((p) => `${this.chosen.get(p)!.key}@${p}`).join(', ')} was chosen`);
+    }
     for (const rec of out.records) {
       if (rec.type === 'accept') this.noteAccept(id, rec.position, rec.proposal, rec.action);
       if (rec.type === 'learn') this.noteLearned(id, rec.position);

@@ -1,0 +1,112 @@
+/**
+ * The exhaustive search's configurations, by name (explore.ts): each a
+ * bounded case of its own, chosen so that one class of hole found by the
+ * adversarial review of autorecovery (issue 10) lies inside it, kept small
+ * enough to finish (one or two writers, two positions, a few ticks).
+ *
+ * `breaks` lists the switches that make the configuration fail: a safety
+ * rule (src/core/rules.ts) switched off, or a world option that models the
+ * fix switched off where no rule covers it (the restart check, the storage
+ * layer's reading of a damaged tail). Each is shown to find a violation in
+ * test/sim/explore-configs.test.ts; `extra` options narrow the case for it.
+ */
+import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
+import type { ExploreOptions } from './explore.js';
+
+export interface ExploreBreak {
+  /** What is switched off, as the docs say it. */
+  readonly name: string;
+  /** 'rule': a safety rule off; 'fix': a world option modelling a fix off. */
+  readonly kind: 'rule' | 'fix';
+  /** The options that switch it off (and narrow the case, if needed). */
+  readonly options: ExploreOptions;
+}
+
+export interface ExploreConfig {
+  readonly name: string;
+  /** The hole of issue 10 it holds, and its bounds, in words. */
+  readonly what: string;
+  readonly options: ExploreOptions;
+  /** The search stops after this many states in `npm test` (undefined: complete there too). */
+  readonly testCap?: number;
+  readonly breaks: readonly ExploreBreak[];
+  /** Why no switch of SafetyRules applies, when none does. */
+  readonly noRule?: string;
+}
+
+const off = (rule: keyof SafetyRules): SafetyRules => ({ ...ALL_RULES_ON, [rule]: false });
+const rule = (r: keyof SafetyRules, extra: ExploreOptions = {}): ExploreBreak => ({ name: r, kind: 'rule', options: { ...extra, rules: off(r) } });
+const NO_START_RULE =
+  'no safety rule covers the two-phase start: its guard (recovery.ts, decideInit: every member answered, none holds data, fewer than a quorum may have voted) ' +
+  'has no switch in SafetyRules, and the rules that exist act on promises and writes, which a writer sends only once a quorum is VOTING. ' +
+  'The start-over-data invariant is shown to fire where the protocol says it cannot hold (every disk lost): explore-configs.test.ts';
+
+const ONE_WRITER = [{ name: 'w1', floor: 0, appends: ['a1'] }] as const;
+
+/** Settings every configuration shares (see docs/simulator.md, "Exhaustive search"). */
+const COMMON: ExploreOptions = {
+  // Chosen = what a proposer counted (core-regressions.test.ts has the classic definition, which the search breaks).
+  chosenBy: 'counted',
+  // Promise requests and replies arriving after their writer's election are dropped (see explore.ts).
+  latePromises: false,
+};
+
+export const EXPLORE_CONFIGS: readonly ExploreConfig[] = [
+  {
+    name: 'classic',
+    what: 'ids 1..3; w1 (b1, a1) at once, w2 (b2, a2) once r1 is VOTING again; one wipe of r1 at any point',
+    options: { ...COMMON, startedAtOnce: ['w1'], startAfter: { w2: 'rejoined' } },
+    breaks: [rule('catchUpAfterRecording'), rule('refuseRetired'), rule('nonVotingIgnores', { startAfter: { w2: 'wiped' } })],
+  },
+  {
+    name: 'successive',
+    what: 'two successive disk losses, the second a peer\'s: r1 wiped at any point, r2 wiped once r1 is VOTING again; w1 at once, w2 once r2 was wiped',
+    options: { ...COMMON, startedAtOnce: ['w1'], startAfter: { w2: 'wiped' }, faults: [{ kind: 'wipe', id: 1 }, { kind: 'wipe', id: 2, after: 'settled' }] },
+    breaks: [rule('catchUpAfterRecording'), rule('refuseRetired')],
+  },
+  {
+    name: 'ids',
+    what: 'member ids 2, 5, 9, every core (replicas, writers, each restart) given the members in an order of its own; one wipe of r5; w1 at once, w2 once r5 is VOTING again',
+    options: { ...COMMON, ids: [2, 5, 9], shuffledMembers: true, startedAtOnce: ['w1'], startAfter: { w2: 'rejoined' }, faults: [{ kind: 'wipe', id: 5 }] },
+    breaks: [rule('catchUpAfterRecording'), rule('refuseRetired'), rule('honourPromise')],
+  },
+  {
+    name: 'start-late',
+    what: 'a cluster born from empty disks, r3 down at time 0 and started at any point; r1 wiped at any point after; w1 (a1) once a quorum is VOTING',
+    options: { ...COMMON, writers: ONE_WRITER, startEmpty: true, down: [3], startAfter: { w1: 'voting' }, faults: [{ kind: 'up', id: 3 }, { kind: 'wipe', id: 1 }], replicaTicks: 3 },
+    breaks: [],
+    noRule: NO_START_RULE,
+  },
+  {
+    name: 'start-loss',
+    what: 'a cluster born from empty disks; r1 wiped at any point (during the start or after), then r2 wiped at any point; w1 (a1) once a quorum is VOTING',
+    options: { ...COMMON, writers: ONE_WRITER, startEmpty: true, startAfter: { w1: 'voting' }, faults: [{ kind: 'wipe', id: 1 }, { kind: 'wipe', id: 2 }], replicaTicks: 3 },
+    breaks: [],
+    noRule: NO_START_RULE,
+  },
+  {
+    name: 'restore',
+    what: 'a backup of r1 taken at any point, restored at any later point at which its peers can unmask it; w1 at once, w2 once it was restored',
+    options: { ...COMMON, startedAtOnce: ['w1'], startAfter: { w2: 'wiped' }, faults: [{ kind: 'backup', id: 1 }, { kind: 'restore', id: 1 }] },
+    breaks: [
+      { name: 'restart check (world option restartCheck: false)', kind: 'fix', options: { restartCheck: false } },
+      rule('nonVotingIgnores'),
+      rule('honourPromise'),
+    ],
+  },
+  {
+    name: 'tail',
+    what: 'the last record of r1 damaged at any point (key holding or not) and r1 restarted on it; w1 at once, w2 after the damage; three positions (w2 settles a position r1 forgot with a NOP, then appends)',
+    options: { ...COMMON, startedAtOnce: ['w1'], startAfter: { w2: 'wiped' }, faults: [{ kind: 'corruptTail', id: 1 }], positionLimit: 3 },
+    breaks: [
+      { name: 'damaged tail cut as a torn write (world option tailDamage: \'torn\')', kind: 'fix', options: { tailDamage: 'torn' } },
+      rule('honourPromise'),
+    ],
+  },
+];
+
+export function exploreConfig(name: string): ExploreConfig {
+  const c = EXPLORE_CONFIGS.find((x) => x.name === name);
+  if (c === undefined) throw new Error(`no exploration configuration '${name}' (known: ${EXPLORE_CONFIGS.map((x) => x.name).join(', ')})`);
+  return c;
+}
