@@ -65,4 +65,10 @@ function main(argv: readonly string[]): number {
   return bad > 0 ? 1 : 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (err) {
+  // Usage mistakes: one line, exit 2.
+  console.error(`explore: ${(err as Error).message}`);
+  process.exitCode = 2;
+}
