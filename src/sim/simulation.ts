@@ -11,7 +11,9 @@
  * 3. probe: a fresh writer appends one entry (its election settles every
  *    position), then a fresh reader reads the whole log. Both must succeed
  *    within probeMs, and the read must return every acknowledged append that
- *    no truncation removed: durability.
+ *    no truncation removed: durability. The probe runs on until its writer
+ *    has been elected for COUNT_ALL_WITHIN_MS with every replica up and
+ *    VOTING: by then it must count every member (liveness).
  * The checker checks safety as facts arrive, at every step.
  */
 import { AssertionError } from '../core/assert.js';
@@ -638,13 +640,16 @@ class Simulation implements ReplicaHost, ClientHost {
   }
 
   /**
-   * Liveness: with every replica up, VOTING and voting for COUNT_ALL_WITHIN_MS
+   * Liveness: with every replica up, VOTING and voting (no corrupted record) for COUNT_ALL_WITHIN_MS
    * on a calm network, an elected writer counts every one of them. Checked
    * for the probe writer (strictLiveness: every writer, from the drain on).
    */
   private checkCounted(): void {
     const nodes = [...this.replicas.values()];
-    const allVoting = this.phase !== 'faults' && nodes.every((n) => n.up && n.status === 'VOTING' && !n.holdsVotes);
+    // Members that can vote: a replica holding a corrupted record answers IGNORED to an implicit promise
+    // (it may have forgotten an acceptance there) until it repairs it, which it cannot while no peer learned
+    // the position (docs/simulator.md, "Not yet modelled"): not counting it is right.
+    const allVoting = this.phase !== 'faults' && nodes.every((n) => n.up && n.status === 'VOTING' && !n.holdsVotes && n.disk.live.lostPositions().length === 0);
     if (!allVoting) {
       this.allVotingSince = undefined;
       return;
@@ -695,8 +700,9 @@ class Simulation implements ReplicaHost, ClientHost {
       return;
     }
     if (!res.ok) return this.checker.fail('liveness', 'probe read failed with a calm network');
-    // Run on until the probe writer's counted members were checked (checkCounted, on the ticks).
-    if (!this.probeCounted && w.core.roleKind === 'elected') return;
+    // Run on until the probe writer's counted members were checked (checkCounted, on the ticks), unless a
+    // replica cannot vote (a corrupted record) and the check does not apply.
+    if (!this.probeCounted && w.core.roleKind === 'elected' && this.allVotingSince !== undefined) return;
     this.phase = 'done';
   }
 
