@@ -8,6 +8,18 @@
  * "Chosen" is tracked independently of what any replica learned: a value is
  * chosen at p as soon as a quorum of replicas durably accepted it under one
  * proposal; learned values and values returned by reads must agree with it.
+ * Acknowledgements, learned values and read results must be chosen already
+ * when they happen (chosen first, then told), so a proposer or learner that
+ * jumps ahead is caught at that step, not only if it later contradicts a value.
+ *
+ * "Counted" is the stricter fact a proposer acts on: a quorum of acceptances
+ * under one proposal by disks the write named (what a writer or fill counts),
+ * or a value learned or acknowledged. Two properties rest on it:
+ * - Paxos's P2b: once a value is counted at p under proposal b, every write
+ *   at p under a higher proposal carries that value (checked when a write is
+ *   sent, and against earlier writes when the value becomes counted);
+ * - a read never stops short of, and `bounds` never ends below, a position
+ *   counted before it began: a quorum of disks holds it.
  */
 import type { StoreView } from '../core/store.js';
 import type { Action, Entry, Named, Position, Proposal, ReplicaId } from '../core/types.js';
@@ -21,7 +33,13 @@ export type ViolationKind =
   | 'fencing'
   | 'liveness'
   | 'invariant'
-  | 'assertion';
+  | 'assertion'
+  /** A writer's acknowledgements out of position order, or above a position not chosen yet. */
+  | 'ack-order'
+  /** A write under a higher proposal carries another value than one counted as chosen (Paxos P2b). */
+  | 'proposal'
+  /** A replica's reply or announcement left before the records of its step were durable. */
+  | 'reply-before-sync';
 
 export interface Violation {
   readonly kind: ViolationKind;
@@ -40,6 +58,8 @@ export interface ReadStart {
   readonly from: Position;
   readonly to: Position;
   readonly ackSeq: number;
+  /** Facts (counted values) so far: a position counted at or below it was counted before the read began. */
+  readonly factSeq: number;
   readonly bounds: boolean;
 }
 
@@ -57,6 +77,23 @@ export class Checker {
   private readonly fenced = new Set<string>();
   /** Every position below it was removed by a chosen or acknowledged truncation. */
   private truncatedBelow = 0;
+  /** Acceptances by the disks their write named: 'p|b|value' -> replicas (a quorum is counted). */
+  private readonly namedAccepts = new Map<string, Set<ReplicaId>>();
+  /** When each position was first counted (learned, acknowledged, or a named quorum accepted): fact seq. */
+  private readonly countedAt = new Map<Position, number>();
+  private factSeq = 0;
+  /** The lowest proposal under which a named quorum accepted each position's value. */
+  private readonly countedUnder = new Map<Position, { proposal: Proposal; key: string }>();
+  /** Writes sent at each position: proposal -> value keys (for P2b against values counted later). */
+  private readonly proposed = new Map<Position, Map<Proposal, Set<string>>>();
+  /** Per writer generation: the last position it acknowledged. */
+  private readonly lastAckOf = new Map<string, Position>();
+  /** Every position below it (and at or above truncatedBelow) is chosen; it only moves up. */
+  private chosenPrefix = 0;
+  /** Replicas whose durable disk holds a value at each position (accepted or learned, any proposal). */
+  private readonly holders = new Map<Position, Set<ReplicaId>>();
+  /** Since when (fact seq) a quorum's disks have held each position, with no disk of theirs lost since. */
+  private readonly quorumHeldAt = new Map<Position, number>();
 
   constructor(private readonly quorum: number) {}
 
@@ -80,16 +117,89 @@ export class Checker {
     let disks = this.acceptDisks.get(k);
     if (disks === undefined) this.acceptDisks.set(k, (disks = new Map()));
     disks.set(`${replica}/${by.disk}`, by.named);
+    this.noteDurableHold(replica, p);
     let set = this.accepts.get(k);
     if (set === undefined) this.accepts.set(k, (set = new Set()));
-    if (set.has(replica)) return;
-    set.add(replica);
-    if (set.size === this.quorum) this.setChosen(p, action, `accepted under b${proposal} by replicas ${[...set].join(',')}`);
+    if (!set.has(replica)) {
+      set.add(replica);
+      if (set.size === this.quorum) this.setChosen(p, action, `accepted under b${proposal} by replicas ${[...set].join(',')}`);
+    }
+    // Counted as a proposer counts: the write named this very disk (generation and disk number).
+    const [, gen, diskNo] = by.disk.split('/');
+    if (!by.named.some((n) => n.id === replica && String(n.generation) === gen && String(n.disk) === diskNo)) return;
+    let named = this.namedAccepts.get(k);
+    if (named === undefined) this.namedAccepts.set(k, (named = new Set()));
+    if (named.has(replica)) return;
+    named.add(replica);
+    if (named.size === this.quorum) this.noteCountedUnder(p, proposal, key);
   }
 
-  /** A replica learned this action at p. */
+  /**
+   * A replica's durable disk holds a value at p (an accept or learn record
+   * became durable). Once a quorum's disks hold p, every quorum of VOTING
+   * replicas has a member that reports something there (a value, or a lost
+   * record), until one of those disks is lost.
+   */
+  noteDurableHold(replica: ReplicaId, p: Position): void {
+    let set = this.holders.get(p);
+    if (set === undefined) this.holders.set(p, (set = new Set()));
+    if (set.has(replica)) return;
+    set.add(replica);
+    if (set.size >= this.quorum && !this.quorumHeldAt.has(p)) this.quorumHeldAt.set(p, ++this.factSeq);
+  }
+
+  /** A replica's disk was lost or damaged (wiped, restored from a backup, metadata or a record corrupted): what it held is gone. */
+  noteDiskLost(replica: ReplicaId): void {
+    for (const [p, set] of this.holders) {
+      if (set.delete(replica) && set.size < this.quorum) this.quorumHeldAt.delete(p);
+    }
+  }
+
+  /** True if p was counted, or held by a quorum's disks, before the read that began at `start` (so every quorum it asked holds p). */
+  private heldBefore(p: Position, start: ReadStart): boolean {
+    return (this.countedAt.get(p) ?? Infinity) <= start.factSeq || (this.quorumHeldAt.get(p) ?? Infinity) <= start.factSeq;
+  }
+
+  /** A write was sent (by a writer, a reader's fill or a replica's catch-up fill): P2b against counted values. */
+  noteWriteSent(who: string, proposal: Proposal, from: Position, actions: readonly Action[]): void {
+    actions.forEach((action, i) => {
+      if (action.kind === 'nop' && action.tombstone === true) return;
+      const p = from + i;
+      const key = valueKey(action);
+      let byProposal = this.proposed.get(p);
+      if (byProposal === undefined) this.proposed.set(p, (byProposal = new Map()));
+      let keys = byProposal.get(proposal);
+      if (keys === undefined) byProposal.set(proposal, (keys = new Set()));
+      if (keys.has(key)) return;
+      keys.add(key);
+      const c = this.countedUnder.get(p);
+      if (c !== undefined && proposal > c.proposal && c.key !== key) {
+        this.fail('proposal', `${who} writes ${key} at ${p} under b${proposal}, but ${c.key} was chosen there under b${c.proposal} (a named quorum accepted it)`);
+      }
+    });
+  }
+
+  private noteCountedUnder(p: Position, proposal: Proposal, key: string): void {
+    this.noteCounted(p);
+    const prev = this.countedUnder.get(p);
+    if (prev !== undefined && prev.proposal <= proposal) return;
+    this.countedUnder.set(p, { proposal, key });
+    for (const [b, keys] of this.proposed.get(p) ?? []) {
+      if (b <= proposal) continue;
+      for (const k of keys) if (k !== key) this.fail('proposal', `a write under b${b} at ${p} carried ${k}, but ${key} is chosen there under b${proposal} (a named quorum accepted it)`);
+    }
+  }
+
+  private noteCounted(p: Position): void {
+    if (!this.countedAt.has(p)) this.countedAt.set(p, ++this.factSeq);
+  }
+
+  /** A replica learned this action at p: it must be chosen already (a learner is told only what a proposer counted). */
   noteLearned(replica: ReplicaId, p: Position, action: Action): void {
+    const tombstone = action.kind === 'nop' && action.tombstone === true;
+    if (!tombstone && !this.chosen.has(p)) this.fail('agreement', `r${replica} learned ${valueKey(action)} at ${p}, which is not chosen (no quorum accepted it under one proposal)`);
     this.setChosen(p, action, `learned by r${replica}`);
+    if (!tombstone) this.noteCounted(p);
   }
 
   /** A writer acknowledged an operation at p. */
@@ -101,9 +211,23 @@ export class Checker {
       this.fail('durability', `position ${p} acknowledged twice: ${prev.key} (${prev.writer}) and ${key} (${writer})`);
     }
     this.acked.set(p, { key, seq: ++this.ackSeq, writer });
-    if (action.kind === 'truncate') this.truncatedBelow = Math.max(this.truncatedBelow, action.to);
     const c = this.chosen.get(p);
     if (c !== undefined && c.key !== key) this.fail('durability', `${writer} acknowledged ${key} at ${p} but ${c.key} is chosen there (${c.how})`);
+    // Chosen first, then acknowledged: a durable quorum under one proposal, or learned by a replica, by now.
+    if (c === undefined) this.fail('durability', `${writer} acknowledged ${key} at ${p} before it was chosen (no quorum durably accepted it under one proposal, no replica learned it)`);
+    // In position order, each above a log chosen through the position before it.
+    const last = this.lastAckOf.get(writer);
+    if (last !== undefined && p <= last) this.fail('ack-order', `${writer} acknowledged position ${p} after ${last}`);
+    this.lastAckOf.set(writer, p);
+    this.advanceChosenPrefix();
+    if (this.chosenPrefix < p) this.fail('ack-order', `${writer} acknowledged position ${p}, but position ${this.chosenPrefix} below it is not chosen`);
+    if (action.kind === 'truncate') this.truncatedBelow = Math.max(this.truncatedBelow, action.to);
+    this.noteCounted(p);
+  }
+
+  private advanceChosenPrefix(): void {
+    if (this.chosenPrefix < this.truncatedBelow) this.chosenPrefix = this.truncatedBelow;
+    while (this.chosen.has(this.chosenPrefix)) this.chosenPrefix++;
   }
 
   /** The number of acknowledgements so far (a rejoin remembers it when it begins). */
@@ -162,18 +286,34 @@ export class Checker {
     this.fenced.add(writer);
   }
 
-  readStarted(from: Position, to: Position, bounds: boolean): ReadStart {
-    return { from, to, ackSeq: this.ackSeq, bounds };
+  isFenced(writer: string): boolean {
+    return this.fenced.has(writer);
   }
 
-  /** A read of [from, to] returned these entries. */
-  readOk(who: string, start: ReadStart, entries: readonly Entry[], begin: Position, end: Position): void {
+  readStarted(from: Position, to: Position, bounds: boolean): ReadStart {
+    return { from, to, ackSeq: this.ackSeq, factSeq: this.factSeq, bounds };
+  }
+
+  /** A read of [from, to] returned these entries, and resolved every position through `through`. */
+  readOk(who: string, start: ReadStart, entries: readonly Entry[], begin: Position, end: Position, through?: Position): void {
     if (begin > this.truncatedBelow) this.fail('read-consistency', `${who} saw begin ${begin} but nothing truncated past ${this.truncatedBelow}`);
     if (start.bounds) {
       for (const [p, a] of this.acked) {
         if (a.seq <= start.ackSeq && p > end) this.fail('read-consistency', `${who} bounds end ${end} below acknowledged position ${p}`);
       }
+      // Every position counted or held by a quorum's disks before it began is held by a replica that answered.
+      for (const map of [this.countedAt, this.quorumHeldAt]) {
+        for (const [p, seq] of map) {
+          if (seq <= start.factSeq && p > end && p >= this.truncatedBelow) this.fail('read-consistency', `${who} bounds end ${end} below position ${p}, held by a quorum before it began`);
+        }
+      }
       return;
+    }
+    // A read stops (short of its range) only where no replica of its quorum holds anything: never at a
+    // position counted, or held by a quorum's disks, before it began.
+    const stop = through === undefined ? undefined : through + 1;
+    if (stop !== undefined && stop <= start.to && stop >= begin && stop >= this.truncatedBelow && this.heldBefore(stop, start)) {
+      this.fail('read-consistency', `${who} read [${start.from}, ${start.to}] stopped at ${stop} (end ${end}), which a quorum's disks held before the read began`);
     }
     let last = -1;
     const got = new Map<Position, string>();
@@ -183,6 +323,9 @@ export class Checker {
       if (e.action.kind !== 'append') this.fail('read-consistency', `${who} returned a ${e.action.kind} at ${e.position}`);
       last = e.position;
       got.set(e.position, valueKey(e.action));
+      // Chosen first, then read: a reader returns only what is chosen when it returns it.
+      const c = this.chosen.get(e.position);
+      if (c === undefined) this.fail('read-consistency', `${who} returned ${valueKey(e.action)} at ${e.position}, which is not chosen`);
       this.setChosen(e.position, e.action, `read by ${who}`);
     }
     for (const [p, a] of this.acked) {

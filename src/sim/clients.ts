@@ -6,7 +6,7 @@
  * writer generation (a new WriterCore above the proposals it saw).
  */
 import { timing } from '../core/constants.js';
-import type { Action, Message, Position, ReplicaId } from '../core/types.js';
+import type { Action, Message, Position, Proposal, ReplicaId } from '../core/types.js';
 import type { SafetyRules } from '../core/rules.js';
 import { ReaderCore, type ReaderOutput } from '../core/reader.js';
 import { WriterCore, type WriterOutput } from '../core/writer.js';
@@ -26,6 +26,10 @@ export interface ClientHost {
   send(env: Envelope): void;
   trace(text: string): void;
   nextOpId(): number;
+  /** A writer generation was told it is fenced by `proposal` (liveness: who fenced it). */
+  writerFenced?(writer: WriterClient, proposal: Proposal | undefined): void;
+  /** A writer generation asked promises for this proposal. */
+  writerProposal?(proposal: Proposal): void;
 }
 
 const encoder = new TextEncoder();
@@ -39,6 +43,8 @@ export class WriterClient {
   lastAcked: Position = -1;
   private appended = 0;
   acks = 0;
+  /** When this generation's election last succeeded (undefined until it does). */
+  electedAt: number | undefined;
 
   constructor(
     readonly name: Addr,
@@ -84,6 +90,7 @@ export class WriterClient {
   renew(): void {
     const floor = this.core.highestProposalSeen;
     this.gen++;
+    this.electedAt = undefined;
     this.core = this.newCore(floor);
     this.host.trace(`${this.id} new writer generation above b${floor}`);
   }
@@ -103,7 +110,10 @@ export class WriterClient {
   }
 
   private apply(out: WriterOutput): void {
-    for (const o of out.send) this.host.send({ from: this.id, to: `r${o.to}`, msg: o.msg });
+    for (const o of out.send) {
+      if (o.msg.type === 'promise') this.host.writerProposal?.(o.msg.proposal);
+      this.host.send({ from: this.id, to: `r${o.to}`, msg: o.msg });
+    }
     for (const d of out.done) {
       const op = this.pending.get(d.id);
       this.pending.delete(d.id);
@@ -115,15 +125,23 @@ export class WriterClient {
         this.host.checker.noteAck(this.id, d.result.position, op.action);
       } else {
         this.host.trace(`${this.id} FAIL op${d.id} ${d.result.error}${d.result.proposal ? ` b${d.result.proposal}` : ''}`);
-        if (d.result.error === 'fenced') this.host.checker.noteFenced(this.id);
+        if (d.result.error === 'fenced') this.onFenced(d.result.proposal);
       }
     }
     if (out.election !== undefined) {
       const e = out.election;
       this.host.trace(`${this.id} election ${e.ok ? `won, NOP @${e.position} b${this.core.proposal}` : `failed ${e.error}`}`);
-      if (e.ok) this.lastAcked = Math.max(this.lastAcked, e.position);
-      else if (e.error === 'fenced') this.host.checker.noteFenced(this.id);
+      if (e.ok) {
+        this.lastAcked = Math.max(this.lastAcked, e.position);
+        this.electedAt = this.host.now();
+      } else if (e.error === 'fenced') this.onFenced(e.proposal);
     }
+  }
+
+  private onFenced(proposal: Proposal | undefined): void {
+    if (this.host.checker.isFenced(this.id)) return;
+    this.host.checker.noteFenced(this.id);
+    this.host.writerFenced?.(this, proposal);
   }
 }
 
@@ -179,7 +197,7 @@ export class ReaderClient {
       const r = d.result;
       if (r.ok) {
         this.host.trace(`${this.name} read op${d.id} ok begin${r.begin} end${r.end} ${r.entries.map((e) => `${e.position}=${actionKey(e.action)}`).slice(0, 6).join(' ')}${r.entries.length > 6 ? ` ..+${r.entries.length - 6}` : ''}`);
-        this.host.checker.readOk(this.name, start, r.entries, r.begin, r.end);
+        this.host.checker.readOk(this.name, start, r.entries, r.begin, r.end, r.through);
         this.results.set(d.id, { ok: true, begin: r.begin, positions: new Map(r.entries.map((e) => [e.position, actionKey(e.action)])) });
       } else {
         this.host.trace(`${this.name} read op${d.id} failed ${r.error}${r.begin !== undefined ? ` begin${r.begin}` : ''}`);

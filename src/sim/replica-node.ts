@@ -50,6 +50,8 @@ export interface ReplicaHost {
   trace(text: string): void;
   /** A replica's status changed (the record is appended, maybe not yet durable). */
   statusChanged?(node: ReplicaNode, status: Status): void;
+  /** A reply or announcement of a step that appended through record `seq`: it may leave only once they are durable. */
+  heldUntilDurable?(node: ReplicaNode, env: Envelope, seq: number): void;
 }
 
 const REPLY_TYPES = new Set<Message['type']>(['promiseReply', 'writeReply', 'readReply', 'recoverReply', 'rejoinReply']);
@@ -149,9 +151,14 @@ export class ReplicaNode {
     if (out.records.length > 0) this.host.trace(`r${this.id} +${out.records.length} records (${this.disk.appended - this.disk.durable} unsynced)${out.lazy ? ' lazy' : ''}`);
     for (const note of out.notes) this.host.trace(`r${this.id} ${note}`);
     if (out.status !== undefined) this.onStatus(out.status, seq);
-    for (const a of out.announce) this.queue.push(seq, { from: this.addr, to: `r${a.to}`, msg: a.msg });
-    const queued = (out.reply !== undefined && replyTo !== undefined) || out.announce.length > 0;
-    if (out.reply !== undefined && replyTo !== undefined) this.queue.push(seq, { from: this.addr, to: replyTo, msg: out.reply });
+    const held: Envelope[] = out.announce.map((a) => ({ from: this.addr, to: `r${a.to}`, msg: a.msg }));
+    if (out.reply !== undefined && replyTo !== undefined) held.push({ from: this.addr, to: replyTo, msg: out.reply });
+    const queued = held.length > 0;
+    for (const env of held) {
+      // Told to the checker before the shell decides when it leaves: it must not leave before `seq` is durable.
+      this.host.heldUntilDurable?.(this, env, seq);
+      this.queue.push(seq, env);
+    }
     this.release();
     if (syncNeed(out, queued || out.reply !== undefined) === 'lazy') this.requestLazySync();
     else this.startSync();
@@ -192,6 +199,7 @@ export class ReplicaNode {
     const recs = this.disk.live.records;
     for (let i = from; i < upTo; i++) {
       const r = recs[i]!;
+      if (r.type === 'learn') this.host.checker.noteDurableHold(this.id, r.position);
       if (r.type !== 'accept') continue;
       const meta = this.disk.live.metadata();
       this.host.checker.noteDurableAccept(this.id, r.position, r.proposal, r.action, { disk: `${meta.incarnation}/${meta.generation ?? 0}/${meta.disk ?? 0}`, named: this.namedAt.get(i) ?? [] });
@@ -283,7 +291,12 @@ export class ReplicaNode {
     this.host.scheduleLazySync(this, this.epoch, FATAL_RESTART_MS);
   }
 
-  /** Positions a commit record is about to mark learned (accepted under its proposal, not yet learned). */
+  /**
+   * Positions a commit record may mark learned: every unlearned slot of its
+   * range (noteLearned keeps those learned once it is appended). Not only
+   * those accepted under its proposal: the checker sees what the store
+   * learned, not what the store is supposed to learn.
+   */
   private commitTargets(records: readonly PersistRecord[]): Position[] {
     const out: Position[] = [];
     const store = this.disk.live;
@@ -291,7 +304,7 @@ export class ReplicaNode {
       if (r.type !== 'commit') continue;
       for (const p of store.positions(r.from, r.to)) {
         const s = store.slot(p);
-        if (s !== undefined && !s.learned && s.accepted === r.proposal) out.push(p);
+        if (s !== undefined && !s.learned) out.push(p);
       }
     }
     return out;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { ALL_RULES_ON, type SafetyRules } from '../../src/core/rules.js';
 import { runSeed } from '../../src/sim/simulation.js';
 
-const SAFETY = new Set(['agreement', 'durability', 'read-consistency', 'validity', 'fencing']);
+const SAFETY = new Set(['agreement', 'durability', 'read-consistency', 'validity', 'fencing', 'proposal', 'ack-order', 'reply-before-sync']);
 
 /** The first seed in [1, budget] whose run breaks a safety property, or undefined. */
 function firstUnsafeSeed(rules: SafetyRules, budget: number): { seed: number; kind: string } | undefined {
