@@ -33,7 +33,7 @@ export interface ReplicaOptions {
   /** A pino logger; default: JSON lines on stderr at level 'info'. */
   readonly logger?: Logger;
   /** Bounds of the replica's port other than their defaults in src/net/limits.ts (tests lower them). */
-  readonly net?: Pick<ListenOptions, 'connectionsMax' | 'clientIdleTimeoutMs' | 'evictIdleAfterMs' | 'replyBudget' | 'queue'>;
+  readonly net?: Pick<ListenOptions, 'connectionsMax' | 'clientIdleTimeoutMs' | 'evictIdleAfterMs' | 'replyBudget' | 'queue' | 'handshakeTimeoutMs'>;
 }
 
 export interface Replica {
