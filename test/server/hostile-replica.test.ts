@@ -13,7 +13,7 @@ import pino from 'pino';
 import { LogClient } from '../../src/client/log-client.js';
 import { limits, timing } from '../../src/core/constants.js';
 import { NoQuorumError } from '../../src/core/errors.js';
-import type { Message, Slot } from '../../src/core/types.js';
+import type { Slot } from '../../src/core/types.js';
 import { startReplica, type Replica } from '../../src/server/replica-server.js';
 import { freePorts, runCli, waitFor } from '../integration/helpers.js';
 import { recordingLogger } from '../net/helpers.js';
@@ -21,11 +21,12 @@ import { proxies, type Tamper, type TamperProxy } from '../net/tamper-proxy.js';
 
 const text = (d: Uint8Array) => Buffer.from(d).toString('utf8');
 
+const SLOTS_200K: Slot[] = Array.from({ length: 200_000 }, (_, i) => ({ position: i + 1, promised: 0, accepted: 1, learned: false }));
+
 /** What a hostile replica answers instead of the truth (undefined: the truth). */
 const tampers: Record<string, Tamper> = {
   'an end of 2^53 - 1': (m) => (m.type === 'promiseReply' || m.type === 'readReply' ? { ...m, end: Number.MAX_SAFE_INTEGER } : undefined),
-  'a promise reply with 200,000 slots': (m) =>
-    m.type === 'promiseReply' ? { ...m, end: 200_000, coveredThrough: 200_000, slots: Array.from({ length: 200_000 }, (_, i): Slot => ({ position: i + 1, promised: 0, accepted: 1, learned: false })) } : undefined,
+  'a promise reply with 200,000 slots': (m) => (m.type === 'promiseReply' ? { ...m, end: 200_000, coveredThrough: 200_000, slots: SLOTS_200K } : undefined),
   'a rejection at 2^53 - 1': (m) => (m.type === 'promiseReply' ? { ...m, outcome: 'reject', proposal: Number.MAX_SAFE_INTEGER } : undefined),
   'an end of 2^50 (within the sanity bound)': (m) => (m.type === 'promiseReply' || m.type === 'readReply' ? { ...m, end: limits.positionMax } : undefined),
   'an accepted value at 2^40': (m) =>
@@ -140,6 +141,3 @@ test('the CLI with one replica sending an end of 2^50: append and read succeed t
     assert.equal(r.stdout, `${p}\tbeside a hostile replica\n`);
   });
 });
-
-/** Keeps the type of `Message` in use for the tamper table (documentation for readers of this file). */
-export type { Message };
