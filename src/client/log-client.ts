@@ -15,11 +15,13 @@
 import { ClosedError, InvalidArgumentError, NoQuorumError, ReplogError, TruncatedError, WriterFencedError } from '../core/errors.js';
 import { assertNat } from '../core/assert.js';
 import { limits, timing } from '../core/constants.js';
+import { quorumSize } from '../core/quorum.js';
 import { ReaderCore, type ReaderOutbound, type ReadResult } from '../core/reader.js';
 import type { ConfigReply, Entry, Member, Message, Position, ReplicaId } from '../core/types.js';
 import { silentLogger, type NetLogger } from '../net/logger.js';
 import { encodeFrame } from '../net/codec.js';
 import { PeerLink } from '../net/peer-link.js';
+import { ReplyGate } from './reply-gate.js';
 import { Writer } from './writer.js';
 
 export interface LogEntry {
@@ -71,6 +73,14 @@ export class LogClient {
   /** The highest proposal any reply showed: a new writer starts above it. */
   highestProposalSeen = 0;
   private readonly started = performance.now();
+  /** Checks every reply before the cores see it; drops replicas that send nonsense (reply-gate.ts). */
+  private readonly gate = new ReplyGate({
+    members: () => this.membership?.ids ?? [],
+    deliver: (from, msg) => this.onReply(from, msg),
+    drop: (from, why) => this.onDropped(from, why),
+  });
+  /** Why each dropped replica was dropped, for error messages. */
+  private readonly droppedWhy = new Map<ReplicaId, string>();
 
   private constructor(
     readonly addresses: readonly string[],
@@ -201,6 +211,7 @@ export class LogClient {
     let last: Message | undefined;
     let frame: Buffer | undefined;
     for (const o of out) {
+      this.gate.noteSent(o.to, o.msg);
       const link = this.byId.get(o.to);
       if (link === undefined) continue;
       if (o.msg !== last) {
@@ -244,10 +255,22 @@ export class LogClient {
           void link.close();
           return;
         }
+        if (this.gate.isDropped(peer.replicaId)) {
+          void link.close();
+          return;
+        }
         this.identify(link, peer.replicaId);
-        link.send({ type: 'config', rid: this.rid() });
+        const config: Message = { type: 'config', rid: this.rid() };
+        this.gate.noteSent(peer.replicaId, config);
+        link.send(config);
       },
-      onDisconnect: (reason) => this.linkErrors.set(address, reason),
+      onDisconnect: (reason) => {
+        this.linkErrors.set(address, reason);
+        // Bytes that do not decode (a field beyond its sanity bound, 200,000 slots) or that broke the
+        // client's handling: the replica is not to be trusted again.
+        const id = this.idOf.get(link);
+        if (id !== undefined && /^(bad input|internal error)/.test(reason)) this.gate.dropMember(id, `sent a message that breaks the protocol (${reason.split('\n')[0]})`);
+      },
     });
     this.links.set(address, link);
   }
@@ -285,6 +308,24 @@ export class LogClient {
     for (const m of reply.members) if (!this.byId.has(m.id)) this.addLink(m.address);
     this.reader = new ReaderCore({ members: ids, random: Math.random, rid: this.rid, proposalFloor: () => this.highestProposalSeen });
     for (const w of this.membershipWaiters.splice(0)) w.resolve();
+    this.checkSaneQuorum();
+  }
+
+  /** A replica sent nonsense (ReplyGate): it is ignored from now on, and without a quorum of the others nothing can succeed. */
+  private onDropped(id: ReplicaId, why: string): void {
+    const address = [...this.idOf].find(([, i]) => i === id)?.[0].address ?? '?';
+    this.droppedWhy.set(id, `replica ${id} (${address}) ${why}`);
+    this.log.error({ replica: id, address, why }, `replica ${id} at ${address} ${why}: dropping it`);
+    for (const [link, i] of this.idOf) if (i === id) void link.close();
+    this.checkSaneQuorum();
+  }
+
+  /** Fails every operation, now and later, once the dropped replicas leave no quorum. */
+  private checkSaneQuorum(): void {
+    const ids = this.membership?.ids;
+    if (ids === undefined || this.droppedWhy.size === 0) return;
+    if (ids.length - this.gate.droppedCount >= quorumSize(ids.length)) return;
+    this.fail(new NoQuorumError(`no quorum of sane replicas remains: ${[...this.droppedWhy.values()].join('; ')}`));
   }
 
   private fail(err: ReplogError): void {
@@ -364,10 +405,16 @@ export class LogClient {
   private onMessage(link: PeerLink, msg: Message): void {
     if (this.closed) return;
     const from = this.idOf.get(link);
-    if (from === undefined) return;
+    if (from === undefined || this.gate.isDropped(from)) return;
     if (msg.type === 'configReply') return this.onConfig(from, msg);
     // Only members speak for the log, and only through the link chosen for them.
     if (this.byId.get(from) !== link || this.membership?.ids.includes(from) !== true) return;
+    this.gate.receive(from, msg);
+  }
+
+  /** A reply the gate found sane. */
+  private onReply(from: ReplicaId, msg: Message): void {
+    if (this.closed) return;
     if (msg.type === 'promiseReply' || msg.type === 'writeReply') {
       this.highestProposalSeen = Math.max(this.highestProposalSeen, msg.proposal);
     }

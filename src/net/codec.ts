@@ -351,7 +351,8 @@ function readBody(r: WireReader): Message {
       const proposal = proposalOf(r);
       const from = r.position('from');
       const named = readNamed(r, 'named');
-      const n = r.count('action count', ACTION_MIN_BYTES);
+      // The writer's batch bound (a fill is smaller): 150,000 NOPs in one write are refused here.
+      const n = r.count('action count', ACTION_MIN_BYTES, limits.writeBatchPositionsMax);
       checkSpan(from, n, 'write');
       const actions = new Array<ReturnType<typeof readAction>>(n);
       for (let i = 0; i < n; i++) actions[i] = readAction(r);
@@ -378,7 +379,7 @@ function readBody(r: WireReader): Message {
       return { type: 'commit', proposal, from, to };
     }
     case typeCode.learned: {
-      const n = r.count('entry count', ENTRY_FIXED_BYTES + ACTION_MIN_BYTES);
+      const n = r.count('entry count', ENTRY_FIXED_BYTES + ACTION_MIN_BYTES, limits.readSlotsMax);
       const entries = new Array<ReturnType<typeof readEntry>>(n);
       for (let i = 0; i < n; i++) entries[i] = readEntry(r);
       return { type: 'learned', entries };

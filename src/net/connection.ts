@@ -7,11 +7,13 @@
  */
 import type { Socket } from 'node:net';
 import type { Message } from '../core/types.js';
-import { encodeFrame } from './codec.js';
+import { assert } from '../core/assert.js';
+import { encodeFrame, messageSize } from './codec.js';
 import { WireError } from './errors.js';
 import { FrameDecoder } from './frame.js';
 import { SNIFF_BYTES } from './http-sniff.js';
 import { wireLimits } from './limits.js';
+import type { BudgetedConnection, ReplyBudget } from './reply-budget.js';
 
 export interface QueueBounds {
   /** Most bytes queued (ours plus Node's socket buffer) before send() refuses. */
@@ -51,7 +53,7 @@ export interface FramedConnectionOptions {
 
 let nextId = 1;
 
-export class FramedConnection {
+export class FramedConnection implements BudgetedConnection {
   /** A process-unique id for logs. */
   readonly id = nextId++;
   readonly remote: string;
@@ -69,6 +71,14 @@ export class FramedConnection {
   private writableWaiters: (() => void)[] = [];
   /** Reading is paused because our queue is above its low-water mark (see pauseReadsWhileQueued). */
   private readPaused = false;
+  /** The listener's reply budget, once this is a client connection (useBudget). */
+  private budget: ReplyBudget | undefined;
+  /** Our queued bytes as last counted in the budget. */
+  private budgeted = 0;
+  /** Reading is paused because the budget is spent and this connection holds more than its share. */
+  private budgetPaused = false;
+  /** Whether the socket is paused now (for either reason). */
+  private socketPaused = false;
 
   constructor(
     readonly socket: Socket,
@@ -98,12 +108,12 @@ export class FramedConnection {
     return this.closeReason !== undefined;
   }
 
-  /** Bytes waiting to be sent: our queue plus Node's socket buffer. */
-  /** True while reading is paused for a full send queue. */
+  /** True while reading is paused: a full send queue, or a spent reply budget. */
   get readingPaused(): boolean {
-    return this.readPaused;
+    return this.readPaused || this.budgetPaused;
   }
 
+  /** Bytes waiting to be sent: our queue plus Node's socket buffer. */
   get queuedBytes(): number {
     return this.pendingBytes + this.socket.writableLength;
   }
@@ -123,9 +133,23 @@ export class FramedConnection {
     if (!this.closed) this.socket.write(frame);
   }
 
-  /** Queues a message; false if it was not queued (closed, or the queue is full). */
+  /**
+   * Counts this connection's replies in a listener-wide budget from now on (a client connection, once
+   * its hello said so): see ReplyBudget.
+   */
+  useBudget(budget: ReplyBudget): void {
+    assert(this.budget === undefined, 'one budget per connection');
+    this.budget = budget;
+    this.account();
+  }
+
+  /**
+   * Queues a message; false if it was not queued (closed, the queue is full, or the message is too large
+   * for a frame: such a reply is dropped, never thrown at the caller, which may be releasing other replies).
+   */
   send(msg: Message): boolean {
     if (this.closed || !this.hasRoom()) return false;
+    if (messageSize(msg) > wireLimits.frameBytesMax) return false;
     return this.sendFrame(encodeFrame(msg));
   }
 
@@ -134,16 +158,44 @@ export class FramedConnection {
     if (this.closed || !this.hasRoom(frame.length)) return false;
     this.pending.push(frame);
     this.pendingBytes += frame.length;
-    if (this.opts.pauseReadsWhileQueued === true && !this.readPaused && !this.isWritable()) {
-      this.readPaused = true;
-      this.socket.pause();
+    if (this.opts.pauseReadsWhileQueued === true && !this.readPaused && !this.isWritable()) this.readPaused = true;
+    this.account();
+    if (this.budget !== undefined && !this.budgetPaused && this.budget.shouldPause(this.queuedBytes)) {
+      this.budgetPaused = true;
+      this.budget.pause(this);
     }
+    this.updateReading();
     this.scheduleFlush();
     return true;
   }
 
   private hasRoom(bytes = 0): boolean {
+    if (this.budget !== undefined && !this.budget.hasRoom(bytes)) return false;
     return this.pending.length < this.bounds.messagesMax && this.queuedBytes + bytes <= this.bounds.bytesMax;
+  }
+
+  /** Brings this connection's count in the budget up to date (our queue and the socket's buffer change). */
+  private account(): void {
+    if (this.budget === undefined) return;
+    const now = this.closed ? 0 : this.queuedBytes;
+    const delta = now - this.budgeted;
+    this.budgeted = now;
+    if (delta !== 0) this.budget.change(delta);
+  }
+
+  /** @internal ReplyBudget: the total fell to its low mark. */
+  resumeByBudget(): void {
+    this.budgetPaused = false;
+    this.updateReading();
+  }
+
+  /** Pauses or resumes the socket to match the two reasons to stop reading. */
+  private updateReading(): void {
+    const pause = this.readPaused || this.budgetPaused;
+    if (pause === this.socketPaused || this.closed) return;
+    this.socketPaused = pause;
+    if (pause) this.socket.pause();
+    else this.socket.resume();
   }
 
   /** Resolves once the queue is under its low-water mark, or the connection is closed. */
@@ -157,10 +209,14 @@ export class FramedConnection {
   }
 
   private wakeWriters(): void {
-    if (this.readPaused && this.isWritable()) {
-      this.readPaused = false;
-      if (!this.closed) this.socket.resume();
+    if (this.readPaused && this.isWritable()) this.readPaused = false;
+    this.account();
+    if (this.budgetPaused && (this.closed || this.queuedBytes <= this.budget!.bounds.shareBytes)) {
+      // It read its replies: it is not the one filling memory.
+      this.budgetPaused = false;
+      this.budget!.forget(this);
     }
+    this.updateReading();
     if (this.writableWaiters.length === 0 || !this.isWritable()) return;
     const waiters = this.writableWaiters;
     this.writableWaiters = [];

@@ -22,6 +22,34 @@ export const wireLimits = {
   namedLengthMax: 256,
   /** Most open connections a replica's listener keeps; more are closed at once (peers, writers, readers, CLI). */
   connectionsMax: 1024,
+  /**
+   * Descriptors a replica keeps for everything but inbound connections (data files, peer links, the
+   * admin endpoint, Node's own): the connection bound is lowered to the process's descriptor limit
+   * minus this, so a flood of connections never leaves none for a segment roll-over or an admin request.
+   */
+  descriptorsReserved: 64,
+  /**
+   * A client connection that has sent nothing for this long is closed (peer links never are). Generous:
+   * a live writer recommits every second and a tailing reader polls every second at most.
+   */
+  clientIdleTimeoutMs: 10 * 60_000,
+  /**
+   * At the connection bound, a new connection replaces the client connection that has been silent the
+   * longest, if it has been silent at least this long (else the new one is refused): idle connections
+   * must not lock out a writer.
+   */
+  evictIdleAfterMs: 1_000,
+  /**
+   * Reply bytes queued over every connection of a listener (ours plus Node's socket buffers). Above
+   * replyBudgetBytes, reading stops from each client connection holding more than replyShareBytes of
+   * it; below replyBudgetBytesLow every such connection is read again (and each one as soon as its own
+   * queue is back under its share). Above replyBudgetBytesMax a client's reply is dropped (the client
+   * retransmits): a bound, however many connections send at once.
+   */
+  replyBudgetBytes: 256 * 1024 * 1024,
+  replyBudgetBytesLow: 128 * 1024 * 1024,
+  replyBudgetBytesMax: 1024 * 1024 * 1024,
+  replyShareBytes: 1024 * 1024,
   /** A peer that has not completed the handshake after this long is dropped. */
   handshakeTimeoutMs: 5_000,
   /** Most bytes queued for one connection (ours plus Node's socket buffer) before send() refuses. */
@@ -46,5 +74,9 @@ assert(wireLimits.namedLengthMax <= wireLimits.arrayLengthMax, 'the named bound 
 assert(wireLimits.frameBytesMax < 2 ** 32, 'the length prefix is a u32');
 assert(wireLimits.frameBytesMax <= wireLimits.sendQueueBytesMax, 'one maximal frame must fit in a send queue');
 assert(wireLimits.sendQueueBytesLow < wireLimits.sendQueueBytesMax, 'low-water mark under the bound');
+assert(wireLimits.replyBudgetBytesLow < wireLimits.replyBudgetBytes && wireLimits.replyBudgetBytes < wireLimits.replyBudgetBytesMax, 'reply budget marks in order');
+assert(wireLimits.replyShareBytes < wireLimits.replyBudgetBytesLow, 'a share is a small part of the budget');
+assert(wireLimits.frameBytesMax <= wireLimits.replyBudgetBytesMax, 'one maximal reply fits the budget');
+assert(wireLimits.evictIdleAfterMs < wireLimits.clientIdleTimeoutMs, 'eviction takes connections idle for less than the timeout');
 assert(wireLimits.clusterIdBytesMax + 64 <= wireLimits.helloBytesMax, 'a hello with the longest cluster id must fit');
 assert(wireLimits.reconnectInitialMs > 0 && wireLimits.reconnectInitialMs <= wireLimits.reconnectMaxMs, 'backoff range');

@@ -4,6 +4,12 @@
  * on a connection (malformed frame, unknown message, oversized length, wrong
  * cluster or version, plain HTTP, no hello in time) closes that connection
  * with a logged reason; every other connection goes on.
+ *
+ * Resources: at most connectionsMax connections (lowered to the process's
+ * descriptor limit less a reserve); at the bound a new connection replaces
+ * the client connection silent the longest, if it has been silent a while,
+ * else it is refused. A client connection silent for clientIdleTimeoutMs is
+ * closed. Client replies are counted in one ReplyBudget for the listener.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { assert } from '../core/assert.js';
@@ -11,10 +17,12 @@ import type { Message } from '../core/types.js';
 import { decodeMessage } from './codec.js';
 import { FramedConnection, type QueueBounds } from './connection.js';
 import { WireError } from './errors.js';
+import { openFilesLimit } from './fd-limit.js';
 import { WIRE_VERSION, decodeHello, encodeHelloFrame, type Hello } from './hello.js';
 import { HTTP_400, looksLikeHttp } from './http-sniff.js';
 import { wireLimits } from './limits.js';
 import { silentLogger, type NetLogger } from './logger.js';
+import { ReplyBudget, defaultReplyBudget, type ReplyBudgetBounds } from './reply-budget.js';
 
 /** A handshaken connection, as onMessage sees it. */
 export interface ServerConnection {
@@ -46,8 +54,26 @@ export interface ListenOptions {
   readonly log?: NetLogger;
   readonly handshakeTimeoutMs?: number;
   readonly queue?: QueueBounds;
-  /** Most open connections (handshaken or not); more are closed at once. Default wireLimits.connectionsMax. */
+  /**
+   * Most open connections (handshaken or not); more are closed at once, or replace an idle client.
+   * Default wireLimits.connectionsMax, lowered to the descriptor limit less wireLimits.descriptorsReserved.
+   */
   readonly connectionsMax?: number;
+  /** A client connection silent this long is closed. Default wireLimits.clientIdleTimeoutMs. */
+  readonly clientIdleTimeoutMs?: number;
+  /** At the connection bound, a client connection silent this long may be replaced. Default wireLimits.evictIdleAfterMs. */
+  readonly evictIdleAfterMs?: number;
+  /** The bounds of the reply budget over every client connection (ReplyBudget). */
+  readonly replyBudget?: Partial<ReplyBudgetBounds>;
+}
+
+/** What the listener keeps of each open connection. */
+interface Tracked {
+  readonly conn: FramedConnection;
+  /** Its hello said client (set once handshaken). */
+  client: boolean;
+  /** When it last sent a frame (performance.now()). */
+  lastFrameAt: number;
 }
 
 export interface Listener {
@@ -56,6 +82,10 @@ export interface Listener {
   readonly port: number;
   /** Open connections, handshaken or not. */
   readonly connectionCount: number;
+  /** The connection bound in force (after the descriptor limit). */
+  readonly connectionsMax: number;
+  /** Reply bytes queued over every client connection (the reply budget's count). */
+  readonly replyQueuedBytes: number;
   /** Stops accepting, closes every connection, resolves once the server is closed. */
   close(): Promise<void>;
 }
@@ -64,19 +94,20 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   assert(Number.isSafeInteger(opts.replicaId) && opts.replicaId >= 1, 'replicaId >= 1');
   assert(opts.clusterId !== '', 'a replica knows its cluster id');
   const log = opts.log ?? silentLogger;
-  const open = new Set<FramedConnection>();
+  const open = new Map<FramedConnection, Tracked>();
   const helloFrame = encodeHelloFrame({ version: WIRE_VERSION, clusterId: opts.clusterId, role: 'replica', replicaId: opts.replicaId });
-  const connectionsMax = opts.connectionsMax ?? wireLimits.connectionsMax;
+  const connectionsMax = connectionBound(opts.connectionsMax);
+  const budget = new ReplyBudget({ ...defaultReplyBudget, ...opts.replyBudget });
   let refusedSinceLog = 0;
   const server: Server = createServer((socket) => {
-    if (open.size >= connectionsMax) {
-      // Descriptors are finite: a flood of idle connections must not starve the writer's and the peers'.
+    // Descriptors are finite: a flood of idle connections must not starve the writer's and the peers'.
+    if (open.size >= connectionsMax && !evictIdlest(open, opts.evictIdleAfterMs ?? wireLimits.evictIdleAfterMs)) {
       socket.destroy();
       if (refusedSinceLog++ === 0) log.warn({ open: open.size, connectionsMax }, 'connection refused: too many open connections');
       return;
     }
     refusedSinceLog = 0;
-    accept(socket, opts, log, helloFrame, open);
+    accept(socket, opts, log, helloFrame, open, budget);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -95,17 +126,57 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
     get connectionCount() {
       return open.size;
     },
+    connectionsMax,
+    get replyQueuedBytes() {
+      return budget.queuedBytes;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const c of open) c.close('listener closing');
+        for (const c of open.keys()) c.close('listener closing');
       }),
   };
 }
 
-function accept(socket: Socket, opts: ListenOptions, log: NetLogger, helloFrame: Buffer, open: Set<FramedConnection>): void {
+/** The configured bound, lowered so that the descriptors a replica needs for everything else stay free. */
+function connectionBound(configured: number | undefined): number {
+  const bound = configured ?? wireLimits.connectionsMax;
+  const fds = openFilesLimit();
+  if (fds === undefined) return bound;
+  return Math.max(1, Math.min(bound, fds - wireLimits.descriptorsReserved));
+}
+
+/** Closes the client connection silent the longest, if silent at least `afterMs`; false if there is none. */
+function evictIdlest(open: Map<FramedConnection, Tracked>, afterMs: number): boolean {
+  let idlest: Tracked | undefined;
+  for (const t of open.values()) {
+    if (t.client && !t.conn.closed && (idlest === undefined || t.lastFrameAt < idlest.lastFrameAt)) idlest = t;
+  }
+  if (idlest === undefined || performance.now() - idlest.lastFrameAt < afterMs) return false;
+  idlest.conn.close('evicted: the connection bound is reached and this client was silent the longest');
+  // Its descriptor is released as the socket closes (now: close() destroys it); the new connection is taken at once.
+  open.delete(idlest.conn);
+  return true;
+}
+
+function accept(
+  socket: Socket,
+  opts: ListenOptions,
+  log: NetLogger,
+  helloFrame: Buffer,
+  open: Map<FramedConnection, Tracked>,
+  budget: ReplyBudget,
+): void {
   let peer: Hello | undefined;
   let handle: ServerConnection | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
+  const idleMs = opts.clientIdleTimeoutMs ?? wireLimits.clientIdleTimeoutMs;
+  /** Closes the connection once it has been silent idleMs; re-armed for the rest otherwise. */
+  const checkIdle = (): void => {
+    const silentMs = performance.now() - tracked.lastFrameAt;
+    if (silentMs >= idleMs) conn.close(`idle: nothing received for ${Math.round(silentMs)} ms`);
+    else idleTimer = setTimeout(checkIdle, idleMs - silentMs).unref();
+  };
   const conn: FramedConnection = new FramedConnection(socket, {
     queue: opts.queue,
     pauseReadsWhileQueued: true,
@@ -116,6 +187,7 @@ function accept(socket: Socket, opts: ListenOptions, log: NetLogger, helloFrame:
       return true;
     },
     onFrame(payload) {
+      tracked.lastFrameAt = performance.now();
       if (handle !== undefined) {
         opts.onMessage(decodeMessage(payload), handle);
         return;
@@ -123,18 +195,26 @@ function accept(socket: Socket, opts: ListenOptions, log: NetLogger, helloFrame:
       peer = checkHello(decodeHello(payload), opts.clusterId);
       clearTimeout(timer);
       handle = makeHandle(conn, peer);
+      if (peer.role === 'client') {
+        // Peer links are never closed for silence nor paused by the budget: only clients can be many.
+        tracked.client = true;
+        conn.useBudget(budget);
+        idleTimer = setTimeout(checkIdle, idleMs).unref();
+      }
       conn.writeNow(helloFrame);
       log.info({ conn: conn.id, remote: conn.remote, role: peer.role, replicaId: peer.replicaId }, 'connection handshaken');
     },
     onClose(reason) {
       clearTimeout(timer);
+      clearTimeout(idleTimer);
       open.delete(conn);
       const level = reason.startsWith('internal error') ? 'error' : reason.startsWith('bad input') || reason.startsWith('handshake') ? 'warn' : 'info';
       log[level]({ conn: conn.id, remote: conn.remote, reason }, 'connection closed');
       if (handle !== undefined) opts.onClose?.(handle, reason);
     },
   });
-  open.add(conn);
+  const tracked: Tracked = { conn, client: false, lastFrameAt: performance.now() };
+  open.set(conn, tracked);
   const timer = setTimeout(
     () => conn.close(`handshake: no hello within ${opts.handshakeTimeoutMs ?? wireLimits.handshakeTimeoutMs} ms`),
     opts.handshakeTimeoutMs ?? wireLimits.handshakeTimeoutMs,

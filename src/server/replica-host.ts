@@ -233,7 +233,15 @@ export class ReplicaHost {
 
   private release(durable: number): void {
     if (this.fatal !== undefined) return;
-    for (const run of this.queue.release(durable)) run();
+    for (const run of this.queue.release(durable)) {
+      try {
+        run();
+      } catch (err) {
+        // A reply or announcement that cannot be sent is dropped (its asker retransmits): it must not
+        // hold back what is queued behind it, and a send is never a storage failure (issue 19, item 4).
+        this.opts.log.error({ err: err instanceof Error ? err.message : String(err) }, 'a reply could not be sent: dropped');
+      }
+    }
   }
 
   /** A sync failed: a failed write pauses the replica until a retry succeeds; a failed fsync stops it for good. */

@@ -9,7 +9,7 @@ import pino, { type Logger } from 'pino';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { ReplicaId } from '../core/types.js';
 import { parseAddress } from '../net/address.js';
-import { listen, type Listener } from '../net/listener.js';
+import { listen, type Listener, type ListenOptions } from '../net/listener.js';
 import { PeerLink } from '../net/peer-link.js';
 import { FileStore } from '../storage/file-store.js';
 import { startAdmin, type AdminServer } from './admin.js';
@@ -32,6 +32,8 @@ export interface ReplicaOptions {
   readonly clusterId?: string;
   /** A pino logger; default: JSON lines on stderr at level 'info'. */
   readonly logger?: Logger;
+  /** Bounds of the replica's port other than their defaults in src/net/limits.ts (tests lower them). */
+  readonly net?: Pick<ListenOptions, 'connectionsMax' | 'clientIdleTimeoutMs' | 'evictIdleAfterMs' | 'replyBudget' | 'queue' | 'handshakeTimeoutMs'>;
 }
 
 export interface Replica {
@@ -40,6 +42,8 @@ export interface Replica {
   readonly adminAddress?: string;
   readonly clusterId: string;
   readonly host: ReplicaHost;
+  /** The replica's port: open connections, their bound, and the reply bytes queued to clients. */
+  readonly port: Pick<Listener, 'connectionCount' | 'connectionsMax' | 'replyQueuedBytes'>;
   /** Stops serving: finishes the sync in flight, closes sockets and the data directory. */
   stop(): Promise<void>;
 }
@@ -102,6 +106,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       clusterId,
       replicaId: options.id,
       log,
+      ...options.net,
       onMessage: (msg, conn) => {
         // The hello is judged once per connection; each message by its type (a set lookup).
         let refused = helloAdmitted.has(conn) ? undefined : refuseHello(conn.peer, options.id, ids);
@@ -151,6 +156,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     adminAddress: admin?.address,
     clusterId,
     host: h,
+    port: listener,
     stop() {
       stopping ??= (async () => {
         clearInterval(ticker);

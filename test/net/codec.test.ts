@@ -139,6 +139,16 @@ test('codec: huge array counts and data lengths are rejected before allocating',
   throwsWire(a, 'oversized');
 });
 
+test('codec: a write carries at most a writer batch of actions, a learned message at most a reply of entries (issue 19, item 2)', () => {
+  const nop = { kind: 'nop' as const };
+  const max = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: Array.from({ length: limits.writeBatchPositionsMax }, () => nop), named: [] });
+  assert.equal((decodeMessage(max) as unknown as { actions: unknown[] }).actions.length, limits.writeBatchPositionsMax);
+  throwsWire(encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: Array.from({ length: 150_000 }, () => nop), named: [] }), 'oversized');
+  const entries = (n: number) => Array.from({ length: n }, (_, i) => ({ position: i, action: nop }));
+  assert.equal((decodeMessage(encodeMessage({ type: 'learned', entries: entries(limits.readSlotsMax) })) as unknown as { entries: unknown[] }).entries.length, limits.readSlotsMax);
+  throwsWire(encodeMessage({ type: 'learned', entries: entries(150_000) }), 'oversized');
+});
+
 test('codec: a write that runs past the largest position is rejected', () => {
   const w = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: Number.MAX_SAFE_INTEGER, actions: [{ kind: 'nop' }], named: [] });
   throwsWire(w, 'bad-value');

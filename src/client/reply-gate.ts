@@ -1,0 +1,258 @@
+/**
+ * ReplyGate: what a client believes of a replica's replies. Every reply is
+ * checked against the request it answers and against the other members'
+ * replies before the cores (WriterCore, ReaderCore) see it; a replica that
+ * sends nonsense is dropped for the client's lifetime (LogClient logs it, and
+ * fails its operations if no quorum of sane replicas remains).
+ *
+ * Against the request (which the gate remembers by rid, without entry data):
+ * the reply type answers the request type; the rid was sent, to this member;
+ * a promise or write reply names the request's proposal unless it rejects,
+ * and a rejection names one at least as high; a write reply covers the
+ * request's positions; slots are ascending and inside the range asked for
+ * (or, for an implicit promise, inside (learnedThrough, coveredThrough]), no
+ * more than the limit; coveredThrough stays within the request and the
+ * replier's end.
+ *
+ * Against the other members: no replica accepts a position more than
+ * limits.positionsBeyondEndMax beyond its own end, nor a proposal more than
+ * limits.proposalStepMax above the highest it knows, so a real replica's
+ * claims stay that close to what a quorum of the others shows. A reply whose
+ * end, learned prefix or slots lie further above the (quorum - 1)-th highest
+ * end the other members showed, or whose rejection lies further above their
+ * proposals and the request's, is nonsense: followed, it would make a writer
+ * settle 2^50 positions with NOPs, or a reader read to 2^50, or a writer
+ * propose a number the replicas refuse. A reply whose claims exceed what can
+ * be judged yet (too few other members answered so far) is held until they
+ * have; an operation needs a quorum's replies anyway.
+ *
+ * Bounds that need no context (sanity bounds on every field, at most 4096
+ * slots) are checked by the decoder; a replica whose bytes fail to decode is
+ * dropped by LogClient as well.
+ */
+import { limits } from '../core/constants.js';
+import { quorumSize } from '../core/quorum.js';
+import type { Message, Position, Proposal, ReplicaId, Slot } from '../core/types.js';
+
+/** What the gate keeps of a request: enough to check its replies (never entry data). */
+interface SentRequest {
+  readonly type: Message['type'];
+  readonly proposal?: Proposal;
+  /** The range asked for: a read's, an explicit promise's, or a write's positions. */
+  readonly from?: Position;
+  readonly to?: Position;
+  /** A write's action count, or a read's slot limit. */
+  readonly count?: number;
+  readonly to_: Set<ReplicaId>;
+}
+
+type GatedReply = Extract<Message, { type: 'promiseReply' | 'writeReply' | 'readReply' }>;
+
+const REQUEST_OF: Partial<Record<Message['type'], Message['type']>> = {
+  promiseReply: 'promise',
+  writeReply: 'write',
+  readReply: 'read',
+  configReply: 'config',
+  recoverReply: 'recover',
+  rejoinReply: 'rejoin',
+};
+
+/** Requests remembered at most (the oldest are forgotten: their replies are only checked against the bounds). */
+const SENT_MAX = 65_536;
+/** Replies held per member while too few others answered to judge them (more are dropped: requests are retransmitted). */
+const HELD_MAX = 64;
+
+export interface ReplyGateOptions {
+  /** The member ids, once known (empty before). */
+  members(): readonly ReplicaId[];
+  /** A reply found sane, for the cores. */
+  deliver(from: ReplicaId, msg: Message): void;
+  /** A member sent nonsense: `why` says what. Called once per member. */
+  drop(from: ReplicaId, why: string): void;
+}
+
+export class ReplyGate {
+  private readonly sent = new Map<number, SentRequest>();
+  private ridMax = 0;
+  /** The highest end and proposal each member showed (in any reply, judged or not). */
+  private readonly shown = new Map<ReplicaId, { end: Position; proposal: Proposal }>();
+  private readonly held = new Map<ReplicaId, GatedReply[]>();
+  private readonly dropped = new Set<ReplicaId>();
+
+  constructor(private readonly opts: ReplyGateOptions) {}
+
+  /** True once `id` was dropped. */
+  isDropped(id: ReplicaId): boolean {
+    return this.dropped.has(id);
+  }
+
+  /** Members dropped so far. */
+  get droppedCount(): number {
+    return this.dropped.size;
+  }
+
+  /** A request is going to member `to`. */
+  noteSent(to: ReplicaId, msg: Message): void {
+    if (!('rid' in msg)) return;
+    let s = this.sent.get(msg.rid);
+    if (s === undefined) {
+      s = summarize(msg);
+      this.sent.set(msg.rid, s);
+      if (this.sent.size > SENT_MAX) this.sent.delete(this.sent.keys().next().value!);
+      this.ridMax = Math.max(this.ridMax, msg.rid);
+    }
+    s.to_.add(to);
+  }
+
+  /** A member is dropped for a reason found elsewhere (bytes that do not decode). */
+  dropMember(from: ReplicaId, why: string): void {
+    if (this.dropped.has(from)) return;
+    this.dropped.add(from);
+    this.held.delete(from);
+    this.shown.delete(from);
+    this.opts.drop(from, why);
+    // The others' held replies are now judged without its claims.
+    this.retryHeld();
+  }
+
+  /** A message from member `from`: delivered, held, or the member dropped. */
+  receive(from: ReplicaId, msg: Message): void {
+    if (this.dropped.has(from)) return;
+    if (msg.type === 'configReply') return this.opts.deliver(from, msg);
+    const why = this.mismatch(from, msg);
+    if (why !== undefined) return this.dropMember(from, why);
+    if (msg.type !== 'promiseReply' && msg.type !== 'writeReply' && msg.type !== 'readReply') return this.opts.deliver(from, msg);
+    const changed = this.show(from, msg);
+    this.judgeOrHold(from, msg);
+    if (changed) this.retryHeld();
+  }
+
+  private judgeOrHold(from: ReplicaId, msg: GatedReply): void {
+    const verdict = this.judge(from, msg);
+    if (verdict === 'ok') return this.opts.deliver(from, msg);
+    if (verdict !== 'wait') return this.dropMember(from, verdict);
+    const q = this.held.get(from) ?? [];
+    if (q.length >= HELD_MAX) q.shift();
+    q.push(msg);
+    this.held.set(from, q);
+  }
+
+  private retryHeld(): void {
+    for (const [from, q] of [...this.held]) {
+      this.held.delete(from);
+      for (const msg of q) if (!this.dropped.has(from)) this.judgeOrHold(from, msg);
+    }
+  }
+
+  /** Records what a reply shows of its member's log and promise; true if that raised anything. */
+  private show(from: ReplicaId, msg: GatedReply): boolean {
+    let end = -1;
+    if (msg.type === 'writeReply') {
+      if (msg.outcome === 'accept') end = msg.from + msg.count - 1;
+    } else if (msg.status === 'VOTING') end = msg.end;
+    const cur = this.shown.get(from) ?? { end: -1, proposal: 0 };
+    const next = { end: Math.max(cur.end, end), proposal: Math.max(cur.proposal, msg.type === 'readReply' ? 0 : msg.proposal) };
+    if (next.end === cur.end && next.proposal === cur.proposal && this.shown.has(from)) return false;
+    this.shown.set(from, next);
+    return true;
+  }
+
+  /** Why a reply cannot answer the request it names, or undefined. */
+  private mismatch(from: ReplicaId, msg: Message): string | undefined {
+    const wants = REQUEST_OF[msg.type];
+    if (wants === undefined) return `sent a '${msg.type}' message, which a replica never sends to a client`;
+    const rid = (msg as { rid: number }).rid;
+    const req = this.sent.get(rid);
+    if (req === undefined) return rid > this.ridMax || rid === 0 ? `answered request ${rid}, which this client never sent` : undefined;
+    if (req.type !== wants) return `answered ${req.type} request ${rid} with a '${msg.type}'`;
+    if (!req.to_.has(from)) return `answered request ${rid}, which was sent to other replicas`;
+    switch (msg.type) {
+      case 'promiseReply': {
+        const p = this.proposalMismatch(msg.outcome, msg.proposal, req.proposal!);
+        if (p !== undefined || msg.outcome !== 'accept') return p;
+        if (req.from !== undefined) return slotsMismatch(msg.slots, req.from, req.to!, limits.readSlotsMax) ?? coveredMismatch(msg.coveredThrough, req.to!);
+        if (msg.coveredThrough > msg.end) return `covered through ${msg.coveredThrough}, beyond its end ${msg.end}`;
+        return slotsMismatch(msg.slots, msg.learnedThrough + 1, msg.coveredThrough, limits.readSlotsMax);
+      }
+      case 'writeReply':
+        if (msg.from !== req.from || msg.count !== req.count) {
+          return `answered a write of [${req.from}, ${req.from! + req.count! - 1}] about [${msg.from}, ${msg.from + msg.count - 1}]`;
+        }
+        return this.proposalMismatch(msg.outcome === 'stale' ? 'ignored' : msg.outcome, msg.proposal, req.proposal!);
+      case 'readReply':
+        return (
+          slotsMismatch(msg.slots, req.from!, req.to!, Math.max(1, Math.min(req.count!, limits.readSlotsMax))) ??
+          coveredMismatch(msg.coveredThrough, req.to!) ??
+          (msg.lost.some((p) => p < req.from! || p > req.to!) ? `reported lost positions outside [${req.from}, ${req.to}]` : undefined)
+        );
+      default:
+        return undefined;
+    }
+  }
+
+  private proposalMismatch(outcome: 'accept' | 'reject' | 'ignored', got: Proposal, asked: Proposal): string | undefined {
+    if (outcome === 'reject') return got >= asked ? undefined : `rejected proposal ${asked} with a lower one, ${got}`;
+    return got === asked ? undefined : `answered proposal ${asked} about proposal ${got}`;
+  }
+
+  /**
+   * 'ok', 'wait' (too few other members answered to judge it yet), or why the reply's claims lie beyond
+   * what any real replica could hold, given what the others showed.
+   */
+  private judge(from: ReplicaId, msg: GatedReply): 'ok' | 'wait' | string {
+    if (msg.type === 'writeReply' && msg.outcome !== 'reject') return 'ok';
+    const need = quorumSize(Math.max(1, this.opts.members().length)) - 1;
+    if (need === 0) return 'ok';
+    const others = [...this.shown].filter(([id]) => id !== from && !this.dropped.has(id)).map(([, s]) => s);
+    const enough = others.length >= need;
+    const claimEnd = msg.type === 'writeReply' ? -1 : Math.max(msg.end, msg.learnedThrough, msg.slots.at(-1)?.position ?? -1);
+    const endRef = enough ? nthHighest(others.map((s) => s.end), need) : Math.max(-1, ...others.map((s) => s.end));
+    if (claimEnd > endRef + limits.positionsBeyondEndMax) {
+      if (!enough) return 'wait';
+      return `claims position ${claimEnd}, but the other members' ends reach ${endRef}: no replica accepts a position that far beyond its end`;
+    }
+    if (msg.type === 'readReply' || msg.outcome !== 'reject') return 'ok';
+    const asked = this.sent.get(msg.rid)?.proposal ?? 0;
+    const propRef = Math.max(asked, enough ? nthHighest(others.map((s) => s.proposal), need) : Math.max(0, ...others.map((s) => s.proposal)));
+    if (msg.proposal > propRef + limits.proposalStepMax) {
+      if (!enough) return 'wait';
+      return `rejected with proposal ${msg.proposal}, far above any the other members hold (${propRef}): no replica promises that far above the highest it knows`;
+    }
+    return 'ok';
+  }
+}
+
+function summarize(msg: Message): SentRequest {
+  const to_ = new Set<ReplicaId>();
+  switch (msg.type) {
+    case 'promise':
+      return { type: msg.type, proposal: msg.proposal, from: msg.from, to: msg.from === undefined ? undefined : (msg.to ?? msg.from), to_ };
+    case 'write':
+      return { type: msg.type, proposal: msg.proposal, from: msg.from, to: msg.from + msg.actions.length - 1, count: msg.actions.length, to_ };
+    case 'read':
+      return { type: msg.type, from: msg.from, to: msg.to, count: msg.limit, to_ };
+    default:
+      return { type: msg.type, to_ };
+  }
+}
+
+/** Slots strictly ascending, inside [lo, hi], at most `max`; else why not. */
+function slotsMismatch(slots: readonly Slot[], lo: Position, hi: Position, max: number): string | undefined {
+  if (slots.length > max) return `sent ${slots.length} slots, more than the ${max} asked for`;
+  let prev = -1;
+  for (const s of slots) {
+    if (s.position < lo || s.position > hi) return `sent a slot at ${s.position}, outside [${lo}, ${hi}]`;
+    if (s.position <= prev) return `sent slots out of order (${s.position} after ${prev})`;
+    prev = s.position;
+  }
+  return undefined;
+}
+
+function coveredMismatch(coveredThrough: Position, to: Position): string | undefined {
+  return coveredThrough > to ? `covered through ${coveredThrough}, beyond the ${to} asked for` : undefined;
+}
+
+/** The n-th highest of `values` (n >= 1, values.length >= n). */
+function nthHighest(values: number[], n: number): number {
+  return [...values].sort((a, b) => b - a)[n - 1]!;
+}

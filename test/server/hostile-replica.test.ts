@@ -1,0 +1,143 @@
+// The client against a hostile or broken replica (issue 19, item 11). Three real replicas in this process,
+// each behind a fake replica (test/net/tamper-proxy.ts) that speaks the wire protocol and rewrites what the
+// replica answers: an end of 2^53 - 1, a promise reply with 200,000 slots, a rejection at 2^53 - 1, claims
+// within the decoder's bounds but far beyond the other members', and replies that do not match their
+// request. With one such replica the client drops it (one log line) and works with the other two; with
+// two, LogClient and the CLI (`replog append|read`) fail at once with one line, exit code 1, no stack.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { LogClient } from '../../src/client/log-client.js';
+import { limits, timing } from '../../src/core/constants.js';
+import { NoQuorumError } from '../../src/core/errors.js';
+import type { Slot } from '../../src/core/types.js';
+import { startReplica, type Replica } from '../../src/server/replica-server.js';
+import { freePorts, runCli, waitFor } from '../integration/helpers.js';
+import { recordingLogger } from '../net/helpers.js';
+import { proxies, type Tamper, type TamperProxy } from '../net/tamper-proxy.js';
+
+const text = (d: Uint8Array) => Buffer.from(d).toString('utf8');
+
+const SLOTS_200K: Slot[] = Array.from({ length: 200_000 }, (_, i) => ({ position: i + 1, promised: 0, accepted: 1, learned: false }));
+
+/** What a hostile replica answers instead of the truth (undefined: the truth). */
+const tampers: Record<string, Tamper> = {
+  'an end of 2^53 - 1': (m) => (m.type === 'promiseReply' || m.type === 'readReply' ? { ...m, end: Number.MAX_SAFE_INTEGER } : undefined),
+  'a promise reply with 200,000 slots': (m) => (m.type === 'promiseReply' ? { ...m, end: 200_000, coveredThrough: 200_000, slots: SLOTS_200K } : undefined),
+  'a rejection at 2^53 - 1': (m) => (m.type === 'promiseReply' ? { ...m, outcome: 'reject', proposal: Number.MAX_SAFE_INTEGER } : undefined),
+  'an end of 2^50 (within the sanity bound)': (m) => (m.type === 'promiseReply' || m.type === 'readReply' ? { ...m, end: limits.positionMax } : undefined),
+  'an accepted value at 2^40': (m) =>
+    m.type === 'promiseReply' && m.outcome === 'accept' && m.slots.length < 100
+      ? { ...m, end: 2 ** 40, coveredThrough: 2 ** 40, slots: [...m.slots, { position: 2 ** 40, promised: 0, accepted: m.proposal, learned: false, action: { kind: 'nop' } }] }
+      : m.type === 'readReply' ? { ...m, end: 2 ** 40 } : undefined,
+  'a rejection at 2^49': (m) => (m.type === 'promiseReply' ? { ...m, outcome: 'reject', proposal: 2 ** 49 } : undefined),
+  'a promise reply to a request never sent': (m) => (m.type === 'promiseReply' ? { ...m, rid: m.rid + 1_000_000 } : undefined),
+  'a read reply to a promise': (m) =>
+    m.type === 'promiseReply' ? { type: 'readReply', rid: m.rid, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [], coveredThrough: -1, lost: [], writerActive: false } : undefined,
+  'a write reply about other positions': (m) => (m.type === 'writeReply' ? { ...m, from: m.from + 1 } : undefined),
+  'read slots outside the range asked for': (m) =>
+    m.type === 'readReply' ? { ...m, slots: [{ position: 2 ** 30, promised: 0, accepted: 1, learned: true, action: { kind: 'append', data: new Uint8Array([1]) } }] } : undefined,
+};
+
+let root: string;
+let replicas: Replica[] = [];
+let upstreams: string[] = [];
+
+before(async () => {
+  root = mkdtempSync(join(tmpdir(), 'replog-hostile-'));
+  const ports = await freePorts(3);
+  const members = ports.map((p, i) => `${i + 1}=127.0.0.1:${p}`).join(',');
+  const logger = pino({ level: 'silent' });
+  for (let i = 0; i < 3; i++) replicas.push(await startReplica({ id: i + 1, dir: join(root, `r${i + 1}`), listen: `127.0.0.1:${ports[i]}`, members, logger }));
+  upstreams = ports.map((p) => `127.0.0.1:${p}`);
+  await waitFor('the cluster starts', () => replicas.every((r) => r.host.status === 'VOTING'), 60_000);
+});
+
+after(async () => {
+  for (const r of replicas) await r.stop();
+  replicas = [];
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Runs `body` with proxies in front of the replicas, replica 3 (and 2 if `two`) answering through `tamper`. */
+async function withFakes<T>(tamper: Tamper, two: boolean, body: (addresses: string[], ps: TamperProxy[]) => Promise<T>): Promise<T> {
+  const ps = await proxies(upstreams, [undefined, two ? tamper : undefined, tamper]);
+  try {
+    return await body(ps.map((p) => p.address), ps);
+  } finally {
+    for (const p of ps) await p.close();
+  }
+}
+
+for (const [name, tamper] of Object.entries(tampers)) {
+  test(`one replica sends ${name}: the client drops it with one log line and appends and reads with the other two`, async () => {
+    await withFakes(tamper, false, async (addresses) => {
+      const log = recordingLogger();
+      const client = await LogClient.connect(addresses, { log });
+      try {
+        const w = await client.writer();
+        const p = await w.append(`with a hostile replica: ${name}`);
+        assert.equal(text((await client.read(p, p))[0]!.data), `with a hostile replica: ${name}`);
+        await client.ending();
+        await waitFor('the log line that drops replica 3', () => log.has(/replica 3 at .* dropping it/));
+        assert.equal(log.lines.filter((l) => /dropping it/.test(l.msg ?? '')).length, 1, 'one line');
+        assert.ok(!log.has(/replica [12] at .* dropping it/), 'the sane replicas are kept');
+      } finally {
+        await client.close();
+      }
+    });
+  });
+}
+
+test('two replicas send nonsense: LogClient fails at once with NoQuorumError naming them', async () => {
+  await withFakes(tampers['an end of 2^50 (within the sanity bound)']!, true, async (addresses) => {
+    const client = await LogClient.connect(addresses);
+    const started = performance.now();
+    try {
+      await assert.rejects(client.writer(), (err: Error) => {
+        assert.ok(err instanceof NoQuorumError, String(err));
+        assert.match(err.message, /no quorum of sane replicas remains: .*replica [23].*replica [23]/);
+        return true;
+      });
+      assert.ok(performance.now() - started < timing.operationTimeoutMs, 'failed before the operation timeout');
+      await assert.rejects(client.read(0, 0), NoQuorumError);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+/** The CLI: exit code 1 and one line on stderr, naming the cause, without a stack trace. */
+function assertOneLine(res: { code: number | null; stderr: string }, what: string): void {
+  assert.equal(res.code, 1, `${what}: exit code (stderr: ${res.stderr})`);
+  const lines = res.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `${what}: one line on stderr, got ${res.stderr}`);
+  assert.match(lines[0]!, /^replog: no quorum of sane replicas remains: replica [23] .*\[NO_QUORUM\]$/, what);
+}
+
+// The tampers that touch read replies make `replog read` fail too; the others touch only promise replies,
+// which a read never asks for.
+for (const [name, reads] of [['an end of 2^53 - 1', true], ['a promise reply with 200,000 slots', false], ['a rejection at 2^53 - 1', false], ['an accepted value at 2^40', true]] as const) {
+  test(`the CLI with two replicas sending ${name}: append${reads ? ' and read fail' : ' fails'} with one line and exit code 1`, async () => {
+    await withFakes(tampers[name]!, true, async (addresses) => {
+      const log = addresses.join(',');
+      assertOneLine(await runCli(['append', '--log', log, 'x']), 'append');
+      if (reads) assertOneLine(await runCli(['read', '--log', log]), 'read');
+    });
+  });
+}
+
+test('the CLI with one replica sending an end of 2^50: append and read succeed through the other two', async () => {
+  await withFakes(tampers['an end of 2^50 (within the sanity bound)']!, false, async (addresses) => {
+    const log = addresses.join(',');
+    const a = await runCli(['append', '--log', log, 'beside a hostile replica']);
+    assert.equal(a.code, 0, a.stderr);
+    const p = Number(a.stdout.trim());
+    const r = await runCli(['read', '--log', log, '--from', String(p), '--to', String(p)]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${p}\tbeside a hostile replica\n`);
+  });
+});
