@@ -15,6 +15,7 @@
 import { ClosedError, InvalidArgumentError, NoQuorumError, ReplogError, TruncatedError, WriterFencedError } from '../core/errors.js';
 import { assertNat } from '../core/assert.js';
 import { limits, timing } from '../core/constants.js';
+import { quorumSize } from '../core/quorum.js';
 import { ReaderCore, type ReaderOutbound, type ReadResult } from '../core/reader.js';
 import type { ConfigReply, Member, Message, Position, ReplicaId } from '../core/types.js';
 import { silentLogger, type NetLogger } from '../net/logger.js';
@@ -145,7 +146,13 @@ export class LogClient {
     return (await this.runRead({ type: 'bounds' })).end;
   }
 
-  /** Every entry from `from` on, waiting for new ones; ends when the client closes. */
+  /**
+   * Every entry from `from` on, waiting for new ones; ends when the client
+   * closes. A tail outlives slowness (issue 20, item 3): a read that fails
+   * with NoQuorumError while this client is connected to a quorum of members
+   * is asked again (after a pause), so the tail ends with NoQuorumError only
+   * when a quorum of members is out of reach.
+   */
   async *tail(from: Position = 0, pollMs = 50): AsyncGenerator<LogEntry> {
     assertArg(from, 'from');
     let cursor = from;
@@ -156,7 +163,11 @@ export class LogClient {
         r = await this.runRead({ type: 'read', from: cursor, to: cursor + limits.readSlotsMax - 1 });
       } catch (err) {
         if (this.closed) return;
-        throw err;
+        if (!(err instanceof NoQuorumError) || !this.quorumConnected()) throw err;
+        this.log.warn({ err: err.message, position: cursor }, 'tail: a read found no quorum although a quorum is connected: asking again');
+        idleMs = Math.min(Math.max(pollMs, idleMs * 2), 1000);
+        await new Promise((res) => setTimeout(res, idleMs));
+        continue;
       }
       for (const e of r.entries) if (e.action.kind === 'append') yield { position: e.position, data: e.action.data };
       if (r.through >= cursor) {
@@ -334,6 +345,13 @@ export class LogClient {
       const event = req.type === 'read' ? { type: 'read' as const, id, from: req.from, to: req.to } : { type: 'bounds' as const, id };
       this.applyReader(this.reader!.step(event, this.now()));
     });
+  }
+
+  /** Whether this client's links reach a quorum of the members (handshaken and open). */
+  private quorumConnected(): boolean {
+    const ids = this.membership?.ids ?? [];
+    const connected = ids.filter((id) => this.byId.get(id)?.connected === true).length;
+    return ids.length > 0 && connected >= quorumSize(ids.length);
   }
 
   private describeMembers(): string {
