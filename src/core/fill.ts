@@ -57,7 +57,7 @@ export interface FillContext {
   readonly quorum?: number;
   /**
    * When the fill gives up with no-quorum: by default operationTimeoutMs
-   * after it started; if set, only once fewer than a quorum of members
+   * after it started; if set, only once fewer than a quorum of VOTING members
    * answered it (any of its messages, rejects included) within
    * operationTimeoutMs. Readers set it: a fill that busy replicas answer late
    * is slow, not short of a quorum (issue 20, item 3).
@@ -93,7 +93,7 @@ export class Fill {
   }
 
   onPromiseReply(from: ReplicaId, msg: PromiseReply, now: number, send: FillOutbound[]): FillResult | undefined {
-    this.liveness.heard(from, now);
+    if (msg.outcome !== 'ignored') this.liveness.heard(from, now);
     const ph = this.phase;
     if (ph.kind !== 'promising' || msg.rid !== ph.rid || ph.tally.has(from)) return undefined;
     ph.tally.record(from, msg.outcome);
@@ -109,7 +109,7 @@ export class Fill {
   }
 
   onWriteReply(from: ReplicaId, msg: WriteReply, now: number, send: FillOutbound[]): FillResult | undefined {
-    this.liveness.heard(from, now);
+    if (msg.outcome !== 'ignored') this.liveness.heard(from, now);
     const ph = this.phase;
     if (ph.kind !== 'writing' || msg.rid !== ph.rid || ph.tally.has(from)) return undefined;
     if (msg.outcome === 'reject' || msg.outcome === 'stale') {

@@ -192,8 +192,8 @@ export class ReaderCore {
     send: ReaderOutbound[],
     done: { id: number; result: ReadResult }[],
   ): void {
-    // Any answer shows the member alive, even one to a round already decided: slow is not dead.
-    if (msg.type !== 'readReply' || msg.status === 'VOTING') this.liveness.heard(from, this.now);
+    // Any answer from a VOTING member shows it alive, even one to a round already decided: slow is not dead.
+    if (msg.type === 'readReply' ? msg.status === 'VOTING' : msg.outcome !== 'ignored') this.liveness.heard(from, this.now);
     if (msg.type !== 'readReply') {
       this.highestSeen = Math.max(this.highestSeen, msg.proposal);
       for (const op of this.ops.values()) {
