@@ -5,7 +5,8 @@
 // everything else and held megabytes per reply; with every replica up, the
 // cluster stalled for seconds and the tails ended with NO_QUORUM, short of
 // what was acknowledged. Now every tail sees exactly the acknowledged entries,
-// in order, and nothing fails. Sized to 10-15 s on a quiet machine (45 s with a load average of 20);
+// in order, and nothing fails. It took 44 s in the full suite on a 2-core machine
+// with a load average of 15 (most of it appending under that load);
 // TAIL_LOAD_ENTRIES (the log's size when the full reads start) runs it longer.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
