@@ -167,7 +167,13 @@ export class LogClient {
     return (await this.runRead({ type: 'bounds' })).end;
   }
 
-  /** Every entry from `from` on, waiting for new ones; ends when the client closes. */
+  /**
+   * Every entry from `from` on, waiting for new ones; ends when the client
+   * closes. A tail outlives slowness (issue 20, item 3): a read that fails
+   * with NoQuorumError while this client is connected to a quorum of members
+   * is asked again (after a pause), so the tail ends with NoQuorumError only
+   * when a quorum of members is out of reach.
+   */
   async *tail(from: Position = 0, pollMs = 50): AsyncGenerator<LogEntry> {
     assertArg(from, 'from');
     let cursor = from;
@@ -178,7 +184,11 @@ export class LogClient {
         r = await this.runRead({ type: 'read', from: cursor, to: cursor + limits.readSlotsMax - 1 });
       } catch (err) {
         if (this.closed) return;
-        throw err;
+        if (!(err instanceof NoQuorumError) || !this.quorumConnected()) throw err;
+        this.log.warn({ err: err.message, position: cursor }, 'tail: a read found no quorum although a quorum is connected: asking again');
+        idleMs = Math.min(Math.max(pollMs, idleMs * 2), 1000);
+        await new Promise((res) => setTimeout(res, idleMs));
+        continue;
       }
       for (const e of r.entries) if (e.action.kind === 'append') yield { position: e.position, data: e.action.data };
       if (r.through >= cursor) {
@@ -387,6 +397,13 @@ export class LogClient {
       const event = req.type === 'read' ? { type: 'read' as const, id, from: req.from, to: req.to } : { type: 'bounds' as const, id };
       this.applyReader(this.reader!.step(event, this.now()));
     });
+  }
+
+  /** Whether this client's links reach a quorum of the members (handshaken and open). */
+  private quorumConnected(): boolean {
+    const ids = this.membership?.ids ?? [];
+    const connected = ids.filter((id) => this.byId.get(id)?.connected === true).length;
+    return ids.length > 0 && connected >= quorumSize(ids.length);
   }
 
   private describeMembers(): string {

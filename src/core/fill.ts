@@ -13,7 +13,8 @@
 import { NOP } from './actions.js';
 import { assert } from './assert.js';
 import { timing } from './constants.js';
-import { QuorumTally } from './quorum.js';
+import { Liveness } from './liveness.js';
+import { QuorumTally, quorumSize } from './quorum.js';
 import type { Action, Entry, Named, Position, PromiseReply, Proposal, ReplicaId, Slot, WriteReply } from './types.js';
 import type { CommitMessage, PromiseRequest, WriteRequest } from './types.js';
 
@@ -54,6 +55,14 @@ export interface FillContext {
   readonly rid: () => number;
   /** Answers needed (default: a majority of `members`; a rejoining replica asks its peers for a majority of all). */
   readonly quorum?: number;
+  /**
+   * When the fill gives up with no-quorum: by default operationTimeoutMs
+   * after it started; if set, only once fewer than a quorum of VOTING members
+   * answered it (any of its messages, rejects included) within
+   * operationTimeoutMs. Readers set it: a fill that busy replicas answer late
+   * is slow, not short of a quorum (issue 20, item 3).
+   */
+  readonly patientWhileAnswered?: boolean;
 }
 
 export class Fill {
@@ -61,6 +70,7 @@ export class Fill {
   private proposal: Proposal;
   private sentAt = 0;
   private readonly startedAt: number;
+  private readonly liveness: Liveness;
 
   constructor(
     readonly from: Position,
@@ -73,6 +83,7 @@ export class Fill {
     assert(from <= to, `fill range [${from}, ${to}]`);
     this.proposal = proposalFloor;
     this.startedAt = now;
+    this.liveness = new Liveness(ctx.quorum ?? quorumSize(ctx.members.length));
     this.startPromise(now, send);
   }
 
@@ -82,6 +93,7 @@ export class Fill {
   }
 
   onPromiseReply(from: ReplicaId, msg: PromiseReply, now: number, send: FillOutbound[]): FillResult | undefined {
+    if (msg.outcome !== 'ignored') this.liveness.heard(from, now);
     const ph = this.phase;
     if (ph.kind !== 'promising' || msg.rid !== ph.rid || ph.tally.has(from)) return undefined;
     ph.tally.record(from, msg.outcome);
@@ -97,6 +109,7 @@ export class Fill {
   }
 
   onWriteReply(from: ReplicaId, msg: WriteReply, now: number, send: FillOutbound[]): FillResult | undefined {
+    if (msg.outcome !== 'ignored') this.liveness.heard(from, now);
     const ph = this.phase;
     if (ph.kind !== 'writing' || msg.rid !== ph.rid || ph.tally.has(from)) return undefined;
     if (msg.outcome === 'reject' || msg.outcome === 'stale') {
@@ -115,7 +128,8 @@ export class Fill {
   onTick(now: number, send: FillOutbound[]): FillResult | undefined {
     const ph = this.phase;
     if (ph.kind === 'done') return undefined;
-    if (now - this.startedAt >= timing.operationTimeoutMs) {
+    const answered = this.ctx.patientWhileAnswered === true && this.liveness.quorumHeard(now);
+    if (now - this.startedAt >= timing.operationTimeoutMs && !answered) {
       this.phase = { kind: 'done' };
       return { ok: false, error: 'no-quorum' };
     }

@@ -26,6 +26,16 @@
  * and since a writer acknowledges in position order, nothing after it was
  * acknowledged before the read began either: the read stops there.
  *
+ * Slow is not dead (issue 20, item 3). A read fails with no-quorum only when
+ * it has made no progress for timing.operationTimeoutMs and fewer than a
+ * quorum of members answered anything this reader asked (a read of any
+ * round, late ones included, or a fill's message) within that time. Replicas
+ * busy with large reads answer late, but they answer: the read goes on
+ * (re-asking, its fills retried), and so does a tail built on it.
+ * Retransmissions of an unanswered round back off (timing.retransmitMs,
+ * doubled up to readRetransmitMaxMs), so a busy replica is not handed the same
+ * large read again every retransmitMs.
+ *
  * Bounds: `beginning` is the highest `begin` heard (truncation only moves
  * forward and is learned only once chosen), raised by any chosen TRUNCATE the
  * quorum accepted but has not learned yet: a replica reports the accepted,
@@ -37,6 +47,7 @@
 import { assert, assertNever } from './assert.js';
 import { limits, timing } from './constants.js';
 import { Fill, type FillOutbound, type FillResult } from './fill.js';
+import { Liveness } from './liveness.js';
 import { quorumSize } from './quorum.js';
 import type { Action, Entry, Position, PromiseReply, Proposal, ReadReply, ReadRequest, ReplicaId, Slot, WriteReply } from './types.js';
 
@@ -86,7 +97,7 @@ interface ReadOp {
    * something, the scan finished). Not when a round was merely answered: a
    * read stuck on one pending position must see its time run, both to fall
    * back to a fill under an idle writer (timing.activeWriterWaitMs) and to
-   * fail after operationTimeoutMs.
+   * fail after operationTimeoutMs if no quorum answers meanwhile.
    */
   progressAt: number;
   /** The next position to resolve. */
@@ -97,7 +108,7 @@ interface ReadOp {
   readonly entries: Entry[];
   /** Values learned by this read's own fills. */
   readonly known: Map<Position, Action>;
-  round?: { rid: number; from: Position; to: Position; replies: Map<ReplicaId, ReadReply>; sentAt: number; probe: boolean };
+  round?: { rid: number; from: Position; to: Position; replies: Map<ReplicaId, ReadReply>; sentAt: number; probe: boolean; resends: number };
   /** The result to give once the truncation hint is settled (the main scan is done). */
   result?: Extract<ReadResult, { ok: true }>;
   /** An accepted TRUNCATE (its position and target) that may remove what the read covers: settled before answering. */
@@ -111,6 +122,9 @@ interface ReadOp {
   fill?: Fill;
 }
 
+/** The longest wait between two retransmissions of one read round. */
+export const readRetransmitMaxMs = 8 * timing.retransmitMs;
+
 type Classified = { kind: 'chosen'; action: Action } | { kind: 'pending' } | { kind: 'unknown' };
 
 export class ReaderCore {
@@ -118,10 +132,13 @@ export class ReaderCore {
   private now = 0;
   private highestSeen: Proposal = 0;
   private readonly newRid: () => number;
+  /** When each member last answered anything this reader asked (reads of any round, fills' messages). */
+  private readonly liveness: Liveness;
 
   constructor(private readonly config: ReaderConfig) {
     let next = 1;
     this.newRid = config.rid ?? (() => next++);
+    this.liveness = new Liveness(quorumSize(config.members.length));
   }
 
   get pending(): number {
@@ -163,7 +180,7 @@ export class ReaderCore {
     const from = probe ? op.hint!.position : op.cursor;
     const to = probe ? from : op.boundsOnly ? op.cursor : Math.min(op.to, op.cursor + limits.readSlotsMax - 1);
     const limit = op.boundsOnly && !probe ? 1 : limits.readSlotsMax;
-    op.round = { rid, from, to, replies: new Map(), sentAt: this.now, probe };
+    op.round = { rid, from, to, replies: new Map(), sentAt: this.now, probe, resends: 0 };
     op.retryAt = undefined;
     const msg: ReadRequest = { type: 'read', rid, from, to, limit };
     for (const id of this.config.members) send.push({ to: id, msg });
@@ -175,6 +192,8 @@ export class ReaderCore {
     send: ReaderOutbound[],
     done: { id: number; result: ReadResult }[],
   ): void {
+    // Any answer from a VOTING member shows it alive, even one to a round already decided: slow is not dead.
+    if (msg.type === 'readReply' ? msg.status === 'VOTING' : msg.outcome !== 'ignored') this.liveness.heard(from, this.now);
     if (msg.type !== 'readReply') {
       this.highestSeen = Math.max(this.highestSeen, msg.proposal);
       for (const op of this.ops.values()) {
@@ -314,7 +333,8 @@ export class ReaderCore {
       to = q;
     }
     const fillSend: FillOutbound[] = [];
-    op.fill = new Fill(p, to, Math.max(this.highestSeen, this.config.proposalFloor?.() ?? 0), { members: this.config.members, random: this.config.random, rid: this.newRid }, this.now, fillSend);
+    const ctx = { members: this.config.members, random: this.config.random, rid: this.newRid, patientWhileAnswered: true };
+    op.fill = new Fill(p, to, Math.max(this.highestSeen, this.config.proposalFloor?.() ?? 0), ctx, this.now, fillSend);
     for (const m of fillSend) send.push(m);
   }
 
@@ -323,7 +343,9 @@ export class ReaderCore {
     op.fill = undefined;
     if (!r.ok) {
       if (r.error === 'truncated') return this.finish(op, { ok: false, error: 'truncated', begin: Math.max(op.begin, r.begin) }, done);
-      return this.finish(op, { ok: false, error: 'no-quorum' }, done);
+      // A fill that timed out while a quorum still answers met slowness (or a duel), not a dead quorum: ask again.
+      if (!this.quorumHeard()) return this.finish(op, { ok: false, error: 'no-quorum' }, done);
+      return this.resume(op, send, done);
     }
     for (const e of r.entries) op.known.set(e.position, e.action);
     op.pendingSince = undefined;
@@ -352,17 +374,23 @@ export class ReaderCore {
       if (r !== undefined) this.onFillDone(op, r, send, done);
       return;
     }
-    if (this.now - op.progressAt >= timing.operationTimeoutMs) return this.finish(op, { ok: false, error: 'no-quorum' }, done);
+    if (this.now - op.progressAt >= timing.operationTimeoutMs && !this.quorumHeard()) return this.finish(op, { ok: false, error: 'no-quorum' }, done);
     if (op.retryAt !== undefined) {
       if (this.now >= op.retryAt) this.resume(op, send, done);
       return;
     }
     const round = op.round;
-    if (round !== undefined && this.now - round.sentAt >= timing.retransmitMs) {
+    if (round !== undefined && this.now - round.sentAt >= Math.min(timing.retransmitMs * 2 ** round.resends, readRetransmitMaxMs)) {
       round.sentAt = this.now;
+      round.resends++;
       const msg: ReadRequest = { type: 'read', rid: round.rid, from: round.from, to: round.to, limit: op.boundsOnly && !round.probe ? 1 : limits.readSlotsMax };
       for (const id of this.config.members) if (!round.replies.has(id)) send.push({ to: id, msg });
     }
+  }
+
+  /** Whether a quorum of members answered this reader within the last operationTimeoutMs. */
+  private quorumHeard(): boolean {
+    return this.liveness.quorumHeard(this.now);
   }
 
   private finish(op: ReadOp, result: ReadResult, done: { id: number; result: ReadResult }[]): void {

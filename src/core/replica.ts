@@ -398,6 +398,9 @@ function pendingTruncate(store: StoreView): { position: Position; to: Position }
   return best;
 }
 
+/** The fewest positions a reply reads together (collectSlots). */
+const READ_BATCH_MIN = 64;
+
 /**
  * The accepted or learned slots in [from, to], with their actions: at most
  * `limit` slots and about limits.replyBytesMax entry bytes (always at least
@@ -440,14 +443,28 @@ function collectSlots(
     }
     batch = [];
     metas = [];
+    grow();
     return stopAt;
   };
   const full = (): boolean => slots.length >= limit || bytes >= limits.replyBytesMax;
+  /**
+   * Positions read together. It starts small so the byte bound is checked
+   * before reading far more than fits, then doubles while the bytes left
+   * would hold twice as many entries of the mean size so far: small entries
+   * are read in a few large runs, not one run (and its tail read, see
+   * record-reader.ts) per 64 positions, which made a full read cost its
+   * replica many times the reply's bytes in reads and memory (issue 20, item 3).
+   */
+  let batchMax = READ_BATCH_MIN;
+  const grow = (): void => {
+    if (slots.length === 0) return;
+    const mean = Math.max(1, bytes / slots.length);
+    if ((limits.replyBytesMax - bytes) / mean >= 2 * batchMax) batchMax = Math.min(2 * batchMax, limit);
+  };
   /** Visits one position; returns the position to stop before, if the reply is full. */
   const visit = (p: Position, s: SlotMeta | undefined): Position | undefined => {
     if (s === undefined || (s.accepted === 0 && !s.learned)) return undefined;
-    // Flush every so often so the byte bound is checked before reading far more than fits.
-    if (slots.length + batch.length >= limit || batch.length >= 64) {
+    if (slots.length + batch.length >= limit || batch.length >= batchMax) {
       const stop = flush();
       if (stop !== undefined) return stop;
     }

@@ -9,7 +9,7 @@ import pino, { type Logger } from 'pino';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { ReplicaId } from '../core/types.js';
 import { parseAddress } from '../net/address.js';
-import { listen, type Listener, type ListenOptions } from '../net/listener.js';
+import { listen, type Listener, type ListenOptions, type ServerConnection } from '../net/listener.js';
 import { PeerLink } from '../net/peer-link.js';
 import { FileStore } from '../storage/file-store.js';
 import { startAdmin, type AdminServer } from './admin.js';
@@ -17,6 +17,7 @@ import { clusterIdFor, memberIds, parseMembers, type Members } from './members.j
 import { ReplicaMetrics } from './metrics.js';
 import { refuseHello, refuseMessage, refuseOnPeerLink } from './admission.js';
 import { ReplicaHost } from './replica-host.js';
+import { ReadQueue } from './read-queue.js';
 
 export interface ReplicaOptions {
   readonly id: number;
@@ -98,6 +99,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   }
 
   const helloAdmitted = new WeakSet<object>();
+  // Reads are served from a fair queue, not as they arrive: large reads must not starve writes (read-queue.ts).
+  const reads = new ReadQueue<ServerConnection>({ serve: (msg, conn) => h.handle(msg, conn, conn.peer.replicaId) });
   let listener: Listener;
   try {
     listener = await listen({
@@ -124,6 +127,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           conn.send({ type: 'configReply', rid: msg.rid, epoch: 0, members: ids.map((id) => ({ id, address: members[id]! })) });
           return;
         }
+        if (msg.type === 'read') return reads.push(msg, conn);
         if (msg.type === 'write') metrics.onWrite(msg.actions.length, msg.actions.reduce((n, a) => n + (a.kind === 'append' ? a.data.byteLength : 0), 0));
         h.handle(msg, conn, conn.peer.replicaId);
       },

@@ -120,3 +120,31 @@ test('an idle live writer does not block a read forever: a position nobody in th
   assert.deepEqual(c.results.get(y), { ok: true, position: 3 });
   c.checkAgreement();
 });
+
+test('a slow quorum is not a dead one: a read whose every answer comes 6 s late settles a pending position and succeeds (issue 20, item 3)', () => {
+  const c = new Cluster(3);
+  c.elect('w');
+  c.run();
+  c.dropIf = (e) => e.msg.type === 'commit';
+  const a = c.append('w', 'acked');
+  c.run();
+  assert.equal(c.results.get(a)?.ok, true);
+  c.writers.delete('w'); // gone: position 1 stays accepted everywhere, learned nowhere
+  // Every answer to the reader arrives 6 s after it was sent (a replica busy with other reads).
+  const delayMs = 6_000;
+  const held: { at: number; e: (typeof c.inflight)[number] }[] = [];
+  c.dropIf = (e) => {
+    if (e.to !== 'rd') return false;
+    held.push({ at: c.now + delayMs, e });
+    return true;
+  };
+  const r = c.read('rd', 0, 10);
+  const deadline = c.now + 120_000;
+  while (c.now < deadline && !c.reads.has(r)) {
+    while (c.deliverOne());
+    c.tick(50);
+    while (held.length > 0 && held[0]!.at <= c.now) c.inflight.push(held.shift()!.e);
+  }
+  assert.deepEqual(entries(c.reads.get(r)), [[1, 'acked']], 'the read went on through answers slower than operationTimeoutMs');
+  c.checkAgreement();
+});

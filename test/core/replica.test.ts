@@ -212,3 +212,23 @@ test('a promise or write far above the highest proposal known is not granted: on
   assert.equal(r.metadata().promised, 5);
   assert.equal((step(r, { type: 'promise', rid: 5, proposal: 5 + limits.proposalStepMax }) as PromiseReply).outcome, 'accept', 'a step within the bound is fine');
 });
+
+test('a read of many small entries reads them in a few large batches, not one per 64 positions (issue 20, item 3)', () => {
+  const r = voting();
+  step(r, { type: 'promise', rid: 1, proposal: 1 });
+  const n = limits.readSlotsMax;
+  for (let from = 0; from < n; from += 1024) {
+    step(r, { type: 'write', rid: 2, proposal: 1, from, actions: Array.from({ length: 1024 }, () => hello), named: [] });
+  }
+  const batches: number[] = [];
+  const view = Object.assign(Object.create(r) as MemoryStore, {
+    readActions: (ps: readonly number[]) => {
+      batches.push(ps.length);
+      return ps.map((p) => r.action(p));
+    },
+  });
+  const reply = replicaStep(view, { type: 'read', rid: 3, from: 0, to: n - 1, limit: n }).reply as ReadReply;
+  assert.equal(reply.slots.length, n);
+  assert.equal(reply.coveredThrough, n - 1);
+  assert.ok(batches.length <= 8, `read in ${batches.length} batches (${batches.join(',')})`);
+});

@@ -134,6 +134,49 @@ export function runCli(args: string[], opts: { input?: string; env?: Record<stri
   });
 }
 
+/** A `replog` child process whose stdout is taken line by line as it comes (for `read --follow`). */
+export interface CliProcess {
+  readonly proc: ChildProcess;
+  /** Every complete stdout line so far. */
+  readonly lines: string[];
+  readonly stderr: () => string;
+  /** The exit code (or the signal's name) once it exited; undefined while it runs. */
+  readonly exit: () => number | string | undefined;
+  /** Resolves when it exited. */
+  readonly exited: Promise<void>;
+  /** Kills it (SIGKILL) unless it already exited, and waits for the exit. */
+  kill(): Promise<void>;
+}
+
+export function spawnCli(args: string[], opts: { env?: Record<string, string> } = {}): CliProcess {
+  const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const lines: string[] = [];
+  let partial = '';
+  let stderr = '';
+  let exit: number | string | undefined;
+  proc.stdout!.on('data', (d: Buffer) => {
+    const parts = (partial + d.toString()).split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts);
+  });
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((res) => proc.on('exit', (code, signal) => {
+    exit = code ?? signal ?? 'unknown';
+    res();
+  }));
+  return {
+    proc,
+    lines,
+    stderr: () => stderr,
+    exit: () => exit,
+    exited,
+    async kill() {
+      if (exit === undefined) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
 /**
  * The members a writer counts now (their disks promised it), read from its core. A writer elected by a
  * bare quorum counts a member that promised late only once the others confirm it; tests that take a
