@@ -51,9 +51,15 @@ export function statusDocument(ctx: AdminContext): object {
   };
 }
 
+/** The console's refresh period: REPLOG_CONSOLE_PERIOD_MS (100 to 10000), default 1000 ms. */
+function consolePeriodMs(): number {
+  const v = Number(process.env.REPLOG_CONSOLE_PERIOD_MS ?? 1000);
+  return Number.isFinite(v) ? Math.min(10_000, Math.max(100, v)) : 1000;
+}
+
 export async function startAdmin(address: string, ctx: AdminContext): Promise<AdminServer> {
   const at = parseAddress(address);
-  const watch = new ClusterWatch({ id: ctx.id, members: ctx.members, clusterId: ctx.clusterId, host: ctx.host, sink: ctx.metrics });
+  const watch = new ClusterWatch({ id: ctx.id, members: ctx.members, clusterId: ctx.clusterId, host: ctx.host, sink: ctx.metrics, periodMs: consolePeriodMs() });
   ctx.metrics.attachCluster(() => watch.rows());
   watch.enableProbes();
   watch.start();

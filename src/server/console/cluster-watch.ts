@@ -83,6 +83,8 @@ export interface ConsoleSnapshot {
 }
 
 const EVENTS_KEPT = 40;
+/** Catch-up rates are measured over this much of the latest progress. */
+const RATE_WINDOW_MS = 5000;
 /** Samples of the cluster's highest end kept for lag in seconds (10 min at one a second). */
 const END_HISTORY = 600;
 
@@ -95,7 +97,7 @@ export class ClusterWatch {
   private readonly series: ChartSeries = { t: [], appendsPerSec: [], bytesPerSec: [], writeP50Ms: [], writeP99Ms: [], syncP50Ms: [], syncP99Ms: [] };
   private readonly events: ConsoleEvent[] = [];
   private readonly endHistory: { at: number; end: number }[] = [];
-  private readonly progressSeen = new Map<number, { at: number; done: number; rate: number | null }>();
+  private readonly progressSeen = new Map<number, { samples: { at: number; done: number }[]; rate: number | null }>();
   private last: Observation | undefined;
   private lastSampleAt: number;
   private writerSince: string | null = null;
@@ -192,21 +194,24 @@ export class ClusterWatch {
     if (s.t.length > this.chartPoints) for (const a of Object.values(s)) (a as unknown[]).shift();
   }
 
-  /** Catch-up rate per member: positions a second, smoothed over the last samples. */
+  /** Catch-up rate per member: positions a second over the samples of the last RATE_WINDOW_MS (null until it moved). */
   private updateRates(rows: readonly MemberRow[], now: number): void {
     for (const r of rows) {
-      const prev = this.progressSeen.get(r.id);
       if (r.recovery === null) {
         this.progressSeen.delete(r.id);
         continue;
       }
+      let seen = this.progressSeen.get(r.id);
       const done = r.recovery.done;
-      if (prev === undefined || done < prev.done || now <= prev.at) {
-        this.progressSeen.set(r.id, { at: now, done, rate: null });
-        continue;
+      // A catch-up that started over (a new range) restarts the window.
+      if (seen === undefined || done < seen.samples[seen.samples.length - 1]!.done) {
+        seen = { samples: [], rate: null };
+        this.progressSeen.set(r.id, seen);
       }
-      const rate = ((done - prev.done) * 1000) / (now - prev.at);
-      this.progressSeen.set(r.id, { at: now, done, rate: prev.rate === null ? rate : 0.5 * prev.rate + 0.5 * rate });
+      seen.samples.push({ at: now, done });
+      while (seen.samples.length > 2 && now - seen.samples[0]!.at > RATE_WINDOW_MS) seen.samples.shift();
+      const first = seen.samples[0]!;
+      seen.rate = now - first.at >= 500 && done > first.done ? ((done - first.done) * 1000) / (now - first.at) : seen.rate;
     }
   }
 

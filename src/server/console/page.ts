@@ -14,7 +14,7 @@
 
 const STYLE = String.raw`
 :root{--ok:#1a7f37;--warn:#9a6700;--crit:#cf222e;--info:#0969da;--muted:#57606a;--line:#d0d7de;font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#fff}
-body{margin:0 auto;max-width:1200px;padding:12px 20px}
+body{margin:0 auto;max-width:1400px;padding:12px 20px}
 h1{font-size:1.3rem;margin:.2rem 0}h2{font-size:1.05rem;margin:1.2rem 0 .4rem}
 header{display:flex;justify-content:space-between;align-items:baseline;gap:1rem;flex-wrap:wrap}
 #live{font-size:.9rem;color:var(--muted)}#live[data-state=lost]{color:var(--crit);font-weight:600}
@@ -23,8 +23,8 @@ header{display:flex;justify-content:space-between;align-items:baseline;gap:1rem;
 #verdict .level{font-weight:700;margin-right:.5rem}#verdict .headline{font-size:1.15rem;font-weight:600}#verdict ul{margin:.3rem 0 0;padding-left:1.2rem}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}caption{text-align:left;color:var(--muted);font-size:.9rem;padding:.2rem 0}
 th,td{border-bottom:1px solid var(--line);padding:.35rem .5rem;text-align:right;white-space:nowrap}th{background:#f6f8fa}
-th:nth-child(-n+3),td:nth-child(-n+3),td:last-child,th:last-child{text-align:left}
-tr[data-self=true] td:first-child::after{content:" (this one)";color:var(--muted);font-size:.85em}
+th:nth-child(-n+3),td:nth-child(-n+3),td:last-child,th:last-child{text-align:left}td:last-child{white-space:normal;min-width:16rem}
+tr[data-self=true] th:first-child::after{content:" (this one)";color:var(--muted);font-size:.85em}
 .badge{display:inline-block;padding:.05rem .45rem;border-radius:1rem;font-weight:600;font-size:.85rem;border:1px solid}
 .s-VOTING{color:var(--ok);border-color:var(--ok)}.s-RECOVERING{color:var(--info);border-color:var(--info)}
 .s-STARTING,.s-EMPTY{color:var(--warn);border-color:var(--warn)}.s-UNREACHABLE{color:#fff;background:var(--crit);border-color:var(--crit)}
@@ -108,10 +108,10 @@ function chart(id, title, unit, t, lines) {
   var n = t.length, x = function (i) { return L + (n <= 1 ? 0 : (W - L - 4) * i / (n - 1)); };
   var y = function (v) { return T + (H - T - B) * (1 - v / max); };
   var svg = '<line x1="' + L + '" y1="' + (H - B) + '" x2="' + W + '" y2="' + (H - B) + '" stroke="#d0d7de"/>' +
-    '<text x="' + (L - 4) + '" y="' + (T + 8) + '" font-size="10" text-anchor="end" fill="#57606a">' + fmt(max) + "</text>" +
-    '<text x="' + (L - 4) + '" y="' + (H - B) + '" font-size="10" text-anchor="end" fill="#57606a">0</text>' +
-    '<text x="' + L + '" y="' + (H - 4) + '" font-size="10" fill="#57606a">' + (n > 1 ? "\u2212" + Math.round((t[n - 1] - t[0]) / 1000) + " s" : "") + "</text>" +
-    '<text x="' + W + '" y="' + (H - 4) + '" font-size="10" text-anchor="end" fill="#57606a">now</text>';
+    '<text x="' + (L - 4) + '" y="' + (T + 8) + '" font-size="11" text-anchor="end" fill="#57606a">' + fmt(max) + "</text>" +
+    '<text x="' + (L - 4) + '" y="' + (H - B) + '" font-size="11" text-anchor="end" fill="#57606a">0</text>' +
+    '<text x="' + L + '" y="' + (H - 4) + '" font-size="11" fill="#57606a">' + (n > 1 ? "\u2212" + Math.round((t[n - 1] - t[0]) / 1000) + " s" : "") + "</text>" +
+    '<text x="' + W + '" y="' + (H - 4) + '" font-size="11" text-anchor="end" fill="#57606a">now</text>';
   var legend = [];
   lines.forEach(function (l, k) {
     var pts = [], last = null;
@@ -169,7 +169,7 @@ export function consolePage(id: number): string {
 <section aria-labelledby="h-config"><h2 id="h-config">Configuration</h2><dl id="config"></dl></section>
 <section aria-labelledby="h-integrity"><h2 id="h-integrity">Integrity (this replica)</h2><dl id="integrity"></dl></section>
 </div>
-<section aria-labelledby="h-charts"><h2 id="h-charts">Throughput and latency (this replica, one point a second)</h2>
+<section aria-labelledby="h-charts"><h2 id="h-charts">Throughput and latency (this replica)</h2>
 <div class="grid"><figure id="c-appends"></figure><figure id="c-write"></figure><figure id="c-sync"></figure></div></section>
 <section aria-labelledby="h-events"><h2 id="h-events">Events</h2><ol id="events" aria-live="off"></ol></section>
 </main>
