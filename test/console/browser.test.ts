@@ -18,9 +18,9 @@ const ARTIFACTS = join(ROOT, 'dist/test-artifacts');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Entries written before the wipe: enough that the rejoining replica's catch-up spans several console updates. */
 const ENTRIES = Number(process.env.REPLOG_CONSOLE_ENTRIES ?? 40_000);
-const ENTRY = 'x'.repeat(900);
-/** The replicas' console refreshes 4 times a second here, so that a catch-up of a second or two shows several steps. */
-process.env.REPLOG_CONSOLE_PERIOD_MS = '250';
+const ENTRY = 'x'.repeat(Number(process.env.REPLOG_CONSOLE_ENTRY_BYTES ?? 900));
+/** The replicas' console refreshes 10 times a second here, so that even a catch-up of a second shows several steps. */
+process.env.REPLOG_CONSOLE_PERIOD_MS = '100';
 
 let browser: Browser | undefined;
 let cluster: TestCluster | undefined;

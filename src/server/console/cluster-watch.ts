@@ -54,7 +54,7 @@ export interface WatchOptions {
   readonly host: WatchedHost;
   readonly sink: WatchSink;
   readonly periodMs?: number;
-  /** Chart points kept (one a period). */
+  /** Chart points kept (one a period); default two minutes' worth, at most 600. */
   readonly chartPoints?: number;
 }
 
@@ -108,7 +108,8 @@ export class ClusterWatch {
 
   constructor(private readonly opts: WatchOptions) {
     this.periodMs = opts.periodMs ?? 1000;
-    this.chartPoints = opts.chartPoints ?? 120;
+    // Two minutes of points at the default period; at most 600 (a minute at the shortest).
+    this.chartPoints = opts.chartPoints ?? Math.min(600, Math.ceil(120_000 / this.periodMs));
     this.lastSampleAt = opts.host.clockMs();
     this.pushEvent('started', `console of replica ${opts.id} started`);
   }
