@@ -135,6 +135,11 @@ export class ReplicaHost {
     return this.node.peerStates();
   }
 
+  /** The host's clock in ms: the one peerStates().at is measured on (status pages compute ages with it). */
+  clockMs(): number {
+    return this.now();
+  }
+
   /** True while a restarted replica checks with its peers before it votes. */
   get holdsVotes(): boolean {
     return this.node.holdsVotes;

@@ -7,7 +7,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { InvalidArgumentError } from '../core/errors.js';
-import type { ReplicaId } from '../core/types.js';
+import type { Message, ReplicaId } from '../core/types.js';
 import { parseAddress } from '../net/address.js';
 import { listen, type Listener, type ListenOptions, type ServerConnection } from '../net/listener.js';
 import { PeerLink } from '../net/peer-link.js';
@@ -128,7 +128,19 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           return;
         }
         if (msg.type === 'read') return reads.push(msg, conn);
-        if (msg.type === 'write') metrics.onWrite(msg.actions.length, msg.actions.reduce((n, a) => n + (a.kind === 'append' ? a.data.byteLength : 0), 0));
+        if (msg.type === 'write') {
+          metrics.onWrite(msg.actions.length, msg.actions.reduce((n, a) => n + (a.kind === 'append' ? a.data.byteLength : 0), 0));
+          // The reply leaves once durable: its delay is this replica's part of an append's latency (metrics, console).
+          const received = performance.now();
+          const target = {
+            send: (reply: Message) => {
+              metrics.onWriteReply(reply, performance.now() - received);
+              return conn.send(reply);
+            },
+          };
+          h.handle(msg, target, conn.peer.replicaId);
+          return;
+        }
         h.handle(msg, conn, conn.peer.replicaId);
       },
     });
@@ -137,6 +149,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     await store.close();
     throw new InvalidArgumentError(`cannot listen on ${options.listen}: ${(err as Error).message}`, { cause: err });
   }
+  metrics.connections = () => listener.connectionCount;
   let admin: AdminServer | undefined;
   if (options.admin !== undefined) {
     try {

@@ -40,6 +40,8 @@ export interface TestReplica {
   id: number;
   address: string;
   dir: string;
+  /** The admin HTTP address (`--admin`), if the cluster was created with one. */
+  adminAddress?: string;
   proc?: ChildProcess;
   stderr: string;
 }
@@ -54,10 +56,16 @@ export class TestCluster {
   }
 
   /** `ids`: the members' ids (default 1..n), in the order of `replicas` (any order, any positive numbers). */
-  static async create(n = 3, ids: readonly number[] = Array.from({ length: n }, (_, i) => i + 1)): Promise<TestCluster> {
+  static async create(n = 3, ids: readonly number[] = Array.from({ length: n }, (_, i) => i + 1), opts: { admin?: boolean } = {}): Promise<TestCluster> {
     const root = mkdtempSync(join(tmpdir(), 'replog-it-'));
-    const ports = await freePorts(n);
-    const replicas = ports.map((p, i) => ({ id: ids[i]!, address: `127.0.0.1:${p}`, dir: join(root, `r${ids[i]!}`), stderr: '' }));
+    const ports = await freePorts(opts.admin ? 2 * n : n);
+    const replicas = ports.slice(0, n).map((p, i) => ({
+      id: ids[i]!,
+      address: `127.0.0.1:${p}`,
+      dir: join(root, `r${ids[i]!}`),
+      stderr: '',
+      ...(opts.admin ? { adminAddress: `127.0.0.1:${ports[n + i]!}` } : {}),
+    }));
     return new TestCluster(root, replicas);
   }
 
@@ -79,7 +87,8 @@ export class TestCluster {
   start(id: number): ChildProcess {
     const r = this.replica(id);
     r.stderr = '';
-    const proc = spawn(process.execPath, [BIN, 'replica', '--id', String(id), '--dir', r.dir, '--listen', r.address, '--members', this.membersFlag], {
+    const admin = r.adminAddress === undefined ? [] : ['--admin', r.adminAddress];
+    const proc = spawn(process.execPath, [BIN, 'replica', '--id', String(id), '--dir', r.dir, '--listen', r.address, '--members', this.membersFlag, ...admin], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     proc.stderr!.on('data', (d: Buffer) => (r.stderr += d.toString()));
