@@ -7,16 +7,35 @@ import { Command, Option } from 'commander';
 import { LogClient } from '../client/log-client.js';
 import { appendCommand } from './append.js';
 import { clusterCommand } from './cluster.js';
-import { fail, logAddresses, natural, port } from './common.js';
+import { EXIT, fail, logAddresses, natural, port, quietOnClosedPipe } from './common.js';
 import { readCommand } from './read.js';
 import { replicaCommand } from './replica.js';
 import { statusCommand } from './status.js';
 
+quietOnClosedPipe();
+
 const program = new Command('replog')
   .description('a durable, replicated, append-only log')
   .option('--debug', 'print stack traces with errors')
-  .showHelpAfterError()
-  .configureOutput({ outputError: (str, write) => write(`replog: ${str.replace(/^error: /, '')}`) });
+  .showHelpAfterError('(add --help for usage)')
+  .configureOutput({ outputError: (str, write) => write(`replog: ${str.replace(/^error: /, '')}`) })
+  // Bad usage (an unknown flag, a bad value) exits 2; --help and --version exit 0 (interfaces.md).
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage))
+  .addHelpText(
+    'after',
+    `
+Exit status: 0 ok, 1 failure, 2 bad usage, 3 no quorum reachable, 4 a condition failed.
+Every command takes --log HOST:PORT,... (default $REPLOG_LOG, then 127.0.0.1:7001-7003).
+
+Examples:
+  $ npm start                                  # a local 3-replica cluster
+  $ replog append hello world                  # prints the positions
+  $ replog read --from 0 | head -1             # ends quietly when the reader stops
+  $ replog status`,
+  );
+
+/** Adds an example to a command's --help. */
+const example = (lines: string) => `\nExample:\n${lines}`;
 
 const logOption = () => new Option('--log <addrs>', 'replica addresses HOST:PORT,... (default $REPLOG_LOG, then the local cluster)');
 
@@ -27,6 +46,7 @@ program
   .option('--dir <dir>', 'data directory (replica-<id> below it)', './data')
   .option('--port <port>', 'port of replica 1 (then +1, +2, ...)', port, 7001)
   .option('--admin-port <port>', 'admin HTTP port of replica 1 (then +1, ...)', port, 8001)
+  .addHelpText('after', example('  $ replog cluster --replicas 5 --dir /tmp/replog'))
   .action((opts) => clusterCommand(opts));
 
 program
@@ -38,6 +58,7 @@ program
   .requiredOption('--members <list>', 'every member: 1=HOST:PORT,2=HOST:PORT,...')
   .option('--admin <host:port>', 'address for the admin HTTP endpoint (/status, /metrics)')
   .option('--cluster <id>', 'cluster id (default: derived from --members)')
+  .addHelpText('after', example('  $ replog replica --id 1 --dir /var/lib/replog --listen 10.0.0.1:7001 \\\n      --members 1=10.0.0.1:7001,2=10.0.0.2:7001,3=10.0.0.3:7001 --admin 10.0.0.1:8001'))
   .action((opts) => replicaCommand(opts));
 
 program
@@ -45,6 +66,7 @@ program
   .description('append each DATA (or each line of stdin) as one entry; prints positions')
   .addOption(logOption())
   .argument('[data...]', 'entries to append; none: read lines from stdin')
+  .addHelpText('after', example('  $ replog append hello world\n  $ seq 1000 | replog append --log 10.0.0.1:7001,10.0.0.2:7001'))
   .action((data: string[], opts) => appendCommand(data, opts));
 
 program
@@ -55,6 +77,7 @@ program
   .option('--to <p>', 'last position (default: the end)', natural)
   .option('--follow', 'keep printing new entries')
   .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'base64']).default('text'))
+  .addHelpText('after', example('  $ replog read --from 100 --to 200\n  $ replog read --follow --format json | jq .position'))
   .action((opts) => readCommand(opts));
 
 program
@@ -62,6 +85,7 @@ program
   .description('remove every entry before position P')
   .addOption(logOption())
   .requiredOption('--to <p>', 'the new first position', natural)
+  .addHelpText('after', example('  $ replog truncate --to 5000'))
   .action(async (opts: { log?: string; to: number }) => {
     const log = await LogClient.connect(logAddresses(opts.log));
     const w = await log.writer();
@@ -76,6 +100,7 @@ program
   .addOption(logOption())
   .option('--json', 'one JSON document')
   .option('--watch', 'redraw every second until Ctrl-C')
+  .addHelpText('after', example('  $ replog status\n  $ replog status --watch'))
   .action((opts) => statusCommand(opts));
 
 program

@@ -69,6 +69,17 @@ function table(rows: ReplicaRow[], bars = false): string {
   return [head, ...body].map((cols) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
+/** The first line of `replog status`: can the cluster append, and how many more replicas it can lose. */
+export function verdict(rows: ReplicaRow[]): string {
+  const n = rows.length;
+  const quorum = Math.floor(n / 2) + 1;
+  const voting = rows.filter((r) => r.status === 'VOTING').length;
+  const spare = voting - quorum;
+  if (spare < 0) return `no quorum: ${voting} of ${n} replicas VOTING, ${quorum} needed to append or read\n`;
+  const more = `can lose ${spare} more replica${spare === 1 ? '' : 's'}`;
+  return voting === n ? `healthy: ${more}\n` : `degraded: ${more}; ${n - voting} of ${n} not VOTING\n`;
+}
+
 /** One line per replica that is not VOTING, saying why, from what the table shows. */
 export function explain(rows: ReplicaRow[]): string {
   const n = rows.length;
@@ -96,7 +107,7 @@ export async function statusCommand(opts: { log?: string; json?: boolean; watch?
   const addresses = logAddresses(opts.log);
   if (!opts.watch) {
     const rows = await collectStatus(addresses);
-    process.stdout.write(opts.json ? JSON.stringify({ replicas: rows }) + '\n' : table(rows) + explain(rows));
+    process.stdout.write(opts.json ? JSON.stringify({ replicas: rows }) + '\n' : verdict(rows) + table(rows) + explain(rows));
     return;
   }
   let stop = false;
@@ -104,7 +115,7 @@ export async function statusCommand(opts: { log?: string; json?: boolean; watch?
   process.once('SIGTERM', () => (stop = true));
   while (!stop) {
     const rows = await collectStatus(addresses, 1000);
-    const text = opts.json ? JSON.stringify({ replicas: rows }) + '\n' : table(rows, true) + explain(rows);
+    const text = opts.json ? JSON.stringify({ replicas: rows }) + '\n' : verdict(rows) + table(rows, true) + explain(rows);
     process.stdout.write(process.stdout.isTTY ? `\x1b[2J\x1b[H${new Date().toISOString()}\n${text}` : text);
     await new Promise((r) => setTimeout(r, 1000));
   }

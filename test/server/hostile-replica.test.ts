@@ -3,7 +3,7 @@
 // replica answers: an end of 2^53 - 1, a promise reply with 200,000 slots, a rejection at 2^53 - 1, claims
 // within the decoder's bounds but far beyond the other members', and replies that do not match their
 // request. With one such replica the client drops it (one log line) and works with the other two; with
-// two, LogClient and the CLI (`replog append|read`) fail at once with one line, exit code 1, no stack.
+// two, LogClient and the CLI (`replog append|read`) fail at once with one line, exit code 3 (no quorum reachable, interfaces.md), no stack.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -110,9 +110,9 @@ test('two replicas send nonsense: LogClient fails at once with NoQuorumError nam
   });
 });
 
-/** The CLI: exit code 1 and one line on stderr, naming the cause, without a stack trace. */
+/** The CLI: exit code 3 (no quorum of sane replicas) and one line on stderr, naming the cause, without a stack trace. */
 function assertOneLine(res: { code: number | null; stderr: string }, what: string): void {
-  assert.equal(res.code, 1, `${what}: exit code (stderr: ${res.stderr})`);
+  assert.equal(res.code, 3, `${what}: exit code (stderr: ${res.stderr})`);
   const lines = res.stderr.trim().split('\n');
   assert.equal(lines.length, 1, `${what}: one line on stderr, got ${res.stderr}`);
   assert.match(lines[0]!, /^replog: no quorum of sane replicas remains: replica [23] .*\[NO_QUORUM\]$/, what);
@@ -121,7 +121,7 @@ function assertOneLine(res: { code: number | null; stderr: string }, what: strin
 // The tampers that touch read replies make `replog read` fail too; the others touch only promise replies,
 // which a read never asks for.
 for (const [name, reads] of [['an end of 2^53 - 1', true], ['a promise reply with 200,000 slots', false], ['a rejection at 2^53 - 1', false], ['an accepted value at 2^40', true]] as const) {
-  test(`the CLI with two replicas sending ${name}: append${reads ? ' and read fail' : ' fails'} with one line and exit code 1`, async () => {
+  test(`the CLI with two replicas sending ${name}: append${reads ? ' and read fail' : ' fails'} with one line and exit code 3`, async () => {
     await withFakes(tampers[name]!, true, async (addresses) => {
       const log = addresses.join(',');
       assertOneLine(await runCli(['append', '--log', log, 'x']), 'append');
