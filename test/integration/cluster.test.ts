@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { LogClient } from '../../src/client/log-client.js';
 import { WriterFencedError } from '../../src/core/errors.js';
-import { TestCluster, runCli, waitFor } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { BIN, TestCluster, freePorts, runCli, waitFor } from './helpers.js';
 
 let cluster: TestCluster;
 
@@ -134,11 +135,42 @@ test('a second replica on the same data directory exits at once with a clear err
   await waitFor('replica 1 still up', () => r1.proc !== undefined);
 });
 
-test('bad flags give one clear line and a non-zero exit', async () => {
+test('bad flags give one clear line and exit 2 (bad usage); no replica reachable exits 3', async () => {
   const res = await runCli(['read', '--from', '-3']);
-  assert.notEqual(res.code, 0);
+  assert.equal(res.code, 2);
   assert.match(res.stderr, /non-negative integer/);
   const res2 = await runCli(['append', '--log', 'nonsense', 'x']);
-  assert.notEqual(res2.code, 0);
+  assert.equal(res2.code, 2);
   assert.match(res2.stderr, /HOST:PORT/);
+  const res3 = await runCli(['read', '--frm', '3']);
+  assert.equal(res3.code, 2);
+  assert.ok(!/Options:/.test(res3.stderr), 'a hint, not the whole help');
+  const [free] = await freePorts(1);
+  const res4 = await runCli(['read', '--log', `127.0.0.1:${free}`]);
+  assert.equal(res4.code, 3, res4.stderr);
+  assert.equal(res4.stderr.trim().split('\n').length, 1, 'one line');
+});
+
+test('the CLI in a pipe: `replog read | head -1` ends quietly with status 0; status leads with a verdict', async () => {
+  const env = { REPLOG_LOG: cluster.addresses.join(',') };
+  const big = Array.from({ length: 20_000 }, (_, i) => `pipe ${i}`).join('\n') + '\n';
+  assert.equal((await runCli(['append'], { env, input: big })).code, 0);
+  const proc = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" read | head -1`], { env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise((r) => proc.on('exit', r));
+  assert.equal(stdout.split('\n').filter(Boolean).length, 1, stdout);
+  assert.equal(stderr, '', 'no EPIPE trace');
+  // The reader's own exit status, with a pipe whose reader goes away after the first chunk.
+  const direct = spawn(process.execPath, [BIN, 'read'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  direct.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  direct.stdout.once('data', () => direct.stdout.destroy());
+  const code = await new Promise<number | null>((r) => direct.on('exit', r));
+  assert.equal(code, 0, err);
+  assert.equal(err, '');
+  const st = await runCli(['status'], { env });
+  assert.match(st.stdout.split('\n')[0]!, /^healthy: can lose 1 more replica$/);
 });
