@@ -72,7 +72,8 @@ export class Replayer {
       return;
     }
     this.onChunk(position, entry.chunk);
-    this.machine?.skip(position);
+    // Loading a base snapshot at this chunk already moved the state here.
+    if (this.machine !== undefined && position > this.machine.applied) this.machine.skip(position);
   }
 
   /**
