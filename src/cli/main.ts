@@ -10,6 +10,7 @@ import { clusterCommand } from './cluster.js';
 import { fail, logAddresses, natural, port } from './common.js';
 import { readCommand } from './read.js';
 import { replicaCommand } from './replica.js';
+import { stateCommand } from './state.js';
 import { statusCommand } from './status.js';
 
 const program = new Command('replog')
@@ -69,6 +70,8 @@ program
     process.stdout.write(`${p}\n`);
     await log.close();
   });
+
+program.addCommand(stateCommand(logOption));
 
 program
   .command('status')
