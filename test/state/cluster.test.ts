@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import { LogClient } from '../../src/client/log-client.js';
 import { WriterFencedError } from '../../src/core/errors.js';
 import { StateStore } from '../../src/state/store.js';
+import { checkHistory } from './lincheck.js';
+import { recordHistory } from './history.js';
 import { BIN, runCli, TestCluster, waitFor } from '../integration/helpers.js';
 
 let cluster: TestCluster;
@@ -98,4 +100,18 @@ test('the replog state command: put, get, conditions (exit 4 naming the current 
       { type: 'put', key: 'cli/a', value: Buffer.from('back').toString('base64'), revision: Number(again.stdout.trim()) },
     ],
   );
+});
+
+test('concurrent clients on separate connections (a writer, two followers, a second writer taking over) give a linearizable history', async () => {
+  const ops = await recordHistory({
+    writers: [await StateStore.open(await connect())],
+    openWriter: async () => StateStore.open(await connect()),
+    readers: [await StateStore.follow(await connect()), await StateStore.follow(await connect())],
+    keys: ['lin/x', 'lin/y'],
+    opsPerClient: 25,
+  });
+  const writes = ops.filter((o) => o.call.kind !== 'read').length;
+  assert.ok(writes > 10, `${ops.length} operations, ${writes} writes`);
+  const result = checkHistory(ops);
+  assert.ok(result.ok, `not linearizable on key ${result.key}`);
 });

@@ -16,6 +16,8 @@ export class MemoryLog implements StateLog {
   begin = 0;
   private current: MemoryWriter | undefined;
   closed = false;
+  /** How long tail() sleeps when it has nothing new (followers lag by up to this). */
+  tailPollMs = 2;
   /** Appends that fail next with NoQuorumError; `written` says whether each one is in the log all the same. */
   readonly faults: { written: boolean }[] = [];
 
@@ -63,7 +65,7 @@ export class MemoryLog implements StateLog {
       if (cursor <= end) {
         for (const e of await this.read(cursor, end)) yield e;
         cursor = end + 1;
-      } else await new Promise((r) => setTimeout(r, 2));
+      } else await new Promise((r) => setTimeout(r, this.tailPollMs));
     }
   }
 
