@@ -40,8 +40,13 @@ import { Variable } from './variable.js';
 import { watchStore, type WatchOptions } from './watch.js';
 
 export interface StateStoreOptions {
-  /** Take a snapshot once this many transactions or bytes were applied since the last one (false: only on `snapshot()`). */
-  readonly snapshotEvery?: { readonly entries?: number; readonly bytes?: number } | false;
+  /**
+   * Take a snapshot once this many transactions or bytes were applied since
+   * the last one, or (`stateRatio`) once the bytes applied since exceed that
+   * multiple of the live state's size (at least 64 KiB): the log then stays
+   * within a small multiple of the state. False: only on `snapshot()`.
+   */
+  readonly snapshotEvery?: { readonly entries?: number; readonly bytes?: number; readonly stateRatio?: number } | false;
   /**
    * Keep the history between the previous snapshot and the latest one (true,
    * the default: watchers that fall behind by less than a snapshot interval
@@ -90,7 +95,7 @@ export class StateStore {
   /** Bumped to stop the running tail loop. */
   private tailGeneration = 0;
   private tailError: Error | undefined;
-  readonly options: Required<Omit<StateStoreOptions, 'snapshotEvery'>> & { snapshotEvery: { entries: number; bytes: number } | false };
+  readonly options: Required<Omit<StateStoreOptions, 'snapshotEvery'>> & { snapshotEvery: { entries: number; bytes: number; stateRatio: number } | false };
 
   private constructor(
     readonly log: StateLog,
@@ -110,7 +115,7 @@ export class StateStore {
       chunkBytes: options.chunkBytes ?? DEFAULTS.chunkBytes,
       txnBytesMax: options.txnBytesMax ?? DEFAULTS.txnBytesMax,
       watchQueueMax: options.watchQueueMax ?? DEFAULTS.watchQueueMax,
-      snapshotEvery: every === false ? false : { entries: every?.entries ?? DEFAULTS.entries, bytes: every?.bytes ?? DEFAULTS.bytes },
+      snapshotEvery: every === false ? false : { entries: every?.entries ?? DEFAULTS.entries, bytes: every?.bytes ?? DEFAULTS.bytes, stateRatio: every?.stateRatio ?? Infinity },
     };
     if (mode === 'follower') this.writeError = new StateReadOnlyError('this store follows the log (StateStore.follow): it does not write');
   }
@@ -345,7 +350,8 @@ export class StateStore {
   private maybeSnapshot(): void {
     const every = this.options.snapshotEvery;
     if (every === false || this.modeNow !== 'writer' || this.snapshotting !== undefined) return;
-    if (this.txnsSinceSnapshot < every.entries && this.bytesSinceSnapshot < every.bytes) return;
+    const byRatio = this.bytesSinceSnapshot >= Math.max(64 * 1024, every.stateRatio * this.machine.liveBytes);
+    if (this.txnsSinceSnapshot < every.entries && this.bytesSinceSnapshot < every.bytes && !byRatio) return;
     // Failures show on the operations themselves (the writer is lost for all of them).
     queueMicrotask(() => {
       if (this.modeNow === 'writer' && this.snapshotting === undefined) this.snapshot().catch(() => {});
