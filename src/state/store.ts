@@ -250,6 +250,7 @@ export class StateStore {
     if (this.modeNow === 'follower') throw new StateReadOnlyError('a store opened with follow() does not write');
     const writer = await this.log.writer();
     this.tailGeneration++;
+    this.stopTail();
     await this.catchUp(writer.position);
     this.writerNow = writer;
     this.writeError = undefined;
@@ -269,6 +270,7 @@ export class StateStore {
     this.modeNow = 'closed';
     this.writeError = new ClosedError('the state store was closed');
     this.tailGeneration++;
+    this.stopTail();
     for (const s of this.subscribers) s.finish({ kind: 'end' });
     this.subscribers.clear();
     for (const r of this.barrierReads.splice(0)) r.reject(new ClosedError('the state store was closed'));
@@ -393,17 +395,22 @@ export class StateStore {
     for (const [position, w] of this.waiters) if (position <= this.machine.applied) (this.waiters.delete(position), w(this.memo.get(position)));
   }
 
+  private stopTail: () => void = () => {};
+
   /** Follows the log from the next position (a follower, or a writer that lost the log). */
   private startTail(): void {
     const generation = ++this.tailGeneration;
     void (async () => {
       while (generation === this.tailGeneration) {
+        const entries = this.log.tail(this.machine.applied + 1)[Symbol.asyncIterator]();
+        // Stopping (close, reelect) ends the log's tail too, at its next poll, instead of leaving it polling.
+        this.stopTail = () => void entries.return?.().catch(() => {});
         try {
-          for await (const e of this.log.tail(this.machine.applied + 1)) {
-            if (generation !== this.tailGeneration) return;
-            this.applyEntry(e.position, e.data);
+          for (;;) {
+            const next = await entries.next();
+            if (next.done === true || generation !== this.tailGeneration) return;
+            this.applyEntry(next.value.position, next.value.data);
           }
-          return;
         } catch (err) {
           if (generation !== this.tailGeneration) return;
           if (err instanceof TruncatedError) await this.resync(this.machine.applied).catch((e: Error) => (this.tailError = e));
