@@ -16,3 +16,19 @@ export {
   InvalidArgumentError,
 } from './core/errors.js';
 export type { Position, Status } from './core/types.js';
+export {
+  StateStore,
+  Variable,
+  CompactedError,
+  StateLostError,
+  StateFormatError,
+  StateReadOnlyError,
+  type StateStoreOptions,
+  type KeyValue,
+  type TxnRequest,
+  type TxnResult,
+  type WriteResult,
+  type DeleteResult,
+  type WatchBatch,
+  type WatchEvent,
+} from './state/index.js';

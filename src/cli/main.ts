@@ -10,6 +10,7 @@ import { clusterCommand } from './cluster.js';
 import { EXIT, fail, logAddresses, natural, port, quietOnClosedPipe } from './common.js';
 import { readCommand } from './read.js';
 import { replicaCommand } from './replica.js';
+import { stateCommand } from './state.js';
 import { statusCommand } from './status.js';
 
 quietOnClosedPipe();
@@ -93,6 +94,8 @@ program
     process.stdout.write(`${p}\n`);
     await log.close();
   });
+
+program.addCommand(stateCommand(logOption));
 
 program
   .command('status')
