@@ -135,4 +135,13 @@ program
     process.exit(0);
   });
 
+/** Commands added whole (`addCommand`) do not inherit the program's settings: give every command the same output and exit statuses. */
+function inheritSettings(cmd: Command): void {
+  for (const sub of cmd.commands) {
+    sub.copyInheritedSettings(cmd);
+    inheritSettings(sub);
+  }
+}
+inheritSettings(program);
+
 program.parseAsync(process.argv).catch(fail);
