@@ -2,7 +2,7 @@
  * replog's public library interface (see ../shared/design/interfaces.md in the
  * project's design notes and the README).
  */
-export { LogClient, DEFAULT_ADDRESSES, type LogEntry, type LogClientOptions } from './client/log-client.js';
+export { LogClient, DEFAULT_ADDRESSES, type LogEntry, type LogClientOptions, type Configuration } from './client/log-client.js';
 export { Writer, type WriterState, type Reelection, type SettledWrite } from './client/writer.js';
 export { startReplica, type Replica, type ReplicaOptions } from './server/replica-server.js';
 export {

@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { LogClient } from '../client/log-client.js';
 import { appendCommand } from './append.js';
 import { clusterCommand } from './cluster.js';
+import { configShowCommand, memberListCommand } from './config.js';
 import { EXIT, fail, logAddresses, natural, port, quietOnClosedPipe } from './common.js';
 import { readCommand } from './read.js';
 import { replicaCommand } from './replica.js';
@@ -105,6 +106,24 @@ program
   .option('--watch', 'redraw every second until Ctrl-C')
   .addHelpText('after', example('  $ replog status\n  $ replog status --watch'))
   .action((opts) => statusCommand(opts));
+
+const config = program.command('config').description('the cluster\'s configuration');
+config
+  .command('show')
+  .description('epoch, voters, learners, quorum size, failures tolerated, pending change')
+  .addOption(logOption())
+  .option('--json', 'one JSON document')
+  .addHelpText('after', example('  $ replog config show --json'))
+  .action((opts) => configShowCommand(opts));
+
+const member = program.command('member').description('the members of the cluster');
+member
+  .command('list')
+  .description('the configuration epoch, then a row a member: id, address, role, status, begin, end')
+  .addOption(logOption())
+  .option('--json', 'one JSON document')
+  .addHelpText('after', example('  $ replog member list'))
+  .action((opts) => memberListCommand(opts));
 
 program
   .command('bench')

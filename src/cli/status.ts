@@ -14,6 +14,8 @@ export interface ReplicaRow {
   begin: number | null;
   end: number | null;
   recovery: { done: number; total: number } | null;
+  /** The member's role (interfaces.md): 'voter' (every member until reconfiguration lands); null if it did not answer. */
+  role: 'voter' | null;
 }
 
 /** Asks every address once; a replica that does not answer within `timeoutMs` is UNREACHABLE. */
@@ -29,7 +31,7 @@ export async function collectStatus(addresses: string[], timeoutMs = 2000): Prom
             void link?.close();
             resolve(row);
           };
-          const timer = setTimeout(() => finish({ id, address, status: 'UNREACHABLE', begin: null, end: null, recovery: null }), timeoutMs);
+          const timer = setTimeout(() => finish({ id, address, status: 'UNREACHABLE', begin: null, end: null, recovery: null, role: null }), timeoutMs);
           link = new PeerLink({
             address,
             clusterId: '',
@@ -39,7 +41,7 @@ export async function collectStatus(addresses: string[], timeoutMs = 2000): Prom
             },
             onMessage: (msg: Message) => {
               if (msg.type === 'recoverReply') {
-                finish({ id, address, status: msg.status, begin: msg.begin, end: msg.end, recovery: msg.progress ?? null });
+                finish({ id, address, status: msg.status, begin: msg.begin, end: msg.end, recovery: msg.progress ?? null, role: 'voter' });
               }
             },
           });

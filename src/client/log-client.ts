@@ -37,6 +37,13 @@ export interface LogClientOptions {
   readonly tickMs?: number;
 }
 
+/** A cluster configuration: who votes, who learns, and its epoch (the number of changes since the cluster started). */
+export interface Configuration {
+  readonly epoch: number;
+  readonly voters: readonly Member[];
+  readonly learners: readonly Member[];
+}
+
 /** Default addresses: the local cluster of `npm start`. */
 export const DEFAULT_ADDRESSES = ['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003'];
 
@@ -102,6 +109,19 @@ export class LogClient {
   /** The member ids, once a replica told them (empty before). */
   get members(): readonly ReplicaId[] {
     return this.membership?.ids ?? [];
+  }
+
+  /**
+   * The cluster's configuration as the replicas tell it (interfaces.md,
+   * "Membership"): its epoch, the voters and the learners with their
+   * addresses. Until reconfiguration lands (docs/reconfiguration.md) every
+   * member is a voter and the epoch is 0.
+   */
+  async configuration(): Promise<Configuration> {
+    this.checkOpen();
+    await this.knownMembers();
+    const m = this.membership!;
+    return { epoch: m.epoch, voters: m.members.map((x) => ({ id: x.id, address: x.address })), learners: [] };
   }
 
   /** Request ids unique across this client's cores, so each reply matches one request. */

@@ -39,6 +39,9 @@ export function statusDocument(ctx: AdminContext): object {
     end: s.end(),
     learnedThrough: s.learnedThrough(),
     members: ctx.members,
+    // Every member is a voter until reconfiguration lands (docs/reconfiguration.md).
+    role: 'voter',
+    config: { epoch: 0, voters: Object.keys(ctx.members).map(Number).sort((a, b) => a - b), learners: [] },
     clusterId: ctx.clusterId,
     recovery: ctx.host.recoveryProgress(),
     generation: s.metadata().generation ?? 0,

@@ -174,3 +174,23 @@ test('the CLI in a pipe: `replog read | head -1` ends quietly with status 0; sta
   const st = await runCli(['status'], { env });
   assert.match(st.stdout.split('\n')[0]!, /^healthy: can lose 1 more replica$/);
 });
+
+test('the configuration, read-only until reconfiguration: config show, member list, status --json roles, log.configuration()', async () => {
+  const env = { REPLOG_LOG: cluster.addresses.join(',') };
+  const show = await runCli(['config', 'show', '--json'], { env });
+  assert.equal(show.code, 0, show.stderr);
+  const voters = cluster.replicas.map((r) => ({ id: r.id, address: r.address }));
+  assert.deepEqual(JSON.parse(show.stdout), { epoch: 0, voters, learners: [], quorum: 2, failuresTolerated: 1, pending: null });
+  const text = await runCli(['config', 'show'], { env });
+  assert.match(text.stdout, /^failures tolerated\s+1$/m);
+  const list = await runCli(['member', 'list', '--json'], { env });
+  assert.equal(list.code, 0, list.stderr);
+  const doc = JSON.parse(list.stdout) as { epoch: number; members: { id: number; role: string; status: string }[] };
+  assert.equal(doc.epoch, 0);
+  assert.deepEqual(doc.members.map((m) => [m.id, m.role, m.status]), [[1, 'voter', 'VOTING'], [2, 'voter', 'VOTING'], [3, 'voter', 'VOTING']]);
+  const st = JSON.parse((await runCli(['status', '--json'], { env })).stdout) as { replicas: { role: string }[] };
+  assert.deepEqual(st.replicas.map((r) => r.role), ['voter', 'voter', 'voter']);
+  const log = await LogClient.connect([cluster.addresses[2]!]);
+  assert.deepEqual(await log.configuration(), { epoch: 0, voters, learners: [] });
+  await log.close();
+});

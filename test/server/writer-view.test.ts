@@ -36,6 +36,8 @@ test('/status shows the writer\'s counted members and how many more losses it su
   try {
     await waitFor('every replica VOTING', async () => replicas.every((r) => r.host.status === 'VOTING'), 30_000);
     assert.equal(await writerStatus(replicas[0]!), null, 'no writer yet');
+    const doc = (await (await fetch(`http://${replicas[0]!.adminAddress}/status`)).json()) as { role: string; config: unknown };
+    assert.deepEqual({ role: doc.role, config: doc.config }, { role: 'voter', config: { epoch: 0, voters: [1, 2, 3], learners: [] } });
     const w = await log.writer();
     await waitFor('the writer counts all three', async () => {
       await w.append('x');

@@ -1,0 +1,48 @@
+/**
+ * `replog config show` and `replog member list` (interfaces.md, "Membership"):
+ * the configuration the replicas report. Read-only until reconfiguration
+ * lands (docs/reconfiguration.md): every member is a voter, epoch 0, no change
+ * pending.
+ */
+import { LogClient, type Configuration } from '../client/log-client.js';
+import { quorumSize } from '../core/quorum.js';
+import { logAddresses, out } from './common.js';
+import { collectStatus } from './status.js';
+
+async function configurationAt(log: string | undefined): Promise<Configuration> {
+  const client = await LogClient.connect(logAddresses(log));
+  try {
+    return await client.configuration();
+  } finally {
+    await client.close();
+  }
+}
+
+export async function configShowCommand(opts: { log?: string; json?: boolean }): Promise<void> {
+  const c = await configurationAt(opts.log);
+  const quorum = quorumSize(c.voters.length);
+  const doc = { epoch: c.epoch, voters: c.voters, learners: c.learners, quorum, failuresTolerated: c.voters.length - quorum, pending: null };
+  if (opts.json) return out(JSON.stringify(doc) + '\n');
+  const list = (ms: Configuration['voters']) => (ms.length === 0 ? '(none)' : ms.map((m) => `${m.id}=${m.address}`).join(', '));
+  await out(
+    `epoch               ${doc.epoch}\n` +
+      `voters              ${list(c.voters)}\n` +
+      `learners            ${list(c.learners)}\n` +
+      `quorum              ${quorum} of ${c.voters.length}\n` +
+      `failures tolerated  ${doc.failuresTolerated}\n` +
+      `pending change      none\n`,
+  );
+}
+
+export async function memberListCommand(opts: { log?: string; json?: boolean }): Promise<void> {
+  const c = await configurationAt(opts.log);
+  const members = [...c.voters.map((m) => ({ ...m, role: 'voter' })), ...c.learners.map((m) => ({ ...m, role: 'learner' }))].sort((a, b) => a.id - b.id);
+  const rows = await collectStatus(members.map((m) => m.address));
+  const docs = members.map((m, i) => ({ id: m.id, address: m.address, role: m.role, status: rows[i]!.status, begin: rows[i]!.begin, end: rows[i]!.end }));
+  if (opts.json) return out(JSON.stringify({ epoch: c.epoch, members: docs }) + '\n');
+  const head = ['ID', 'ADDRESS', 'ROLE', 'STATUS', 'BEGIN', 'END'];
+  const body = docs.map((d) => [String(d.id), d.address, d.role, d.status, d.begin === null ? '-' : String(d.begin), d.end === null ? '-' : String(d.end)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cols: string[]) => cols.map((x, i) => x.padEnd(widths[i]!)).join('  ').trimEnd();
+  await out(`epoch ${c.epoch}\n` + [head, ...body].map(line).join('\n') + '\n');
+}
