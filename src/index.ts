@@ -11,6 +11,7 @@ export {
   NoQuorumError,
   WriterInDoubtError,
   type WriteOutcome,
+  type ErrorCode,
   TruncatedError,
   ClosedError,
   InvalidArgumentError,

@@ -35,6 +35,15 @@ export interface LogClientOptions {
   readonly log?: NetLogger;
   /** How often the cores' clocks tick, in ms. */
   readonly tickMs?: number;
+  /**
+   * Resolve `connect()` only once the membership is known and a quorum of
+   * members is connected; reject with NoQuorumError naming each address's
+   * problem (refused, another cluster, no answer) after `connectTimeoutMs`.
+   * Default false: connections are made in the background.
+   */
+  readonly waitForQuorum?: boolean;
+  /** How long `waitForQuorum` waits, in ms (default timing.operationTimeoutMs). */
+  readonly connectTimeoutMs?: number;
 }
 
 /** A cluster configuration: who votes, who learns, and its epoch (the number of changes since the cluster started). */
@@ -67,6 +76,7 @@ export class LogClient {
   private nextRid = 1;
   private nextOp = 1;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private clusterId: string;
   private membership: Membership | undefined;
   /** Set when the replicas disagree about the membership: every operation fails with it. */
@@ -103,7 +113,29 @@ export class LogClient {
   /** Connects to the replicas at `addresses` (`host:port` each). Connections are made in the background. */
   static async connect(addresses: readonly string[] = DEFAULT_ADDRESSES, options: LogClientOptions = {}): Promise<LogClient> {
     if (addresses.length === 0) throw new InvalidArgumentError('at least one replica address is needed');
-    return new LogClient(addresses, options);
+    const client = new LogClient(addresses, options);
+    if (options.waitForQuorum) {
+      try {
+        await client.untilQuorumConnected(options.connectTimeoutMs ?? timing.operationTimeoutMs);
+      } catch (err) {
+        await client.close();
+        throw err;
+      }
+    }
+    return client;
+  }
+
+  /** Waits until the membership is known and a quorum of members is connected. */
+  private async untilQuorumConnected(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!this.quorumConnected()) {
+      this.checkOpen();
+      if (performance.now() >= deadline) {
+        const known = this.membership === undefined ? this.unreachable() : this.describeMembers();
+        throw new NoQuorumError(`no quorum of replicas connected within ${timeoutMs} ms: ${known}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** The member ids, once a replica told them (empty before). */
@@ -222,8 +254,18 @@ export class LogClient {
   }
 
   /** Closes every connection; pending operations fail with ClosedError. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    // Every call returns the same promise: a second close() waits for the first to finish.
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  /** `await using log = await LogClient.connect(...)` closes the client at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private async closeOnce(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
     for (const w of this.writers) w.failAll(new ClosedError('the client was closed'));

@@ -144,6 +144,11 @@ export class Writer {
     this.stop('resigned', new ClosedError('this writer resigned'));
   }
 
+  /** `await using w = await log.writer()` resigns at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.resign();
+  }
+
   /** Appends one entry; resolves with its position once it is chosen (durable on a quorum). */
   async append(data: Uint8Array | string): Promise<Position> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;

@@ -3,11 +3,53 @@
  * cause chained. They are exported from the package.
  */
 
+/**
+ * Every `code` a replog error can carry, so that `switch (err.code)` can be
+ * exhaustive. Kept in one place: a new error class adds its code here.
+ */
+export type ErrorCode =
+  | 'REPLOG_ERROR'
+  | 'WRITER_FENCED'
+  | 'NO_QUORUM'
+  | 'WRITER_IN_DOUBT'
+  | 'TRUNCATED'
+  | 'CLOSED'
+  | 'INVALID_ARGUMENT'
+  | 'WIRE_ERROR'
+  | 'STORAGE_ERROR'
+  | 'STORAGE_FULL'
+  | 'STORAGE_IO'
+  | 'STORAGE_FATAL'
+  | 'STORE_CLOSED'
+  | 'DATA_DIR_LOCKED'
+  | 'DATA_DIR_MISMATCH'
+  | 'DATA_DIR_UNSAFE'
+  | 'STATE_COMPACTED'
+  | 'STATE_CONDITION_FAILED'
+  | 'STATE_FORMAT'
+  | 'STATE_LOST'
+  | 'STATE_NO_KEY'
+  | 'STATE_READ_ONLY';
+
+/** Codes whose operation may succeed if simply made again once the cause passes (a quorum comes back, the disk has room). */
+const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['NO_QUORUM', 'STORAGE_FULL']);
+
 export class ReplogError extends Error {
-  readonly code: string = 'REPLOG_ERROR';
+  readonly code: ErrorCode = 'REPLOG_ERROR';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
+  }
+
+  /**
+   * True if the same call may succeed when made again later, as is: no
+   * quorum answered, the disk was full. False when something must change
+   * first: a fenced writer needs a new writer, a writer in doubt needs
+   * `reelect()`, a bad argument needs another argument. A retried write
+   * whose outcome was `unknown` may be written twice: settle it first.
+   */
+  get retriable(): boolean {
+    return RETRIABLE.has(this.code);
   }
 }
 

@@ -47,6 +47,8 @@ export interface Replica {
   readonly port: Pick<Listener, 'connectionCount' | 'connectionsMax' | 'replyQueuedBytes'>;
   /** Stops serving: finishes the sync in flight, closes sockets and the data directory. */
   stop(): Promise<void>;
+  /** `await using replica = await startReplica(...)` stops it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export async function startReplica(options: ReplicaOptions): Promise<Replica> {
@@ -167,7 +169,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   log.info({ address, admin: admin?.address, dir: options.dir, status: h.status, clusterId }, 'replica started');
 
   let stopping: Promise<void> | undefined;
-  return {
+  const replica: Replica = {
     id: options.id,
     address,
     adminAddress: admin?.address,
@@ -186,5 +188,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       })();
       return stopping;
     },
+    [Symbol.asyncDispose]() {
+      return replica.stop();
+    },
   };
+  return replica;
 }

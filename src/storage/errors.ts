@@ -3,11 +3,11 @@
  * operating errors from the file system keep their errno in `errno` and the
  * original error in `cause`.
  */
-import { ReplogError } from '../core/errors.js';
+import { ReplogError, type ErrorCode } from '../core/errors.js';
 
 /** Base of every storage error. */
 export class StorageError extends ReplogError {
-  override readonly code: string = 'STORAGE_ERROR';
+  override readonly code: ErrorCode = 'STORAGE_ERROR';
 }
 
 /** The disk is full (ENOSPC, EDQUOT): nothing past the last durable record was stored. */

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { LogClient } from '../../src/client/log-client.js';
-import { WriterFencedError } from '../../src/core/errors.js';
+import { ClosedError, NoQuorumError, WriterFencedError } from '../../src/core/errors.js';
 import { spawn } from 'node:child_process';
 import { BIN, TestCluster, freePorts, runCli, waitFor } from './helpers.js';
 
@@ -193,4 +193,28 @@ test('the configuration, read-only until reconfiguration: config show, member li
   const log = await LogClient.connect([cluster.addresses[2]!]);
   assert.deepEqual(await log.configuration(), { epoch: 0, voters, learners: [] });
   await log.close();
+});
+
+test('the library: connect({ waitForQuorum }) resolves once a quorum is connected and fails fast with the reason otherwise; close() is one promise; await using closes', async () => {
+  const log = await LogClient.connect([cluster.addresses[0]!], { waitForQuorum: true });
+  assert.equal(log.members.length, 3, 'the membership is known on return');
+  const first = log.close();
+  assert.equal(log.close(), first, 'every close() returns the same promise');
+  await first;
+  const [free] = await freePorts(1);
+  const started = Date.now();
+  await assert.rejects(LogClient.connect([`127.0.0.1:${free}`], { waitForQuorum: true, connectTimeoutMs: 1000 }), (err: unknown) => {
+    assert.ok(err instanceof NoQuorumError);
+    assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${free}`));
+    assert.equal(err.retriable, true);
+    return true;
+  });
+  assert.ok(Date.now() - started < 8000, 'fails at its own deadline, not the operation timeout');
+  let closed: LogClient | undefined;
+  {
+    await using scoped = await LogClient.connect(cluster.addresses, { waitForQuorum: true });
+    closed = scoped;
+    await (await scoped.writer()).append('scoped');
+  }
+  await assert.rejects(closed.read(0, 0), ClosedError, 'await using closed the client');
 });
