@@ -16,6 +16,15 @@ export {
   ClosedError,
   InvalidArgumentError,
 } from './core/errors.js';
+export {
+  StorageError,
+  StorageFullError,
+  StorageIOError,
+  StorageFatalError,
+  DataDirLockedError,
+  DataDirMismatchError,
+  DataDirUnsafeError,
+} from './storage/errors.js';
 export type { Position, Status } from './core/types.js';
 export {
   StateStore,
