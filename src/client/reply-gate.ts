@@ -74,8 +74,15 @@ export interface ReplyGateOptions {
 export class ReplyGate {
   private readonly sent = new Map<number, SentRequest>();
   private ridMax = 0;
-  /** The highest end and proposal each member showed (in any reply, judged or not). */
-  private readonly shown = new Map<ReplicaId, { end: Position; proposal: Proposal }>();
+  /**
+   * What each VOTING member showed in its latest replies: its highest end and
+   * proposal, and the newest request id it answered (`rid`). A reply is judged
+   * only against members that answered the same request or a later one:
+   * values shown long ago (the log may have grown by millions of positions
+   * since) or by a member that is not VOTING (its end says nothing of the
+   * log) would make a correct replica look insane.
+   */
+  private readonly shown = new Map<ReplicaId, { end: Position; proposal: Proposal; rid: number }>();
   private readonly held = new Map<ReplicaId, GatedReply[]>();
   private readonly dropped = new Set<ReplicaId>();
 
@@ -146,13 +153,18 @@ export class ReplyGate {
 
   /** Records what a reply shows of its member's log and promise; true if that raised anything. */
   private show(from: ReplicaId, msg: GatedReply): boolean {
-    let end = -1;
-    if (msg.type === 'writeReply') {
-      if (msg.outcome === 'accept') end = msg.from + msg.count - 1;
-    } else if (msg.status === 'VOTING') end = msg.end;
-    const cur = this.shown.get(from) ?? { end: -1, proposal: 0 };
-    const next = { end: Math.max(cur.end, end), proposal: Math.max(cur.proposal, msg.type === 'readReply' ? 0 : msg.proposal) };
-    if (next.end === cur.end && next.proposal === cur.proposal && this.shown.has(from)) return false;
+    if (msg.type !== 'writeReply' && msg.status !== 'VOTING') {
+      // Not a voter now: it says nothing of how far the log reaches.
+      return this.shown.delete(from);
+    }
+    const end = msg.type === 'writeReply' ? (msg.outcome === 'accept' ? msg.from + msg.count - 1 : -1) : msg.end;
+    const cur = this.shown.get(from);
+    const next = {
+      end: Math.max(cur?.end ?? -1, end),
+      proposal: Math.max(cur?.proposal ?? 0, msg.type === 'readReply' ? 0 : msg.proposal),
+      rid: Math.max(cur?.rid ?? 0, msg.rid),
+    };
+    if (cur !== undefined && next.end === cur.end && next.proposal === cur.proposal && next.rid === cur.rid) return false;
     this.shown.set(from, next);
     return true;
   }
@@ -203,7 +215,8 @@ export class ReplyGate {
     if (msg.type === 'writeReply' && msg.outcome !== 'reject') return 'ok';
     const need = quorumSize(Math.max(1, this.opts.members().length)) - 1;
     if (need === 0) return 'ok';
-    const others = [...this.shown].filter(([id]) => id !== from && !this.dropped.has(id)).map(([, s]) => s);
+    // Only members that answered this request or a later one, as VOTING members (see `shown`).
+    const others = [...this.shown].filter(([id, s]) => id !== from && !this.dropped.has(id) && s.rid >= msg.rid).map(([, s]) => s);
     const enough = others.length >= need;
     const claimEnd = msg.type === 'writeReply' ? -1 : Math.max(msg.end, msg.learnedThrough, msg.slots.at(-1)?.position ?? -1);
     const endRef = enough ? nthHighest(others.map((s) => s.end), need) : Math.max(-1, ...others.map((s) => s.end));

@@ -278,6 +278,12 @@ export class Writer {
       this.stop('fenced', new WriterFencedError(`this writer was fenced by a writer with proposal ${r.proposal ?? '?'}: create a new writer to write again`));
       return err;
     }
+    if (r.error === 'insane') {
+      return new NoQuorumError(
+        `the replicas that promised report unsettled positions up to ${r.position ?? '?'}, far more than an honest quorum can hold (limits.electionSettleMax): the election is refused; a replica may be broken or hostile`,
+        { outcome: 'not-written' },
+      );
+    }
     if (r.error === 'no-quorum') {
       const what = outcome.outcome === 'unknown' ? `it may or may not have been written at ${outcome.position}` : 'it was not written';
       return new NoQuorumError(`no quorum of replicas accepted in time (${what}); this writer is in doubt until writer.reelect()`, outcome);

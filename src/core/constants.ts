@@ -42,6 +42,15 @@ export const limits = {
    * instead, and no single message makes a replica walk an unbounded range.
    */
   positionsBeyondEndMax: 1 << 24,
+  /**
+   * The most positions an election settles above the quorum's learned prefix
+   * (one queued operation each). An honest cluster holds at most about a
+   * writer's window of unsettled positions above what some replica learned;
+   * a quorum reporting more is broken or hostile, and the election fails
+   * rather than queue millions of NOPs (two hostile replicas reporting a value
+   * at 2^40 crashed the client with an array of that size).
+   */
+  electionSettleMax: 1 << 20,
 } as const;
 
 export const timing = {
@@ -112,6 +121,7 @@ assert(limits.positionMax + limits.positionsBeyondEndMax < Number.MAX_SAFE_INTEG
 assert(limits.proposalMax < Number.MAX_SAFE_INTEGER / 2, 'proposal arithmetic stays exact');
 assert(limits.entryBytesMax <= limits.replyBytesMax * 2, 'a reply pages by entries: one entry may exceed the soft byte bound');
 assert(limits.writerWindowMax < limits.positionsBeyondEndMax, "a replica accepts a whole writer's window beyond its end");
+assert(limits.writerWindowMax * 16 <= limits.electionSettleMax, 'an election settles many windows of unsettled positions');
 assert(timing.backoffMinMs > 0, 'backoff must be positive');
 assert(timing.writerActiveMs >= 2 * timing.recommitMs, 'a live writer recommits at least twice within the activity window');
 assert(timing.activeWriterWaitMs >= timing.writerActiveMs, 'wait at least one activity window for a live writer to commit');

@@ -66,7 +66,7 @@ export type OpResult =
   | { readonly ok: true; readonly position: Position }
   | {
       readonly ok: false;
-      readonly error: 'fenced' | 'no-quorum' | 'invalid';
+      readonly error: 'fenced' | 'no-quorum' | 'invalid' | 'insane';
       /** fenced: the higher proposal; */
       readonly proposal?: Proposal;
       /** invalid (a truncation past its own position): the position it would have taken. */
@@ -506,6 +506,13 @@ export class WriterCore {
     // E: the highest position where a quorum member holds a value. Promise-only slots
     // above it hold nothing to preserve (a stray explicit promise must not cost NOPs).
     const end = Math.max(learnedThrough, ...replies.flatMap((r) => r.slots.map((s) => s.position)));
+    if (end - learnedThrough > limits.electionSettleMax) {
+      // More unsettled positions than an honest quorum can hold (limits.electionSettleMax): refuse to settle them.
+      this.failAll({ ok: false, error: 'insane', position: end }, out);
+      out.election ??= { ok: false, error: 'insane', position: end };
+      this.role = { kind: 'idle' };
+      return;
+    }
     const best = new Map<Position, Slot>();
     for (const r of replies) {
       for (const s of r.slots) {
@@ -543,7 +550,12 @@ export class WriterCore {
       recommittedAt: this.now,
     };
     // Settled positions go first, through the queue, so the in-flight window bounds them too.
-    this.queue.unshift(...settle.concat([NOP]).map((action) => ({ id: -1, action })));
+    // (No spread: the settle range may hold up to limits.electionSettleMax positions.)
+    const settling: WriterOp[] = settle.map((action) => ({ id: -1, action }));
+    settling.push({ id: -1, action: NOP });
+    for (const op of this.queue) settling.push(op);
+    this.queue.length = 0;
+    for (const op of settling) this.queue.push(op);
     this.flush(out);
   }
 

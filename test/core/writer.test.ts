@@ -292,3 +292,27 @@ test('commits go only to the members whose disk promised the writer: another dis
   assert.ok(commits.length >= 2, 'commits and recommits were sent');
   assert.ok(!commits.includes(3), `no commit to member 3, which never promised (sent to ${commits.join(',')})`);
 });
+
+test('an election whose quorum reports a value far above its learned prefix fails as insane instead of queueing that many NOPs', () => {
+  // Two hostile replicas vouching for a value at 2^40 crashed the client with an array of that size.
+  const at = 2 ** 40;
+  const promiseReply = (rid: number, slotAt?: number) =>
+    ({
+      type: 'promiseReply', rid, outcome: 'accept', proposal: 1, status: 'VOTING', begin: 0, end: slotAt ?? -1, learnedThrough: -1,
+      slots: slotAt === undefined ? [] : [{ position: slotAt, promised: 0, accepted: 1, learned: false, action: { kind: 'nop' } as const }],
+      coveredThrough: slotAt ?? -1, generation: 0, disk: 0,
+    }) as const;
+  const w = new WriterCore({ members: [1, 2, 3], random: () => 0.5, electionGraceMs: 0 });
+  const rid = (w.step({ type: 'elect' }, 0).send[0]!.msg as { rid: number }).rid;
+  w.step({ type: 'reply', from: 1, msg: promiseReply(rid, at) }, 1);
+  const out = w.step({ type: 'reply', from: 2, msg: promiseReply(rid, at) }, 1);
+  assert.deepEqual(out.election, { ok: false, error: 'insane', position: at });
+  assert.equal(w.roleKind, 'idle');
+  assert.equal(w.queued, 0);
+  // An honest range of a few windows is settled as usual.
+  const v = new WriterCore({ members: [1, 2, 3], random: () => 0.5, electionGraceMs: 0 });
+  const rid2 = (v.step({ type: 'elect' }, 0).send[0]!.msg as { rid: number }).rid;
+  v.step({ type: 'reply', from: 1, msg: promiseReply(rid2, 50_000) }, 1);
+  v.step({ type: 'reply', from: 2, msg: promiseReply(rid2) }, 1);
+  assert.equal(v.roleKind, 'elected');
+});
