@@ -121,7 +121,7 @@ export class Fill {
     const counts = msg.outcome === 'accept' && ph.named.some((n) => n.id === from && n.generation === msg.generation && n.disk === msg.disk);
     ph.tally.record(from, counts ? 'accept' : 'ignored');
     if (ph.tally.unreachable) this.enterBackoff(now);
-    else if (ph.tally.won) return this.finish(ph.actions, send, this.proposal);
+    else if (ph.tally.won) return this.finish(ph.actions, send, this.proposal, ph.named.map((n) => n.id));
     return undefined;
   }
 
@@ -194,12 +194,14 @@ export class Fill {
   }
 
   /** The values are chosen; a commit under the fill's proposal tells the replicas that accepted them. */
-  private finish(actions: Action[], send: FillOutbound[], proposal: Proposal | undefined): FillResult {
+  private finish(actions: Action[], send: FillOutbound[], proposal: Proposal | undefined, promised: readonly ReplicaId[] = []): FillResult {
     this.phase = { kind: 'done' };
     const entries = actions.map((action, k) => ({ position: this.from + k, action }));
     if (proposal !== undefined && actions.length > 0) {
       const commit: CommitMessage = { type: 'commit', proposal, from: this.from, to: this.from + actions.length - 1 };
-      for (const to of this.ctx.members) send.push({ to, msg: commit });
+      // Only to the members that promised this fill: after a disk loss another member may hold a value
+      // under the same number from another proposer, and a commit names only the number (as the writer's).
+      for (const to of promised) send.push({ to, msg: commit });
     }
     return { ok: true, entries };
   }
