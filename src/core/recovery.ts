@@ -369,6 +369,18 @@ export class RecoveryCore {
     // (The view vouches only for an EMPTY member: damaged metadata keeps the incarnation of a disk that may have voted since.)
     const neverVoted = all.filter((m) => m.status === 'STARTING' || (m.status === 'EMPTY' && starting.some((s) => s.startView?.[m.id] === m.incarnation)));
     const everyEmpty = starting.length === 0;
+    // With no start under way, an EMPTY member is taken for a new disk (a cluster that lost every disk at once
+    // looks new: docs/protocol.md); a RECOVERING one is not: it is a disk whose metadata was damaged, or a VOTING
+    // disk holding its votes in its restart check (it answers RECOVERING), and either may have voted. A quorum of
+    // them may have chosen values (held by the disks lost meanwhile): never start over that.
+    const mayHaveVoted = all.filter((m) => m.status === 'RECOVERING');
+    if (everyEmpty && mayHaveVoted.length >= this.quorum) {
+      return this.say(
+        out,
+        `will not start an empty log: ${mayHaveVoted.map((m) => `r${m.id}`).join(', ')} may have voted in this cluster (RECOVERING, or checking their disk); ` +
+          `waiting for them to vote again`,
+      );
+    }
     if (!everyEmpty && n - neverVoted.length >= this.quorum) {
       const lost = all.filter((m) => !neverVoted.includes(m)).map((m) => `r${m.id}`);
       return this.say(

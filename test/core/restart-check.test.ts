@@ -238,3 +238,26 @@ test('a replica that lagged behind its peers measures the proposal bound from th
   assert.equal(ask(2, far), 'accept', 'a peer promised just below it: a real proposer counting up');
   assert.equal(ask(3, far + limits.proposalStepMax + 1), 'ignored', 'a jump beyond the peers is still refused');
 });
+
+// ------------------------------------------------------------------ a wiped disk among peers still checking theirs
+
+test('start: with no start under way, a quorum of RECOVERING members (peers holding their votes in the restart check, or damaged metadata) keeps a wiped member from starting a new log', () => {
+  // r1 was wiped (EMPTY, a new incarnation); r2 and r3 restarted VOTING and answer RECOVERING while their
+  // restart check holds their votes. They hold no record here, but a quorum of them may have voted: were r1 to
+  // start (STARTING), r2 and r3 would count its answer, pass their check, and r1 would join as VOTING with an
+  // empty disk whose previous incarnation accepted values; that quorum of r1 and a laggard could choose again.
+  for (const self of ['EMPTY', 'RECOVERING'] as const) {
+    const c = core({ status: self, promised: 0, incarnation: 'a-new' });
+    c.core.step({ type: 'tick' }, 0);
+    c.core.step({ type: 'reply', from: 2, msg: recoverReply(c.rid(), { status: 'RECOVERING', end: -1, incarnation: 'b' }) }, 1);
+    const out = c.core.step({ type: 'reply', from: 3, msg: recoverReply(c.rid(), { status: 'RECOVERING', end: -1, incarnation: 'c' }) }, 1);
+    assert.equal(out.become, undefined, `${self}: no start while two members may have voted`);
+    if (self === 'EMPTY') assert.match(out.waiting ?? '', /may have voted/);
+  }
+  // One such member is fewer than a quorum: with two new disks beside it nothing can have been chosen (that
+  // would take a second lost disk), and the start goes on, as before.
+  const c = core({ status: 'EMPTY', promised: 0, incarnation: 'a' });
+  c.core.step({ type: 'tick' }, 0);
+  c.core.step({ type: 'reply', from: 2, msg: recoverReply(c.rid(), { status: 'RECOVERING', end: -1, incarnation: 'b' }) }, 1);
+  assert.equal(c.core.step({ type: 'reply', from: 3, msg: recoverReply(c.rid(), { status: 'EMPTY', end: -1, incarnation: 'c' }) }, 1).become?.status, 'STARTING');
+});
