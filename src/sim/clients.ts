@@ -114,10 +114,10 @@ export class WriterClient {
   }
 
   /** A dead client's process starts again: a new writer generation above what the old one saw. */
-  revive(): void {
+  revive(atLeast = 0): void {
     if (!this.dead) return;
     this.dead = false;
-    this.renew();
+    this.renew(atLeast);
   }
 
   tick(): void {

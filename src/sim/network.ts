@@ -72,7 +72,7 @@ export interface NetworkCounters {
  * [extraMs / 2, extraMs] and lost with probability `loss`.
  */
 export interface LinkRule {
-  readonly match: (from: Addr, to: Addr) => boolean;
+  readonly match: (from: Addr, to: Addr, msg: Message) => boolean;
   readonly extraMs: number;
   readonly loss: number;
 }
@@ -108,7 +108,7 @@ export class SimNetwork {
     }
     let extraMs = 0;
     for (const rule of this.linkRules) {
-      if (!rule.match(env.from, env.to)) continue;
+      if (!rule.match(env.from, env.to, env.msg)) continue;
       if (rule.loss > 0 && this.prng.chance(rule.loss)) {
         this.counters.lost++;
         return;

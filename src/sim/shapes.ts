@@ -86,6 +86,8 @@ export interface ShapeHost {
   addWriter(): WriterClient;
   /** Background writers and takeovers pause until this time (an episode's writers act alone). */
   quietUntil(ms: number): void;
+  /** While an episode runs, the random faults (crashes, partitions, failed syncs, takeovers) hold off: it builds its own. */
+  calm(on: boolean): void;
   /** The replica's process crashes (no damage) and restarts after `downMs`. */
   bounce(node: ReplicaNode, downMs: number): void;
 }
@@ -104,15 +106,29 @@ export class Shapes {
     private readonly plan: ShapePlan,
   ) {}
 
-  /** Runs the episodes one after another once a quorum votes; `done` when the last one ends. */
+  /**
+   * Runs the episodes one after another; `done` when the last one ends.
+   * Random faults strike between episodes (for a while); then they hold off
+   * until every replica votes again (bounded), and through the episode.
+   */
   start(done: () => void): void {
     const next = (i: number): void => {
       const e = this.plan.episodes[i];
       if (e === undefined) return done();
-      this.host.trace(`EPISODE ${i + 1}/${this.plan.episodes.length} ${e.kind}${e.kind === 'duel' || e.kind === 'orphan' ? `/${e.settle}` : ''}`);
-      this.run(e, () => this.host.at(this.prng.int(50, 300), () => next(i + 1)));
+      this.host.calm(true);
+      this.when(
+        () => this.ready(),
+        () => {
+          this.host.trace(`EPISODE ${i + 1}/${this.plan.episodes.length} ${e.kind}${e.kind === 'duel' || e.kind === 'orphan' ? `/${e.settle}` : ''}`);
+          this.run(e, () => {
+            this.host.calm(false);
+            this.host.at(this.prng.int(200, 1_500), () => next(i + 1));
+          });
+        },
+        10_000,
+      );
     };
-    this.host.at(this.prng.int(100, 500), () => this.when(() => this.votingQuorum(), () => next(0), 10_000));
+    this.host.at(this.prng.int(100, 500), () => next(0));
   }
 
   private run(e: Episode, done: () => void): void {
@@ -141,15 +157,17 @@ export class Shapes {
     poll();
   }
 
-  private votingQuorum(): boolean {
-    return this.host.replicaNodes().filter((n) => n.up && n.status === 'VOTING' && !n.holdsVotes).length >= this.host.quorum();
+  /** Ready for an episode: no partition left, and every replica up and voting (the wait is bounded: then it begins regardless). */
+  private ready(): boolean {
+    return this.host.net.blockedLinks === 0 && this.host.replicaNodes().every((n) => n.up && n.status === 'VOTING' && !n.holdsVotes);
   }
 
   /** Elects `w` (unless it is elected) and runs `then` once it is, or is fenced, or the wait ends. */
   private elected(w: WriterClient, then: (w: WriterClient) => void): void {
     this.wake(w);
     if (w.core.roleKind !== 'elected') w.elect();
-    this.when(() => w.core.roleKind === 'elected' || w.fenced || w.dead, () => then(w));
+    // Elected and its election NOP chosen (electedAt): a burst before that would only queue behind it.
+    this.when(() => (w.core.roleKind === 'elected' && w.electedAt !== undefined) || w.fenced || w.dead, () => then(w));
   }
 
   /** The writer that drives an episode: the first live one (revived or renewed if it must be). */
@@ -162,6 +180,13 @@ export class Shapes {
   private wake(w: WriterClient): void {
     if (w.dead) w.revive();
     else if (w.fenced) w.renew();
+  }
+
+  /** A new writer generation of `w` above `floor` (its election is then its own, and reported). */
+  private fresh(w: WriterClient, floor = 0): WriterClient {
+    if (w.dead) w.revive(floor);
+    else w.renew(floor);
+    return w;
   }
 
   private second(first: WriterClient): WriterClient {
@@ -221,18 +246,35 @@ export class Shapes {
     return Math.max(0, ...this.host.writerClients().map((w) => w.lastAcked));
   }
 
-  /** Splits the replicas into a minority and the quorum of the others. */
-  private split(): { minority: ReplicaNode[]; majority: ReplicaNode[] } {
-    const all = this.prng.shuffle(this.host.replicaNodes());
+  /**
+   * Splits the replicas into a minority and the quorum of the others, the
+   * minority (or, `namedMajority`, the quorum) among the members `w` counts:
+   * a writer sends its writes to those only.
+   */
+  private split(w: WriterClient, namedMajority = false): { minority: ReplicaNode[]; majority: ReplicaNode[] } {
+    const named = w.core.namedMembers;
+    const all = this.prng.shuffle(this.host.replicaNodes()).sort((x, y) => Number(named.has(y.id)) - Number(named.has(x.id)));
+    if (namedMajority) all.reverse();
     const k = this.prng.int(1, all.length - this.host.quorum());
     return { minority: all.slice(0, k), majority: all.slice(k) };
   }
 
-  /** A few batches at once, then `then` a few ms later (often while they are still in flight). */
+  /**
+   * A few batches at once, which the writer never hears about (the replies to
+   * it are blocked): it cannot count or commit them. Then `then`, once they
+   * have had time to arrive and be made durable.
+   */
   private burst(w: WriterClient, then: () => void): void {
     const n = this.prng.int(1, 4);
+    const replicas = this.host.replicaNodes();
+    for (const r of replicas) this.host.net.block(r.addr, w.id);
+    const id = w.id;
     for (let i = 0; i < n; i++) this.host.at(i * this.prng.int(1, 8), () => w.submit(this.prng.int(1, 3)));
-    this.host.at(n * 8 + this.prng.int(0, 30), then);
+    // Past one retransmission (timing.retransmitMs): a lost write is sent again before the writer dies.
+    this.host.at(n * 8 + this.prng.int(250, 450), () => {
+      for (const r of replicas) this.host.net.unblock(r.addr, id);
+      then();
+    });
   }
 
   private reviveAll(): void {
@@ -280,23 +322,25 @@ export class Shapes {
    */
   private duel(e: Episode, done: () => void): void {
     this.host.quietUntil(this.host.now() + 60_000);
-    const a = this.leader();
+    const a = this.fresh(this.leader());
     const b = this.second(a);
-    const { minority, majority } = this.split();
     this.elected(a, () => {
+      const { minority, majority } = this.split(a);
       this.host.trace(`DUEL ${a.id} to ${minority.map((n) => n.addr).join(',')} only, then ${b.id} by ${majority.map((n) => n.addr).join(',')}`);
       const unblockA = this.block(a.id, majority);
       this.burst(a, () => {
         a.die();
         unblockA();
-        this.wake(b);
+        // B elects afresh, above A: a new generation (an elected B of an earlier episode would write under an old number).
+        this.fresh(b, a.core.highestProposalSeen);
         const unblockB = this.block(b.id, minority);
         this.elected(b, () => {
           const orphan = e.settle === 'read' || this.prng.chance(0.5);
           this.burst(b, () => {
             unblockB();
             if (orphan) b.die();
-            this.host.at(this.prng.int(30, 150), () => this.settle(e, minority, done));
+            // The settler's first quorum should hold both values: all of B's replicas but one answer late.
+            this.host.at(this.prng.int(30, 150), () => this.settle(e, minority, majority.slice(1), done));
           });
         });
       });
@@ -330,47 +374,52 @@ export class Shapes {
   /** A writer dies after its values reached a minority, or a quorum without a commit; then they are settled. */
   private orphan(e: Episode, done: () => void): void {
     this.host.quietUntil(this.host.now() + 60_000);
-    const a = this.leader();
-    const minority = this.prng.chance(0.5) ? this.split().minority : [];
+    const a = this.fresh(this.leader());
+    const toQuorum = this.prng.chance(0.5);
     this.elected(a, () => {
-      const reach = minority.length > 0 ? minority : this.host.replicaNodes();
+      // A's values reach a minority (not chosen), or exactly a quorum (chosen, and no one learns them).
+      const { minority, majority } = this.split(a, toQuorum);
+      const reach = toQuorum ? majority : minority;
+      const rest = this.host.replicaNodes().filter((n) => !reach.includes(n));
       this.host.trace(`ORPHAN ${a.id} writes to ${reach.map((n) => n.addr).join(',')} and dies`);
-      const unblock = this.block(a.id, this.host.replicaNodes().filter((n) => !reach.includes(n)));
+      const unblock = this.block(a.id, rest);
       this.burst(a, () => {
         a.die();
         unblock();
-        this.host.at(this.prng.int(30, 150), () => this.settle(e, minority, done));
+        // The settler hears first from replicas that lack A's values: the holders answer late.
+        this.host.at(this.prng.int(30, 150), () => this.settle(e, reach, reach, done));
       });
     });
   }
 
   /**
-   * What dead writers left is settled by a new writer generation (its links to
-   * `lossy` lose half the messages: a commit may arrive where its write did
-   * not; its promise to one replica is slow, so replies come in another
-   * order), or by readers while every writer is quiet long enough for a read
-   * to fill. Then the background writers go on.
+   * What dead writers left is settled by a new writer generation (its writes
+   * to `lossy` are lost half the time: a commit may arrive where its write did
+   * not), or by readers while every writer is quiet long enough for a read to
+   * fill. Replies from `slow` come late, so the settler's first quorum is the
+   * others'. Then the background writers go on.
    */
-  private settle(e: Episode, lossy: readonly ReplicaNode[], done: () => void): void {
+  private settle(e: Episode, lossy: readonly ReplicaNode[], slow: readonly ReplicaNode[], done: () => void): void {
+    const extraMs = this.prng.pick([40, 100, 200]);
+    const late = (f: string, t: string): boolean => slow.some((n) => n.addr === f) && !t.startsWith('r');
     const finish = (): void => {
       this.reviveAll();
       this.host.quietUntil(0);
       done();
     };
     if (e.settle === 'read') {
-      this.host.trace('SETTLE by readers (writers quiet)');
+      this.host.trace(`SETTLE by readers (writers quiet; ${slow.map((n) => n.addr).join(',') || 'none'} answer late)`);
+      this.rule(QUIET_MS, { match: late, extraMs, loss: 0 });
       const lo = Math.max(0, this.top() - 4);
       for (const r of this.host.readerClients()) r.read(lo, MAX);
       this.host.at(this.prng.int(3_200, 4_000), () => this.host.readerClients()[0]!.read(lo, MAX));
       this.host.at(QUIET_MS, finish);
       return;
     }
-    const c = this.host.writerClients().find((w) => w.dead) ?? this.leader();
-    this.wake(c);
-    const slow = this.prng.pick(this.host.replicaNodes());
-    this.host.trace(`SETTLE by ${c.id} (lossy to ${lossy.map((n) => n.addr).join(',') || 'none'}, slow to ${slow.addr})`);
-    this.rule(600, { match: (f, t) => f === c.id && lossy.some((n) => n.addr === t), extraMs: 0, loss: 0.5 });
-    this.rule(200, { match: (f, t) => f === c.id && t === slow.addr, extraMs: this.prng.pick([20, 60]), loss: 0 });
+    const c = this.fresh(this.host.writerClients().find((w) => w.dead) ?? this.leader());
+    this.host.trace(`SETTLE by ${c.id} (writes to ${lossy.map((n) => n.addr).join(',') || 'none'} lossy, ${slow.map((n) => n.addr).join(',') || 'none'} answer late)`);
+    this.rule(600, { match: (f, t, m) => f === c.id && m.type === 'write' && lossy.some((n) => n.addr === t), extraMs: 0, loss: 0.5 });
+    this.rule(400, { match: late, extraMs, loss: 0 });
     this.elected(c, () => this.pump(c, 300, true, finish));
   }
 }

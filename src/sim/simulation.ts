@@ -91,6 +91,7 @@ type SimEvent =
   | { readonly k: 'lateStart'; readonly node: ReplicaNode }
   | { readonly k: 'missStart'; readonly node: ReplicaNode }
   | { readonly k: 'episode'; readonly fn: () => void }
+  | { readonly k: 'together' }
   | { readonly k: 'drain' }
   | { readonly k: 'probe' }
   | { readonly k: 'end' };
@@ -149,6 +150,8 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
   private readonly shapePlan: ShapePlan;
   /** Background writers and takeovers pause until then (an episode's writers act alone). */
   private quietEnd = 0;
+  /** An episode runs: random faults hold off (shapes.ts). */
+  private calmNow = false;
 
   constructor(
     readonly seed: number,
@@ -259,6 +262,9 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
     this.queue.schedule(this.prng.int(1, this.config.clientGapMs), { k: 'writer', client: w });
     return w;
   }
+  calm(on: boolean): void {
+    this.calmNow = on;
+  }
   quietUntil(ms: number): void {
     this.quietEnd = Math.max(this.quietEnd, ms);
   }
@@ -288,6 +294,7 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
     } else this.queue.schedule(c.faultPhaseMs, { k: 'drain' });
     if (c.diskLosses > 0 && c.open.successiveLosses) this.queue.schedule(this.prng.int(200, 1_500), { k: 'diskLoss', left: c.diskLosses });
     for (let i = 0; i < c.restores; i++) this.queue.schedule(this.prng.int(0, c.faultPhaseMs / 2), { k: 'snapshot' });
+    if (c.open.restartTogether) for (let i = this.prng.int(1, 3); i > 0; i--) this.queue.schedule(this.prng.int(0, c.faultPhaseMs), { k: 'together' });
     while (this.phase !== 'done' && this.checker.ok) {
       const e = this.queue.pop();
       if (e === undefined) break;
@@ -350,12 +357,14 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
         return this.readerAct(e.client);
       case 'crash':
         if (this.phase !== 'faults') return;
+        if (this.calmNow) return this.scheduleFault('crash', this.config.crashRate);
         this.crash();
         return this.scheduleFault('crash', this.config.crashRate);
       case 'restart':
         return this.restart(e.node);
       case 'partition':
         if (this.phase !== 'faults') return;
+        if (this.calmNow) return this.scheduleFault('partition', this.config.partitionRate);
         this.partition();
         return this.scheduleFault('partition', this.config.partitionRate);
       case 'heal':
@@ -364,10 +373,12 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
         return unblock(this.net, e.links);
       case 'takeover':
         if (this.phase !== 'faults') return;
+        if (this.calmNow) return this.scheduleFault('takeover', this.config.takeoverRate);
         this.takeover();
         return this.scheduleFault('takeover', this.config.takeoverRate);
       case 'syncFault':
         if (this.phase !== 'faults') return;
+        if (this.calmNow) return this.scheduleFault('syncFault', this.config.syncFaultRate);
         this.syncFault();
         return this.scheduleFault('syncFault', this.config.syncFaultRate);
       case 'diskLoss':
@@ -375,6 +386,8 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
       case 'snapshot':
         return this.snapshot();
       case 'restore':
+        // Not while an episode runs (it builds its own faults): a little later.
+        if (this.calmNow) return this.queue.schedule(this.prng.int(200, 600), e);
         return this.restore(e.node, e.snap);
       case 'lateStart':
         if (this.phase !== 'faults' || e.node.up) return;
@@ -383,6 +396,8 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
         return this.restart(e.node);
       case 'missStart':
         return this.missStart(e.node);
+      case 'together':
+        return this.restartTogether();
       case 'episode':
         if (this.phase === 'faults') e.fn();
         return;
@@ -532,6 +547,28 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
       this.trace(`WIPE disk of ${node.addr}: ${node.damage}`);
     }
     this.queue.schedule(this.prng.int(300, 3_000), { k: 'restart', node });
+  }
+
+  /** Open shape restartTogether: every replica crashes, one loses its disk (within the budget), all restart a few ms apart. */
+  private restartTogether(): void {
+    if (this.phase !== 'faults') return;
+    const nodes = [...this.replicas.values()];
+    const wiped = this.prng.pick(nodes);
+    this.trace(`ALL CRASH, ${wiped.addr} loses its disk, all restart together`);
+    for (const node of nodes) {
+      if (node.up) {
+        this.faults.crash++;
+        this.faults.lostRecords += node.crash();
+      }
+    }
+    if (this.budgetLeft(wiped) > 0) {
+      wiped.disk.wipe(`inc-${wiped.id}-together-${this.queue.now}`);
+      this.checker.noteDiskLost(wiped.id);
+      wiped.damaged = true;
+      wiped.damage = 'a disk lost in a restart of every replica';
+      this.faults.wipe++;
+    }
+    for (const node of nodes) this.queue.schedule(this.prng.int(5, 50), { k: 'restart', node });
   }
 
   /** One of a series of disk losses: another replica than the last one when possible, within the budget; then the next. */
