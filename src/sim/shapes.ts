@@ -93,6 +93,7 @@ export interface ShapeHost {
 }
 
 const isWriter = (a: string): boolean => /^w/.test(a);
+const isReplica = (a: string): boolean => /^r\d+$/.test(a);
 const MAX = Number.MAX_SAFE_INTEGER;
 /** How long a step waits for what it needs (an election won, a quorum VOTING) before it goes on regardless. */
 const WAIT_MS = 3_000;
@@ -310,9 +311,13 @@ export class Shapes {
       this.host.trace(`IGNORED: ${x.addr} restarts (its restart check answers IGNORED), ${y.addr} slow (+${extraMs}ms)`);
       this.rule(ms, { match: (f, t) => isWriter(f) && t === y.addr, extraMs, loss: 0 });
       this.pump(w, ms, true, done);
-      this.host.at(this.prng.int(50, 250), () => {
-        if (x.up) this.host.bounce(x, this.prng.int(5, 60));
-      });
+      // Its peers answer it slowly, so its restart check (IGNORED meanwhile) lasts; again and again.
+      this.rule(ms, { match: (f, t) => isReplica(f) && t === x.addr, extraMs: this.prng.pick([50, 150]), loss: 0 });
+      for (let at = this.prng.int(50, 250); at < ms - 100; at += this.prng.int(200, 400)) {
+        this.host.at(at, () => {
+          if (x.up) this.host.bounce(x, this.prng.int(5, 40));
+        });
+      }
     });
   }
 
@@ -401,7 +406,7 @@ export class Shapes {
    */
   private settle(e: Episode, lossy: readonly ReplicaNode[], slow: readonly ReplicaNode[], done: () => void): void {
     const extraMs = this.prng.pick([40, 100, 200]);
-    const late = (f: string, t: string): boolean => slow.some((n) => n.addr === f) && !t.startsWith('r');
+    const late = (f: string, t: string): boolean => slow.some((n) => n.addr === f) && !isReplica(t);
     const finish = (): void => {
       this.reviveAll();
       this.host.quietUntil(0);
@@ -417,9 +422,15 @@ export class Shapes {
       return;
     }
     const c = this.fresh(this.host.writerClients().find((w) => w.dead) ?? this.leader());
-    this.host.trace(`SETTLE by ${c.id} (writes to ${lossy.map((n) => n.addr).join(',') || 'none'} lossy, ${slow.map((n) => n.addr).join(',') || 'none'} answer late)`);
-    this.rule(600, { match: (f, t, m) => f === c.id && m.type === 'write' && lossy.some((n) => n.addr === t), extraMs: 0, loss: 0.5 });
+    // Its re-proposals (at or below the highest position held now) do not reach `lossy` for a while, its
+    // later writes do: a commit of its term (the recommit covers it all) then reaches a replica that still
+    // holds another proposal's value there.
+    const held = Math.max(...this.host.replicaNodes().map((n) => n.disk.live.end()));
+    this.host.trace(`SETTLE by ${c.id} (re-proposals through ${held} lost to ${lossy.map((n) => n.addr).join(',') || 'none'}, ${slow.map((n) => n.addr).join(',') || 'none'} answer late)`);
+    this.rule(1_600, { match: (f, t, m) => f === c.id && m.type === 'write' && m.from <= held && lossy.some((n) => n.addr === t), extraMs: 0, loss: 1 });
     this.rule(400, { match: late, extraMs, loss: 0 });
-    this.elected(c, () => this.pump(c, 300, true, finish));
+    c.elect();
+    c.submit(this.prng.int(1, 3));
+    this.elected(c, () => this.pump(c, 1_200, true, finish));
   }
 }
