@@ -141,6 +141,8 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
   private readonly held = new WeakMap<Envelope, { node: ReplicaNode; seq: number; epoch: number }>();
   /** Every proposal a writer generation asked promises for (a fence by any other came from a fill). */
   private readonly writerProposals = new Set<number>();
+  /** Who asked promises for each proposal other than writers: a reader's fill ('rd1') or a replica's catch-up fill ('r3'). */
+  private readonly fillProposals = new Map<number, string>();
   private readonly strictLiveness: boolean;
   /** Since when every replica has been up, VOTING and voting (undefined while one is not). */
   private allVotingSince: number | undefined;
@@ -193,6 +195,7 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
       }
     }
     if (env.msg.type === 'write') this.checker.noteWriteSent(env.from, env.msg.proposal, env.msg.from, env.msg.actions);
+    if (env.msg.type === 'promise' && !env.from.startsWith('w') && !this.fillProposals.has(env.msg.proposal)) this.fillProposals.set(env.msg.proposal, env.from);
     this.net.send(env);
   }
   heldUntilDurable(node: ReplicaNode, env: Envelope, seq: number): void {
@@ -210,7 +213,9 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
   writerFenced(w: WriterClient, proposal: number | undefined): void {
     if (proposal === undefined || this.writerProposals.has(proposal)) return;
     if (this.phase !== 'probe' && !this.strictLiveness) return;
-    this.checker.fail('liveness', `${w.id} fenced by b${proposal}, a proposal no writer asked for (a fill's), in the ${this.phase} phase`);
+    const by = this.fillProposals.get(proposal);
+    const fill = by === undefined ? "a fill's" : /^r\d+$/.test(by) ? `${by}'s catch-up fill` : `reader ${by}'s fill`;
+    this.checker.fail('liveness', `${w.id} fenced by b${proposal}, a proposal no writer asked for (${fill}), in the ${this.phase} phase`);
   }
   trace(text: string): void {
     this.trace_.add(this.queue.now, text);
