@@ -428,6 +428,8 @@ export class Shapes {
     const held = Math.max(...this.host.replicaNodes().map((n) => n.disk.live.end()));
     this.host.trace(`SETTLE by ${c.id} (re-proposals through ${held} lost to ${lossy.map((n) => n.addr).join(',') || 'none'}, ${slow.map((n) => n.addr).join(',') || 'none'} answer late)`);
     this.rule(1_600, { match: (f, t, m) => f === c.id && m.type === 'write' && m.from <= held && lossy.some((n) => n.addr === t), extraMs: 0, loss: 1 });
+    // Nor do its peers' answers to its catch-up (it would copy the chosen values before the recommit comes).
+    this.rule(1_600, { match: (f, t, m) => isReplica(f) && m.type === 'readReply' && lossy.some((n) => n.addr === t), extraMs: 0, loss: 1 });
     this.rule(400, { match: late, extraMs, loss: 0 });
     c.elect();
     c.submit(this.prng.int(1, 3));
