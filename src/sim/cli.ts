@@ -5,6 +5,7 @@
  *   --off honourPromise,strictPromise         switch safety rules off (to see the checker fail)
  *   --open restoreUnwitnessed,...             switch on fault shapes that found open core issues (config.ts, OpenShapes)
  *   --strict-liveness                         issue 20's liveness checks in every phase (SimOptions.strictLiveness)
+ *   --no-shapes                               the classic runs, without the workload episodes of shapes.ts
  * Exit code 1 if any seed finds a violation.
  */
 import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
@@ -21,10 +22,11 @@ interface Args {
   stopAtFirst: boolean;
   open: Partial<OpenShapes>;
   strictLiveness: boolean;
+  shapes: boolean;
 }
 
 function parse(argv: readonly string[]): Args {
-  const args: Args = { seeds: 100, from: 1, verbose: false, rules: ALL_RULES_ON, stopAtFirst: false, open: {}, strictLiveness: false };
+  const args: Args = { seeds: 100, from: 1, verbose: false, rules: ALL_RULES_ON, stopAtFirst: false, open: {}, strictLiveness: false, shapes: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -38,6 +40,7 @@ function parse(argv: readonly string[]): Args {
     else if (a === '--verbose' || a === '-v') args.verbose = true;
     else if (a === '--stop') args.stopAtFirst = true;
     else if (a === '--strict-liveness') args.strictLiveness = true;
+    else if (a === '--no-shapes') args.shapes = false;
     else if (a === '--off') {
       const rules: Record<string, boolean> = { ...args.rules };
       for (const r of value().split(',')) {
@@ -53,7 +56,7 @@ function parse(argv: readonly string[]): Args {
       }
       args.open = open;
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: sim [--seeds N] [--from S] | --seed S [--verbose]; [--off rule,...] [--open shape,...] [--strict-liveness] [--stop]');
+      console.log('usage: sim [--seeds N] [--from S] | --seed S [--verbose]; [--off rule,...] [--open shape,...] [--strict-liveness] [--no-shapes] [--stop]');
       console.log(`  rules: ${Object.keys(ALL_RULES_ON).join(', ')}`);
       console.log(`  open shapes: ${Object.keys(NO_OPEN_SHAPES).join(', ')}`);
       process.exit(0);
@@ -68,7 +71,7 @@ function parse(argv: readonly string[]): Args {
 function main(): number {
   const args = parse(process.argv.slice(2));
   if (args.seed !== undefined) {
-    const r = runSeed(args.seed, { rules: args.rules, verbose: args.verbose, open: args.open, strictLiveness: args.strictLiveness });
+    const r = runSeed(args.seed, { rules: args.rules, verbose: args.verbose, open: args.open, strictLiveness: args.strictLiveness, shapes: args.shapes });
     if (r.violations.length > 0) {
       console.log(failureReport(r, args.rules));
       return 1;
@@ -80,7 +83,7 @@ function main(): number {
   const totals = emptyTotals();
   const started = performance.now();
   for (let s = args.from; s < args.from + args.seeds; s++) {
-    const r = runSeed(s, { rules: args.rules, open: args.open, strictLiveness: args.strictLiveness });
+    const r = runSeed(s, { rules: args.rules, open: args.open, strictLiveness: args.strictLiveness, shapes: args.shapes });
     addResult(totals, r);
     if (r.violations.length > 0) {
       if (totals.failed.length <= 3) console.log(failureReport(r, args.rules) + '\n');

@@ -45,6 +45,12 @@ export class WriterClient {
   acks = 0;
   /** When this generation's election last succeeded (undefined until it does). */
   electedAt: number | undefined;
+  /**
+   * The client process died (shapes.ts, orphans): it sends and hears nothing,
+   * and what it had pending is nobody's concern any more (its values may be
+   * accepted anywhere: that is the point). `revive` starts a new generation.
+   */
+  dead = false;
 
   constructor(
     readonly name: Addr,
@@ -67,12 +73,14 @@ export class WriterClient {
   }
 
   elect(): void {
+    if (this.dead) return;
     this.host.trace(`${this.id} elect`);
     this.apply(this.core.step({ type: 'elect' }, this.host.now()));
   }
 
   /** Submits appends (and maybe a truncation), then flushes. */
   submit(count: number, truncateTo?: Position): void {
+    if (this.dead) return;
     const actions: Action[] = [];
     for (let i = 0; i < count; i++) actions.push({ kind: 'append', data: encoder.encode(`${this.id}#${this.appended++}`) });
     if (truncateTo !== undefined) actions.push({ kind: 'truncate', to: truncateTo });
@@ -86,20 +94,39 @@ export class WriterClient {
     this.apply(this.core.step({ type: 'flush' }, this.host.now()));
   }
 
-  /** Replaces a fenced core with a new generation above every proposal seen. */
-  renew(): void {
-    const floor = this.core.highestProposalSeen;
+  /** Replaces a fenced core with a new generation above every proposal seen (and above `atLeast`). */
+  renew(atLeast = 0): void {
+    const floor = Math.max(atLeast, this.core.highestProposalSeen);
+    // A fenced core failed everything it had; a live one replaced by an episode (shapes.ts) abandons it, as a
+    // client process that reconnects does: those outcomes stay unknown, and no liveness check waits for them.
+    this.pending.clear();
     this.gen++;
     this.electedAt = undefined;
     this.core = this.newCore(floor);
     this.host.trace(`${this.id} new writer generation above b${floor}`);
   }
 
+  /** The process dies: nothing more is sent, heard or reported for this generation. */
+  die(): void {
+    this.dead = true;
+    this.pending.clear();
+    this.host.trace(`${this.id} DIES`);
+  }
+
+  /** A dead client's process starts again: a new writer generation above what the old one saw. */
+  revive(atLeast = 0): void {
+    if (!this.dead) return;
+    this.dead = false;
+    this.renew(atLeast);
+  }
+
   tick(): void {
+    if (this.dead) return;
     this.apply(this.core.step({ type: 'tick' }, this.host.now()));
   }
 
   receive(from: ReplicaId, msg: Message): void {
+    if (this.dead) return;
     if (msg.type !== 'promiseReply' && msg.type !== 'writeReply' && msg.type !== 'readReply') return;
     this.apply(this.core.step({ type: 'reply', from, msg }, this.host.now()));
   }

@@ -93,9 +93,17 @@ export interface OpenShapes {
    * recommits only its own range), and asks that same peer again and again.
    */
   readonly successiveLosses: boolean;
+  /**
+   * Every replica crashes at once, one of them loses its disk (within the
+   * budget), and all restart together a few ms apart: the wiped one runs the
+   * start decision while its peers, which may hold no data yet, are still in
+   * their restart check (a quorum RECOVERING to it). Up to three times a run,
+   * early or late.
+   */
+  readonly restartTogether: boolean;
 }
 
-export const NO_OPEN_SHAPES: OpenShapes = Object.freeze({ recoveringDuringStart: false, restoreUnwitnessed: false, restoreStartingBackup: false, successiveLosses: false });
+export const NO_OPEN_SHAPES: OpenShapes = Object.freeze({ recoveringDuringStart: false, restoreUnwitnessed: false, restoreStartingBackup: false, successiveLosses: false, restartTogether: false });
 
 export type StartShape = 'voting' | 'empty' | 'lateJoin' | 'missedStart';
 

@@ -66,8 +66,21 @@ export interface NetworkCounters {
   blocked: number;
 }
 
+/**
+ * A slow or lossy set of directed links (the workload shapes' laggards,
+ * shapes.ts): messages across a link it matches are held back a further
+ * [extraMs / 2, extraMs] and lost with probability `loss`.
+ */
+export interface LinkRule {
+  readonly match: (from: Addr, to: Addr, msg: Message) => boolean;
+  readonly extraMs: number;
+  readonly loss: number;
+}
+
 export class SimNetwork {
   faults: NetworkFaults;
+  /** Slow or lossy links in force (none in a classic run: no random draw is spent on them). */
+  readonly linkRules = new Set<LinkRule>();
   /** Blocked directed links, as 'from>to', with how many partitions block each (they overlap). */
   private readonly blocked = new Map<string, number>();
   readonly counters: NetworkCounters = { sent: 0, lost: 0, duplicated: 0, slowed: 0, blocked: 0 };
@@ -93,9 +106,18 @@ export class SimNetwork {
       this.counters.lost++;
       return;
     }
+    let extraMs = 0;
+    for (const rule of this.linkRules) {
+      if (!rule.match(env.from, env.to, env.msg)) continue;
+      if (rule.loss > 0 && this.prng.chance(rule.loss)) {
+        this.counters.lost++;
+        return;
+      }
+      extraMs = Math.max(extraMs, rule.extraMs > 0 ? this.prng.int(Math.ceil(rule.extraMs / 2), rule.extraMs) : 0);
+    }
     const copies = f.dupRate > 0 && this.prng.chance(f.dupRate) ? 2 : 1;
     if (copies === 2) this.counters.duplicated++;
-    for (let i = 0; i < copies; i++) this.deliverAfter(this.delay(), env);
+    for (let i = 0; i < copies; i++) this.deliverAfter(this.delay() + extraMs, env);
   }
 
   /** Whether a link is blocked now (a message sent across it is dropped). */
@@ -117,6 +139,7 @@ export class SimNetwork {
 
   healAll(): void {
     this.blocked.clear();
+    this.linkRules.clear();
   }
 
   get blockedLinks(): number {

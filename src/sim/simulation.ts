@@ -33,6 +33,7 @@ import { Prng } from './prng.js';
 import { ReplicaNode, type ReplicaHost } from './replica-node.js';
 import { SimDisk, type DiskSnapshot, type SyncFault } from './sim-store.js';
 import { describeMessage, Trace } from './trace.js';
+import { describeShapes, drawShapes, NO_SHAPES, Shapes, type ShapeHost, type ShapePlan } from './shapes.js';
 
 export interface SimOptions {
   readonly rules?: SafetyRules;
@@ -50,6 +51,12 @@ export interface SimOptions {
    * (issue 20, items 1 and 2); see docs/simulator.md.
    */
   readonly strictLiveness?: boolean;
+  /**
+   * The workload shapes of shapes.ts (episodes that build the states the
+   * rules protect), on by default; false keeps the classic runs (the pinned
+   * seeds of core-regressions and open-findings, the CLI's --no-shapes).
+   */
+  readonly shapes?: boolean;
 }
 
 export interface SimResult {
@@ -83,6 +90,8 @@ type SimEvent =
   | { readonly k: 'restore'; readonly node: ReplicaNode; readonly snap: DiskSnapshot }
   | { readonly k: 'lateStart'; readonly node: ReplicaNode }
   | { readonly k: 'missStart'; readonly node: ReplicaNode }
+  | { readonly k: 'episode'; readonly fn: () => void }
+  | { readonly k: 'together' }
   | { readonly k: 'drain' }
   | { readonly k: 'probe' }
   | { readonly k: 'end' };
@@ -102,14 +111,14 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
   return new Simulation(seed, options).run();
 }
 
-class Simulation implements ReplicaHost, ClientHost {
+class Simulation implements ReplicaHost, ClientHost, ShapeHost {
   readonly prng: Prng;
   readonly config: SimConfig;
   readonly checker: Checker;
   readonly rules: SafetyRules;
   readonly members: readonly ReplicaId[];
   private readonly queue = new EventQueue<SimEvent>();
-  private readonly net: SimNetwork;
+  readonly net: SimNetwork;
   private readonly trace_: Trace;
   private readonly replicas = new Map<Addr, ReplicaNode>();
   private readonly writers: WriterClient[] = [];
@@ -132,11 +141,19 @@ class Simulation implements ReplicaHost, ClientHost {
   private readonly held = new WeakMap<Envelope, { node: ReplicaNode; seq: number; epoch: number }>();
   /** Every proposal a writer generation asked promises for (a fence by any other came from a fill). */
   private readonly writerProposals = new Set<number>();
+  /** Who asked promises for each proposal other than writers: a reader's fill ('rd1') or a replica's catch-up fill ('r3'). */
+  private readonly fillProposals = new Map<number, string>();
   private readonly strictLiveness: boolean;
   /** Since when every replica has been up, VOTING and voting (undefined while one is not). */
   private allVotingSince: number | undefined;
   /** The probe's counted-members check is done. */
   private probeCounted = false;
+  /** The workload episodes (shapes.ts); the fault phase lasts until they are over. */
+  private readonly shapePlan: ShapePlan;
+  /** Background writers and takeovers pause until then (an episode's writers act alone). */
+  private quietEnd = 0;
+  /** An episode runs: random faults hold off (shapes.ts). */
+  private calmNow = false;
 
   constructor(
     readonly seed: number,
@@ -159,7 +176,9 @@ class Simulation implements ReplicaHost, ClientHost {
     }
     for (let i = 1; i <= this.config.writers; i++) this.writers.push(new WriterClient(`w${i}`, this));
     for (let i = 1; i <= this.config.readers; i++) this.readers.push(new ReaderClient(`rd${i}`, this));
-    this.trace(`seed ${seed}: ${describeConfig(this.config)}`);
+    // The episodes draw from a PRNG of their own: the classic configuration above stays the seed's.
+    this.shapePlan = options.shapes === false ? NO_SHAPES : drawShapes(new Prng((seed ^ 0x5eed5eed) >>> 0));
+    this.trace(`seed ${seed}: ${describeConfig(this.config)}${this.shapePlan.episodes.length > 0 ? ` shapes=${describeShapes(this.shapePlan)}` : ''}`);
   }
 
   // ---------------------------------------------------------------- hosts
@@ -176,6 +195,7 @@ class Simulation implements ReplicaHost, ClientHost {
       }
     }
     if (env.msg.type === 'write') this.checker.noteWriteSent(env.from, env.msg.proposal, env.msg.from, env.msg.actions);
+    if (env.msg.type === 'promise' && !env.from.startsWith('w') && !this.fillProposals.has(env.msg.proposal)) this.fillProposals.set(env.msg.proposal, env.from);
     this.net.send(env);
   }
   heldUntilDurable(node: ReplicaNode, env: Envelope, seq: number): void {
@@ -193,7 +213,9 @@ class Simulation implements ReplicaHost, ClientHost {
   writerFenced(w: WriterClient, proposal: number | undefined): void {
     if (proposal === undefined || this.writerProposals.has(proposal)) return;
     if (this.phase !== 'probe' && !this.strictLiveness) return;
-    this.checker.fail('liveness', `${w.id} fenced by b${proposal}, a proposal no writer asked for (a fill's), in the ${this.phase} phase`);
+    const by = this.fillProposals.get(proposal);
+    const fill = by === undefined ? "a fill's" : /^r\d+$/.test(by) ? `${by}'s catch-up fill` : `reader ${by}'s fill`;
+    this.checker.fail('liveness', `${w.id} fenced by b${proposal}, a proposal no writer asked for (${fill}), in the ${this.phase} phase`);
   }
   trace(text: string): void {
     this.trace_.add(this.queue.now, text);
@@ -222,6 +244,43 @@ class Simulation implements ReplicaHost, ClientHost {
     this.queue.schedule(this.prng.int(0, 30), { k: 'missStart', node: m });
   }
 
+  // ---------------------------------------------------------------- shapes (ShapeHost)
+
+  at(delayMs: number, fn: () => void): void {
+    this.queue.schedule(delayMs, { k: 'episode', fn });
+  }
+  writerClients(): WriterClient[] {
+    return this.writers;
+  }
+  readerClients(): ReaderClient[] {
+    return this.readers;
+  }
+  replicaNodes(): ReplicaNode[] {
+    return [...this.replicas.values()];
+  }
+  quorum(): number {
+    return quorumSize(this.config.replicas);
+  }
+  addWriter(): WriterClient {
+    const w = new WriterClient(`w${this.writers.length + 1}`, this);
+    this.writers.push(w);
+    this.queue.schedule(this.prng.int(1, this.config.clientGapMs), { k: 'writer', client: w });
+    return w;
+  }
+  calm(on: boolean): void {
+    this.calmNow = on;
+  }
+  quietUntil(ms: number): void {
+    this.quietEnd = Math.max(this.quietEnd, ms);
+  }
+  bounce(node: ReplicaNode, downMs: number): void {
+    const lost = node.crash();
+    this.faults.crash++;
+    this.faults.lostRecords += lost;
+    this.trace(`CRASH ${node.addr} (${lost} unsynced records lost; back in ${downMs}ms)`);
+    this.queue.schedule(downMs, { k: 'restart', node });
+  }
+
   // ---------------------------------------------------------------- run
 
   run(): SimResult {
@@ -234,9 +293,13 @@ class Simulation implements ReplicaHost, ClientHost {
     this.scheduleFault('takeover', c.takeoverRate);
     this.scheduleFault('syncFault', c.syncFaultRate);
     this.startShape();
+    if (this.shapePlan.episodes.length > 0) {
+      // The fault phase lasts its drawn length, and until the last episode is over.
+      new Shapes(this, new Prng((this.seed ^ 0x0dd5eed) >>> 0), this.shapePlan).start(() => this.at(Math.max(0, c.faultPhaseMs - this.queue.now), () => this.drain()));
+    } else this.queue.schedule(c.faultPhaseMs, { k: 'drain' });
     if (c.diskLosses > 0 && c.open.successiveLosses) this.queue.schedule(this.prng.int(200, 1_500), { k: 'diskLoss', left: c.diskLosses });
     for (let i = 0; i < c.restores; i++) this.queue.schedule(this.prng.int(0, c.faultPhaseMs / 2), { k: 'snapshot' });
-    this.queue.schedule(c.faultPhaseMs, { k: 'drain' });
+    if (c.open.restartTogether) for (let i = this.prng.int(1, 3); i > 0; i--) this.queue.schedule(this.prng.int(0, c.faultPhaseMs), { k: 'together' });
     while (this.phase !== 'done' && this.checker.ok) {
       const e = this.queue.pop();
       if (e === undefined) break;
@@ -298,11 +361,15 @@ class Simulation implements ReplicaHost, ClientHost {
       case 'reader':
         return this.readerAct(e.client);
       case 'crash':
+        if (this.phase !== 'faults') return;
+        if (this.calmNow) return this.scheduleFault('crash', this.config.crashRate);
         this.crash();
         return this.scheduleFault('crash', this.config.crashRate);
       case 'restart':
         return this.restart(e.node);
       case 'partition':
+        if (this.phase !== 'faults') return;
+        if (this.calmNow) return this.scheduleFault('partition', this.config.partitionRate);
         this.partition();
         return this.scheduleFault('partition', this.config.partitionRate);
       case 'heal':
@@ -310,9 +377,13 @@ class Simulation implements ReplicaHost, ClientHost {
         this.trace(`heal ${e.links.length} links`);
         return unblock(this.net, e.links);
       case 'takeover':
+        if (this.phase !== 'faults') return;
+        if (this.calmNow) return this.scheduleFault('takeover', this.config.takeoverRate);
         this.takeover();
         return this.scheduleFault('takeover', this.config.takeoverRate);
       case 'syncFault':
+        if (this.phase !== 'faults') return;
+        if (this.calmNow) return this.scheduleFault('syncFault', this.config.syncFaultRate);
         this.syncFault();
         return this.scheduleFault('syncFault', this.config.syncFaultRate);
       case 'diskLoss':
@@ -320,6 +391,8 @@ class Simulation implements ReplicaHost, ClientHost {
       case 'snapshot':
         return this.snapshot();
       case 'restore':
+        // Not while an episode runs (it builds its own faults): a little later.
+        if (this.calmNow) return this.queue.schedule(this.prng.int(200, 600), e);
         return this.restore(e.node, e.snap);
       case 'lateStart':
         if (this.phase !== 'faults' || e.node.up) return;
@@ -328,6 +401,11 @@ class Simulation implements ReplicaHost, ClientHost {
         return this.restart(e.node);
       case 'missStart':
         return this.missStart(e.node);
+      case 'together':
+        return this.restartTogether();
+      case 'episode':
+        if (this.phase === 'faults') e.fn();
+        return;
       case 'drain':
         return this.drain();
       case 'probe':
@@ -367,6 +445,7 @@ class Simulation implements ReplicaHost, ClientHost {
     if (this.phase !== 'faults') return;
     const gap = this.config.clientGapMs * (w === this.writers[0] ? 1 : 3);
     this.queue.schedule(this.prng.int(1, 2 * gap), { k: 'writer', client: w });
+    if (w.dead || this.queue.now < this.quietEnd) return;
     if (w.pending.size > 64) return;
     if (w.fenced && this.prng.chance(0.5)) {
       this.faults.renew++;
@@ -395,7 +474,8 @@ class Simulation implements ReplicaHost, ClientHost {
     if (perSecond <= 0 || this.phase !== 'faults') return;
     // Exponential inter-arrival times: a Poisson process of faults.
     const gapMs = (-Math.log(1 - this.prng.float()) * 1000) / perSecond;
-    if (this.queue.now + gapMs < this.config.faultPhaseMs) this.queue.schedule(gapMs, { k });
+    // With episodes the phase ends when they do (Shapes.start): the faults go on until then.
+    if (this.queue.now + gapMs < this.config.faultPhaseMs || this.shapePlan.episodes.length > 0) this.queue.schedule(gapMs, { k });
   }
 
   private crash(): void {
@@ -472,6 +552,28 @@ class Simulation implements ReplicaHost, ClientHost {
       this.trace(`WIPE disk of ${node.addr}: ${node.damage}`);
     }
     this.queue.schedule(this.prng.int(300, 3_000), { k: 'restart', node });
+  }
+
+  /** Open shape restartTogether: every replica crashes, one loses its disk (within the budget), all restart a few ms apart. */
+  private restartTogether(): void {
+    if (this.phase !== 'faults') return;
+    const nodes = [...this.replicas.values()];
+    const wiped = this.prng.pick(nodes);
+    this.trace(`ALL CRASH, ${wiped.addr} loses its disk, all restart together`);
+    for (const node of nodes) {
+      if (node.up) {
+        this.faults.crash++;
+        this.faults.lostRecords += node.crash();
+      }
+    }
+    if (this.budgetLeft(wiped) > 0) {
+      wiped.disk.wipe(`inc-${wiped.id}-together-${this.queue.now}`);
+      this.checker.noteDiskLost(wiped.id);
+      wiped.damaged = true;
+      wiped.damage = 'a disk lost in a restart of every replica';
+      this.faults.wipe++;
+    }
+    for (const node of nodes) this.queue.schedule(this.prng.int(5, 50), { k: 'restart', node });
   }
 
   /** One of a series of disk losses: another replica than the last one when possible, within the budget; then the next. */
@@ -589,6 +691,7 @@ class Simulation implements ReplicaHost, ClientHost {
 
   private takeover(): void {
     const w = this.prng.pick(this.writers);
+    if (w.dead || this.queue.now < this.quietEnd) return;
     if (w.fenced && this.prng.chance(0.7)) {
       this.faults.renew++;
       w.renew();
@@ -657,7 +760,7 @@ class Simulation implements ReplicaHost, ClientHost {
     this.allVotingSince ??= this.queue.now;
     const writers = this.strictLiveness ? this.allWriters() : this.probeWriter === undefined ? [] : [this.probeWriter];
     for (const w of writers) {
-      if (w.core.roleKind !== 'elected' || w.electedAt === undefined || this.checker.isFenced(w.id)) continue;
+      if (w.dead || w.core.roleKind !== 'elected' || w.electedAt === undefined || this.checker.isFenced(w.id)) continue;
       const since = Math.max(w.electedAt, this.allVotingSince);
       if (this.queue.now - since < COUNT_ALL_WITHIN_MS) continue;
       if (w === this.probeWriter) this.probeCounted = true;

@@ -1,18 +1,35 @@
 /**
  * The planted-bug table: every mutation of planted-bugs.ts against N seeds.
- *   npm run planted -- --seeds 200 [--from 1] [--jobs 2] [--only name,name] [--target 150]
+ *   npm run planted -- --seeds 200 [--from 1] [--jobs 2] [--only name,name] [--target 150] [--pin]
  * Prints, per mutation: seeds caught of seeds run, the first catching seed and
  * the kinds of violation (the first of each caught seed). A seed counts as
- * caught if the checker reported a violation; a core assertion is one of them
- * (shown apart), another crash or a hang is shown apart and not counted.
+ * caught if the checker reported a violation of a kind the mutation expects
+ * (`PlantedBug.expect`); a seed that failed otherwise (a liveness timeout, a
+ * core assertion), crashed or hung is shown apart and not counted. `--pin`
+ * writes test/sim/planted-pins.ts: the first catching seeds of each mutation
+ * (planted-bugs.test.ts runs them) and the figures of this run.
  * Exit code 1 if a mutation is caught by fewer seeds than the target (default:
  * 75% of the seeds run), or a find string does not occur exactly once.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkFind, PLANTED_BUGS, type PlantedBug } from './planted-bugs.js';
 import { runPlanted, type PlantedResult } from './planted-bugs-run.js';
 
-function parse(argv: readonly string[]): { seeds: number; from: number; jobs: number; only?: string[]; target?: number } {
-  const args: { seeds: number; from: number; jobs: number; only?: string[]; target?: number } = { seeds: 200, from: 1, jobs: 2 };
+interface Args {
+  seeds: number;
+  from: number;
+  jobs: number;
+  only?: string[];
+  target?: number;
+  pin: boolean;
+}
+
+/** Catching seeds pinned per mutation (planted-bugs.test.ts runs each against its mutation). */
+const PINNED_PER_BUG = 2;
+
+function parse(argv: readonly string[]): Args {
+  const args: Args = { seeds: 200, from: 1, jobs: 2, pin: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -25,8 +42,9 @@ function parse(argv: readonly string[]): { seeds: number; from: number; jobs: nu
     else if (a === '--jobs') args.jobs = Number(value());
     else if (a === '--target') args.target = Number(value());
     else if (a === '--only') args.only = value().split(',');
+    else if (a === '--pin') args.pin = true;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: planted [--seeds N] [--from S] [--jobs J] [--only name,...] [--target caught-seeds]');
+      console.log('usage: planted [--seeds N] [--from S] [--jobs J] [--only name,...] [--target caught-seeds] [--pin]');
       console.log(`  mutations: ${PLANTED_BUGS.map((b) => b.name).join(', ')}`);
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
@@ -36,8 +54,28 @@ function parse(argv: readonly string[]): { seeds: number; from: number; jobs: nu
 
 function row(r: PlantedResult): string {
   const kinds = [...r.kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
-  const extra = [r.assertions > 0 ? `${r.assertions} by a core assertion` : '', r.crashes > 0 ? `${r.crashes} crashed or hung` : ''].filter(Boolean).join('; ');
+  const extra = [r.otherwise > 0 ? `${r.otherwise} failed otherwise, not counted` : '', r.crashes > 0 ? `${r.crashes} crashed or hung` : ''].filter(Boolean).join('; ');
   return `| ${r.bug!.name} | ${r.bug!.before ?? '–'} | ${r.caught}/${r.seeds} | ${r.firstSeed ?? '–'} | ${kinds || '–'}${extra ? ` (${extra})` : ''} |`;
+}
+
+/** Writes test/sim/planted-pins.ts under the working directory (npm runs in the project's root). */
+function pin(results: readonly PlantedResult[], args: Args): void {
+  const path = join(process.cwd(), 'test', 'sim', 'planted-pins.ts');
+  const lines = results.map((r) => `  '${r.bug!.name}': { caught: ${r.caught}, seeds: [${r.caughtSeeds.slice(0, PINNED_PER_BUG).join(', ')}] },`);
+  writeFileSync(
+    path,
+    [
+      '// Written by `npm run planted -- --seeds 200 --pin` (planted-bugs-cli.ts): do not edit by hand.',
+      `// Per mutation: how many of seeds ${args.from}..${args.from + args.seeds - 1} caught it with a check it expects,`,
+      '// and its first catching seeds, which planted-bugs.test.ts runs against it.',
+      `export const PINNED_OF = ${args.seeds};`,
+      'export const PINNED: Record<string, { readonly caught: number; readonly seeds: readonly number[] }> = {',
+      ...lines,
+      '};',
+      '',
+    ].join('\n'),
+  );
+  console.error(`pinned: ${path}`);
 }
 
 async function main(): Promise<number> {
@@ -64,6 +102,7 @@ async function main(): Promise<number> {
   console.log('| mutation | caught before (of 200, issue 20) | caught | first seed | first violation of each caught seed |');
   console.log('|---|---|---|---|---|');
   for (const r of results) console.log(row(r));
+  if (args.pin) pin(results, args);
   const short = results.filter((r) => r.caught < target);
   if (short.length > 0) console.log(`below the target of ${target}/${args.seeds}: ${short.map((r) => r.bug!.name).join(', ')}`);
   return short.length > 0 ? 1 : 0;

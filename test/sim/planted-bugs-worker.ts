@@ -1,7 +1,7 @@
 /**
  * Runs seeds against one (mutated) copy of the simulator and prints one JSON
  * line per seed: the kinds and first message of its violations, or the error
- * that crashed the run. Arguments: the copy's simulation.js, first seed, count.
+ * that crashed the run. Arguments: the copy's simulation.js, the seeds (comma-separated).
  */
 import { pathToFileURL } from 'node:url';
 import type { SimResult } from '../../src/sim/simulation.js';
@@ -16,9 +16,9 @@ export interface SeedOutcome {
   readonly crash?: boolean;
 }
 
-const [simulation, from, count] = process.argv.slice(2);
+const [simulation, list] = process.argv.slice(2);
 const { runSeed } = (await import(pathToFileURL(simulation!).href)) as { runSeed: (seed: number) => SimResult };
-for (let seed = Number(from); seed < Number(from) + Number(count); seed++) {
+for (const seed of list!.split(',').map(Number)) {
   let out: SeedOutcome;
   try {
     const r = runSeed(seed);

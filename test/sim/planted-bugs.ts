@@ -12,6 +12,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ViolationKind } from '../../src/sim/checker.js';
 
 export interface PlantedBug {
   readonly name: string;
@@ -23,11 +24,21 @@ export interface PlantedBug {
   readonly replace: string;
   /** Seeds of 200 that caught it when issue 20 was filed (the first ten), for the docs' table. */
   readonly before?: number;
+  /**
+   * The checks that must catch it: a seed counts as caught only if one of its
+   * violations is of these kinds (a liveness timeout or a core assertion that
+   * a mutation happens to cause is not the checker seeing the broken rule).
+   */
+  readonly expect: readonly ViolationKind[];
 }
+
+/** A wrong value chosen, or told to a client or a learner, or written over one counted. */
+const SAFETY: readonly ViolationKind[] = ['agreement', 'durability', 'proposal', 'ack-order', 'read-consistency', 'validity'];
 
 export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     name: 'ack-after-one-acceptance',
+    expect: ['durability', 'ack-order', 'agreement'],
     what: 'a writer acknowledges a batch after one acceptance',
     file: 'core/writer.js',
     find: 'if (batch.tally.won)',
@@ -36,6 +47,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'results-out-of-order',
+    expect: ['ack-order'],
     what: 'a writer resolves any chosen batch, not only the first in flight',
     file: 'core/writer.js',
     find: 'while (role.inflight.length > 0 && role.inflight[0].chosen) {\n            const b = role.inflight.shift();',
@@ -44,6 +56,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'read-stops-at-pending',
+    expect: ['read-consistency'],
     what: 'a reader stops at the first position held but not learned',
     file: 'core/reader.js',
     find: "return seen ? { kind: 'pending' } : { kind: 'unknown' };",
@@ -52,6 +65,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'read-returns-unlearned',
+    expect: ['read-consistency', 'agreement'],
     what: 'a reader returns an accepted, unlearned value as chosen',
     file: 'core/reader.js',
     find: 'if (s.learned)\n                return { kind: \'chosen\', action: s.action };',
@@ -60,6 +74,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'read-minimum-end',
+    expect: ['read-consistency'],
     what: 'a reader bounds its scan by the lowest end heard',
     file: 'core/reader.js',
     find: 'op.endBound ??= Math.max(...replies.map((r) => r.end));',
@@ -68,6 +83,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'election-end-from-one-reply',
+    expect: ['proposal', 'agreement', 'durability'],
     what: "an election takes E (the highest position held) from one promise reply",
     file: 'core/writer.js',
     find: 'const end = Math.max(learnedThrough, ...replies.flatMap((r) => r.slots.map((s) => s.position)));',
@@ -76,6 +92,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'ignored-counts-as-accept',
+    expect: SAFETY,
     what: 'a quorum tally counts an IGNORED answer as an acceptance',
     file: 'core/quorum.js',
     find: "if (outcome === 'accept')",
@@ -84,6 +101,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'commit-covers-next-batch',
+    expect: ['agreement', 'durability'],
     what: "a writer's commit reaches over the next batch in flight",
     file: 'core/writer.js',
     find: "const commit = { type: 'commit', proposal: role.proposal, from: commitFrom, to: commitTo };",
@@ -92,6 +110,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'commit-learns-any-proposal',
+    expect: ['agreement', 'durability'],
     what: 'a commit marks learned a value accepted under any proposal',
     file: 'core/position-index.js',
     find: 'if ((f & LEARNED) !== 0 || accepted === 0 || accepted !== record.proposal)',
@@ -100,6 +119,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'reply-before-sync',
+    expect: ['reply-before-sync'],
     what: "the simulator's replica shell sends replies before their records are durable",
     file: 'sim/replica-node.js',
     find: 'this.queue.release(this.disk.durable)',
@@ -108,6 +128,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'repropose-lowest-accepted',
+    expect: ['proposal', 'agreement', 'durability'],
     what: 'an election re-proposes the lowest accepted value, not the highest',
     file: 'core/writer.js',
     find: 'if (cur === undefined || rank(s) > rank(cur))',
@@ -115,6 +136,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'fill-lowest-accepted',
+    expect: ['proposal', 'agreement', 'durability'],
     what: 'a fill writes the lowest accepted value, not the highest',
     file: 'core/fill.js',
     find: 'if (cur === undefined || rank(s) > rank(cur))',
@@ -122,6 +144,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'promise-not-strict',
+    expect: ['agreement', 'proposal', 'durability'],
     what: 'a replica grants an implicit promise equal to the highest it made',
     file: 'core/replica.js',
     find: 'rules.strictPromise ? req.proposal <= highest : req.proposal < meta.promised',
@@ -129,6 +152,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   },
   {
     name: 'accept-below-promise',
+    expect: ['proposal', 'agreement', 'durability'],
     what: 'a replica accepts a write below the promise in force',
     file: 'core/replica.js',
     find: 'if (rules.honourPromise && req.proposal < inForce) {',

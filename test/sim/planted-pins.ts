@@ -1,0 +1,20 @@
+// Written by `npm run planted -- --seeds 200 --pin` (planted-bugs-cli.ts): do not edit by hand.
+// Per mutation: how many of seeds 1..200 caught it with a check it expects,
+// and its first catching seeds, which planted-bugs.test.ts runs against it.
+export const PINNED_OF = 200;
+export const PINNED: Record<string, { readonly caught: number; readonly seeds: readonly number[] }> = {
+  'ack-after-one-acceptance': { caught: 200, seeds: [1, 2] },
+  'results-out-of-order': { caught: 200, seeds: [1, 2] },
+  'read-stops-at-pending': { caught: 200, seeds: [1, 2] },
+  'read-returns-unlearned': { caught: 200, seeds: [1, 2] },
+  'read-minimum-end': { caught: 200, seeds: [1, 2] },
+  'election-end-from-one-reply': { caught: 176, seeds: [1, 2] },
+  'ignored-counts-as-accept': { caught: 170, seeds: [1, 2] },
+  'commit-covers-next-batch': { caught: 200, seeds: [1, 2] },
+  'commit-learns-any-proposal': { caught: 124, seeds: [2, 4] },
+  'reply-before-sync': { caught: 200, seeds: [1, 2] },
+  'repropose-lowest-accepted': { caught: 168, seeds: [1, 3] },
+  'fill-lowest-accepted': { caught: 143, seeds: [1, 2] },
+  'promise-not-strict': { caught: 192, seeds: [1, 2] },
+  'accept-below-promise': { caught: 196, seeds: [1, 2] },
+};
