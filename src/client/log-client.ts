@@ -195,7 +195,7 @@ export class LogClient {
     }
   }
 
-  /** @internal Every chosen action in [from, to], NOPs and truncations included (the writer settles its unknown writes with it). */
+  /** @internal The chosen appends in [from, to] as actions (the writer settles its unknown writes with it). */
   async readActions(from: Position, to: Position): Promise<Entry[]> {
     const out: Entry[] = [];
     let cursor = from;
