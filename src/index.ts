@@ -3,6 +3,8 @@
  * project's design notes and the README).
  */
 export { LogClient, DEFAULT_ADDRESSES, type LogEntry, type LogClientOptions, type Configuration } from './client/log-client.js';
+export type { CallOptions } from './client/deadline.js';
+export type { TailBatch, TailOptions } from './client/tail.js';
 export { Writer, type WriterState, type Reelection, type SettledWrite } from './client/writer.js';
 export { startReplica, type Replica, type ReplicaOptions } from './server/replica-server.js';
 export {
@@ -15,6 +17,8 @@ export {
   TruncatedError,
   ClosedError,
   InvalidArgumentError,
+  AbortedError,
+  TimeoutError,
 } from './core/errors.js';
 export {
   StorageError,

@@ -23,6 +23,8 @@ import { encodeFrame } from '../net/codec.js';
 import { PeerLink } from '../net/peer-link.js';
 import { ReplyGate } from './reply-gate.js';
 import { Writer } from './writer.js';
+import { sleep, withDeadline, type CallOptions } from './deadline.js';
+import { Tail, type TailBatch, type TailOptions } from './tail.js';
 
 export interface LogEntry {
   readonly position: Position;
@@ -44,6 +46,12 @@ export interface LogClientOptions {
   readonly waitForQuorum?: boolean;
   /** How long `waitForQuorum` waits, in ms (default timing.operationTimeoutMs). */
   readonly connectTimeoutMs?: number;
+  /**
+   * The default deadline of every call, in ms (each call's own `timeoutMs`
+   * wins). Default: none beyond the protocol's own: a call that finds no
+   * quorum fails with NoQuorumError after 10 s.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** A cluster configuration: who votes, who learns, and its epoch (the number of changes since the cluster started). */
@@ -99,10 +107,14 @@ export class LogClient {
   /** Why each dropped replica was dropped, for error messages. */
   private readonly droppedWhy = new Map<ReplicaId, string>();
 
+  /** @internal The default deadline of every call (LogClientOptions.timeoutMs). */
+  readonly timeoutMs: number | undefined;
+
   private constructor(
     readonly addresses: readonly string[],
     options: LogClientOptions,
   ) {
+    this.timeoutMs = options.timeoutMs;
     this.clusterId = options.clusterId ?? '';
     this.log = options.log ?? silentLogger;
     for (const address of new Set(addresses)) this.addLink(address);
@@ -149,9 +161,9 @@ export class LogClient {
    * addresses. Until reconfiguration lands (docs/reconfiguration.md) every
    * member is a voter and the epoch is 0.
    */
-  async configuration(): Promise<Configuration> {
+  async configuration(options?: CallOptions): Promise<Configuration> {
     this.checkOpen();
-    await this.knownMembers();
+    await withDeadline('configuration()', options, this.timeoutMs, () => this.knownMembers());
     const m = this.membership!;
     return { epoch: m.epoch, voters: m.members.map((x) => ({ id: x.id, address: x.address })), learners: [] };
   }
@@ -164,35 +176,49 @@ export class LogClient {
     return performance.now() - this.started;
   }
 
-  /** Becomes the writer (a Paxos election). Rejects with NoQuorumError if no quorum answers. */
-  async writer(): Promise<Writer> {
+  /**
+   * Becomes the writer (a Paxos election). Rejects with NoQuorumError if no
+   * quorum answers; aborted or timed out, the election is abandoned (the
+   * writer it was making is released).
+   */
+  async writer(options?: CallOptions): Promise<Writer> {
     this.checkOpen();
-    const members = await this.knownMembers();
-    const w = new Writer(this, [...members]);
-    this.writers.add(w);
-    try {
-      await w.elect();
-    } catch (err) {
-      this.writers.delete(w);
-      throw err;
-    }
-    return w;
+    return withDeadline('writer()', options, this.timeoutMs, async (signal) => {
+      const members = await this.knownMembers();
+      if (signal.aborted) throw signal.reason;
+      const w = new Writer(this, [...members]);
+      this.writers.add(w);
+      const abandon = (): void => w.failAll(new ClosedError('the election was abandoned (aborted or timed out)'));
+      signal.addEventListener('abort', abandon, { once: true });
+      try {
+        await w.elect();
+      } catch (err) {
+        this.writers.delete(w);
+        throw err;
+      } finally {
+        signal.removeEventListener('abort', abandon);
+      }
+      return w;
+    });
   }
 
   /** The appended entries in [from, to] (positions holding NOPs or truncations are skipped). */
-  async read(from: Position, to: Position): Promise<LogEntry[]> {
+  async read(from: Position, to: Position, options?: CallOptions): Promise<LogEntry[]> {
     assertArg(from, 'from');
     assertArg(to, 'to');
     if (to < from) return [];
-    const out: LogEntry[] = [];
-    let cursor = from;
-    // One read op covers a bounded number of positions: loop until the range is done.
-    for (;;) {
-      const r = await this.runRead({ type: 'read', from: cursor, to });
-      for (const e of r.entries) if (e.action.kind === 'append') out.push({ position: e.position, data: e.action.data });
-      if (r.through >= Math.min(to, r.end) || r.through < cursor) return out;
-      cursor = r.through + 1;
-    }
+    return withDeadline('read()', options, this.timeoutMs, async (signal) => {
+      const out: LogEntry[] = [];
+      let cursor = from;
+      // One read op covers a bounded number of positions: loop until the range is done.
+      while (!signal.aborted) {
+        const r = await this.runRead({ type: 'read', from: cursor, to });
+        for (const e of r.entries) if (e.action.kind === 'append') out.push({ position: e.position, data: e.action.data });
+        if (r.through >= Math.min(to, r.end) || r.through < cursor) break;
+        cursor = r.through + 1;
+      }
+      return out;
+    });
   }
 
   /** @internal The chosen appends in [from, to] as actions (the writer settles its unknown writes with it). */
@@ -208,48 +234,81 @@ export class LogClient {
   }
 
   /** The first position that is not truncated (never less than one this client reported before). */
-  async beginning(): Promise<Position> {
-    const begin = (await this.runRead({ type: 'bounds' })).begin;
+  async beginning(options?: CallOptions): Promise<Position> {
+    const begin = (await withDeadline('beginning()', options, this.timeoutMs, () => this.runRead({ type: 'bounds' }))).begin;
     this.beginSeen = Math.max(this.beginSeen, begin);
     return this.beginSeen;
   }
 
   /** The highest position in use (at or above every acknowledged append); -1 for a new log. */
-  async ending(): Promise<Position> {
-    return (await this.runRead({ type: 'bounds' })).end;
+  async ending(options?: CallOptions): Promise<Position> {
+    return (await withDeadline('ending()', options, this.timeoutMs, () => this.runRead({ type: 'bounds' }))).end;
   }
 
   /**
    * Every entry from `from` on, waiting for new ones; ends when the client
-   * closes. A tail outlives slowness (issue 20, item 3): a read that fails
-   * with NoQuorumError while this client is connected to a quorum of members
-   * is asked again (after a pause), so the tail ends with NoQuorumError only
-   * when a quorum of members is out of reach.
+   * closes, on `return()` (a `break` out of `for await`) even while waiting,
+   * and on `options.signal` (rejecting with AbortedError). A tail outlives
+   * slowness (issue 20, item 3): a read that fails with NoQuorumError while
+   * this client is connected to a quorum of members is asked again (after a
+   * pause), so the tail ends with NoQuorumError only when a quorum of members
+   * is out of reach. (A number as second argument is the old `pollMs`.)
    */
-  async *tail(from: Position = 0, pollMs = 50): AsyncGenerator<LogEntry> {
+  tail(from: Position = 0, options: TailOptions | number = {}): AsyncGenerator<LogEntry, void, undefined> {
     assertArg(from, 'from');
+    const opts: TailOptions & { pollMs?: number } = typeof options === 'number' ? { pollMs: options } : options;
+    return new Tail((signal) => this.entriesFrom(from, opts, signal), opts.signal);
+  }
+
+  /**
+   * As `tail()`, a batch at a time with where the log ended when it was read:
+   * an event-sourced application replays batches until `through >= end`
+   * (caught up), then goes on live. The first batch comes even if the log
+   * holds nothing from `from` on, so an empty log is caught up at once.
+   */
+  tailBatches(from: Position = 0, options: TailOptions = {}): AsyncGenerator<TailBatch, void, undefined> {
+    assertArg(from, 'from');
+    return new Tail((signal) => this.batchesFrom(from, options, signal), options.signal);
+  }
+
+  private async *entriesFrom(from: Position, options: TailOptions & { pollMs?: number }, signal: AbortSignal): AsyncGenerator<LogEntry, void, undefined> {
+    for await (const b of this.batchesFrom(from, options, signal)) yield* b.entries;
+  }
+
+  private async *batchesFrom(from: Position, options: TailOptions & { pollMs?: number }, signal: AbortSignal): AsyncGenerator<TailBatch, void, undefined> {
+    const pollMs = options.pollMs ?? 50;
     let cursor = from;
     let idleMs = 0;
-    while (!this.closed) {
+    let caughtUpSaid = false;
+    while (!this.closed && !signal.aborted) {
       let r: Extract<ReadResult, { ok: true }>;
       try {
         r = await this.runRead({ type: 'read', from: cursor, to: cursor + limits.readSlotsMax - 1 });
       } catch (err) {
-        if (this.closed) return;
+        if (this.closed || signal.aborted) return;
         if (!(err instanceof NoQuorumError) || !this.quorumConnected()) throw err;
         this.log.warn({ err: err.message, position: cursor }, 'tail: a read found no quorum although a quorum is connected: asking again');
         idleMs = Math.min(Math.max(pollMs, idleMs * 2), 1000);
-        await new Promise((res) => setTimeout(res, idleMs));
+        await sleep(idleMs, signal);
         continue;
       }
-      for (const e of r.entries) if (e.action.kind === 'append') yield { position: e.position, data: e.action.data };
+      if (signal.aborted) return;
       if (r.through >= cursor) {
+        const entries: LogEntry[] = [];
+        for (const e of r.entries) if (e.action.kind === 'append') entries.push({ position: e.position, data: e.action.data });
         cursor = r.through + 1;
         idleMs = 0;
-      } else {
-        idleMs = Math.min(Math.max(pollMs, idleMs * 2), 1000);
-        await new Promise((res) => setTimeout(res, idleMs));
+        caughtUpSaid = r.through >= r.end;
+        yield { entries, through: r.through, end: r.end };
+        continue;
       }
+      if (!caughtUpSaid && cursor - 1 >= r.end) {
+        // Nothing from `from` on yet: say once that this is the end, so the application knows it caught up.
+        caughtUpSaid = true;
+        yield { entries: [], through: cursor - 1, end: r.end };
+      }
+      idleMs = Math.min(Math.max(pollMs, idleMs * 2), 1000);
+      await sleep(idleMs, signal);
     }
   }
 

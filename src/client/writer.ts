@@ -23,6 +23,7 @@ import { limits, timing } from '../core/constants.js';
 import type { Action, Position, PromiseReply, ReadReply, ReplicaId, WriteReply } from '../core/types.js';
 import { WriterCore, type OpResult, type WriterOutput } from '../core/writer.js';
 import type { LogClient } from './log-client.js';
+import { withDeadline, type CallOptions } from './deadline.js';
 
 interface Pending {
   readonly action: Action;
@@ -62,7 +63,7 @@ export interface Reelection {
 }
 
 export class Writer {
-  private readonly core: WriterCore;
+  private core: WriterCore;
   private readonly pending = new Map<number, Pending>();
   private election?: { resolve(p: Position): void; reject(e: Error): void };
   private flushScheduled = false;
@@ -86,16 +87,21 @@ export class Writer {
   /** @internal Made by LogClient.writer(). */
   constructor(
     private readonly client: LogClient,
-    members: ReplicaId[],
+    private readonly members: ReplicaId[],
   ) {
-    this.core = new WriterCore({
-      members,
-      proposalFloor: client.highestProposalSeen,
+    this.core = this.newCore();
+    this.fenced = new Promise((resolve) => (this.markFenced = resolve));
+  }
+
+  private newCore(): WriterCore {
+    return new WriterCore({
+      members: this.members,
+      // Above every proposal seen, this writer's abandoned election included.
+      proposalFloor: Math.max(this.client.highestProposalSeen, this.core?.highestProposalSeen ?? 0),
       random: Math.random,
-      rid: client.rid,
+      rid: this.client.rid,
       electionGraceMs: timing.electionGraceMs,
     });
-    this.fenced = new Promise((resolve) => (this.markFenced = resolve));
   }
 
   /** The position of this writer's latest election marker, once elected. */
@@ -129,10 +135,36 @@ export class Writer {
    * while it runs fail with WriterInDoubtError. Rejects with NoQuorumError if
    * no quorum answers (the writer stays in doubt, its writes still unknown).
    */
-  async reelect(): Promise<Reelection> {
+  async reelect(options?: CallOptions): Promise<Reelection> {
     this.client.checkOpen();
     if (this.failure !== undefined) throw this.failure;
     if (this.stateNow !== 'in-doubt') throw new InvalidArgumentError(`reelect() is for a writer in doubt; this one is ${this.stateNow}`);
+    return withDeadline('reelect()', options, this.client.timeoutMs, (signal) => {
+      signal.addEventListener('abort', () => this.abandonElection(signal.reason), { once: true });
+      return this.reelectNow();
+    });
+  }
+
+  /**
+   * reelect() aborted or timed out: the election and its settling are dropped
+   * (a fresh core ignores their replies) and the writer is in doubt again,
+   * with the same writes unknown; a later reelect() settles them.
+   */
+  private abandonElection(reason: unknown): void {
+    if (!this.reelecting || this.failure !== undefined) return;
+    const err = reason instanceof Error ? reason : new ClosedError('reelect() was abandoned');
+    this.core = this.newCore();
+    this.election?.reject(err);
+    this.election = undefined;
+    for (const [id, p] of this.pending) {
+      if (p.own !== true) continue;
+      this.pending.delete(id);
+      p.reject(err);
+    }
+    this.stateNow = 'in-doubt';
+  }
+
+  private async reelectNow(): Promise<Reelection> {
     this.stateNow = 'electing';
     this.reelecting = true;
     const unknown = this.unknown.sort((a, b) => a.position - b.position);
@@ -207,20 +239,26 @@ export class Writer {
     return this.resign();
   }
 
-  /** Appends one entry; resolves with its position once it is chosen (durable on a quorum). */
-  async append(data: Uint8Array | string): Promise<Position> {
+  /**
+   * Appends one entry; resolves with its position once it is chosen (durable
+   * on a quorum). Aborted or timed out (`options`), it rejects with
+   * AbortedError or TimeoutError whose `outcome` is `not-written` if the entry
+   * was still waiting for room in the window, else `unknown` (it went to the
+   * writer's queue and may still be chosen).
+   */
+  async append(data: Uint8Array | string, options?: CallOptions): Promise<Position> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('data must be a Uint8Array or a string');
     if (bytes.byteLength > limits.entryBytesMax) {
       throw new InvalidArgumentError(`entry of ${bytes.byteLength} bytes is larger than the limit of ${limits.entryBytesMax}`);
     }
-    return this.submit({ kind: 'append', data: bytes });
+    return this.submit({ kind: 'append', data: bytes }, 'append()', options);
   }
 
-  /** Removes every entry before `to`; resolves with the position of the truncation itself. */
-  async truncate(to: Position): Promise<Position> {
+  /** Removes every entry before `to`; resolves with the position of the truncation itself. `options` as for append(). */
+  async truncate(to: Position, options?: CallOptions): Promise<Position> {
     if (!Number.isSafeInteger(to) || to < 0) throw new InvalidArgumentError(`truncate position must be a non-negative safe integer, got ${to}`);
-    return this.submit({ kind: 'truncate', to });
+    return this.submit({ kind: 'truncate', to }, 'truncate()', options);
   }
 
   /** Operations waiting for a result. */
@@ -228,16 +266,28 @@ export class Writer {
     return this.pending.size;
   }
 
-  private async submit(action: Action): Promise<Position> {
+  private submit(action: Action, what: string, options: CallOptions | undefined): Promise<Position> {
     this.client.checkOpen();
-    for (;;) {
-      this.checkWritable();
-      if (this.pending.size < limits.writerWindowMax) break;
-      await new Promise<void>((r) => this.roomWaiters.push(r));
-    }
-    const p = this.enqueue(action, false);
-    this.scheduleFlush();
-    return p;
+    let queued = false;
+    return withDeadline(
+      what,
+      options,
+      this.client.timeoutMs,
+      async (signal) => {
+        for (;;) {
+          this.checkWritable();
+          if (this.pending.size < limits.writerWindowMax) break;
+          await new Promise<void>((r) => this.roomWaiters.push(r));
+          // Given up while waiting for room: it must not go out later.
+          if (signal.aborted) throw signal.reason;
+        }
+        queued = true;
+        const p = this.enqueue(action, false);
+        this.scheduleFlush();
+        return p;
+      },
+      () => (queued ? { outcome: 'unknown' } : { outcome: 'not-written' }),
+    );
   }
 
   private enqueue(action: Action, own: boolean): Promise<Position> {
