@@ -24,6 +24,7 @@ import { PeerLink } from '../net/peer-link.js';
 import { ReplyGate } from './reply-gate.js';
 import { Writer } from './writer.js';
 import { sleep, withDeadline, type CallOptions } from './deadline.js';
+import { ChosenNews } from './chosen-news.js';
 import { Tail, type TailBatch, type TailOptions } from './tail.js';
 
 export interface LogEntry {
@@ -107,6 +108,8 @@ export class LogClient {
   /** Why each dropped replica was dropped, for error messages. */
   private readonly droppedWhy = new Map<ReplicaId, string>();
 
+  /** @internal Wakes waiting tails when this client's writers have positions chosen. */
+  readonly news = new ChosenNews();
   /** @internal The default deadline of every call (LogClientOptions.timeoutMs). */
   readonly timeoutMs: number | undefined;
 
@@ -282,6 +285,7 @@ export class LogClient {
     let caughtUpSaid = false;
     while (!this.closed && !signal.aborted) {
       let r: Extract<ReadResult, { ok: true }>;
+      const mark = this.news.mark;
       try {
         r = await this.runRead({ type: 'read', from: cursor, to: cursor + limits.readSlotsMax - 1 });
       } catch (err) {
@@ -308,7 +312,7 @@ export class LogClient {
         yield { entries: [], through: cursor - 1, end: r.end };
       }
       idleMs = Math.min(Math.max(pollMs, idleMs * 2), 1000);
-      await sleep(idleMs, signal);
+      await this.news.wait(cursor, mark, idleMs, signal);
     }
   }
 

@@ -351,7 +351,9 @@ export class Writer {
 
   private apply(out: WriterOutput): void {
     this.client.send(out.send);
+    let chosen = -1;
     for (const d of out.done) {
+      if (d.result.ok) chosen = Math.max(chosen, d.result.position);
       const p = this.pending.get(d.id);
       if (p === undefined) continue;
       this.pending.delete(d.id);
@@ -375,6 +377,7 @@ export class Writer {
       if (this.core.roleKind === 'idle') this.stateNow = 'in-doubt';
       else if (this.core.roleKind === 'fenced') this.stop('fenced', new WriterFencedError('this writer was fenced by a writer with a higher proposal: create a new writer to write again'));
     }
+    if (chosen >= 0) this.client.news.chosen(chosen);
     if (out.done.length > 0) this.wakeRoom();
     if (this.pending.size === 0) for (const f of this.drained.splice(0)) f();
   }

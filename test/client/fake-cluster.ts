@@ -14,6 +14,7 @@ import { TruncatedError, NoQuorumError } from '../../src/core/errors.js';
 import type { Entry, Message, Position, ReplicaId } from '../../src/core/types.js';
 import type { LogClient } from '../../src/client/log-client.js';
 import { Writer } from '../../src/client/writer.js';
+import { ChosenNews } from '../../src/client/chosen-news.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 
@@ -99,6 +100,7 @@ export class FakeCluster {
 /** The part of LogClient that Writer uses, over the fake network. */
 export class FakeClient {
   highestProposalSeen = 0;
+  readonly news = new ChosenNews();
   private nextRid = 1;
   private nextOp = 1;
   private readonly writers: Writer[] = [];
