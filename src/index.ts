@@ -4,6 +4,16 @@
  */
 export { LogClient, DEFAULT_ADDRESSES, type LogEntry, type LogClientOptions, type Configuration } from './client/log-client.js';
 export type { CallOptions } from './client/deadline.js';
+export type { Logger } from './net/logger.js';
+export type {
+  LogClientEvents,
+  ConnectEvent,
+  DisconnectEvent,
+  ElectionEvent,
+  FencedEvent,
+  RetransmitEvent,
+  SlowOperationEvent,
+} from './client/events.js';
 export type { TailBatch, TailOptions } from './client/tail.js';
 export { Writer, type WriterState, type Reelection, type SettledWrite } from './client/writer.js';
 export { startReplica, type Replica, type ReplicaOptions } from './server/replica-server.js';

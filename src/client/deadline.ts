@@ -5,6 +5,7 @@
  * signal (so a tail stops waiting, a queued append does not go out later).
  */
 import { AbortedError, InvalidArgumentError, TimeoutError, type WriteErrorOptions } from '../core/errors.js';
+import type { SlowOperationEvent } from './events.js';
 
 /** Options every call takes. */
 export interface CallOptions {
@@ -19,6 +20,14 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What a client gives every call: its default deadline, and where to report a slow one. */
+export interface CallDefaults {
+  readonly timeoutMs: number | undefined;
+  readonly slowMs: number;
+  /** Reports an operation still pending after `slowMs` (undefined: nobody listens, no timer is set). */
+  readonly onSlow: ((event: SlowOperationEvent) => void) | undefined;
+}
+
 /** A signal that never aborts, for calls without a deadline. */
 const NEVER = new AbortController().signal;
 
@@ -29,21 +38,28 @@ const NEVER = new AbortController().signal;
 export function withDeadline<T>(
   what: string,
   options: CallOptions | undefined,
-  defaultTimeoutMs: number | undefined,
+  defaults: CallDefaults,
   work: (signal: AbortSignal) => Promise<T>,
   outcome?: () => WriteErrorOptions,
 ): Promise<T> {
-  const timeoutMs = options?.timeoutMs ?? defaultTimeoutMs;
+  const timeoutMs = options?.timeoutMs ?? defaults.timeoutMs;
+  const onSlow = defaults.onSlow;
   const user = options?.signal;
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
     return Promise.reject(new InvalidArgumentError(`timeoutMs must be a non-negative number, got ${String(timeoutMs)}`));
   }
-  if (user === undefined && timeoutMs === undefined) return work(NEVER);
+  if (user === undefined && timeoutMs === undefined && onSlow === undefined) return work(NEVER);
   const inner = new AbortController();
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
+    let slow: NodeJS.Timeout | undefined;
+    if (onSlow !== undefined) {
+      slow = setTimeout(() => onSlow({ operation: what, elapsedMs: defaults.slowMs }), defaults.slowMs);
+      slow.unref();
+    }
     const cleanup = (): void => {
       clearTimeout(timer);
+      clearTimeout(slow);
       user?.removeEventListener('abort', onAbort);
     };
     const fail = (err: Error): void => {

@@ -18,12 +18,14 @@ import { limits, timing } from '../core/constants.js';
 import { quorumSize } from '../core/quorum.js';
 import { ReaderCore, type ReaderOutbound, type ReadResult } from '../core/reader.js';
 import type { ConfigReply, Entry, Member, Message, Position, ReplicaId } from '../core/types.js';
-import { silentLogger, type NetLogger } from '../net/logger.js';
+import { silentLogger, type Logger } from '../net/logger.js';
+import { EventEmitter } from 'node:events';
+import type { LogClientEvents } from './events.js';
 import { encodeFrame } from '../net/codec.js';
 import { PeerLink } from '../net/peer-link.js';
 import { ReplyGate } from './reply-gate.js';
 import { Writer } from './writer.js';
-import { sleep, withDeadline, type CallOptions } from './deadline.js';
+import { sleep, withDeadline, type CallDefaults, type CallOptions } from './deadline.js';
 import { ChosenNews } from './chosen-news.js';
 import { Tail, type TailBatch, type TailOptions } from './tail.js';
 
@@ -35,7 +37,8 @@ export interface LogEntry {
 export interface LogClientOptions {
   /** The cluster id to require; by default learned from the first replica that answers. */
   readonly clusterId?: string;
-  readonly log?: NetLogger;
+  /** Where the client logs (a pino logger fits); default silent. */
+  readonly log?: Logger;
   /** How often the cores' clocks tick, in ms. */
   readonly tickMs?: number;
   /**
@@ -53,6 +56,8 @@ export interface LogClientOptions {
    * quorum fails with NoQuorumError after 10 s.
    */
   readonly timeoutMs?: number;
+  /** An operation pending this long (ms) is reported once with a `slow` event. Default 1000. */
+  readonly slowOperationMs?: number;
 }
 
 /** A cluster configuration: who votes, who learns, and its epoch (the number of changes since the cluster started). */
@@ -72,7 +77,7 @@ interface Membership {
   readonly ids: readonly ReplicaId[];
 }
 
-export class LogClient {
+export class LogClient extends EventEmitter<LogClientEvents> {
   /** Every link, by the address it dials. */
   private readonly links = new Map<string, PeerLink>();
   /** The link that speaks for each member (the first whose handshake named it). */
@@ -93,7 +98,7 @@ export class LogClient {
   private readonly membershipWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   /** Why links failed, for error messages (address -> reason). */
   private readonly linkErrors = new Map<string, string>();
-  private readonly log: NetLogger;
+  private readonly log: Logger;
   /** The highest beginning reported: beginning() never goes backwards within a client. */
   private beginSeen = 0;
   /** The highest proposal any reply showed: a new writer starts above it. */
@@ -113,11 +118,18 @@ export class LogClient {
   /** @internal The default deadline of every call (LogClientOptions.timeoutMs). */
   readonly timeoutMs: number | undefined;
 
+  /** @internal LogClientOptions.slowOperationMs. */
+  readonly slowOperationMs: number;
+  /** How often each request (by rid) was sent, to see retransmissions; bounded, oldest forgotten first. */
+  private readonly sentCount = new Map<string, number>();
+
   private constructor(
     readonly addresses: readonly string[],
     options: LogClientOptions,
   ) {
+    super();
     this.timeoutMs = options.timeoutMs;
+    this.slowOperationMs = options.slowOperationMs ?? 1000;
     this.clusterId = options.clusterId ?? '';
     this.log = options.log ?? silentLogger;
     for (const address of new Set(addresses)) this.addLink(address);
@@ -166,7 +178,7 @@ export class LogClient {
    */
   async configuration(options?: CallOptions): Promise<Configuration> {
     this.checkOpen();
-    await withDeadline('configuration()', options, this.timeoutMs, () => this.knownMembers());
+    await withDeadline('configuration()', options, this.callDefaults, () => this.knownMembers());
     const m = this.membership!;
     return { epoch: m.epoch, voters: m.members.map((x) => ({ id: x.id, address: x.address })), learners: [] };
   }
@@ -186,7 +198,7 @@ export class LogClient {
    */
   async writer(options?: CallOptions): Promise<Writer> {
     this.checkOpen();
-    return withDeadline('writer()', options, this.timeoutMs, async (signal) => {
+    return withDeadline('writer()', options, this.callDefaults, async (signal) => {
       const members = await this.knownMembers();
       if (signal.aborted) throw signal.reason;
       const w = new Writer(this, [...members]);
@@ -210,7 +222,7 @@ export class LogClient {
     assertArg(from, 'from');
     assertArg(to, 'to');
     if (to < from) return [];
-    return withDeadline('read()', options, this.timeoutMs, async (signal) => {
+    return withDeadline('read()', options, this.callDefaults, async (signal) => {
       const out: LogEntry[] = [];
       let cursor = from;
       // One read op covers a bounded number of positions: loop until the range is done.
@@ -238,14 +250,14 @@ export class LogClient {
 
   /** The first position that is not truncated (never less than one this client reported before). */
   async beginning(options?: CallOptions): Promise<Position> {
-    const begin = (await withDeadline('beginning()', options, this.timeoutMs, () => this.runRead({ type: 'bounds' }))).begin;
+    const begin = (await withDeadline('beginning()', options, this.callDefaults, () => this.runRead({ type: 'bounds' }))).begin;
     this.beginSeen = Math.max(this.beginSeen, begin);
     return this.beginSeen;
   }
 
   /** The highest position in use (at or above every acknowledged append); -1 for a new log. */
   async ending(options?: CallOptions): Promise<Position> {
-    return (await withDeadline('ending()', options, this.timeoutMs, () => this.runRead({ type: 'bounds' }))).end;
+    return (await withDeadline('ending()', options, this.callDefaults, () => this.runRead({ type: 'bounds' }))).end;
   }
 
   /**
@@ -347,6 +359,7 @@ export class LogClient {
     let frame: Buffer | undefined;
     for (const o of out) {
       this.gate.noteSent(o.to, o.msg);
+      if ('rid' in o.msg) this.noteSent(o.to, o.msg.type, o.msg.rid);
       const link = this.byId.get(o.to);
       if (link === undefined) continue;
       if (o.msg !== last) {
@@ -355,6 +368,24 @@ export class LogClient {
       }
       link.sendFrame(frame!);
     }
+  }
+
+  /** @internal What every call of this client and its writers starts from (deadline.ts). */
+  get callDefaults(): CallDefaults {
+    return {
+      timeoutMs: this.timeoutMs,
+      slowMs: this.slowOperationMs,
+      onSlow: this.listenerCount('slow') > 0 ? (e) => this.emit('slow', e) : undefined,
+    };
+  }
+
+  /** A request sent again to the same member is a retransmission: reported as an event. */
+  private noteSent(to: ReplicaId, type: string, rid: number): void {
+    const key = `${to}:${rid}`;
+    const n = (this.sentCount.get(key) ?? 0) + 1;
+    this.sentCount.set(key, n);
+    if (this.sentCount.size > 4096) this.sentCount.delete(this.sentCount.keys().next().value!);
+    if (n > 1 && this.listenerCount('retransmit') > 0) this.emit('retransmit', { type, replica: to, count: n - 1 });
   }
 
   /** @internal */
@@ -395,12 +426,14 @@ export class LogClient {
           return;
         }
         this.identify(link, peer.replicaId);
+        this.emit('connect', { replica: peer.replicaId, address });
         const config: Message = { type: 'config', rid: this.rid() };
         this.gate.noteSent(peer.replicaId, config);
         link.send(config);
       },
       onDisconnect: (reason) => {
         this.linkErrors.set(address, reason);
+        if (!this.closed) this.emit('disconnect', { replica: this.idOf.get(link), address, reason });
         // Bytes that do not decode (a field beyond its sanity bound, 200,000 slots) or that broke the
         // client's handling: the replica is not to be trusted again.
         const id = this.idOf.get(link);

@@ -139,7 +139,7 @@ export class Writer {
     this.client.checkOpen();
     if (this.failure !== undefined) throw this.failure;
     if (this.stateNow !== 'in-doubt') throw new InvalidArgumentError(`reelect() is for a writer in doubt; this one is ${this.stateNow}`);
-    return withDeadline('reelect()', options, this.client.timeoutMs, (signal) => {
+    return withDeadline('reelect()', options, this.client.callDefaults, (signal) => {
       signal.addEventListener('abort', () => this.abandonElection(signal.reason), { once: true });
       return this.reelectNow();
     });
@@ -272,7 +272,7 @@ export class Writer {
     return withDeadline(
       what,
       options,
-      this.client.timeoutMs,
+      this.client.callDefaults,
       async (signal) => {
         for (;;) {
           this.checkWritable();
@@ -345,6 +345,7 @@ export class Writer {
     this.client.forgetWriter(this);
     this.stopped.abort(err);
     this.markFenced(err);
+    if (state === 'fenced') this.client.emit('fenced', { error: err });
     this.wakeRoom();
     for (const f of this.drained.splice(0)) f();
   }
@@ -369,6 +370,7 @@ export class Writer {
       if (out.election.ok) {
         this.position = out.election.position;
         if (this.failure === undefined) this.stateNow = 'elected';
+        this.client.emit('election', { position: out.election.position, reelected: this.reelecting });
         e.resolve(out.election.position);
       } else e.reject(this.errorFor(out.election));
     }

@@ -5,7 +5,8 @@
  * and serves the admin HTTP endpoint. Used by `replog replica` and by
  * applications that embed a replica in their own process.
  */
-import pino, { type Logger } from 'pino';
+import pino from 'pino';
+import type { Logger } from '../net/logger.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Message, ReplicaId } from '../core/types.js';
 import { parseAddress } from '../net/address.js';
@@ -31,7 +32,7 @@ export interface ReplicaOptions {
   readonly admin?: string;
   /** Default: derived from the membership (see members.ts). */
   readonly clusterId?: string;
-  /** A pino logger; default: JSON lines on stderr at level 'info'. */
+  /** Where the replica logs (the client's Logger type; a pino logger fits); default: pino, JSON lines on stderr at level 'info'. */
   readonly logger?: Logger;
   /** Bounds of the replica's port other than their defaults in src/net/limits.ts (tests lower them). */
   readonly net?: Pick<ListenOptions, 'connectionsMax' | 'clientIdleTimeoutMs' | 'evictIdleAfterMs' | 'replyBudget' | 'queue' | 'handshakeTimeoutMs'>;

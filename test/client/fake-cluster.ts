@@ -15,6 +15,9 @@ import type { Entry, Message, Position, ReplicaId } from '../../src/core/types.j
 import type { LogClient } from '../../src/client/log-client.js';
 import { Writer } from '../../src/client/writer.js';
 import { ChosenNews } from '../../src/client/chosen-news.js';
+import { EventEmitter } from 'node:events';
+import type { LogClientEvents } from '../../src/client/events.js';
+import type { CallDefaults } from '../../src/client/deadline.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 
@@ -98,7 +101,7 @@ export class FakeCluster {
 }
 
 /** The part of LogClient that Writer uses, over the fake network. */
-export class FakeClient {
+export class FakeClient extends EventEmitter<LogClientEvents> {
   highestProposalSeen = 0;
   readonly news = new ChosenNews();
   private nextRid = 1;
@@ -107,7 +110,10 @@ export class FakeClient {
   private readonly reader: ReaderCore;
   private readonly reads = new Map<number, (r: ReadResult) => void>();
 
+  readonly callDefaults: CallDefaults = { timeoutMs: undefined, slowMs: 1000, onSlow: undefined };
+
   constructor(private readonly cluster: FakeCluster) {
+    super();
     this.reader = new ReaderCore({ members: cluster.ids, random: cluster.random, rid: this.rid, proposalFloor: () => this.highestProposalSeen });
   }
 

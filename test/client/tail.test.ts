@@ -1,4 +1,4 @@
-// tail() and tailBatches() against a real cluster (issue 18): an idle tail ends at once on return() or on its
+// tail(), tailBatches() and connection events against a real cluster (issue 18): an idle tail ends at once on return() or on its
 // signal (an async generator's return() waits behind the pending next() for ever), and batches say when the
 // reader has caught up.
 import { after, before, test } from 'node:test';
@@ -68,4 +68,23 @@ test('an idle tail rejects with AbortedError when its signal aborts; a break end
   let n = 0;
   for await (const _ of log.tail(0)) if (++n >= 1) break;
   assert.equal(n, 1);
+});
+
+test('connect events name each member as its connection is made; disconnect when one goes away', async () => {
+  const connected = new Set<number>();
+  const other = await LogClient.connect(cluster.addresses);
+  other.on('connect', (e) => connected.add(e.replica));
+  const lost: number[] = [];
+  other.on('disconnect', (e) => e.replica !== undefined && lost.push(e.replica));
+  try {
+    await other.ending();
+    const until = Date.now() + 20_000;
+    while (connected.size < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual([...connected].sort(), [1, 2, 3]);
+    await cluster.kill(3);
+    while (!lost.includes(3) && Date.now() < until + 20_000) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(lost.includes(3));
+  } finally {
+    await other.close();
+  }
 });
