@@ -68,7 +68,7 @@ export interface Configuration {
 }
 
 /** Default addresses: the local cluster of `npm start`. */
-export const DEFAULT_ADDRESSES = ['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003'];
+export const DEFAULT_ADDRESSES: readonly string[] = Object.freeze(['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003']);
 
 /** The membership, as the replicas told it. */
 interface Membership {
@@ -101,7 +101,7 @@ export class LogClient extends EventEmitter<LogClientEvents> {
   private readonly log: Logger;
   /** The highest beginning reported: beginning() never goes backwards within a client. */
   private beginSeen = 0;
-  /** The highest proposal any reply showed: a new writer starts above it. */
+  /** @internal The highest proposal any reply showed: a new writer starts above it. */
   highestProposalSeen = 0;
   private readonly started = performance.now();
   /** Checks every reply before the cores see it; drops replicas that send nonsense (reply-gate.ts). */
@@ -183,10 +183,10 @@ export class LogClient extends EventEmitter<LogClientEvents> {
     return { epoch: m.epoch, voters: m.members.map((x) => ({ id: x.id, address: x.address })), learners: [] };
   }
 
-  /** Request ids unique across this client's cores, so each reply matches one request. */
+  /** @internal Request ids unique across this client's cores, so each reply matches one request. */
   readonly rid = (): number => this.nextRid++;
 
-  /** Milliseconds since the client started: the cores' clock. */
+  /** @internal Milliseconds since the client started: the cores' clock. */
   now(): number {
     return performance.now() - this.started;
   }
@@ -201,7 +201,7 @@ export class LogClient extends EventEmitter<LogClientEvents> {
     return withDeadline('writer()', options, this.callDefaults, async (signal) => {
       const members = await this.knownMembers();
       if (signal.aborted) throw signal.reason;
-      const w = new Writer(this, [...members]);
+      const w = Writer.create(this, [...members]);
       this.writers.add(w);
       const abandon = (): void => w.failAll(new ClosedError('the election was abandoned (aborted or timed out)'));
       signal.addEventListener('abort', abandon, { once: true });
@@ -393,6 +393,7 @@ export class LogClient extends EventEmitter<LogClientEvents> {
     this.writers.delete(w);
   }
 
+  /** @internal */
   checkOpen(): void {
     if (this.closed) throw new ClosedError('the client was closed');
     if (this.conflict !== undefined) throw this.conflict;

@@ -85,7 +85,11 @@ export class Writer {
   private markFenced!: (e: ReplogError) => void;
 
   /** @internal Made by LogClient.writer(). */
-  constructor(
+  static create(client: LogClient, members: ReplicaId[]): Writer {
+    return new Writer(client, members);
+  }
+
+  private constructor(
     private readonly client: LogClient,
     private readonly members: ReplicaId[],
   ) {

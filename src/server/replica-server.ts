@@ -43,6 +43,7 @@ export interface Replica {
   readonly address: string;
   readonly adminAddress?: string;
   readonly clusterId: string;
+  /** @internal The replica's engine (CLI, tests, the admin endpoint). */
   readonly host: ReplicaHost;
   /** The replica's port: open connections, their bound, and the reply bytes queued to clients. */
   readonly port: Pick<Listener, 'connectionCount' | 'connectionsMax' | 'replyQueuedBytes'>;

@@ -132,7 +132,7 @@ export class FakeClient extends EventEmitter<LogClientEvents> {
 
   /** A Writer over this client, elected. */
   async writer(): Promise<Writer> {
-    const w = new Writer(this as unknown as LogClient, this.cluster.ids);
+    const w = Writer.create(this as unknown as LogClient, this.cluster.ids);
     this.writers.push(w);
     await this.cluster.drive(w.elect());
     return w;
