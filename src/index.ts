@@ -3,7 +3,8 @@
  * project's design notes and the README).
  */
 export * from './client/index.js';
-export { startReplica, type Replica, type ReplicaOptions } from './server/replica-server.js';
+export { startReplica, type Replica, type ReplicaOptions, type ReplicaEvents } from './server/replica-server.js';
+export type { StorageEvent } from './server/replica-host.js';
 export {
   StorageError,
   StorageFullError,

@@ -8,7 +8,7 @@
 import pino from 'pino';
 import type { Logger } from '../net/logger.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import type { Message, ReplicaId } from '../core/types.js';
+import type { Message, ReplicaId, Status } from '../core/types.js';
 import { parseAddress } from '../net/address.js';
 import { listen, type Listener, type ListenOptions, type ServerConnection } from '../net/listener.js';
 import { PeerLink } from '../net/peer-link.js';
@@ -17,7 +17,8 @@ import { startAdmin, type AdminServer } from './admin.js';
 import { clusterIdFor, memberIds, parseMembers, type Members } from './members.js';
 import { ReplicaMetrics } from './metrics.js';
 import { refuseHello, refuseMessage, refuseOnPeerLink } from './admission.js';
-import { ReplicaHost } from './replica-host.js';
+import { ReplicaHost, type StorageEvent } from './replica-host.js';
+import { EventEmitter } from 'node:events';
 import { ReadQueue } from './read-queue.js';
 
 export interface ReplicaOptions {
@@ -34,15 +35,42 @@ export interface ReplicaOptions {
   readonly clusterId?: string;
   /** Where the replica logs (the client's Logger type; a pino logger fits); default: pino, JSON lines on stderr at level 'info'. */
   readonly logger?: Logger;
+  /**
+   * Called once if storage fails for good (a failed fsync: acknowledged writes
+   * may be lost from the page cache). The replica has stopped answering; a
+   * `storage` event with state 'fatal' is emitted first. Default: exit the
+   * process with status 70, so that a supervisor restarts it and it replays
+   * its disk. An application that embeds the replica may stop it and restart
+   * it itself instead.
+   */
+  readonly onFatal?: (err: Error) => void;
   /** Bounds of the replica's port other than their defaults in src/net/limits.ts (tests lower them). */
   readonly net?: Pick<ListenOptions, 'connectionsMax' | 'clientIdleTimeoutMs' | 'evictIdleAfterMs' | 'replyBudget' | 'queue' | 'handshakeTimeoutMs'>;
 }
 
-export interface Replica {
+/** The events of an embedded replica, by name (`replica.on('storage', (e) => ...)`). */
+export interface ReplicaEvents {
+  /** The replica's status changed (durably): 'VOTING' once it serves, 'RECOVERING' while it rejoins, ... */
+  status: [Status];
+  /** Storage failed (paused, fatal) or works again (resumed). */
+  storage: [StorageEvent];
+}
+
+export interface Replica extends EventEmitter<ReplicaEvents> {
   readonly id: number;
+  /** The address it listens on, with the port it bound (`listen` may ask for port 0). */
   readonly address: string;
+  /** The admin HTTP address, with the port it bound; absent without `admin`. */
   readonly adminAddress?: string;
   readonly clusterId: string;
+  /** Its status now (VOTING, RECOVERING, EMPTY, ...). */
+  readonly status: Status;
+  /**
+   * Resolves once the replica is VOTING (at once if it started so; after it
+   * recovered its disk from the others otherwise); rejects if it stops or
+   * its storage fails for good first.
+   */
+  readonly ready: Promise<void>;
   /** @internal The replica's engine (CLI, tests, the admin endpoint). */
   readonly host: ReplicaHost;
   /** The replica's port: open connections, their bound, and the reply bytes queued to clients. */
@@ -59,7 +87,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   if (!ids.includes(options.id)) {
     throw new InvalidArgumentError(`replica id ${options.id} is not among the members (${ids.join(', ')})`);
   }
-  const listenAt = parseAddress(options.listen);
+  const listenAt = parseAddress(options.listen, { portZero: true });
   const clusterId = options.clusterId ?? clusterIdFor(members);
   const log = options.logger ?? pino({ base: { replica: options.id } }, pino.destination(2));
 
@@ -70,14 +98,31 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   });
   let host: ReplicaHost | undefined;
   const metrics = new ReplicaMetrics(() => host, { replica: String(options.id) });
+  const events = new EventEmitter<ReplicaEvents>();
+  let readyNow: { resolve(): void; reject(e: Error): void } | undefined;
+  const ready = new Promise<void>((resolve, reject) => (readyNow = { resolve, reject }));
+  // Nobody has to wait for it: an unawaited rejection is not an error.
+  ready.catch(() => {});
   const peers = new Map<ReplicaId, PeerLink>();
   host = new ReplicaHost({
     id: options.id,
     members: ids,
     store,
     log,
-    metrics,
+    metrics: {
+      onSync: (ms) => metrics.onSync(ms),
+      onMessage: (type) => metrics.onMessage(type),
+      onStatus: (status) => {
+        if (status === 'VOTING') readyNow?.resolve();
+        events.emit('status', status);
+      },
+    },
     sendToPeer: (to, msg) => peers.get(to)?.send(msg),
+    onStorage: (e) => {
+      if (e.state === 'fatal') readyNow?.reject(e.error ?? new Error('storage failed for good'));
+      events.emit('storage', e);
+    },
+    ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }),
   });
   const h = host;
   for (const id of ids) {
@@ -103,6 +148,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   }
 
   const helloAdmitted = new WeakSet<object>();
+  // A replica asked to listen on port 0 names the port it bound (tests, embedded single-replica logs).
+  let boundAddress: string | undefined;
+  const selfAddress = (): string => boundAddress ?? members[options.id]!;
   // Reads are served from a fair queue, not as they arrive: large reads must not starve writes (read-queue.ts).
   const reads = new ReadQueue<ServerConnection>({ serve: (msg, conn) => h.handle(msg, conn, conn.peer.replicaId) });
   let listener: Listener;
@@ -128,7 +176,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         }
         if (msg.type === 'config') {
           // Clients learn member ids and the quorum from the replicas, never from their address list.
-          conn.send({ type: 'configReply', rid: msg.rid, epoch: 0, members: ids.map((id) => ({ id, address: members[id]! })) });
+          conn.send({ type: 'configReply', rid: msg.rid, epoch: 0, members: ids.map((id) => ({ id, address: id === options.id ? selfAddress() : members[id]! })) });
           return;
         }
         if (msg.type === 'read') return reads.push(msg, conn);
@@ -168,31 +216,35 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const ticker = setInterval(() => h.tick(), 50);
   ticker.unref();
   const address = `${listenAt.host}:${listener.port}`;
+  if (parseAddress(members[options.id]!, { portZero: true }).port === 0) boundAddress = address;
+  if (h.status === 'VOTING') readyNow!.resolve();
   log.info({ address, admin: admin?.address, dir: options.dir, status: h.status, clusterId }, 'replica started');
 
   let stopping: Promise<void> | undefined;
-  const replica: Replica = {
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      readyNow!.reject(new Error('the replica stopped before it was VOTING'));
+      clearInterval(ticker);
+      await listener.close();
+      await Promise.all([...peers.values()].map((p) => p.close()));
+      await admin?.close();
+      await h.drain();
+      await store.close();
+      log.info({ address }, 'replica stopped');
+    })();
+    return stopping;
+  };
+  const replica = Object.assign(events, {
     id: options.id,
     address,
     adminAddress: admin?.address,
     clusterId,
+    ready,
     host: h,
     port: listener,
-    stop() {
-      stopping ??= (async () => {
-        clearInterval(ticker);
-        await listener.close();
-        await Promise.all([...peers.values()].map((p) => p.close()));
-        await admin?.close();
-        await h.drain();
-        await store.close();
-        log.info({ address }, 'replica stopped');
-      })();
-      return stopping;
-    },
-    [Symbol.asyncDispose]() {
-      return replica.stop();
-    },
-  };
-  return replica;
+    stop,
+    [Symbol.asyncDispose]: stop,
+  });
+  Object.defineProperty(replica, 'status', { get: () => h.status, enumerable: true });
+  return replica as typeof replica & { readonly status: Status };
 }
