@@ -17,7 +17,7 @@ import { assertNat } from '../core/assert.js';
 import { limits, timing } from '../core/constants.js';
 import { quorumSize } from '../core/quorum.js';
 import { ReaderCore, type ReaderOutbound, type ReadResult } from '../core/reader.js';
-import type { ConfigReply, Entry, Member, Message, Position, ReplicaId } from '../core/types.js';
+import type { ConfigReply, Entry, Member, Message, Position, ReadReply, ReplicaId } from '../core/types.js';
 import { silentLogger, type Logger } from '../net/logger.js';
 import { EventEmitter } from 'node:events';
 import type { LogClientEvents } from './events.js';
@@ -113,6 +113,8 @@ export class LogClient extends EventEmitter<LogClientEvents> {
   /** Why each dropped replica was dropped, for error messages. */
   private readonly droppedWhy = new Map<ReplicaId, string>();
 
+  /** Tails' doorbells (held reads) waiting for an answer, by rid. */
+  private readonly doorbells = new Map<number, (reply: ReadReply) => void>();
   /** @internal Wakes waiting tails when this client's writers have positions chosen. */
   readonly news = new ChosenNews();
   /** @internal The default deadline of every call (LogClientOptions.timeoutMs). */
@@ -324,8 +326,47 @@ export class LogClient extends EventEmitter<LogClientEvents> {
         yield { entries: [], through: cursor - 1, end: r.end };
       }
       idleMs = Math.min(Math.max(pollMs, idleMs * 2), 1000);
-      await this.news.wait(cursor, mark, idleMs, signal);
+      await this.waitForNews(cursor, mark, idleMs, signal);
     }
+  }
+
+  /**
+   * Waits until the next poll, unless news comes first: this client's writer
+   * had `cursor` chosen, or a replica that holds reads (docs/wire.md) rings
+   * the doorbell once it has learned `cursor`. A replica that does not hold
+   * reads answers at once with nothing new, and the poll timer decides.
+   */
+  private async waitForNews(cursor: Position, mark: Position, ms: number, signal: AbortSignal): Promise<void> {
+    const done = new AbortController();
+    const stop = (): void => done.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      await Promise.race([this.news.wait(cursor, mark, ms, done.signal), this.doorbell(cursor, ms, done.signal)]);
+    } finally {
+      signal.removeEventListener('abort', stop);
+      done.abort();
+    }
+  }
+
+  /** Resolves when a member tells it has learned `from` (a held read answered); never otherwise (until `signal`). */
+  private doorbell(from: Position, waitMs: number, signal: AbortSignal): Promise<void> {
+    const ids = this.membership?.ids ?? [];
+    return new Promise((resolve) => {
+      const rid = this.rid();
+      const cleanup = (): void => {
+        this.doorbells.delete(rid);
+        signal.removeEventListener('abort', cleanup);
+      };
+      this.doorbells.set(rid, (reply) => {
+        if (reply.learnedThrough >= from || reply.slots.some((s) => s.position === from && s.learned)) {
+          cleanup();
+          resolve();
+        }
+      });
+      signal.addEventListener('abort', cleanup, { once: true });
+      const msg: Message = { type: 'read', rid, from, to: from, limit: 1, waitMs: Math.max(1, Math.min(0xffff, Math.round(waitMs))) };
+      this.send(ids.filter((id) => this.byId.get(id)?.connected === true).map((to) => ({ to, msg })));
+    });
   }
 
   /** Closes every connection; pending operations fail with ClosedError. */
@@ -594,6 +635,7 @@ export class LogClient extends EventEmitter<LogClientEvents> {
     if (msg.type === 'promiseReply' || msg.type === 'writeReply') {
       this.highestProposalSeen = Math.max(this.highestProposalSeen, msg.proposal);
     }
+    if (msg.type === 'readReply' && this.doorbells.has(msg.rid)) return this.doorbells.get(msg.rid)!(msg);
     if (msg.type === 'promiseReply' || msg.type === 'writeReply' || msg.type === 'readReply') {
       for (const w of this.writers) w.onReply(from, msg);
       if (this.reader !== undefined && this.reader.pending > 0) this.applyReader(this.reader.step({ type: 'reply', from, msg }, this.now()));

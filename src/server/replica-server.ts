@@ -20,6 +20,7 @@ import { refuseHello, refuseMessage, refuseOnPeerLink } from './admission.js';
 import { ReplicaHost, type StorageEvent } from './replica-host.js';
 import { EventEmitter } from 'node:events';
 import { ReadQueue } from './read-queue.js';
+import { ReadWaits } from './read-waits.js';
 
 export interface ReplicaOptions {
   readonly id: number;
@@ -137,7 +138,10 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         log,
         onMessage: (msg) => {
           const refused = refuseOnPeerLink(msg);
-          if (refused === undefined) h.handle(msg, { send: () => true }, id);
+          if (refused === undefined) {
+            h.handle(msg, { send: () => true }, id);
+            waits.poke();
+          }
           else {
             metrics.onRefused(msg.type);
             log.warn({ peer: id, type: msg.type }, `message refused: ${refused}`);
@@ -153,6 +157,11 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const selfAddress = (): string => boundAddress ?? members[options.id]!;
   // Reads are served from a fair queue, not as they arrive: large reads must not starve writes (read-queue.ts).
   const reads = new ReadQueue<ServerConnection>({ serve: (msg, conn) => h.handle(msg, conn, conn.peer.replicaId) });
+  // Tails' doorbells wait here until this replica learns their position (read-waits.ts).
+  const waits = new ReadWaits<ServerConnection>({
+    learned: (p) => store.learnedThrough() >= p || store.slot(p)?.learned === true,
+    serve: (msg, conn) => reads.push(msg, conn),
+  });
   let listener: Listener;
   try {
     listener = await listen({
@@ -179,7 +188,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           conn.send({ type: 'configReply', rid: msg.rid, epoch: 0, members: ids.map((id) => ({ id, address: id === options.id ? selfAddress() : members[id]! })) });
           return;
         }
-        if (msg.type === 'read') return reads.push(msg, conn);
+        if (msg.type === 'read') return msg.waitMs === undefined ? reads.push(msg, conn) : waits.push(msg, conn);
         if (msg.type === 'write') {
           metrics.onWrite(msg.actions.length, msg.actions.reduce((n, a) => n + (a.kind === 'append' ? a.data.byteLength : 0), 0));
           // The reply leaves once durable: its delay is this replica's part of an append's latency (metrics, console).
@@ -194,6 +203,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           return;
         }
         h.handle(msg, conn, conn.peer.replicaId);
+        // A commit (or anything else) may have taught this replica a position a held read waits for.
+        waits.poke();
       },
     });
   } catch (err) {
@@ -213,7 +224,10 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       throw new InvalidArgumentError(`cannot serve admin HTTP on ${options.admin}: ${(err as Error).message}`, { cause: err });
     }
   }
-  const ticker = setInterval(() => h.tick(), 50);
+  const ticker = setInterval(() => {
+    h.tick();
+    waits.poke();
+  }, 50);
   ticker.unref();
   const address = `${listenAt.host}:${listener.port}`;
   if (parseAddress(members[options.id]!, { portZero: true }).port === 0) boundAddress = address;
