@@ -4,9 +4,10 @@
  * Three replica processes on loopback. One client appends single entries,
  * spaced out (a tail's latency is about waiting, not throughput); two tails
  * follow the log: one on the appending client (woken in process when its
- * writer has a position chosen) and one on another client (which polls,
- * backing off to 1 s when idle). For each entry: the append's latency, and
- * the time from the append call to each tail yielding it. Then the same after
+ * writer has a position chosen) and one on another client (woken by its
+ * held reads, answered when a replica learns the position: docs/library.md).
+ * For each entry: the append's latency, and the time from the append call to
+ * each tail yielding it. Then the same after
  * pauses of 3 s (an idle tail).
  *
  * Flags: --quick (fewer entries and pauses), --entries N (default 300), --idle N (pauses, default 10).
@@ -87,12 +88,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.log(`\n${entries} entries, 20 ms apart:`);
     row('append', busy.append);
     row('tail on the appending client', busy.sameClient);
-    row('tail on another client (polls)', busy.otherClient);
+    row('tail on another client', busy.otherClient);
     const idle = await run(pauses, 3000);
     console.log(`\n${pauses} entries, 3 s apart (idle tails):`);
     row('append', idle.append);
     row('tail on the appending client', idle.sameClient);
-    row('tail on another client (polls)', idle.otherClient);
+    row('tail on another client', idle.otherClient);
     stop.abort();
     await Promise.all(tails);
   } finally {
