@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 if (!existsSync(cli)) {
-  console.error('replog: not built yet: run `npm run build` (or `npm ci`, which builds) first');
+  console.error('replog: not built yet: run `npm run build` (or `npm start` or `npm test`, which build) first');
   process.exit(1);
 }
 await import(cli);

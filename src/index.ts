@@ -2,20 +2,9 @@
  * replog's public library interface (see ../shared/design/interfaces.md in the
  * project's design notes and the README).
  */
-export { LogClient, DEFAULT_ADDRESSES, type LogEntry, type LogClientOptions, type Configuration } from './client/log-client.js';
-export { Writer, type WriterState, type Reelection, type SettledWrite } from './client/writer.js';
-export { startReplica, type Replica, type ReplicaOptions } from './server/replica-server.js';
-export {
-  ReplogError,
-  WriterFencedError,
-  NoQuorumError,
-  WriterInDoubtError,
-  type WriteOutcome,
-  type ErrorCode,
-  TruncatedError,
-  ClosedError,
-  InvalidArgumentError,
-} from './core/errors.js';
+export * from './client/index.js';
+export { startReplica, type Replica, type ReplicaOptions, type ReplicaEvents } from './server/replica-server.js';
+export type { StorageEvent } from './server/replica-host.js';
 export {
   StorageError,
   StorageFullError,
@@ -25,7 +14,7 @@ export {
   DataDirMismatchError,
   DataDirUnsafeError,
 } from './storage/errors.js';
-export type { Position, Status } from './core/types.js';
+export type { Status } from './core/types.js';
 export {
   StateStore,
   Variable,

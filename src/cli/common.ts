@@ -7,7 +7,7 @@ import { checkAddress } from '../server/members.js';
 /** --log ADDRS, else $REPLOG_LOG, else the local cluster's addresses. */
 export function logAddresses(flag: string | undefined): string[] {
   const text = flag ?? process.env['REPLOG_LOG'];
-  if (text === undefined || text.trim() === '') return DEFAULT_ADDRESSES;
+  if (text === undefined || text.trim() === '') return [...DEFAULT_ADDRESSES];
   const list = text.split(',').map((s) => s.trim()).filter(Boolean);
   for (const a of list) checkAddress(a);
   return list;

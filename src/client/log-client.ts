@@ -17,12 +17,17 @@ import { assertNat } from '../core/assert.js';
 import { limits, timing } from '../core/constants.js';
 import { quorumSize } from '../core/quorum.js';
 import { ReaderCore, type ReaderOutbound, type ReadResult } from '../core/reader.js';
-import type { ConfigReply, Entry, Member, Message, Position, ReplicaId } from '../core/types.js';
-import { silentLogger, type NetLogger } from '../net/logger.js';
+import type { ConfigReply, Entry, Member, Message, Position, ReadReply, ReplicaId } from '../core/types.js';
+import { silentLogger, type Logger } from '../net/logger.js';
+import { EventEmitter } from 'node:events';
+import type { LogClientEvents } from './events.js';
 import { encodeFrame } from '../net/codec.js';
 import { PeerLink } from '../net/peer-link.js';
 import { ReplyGate } from './reply-gate.js';
 import { Writer } from './writer.js';
+import { sleep, withDeadline, type CallDefaults, type CallOptions } from './deadline.js';
+import { ChosenNews } from './chosen-news.js';
+import { Tail, type TailBatch, type TailOptions } from './tail.js';
 
 export interface LogEntry {
   readonly position: Position;
@@ -32,7 +37,8 @@ export interface LogEntry {
 export interface LogClientOptions {
   /** The cluster id to require; by default learned from the first replica that answers. */
   readonly clusterId?: string;
-  readonly log?: NetLogger;
+  /** Where the client logs (a pino logger fits); default silent. */
+  readonly log?: Logger;
   /** How often the cores' clocks tick, in ms. */
   readonly tickMs?: number;
   /**
@@ -44,6 +50,14 @@ export interface LogClientOptions {
   readonly waitForQuorum?: boolean;
   /** How long `waitForQuorum` waits, in ms (default timing.operationTimeoutMs). */
   readonly connectTimeoutMs?: number;
+  /**
+   * The default deadline of every call, in ms (each call's own `timeoutMs`
+   * wins). Default: none beyond the protocol's own: a call that finds no
+   * quorum fails with NoQuorumError after 10 s.
+   */
+  readonly timeoutMs?: number;
+  /** An operation pending this long (ms) is reported once with a `slow` event. Default 1000. */
+  readonly slowOperationMs?: number;
 }
 
 /** A cluster configuration: who votes, who learns, and its epoch (the number of changes since the cluster started). */
@@ -54,7 +68,7 @@ export interface Configuration {
 }
 
 /** Default addresses: the local cluster of `npm start`. */
-export const DEFAULT_ADDRESSES = ['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003'];
+export const DEFAULT_ADDRESSES: readonly string[] = Object.freeze(['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003']);
 
 /** The membership, as the replicas told it. */
 interface Membership {
@@ -63,7 +77,7 @@ interface Membership {
   readonly ids: readonly ReplicaId[];
 }
 
-export class LogClient {
+export class LogClient extends EventEmitter<LogClientEvents> {
   /** Every link, by the address it dials. */
   private readonly links = new Map<string, PeerLink>();
   /** The link that speaks for each member (the first whose handshake named it). */
@@ -84,10 +98,10 @@ export class LogClient {
   private readonly membershipWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   /** Why links failed, for error messages (address -> reason). */
   private readonly linkErrors = new Map<string, string>();
-  private readonly log: NetLogger;
+  private readonly log: Logger;
   /** The highest beginning reported: beginning() never goes backwards within a client. */
   private beginSeen = 0;
-  /** The highest proposal any reply showed: a new writer starts above it. */
+  /** @internal The highest proposal any reply showed: a new writer starts above it. */
   highestProposalSeen = 0;
   private readonly started = performance.now();
   /** Checks every reply before the cores see it; drops replicas that send nonsense (reply-gate.ts). */
@@ -99,10 +113,25 @@ export class LogClient {
   /** Why each dropped replica was dropped, for error messages. */
   private readonly droppedWhy = new Map<ReplicaId, string>();
 
+  /** Tails' doorbells (held reads) waiting for an answer, by rid. */
+  private readonly doorbells = new Map<number, (reply: ReadReply) => void>();
+  /** @internal Wakes waiting tails when this client's writers have positions chosen. */
+  readonly news = new ChosenNews();
+  /** @internal The default deadline of every call (LogClientOptions.timeoutMs). */
+  readonly timeoutMs: number | undefined;
+
+  /** @internal LogClientOptions.slowOperationMs. */
+  readonly slowOperationMs: number;
+  /** How often each request (by rid) was sent, to see retransmissions; bounded, oldest forgotten first. */
+  private readonly sentCount = new Map<string, number>();
+
   private constructor(
     readonly addresses: readonly string[],
     options: LogClientOptions,
   ) {
+    super();
+    this.timeoutMs = options.timeoutMs;
+    this.slowOperationMs = options.slowOperationMs ?? 1000;
     this.clusterId = options.clusterId ?? '';
     this.log = options.log ?? silentLogger;
     for (const address of new Set(addresses)) this.addLink(address);
@@ -149,53 +178,67 @@ export class LogClient {
    * addresses. Until reconfiguration lands (docs/reconfiguration.md) every
    * member is a voter and the epoch is 0.
    */
-  async configuration(): Promise<Configuration> {
+  async configuration(options?: CallOptions): Promise<Configuration> {
     this.checkOpen();
-    await this.knownMembers();
+    await withDeadline('configuration()', options, this.callDefaults, () => this.knownMembers());
     const m = this.membership!;
     return { epoch: m.epoch, voters: m.members.map((x) => ({ id: x.id, address: x.address })), learners: [] };
   }
 
-  /** Request ids unique across this client's cores, so each reply matches one request. */
+  /** @internal Request ids unique across this client's cores, so each reply matches one request. */
   readonly rid = (): number => this.nextRid++;
 
-  /** Milliseconds since the client started: the cores' clock. */
+  /** @internal Milliseconds since the client started: the cores' clock. */
   now(): number {
     return performance.now() - this.started;
   }
 
-  /** Becomes the writer (a Paxos election). Rejects with NoQuorumError if no quorum answers. */
-  async writer(): Promise<Writer> {
+  /**
+   * Becomes the writer (a Paxos election). Rejects with NoQuorumError if no
+   * quorum answers; aborted or timed out, the election is abandoned (the
+   * writer it was making is released).
+   */
+  async writer(options?: CallOptions): Promise<Writer> {
     this.checkOpen();
-    const members = await this.knownMembers();
-    const w = new Writer(this, [...members]);
-    this.writers.add(w);
-    try {
-      await w.elect();
-    } catch (err) {
-      this.writers.delete(w);
-      throw err;
-    }
-    return w;
+    return withDeadline('writer()', options, this.callDefaults, async (signal) => {
+      const members = await this.knownMembers();
+      if (signal.aborted) throw signal.reason;
+      const w = Writer.create(this, [...members]);
+      this.writers.add(w);
+      const abandon = (): void => w.failAll(new ClosedError('the election was abandoned (aborted or timed out)'));
+      signal.addEventListener('abort', abandon, { once: true });
+      try {
+        await w.elect();
+      } catch (err) {
+        this.writers.delete(w);
+        throw err;
+      } finally {
+        signal.removeEventListener('abort', abandon);
+      }
+      return w;
+    });
   }
 
   /** The appended entries in [from, to] (positions holding NOPs or truncations are skipped). */
-  async read(from: Position, to: Position): Promise<LogEntry[]> {
+  async read(from: Position, to: Position, options?: CallOptions): Promise<LogEntry[]> {
     assertArg(from, 'from');
     assertArg(to, 'to');
     if (to < from) return [];
-    const out: LogEntry[] = [];
-    let cursor = from;
-    // One read op covers a bounded number of positions: loop until the range is done.
-    for (;;) {
-      const r = await this.runRead({ type: 'read', from: cursor, to });
-      for (const e of r.entries) if (e.action.kind === 'append') out.push({ position: e.position, data: e.action.data });
-      if (r.through >= Math.min(to, r.end) || r.through < cursor) return out;
-      cursor = r.through + 1;
-    }
+    return withDeadline('read()', options, this.callDefaults, async (signal) => {
+      const out: LogEntry[] = [];
+      let cursor = from;
+      // One read op covers a bounded number of positions: loop until the range is done.
+      while (!signal.aborted) {
+        const r = await this.runRead({ type: 'read', from: cursor, to });
+        for (const e of r.entries) if (e.action.kind === 'append') out.push({ position: e.position, data: e.action.data });
+        if (r.through >= Math.min(to, r.end) || r.through < cursor) break;
+        cursor = r.through + 1;
+      }
+      return out;
+    });
   }
 
-  /** @internal Every chosen action in [from, to], NOPs and truncations included (the writer settles its unknown writes with it). */
+  /** @internal The chosen appends in [from, to] as actions (the writer settles its unknown writes with it). */
   async readActions(from: Position, to: Position): Promise<Entry[]> {
     const out: Entry[] = [];
     let cursor = from;
@@ -208,49 +251,122 @@ export class LogClient {
   }
 
   /** The first position that is not truncated (never less than one this client reported before). */
-  async beginning(): Promise<Position> {
-    const begin = (await this.runRead({ type: 'bounds' })).begin;
+  async beginning(options?: CallOptions): Promise<Position> {
+    const begin = (await withDeadline('beginning()', options, this.callDefaults, () => this.runRead({ type: 'bounds' }))).begin;
     this.beginSeen = Math.max(this.beginSeen, begin);
     return this.beginSeen;
   }
 
   /** The highest position in use (at or above every acknowledged append); -1 for a new log. */
-  async ending(): Promise<Position> {
-    return (await this.runRead({ type: 'bounds' })).end;
+  async ending(options?: CallOptions): Promise<Position> {
+    return (await withDeadline('ending()', options, this.callDefaults, () => this.runRead({ type: 'bounds' }))).end;
   }
 
   /**
    * Every entry from `from` on, waiting for new ones; ends when the client
-   * closes. A tail outlives slowness (issue 20, item 3): a read that fails
-   * with NoQuorumError while this client is connected to a quorum of members
-   * is asked again (after a pause), so the tail ends with NoQuorumError only
-   * when a quorum of members is out of reach.
+   * closes, on `return()` (a `break` out of `for await`) even while waiting,
+   * and on `options.signal` (rejecting with AbortedError). A tail outlives
+   * slowness (issue 20, item 3): a read that fails with NoQuorumError while
+   * this client is connected to a quorum of members is asked again (after a
+   * pause), so the tail ends with NoQuorumError only when a quorum of members
+   * is out of reach. (A number as second argument is the old `pollMs`.)
    */
-  async *tail(from: Position = 0, pollMs = 50): AsyncGenerator<LogEntry> {
+  tail(from: Position = 0, options: TailOptions | number = {}): AsyncGenerator<LogEntry, void, undefined> {
     assertArg(from, 'from');
+    const opts: TailOptions & { pollMs?: number } = typeof options === 'number' ? { pollMs: options } : options;
+    return new Tail((signal) => this.entriesFrom(from, opts, signal), opts.signal);
+  }
+
+  /**
+   * As `tail()`, a batch at a time with where the log ended when it was read:
+   * an event-sourced application replays batches until `through >= end`
+   * (caught up), then goes on live. The first batch comes even if the log
+   * holds nothing from `from` on, so an empty log is caught up at once.
+   */
+  tailBatches(from: Position = 0, options: TailOptions = {}): AsyncGenerator<TailBatch, void, undefined> {
+    assertArg(from, 'from');
+    return new Tail((signal) => this.batchesFrom(from, options, signal), options.signal);
+  }
+
+  private async *entriesFrom(from: Position, options: TailOptions & { pollMs?: number }, signal: AbortSignal): AsyncGenerator<LogEntry, void, undefined> {
+    for await (const b of this.batchesFrom(from, options, signal)) yield* b.entries;
+  }
+
+  private async *batchesFrom(from: Position, options: TailOptions & { pollMs?: number }, signal: AbortSignal): AsyncGenerator<TailBatch, void, undefined> {
+    const pollMs = options.pollMs ?? 50;
     let cursor = from;
     let idleMs = 0;
-    while (!this.closed) {
+    let caughtUpSaid = false;
+    while (!this.closed && !signal.aborted) {
       let r: Extract<ReadResult, { ok: true }>;
+      const mark = this.news.mark;
       try {
         r = await this.runRead({ type: 'read', from: cursor, to: cursor + limits.readSlotsMax - 1 });
       } catch (err) {
-        if (this.closed) return;
+        if (this.closed || signal.aborted) return;
         if (!(err instanceof NoQuorumError) || !this.quorumConnected()) throw err;
         this.log.warn({ err: err.message, position: cursor }, 'tail: a read found no quorum although a quorum is connected: asking again');
         idleMs = Math.min(Math.max(pollMs, idleMs * 2), 1000);
-        await new Promise((res) => setTimeout(res, idleMs));
+        await sleep(idleMs, signal);
         continue;
       }
-      for (const e of r.entries) if (e.action.kind === 'append') yield { position: e.position, data: e.action.data };
+      if (signal.aborted) return;
       if (r.through >= cursor) {
+        const entries: LogEntry[] = [];
+        for (const e of r.entries) if (e.action.kind === 'append') entries.push({ position: e.position, data: e.action.data });
         cursor = r.through + 1;
         idleMs = 0;
-      } else {
-        idleMs = Math.min(Math.max(pollMs, idleMs * 2), 1000);
-        await new Promise((res) => setTimeout(res, idleMs));
+        caughtUpSaid = r.through >= r.end;
+        yield { entries, through: r.through, end: r.end };
+        continue;
       }
+      if (!caughtUpSaid && cursor - 1 >= r.end) {
+        // Nothing from `from` on yet: say once that this is the end, so the application knows it caught up.
+        caughtUpSaid = true;
+        yield { entries: [], through: cursor - 1, end: r.end };
+      }
+      idleMs = Math.min(Math.max(pollMs, idleMs * 2), 1000);
+      await this.waitForNews(cursor, mark, idleMs, signal);
     }
+  }
+
+  /**
+   * Waits until the next poll, unless news comes first: this client's writer
+   * had `cursor` chosen, or a replica that holds reads (docs/wire.md) rings
+   * the doorbell once it has learned `cursor`. A replica that does not hold
+   * reads answers at once with nothing new, and the poll timer decides.
+   */
+  private async waitForNews(cursor: Position, mark: Position, ms: number, signal: AbortSignal): Promise<void> {
+    const done = new AbortController();
+    const stop = (): void => done.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      await Promise.race([this.news.wait(cursor, mark, ms, done.signal), this.doorbell(cursor, ms, done.signal)]);
+    } finally {
+      signal.removeEventListener('abort', stop);
+      done.abort();
+    }
+  }
+
+  /** Resolves when a member tells it has learned `from` (a held read answered); never otherwise (until `signal`). */
+  private doorbell(from: Position, waitMs: number, signal: AbortSignal): Promise<void> {
+    const ids = this.membership?.ids ?? [];
+    return new Promise((resolve) => {
+      const rid = this.rid();
+      const cleanup = (): void => {
+        this.doorbells.delete(rid);
+        signal.removeEventListener('abort', cleanup);
+      };
+      this.doorbells.set(rid, (reply) => {
+        if (reply.learnedThrough >= from || reply.slots.some((s) => s.position === from && s.learned)) {
+          cleanup();
+          resolve();
+        }
+      });
+      signal.addEventListener('abort', cleanup, { once: true });
+      const msg: Message = { type: 'read', rid, from, to: from, limit: 1, waitMs: Math.max(1, Math.min(0xffff, Math.round(waitMs))) };
+      this.send(ids.filter((id) => this.byId.get(id)?.connected === true).map((to) => ({ to, msg })));
+    });
   }
 
   /** Closes every connection; pending operations fail with ClosedError. */
@@ -284,6 +400,7 @@ export class LogClient {
     let frame: Buffer | undefined;
     for (const o of out) {
       this.gate.noteSent(o.to, o.msg);
+      if ('rid' in o.msg) this.noteSent(o.to, o.msg.type, o.msg.rid);
       const link = this.byId.get(o.to);
       if (link === undefined) continue;
       if (o.msg !== last) {
@@ -294,11 +411,30 @@ export class LogClient {
     }
   }
 
+  /** @internal What every call of this client and its writers starts from (deadline.ts). */
+  get callDefaults(): CallDefaults {
+    return {
+      timeoutMs: this.timeoutMs,
+      slowMs: this.slowOperationMs,
+      onSlow: this.listenerCount('slow') > 0 ? (e) => this.emit('slow', e) : undefined,
+    };
+  }
+
+  /** A request sent again to the same member is a retransmission: reported as an event. */
+  private noteSent(to: ReplicaId, type: string, rid: number): void {
+    const key = `${to}:${rid}`;
+    const n = (this.sentCount.get(key) ?? 0) + 1;
+    this.sentCount.set(key, n);
+    if (this.sentCount.size > 4096) this.sentCount.delete(this.sentCount.keys().next().value!);
+    if (n > 1 && this.listenerCount('retransmit') > 0) this.emit('retransmit', { type, replica: to, count: n - 1 });
+  }
+
   /** @internal */
   forgetWriter(w: Writer): void {
     this.writers.delete(w);
   }
 
+  /** @internal */
   checkOpen(): void {
     if (this.closed) throw new ClosedError('the client was closed');
     if (this.conflict !== undefined) throw this.conflict;
@@ -332,12 +468,14 @@ export class LogClient {
           return;
         }
         this.identify(link, peer.replicaId);
+        this.emit('connect', { replica: peer.replicaId, address });
         const config: Message = { type: 'config', rid: this.rid() };
         this.gate.noteSent(peer.replicaId, config);
         link.send(config);
       },
       onDisconnect: (reason) => {
         this.linkErrors.set(address, reason);
+        if (!this.closed) this.emit('disconnect', { replica: this.idOf.get(link), address, reason });
         // Bytes that do not decode (a field beyond its sanity bound, 200,000 slots) or that broke the
         // client's handling: the replica is not to be trusted again.
         const id = this.idOf.get(link);
@@ -497,6 +635,7 @@ export class LogClient {
     if (msg.type === 'promiseReply' || msg.type === 'writeReply') {
       this.highestProposalSeen = Math.max(this.highestProposalSeen, msg.proposal);
     }
+    if (msg.type === 'readReply' && this.doorbells.has(msg.rid)) return this.doorbells.get(msg.rid)!(msg);
     if (msg.type === 'promiseReply' || msg.type === 'writeReply' || msg.type === 'readReply') {
       for (const w of this.writers) w.onReply(from, msg);
       if (this.reader !== undefined && this.reader.pending > 0) this.applyReader(this.reader.step({ type: 'reply', from, msg }, this.now()));

@@ -17,14 +17,18 @@
  * calls `reelect()`, whose result says what became of every write whose
  * outcome was unknown.
  */
-import { ClosedError, InvalidArgumentError, NoQuorumError, WriterFencedError, WriterInDoubtError, type ReplogError } from '../core/errors.js';
+import { ClosedError, InvalidArgumentError, NoQuorumError, TruncatedError, WriterFencedError, WriterInDoubtError, type ReplogError } from '../core/errors.js';
+import { NOP } from '../core/actions.js';
 import { limits, timing } from '../core/constants.js';
 import type { Action, Position, PromiseReply, ReadReply, ReplicaId, WriteReply } from '../core/types.js';
 import { WriterCore, type OpResult, type WriterOutput } from '../core/writer.js';
 import type { LogClient } from './log-client.js';
+import { withDeadline, type CallOptions } from './deadline.js';
 
 interface Pending {
   readonly action: Action;
+  /** The writer's own NOP (reelect() settling positions above its marker): never reported as a user write. */
+  readonly own?: boolean;
   readonly resolve: (p: Position) => void;
   readonly reject: (e: Error) => void;
 }
@@ -37,11 +41,18 @@ export interface SettledWrite {
   readonly position: Position;
   readonly kind: 'append' | 'truncate';
   /**
-   * An append: true if the log holds these very bytes at `position`. A truncation: true if its own
-   * record is chosen at `position`. False: something else is there (a NOP or another writer's value),
-   * so the write is not in the log and may be made again.
+   * An append: true if the log holds these very bytes at `position`; false: something else is there
+   * (a NOP or another writer's value), so the write is not in the log and may be made again. A
+   * truncation: true if the log's beginning is at or past its `to` (its own record or a later
+   * truncation removed those entries; making it again would change nothing). Final either way: the re-election settled
+   * every position up to the highest one in doubt, so no later writer can choose another value there.
    */
   readonly written: boolean;
+  /**
+   * An append whose `position` is below the log's beginning now (a truncation in doubt, or a later one,
+   * was chosen): the log no longer holds anything there, so `written` is false whatever was there before.
+   */
+  readonly truncated?: boolean;
 }
 
 export interface Reelection {
@@ -52,7 +63,7 @@ export interface Reelection {
 }
 
 export class Writer {
-  private readonly core: WriterCore;
+  private core: WriterCore;
   private readonly pending = new Map<number, Pending>();
   private election?: { resolve(p: Position): void; reject(e: Error): void };
   private flushScheduled = false;
@@ -64,6 +75,8 @@ export class Writer {
   private unknown: { position: Position; action: Action }[] = [];
   private stateNow: WriterState = 'electing';
   private resigning = false;
+  /** reelect() is electing and settling: new writes wait for its verdicts (they could land on the positions in doubt). */
+  private reelecting = false;
   /** Called once no operation is pending (resign() waits for it). */
   private readonly drained: (() => void)[] = [];
   private readonly stopped = new AbortController();
@@ -72,18 +85,27 @@ export class Writer {
   private markFenced!: (e: ReplogError) => void;
 
   /** @internal Made by LogClient.writer(). */
-  constructor(
+  static create(client: LogClient, members: ReplicaId[]): Writer {
+    return new Writer(client, members);
+  }
+
+  private constructor(
     private readonly client: LogClient,
-    members: ReplicaId[],
+    private readonly members: ReplicaId[],
   ) {
-    this.core = new WriterCore({
-      members,
-      proposalFloor: client.highestProposalSeen,
+    this.core = this.newCore();
+    this.fenced = new Promise((resolve) => (this.markFenced = resolve));
+  }
+
+  private newCore(): WriterCore {
+    return new WriterCore({
+      members: this.members,
+      // Above every proposal seen, this writer's abandoned election included.
+      proposalFloor: Math.max(this.client.highestProposalSeen, this.core?.highestProposalSeen ?? 0),
       random: Math.random,
-      rid: client.rid,
+      rid: this.client.rid,
       electionGraceMs: timing.electionGraceMs,
     });
-    this.fenced = new Promise((resolve) => (this.markFenced = resolve));
   }
 
   /** The position of this writer's latest election marker, once elected. */
@@ -110,27 +132,99 @@ export class Writer {
   /**
    * Becomes the writer again after it fell in doubt (an operation failed with
    * NoQuorumError): a new election, which fences any writer elected meanwhile,
-   * then a read of the positions whose writes had an unknown outcome. Rejects
-   * with NoQuorumError if no quorum answers (the writer stays in doubt).
+   * then NOPs through the highest position a write in doubt took (if above
+   * the election's marker), then a read of those positions. Every verdict is
+   * final: no position at or below the highest one in doubt is left open for
+   * a later writer to fill with a value a minority accepted. Writes made
+   * while it runs fail with WriterInDoubtError. Rejects with NoQuorumError if
+   * no quorum answers (the writer stays in doubt, its writes still unknown).
    */
-  async reelect(): Promise<Reelection> {
+  async reelect(options?: CallOptions): Promise<Reelection> {
     this.client.checkOpen();
     if (this.failure !== undefined) throw this.failure;
     if (this.stateNow !== 'in-doubt') throw new InvalidArgumentError(`reelect() is for a writer in doubt; this one is ${this.stateNow}`);
+    return withDeadline('reelect()', options, this.client.callDefaults, (signal) => {
+      signal.addEventListener('abort', () => this.abandonElection(signal.reason), { once: true });
+      return this.reelectNow();
+    });
+  }
+
+  /**
+   * reelect() aborted or timed out: the election and its settling are dropped
+   * (a fresh core ignores their replies) and the writer is in doubt again,
+   * with the same writes unknown; a later reelect() settles them.
+   */
+  private abandonElection(reason: unknown): void {
+    if (!this.reelecting || this.failure !== undefined) return;
+    const err = reason instanceof Error ? reason : new ClosedError('reelect() was abandoned');
+    this.core = this.newCore();
+    this.election?.reject(err);
+    this.election = undefined;
+    for (const [id, p] of this.pending) {
+      if (p.own !== true) continue;
+      this.pending.delete(id);
+      p.reject(err);
+    }
+    this.stateNow = 'in-doubt';
+  }
+
+  private async reelectNow(): Promise<Reelection> {
     this.stateNow = 'electing';
-    const position = await this.elect();
+    this.reelecting = true;
     const unknown = this.unknown.sort((a, b) => a.position - b.position);
     this.unknown = [];
-    // Every position below the election marker is chosen now; a write at or above it was never chosen
-    // (the election quorum promised this writer's number and reported nothing there).
-    const below = unknown.filter((u) => u.position < position);
+    try {
+      const position = await this.elect();
+      const highest = unknown.length > 0 ? unknown[unknown.length - 1]!.position : -1;
+      // The election chose every position through its marker. A write in doubt above the marker sits on
+      // a position no one chose yet: a minority may hold it, and a later election that meets that
+      // minority would choose it. Fill those positions now, so "not written" stays true.
+      if (highest > position) await this.settleAbove(position, highest);
+      return { position, settled: await this.verdicts(unknown) };
+    } catch (err) {
+      // Still in doubt: the same writes are still unknown for the next reelect().
+      this.unknown = [...unknown, ...this.unknown];
+      throw err;
+    } finally {
+      this.reelecting = false;
+    }
+  }
+
+  /** NOPs through `through`, right after the marker at `marker` (nothing else is submitted meanwhile). */
+  private settleAbove(marker: Position, through: Position): Promise<Position[]> {
+    const nops: Promise<Position>[] = [];
+    for (let p = marker + 1; p <= through; p++) nops.push(this.enqueue(NOP, true));
+    this.scheduleFlush();
+    return Promise.all(nops);
+  }
+
+  /** What the log holds at each position in doubt, all of them chosen now. */
+  private async verdicts(unknown: readonly { position: Position; action: Action }[]): Promise<SettledWrite[]> {
+    if (unknown.length === 0) return [];
+    const first = unknown[0]!.position;
+    const last = unknown[unknown.length - 1]!.position;
     const chosen = new Map<Position, Action>();
-    if (below.length > 0) for (const e of await this.client.readActions(below[0]!.position, below[below.length - 1]!.position)) chosen.set(e.position, e.action);
-    const settled = unknown.map((u) => {
-      const got = u.position < position ? chosen.get(u.position) : undefined;
-      return { position: u.position, kind: u.action.kind as 'append' | 'truncate', written: got !== undefined && sameAction(got, u.action) };
+    let begin = 0;
+    for (let attempt = 1; ; attempt++) {
+      // A truncation in doubt may have been chosen: what lies below it cannot be read any more.
+      begin = await this.client.beginning();
+      try {
+        if (Math.max(first, begin) <= last) for (const e of await this.client.readActions(Math.max(first, begin), last)) chosen.set(e.position, e.action);
+        break;
+      } catch (err) {
+        // Truncated between the two reads (another writer): read again from the new beginning.
+        if (!(err instanceof TruncatedError) || attempt >= 3) throw err;
+      }
+    }
+    return unknown.map((u): SettledWrite => {
+      // Reads return appends only. A truncation is judged by its effect: the log's beginning is at or past
+      // its `to` (its own record or a later truncation did it), else it is not in the log, and its position
+      // is chosen now (NOP or another value), so it never will be.
+      if (u.action.kind === 'truncate') return { position: u.position, kind: 'truncate', written: begin >= u.action.to };
+      if (u.position < begin) return { position: u.position, kind: 'append', written: false, truncated: true };
+      const got = chosen.get(u.position);
+      return { position: u.position, kind: 'append', written: got !== undefined && sameAction(got, u.action) };
     });
-    return { position, settled };
   }
 
   /**
@@ -149,20 +243,26 @@ export class Writer {
     return this.resign();
   }
 
-  /** Appends one entry; resolves with its position once it is chosen (durable on a quorum). */
-  async append(data: Uint8Array | string): Promise<Position> {
+  /**
+   * Appends one entry; resolves with its position once it is chosen (durable
+   * on a quorum). Aborted or timed out (`options`), it rejects with
+   * AbortedError or TimeoutError whose `outcome` is `not-written` if the entry
+   * was still waiting for room in the window, else `unknown` (it went to the
+   * writer's queue and may still be chosen).
+   */
+  async append(data: Uint8Array | string, options?: CallOptions): Promise<Position> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('data must be a Uint8Array or a string');
     if (bytes.byteLength > limits.entryBytesMax) {
       throw new InvalidArgumentError(`entry of ${bytes.byteLength} bytes is larger than the limit of ${limits.entryBytesMax}`);
     }
-    return this.submit({ kind: 'append', data: bytes });
+    return this.submit({ kind: 'append', data: bytes }, 'append()', options);
   }
 
-  /** Removes every entry before `to`; resolves with the position of the truncation itself. */
-  async truncate(to: Position): Promise<Position> {
+  /** Removes every entry before `to`; resolves with the position of the truncation itself. `options` as for append(). */
+  async truncate(to: Position, options?: CallOptions): Promise<Position> {
     if (!Number.isSafeInteger(to) || to < 0) throw new InvalidArgumentError(`truncate position must be a non-negative safe integer, got ${to}`);
-    return this.submit({ kind: 'truncate', to });
+    return this.submit({ kind: 'truncate', to }, 'truncate()', options);
   }
 
   /** Operations waiting for a result. */
@@ -170,25 +270,42 @@ export class Writer {
     return this.pending.size;
   }
 
-  private async submit(action: Action): Promise<Position> {
+  private submit(action: Action, what: string, options: CallOptions | undefined): Promise<Position> {
     this.client.checkOpen();
-    for (;;) {
-      this.checkWritable();
-      if (this.pending.size < limits.writerWindowMax) break;
-      await new Promise<void>((r) => this.roomWaiters.push(r));
-    }
+    let queued = false;
+    return withDeadline(
+      what,
+      options,
+      this.client.callDefaults,
+      async (signal) => {
+        for (;;) {
+          this.checkWritable();
+          if (this.pending.size < limits.writerWindowMax) break;
+          await new Promise<void>((r) => this.roomWaiters.push(r));
+          // Given up while waiting for room: it must not go out later.
+          if (signal.aborted) throw signal.reason;
+        }
+        queued = true;
+        const p = this.enqueue(action, false);
+        this.scheduleFlush();
+        return p;
+      },
+      () => (queued ? { outcome: 'unknown' } : { outcome: 'not-written' }),
+    );
+  }
+
+  private enqueue(action: Action, own: boolean): Promise<Position> {
     const id = this.nextOp++;
     return new Promise<Position>((resolve, reject) => {
-      this.pending.set(id, { action, resolve, reject });
+      this.pending.set(id, { action, own, resolve, reject });
       this.apply(this.core.step({ type: 'submit', op: { id, action } }, this.client.now()));
-      this.scheduleFlush();
     });
   }
 
   private checkWritable(): void {
     if (this.failure !== undefined) throw this.failure;
     if (this.resigning) throw new ClosedError('this writer is resigning');
-    if (this.stateNow === 'in-doubt') {
+    if (this.stateNow === 'in-doubt' || this.reelecting) {
       throw new WriterInDoubtError(
         'this writer lost its quorum, so another writer may have been elected since: it writes nothing until writer.reelect() (which settles the writes whose outcome was unknown)',
       );
@@ -232,19 +349,22 @@ export class Writer {
     this.client.forgetWriter(this);
     this.stopped.abort(err);
     this.markFenced(err);
+    if (state === 'fenced') this.client.emit('fenced', { error: err });
     this.wakeRoom();
     for (const f of this.drained.splice(0)) f();
   }
 
   private apply(out: WriterOutput): void {
     this.client.send(out.send);
+    let chosen = -1;
     for (const d of out.done) {
+      if (d.result.ok) chosen = Math.max(chosen, d.result.position);
       const p = this.pending.get(d.id);
       if (p === undefined) continue;
       this.pending.delete(d.id);
       if (d.result.ok) p.resolve(d.result.position);
       else {
-        if (d.result.unknownAt !== undefined && d.result.error !== 'invalid') this.unknown.push({ position: d.result.unknownAt, action: p.action });
+        if (d.result.unknownAt !== undefined && d.result.error !== 'invalid' && p.own !== true) this.unknown.push({ position: d.result.unknownAt, action: p.action });
         p.reject(this.errorFor(d.result));
       }
     }
@@ -254,6 +374,7 @@ export class Writer {
       if (out.election.ok) {
         this.position = out.election.position;
         if (this.failure === undefined) this.stateNow = 'elected';
+        this.client.emit('election', { position: out.election.position, reelected: this.reelecting });
         e.resolve(out.election.position);
       } else e.reject(this.errorFor(out.election));
     }
@@ -262,6 +383,7 @@ export class Writer {
       if (this.core.roleKind === 'idle') this.stateNow = 'in-doubt';
       else if (this.core.roleKind === 'fenced') this.stop('fenced', new WriterFencedError('this writer was fenced by a writer with a higher proposal: create a new writer to write again'));
     }
+    if (chosen >= 0) this.client.news.chosen(chosen);
     if (out.done.length > 0) this.wakeRoom();
     if (this.pending.size === 0) for (const f of this.drained.splice(0)) f();
   }

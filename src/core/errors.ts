@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'TRUNCATED'
   | 'CLOSED'
   | 'INVALID_ARGUMENT'
+  | 'ABORTED'
+  | 'TIMEOUT'
   | 'WIRE_ERROR'
   | 'STORAGE_ERROR'
   | 'STORAGE_FULL'
@@ -32,7 +34,7 @@ export type ErrorCode =
   | 'STATE_READ_ONLY';
 
 /** Codes whose operation may succeed if simply made again once the cause passes (a quorum comes back, the disk has room). */
-const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['NO_QUORUM', 'STORAGE_FULL']);
+const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['NO_QUORUM', 'STORAGE_FULL', 'TIMEOUT']);
 
 export class ReplogError extends Error {
   readonly code: ErrorCode = 'REPLOG_ERROR';
@@ -117,4 +119,35 @@ export class ClosedError extends ReplogError {
 /** Bad arguments from the caller (a negative position, an oversized entry, ...). */
 export class InvalidArgumentError extends ReplogError {
   override readonly code = 'INVALID_ARGUMENT';
+}
+
+/**
+ * The caller's `signal` aborted the call (`name` is 'AbortError', as for
+ * fetch; `cause` is the signal's reason). A write says what became of it:
+ * `not-written` if it never reached the writer's queue, else `unknown` (it
+ * may still be chosen; `position` is set if it had taken one).
+ */
+export class AbortedError extends ReplogError {
+  override readonly code = 'ABORTED';
+  /** For a write: whether it may have been written (absent for elections and reads). */
+  readonly outcome?: WriteOutcome;
+  readonly position?: number;
+  constructor(message: string, options: WriteErrorOptions = {}) {
+    super(message, options);
+    this.name = 'AbortError';
+    if (options.outcome !== undefined) this.outcome = options.outcome;
+    if (options.position !== undefined) this.position = options.position;
+  }
+}
+
+/** The call's `timeoutMs` (or the client's default) went by first. A write says what became of it, as AbortedError. */
+export class TimeoutError extends ReplogError {
+  override readonly code = 'TIMEOUT';
+  readonly outcome?: WriteOutcome;
+  readonly position?: number;
+  constructor(message: string, options: WriteErrorOptions = {}) {
+    super(message, options);
+    if (options.outcome !== undefined) this.outcome = options.outcome;
+    if (options.position !== undefined) this.position = options.position;
+  }
 }

@@ -280,7 +280,14 @@ export interface ReadRequest {
   readonly rid: number;
   readonly from: Position;
   readonly to: Position;
+  /** At most this many slots (1 to 65535 on the wire; replicas take at most limits.readSlotsMax). */
   readonly limit: number;
+  /**
+   * A held read (a tail's doorbell, docs/wire.md): the replica may hold it up
+   * to this many ms (1 to 65535) until it has learned `from`, then serves it
+   * as usual. Replicas that predate it serve it at once.
+   */
+  readonly waitMs?: number;
 }
 
 /** Reply to a read: the replica's view of its log and the slots it holds in the range. */

@@ -153,7 +153,9 @@ function writeBody(w: WireWriter, msg: Message): void {
       w.u64(msg.rid);
       w.u64(msg.from);
       w.u64(msg.to);
-      w.u32(msg.limit);
+      // A held read's wait rides in the high 16 bits of limit (docs/wire.md): replicas that predate it clamp
+      // limit to 4096 and serve the read at once, so the field is backward compatible.
+      w.u32(msg.waitMs === undefined ? msg.limit : packLimit(msg.limit, msg.waitMs));
       return;
     case 'readReply':
       w.u64(msg.rid);
@@ -318,6 +320,12 @@ function rangeOf(r: WireReader, what: string): [number, number] {
   return [from, to];
 }
 
+/** A held read's limit field: the wait (1 to 65535 ms) in the high 16 bits, the slot limit (below 65536) in the low ones. */
+function packLimit(limit: number, waitMs: number): number {
+  const wait = Math.min(0xffff, Math.max(1, Math.round(waitMs)));
+  return wait * 0x10000 + Math.min(0xffff, limit);
+}
+
 function readBody(r: WireReader): Message {
   const code = r.u8('message type');
   switch (code) {
@@ -384,8 +392,14 @@ function readBody(r: WireReader): Message {
       for (let i = 0; i < n; i++) entries[i] = readEntry(r);
       return { type: 'learned', entries };
     }
-    case typeCode.read:
-      return { type: 'read', rid: r.u64('rid'), from: r.position('from'), to: r.position('to'), limit: r.u32('limit') };
+    case typeCode.read: {
+      const rid = r.u64('rid');
+      const from = r.position('from');
+      const to = r.position('to');
+      const packed = r.u32('limit');
+      const waitMs = Math.floor(packed / 0x10000);
+      return waitMs === 0 ? { type: 'read', rid, from, to, limit: packed } : { type: 'read', rid, from, to, limit: packed % 0x10000, waitMs };
+    }
     case typeCode.readReply: {
       const rid = r.u64('rid');
       const status = readStatus(r);

@@ -183,7 +183,7 @@ export class FramedConnection implements BudgetedConnection {
     if (delta !== 0) this.budget.change(delta);
   }
 
-  /** @internal ReplyBudget: the total fell to its low mark. */
+  /** For ReplyBudget only: the total fell to its low mark (public: BudgetedConnection declares it). */
   resumeByBudget(): void {
     this.budgetPaused = false;
     this.updateReading();

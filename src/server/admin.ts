@@ -61,7 +61,7 @@ function consolePeriodMs(): number {
 }
 
 export async function startAdmin(address: string, ctx: AdminContext): Promise<AdminServer> {
-  const at = parseAddress(address);
+  const at = parseAddress(address, { portZero: true });
   const watch = new ClusterWatch({ id: ctx.id, members: ctx.members, clusterId: ctx.clusterId, host: ctx.host, sink: ctx.metrics, periodMs: consolePeriodMs() });
   ctx.metrics.attachCluster(() => watch.rows());
   watch.enableProbes();

@@ -59,6 +59,16 @@ export interface ReplicaHostOptions {
    * with status 70, so that a supervisor restarts it and it replays its disk.
    */
   readonly onFatal?: (err: Error) => void;
+  /** Told when storage fails (paused: a write failed, retried; fatal: stopped for good) and when it works again. */
+  readonly onStorage?: (event: StorageEvent) => void;
+}
+
+/** A change in the replica's storage health (embedded replicas report it as a `storage` event). */
+export interface StorageEvent {
+  /** paused: a write failed; the replica answers nothing and retries. resumed: writes work again. fatal: a sync failed; stopped for good. */
+  readonly state: 'paused' | 'resumed' | 'fatal';
+  /** The failure (absent when resumed). */
+  readonly error?: Error;
 }
 
 /** Records that no reply waits for (commits, learned values) are made durable within this many ms, or sooner with the next sync. */
@@ -221,7 +231,10 @@ export class ReplicaHost {
     records
       .sync()
       .then((durable) => {
-        if (this.failed !== undefined) this.opts.log.info({}, 'storage writes again: resuming');
+        if (this.failed !== undefined) {
+          this.opts.log.info({}, 'storage writes again: resuming');
+          this.opts.onStorage?.({ state: 'resumed' });
+        }
         this.failed = undefined;
         this.opts.metrics?.onSync?.(this.now() - started, 0);
         this.release(durable);
@@ -252,7 +265,10 @@ export class ReplicaHost {
   /** A sync failed: a failed write pauses the replica until a retry succeeds; a failed fsync stops it for good. */
   private fail(err: Error): void {
     if (err instanceof StorageFatalError) return this.die(err);
-    if (this.failed === undefined) this.opts.log.error({ err: err.message, code: (err as { code?: string }).code }, 'storage failed: paused (answering nothing) until a write succeeds again');
+    if (this.failed === undefined) {
+      this.opts.log.error({ err: err.message, code: (err as { code?: string }).code }, 'storage failed: paused (answering nothing) until a write succeeds again');
+      this.opts.onStorage?.({ state: 'paused', error: err });
+    }
     // The store keeps the records it could not write and writes them again on the next sync;
     // what waits for them (replies, a status change) waits on.
     this.failed = err;
@@ -265,6 +281,7 @@ export class ReplicaHost {
     if (this.lazySync !== undefined) clearTimeout(this.lazySync);
     this.lazySync = undefined;
     this.opts.log.error({ err: err.message, code: (err as { code?: string }).code, dropped }, 'storage failed for good (fsync): stopping; a restart replays the disk');
+    this.opts.onStorage?.({ state: 'fatal', error: err });
     const onFatal =
       this.opts.onFatal ??
       (() => {

@@ -5,9 +5,10 @@
  * and serves the admin HTTP endpoint. Used by `replog replica` and by
  * applications that embed a replica in their own process.
  */
-import pino, { type Logger } from 'pino';
+import pino from 'pino';
+import type { Logger } from '../net/logger.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import type { Message, ReplicaId } from '../core/types.js';
+import type { Message, ReplicaId, Status } from '../core/types.js';
 import { parseAddress } from '../net/address.js';
 import { listen, type Listener, type ListenOptions, type ServerConnection } from '../net/listener.js';
 import { PeerLink } from '../net/peer-link.js';
@@ -16,8 +17,10 @@ import { startAdmin, type AdminServer } from './admin.js';
 import { clusterIdFor, memberIds, parseMembers, type Members } from './members.js';
 import { ReplicaMetrics } from './metrics.js';
 import { refuseHello, refuseMessage, refuseOnPeerLink } from './admission.js';
-import { ReplicaHost } from './replica-host.js';
+import { ReplicaHost, type StorageEvent } from './replica-host.js';
+import { EventEmitter } from 'node:events';
 import { ReadQueue } from './read-queue.js';
+import { ReadWaits } from './read-waits.js';
 
 export interface ReplicaOptions {
   readonly id: number;
@@ -31,17 +34,45 @@ export interface ReplicaOptions {
   readonly admin?: string;
   /** Default: derived from the membership (see members.ts). */
   readonly clusterId?: string;
-  /** A pino logger; default: JSON lines on stderr at level 'info'. */
+  /** Where the replica logs (the client's Logger type; a pino logger fits); default: pino, JSON lines on stderr at level 'info'. */
   readonly logger?: Logger;
+  /**
+   * Called once if storage fails for good (a failed fsync: acknowledged writes
+   * may be lost from the page cache). The replica has stopped answering; a
+   * `storage` event with state 'fatal' is emitted first. Default: exit the
+   * process with status 70, so that a supervisor restarts it and it replays
+   * its disk. An application that embeds the replica may stop it and restart
+   * it itself instead.
+   */
+  readonly onFatal?: (err: Error) => void;
   /** Bounds of the replica's port other than their defaults in src/net/limits.ts (tests lower them). */
   readonly net?: Pick<ListenOptions, 'connectionsMax' | 'clientIdleTimeoutMs' | 'evictIdleAfterMs' | 'replyBudget' | 'queue' | 'handshakeTimeoutMs'>;
 }
 
-export interface Replica {
+/** The events of an embedded replica, by name (`replica.on('storage', (e) => ...)`). */
+export interface ReplicaEvents {
+  /** The replica's status changed (durably): 'VOTING' once it serves, 'RECOVERING' while it rejoins, ... */
+  status: [Status];
+  /** Storage failed (paused, fatal) or works again (resumed). */
+  storage: [StorageEvent];
+}
+
+export interface Replica extends EventEmitter<ReplicaEvents> {
   readonly id: number;
+  /** The address it listens on, with the port it bound (`listen` may ask for port 0). */
   readonly address: string;
+  /** The admin HTTP address, with the port it bound; absent without `admin`. */
   readonly adminAddress?: string;
   readonly clusterId: string;
+  /** Its status now (VOTING, RECOVERING, EMPTY, ...). */
+  readonly status: Status;
+  /**
+   * Resolves once the replica is VOTING (at once if it started so; after it
+   * recovered its disk from the others otherwise); rejects if it stops or
+   * its storage fails for good first.
+   */
+  readonly ready: Promise<void>;
+  /** @internal The replica's engine (CLI, tests, the admin endpoint). */
   readonly host: ReplicaHost;
   /** The replica's port: open connections, their bound, and the reply bytes queued to clients. */
   readonly port: Pick<Listener, 'connectionCount' | 'connectionsMax' | 'replyQueuedBytes'>;
@@ -57,7 +88,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   if (!ids.includes(options.id)) {
     throw new InvalidArgumentError(`replica id ${options.id} is not among the members (${ids.join(', ')})`);
   }
-  const listenAt = parseAddress(options.listen);
+  const listenAt = parseAddress(options.listen, { portZero: true });
   const clusterId = options.clusterId ?? clusterIdFor(members);
   const log = options.logger ?? pino({ base: { replica: options.id } }, pino.destination(2));
 
@@ -68,14 +99,31 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   });
   let host: ReplicaHost | undefined;
   const metrics = new ReplicaMetrics(() => host, { replica: String(options.id) });
+  const events = new EventEmitter<ReplicaEvents>();
+  let readyNow: { resolve(): void; reject(e: Error): void } | undefined;
+  const ready = new Promise<void>((resolve, reject) => (readyNow = { resolve, reject }));
+  // Nobody has to wait for it: an unawaited rejection is not an error.
+  ready.catch(() => {});
   const peers = new Map<ReplicaId, PeerLink>();
   host = new ReplicaHost({
     id: options.id,
     members: ids,
     store,
     log,
-    metrics,
+    metrics: {
+      onSync: (ms) => metrics.onSync(ms),
+      onMessage: (type) => metrics.onMessage(type),
+      onStatus: (status) => {
+        if (status === 'VOTING') readyNow?.resolve();
+        events.emit('status', status);
+      },
+    },
     sendToPeer: (to, msg) => peers.get(to)?.send(msg),
+    onStorage: (e) => {
+      if (e.state === 'fatal') readyNow?.reject(e.error ?? new Error('storage failed for good'));
+      events.emit('storage', e);
+    },
+    ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }),
   });
   const h = host;
   for (const id of ids) {
@@ -90,7 +138,10 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         log,
         onMessage: (msg) => {
           const refused = refuseOnPeerLink(msg);
-          if (refused === undefined) h.handle(msg, { send: () => true }, id);
+          if (refused === undefined) {
+            h.handle(msg, { send: () => true }, id);
+            waits.poke();
+          }
           else {
             metrics.onRefused(msg.type);
             log.warn({ peer: id, type: msg.type }, `message refused: ${refused}`);
@@ -101,8 +152,16 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   }
 
   const helloAdmitted = new WeakSet<object>();
+  // A replica asked to listen on port 0 names the port it bound (tests, embedded single-replica logs).
+  let boundAddress: string | undefined;
+  const selfAddress = (): string => boundAddress ?? members[options.id]!;
   // Reads are served from a fair queue, not as they arrive: large reads must not starve writes (read-queue.ts).
   const reads = new ReadQueue<ServerConnection>({ serve: (msg, conn) => h.handle(msg, conn, conn.peer.replicaId) });
+  // Tails' doorbells wait here until this replica learns their position (read-waits.ts).
+  const waits = new ReadWaits<ServerConnection>({
+    learned: (p) => store.learnedThrough() >= p || store.slot(p)?.learned === true,
+    serve: (msg, conn) => reads.push(msg, conn),
+  });
   let listener: Listener;
   try {
     listener = await listen({
@@ -126,10 +185,10 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         }
         if (msg.type === 'config') {
           // Clients learn member ids and the quorum from the replicas, never from their address list.
-          conn.send({ type: 'configReply', rid: msg.rid, epoch: 0, members: ids.map((id) => ({ id, address: members[id]! })) });
+          conn.send({ type: 'configReply', rid: msg.rid, epoch: 0, members: ids.map((id) => ({ id, address: id === options.id ? selfAddress() : members[id]! })) });
           return;
         }
-        if (msg.type === 'read') return reads.push(msg, conn);
+        if (msg.type === 'read') return msg.waitMs === undefined ? reads.push(msg, conn) : waits.push(msg, conn);
         if (msg.type === 'write') {
           metrics.onWrite(msg.actions.length, msg.actions.reduce((n, a) => n + (a.kind === 'append' ? a.data.byteLength : 0), 0));
           // The reply leaves once durable: its delay is this replica's part of an append's latency (metrics, console).
@@ -144,6 +203,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           return;
         }
         h.handle(msg, conn, conn.peer.replicaId);
+        // A commit (or anything else) may have taught this replica a position a held read waits for.
+        waits.poke();
       },
     });
   } catch (err) {
@@ -163,34 +224,41 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       throw new InvalidArgumentError(`cannot serve admin HTTP on ${options.admin}: ${(err as Error).message}`, { cause: err });
     }
   }
-  const ticker = setInterval(() => h.tick(), 50);
+  const ticker = setInterval(() => {
+    h.tick();
+    waits.poke();
+  }, 50);
   ticker.unref();
   const address = `${listenAt.host}:${listener.port}`;
+  if (parseAddress(members[options.id]!, { portZero: true }).port === 0) boundAddress = address;
+  if (h.status === 'VOTING') readyNow!.resolve();
   log.info({ address, admin: admin?.address, dir: options.dir, status: h.status, clusterId }, 'replica started');
 
   let stopping: Promise<void> | undefined;
-  const replica: Replica = {
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      readyNow!.reject(new Error('the replica stopped before it was VOTING'));
+      clearInterval(ticker);
+      await listener.close();
+      await Promise.all([...peers.values()].map((p) => p.close()));
+      await admin?.close();
+      await h.drain();
+      await store.close();
+      log.info({ address }, 'replica stopped');
+    })();
+    return stopping;
+  };
+  const replica = Object.assign(events, {
     id: options.id,
     address,
     adminAddress: admin?.address,
     clusterId,
+    ready,
     host: h,
     port: listener,
-    stop() {
-      stopping ??= (async () => {
-        clearInterval(ticker);
-        await listener.close();
-        await Promise.all([...peers.values()].map((p) => p.close()));
-        await admin?.close();
-        await h.drain();
-        await store.close();
-        log.info({ address }, 'replica stopped');
-      })();
-      return stopping;
-    },
-    [Symbol.asyncDispose]() {
-      return replica.stop();
-    },
-  };
-  return replica;
+    stop,
+    [Symbol.asyncDispose]: stop,
+  });
+  Object.defineProperty(replica, 'status', { get: () => h.status, enumerable: true });
+  return replica as typeof replica & { readonly status: Status };
 }

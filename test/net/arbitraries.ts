@@ -95,7 +95,8 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   }, plain),
   fc.tuple(proposalNum, range).map(([proposal, r]) => ({ type: 'commit' as const, proposal, from: r.from, to: r.to })),
   fc.record({ type: fc.constant('learned' as const), entries: fc.array(entry, { maxLength: 8 }) }, plain),
-  fc.record({ type: fc.constant('read' as const), rid: nat, from: pos, to: pos, limit: u32 }, plain),
+  // limit below 2^16: its high 16 bits carry a held read's waitMs (docs/wire.md).
+  fc.record({ type: fc.constant('read' as const), rid: nat, from: pos, to: pos, limit: fc.integer({ min: 0, max: 0xffff }), waitMs: fc.integer({ min: 1, max: 0xffff }) }, { requiredKeys: ['type', 'rid', 'from', 'to', 'limit'], ...plain }),
   fc.record({
     type: fc.constant('readReply' as const),
     rid: nat,

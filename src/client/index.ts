@@ -1,0 +1,35 @@
+/**
+ * `replog/client`: the client library alone. It loads no server code, no
+ * storage and none of the package's dependencies (pino, prom-client, the
+ * native CRC addon): an application that only reads and writes a replog
+ * cluster imports this. The `replog` entry exports all of it too, with the
+ * embedded replica and the state store.
+ */
+export { LogClient, DEFAULT_ADDRESSES, type LogEntry, type LogClientOptions, type Configuration } from './log-client.js';
+export { Writer, type WriterState, type Reelection, type SettledWrite } from './writer.js';
+export type { CallOptions } from './deadline.js';
+export type { TailBatch, TailOptions } from './tail.js';
+export type { Logger } from '../net/logger.js';
+export type {
+  LogClientEvents,
+  ConnectEvent,
+  DisconnectEvent,
+  ElectionEvent,
+  FencedEvent,
+  RetransmitEvent,
+  SlowOperationEvent,
+} from './events.js';
+export {
+  ReplogError,
+  WriterFencedError,
+  NoQuorumError,
+  WriterInDoubtError,
+  TruncatedError,
+  ClosedError,
+  InvalidArgumentError,
+  AbortedError,
+  TimeoutError,
+  type WriteOutcome,
+  type ErrorCode,
+} from '../core/errors.js';
+export type { Position } from '../core/types.js';

@@ -1,0 +1,190 @@
+/**
+ * Drives the client's Writer shell (src/client/writer.ts) against real
+ * replica cores over a network the test controls, with no sockets and no
+ * wall clock: each FakeClient stands in for the LogClient the Writer talks to
+ * (send, clock, request ids, readActions through a ReaderCore), and
+ * `drive(promise)` delivers messages and moves the fake clock until the
+ * promise settles. Deterministic: messages go first in, first out; time moves
+ * only when nothing is in flight.
+ */
+import { replicaStep } from '../../src/core/replica.js';
+import { ALL_RULES_ON } from '../../src/core/rules.js';
+import { ReaderCore, type ReadResult, type ReaderOutbound } from '../../src/core/reader.js';
+import { TruncatedError, NoQuorumError } from '../../src/core/errors.js';
+import type { Entry, Message, Position, ReplicaId } from '../../src/core/types.js';
+import type { LogClient } from '../../src/client/log-client.js';
+import { Writer } from '../../src/client/writer.js';
+import { ChosenNews } from '../../src/client/chosen-news.js';
+import { EventEmitter } from 'node:events';
+import type { LogClientEvents } from '../../src/client/events.js';
+import type { CallDefaults } from '../../src/client/deadline.js';
+import { MemoryStore } from '../../src/storage/memory-store.js';
+import { seededRandom } from '../helpers/seeded-random.js';
+
+interface Envelope {
+  readonly from: FakeClient;
+  readonly to: ReplicaId;
+  readonly msg: Message;
+}
+
+export class FakeCluster {
+  readonly ids: ReplicaId[];
+  readonly stores = new Map<ReplicaId, MemoryStore>();
+  /** Replicas that neither receive nor answer. */
+  readonly down = new Set<ReplicaId>();
+  /** Requests for which this returns true are lost on the way to the replica. */
+  dropIf: (to: ReplicaId, msg: Message, from: FakeClient) => boolean = () => false;
+  /** Replies for which this returns true are lost on the way back. */
+  dropReplyIf: (from: ReplicaId, msg: Message, to: FakeClient) => boolean = () => false;
+  now = 0;
+  private inflight: Envelope[] = [];
+  private replies: { to: FakeClient; from: ReplicaId; msg: Message }[] = [];
+  readonly clients: FakeClient[] = [];
+  readonly random = seededRandom(7);
+
+  constructor(n: number) {
+    this.ids = Array.from({ length: n }, (_, i) => i + 1);
+    for (const id of this.ids) this.stores.set(id, new MemoryStore({ status: 'VOTING', promised: 0, incarnation: `inc-${id}` }));
+  }
+
+  client(): FakeClient {
+    const c = new FakeClient(this);
+    this.clients.push(c);
+    return c;
+  }
+
+  send(e: Envelope): void {
+    if (this.down.has(e.to) || this.dropIf(e.to, e.msg, e.from)) return;
+    this.inflight.push(e);
+  }
+
+  /** Delivers everything in flight (and what that causes); false if nothing was. */
+  private deliverAll(): boolean {
+    let any = false;
+    while (this.inflight.length > 0 || this.replies.length > 0) {
+      any = true;
+      const e = this.inflight.shift();
+      if (e !== undefined) {
+        if (this.down.has(e.to)) continue;
+        const store = this.stores.get(e.to)!;
+        const step = replicaStep(store, e.msg as Parameters<typeof replicaStep>[1], ALL_RULES_ON, { writerActive: false });
+        store.append(step.records);
+        store.syncNow();
+        if (step.reply !== undefined && !this.dropReplyIf(e.to, step.reply, e.from)) this.replies.push({ to: e.from, from: e.to, msg: step.reply });
+        continue;
+      }
+      const r = this.replies.shift()!;
+      if (!this.down.has(r.from)) r.to.receive(r.from, r.msg);
+    }
+    return any;
+  }
+
+  /** Runs the network and the clock until `p` settles (at most `maxMs` of fake time). */
+  async drive<T>(p: Promise<T>, maxMs = 60_000): Promise<T> {
+    let settled = false;
+    p.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    const deadline = this.now + maxMs;
+    while (!settled) {
+      // Let the shells run their promise continuations and setImmediate flushes.
+      await new Promise((r) => setImmediate(r));
+      if (settled) break;
+      if (this.deliverAll()) continue;
+      if (this.now >= deadline) throw new Error(`nothing settled within ${maxMs} ms of fake time`);
+      this.now += 50;
+      for (const c of this.clients) c.tick();
+    }
+    return p;
+  }
+}
+
+/** The part of LogClient that Writer uses, over the fake network. */
+export class FakeClient extends EventEmitter<LogClientEvents> {
+  highestProposalSeen = 0;
+  readonly news = new ChosenNews();
+  private nextRid = 1;
+  private nextOp = 1;
+  private readonly writers: Writer[] = [];
+  private readonly reader: ReaderCore;
+  private readonly reads = new Map<number, (r: ReadResult) => void>();
+
+  readonly callDefaults: CallDefaults = { timeoutMs: undefined, slowMs: 1000, onSlow: undefined };
+
+  constructor(private readonly cluster: FakeCluster) {
+    super();
+    this.reader = new ReaderCore({ members: cluster.ids, random: cluster.random, rid: this.rid, proposalFloor: () => this.highestProposalSeen });
+  }
+
+  readonly rid = (): number => this.nextRid++;
+  now(): number {
+    return this.cluster.now;
+  }
+  checkOpen(): void {}
+  forgetWriter(w: Writer): void {
+    const i = this.writers.indexOf(w);
+    if (i >= 0) this.writers.splice(i, 1);
+  }
+  send(out: readonly { to: ReplicaId; msg: Message }[]): void {
+    for (const o of out) this.cluster.send({ from: this, to: o.to, msg: o.msg });
+  }
+
+  /** A Writer over this client, elected. */
+  async writer(): Promise<Writer> {
+    const w = Writer.create(this as unknown as LogClient, this.cluster.ids);
+    this.writers.push(w);
+    await this.cluster.drive(w.elect());
+    return w;
+  }
+
+  receive(from: ReplicaId, msg: Message): void {
+    if (msg.type === 'promiseReply' || msg.type === 'writeReply') this.highestProposalSeen = Math.max(this.highestProposalSeen, msg.proposal);
+    if (msg.type !== 'promiseReply' && msg.type !== 'writeReply' && msg.type !== 'readReply') return;
+    for (const w of [...this.writers]) w.onReply(from, msg);
+    this.applyReader(this.reader.step({ type: 'reply', from, msg }, this.now()));
+  }
+
+  tick(): void {
+    for (const w of [...this.writers]) w.tick(this.now());
+    this.applyReader(this.reader.step({ type: 'tick' }, this.now()));
+  }
+
+  async beginning(): Promise<Position> {
+    const r = await this.run({ type: 'bounds' });
+    return r.begin;
+  }
+
+  async readActions(from: Position, to: Position): Promise<Entry[]> {
+    const out: Entry[] = [];
+    let cursor = from;
+    for (;;) {
+      const r = await this.run({ type: 'read', from: cursor, to });
+      out.push(...r.entries);
+      if (r.through >= Math.min(to, r.end) || r.through < cursor) return out;
+      cursor = r.through + 1;
+    }
+  }
+
+  private run(req: { type: 'read'; from: Position; to: Position } | { type: 'bounds' }): Promise<Extract<ReadResult, { ok: true }>> {
+    const id = this.nextOp++;
+    return new Promise((resolve, reject) => {
+      this.reads.set(id, (r) => {
+        if (r.ok) resolve(r);
+        else if (r.error === 'truncated') reject(new TruncatedError(`truncated below ${r.begin}`));
+        else reject(new NoQuorumError('no quorum'));
+      });
+      const event = req.type === 'read' ? { type: 'read' as const, id, from: req.from, to: req.to } : { type: 'bounds' as const, id };
+      this.applyReader(this.reader.step(event, this.now()));
+    });
+  }
+
+  private applyReader(out: { send: ReaderOutbound[]; done: { id: number; result: ReadResult }[] }): void {
+    this.send(out.send);
+    for (const d of out.done) {
+      const f = this.reads.get(d.id);
+      this.reads.delete(d.id);
+      f?.(d.result);
+    }
+  }
+}
