@@ -144,7 +144,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckReport> {
       sides.set(m.id, { member: m, link: l, side: remoteSide(m.id, l.requester) });
     }
     const info = async (): Promise<Map<number, DigestReply | undefined>> =>
-      new Map(await Promise.all([...sides].map(async ([id, s]) => [id, await timeout(s.link.requester.request(0, 0, 0), timeoutMs * 3 + 1_000)] as const)));
+      new Map(await Promise.all([...sides].map(async ([id, s]) => [id, await timeout(s.link.requester.request(0, 0, 0), Math.min(timeoutMs, 3_000))] as const)));
     let infos = await info();
     const rows = () =>
       members.map((m) => {
