@@ -1,6 +1,6 @@
 /**
  * The `replog` command line (see interfaces.md): cluster, replica, append,
- * read, truncate, status, bench. Errors print one line on stderr and exit
+ * read, truncate, status, check, bench. Errors print one line on stderr and exit
  * non-zero; --debug adds the stack.
  */
 import { Command, Option } from 'commander';
