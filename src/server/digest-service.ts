@@ -157,6 +157,11 @@ export class DigestRequester {
     entry.resolve(reply);
   }
 
+  /** Requests waiting for a reply. */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
   /** Fails every request waiting (the link closed). */
   failAll(reason: string): void {
     for (const [rid, e] of this.pending) {

@@ -112,7 +112,15 @@ interface PeerState {
   note: string | null;
   loggedAt: number;
   requester: DigestRequester;
+  /** Times in a row the link dropped while a digest request waited (a peer of an older version closes it). */
+  strikes: number;
+  /** Not asked before this time (ms since epoch): see onPeerDisconnect. */
+  pausedUntil: number;
 }
+
+/** After this many links dropped in a row with a digest request pending, the peer is left alone for PAUSE_MS. */
+const STRIKES_MAX = 2;
+const PAUSE_MS = 60 * 60_000;
 
 export class DivergenceCheck {
   private readonly state = new Map<number, PeerState>();
@@ -134,6 +142,8 @@ export class DivergenceCheck {
         mismatchAt: null,
         note: null,
         loggedAt: 0,
+        strikes: 0,
+        pausedUntil: 0,
         requester: new DigestRequester(id, (frame) => peer.sendFrame(frame), opts.timeoutMs ?? 5_000),
       });
     }
@@ -213,8 +223,21 @@ export class DivergenceCheck {
     if (s !== undefined) s.verifiedThrough = -1;
   }
 
+  /**
+   * The link to `id` dropped. If a digest request was waiting, the peer may be a replica of an older
+   * version, which closes a link on a message type it does not know (during a rolling upgrade): after
+   * STRIKES_MAX such drops in a row it is not asked again for an hour, so that the check does not keep
+   * cutting the link the protocol uses.
+   */
   onPeerDisconnect(id: number, reason: string): void {
-    this.state.get(id)?.requester.failAll(`link lost (${reason})`);
+    const s = this.state.get(id);
+    if (s === undefined) return;
+    if (s.requester.waiting > 0 && ++s.strikes >= STRIKES_MAX) {
+      s.strikes = 0;
+      s.pausedUntil = Date.now() + PAUSE_MS;
+      this.opts.log.warn({ peer: id, reason }, `divergence check: replica ${id} dropped the link during digest requests ${STRIKES_MAX} times in a row (an older version?): not asked again for an hour`);
+    }
+    s.requester.failAll(`link lost (${reason})`);
   }
 
   /** Runs one check now (or joins the one under way). */
@@ -262,6 +285,11 @@ export class DivergenceCheck {
       s.note = 'no connection to the peer';
       return;
     }
+    if (Date.now() < s.pausedUntil) {
+      s.result = 'incomplete';
+      s.note = `not asked until ${new Date(s.pausedUntil).toISOString()}: it dropped the link during digest requests (an older version that does not know them?)`;
+      return;
+    }
     const store = this.opts.store();
     const remote = remoteSide(id, s.requester);
     let result: PeerCheckResult = 'ok';
@@ -269,6 +297,7 @@ export class DivergenceCheck {
     let mismatchAt: number | null = null;
     try {
       const info = await s.requester.request(0, 0, 0);
+      s.strikes = 0;
       // A peer whose learned prefix went backwards lost its disk: what was verified is void.
       if (info.learnedThrough < s.verifiedThrough - 1) s.verifiedThrough = -1;
       const start = Math.max(s.verifiedThrough, store.begin(), info.begin, 0);
