@@ -1,11 +1,12 @@
 /**
  * The `replog` command line (see interfaces.md): cluster, replica, append,
- * read, truncate, status, bench. Errors print one line on stderr and exit
+ * read, truncate, status, check, bench. Errors print one line on stderr and exit
  * non-zero; --debug adds the stack.
  */
 import { Command, Option } from 'commander';
 import { LogClient } from '../client/log-client.js';
 import { appendCommand } from './append.js';
+import { checkCommand } from './check.js';
 import { clusterCommand } from './cluster.js';
 import { configShowCommand, memberListCommand } from './config.js';
 import { EXIT, fail, logAddresses, natural, port, quietOnClosedPipe } from './common.js';
@@ -106,6 +107,21 @@ program
   .option('--watch', 'redraw every second until Ctrl-C')
   .addHelpText('after', example('  $ replog status\n  $ replog status --watch'))
   .action((opts) => statusCommand(opts));
+
+program
+  .command('check')
+  .description('compare the replicas\' copies of the chosen log (digests span by span); never repairs anything')
+  .addOption(logOption())
+  .option('--from <p>', 'first position to compare (default: the highest beginning)', natural)
+  .option('--to <p>', 'last position to compare (default: the lowest learned prefix)', natural)
+  .option('--span <n>', 'positions per digest compared (a mismatch is bisected within its span)', natural, 65_536)
+  .option('--json', 'one JSON document')
+  .addHelpText(
+    'after',
+    example('  $ replog check\n  ok: replicas 1, 2, 3 agree on positions 0 to 52311\n  $ replog check --from 100000 --json | jq .result') +
+      '\n\nExit status: 0 the replicas agree, 1 a divergence was found (the first divergent position and replica are printed),\n3 fewer than a quorum answered or the check could not finish.',
+  )
+  .action((opts) => checkCommand(opts));
 
 const config = program.command('config').description('the cluster\'s configuration');
 config

@@ -63,6 +63,15 @@ export const wireLimits = {
   /** Reconnect backoff: first delay, then doubled per failed attempt up to the cap, jittered down by up to half. */
   reconnectInitialMs: 50,
   reconnectMaxMs: 5_000,
+  /**
+   * Divergence checks (digest requests, src/server/digest-service.ts): most positions and entry bytes one
+   * digest reply covers (a request over 2^40 positions is answered for its first span only; the asker goes
+   * on from where the reply stopped), and most digest requests waiting on a replica (more are dropped: the
+   * asker retries). Requests are served one at a time, between other I/O.
+   */
+  digestPositionsMax: 64 * 1024,
+  digestBytesMax: 4 * 1024 * 1024,
+  digestQueueMax: 64,
 } as const;
 
 // Frame overhead is far below 1 MiB: a write's bytes ride with a few dozen bytes of header per action.
@@ -79,4 +88,5 @@ assert(wireLimits.replyShareBytes < wireLimits.replyBudgetBytesLow, 'a share is 
 assert(wireLimits.frameBytesMax <= wireLimits.replyBudgetBytesMax, 'one maximal reply fits the budget');
 assert(wireLimits.evictIdleAfterMs < wireLimits.clientIdleTimeoutMs, 'eviction takes connections idle for less than the timeout');
 assert(wireLimits.clusterIdBytesMax + 64 <= wireLimits.helloBytesMax, 'a hello with the longest cluster id must fit');
+assert(wireLimits.digestPositionsMax >= 1 && wireLimits.digestBytesMax >= coreLimits.entryBytesMax / 4 && wireLimits.digestQueueMax >= 1, 'digest bounds');
 assert(wireLimits.reconnectInitialMs > 0 && wireLimits.reconnectInitialMs <= wireLimits.reconnectMaxMs, 'backoff range');

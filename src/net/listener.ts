@@ -37,6 +37,8 @@ export interface ServerConnection {
   readonly readingPaused: boolean;
   /** Queues a reply; false if it was dropped (connection closed or its queue full: the peer retransmits). */
   send(msg: Message): boolean;
+  /** Queues an encoded frame (a message beyond the core's, see ListenOptions.extension); false if dropped. */
+  sendFrame(frame: Buffer): boolean;
   /** Resolves once the send queue is under its low-water mark, or the connection closed. */
   whenWritable(): Promise<void>;
   close(reason: string): void;
@@ -49,6 +51,12 @@ export interface ListenOptions {
   readonly clusterId: string;
   readonly replicaId: number;
   onMessage(msg: Message, conn: ServerConnection): void;
+  /**
+   * Messages beyond the core protocol's (the divergence check's, src/net/digest-codec.ts): a frame whose
+   * type byte is in `codes` goes to `onFrame` undecoded (it decodes it, and throws WireError on bad input).
+   * Without it such a frame is an unknown message type.
+   */
+  readonly extension?: FrameExtension<ServerConnection>;
   /** Called when a handshaken connection closes. */
   onClose?(conn: ServerConnection, reason: string): void;
   readonly log?: NetLogger;
@@ -65,6 +73,12 @@ export interface ListenOptions {
   readonly evictIdleAfterMs?: number;
   /** The bounds of the reply budget over every client connection (ReplyBudget). */
   readonly replyBudget?: Partial<ReplyBudgetBounds>;
+}
+
+/** Frames of message types the core codec does not know, handed over undecoded (ListenOptions.extension). */
+export interface FrameExtension<C> {
+  readonly codes: ReadonlySet<number>;
+  onFrame(payload: Buffer, conn: C): void;
 }
 
 /** What the listener keeps of each open connection. */
@@ -189,7 +203,8 @@ function accept(
     onFrame(payload) {
       tracked.lastFrameAt = performance.now();
       if (handle !== undefined) {
-        opts.onMessage(decodeMessage(payload), handle);
+        if (opts.extension !== undefined && payload.length > 0 && opts.extension.codes.has(payload[0]!)) opts.extension.onFrame(payload, handle);
+        else opts.onMessage(decodeMessage(payload), handle);
         return;
       }
       peer = checkHello(decodeHello(payload), opts.clusterId);
@@ -240,6 +255,7 @@ function makeHandle(conn: FramedConnection, peer: Hello): ServerConnection {
       return conn.readingPaused;
     },
     send: (msg) => conn.send(msg),
+    sendFrame: (frame) => conn.sendFrame(frame),
     whenWritable: () => conn.whenWritable(),
     close: (reason) => conn.close(reason),
   };

@@ -18,6 +18,7 @@ import { FramedConnection, type QueueBounds } from './connection.js';
 import { WireError } from './errors.js';
 import { WIRE_VERSION, decodeHello, encodeHelloFrame, type Hello, type Role } from './hello.js';
 import { wireLimits } from './limits.js';
+import type { FrameExtension } from './listener.js';
 import { silentLogger, type NetLogger } from './logger.js';
 
 export interface PeerLinkOptions {
@@ -30,6 +31,11 @@ export interface PeerLinkOptions {
   readonly replicaId?: number;
   /** Each decoded message from the replica, in order. */
   onMessage(msg: Message): void;
+  /**
+   * Messages beyond the core protocol's (src/net/digest-codec.ts): a frame whose type byte is in `codes`
+   * goes to `onFrame` undecoded. Without it such a frame is an unknown message type (the link reconnects).
+   */
+  readonly extension?: FrameExtension<void>;
   /** After each successful handshake, with the replica's hello. */
   onConnect?(peer: Hello): void;
   /** When a handshaken connection is lost (not for failed attempts), with the reason. */
@@ -155,7 +161,9 @@ export class PeerLink {
   private onFrame(conn: FramedConnection, payload: Buffer): void {
     const s = this.state;
     if (s.kind === 'open') {
-      this.opts.onMessage(decodeMessage(payload));
+      const ext = this.opts.extension;
+      if (ext !== undefined && payload.length > 0 && ext.codes.has(payload[0]!)) ext.onFrame(payload, undefined);
+      else this.opts.onMessage(decodeMessage(payload));
       return;
     }
     assert(s.kind === 'connecting' && s.conn === conn, 'frames arrive only on the current connection');

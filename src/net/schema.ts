@@ -41,3 +41,16 @@ export const slotFlag = { learned: 1, hasAction: 2 } as const;
 export const promiseFlag = { range: 1 } as const;
 /** Recover flags byte: bit 0 a member id follows; other bits must be 0. */
 export const recoverFlag = { member: 1 } as const;
+
+/**
+ * Codes of the messages beyond the core protocol's (src/net/digest-codec.ts): replicas and tools
+ * speak them, the core (src/core) never sees them, so they are not in the Message union. Taken after
+ * the highest core code; never reused.
+ */
+export const extensionTypeCode = {
+  digest: 16,
+  digestReply: 17,
+} as const;
+
+/** Digest stop codes (docs/wire.md, digestReply). */
+export const digestStopByCode = ['end', 'bound', 'unlearned', 'lost', 'begin'] as const;

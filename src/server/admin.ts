@@ -15,6 +15,7 @@ import { consolePage } from './console/page.js';
 import type { Members } from './members.js';
 import type { ReplicaMetrics } from './metrics.js';
 import type { ReplicaHost } from './replica-host.js';
+import type { DivergenceCheck } from './divergence-check.js';
 
 export interface AdminContext {
   readonly id: number;
@@ -22,6 +23,8 @@ export interface AdminContext {
   readonly host: ReplicaHost;
   readonly metrics: ReplicaMetrics;
   readonly clusterId: string;
+  /** The background divergence check, if any (/status `divergence`, the console's integrity section). */
+  readonly divergence?: Pick<DivergenceCheck, 'status'>;
 }
 
 export interface AdminServer {
@@ -51,6 +54,7 @@ export function statusDocument(ctx: AdminContext): object {
       lostPositions: s.lostPositions().length,
       error: ctx.host.storageError?.message ?? null,
     },
+    divergence: ctx.divergence?.status() ?? null,
   };
 }
 
@@ -62,7 +66,7 @@ function consolePeriodMs(): number {
 
 export async function startAdmin(address: string, ctx: AdminContext): Promise<AdminServer> {
   const at = parseAddress(address, { portZero: true });
-  const watch = new ClusterWatch({ id: ctx.id, members: ctx.members, clusterId: ctx.clusterId, host: ctx.host, sink: ctx.metrics, periodMs: consolePeriodMs() });
+  const watch = new ClusterWatch({ id: ctx.id, members: ctx.members, clusterId: ctx.clusterId, host: ctx.host, sink: ctx.metrics, periodMs: consolePeriodMs(), divergence: ctx.divergence === undefined ? undefined : () => ctx.divergence!.status() });
   ctx.metrics.attachCluster(() => watch.rows());
   watch.enableProbes();
   watch.start();

@@ -12,6 +12,7 @@ import type { Message, ReplicaId, Status } from '../core/types.js';
 import { parseAddress } from '../net/address.js';
 import { listen, type Listener, type ListenOptions, type ServerConnection } from '../net/listener.js';
 import { PeerLink } from '../net/peer-link.js';
+import { DIGEST_CODES, decodeDigestMessage } from '../net/digest-codec.js';
 import { FileStore } from '../storage/file-store.js';
 import { startAdmin, type AdminServer } from './admin.js';
 import { clusterIdFor, memberIds, parseMembers, type Members } from './members.js';
@@ -21,6 +22,8 @@ import { ReplicaHost, type StorageEvent } from './replica-host.js';
 import { EventEmitter } from 'node:events';
 import { ReadQueue } from './read-queue.js';
 import { ReadWaits } from './read-waits.js';
+import { DigestService } from './digest-service.js';
+import { DivergenceCheck, divergencePeriodFromEnv, divergenceSpanFromEnv } from './divergence-check.js';
 
 export interface ReplicaOptions {
   readonly id: number;
@@ -47,6 +50,12 @@ export interface ReplicaOptions {
   readonly onFatal?: (err: Error) => void;
   /** Bounds of the replica's port other than their defaults in src/net/limits.ts (tests lower them). */
   readonly net?: Pick<ListenOptions, 'connectionsMax' | 'clientIdleTimeoutMs' | 'evictIdleAfterMs' | 'replyBudget' | 'queue' | 'handshakeTimeoutMs'>;
+  /**
+   * The background divergence check (divergence-check.ts): its period in ms (default
+   * $REPLOG_DIVERGENCE_CHECK_MS, else 60 000; 0 disables) and span in positions (default
+   * $REPLOG_DIVERGENCE_SPAN, else 65 536).
+   */
+  readonly divergence?: { readonly periodMs?: number; readonly span?: number };
 }
 
 /** The events of an embedded replica, by name (`replica.on('storage', (e) => ...)`). */
@@ -74,6 +83,8 @@ export interface Replica extends EventEmitter<ReplicaEvents> {
   readonly ready: Promise<void>;
   /** @internal The replica's engine (CLI, tests, the admin endpoint). */
   readonly host: ReplicaHost;
+  /** The background divergence check (its status is /status's `divergence`). */
+  readonly divergence: DivergenceCheck;
   /** The replica's port: open connections, their bound, and the reply bytes queued to clients. */
   readonly port: Pick<Listener, 'connectionCount' | 'connectionsMax' | 'replyQueuedBytes'>;
   /** Stops serving: finishes the sync in flight, closes sockets and the data directory. */
@@ -105,6 +116,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   // Nobody has to wait for it: an unawaited rejection is not an error.
   ready.catch(() => {});
   const peers = new Map<ReplicaId, PeerLink>();
+  // Digest requests (divergence checks) are answered from the store, bounded and one per turn (digest-service.ts).
+  const digests = new DigestService({ store: () => store, status: () => store.metadata().status });
+  let divergence: DivergenceCheck | undefined;
   host = new ReplicaHost({
     id: options.id,
     members: ids,
@@ -136,6 +150,17 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         role: 'replica',
         replicaId: options.id,
         log,
+        // Digest replies to this replica's divergence check come back on its links (kept out of the core).
+        extension: {
+          codes: DIGEST_CODES,
+          onFrame: (payload) => {
+            const msg = decodeDigestMessage(payload);
+            if (msg.type === 'digestReply') divergence?.onReply(id, msg);
+            else log.warn({ peer: id, type: msg.type }, "message refused: 'digest' on a link this replica opened (only replies come back there)");
+          },
+        },
+        onConnect: () => divergence?.onPeerConnect(id),
+        onDisconnect: (reason) => divergence?.onPeerDisconnect(id, reason),
         onMessage: (msg) => {
           const refused = refuseOnPeerLink(msg);
           if (refused === undefined) {
@@ -150,6 +175,18 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       }),
     );
   }
+
+  divergence = new DivergenceCheck({
+    self: options.id,
+    peers,
+    service: digests,
+    store: () => store,
+    log,
+    registry: metrics.registry,
+    periodMs: options.divergence?.periodMs ?? divergencePeriodFromEnv(),
+    span: options.divergence?.span ?? divergenceSpanFromEnv(),
+  });
+  const check = divergence;
 
   const helloAdmitted = new WeakSet<object>();
   // A replica asked to listen on port 0 names the port it bound (tests, embedded single-replica logs).
@@ -171,6 +208,18 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       replicaId: options.id,
       log,
       ...options.net,
+      // Digest requests (divergence checks) from clients and peers alike: read-only and bounded.
+      extension: {
+        codes: DIGEST_CODES,
+        onFrame: (payload, conn) => {
+          const refused = helloAdmitted.has(conn) ? undefined : refuseHello(conn.peer, options.id, ids);
+          if (refused !== undefined) return conn.close(`bad input: ${refused}`);
+          helloAdmitted.add(conn);
+          const msg = decodeDigestMessage(payload);
+          if (msg.type !== 'digest') return conn.close(`bad input: a ${conn.peer.role} may not send '${msg.type}' to a replica's port`);
+          digests.push(msg, conn);
+        },
+      },
       onMessage: (msg, conn) => {
         // The hello is judged once per connection; each message by its type (a set lookup).
         let refused = helloAdmitted.has(conn) ? undefined : refuseHello(conn.peer, options.id, ids);
@@ -208,6 +257,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       },
     });
   } catch (err) {
+    check.stop();
     await Promise.all([...peers.values()].map((p) => p.close()));
     await store.close();
     throw new InvalidArgumentError(`cannot listen on ${options.listen}: ${(err as Error).message}`, { cause: err });
@@ -216,8 +266,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   let admin: AdminServer | undefined;
   if (options.admin !== undefined) {
     try {
-      admin = await startAdmin(options.admin, { id: options.id, members, host: h, metrics, clusterId });
+      admin = await startAdmin(options.admin, { id: options.id, members, host: h, metrics, clusterId, divergence: check });
     } catch (err) {
+      check.stop();
       await listener.close();
       await Promise.all([...peers.values()].map((p) => p.close()));
       await store.close();
@@ -229,6 +280,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     waits.poke();
   }, 50);
   ticker.unref();
+  check.start();
   const address = `${listenAt.host}:${listener.port}`;
   if (parseAddress(members[options.id]!, { portZero: true }).port === 0) boundAddress = address;
   if (h.status === 'VOTING') readyNow!.resolve();
@@ -239,6 +291,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     stopping ??= (async () => {
       readyNow!.reject(new Error('the replica stopped before it was VOTING'));
       clearInterval(ticker);
+      check.stop();
+      digests.close();
       await listener.close();
       await Promise.all([...peers.values()].map((p) => p.close()));
       await admin?.close();
@@ -255,6 +309,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     clusterId,
     ready,
     host: h,
+    divergence: check,
     port: listener,
     stop,
     [Symbol.asyncDispose]: stop,

@@ -8,7 +8,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Message } from '../../src/core/types.js';
 import { messageSize } from '../../src/net/codec.js';
-import { typeCode } from '../../src/net/schema.js';
+import { extensionTypeCode, typeCode } from '../../src/net/schema.js';
+import { digestMessageSize, type DigestMessage } from '../../src/net/digest-codec.js';
 
 const DOC = resolve(dirname(fileURLToPath(import.meta.url)), '../../../docs/wire.md');
 
@@ -50,6 +51,12 @@ const samples: Message[] = [
   { type: 'configReply', rid: 1, epoch: 0, members: [] },
 ];
 
+/** The divergence check's messages (src/net/digest-codec.ts), outside the core's Message union. */
+const digestSamples: DigestMessage[] = [
+  { type: 'digest', rid: 1, from: 0, to: 0, seed: 0, limit: 0 },
+  { type: 'digestReply', rid: 1, status: 'VOTING', begin: 0, learnedThrough: 0, from: 0, through: 0, count: 0, crc: 0, stop: 'end' },
+];
+
 test('docs/wire.md: every message of the codec is in the table, with its code and every field', () => {
   const rows = new Map<string, { code: number; fields: string }>();
   const page = readFileSync(DOC, 'utf8');
@@ -58,7 +65,12 @@ test('docs/wire.md: every message of the codec is in the table, with its code an
     const m = /^\| (\d+) \| (\w+) \| (.+?) \| .* \|$/.exec(line);
     if (m !== null) rows.set(m[2]!, { code: Number(m[1]), fields: m[3]! });
   }
-  assert.deepEqual([...rows.keys()].sort(), Object.keys(typeCode).sort(), 'one row per message type');
+  assert.deepEqual([...rows.keys()].sort(), [...Object.keys(typeCode), ...Object.keys(extensionTypeCode)].sort(), 'one row per message type');
+  for (const msg of digestSamples) {
+    const row = rows.get(msg.type)!;
+    assert.equal(row.code, extensionTypeCode[msg.type], `${msg.type}: code`);
+    assert.equal(1 + documentedSize(row.fields), digestMessageSize(msg), `${msg.type}: the fields on the page add up to what the codec encodes`);
+  }
   for (const msg of samples) {
     const row = rows.get(msg.type)!;
     assert.equal(row.code, typeCode[msg.type], `${msg.type}: code`);

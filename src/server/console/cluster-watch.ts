@@ -7,6 +7,7 @@
  * well as heard through their state gossip.
  */
 import type { PeerStateMessage, Status } from '../../core/types.js';
+import type { DivergenceStatus } from '../divergence-check.js';
 import type { LatencyPoint } from './latency-window.js';
 import { memberRows, type MemberRow, type ProbeReply } from './members-view.js';
 import { PeerProbes } from './peer-probe.js';
@@ -54,6 +55,8 @@ export interface WatchOptions {
   readonly host: WatchedHost;
   readonly sink: WatchSink;
   readonly periodMs?: number;
+  /** The background divergence check's latest result (its /status field), if the replica runs one. */
+  readonly divergence?: () => DivergenceStatus | null;
   /** Chart points kept (one a period); default two minutes' worth, at most 600. */
   readonly chartPoints?: number;
 }
@@ -77,7 +80,14 @@ export interface ConsoleSnapshot {
   readonly verdict: Verdict;
   readonly members: MemberRow[];
   readonly writer: (NonNullable<ReturnType<WatchedHost['writerView']>> & { since: string | null; changesSeen: number }) | null;
-  readonly integrity: { readonly lostPositions: number; readonly corruptedFound: number; readonly repaired: number; readonly storageError: string | null };
+  readonly integrity: {
+    readonly lostPositions: number;
+    readonly corruptedFound: number;
+    readonly repaired: number;
+    readonly storageError: string | null;
+    /** The last divergence check of this replica's chosen values against its peers' (null: no check runs). */
+    readonly divergence: DivergenceStatus | null;
+  };
   readonly series: ChartSeries;
   readonly events: readonly ConsoleEvent[];
 }
@@ -260,6 +270,7 @@ export class ClusterWatch {
     const h = this.opts.host;
     const lost = h.store.lostPositions().length;
     const storageError = h.storageError?.message ?? null;
+    const divergence = this.opts.divergence?.() ?? null;
     const w = h.writerView();
     const ids = Object.keys(this.opts.members).map(Number).sort((a, b) => a - b);
     return {
@@ -267,10 +278,10 @@ export class ClusterWatch {
       self: this.opts.id,
       clusterId: this.opts.clusterId,
       config: { members: ids.map((id) => ({ id, address: this.opts.members[id]! })), quorum: quorumOf(ids.length) },
-      verdict: verdict(rows, { storageError, lostPositions: lost }),
+      verdict: verdict(rows, { storageError, lostPositions: lost, divergence: divergence?.firstMismatch ?? null }),
       members: rows,
       writer: w === null ? null : { ...w, since: this.writerSince, changesSeen: this.writerChanges },
-      integrity: { lostPositions: lost, corruptedFound: this.corruptedFound, repaired: this.repaired, storageError },
+      integrity: { lostPositions: lost, corruptedFound: this.corruptedFound, repaired: this.repaired, storageError, divergence },
       series: this.series,
       events: [...this.events].reverse(),
     };

@@ -123,6 +123,15 @@ function chart(id, title, unit, t, lines) {
   $(id).innerHTML = "<figcaption>" + esc(title) + '</figcaption><svg viewBox="0 0 ' + W + " " + H + '" role="img" aria-label="' + esc(label) + '">' + svg + '</svg><div class="legend">' + legend.join(" &nbsp; ") + "</div>";
 }
 
+function divergenceText(d) {
+  if (!d) return "not running";
+  if (d.result === null) return d.enabled ? "not run yet" : "disabled (REPLOG_DIVERGENCE_CHECK_MS=0)";
+  var age = d.ageSeconds === null ? "" : " (" + Math.round(d.ageSeconds) + " s ago)";
+  if (d.result === "mismatch" && d.firstMismatch) return "MISMATCH: differs from replica " + d.firstMismatch.peer + " at position " + d.firstMismatch.position + age;
+  if (d.result === "ok") return "ok: agrees with every peer" + age;
+  return "incomplete: " + d.peers.filter(function (p) { return p.result !== "ok"; }).map(function (p) { return "replica " + p.id + " " + p.result; }).join(", ") + age;
+}
+
 function render(s) {
   $("who").textContent = "seen from replica " + s.self;
   var v = $("verdict");
@@ -138,7 +147,8 @@ function render(s) {
     ["quorum", s.config.quorum + " of " + s.config.members.length], ["can lose", s.verdict.canLose + " more"]]);
   var g = s.integrity;
   $("integrity").innerHTML = dl([["corrupted positions now", g.lostPositions], ["found since start", g.corruptedFound],
-    ["repaired since start", g.repaired], ["storage", g.storageError ? "FAILED: " + g.storageError : "ok"]]);
+    ["repaired since start", g.repaired], ["storage", g.storageError ? "FAILED: " + g.storageError : "ok"],
+    ["divergence check", divergenceText(g.divergence)]]);
   $("events").innerHTML = s.events.map(function (e) {
     return '<li class="k-' + e.kind + '"><time datetime="' + e.at + '">' + new Date(e.at).toLocaleTimeString() + "</time>" + esc(e.text) + "</li>";
   }).join("");

@@ -51,7 +51,10 @@ function secondsText(ms: number | null): string {
   return ms === null ? 'ever (since this console started)' : `${Math.round(ms / 1000)} s`;
 }
 
-export function verdict(rows: readonly MemberRow[], extra: { storageError?: string | null; lostPositions?: number } = {}): Verdict {
+export function verdict(
+  rows: readonly MemberRow[],
+  extra: { storageError?: string | null; lostPositions?: number; divergence?: { position: number; peer: number } | null } = {},
+): Verdict {
   const n = rows.length;
   const quorum = quorumOf(n);
   const voting = rows.filter((r) => r.status === 'VOTING').length;
@@ -61,12 +64,19 @@ export function verdict(rows: readonly MemberRow[], extra: { storageError?: stri
   const self = rows.find((r) => r.self);
   if (extra.storageError) details.unshift(`replica ${self?.id ?? '?'} (this one): storage failed: ${extra.storageError}; it answers nothing until a write succeeds (a failed fsync stops it: restart it)`);
   if ((extra.lostPositions ?? 0) > 0) details.push(`replica ${self?.id ?? '?'} (this one): ${extra.lostPositions} corrupted positions found on disk; not served, being repaired from the others`);
+  const div = extra.divergence ?? null;
+  if (div !== null) {
+    details.unshift(
+      `DIVERGENCE: replica ${self?.id ?? '?'} (this one) and replica ${div.peer} hold different chosen values at position ${div.position}; nothing was repaired: run \`replog check\` to see which copy differs from the others, then replace that replica's disk (docs/operations.md, "Divergence checks")`,
+    );
+  }
   if (!haveQuorum) {
     return { level: 'critical', headline: `no quorum: ${voting} of ${n} replicas VOTING, ${quorum} needed; appends and reads wait until a quorum is back`, details, voting, quorum, canLose };
   }
   if (voting < n) {
     return { level: canLose === 0 ? 'critical' : 'warning', headline: `degraded: can lose ${replicas(canLose)}; ${n - voting} of ${n} not VOTING`, details, voting, quorum, canLose };
   }
+  if (div !== null) return { level: 'critical', headline: `divergence: replicas ${self?.id ?? '?'} and ${div.peer} differ at position ${div.position}`, details, voting, quorum, canLose };
   const level = extra.storageError || canLose === 0 || (extra.lostPositions ?? 0) > 0 ? 'warning' : 'ok';
   const headline = canLose === 0 ? `at risk: can lose no more replicas (${n} member${n === 1 ? '' : 's'}, quorum ${quorum})` : `healthy: can lose ${replicas(canLose)}`;
   return { level, headline, details, voting, quorum, canLose };
