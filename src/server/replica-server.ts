@@ -11,6 +11,7 @@ import type { Message, ReplicaId } from '../core/types.js';
 import { parseAddress } from '../net/address.js';
 import { listen, type Listener, type ListenOptions, type ServerConnection } from '../net/listener.js';
 import { PeerLink } from '../net/peer-link.js';
+import { TlsCredentials, describeIdentity, type TlsOptions } from '../net/tls.js';
 import { FileStore } from '../storage/file-store.js';
 import { startAdmin, type AdminServer } from './admin.js';
 import { clusterIdFor, memberIds, parseMembers, type Members } from './members.js';
@@ -33,6 +34,11 @@ export interface ReplicaOptions {
   readonly clusterId?: string;
   /** A pino logger; default: JSON lines on stderr at level 'info'. */
   readonly logger?: Logger;
+  /**
+   * Mutual TLS on the replica port, the links to peers and the admin endpoint (docs/security.md): the
+   * cluster's CA, and this replica's certificate (naming replog://replica/ID) and key, PEM. Plaintext without.
+   */
+  readonly tls?: TlsOptions;
   /** Bounds of the replica's port other than their defaults in src/net/limits.ts (tests lower them). */
   readonly net?: Pick<ListenOptions, 'connectionsMax' | 'clientIdleTimeoutMs' | 'evictIdleAfterMs' | 'replyBudget' | 'queue' | 'handshakeTimeoutMs'>;
 }
@@ -45,6 +51,15 @@ export interface Replica {
   readonly host: ReplicaHost;
   /** The replica's port: open connections, their bound, and the reply bytes queued to clients. */
   readonly port: Pick<Listener, 'connectionCount' | 'connectionsMax' | 'replyQueuedBytes'>;
+  /** The replica's metrics (GET /metrics serves this registry). */
+  readonly metrics: ReplicaMetrics;
+  /** Whether the replica port speaks mutual TLS. */
+  readonly tls: boolean;
+  /**
+   * Certificate rotation: takes new TLS material (the CLI re-reads its files on SIGHUP). Connections made
+   * afterwards use it; open ones keep theirs. Bad material throws (one clear line) and the old stays in force.
+   */
+  reloadTls(tls: TlsOptions): void;
   /** Stops serving: finishes the sync in flight, closes sockets and the data directory. */
   stop(): Promise<void>;
   /** `await using replica = await startReplica(...)` stops it at the end of the block. */
@@ -60,6 +75,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const listenAt = parseAddress(options.listen);
   const clusterId = options.clusterId ?? clusterIdFor(members);
   const log = options.logger ?? pino({ base: { replica: options.id } }, pino.destination(2));
+  const tls = options.tls === undefined ? undefined : replicaCredentials(options.tls, options.id);
 
   const store = await FileStore.open(options.dir, {
     replicaId: options.id,
@@ -68,6 +84,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   });
   let host: ReplicaHost | undefined;
   const metrics = new ReplicaMetrics(() => host, { replica: String(options.id) });
+  if (tls !== undefined) metrics.tlsNotAfter = () => tls.notAfter;
   const peers = new Map<ReplicaId, PeerLink>();
   host = new ReplicaHost({
     id: options.id,
@@ -87,6 +104,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         clusterId,
         role: 'replica',
         replicaId: options.id,
+        expectReplicaId: id,
+        tls,
+        onRefused: (reason) => metrics.onConnectionRefused(reason, 'outbound'),
         log,
         onMessage: (msg) => {
           const refused = refuseOnPeerLink(msg);
@@ -111,13 +131,15 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       clusterId,
       replicaId: options.id,
       log,
+      tls,
+      onRefused: (reason) => metrics.onConnectionRefused(reason, 'inbound'),
       ...options.net,
       onMessage: (msg, conn) => {
         // The hello is judged once per connection; each message by its type (a set lookup).
         let refused = helloAdmitted.has(conn) ? undefined : refuseHello(conn.peer, options.id, ids);
         if (refused === undefined) {
           helloAdmitted.add(conn);
-          refused = refuseMessage(msg, conn.peer);
+          refused = refuseMessage(msg, conn.peer, conn.identity);
         }
         if (refused !== undefined) {
           metrics.onRefused(msg.type);
@@ -155,7 +177,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   let admin: AdminServer | undefined;
   if (options.admin !== undefined) {
     try {
-      admin = await startAdmin(options.admin, { id: options.id, members, host: h, metrics, clusterId });
+      admin = await startAdmin(options.admin, { id: options.id, members, host: h, metrics, clusterId, tls });
     } catch (err) {
       await listener.close();
       await Promise.all([...peers.values()].map((p) => p.close()));
@@ -166,7 +188,12 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const ticker = setInterval(() => h.tick(), 50);
   ticker.unref();
   const address = `${listenAt.host}:${listener.port}`;
-  log.info({ address, admin: admin?.address, dir: options.dir, status: h.status, clusterId }, 'replica started');
+  log.info(
+    { address, admin: admin?.address, dir: options.dir, status: h.status, clusterId, tls: tls !== undefined },
+    tls === undefined
+      ? 'replica started (plaintext: no TLS configured; anyone who reaches the port may append, truncate or pose as a peer)'
+      : `replica started (mutual TLS, certificate for ${describeIdentity(tls.identity)}, valid until ${new Date(tls.notAfter).toISOString()})`,
+  );
 
   let stopping: Promise<void> | undefined;
   const replica: Replica = {
@@ -176,6 +203,14 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     clusterId,
     host: h,
     port: listener,
+    metrics,
+    tls: tls !== undefined,
+    reloadTls(material) {
+      if (tls === undefined) throw new InvalidArgumentError('this replica was started without TLS: restart it with TLS instead');
+      const checked = replicaCredentials(material, options.id);
+      tls.reload(material);
+      log.info({ notAfter: new Date(checked.notAfter).toISOString() }, 'TLS certificate rotated');
+    },
     stop() {
       stopping ??= (async () => {
         clearInterval(ticker);
@@ -193,4 +228,14 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     },
   };
   return replica;
+}
+
+/** The replica's TLS material, checked: its certificate must name this replica, so that peers accept it as this member. */
+function replicaCredentials(material: TlsOptions, id: number): TlsCredentials {
+  const creds = new TlsCredentials(material);
+  if (creds.identity.kind !== 'replica' || creds.identity.id !== id) {
+    throw new InvalidArgumentError(`TLS: this is replica ${id}, but its certificate names ${describeIdentity(creds.identity)} (a SAN URI replog://replica/${id} is needed)`);
+  }
+  if (creds.notAfter <= Date.now()) throw new InvalidArgumentError(`TLS: the certificate of replica ${id} expired at ${new Date(creds.notAfter).toISOString()}`);
+  return creds;
 }
