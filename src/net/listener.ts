@@ -212,8 +212,11 @@ function startTls(opts: ListenOptions, creds: TlsCredentials, log: NetLogger, se
     next(socket, verdict.identity, deadline);
   });
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    // A peer that hangs up mid-handshake was not refused: it left (a probe, a client that gave up).
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return log.info({ remote, code: err.code }, 'connection closed during the TLS handshake');
     opts.onRefused?.('handshake-failed');
-    log.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}`, code: err.code }, `connection refused: TLS handshake failed: ${err.message}`);
+    log.warn({ remote, code: err.code }, `connection refused: TLS handshake failed: ${err.message}`);
   });
   return server;
 }

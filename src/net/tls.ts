@@ -124,14 +124,17 @@ export class TlsCredentials {
 /** Builds the context and checks the certificate against the CA, so a wrong file fails at start with a clear line. */
 function check(opts: TlsOptions): { context: SecureContext; identity: CertIdentity; notAfter: number } {
   let cert: X509Certificate;
-  let ca: X509Certificate;
+  let cas: X509Certificate[];
   try {
     cert = new X509Certificate(opts.cert);
   } catch (err) {
     throw new InvalidArgumentError(`TLS: the certificate is not a PEM certificate (${(err as Error).message})`);
   }
   try {
-    ca = new X509Certificate(opts.ca);
+    // A CA file may hold several certificates (the old and the new CA while the CA is rotated).
+    const pems = String(opts.ca).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (pems.length === 0) throw new Error('no PEM certificate in it');
+    cas = pems.map((p) => new X509Certificate(p));
   } catch (err) {
     throw new InvalidArgumentError(`TLS: the CA is not a PEM certificate (${(err as Error).message})`);
   }
@@ -142,7 +145,7 @@ function check(opts: TlsOptions): { context: SecureContext; identity: CertIdenti
     const m = (err as Error).message;
     throw new InvalidArgumentError(/mismatch/i.test(m) ? 'TLS: the key does not match the certificate' : `TLS: bad key or certificate (${m})`);
   }
-  if (!cert.verify(ca.publicKey)) throw new InvalidArgumentError(`TLS: the certificate (${cert.subject.replace(/\n/g, ', ')}) is not signed by the CA given`);
+  if (!cas.some((ca) => cert.verify(ca.publicKey))) throw new InvalidArgumentError(`TLS: the certificate (${cert.subject.replace(/\n/g, ', ')}) is not signed by the CA given`);
   const identity = certIdentity(cert);
   if (typeof identity === 'string') throw new InvalidArgumentError(`TLS: ${identity}`);
   return { context, identity, notAfter: Date.parse(cert.validTo) };

@@ -93,6 +93,10 @@ test('TLS material that does not fit together is refused before connecting, in o
   const good = certs.material('client-app');
   await assert.rejects(LogClient.connect(addresses, { tls: { ...certs.material('other-ca-app'), ca: good.ca } }), /not signed by the CA given/);
   await assert.rejects(LogClient.connect(addresses, { tls: { ...good, key: certs.material('client-admin').key } }), /key does not match the certificate/);
+  // A CA file with two CAs (while the CA is rotated) is fine, and the client still works.
+  const bundle = `${String(certs.material('other-ca-app').ca)}\n${String(good.ca)}`;
+  await using log = await LogClient.connect(addresses, { tls: { ...good, ca: bundle } });
+  assert.ok((await log.ending()) >= -1);
 });
 
 test('a TLS client on a plaintext replica is refused on both sides', async () => {
@@ -117,4 +121,27 @@ test('a replica refuses to start with a certificate for another member', async (
     startReplica({ id: 1, dir: join(root, 'wrong'), listen: address, members: { 1: address }, logger: pino({ level: 'silent' }), tls: certs.material('replica-2') }),
     /this is replica 1, but its certificate names replica 2/,
   );
+});
+
+test("a replica's link to a peer refuses an address whose certificate names another member", async () => {
+  const { PeerLink } = await import('../../src/net/peer-link.js');
+  const { TlsCredentials } = await import('../../src/net/tls.js');
+  let refused = '';
+  const link = new PeerLink({
+    address: addresses[0]!,
+    clusterId: replicas[0]!.clusterId,
+    role: 'replica',
+    replicaId: 3,
+    expectReplicaId: 2,
+    tls: new TlsCredentials(certs.material('replica-3')),
+    onMessage: () => {},
+    onRefused: (_reason, message) => (refused ||= message),
+  });
+  try {
+    await waitFor('the refusal', () => refused !== '');
+    assert.match(refused, /the certificate at this address names replica 1, expected member 2/);
+    assert.equal(link.connected, false);
+  } finally {
+    await link.close();
+  }
 });
