@@ -180,6 +180,9 @@ export class PeerLink {
   /** Sends the hello once the replica's certificate checks out; else tells it why and closes. */
   private secure(socket: TLSSocket, conn: FramedConnection, hello: Buffer): void {
     let secured = false;
+    // Before the TCP connection is up an error is no refusal (the replica is down, or unreachable).
+    let reached = false;
+    socket.once('connect', () => (reached = true));
     socket.once('secureConnect', () => {
       secured = true;
       const verdict = judgeReplica(socket, this.opts.expectReplicaId);
@@ -192,7 +195,7 @@ export class PeerLink {
       conn.writeNow(hello);
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (secured || this.tlsFailure !== undefined) return;
+      if (!reached || secured || this.tlsFailure !== undefined) return;
       const why = explainHandshakeError(err);
       this.tlsFailure = `handshake: ${why.message}`;
       this.opts.onRefused?.(why.reason, why.message);

@@ -145,3 +145,18 @@ test("a replica's link to a peer refuses an address whose certificate names anot
     await link.close();
   }
 });
+
+test('a replica that is down is no refusal: the client waits for it as without TLS, and fails with no quorum', async () => {
+  const [port] = await freePorts(1);
+  const log = await LogClient.connect([`127.0.0.1:${port}`], { tls: certs.material('client-app') });
+  try {
+    const err = await log.ending().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ReplogError);
+    assert.equal(err.code, 'NO_QUORUM', err.message);
+  } finally {
+    await log.close();
+  }
+});
