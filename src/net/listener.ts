@@ -26,7 +26,7 @@ import { FramedConnection, type QueueBounds } from './connection.js';
 import { WireError } from './errors.js';
 import { openFilesLimit } from './fd-limit.js';
 import { WIRE_VERSION, decodeHello, decodeRefusal, encodeHelloFrame, encodeRefusalFrame, type Hello } from './hello.js';
-import { HTTP_400, looksLikeHttp } from './http-sniff.js';
+import { HTTP_400, HTTP_400_TLS, looksLikeHttp } from './http-sniff.js';
 import { wireLimits } from './limits.js';
 import { silentLogger, type NetLogger } from './logger.js';
 import { ReplyBudget, defaultReplyBudget, type ReplyBudgetBounds } from './reply-budget.js';
@@ -259,7 +259,7 @@ function sniffTls(raw: Socket, opts: ListenOptions, log: NetLogger, securing: Ma
     }
     opts.onRefused?.('plaintext');
     log.warn({ remote: key }, 'connection refused: plaintext on a TLS port');
-    if (looksLikeHttp(head)) raw.end(HTTP_400.replace('speaks the replog wire protocol', 'speaks the replog wire protocol over mutual TLS'));
+    if (looksLikeHttp(head)) raw.end(HTTP_400_TLS);
     else refuse(raw, 'refused by the replica: it requires TLS (give --tls-ca, --tls-cert and --tls-key, or REPLOG_TLS_CA, REPLOG_TLS_CERT and REPLOG_TLS_KEY)');
   };
   raw.on('data', onData);
@@ -312,15 +312,18 @@ function accept(
         conn.close(`handshake: refused by the client: ${refusal}`);
         return;
       }
+      // A bad hello is refused with a refusal frame: the other side is told why, so both ends can say it.
+      const refuseHello = (why: string) => conn.closeAfter(`bad input: ${why}`, encodeRefusalFrame(`refused by the replica: ${why}`));
       try {
         peer = checkHello(decodeHello(payload), opts.clusterId);
-        bindIdentity(peer, identity);
       } catch (err) {
         if (!(err instanceof WireError)) throw err;
-        if (/certificate/.test(err.message)) opts.onRefused?.('wrong-identity');
-        // The other side is told why, so both ends can say it.
-        conn.closeAfter(`bad input: ${err.message}`, encodeRefusalFrame(`refused by the replica: ${err.message}`));
-        return;
+        return refuseHello(err.message);
+      }
+      const unbacked = unbackedHello(peer, identity);
+      if (unbacked !== undefined) {
+        opts.onRefused?.('wrong-identity');
+        return refuseHello(`handshake: ${unbacked}`);
       }
       clearTimeout(timer);
       handle = makeHandle(conn, peer, identity);
@@ -350,12 +353,14 @@ function accept(
   );
 }
 
-/** With TLS, a replica hello must come with a certificate naming that member (no replica poses as another, no client as a replica). */
-function bindIdentity(peer: Hello, identity: CertIdentity | undefined): void {
-  if (identity === undefined || peer.role !== 'replica') return;
-  if (identity.kind !== 'replica' || identity.id !== peer.replicaId) {
-    throw new WireError('handshake', `a replica hello naming member ${peer.replicaId} from a certificate for ${describeIdentity(identity)}`);
-  }
+/**
+ * Why a hello is not backed by its certificate, or undefined: with TLS, a replica hello must come with a
+ * certificate naming that member (no replica poses as another, no client as a replica).
+ */
+function unbackedHello(peer: Hello, identity: CertIdentity | undefined): string | undefined {
+  if (identity === undefined || peer.role !== 'replica') return undefined;
+  if (identity.kind === 'replica' && identity.id === peer.replicaId) return undefined;
+  return `a replica hello naming member ${peer.replicaId} from a certificate for ${describeIdentity(identity)}`;
 }
 
 function checkHello(h: Hello, clusterId: string): Hello {
