@@ -220,8 +220,9 @@ export class PeerLink {
     if (this.opts.expectReplicaId !== undefined && peer.replicaId !== this.opts.expectReplicaId) {
       throw new WireError('handshake', `the replica at ${this.address} says it is member ${peer.replicaId}, expected ${this.opts.expectReplicaId}`);
     }
-    if (this.certified?.kind === 'replica' && peer.replicaId !== this.certified.id) {
-      throw new WireError('handshake', `the replica's hello names member ${peer.replicaId}, its certificate replica ${this.certified.id}`);
+    if (this.opts.tls !== undefined && (this.certified?.kind !== 'replica' || peer.replicaId !== this.certified.id)) {
+      const cert = this.certified?.kind === 'replica' ? `replica ${this.certified.id}` : 'no checked replica certificate';
+      throw new WireError('handshake', `the replica's hello names member ${peer.replicaId}, its certificate ${cert}`);
     }
     if (this.known !== '' && peer.clusterId !== this.known) {
       throw new WireError('handshake', `replica is in cluster '${peer.clusterId}', expected '${this.known}'`);
