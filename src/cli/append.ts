@@ -5,13 +5,13 @@
  */
 import { createInterface } from 'node:readline';
 import { LogClient } from '../client/log-client.js';
-import { fail, logAddresses, out } from './common.js';
+import { fail, logAddresses, out, clientOptions } from './common.js';
 
 /** Lines read ahead of the printed positions, at most (keeps memory flat for endless input). */
 const READ_AHEAD_MAX = 16_384;
 
 export async function appendCommand(data: string[], opts: { log?: string }): Promise<void> {
-  const log = await LogClient.connect(logAddresses(opts.log));
+  const log = await LogClient.connect(logAddresses(opts.log), clientOptions());
   const writer = await log.writer().catch(fail);
   // Appends resolve in position order; each is printed after the one before it.
   let printed = Promise.resolve();

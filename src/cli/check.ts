@@ -18,6 +18,7 @@ import { DIGEST_CODES, decodeDigestMessage, type DigestReply } from '../net/dige
 import { compareSpan, type Divergence, type DigestSide } from '../server/divergence-compare.js';
 import { DigestRequester, remoteSide } from '../server/digest-service.js';
 import { EXIT, logAddresses, out } from './common.js';
+import { cliCredentials } from './status.js';
 
 export interface CheckOptions {
   log?: string;
@@ -46,9 +47,11 @@ class CheckLink {
     timeoutMs: number,
   ) {
     this.requester = new DigestRequester(id, (frame) => this.link.sendFrame(frame), timeoutMs);
+    const tls = cliCredentials();
     this.link = new PeerLink({
       address,
       clusterId: '',
+      ...(tls === undefined ? {} : { tls }),
       extension: {
         codes: DIGEST_CODES,
         onFrame: (payload) => {

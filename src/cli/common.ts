@@ -1,6 +1,8 @@
-/** What every command shares: addresses, number flags, clean errors. */
-import { InvalidArgumentError as CommanderArgError } from 'commander';
-import { DEFAULT_ADDRESSES } from '../client/log-client.js';
+/** What every command shares: addresses, TLS flags, number flags, clean errors. */
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError as CommanderArgError, Option } from 'commander';
+import { DEFAULT_ADDRESSES, type LogClientOptions } from '../client/log-client.js';
+import type { TlsOptions } from '../net/tls.js';
 import { InvalidArgumentError, NoQuorumError, ReplogError } from '../core/errors.js';
 import { checkAddress } from '../server/members.js';
 
@@ -11,6 +13,68 @@ export function logAddresses(flag: string | undefined): string[] {
   const list = text.split(',').map((s) => s.trim()).filter(Boolean);
   for (const a of list) checkAddress(a);
   return list;
+}
+
+/** The TLS flags as commander parses them. */
+export interface TlsFlags {
+  readonly tlsCa?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+}
+
+/** --tls-ca, --tls-cert, --tls-key: for every command that connects or listens (added in main.ts). */
+export function tlsFlagOptions(): Option[] {
+  return [
+    new Option('--tls-ca <file>', "the cluster's CA certificate, PEM (default $REPLOG_TLS_CA); with the next two: mutual TLS"),
+    new Option('--tls-cert <file>', 'this process\'s certificate, PEM (default $REPLOG_TLS_CERT)'),
+    new Option('--tls-key <file>', 'its private key, PEM (default $REPLOG_TLS_KEY)'),
+  ];
+}
+
+/** The TLS files named by the flags, else by REPLOG_TLS_* (an empty variable counts as unset); undefined for plaintext. */
+export function tlsFiles(flags: TlsFlags): { ca: string; cert: string; key: string } | undefined {
+  const env = (name: string) => {
+    const v = process.env[name];
+    return v === undefined || v.trim() === '' ? undefined : v;
+  };
+  const ca = flags.tlsCa ?? env('REPLOG_TLS_CA');
+  const cert = flags.tlsCert ?? env('REPLOG_TLS_CERT');
+  const key = flags.tlsKey ?? env('REPLOG_TLS_KEY');
+  if (ca === undefined && cert === undefined && key === undefined) return undefined;
+  if (ca === undefined || cert === undefined || key === undefined) {
+    const missing = [ca === undefined && '--tls-ca', cert === undefined && '--tls-cert', key === undefined && '--tls-key'].filter(Boolean).join(', ');
+    throw new InvalidArgumentError(`TLS needs all three of --tls-ca, --tls-cert and --tls-key (or REPLOG_TLS_CA, _CERT, _KEY): missing ${missing}`);
+  }
+  return { ca, cert, key };
+}
+
+/** Reads the TLS files (again, on each call: certificate rotation re-reads them). */
+export function readTls(files: { ca: string; cert: string; key: string }): TlsOptions {
+  const read = (flag: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new InvalidArgumentError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  return { ca: read('--tls-ca', files.ca), cert: read('--tls-cert', files.cert), key: read('--tls-key', files.key) };
+}
+
+/** The TLS material of this command run (set from its flags before its action runs; see main.ts). */
+let commandTls: TlsOptions | undefined;
+
+export function useTlsFlags(flags: TlsFlags): void {
+  const files = tlsFiles(flags);
+  commandTls = files === undefined ? undefined : readTls(files);
+}
+
+export function commandTlsOptions(): TlsOptions | undefined {
+  return commandTls;
+}
+
+/** LogClient options for this command run: its TLS material, if any. */
+export function clientOptions(): LogClientOptions {
+  return commandTls === undefined ? {} : { tls: commandTls };
 }
 
 /** commander argument parser for non-negative safe integers. */

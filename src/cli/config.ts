@@ -6,11 +6,11 @@
  */
 import { LogClient, type Configuration } from '../client/log-client.js';
 import { quorumSize } from '../core/quorum.js';
-import { logAddresses, out } from './common.js';
+import { logAddresses, out, clientOptions } from './common.js';
 import { collectStatus } from './status.js';
 
 async function configurationAt(log: string | undefined): Promise<Configuration> {
-  const client = await LogClient.connect(logAddresses(log));
+  const client = await LogClient.connect(logAddresses(log), clientOptions());
   try {
     return await client.configuration();
   } finally {

@@ -7,9 +7,10 @@ import { Command, Option } from 'commander';
 import { LogClient } from '../client/log-client.js';
 import { appendCommand } from './append.js';
 import { checkCommand } from './check.js';
+import { certsCreateCommand } from './certs.js';
 import { clusterCommand } from './cluster.js';
 import { configShowCommand, memberListCommand } from './config.js';
-import { EXIT, fail, logAddresses, natural, port, quietOnClosedPipe } from './common.js';
+import { EXIT, fail, logAddresses, natural, port, quietOnClosedPipe, clientOptions, tlsFlagOptions, useTlsFlags } from './common.js';
 import { readCommand } from './read.js';
 import { replicaCommand } from './replica.js';
 import { stateCommand } from './state.js';
@@ -28,7 +29,9 @@ const program = new Command('replog')
     'after',
     `
 Exit status: 0 ok, 1 failure, 2 bad usage, 3 no quorum reachable, 4 a condition failed.
-Every command takes --log HOST:PORT,... (default $REPLOG_LOG, then 127.0.0.1:7001-7003).
+Every command takes --log HOST:PORT,... (default $REPLOG_LOG, then 127.0.0.1:7001-7003),
+and --tls-ca, --tls-cert, --tls-key for mutual TLS (default $REPLOG_TLS_CA, _CERT, _KEY).
+Without them replog speaks plaintext (see docs/security.md).
 
 Examples:
   $ npm start                                  # a local 3-replica cluster
@@ -49,7 +52,8 @@ program
   .option('--dir <dir>', 'data directory (replica-<id> below it)', './data')
   .option('--port <port>', 'port of replica 1 (then +1, +2, ...)', port, 7001)
   .option('--admin-port <port>', 'admin HTTP port of replica 1 (then +1, ...)', port, 8001)
-  .addHelpText('after', example('  $ replog cluster --replicas 5 --dir /tmp/replog'))
+  .option('--tls', 'mutual TLS: make certificates in DIR/tls (once) and print the REPLOG_TLS_* a client needs')
+  .addHelpText('after', example('  $ replog cluster --replicas 5 --dir /tmp/replog\n  $ replog cluster --tls'))
   .action((opts) => clusterCommand(opts));
 
 program
@@ -61,6 +65,7 @@ program
   .requiredOption('--members <list>', 'every member: 1=HOST:PORT,2=HOST:PORT,...')
   .option('--admin <host:port>', 'address for the admin HTTP endpoint (/status, /metrics)')
   .option('--cluster <id>', 'cluster id (default: derived from --members)')
+  .addHelpText('after', '\nWith --tls-*, SIGHUP re-reads the three files (certificate rotation: new connections use them).')
   .addHelpText('after', example('  $ replog replica --id 1 --dir /var/lib/replog --listen 10.0.0.1:7001 \\\n      --members 1=10.0.0.1:7001,2=10.0.0.2:7001,3=10.0.0.3:7001 --admin 10.0.0.1:8001'))
   .action((opts) => replicaCommand(opts));
 
@@ -90,7 +95,7 @@ program
   .requiredOption('--to <p>', 'the new first position', natural)
   .addHelpText('after', example('  $ replog truncate --to 5000'))
   .action(async (opts: { log?: string; to: number }) => {
-    const log = await LogClient.connect(logAddresses(opts.log));
+    const log = await LogClient.connect(logAddresses(opts.log), clientOptions());
     const w = await log.writer();
     const p = await w.truncate(opts.to);
     process.stdout.write(`${p}\n`);
@@ -169,6 +174,28 @@ program
     await bench.main(argv);
     process.exit(0);
   });
+
+const certs = program.command('certs').description('TLS certificates for a cluster (docs/security.md)');
+certs
+  .command('create')
+  .description('write a CA (reused if DIR has one) and a key pair per replica and client, with the openssl command')
+  .requiredOption('--dir <dir>', 'where to write ca.crt, ca.key, replica-ID.crt/.key, client-NAME.crt/.key')
+  .option('--replicas <ids>', 'replica ids: 1,2,3')
+  .option('--clients <names>', 'client names: app,admin (the name admin, or NAME:admin, has the admin role)')
+  .option('--hosts <names>', 'DNS names or IP addresses the certificates name, besides localhost and 127.0.0.1')
+  .option('--days <n>', 'lifetime of each replica and client certificate (the CA: 10 years)', natural, 365)
+  .addHelpText('after', example('  $ replog certs create --dir ./certs --replicas 1,2,3 --clients app,admin --hosts db1.example.com'))
+  .action((opts) => certsCreateCommand(opts));
+
+/** Every command that connects or listens takes the TLS flags; they are read before its action runs. */
+function addTlsFlags(cmd: Command): void {
+  for (const sub of cmd.commands) {
+    if (sub.options.some((o) => o.long === '--log') || sub.name() === 'replica') for (const o of tlsFlagOptions()) sub.addOption(o);
+    addTlsFlags(sub);
+  }
+}
+addTlsFlags(program);
+program.hook('preAction', (_program, action) => useTlsFlags(action.opts()));
 
 /** Commands added whole (`addCommand`) do not inherit the program's settings: give every command the same output and exit statuses. */
 function inheritSettings(cmd: Command): void {

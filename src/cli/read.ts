@@ -1,7 +1,7 @@
 /** `replog read`: prints the entries of [from, to]; --follow keeps printing new ones. */
 import { LogClient, type LogEntry } from '../client/log-client.js';
 import { InvalidArgumentError } from '../core/errors.js';
-import { logAddresses, out } from './common.js';
+import { logAddresses, out, clientOptions } from './common.js';
 
 export type Format = 'text' | 'json' | 'base64';
 
@@ -20,7 +20,7 @@ export function formatEntry(e: LogEntry, format: Format): string {
 export async function readCommand(opts: { log?: string; from?: number; to?: number; follow?: boolean; format: string }): Promise<void> {
   const format = opts.format as Format;
   if (!['text', 'json', 'base64'].includes(format)) throw new InvalidArgumentError(`--format must be text, json or base64, not '${opts.format}'`);
-  const log = await LogClient.connect(logAddresses(opts.log));
+  const log = await LogClient.connect(logAddresses(opts.log), clientOptions());
   try {
     const from = opts.from ?? (await log.beginning());
     if (opts.follow) {

@@ -13,7 +13,7 @@ import { InvalidArgumentError, NoQuorumError, ReplogError } from '../core/errors
 import { CompactedError } from '../state/errors.js';
 import { StateStore } from '../state/store.js';
 import type { KeyValue, WatchEvent } from '../state/types.js';
-import { debug, logAddresses, natural, out } from './common.js';
+import { debug, logAddresses, natural, out, clientOptions } from './common.js';
 
 /** The `state` command with its subcommands; `logOption` makes the shared --log option. */
 export function stateCommand(logOption: () => Option): Command {
@@ -123,7 +123,7 @@ async function run(addrs: string | undefined, how: 'write' | 'read' | 'follow', 
   let status = 0;
   let log: LogClient | undefined;
   try {
-    log = await LogClient.connect(logAddresses(addrs));
+    log = await LogClient.connect(logAddresses(addrs), clientOptions());
     const store = how === 'write' ? await StateStore.open(log, { snapshotEvery: false }) : await StateStore.follow(log);
     try {
       await body(store);

@@ -4,8 +4,9 @@
  * needs nothing but the log's addresses. --watch redraws until Ctrl-C.
  */
 import { PeerLink } from '../net/peer-link.js';
+import { TlsCredentials } from '../net/tls.js';
 import type { Message } from '../core/types.js';
-import { logAddresses } from './common.js';
+import { commandTlsOptions, logAddresses } from './common.js';
 
 export interface ReplicaRow {
   id: number | null;
@@ -16,25 +17,35 @@ export interface ReplicaRow {
   recovery: { done: number; total: number } | null;
   /** The member's role (interfaces.md): 'voter' (every member until reconfiguration lands); null if it did not answer. */
   role: 'voter' | null;
+  /** Why the replica refused the connection (TLS: plaintext, another CA, ...), when it did; absent otherwise. */
+  refused?: string;
 }
 
 /** Asks every address once; a replica that does not answer within `timeoutMs` is UNREACHABLE. */
-export async function collectStatus(addresses: string[], timeoutMs = 2000): Promise<ReplicaRow[]> {
+export async function collectStatus(addresses: string[], timeoutMs = 2000, tls = cliCredentials()): Promise<ReplicaRow[]> {
   return Promise.all(
     addresses.map(
       (address) =>
         new Promise<ReplicaRow>((resolve) => {
           let id: number | null = null;
+          let refused: string | undefined;
           let link: PeerLink | undefined = undefined;
           const finish = (row: ReplicaRow) => {
             clearTimeout(timer);
             void link?.close();
             resolve(row);
           };
-          const timer = setTimeout(() => finish({ id, address, status: 'UNREACHABLE', begin: null, end: null, recovery: null, role: null }), timeoutMs);
+          const unreachable = (): ReplicaRow => ({ id, address, status: 'UNREACHABLE', begin: null, end: null, recovery: null, role: null, ...(refused === undefined ? {} : { refused }) });
+          const timer = setTimeout(() => finish(unreachable()), timeoutMs);
           link = new PeerLink({
             address,
             clusterId: '',
+            tls,
+            onRefused: (_reason, message) => {
+              // A refusal is an answer: no point waiting for the deadline.
+              refused = message;
+              finish(unreachable());
+            },
             onConnect: (peer) => {
               id = peer.replicaId ?? null;
               link!.send({ type: 'recover', rid: 1 });
@@ -90,7 +101,7 @@ export function explain(rows: ReplicaRow[]): string {
   const lines: string[] = [];
   for (const r of rows) {
     const who = `replica ${r.id ?? r.address}`;
-    if (r.status === 'UNREACHABLE') lines.push(`${who}: not answering at ${r.address}`);
+    if (r.status === 'UNREACHABLE') lines.push(r.refused === undefined ? `${who}: not answering at ${r.address}` : `${who}: ${r.refused}`);
     else if (r.status === 'RECOVERING' && r.recovery !== null) lines.push(`${who}: rejoining, catching up ${r.recovery.done} of ${r.recovery.total} positions; it votes once done`);
     else if ((r.status === 'EMPTY' || r.status === 'RECOVERING') && voting >= quorum) lines.push(`${who}: lost its data and is rejoining (it does not vote until it has caught up)`);
     else if (r.status === 'EMPTY' || r.status === 'RECOVERING' || r.status === 'STARTING') {
@@ -121,4 +132,13 @@ export async function statusCommand(opts: { log?: string; json?: boolean; watch?
     process.stdout.write(process.stdout.isTTY ? `\x1b[2J\x1b[H${new Date().toISOString()}\n${text}` : text);
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** This command run's TLS material as credentials (built once: they are checked on construction). */
+let credentials: TlsCredentials | undefined;
+export function cliCredentials(): TlsCredentials | undefined {
+  const tls = commandTlsOptions();
+  if (tls === undefined) return undefined;
+  credentials ??= new TlsCredentials(tls);
+  return credentials;
 }

@@ -23,6 +23,7 @@ import { EventEmitter } from 'node:events';
 import type { LogClientEvents } from './events.js';
 import { encodeFrame } from '../net/codec.js';
 import { PeerLink } from '../net/peer-link.js';
+import { TlsCredentials, type TlsOptions } from '../net/tls.js';
 import { ReplyGate } from './reply-gate.js';
 import { Writer } from './writer.js';
 import { sleep, withDeadline, type CallDefaults, type CallOptions } from './deadline.js';
@@ -58,6 +59,11 @@ export interface LogClientOptions {
   readonly timeoutMs?: number;
   /** An operation pending this long (ms) is reported once with a `slow` event. Default 1000. */
   readonly slowOperationMs?: number;
+  /**
+   * Mutual TLS (docs/security.md): the cluster's CA and this client's certificate and key, PEM. Without it
+   * the client speaks plaintext. A refusal by every replica fails the waiting operations at once, saying why.
+   */
+  readonly tls?: TlsOptions;
 }
 
 /** A cluster configuration: who votes, who learns, and its epoch (the number of changes since the cluster started). */
@@ -99,6 +105,9 @@ export class LogClient extends EventEmitter<LogClientEvents> {
   /** Why links failed, for error messages (address -> reason). */
   private readonly linkErrors = new Map<string, string>();
   private readonly log: Logger;
+  private readonly tls: TlsCredentials | undefined;
+  /** Addresses whose last connection attempt was refused for its transport or certificate. */
+  private readonly refusedBy = new Set<string>();
   /** The highest beginning reported: beginning() never goes backwards within a client. */
   private beginSeen = 0;
   /** @internal The highest proposal any reply showed: a new writer starts above it. */
@@ -134,6 +143,7 @@ export class LogClient extends EventEmitter<LogClientEvents> {
     this.slowOperationMs = options.slowOperationMs ?? 1000;
     this.clusterId = options.clusterId ?? '';
     this.log = options.log ?? silentLogger;
+    this.tls = options.tls === undefined ? undefined : new TlsCredentials(options.tls);
     for (const address of new Set(addresses)) this.addLink(address);
     this.timer = setInterval(() => this.tick(), options.tickMs ?? 20);
     this.timer.unref();
@@ -448,9 +458,12 @@ export class LogClient extends EventEmitter<LogClientEvents> {
       address,
       clusterId: this.clusterId,
       log: this.log,
+      tls: this.tls,
+      onRefused: (_reason, message) => this.onRefused(address, message),
       onMessage: (msg) => this.onMessage(link, msg),
       onConnect: (peer) => {
         this.linkErrors.delete(address);
+        this.refusedBy.delete(address);
         if (this.clusterId === '') this.clusterId = peer.clusterId;
         else if (peer.clusterId !== this.clusterId) {
           this.linkErrors.set(address, `belongs to cluster ${peer.clusterId}, not ${this.clusterId}`);
@@ -483,6 +496,22 @@ export class LogClient extends EventEmitter<LogClientEvents> {
       },
     });
     this.links.set(address, link);
+  }
+
+  /** A connection was refused for its transport or certificate: once every address refused, waiting for members is hopeless. */
+  private onRefused(address: string, message: string): void {
+    this.linkErrors.set(address, message);
+    this.refusedBy.add(address);
+    if (this.membership !== undefined || [...this.links.keys()].some((a) => !this.refusedBy.has(a))) return;
+    const err = new ReplogError(this.describeRefusals());
+    for (const w of this.membershipWaiters.splice(0)) w.reject(err);
+  }
+
+  /** One line for refusals by every address: the reason once if they all gave the same. */
+  private describeRefusals(): string {
+    const reasons = new Set([...this.refusedBy].map((a) => this.linkErrors.get(a)));
+    if (reasons.size === 1) return `every replica (${[...this.refusedBy].join(', ')}) refused the connection: ${[...reasons][0]}`;
+    return `every replica refused the connection: ${this.unreachable()}`;
   }
 
   /** A handshake named this link's replica. */
@@ -551,6 +580,7 @@ export class LogClient extends EventEmitter<LogClientEvents> {
   /** The member ids, waiting (up to the operation timeout) for a replica to tell them. */
   private async knownMembers(): Promise<readonly ReplicaId[]> {
     if (this.membership !== undefined) return this.membership.ids;
+    if (this.refusedBy.size === this.links.size) throw new ReplogError(this.describeRefusals());
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         const i = this.membershipWaiters.findIndex((w) => w.resolve === done);

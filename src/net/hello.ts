@@ -14,6 +14,8 @@ import { WireWriter } from './wire-writer.js';
 /** The wire protocol version this code speaks. Bump on any incompatible change to docs/wire.md. */
 export const WIRE_VERSION = 2;
 export const HELLO_MAGIC = Buffer.from('RPLG', 'latin1');
+/** A refusal in place of a hello: "RPLN" then the reason in UTF-8 (docs/wire.md, "Refusals"). */
+export const REFUSAL_MAGIC = Buffer.from('RPLN', 'latin1');
 
 export type Role = 'client' | 'replica';
 
@@ -66,4 +68,26 @@ export function decodeHello(payload: Buffer): Hello {
   }
   if (replicaId === 0) throw new WireError('handshake', 'a replica hello needs a replica id >= 1');
   return { version, clusterId, role: 'replica', replicaId };
+}
+
+/** Longest refusal reason sent, in UTF-8 bytes (a refusal frame stays within the hello bound). */
+const REFUSAL_REASON_BYTES_MAX = wireLimits.helloBytesMax - REFUSAL_MAGIC.length;
+
+/**
+ * A refusal frame: sent in place of a hello (or of the first message) by a
+ * side that will not talk to the other, so that both ends can say why: a
+ * plaintext client on a TLS port, a certificate from another CA, a hello that
+ * its certificate does not back. The sender closes the connection after it.
+ */
+export function encodeRefusalFrame(reason: string): Buffer {
+  let text = Buffer.from(reason, 'utf8');
+  if (text.length > REFUSAL_REASON_BYTES_MAX) text = Buffer.from(text.subarray(0, REFUSAL_REASON_BYTES_MAX).toString('utf8').replace(/\uFFFD$/, ''), 'utf8');
+  return frame(Buffer.concat([REFUSAL_MAGIC, text]));
+}
+
+/** The reason of a refusal frame's payload, or undefined if the payload is not a refusal. */
+export function decodeRefusal(payload: Buffer): string | undefined {
+  if (payload.length < REFUSAL_MAGIC.length || !payload.subarray(0, REFUSAL_MAGIC.length).equals(REFUSAL_MAGIC)) return undefined;
+  // Shown to a user in one line: no control characters from the other side.
+  return payload.subarray(REFUSAL_MAGIC.length).toString('utf8').replace(/[\u0000-\u001f\u007f]/g, ' ');
 }

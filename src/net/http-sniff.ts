@@ -14,8 +14,11 @@ export function looksLikeHttp(head: Buffer): boolean {
   return METHODS.includes(s);
 }
 
-const body = 'replog: this port speaks the replog wire protocol, not HTTP (see docs/wire.md)\n';
+function http400(body: string): string {
+  return 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n' + `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
 
-export const HTTP_400 =
-  'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n' +
-  `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+export const HTTP_400 = http400('replog: this port speaks the replog wire protocol, not HTTP (see docs/wire.md)\n');
+
+/** The same on a port that requires TLS. */
+export const HTTP_400_TLS = http400('replog: this port speaks the replog wire protocol over mutual TLS, not HTTP (see docs/security.md)\n');

@@ -10,19 +10,27 @@
  * the client connection silent the longest, if it has been silent a while,
  * else it is refused. A client connection silent for clientIdleTimeoutMs is
  * closed. Client replies are counted in one ReplyBudget for the listener.
+ *
+ * With TLS (ListenOptions.tls) every connection must be mutual TLS: a
+ * plaintext one is answered with a refusal frame, a certificate that does not
+ * verify (another CA, expired, no replog name) is refused after the TLS
+ * handshake with a refusal frame saying why, and a replica hello must be
+ * backed by a certificate naming that same member (docs/security.md).
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { assert } from '../core/assert.js';
 import type { Message } from '../core/types.js';
 import { decodeMessage } from './codec.js';
 import { FramedConnection, type QueueBounds } from './connection.js';
 import { WireError } from './errors.js';
 import { openFilesLimit } from './fd-limit.js';
-import { WIRE_VERSION, decodeHello, encodeHelloFrame, type Hello } from './hello.js';
-import { HTTP_400, looksLikeHttp } from './http-sniff.js';
+import { WIRE_VERSION, decodeHello, decodeRefusal, encodeHelloFrame, encodeRefusalFrame, type Hello } from './hello.js';
+import { HTTP_400, HTTP_400_TLS, looksLikeHttp } from './http-sniff.js';
 import { wireLimits } from './limits.js';
 import { silentLogger, type NetLogger } from './logger.js';
 import { ReplyBudget, defaultReplyBudget, type ReplyBudgetBounds } from './reply-budget.js';
+import { TLS_SNIFF_BYTES, describeIdentity, judgeClient, looksLikeTls, type CertIdentity, type TlsCredentials, type TlsRefusalReason } from './tls.js';
 
 /** A handshaken connection, as onMessage sees it. */
 export interface ServerConnection {
@@ -32,6 +40,8 @@ export interface ServerConnection {
   readonly remote: string;
   /** The peer's hello (role, and replica id for a replica). */
   readonly peer: Hello;
+  /** Who the peer's TLS certificate names; undefined without TLS. A replica hello is always backed by its member's certificate. */
+  readonly identity: CertIdentity | undefined;
   readonly closed: boolean;
   /** True while we do not read from it: its replies are queued above the low-water mark and it is not reading them. */
   readonly readingPaused: boolean;
@@ -73,6 +83,10 @@ export interface ListenOptions {
   readonly evictIdleAfterMs?: number;
   /** The bounds of the reply budget over every client connection (ReplyBudget). */
   readonly replyBudget?: Partial<ReplyBudgetBounds>;
+  /** Mutual TLS on every connection (see the file comment); plaintext without. */
+  readonly tls?: TlsCredentials;
+  /** Called for each connection refused for its transport or certificate (metrics). */
+  onRefused?(reason: TlsRefusalReason): void;
 }
 
 /** Frames of message types the core codec does not know, handed over undecoded (ListenOptions.extension). */
@@ -113,15 +127,20 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   const connectionsMax = connectionBound(opts.connectionsMax);
   const budget = new ReplyBudget({ ...defaultReplyBudget, ...opts.replyBudget });
   let refusedSinceLog = 0;
+  /** TLS connections not yet handed to accept(), by remote address and port (counted against the bound). */
+  const securing = new Map<string, Securing>();
+  const tlsServer = opts.tls === undefined ? undefined : startTls(opts, opts.tls, log, securing, (s, identity, deadline) => accept(s, opts, log, helloFrame, open, budget, deadline, identity));
   const server: Server = createServer((socket) => {
     // Descriptors are finite: a flood of idle connections must not starve the writer's and the peers'.
-    if (open.size >= connectionsMax && !evictIdlest(open, opts.evictIdleAfterMs ?? wireLimits.evictIdleAfterMs)) {
+    if (open.size + securing.size >= connectionsMax && !evictIdlest(open, opts.evictIdleAfterMs ?? wireLimits.evictIdleAfterMs)) {
       socket.destroy();
-      if (refusedSinceLog++ === 0) log.warn({ open: open.size, connectionsMax }, 'connection refused: too many open connections');
+      if (refusedSinceLog++ === 0) log.warn({ open: open.size + securing.size, connectionsMax }, 'connection refused: too many open connections');
       return;
     }
     refusedSinceLog = 0;
-    accept(socket, opts, log, helloFrame, open, budget);
+    const deadline = performance.now() + (opts.handshakeTimeoutMs ?? wireLimits.handshakeTimeoutMs);
+    if (tlsServer === undefined) accept(socket, opts, log, helloFrame, open, budget, deadline, undefined);
+    else sniffTls(socket, opts, log, securing, tlsServer, deadline);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -133,12 +152,12 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   server.on('error', (err) => log.error({ err }, 'listener error'));
   const addr = server.address();
   assert(addr !== null && typeof addr === 'object', 'a TCP server has an address');
-  log.info({ host: opts.host, port: addr.port }, 'listening');
+  log.info({ host: opts.host, port: addr.port, tls: opts.tls !== undefined }, 'listening');
   return {
     host: opts.host,
     port: addr.port,
     get connectionCount() {
-      return open.size;
+      return open.size + securing.size;
     },
     connectionsMax,
     get replyQueuedBytes() {
@@ -148,6 +167,7 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const c of open.keys()) c.close('listener closing');
+        for (const s of securing.values()) s.raw.destroy();
       }),
   };
 }
@@ -173,6 +193,92 @@ function evictIdlest(open: Map<FramedConnection, Tracked>, afterMs: number): boo
   return true;
 }
 
+type Accept = (socket: TLSSocket, identity: CertIdentity, deadline: number) => void;
+
+/** A TLS connection before its handshake is done. */
+interface Securing {
+  readonly raw: Socket;
+  /** When the TLS handshake and the hello must be done by (performance.now()). */
+  readonly deadline: number;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** The TLS server connections are handed to once sniffed (never listening itself); reloads swap its context. */
+function startTls(opts: ListenOptions, creds: TlsCredentials, log: NetLogger, securing: Map<string, Securing>, next: Accept) {
+  const server = createTlsServer(creds.serverOptions());
+  creds.onReload(() => {
+    server.setSecureContext(creds.serverOptions());
+    log.info({ notAfter: new Date(creds.notAfter).toISOString() }, 'TLS certificate reloaded: new connections use it');
+  });
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    const pending = securing.get(key);
+    securing.delete(key);
+    if (pending !== undefined) clearTimeout(pending.timer);
+    const deadline = pending?.deadline ?? performance.now() + wireLimits.handshakeTimeoutMs;
+    const verdict = judgeClient(socket);
+    if (!verdict.ok) {
+      opts.onRefused?.(verdict.reason);
+      log.warn({ remote: key, reason: verdict.reason }, `connection refused: ${verdict.message}`);
+      refuse(socket, `refused by the replica: ${verdict.message}`);
+      return;
+    }
+    next(socket, verdict.identity, deadline);
+  });
+  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    // A peer that hangs up mid-handshake was not refused: it left (a probe, a client that gave up).
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return log.info({ remote, code: err.code }, 'connection closed during the TLS handshake');
+    opts.onRefused?.('handshake-failed');
+    log.warn({ remote, code: err.code }, `connection refused: TLS handshake failed: ${err.message}`);
+  });
+  return server;
+}
+
+/** Sends a refusal frame, then closes (at once if the peer does not close its side within a second). */
+function refuse(socket: Socket, reason: string): void {
+  socket.on('error', () => {});
+  socket.end(encodeRefusalFrame(reason));
+  setTimeout(() => socket.destroy(), 1_000).unref();
+}
+
+/**
+ * A new connection on a TLS port: its first bytes must start a TLS
+ * handshake. A plaintext replog client is told so in a refusal frame it can
+ * read; anything else is closed with a logged reason.
+ */
+function sniffTls(raw: Socket, opts: ListenOptions, log: NetLogger, securing: Map<string, Securing>, server: ReturnType<typeof createTlsServer>, deadline: number): void {
+  const key = `${raw.remoteAddress}:${raw.remotePort}`;
+  const timer = setTimeout(() => {
+    log.warn({ remote: key }, 'connection closed: handshake: no TLS handshake in time');
+    raw.destroy();
+  }, Math.max(0, deadline - performance.now()));
+  const pending: Securing = { raw, deadline, timer };
+  securing.set(key, pending);
+  raw.on('error', () => {});
+  raw.on('close', () => {
+    clearTimeout(timer);
+    if (securing.get(key) === pending) securing.delete(key);
+  });
+  let head = Buffer.alloc(0);
+  const onData = (chunk: Buffer): void => {
+    head = Buffer.concat([head, chunk]);
+    if (head.length < TLS_SNIFF_BYTES) return;
+    raw.off('data', onData);
+    raw.pause();
+    if (looksLikeTls(head)) {
+      raw.unshift(head);
+      server.emit('connection', raw);
+      return;
+    }
+    opts.onRefused?.('plaintext');
+    log.warn({ remote: key }, 'connection refused: plaintext on a TLS port');
+    if (looksLikeHttp(head)) raw.end(HTTP_400_TLS);
+    else refuse(raw, 'refused by the replica: it requires TLS (give --tls-ca, --tls-cert and --tls-key, or REPLOG_TLS_CA, REPLOG_TLS_CERT and REPLOG_TLS_KEY)');
+  };
+  raw.on('data', onData);
+}
+
 function accept(
   socket: Socket,
   opts: ListenOptions,
@@ -180,6 +286,8 @@ function accept(
   helloFrame: Buffer,
   open: Map<FramedConnection, Tracked>,
   budget: ReplyBudget,
+  deadline: number,
+  identity: CertIdentity | undefined,
 ): void {
   let peer: Hello | undefined;
   let handle: ServerConnection | undefined;
@@ -195,6 +303,12 @@ function accept(
     queue: opts.queue,
     pauseReadsWhileQueued: true,
     sniff(head) {
+      if (identity === undefined && looksLikeTls(head)) {
+        opts.onRefused?.('tls-on-plaintext-port');
+        log.warn({ conn: conn.id, remote: conn.remote }, 'connection refused: a TLS handshake on this plaintext port (this replica runs without --tls-*)');
+        conn.close('handshake: TLS on a plaintext port');
+        return true;
+      }
       if (!looksLikeHttp(head)) return false;
       log.warn({ conn: conn.id, remote: conn.remote }, 'closing connection: plain HTTP request on the replica port');
       conn.closeAfter('plain HTTP request', HTTP_400);
@@ -207,9 +321,27 @@ function accept(
         else opts.onMessage(decodeMessage(payload), handle);
         return;
       }
-      peer = checkHello(decodeHello(payload), opts.clusterId);
+      const refusal = decodeRefusal(payload);
+      if (refusal !== undefined) {
+        opts.onRefused?.('refused-by-peer');
+        conn.close(`handshake: refused by the client: ${refusal}`);
+        return;
+      }
+      // A bad hello is refused with a refusal frame: the other side is told why, so both ends can say it.
+      const refuseHello = (why: string) => conn.closeAfter(`bad input: ${why}`, encodeRefusalFrame(`refused by the replica: ${why}`));
+      try {
+        peer = checkHello(decodeHello(payload), opts.clusterId);
+      } catch (err) {
+        if (!(err instanceof WireError)) throw err;
+        return refuseHello(err.message);
+      }
+      const unbacked = unbackedHello(peer, identity);
+      if (unbacked !== undefined) {
+        opts.onRefused?.('wrong-identity');
+        return refuseHello(`handshake: ${unbacked}`);
+      }
       clearTimeout(timer);
-      handle = makeHandle(conn, peer);
+      handle = makeHandle(conn, peer, identity);
       if (peer.role === 'client') {
         // Peer links are never closed for silence nor paused by the budget: only clients can be many.
         tracked.client = true;
@@ -232,8 +364,18 @@ function accept(
   open.set(conn, tracked);
   const timer = setTimeout(
     () => conn.close(`handshake: no hello within ${opts.handshakeTimeoutMs ?? wireLimits.handshakeTimeoutMs} ms`),
-    opts.handshakeTimeoutMs ?? wireLimits.handshakeTimeoutMs,
+    Math.max(0, deadline - performance.now()),
   );
+}
+
+/**
+ * Why a hello is not backed by its certificate, or undefined: with TLS, a replica hello must come with a
+ * certificate naming that member (no replica poses as another, no client as a replica).
+ */
+function unbackedHello(peer: Hello, identity: CertIdentity | undefined): string | undefined {
+  if (identity === undefined || peer.role !== 'replica') return undefined;
+  if (identity.kind === 'replica' && identity.id === peer.replicaId) return undefined;
+  return `a replica hello naming member ${peer.replicaId} from a certificate for ${describeIdentity(identity)}`;
 }
 
 function checkHello(h: Hello, clusterId: string): Hello {
@@ -243,11 +385,12 @@ function checkHello(h: Hello, clusterId: string): Hello {
   return h;
 }
 
-function makeHandle(conn: FramedConnection, peer: Hello): ServerConnection {
+function makeHandle(conn: FramedConnection, peer: Hello, identity: CertIdentity | undefined): ServerConnection {
   return {
     id: conn.id,
     remote: conn.remote,
     peer,
+    identity,
     get closed() {
       return conn.closed;
     },

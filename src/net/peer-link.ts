@@ -7,8 +7,14 @@
  * timers. Messages queued on a connection that is lost are dropped with it,
  * and send() refuses while the link waits to reconnect. Back-pressure: send()
  * returns false when it did not queue; whenWritable() resolves when it would.
+ *
+ * With TLS (PeerLinkOptions.tls) the hello waits for the TLS handshake and
+ * for the replica's certificate to check out: signed by our CA, naming the
+ * host dialled and a replica (the one expected, if known), the same one its
+ * hello names. A replica we refuse is told why in a refusal frame.
  */
-import { connect } from 'node:net';
+import { connect, isIP } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { assert } from '../core/assert.js';
 import type { Message } from '../core/types.js';
 import { parseAddress, type HostPort } from './address.js';
@@ -16,10 +22,11 @@ import { backoffDelayMs, defaultBackoff, type BackoffOptions } from './backoff.j
 import { decodeMessage } from './codec.js';
 import { FramedConnection, type QueueBounds } from './connection.js';
 import { WireError } from './errors.js';
-import { WIRE_VERSION, decodeHello, encodeHelloFrame, type Hello, type Role } from './hello.js';
+import { WIRE_VERSION, decodeHello, decodeRefusal, encodeHelloFrame, encodeRefusalFrame, type Hello, type Role } from './hello.js';
 import { wireLimits } from './limits.js';
 import type { FrameExtension } from './listener.js';
 import { silentLogger, type NetLogger } from './logger.js';
+import { explainHandshakeError, judgeReplica, type CertIdentity, type TlsCredentials, type TlsRefusalReason } from './tls.js';
 
 export interface PeerLinkOptions {
   /** `host:port` of the replica. */
@@ -46,6 +53,12 @@ export interface PeerLinkOptions {
   readonly backoff?: BackoffOptions;
   /** [0, 1) source for the backoff jitter. */
   readonly random?: () => number;
+  /** Mutual TLS (see the file comment); plaintext without. */
+  readonly tls?: TlsCredentials;
+  /** The member this address should be (a replica's link to a peer): a hello or certificate naming another is refused. */
+  readonly expectReplicaId?: number;
+  /** A connection attempt was refused, by either side, for its transport, certificate or hello (metrics, clear errors). */
+  onRefused?(reason: TlsRefusalReason, message: string): void;
 }
 
 type LinkState =
@@ -141,21 +154,58 @@ export class PeerLink {
     for (const f of w) f();
   }
 
+  /** Who the replica's certificate names, on the current TLS connection. */
+  private certified: CertIdentity | undefined;
+  /** Why the current attempt's TLS handshake failed, in words (replaces the bare socket error in logs). */
+  private tlsFailure: string | undefined;
+
   private connect(): void {
-    const socket = connect({ host: this.target.host, port: this.target.port });
+    const creds = this.opts.tls;
+    const { host, port } = this.target;
+    const socket =
+      creds === undefined
+        ? connect({ host, port })
+        : tlsConnect({ host, port, secureContext: creds.secureContext, rejectUnauthorized: false, servername: isIP(host) === 0 ? host : undefined });
+    this.certified = undefined;
+    this.tlsFailure = undefined;
     const conn: FramedConnection = new FramedConnection(socket, {
       queue: this.opts.queue,
       onFrame: (payload) => this.onFrame(conn, payload),
       onClose: (reason) => this.onClose(conn, reason),
     });
     conn.hold();
-    conn.writeNow(
-      encodeHelloFrame({ version: WIRE_VERSION, clusterId: this.known, role: this.opts.role ?? 'client', replicaId: this.opts.replicaId }),
-    );
+    const hello = encodeHelloFrame({ version: WIRE_VERSION, clusterId: this.known, role: this.opts.role ?? 'client', replicaId: this.opts.replicaId });
+    if (creds === undefined) conn.writeNow(hello);
+    else this.secure(socket as TLSSocket, conn, hello);
     const timeoutMs = this.opts.handshakeTimeoutMs ?? wireLimits.handshakeTimeoutMs;
     const timer = setTimeout(() => conn.close(`handshake: no hello within ${timeoutMs} ms`), timeoutMs);
     this.state = { kind: 'connecting', conn, timer };
     this.wake();
+  }
+
+  /** Sends the hello once the replica's certificate checks out; else tells it why and closes. */
+  private secure(socket: TLSSocket, conn: FramedConnection, hello: Buffer): void {
+    let secured = false;
+    // Before the TCP connection is up an error is no refusal (the replica is down, or unreachable).
+    let reached = false;
+    socket.once('connect', () => (reached = true));
+    socket.once('secureConnect', () => {
+      secured = true;
+      const verdict = judgeReplica(socket, this.opts.expectReplicaId);
+      if (!verdict.ok) {
+        this.opts.onRefused?.(verdict.reason, verdict.message);
+        conn.closeAfter(`handshake: ${verdict.message}`, encodeRefusalFrame(`refused by the client: ${verdict.message}`));
+        return;
+      }
+      this.certified = verdict.identity;
+      conn.writeNow(hello);
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (!reached || secured || this.tlsFailure !== undefined) return;
+      const why = explainHandshakeError(err);
+      this.tlsFailure = `handshake: ${why.message}`;
+      this.opts.onRefused?.(why.reason, why.message);
+    });
   }
 
   private onFrame(conn: FramedConnection, payload: Buffer): void {
@@ -167,8 +217,21 @@ export class PeerLink {
       return;
     }
     assert(s.kind === 'connecting' && s.conn === conn, 'frames arrive only on the current connection');
+    const refusal = decodeRefusal(payload);
+    if (refusal !== undefined) {
+      this.opts.onRefused?.('refused-by-peer', refusal);
+      conn.close(`handshake: ${refusal}`);
+      return;
+    }
     const peer = decodeHello(payload);
     if (peer.role !== 'replica') throw new WireError('handshake', 'the peer is not a replica');
+    if (this.opts.expectReplicaId !== undefined && peer.replicaId !== this.opts.expectReplicaId) {
+      throw new WireError('handshake', `the replica at ${this.address} says it is member ${peer.replicaId}, expected ${this.opts.expectReplicaId}`);
+    }
+    if (this.opts.tls !== undefined && (this.certified?.kind !== 'replica' || peer.replicaId !== this.certified.id)) {
+      const cert = this.certified?.kind === 'replica' ? `replica ${this.certified.id}` : 'no checked replica certificate';
+      throw new WireError('handshake', `the replica's hello names member ${peer.replicaId}, its certificate ${cert}`);
+    }
     if (this.known !== '' && peer.clusterId !== this.known) {
       throw new WireError('handshake', `replica is in cluster '${peer.clusterId}', expected '${this.known}'`);
     }
@@ -181,7 +244,8 @@ export class PeerLink {
     this.opts.onConnect?.(peer);
   }
 
-  private onClose(conn: FramedConnection, reason: string): void {
+  private onClose(conn: FramedConnection, closeReason: string): void {
+    const reason = this.tlsFailure ?? closeReason;
     const s = this.state;
     assert(s.kind === 'open' || s.kind === 'connecting', 'a connection closes once');
     assert(s.conn === conn, 'only the current connection closes');

@@ -7,8 +7,16 @@
  * - GET /metrics  Prometheus text (metrics.ts, docs/operations.md).
  * The console gathers the other members' status through the replica port
  * (console/cluster-watch.ts), so one open admin port shows the whole cluster.
+ *
+ * With TLS it serves HTTPS with the replica's certificate and asks for a
+ * client certificate: every page needs one signed by the cluster's CA (any
+ * such certificate, so that Prometheus can scrape with its own). State-changing
+ * actions, when they come, need the admin role (requireAdmin).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { certIdentity, type TlsCredentials } from '../net/tls.js';
 import { parseAddress } from '../net/address.js';
 import { ClusterWatch } from './console/cluster-watch.js';
 import { consolePage } from './console/page.js';
@@ -25,6 +33,8 @@ export interface AdminContext {
   readonly clusterId: string;
   /** The background divergence check, if any (/status `divergence`, the console's integrity section). */
   readonly divergence?: Pick<DivergenceCheck, 'status'>;
+  /** HTTPS with client certificates (see the file comment); plain HTTP without. */
+  readonly tls?: TlsCredentials;
 }
 
 export interface AdminServer {
@@ -66,16 +76,20 @@ function consolePeriodMs(): number {
 
 export async function startAdmin(address: string, ctx: AdminContext): Promise<AdminServer> {
   const at = parseAddress(address, { portZero: true });
-  const watch = new ClusterWatch({ id: ctx.id, members: ctx.members, clusterId: ctx.clusterId, host: ctx.host, sink: ctx.metrics, periodMs: consolePeriodMs(), divergence: ctx.divergence === undefined ? undefined : () => ctx.divergence!.status() });
+  const watch = new ClusterWatch({ id: ctx.id, members: ctx.members, clusterId: ctx.clusterId, host: ctx.host, sink: ctx.metrics, periodMs: consolePeriodMs(), divergence: ctx.divergence === undefined ? undefined : () => ctx.divergence!.status(), tls: ctx.tls });
   ctx.metrics.attachCluster(() => watch.rows());
   watch.enableProbes();
   watch.start();
-  const server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
+    if (ctx.tls !== undefined && !clientCertified(req, res)) return;
     handle(req, res, ctx, watch).catch((err: Error) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`error: ${err.message}\n`);
     });
-  });
+  };
+  const tls = ctx.tls;
+  const server = tls === undefined ? createServer(serve) : createHttpsServer(tls.serverOptions(), serve);
+  if (tls !== undefined && 'setSecureContext' in server) tls.onReload(() => server.setSecureContext(tls.serverOptions()));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(at.port, at.host, () => {
@@ -97,6 +111,30 @@ export async function startAdmin(address: string, ctx: AdminContext): Promise<Ad
       });
     },
   };
+}
+
+/** With TLS: answers 403 (and false) unless the request came with a certificate of the cluster's CA. */
+function clientCertified(req: IncomingMessage, res: ServerResponse): boolean {
+  const socket = req.socket as TLSSocket;
+  if (socket.authorized) return true;
+  const why = socket.getPeerX509Certificate() === undefined ? 'no client certificate was presented' : `the client certificate does not verify (${String(socket.authorizationError)})`;
+  res.writeHead(403, { 'content-type': 'text/plain' });
+  res.end(`forbidden: ${why}; this endpoint needs a certificate signed by the cluster's CA\n`);
+  return false;
+}
+
+/**
+ * For state-changing admin actions (none yet: membership changes will be the first): true if the request
+ * may go on, else answers 403. Without TLS anyone who reaches the port may.
+ */
+export function requireAdmin(req: IncomingMessage, res: ServerResponse, ctx: AdminContext): boolean {
+  if (ctx.tls === undefined) return true;
+  const cert = (req.socket as TLSSocket).getPeerX509Certificate();
+  const id = cert === undefined ? undefined : certIdentity(cert);
+  if (typeof id === 'object' && id.kind === 'client' && id.role === 'admin') return true;
+  res.writeHead(403, { 'content-type': 'text/plain' });
+  res.end('forbidden: this action needs an admin certificate (replog://admin/NAME)\n');
+  return false;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, ctx: AdminContext, watch: ClusterWatch): Promise<void> {

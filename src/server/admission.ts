@@ -12,8 +12,14 @@
  * A refused message closes the connection with a logged reason; it is never
  * handed to the core (one forged `learned` would store a value as chosen,
  * one forged `rejoin` would retire a member's disk).
+ *
+ * With TLS the hello is no longer taken on trust: the listener refuses a
+ * replica hello unless the certificate names that member (src/net/listener.ts),
+ * and here a message that needs the admin role (membership changes) is
+ * refused unless the certificate is an admin's.
  */
 import type { Hello } from '../net/hello.js';
+import type { CertIdentity } from '../net/tls.js';
 import type { Message, ReplicaId } from '../core/types.js';
 
 const CLIENT_MAY_SEND: ReadonlySet<Message['type']> = new Set(['promise', 'write', 'commit', 'read', 'config', 'recover']);
@@ -27,8 +33,17 @@ export function refuseHello(peer: Hello, self: ReplicaId, members: readonly Repl
   return undefined;
 }
 
-/** Why `msg` is refused from `peer`, or undefined if it may be handled. */
-export function refuseMessage(msg: Message, peer: Hello): string | undefined {
+/**
+ * Messages that change the membership: only an admin certificate may send them (with TLS; anyone who can
+ * reach the port without). None exists yet: reconfiguration (docs/reconfiguration.md) adds its messages here.
+ */
+export const ADMIN_ONLY: ReadonlySet<Message['type']> = new Set<Message['type']>([]);
+
+/** Why `msg` is refused from `peer` (whose certificate names `identity`, with TLS), or undefined if it may be handled. */
+export function refuseMessage(msg: Message, peer: Hello, identity?: CertIdentity): string | undefined {
+  if (ADMIN_ONLY.has(msg.type) && identity !== undefined && !(identity.kind === 'client' && identity.role === 'admin')) {
+    return `'${msg.type}' needs an admin certificate`;
+  }
   const allowed = peer.role === 'replica' ? REPLICA_MAY_SEND : CLIENT_MAY_SEND;
   if (!allowed.has(msg.type)) return `a ${peer.role} may not send '${msg.type}' to a replica's port`;
   // A status question is a client's; a question about a member's disk is that member's own.

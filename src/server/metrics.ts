@@ -27,6 +27,9 @@ export class ReplicaMetrics implements HostMetrics, WatchSink {
   private readonly appendedEntries: Counter;
   private readonly appendedBytes: Counter;
   private readonly refused: Counter<'type'>;
+  private readonly connectionsRefused: Counter<'reason' | 'direction'>;
+  /** When this replica's TLS certificate expires (ms since the epoch), once TLS is configured. */
+  tlsNotAfter: (() => number) | undefined;
   private readonly writeReplySeconds: Histogram;
   private readonly writeReplies: Counter<'outcome'>;
   private readonly byOutcome = new Map<WriteOutcome, { inc(): void }>();
@@ -77,6 +80,23 @@ export class ReplicaMetrics implements HostMetrics, WatchSink {
       help: 'Messages refused for who sent them (a client sending what only replicas may, a hello naming a non-member); the connection is closed',
       labelNames: ['type'],
       registers,
+    });
+    this.connectionsRefused = new Counter({
+      name: 'replog_connections_refused_total',
+      help: 'Connections refused for their transport or certificate (plaintext on a TLS port, another CA, expired, a hello its certificate does not back, ...); direction: inbound on the replica port, outbound on this replica\'s links to its peers',
+      labelNames: ['reason', 'direction'],
+      registers,
+    });
+    const notAfter = () => this.tlsNotAfter?.();
+    new Gauge({
+      name: 'replog_tls_certificate_expiry_seconds',
+      help: 'Seconds until this replica\'s TLS certificate expires (absent without TLS)',
+      registers,
+      collect() {
+        this.reset();
+        const t = notAfter();
+        if (t !== undefined) this.set((t - Date.now()) / 1000);
+      },
     });
     new Gauge({
       name: 'replog_status',
@@ -216,6 +236,10 @@ export class ReplicaMetrics implements HostMetrics, WatchSink {
 
   onRepaired(positions: number): void {
     this.corruptedRepaired.inc(positions);
+  }
+
+  onConnectionRefused(reason: string, direction: 'inbound' | 'outbound'): void {
+    this.connectionsRefused.inc({ reason, direction });
   }
 
   onRefused(type: Message['type']): void {

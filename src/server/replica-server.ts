@@ -13,6 +13,7 @@ import { parseAddress } from '../net/address.js';
 import { listen, type Listener, type ListenOptions, type ServerConnection } from '../net/listener.js';
 import { PeerLink } from '../net/peer-link.js';
 import { DIGEST_CODES, decodeDigestMessage } from '../net/digest-codec.js';
+import { TlsCredentials, describeIdentity, type TlsOptions } from '../net/tls.js';
 import { FileStore } from '../storage/file-store.js';
 import { startAdmin, type AdminServer } from './admin.js';
 import { clusterIdFor, memberIds, parseMembers, type Members } from './members.js';
@@ -48,6 +49,11 @@ export interface ReplicaOptions {
    * it itself instead.
    */
   readonly onFatal?: (err: Error) => void;
+  /**
+   * Mutual TLS on the replica port, the links to peers and the admin endpoint (docs/security.md): the
+   * cluster's CA, and this replica's certificate (naming replog://replica/ID) and key, PEM. Plaintext without.
+   */
+  readonly tls?: TlsOptions;
   /** Bounds of the replica's port other than their defaults in src/net/limits.ts (tests lower them). */
   readonly net?: Pick<ListenOptions, 'connectionsMax' | 'clientIdleTimeoutMs' | 'evictIdleAfterMs' | 'replyBudget' | 'queue' | 'handshakeTimeoutMs'>;
   /**
@@ -87,6 +93,15 @@ export interface Replica extends EventEmitter<ReplicaEvents> {
   readonly divergence: DivergenceCheck;
   /** The replica's port: open connections, their bound, and the reply bytes queued to clients. */
   readonly port: Pick<Listener, 'connectionCount' | 'connectionsMax' | 'replyQueuedBytes'>;
+  /** The replica's metrics (GET /metrics serves this registry). */
+  readonly metrics: ReplicaMetrics;
+  /** Whether the replica port speaks mutual TLS. */
+  readonly tls: boolean;
+  /**
+   * Certificate rotation: takes new TLS material (the CLI re-reads its files on SIGHUP). Connections made
+   * afterwards use it; open ones keep theirs. Bad material throws (one clear line) and the old stays in force.
+   */
+  reloadTls(tls: TlsOptions): void;
   /** Stops serving: finishes the sync in flight, closes sockets and the data directory. */
   stop(): Promise<void>;
   /** `await using replica = await startReplica(...)` stops it at the end of the block. */
@@ -102,6 +117,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const listenAt = parseAddress(options.listen, { portZero: true });
   const clusterId = options.clusterId ?? clusterIdFor(members);
   const log = options.logger ?? pino({ base: { replica: options.id } }, pino.destination(2));
+  const tls = options.tls === undefined ? undefined : replicaCredentials(options.tls, options.id);
 
   const store = await FileStore.open(options.dir, {
     replicaId: options.id,
@@ -115,6 +131,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const ready = new Promise<void>((resolve, reject) => (readyNow = { resolve, reject }));
   // Nobody has to wait for it: an unawaited rejection is not an error.
   ready.catch(() => {});
+  if (tls !== undefined) metrics.tlsNotAfter = () => tls.notAfter;
   const peers = new Map<ReplicaId, PeerLink>();
   // Digest requests (divergence checks) are answered from the store, bounded and one per turn (digest-service.ts).
   const digests = new DigestService({ store: () => store, status: () => store.metadata().status });
@@ -149,6 +166,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         clusterId,
         role: 'replica',
         replicaId: options.id,
+        expectReplicaId: id,
+        tls,
+        onRefused: (reason) => metrics.onConnectionRefused(reason, 'outbound'),
         log,
         // Digest replies to this replica's divergence check come back on its links (kept out of the core).
         extension: {
@@ -207,6 +227,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       clusterId,
       replicaId: options.id,
       log,
+      tls,
+      onRefused: (reason) => metrics.onConnectionRefused(reason, 'inbound'),
       ...options.net,
       // Digest requests (divergence checks) from clients and peers alike: read-only and bounded.
       extension: {
@@ -225,7 +247,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         let refused = helloAdmitted.has(conn) ? undefined : refuseHello(conn.peer, options.id, ids);
         if (refused === undefined) {
           helloAdmitted.add(conn);
-          refused = refuseMessage(msg, conn.peer);
+          refused = refuseMessage(msg, conn.peer, conn.identity);
         }
         if (refused !== undefined) {
           metrics.onRefused(msg.type);
@@ -266,7 +288,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   let admin: AdminServer | undefined;
   if (options.admin !== undefined) {
     try {
-      admin = await startAdmin(options.admin, { id: options.id, members, host: h, metrics, clusterId, divergence: check });
+      admin = await startAdmin(options.admin, { id: options.id, members, host: h, metrics, clusterId, divergence: check, tls });
     } catch (err) {
       check.stop();
       await listener.close();
@@ -284,7 +306,12 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const address = `${listenAt.host}:${listener.port}`;
   if (parseAddress(members[options.id]!, { portZero: true }).port === 0) boundAddress = address;
   if (h.status === 'VOTING') readyNow!.resolve();
-  log.info({ address, admin: admin?.address, dir: options.dir, status: h.status, clusterId }, 'replica started');
+  log.info(
+    { address, admin: admin?.address, dir: options.dir, status: h.status, clusterId, tls: tls !== undefined },
+    tls === undefined
+      ? 'replica started (plaintext: no TLS configured; anyone who reaches the port may append, truncate or pose as a peer)'
+      : `replica started (mutual TLS, certificate for ${describeIdentity(tls.identity)}, valid until ${new Date(tls.notAfter).toISOString()})`,
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -311,9 +338,27 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     host: h,
     divergence: check,
     port: listener,
+    metrics,
+    tls: tls !== undefined,
+    reloadTls(material: TlsOptions) {
+      if (tls === undefined) throw new InvalidArgumentError('this replica was started without TLS: restart it with TLS instead');
+      const checked = replicaCredentials(material, options.id);
+      tls.reload(material);
+      log.info({ notAfter: new Date(checked.notAfter).toISOString() }, 'TLS certificate rotated');
+    },
     stop,
     [Symbol.asyncDispose]: stop,
   });
   Object.defineProperty(replica, 'status', { get: () => h.status, enumerable: true });
   return replica as typeof replica & { readonly status: Status };
+}
+
+/** The replica's TLS material, checked: its certificate must name this replica, so that peers accept it as this member. */
+function replicaCredentials(material: TlsOptions, id: number): TlsCredentials {
+  const creds = new TlsCredentials(material);
+  if (creds.identity.kind !== 'replica' || creds.identity.id !== id) {
+    throw new InvalidArgumentError(`TLS: this is replica ${id}, but its certificate names ${describeIdentity(creds.identity)} (a SAN URI replog://replica/${id} is needed)`);
+  }
+  if (creds.notAfter <= Date.now()) throw new InvalidArgumentError(`TLS: the certificate of replica ${id} expired at ${new Date(creds.notAfter).toISOString()}`);
+  return creds;
 }

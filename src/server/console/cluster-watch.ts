@@ -11,6 +11,7 @@ import type { DivergenceStatus } from '../divergence-check.js';
 import type { LatencyPoint } from './latency-window.js';
 import { memberRows, type MemberRow, type ProbeReply } from './members-view.js';
 import { PeerProbes } from './peer-probe.js';
+import type { TlsCredentials } from '../../net/tls.js';
 import { changes, type ConsoleEvent, type Observation } from './timeline.js';
 import { quorumOf, verdict, type Verdict } from './verdict.js';
 
@@ -57,6 +58,8 @@ export interface WatchOptions {
   readonly periodMs?: number;
   /** The background divergence check's latest result (its /status field), if the replica runs one. */
   readonly divergence?: () => DivergenceStatus | null;
+  /** The replica's TLS credentials: the probes of its peers use them. */
+  readonly tls?: TlsCredentials;
   /** Chart points kept (one a period); default two minutes' worth, at most 600. */
   readonly chartPoints?: number;
 }
@@ -134,7 +137,7 @@ export class ClusterWatch {
   enableProbes(): void {
     if (this.probes !== undefined) return;
     const peers = new Map(Object.entries(this.opts.members).map(([id, a]) => [Number(id), a] as const).filter(([id]) => id !== this.opts.id));
-    this.probes = new PeerProbes(peers, this.opts.clusterId, () => this.opts.host.clockMs());
+    this.probes = new PeerProbes(peers, this.opts.clusterId, () => this.opts.host.clockMs(), this.opts.tls);
     this.probes.poll();
   }
 

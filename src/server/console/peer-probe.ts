@@ -7,6 +7,7 @@
  */
 import type { Message } from '../../core/types.js';
 import { PeerLink } from '../../net/peer-link.js';
+import type { TlsCredentials } from '../../net/tls.js';
 import type { ProbeReply } from './members-view.js';
 
 export class PeerProbes {
@@ -18,9 +19,10 @@ export class PeerProbes {
     peers: ReadonlyMap<number, string>,
     clusterId: string,
     private readonly now: () => number,
+    tls?: TlsCredentials,
   ) {
     for (const [id, address] of peers) {
-      this.links.set(id, new PeerLink({ address, clusterId, onMessage: (msg) => this.onMessage(id, msg) }));
+      this.links.set(id, new PeerLink({ address, clusterId, tls, expectReplicaId: id, onMessage: (msg) => this.onMessage(id, msg) }));
     }
   }
 
