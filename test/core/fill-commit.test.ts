@@ -33,3 +33,23 @@ test('fill: the commit goes only to the members that promised it, never to one t
   const to = commits.filter((o) => o.msg.type === 'commit').map((o) => o.to).sort();
   assert.deepEqual(to, [1, 2, 3], 'committed to the promised members only');
 });
+
+test('fill: a value accepted but not learned is chosen only by phase 2 (a write to a quorum); all learned needs no write', () => {
+  const run = (learned: boolean) => {
+    let rid = 1;
+    const send: FillOutbound[] = [];
+    const fill = new Fill(0, 0, 10, { members: [1, 2, 3], random: () => 0.5, rid: () => rid++ }, 0, send);
+    const promise = send[0]!.msg as PromiseRequest;
+    const phase2: FillOutbound[] = [];
+    const slot = { position: 0, promised: 4, accepted: 4, learned, action: { kind: 'append' as const, data: new Uint8Array([1]) } };
+    let result;
+    for (const from of [1, 2]) result ??= fill.onPromiseReply(from, { ...promiseReply(promise.rid, promise.proposal), slots: [slot] }, 1, phase2);
+    return { result, writes: phase2.filter((o) => o.msg.type === 'write').length };
+  };
+  const accepted = run(false);
+  assert.equal(accepted.result, undefined, 'not settled by phase 1 alone: one acceptance proves nothing chosen');
+  assert.equal(accepted.writes, 3, 'phase 2 writes it to every member');
+  const learned = run(true);
+  assert.equal(learned.result?.ok, true, 'a learned value is chosen: settled at once');
+  assert.equal(learned.writes, 0);
+});
