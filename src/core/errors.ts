@@ -70,10 +70,8 @@ export interface WriteErrorOptions {
   readonly position?: number;
 }
 
-/** Another writer was elected: this writer's pending and later operations fail. */
-export class WriterFencedError extends ReplogError {
-  override readonly code = 'WRITER_FENCED';
-  /** For a failed write: whether it may have been written (absent for elections and reads). */
+/** An error a write can fail with: it says whether the write may have been made (absent for elections and reads). */
+export class WriteFailureError extends ReplogError {
   readonly outcome?: WriteOutcome;
   readonly position?: number;
   constructor(message: string, options: WriteErrorOptions = {}) {
@@ -83,17 +81,14 @@ export class WriterFencedError extends ReplogError {
   }
 }
 
+/** Another writer was elected: this writer's pending and later operations fail. */
+export class WriterFencedError extends WriteFailureError {
+  override readonly code = 'WRITER_FENCED';
+}
+
 /** No quorum of replicas answered in time. */
-export class NoQuorumError extends ReplogError {
+export class NoQuorumError extends WriteFailureError {
   override readonly code = 'NO_QUORUM';
-  /** For a failed write: whether it may have been written (absent for elections and reads). */
-  readonly outcome?: WriteOutcome;
-  readonly position?: number;
-  constructor(message: string, options: WriteErrorOptions = {}) {
-    super(message, options);
-    if (options.outcome !== undefined) this.outcome = options.outcome;
-    if (options.position !== undefined) this.position = options.position;
-  }
 }
 
 /**
@@ -127,27 +122,15 @@ export class InvalidArgumentError extends ReplogError {
  * `not-written` if it never reached the writer's queue, else `unknown` (it
  * may still be chosen; `position` is set if it had taken one).
  */
-export class AbortedError extends ReplogError {
+export class AbortedError extends WriteFailureError {
   override readonly code = 'ABORTED';
-  /** For a write: whether it may have been written (absent for elections and reads). */
-  readonly outcome?: WriteOutcome;
-  readonly position?: number;
   constructor(message: string, options: WriteErrorOptions = {}) {
     super(message, options);
     this.name = 'AbortError';
-    if (options.outcome !== undefined) this.outcome = options.outcome;
-    if (options.position !== undefined) this.position = options.position;
   }
 }
 
 /** The call's `timeoutMs` (or the client's default) went by first. A write says what became of it, as AbortedError. */
-export class TimeoutError extends ReplogError {
+export class TimeoutError extends WriteFailureError {
   override readonly code = 'TIMEOUT';
-  readonly outcome?: WriteOutcome;
-  readonly position?: number;
-  constructor(message: string, options: WriteErrorOptions = {}) {
-    super(message, options);
-    if (options.outcome !== undefined) this.outcome = options.outcome;
-    if (options.position !== undefined) this.position = options.position;
-  }
 }
