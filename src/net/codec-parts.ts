@@ -20,7 +20,8 @@ import {
   writeOutcomeCode,
 } from './schema.js';
 import type { WireReader } from './wire-reader.js';
-import type { WireWriter } from './wire-writer.js';
+import { WireWriter } from './wire-writer.js';
+import { FRAME_HEADER_BYTES } from './frame.js';
 
 /** Bytes of a slot or entry before its action: the fixed part. */
 export const SLOT_FIXED_BYTES = 8 + 8 + 8 + 1;
@@ -182,4 +183,22 @@ export function readNamed(r: WireReader, what: string): Named[] {
     list[i] = { id, generation: r.proposal(`${what} generation`), disk: r.u64(`${what} disk`) };
   }
   return list;
+}
+
+/** Encodes a payload of `size` bytes written by `write` (no frame header); the size must be exact. */
+export function encodePayload(size: number, write: (w: WireWriter) => void): Buffer {
+  const w = new WireWriter(Buffer.allocUnsafe(size));
+  write(w);
+  assert(w.offset === size, `encoded ${w.offset} bytes, sized ${size}`);
+  return w.buf;
+}
+
+/** Encodes a whole frame, `[u32 length][payload]`, in one allocation; the payload size must be exact. */
+export function encodeFramed(size: number, write: (w: WireWriter) => void): Buffer {
+  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + size);
+  buf.writeUInt32LE(size, 0);
+  const w = new WireWriter(buf, FRAME_HEADER_BYTES);
+  write(w);
+  assert(w.offset === buf.length, `encoded ${w.offset - FRAME_HEADER_BYTES} bytes, sized ${size}`);
+  return buf;
 }

@@ -36,13 +36,14 @@ import {
   writeSlot,
   writeStatus,
   writeWriteOutcome,
+  encodeFramed,
+  encodePayload,
 } from './codec-parts.js';
 import { WireError } from './errors.js';
-import { FRAME_HEADER_BYTES } from './frame.js';
 import { wireLimits } from './limits.js';
 import { promiseFlag, recoverFlag, typeCode } from './schema.js';
 import { WireReader } from './wire-reader.js';
-import { WireWriter, shortStringSize } from './wire-writer.js';
+import { type WireWriter, shortStringSize } from './wire-writer.js';
 
 function sum<T>(items: readonly T[], size: (t: T) => number): number {
   let n = 0;
@@ -266,23 +267,14 @@ function writeBody(w: WireWriter, msg: Message): void {
 
 /** Encodes a message payload (no frame header). The message must be valid: a bad field is an assertion failure. */
 export function encodeMessage(msg: Message): Buffer {
-  const size = messageSize(msg);
-  const w = new WireWriter(Buffer.allocUnsafe(size));
-  writeBody(w, msg);
-  assert(w.offset === size, `encoded ${w.offset} bytes, sized ${size}`);
-  return w.buf;
+  return encodePayload(messageSize(msg), (w) => writeBody(w, msg));
 }
 
 /** Encodes a message as a whole frame, `[u32 length][payload]`, in one allocation. */
 export function encodeFrame(msg: Message): Buffer {
   const size = messageSize(msg);
   assert(size <= wireLimits.frameBytesMax, `message of ${size} bytes exceeds the frame bound`);
-  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + size);
-  buf.writeUInt32LE(size, 0);
-  const w = new WireWriter(buf, FRAME_HEADER_BYTES);
-  writeBody(w, msg);
-  assert(w.offset === buf.length, `encoded ${w.offset - FRAME_HEADER_BYTES} bytes, sized ${size}`);
-  return buf;
+  return encodeFramed(size, (w) => writeBody(w, msg));
 }
 
 function readSlots(r: WireReader): ReturnType<typeof readSlot>[] {

@@ -14,14 +14,13 @@
 import { assert } from '../core/assert.js';
 import type { Message, Position, Status } from '../core/types.js';
 import type { DigestStop } from '../storage/range-digest.js';
-import { readStatus, writeStatus } from './codec-parts.js';
+import { encodeFramed, encodePayload, readStatus, writeStatus } from './codec-parts.js';
 import { decodeMessage } from './codec.js';
 import { WireError } from './errors.js';
-import { FRAME_HEADER_BYTES } from './frame.js';
 import { wireLimits } from './limits.js';
 import { digestStopByCode, extensionTypeCode } from './schema.js';
 import { WireReader } from './wire-reader.js';
-import { WireWriter } from './wire-writer.js';
+import type { WireWriter } from './wire-writer.js';
 
 /**
  * Asks for the digest of the chosen positions of [from, to) (half-open), continued from `seed` (the crc
@@ -97,22 +96,12 @@ function writeDigestBody(w: WireWriter, msg: DigestMessage): void {
 
 /** Encodes a digest message payload (no frame header). */
 export function encodeDigestMessage(msg: DigestMessage): Buffer {
-  const size = digestMessageSize(msg);
-  const w = new WireWriter(Buffer.allocUnsafe(size));
-  writeDigestBody(w, msg);
-  assert(w.offset === size, `encoded ${w.offset} bytes, sized ${size}`);
-  return w.buf;
+  return encodePayload(digestMessageSize(msg), (w) => writeDigestBody(w, msg));
 }
 
 /** Encodes a digest message as a whole frame, `[u32 length][payload]` (for sendFrame). */
 export function encodeDigestFrame(msg: DigestMessage): Buffer {
-  const size = digestMessageSize(msg);
-  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + size);
-  buf.writeUInt32LE(size, 0);
-  const w = new WireWriter(buf, FRAME_HEADER_BYTES);
-  writeDigestBody(w, msg);
-  assert(w.offset === buf.length, 'digest frame size');
-  return buf;
+  return encodeFramed(digestMessageSize(msg), (w) => writeDigestBody(w, msg));
 }
 
 function readDigestBody(r: WireReader): DigestMessage {
