@@ -378,7 +378,7 @@ export class RecoveryCore {
       return this.say(
         out,
         `will not start an empty log: ${mayHaveVoted.map((m) => `r${m.id}`).join(', ')} may have voted in this cluster (RECOVERING, or checking their disk); ` +
-          `waiting for them to vote again`,
+          `waiting for them to vote again (a new cluster that never started, with that many damaged disks, never will: wipe them to start it)`,
       );
     }
     if (!everyEmpty && n - neverVoted.length >= this.quorum) {
