@@ -56,6 +56,12 @@ export const limits = {
 export const timing = {
   /** A request not answered after this long is sent again to the members that did not answer. */
   retransmitMs: 200,
+  /**
+   * A write retransmitted again and again backs off (a slow quorum is not
+   * buried in copies), but never beyond this: a live writer must keep showing
+   * itself within writerActiveMs, or readers take it for dead and fill.
+   */
+  retransmitMaxMs: 1_000,
   /** An election or write that has not reached a quorum after this long fails with NoQuorumError. */
   operationTimeoutMs: 10_000,
   /** A proposer that lost a round waits uniformly in [backoffMinMs, 2 * backoffMinMs) before retrying. */
@@ -123,6 +129,7 @@ assert(limits.entryBytesMax <= limits.replyBytesMax * 2, 'a reply pages by entri
 assert(limits.writerWindowMax < limits.positionsBeyondEndMax, "a replica accepts a whole writer's window beyond its end");
 assert(limits.writerWindowMax * 16 <= limits.electionSettleMax, 'an election settles many windows of unsettled positions');
 assert(timing.backoffMinMs > 0, 'backoff must be positive');
+assert(timing.writerActiveMs >= 2 * timing.retransmitMaxMs, 'a live writer retransmits at least twice within the activity window');
 assert(timing.writerActiveMs >= 2 * timing.recommitMs, 'a live writer recommits at least twice within the activity window');
 assert(timing.activeWriterWaitMs >= timing.writerActiveMs, 'wait at least one activity window for a live writer to commit');
 assert(timing.activeWriterWaitMs < timing.operationTimeoutMs, 'a read stuck under an active writer fills before it times out');

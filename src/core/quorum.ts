@@ -45,6 +45,20 @@ export class QuorumTally {
     else this.ignored.add(from);
   }
 
+  /**
+   * Forgets an IGNORED answer, so the member may answer again: a member that
+   * could not vote when it answered (not yet counted by the writer) and can
+   * now. Accepts and rejects are final.
+   */
+  forgetIgnored(from: number): boolean {
+    return this.ignored.delete(from);
+  }
+
+  /** Forgets every IGNORED answer (see forgetIgnored): a retransmission asks those members again. */
+  forgetAllIgnored(): void {
+    this.ignored.clear();
+  }
+
   has(from: number): boolean {
     return this.accepted.has(from) || this.rejected.has(from) || this.ignored.has(from);
   }

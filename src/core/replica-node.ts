@@ -218,6 +218,9 @@ export class ReplicaNodeCore {
       peersPromised: this.peersPromised,
     });
     for (const r of step.records) out.records.push(r);
+    // A writer's election (an implicit promise granted) is a writer at work too: it is about to settle
+    // every unlearned position, so a reader's or a catch-up's fill would only duel with it.
+    if (msg.type === 'promise' && msg.from === undefined && step.reply?.type === 'promiseReply' && step.reply.outcome === 'accept') this.writerSeenAt = this.now;
     if (msg.type === 'write' && step.reply?.type === 'writeReply' && step.reply.outcome === 'accept') {
       this.witnessPromises(msg.named, msg.proposal);
       if (msg.proposal === meta.promised) this.writerCounted = { proposal: msg.proposal, members: msg.named.map((n) => n.id).sort((a, b) => a - b), at: this.now };

@@ -179,7 +179,7 @@ function implicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRul
   const again = req.nonce !== undefined && req.nonce !== 0 && req.proposal === meta.promised && meta.promisedBy === req.nonce;
   // Otherwise above every promise made anywhere, explicit ones included: a number is granted to one proposer only.
   const highest = store.highestProposal();
-  const refused = !again && (rules.strictPromise ? req.proposal <= highest : req.proposal < meta.promised);
+  const refused = !again && (rules.strictPromise ? req.proposal <= highest && bindingAtLeast(store, req.proposal) : req.proposal < meta.promised);
   if (refused) return { records: [], reply: promiseReply(store, req, 'reject', highest) };
   // Report every accepted or learned value above the learned prefix, up to the reply's byte bound
   // (the proposer reads the rest): what was accepted before the promise, and anything since.
@@ -188,6 +188,24 @@ function implicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRul
     ? []
     : [{ type: 'metadata', metadata: { ...meta, promised: req.proposal, promisedBy: req.nonce ?? 0 } }];
   return { records, reply: promiseReply(store, req, 'accept', req.proposal, slots, coveredThrough) };
+}
+
+/**
+ * True if a proposal of at least `proposal` still binds a vote this replica may
+ * cast: its implicit promise, or a promise or acceptance at a position it has
+ * not learned. A learned position binds nothing more (its value is chosen and
+ * it is never voted on again), just as a disk that caught up by copying
+ * learned values holds no proposal for them. Without this, a disk that kept
+ * its records through a rejoin (damaged metadata) refuses the live writer its
+ * own number for good, for the writer's own values it learned since.
+ */
+function bindingAtLeast(store: StoreView, proposal: Proposal): boolean {
+  if (store.metadata().promised >= proposal) return true;
+  for (const p of store.positions(store.learnedThrough() + 1, limits.positionMax)) {
+    const s = store.slot(p);
+    if (s !== undefined && !s.learned && Math.max(s.promised, s.accepted) >= proposal) return true;
+  }
+  return false;
 }
 
 function explicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {

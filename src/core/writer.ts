@@ -387,8 +387,14 @@ export class WriterCore {
    */
   private onLatePromise(from: ReplicaId, msg: PromiseReply, out: WriterOutput): void {
     const role = this.role;
-    if (role.kind !== 'elected' || msg.status !== 'VOTING') return;
-    if (msg.outcome !== 'accept' || msg.proposal !== role.proposal) return;
+    if (role.kind !== 'elected') return;
+    if (msg.outcome === 'reject' && msg.proposal > role.proposal && role.named.has(from) && role.rounds.has(msg.rid)) {
+      // A member this writer counts promised a higher proposal: it refuses this writer's writes from now on,
+      // exactly as a rejected write says. An idle writer that only asks again would otherwise stay
+      // elected, deposed without knowing it, and never count the members it is missing.
+      return this.fence(msg.proposal, out);
+    }
+    if (msg.status !== 'VOTING' || msg.outcome !== 'accept' || msg.proposal !== role.proposal) return;
     const sentAt = role.rounds.get(msg.rid);
     if (sentAt === undefined) return;
     const disk = { generation: msg.generation, disk: msg.disk };
@@ -464,7 +470,7 @@ export class WriterCore {
   private promoteCandidates(out: WriterOutput): void {
     const role = this.role;
     if (role.kind !== 'elected') return;
-    let promoted = false;
+    const promoted: ReplicaId[] = [];
     for (const [id, c] of role.candidates) {
       let confirmed = 0;
       for (const [m] of role.named) if ((role.confirmedAt.get(m) ?? -Infinity) > c.since) confirmed++;
@@ -472,12 +478,19 @@ export class WriterCore {
       role.candidates.delete(id);
       role.named.set(id, c.disk);
       role.confirmedAt.set(id, c.since);
-      promoted = true;
+      promoted.push(id);
     }
-    if (!promoted) return;
-    // Batches not chosen yet may count the newcomers too (safe: see the header).
+    if (promoted.length === 0) return;
+    // Batches not chosen yet may count the newcomers too (safe: see the header). A newcomer that
+    // already answered one as a candidate was not counted then: ask it again, or a batch that every
+    // member answered would wait, unchosen, for nothing but its timeout.
     const named = namedList(role.named);
-    for (const b of role.inflight) if (!b.chosen) b.named = named;
+    for (const b of role.inflight) {
+      if (b.chosen) continue;
+      b.named = named;
+      const again = promoted.filter((id) => b.tally.forgetIgnored(id));
+      if (again.length > 0) this.sendBatch(b, again, role.proposal, out);
+    }
     this.resolveChosen(out);
   }
 
@@ -796,8 +809,11 @@ export class WriterCore {
           if (b.chosen) continue;
           if (this.now - b.startedAt >= timing.operationTimeoutMs) return this.giveUp(out);
           // On a live connection nothing is lost: back off so a slow quorum is not buried in copies.
-          if (this.now - b.sentAt >= timing.retransmitMs * 2 ** Math.min(b.retransmits, 5)) {
+          if (this.now - b.sentAt >= Math.min(timing.retransmitMs * 2 ** b.retransmits, timing.retransmitMaxMs)) {
             b.retransmits++;
+            // Members that could not vote when they answered (recovering, not counted yet) are asked again:
+            // a batch every member answered but too few counted would otherwise wait for its timeout.
+            b.tally.forgetAllIgnored();
             this.sendBatch(b, b.tally.pending(this.config.members), role.proposal, out);
           }
         }

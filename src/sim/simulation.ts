@@ -213,6 +213,8 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
   writerFenced(w: WriterClient, proposal: number | undefined): void {
     if (proposal === undefined || this.writerProposals.has(proposal)) return;
     if (this.phase !== 'probe' && !this.strictLiveness) return;
+    // Another writer above it deposed it already (the fill only got there first): not the only live writer.
+    if (this.outrankedByLiveWriter(w)) return;
     const by = this.fillProposals.get(proposal);
     const fill = by === undefined ? "a fill's" : /^r\d+$/.test(by) ? `${by}'s catch-up fill` : `reader ${by}'s fill`;
     this.checker.fail('liveness', `${w.id} fenced by b${proposal}, a proposal no writer asked for (${fill}), in the ${this.phase} phase`);
@@ -761,6 +763,12 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
     const writers = this.strictLiveness ? this.allWriters() : this.probeWriter === undefined ? [] : [this.probeWriter];
     for (const w of writers) {
       if (w.dead || w.core.roleKind !== 'elected' || w.electedAt === undefined || this.checker.isFenced(w.id)) continue;
+      // A writer deposed by a higher writer's election has not heard of it yet (it only commits, or idles):
+      // the members rightly refuse it; only the highest live writer must count every member.
+      if (this.outrankedByLiveWriter(w)) continue;
+      // A later election reached some member (only writers make implicit promises): this writer is deposed
+      // and learns it at its next write. Fills that promise above it are judged by writerFenced.
+      if (nodes.some((n) => n.disk.live.metadata().promised > (w.core.proposal ?? 0))) continue;
       const since = Math.max(w.electedAt, this.allVotingSince);
       if (this.queue.now - since < COUNT_ALL_WITHIN_MS) continue;
       if (w === this.probeWriter) this.probeCounted = true;
@@ -770,6 +778,12 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
       this.checker.fail('liveness', `${w.id} counts ${named.size} of ${nodes.length} members (not ${missing.join(',')}) ${this.queue.now - since}ms after it was elected with every replica up and VOTING on a calm network`);
       w.electedAt = undefined;
     }
+  }
+
+  /** True if another writer that is not dead holds a higher proposal than `w`. */
+  private outrankedByLiveWriter(w: WriterClient): boolean {
+    const mine = w.core.proposal ?? 0;
+    return this.allWriters().some((v) => v !== w && !v.dead && (v.core.proposal ?? 0) > mine);
   }
 
   /** Advances the probe: after the append, ask bounds; after bounds, read all; after the read, the counted-members check; stop. */

@@ -147,8 +147,8 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     expect: ['agreement', 'proposal', 'durability'],
     what: 'a replica grants an implicit promise equal to the highest it made',
     file: 'core/replica.js',
-    find: 'rules.strictPromise ? req.proposal <= highest : req.proposal < meta.promised',
-    replace: 'rules.strictPromise ? req.proposal < highest : req.proposal < meta.promised',
+    find: 'rules.strictPromise ? req.proposal <= highest && bindingAtLeast(store, req.proposal) : req.proposal < meta.promised',
+    replace: 'rules.strictPromise ? req.proposal < highest && bindingAtLeast(store, req.proposal + 1) : req.proposal < meta.promised',
   },
   {
     name: 'accept-below-promise',
