@@ -13,7 +13,51 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const program = `
 import { LogClient, Writer, DEFAULT_ADDRESSES, NoQuorumError, AbortedError, type ErrorCode, type Logger, type TailBatch } from 'replog/client';
+import { json, utf8, EntryDecodeError, type Codec, type LogEntry } from 'replog/client';
 import { startReplica, StateStore } from 'replog';
+
+interface Counted { readonly kind: 'add' | 'sub'; readonly n: number }
+
+/** Codecs: T is inferred from the codec; the raw default keeps today's types. */
+export async function typed(): Promise<void> {
+  const events = await LogClient.connect([...DEFAULT_ADDRESSES], { codec: json<Counted>(), waitForQuorum: true });
+  const ew = await events.writer();
+  const asWriter: Writer<Counted> = ew;
+  await asWriter.append({ kind: 'add', n: 1 });
+  // @ts-expect-error a typed writer takes its type, not bytes or strings
+  await ew.append('x');
+  // @ts-expect-error nor a value of another shape
+  await ew.append({ kind: 'mul', n: 1 });
+  for (const e of await events.read(0, 9)) { const n: number = e.data.n; void n; }
+  for await (const e of events.tail(0)) { const k: 'add' | 'sub' = e.data.kind; void k; break; }
+  for await (const b of events.tailBatches(0)) { const first: LogEntry<Counted> | undefined = b.entries[0]; void first; break; }
+  // @ts-expect-error entries of a typed client are not bytes
+  const notBytes: Uint8Array = (await events.read(0, 0))[0]!.data;
+  void notBytes;
+
+  const raw = await LogClient.connect([...DEFAULT_ADDRESSES]);
+  const rw: Writer = await raw.writer();
+  await rw.append('text'); await rw.append(new Uint8Array(1)); await rw.append(Buffer.from('b'));
+  const bytes: Uint8Array = (await raw.read(0, 0))[0]!.data;
+  const entry: LogEntry = (await raw.read(0, 0))[0]!;
+  void bytes; void entry;
+  // @ts-expect-error raw entries are bytes, not strings
+  const notText: string = (await raw.read(0, 0))[0]!.data;
+  void notText;
+
+  const text = await LogClient.connect([...DEFAULT_ADDRESSES], { codec: utf8() });
+  const tw = await text.writer();
+  await tw.append('s');
+  // @ts-expect-error a utf8 writer takes strings
+  await tw.append(new Uint8Array(1));
+  const s: string = (await text.read(0, 0))[0]!.data;
+  void s;
+
+  const big: Codec<bigint> = { encode: (v) => Buffer.from(v.toString()), decode: (b) => BigInt(Buffer.from(b).toString()) };
+  const bw = await (await LogClient.connect([...DEFAULT_ADDRESSES], { codec: big })).writer();
+  await bw.append(10n);
+  try { await events.read(0, 0); } catch (e) { if (e instanceof EntryDecodeError) console.log(e.position, e.data.byteLength); }
+}
 
 export async function app(): Promise<void> {
   const logger: Logger = console;
