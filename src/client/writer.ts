@@ -77,6 +77,7 @@ export class Writer<T = Uint8Array> {
   private unknown: { position: Position; action: Action }[] = [];
   private stateNow: WriterState = 'electing';
   private resigning = false;
+  private resignation: Promise<void> | undefined;
   /** reelect() is electing and settling: new writes wait for its verdicts (they could land on the positions in doubt). */
   private reelecting = false;
   /** Called once no operation is pending (resign() waits for it). */
@@ -234,7 +235,13 @@ export class Writer<T = Uint8Array> {
    * releases the writer (later operations fail with ClosedError). Another
    * writer may be elected at once without fencing anything of this one's.
    */
-  async resign(): Promise<void> {
+  resign(): Promise<void> {
+    // Every call returns the same promise: a second resign() (or `await using`) waits for the first.
+    this.resignation ??= this.resignOnce();
+    return this.resignation;
+  }
+
+  private async resignOnce(): Promise<void> {
     this.resigning = true;
     if (this.pending.size > 0 && this.failure === undefined) await new Promise<void>((r) => this.drained.push(r));
     this.stop('resigned', new ClosedError('this writer resigned'));
