@@ -15,6 +15,7 @@ const program = `
 import { LogClient, Writer, DEFAULT_ADDRESSES, NoQuorumError, AbortedError, type ErrorCode, type Logger, type TailBatch } from 'replog/client';
 import { json, utf8, EntryDecodeError, type Codec, type LogEntry } from 'replog/client';
 import { startReplica, StateStore } from 'replog';
+import * as server from 'replog/server';
 
 interface Counted { readonly kind: 'add' | 'sub'; readonly n: number }
 
@@ -89,6 +90,13 @@ export async function app(): Promise<void> {
   const r = await startReplica({ id: 1, dir: 'd', listen: '127.0.0.1:0', members: '1=127.0.0.1:7001' });
   // @ts-expect-error internal: the replica's engine
   void r.host;
+  const embedded: server.Replica = await server.startReplica({ id: 1, dir: 'd', listen: '127.0.0.1:0', members: { 1: '127.0.0.1:0' }, processMetrics: false });
+  const text: string = await embedded.registry.metrics();
+  void text;
+  try { await server.startReplica({ id: 2, dir: 'd', listen: '127.0.0.1:0', members: '2=127.0.0.1:0' }); } catch (e) {
+    if (e instanceof server.AddressInUseError) console.log(e.address, e.errno);
+    else if (e instanceof server.DataDirLockedError) console.log(e.dir, e.owner);
+  }
 }
 `;
 
