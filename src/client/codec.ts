@@ -78,7 +78,8 @@ export class EntryDecodeError extends ReplogError {
  * more than twice their size: an entry never keeps alive more than twice its
  * own bytes. Small entries (most of them) are copied, each into an
  * ArrayBuffer of exactly its size (not Node's shared 8 KiB pool, which would
- * pin a slab in turn), 0.2 to 1.5 us each, mostly allocation and GC (bench/entry-copy.ts); an entry that fills most of its buffer (a large one
+ * pin a slab in turn): 0.2 to 1.5 us each, mostly allocation and GC
+ * (bench/entry-copy.ts). An entry that fills most of its buffer (a large one
  * alone in its frame) is handed on as it is, since copying it would free
  * little. A Buffer either way, as before.
  */
