@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const all = ['replog', 'codec', 'storage'];
 /** Run only when named: recovery fills a 1 GiB log (`npm run bench -- recovery [--quick]`); state is the state store's (`npm run bench -- state [--quick]`); tail is append-to-tail latency (`npm run bench -- tail [--quick]`). */
-const known = [...all, 'recovery', 'state', 'tail'];
+const known = [...all, 'recovery', 'state', 'tail', 'entry-copy'];
 const args = process.argv.slice(2);
 const names = args.filter((a) => known.includes(a));
 const rest = args.filter((a) => !known.includes(a));

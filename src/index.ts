@@ -5,6 +5,7 @@
 export * from './client/index.js';
 export { startReplica, type Replica, type ReplicaOptions, type ReplicaEvents } from './server/replica-server.js';
 export type { StorageEvent } from './server/replica-host.js';
+export { AddressInUseError } from './server/replica-errors.js';
 export {
   StorageError,
   StorageFullError,

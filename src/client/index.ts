@@ -8,6 +8,8 @@
 export { LogClient, DEFAULT_ADDRESSES, type LogEntry, type LogClientOptions, type Configuration } from './log-client.js';
 export { Writer, type WriterState, type Reelection, type SettledWrite } from './writer.js';
 export type { CallOptions } from './deadline.js';
+export type { TlsOptions } from '../net/tls.js';
+export { json, utf8, EntryDecodeError, type Codec, type Appendable } from './codec.js';
 export type { TailBatch, TailOptions } from './tail.js';
 export type { Logger } from '../net/logger.js';
 export type {

@@ -29,13 +29,26 @@ import { Writer } from './writer.js';
 import { sleep, withDeadline, type CallDefaults, type CallOptions } from './deadline.js';
 import { ChosenNews } from './chosen-news.js';
 import { Tail, type TailBatch, type TailOptions } from './tail.js';
+import { decodeEntry, type Codec } from './codec.js';
 
-export interface LogEntry {
+/**
+ * An appended entry: its position and its data. Raw bytes without a codec
+ * (in a buffer of their own unless they fill most of the reply they came in:
+ * see ownBytes in codec.ts), else what the codec decoded.
+ */
+export interface LogEntry<T = Uint8Array> {
   readonly position: Position;
-  readonly data: Uint8Array;
+  readonly data: T;
 }
 
-export interface LogClientOptions {
+export interface LogClientOptions<T = Uint8Array> {
+  /**
+   * How entries are encoded and decoded (`json<Event>()`, `utf8()`, or your
+   * own `Codec<T>`): the client is then a `LogClient<T>`, its writers append
+   * values of type `T` and its reads and tails return `LogEntry<T>`. Default:
+   * raw bytes (append takes a Uint8Array or a string, entries are Uint8Array).
+   */
+  readonly codec?: Codec<T>;
   /** The cluster id to require; by default learned from the first replica that answers. */
   readonly clusterId?: string;
   /** Where the client logs (a pino logger fits); default silent. */
@@ -83,7 +96,7 @@ interface Membership {
   readonly ids: readonly ReplicaId[];
 }
 
-export class LogClient extends EventEmitter<LogClientEvents> {
+export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
   /** Every link, by the address it dials. */
   private readonly links = new Map<string, PeerLink>();
   /** The link that speaks for each member (the first whose handshake named it). */
@@ -91,7 +104,7 @@ export class LogClient extends EventEmitter<LogClientEvents> {
   private readonly idOf = new Map<PeerLink, ReplicaId>();
   private reader: ReaderCore | undefined;
   private readonly reads = new Map<number, { resolve: (r: ReadResult) => void }>();
-  private readonly writers = new Set<Writer>();
+  private readonly writers = new Set<Writer<T>>();
   private readonly timer: NodeJS.Timeout;
   private nextRid = 1;
   private nextOp = 1;
@@ -128,6 +141,8 @@ export class LogClient extends EventEmitter<LogClientEvents> {
   readonly news = new ChosenNews();
   /** @internal The default deadline of every call (LogClientOptions.timeoutMs). */
   readonly timeoutMs: number | undefined;
+  /** @internal LogClientOptions.codec: undefined for raw bytes. */
+  readonly codec: Codec<T> | undefined;
 
   /** @internal LogClientOptions.slowOperationMs. */
   readonly slowOperationMs: number;
@@ -136,10 +151,11 @@ export class LogClient extends EventEmitter<LogClientEvents> {
 
   private constructor(
     readonly addresses: readonly string[],
-    options: LogClientOptions,
+    options: LogClientOptions<T>,
   ) {
     super();
     this.timeoutMs = options.timeoutMs;
+    this.codec = options.codec;
     this.slowOperationMs = options.slowOperationMs ?? 1000;
     this.clusterId = options.clusterId ?? '';
     this.log = options.log ?? silentLogger;
@@ -150,9 +166,12 @@ export class LogClient extends EventEmitter<LogClientEvents> {
   }
 
   /** Connects to the replicas at `addresses` (`host:port` each). Connections are made in the background. */
-  static async connect(addresses: readonly string[] = DEFAULT_ADDRESSES, options: LogClientOptions = {}): Promise<LogClient> {
+  static async connect<T = Uint8Array>(addresses: readonly string[] = DEFAULT_ADDRESSES, options: LogClientOptions<T> = {}): Promise<LogClient<T>> {
     if (addresses.length === 0) throw new InvalidArgumentError('at least one replica address is needed');
-    const client = new LogClient(addresses, options);
+    if (options.codec !== undefined && (typeof options.codec.encode !== 'function' || typeof options.codec.decode !== 'function')) {
+      throw new InvalidArgumentError('codec must have encode() and decode() functions');
+    }
+    const client = new LogClient<T>(addresses, options);
     if (options.waitForQuorum) {
       try {
         await client.untilQuorumConnected(options.connectTimeoutMs ?? timing.operationTimeoutMs);
@@ -208,12 +227,12 @@ export class LogClient extends EventEmitter<LogClientEvents> {
    * quorum answers; aborted or timed out, the election is abandoned (the
    * writer it was making is released).
    */
-  async writer(options?: CallOptions): Promise<Writer> {
+  async writer(options?: CallOptions): Promise<Writer<T>> {
     this.checkOpen();
     return withDeadline('writer()', options, this.callDefaults, async (signal) => {
       const members = await this.knownMembers();
       if (signal.aborted) throw signal.reason;
-      const w = Writer.create(this, [...members]);
+      const w = Writer.create<T>(this, [...members]);
       this.writers.add(w);
       const abandon = (): void => w.failAll(new ClosedError('the election was abandoned (aborted or timed out)'));
       signal.addEventListener('abort', abandon, { once: true });
@@ -230,22 +249,29 @@ export class LogClient extends EventEmitter<LogClientEvents> {
   }
 
   /** The appended entries in [from, to] (positions holding NOPs or truncations are skipped). */
-  async read(from: Position, to: Position, options?: CallOptions): Promise<LogEntry[]> {
+  async read(from: Position, to: Position, options?: CallOptions): Promise<LogEntry<T>[]> {
     assertArg(from, 'from');
     assertArg(to, 'to');
     if (to < from) return [];
     return withDeadline('read()', options, this.callDefaults, async (signal) => {
-      const out: LogEntry[] = [];
+      const out: LogEntry<T>[] = [];
       let cursor = from;
       // One read op covers a bounded number of positions: loop until the range is done.
       while (!signal.aborted) {
         const r = await this.runRead({ type: 'read', from: cursor, to });
-        for (const e of r.entries) if (e.action.kind === 'append') out.push({ position: e.position, data: e.action.data });
+        out.push(...this.entriesOf(r.entries));
         if (r.through >= Math.min(to, r.end) || r.through < cursor) break;
         cursor = r.through + 1;
       }
       return out;
     });
+  }
+
+  /** The appends among chosen entries, as the application sees them (ownBytes, then the codec). */
+  private entriesOf(chosen: readonly Entry[]): LogEntry<T>[] {
+    const out: LogEntry<T>[] = [];
+    for (const e of chosen) if (e.action.kind === 'append') out.push({ position: e.position, data: decodeEntry(this.codec, e.position, e.action.data) });
+    return out;
   }
 
   /** @internal The chosen appends in [from, to] as actions (the writer settles its unknown writes with it). */
@@ -281,7 +307,7 @@ export class LogClient extends EventEmitter<LogClientEvents> {
    * pause), so the tail ends with NoQuorumError only when a quorum of members
    * is out of reach. (A number as second argument is the old `pollMs`.)
    */
-  tail(from: Position = 0, options: TailOptions | number = {}): AsyncGenerator<LogEntry, void, undefined> {
+  tail(from: Position = 0, options: TailOptions | number = {}): AsyncGenerator<LogEntry<T>, void, undefined> {
     assertArg(from, 'from');
     const opts: TailOptions & { pollMs?: number } = typeof options === 'number' ? { pollMs: options } : options;
     return new Tail((signal) => this.entriesFrom(from, opts, signal), opts.signal);
@@ -293,16 +319,16 @@ export class LogClient extends EventEmitter<LogClientEvents> {
    * (caught up), then goes on live. The first batch comes even if the log
    * holds nothing from `from` on, so an empty log is caught up at once.
    */
-  tailBatches(from: Position = 0, options: TailOptions = {}): AsyncGenerator<TailBatch, void, undefined> {
+  tailBatches(from: Position = 0, options: TailOptions = {}): AsyncGenerator<TailBatch<T>, void, undefined> {
     assertArg(from, 'from');
     return new Tail((signal) => this.batchesFrom(from, options, signal), options.signal);
   }
 
-  private async *entriesFrom(from: Position, options: TailOptions & { pollMs?: number }, signal: AbortSignal): AsyncGenerator<LogEntry, void, undefined> {
+  private async *entriesFrom(from: Position, options: TailOptions & { pollMs?: number }, signal: AbortSignal): AsyncGenerator<LogEntry<T>, void, undefined> {
     for await (const b of this.batchesFrom(from, options, signal)) yield* b.entries;
   }
 
-  private async *batchesFrom(from: Position, options: TailOptions & { pollMs?: number }, signal: AbortSignal): AsyncGenerator<TailBatch, void, undefined> {
+  private async *batchesFrom(from: Position, options: TailOptions & { pollMs?: number }, signal: AbortSignal): AsyncGenerator<TailBatch<T>, void, undefined> {
     const pollMs = options.pollMs ?? 50;
     let cursor = from;
     let idleMs = 0;
@@ -322,8 +348,7 @@ export class LogClient extends EventEmitter<LogClientEvents> {
       }
       if (signal.aborted) return;
       if (r.through >= cursor) {
-        const entries: LogEntry[] = [];
-        for (const e of r.entries) if (e.action.kind === 'append') entries.push({ position: e.position, data: e.action.data });
+        const entries = this.entriesOf(r.entries);
         cursor = r.through + 1;
         idleMs = 0;
         caughtUpSaid = r.through >= r.end;
@@ -440,7 +465,7 @@ export class LogClient extends EventEmitter<LogClientEvents> {
   }
 
   /** @internal */
-  forgetWriter(w: Writer): void {
+  forgetWriter(w: Writer<T>): void {
     this.writers.delete(w);
   }
 

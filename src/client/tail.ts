@@ -10,9 +10,9 @@ import type { Position } from '../core/types.js';
 import type { LogEntry } from './log-client.js';
 
 /** What `tailBatches()` yields: the entries read in one go, and where the log ended then. */
-export interface TailBatch {
+export interface TailBatch<T = Uint8Array> {
   /** The appended entries read, ascending (may be empty: positions held NOPs or truncations). */
-  readonly entries: readonly LogEntry[];
+  readonly entries: readonly LogEntry<T>[];
   /** Every position up to here was read: the next batch starts at `through + 1`. */
   readonly through: Position;
   /**

@@ -24,6 +24,7 @@ import type { Action, Position, PromiseReply, ReadReply, ReplicaId, WriteReply }
 import { WriterCore, type OpResult, type WriterOutput } from '../core/writer.js';
 import type { LogClient } from './log-client.js';
 import { withDeadline, type CallOptions } from './deadline.js';
+import type { Appendable } from './codec.js';
 
 interface Pending {
   readonly action: Action;
@@ -62,7 +63,8 @@ export interface Reelection {
   readonly settled: readonly SettledWrite[];
 }
 
-export class Writer {
+/** A writer of entries of type `T` (raw bytes without a codec: see LogClientOptions.codec). */
+export class Writer<T = Uint8Array> {
   private core: WriterCore;
   private readonly pending = new Map<number, Pending>();
   private election?: { resolve(p: Position): void; reject(e: Error): void };
@@ -75,6 +77,7 @@ export class Writer {
   private unknown: { position: Position; action: Action }[] = [];
   private stateNow: WriterState = 'electing';
   private resigning = false;
+  private resignation: Promise<void> | undefined;
   /** reelect() is electing and settling: new writes wait for its verdicts (they could land on the positions in doubt). */
   private reelecting = false;
   /** Called once no operation is pending (resign() waits for it). */
@@ -85,12 +88,12 @@ export class Writer {
   private markFenced!: (e: ReplogError) => void;
 
   /** @internal Made by LogClient.writer(). */
-  static create(client: LogClient, members: ReplicaId[]): Writer {
-    return new Writer(client, members);
+  static create<T>(client: LogClient<T>, members: ReplicaId[]): Writer<T> {
+    return new Writer<T>(client, members);
   }
 
   private constructor(
-    private readonly client: LogClient,
+    private readonly client: LogClient<T>,
     private readonly members: ReplicaId[],
   ) {
     this.core = this.newCore();
@@ -232,7 +235,13 @@ export class Writer {
    * releases the writer (later operations fail with ClosedError). Another
    * writer may be elected at once without fencing anything of this one's.
    */
-  async resign(): Promise<void> {
+  resign(): Promise<void> {
+    // Every call returns the same promise: a second resign() (or `await using`) waits for the first.
+    this.resignation ??= this.resignOnce();
+    return this.resignation;
+  }
+
+  private async resignOnce(): Promise<void> {
     this.resigning = true;
     if (this.pending.size > 0 && this.failure === undefined) await new Promise<void>((r) => this.drained.push(r));
     this.stop('resigned', new ClosedError('this writer resigned'));
@@ -245,18 +254,36 @@ export class Writer {
 
   /**
    * Appends one entry; resolves with its position once it is chosen (durable
-   * on a quorum). Aborted or timed out (`options`), it rejects with
+   * on a quorum). `data` is a value for the client's codec, or without one
+   * bytes or a string (UTF-8). Aborted or timed out (`options`), it rejects with
    * AbortedError or TimeoutError whose `outcome` is `not-written` if the entry
    * was still waiting for room in the window, else `unknown` (it went to the
    * writer's queue and may still be chosen).
    */
-  async append(data: Uint8Array | string, options?: CallOptions): Promise<Position> {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('data must be a Uint8Array or a string');
+  async append(data: Appendable<T>, options?: CallOptions): Promise<Position> {
+    const bytes = this.encode(data);
     if (bytes.byteLength > limits.entryBytesMax) {
       throw new InvalidArgumentError(`entry of ${bytes.byteLength} bytes is larger than the limit of ${limits.entryBytesMax}`);
     }
     return this.submit({ kind: 'append', data: bytes }, 'append()', options);
+  }
+
+  /** The entry's bytes: the codec's, or (raw) the bytes or the string's UTF-8. */
+  private encode(data: unknown): Uint8Array {
+    const codec = this.client.codec;
+    if (codec === undefined) {
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('data must be a Uint8Array or a string');
+      return bytes;
+    }
+    let bytes: unknown;
+    try {
+      bytes = codec.encode(data as T);
+    } catch (err) {
+      throw new InvalidArgumentError(`the codec could not encode the entry (nothing was written): ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    }
+    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError(`the codec's encode() returned a ${typeof bytes}, not a Uint8Array (nothing was written)`);
+    return bytes;
   }
 
   /** Removes every entry before `to`; resolves with the position of the truncation itself. `options` as for append(). */

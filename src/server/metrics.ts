@@ -46,10 +46,11 @@ export class ReplicaMetrics implements HostMetrics, WatchSink {
   /** The member table as this replica sees it (set by the admin endpoint). */
   private cluster: (() => readonly MemberRow[]) | undefined;
 
-  constructor(host: () => ReplicaHost | undefined, labels: { replica: string }) {
+  constructor(host: () => ReplicaHost | undefined, labels: { replica: string }, options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
     this.registry.setDefaultLabels(labels);
-    collectDefaultMetrics({ register: this.registry });
+    // Left out for an application that merges this registry into its own, which collects them already.
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.messages = new Counter({ name: 'replog_messages_total', help: 'Protocol messages received, by type', labelNames: ['type'], registers });
     this.syncSeconds = new Histogram({
       name: 'replog_sync_seconds',

@@ -25,6 +25,8 @@ import { ReadQueue } from './read-queue.js';
 import { ReadWaits } from './read-waits.js';
 import { DigestService } from './digest-service.js';
 import { DivergenceCheck, divergencePeriodFromEnv, divergenceSpanFromEnv } from './divergence-check.js';
+import { listenError } from './replica-errors.js';
+import type { Registry } from 'prom-client';
 
 export interface ReplicaOptions {
   readonly id: number;
@@ -62,6 +64,14 @@ export interface ReplicaOptions {
    * $REPLOG_DIVERGENCE_SPAN, else 65 536).
    */
   readonly divergence?: { readonly periodMs?: number; readonly span?: number };
+  /**
+   * Whether the replica's registry also collects prom-client's default
+   * `process_*` and `nodejs_*` metrics (default true, as `replog replica`
+   * serves them). An application that merges `replica.registry` into a
+   * registry that collects them already passes false: prom-client refuses
+   * two metrics of one name.
+   */
+  readonly processMetrics?: boolean;
 }
 
 /** The events of an embedded replica, by name (`replica.on('storage', (e) => ...)`). */
@@ -95,6 +105,14 @@ export interface Replica extends EventEmitter<ReplicaEvents> {
   readonly port: Pick<Listener, 'connectionCount' | 'connectionsMax' | 'replyQueuedBytes'>;
   /** The replica's metrics (GET /metrics serves this registry). */
   readonly metrics: ReplicaMetrics;
+  /**
+   * The replica's prom-client registry (the `replog_*` metrics, and the
+   * process's unless `processMetrics: false`): to serve them from the
+   * application's own /metrics, `Registry.merge([appRegistry, replica.registry])`.
+   * A merged registry leaves out the `replica` label (prom-client keeps
+   * default labels per registry).
+   */
+  readonly registry: Registry;
   /** Whether the replica port speaks mutual TLS. */
   readonly tls: boolean;
   /**
@@ -125,7 +143,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     log: (message) => log.warn({ dir: options.dir }, message),
   });
   let host: ReplicaHost | undefined;
-  const metrics = new ReplicaMetrics(() => host, { replica: String(options.id) });
+  const metrics = new ReplicaMetrics(() => host, { replica: String(options.id) }, { processMetrics: options.processMetrics ?? true });
   const events = new EventEmitter<ReplicaEvents>();
   let readyNow: { resolve(): void; reject(e: Error): void } | undefined;
   const ready = new Promise<void>((resolve, reject) => (readyNow = { resolve, reject }));
@@ -282,7 +300,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     check.stop();
     await Promise.all([...peers.values()].map((p) => p.close()));
     await store.close();
-    throw new InvalidArgumentError(`cannot listen on ${options.listen}: ${(err as Error).message}`, { cause: err });
+    throw listenError('cannot listen on', options.listen, err);
   }
   metrics.connections = () => listener.connectionCount;
   let admin: AdminServer | undefined;
@@ -294,7 +312,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       await listener.close();
       await Promise.all([...peers.values()].map((p) => p.close()));
       await store.close();
-      throw new InvalidArgumentError(`cannot serve admin HTTP on ${options.admin}: ${(err as Error).message}`, { cause: err });
+      throw listenError('cannot serve admin HTTP on', options.admin, err);
     }
   }
   const ticker = setInterval(() => {
@@ -339,6 +357,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     divergence: check,
     port: listener,
     metrics,
+    registry: metrics.registry,
     tls: tls !== undefined,
     reloadTls(material: TlsOptions) {
       if (tls === undefined) throw new InvalidArgumentError('this replica was started without TLS: restart it with TLS instead');

@@ -6,6 +6,7 @@ import { LogClient } from '../../src/client/log-client.js';
 import { startReplica } from '../../src/server/replica-server.js';
 import { ReplicaHost, type StorageEvent } from '../../src/server/replica-host.js';
 import { FileStore } from '../../src/storage/file-store.js';
+import { StorageFatalError, StorageFullError } from '../../src/server/index.js';
 import { FaultyLayer } from '../storage/faulty-layer.js';
 import { removeTempDirs, tempDir } from '../storage/tmp-dirs.js';
 
@@ -59,8 +60,12 @@ test('storage failures reach the application: paused, resumed, fatal', async () 
   const layer = new FaultyLayer();
   const store = await FileStore.open(dir, { fileLayer: layer });
   const events: StorageEvent['state'][] = [];
+  const errors: (Error | undefined)[] = [];
   let fatal: Error | undefined;
-  const host = new ReplicaHost({ id: 1, members: [1], store, log: quiet, sendToPeer() {}, onStorage: (e) => events.push(e.state), onFatal: (e) => (fatal = e) });
+  const host = new ReplicaHost({ id: 1, members: [1], store, log: quiet, sendToPeer() {}, onStorage: (e) => {
+    events.push(e.state);
+    errors.push(e.error);
+  }, onFatal: (e) => (fatal = e) });
   layer.writeFaults.push('ENOSPC', 'ENOSPC', 'ENOSPC');
   host.handle({ type: 'promise', rid: 1, proposal: 9 }, { send: () => true });
   await until(() => events.includes('paused'), 'the paused event');
@@ -74,5 +79,9 @@ test('storage failures reach the application: paused, resumed, fatal', async () 
   host.handle({ type: 'promise', rid: 2, proposal: 10 }, { send: () => true });
   await until(() => fatal !== undefined, 'the fatal failure');
   assert.deepEqual(events, ['paused', 'resumed', 'fatal']);
+  // The errors are the package's exported classes (instanceof from `replog` or `replog/server`).
+  assert.ok(errors[0] instanceof StorageFullError, String(errors[0]));
+  assert.equal(errors[1], undefined);
+  assert.ok(errors[2] instanceof StorageFatalError, String(errors[2]));
   await store.close();
 });
