@@ -378,6 +378,56 @@ export function pruneChain<C extends PlacedConfiguration>(chain: readonly C[], b
   return chain.slice(i);
 }
 
+// ------------------------------------------------------------------ discovery (R13)
+
+/** What one replica told a discovering replica or client (recover, config and read replies carry it). */
+export interface DiscoveryAnswer {
+  readonly from: ReplicaId;
+  /** Its latest learned configuration. */
+  readonly head: PlacedConfiguration;
+  readonly learnedThrough: Position;
+  /** A config entry it holds accepted and not learned above its head, if any. */
+  readonly pending?: { readonly position: Position; readonly config: Configuration };
+}
+
+export type Discovery =
+  /** Not done: ask these members (voters and learners of the newest configuration heard of, and of a live pending one). */
+  | { readonly done: false; readonly latest: PlacedConfiguration; readonly ask: readonly ReplicaId[] }
+  /**
+   * Done: a quorum of `latest` answered and none knew a newer one. `pending`:
+   * the live pending configurations (a rejoining disk is recorded in those
+   * too, R9b).
+   */
+  | { readonly done: true; readonly latest: PlacedConfiguration; readonly pending: readonly Configuration[] };
+
+/**
+ * One step of R13's chained query: from what the answers so far say, either
+ * the members to ask next or the latest configuration. The newest learned
+ * head wins; a pending entry counts only above it, for the next epoch, and
+ * while no answer has learned its position (else it is dead: another value
+ * took that position, or the entry was learned and a head says so). Done once
+ * a quorum of the latest configuration's voters, and of each live pending
+ * one's, answered. Answers from anyone count (removed replicas answer with
+ * the configuration that removed them, which points onward).
+ */
+export function discover(start: PlacedConfiguration, answers: readonly DiscoveryAnswer[]): Discovery {
+  let latest = start;
+  for (const a of answers) if (a.head.epoch > latest.epoch) latest = a.head;
+  const learned = Math.max(-1, ...answers.map((a) => a.learnedThrough));
+  const pending: Configuration[] = [];
+  for (const a of answers) {
+    const e = a.pending;
+    if (e === undefined || e.position <= latest.position || e.config.epoch !== latest.epoch + 1 || learned >= e.position) continue;
+    if (!pending.some((c) => sameConfiguration(c, e.config))) pending.push(e.config);
+  }
+  const answered = new Set(answers.map((a) => a.from));
+  const heardEnough = (c: Configuration): boolean => c.voters.filter((m) => answered.has(m.id)).length >= configQuorum(c);
+  if (heardEnough(latest) && pending.every(heardEnough)) return { done: true, latest, pending };
+  const ask = new Set<ReplicaId>();
+  for (const c of [latest, ...pending]) for (const m of [...c.voters, ...c.learners]) if (!answered.has(m.id)) ask.add(m.id);
+  return { done: false, latest, ask: [...ask].sort((x, y) => x - y) };
+}
+
 // ------------------------------------------------------------------ helpers
 
 function refusal(reason: RefusalReason, message: string): Refusal {

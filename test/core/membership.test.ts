@@ -263,3 +263,44 @@ test('roles come from the chain: voter, learner, removed, none', () => {
   assert.ok(sameConfiguration(c2, { ...c2 }));
   assert.ok(!sameConfiguration(c1, c2));
 });
+
+test('R13 discovery: follows newer heads, needs a quorum of the latest, and of a live pending configuration', async () => {
+  const { discover } = await import('../../src/core/membership.js');
+  const c1 = run(three, { kind: 'add', member: m(4) }, { kind: 'add', member: m(5) });
+  const p0 = chainOf(three)[0]!;
+  const p1: PlacedConfiguration = { ...c1, position: 10, floor: 3 }; // epoch 2 (two adds), learned at 10
+  const moved = run(c1, { kind: 'set', voters: [1, 4, 5], learners: [] });
+  const p2: PlacedConfiguration = { ...moved, position: 20, floor: 7 };
+  const ans = (from: number, head: PlacedConfiguration, learnedThrough: number, pending?: { position: number; config: Configuration }) =>
+    ({ from, head, learnedThrough, ...(pending === undefined ? {} : { pending }) });
+
+  // A wiped replica seeded with its old flags starts from epoch 0 and hears of a newer head from one seed.
+  let d = discover(p0, [ans(2, p1, 15)]);
+  assert.equal(d.done, false);
+  assert.equal(d.latest.epoch, c1.epoch);
+  if (!d.done) assert.deepEqual(d.ask, [1, 3, 4, 5], 'asks the rest of the newest configuration, learners included');
+  // A quorum of that configuration answers with nothing newer: done.
+  d = discover(p0, [ans(2, p1, 15), ans(3, p1, 15)]);
+  assert.ok(d.done && d.latest.epoch === c1.epoch && d.pending.length === 0);
+
+  // One of them holds the move accepted at 20, learned by nobody who answered: it is live, so its voters must answer too.
+  const pend = { position: 20, config: moved };
+  d = discover(p0, [ans(2, p1, 19, pend), ans(3, p1, 19)]);
+  assert.equal(d.done, false, 'a live pending configuration needs a quorum of its own');
+  if (!d.done) assert.deepEqual(d.ask, [1, 4, 5]);
+  d = discover(p0, [ans(2, p1, 19, pend), ans(3, p1, 19), ans(4, p1, 19), ans(5, p1, 19)]);
+  assert.ok(d.done && d.pending.length === 1 && sameConfiguration(d.pending[0]!, moved), 'recorded in the pending one too (R9b)');
+
+  // Someone learned position 20: the pending entry is dead (or learned, and a head says so).
+  d = discover(p0, [ans(2, p1, 19, pend), ans(3, p1, 25)]);
+  assert.ok(d.done && d.pending.length === 0, 'a dead pending entry is ignored');
+  // A removed replica answers with the configuration that removed it, which points onward.
+  d = discover(p0, [ans(2, p2, 30), ans(3, p2, 30)]);
+  assert.equal(d.done, false, 'members of the removing configuration must be asked, not the removed ones');
+  if (!d.done) assert.deepEqual(d.ask, [1, 4, 5]);
+  d = discover(p0, [ans(2, p2, 30), ans(4, p2, 30), ans(5, p2, 30)]);
+  assert.ok(d.done && d.latest.epoch === moved.epoch);
+  // A pending entry that is not for the next epoch, or not above the head, does not count.
+  d = discover(p0, [ans(2, p1, 5, { position: 8, config: moved }), ans(3, p1, 5)]);
+  assert.ok(d.done && d.pending.length === 0);
+});
