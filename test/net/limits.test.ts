@@ -4,6 +4,12 @@
 import { test } from 'node:test';
 import { createServer, type Socket } from 'node:net';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { startReplica } from '../../src/server/replica-server.js';
+import { freePorts, waitFor as waitForAsync } from '../integration/helpers.js';
 import type { Message } from '../../src/core/types.js';
 import { listen, type ConnectionRefusalReason, type Listener, type ListenOptions } from '../../src/net/listener.js';
 import { PeerLink } from '../../src/net/peer-link.js';
@@ -163,4 +169,38 @@ test('limits: a link whose replica stops mid-frame drops the connection and reco
   await l.close();
   for (const s of sockets) s.destroy();
   await new Promise<void>((resolve) => fake.close(() => resolve()));
+});
+
+test('limits: a replica counts refusals by the per-address bound in replog_connections_refused_total, and drops a stalled peer (startReplica net options)', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'replog-limits-'));
+  const [port] = await freePorts(1);
+  const address = `127.0.0.1:${port}`;
+  const replica = await startReplica({
+    id: 1,
+    dir: join(root, 'r1'),
+    listen: address,
+    members: { 1: address },
+    logger: pino({ level: 'silent' }),
+    net: { connectionsPerAddressMax: 2, evictIdleAfterMs: 3_600_000, frameTimeoutMs: 100, handshakeTimeoutMs: 3_600_000 },
+  });
+  const raws: RawPeer[] = [];
+  try {
+    raws.push(await rawConnect(port), await rawConnect(port));
+    const third = await rawConnect(port);
+    raws.push(third);
+    await waitFor(third.closed, 'the third connection from 127.0.0.1 is closed');
+    await waitForAsync('counted', async () => /^replog_connections_refused_total\{reason="too-many-from-address",direction="inbound"[^}]*\} 1$/m.test(await replica.metrics.registry.metrics()));
+    // Both open ones stop mid-frame: the replica drops them, and the address may connect again.
+    for (const raw of raws.slice(0, 2)) raw.socket.write(PARTIAL_LENGTH);
+    await waitFor(() => raws[0]!.closed() && raws[1]!.closed(), 'the stalled connections are closed', 30_000);
+    const again = await rawConnect(port);
+    raws.push(again);
+    again.socket.write(encodeHelloFrame({ version: WIRE_VERSION, clusterId: '', role: 'client' }));
+    await waitFor(() => again.received().length > 0 || again.closed(), 'the replica hello');
+    assert.equal(again.closed(), false);
+  } finally {
+    for (const raw of raws) raw.socket.destroy();
+    await replica.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
 });
