@@ -23,6 +23,8 @@
  *   --out D             where results go (default bench/results)
  *   --profile           CPU-profiles the client (256 B runs at 64+ in flight) and replica 1
  *                       (whole life); .cpuprofile files and a summary go to OUT/profiles
+ *   --tls               replog over mutual TLS (replica to replica and client to replica), with
+ *                       certificates made for the run; etcd, if measured, stays plaintext
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync, readdirSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -51,6 +53,7 @@ interface Options {
   dir: string;
   out: string;
   profile: boolean;
+  tls: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -62,7 +65,7 @@ function parseArgs(argv: readonly string[]): Options {
     if (v === undefined || v.startsWith('--')) throw new Error(`${f} needs a value`);
     return v;
   };
-  const known = new Set(['--quick', '--peer', '--seconds', '--levels', '--dir', '--out', '--profile', '--debug']);
+  const known = new Set(['--quick', '--peer', '--seconds', '--levels', '--dir', '--out', '--profile', '--tls', '--debug']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) continue;
@@ -83,6 +86,7 @@ function parseArgs(argv: readonly string[]): Options {
     dir: val('--dir') ?? tmpdir(),
     out: resolve(val('--out') ?? join(ROOT, 'bench', 'results')),
     profile: has('--profile'),
+    tls: has('--tls'),
   };
 }
 
@@ -144,7 +148,8 @@ async function measureRuns(
   o: Options,
   progress: Progress,
   around?: (p: { inflight: number; entryBytes: number }, phase: 'start' | 'end') => Promise<void>,
-  admins?: readonly string[],
+  /** replog only: positions received in write requests, summed over the replicas (their metrics). */
+  writePositions?: () => Promise<number>,
 ): Promise<Run[]> {
   const runs: Run[] = [];
   for (const p of plan) {
@@ -154,7 +159,7 @@ async function measureRuns(
     let cpu1: number[] = [];
     const sampler = new RssSampler(pids);
     await around?.(p, 'start');
-    const received0 = admins === undefined ? 0 : await counterSum(admins, 'replog_write_positions_total');
+    const received0 = writePositions === undefined ? 0 : await writePositions();
     const measureMs = o.seconds * 1000;
     const r = await closedLoop(run, {
       inflight: p.inflight,
@@ -169,7 +174,7 @@ async function measureRuns(
       onTick: (ms) => progress.within(ms / measureMs),
     });
     await around?.(p, 'end');
-    const received = admins === undefined ? 0 : (await counterSum(admins, 'replog_write_positions_total')) - received0;
+    const received = writePositions === undefined ? 0 : (await writePositions()) - received0;
     close?.();
     const peaks = sampler.stop();
     const perOp = (i: number) => (r.ops > 0 ? ((cpu1[i]! - cpu0[i]!) * 1000) / r.ops : 0);
@@ -179,7 +184,7 @@ async function measureRuns(
       ...r,
       cpuUsPerOp: { client: perOp(0), servers, serversTotal: servers.reduce((a, b) => a + b, 0) },
       peakRssMiB: pids.map((pid) => (peaks.get(pid) ?? 0) / 2 ** 20),
-      ...(admins === undefined ? {} : { writesPerAppend: received / pids.length / Math.max(1, r.opsTotal) }),
+      ...(writePositions === undefined ? {} : { writesPerAppend: received / pids.length / Math.max(1, r.opsTotal) }),
     });
   }
   return runs;
@@ -247,13 +252,14 @@ export async function main(argv: readonly string[]): Promise<void> {
     const loopbackRtt = await loopbackFloor(o.quick ? 1000 : 2000);
 
     // ---- replog
-    progress.next('replog: starting 3 replica processes');
+    progress.next(`replog: starting 3 replica processes${o.tls ? ' (mutual TLS)' : ''}`);
     const cluster = await startReplogCluster({
       dir: join(tmp, 'replog'),
+      tls: o.tls,
       nodeFlags: (id) => (o.profile && id === 1 ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `replica-1-${stamp}.cpuprofile`] : []),
     });
     cleanups.push(() => cluster.stop());
-    const log = await LogClient.connect(cluster.addresses);
+    const log = await LogClient.connect(cluster.addresses, cluster.clientTls === undefined ? {} : { tls: cluster.clientTls });
     cleanups.push(() => log.close());
     const writer = await log.writer();
     const session = o.profile ? new Session() : undefined;
@@ -285,7 +291,7 @@ export async function main(argv: readonly string[]): Promise<void> {
           writeFileSync(join(profileDir, `client-${stamp}.cpuprofile`), JSON.stringify(profile));
         }
       },
-      cluster.admins,
+      () => counterSum(cluster.admins, 'replog_write_positions_total', cluster.clientTls),
     );
     const replicaPeakMiB = cluster.pids.map((pid) => memory(pid).peak / 2 ** 20);
     session?.disconnect();
@@ -332,6 +338,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const m = machine(tmp);
     const out: string[] = [];
     out.push(`machine: load average ${(m['loadAverage'] as number[]).join(' ')} before the run; ${m['cpus']} x ${m['cpuModel']}, ${m['memoryGiB']} GiB, ${m['dataDirFs']} (temp dir ${o.dir}), Linux ${m['kernel']}, Node ${m['node']}`);
+    if (o.tls) out.push('transport: replog over mutual TLS (replica to replica and client to replica)' + (etcdRuns.length > 0 ? '; etcd plaintext' : ''));
     out.push(
       `floor:   fdatasync 4 KiB append p50 ${fmtMs(fdatasync4k.p50)} ms, p99 ${fmtMs(fdatasync4k.p99)} ms (${fmtRate(fdatasync4k.perSecond)}/s in a loop);` +
         ` loopback TCP round trip p50 ${fmtMs(loopbackRtt.p50)} ms, p99 ${fmtMs(loopbackRtt.p99)} ms; floor p50 = ${fmtMs(floorMs)} ms`,
@@ -373,7 +380,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const json = {
       when,
       command: `npm run bench -- replog ${argv.join(' ')}`.trim(),
-      options: { quick: o.quick, seconds: o.seconds, levels: o.levels, peer: o.peer ?? null },
+      options: { quick: o.quick, seconds: o.seconds, levels: o.levels, peer: o.peer ?? null, tls: o.tls },
       machine: m,
       floor: round(floor),
       floorP50Ms: r3(floorMs),

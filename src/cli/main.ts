@@ -156,6 +156,7 @@ program
   .option('--dir <dir>', 'where the temporary data directories go')
   .option('--out <dir>', 'where the results go (default bench/results)')
   .option('--profile', 'CPU-profile the client and replica 1')
+  .option('--tls', 'replog over mutual TLS, with certificates made for the run (it starts its own replicas: REPLOG_TLS_* are not used)')
   .action(async (opts: Record<string, string | boolean | undefined>) => {
     // The benchmark is part of the repository, not of the published package.
     const url = new URL('../../bench/replog.js', import.meta.url);

@@ -35,3 +35,4 @@ export {
   type ErrorCode,
 } from '../core/errors.js';
 export type { Position } from '../core/types.js';
+export { ConnectionRefusedError, type ConnectionRefusal } from '../net/errors.js';

@@ -23,6 +23,7 @@ import { EventEmitter } from 'node:events';
 import type { LogClientEvents } from './events.js';
 import { encodeFrame } from '../net/codec.js';
 import { PeerLink } from '../net/peer-link.js';
+import { ConnectionRefusedError, type ConnectionRefusal } from '../net/errors.js';
 import { TlsCredentials, type TlsOptions } from '../net/tls.js';
 import { ReplyGate } from './reply-gate.js';
 import { Writer } from './writer.js';
@@ -119,8 +120,8 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
   private readonly linkErrors = new Map<string, string>();
   private readonly log: Logger;
   private readonly tls: TlsCredentials | undefined;
-  /** Addresses whose last connection attempt was refused for its transport or certificate. */
-  private readonly refusedBy = new Set<string>();
+  /** Addresses whose last connection attempt was refused for its transport or certificate, with the refusal. */
+  private readonly refusedBy = new Map<string, ConnectionRefusal>();
   /** The highest beginning reported: beginning() never goes backwards within a client. */
   private beginSeen = 0;
   /** @internal The highest proposal any reply showed: a new writer starts above it. */
@@ -484,7 +485,7 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
       clusterId: this.clusterId,
       log: this.log,
       tls: this.tls,
-      onRefused: (_reason, message) => this.onRefused(address, message),
+      onRefused: (reason, message) => this.onRefused({ address, reason, message }),
       onMessage: (msg) => this.onMessage(link, msg),
       onConnect: (peer) => {
         this.linkErrors.delete(address);
@@ -524,18 +525,23 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
   }
 
   /** A connection was refused for its transport or certificate: once every address refused, waiting for members is hopeless. */
-  private onRefused(address: string, message: string): void {
-    this.linkErrors.set(address, message);
-    this.refusedBy.add(address);
+  private onRefused(refusal: ConnectionRefusal): void {
+    this.linkErrors.set(refusal.address, refusal.message);
+    this.refusedBy.set(refusal.address, refusal);
     if (this.membership !== undefined || [...this.links.keys()].some((a) => !this.refusedBy.has(a))) return;
-    const err = new ReplogError(this.describeRefusals());
+    const err = this.refusedError();
     for (const w of this.membershipWaiters.splice(0)) w.reject(err);
+  }
+
+  /** Every address refused: the error says why in one line, its cause lists each refusal (ConnectionRefusedError). */
+  private refusedError(): ReplogError {
+    return new ReplogError(this.describeRefusals(), { cause: new ConnectionRefusedError([...this.refusedBy.values()]) });
   }
 
   /** One line for refusals by every address: the reason once if they all gave the same. */
   private describeRefusals(): string {
-    const reasons = new Set([...this.refusedBy].map((a) => this.linkErrors.get(a)));
-    if (reasons.size === 1) return `every replica (${[...this.refusedBy].join(', ')}) refused the connection: ${[...reasons][0]}`;
+    const reasons = new Set([...this.refusedBy.keys()].map((a) => this.linkErrors.get(a)));
+    if (reasons.size === 1) return `every replica (${[...this.refusedBy.keys()].join(', ')}) refused the connection: ${[...reasons][0]}`;
     return `every replica refused the connection: ${this.unreachable()}`;
   }
 
@@ -605,7 +611,7 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
   /** The member ids, waiting (up to the operation timeout) for a replica to tell them. */
   private async knownMembers(): Promise<readonly ReplicaId[]> {
     if (this.membership !== undefined) return this.membership.ids;
-    if (this.refusedBy.size === this.links.size) throw new ReplogError(this.describeRefusals());
+    if (this.refusedBy.size === this.links.size) throw this.refusedError();
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         const i = this.membershipWaiters.findIndex((w) => w.resolve === done);

@@ -3,7 +3,8 @@
  * cuts incoming bytes into frame payloads, and sends through a bounded queue
  * that batches every frame queued in the same turn of the event loop into one
  * socket write. A bad frame (WireError from the decoder or from onFrame)
- * closes this connection with the reason; nothing else is affected.
+ * closes this connection with the reason; nothing else is affected. A peer
+ * that stops in the middle of a frame is dropped after frameTimeoutMs.
  */
 import type { Socket } from 'node:net';
 import type { Message } from '../core/types.js';
@@ -49,6 +50,11 @@ export interface FramedConnectionOptions {
    * queues towards each other would wait on each other for ever.
    */
   readonly pauseReadsWhileQueued?: boolean;
+  /**
+   * While part of a frame is buffered, the longest time without a byte from the peer before the
+   * connection is closed (reason `stalled: ...`). Default wireLimits.frameTimeoutMs.
+   */
+  readonly frameTimeoutMs?: number;
 }
 
 let nextId = 1;
@@ -79,12 +85,19 @@ export class FramedConnection implements BudgetedConnection {
   private budgetPaused = false;
   /** Whether the socket is paused now (for either reason). */
   private socketPaused = false;
+  private readonly frameTimeoutMs: number;
+  /** When the peer last sent a byte, or we last resumed reading (performance.now()). */
+  private lastByteAt = 0;
+  /** Armed while part of a frame is buffered (checkStall). */
+  private stallTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: Socket,
     private readonly opts: FramedConnectionOptions,
   ) {
     this.bounds = opts.queue ?? defaultQueueBounds;
+    this.frameTimeoutMs = opts.frameTimeoutMs ?? wireLimits.frameTimeoutMs;
+    assert(this.frameTimeoutMs > 0, 'frameTimeoutMs > 0');
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     if (opts.sniff !== undefined) this.head = Buffer.alloc(0);
     socket.setNoDelay(true);
@@ -97,6 +110,7 @@ export class FramedConnection implements BudgetedConnection {
     socket.on('end', () => this.recordReason('peer closed the connection'));
     socket.on('close', () => {
       this.recordReason('socket closed');
+      clearTimeout(this.stallTimer);
       this.pending = [];
       this.pendingBytes = 0;
       this.wakeWriters();
@@ -195,7 +209,37 @@ export class FramedConnection implements BudgetedConnection {
     if (pause === this.socketPaused || this.closed) return;
     this.socketPaused = pause;
     if (pause) this.socket.pause();
-    else this.socket.resume();
+    else {
+      // The time we did not read is not the peer's silence.
+      this.lastByteAt = performance.now();
+      this.socket.resume();
+    }
+  }
+
+  /** Bytes held of a frame not yet complete (or of the first bytes, before the sniff). */
+  private get partialBytes(): number {
+    return this.decoder.buffered + (this.head?.length ?? 0);
+  }
+
+  /** Arms the stall check if part of a frame is buffered and it is not armed (one timer, re-armed lazily). */
+  private watchStall(): void {
+    if (this.stallTimer === undefined && !this.closed && this.partialBytes > 0) {
+      this.stallTimer = setTimeout(() => this.checkStall(), this.frameTimeoutMs).unref();
+    }
+  }
+
+  private checkStall(): void {
+    // Timers run before I/O in an event-loop turn: after a long block, bytes that did arrive are read first.
+    setImmediate(() => {
+      this.stallTimer = undefined;
+      if (this.closed || this.partialBytes === 0) return;
+      const silentMs = performance.now() - this.lastByteAt;
+      if (this.socketPaused || silentMs < this.frameTimeoutMs) {
+        this.stallTimer = setTimeout(() => this.checkStall(), this.socketPaused ? this.frameTimeoutMs : this.frameTimeoutMs - silentMs).unref();
+        return;
+      }
+      this.close(`stalled: ${this.partialBytes} bytes of an incomplete frame, then nothing for ${Math.round(silentMs)} ms`);
+    });
   }
 
   /** Resolves once the queue is under its low-water mark, or the connection is closed. */
@@ -297,10 +341,12 @@ export class FramedConnection implements BudgetedConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    this.lastByteAt = performance.now();
     if (this.head !== undefined) {
       const head: Buffer = Buffer.concat([this.head, chunk]);
       if (head.length < SNIFF_BYTES) {
         this.head = head;
+        this.watchStall();
         return;
       }
       this.head = undefined;
@@ -318,5 +364,6 @@ export class FramedConnection implements BudgetedConnection {
       if (err instanceof WireError) this.close(`bad input: ${err.message}`);
       else this.close(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
+    this.watchStall();
   }
 }

@@ -23,6 +23,14 @@ export const wireLimits = {
   /** Most open connections a replica's listener keeps; more are closed at once (peers, writers, readers, CLI). */
   connectionsMax: 1024,
   /**
+   * Most open connections from one remote address (IP, any port): one host cannot take the whole
+   * connectionsMax, so a flood from one address leaves room for the others. At the bound a new connection
+   * replaces that address's client connection silent the longest (as at connectionsMax), else is refused.
+   * Far above what one host needs (a replica opens one link to each peer, a client one connection to each
+   * replica), so a local cluster, its clients, the benches and the tests on loopback are never near it.
+   */
+  connectionsPerAddressMax: 256,
+  /**
    * Descriptors a replica keeps for everything but inbound connections (data files, peer links, the
    * admin endpoint, Node's own): the connection bound is lowered to the process's descriptor limit
    * minus this, so a flood of connections never leaves none for a segment roll-over or an admin request.
@@ -52,6 +60,13 @@ export const wireLimits = {
   replyShareBytes: 1024 * 1024,
   /** A peer that has not completed the handshake after this long is dropped. */
   handshakeTimeoutMs: 5_000,
+  /**
+   * A connection holding part of a frame (a length prefix, or part of a payload) that receives no byte
+   * for this long is dropped, on every connection (client or peer link, either end, before or after the
+   * hello): a peer that stops mid-frame holds a buffer and a descriptor, and a peer link would stall
+   * until TCP gives up. Time spent with reading paused by us (back-pressure) does not count.
+   */
+  frameTimeoutMs: 30_000,
   /** Most bytes queued for one connection (ours plus Node's socket buffer) before send() refuses. */
   sendQueueBytesMax: 128 * 1024 * 1024,
   /** Most messages waiting in our queue for one connection before send() refuses. */
@@ -86,6 +101,8 @@ assert(wireLimits.sendQueueBytesLow < wireLimits.sendQueueBytesMax, 'low-water m
 assert(wireLimits.replyBudgetBytesLow < wireLimits.replyBudgetBytes && wireLimits.replyBudgetBytes < wireLimits.replyBudgetBytesMax, 'reply budget marks in order');
 assert(wireLimits.replyShareBytes < wireLimits.replyBudgetBytesLow, 'a share is a small part of the budget');
 assert(wireLimits.frameBytesMax <= wireLimits.replyBudgetBytesMax, 'one maximal reply fits the budget');
+assert(wireLimits.connectionsPerAddressMax >= 16 && wireLimits.connectionsPerAddressMax < wireLimits.connectionsMax, 'one address takes part of the connections, and enough for a host');
+assert(wireLimits.frameTimeoutMs >= wireLimits.handshakeTimeoutMs && wireLimits.frameTimeoutMs < wireLimits.clientIdleTimeoutMs, 'a stalled frame is dropped before an idle client, not before a slow handshake');
 assert(wireLimits.evictIdleAfterMs < wireLimits.clientIdleTimeoutMs, 'eviction takes connections idle for less than the timeout');
 assert(wireLimits.clusterIdBytesMax + 64 <= wireLimits.helloBytesMax, 'a hello with the longest cluster id must fit');
 assert(wireLimits.digestPositionsMax >= 1 && wireLimits.digestBytesMax >= coreLimits.entryBytesMax / 4 && wireLimits.digestQueueMax >= 1, 'digest bounds');

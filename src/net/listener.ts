@@ -6,10 +6,13 @@
  * with a logged reason; every other connection goes on.
  *
  * Resources: at most connectionsMax connections (lowered to the process's
- * descriptor limit less a reserve); at the bound a new connection replaces
- * the client connection silent the longest, if it has been silent a while,
- * else it is refused. A client connection silent for clientIdleTimeoutMs is
- * closed. Client replies are counted in one ReplyBudget for the listener.
+ * descriptor limit less a reserve), and at most connectionsPerAddressMax
+ * from one remote address; at either bound a new connection replaces the
+ * client connection silent the longest (of that address, for the second), if
+ * it has been silent a while, else it is refused. A client connection silent
+ * for clientIdleTimeoutMs is closed; any connection that stops mid-frame for
+ * frameTimeoutMs is closed. Client replies are counted in one ReplyBudget for
+ * the listener.
  *
  * With TLS (ListenOptions.tls) every connection must be mutual TLS: a
  * plaintext one is answered with a refusal frame, a certificate that does not
@@ -83,11 +86,24 @@ export interface ListenOptions {
   readonly evictIdleAfterMs?: number;
   /** The bounds of the reply budget over every client connection (ReplyBudget). */
   readonly replyBudget?: Partial<ReplyBudgetBounds>;
+  /**
+   * Most open connections from one remote address (handshaken or not); more replace that address's idlest
+   * client, or are closed at once. Default wireLimits.connectionsPerAddressMax.
+   */
+  readonly connectionsPerAddressMax?: number;
+  /** A connection with part of a frame buffered and no byte for this long is closed. Default wireLimits.frameTimeoutMs. */
+  readonly frameTimeoutMs?: number;
   /** Mutual TLS on every connection (see the file comment); plaintext without. */
   readonly tls?: TlsCredentials;
-  /** Called for each connection refused for its transport or certificate (metrics). */
-  onRefused?(reason: TlsRefusalReason): void;
+  /** Called for each connection refused for its transport, its certificate or a connection bound (metrics). */
+  onRefused?(reason: ConnectionRefusalReason): void;
 }
+
+/** Why the listener refused a connection: its transport or certificate, or a connection bound. */
+export type ConnectionRefusalReason =
+  | TlsRefusalReason
+  | 'too-many-connections' // connectionsMax reached, and no idle client to replace
+  | 'too-many-from-address'; // connectionsPerAddressMax reached for its address, and no idle client of it to replace
 
 /** Frames of message types the core codec does not know, handed over undecoded (ListenOptions.extension). */
 export interface FrameExtension<C> {
@@ -98,6 +114,8 @@ export interface FrameExtension<C> {
 /** What the listener keeps of each open connection. */
 interface Tracked {
   readonly conn: FramedConnection;
+  /** The peer's IP address (connectionsPerAddressMax). */
+  readonly address: string;
   /** Its hello said client (set once handshaken). */
   client: boolean;
   /** When it last sent a frame (performance.now()). */
@@ -125,15 +143,37 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   const open = new Map<FramedConnection, Tracked>();
   const helloFrame = encodeHelloFrame({ version: WIRE_VERSION, clusterId: opts.clusterId, role: 'replica', replicaId: opts.replicaId });
   const connectionsMax = connectionBound(opts.connectionsMax);
+  const perAddressMax = opts.connectionsPerAddressMax ?? wireLimits.connectionsPerAddressMax;
+  assert(Number.isSafeInteger(perAddressMax) && perAddressMax >= 1, 'connectionsPerAddressMax >= 1');
+  const evictAfterMs = opts.evictIdleAfterMs ?? wireLimits.evictIdleAfterMs;
   const budget = new ReplyBudget({ ...defaultReplyBudget, ...opts.replyBudget });
   let refusedSinceLog = 0;
+  /** Per address, connections refused since one was last accepted (one log line per burst). */
+  const refusedFrom = new Map<string, number>();
   /** TLS connections not yet handed to accept(), by remote address and port (counted against the bound). */
   const securing = new Map<string, Securing>();
   const tlsServer = opts.tls === undefined ? undefined : startTls(opts, opts.tls, log, securing, (s, identity, deadline) => accept(s, opts, log, helloFrame, open, budget, deadline, identity));
   const server: Server = createServer((socket) => {
-    // Descriptors are finite: a flood of idle connections must not starve the writer's and the peers'.
-    if (open.size + securing.size >= connectionsMax && !evictIdlest(open, opts.evictIdleAfterMs ?? wireLimits.evictIdleAfterMs)) {
+    const address = socket.remoteAddress ?? '?';
+    // One host must not take every connection: a flood from one address leaves room for the others.
+    const fromAddress = countFrom(address, open, securing);
+    if (fromAddress >= perAddressMax && !evictIdlest(open, evictAfterMs, address)) {
       socket.destroy();
+      opts.onRefused?.('too-many-from-address');
+      const refused = refusedFrom.get(address) ?? 0;
+      if (refused === 0) {
+        log.warn({ remote: address, open: fromAddress, connectionsPerAddressMax: perAddressMax }, 'connection refused: too many open connections from this address');
+        // Bounded: a flood from many addresses costs at most one more log line each.
+        if (refusedFrom.size >= 1024) refusedFrom.clear();
+      }
+      refusedFrom.set(address, refused + 1);
+      return;
+    }
+    refusedFrom.delete(address);
+    // Descriptors are finite: a flood of idle connections must not starve the writer's and the peers'.
+    if (open.size + securing.size >= connectionsMax && !evictIdlest(open, evictAfterMs)) {
+      socket.destroy();
+      opts.onRefused?.('too-many-connections');
       if (refusedSinceLog++ === 0) log.warn({ open: open.size + securing.size, connectionsMax }, 'connection refused: too many open connections');
       return;
     }
@@ -180,14 +220,27 @@ function connectionBound(configured: number | undefined): number {
   return Math.max(1, Math.min(bound, fds - wireLimits.descriptorsReserved));
 }
 
-/** Closes the client connection silent the longest, if silent at least `afterMs`; false if there is none. */
-function evictIdlest(open: Map<FramedConnection, Tracked>, afterMs: number): boolean {
+/** Open connections from `address`, handshaken or not (a scan: at most connectionsMax, once per accepted connection). */
+function countFrom(address: string, open: Map<FramedConnection, Tracked>, securing: Map<string, Securing>): number {
+  let n = 0;
+  for (const t of open.values()) if (t.address === address) n++;
+  for (const s of securing.values()) if (s.address === address) n++;
+  return n;
+}
+
+/**
+ * Closes the client connection silent the longest (from `address`, if given), if silent at least
+ * `afterMs`; false if there is none.
+ */
+function evictIdlest(open: Map<FramedConnection, Tracked>, afterMs: number, address?: string): boolean {
   let idlest: Tracked | undefined;
   for (const t of open.values()) {
+    if (address !== undefined && t.address !== address) continue;
     if (t.client && !t.conn.closed && (idlest === undefined || t.lastFrameAt < idlest.lastFrameAt)) idlest = t;
   }
   if (idlest === undefined || performance.now() - idlest.lastFrameAt < afterMs) return false;
-  idlest.conn.close('evicted: the connection bound is reached and this client was silent the longest');
+  const bound = address === undefined ? 'the connection bound' : `the bound of connections from ${address}`;
+  idlest.conn.close(`evicted: ${bound} is reached and this client was silent the longest`);
   // Its descriptor is released as the socket closes (now: close() destroys it); the new connection is taken at once.
   open.delete(idlest.conn);
   return true;
@@ -198,6 +251,8 @@ type Accept = (socket: TLSSocket, identity: CertIdentity, deadline: number) => v
 /** A TLS connection before its handshake is done. */
 interface Securing {
   readonly raw: Socket;
+  /** The peer's IP address (connectionsPerAddressMax). */
+  readonly address: string;
   /** When the TLS handshake and the hello must be done by (performance.now()). */
   readonly deadline: number;
   readonly timer: NodeJS.Timeout;
@@ -253,7 +308,7 @@ function sniffTls(raw: Socket, opts: ListenOptions, log: NetLogger, securing: Ma
     log.warn({ remote: key }, 'connection closed: handshake: no TLS handshake in time');
     raw.destroy();
   }, Math.max(0, deadline - performance.now()));
-  const pending: Securing = { raw, deadline, timer };
+  const pending: Securing = { raw, address: raw.remoteAddress ?? '?', deadline, timer };
   securing.set(key, pending);
   raw.on('error', () => {});
   raw.on('close', () => {
@@ -302,6 +357,7 @@ function accept(
   const conn: FramedConnection = new FramedConnection(socket, {
     queue: opts.queue,
     pauseReadsWhileQueued: true,
+    frameTimeoutMs: opts.frameTimeoutMs,
     sniff(head) {
       if (identity === undefined && looksLikeTls(head)) {
         opts.onRefused?.('tls-on-plaintext-port');
@@ -355,12 +411,12 @@ function accept(
       clearTimeout(timer);
       clearTimeout(idleTimer);
       open.delete(conn);
-      const level = reason.startsWith('internal error') ? 'error' : reason.startsWith('bad input') || reason.startsWith('handshake') ? 'warn' : 'info';
+      const level = reason.startsWith('internal error') ? 'error' : /^(bad input|handshake|stalled)/.test(reason) ? 'warn' : 'info';
       log[level]({ conn: conn.id, remote: conn.remote, reason }, 'connection closed');
       if (handle !== undefined) opts.onClose?.(handle, reason);
     },
   });
-  const tracked: Tracked = { conn, client: false, lastFrameAt: performance.now() };
+  const tracked: Tracked = { conn, address: socket.remoteAddress ?? '?', client: false, lastFrameAt: performance.now() };
   open.set(conn, tracked);
   const timer = setTimeout(
     () => conn.close(`handshake: no hello within ${opts.handshakeTimeoutMs ?? wireLimits.handshakeTimeoutMs} ms`),

@@ -49,6 +49,8 @@ export interface PeerLinkOptions {
   onDisconnect?(reason: string): void;
   readonly log?: NetLogger;
   readonly handshakeTimeoutMs?: number;
+  /** A replica that stops mid-frame this long is dropped (the link reconnects). Default wireLimits.frameTimeoutMs. */
+  readonly frameTimeoutMs?: number;
   readonly queue?: QueueBounds;
   readonly backoff?: BackoffOptions;
   /** [0, 1) source for the backoff jitter. */
@@ -170,6 +172,7 @@ export class PeerLink {
     this.tlsFailure = undefined;
     const conn: FramedConnection = new FramedConnection(socket, {
       queue: this.opts.queue,
+      frameTimeoutMs: this.opts.frameTimeoutMs,
       onFrame: (payload) => this.onFrame(conn, payload),
       onClose: (reason) => this.onClose(conn, reason),
     });
@@ -258,7 +261,7 @@ export class PeerLink {
       return;
     }
     const delayMs = backoffDelayMs(this.attempt++, this.opts.backoff ?? defaultBackoff, this.opts.random);
-    const level = reason.startsWith('internal error') ? 'error' : reason.startsWith('bad input') || reason.startsWith('handshake') ? 'warn' : 'info';
+    const level = reason.startsWith('internal error') ? 'error' : /^(bad input|handshake|stalled)/.test(reason) ? 'warn' : 'info';
     this.log[level]({ address: this.address, reason, retryInMs: Math.round(delayMs) }, wasOpen ? 'disconnected' : 'connect failed');
     this.state = { kind: 'backoff', timer: setTimeout(() => this.connect(), delayMs) };
     if (wasOpen) this.opts.onDisconnect?.(reason);

@@ -84,7 +84,7 @@ export class ReplicaMetrics implements HostMetrics, WatchSink {
     });
     this.connectionsRefused = new Counter({
       name: 'replog_connections_refused_total',
-      help: 'Connections refused for their transport or certificate (plaintext on a TLS port, another CA, expired, a hello its certificate does not back, ...); direction: inbound on the replica port, outbound on this replica\'s links to its peers',
+      help: 'Connections refused for their transport or certificate (plaintext on a TLS port, another CA, expired, a hello its certificate does not back, ...) or a connection bound (too-many-connections, too-many-from-address); direction: inbound on the replica port, outbound on this replica\'s links to its peers',
       labelNames: ['reason', 'direction'],
       registers,
     });

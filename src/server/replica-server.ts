@@ -57,7 +57,7 @@ export interface ReplicaOptions {
    */
   readonly tls?: TlsOptions;
   /** Bounds of the replica's port other than their defaults in src/net/limits.ts (tests lower them). */
-  readonly net?: Pick<ListenOptions, 'connectionsMax' | 'clientIdleTimeoutMs' | 'evictIdleAfterMs' | 'replyBudget' | 'queue' | 'handshakeTimeoutMs'>;
+  readonly net?: Pick<ListenOptions, 'connectionsMax' | 'clientIdleTimeoutMs' | 'evictIdleAfterMs' | 'replyBudget' | 'queue' | 'handshakeTimeoutMs' | 'connectionsPerAddressMax' | 'frameTimeoutMs'>;
   /**
    * The background divergence check (divergence-check.ts): its period in ms (default
    * $REPLOG_DIVERGENCE_CHECK_MS, else 60 000; 0 disables) and span in positions (default
@@ -188,6 +188,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         tls,
         onRefused: (reason) => metrics.onConnectionRefused(reason, 'outbound'),
         log,
+        frameTimeoutMs: options.net?.frameTimeoutMs,
         // Digest replies to this replica's divergence check come back on its links (kept out of the core).
         extension: {
           codes: DIGEST_CODES,

@@ -36,8 +36,9 @@ export interface RawPeer {
   readonly closed: () => boolean;
 }
 
-export async function rawConnect(port: number): Promise<RawPeer> {
-  const socket = connect({ host: '127.0.0.1', port });
+/** `localAddress`: the address to connect from (Linux routes all of 127.0.0.0/8 on lo: 127.0.0.2 is another host to the listener). */
+export async function rawConnect(port: number, localAddress?: string): Promise<RawPeer> {
+  const socket = connect({ host: '127.0.0.1', port, ...(localAddress === undefined ? {} : { localAddress }) });
   const chunks: Buffer[] = [];
   let closed = false;
   socket.on('data', (c: Buffer) => chunks.push(c));

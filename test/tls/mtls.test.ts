@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { LogClient } from '../../src/client/log-client.js';
 import { ReplogError } from '../../src/core/errors.js';
+import { ConnectionRefusedError } from '../../src/net/errors.js';
 import { startReplica, type Replica } from '../../src/server/replica-server.js';
 import type { TlsOptions } from '../../src/net/tls.js';
 import { freePorts, waitFor } from '../integration/helpers.js';
@@ -72,12 +73,13 @@ test('a client with a certificate of the cluster appends and reads over mutual T
 });
 
 test('refused clearly, and counted: plaintext, another CA, expired, no replog name, no certificate', async () => {
-  const cases: { name: string; tls: TlsOptions | undefined; message: RegExp; reason: string }[] = [
-    { name: 'plaintext', tls: undefined, message: /requires TLS/, reason: 'plaintext' },
+  // clientReason: the reason in the error's cause; `refused-by-peer` when the replica refused and said why in words.
+  const cases: { name: string; tls: TlsOptions | undefined; message: RegExp; reason: string; clientReason: string }[] = [
+    { name: 'plaintext', tls: undefined, message: /requires TLS/, reason: 'plaintext', clientReason: 'refused-by-peer' },
     // Both sides refuse: the client does not trust the replica, and the replica does not trust the client.
-    { name: 'a certificate from another CA', tls: certs.material('other-ca-app'), message: /the replica's certificate is not signed by this cluster's CA/, reason: 'unknown-ca' },
-    { name: 'an expired certificate', tls: certs.material('expired-app'), message: /has expired/, reason: 'expired' },
-    { name: 'a certificate naming no client', tls: certs.material('noname'), message: /names no replog client/, reason: 'no-identity' },
+    { name: 'a certificate from another CA', tls: certs.material('other-ca-app'), message: /the replica's certificate is not signed by this cluster's CA/, reason: 'unknown-ca', clientReason: 'unknown-ca' },
+    { name: 'an expired certificate', tls: certs.material('expired-app'), message: /has expired/, reason: 'expired', clientReason: 'refused-by-peer' },
+    { name: 'a certificate naming no client', tls: certs.material('noname'), message: /names no replog client/, reason: 'no-identity', clientReason: 'refused-by-peer' },
   ];
   for (const c of cases) {
     const before = await refusedCount(replicas[0]!, c.reason);
@@ -85,6 +87,14 @@ test('refused clearly, and counted: plaintext, another CA, expired, no replog na
     assert.match(err.message, c.message, c.name);
     assert.match(err.message, /refused/, c.name);
     assert.doesNotMatch(err.message, /\n/, `${c.name}: one line`);
+    // A program tells a refusal from an outage by the cause, without parsing the message.
+    assert.ok(err.cause instanceof ConnectionRefusedError, `${c.name}: the cause is a ConnectionRefusedError`);
+    assert.equal(err.cause.code, 'CONNECTION_REFUSED');
+    assert.deepEqual(err.cause.refusals.map((r) => r.address).sort(), [...addresses].sort(), `${c.name}: one refusal per address`);
+    for (const r of err.cause.refusals) {
+      assert.equal(r.reason, c.clientReason, `${c.name}: the reason`);
+      assert.match(r.message, c.message, `${c.name}: the message`);
+    }
     await waitFor(`${c.name} counted`, async () => (await refusedCount(replicas[0]!, c.reason)) > before);
   }
 });
