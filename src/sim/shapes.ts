@@ -63,6 +63,11 @@ export function drawShapes(prng: Prng): ShapePlan {
     { kind: 'duel', settle: 'read' },
     { kind: 'orphan', settle: 'writer' },
     { kind: 'orphan', settle: 'read' },
+    // The settling episodes build the rarest states (two values under two proposals at one position,
+    // a commit reaching a replica that holds another proposal's value): a second round of each.
+    { kind: 'duel', settle: 'writer' },
+    { kind: 'duel', settle: 'read' },
+    { kind: 'orphan', settle: 'writer' },
   ];
   return { episodes: prng.shuffle(kinds) };
 }

@@ -11,15 +11,6 @@ import { PINNED, PINNED_OF } from './planted-pins.js';
 
 /** Issue 20: every planted bug caught by at least 150 of 200 seeds. */
 const FLOOR_OF_200 = 150;
-/**
- * The two the shapes do not yet hold at 150 (docs/simulator.md, "Planted bugs", says why):
- * their floor is a little under what they reach today, so a change that loses ground fails.
- */
-const LOWER_FLOOR: Record<string, number> = {
-  'fill-lowest-accepted': 135,
-  'commit-learns-any-proposal': 115,
-};
-const floorOf = (name: string): number => LOWER_FLOOR[name] ?? FLOOR_OF_200;
 
 test('every planted bug is pinned, and its find string occurs exactly once in dist/src', () => {
   for (const b of PLANTED_BUGS) {
@@ -29,8 +20,8 @@ test('every planted bug is pinned, and its find string occurs exactly once in di
   }
 });
 
-test(`every planted bug was caught by at least ${FLOOR_OF_200} of 200 seeds when pinned (two: their stated floor)`, () => {
-  const short = PLANTED_BUGS.filter((b) => PINNED[b.name]!.caught < (floorOf(b.name) * PINNED_OF) / 200).map((b) => `${b.name}: ${PINNED[b.name]!.caught}/${PINNED_OF}, floor ${floorOf(b.name)}/200`);
+test(`every planted bug was caught by at least ${FLOOR_OF_200} of 200 seeds when pinned`, () => {
+  const short = PLANTED_BUGS.filter((b) => PINNED[b.name]!.caught < (FLOOR_OF_200 * PINNED_OF) / 200).map((b) => `${b.name}: ${PINNED[b.name]!.caught}/${PINNED_OF}, floor ${FLOOR_OF_200}/200`);
   assert.deepEqual(short, []);
 });
 
