@@ -37,6 +37,17 @@ const MUTANTS: readonly Mutant[] = [
     from: 'highest = Math.max(highest, inForce); else', to: 'highest = Math.min(highest, inForce); else', tests: ['explicit-promise'] },
   { rule: 'a learned position neither blocks an explicit promise nor is promised again', file: 'replica.js',
     from: 'if (s?.learned) continue; const inForce', to: 'if (false) continue; const inForce', tests: ['explicit-promise'] },
+  // replica.ts: commit and learned messages (resent freely: a record only when it teaches something).
+  { rule: 'proposal 0 names no proposer: its commit writes nothing', file: 'replica.js',
+    from: 'if (msg.proposal < 1) return NOTHING;', to: 'if (false) return NOTHING;', tests: ['commit-bounds'] },
+  { rule: 'a commit writes a record only if a position holds its proposal\'s value unlearned', file: 'replica.js',
+    from: 'if (s !== undefined && !s.learned && s.accepted === msg.proposal) {', to: 'if (true) {', tests: ['commit-bounds'] },
+  { rule: 'a commit teaches only the values accepted under its proposal', file: 'replica.js',
+    from: 'if (s !== undefined && !s.learned && s.accepted === msg.proposal) {', to: 'if (s !== undefined && !s.learned && true) {', tests: ['commit-bounds'] },
+  { rule: 'a learned position held intact is not written again', file: 'replica.js',
+    from: "if (store.slot(e.position)?.learned && store.action(e.position) !== 'lost') continue;", to: 'if (false) continue;', tests: ['commit-bounds'] },
+  { rule: 'a learned entry is taken up to the far end inclusive', file: 'replica.js',
+    from: 'e.position > far ||', to: 'e.position >= far ||', tests: ['commit-bounds'] },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
