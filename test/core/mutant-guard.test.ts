@@ -37,6 +37,11 @@ const MUTANTS: readonly Mutant[] = [
     from: 'highest = Math.max(highest, inForce); else', to: 'highest = Math.min(highest, inForce); else', tests: ['explicit-promise'] },
   { rule: 'a learned position neither blocks an explicit promise nor is promised again', file: 'replica.js',
     from: 'if (s?.learned) continue; const inForce', to: 'if (false) continue; const inForce', tests: ['explicit-promise'] },
+  // replica.ts: the implicit promise speaks for the positions above the learned prefix.
+  { rule: 'a lost record inside the learned prefix does not stop an implicit promise', file: 'replica.js',
+    from: 'mayVote(store, store.learnedThrough() + 1, Number.MAX_SAFE_INTEGER', to: 'mayVote(store, store.learnedThrough() - 1, Number.MAX_SAFE_INTEGER', tests: ['promise-prefix'] },
+  { rule: 'an implicit promise reports the values above the learned prefix only', file: 'replica.js',
+    from: 'collectSlots(store, store.learnedThrough() + 1, store.end()', to: 'collectSlots(store, store.learnedThrough() - 1, store.end()', tests: ['promise-prefix'] },
   // replica.ts: commit and learned messages (resent freely: a record only when it teaches something).
   { rule: 'proposal 0 names no proposer: its commit writes nothing', file: 'replica.js',
     from: 'if (msg.proposal < 1) return NOTHING;', to: 'if (false) return NOTHING;', tests: ['commit-bounds'] },
@@ -48,6 +53,15 @@ const MUTANTS: readonly Mutant[] = [
     from: "if (store.slot(e.position)?.learned && store.action(e.position) !== 'lost') continue;", to: 'if (false) continue;', tests: ['commit-bounds'] },
   { rule: 'a learned entry is taken up to the far end inclusive', file: 'replica.js',
     from: 'e.position > far ||', to: 'e.position >= far ||', tests: ['commit-bounds'] },
+  // replica.ts: a rule switched off removes exactly that rule (test/sim/rule-switch.test.ts relies on it).
+  { rule: 'strictPromise off grants an equal implicit promise', file: 'replica.js',
+    from: ': req.proposal < meta.promised', to: ': req.proposal <= meta.promised', tests: ['rule-switches'] },
+  { rule: 'strictPromise off still refuses a lower implicit promise', file: 'replica.js',
+    from: ': req.proposal < meta.promised', to: ': req.proposal >= meta.promised', tests: ['rule-switches'] },
+  { rule: 'strictPromise off grants an equal explicit promise', file: 'replica.js',
+    from: ': req.proposal < inForce;', to: ': req.proposal <= inForce;', tests: ['rule-switches'] },
+  { rule: 'strictPromise off still refuses a lower explicit promise', file: 'replica.js',
+    from: ': req.proposal < inForce;', to: ': false;', tests: ['rule-switches'] },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
