@@ -35,6 +35,25 @@ test('commit: a record only when a position above the learned prefix holds that 
   assert.deepEqual(step(r, { type: 'commit', proposal: 3, from: 0, to: 1 }).records, [], 'a resent commit teaches nothing');
 });
 
+test('commit: learns within its range only, never a value accepted under the same proposal beyond it', () => {
+  // The writer's commit of [0, 0] under 3 says nothing of position 1: accepted there under 3 too, but
+  // perhaps by this replica alone (the write still in flight), so a later proposer may choose another value.
+  const r = voting();
+  step(r, { type: 'promise', rid: 1, proposal: 3, nonce: 1 });
+  step(r, { type: 'write', rid: 2, proposal: 3, from: 0, actions: [value('a'), value('b')], named: [] });
+  const s = step(r, { type: 'commit', proposal: 3, from: 0, to: 0 });
+  assert.deepEqual(s.records, [{ type: 'commit', from: 0, to: 0, proposal: 3 }]);
+  assert.deepEqual([r.slot(0)?.learned, r.slot(1)?.learned, r.learnedThrough()], [true, false, 0]);
+});
+
+test('learned: an entry below begin (truncated here) writes nothing', () => {
+  const r = voting();
+  step(r, { type: 'learned', entries: [0, 1, 2].map((position) => ({ position, action: value(`v${position}`) })) });
+  step(r, { type: 'learned', entries: [{ position: 3, action: { kind: 'truncate', to: 2 } }] });
+  assert.equal(r.begin(), 2);
+  assert.deepEqual(step(r, { type: 'learned', entries: [{ position: 0, action: value('v0') }, { position: 1, action: value('v1') }] }).records, []);
+});
+
 test('learned: a position held intact is not written again; a different value never replaces a learned one', () => {
   const r = voting();
   assert.equal(step(r, { type: 'learned', entries: [{ position: 0, action: value('chosen') }] }).records.length, 1);

@@ -40,3 +40,10 @@ test('implicit promise: a nonce is granted again only the number it holds, not a
   assert.deepEqual(outcome(step(r, { type: 'promise', rid: 2, proposal: 4, nonce: 77 })), ['reject', 5]);
   assert.equal(r.metadata().promised, 5);
 });
+
+test('implicit promise: a promise recorded without a proposer (metadata from before nonces) is not granted again to a request without one', () => {
+  const r = new MemoryStore({ status: 'VOTING', promised: 5, incarnation: 'x' });
+  assert.equal(r.metadata().promisedBy, undefined);
+  assert.deepEqual(outcome(step(r, { type: 'promise', rid: 1, proposal: 5 })), ['reject', 5]);
+  assert.deepEqual(outcome(step(r, { type: 'promise', rid: 2, proposal: 5, nonce: 9 })), ['reject', 5]);
+});
