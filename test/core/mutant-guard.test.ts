@@ -68,7 +68,9 @@ const MUTANTS: readonly Mutant[] = [
     from: ': req.proposal < inForce;', to: ': false;', tests: ['rule-switches'] },
   // replica.ts: the acceptor's other decision points (stated by replica.test.ts and the rejoin tests).
   { rule: 'an implicit promise needs a proposal strictly above every promise made here', file: 'replica.js',
-    from: '? req.proposal <= highest :', to: '? req.proposal < highest :', tests: ['replica'] },
+    from: '? req.proposal <= highest && bindingAtLeast(store, req.proposal) :', to: '? req.proposal < highest && bindingAtLeast(store, req.proposal + 1) :', tests: ['replica'] },
+  { rule: 'an accepted or promised position not yet learned binds an implicit promise', file: 'replica.js',
+    from: '!s.learned && Math.max(s.promised, s.accepted) >= proposal', to: '!s.learned && false', tests: ['counted-again'] },
   { rule: 'a write below the promise in force is refused', file: 'replica.js',
     from: 'rules.honourPromise && req.proposal < inForce', to: 'rules.honourPromise && false', tests: ['replica'] },
   { rule: 'a learned position refuses a write of another value', file: 'replica.js',
