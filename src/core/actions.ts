@@ -19,11 +19,6 @@ export function actionsEqual(a: Action, b: Action): boolean {
   }
 }
 
-/** Whether an action is an application's entry: reads, tails and the state store skip every other kind (NOP, TRUNCATE, config). */
-export function isAppend(a: Action): a is Extract<Action, { kind: 'append' }> {
-  return a.kind === 'append';
-}
-
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
