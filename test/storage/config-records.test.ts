@@ -18,6 +18,8 @@ import { checkActionFrame, checkFrame, encodeFrame, type DiskRecord } from '../.
 import { storedChain, storedClusterId, summarise } from '../../src/storage/stored-config.js';
 import { Writer } from '../../src/storage/codec-io.js';
 import { clusterIdFor } from '../../src/server/members.js';
+import { MemoryStore } from '../../src/storage/memory-store.js';
+import { digestRange } from '../../src/storage/range-digest.js';
 import { removeTempDirs, tempDir } from './tmp-dirs.js';
 
 test.after(removeTempDirs);
@@ -111,6 +113,24 @@ test('the position index keeps a config entry as its own kind', () => {
   assert.equal(index.slot(5)?.learned, true);
   assert.equal(index.slot(6)?.kind, 'truncate');
   assert.equal(index.slot(6)?.truncateTo, 2);
+});
+
+test('the range digest tells two configurations at one position apart (divergence checks see config entries)', () => {
+  const digest = (c: Configuration): number => {
+    const s = new MemoryStore();
+    s.append([{ type: 'metadata', metadata: { status: 'VOTING', promised: 0, incarnation: 't' } }]);
+    s.append([
+      { type: 'learn', position: 0, action: { kind: 'nop' } },
+      { type: 'learn', position: 1, action: { kind: 'config', config: c } },
+    ]);
+    const d = digestRange(s, 0, 2);
+    assert.equal(d.stop, 'end');
+    assert.equal(d.count, 2);
+    return d.crc;
+  };
+  assert.equal(digest(config(c1)), digest({ ...config(c1) }));
+  assert.notEqual(digest(config(c1)), digest(config(c2)));
+  assert.notEqual(digest(config(c1)), digest({ ...config(c1), changeId: 'other' }));
 });
 
 // ------------------------------------------------------------------ metadata
