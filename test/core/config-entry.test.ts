@@ -52,6 +52,23 @@ test('a config entry whose commit was lost is settled intact by a reader\'s fill
   c.checkAgreement();
 });
 
+test('a promise keeps the stored chain and cluster id in the metadata it writes (they are carried, not rebuilt)', () => {
+  const c = new Cluster(3);
+  const configs = [{ ...config, epoch: 0, learners: [], nextId: 4, position: -1, floor: 0, changeId: undefined }];
+  for (const id of c.ids) {
+    const s = c.store(id);
+    s.append([{ type: 'metadata', metadata: { ...s.metadata(), clusterId: 'c-kept', configs } }]);
+  }
+  c.elect('w');
+  c.run();
+  for (const id of c.ids) {
+    const meta = c.store(id).metadata();
+    assert.ok(meta.promised > 0, `replica ${id} promised`);
+    assert.equal(meta.clusterId, 'c-kept');
+    assert.deepEqual(meta.configs, configs);
+  }
+});
+
 test('config entries compare by value', () => {
   const a = { kind: 'config', config } as const;
   assert.ok(actionsEqual(a, { kind: 'config', config: { ...config, voters: [...config.voters] } }));

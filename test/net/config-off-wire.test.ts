@@ -15,7 +15,7 @@ import type { Message } from '../../src/core/types.js';
 
 const config: Configuration = { epoch: 1, voters: [{ id: 1, address: 'h1:1' }], learners: [{ id: 2, address: 'h2:2' }], nextId: 3 };
 
-test('a config entry is not encoded for wire version 2 (write, learned, slots)', () => {
+test('a config entry is not encoded for wire version 2 (write, learned)', () => {
   const carriers: Message[] = [
     { type: 'write', rid: 1, proposal: 2, from: 3, named: [{ id: 1, generation: 0, disk: 0 }], actions: [{ kind: 'config', config }] },
     { type: 'learned', entries: [{ position: 3, action: { kind: 'config', config } }] },
