@@ -1,8 +1,10 @@
 /**
  * `replog config show` and `replog member list` (interfaces.md, "Membership"):
- * the configuration the replicas report. Read-only until reconfiguration
- * lands (docs/reconfiguration.md): every member is a voter, epoch 0, no change
- * pending.
+ * the configuration the replicas report, which is the one their disks hold
+ * (src/storage/stored-config.ts: before any change, the members they were
+ * started with, all voters, epoch 0). Read-only until reconfiguration lands
+ * (docs/reconfiguration.md); wire version 2 carries the epoch and the members
+ * only, so every member shows as a voter and no change as pending.
  */
 import { LogClient, type Configuration } from '../client/log-client.js';
 import { quorumSize } from '../core/quorum.js';

@@ -205,8 +205,9 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
   /**
    * The cluster's configuration as the replicas tell it (interfaces.md,
    * "Membership"): its epoch, the voters and the learners with their
-   * addresses. Until reconfiguration lands (docs/reconfiguration.md) every
-   * member is a voter and the epoch is 0.
+   * addresses. The epoch is the one the replicas' disks hold; until
+   * reconfiguration lands (docs/reconfiguration.md) wire version 2 names no
+   * learners, so every member is a voter.
    */
   async configuration(options?: CallOptions): Promise<Configuration> {
     this.checkOpen();

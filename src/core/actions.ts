@@ -1,4 +1,5 @@
 /** Small pure helpers over actions. */
+import { sameConfiguration } from './membership.js';
 import type { Action } from './types.js';
 
 export const NOP: Action = Object.freeze({ kind: 'nop' });
@@ -13,6 +14,8 @@ export function actionsEqual(a: Action, b: Action): boolean {
       return b.kind === 'truncate' && a.to === b.to;
     case 'append':
       return b.kind === 'append' && bytesEqual(a.data, b.data);
+    case 'config':
+      return b.kind === 'config' && sameConfiguration(a.config, b.config);
   }
 }
 
@@ -22,7 +25,7 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Entry bytes an action carries (for batch and memory bounds). */
+/** Entry bytes an action carries (for batch and memory bounds; a config entry's few hundred bytes are not entry bytes). */
 export function actionBytes(a: Action): number {
   return a.kind === 'append' ? a.data.byteLength : 0;
 }
@@ -35,5 +38,7 @@ export function describeAction(a: Action): string {
       return `TRUNCATE(${a.to})`;
     case 'append':
       return `APPEND(${a.data.byteLength}B)`;
+    case 'config':
+      return `CONFIG(epoch ${a.config.epoch})`;
   }
 }

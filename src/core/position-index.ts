@@ -69,14 +69,14 @@ const CHUNK = 1 << CHUNK_BITS;
  */
 const MIN_CAPACITY = 8;
 
-// flags: bit 0 the position exists (has a slot), bit 1 learned, bits 2-3 the action's kind.
+// flags: bit 0 the position exists (has a slot), bit 1 learned, bits 2-4 the action's kind.
 const EXISTS = 1;
 const LEARNED = 2;
 const KIND_SHIFT = 2;
-const KIND_MASK = 3 << KIND_SHIFT;
-/** Kind codes (bits 2-3 of flags); 0 means no action. */
-const KINDS: readonly (ActionKind | undefined)[] = [undefined, 'nop', 'append', 'truncate'];
-const KIND_CODE: Readonly<Record<ActionKind, number>> = { nop: 1, append: 2, truncate: 3 };
+const KIND_MASK = 7 << KIND_SHIFT;
+/** Kind codes (bits 2-4 of flags); 0 means no action. */
+const KINDS: readonly (ActionKind | undefined)[] = [undefined, 'nop', 'append', 'truncate', 'config'];
+const KIND_CODE: Readonly<Record<ActionKind, number>> = { nop: 1, append: 2, truncate: 3, config: 4 };
 const TRUNCATE_CODE = KIND_CODE.truncate;
 
 /**

@@ -7,6 +7,8 @@
  * See docs/glossary.md for the words and docs/protocol.md for the rules.
  */
 
+import type { Configuration, PlacedConfiguration } from './membership.js';
+
 /** A log position: a non-negative safe integer. Position 0 is filled with a NOP by the first election. */
 export type Position = number;
 
@@ -29,7 +31,14 @@ export type Action =
   /** An entry appended by an application. */
   | { readonly kind: 'append'; readonly data: Uint8Array }
   /** Removes every position in [0, to) from the log. */
-  | { readonly kind: 'truncate'; readonly to: Position };
+  | { readonly kind: 'truncate'; readonly to: Position }
+  /**
+   * A membership configuration (docs/reconfiguration.md): the whole
+   * configuration, not a diff, so it is understood alone. Like NOP and
+   * TRUNCATE it is not an application entry: reads, tails and the state
+   * store skip it. Nothing proposes one yet (step 2 of the plan).
+   */
+  | { readonly kind: 'config'; readonly config: Configuration };
 
 export type ActionKind = Action['kind'];
 
@@ -99,6 +108,21 @@ export interface Metadata {
    * TRUNCATE itself. The store drops what lies below, as if it had.
    */
   readonly begin?: Position;
+  /**
+   * The cluster's id, stored once the cluster has one of its own
+   * (docs/reconfiguration.md, R11). Absent on every directory written before
+   * reconfiguration: such a directory's id is the one derived from its
+   * members, as before (src/storage/stored-config.ts).
+   */
+  readonly clusterId?: string;
+  /**
+   * The chain of configurations this replica learned, oldest first, from the
+   * one governing `begin` to its head (R14). Absent on every directory
+   * written before reconfiguration: it reads as the members it is started
+   * with, all voters, at epoch 0 (src/storage/stored-config.ts). Nothing
+   * writes it yet (step 2 of docs/reconfiguration.md, section 11).
+   */
+  readonly configs?: readonly PlacedConfiguration[];
 }
 
 /** The identity of one disk of a member, as the protocol tells disks apart. */
@@ -419,9 +443,24 @@ export interface ConfigRequest {
 export interface ConfigReply {
   readonly type: 'configReply';
   readonly rid: number;
-  /** The configuration's epoch (0: the members the cluster started with). */
+  /** The epoch of the replier's latest learned configuration (0: the members the cluster started with). */
   readonly epoch: number;
+  /** That configuration's voters and learners, by ascending id (what clients of wire version 2 read). */
   readonly members: readonly Member[];
+  // The fields below are the shape docs/reconfiguration.md (section 6) gives
+  // the reply. Wire version 2 has no room for them (a decoder rejects
+  // trailing bytes), so they travel only from the version bump of
+  // reconfiguration's later steps; until then the wire encoder refuses a
+  // reply that carries them, and `members` are all voters.
+  /** The cluster's id. */
+  readonly clusterId?: string;
+  /** Where the configuration's entry is (-1 for epoch 0). */
+  readonly position?: Position;
+  readonly voters?: readonly Member[];
+  readonly learners?: readonly Member[];
+  readonly nextId?: ReplicaId;
+  /** The replier's chain, oldest first. */
+  readonly chain?: readonly PlacedConfiguration[];
 }
 
 export type ReplicaRequest = PromiseRequest | WriteRequest | ReadRequest | RecoverRequest | RejoinRequest | ConfigRequest;

@@ -3,7 +3,7 @@
  * action, slot, entry, named lists, and the small enums. See docs/wire.md for
  * the layout.
  */
-import { assert, assertNever } from '../core/assert.js';
+import { assert, assertNever, AssertionError } from '../core/assert.js';
 import { limits } from '../core/constants.js';
 import type { Action, Entry, Named, Outcome, ReplicaId, Slot, Status, WriteOutcome } from '../core/types.js';
 import { WireError } from './errors.js';
@@ -39,12 +39,20 @@ export function actionSize(a: Action): number {
       return 1 + 4 + a.data.length;
     case 'truncate':
       return 1 + 8;
+    case 'config':
+      return notOnTheWire();
     default:
       return assertNever(a, 'action');
   }
 }
 
+/** schema.ts, actionCode: config entries are not part of wire version 2. */
+function notOnTheWire(): never {
+  throw new AssertionError('a config entry cannot be sent: wire version 2 has no config action (docs/reconfiguration.md, step 2)');
+}
+
 export function writeAction(w: WireWriter, a: Action): void {
+  if (a.kind === 'config') return notOnTheWire();
   w.u8(actionCode[a.kind]);
   switch (a.kind) {
     case 'nop':

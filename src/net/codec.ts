@@ -237,6 +237,11 @@ function writeBody(w: WireWriter, msg: Message): void {
       return;
     case 'configReply':
       assert(msg.members.length <= wireLimits.namedLengthMax, 'too many members');
+      // types.ts, ConfigReply: the reconfiguration fields are not in wire version 2; sending the reply without them would lose them silently.
+      assert(
+        [msg.clusterId, msg.position, msg.voters, msg.learners, msg.nextId, msg.chain].every((f) => f === undefined),
+        'a configReply of wire version 2 carries epoch and members only',
+      );
       w.u64(msg.rid);
       w.u64(msg.epoch);
       w.u32(msg.members.length);

@@ -23,8 +23,15 @@ export const typeCode = {
   configReply: 15,
 } as const satisfies Record<MessageType, number>;
 
-export const actionCode = { nop: 0, append: 1, truncate: 2 } as const satisfies Record<ActionKind, number>;
-export const actionByCode: readonly ActionKind[] = ['nop', 'append', 'truncate'];
+/**
+ * Action kinds on the wire. A `config` entry (docs/reconfiguration.md) is not
+ * among them: version 2 peers reject an unknown kind, so it goes on the wire
+ * only with the version bump reconfiguration's later steps make (nothing
+ * proposes one before).
+ */
+export type WireActionKind = Exclude<ActionKind, 'config'>;
+export const actionCode = { nop: 0, append: 1, truncate: 2 } as const satisfies Record<WireActionKind, number>;
+export const actionByCode: readonly WireActionKind[] = ['nop', 'append', 'truncate'];
 
 export const statusCode = { VOTING: 0, RECOVERING: 1, STARTING: 2, EMPTY: 3 } as const satisfies Record<Status, number>;
 export const statusByCode: readonly Status[] = ['VOTING', 'RECOVERING', 'STARTING', 'EMPTY'];

@@ -20,7 +20,8 @@ import { certIdentity, type TlsCredentials } from '../net/tls.js';
 import { parseAddress } from '../net/address.js';
 import { ClusterWatch } from './console/cluster-watch.js';
 import { consolePage } from './console/page.js';
-import type { Members } from './members.js';
+import { memberList, type Members } from './members.js';
+import { storedChain, summarise } from '../storage/stored-config.js';
 import type { ReplicaMetrics } from './metrics.js';
 import type { ReplicaHost } from './replica-host.js';
 import type { DivergenceCheck } from './divergence-check.js';
@@ -45,6 +46,8 @@ export interface AdminServer {
 /** The JSON of GET /status (interfaces.md). */
 export function statusDocument(ctx: AdminContext): object {
   const s = ctx.host.store;
+  // The configuration this replica's disk holds (docs/reconfiguration.md): before any change, its members, all voters, at epoch 0.
+  const config = summarise(storedChain(s.metadata(), memberList(ctx.members)), ctx.id);
   return {
     id: ctx.id,
     status: ctx.host.status,
@@ -52,9 +55,8 @@ export function statusDocument(ctx: AdminContext): object {
     end: s.end(),
     learnedThrough: s.learnedThrough(),
     members: ctx.members,
-    // Every member is a voter until reconfiguration lands (docs/reconfiguration.md).
-    role: 'voter',
-    config: { epoch: 0, voters: Object.keys(ctx.members).map(Number).sort((a, b) => a - b), learners: [] },
+    role: config.role,
+    config: { epoch: config.epoch, voters: config.voters.map((m) => m.id), learners: config.learners.map((m) => m.id) },
     clusterId: ctx.clusterId,
     recovery: ctx.host.recoveryProgress(),
     generation: s.metadata().generation ?? 0,

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../core/errors.js';
 import { parseAddress } from '../net/address.js';
+import type { Member } from '../core/types.js';
 
 export type Members = Readonly<Record<number, string>>;
 
@@ -40,4 +41,9 @@ export function memberIds(members: Members): number[] {
 export function clusterIdFor(members: Members): string {
   const canonical = memberIds(members).map((id) => `${id}=${members[id]}`).join(',');
   return 'c-' + createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}
+
+/** The members as a list by ascending id (the shape configurations use). */
+export function memberList(members: Members): Member[] {
+  return memberIds(members).map((id) => ({ id, address: members[id]! }));
 }

@@ -16,7 +16,8 @@ import { DIGEST_CODES, decodeDigestMessage } from '../net/digest-codec.js';
 import { TlsCredentials, describeIdentity, type TlsOptions } from '../net/tls.js';
 import { FileStore } from '../storage/file-store.js';
 import { startAdmin, type AdminServer } from './admin.js';
-import { clusterIdFor, memberIds, parseMembers, type Members } from './members.js';
+import { clusterIdFor, memberIds, memberList, parseMembers, type Members } from './members.js';
+import { storedChain, summarise } from '../storage/stored-config.js';
 import { ReplicaMetrics } from './metrics.js';
 import { refuseHello, refuseMessage, refuseOnPeerLink } from './admission.js';
 import { ReplicaHost, type StorageEvent } from './replica-host.js';
@@ -274,8 +275,12 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           return;
         }
         if (msg.type === 'config') {
-          // Clients learn member ids and the quorum from the replicas, never from their address list.
-          conn.send({ type: 'configReply', rid: msg.rid, epoch: 0, members: ids.map((id) => ({ id, address: id === options.id ? selfAddress() : members[id]! })) });
+          // Clients learn member ids and the quorum from the replicas, never from their address list: the
+          // configuration this disk holds (before any change: the members, all voters, epoch 0). Wire version 2
+          // carries epoch and members only (types.ts, ConfigReply).
+          const config = summarise(storedChain(h.store.metadata(), memberList(members)), options.id);
+          const listed = config.members.map((m) => (m.id === options.id ? { id: m.id, address: selfAddress() } : m));
+          conn.send({ type: 'configReply', rid: msg.rid, epoch: config.epoch, members: listed });
           return;
         }
         if (msg.type === 'read') return msg.waitMs === undefined ? reads.push(msg, conn) : waits.push(msg, conn);

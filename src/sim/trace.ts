@@ -3,6 +3,7 @@
  * hash shows two runs were identical), the last lines kept for a failure
  * report, and every line printed in verbose mode.
  */
+import { configurationKey } from '../core/membership.js';
 import type { Action, Message } from '../core/types.js';
 
 const decoder = new TextDecoder();
@@ -16,6 +17,8 @@ export function actionKey(a: Action): string {
       return `t:${a.to}`;
     case 'append':
       return `a:${decoder.decode(a.data)}`;
+    case 'config':
+      return `c:${configurationKey(a.config)}`;
   }
 }
 

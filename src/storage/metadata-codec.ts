@@ -9,6 +9,13 @@
  * JSON-serialisable field without knowing it, so a new field needs no change
  * here. The fixed fields stay binary: replay and the checks read them.
  *
+ * Two JSON fields are checked, because membership is decided from them:
+ * `clusterId` and `configs`, the chain of configurations
+ * (docs/reconfiguration.md, R11 and R14; config-codec.ts says what is
+ * valid). A bad one fails an assertion at encode, and makes the record
+ * unreadable at decode, as a bad fixed field does. A directory written before
+ * them has neither; stored-config.ts reads it as before.
+ *
  * A field whose value is `undefined` is absent (as JSON has it); any value
  * JSON would not give back exactly (a function, a bigint, NaN, an undefined
  * array element, a class instance) is a programmer error and fails an
@@ -18,6 +25,7 @@
 import { assert, isNat } from '../core/assert.js';
 import type { Metadata, Status } from '../core/types.js';
 import { Malformed, STRING_BYTES_MAX, type Reader, type Writer } from './codec-io.js';
+import { chainFieldsProblem } from './config-codec.js';
 
 /** Most bytes the JSON of the non-fixed fields may take (so a key stays small enough to scan for). */
 export const METADATA_EXTRA_BYTES_MAX = 64 * 1024;
@@ -48,6 +56,8 @@ export function prepareMetadata(m: Metadata): MetadataParts {
   assert(isNat(m.promised), `promised ${m.promised} is not a safe non-negative integer`);
   const incarnation = Buffer.from(m.incarnation, 'utf8');
   assert(incarnation.length <= STRING_BYTES_MAX, 'incarnation too long');
+  const badChain = chainFieldsProblem(m);
+  assert(badChain === undefined, `metadata: ${badChain}`);
   const others: Record<string, unknown> = {};
   let n = 0;
   for (const [k, v] of Object.entries(m)) {
@@ -92,6 +102,7 @@ export function parseMetadata(r: Reader): () => Metadata {
     }
     if (typeof others !== 'object' || others === null || Array.isArray(others)) throw new Malformed();
     for (const k of Object.keys(others)) if (FIXED_FIELDS.has(k)) throw new Malformed();
+    if (chainFieldsProblem(others) !== undefined) throw new Malformed();
     return { ...(others as object), status, promised, incarnation };
   };
 }

@@ -11,6 +11,7 @@
  *
  *     p:u64le  kind:u8  [ length:u32le data ]   for an append (kind 1)
  *                       [ to:u64le ]            for a truncate (kind 2)
+ *                       [ length:u32le bytes ]  for a config entry (kind 3; its stored bytes, config-codec.ts)
  *                                               nothing for a nop (kind 0; a tombstone is a nop)
  *
  * together with the count of positions covered and the range itself
@@ -34,6 +35,7 @@
  */
 import { crc32c } from '@node-rs/crc32';
 import type { StoreView } from '../core/store.js';
+import { encodeConfig } from './config-codec.js';
 import type { Action, Position } from '../core/types.js';
 
 /** Why a digest ended where it did. */
@@ -81,6 +83,8 @@ export const DIGEST_BYTES_MAX = 4 * 1024 * 1024;
 const KIND_NOP = 0;
 const KIND_APPEND = 1;
 const KIND_TRUNCATE = 2;
+/** A config entry: u32 length, then its stored bytes (config-codec.ts). None exists before reconfiguration's later steps. */
+const KIND_CONFIG = 3;
 /** Positions read per StoreView.readActions call. */
 const READ_BATCH = 512;
 /** Appends up to this size are copied into the scratch buffer; larger ones are checksummed in place. */
@@ -120,6 +124,16 @@ class DigestStream {
         this.scratch[this.used++] = KIND_TRUNCATE;
         this.u64(action.to);
         return;
+      case 'config': {
+        const bytes = encodeConfig(action.config);
+        this.room(1 + 4);
+        this.scratch[this.used++] = KIND_CONFIG;
+        this.scratch.writeUInt32LE(bytes.length, this.used);
+        this.used += 4;
+        this.flush();
+        this.crc = crc32c(bytes, this.crc);
+        return;
+      }
       case 'append': {
         const data = action.data;
         this.room(1 + 4);

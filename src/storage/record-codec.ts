@@ -25,6 +25,7 @@ import { limits } from '../core/constants.js';
 import type { Action, Metadata, PersistRecord } from '../core/types.js';
 import { METADATA_EXTRA_BYTES_MAX, metadataFixedBytes, parseMetadata, prepareMetadata, writeMetadata, type MetadataParts } from './metadata-codec.js';
 import { Malformed, Reader, STRING_BYTES_MAX, Writer } from './codec-io.js';
+import { CONFIG_BYTES_MAX, prepareConfig, readConfig, writeConfig, type ConfigParts } from './config-codec.js';
 
 /**
  * The first record of every segment file (and only there): who owns it, a
@@ -80,6 +81,8 @@ export { STRING_BYTES_MAX };
 
 // The key of the largest record (a segment header with two full strings and full JSON fields) fits in the slack.
 assert(1 + 8 * 6 + 4 + 4 + (1 + STRING_BYTES_MAX) + metadataFixedBytes(STRING_BYTES_MAX) + METADATA_EXTRA_BYTES_MAX + 4 <= KEY_BYTES_MAX, 'key room');
+// And so does a config record's (type, position, proposal, kind, the configuration).
+assert(1 + 16 + 1 + CONFIG_BYTES_MAX + 4 <= KEY_BYTES_MAX, 'config key room');
 assert(FRAME_PAYLOAD_MAX < 2 ** 32, 'a payload length fits in u32');
 
 const T_METADATA = 1;
@@ -95,6 +98,8 @@ const K_NOP = 0;
 const K_TOMBSTONE = 1;
 const K_APPEND = 2;
 const K_TRUNCATE = 3;
+/** A configuration (config-codec.ts) follows in the key. */
+const K_CONFIG = 4;
 
 /**
  * Encodes one record as a complete frame. Both checksums of every frame but a
@@ -104,19 +109,21 @@ const K_TRUNCATE = 3;
  * Headers are seeded with 0 (they carry the salt) and count only at offset 0.
  */
 export function encodeFrame(rec: DiskRecord, salt = 0): Buffer {
-  if (rec.type === 'accept') return encodeActionRecord(T_ACCEPT, rec.position, rec.proposal, rec.action, salt);
-  if (rec.type === 'learn') return encodeActionRecord(T_LEARN, rec.position, undefined, rec.action, salt);
+  // Config entries are rare: they take the general path below (their value sits in the key).
+  if (rec.type === 'accept' && rec.action.kind !== 'config') return encodeActionRecord(T_ACCEPT, rec.position, rec.proposal, rec.action, salt);
+  if (rec.type === 'learn' && rec.action.kind !== 'config') return encodeActionRecord(T_LEARN, rec.position, undefined, rec.action, salt);
+  const config = (rec.type === 'accept' || rec.type === 'learn') && rec.action.kind === 'config' ? prepareConfig(rec.action.config) : undefined;
   const seed = rec.type === 'header' ? 0 : salt;
   const data = EMPTY;
   const meta = rec.type === 'metadata' || rec.type === 'header' ? prepareMetadata(rec.metadata) : undefined;
   const clusterId = rec.type === 'header' ? stringBytes(rec.clusterId) : undefined;
-  const keyBytes = keyLength(rec, meta, clusterId);
+  const keyBytes = keyLength(rec, meta, clusterId, config);
   const payloadBytes = keyBytes + 4 + data.length;
   assert(payloadBytes <= FRAME_PAYLOAD_MAX, `record of ${payloadBytes} bytes exceeds the frame limit`);
   const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
   buf.writeUInt32LE(payloadBytes, 0);
   const w = new Writer(buf, FRAME_HEADER_BYTES);
-  writeKey(w, rec, meta, clusterId);
+  writeKey(w, rec, meta, clusterId, config);
   assert(w.at === FRAME_HEADER_BYTES + keyBytes, 'key length');
   const keyCrc = crc32c(buf.subarray(FRAME_HEADER_BYTES, w.at), lengthCrc(buf, payloadBytes, seed));
   buf.writeUInt32LE(keyCrc, w.at);
@@ -131,7 +138,7 @@ export function encodeFrame(rec: DiskRecord, salt = 0): Buffer {
  * intermediate arrays and writer object. Key: type, position, the proposal
  * (accept only), the action kind, `to` for a truncate.
  */
-function encodeActionRecord(type: number, position: number, proposal: number | undefined, action: Action, salt: number): Buffer {
+function encodeActionRecord(type: number, position: number, proposal: number | undefined, action: Exclude<Action, { kind: 'config' }>, salt: number): Buffer {
   const data = action.kind === 'append' ? action.data : EMPTY;
   const kindAt = FRAME_HEADER_BYTES + 1 + (proposal === undefined ? 8 : 16);
   const keyEnd = kindAt + 1 + (action.kind === 'truncate' ? 8 : 0);
@@ -247,7 +254,8 @@ export function checkFrame(buf: Buffer, offset: number, size: number, salt = 0, 
  * catch-up's read path: the same checks (length, key checksum, fields, frame
  * checksum), without building the record. Returns the action (append data is
  * a view of `buf`), or undefined if the frame is anything else or damaged in
- * any way (the caller then asks checkFrame, which says what).
+ * any way (the caller then asks checkFrame, which says what); config entries,
+ * rare, take that path too.
  */
 export function checkActionFrame(buf: Buffer, offset: number, size: number, position: number, salt: number): Action | undefined {
   if (offset + FRAME_HEADER_BYTES + 5 > size) return undefined;
@@ -298,22 +306,22 @@ function stringBytes(str: string): Buffer {
   return b;
 }
 
-function actionKeyBytes(a: Action): number {
-  return a.kind === 'truncate' ? 9 : 1;
+function actionKeyBytes(a: Action, config: ConfigParts | undefined): number {
+  return a.kind === 'truncate' ? 9 : a.kind === 'config' ? 1 + config!.bytes : 1;
 }
 
-function keyLength(rec: DiskRecord, meta: MetadataParts | undefined, clusterId: Buffer | undefined): number {
+function keyLength(rec: DiskRecord, meta: MetadataParts | undefined, clusterId: Buffer | undefined, config: ConfigParts | undefined): number {
   switch (rec.type) {
     case 'metadata':
       return 1 + meta!.bytes;
     case 'promise':
       return 1 + 16;
     case 'accept':
-      return 1 + 16 + actionKeyBytes(rec.action);
+      return 1 + 16 + actionKeyBytes(rec.action, config);
     case 'commit':
       return 1 + 24;
     case 'learn':
-      return 1 + 8 + actionKeyBytes(rec.action);
+      return 1 + 8 + actionKeyBytes(rec.action, config);
     case 'header':
       return 1 + 8 * 6 + 4 + 4 + 1 + clusterId!.length + meta!.bytes;
     case 'seal':
@@ -321,7 +329,7 @@ function keyLength(rec: DiskRecord, meta: MetadataParts | undefined, clusterId: 
   }
 }
 
-function writeAction(w: Writer, a: Action): void {
+function writeAction(w: Writer, a: Action, config: ConfigParts | undefined): void {
   switch (a.kind) {
     case 'nop':
       return w.u8(a.tombstone === true ? K_TOMBSTONE : K_NOP);
@@ -330,10 +338,13 @@ function writeAction(w: Writer, a: Action): void {
     case 'truncate':
       w.u8(K_TRUNCATE);
       return w.num(a.to);
+    case 'config':
+      w.u8(K_CONFIG);
+      return writeConfig(w, config!);
   }
 }
 
-function writeKey(w: Writer, rec: DiskRecord, meta: MetadataParts | undefined, clusterId: Buffer | undefined): void {
+function writeKey(w: Writer, rec: DiskRecord, meta: MetadataParts | undefined, clusterId: Buffer | undefined, config: ConfigParts | undefined): void {
   switch (rec.type) {
     case 'metadata':
       w.u8(T_METADATA);
@@ -346,7 +357,7 @@ function writeKey(w: Writer, rec: DiskRecord, meta: MetadataParts | undefined, c
       w.u8(T_ACCEPT);
       w.num(rec.position);
       w.num(rec.proposal);
-      return writeAction(w, rec.action);
+      return writeAction(w, rec.action, config);
     case 'commit':
       w.u8(T_COMMIT);
       w.num(rec.from);
@@ -355,7 +366,7 @@ function writeKey(w: Writer, rec: DiskRecord, meta: MetadataParts | undefined, c
     case 'learn':
       w.u8(T_LEARN);
       w.num(rec.position);
-      return writeAction(w, rec.action);
+      return writeAction(w, rec.action, config);
     case 'header':
       w.u8(T_HEADER);
       w.num(rec.segmentId);
@@ -395,6 +406,10 @@ function readAction(r: Reader): { hasData: boolean; make: (data: Uint8Array) => 
   if (k === K_TRUNCATE) {
     const to = r.nat();
     return { hasData: false, make: () => ({ kind: 'truncate', to }) };
+  }
+  if (k === K_CONFIG) {
+    const config = readConfig(r);
+    return { hasData: false, make: () => ({ kind: 'config', config }) };
   }
   throw new Malformed();
 }
