@@ -3,6 +3,7 @@
 // it. REPLOG_REWRITE=1 writes the actual output into the files instead, so
 // that a change to the protocol shows as a diff a reviewer reads.
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -14,8 +15,9 @@ import { formatScenario, parseScenario } from './parse.js';
 const dir = fileURLToPath(new URL('../../../test/scenarios/', import.meta.url));
 const rewrite = process.env.REPLOG_REWRITE === '1';
 
-export function runScenario(path: string): { text: string; failures: string[] } {
-  const file = parseScenario(readFileSync(path, 'utf8'), path);
+/** Runs a scenario; returns the file rewritten with the actual output, and a diff per step that differs. */
+function runScenario(text: string, name: string): { text: string; failures: string[] } {
+  const file = parseScenario(text, name);
   const interp = new Interpreter();
   const actual: string[][] = [];
   const failures: string[] = [];
@@ -27,9 +29,7 @@ export function runScenario(path: string): { text: string; failures: string[] } 
       lines = [`error: ${(err as Error).message.split('\n')[0]}`];
     }
     actual.push(lines);
-    if (lines.join('\n') !== b.expected.join('\n')) {
-      failures.push(`${path}:${b.line}: ${b.text}\n${lineDiff(b.expected, lines).join('\n')}`);
-    }
+    if (lines.join('\n') !== b.expected.join('\n')) failures.push(`${name}:${b.line}: ${b.text}\n${lineDiff(b.expected, lines).join('\n')}`);
   }
   return { text: formatScenario(file, actual), failures };
 }
@@ -37,9 +37,10 @@ export function runScenario(path: string): { text: string; failures: string[] } 
 for (const name of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
   test(`scenario ${name}`, () => {
     const path = join(dir, name);
-    const { text, failures } = runScenario(path);
+    const before = readFileSync(path, 'utf8');
+    const { text, failures } = runScenario(before, path);
     if (rewrite) {
-      writeFileSync(path, text);
+      if (text !== before) writeFileSync(path, text);
       return;
     }
     if (failures.length > 0) {
@@ -47,3 +48,20 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
     }
   });
 }
+
+test('the runner fails a scenario whose expected output is wrong, and rewriting restores it', () => {
+  const good = 'cluster replicas=1\n----\nr1: VOTING b0 g0 begin 0 end -1 learned -1\n\nelect w\n----\nsend w>r1 promise#1 b1\n';
+  assert.deepEqual(runScenario(good, 'good').failures, []);
+  const wrong = good.replace('promise#1 b1', 'promise#1 b2');
+  const r = runScenario(wrong, 'wrong');
+  assert.equal(r.failures.length, 1);
+  assert.match(r.failures[0]!, /wrong:5: elect w\n- send w>r1 promise#1 b2\n\+ send w>r1 promise#1 b1/);
+  assert.equal(r.text, good, 'the rewrite is the file with the actual output');
+});
+
+test('scenario files are deterministic: a second run prints the same', () => {
+  for (const name of readdirSync(dir).filter((f) => f.endsWith('.txt'))) {
+    const text = readFileSync(join(dir, name), 'utf8');
+    assert.equal(runScenario(text, name).text, runScenario(text, name).text, name);
+  }
+});
