@@ -16,7 +16,7 @@
 import { quorumSize } from '../../src/core/quorum.js';
 import { ReaderCore, type ReaderOutput } from '../../src/core/reader.js';
 import { ReplicaNodeCore, type NodeOutput } from '../../src/core/replica-node.js';
-import { ALL_RULES_ON, type SafetyRules } from '../../src/core/rules.js';
+import type { SafetyRules } from '../../src/core/rules.js';
 import type { Action, Message, Position, ReplicaId, Status } from '../../src/core/types.js';
 import { WriterCore, type WriterOutput } from '../../src/core/writer.js';
 import { Prng } from '../../src/sim/prng.js';
@@ -94,7 +94,7 @@ export class ScenarioCluster {
   }
 
   get rules(): SafetyRules {
-    return this.options.rules ?? ALL_RULES_ON;
+    return this.options.rules;
   }
 
   private newCore(id: ReplicaId, store: MemoryStore, restartCheck = true): ReplicaNodeCore {
