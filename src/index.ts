@@ -3,19 +3,8 @@
  * project's design notes and the README).
  */
 export * from './client/index.js';
-export { startReplica, type Replica, type ReplicaOptions, type ReplicaEvents } from './server/replica-server.js';
-export type { StorageEvent } from './server/replica-host.js';
-export { AddressInUseError } from './server/replica-errors.js';
-export {
-  StorageError,
-  StorageFullError,
-  StorageIOError,
-  StorageFatalError,
-  DataDirLockedError,
-  DataDirMismatchError,
-  DataDirUnsafeError,
-} from './storage/errors.js';
-export type { Status } from './core/types.js';
+// The embedded replica: the same exports as the `replog/server` entry (one list, kept there).
+export * from './server/index.js';
 export {
   StateStore,
   Variable,
