@@ -4,17 +4,11 @@
 // entry). Nothing proposes one yet; the test hands one to the writer directly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Cluster, text } from './harness.js';
-import type { ReadResult } from '../../src/core/reader.js';
+import { Cluster, entries } from './harness.js';
 import type { Configuration } from '../../src/core/membership.js';
 import { actionsEqual, describeAction } from '../../src/core/actions.js';
 
 const config: Configuration = { epoch: 1, voters: [{ id: 1, address: 'h1:1' }, { id: 2, address: 'h2:2' }, { id: 3, address: 'h3:3' }], learners: [{ id: 4, address: 'h4:4' }], nextId: 5, changeId: 'c-1' };
-
-function entries(r: ReadResult | undefined): [number, string][] {
-  assert.ok(r?.ok, `read succeeded: ${JSON.stringify(r)}`);
-  return r.entries.map((e) => [e.position, e.action.kind === 'append' ? text(e.action.data) : e.action.kind]);
-}
 
 test('a read skips a config entry and returns the appends around it', () => {
   const c = new Cluster(3);

@@ -4,6 +4,7 @@
  * message (deliver in order, drop, hold, partition). Time moves only when the
  * test says so. Everything is deterministic.
  */
+import assert from 'node:assert/strict';
 import { actionsEqual, describeAction } from '../../src/core/actions.js';
 import { AcceptorInvariants } from '../../src/core/invariants.js';
 import { ReaderCore, type ReadResult, type ReaderOutbound } from '../../src/core/reader.js';
@@ -251,4 +252,10 @@ export class Cluster {
 
 export function text(data: Uint8Array): string {
   return new TextDecoder().decode(data);
+}
+
+/** A read's entries as [position, text of an append or the action's kind]; fails the test if the read failed. */
+export function entries(r: ReadResult | undefined): [number, string][] {
+  assert.ok(r?.ok, `read succeeded: ${JSON.stringify(r)}`);
+  return r.entries.map((e) => [e.position, e.action.kind === 'append' ? text(e.action.data) : e.action.kind]);
 }

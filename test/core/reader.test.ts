@@ -2,14 +2,8 @@
 // in-flight positions are settled, bounds are right.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Cluster, text } from './harness.js';
-import type { ReadResult } from '../../src/core/reader.js';
+import { Cluster, entries } from './harness.js';
 import { timing } from '../../src/core/constants.js';
-
-function entries(r: ReadResult | undefined): [number, string][] {
-  assert.ok(r?.ok, `read succeeded: ${JSON.stringify(r)}`);
-  return r.entries.map((e) => [e.position, e.action.kind === 'append' ? text(e.action.data) : e.action.kind]);
-}
 
 test('read returns the appended entries only, skipping NOPs (CoordinatorTest.MultipleAppends read)', () => {
   const c = new Cluster(3);
