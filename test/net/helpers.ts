@@ -1,6 +1,10 @@
 /** Shared helpers for the live socket tests: condition waits, a recording logger, raw sockets. */
 import { connect, type Socket } from 'node:net';
 import type { NetLogger } from '../../src/net/logger.js';
+import { listen, type Listener, type ListenOptions } from '../../src/net/listener.js';
+
+/** The cluster id the net tests' listeners and clients use. */
+export const TEST_CLUSTER = 'test-cluster';
 
 /** Polls `cond` until it holds; fails after a generous deadline (never a fixed sleep). */
 export async function waitFor(cond: () => boolean, what: string, deadlineMs = 15_000): Promise<void> {
@@ -49,4 +53,33 @@ export async function rawConnect(port: number, localAddress?: string): Promise<R
     socket.once('error', reject);
   });
   return { socket, received: () => Buffer.concat(chunks), closed: () => closed };
+}
+
+/** A listener that answers every recover with a recoverReply echoing its rid, and writes with a writeReply. */
+export function echoServer(extra: Partial<ListenOptions> = {}): Promise<Listener> {
+  return listen({
+    host: '127.0.0.1',
+    port: 0,
+    clusterId: TEST_CLUSTER,
+    replicaId: 1,
+    onMessage(msg, conn) {
+      if (msg.type === 'recover') {
+        conn.send({ type: 'recoverReply', rid: msg.rid, status: 'VOTING', begin: 0, end: msg.rid, incarnation: 'i', generation: 0, disk: 0, memberGeneration: 0, memberDisk: 0, recorded: [] });
+      }
+      if (msg.type === 'write') {
+        conn.send({
+          type: 'writeReply',
+          rid: msg.rid,
+          outcome: 'accept',
+          proposal: msg.proposal,
+          from: msg.from,
+          count: msg.actions.length,
+          generation: 0,
+          disk: 0,
+          retired: [],
+        });
+      }
+    },
+    ...extra,
+  });
 }

@@ -11,31 +11,15 @@ import pino from 'pino';
 import { startReplica } from '../../src/server/replica-server.js';
 import { freePorts, waitFor as waitForAsync } from '../integration/helpers.js';
 import type { Message } from '../../src/core/types.js';
-import { listen, type ConnectionRefusalReason, type Listener, type ListenOptions } from '../../src/net/listener.js';
+import type { ConnectionRefusalReason, Listener } from '../../src/net/listener.js';
 import { PeerLink } from '../../src/net/peer-link.js';
 import { WIRE_VERSION, encodeHelloFrame, type Hello } from '../../src/net/hello.js';
 import { encodeMessage } from '../../src/net/codec.js';
 import { frame } from '../../src/net/frame.js';
-import { rawConnect, recordingLogger, waitFor, type RawPeer } from './helpers.js';
+import { TEST_CLUSTER, echoServer, rawConnect, recordingLogger, waitFor, type RawPeer } from './helpers.js';
 
-const CLUSTER = 'test-cluster';
+const CLUSTER = TEST_CLUSTER;
 const OTHER_HOST = '127.0.0.2';
-
-/** A listener that answers every recover with a recoverReply echoing its rid. */
-function echoServer(extra: Partial<ListenOptions> = {}): Promise<Listener> {
-  return listen({
-    host: '127.0.0.1',
-    port: 0,
-    clusterId: CLUSTER,
-    replicaId: 1,
-    onMessage(msg, conn) {
-      if (msg.type === 'recover') {
-        conn.send({ type: 'recoverReply', rid: msg.rid, status: 'VOTING', begin: 0, end: msg.rid, incarnation: 'i', generation: 0, disk: 0, memberGeneration: 0, memberDisk: 0, recorded: [] });
-      }
-    },
-    ...extra,
-  });
-}
 
 const clientHello = (): Buffer => encodeHelloFrame({ version: WIRE_VERSION, clusterId: CLUSTER, role: 'client' });
 

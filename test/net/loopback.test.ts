@@ -2,43 +2,13 @@ import { test } from 'node:test';
 import { connect } from 'node:net';
 import assert from 'node:assert/strict';
 import type { Message } from '../../src/core/types.js';
-import { listen, type Listener, type ListenOptions } from '../../src/net/listener.js';
 import { PeerLink, type PeerLinkOptions } from '../../src/net/peer-link.js';
 import { WIRE_VERSION, encodeHelloFrame } from '../../src/net/hello.js';
 import { encodeMessage } from '../../src/net/codec.js';
 import { frame } from '../../src/net/frame.js';
-import { rawConnect, recordingLogger, waitFor } from './helpers.js';
+import { TEST_CLUSTER, echoServer, rawConnect, recordingLogger, waitFor } from './helpers.js';
 
-const CLUSTER = 'test-cluster';
-
-/** A listener that answers every recover with a recoverReply echoing its rid, and writes with a writeReply. */
-function echoServer(extra: Partial<ListenOptions> = {}): Promise<Listener> {
-  return listen({
-    host: '127.0.0.1',
-    port: 0,
-    clusterId: CLUSTER,
-    replicaId: 1,
-    onMessage(msg, conn) {
-      if (msg.type === 'recover') {
-        conn.send({ type: 'recoverReply', rid: msg.rid, status: 'VOTING', begin: 0, end: msg.rid, incarnation: 'i', generation: 0, disk: 0, memberGeneration: 0, memberDisk: 0, recorded: [] });
-      }
-      if (msg.type === 'write') {
-        conn.send({
-          type: 'writeReply',
-          rid: msg.rid,
-          outcome: 'accept',
-          proposal: msg.proposal,
-          from: msg.from,
-          count: msg.actions.length,
-          generation: 0,
-          disk: 0,
-          retired: [],
-        });
-      }
-    },
-    ...extra,
-  });
-}
+const CLUSTER = TEST_CLUSTER;
 
 function link(port: number, got: Message[], extra: Partial<PeerLinkOptions> = {}): PeerLink {
   return new PeerLink({
