@@ -192,18 +192,24 @@ function implicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRul
 
 /**
  * True if a proposal of at least `proposal` still binds a vote this replica may
- * cast: its implicit promise, or a promise or acceptance at a position it has
- * not learned. A learned position binds nothing more (its value is chosen and
- * it is never voted on again), just as a disk that caught up by copying
- * learned values holds no proposal for them. Without this, a disk that kept
- * its records through a rejoin (damaged metadata) refuses the live writer its
- * own number for good, for the writer's own values it learned since.
+ * cast: its implicit promise, or a promise or acceptance at any position above
+ * its learned prefix. Positions within the prefix bind nothing more: every
+ * election whose quorum includes this replica sees L >= learnedThrough and
+ * never writes or commits there, just as a disk that caught up by copying the
+ * learned prefix holds no proposal for it. Without this, a disk that kept its
+ * records through a rejoin (damaged metadata) refuses the live writer its own
+ * number for good, for the writer's own values it learned since.
+ *
+ * A learned position *above* a gap still binds: another proposer (a fill)
+ * may hold that number at replicas that have not learned it, and an election
+ * re-proposes there under its own number; a commit naming only the number
+ * would then teach the fill's value (test/core/attack-learned-binding.test.ts).
  */
 function bindingAtLeast(store: StoreView, proposal: Proposal): boolean {
   if (store.metadata().promised >= proposal) return true;
   for (const p of store.positions(store.learnedThrough() + 1, limits.positionMax)) {
     const s = store.slot(p);
-    if (s !== undefined && !s.learned && Math.max(s.promised, s.accepted) >= proposal) return true;
+    if (s !== undefined && Math.max(s.promised, s.accepted) >= proposal) return true;
   }
   return false;
 }

@@ -25,11 +25,9 @@ import { append, deliver, deliverAll, drop, env, inject, writerWithFloor } from 
 
 const named = (ids: number[]) => ids.map((id) => ({ id, generation: 0, disk: 0 }));
 
-// Skipped so the suite stays green until src is fixed (reviewers may not change src); run it with ATTACK=1.
 // It fails on 21c35fc (agreement violated at 1: x vs NOP) and passes with the old rule (W is not elected at 5).
-const skip = process.env.ATTACK ? false : 'attack: bindingAtLeast lets a writer share a fill\'s number; a commit teaches the wrong value';
 
-test('attack: a learned position no longer binds an implicit promise; a fill and a writer then share a number and a commit teaches the wrong value', { skip }, () => {
+test('attack: a learned position no longer binds an implicit promise; a fill and a writer then share a number and a commit teaches the wrong value', () => {
   const c = new Cluster(5);
   const isFake = (e: { to: string }) => e.to === 'P3' || e.to === 'F' || e.to === 'G';
 

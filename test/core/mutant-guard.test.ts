@@ -69,8 +69,10 @@ const MUTANTS: readonly Mutant[] = [
   // replica.ts: the acceptor's other decision points (stated by replica.test.ts and the rejoin tests).
   { rule: 'an implicit promise needs a proposal strictly above every promise made here', file: 'replica.js',
     from: '? req.proposal <= highest && bindingAtLeast(store, req.proposal) :', to: '? req.proposal < highest && bindingAtLeast(store, req.proposal + 1) :', tests: ['replica'] },
-  { rule: 'an accepted or promised position not yet learned binds an implicit promise', file: 'replica.js',
-    from: '!s.learned && Math.max(s.promised, s.accepted) >= proposal', to: '!s.learned && false', tests: ['counted-again'] },
+  { rule: 'an accepted or promised position above the learned prefix binds an implicit promise', file: 'replica.js',
+    from: 's !== undefined && Math.max(s.promised, s.accepted) >= proposal', to: 's !== undefined && false', tests: ['counted-again'] },
+  { rule: 'a learned position above a gap still binds an implicit promise (a fill may hold its number elsewhere)', file: 'replica.js',
+    from: 's !== undefined && Math.max(s.promised, s.accepted) >= proposal', to: 's !== undefined && !s.learned && Math.max(s.promised, s.accepted) >= proposal', tests: ['attack-learned-binding'] },
   { rule: 'a write below the promise in force is refused', file: 'replica.js',
     from: 'rules.honourPromise && req.proposal < inForce', to: 'rules.honourPromise && false', tests: ['replica'] },
   { rule: 'a learned position refuses a write of another value', file: 'replica.js',
