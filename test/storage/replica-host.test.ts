@@ -176,3 +176,31 @@ for (const [synchronous, path] of [
     await store.close();
   });
 }
+
+test('lazy records (a commit) are synced by the next tick, not by a timer of their own', async () => {
+  const store = await votingStore();
+  const host = new ReplicaHost({ id: 1, members: [1], store, log: quiet, sendToPeer() {}, onFatal: () => assert.fail('fatal') });
+  const durable0 = store.durableSeq();
+  host.handle({ type: 'commit', proposal: 3, from: 0, to: 4 }, { send: () => true });
+  assert.ok(store.metadata() !== undefined);
+  // No timer: however many turns of the event loop pass, nothing syncs the commit's record before a tick.
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(store.durableSeq(), durable0, 'synced without a tick');
+  host.tick();
+  await until(() => store.durableSeq() > durable0, 'the tick to sync the lazy record');
+  await host.drain();
+  await store.close();
+});
+
+test('a read queued behind lazy records syncs at once, without waiting for the tick', async () => {
+  const store = await votingStore();
+  const host = new ReplicaHost({ id: 1, members: [1], store, log: quiet, sendToPeer() {}, onFatal: () => assert.fail('fatal') });
+  host.handle({ type: 'commit', proposal: 3, from: 0, to: 4 }, { send: () => true });
+  let reply: ReadReply | undefined;
+  host.handle({ type: 'read', rid: 1, from: 0, to: 4, limit: 100 }, { send: (m: Message) => ((reply = m as ReadReply), true) });
+  // No tick is ever called here: the reply must start its own sync.
+  await until(() => reply !== undefined, 'the read reply');
+  assert.equal(reply!.learnedThrough, 4);
+  await host.drain();
+  await store.close();
+});
