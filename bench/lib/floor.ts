@@ -86,7 +86,8 @@ export async function loopbackFloor(ms: number, bytes = 256): Promise<LatencySum
     socket.destroy();
     return samples.summary();
   } finally {
-    child.kill();
+    // Waited for, so its CPU time is counted as ours (bench/lib/outside-load.ts), not as outside load.
+    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => (child.once('exit', r), child.kill()));
   }
 }
 

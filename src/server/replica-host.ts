@@ -71,8 +71,15 @@ export interface StorageEvent {
   readonly error?: Error;
 }
 
-/** Records that no reply waits for (commits, learned values) are made durable within this many ms, or sooner with the next sync. */
-const LAZY_SYNC_MS = 10;
+/**
+ * Records that no reply waits for (commits, learned values) are made durable
+ * with the next sync something else requests, or at the first tick (50 ms
+ * apart in the server) at least this many ms after the first of them: the
+ * periodic tick serves, not a timer per commit (one append in flight sets
+ * and clears one per append otherwise; issue 21). A reply queued behind them
+ * syncs at once.
+ */
+const LAZY_SYNC_MS = 0;
 /**
  * The same while a catch-up copies learned entries: nothing waits on them
  * until the status change (which syncs at once, after them in record order),
@@ -88,8 +95,8 @@ export class ReplicaHost {
   private appendedSeq: number;
   private syncing = false;
   private syncAgain = false;
-  /** A sync due for records nothing waits on (see requestLazySync). */
-  private lazySync: NodeJS.Timeout | undefined;
+  /** When the first record nothing waits on was appended, if no sync has covered it yet (see requestLazySync). */
+  private lazySince: number | undefined;
   /** A write failed: the host pauses (steps nothing) until a sync succeeds. */
   private failed: Error | undefined;
   /** Storage failed for good: the host never steps or releases anything again. */
@@ -130,7 +137,11 @@ export class ReplicaHost {
     this.apply(this.node.step({ type: 'message', msg, from }, this.now()), target);
   }
 
-  /** Periodic: drives recovery retries, catch-up and timeouts; while paused by a failed write, retries the sync instead. */
+  /**
+   * Periodic: drives recovery retries, catch-up and timeouts, and syncs the
+   * lazy records that are due; while paused by a failed write, retries the
+   * sync instead.
+   */
   tick(): void {
     if (this.fatal !== undefined) return;
     if (this.failed !== undefined) {
@@ -138,6 +149,8 @@ export class ReplicaHost {
       return;
     }
     this.apply(this.node.step({ type: 'tick' }, this.now()));
+    const since = this.lazySince;
+    if (since !== undefined && this.now() - since >= (this.node.progress() !== null ? CATCH_UP_SYNC_MS : LAZY_SYNC_MS)) this.requestSync();
   }
 
   /** What this replica last heard from each peer (state gossip). */
@@ -195,32 +208,28 @@ export class ReplicaHost {
       queued = true;
     }
     const need = syncNeed(out, queued);
-    if (need === 'now') this.requestSync();
+    // A reply without records of its own behind lazy records (a read after a commit) must not wait for the tick.
+    if (need === 'now' || (queued && this.lazySince !== undefined)) this.requestSync();
     else if (need === 'lazy') this.requestLazySync();
     this.release(this.opts.store.durableSeq());
   }
 
   /** Waits for the sync in progress and the pending replies (clean shutdown). */
   async drain(): Promise<void> {
-    if (this.lazySync !== undefined) this.requestSync();
+    if (this.lazySince !== undefined) this.requestSync();
     while ((this.syncing || this.syncAgain) && this.fatal === undefined) await new Promise((r) => setTimeout(r, 1));
   }
 
-  /** Makes what was appended durable soon: with the next requested sync, or after lazySyncMs at the latest. */
+  /** Makes what was appended durable soon: with the next requested sync, or at a tick (see LAZY_SYNC_MS). */
   private requestLazySync(): void {
-    if (this.lazySync !== undefined || this.syncAgain) return;
-    this.lazySync = setTimeout(() => {
-      this.lazySync = undefined;
-      this.requestSync();
-    }, this.node.progress() !== null ? CATCH_UP_SYNC_MS : LAZY_SYNC_MS);
+    if (this.lazySince !== undefined || this.syncAgain) return;
+    this.lazySince = this.now();
   }
 
   private requestSync(): void {
     if (this.fatal !== undefined) return;
-    if (this.lazySync !== undefined) {
-      clearTimeout(this.lazySync);
-      this.lazySync = undefined;
-    }
+    // The sync started now (or the one after the sync in progress) covers every record appended so far.
+    this.lazySince = undefined;
     if (this.syncing) {
       this.syncAgain = true;
       return;
@@ -278,8 +287,7 @@ export class ReplicaHost {
     if (this.fatal !== undefined) return;
     this.fatal = err;
     const dropped = this.queue.clear().length;
-    if (this.lazySync !== undefined) clearTimeout(this.lazySync);
-    this.lazySync = undefined;
+    this.lazySince = undefined;
     this.opts.log.error({ err: err.message, code: (err as { code?: string }).code, dropped }, 'storage failed for good (fsync): stopping; a restart replays the disk');
     this.opts.onStorage?.({ state: 'fatal', error: err });
     const onFatal =

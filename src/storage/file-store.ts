@@ -7,8 +7,10 @@
  * Durability: append() applies records to the in-memory index at once and
  * queues their encoded frames; sync() writes every queued frame with one
  * write and one fdatasync per batch, and resolves only after that fdatasync
- * returned. Calls to sync() made while a batch is on its way wait for it and
- * then share the next batch (group commit).
+ * returned. A batch starts at the end of the event loop's current phase, so
+ * every sync() of that phase shares it; calls made while a batch is on its
+ * way wait for it and then share the next batch (group commit). Small batches
+ * are written and synced on the main thread, large ones on the thread pool.
  */
 import { assert } from '../core/assert.js';
 import type { PositionIndex } from '../core/position-index.js';
@@ -16,7 +18,7 @@ import type { ReplicaStore } from '../core/store.js';
 import type { Action, Metadata, PersistRecord, Position } from '../core/types.js';
 import { takeRecords, type Batch, type PendingRecord } from './batch.js';
 import { StorageFatalError, StoreClosedError, toFatalError, toStorageError, type StorageFullError, type StorageIOError } from './errors.js';
-import { writeParts, type FileLayer } from './file-layer.js';
+import { writeParts, writePartsSync, writesSynchronously, type FileLayer } from './file-layer.js';
 import { encodeFrame } from './record-codec.js';
 import { RANGE_SPAN_BYTES, readAction, readActionRange } from './record-reader.js';
 import { dropBelow, type CorruptRegion } from './replay.js';
@@ -61,6 +63,8 @@ export interface FileStoreParts {
   readonly clusterId: string;
   readonly segmentBytesMax: number;
   readonly batchBytesMax: number;
+  /** Batches of at most this many bytes are written and synced on the main thread (open-store.ts). */
+  readonly syncWriteBytesMax: number;
   readonly log: (message: string) => void;
   /** The directory's checksum salt (seeds every frame's checksums but the headers'). */
   readonly salt: number;
@@ -111,6 +115,8 @@ export class FileStore extends IndexedView implements ReplicaStore {
   private readonly lock: DirLock;
   private readonly segmentBytesMax: number;
   private readonly batchBytesMax: number;
+  /** 0 when the layer has no synchronous calls. */
+  private readonly syncWriteBytesMax: number;
   private readonly log: (message: string) => void;
 
   /**
@@ -157,6 +163,7 @@ export class FileStore extends IndexedView implements ReplicaStore {
     this.clusterId = parts.clusterId;
     this.segmentBytesMax = parts.segmentBytesMax;
     this.batchBytesMax = parts.batchBytesMax;
+    this.syncWriteBytesMax = writesSynchronously(parts.layer) ? parts.syncWriteBytesMax : 0;
     this.log = parts.log;
     this.salt = parts.salt;
     this.highestFloor = parts.highestProposalFloor;
@@ -295,7 +302,14 @@ export class FileStore extends IndexedView implements ReplicaStore {
       );
       return this.waiting;
     }
-    return this.startRun();
+    if (this.durable === this.seq) return Promise.resolve(this.durable);
+    // Nothing on its way: the run starts once the current phase of the event
+    // loop is over (setImmediate), so the records of every message read in
+    // this phase share one write and one fdatasync, even when a small batch
+    // is then written on the main thread and would otherwise be done before
+    // the next message is read.
+    this.waiting = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.startRun());
+    return this.waiting;
   }
 
   /** Retries the failed batch (the same as sync(), named for operators' tools). */
@@ -325,6 +339,8 @@ export class FileStore extends IndexedView implements ReplicaStore {
   private startRun(): Promise<number> {
     this.waiting = null;
     assert(this.running === null, 'one run at a time');
+    if (this.durable < this.seq && this.closed) return Promise.reject(new StoreClosedError(`store ${this.dir} is closed`));
+    if (this.durable < this.seq && this.fatal !== null) return Promise.reject(this.fatal);
     const run = this.flushThrough(this.seq);
     this.running = run;
     const clear = (): void => {
@@ -428,6 +444,7 @@ export class FileStore extends IndexedView implements ReplicaStore {
    * write leaves the batch to be written again; a failed fsync is fatal.
    */
   private async writeBatch(b: Batch): Promise<void> {
+    if (!b.newSegment && b.byteLength <= this.syncWriteBytesMax) return this.writeBatchSync(b);
     if (b.fd === undefined) b.fd = this.layer.openSync(b.segmentPath, 'wx+');
     await writeParts(this.layer, b.fd, b.parts, b.byteLength, b.offset);
     await this.fsync(this.layer.datasync(b.fd), `fdatasync of ${b.segmentPath}`);
@@ -436,6 +453,22 @@ export class FileStore extends IndexedView implements ReplicaStore {
     if (b.seal === undefined) return;
     await writeParts(this.layer, b.sealFd, [b.seal], b.seal.length, b.sealOffset);
     await this.fsync(this.layer.datasync(b.sealFd), `fdatasync of segment ${b.segmentId - 1}`);
+  }
+
+  /**
+   * writeBatch for a small batch into the active segment, on the main thread:
+   * the same write and fdatasync with the same failures (a failed write leaves
+   * the batch to be written again, a failed fdatasync is fatal), without two
+   * round trips through the thread pool.
+   */
+  private writeBatchSync(b: Batch): void {
+    assert(b.fd !== undefined, 'a batch into the active segment has its file');
+    writePartsSync(this.layer, b.fd, b.parts, b.byteLength, b.offset);
+    try {
+      this.layer.datasyncSync!(b.fd);
+    } catch (e) {
+      throw toFatalError(e, `storage ${this.dir}: fdatasync of ${b.segmentPath}`);
+    }
   }
 
   /** Awaits an fsync; its failure is fatal (StorageFatalError). */

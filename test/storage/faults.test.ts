@@ -116,21 +116,6 @@ test('a flipped bit in the length field of the last frame is not taken for a tor
   await s.close();
 });
 
-test('a write torn by an I/O error fails the sync; reopening cuts the torn bytes', async () => {
-  const dir = await filled(3);
-  const layer = new FaultyLayer();
-  const s = await FileStore.open(dir, { fileLayer: layer });
-  layer.tornWriteBytes = 17;
-  s.append([accept(3, 3, append(value(3)))]);
-  await assert.rejects(s.sync(), StorageIOError);
-  await s.close();
-  const r = await FileStore.open(dir);
-  assert.equal(r.openReport.tornBytesCut, 17);
-  assert.equal(r.slot(3), undefined);
-  assertIntact(r, [0, 1, 2]);
-  await r.close();
-});
-
 test('flipped entry bytes in the middle: that position is lost, never served; the replica still votes', async () => {
   const dir = await filled(30, { segmentBytesMax: 1024 });
   assert.ok(segmentPaths(dir).length > 3);
@@ -221,71 +206,101 @@ test('a bit flipped after start-up is caught when the position is read', async (
   await s.close();
 });
 
-test('ENOSPC fails the sync; appends are kept (never dropped) and written with the batch once a sync succeeds', async () => {
-  const dir = await filled(2);
-  const layer = new FaultyLayer();
-  const s = await FileStore.open(dir, { fileLayer: layer });
-  s.append([accept(2, 3, append(value(2)))]);
-  layer.writeFaults.push('ENOSPC', 'ENOSPC');
-  const err = await s.sync().then(
-    () => assert.fail('sync must fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof StorageFullError);
-  assert.equal(err.code, 'STORAGE_FULL');
-  assert.equal(err.errno, 'ENOSPC');
-  assert.equal(s.append([accept(3, 3, append(value(3)))]), 2, 'a failed write refuses nothing: the records wait in memory');
-  assert.equal(s.durableSeq(), 0);
-  await assert.rejects(s.retry(), StorageFullError, 'still full');
-  // Space is back: the next sync writes the kept batch again, then the rest.
-  assert.equal(await s.sync(), 2);
-  assert.equal(s.failedWith(), null);
-  await s.close();
-  const r = await FileStore.open(dir);
-  clean(r.openReport);
-  assertIntact(r, [0, 1, 2, 3]);
-  await r.close();
-});
+// Each write and sync failure, on both paths: a small batch written and synced
+// on the main thread (writeSync, fdatasyncSync) must fail exactly as one on the
+// thread pool does.
+for (const [synchronous, path] of [
+  [true, 'main thread'],
+  [false, 'thread pool'],
+] as const) {
+  /** Every write and fdatasync of the store under test took this loop's path. */
+  const tookPath = (layer: FaultyLayer): void => assert.deepEqual(new Set(layer.paths), new Set([synchronous ? 'sync' : 'async']));
 
-test('a failed write (EIO) is retried by writing the same bytes at the same offset, never by trusting the page cache', async () => {
-  const dir = await filled(2);
-  const layer = new FaultyLayer();
-  const s = await FileStore.open(dir, { fileLayer: layer });
-  s.append([accept(2, 3, append(value(2))), accept(3, 3, append(value(3)))]);
-  layer.writeFaults.push('EIO');
-  const err = await s.sync().then(
-    () => assert.fail('sync must fail'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof StorageIOError);
-  assert.equal(err.code, 'STORAGE_IO');
-  assert.equal(err.errno, 'EIO');
-  assert.equal(s.durableSeq(), 0, 'nothing counted durable after a failed write');
-  assert.equal(await s.sync(), 2);
-  const [first, second] = layer.writes;
-  assert.ok(first !== undefined && second !== undefined);
-  assert.deepEqual(second, first, 'the same bytes at the same offset again');
-  assert.equal(layer.datasyncs, 1);
-  await s.close();
-  const r = await FileStore.open(dir);
-  assertIntact(r, [2, 3]);
-  await r.close();
-});
+  test(`a write torn by an I/O error fails the sync; reopening cuts the torn bytes (${path})`, async () => {
+    const dir = await filled(3);
+    const layer = new FaultyLayer({ synchronous });
+    const s = await FileStore.open(dir, { fileLayer: layer });
+    layer.tornWriteBytes = 17;
+    s.append([accept(3, 3, append(value(3)))]);
+    await assert.rejects(s.sync(), StorageIOError);
+    tookPath(layer);
+    await s.close();
+    const r = await FileStore.open(dir);
+    assert.equal(r.openReport.tornBytesCut, 17);
+    assert.equal(r.slot(3), undefined);
+    assertIntact(r, [0, 1, 2]);
+    await r.close();
+  });
 
-test('a failed fdatasync is fatal (fsyncgate): the store refuses every append and sync from then on', async () => {
-  const dir = await filled(2);
-  const layer = new FaultyLayer();
-  const s = await FileStore.open(dir, { fileLayer: layer });
-  s.append([accept(2, 3, append(value(2)))]);
-  layer.syncFaults.push('EIO');
-  await assert.rejects(s.sync(), (e: unknown) => e instanceof StorageFatalError && e.code === 'STORAGE_FATAL' && e.errno === 'EIO');
-  assert.equal(s.durableSeq(), 0);
-  assert.throws(() => s.append([accept(3, 3, append('z'))]), StorageFatalError);
-  await assert.rejects(s.sync(), StorageFatalError, 'no retry: the page cache may have dropped what it held');
-  assert.equal(layer.datasyncs, 1, 'never fsynced again');
-  assert.ok(s.failedWith() instanceof StorageFatalError);
-  await s.close();
-});
+  test(`ENOSPC fails the sync; appends are kept (never dropped) and written with the batch once a sync succeeds (${path})`, async () => {
+    const dir = await filled(2);
+    const layer = new FaultyLayer({ synchronous });
+    const s = await FileStore.open(dir, { fileLayer: layer });
+    s.append([accept(2, 3, append(value(2)))]);
+    layer.writeFaults.push('ENOSPC', 'ENOSPC');
+    const err = await s.sync().then(
+      () => assert.fail('sync must fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof StorageFullError);
+    assert.equal(err.code, 'STORAGE_FULL');
+    assert.equal(err.errno, 'ENOSPC');
+    assert.equal(s.append([accept(3, 3, append(value(3)))]), 2, 'a failed write refuses nothing: the records wait in memory');
+    assert.equal(s.durableSeq(), 0);
+    await assert.rejects(s.retry(), StorageFullError, 'still full');
+    // Space is back: the next sync writes the kept batch again, then the rest.
+    assert.equal(await s.sync(), 2);
+    assert.equal(s.failedWith(), null);
+    tookPath(layer);
+    await s.close();
+    const r = await FileStore.open(dir);
+    clean(r.openReport);
+    assertIntact(r, [0, 1, 2, 3]);
+    await r.close();
+  });
+
+  test(`a failed write (EIO) is retried by writing the same bytes at the same offset, never by trusting the page cache (${path})`, async () => {
+    const dir = await filled(2);
+    const layer = new FaultyLayer({ synchronous });
+    const s = await FileStore.open(dir, { fileLayer: layer });
+    s.append([accept(2, 3, append(value(2))), accept(3, 3, append(value(3)))]);
+    layer.writeFaults.push('EIO');
+    const err = await s.sync().then(
+      () => assert.fail('sync must fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof StorageIOError);
+    assert.equal(err.code, 'STORAGE_IO');
+    assert.equal(err.errno, 'EIO');
+    assert.equal(s.durableSeq(), 0, 'nothing counted durable after a failed write');
+    assert.equal(await s.sync(), 2);
+    const [first, second] = layer.writes;
+    assert.ok(first !== undefined && second !== undefined);
+    assert.deepEqual(second, first, 'the same bytes at the same offset again');
+    assert.equal(layer.datasyncs, 1);
+    tookPath(layer);
+    await s.close();
+    const r = await FileStore.open(dir);
+    assertIntact(r, [2, 3]);
+    await r.close();
+  });
+
+  test(`a failed fdatasync is fatal (fsyncgate): the store refuses every append and sync from then on (${path})`, async () => {
+    const dir = await filled(2);
+    const layer = new FaultyLayer({ synchronous });
+    const s = await FileStore.open(dir, { fileLayer: layer });
+    s.append([accept(2, 3, append(value(2)))]);
+    layer.syncFaults.push('EIO');
+    await assert.rejects(s.sync(), (e: unknown) => e instanceof StorageFatalError && e.code === 'STORAGE_FATAL' && e.errno === 'EIO');
+    assert.equal(s.durableSeq(), 0);
+    assert.throws(() => s.append([accept(3, 3, append('z'))]), StorageFatalError);
+    await assert.rejects(s.sync(), StorageFatalError, 'no retry: the page cache may have dropped what it held');
+    assert.equal(layer.datasyncs, 1, 'never fsynced again');
+    assert.ok(s.failedWith() instanceof StorageFatalError);
+    tookPath(layer);
+    await s.close();
+  });
+}
 
 test('a failed directory fsync while deleting truncated segments is fatal, not swallowed', async () => {
   const options = { segmentBytesMax: 1024 };

@@ -28,10 +28,13 @@ async function until(cond: () => boolean, what: string, deadlineMs = 20_000): Pr
   }
 }
 
-/** A file layer whose fdatasyncs wait until the test lets them through. */
+/** A file layer whose fdatasyncs wait until the test lets them through (on the thread pool: a main-thread sync cannot wait). */
 class GatedLayer extends FaultyLayer {
   private gate: (() => void)[] = [];
   held = false;
+  constructor() {
+    super({ synchronous: false });
+  }
   override async datasync(fd: number): Promise<void> {
     if (this.held) await new Promise<void>((r) => this.gate.push(r));
     return super.datasync(fd);
@@ -136,5 +139,68 @@ test('a failed fdatasync stops the host for good: nothing waiting is released, o
   host.handle({ type: 'promise', rid: 2, proposal: 10 }, { send: () => ((replied = true), true) });
   host.tick();
   assert.equal(replied, false);
+  await store.close();
+});
+
+for (const [synchronous, path] of [
+  [true, 'main thread'],
+  [false, 'thread pool'],
+] as const) {
+  test(`a failed write or fdatasync surfaces alike on the ${path}: no reply, the replica reports it, nothing acknowledged that is not durable`, async () => {
+    const layer = new FaultyLayer({ synchronous });
+    const store = await votingStore(layer);
+    const events: string[] = [];
+    let fatal: Error | undefined;
+    const host = new ReplicaHost({ id: 1, members: [1], store, log: quiet, sendToPeer() {}, onStorage: (e) => events.push(e.state), onFatal: (e) => (fatal = e) });
+    const replies: Message[] = [];
+    const target: ReplyTarget = { send: (m) => (replies.push(m), true) };
+    const durable0 = store.durableSeq();
+    layer.writeFaults.push('EIO');
+    host.handle({ type: 'promise', rid: 1, proposal: 9 }, target);
+    await until(() => events.includes('paused'), 'the paused event');
+    assert.deepEqual(replies, [], 'no reply for a promise whose write failed');
+    assert.equal(store.durableSeq(), durable0);
+    for (let i = 0; i < 2000 && !events.includes('resumed'); i++) {
+      host.tick();
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await until(() => replies.length === 1, 'the reply once the write went through');
+    assert.ok(store.durableSeq() > durable0, 'replied only once durable');
+    layer.syncFaults.push('EIO');
+    host.handle({ type: 'promise', rid: 2, proposal: 10 }, target);
+    await until(() => fatal !== undefined, 'the fatal failure');
+    assert.ok(fatal instanceof StorageFatalError);
+    assert.deepEqual(events, ['paused', 'resumed', 'fatal']);
+    assert.equal(replies.length, 1, 'no reply for a promise whose fdatasync failed');
+    assert.deepEqual(new Set(layer.paths), new Set([synchronous ? 'sync' : 'async']), `every write and sync on the ${path}`);
+    await store.close();
+  });
+}
+
+test('lazy records (a commit) are synced by the next tick, not by a timer of their own', async () => {
+  const store = await votingStore();
+  const host = new ReplicaHost({ id: 1, members: [1], store, log: quiet, sendToPeer() {}, onFatal: () => assert.fail('fatal') });
+  const durable0 = store.durableSeq();
+  host.handle({ type: 'commit', proposal: 3, from: 0, to: 4 }, { send: () => true });
+  assert.ok(store.metadata() !== undefined);
+  // No timer: however many turns of the event loop pass, nothing syncs the commit's record before a tick.
+  for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(store.durableSeq(), durable0, 'synced without a tick');
+  host.tick();
+  await until(() => store.durableSeq() > durable0, 'the tick to sync the lazy record');
+  await host.drain();
+  await store.close();
+});
+
+test('a read queued behind lazy records syncs at once, without waiting for the tick', async () => {
+  const store = await votingStore();
+  const host = new ReplicaHost({ id: 1, members: [1], store, log: quiet, sendToPeer() {}, onFatal: () => assert.fail('fatal') });
+  host.handle({ type: 'commit', proposal: 3, from: 0, to: 4 }, { send: () => true });
+  let reply: ReadReply | undefined;
+  host.handle({ type: 'read', rid: 1, from: 0, to: 4, limit: 100 }, { send: (m: Message) => ((reply = m as ReadReply), true) });
+  // No tick is ever called here: the reply must start its own sync.
+  await until(() => reply !== undefined, 'the read reply');
+  assert.equal(reply!.learnedThrough, 4);
+  await host.drain();
   await store.close();
 });
