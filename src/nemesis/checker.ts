@@ -262,8 +262,12 @@ function checkReplicas(h: History, finalMap: ReadonlyMap<number, string>, byValu
   let compared = 0;
   const at = new Map<number, { id: number; kind: string; value: string | undefined }>();
   const finalEnd = h.final.entries.length === 0 ? -1 : h.final.entries[h.final.entries.length - 1]![0];
+  // Below a replica's beginning its positions are truncated (tombstones, or gone): compare above every beginning.
+  const from = Math.max(h.final.begin, ...h.replicas.map((r) => r.begin));
   for (const r of h.replicas) {
     for (const [p, kind, value] of r.entries) {
+      // A record the replica knows is damaged is never served (it is repaired from the others): not a divergence.
+      if (p < from || kind === 'lost') continue;
       const prev = at.get(p);
       if (prev === undefined) at.set(p, { id: r.id, kind, value });
       else {
