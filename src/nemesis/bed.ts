@@ -34,6 +34,8 @@ export interface Bed {
   command(host: Host, argv: readonly string[]): { file: string; args: string[] };
   /** Replaces every link fault by `cuts` (an empty list heals all). */
   cut(cuts: Cuts): void;
+  /** The namespaces and links the bed made (for tests that check destroy() removed them). */
+  readonly resources: readonly string[];
   destroy(): void;
 }
 
@@ -71,6 +73,7 @@ function loopbackBed(reason: string): Bed {
     cut: (cuts) => {
       if (cuts.length > 0) throw new Error(`link faults need network namespaces; this bed is on loopback: ${reason}`);
     },
+    resources: [],
     destroy: () => undefined,
   };
 }
@@ -104,6 +107,10 @@ class NetnsBed implements Bed {
 
   private ns(host: Host): string {
     return `rl${this.tag}-${host === 'client' ? 'c' : `r${host}`}`;
+  }
+
+  get resources(): string[] {
+    return [...[...this.hosts.keys()].map((h) => this.ns(h)), this.bridge];
   }
 
   private get bridge(): string {

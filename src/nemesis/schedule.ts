@@ -46,11 +46,12 @@ export function makeSchedule(o: ScheduleOptions): ScheduledFault[] {
   const proc = o.faults.filter((k) => k !== 'partition');
   // Each lane draws from its own generator, so turning one lane off does not change the other's faults.
   for (const [lane, kinds] of [[0, link], [1, proc]] as const) {
-    if (kinds.length === 0) continue;
     const r = new Prng((rng.next32() ^ (lane * 0x9e3779b9)) >>> 0);
+    if (kinds.length === 0) continue;
     let t = warm + r.int(0, 2000);
     while (true) {
-      const holdMs = r.int(1000, 6000);
+      // Mostly short; now and then longer than a client's 10 s quorum deadline, so writers end up in doubt.
+      const holdMs = r.chance(0.25) ? r.int(6000, 14_000) : r.int(1000, 6000);
       if (t + holdMs > end) break;
       out.push({ at: t, holdMs, fault: drawFault(r, r.pick(kinds), o.replicaIds) });
       t += holdMs + r.int(500, 3000);
