@@ -35,7 +35,10 @@ export interface Violation {
 
 export interface CheckResult {
   readonly valid: boolean;
+  /** The first few of each kind (KEEP_PER_KIND). */
   readonly violations: readonly Violation[];
+  /** How many of each kind were found in all. */
+  readonly violationCounts: Readonly<Partial<Record<ViolationKind, number>>>;
   /** Counts, for the summary. */
   readonly stats: {
     readonly appendsOk: number;
@@ -168,6 +171,7 @@ export function checkHistory(h: History): CheckResult {
   return {
     valid: f.list.length === 0,
     violations: f.list,
+    violationCounts: Object.fromEntries(f.counts),
     stats: {
       appendsOk: acked.length,
       appendsFailed: appends.filter((a) => a.outcome === 'fail').length,

@@ -59,7 +59,8 @@ async function main(): Promise<void> {
     const faults = Object.entries(r.faultsByKind).sort().map(([k, n]) => `${k}=${n}`).join(' ');
     console.log(`  ops: ${ops}`);
     console.log(`  faults: ${faults || 'none'}${r.bedMode === 'loopback' ? `  !!! LOOPBACK BED, NO LINK FAULTS (${r.fallbackReason})` : ''}`);
-    console.log(`  lost: ${r.check.violations.filter((v) => v.kind === 'lost').length}, violations: ${r.check.violations.length}, notes: ${r.notes.length}`);
+    const counts = Object.entries(r.check.violationCounts).map(([k, n]) => `${k}=${n}`).join(' ');
+    console.log(`  lost: ${r.check.violationCounts.lost ?? 0}, violations: ${counts || 'none'}, notes: ${r.notes.length}`);
     for (const v of r.check.violations.slice(0, 10)) console.log(`  ${v.kind}: ${v.message}`);
     for (const n of r.notes) console.log(`  note: ${n}`);
     if (r.valid) {

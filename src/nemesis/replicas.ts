@@ -35,6 +35,8 @@ export class Replicas {
     /** Loopback beds share one address: each replica takes its own port there. */
     private readonly basePort: number,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** Options for node before the script (a planted bug's --import). */
+    private readonly nodeArgs: readonly string[] = [],
   ) {
     for (const id of ids) {
       this.procs.set(id, { id, dir: join(root, `r${id}`), paused: false });
@@ -70,7 +72,7 @@ export class Replicas {
     if (p.child !== undefined) return;
     const members = this.ids.map((m) => `${m}=${this.address(m)}`).join(',');
     const [host, port] = [this.address(id).split(':')[0]!, this.address(id).split(':')[1]!];
-    const { file, args } = this.bed.command(id, [process.execPath, REPLOG_BIN, 'replica', '--id', String(id), '--dir', p.dir, '--listen', `${host}:${port}`, '--members', members]);
+    const { file, args } = this.bed.command(id, [process.execPath, ...this.nodeArgs, REPLOG_BIN, 'replica', '--id', String(id), '--dir', p.dir, '--listen', `${host}:${port}`, '--members', members]);
     const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'], env: this.env });
     const log = this.logs.get(id)!;
     log.write(`--- start ${new Date().toISOString()}\n`);

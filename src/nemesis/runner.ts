@@ -11,7 +11,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LogClient } from '../client/index.js';
 import { collectStatus } from '../cli/status.js';
 import { createBed, type Bed } from './bed.js';
@@ -24,6 +24,7 @@ import { countBy, summaryMarkdown, timelineSvg, type AppliedFault } from './summ
 import type { WorkloadConfig } from './workload.js';
 
 const WORKLOAD = resolve(dirname(fileURLToPath(import.meta.url)), 'workload.js');
+const PLANTS = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), 'plants.js')).href;
 
 export interface RunOptions {
   readonly seed: number;
@@ -104,9 +105,12 @@ export async function runNemesis(o: RunOptions): Promise<RunResult> {
     if (bed.mode === 'loopback') say(`!!! LOOPBACK BED: no link faults will run (${bed.fallbackReason}); process faults only`);
     else say(`bed: network namespaces, replicas at ${ids.map((id) => bed!.address(id)).join(', ')}, clients at ${bed.address('client')}`);
     const env = { ...process.env, ...o.env };
-    const replicas = new Replicas(bed, ids, join(o.out, 'data'), o.out, bed.mode === 'loopback' ? await freePortBase(ids.length) : 0, env);
+    // A planted bug (plants.ts) is loaded into the replicas and the workload only when one is named.
+    const nodeArgs = env.REPLOG_PLANT ? ['--import', PLANTS] : [];
+    if (nodeArgs.length > 0) say(`planted bug: ${env.REPLOG_PLANT}`);
+    const replicas = new Replicas(bed, ids, join(o.out, 'data'), o.out, bed.mode === 'loopback' ? await freePortBase(ids.length) : 0, env, nodeArgs);
     try {
-      return await runOn(o, bed, replicas, faults, env, say);
+      return await runOn(o, bed, replicas, faults, env, nodeArgs, say);
     } finally {
       await replicas.close();
     }
@@ -122,7 +126,7 @@ async function allVoting(replicas: Replicas): Promise<boolean> {
   return (await collectStatus(replicas.addresses, 1000)).every((r) => r.status === 'VOTING');
 }
 
-async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readonly FaultKind[], env: NodeJS.ProcessEnv, say: (l: string) => void): Promise<RunResult> {
+async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readonly FaultKind[], env: NodeJS.ProcessEnv, nodeArgs: readonly string[], say: (l: string) => void): Promise<RunResult> {
   const notes: string[] = [];
   for (const id of replicas.ids) replicas.start(id);
   if (!(await waitFor(() => allVoting(replicas), 60_000))) throw new Error('the replicas did not become VOTING within 60 s');
@@ -130,7 +134,7 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
 
   // The workload, on the client host.
   const cfg: WorkloadConfig = { addresses: replicas.addresses, timeMs: o.timeMs, seed: o.seed, writers: 2, readers: 1, tails: 1, inflight: 16, truncateEveryMs: 15_000, drainMs: 20_000 };
-  const { file, args } = bed.command('client', [process.execPath, WORKLOAD, JSON.stringify(cfg)]);
+  const { file, args } = bed.command('client', [process.execPath, ...nodeArgs, WORKLOAD, JSON.stringify(cfg)]);
   const worker = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const workerStderr = createWriteStream(join(o.out, 'workload.stderr.log'));
   worker.stderr.pipe(workerStderr);
@@ -257,7 +261,7 @@ async function apply(f: ScheduledFault, bed: Bed, replicas: Replicas, worker: im
       } else replicas.pause(fault.target);
       return undefined;
     case 'kill':
-      await replicas.stop(fault.target, 'SIGKILL');
+      await Promise.all(fault.targets.map((t) => replicas.stop(t, 'SIGKILL')));
       return undefined;
     case 'wipe':
     case 'corrupt': {
@@ -280,7 +284,8 @@ async function heal(f: ScheduledFault, bed: Bed, replicas: Replicas, worker: imp
       worker.kill('SIGCONT');
       setWorkerPaused(false);
     } else replicas.resume(fault.target);
-  } else replicas.start(fault.target);
+  } else if (fault.kind === 'kill') for (const t of fault.targets) replicas.start(t);
+  else replicas.start(fault.target);
 }
 
 /** The whole log, read from the root namespace (never cut) once the cluster is healed. */

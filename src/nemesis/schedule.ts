@@ -14,7 +14,8 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export type Fault =
   | { readonly kind: 'partition'; readonly shape: string; readonly cuts: Cuts }
   | { readonly kind: 'pause'; readonly target: Host }
-  | { readonly kind: 'kill'; readonly target: number }
+  /** SIGKILL, then a restart when healed: one replica, or now and then a majority at once (a power cut). */
+  | { readonly kind: 'kill'; readonly targets: readonly number[] }
   | { readonly kind: 'wipe'; readonly target: number }
   | { readonly kind: 'corrupt'; readonly target: number; readonly file: number; readonly at: number; readonly bytes: number };
 
@@ -69,6 +70,7 @@ function drawFault(r: Prng, kind: FaultKind, ids: readonly number[]): Fault {
       // A paused writer: the whole workload process (every client) now and then.
       return { kind, target: r.chance(0.2) ? 'client' : target };
     case 'kill':
+      return { kind, targets: r.chance(0.3) ? r.shuffle(ids).slice(0, Math.floor(ids.length / 2) + 1).sort() : [target] };
     case 'wipe':
       return { kind, target };
     case 'corrupt':
@@ -128,6 +130,8 @@ export function describe(f: Fault): string {
   switch (f.kind) {
     case 'partition':
       return `partition ${f.shape}: ${f.cuts.map(([a, b]) => `${a}-x-${b}`).join(' ')}`;
+    case 'kill':
+      return `kill ${f.targets.map((t) => `r${t}`).join(' ')}`;
     case 'corrupt':
       return `corrupt r${f.target} (file #${f.file % 997}, at ${(f.at * 100).toFixed(0)}%, ${f.bytes} bytes)`;
     default:

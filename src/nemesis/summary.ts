@@ -67,7 +67,10 @@ export function summaryMarkdown(s: SummaryInput): string {
     '',
   );
   if (s.check.violations.length === 0) lines.push('No violation: nothing lost, duplicated, invented, reordered or read stale.');
-  else for (const v of s.check.violations) lines.push(`- **${v.kind}**: ${v.message}`);
+  else {
+    lines.push(`Violations: ${Object.entries(s.check.violationCounts).map(([k, n]) => `${k} ${n}`).join(', ')} (the first of each kind below).`, '');
+    for (const v of s.check.violations) lines.push(`- **${v.kind}**: ${v.message}`);
+  }
   for (const n of s.notes) lines.push(`- ${n}`);
   lines.push('', '## Fault schedule', '', '| from s | to s | fault |', '|---|---|---|');
   for (const f of s.faults) lines.push(`| ${(f.from / 1000).toFixed(1)} | ${(f.to / 1000).toFixed(1)} | ${f.what}${f.skipped === undefined ? '' : ` (skipped: ${f.skipped})`} |`);
