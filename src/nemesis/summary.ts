@@ -43,7 +43,7 @@ export function summaryMarkdown(s: SummaryInput): string {
   const lines: string[] = [];
   lines.push(`# nemesis run: seed ${s.seed}, ${(s.timeMs / 1000).toFixed(0)} s: ${s.valid ? 'PASS' : 'FAIL'}`, '');
   if (s.bedMode === 'loopback') {
-    lines.push(`**LOOPBACK BED: NO LINK FAULTS RAN.** Network namespaces were not available (${s.fallbackReason}); only process and disk faults were injected.`, '');
+    lines.push(`**LOOPBACK BED: NO LINK FAULTS RAN.** Network namespaces were not used (${s.fallbackReason}); only process and disk faults were injected.`, '');
   } else lines.push('Bed: one network namespace per replica and one for the clients, veth pairs to a bridge; link faults are nftables drops.', '');
   lines.push(`Replay: \`${s.replay}\``, '');
   lines.push('## Operations by outcome', '', '| kind | ok | fail | unknown |', '|---|---|---|---|');
