@@ -117,6 +117,8 @@ async function writerActor(cfg: WorkloadConfig, name: string, rng: Prng): Promis
       await sleep(rng.int(0, 8));
     }
     await Promise.allSettled(inflight);
+    // A writer left in doubt settles its unknown writes before it goes (reelect's verdicts are checked).
+    if (w.state === 'in-doubt' && !stopping) await reelect(w, wid, name, rng);
     if (w.state === 'elected') await w.resign().catch(() => undefined);
     await sleep(rng.int(50, 1200));
   }
