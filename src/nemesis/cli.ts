@@ -1,0 +1,81 @@
+/**
+ * `npm run nemesis -- --time 300 --seed S [--faults partition,pause,kill,wipe,corrupt] [--runs N]`:
+ * runs the nemesis (runner.ts) and writes each run's results to
+ * results/nemesis/<seed>-<time>s/. With --runs N, runs seeds S, S+1, ...
+ * A failing run prints its seed and the command that replays its schedule;
+ * the exit status is 1 if any run failed.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { replayCommand, runNemesis } from './runner.js';
+import { FAULT_KINDS, type FaultKind } from './schedule.js';
+
+function int(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`not a non-negative integer: ${v}`);
+  return n;
+}
+
+function faultList(v: string): FaultKind[] {
+  const ks = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const k of ks) if (!(FAULT_KINDS as readonly string[]).includes(k)) throw new InvalidArgumentError(`unknown fault ${k} (known: ${FAULT_KINDS.join(', ')})`);
+  return ks as FaultKind[];
+}
+
+const program = new Command('nemesis')
+  .description('real faults on real replog processes, a workload, and a checker over the whole history')
+  .option('--time <seconds>', 'length of each run', int, 60)
+  .option('--seed <n>', 'the seed of the fault schedule and workload (default: random)', int)
+  .option('--faults <list>', `faults to inject (${FAULT_KINDS.join(',')})`, faultList, [...FAULT_KINDS])
+  .option('--runs <n>', 'runs, with seeds seed, seed+1, ...', int, 1)
+  .option('--replicas <n>', 'replicas', int, 3)
+  .option('--out <dir>', 'results folder', 'results/nemesis')
+  .option('--loopback', 'use loopback even where network namespaces work (no link faults)')
+  .option('--keep-data', 'keep the replicas\' data directories (deleted after a passing run by default)')
+  .option('--plant <bug>', 'sets REPLOG_PLANT=<bug> for the replicas and the workload (a planted bug the run should catch)');
+
+async function main(): Promise<void> {
+  program.parse();
+  const o = program.opts<{ time: number; seed?: number; faults: FaultKind[]; runs: number; replicas: number; out: string; loopback?: boolean; keepData?: boolean; plant?: string }>();
+  const first = o.seed ?? Math.floor(Math.random() * 1e9);
+  let failed = 0;
+  for (let i = 0; i < o.runs; i++) {
+    const seed = first + i;
+    const dir = join(o.out, `${seed}-${o.time}s`);
+    rmSync(dir, { recursive: true, force: true });
+    console.log(`nemesis: run ${i + 1}/${o.runs}, seed ${seed}, ${o.time} s, faults ${o.faults.join(',')} -> ${dir}`);
+    const r = await runNemesis({
+      seed,
+      timeMs: o.time * 1000,
+      faults: o.faults,
+      out: dir,
+      replicas: o.replicas,
+      loopback: o.loopback === true,
+      ...(o.plant === undefined ? {} : { env: { REPLOG_PLANT: o.plant } }),
+      log: (l) => console.log(`  ${l}`),
+    });
+    const ops = Object.entries(r.opsByOutcome).sort().map(([k, n]) => `${k}=${n}`).join(' ');
+    const faults = Object.entries(r.faultsByKind).sort().map(([k, n]) => `${k}=${n}`).join(' ');
+    console.log(`  ops: ${ops}`);
+    console.log(`  faults: ${faults || 'none'}${r.bedMode === 'loopback' ? `  !!! LOOPBACK BED, NO LINK FAULTS (${r.fallbackReason})` : ''}`);
+    const counts = Object.entries(r.check.violationCounts).map(([k, n]) => `${k}=${n}`).join(' ');
+    console.log(`  lost: ${r.check.violationCounts.lost ?? 0}, violations: ${counts || 'none'}, notes: ${r.notes.length}`);
+    for (const v of r.check.violations.slice(0, 10)) console.log(`  ${v.kind}: ${v.message}`);
+    for (const n of r.notes) console.log(`  note: ${n}`);
+    if (r.valid) {
+      console.log(`  PASS (${join(dir, 'summary.md')})`);
+      if (o.keepData !== true) rmSync(join(dir, 'data'), { recursive: true, force: true });
+    } else {
+      failed++;
+      console.log(`  FAIL: seed ${seed}; replay: ${replayCommand({ seed, timeMs: o.time * 1000, faults: o.faults })}${o.plant === undefined ? '' : ` --plant ${o.plant}`}`);
+    }
+  }
+  if (o.runs > 1) console.log(`nemesis: ${o.runs - failed}/${o.runs} runs passed`);
+  process.exit(failed > 0 ? 1 : 0);
+}
+
+main().catch((err) => {
+  console.error(`nemesis: ${(err as Error)?.stack ?? err}`);
+  process.exit(1);
+});

@@ -1,0 +1,155 @@
+/**
+ * The replicas of a nemesis run: `replog replica` processes (the CLI users
+ * run), each on its host of the bed, and the process and disk faults done to
+ * them: SIGKILL and restart, SIGSTOP/SIGCONT, a data directory wiped or its
+ * segment files corrupted while the replica is down.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, createWriteStream, openSync, readdirSync, rmSync, statSync, writeSync, type WriteStream } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Bed } from './bed.js';
+
+/** bin/replog.js of this checkout. */
+export const REPLOG_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/replog.js');
+export const REPLICA_PORT = 7001;
+
+interface Proc {
+  readonly id: number;
+  readonly dir: string;
+  child?: ChildProcess;
+  exited?: Promise<void>;
+  paused: boolean;
+}
+
+export class Replicas {
+  private readonly procs = new Map<number, Proc>();
+  private readonly logs = new Map<number, WriteStream>();
+
+  constructor(
+    private readonly bed: Bed,
+    readonly ids: readonly number[],
+    root: string,
+    /** Where each replica's stderr goes (r<ID>.stderr.log, appended across restarts). */
+    logDir: string,
+    /** Loopback beds share one address: each replica takes its own port there. */
+    private readonly basePort: number,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    /** Options for node before the script (a planted bug's --import). */
+    private readonly nodeArgs: readonly string[] = [],
+  ) {
+    for (const id of ids) {
+      this.procs.set(id, { id, dir: join(root, `r${id}`), paused: false });
+      this.logs.set(id, createWriteStream(join(logDir, `r${id}.stderr.log`), { flags: 'a' }));
+    }
+  }
+
+  address(id: number): string {
+    const port = this.bed.mode === 'netns' ? REPLICA_PORT : this.basePort + this.ids.indexOf(id);
+    return `${this.bed.address(id)}:${port}`;
+  }
+
+  get addresses(): string[] {
+    return this.ids.map((id) => this.address(id));
+  }
+
+  dir(id: number): string {
+    return this.proc(id).dir;
+  }
+
+  private proc(id: number): Proc {
+    const p = this.procs.get(id);
+    if (p === undefined) throw new Error(`no replica ${id}`);
+    return p;
+  }
+
+  running(id: number): boolean {
+    return this.proc(id).child !== undefined;
+  }
+
+  start(id: number): void {
+    const p = this.proc(id);
+    if (p.child !== undefined) return;
+    const members = this.ids.map((m) => `${m}=${this.address(m)}`).join(',');
+    const [host, port] = [this.address(id).split(':')[0]!, this.address(id).split(':')[1]!];
+    const { file, args } = this.bed.command(id, [process.execPath, ...this.nodeArgs, REPLOG_BIN, 'replica', '--id', String(id), '--dir', p.dir, '--listen', `${host}:${port}`, '--members', members]);
+    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'], env: this.env });
+    const log = this.logs.get(id)!;
+    log.write(`--- start ${new Date().toISOString()}\n`);
+    child.stderr!.on('data', (d: Buffer) => log.write(d));
+    p.child = child;
+    p.paused = false;
+    p.exited = new Promise((res) =>
+      child.on('exit', (code, signal) => {
+        log.write(`--- exit ${code ?? signal}\n`);
+        if (p.child === child) p.child = undefined;
+        res();
+      }),
+    );
+  }
+
+  /** Sends `signal` and waits for the exit (a paused replica is continued first, or SIGTERM would wait). */
+  async stop(id: number, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+    const p = this.proc(id);
+    if (p.child === undefined) return;
+    if (p.paused && signal !== 'SIGKILL') this.resume(id);
+    p.child.kill(signal);
+    await p.exited;
+  }
+
+  pause(id: number): void {
+    const p = this.proc(id);
+    if (p.child === undefined || p.paused) return;
+    p.child.kill('SIGSTOP');
+    p.paused = true;
+  }
+
+  resume(id: number): void {
+    const p = this.proc(id);
+    if (p.child === undefined || !p.paused) return;
+    p.child.kill('SIGCONT');
+    p.paused = false;
+  }
+
+  /** Deletes the data directory (the replica must be down): it rejoins by itself (autorecovery). */
+  wipe(id: number): void {
+    if (this.running(id)) throw new Error(`replica ${id} is running`);
+    rmSync(this.proc(id).dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Overwrites `bytes` bytes of one segment file at a fraction `at` of its length (the replica must be
+   * down). `pick` chooses the file among the sorted segment names, so a seed fixes the choice.
+   */
+  corrupt(id: number, pick: (n: number) => number, at: number, bytes: number): string | undefined {
+    if (this.running(id)) throw new Error(`replica ${id} is running`);
+    const dir = this.proc(id).dir;
+    let files: string[];
+    try {
+      files = readdirSync(dir).filter((n) => n.endsWith('.log')).sort();
+    } catch {
+      return undefined;
+    }
+    if (files.length === 0) return undefined;
+    const f = files[pick(files.length)]!;
+    const path = join(dir, f);
+    const size = statSync(path).size;
+    if (size === 0) return undefined;
+    const offset = Math.floor(size * at);
+    const n = Math.min(bytes, size - offset);
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(n, 0x5a), 0, n, offset);
+    closeSync(fd);
+    return `${f}@${offset}+${n}`;
+  }
+
+  async stopAll(): Promise<void> {
+    for (const id of this.ids) this.resume(id);
+    await Promise.all(this.ids.map((id) => this.stop(id, 'SIGTERM')));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.ids.map((id) => this.stop(id, 'SIGKILL')));
+    await Promise.all([...this.logs.values()].map((l) => new Promise((r) => l.end(r))));
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The fault schedule of a run, from its seed alone (pure: same seed, same
+ * schedule). Two lanes run side by side: link faults (partitions of several
+ * shapes) and process faults (kill, pause, wipe, corrupt), each fault held
+ * for a while and then healed before the next one in its lane. The last
+ * stretch of the run is calm, so the log recovers before the final read.
+ */
+import { Prng } from '../sim/prng.js';
+import type { Cuts, Host } from './bed.js';
+
+export const FAULT_KINDS = ['partition', 'pause', 'kill', 'wipe', 'corrupt'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export type Fault =
+  | { readonly kind: 'partition'; readonly shape: string; readonly cuts: Cuts }
+  | { readonly kind: 'pause'; readonly target: Host }
+  /** SIGKILL, then a restart when healed: one replica, or now and then a majority at once (a power cut). */
+  | { readonly kind: 'kill'; readonly targets: readonly number[] }
+  | { readonly kind: 'wipe'; readonly target: number }
+  | { readonly kind: 'corrupt'; readonly target: number; readonly file: number; readonly at: number; readonly bytes: number };
+
+export interface ScheduledFault {
+  /** ms after the run's start. */
+  readonly at: number;
+  /** How long it is held before it is healed, ms. */
+  readonly holdMs: number;
+  readonly fault: Fault;
+}
+
+export interface ScheduleOptions {
+  readonly seed: number;
+  readonly timeMs: number;
+  readonly replicaIds: readonly number[];
+  readonly faults: readonly FaultKind[];
+  /** No fault starts before this (the cluster forms, writers elect). */
+  readonly warmupMs?: number;
+  /** No fault is held past timeMs - calmMs. */
+  readonly calmMs?: number;
+}
+
+export function makeSchedule(o: ScheduleOptions): ScheduledFault[] {
+  const rng = new Prng(o.seed);
+  const warm = o.warmupMs ?? 3000;
+  const end = o.timeMs - (o.calmMs ?? 12_000);
+  const out: ScheduledFault[] = [];
+  const link = o.faults.filter((k) => k === 'partition');
+  const proc = o.faults.filter((k) => k !== 'partition');
+  // Each lane draws from its own generator, so turning one lane off does not change the other's faults.
+  for (const [lane, kinds] of [[0, link], [1, proc]] as const) {
+    const r = new Prng((rng.next32() ^ (lane * 0x9e3779b9)) >>> 0);
+    if (kinds.length === 0) continue;
+    let t = warm + r.int(0, 2000);
+    while (true) {
+      // Mostly short; now and then longer than a client's 10 s quorum deadline, so writers end up in doubt.
+      const holdMs = r.chance(0.25) ? r.int(6000, 14_000) : r.int(1000, 6000);
+      if (t + holdMs > end) break;
+      out.push({ at: t, holdMs, fault: drawFault(r, r.pick(kinds), o.replicaIds) });
+      t += holdMs + r.int(500, 3000);
+    }
+  }
+  return out.sort((a, b) => a.at - b.at);
+}
+
+function drawFault(r: Prng, kind: FaultKind, ids: readonly number[]): Fault {
+  const target = r.pick(ids);
+  switch (kind) {
+    case 'partition':
+      return drawPartition(r, ids);
+    case 'pause':
+      // A paused writer: the whole workload process (every client) now and then.
+      return { kind, target: r.chance(0.2) ? 'client' : target };
+    case 'kill':
+      return { kind, targets: r.chance(0.3) ? r.shuffle(ids).slice(0, Math.floor(ids.length / 2) + 1).sort() : [target] };
+    case 'wipe':
+      return { kind, target };
+    case 'corrupt':
+      return { kind, target, file: r.next32(), at: r.float(), bytes: r.pick([16, 512, 4096]) };
+  }
+}
+
+/** Every pair with one host in `a` and the other in `b`. */
+function across(a: readonly Host[], b: readonly Host[]): [Host, Host][] {
+  return a.flatMap((x) => b.map((y): [Host, Host] => [x, y]));
+}
+
+function drawPartition(r: Prng, ids: readonly number[]): Fault {
+  const order = r.shuffle(ids);
+  const shapes = ['isolate-one', 'minority-majority', 'bridge', 'ring', 'client-cut', 'client-minority'];
+  const shape = r.pick(shapes);
+  const half = Math.floor(ids.length / 2);
+  switch (shape) {
+    case 'isolate-one':
+      // One replica cut from every other host, the clients included.
+      return { kind: 'partition', shape, cuts: across([order[0]!], [...order.slice(1), 'client']) };
+    case 'minority-majority': {
+      // The clients stay with the minority or the majority at random.
+      const minority: Host[] = order.slice(0, half);
+      const majority: Host[] = order.slice(half);
+      (r.chance(0.5) ? minority : majority).push('client');
+      return { kind: 'partition', shape, cuts: across(minority, majority) };
+    }
+    case 'bridge': {
+      // order[0] sees both halves; the halves do not see each other.
+      const rest = order.slice(1);
+      const a = rest.slice(0, Math.ceil(rest.length / 2));
+      const b = rest.slice(Math.ceil(rest.length / 2));
+      return { kind: 'partition', shape, cuts: across(a, b) };
+    }
+    case 'ring': {
+      // Each replica sees only its neighbours in a shuffled ring; three replicas make a line (the ends cut).
+      const n = order.length;
+      const cuts: [Host, Host][] = [];
+      if (n === 3) cuts.push([order[0]!, order[2]!]);
+      else
+        for (let i = 0; i < n; i++)
+          for (let j = i + 1; j < n; j++) if (Math.min(j - i, n - (j - i)) > 1) cuts.push([order[i]!, order[j]!]);
+      return { kind: 'partition', shape, cuts };
+    }
+    case 'client-cut':
+      // The clients lose one replica (a writer's quorum is still reachable).
+      return { kind: 'partition', shape, cuts: [['client', order[0]!]] };
+    default:
+      // The clients lose a majority: nothing can be written or read until it heals.
+      return { kind: 'partition', shape, cuts: order.slice(0, half + 1).map((id): [Host, Host] => ['client', id]) };
+  }
+}
+
+/** One line per fault, for the summary and the replay check. */
+export function describe(f: Fault): string {
+  switch (f.kind) {
+    case 'partition':
+      return `partition ${f.shape}: ${f.cuts.map(([a, b]) => `${a}-x-${b}`).join(' ')}`;
+    case 'kill':
+      return `kill ${f.targets.map((t) => `r${t}`).join(' ')}`;
+    case 'corrupt':
+      return `corrupt r${f.target} (file #${f.file % 997}, at ${(f.at * 100).toFixed(0)}%, ${f.bytes} bytes)`;
+    default:
+      return `${f.kind} ${f.target === 'client' ? 'client' : `r${f.target}`}`;
+  }
+}

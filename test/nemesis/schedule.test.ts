@@ -1,0 +1,32 @@
+// The fault schedule is a function of its seed: a failing run's seed replays its faults.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeSchedule, FAULT_KINDS } from '../../src/nemesis/schedule.js';
+
+const base = { timeMs: 120_000, replicaIds: [1, 2, 3], faults: [...FAULT_KINDS] };
+
+test('same seed, same schedule; another seed, another', () => {
+  assert.deepEqual(makeSchedule({ ...base, seed: 7 }), makeSchedule({ ...base, seed: 7 }));
+  assert.notDeepEqual(makeSchedule({ ...base, seed: 7 }), makeSchedule({ ...base, seed: 8 }));
+});
+
+test('only the asked faults, none in the warm-up or the calm end, one at a time per lane', () => {
+  for (let seed = 0; seed < 50; seed++) {
+    const s = makeSchedule({ ...base, seed, faults: ['partition', 'kill'] });
+    assert.ok(s.length > 5);
+    for (const f of s) {
+      assert.ok(f.fault.kind === 'partition' || f.fault.kind === 'kill');
+      assert.ok(f.at >= 3000 && f.at + f.holdMs <= base.timeMs - 12_000);
+      if (f.fault.kind === 'partition') for (const [a, b] of f.fault.cuts) assert.notEqual(a, b);
+    }
+    for (const kind of ['partition', 'kill']) {
+      const lane = s.filter((f) => f.fault.kind === kind);
+      for (let i = 1; i < lane.length; i++) assert.ok(lane[i]!.at >= lane[i - 1]!.at + lane[i - 1]!.holdMs);
+    }
+  }
+  // Turning the process lane off leaves the link lane as it was.
+  const both = makeSchedule({ ...base, seed: 3, faults: ['partition', 'kill'] }).filter((f) => f.fault.kind === 'partition');
+  assert.deepEqual(makeSchedule({ ...base, seed: 3, faults: ['partition'] }), both);
+  const kills = makeSchedule({ ...base, seed: 3, faults: ['partition', 'kill'] }).filter((f) => f.fault.kind === 'kill');
+  assert.deepEqual(makeSchedule({ ...base, seed: 3, faults: ['kill'] }), kills);
+});
