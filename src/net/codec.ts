@@ -114,7 +114,7 @@ export function messageSize(msg: Message): number {
       return (
         1 + 8 + 8 + 4 + sum(msg.members, (m) => 8 + shortStringSize(m.address)) + 1 +
         (msg.clusterId === undefined ? 0 : shortStringSize(msg.clusterId)) +
-        (msg.position === undefined ? 0 : 8 + membersSize(msg.voters!) + membersSize(msg.learners!) + 8) +
+        (msg.position === undefined ? 0 : 8 + membersSize(msg.voters ?? []) + membersSize(msg.learners ?? []) + 8) +
         (msg.chain === undefined ? 0 : chainSize(msg.chain)) +
         (msg.pending === undefined ? 0 : pendingSize(msg.pending))
       );
