@@ -153,13 +153,15 @@ export class Checker {
     if (disks === undefined) this.acceptDisks.set(k, (disks = new Map()));
     disks.set(`${replica}/${by.disk}`, by.named);
     this.noteDurableHold(replica, p);
-    // Only voters of config(q) make a value chosen at q (I1).
+    // Only voters of config(q), under a ballot in config(q), make a value chosen at q (I1, section 8):
+    // a ballot of another configuration is a leftover nobody may count.
     const governing = this.configAt(p);
     const voter = roleIn(governing, replica) === 'voter';
     const quorum = configQuorum(governing);
+    const inConfig = (by.config ?? BOOTSTRAP_HEAD).epoch === governing.epoch;
     let set = this.accepts.get(k);
     if (set === undefined) this.accepts.set(k, (set = new Set()));
-    if (voter && !set.has(replica)) {
+    if (voter && inConfig && !set.has(replica)) {
       set.add(replica);
       if (set.size === quorum) this.setChosen(p, action, `accepted under b${proposal} by replicas ${[...set].join(',')}`);
     }
@@ -170,9 +172,7 @@ export class Checker {
       this.fail('counted-non-voter', `r${replica} accepted ${key} at ${p} under b${proposal} as a named member, but it is not a voter of config(${p}) (epoch ${governing.epoch})`);
       return;
     }
-    // A ballot of another configuration is a leftover nobody may count (section 8's definition of chosen).
-    const head = by.config ?? BOOTSTRAP_HEAD;
-    if (head.epoch !== governing.epoch) return;
+    if (!inConfig) return;
     let named = this.namedAccepts.get(k);
     if (named === undefined) this.namedAccepts.set(k, (named = new Set()));
     if (named.has(replica)) return;
