@@ -180,7 +180,8 @@ export class ReplyGate {
     if (!req.to_.has(from)) return `answered request ${rid}, which was sent to other replicas`;
     switch (msg.type) {
       case 'promiseReply': {
-        const p = this.proposalMismatch(msg.outcome, msg.proposal, req.proposal!);
+        // stale-config and unknown-config echo the request's proposal, as IGNORED does.
+        const p = this.proposalMismatch(msg.outcome === 'accept' || msg.outcome === 'reject' ? msg.outcome : 'ignored', msg.proposal, req.proposal!);
         if (p !== undefined || msg.outcome !== 'accept') return p;
         if (req.from !== undefined) return slotsMismatch(msg.slots, req.from, req.to!, limits.readSlotsMax) ?? coveredMismatch(msg.coveredThrough, req.to!);
         if (msg.coveredThrough > msg.end) return `covered through ${msg.coveredThrough}, beyond its end ${msg.end}`;
@@ -190,7 +191,7 @@ export class ReplyGate {
         if (msg.from !== req.from || msg.count !== req.count) {
           return `answered a write of [${req.from}, ${req.from! + req.count! - 1}] about [${msg.from}, ${msg.from + msg.count - 1}]`;
         }
-        return this.proposalMismatch(msg.outcome === 'stale' ? 'ignored' : msg.outcome, msg.proposal, req.proposal!);
+        return this.proposalMismatch(msg.outcome === 'accept' || msg.outcome === 'reject' ? msg.outcome : 'ignored', msg.proposal, req.proposal!);
       case 'readReply':
         return (
           slotsMismatch(msg.slots, req.from!, req.to!, Math.max(1, Math.min(req.count!, limits.readSlotsMax))) ??

@@ -19,7 +19,8 @@
  */
 import { assert } from './assert.js';
 import { limits, timing } from './constants.js';
-import { Fill, type FillOutbound, type FillResult } from './fill.js';
+import type { ConfigView } from './config-view.js';
+import { Fill, type FillContext, type FillOutbound, type FillResult } from './fill.js';
 import type { Entry, Position, PromiseReply, Proposal, ReadReply, ReadRequest, ReplicaId, WriteReply } from './types.js';
 
 export interface CatchUpOutput {
@@ -33,9 +34,17 @@ export interface CatchUpOutput {
 }
 
 export interface CatchUpConfig {
+  /** The replicas learned values are copied from. */
   readonly peers: readonly ReplicaId[];
-  /** Votes a fill needs: a majority of the whole membership. */
-  readonly quorum: number;
+  /**
+   * config(q) as the replica knows it: a fill runs in config(q) among its
+   * voters but `self` (docs/reconfiguration.md, R1). Without a view, fills ask
+   * `peers` and need `quorum` votes (a one-link chain).
+   */
+  readonly view?: ConfigView;
+  readonly self?: ReplicaId;
+  /** Votes a fill needs without a view: a majority of the whole membership. */
+  readonly quorum?: number;
   readonly random: () => number;
   readonly rid: () => number;
   /** Most positions asked per read (default limits.readSlotsMax). */
@@ -359,12 +368,12 @@ export class CatchUp {
       let gapTo = this.cursor;
       while (gapTo + 1 <= answered && gapTo - this.cursor + 1 < limits.fillRangeMax && !head.learned.has(gapTo + 1)) gapTo++;
       const fillSend: FillOutbound[] = [];
-      this.fill = new Fill(this.cursor, gapTo, this.proposalFloor, {
-        members: this.config.peers,
-        quorum: this.config.quorum,
-        random: this.config.random,
-        rid: this.config.rid,
-      }, this.now, fillSend);
+      const c = this.config;
+      const ctx: FillContext =
+        c.view !== undefined
+          ? { view: c.view, self: c.self, random: c.random, rid: c.rid }
+          : { members: c.peers, quorum: c.quorum, random: c.random, rid: c.rid };
+      this.fill = new Fill(this.cursor, gapTo, this.proposalFloor, ctx, this.now, fillSend);
       for (const m of fillSend) out.send.push(m);
       return false;
     }

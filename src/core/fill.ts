@@ -9,12 +9,22 @@
  * replica that accepted them (the others copy them from their peers).
  * A reject means a higher proposal is about: the fill backs off a random while
  * and retries above it. Pure logic, like the writer: events in, effects out.
+ *
+ * Configurations (docs/reconfiguration.md, R1): a fill runs in config(from),
+ * asks and counts that configuration's voters only, carries its head, and
+ * never spans two configurations (its range is cut at the next entry). A
+ * 'stale-config' answer (a replica learned a newer configuration) ends the
+ * fill with that head, for its owner to follow; 'unknown-config' counts as
+ * no vote. Promising from the learned prefix and the cut at a pending entry
+ * (R5) are step 4.
  */
 import { NOP } from './actions.js';
 import { assert } from './assert.js';
 import { timing } from './constants.js';
 import { Liveness } from './liveness.js';
-import { QuorumTally, quorumSize } from './quorum.js';
+import { cutAtConfig, oneLinkView, type ConfigView } from './config-view.js';
+import { compareHeads, configQuorum, headOf, voterIds, type ConfigHead, type PlacedConfiguration } from './membership.js';
+import { QuorumTally } from './quorum.js';
 import type { Action, Entry, Named, Position, PromiseReply, Proposal, ReplicaId, Slot, WriteReply } from './types.js';
 import type { CommitMessage, PromiseRequest, WriteRequest } from './types.js';
 
@@ -27,7 +37,9 @@ export type FillResult =
   | { readonly ok: true; readonly entries: readonly Entry[] }
   | { readonly ok: false; readonly error: 'no-quorum' }
   /** Some replica of the quorum already truncated the range: its values are gone, not NOPs. */
-  | { readonly ok: false; readonly error: 'truncated'; readonly begin: Position };
+  | { readonly ok: false; readonly error: 'truncated'; readonly begin: Position }
+  /** A replica learned a newer configuration than the fill's (R5): the owner moves there. */
+  | { readonly ok: false; readonly error: 'stale-config'; readonly config: ConfigHead };
 
 type Phase =
   | {
@@ -49,11 +61,16 @@ type Phase =
   | { readonly kind: 'done' };
 
 export interface FillContext {
-  readonly members: readonly ReplicaId[];
+  /** config(q) as the owner knows it: the fill runs in config(from). */
+  readonly view?: ConfigView;
+  /** Shorthand for a one-link view of these members, all voters (exactly one of `view` and `members`). */
+  readonly members?: readonly ReplicaId[];
+  /** A replica filling for its own catch-up: it asks the other voters only (a quorum still counts the whole configuration). */
+  readonly self?: ReplicaId;
   readonly random: () => number;
   /** Allocates request ids unique for the owner's connection. */
   readonly rid: () => number;
-  /** Answers needed (default: a majority of `members`; a rejoining replica asks its peers for a majority of all). */
+  /** Answers needed (default: a quorum of the configuration; a rejoining replica asks its peers for a majority of all). */
   readonly quorum?: number;
   /**
    * When the fill gives up with no-quorum: by default operationTimeoutMs
@@ -71,20 +88,45 @@ export class Fill {
   private sentAt = 0;
   private readonly startedAt: number;
   private readonly liveness: Liveness;
+  /** config(from): the configuration this fill's ballots are in. */
+  private readonly cfg: PlacedConfiguration;
+  /** The members asked: the configuration's voters (but the filler itself). */
+  private readonly members: readonly ReplicaId[];
+  private readonly quorum: number;
+  /** The last position of the range: `to`, cut at the next configuration's entry (R1). */
+  readonly to: Position;
 
   constructor(
     readonly from: Position,
-    readonly to: Position,
+    to: Position,
     proposalFloor: Proposal,
     private readonly ctx: FillContext,
     now: number,
     send: FillOutbound[],
   ) {
     assert(from <= to, `fill range [${from}, ${to}]`);
+    assert((ctx.view === undefined) !== (ctx.members === undefined), 'a fill takes a view or a member list');
+    const view = ctx.view ?? oneLinkView(ctx.members!);
+    this.cfg = view(from);
+    this.to = cutAtConfig(view, from, to);
+    this.members = ctx.members ?? voterIds(this.cfg).filter((id) => id !== ctx.self);
+    this.quorum = ctx.quorum ?? configQuorum(this.cfg);
     this.proposal = proposalFloor;
     this.startedAt = now;
-    this.liveness = new Liveness(ctx.quorum ?? quorumSize(ctx.members.length));
+    this.liveness = new Liveness(this.quorum);
     this.startPromise(now, send);
+  }
+
+  /** The head every request of this fill carries. */
+  private get head(): ConfigHead {
+    return headOf(this.cfg);
+  }
+
+  /** A replica reports a newer configuration: the fill ends, for its owner to move there. */
+  private staleConfig(head: ConfigHead | undefined): FillResult | undefined {
+    if (head === undefined || compareHeads(head, this.head) <= 0) return undefined;
+    this.phase = { kind: 'done' };
+    return { ok: false, error: 'stale-config', config: head };
   }
 
   /** The highest proposal this fill saw (its owner's next floor). */
@@ -96,7 +138,11 @@ export class Fill {
     if (msg.outcome !== 'ignored') this.liveness.heard(from, now);
     const ph = this.phase;
     if (ph.kind !== 'promising' || msg.rid !== ph.rid || ph.tally.has(from)) return undefined;
-    ph.tally.record(from, msg.outcome);
+    if (msg.outcome === 'stale-config') {
+      const r = this.staleConfig(msg.config);
+      if (r !== undefined) return r;
+    }
+    ph.tally.record(from, msg.outcome === 'accept' || msg.outcome === 'reject' ? msg.outcome : 'ignored');
     if (msg.outcome === 'reject') {
       this.proposal = Math.max(this.proposal, msg.proposal);
       this.enterBackoff(now);
@@ -112,6 +158,12 @@ export class Fill {
     if (msg.outcome !== 'ignored') this.liveness.heard(from, now);
     const ph = this.phase;
     if (ph.kind !== 'writing' || msg.rid !== ph.rid || ph.tally.has(from)) return undefined;
+    if (msg.outcome === 'stale-config') {
+      const r = this.staleConfig(msg.config);
+      if (r !== undefined) return r;
+    }
+    // Neither a vote nor a refusal (R3, step 4): the retransmission asks again.
+    if (msg.outcome === 'not-ready') return undefined;
     if (msg.outcome === 'reject' || msg.outcome === 'stale') {
       // A higher proposal, or a member's disk was replaced since phase 1: start over above it.
       this.proposal = Math.max(this.proposal, msg.proposal);
@@ -139,23 +191,23 @@ export class Fill {
     }
     if (now - this.sentAt < timing.retransmitMs) return undefined;
     this.sentAt = now;
-    const pending = ph.tally.pending(this.ctx.members);
+    const pending = ph.tally.pending(this.members);
     for (const to of pending) send.push({ to, msg: this.request(ph) });
     return undefined;
   }
 
   private request(ph: Phase & { kind: 'promising' | 'writing' }): PromiseRequest | WriteRequest {
     return ph.kind === 'promising'
-      ? { type: 'promise', rid: ph.rid, proposal: this.proposal, from: this.from, to: this.to }
-      : { type: 'write', rid: ph.rid, proposal: this.proposal, from: this.from, actions: ph.actions, named: ph.named };
+      ? { type: 'promise', rid: ph.rid, proposal: this.proposal, from: this.from, to: this.to, config: this.head }
+      : { type: 'write', rid: ph.rid, proposal: this.proposal, from: this.from, actions: ph.actions, named: ph.named, config: this.head };
   }
 
   private startPromise(now: number, send: FillOutbound[]): void {
     this.proposal += 1;
-    const ph: Phase = { kind: 'promising', rid: this.ctx.rid(), tally: new QuorumTally(this.ctx.members.length, this.ctx.quorum), replies: [] };
+    const ph: Phase = { kind: 'promising', rid: this.ctx.rid(), tally: new QuorumTally(this.members.length, this.quorum), replies: [] };
     this.phase = ph;
     this.sentAt = now;
-    for (const to of this.ctx.members) send.push({ to, msg: this.request(ph) });
+    for (const to of this.members) send.push({ to, msg: this.request(ph) });
   }
 
   private startWrite(replies: { from: ReplicaId; reply: PromiseReply }[], now: number, send: FillOutbound[]): FillResult | undefined {
@@ -186,10 +238,10 @@ export class Fill {
     }
     // Every position already chosen: nothing to write (replicas that lack them copy them from their peers).
     if (allLearned) return this.finish(actions, send, undefined);
-    const ph: Phase = { kind: 'writing', rid: this.ctx.rid(), tally: new QuorumTally(this.ctx.members.length, this.ctx.quorum), actions, named };
+    const ph: Phase = { kind: 'writing', rid: this.ctx.rid(), tally: new QuorumTally(this.members.length, this.quorum), actions, named };
     this.phase = ph;
     this.sentAt = now;
-    for (const to of this.ctx.members) send.push({ to, msg: this.request(ph) });
+    for (const to of this.members) send.push({ to, msg: this.request(ph) });
     return undefined;
   }
 

@@ -5,9 +5,10 @@
  * configuration governs a position. docs/reconfiguration.md has the design;
  * the rule numbers (R2, R3, R10, S1, ...) are the ones used there.
  *
- * Nothing in the protocol uses this module yet: it is the first step of the
- * plan, so that the CLI, the writer and the acceptor later share one
- * implementation of these rules (etcd's quorum check on promotion once
+ * The cores use it through a configuration view (config-view.ts): step 3 of
+ * the plan made them configuration-aware with one configuration. The change
+ * path (R2 to R7) is step 4. One implementation of these rules serves the
+ * CLI, the writer and the acceptor (etcd's quorum check on promotion once
  * counted differently from its raft layer: #11633).
  */
 import { assert } from './assert.js';
@@ -39,6 +40,16 @@ export interface ConfigHead {
   readonly epoch: number;
   readonly position: Position;
 }
+
+/** An accepted, not learned, config entry a replica holds above its head (R5: replies report it). */
+export interface PendingConfig {
+  readonly position: Position;
+  readonly proposal: Proposal;
+  readonly config: Configuration;
+}
+
+/** The head of the bootstrap configuration: what a request without a head is taken to name. */
+export const BOOTSTRAP_HEAD: ConfigHead = Object.freeze({ epoch: 0, position: -1 });
 
 export type MembershipChange =
   /** A new member, as a learner. */

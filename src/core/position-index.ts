@@ -115,6 +115,8 @@ export class PositionIndex {
   private readonly chunks = new Map<number, Chunk>();
   /** The `to` of every slot whose action is a truncate (by position). */
   private readonly truncateTo = new Map<Position, Position>();
+  /** Every slot whose action is a config entry (rare, like truncates): replies report the pending one (R5). */
+  private readonly configAt = new Set<Position>();
   /** Positions that exist, over all chunks: size() is O(1). */
   private count = 0;
   /**
@@ -202,6 +204,13 @@ export class PositionIndex {
     const out: { position: Position; to: Position }[] = [];
     for (const [position, to] of this.truncateTo) if (!this.learnedAt(position)) out.push({ position, to });
     return out;
+  }
+
+  /** Positions of accepted config entries not learned yet, ascending (ReadReply.pending and the like). */
+  pendingConfigs(): Position[] {
+    const out: Position[] = [];
+    for (const p of this.configAt) if (!this.learnedAt(p)) out.push(p);
+    return out.sort((a, b) => a - b);
   }
 
   /** Applies one record; returns what changed. */
@@ -293,6 +302,7 @@ export class PositionIndex {
     assert(this.learnedThroughPos >= this.beginPos - 1, 'learnedThrough >= begin - 1');
     let total = 0;
     let truncates = 0;
+    let configs = 0;
     for (const [k, c] of this.chunks) {
       assert(c.key === k, `chunk ${k} filed under its key`);
       const capacity = c.flags.length;
@@ -317,12 +327,15 @@ export class PositionIndex {
         assert((kind !== undefined) === (accepted > 0 || (f & LEARNED) !== 0), `slot ${p}: kind iff accepted or learned`);
         assert((kind === 'truncate') === this.truncateTo.has(p), `slot ${p}: truncateTo iff a truncate`);
         if (kind === 'truncate') truncates++;
+        assert((kind === 'config') === this.configAt.has(p), `slot ${p}: configAt iff a config entry`);
+        if (kind === 'config') configs++;
       }
       assert(n === c.count && n > 0, `chunk ${k}: count ${c.count}, ${n} slots`);
       total += n;
     }
     assert(total === this.count, `size ${this.count}, ${total} slots`);
     assert(truncates === this.truncateTo.size, 'truncateTo holds truncate slots only');
+    assert(configs === this.configAt.size, 'configAt holds config slots only');
     for (let p = this.beginPos; p <= this.learnedThroughPos; p++) {
       assert(this.learnedAt(p), `position ${p} <= learnedThrough is not learned`);
     }
@@ -365,6 +378,8 @@ export class PositionIndex {
     c.flags[i] = (c.flags[i]! & ~KIND_MASK) | (KIND_CODE[action.kind] << KIND_SHIFT);
     if (action.kind === 'truncate') this.truncateTo.set(position, action.to);
     else this.truncateTo.delete(position);
+    if (action.kind === 'config') this.configAt.add(position);
+    else this.configAt.delete(position);
   }
 
   /** A truncate that became learned moves the beginning; returns the new beginning if it moved. */
@@ -407,6 +422,7 @@ export class PositionIndex {
     }
     // Truncate actions are rare: walking them all is cheap.
     for (const p of this.truncateTo.keys()) if (p < to) this.truncateTo.delete(p);
+    for (const p of this.configAt) if (p < to) this.configAt.delete(p);
     this.last = undefined;
   }
 

@@ -43,12 +43,19 @@
  * the reader settles that position before it answers, so neither a read nor
  * `beginning` ignores an acknowledged truncation. `ending` is the highest
  * `end` heard, at or above every acknowledged position.
+ *
+ * Configurations (docs/reconfiguration.md): reads ask the voters of the
+ * latest configuration the reader's view knows, and its fills run in
+ * config(q). A reply that names a newer head is remembered (`newerConfig`)
+ * for the owner to refresh its view; a fill that meets 'stale-config' ends
+ * the read with that error. Waiting for a pending entry's fate (R5) is step 4.
  */
 import { assert, assertNever } from './assert.js';
 import { limits, timing } from './constants.js';
 import { Fill, type FillOutbound, type FillResult } from './fill.js';
 import { Liveness } from './liveness.js';
-import { quorumSize } from './quorum.js';
+import { latestOf, oneLinkView, type ConfigView } from './config-view.js';
+import { compareHeads, configQuorum, voterIds, type ConfigHead } from './membership.js';
 import type { Action, Entry, Position, PromiseReply, Proposal, ReadReply, ReadRequest, ReplicaId, Slot, WriteReply } from './types.js';
 
 export type ReaderEvent =
@@ -70,7 +77,13 @@ export type ReadResult =
       /** Every position up to here was resolved; a later read may find more only above it. */
       readonly through: Position;
     }
-  | { readonly ok: false; readonly error: 'truncated' | 'no-quorum'; readonly begin?: Position };
+  | {
+      readonly ok: false;
+      /** stale-config: a replica learned a newer configuration than the reader's view (`config`, its head): refresh the view and read again. */
+      readonly error: 'truncated' | 'no-quorum' | 'stale-config';
+      readonly begin?: Position;
+      readonly config?: ConfigHead;
+    };
 
 export interface ReaderOutput {
   readonly send: ReaderOutbound[];
@@ -78,7 +91,10 @@ export interface ReaderOutput {
 }
 
 export interface ReaderConfig {
-  readonly members: readonly ReplicaId[];
+  /** config(q) as the owner knows it: reads ask its latest configuration's voters, fills run in config(q). */
+  readonly view?: ConfigView;
+  /** Shorthand for a one-link view of these members, all voters (exactly one of `view` and `members`). */
+  readonly members?: readonly ReplicaId[];
   readonly random: () => number;
   /** Allocates request ids (shared with a writer on the same connections; see WriterConfig.rid). */
   readonly rid?: () => number;
@@ -135,10 +151,29 @@ export class ReaderCore {
   /** When each member last answered anything this reader asked (reads of any round, fills' messages). */
   private readonly liveness: Liveness;
 
+  private readonly view: ConfigView;
+  /** The newest head a reply named above the view's latest, if any: the owner's cue to refresh its view. */
+  newerConfig: ConfigHead | undefined;
+
   constructor(private readonly config: ReaderConfig) {
+    assert((config.view === undefined) !== (config.members === undefined), 'a reader takes a view or a member list');
+    this.view = config.view ?? oneLinkView(config.members!);
     let next = 1;
     this.newRid = config.rid ?? (() => next++);
-    this.liveness = new Liveness(quorumSize(config.members.length));
+    this.liveness = new Liveness(this.quorum);
+  }
+
+  /** The voters of the latest configuration the view knows: the members reads ask. */
+  private get members(): readonly ReplicaId[] {
+    return voterIds(latestOf(this.view));
+  }
+  private get quorum(): number {
+    return configQuorum(latestOf(this.view));
+  }
+
+  private noteHead(head: ConfigHead | undefined): void {
+    if (head === undefined || compareHeads(head, this.newerConfig ?? latestOf(this.view)) <= 0) return;
+    this.newerConfig = head;
   }
 
   get pending(): number {
@@ -183,7 +218,7 @@ export class ReaderCore {
     op.round = { rid, from, to, replies: new Map(), sentAt: this.now, probe, resends: 0 };
     op.retryAt = undefined;
     const msg: ReadRequest = { type: 'read', rid, from, to, limit };
-    for (const id of this.config.members) send.push({ to: id, msg });
+    for (const id of this.members) send.push({ to: id, msg });
   }
 
   private onReply(
@@ -194,6 +229,7 @@ export class ReaderCore {
   ): void {
     // Any answer from a VOTING member shows it alive, even one to a round already decided: slow is not dead.
     if (msg.type === 'readReply' ? msg.status === 'VOTING' : msg.outcome !== 'ignored') this.liveness.heard(from, this.now);
+    this.noteHead(msg.config);
     if (msg.type !== 'readReply') {
       this.highestSeen = Math.max(this.highestSeen, msg.proposal);
       for (const op of this.ops.values()) {
@@ -212,7 +248,7 @@ export class ReaderCore {
       if (op.round?.rid !== msg.rid || op.round.replies.has(from)) continue;
       op.round.replies.set(from, msg);
       const voting = [...op.round.replies.values()].filter((r) => r.status === 'VOTING').length;
-      if (voting >= quorumSize(this.config.members.length)) this.evaluate(op, send, done);
+      if (voting >= this.quorum) this.evaluate(op, send, done);
       return;
     }
   }
@@ -333,7 +369,7 @@ export class ReaderCore {
       to = q;
     }
     const fillSend: FillOutbound[] = [];
-    const ctx = { members: this.config.members, random: this.config.random, rid: this.newRid, patientWhileAnswered: true };
+    const ctx = { view: this.view, random: this.config.random, rid: this.newRid, patientWhileAnswered: true };
     op.fill = new Fill(p, to, Math.max(this.highestSeen, this.config.proposalFloor?.() ?? 0), ctx, this.now, fillSend);
     for (const m of fillSend) send.push(m);
   }
@@ -343,6 +379,7 @@ export class ReaderCore {
     op.fill = undefined;
     if (!r.ok) {
       if (r.error === 'truncated') return this.finish(op, { ok: false, error: 'truncated', begin: Math.max(op.begin, r.begin) }, done);
+      if (r.error === 'stale-config') return this.finish(op, { ok: false, error: 'stale-config', config: r.config }, done);
       // A fill that timed out while a quorum still answers met slowness (or a duel), not a dead quorum: ask again.
       if (!this.quorumHeard()) return this.finish(op, { ok: false, error: 'no-quorum' }, done);
       return this.resume(op, send, done);
@@ -384,7 +421,7 @@ export class ReaderCore {
       round.sentAt = this.now;
       round.resends++;
       const msg: ReadRequest = { type: 'read', rid: round.rid, from: round.from, to: round.to, limit: op.boundsOnly && !round.probe ? 1 : limits.readSlotsMax };
-      for (const id of this.config.members) if (!round.replies.has(id)) send.push({ to: id, msg });
+      for (const id of this.members) if (!round.replies.has(id)) send.push({ to: id, msg });
     }
   }
 

@@ -53,10 +53,11 @@
  * the disk did not go back in time. (What this does and does not detect is in
  * docs/protocol.md.)
  */
-import { assertNever } from './assert.js';
+import { assert, assertNever } from './assert.js';
 import { timing } from './constants.js';
 import { drawDiskNumber, isRetired, mergeRecorded, ownDisk, sameDisk } from './identity.js';
-import { quorumSize } from './quorum.js';
+import { latestOf, oneLinkView, type ConfigView } from './config-view.js';
+import { configQuorum, voterIds } from './membership.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { Metadata, Position, RecoverReply, RecoverRequest, RejoinReply, RejoinRequest, ReplicaId, Status } from './types.js';
 
@@ -87,7 +88,15 @@ export interface RecoveryOutput {
 
 export interface RecoveryConfig {
   readonly self: ReplicaId;
-  readonly members: readonly ReplicaId[];
+  /**
+   * config(q) as the replica knows it: the members whose answers count are
+   * the voters of its latest configuration. Recovery across a change (R9,
+   * R13: discovery, recording in the pending configuration) is step 6 of
+   * docs/reconfiguration.md.
+   */
+  readonly view?: ConfigView;
+  /** Shorthand for a one-link view of these members, all voters (exactly one of `view` and `members`). */
+  readonly members?: readonly ReplicaId[];
   readonly metadata: Metadata;
   /** The replica's log end when it started (the restart check compares it with what peers witnessed). */
   readonly end: Position;
@@ -140,6 +149,8 @@ export class RecoveryCore {
   /** The restart check's answers so far, the latest per peer, over every round of the check. */
   private readonly checkAnswers = new Map<ReplicaId, RecoverReply>();
   private readonly peers: ReplicaId[];
+  /** The voters of the replica's latest configuration when the recovery started. */
+  private readonly members: readonly ReplicaId[];
   private readonly quorum: number;
   private readonly rules: SafetyRules;
 
@@ -149,8 +160,11 @@ export class RecoveryCore {
   ) {
     this.meta = config.metadata;
     this.now = now;
-    this.peers = config.members.filter((m) => m !== config.self);
-    this.quorum = quorumSize(config.members.length);
+    assert((config.view === undefined) !== (config.members === undefined), 'recovery takes a view or a member list');
+    const latest = latestOf(config.view ?? oneLinkView(config.members!));
+    this.members = voterIds(latest);
+    this.peers = this.members.filter((m) => m !== config.self);
+    this.quorum = configQuorum(latest);
     this.rules = config.rules ?? ALL_RULES_ON;
     const status = this.meta.status;
     this.phase =
@@ -327,7 +341,7 @@ export class RecoveryCore {
   }
 
   private decideInit(out: RecoveryOutput): void {
-    const n = this.config.members.length;
+    const n = this.members.length;
     const replies = this.recoverReplies();
     const me = {
       id: this.config.self, status: this.meta.status, incarnation: this.meta.incarnation, startView: this.meta.startView,

@@ -8,11 +8,17 @@
  * reply and announcements to release once they are durable, requests to
  * peers). The production shell (src/server/replica-host.ts) and the
  * simulator's replica both drive this same class.
+ *
+ * Its members are those of its view (config-view.ts, storedView): the chain
+ * stored in its metadata, or, when none is stored, the members it was started
+ * with, all voters, at epoch 0. Gossip goes to and is taken from the members
+ * of its latest configuration; recovery and catch-up count its voters.
  */
 import { CatchUp, type CatchUpOutput } from './catchup.js';
+import { latestOf, storedHead, storedView, type ConfigView } from './config-view.js';
+import { configQuorum } from './membership.js';
 import { limits, timing } from './constants.js';
 import { isRetired, mergeRecorded, ownDisk, sameDisk } from './identity.js';
-import { quorumSize } from './quorum.js';
 import { RecoveryCore, type RecoveryEvent, type RecoveryOutput } from './recovery.js';
 import { replicaStep, type AcceptorMessage } from './replica.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
@@ -43,6 +49,7 @@ export interface NodeOutput {
 
 export interface ReplicaNodeConfig {
   readonly id: ReplicaId;
+  /** The members it was started with (--members): its configuration until its store holds a chain (R11's read side). */
   readonly members: readonly ReplicaId[];
   readonly store: StoreView;
   /** Uniform in [0, 1): backoff and retry jitter, disk numbers. */
@@ -96,7 +103,11 @@ export class ReplicaNodeCore {
   /** Why the replica is not VOTING (or not voting yet), for status pages; '' when it votes. */
   waiting = '';
 
+  /** config(q) from the stored chain (or `members`), read afresh at each use. */
+  readonly view: ConfigView;
+
   constructor(private readonly config: ReplicaNodeConfig) {
+    this.view = storedView(() => config.store.metadata(), config.members);
     this.rules = config.rules ?? ALL_RULES_ON;
     this.now = config.now ?? 0;
     this.witnessSavedAt = this.now;
@@ -106,7 +117,7 @@ export class ReplicaNodeCore {
     this.recovery = new RecoveryCore(
       {
         self: config.id,
-        members: config.members,
+        view: this.view,
         metadata: meta,
         end: config.store.end(),
         highestProposal: config.store.highestProposal(),
@@ -121,6 +132,12 @@ export class ReplicaNodeCore {
     );
     if (this.recovery.done) this.recovery = undefined;
     else this.waiting = meta.status === 'VOTING' ? 'checking with the peers that this disk did not go back in time' : 'starting the recovery protocol';
+  }
+
+  /** The voters and learners of the latest configuration, ascending: whom this replica gossips with. */
+  private memberIds(): ReplicaId[] {
+    const c = latestOf(this.view);
+    return [...c.voters, ...c.learners].map((m) => m.id).sort((a, b) => a - b);
   }
 
   get status(): Status {
@@ -155,7 +172,7 @@ export class ReplicaNodeCore {
   writerView(): { proposal: number; counted: ReplicaId[]; reachable: ReplicaId[]; quorum: number; survives: number; lastWriteAgoMs: number; active: boolean } | null {
     const w = this.writerCounted;
     if (w === undefined || w.proposal !== this.config.store.metadata().promised) return null;
-    const quorum = quorumSize(this.config.members.length);
+    const quorum = configQuorum(latestOf(this.view));
     const heard = (id: ReplicaId) => id === this.config.id || this.now - (this.peers.get(id)?.at ?? -Infinity) <= 3 * timing.peerStateMs;
     const reachable = w.members.filter(heard);
     return {
@@ -197,7 +214,7 @@ export class ReplicaNodeCore {
         // Membership questions are the shell's (it knows the addresses).
         return out;
       case 'peerState':
-        if (from !== undefined && from !== this.config.id && this.config.members.includes(from)) this.onPeerState(from, msg, out);
+        if (from !== undefined && from !== this.config.id && this.memberIds().includes(from)) this.onPeerState(from, msg, out);
         return out;
       default:
         return this.acceptorStep(msg, from, out);
@@ -252,7 +269,8 @@ export class ReplicaNodeCore {
 
   /** Tells every peer this replica's state; released only once it is durable (NodeOutput.announce). */
   private gossip(out: NodeOutput): void {
-    if (this.now - this.gossipAt < timing.peerStateMs || this.config.members.length < 2) return;
+    const members = this.memberIds();
+    if (this.now - this.gossipAt < timing.peerStateMs || members.length < 2) return;
     this.gossipAt = this.now;
     const s = this.config.store;
     const meta = s.metadata();
@@ -265,8 +283,9 @@ export class ReplicaNodeCore {
       begin: s.begin(),
       end: s.end(),
       learnedThrough: s.learnedThrough(),
+      config: storedHead(meta),
     };
-    for (const to of this.config.members) {
+    for (const to of members) {
       if (to === this.config.id) continue;
       // Each peer is told which of its disks this replica recorded (a tie of generations shows there).
       const yours = meta.recorded?.[to];
@@ -325,7 +344,7 @@ export class ReplicaNodeCore {
     this.recovery = new RecoveryCore(
       {
         self: this.config.id,
-        members: this.config.members,
+        view: this.view,
         metadata,
         end: this.config.store.end(),
         highestProposal: this.config.store.highestProposal(),
@@ -423,7 +442,7 @@ export class ReplicaNodeCore {
     const through = store.learnedThrough();
     if (through !== this.learnedSeen.through) this.learnedSeen = { through, since: this.now };
     if (this.recovery !== undefined || this.catchUp !== undefined || this.status !== 'VOTING') return;
-    if (this.now - this.repairedAt < timing.repairEveryMs || this.config.members.length < 2) return;
+    if (this.now - this.repairedAt < timing.repairEveryMs || this.memberIds().length < 2) return;
     const lost = store.lostPositions();
     if (lost.length > 0) {
       this.repairedAt = this.now;
@@ -452,8 +471,9 @@ export class ReplicaNodeCore {
     this.catchUpFor = why;
     this.catchUp = new CatchUp(from, to, {
       fillGaps: why === 'rejoin',
-      peers: this.config.members.filter((m) => m !== this.config.id),
-      quorum: quorumSize(this.config.members.length),
+      peers: this.memberIds().filter((m) => m !== this.config.id),
+      view: this.view,
+      self: this.config.id,
       random: this.config.random,
       rid: () => this.nextRid++,
     });
@@ -519,6 +539,9 @@ class HeldStore implements StoreView {
   }
   pendingTruncates() {
     return this.inner.pendingTruncates?.() ?? [];
+  }
+  pendingConfigs() {
+    return this.inner.pendingConfigs?.() ?? [];
   }
   lostPositions(): readonly Position[] {
     return this.inner.lostPositions();

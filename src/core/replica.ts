@@ -17,11 +17,19 @@
  *   an acceptance, so it must not vote.
  * - Learned values (commit, learned) are applied in every status: they are
  *   chosen, so storing them can never contradict a vote.
+ * - Configurations (docs/reconfiguration.md, R6): a request names the head of
+ *   the configuration its ballot is in. A replica whose head is newer answers
+ *   'stale-config' to promises and writes that reach above its head's entry;
+ *   one whose head is older does not vote for it ('unknown-config' to a
+ *   promise, IGNORED to a write). Every reply carries the replica's head, and
+ *   promise, read and recover replies its pending config entry (R5).
  */
 import { actionBytes, actionsEqual, TOMBSTONE } from './actions.js';
 import { assert, assertNever } from './assert.js';
 import { limits } from './constants.js';
 import { isRetired, knownDisks, mergeWitness, ownDisk, recordedDisk, sameDisk } from './identity.js';
+import { storedHead } from './config-view.js';
+import { BOOTSTRAP_HEAD, compareHeads, type ConfigHead, type PendingConfig } from './membership.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { StoreView } from './store.js';
 import type {
@@ -132,6 +140,7 @@ function promiseReply(
   coveredThrough: Position = store.end(),
 ): PromiseReply {
   const meta = store.metadata();
+  const pending = pendingConfig(store);
   return {
     type: 'promiseReply',
     rid: req.rid,
@@ -145,7 +154,45 @@ function promiseReply(
     coveredThrough,
     generation: meta.generation ?? 0,
     disk: meta.disk ?? 0,
+    config: storedHead(meta),
+    ...(pending === undefined ? {} : { pending }),
   };
+}
+
+/**
+ * R6: how a request's configuration (its head, `theirs`) stands against this
+ * replica's latest learned one, for a request reaching up to `to`:
+ * - 'stale': this replica learned a newer configuration, and the request
+ *   reaches above its entry, where the request's configuration no longer
+ *   governs (a ballot of an older configuration must not be counted there);
+ * - 'unknown': the request's configuration is newer than any this replica
+ *   learned: it cannot tell whether it is a voter there, so it does not vote;
+ * - 'ok': the same configuration, or an older one at positions it still governs.
+ * With one configuration (every head the bootstrap one) it is always 'ok'.
+ */
+export function configStanding(store: StoreView, theirs: ConfigHead | undefined, to: Position, rules: SafetyRules): 'ok' | 'stale' | 'unknown' {
+  const mine = storedHead(store.metadata());
+  const c = compareHeads(theirs ?? BOOTSTRAP_HEAD, mine);
+  if (c < 0 && to > mine.position && rules.staleConfig) return 'stale';
+  if (c > 0 && rules.unknownConfig) return 'unknown';
+  return 'ok';
+}
+
+/**
+ * The accepted, unlearned config entry this replica holds above its head, if
+ * any (R5): the lowest such position, the first stop sign a proposer must
+ * meet. Needs a store that tracks config entries (StoreView.pendingConfigs).
+ */
+export function pendingConfig(store: StoreView): PendingConfig | undefined {
+  const head = storedHead(store.metadata());
+  for (const p of store.pendingConfigs?.() ?? []) {
+    if (p <= head.position) continue;
+    const s = store.slot(p);
+    const action = store.action(p);
+    if (s === undefined || s.learned || action === undefined || action === 'lost' || action.kind !== 'config') continue;
+    return { position: p, proposal: s.accepted, config: action.config };
+  }
+  return undefined;
 }
 
 /**
@@ -174,6 +221,9 @@ function implicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRul
   if (!mayVote(store, store.learnedThrough() + 1, Number.MAX_SAFE_INTEGER, rules) || !saneProposal(store, req.proposal, ctx)) {
     return { records: [], reply: promiseReply(store, req, 'ignored', req.proposal) };
   }
+  // An implicit promise reaches every position: a newer head here makes it stale.
+  const standing = configStanding(store, req.config, Number.MAX_SAFE_INTEGER, rules);
+  if (standing !== 'ok') return { records: [], reply: promiseReply(store, req, standing === 'stale' ? 'stale-config' : 'unknown-config', req.proposal) };
   const meta = store.metadata();
   // The proposer that holds this number here asks again (its reply was lost, or it counts its members anew).
   const again = req.nonce !== undefined && req.nonce !== 0 && req.proposal === meta.promised && meta.promisedBy === req.nonce;
@@ -222,6 +272,8 @@ function explicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRul
   if (tooLarge || !mayVote(store, from, to, rules)) {
     return { records: [], reply: promiseReply(store, req, 'ignored', req.proposal, [], to) };
   }
+  const standing = configStanding(store, req.config, to, rules);
+  if (standing !== 'ok') return { records: [], reply: promiseReply(store, req, standing === 'stale' ? 'stale-config' : 'unknown-config', req.proposal, [], to) };
   const begin = store.begin();
   const slots: Slot[] = [];
   // Truncated positions answer as learned tombstones, so the proposer stops there.
@@ -269,11 +321,17 @@ function write(store: StoreView, req: WriteRequest, rules: SafetyRules, ctx: Rep
     generation: meta.generation ?? 0,
     disk: meta.disk ?? 0,
     retired,
+    config: storedHead(meta),
+    learnedThrough: store.learnedThrough(),
+    lostBelow: store.lostPositions().some((p) => p < req.from),
   });
   // Proposal 0 means "none": no proposer can hold it (decoding rejects it too). A write far
   // beyond this replica's end, or with a truncation past its own position, is not voted on.
   const insane = req.proposal < 1 || !saneProposal(store, req.proposal, ctx) || last > farEnd(store) || req.actions.some((a, i) => !saneAt(req.from + i, a));
   if (insane || !mayVote(store, req.from, last, rules)) return { records: [], reply: reply('ignored', req.proposal) };
+  // A write carries no configuration to learn: of an unknown one, it is not voted on (its promise brings the chain, step 4).
+  const standing = configStanding(store, req.config, last, rules);
+  if (standing !== 'ok') return { records: [], reply: reply(standing === 'stale' ? 'stale-config' : 'ignored', req.proposal) };
   // A proposer that counts a disk this replica knows was replaced could count a
   // forgotten acceptance: refuse, and say which disks are current now. That
   // includes this replica's own earlier disks.
@@ -332,7 +390,14 @@ function recover(store: StoreView, req: RecoverRequest, ctx: ReplicaContext): Re
     recorded: self === 0 ? [] : knownDisks(meta, self),
     ...(witness === undefined ? {} : { witness }),
     ...(meta.startView === undefined ? {} : { startView: Object.entries(meta.startView).map(([id, incarnation]) => ({ id: Number(id), incarnation })) }),
+    config: storedHead(meta),
+    ...withPending(store),
   };
+}
+
+function withPending(store: StoreView): { pending?: PendingConfig } {
+  const pending = pendingConfig(store);
+  return pending === undefined ? {} : { pending };
 }
 
 /**
@@ -410,6 +475,8 @@ function read(store: StoreView, req: ReadRequest, ctx: ReplicaContext): ReadRepl
     lost,
     writerActive: ctx.writerActive ?? false,
     ...(truncate === undefined ? {} : { pendingTruncate: truncate }),
+    config: storedHead(store.metadata()),
+    ...withPending(store),
   };
 }
 

@@ -17,6 +17,14 @@ export interface SafetyRules {
   readonly refuseRetired: boolean;
   /** A rejoining replica catches up to the end reported after its new generation was recorded, not before. */
   readonly catchUpAfterRecording: boolean;
+  /**
+   * R6: a replica that learned a newer configuration answers 'stale-config' to promises and writes of an
+   * older configuration's ballot that reach above the newer one's entry (they would be counted in the
+   * wrong configuration).
+   */
+  readonly staleConfig: boolean;
+  /** R6: a replica does not vote for a ballot of a configuration it has not learned ('unknown-config', or IGNORED for a write). */
+  readonly unknownConfig: boolean;
 }
 
 export const ALL_RULES_ON: SafetyRules = Object.freeze({
@@ -26,4 +34,6 @@ export const ALL_RULES_ON: SafetyRules = Object.freeze({
   nonVotingIgnores: true,
   refuseRetired: true,
   catchUpAfterRecording: true,
+  staleConfig: true,
+  unknownConfig: true,
 });

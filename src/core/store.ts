@@ -39,6 +39,8 @@ export interface StoreView {
   positions(from: Position, to: Position): Iterable<Position>;
   /** Optional: accepted TRUNCATE actions not learned yet (ReadReply.pendingTruncate). */
   pendingTruncates?(): readonly { readonly position: Position; readonly to: Position }[];
+  /** Optional: positions of accepted config entries not learned yet, ascending (R5: replies report the pending entry). */
+  pendingConfigs?(): readonly Position[];
   /** Positions whose records are known to be corrupted. */
   lostPositions(): readonly Position[];
 }

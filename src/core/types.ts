@@ -7,7 +7,7 @@
  * See docs/glossary.md for the words and docs/protocol.md for the rules.
  */
 
-import type { Configuration, PlacedConfiguration } from './membership.js';
+import type { ConfigHead, Configuration, PendingConfig, PlacedConfiguration } from './membership.js';
 
 /** A log position: a non-negative safe integer. Position 0 is filled with a NOP by the first election. */
 export type Position = number;
@@ -200,8 +200,25 @@ export type PersistRecord =
 /** How a replica answered a promise or write request. */
 export type Outcome = 'accept' | 'reject' | 'ignored';
 
-/** How a replica answered a write: as a promise, or 'stale' when the request names a retired generation. */
-export type WriteOutcome = Outcome | 'stale';
+/**
+ * How a replica answered a promise (docs/reconfiguration.md, R6):
+ * - stale-config: the replica learned a newer configuration than the one the
+ *   request's ballot is in, and the request reaches above that
+ *   configuration's entry (the reply's `config` is the replica's head);
+ * - unknown-config: the request's ballot is in a configuration newer than
+ *   any this replica learned; it does not vote until it has the chain.
+ */
+export type PromiseOutcome = Outcome | 'stale-config' | 'unknown-config';
+
+/**
+ * How a replica answered a write: as a promise, 'stale' when the request
+ * names a retired generation, 'stale-config' as for a promise, 'not-ready'
+ * (R3, reserved for the change path of step 4: nothing sends it yet; a
+ * proposer takes it as no answer). A write whose ballot is in a configuration
+ * the replica does not know is IGNORED (only a promise carries what it needs
+ * to learn it).
+ */
+export type WriteOutcome = Outcome | 'stale' | 'stale-config' | 'not-ready';
 
 /**
  * Promise request (Paxos phase 1). Without `from`: an implicit promise for
@@ -220,6 +237,12 @@ export interface PromiseRequest {
   readonly nonce?: number;
   readonly from?: Position;
   readonly to?: Position;
+  /**
+   * The head of the configuration the proposal is in (R6). Proposers always
+   * send it; absent (a message built by hand) names the bootstrap head,
+   * epoch 0 at -1.
+   */
+  readonly config?: ConfigHead;
 }
 
 /**
@@ -237,7 +260,7 @@ export interface PromiseRequest {
 export interface PromiseReply {
   readonly type: 'promiseReply';
   readonly rid: number;
-  readonly outcome: Outcome;
+  readonly outcome: PromiseOutcome;
   readonly proposal: Proposal;
   readonly status: Status;
   readonly begin: Position;
@@ -251,6 +274,10 @@ export interface PromiseReply {
   /** The replier's disk (see Metadata.generation and Metadata.disk). */
   readonly generation: number;
   readonly disk: number;
+  /** The replier's head: its latest learned configuration (R5). The acceptor always sets it; absent reads as the bootstrap head. */
+  readonly config?: ConfigHead;
+  /** An accepted, unlearned config entry the replier holds above its head, whatever range was asked (R5). */
+  readonly pending?: PendingConfig;
 }
 
 /** Write request (Paxos phase 2) for the contiguous positions [from, from + actions.length). */
@@ -266,6 +293,8 @@ export interface WriteRequest {
    * generation for one of them answers 'stale'.
    */
   readonly named: readonly Named[];
+  /** The head of the configuration the proposal is in (R6); absent: the bootstrap head. */
+  readonly config?: ConfigHead;
 }
 
 /** Reply to a write request: all positions of the request are accepted, or none. */
@@ -282,6 +311,11 @@ export interface WriteReply {
   readonly disk: number;
   /** On 'stale': the named members whose disk is retired, with the disk recorded now. */
   readonly retired: readonly Named[];
+  /** The replier's head (R5); absent reads as the bootstrap head. */
+  readonly config?: ConfigHead;
+  /** The replier's learned prefix and whether it lost bytes below the request (R3's caught-up condition, used from step 4). */
+  readonly learnedThrough?: Position;
+  readonly lostBelow?: boolean;
 }
 
 /** One-way: the values accepted under `proposal` in [from, to] are chosen. */
@@ -341,6 +375,9 @@ export interface ReadReply {
    * (an acknowledged truncation may not have been learned by this quorum yet).
    */
   readonly pendingTruncate?: { readonly position: Position; readonly to: Position };
+  /** The replier's head and its pending config entry, if any (R5, R13). */
+  readonly config?: ConfigHead;
+  readonly pending?: PendingConfig;
 }
 
 /** Recovery protocol (autorecovery): ask a replica for its status and range. */
@@ -373,6 +410,9 @@ export interface RecoverReply {
   readonly startView?: readonly { readonly id: ReplicaId; readonly incarnation: string }[];
   /** A rejoining replica's catch-up progress (positions learned of the range), if it is catching up. */
   readonly progress?: { readonly done: number; readonly total: number };
+  /** The replier's head and its pending config entry, if any (R9, R13). */
+  readonly config?: ConfigHead;
+  readonly pending?: PendingConfig;
 }
 
 /**
@@ -426,6 +466,8 @@ export interface PeerStateMessage {
    * and would refuse the receiver's writes as stale forever.
    */
   readonly yours?: DiskId;
+  /** The sender's head (R9d: gossip tells a replica of a newer configuration). */
+  readonly config?: ConfigHead;
 }
 
 /** A member of the cluster: its id and where it listens. */
@@ -448,10 +490,7 @@ export interface ConfigReply {
   /** That configuration's voters and learners, by ascending id (what clients of wire version 2 read). */
   readonly members: readonly Member[];
   // The fields below are the shape docs/reconfiguration.md (section 6) gives
-  // the reply. Wire version 2 has no room for them (a decoder rejects
-  // trailing bytes), so they travel only from the version bump of
-  // reconfiguration's later steps; until then the wire encoder refuses a
-  // reply that carries them, and `members` are all voters.
+  // the reply; they travel from wire version 3 on (docs/wire.md).
   /** The cluster's id. */
   readonly clusterId?: string;
   /** Where the configuration's entry is (-1 for epoch 0). */
@@ -461,6 +500,8 @@ export interface ConfigReply {
   readonly nextId?: ReplicaId;
   /** The replier's chain, oldest first. */
   readonly chain?: readonly PlacedConfiguration[];
+  /** Its pending config entry, if any (R13). */
+  readonly pending?: PendingConfig;
 }
 
 export type ReplicaRequest = PromiseRequest | WriteRequest | ReadRequest | RecoverRequest | RejoinRequest | ConfigRequest;

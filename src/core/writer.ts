@@ -33,6 +33,17 @@
  * idle: the next operation runs a new election, which settles the unknown
  * positions first.
  *
+ * Configurations (docs/reconfiguration.md). A ballot is in one
+ * configuration: the latest the writer's view knows when its election starts
+ * (WriterConfig.view). The election and every write count that
+ * configuration's voters only, and every request carries its head. A replica
+ * that learned a newer configuration answers 'stale-config': the writer
+ * stops using its ballot and fails what it has in flight exactly as when
+ * fenced (R12: unknown outcomes, settled by the next writer), so that its
+ * owner elects again in the newer configuration. 'unknown-config' (the
+ * replica lacks this configuration) counts as no vote. The change path (R2
+ * to R4: a config entry, the barrier, the joint count, the install) is step 4.
+ *
  * The core does no I/O: events in (`step`), effects out (WriterOutput).
  */
 import { actionBytes, NOP } from './actions.js';
@@ -40,7 +51,9 @@ import { assert, assertNever } from './assert.js';
 import { limits, timing } from './constants.js';
 import { rank } from './fill.js';
 import { drawDiskNumber, isRetired, sameDisk } from './identity.js';
-import { QuorumTally, quorumSize } from './quorum.js';
+import { latestOf, oneLinkView, type ConfigView } from './config-view.js';
+import { compareHeads, configQuorum, headOf, voterIds, type ConfigHead, type PlacedConfiguration } from './membership.js';
+import { QuorumTally } from './quorum.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { Action, DiskId, Named, Position, PromiseReply, Proposal, ReadReply, ReplicaId, Slot, WriteReply, WriteRequest } from './types.js';
 import type { CommitMessage, PromiseRequest, ReadRequest } from './types.js';
@@ -71,6 +84,8 @@ export type OpResult =
       readonly proposal?: Proposal;
       /** invalid (a truncation past its own position): the position it would have taken. */
       readonly position?: Position;
+      /** fenced by a newer configuration (a 'stale-config' answer), not by a higher proposal: its head (R12). */
+      readonly config?: ConfigHead;
       /**
        * fenced, no-quorum: the position the operation took in a write that left, whose outcome is
        * unknown (a later election settles it). Absent: the operation never left, nothing was written.
@@ -92,7 +107,10 @@ export interface WriterOutput {
 }
 
 export interface WriterConfig {
-  readonly members: readonly ReplicaId[];
+  /** config(q) as the owner knows it (config-view.ts): the writer's ballots are in its latest configuration. */
+  readonly view?: ConfigView;
+  /** Shorthand for a one-link view: these members, all voters (scripted tests). Exactly one of `view` and `members`. */
+  readonly members?: readonly ReplicaId[];
   /** A proposal the writer must exceed (e.g. the highest the client has seen). */
   readonly proposalFloor?: Proposal;
   /** Uniform random number in [0, 1), injected for backoff and the writer's nonce. */
@@ -194,7 +212,7 @@ type WriterRole =
       recommittedAt: number;
       electionReported: boolean;
     }
-  | { readonly kind: 'fenced'; readonly by: Proposal };
+  | { readonly kind: 'fenced'; readonly by: Proposal; readonly config?: ConfigHead };
 
 /** Promise rounds remembered after the election (older replies are still fine to ignore). */
 const ROUNDS_KEPT = 8;
@@ -217,13 +235,32 @@ export class WriterCore {
   /** Sent with implicit promises: replicas grant this writer's number to it again, and to no one else. */
   readonly nonce: number;
 
+  private readonly view: ConfigView;
+  /** The configuration the writer's ballots are in (fixed at each election's start). */
+  private cfg: PlacedConfiguration;
+
   constructor(private readonly config: WriterConfig) {
-    assert(config.members.length >= 1, 'a writer needs members');
+    assert((config.view === undefined) !== (config.members === undefined), 'a writer takes a view or a member list');
+    this.view = config.view ?? oneLinkView(config.members!);
+    this.cfg = latestOf(this.view);
     this.highestSeen = config.proposalFloor ?? 0;
     this.rules = config.rules ?? ALL_RULES_ON;
     let next = 1;
     this.newRid = config.rid ?? (() => next++);
     this.nonce = drawDiskNumber(config.random);
+  }
+
+  /** The voters of the writer's configuration: the members it asks and counts. */
+  private get members(): readonly ReplicaId[] {
+    return voterIds(this.cfg);
+  }
+  /** Acceptances (or promises) that decide in the writer's configuration. */
+  private get quorum(): number {
+    return configQuorum(this.cfg);
+  }
+  /** The head of the configuration the writer's ballots are in: every request carries it (R6). */
+  get configHead(): ConfigHead {
+    return headOf(this.cfg);
   }
 
   /** Members whose acceptances count, with their disks (for status pages and tests). */
@@ -298,6 +335,8 @@ export class WriterCore {
   // ------------------------------------------------------------------ election
 
   private startElection(out: WriterOutput): void {
+    // A new ballot is in the latest configuration the owner's view knows now.
+    this.cfg = latestOf(this.view);
     const proposal = this.highestSeen + 1;
     this.highestSeen = proposal;
     const rid = this.newRid();
@@ -306,13 +345,13 @@ export class WriterCore {
       kind: 'electing',
       proposal,
       rid,
-      tally: new QuorumTally(this.config.members.length),
+      tally: new QuorumTally(this.members.length, this.quorum),
       replies: new Map(),
       sentAt: this.now,
       startedAt,
     };
-    const msg: PromiseRequest = { type: 'promise', rid, proposal, nonce: this.nonce };
-    for (const to of this.config.members) out.send.push({ to, msg });
+    const msg: PromiseRequest = { type: 'promise', rid, proposal, nonce: this.nonce, config: this.configHead };
+    for (const to of this.members) out.send.push({ to, msg });
   }
 
   private onPromiseReply(from: ReplicaId, msg: PromiseReply, out: WriterOutput): void {
@@ -322,7 +361,9 @@ export class WriterCore {
     if (role.kind !== 'electing' || msg.rid !== role.rid || role.tally.has(from)) return;
     // An answer to another request that happens to share the id (defence in depth: ids are per client).
     if (msg.outcome !== 'reject' && msg.proposal !== role.proposal) return;
-    role.tally.record(from, msg.outcome);
+    if (msg.outcome === 'stale-config') return this.onStaleConfig(msg.config, out);
+    // A replica that lacks this configuration does not vote (step 4 sends it the missing links).
+    role.tally.record(from, msg.outcome === 'unknown-config' ? 'ignored' : msg.outcome);
     if (msg.outcome === 'accept') {
       const r: ElectionReply = { reply: msg, slots: msg.slots.slice(), covered: msg.coveredThrough, readAt: this.now };
       role.replies.set(from, r);
@@ -375,7 +416,7 @@ export class WriterCore {
     const complete = [...role.replies].filter(([, r]) => r.covered >= r.reply.end);
     if (complete.length < role.tally.quorum) return;
     role.quorumAt ??= this.now;
-    const everyone = complete.length === this.config.members.length;
+    const everyone = complete.length === this.members.length;
     if (everyone || this.now - role.quorumAt >= (this.config.electionGraceMs ?? 0)) this.becomeElected(role.proposal, new Map(complete), out);
   }
 
@@ -394,6 +435,7 @@ export class WriterCore {
       // elected, deposed without knowing it, and never count the members it is missing.
       return this.fence(msg.proposal, out);
     }
+    if (msg.outcome === 'stale-config' && msg.proposal === role.proposal && role.rounds.has(msg.rid)) return this.onStaleConfig(msg.config, out);
     if (msg.status !== 'VOTING' || msg.outcome !== 'accept' || msg.proposal !== role.proposal) return;
     const sentAt = role.rounds.get(msg.rid);
     if (sentAt === undefined) return;
@@ -462,7 +504,7 @@ export class WriterCore {
     const rid = this.newRid();
     role.rounds.set(rid, ++this.order);
     if (role.rounds.size > ROUNDS_KEPT) role.rounds.delete(role.rounds.keys().next().value!);
-    const msg: PromiseRequest = { type: 'promise', rid, proposal: role.proposal, nonce: this.nonce };
+    const msg: PromiseRequest = { type: 'promise', rid, proposal: role.proposal, nonce: this.nonce, config: this.configHead };
     for (const id of to) out.send.push({ to: id, msg });
   }
 
@@ -474,7 +516,7 @@ export class WriterCore {
     for (const [id, c] of role.candidates) {
       let confirmed = 0;
       for (const [m] of role.named) if ((role.confirmedAt.get(m) ?? -Infinity) > c.since) confirmed++;
-      if (confirmed < quorumSize(this.config.members.length)) continue;
+      if (confirmed < this.quorum) continue;
       role.candidates.delete(id);
       role.named.set(id, c.disk);
       role.confirmedAt.set(id, c.since);
@@ -500,7 +542,7 @@ export class WriterCore {
     assert(role.kind === 'elected', 'only an elected writer names members');
     role.named.delete(id);
     role.confirmedAt.delete(id);
-    if (role.named.size < quorumSize(this.config.members.length)) this.giveUp(out);
+    if (role.named.size < this.quorum) this.giveUp(out);
   }
 
   private enterBackoff(startedAt: number): void {
@@ -618,7 +660,7 @@ export class WriterCore {
         from,
         actions,
         opIds,
-        tally: new QuorumTally(this.config.members.length),
+        tally: new QuorumTally(this.members.length, this.quorum),
         rid: this.newRid(),
         ridSentAt: ++this.order,
         named: namedList(role.named),
@@ -630,12 +672,13 @@ export class WriterCore {
       };
       role.inflight.push(batch);
       role.next = from + actions.length;
-      this.sendBatch(batch, this.config.members, role.proposal, out);
+      // Step 4 cuts batches at a config entry (R1, R2); with one configuration every position is the ballot's.
+      this.sendBatch(batch, this.members, role.proposal, out);
     }
   }
 
   private sendBatch(batch: Batch, to: readonly ReplicaId[], proposal: Proposal, out: WriterOutput): void {
-    const msg: WriteRequest = { type: 'write', rid: batch.rid, proposal, from: batch.from, actions: batch.actions, named: batch.named };
+    const msg: WriteRequest = { type: 'write', rid: batch.rid, proposal, from: batch.from, actions: batch.actions, named: batch.named, config: this.configHead };
     const role = this.role;
     for (const id of to) {
       // Writes go to the members whose disk promised this writer (named or candidates) only. A member that
@@ -663,6 +706,9 @@ export class WriterCore {
       return;
     }
     if (msg.outcome === 'stale') return this.onStale(msg, out);
+    if (msg.outcome === 'stale-config') return this.onStaleConfig(msg.config, out);
+    // Neither a vote nor a refusal (R3, step 4): the retransmission asks again.
+    if (msg.outcome === 'not-ready') return;
     // Only a named member's acceptance, by the very disk that promised, counts.
     const disk = { generation: msg.generation, disk: msg.disk };
     const counts = msg.outcome === 'accept' && batch.named.some((n) => n.id === from && sameDisk(n, disk));
@@ -695,7 +741,7 @@ export class WriterCore {
         role.confirmedAt.delete(r.id);
       }
     }
-    if (role.named.size < quorumSize(this.config.members.length)) return this.giveUp(out);
+    if (role.named.size < this.quorum) return this.giveUp(out);
     const named = namedList(role.named);
     for (const b of role.inflight) {
       if (b.chosen || b.named.every((n) => { const d = role.named.get(n.id); return d !== undefined && sameDisk(d, n); })) continue;
@@ -703,8 +749,8 @@ export class WriterCore {
       b.retransmits = 0;
       b.rid = this.newRid();
       b.ridSentAt = ++this.order;
-      b.tally = new QuorumTally(this.config.members.length);
-      this.sendBatch(b, this.config.members, role.proposal, out);
+      b.tally = new QuorumTally(this.members.length, this.quorum);
+      this.sendBatch(b, this.members, role.proposal, out);
     }
   }
 
@@ -718,7 +764,7 @@ export class WriterCore {
   private promisedMembers(): ReplicaId[] {
     const role = this.role;
     assert(role.kind === 'elected', 'only an elected writer has promised members');
-    return this.config.members.filter((id) => role.named.has(id) || role.candidates.has(id));
+    return this.members.filter((id) => role.named.has(id) || role.candidates.has(id));
   }
 
   /** Resolves chosen batches in position order and tells the members that promised that they are chosen. */
@@ -750,6 +796,21 @@ export class WriterCore {
   private fence(by: Proposal, out: WriterOutput): void {
     this.failAll({ ok: false, error: 'fenced', proposal: by }, out);
     this.role = { kind: 'fenced', by };
+  }
+
+  /**
+   * A replica learned a newer configuration than the one this writer's
+   * ballot is in (R5, R6): the ballot can no longer get anything counted
+   * above that configuration's entry. The writer stops as when fenced: what
+   * it has in flight fails as unknown, and its owner starts a writer in the
+   * newer configuration (R12). A head that is not newer (a confused or
+   * hostile replica) is ignored, as its answer is.
+   */
+  private onStaleConfig(head: ConfigHead | undefined, out: WriterOutput): void {
+    if (head === undefined || compareHeads(head, this.configHead) <= 0) return;
+    const by = this.highestSeen;
+    this.failAll({ ok: false, error: 'fenced', proposal: by, config: head }, out);
+    this.role = { kind: 'fenced', by, config: head };
   }
 
   /** Fails every pending and queued operation, and a pending election. */
@@ -786,16 +847,16 @@ export class WriterCore {
         if (this.role.kind !== 'electing') return;
         if (this.now - role.sentAt >= timing.retransmitMs) {
           role.sentAt = this.now;
-          const msg: PromiseRequest = { type: 'promise', rid: role.rid, proposal: role.proposal, nonce: this.nonce };
-          for (const to of role.tally.pending(this.config.members)) out.send.push({ to, msg });
+          const msg: PromiseRequest = { type: 'promise', rid: role.rid, proposal: role.proposal, nonce: this.nonce, config: this.configHead };
+          for (const to of role.tally.pending(this.members)) out.send.push({ to, msg });
           for (const [id, r] of role.replies) if (r.readRid !== undefined && this.now - r.readAt >= timing.retransmitMs) this.readRest(id, r, out);
         }
         return;
       case 'elected':
-        if (role.named.size < this.config.members.length && this.now - role.repromisedAt >= timing.repromiseMs) {
+        if (role.named.size < this.members.length && this.now - role.repromisedAt >= timing.repromiseMs) {
           // Members not named (down, recovering, a lost reply, a new disk) may promise now.
           role.repromisedAt = this.now;
-          this.sendRound(this.config.members.filter((id) => !role.named.has(id)), out);
+          this.sendRound(this.members.filter((id) => !role.named.has(id)), out);
         }
         if (role.candidates.size > 0) this.askToConfirm(out);
         if (role.committed.first >= 0 && this.now - role.recommittedAt >= timing.recommitMs) {
@@ -814,7 +875,7 @@ export class WriterCore {
             // Members that could not vote when they answered (recovering, not counted yet) are asked again:
             // a batch every member answered but too few counted would otherwise wait for its timeout.
             b.tally.forgetAllIgnored();
-            this.sendBatch(b, b.tally.pending(this.config.members), role.proposal, out);
+            this.sendBatch(b, b.tally.pending(this.members), role.proposal, out);
           }
         }
         return;

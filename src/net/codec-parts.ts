@@ -3,9 +3,10 @@
  * action, slot, entry, named lists, and the small enums. See docs/wire.md for
  * the layout.
  */
-import { assert, assertNever, AssertionError } from '../core/assert.js';
+import { assert, assertNever } from '../core/assert.js';
 import { limits } from '../core/constants.js';
-import type { Action, Entry, Named, Outcome, ReplicaId, Slot, Status, WriteOutcome } from '../core/types.js';
+import type { Action, Entry, Named, Outcome, PromiseOutcome, ReplicaId, Slot, Status, WriteOutcome } from '../core/types.js';
+import { configurationSize, readConfiguration, writeConfiguration } from './config-codec.js';
 import { WireError } from './errors.js';
 import { wireLimits } from './limits.js';
 import {
@@ -13,6 +14,8 @@ import {
   actionCode,
   outcomeByCode,
   outcomeCode,
+  promiseOutcomeByCode,
+  promiseOutcomeCode,
   slotFlag,
   statusByCode,
   statusCode,
@@ -40,19 +43,13 @@ export function actionSize(a: Action): number {
     case 'truncate':
       return 1 + 8;
     case 'config':
-      return notOnTheWire();
+      return 1 + configurationSize(a.config);
     default:
       return assertNever(a, 'action');
   }
 }
 
-/** schema.ts, actionCode: config entries are not part of wire version 2. */
-function notOnTheWire(): never {
-  throw new AssertionError('a config entry cannot be sent: wire version 2 has no config action (docs/reconfiguration.md, step 2)');
-}
-
 export function writeAction(w: WireWriter, a: Action): void {
-  if (a.kind === 'config') return notOnTheWire();
   w.u8(actionCode[a.kind]);
   switch (a.kind) {
     case 'nop':
@@ -63,6 +60,9 @@ export function writeAction(w: WireWriter, a: Action): void {
       return;
     case 'truncate':
       w.u64(a.to);
+      return;
+    case 'config':
+      writeConfiguration(w, a.config);
       return;
     default:
       assertNever(a, 'action');
@@ -82,6 +82,8 @@ export function readAction(r: WireReader): Action {
       return { kind: 'append', data: r.view('append data', limits.entryBytesMax) };
     case 'truncate':
       return { kind: 'truncate', to: r.position('truncate to') };
+    case 'config':
+      return { kind: 'config', config: readConfiguration(r, 'config entry') };
     default:
       return assertNever(kind, 'action kind');
   }
@@ -144,6 +146,17 @@ export function readOutcome(r: WireReader): Outcome {
 
 export function writeOutcome(w: WireWriter, o: Outcome): void {
   w.u8(outcomeCode[o]);
+}
+
+export function readPromiseOutcome(r: WireReader): PromiseOutcome {
+  const code = r.u8('promise outcome');
+  const o = promiseOutcomeByCode[code];
+  if (o === undefined) throw new WireError('bad-value', `unknown promise outcome ${code}`);
+  return o;
+}
+
+export function writePromiseOutcome(w: WireWriter, o: PromiseOutcome): void {
+  w.u8(promiseOutcomeCode[o]);
 }
 
 export function readWriteOutcome(r: WireReader): WriteOutcome {

@@ -12,6 +12,7 @@
  */
 import { assert, assertNever } from '../core/assert.js';
 import { limits } from '../core/constants.js';
+import type { ConfigHead, PendingConfig } from '../core/membership.js';
 import type { Message, Position } from '../core/types.js';
 import {
   ACTION_MIN_BYTES,
@@ -33,12 +34,30 @@ import {
   writeEntry,
   writeNamed,
   writeOutcome,
+  writePromiseOutcome,
+  readPromiseOutcome,
   writeSlot,
   writeStatus,
   writeWriteOutcome,
   encodeFramed,
   encodePayload,
 } from './codec-parts.js';
+import {
+  HEAD_BYTES,
+  chainSize,
+  flagsOf,
+  membersSize,
+  pendingSize,
+  readChain,
+  readFlags,
+  readHead,
+  readMembers,
+  readPending,
+  writeChain,
+  writeHead,
+  writeMembers,
+  writePending,
+} from './config-codec.js';
 import { WireError } from './errors.js';
 import { wireLimits } from './limits.js';
 import { promiseFlag, recoverFlag, typeCode } from './schema.js';
@@ -55,13 +74,13 @@ function sum<T>(items: readonly T[], size: (t: T) => number): number {
 export function messageSize(msg: Message): number {
   switch (msg.type) {
     case 'promise':
-      return 1 + 8 + 8 + 8 + 1 + (msg.from === undefined ? 0 : 16);
+      return 1 + 8 + 8 + 8 + 1 + (msg.from === undefined ? 0 : 16) + headTail(msg.config);
     case 'promiseReply':
-      return 1 + 8 + 1 + 8 + 1 + 8 * 3 + 8 + 8 + 8 + 4 + sum(msg.slots, slotSize);
+      return 1 + 8 + 1 + 8 + 1 + 8 * 3 + 8 + 8 + 8 + 4 + sum(msg.slots, slotSize) + headTail(msg.config) + pendingTail(msg.pending);
     case 'write':
-      return 1 + 8 * 3 + namedSize(msg.named) + 4 + sum(msg.actions, actionSize);
+      return 1 + 8 * 3 + namedSize(msg.named) + 4 + sum(msg.actions, actionSize) + headTail(msg.config);
     case 'writeReply':
-      return 1 + 8 + 1 + 8 + 8 + 4 + 8 + 8 + namedSize(msg.retired);
+      return 1 + 8 + 1 + 8 + 8 + 4 + 8 + 8 + namedSize(msg.retired) + headTail(msg.config) + (msg.learnedThrough === undefined ? 0 : 9);
     case 'commit':
       return 1 + 8 * 3;
     case 'learned':
@@ -69,7 +88,10 @@ export function messageSize(msg: Message): number {
     case 'read':
       return 1 + 8 * 3 + 4;
     case 'readReply':
-      return 1 + 8 + 1 + 8 * 3 + 4 + sum(msg.slots, slotSize) + 8 + 4 + 8 * msg.lost.length + 1 + 1 + (msg.pendingTruncate === undefined ? 0 : 16);
+      return (
+        1 + 8 + 1 + 8 * 3 + 4 + sum(msg.slots, slotSize) + 8 + 4 + 8 * msg.lost.length + 1 + 1 + (msg.pendingTruncate === undefined ? 0 : 16) +
+        headTail(msg.config) + pendingTail(msg.pending)
+      );
     case 'recover':
       return 1 + 8 + 1 + (msg.member === undefined ? 0 : 8);
     case 'recoverReply':
@@ -77,21 +99,54 @@ export function messageSize(msg: Message): number {
         1 + 8 + 1 + 8 + 8 + shortStringSize(msg.incarnation) + 8 * 4 + namedSize(msg.recorded) +
         1 + (msg.witness === undefined ? 0 : 32) +
         1 + (msg.startView === undefined ? 0 : 4 + sum(msg.startView, (e) => 8 + shortStringSize(e.incarnation))) +
-        1 + (msg.progress === undefined ? 0 : 16)
+        1 + (msg.progress === undefined ? 0 : 16) +
+        headTail(msg.config) + pendingTail(msg.pending)
       );
     case 'rejoin':
       return 1 + 8 + 8 + 8 + 8;
     case 'rejoinReply':
       return 1 + 8 + 1 + 1 + 8 + 8 + 8 + 8;
     case 'peerState':
-      return 1 + shortStringSize(msg.incarnation) + 8 + 8 + 1 + 8 + 8 + 8 + 8 + 1 + (msg.yours === undefined ? 0 : 16);
+      return 1 + shortStringSize(msg.incarnation) + 8 + 8 + 1 + 8 + 8 + 8 + 8 + 1 + (msg.yours === undefined ? 0 : 16) + headTail(msg.config);
     case 'config':
       return 1 + 8;
     case 'configReply':
-      return 1 + 8 + 8 + 4 + sum(msg.members, (m) => 8 + shortStringSize(m.address));
+      return (
+        1 + 8 + 8 + 4 + sum(msg.members, (m) => 8 + shortStringSize(m.address)) + 1 +
+        (msg.clusterId === undefined ? 0 : shortStringSize(msg.clusterId)) +
+        (msg.position === undefined ? 0 : 8 + membersSize(msg.voters ?? []) + membersSize(msg.learners ?? []) + 8) +
+        (msg.chain === undefined ? 0 : chainSize(msg.chain)) +
+        (msg.pending === undefined ? 0 : pendingSize(msg.pending))
+      );
     default:
       return assertNever(msg, 'message');
   }
+}
+
+/** The bytes of a version 3 tail carrying a head only: its flags byte, and the head if present. */
+function headTail(h: ConfigHead | undefined): number {
+  return 1 + (h === undefined ? 0 : HEAD_BYTES);
+}
+
+/** The bytes a pending entry adds to a tail whose flags byte headTail counted. */
+function pendingTail(p: PendingConfig | undefined): number {
+  return p === undefined ? 0 : pendingSize(p);
+}
+
+/** Writes a tail: flags (bit 0 head, bit 1 pending), then each present field. */
+function writeHeadTail(w: WireWriter, h: ConfigHead | undefined, p?: PendingConfig): void {
+  w.u8(flagsOf(h !== undefined, p !== undefined));
+  if (h !== undefined) writeHead(w, h);
+  if (p !== undefined) writePending(w, p);
+}
+
+/** Reads a tail written by writeHeadTail; `pending` says whether the message may carry a pending entry. */
+function readHeadTail(r: WireReader, pending: boolean): { config?: ConfigHead; pending?: PendingConfig } {
+  const f = readFlags(r, 'config flags', pending ? 2 : 1);
+  return {
+    ...((f & 1) !== 0 ? { config: readHead(r, 'head') } : {}),
+    ...((f & 2) !== 0 ? { pending: readPending(r, 'pending') } : {}),
+  };
 }
 
 function writeBody(w: WireWriter, msg: Message): void {
@@ -107,10 +162,11 @@ function writeBody(w: WireWriter, msg: Message): void {
         w.u64(msg.from);
         w.u64(msg.to!);
       }
+      writeHeadTail(w, msg.config);
       return;
     case 'promiseReply':
       w.u64(msg.rid);
-      writeOutcome(w, msg.outcome);
+      writePromiseOutcome(w, msg.outcome);
       w.u64(msg.proposal);
       writeStatus(w, msg.status);
       w.u64(msg.begin);
@@ -121,6 +177,7 @@ function writeBody(w: WireWriter, msg: Message): void {
       w.u64(msg.disk);
       w.u32(msg.slots.length);
       for (const s of msg.slots) writeSlot(w, s);
+      writeHeadTail(w, msg.config, msg.pending);
       return;
     case 'write':
       w.u64(msg.rid);
@@ -129,6 +186,7 @@ function writeBody(w: WireWriter, msg: Message): void {
       writeNamed(w, msg.named);
       w.u32(msg.actions.length);
       for (const a of msg.actions) writeAction(w, a);
+      writeHeadTail(w, msg.config);
       return;
     case 'writeReply':
       assert((msg.outcome === 'stale') === (msg.retired.length > 0), 'a stale write reply, and only it, lists retired members');
@@ -140,6 +198,14 @@ function writeBody(w: WireWriter, msg: Message): void {
       w.u64(msg.generation);
       w.u64(msg.disk);
       writeNamed(w, msg.retired);
+      // Flags: bit 0 head, bit 1 learnedThrough and lostBelow (both or neither).
+      assert((msg.learnedThrough === undefined) === (msg.lostBelow === undefined), 'a write reply reports learnedThrough and lostBelow together');
+      w.u8(flagsOf(msg.config !== undefined, msg.learnedThrough !== undefined));
+      if (msg.config !== undefined) writeHead(w, msg.config);
+      if (msg.learnedThrough !== undefined) {
+        w.pos(msg.learnedThrough);
+        w.u8(msg.lostBelow! ? 1 : 0);
+      }
       return;
     case 'commit':
       w.u64(msg.proposal);
@@ -175,6 +241,7 @@ function writeBody(w: WireWriter, msg: Message): void {
         w.u64(msg.pendingTruncate.position);
         w.u64(msg.pendingTruncate.to);
       }
+      writeHeadTail(w, msg.config, msg.pending);
       return;
     case 'recover':
       w.u64(msg.rid);
@@ -215,6 +282,7 @@ function writeBody(w: WireWriter, msg: Message): void {
         w.u64(msg.progress.done);
         w.u64(msg.progress.total);
       }
+      writeHeadTail(w, msg.config, msg.pending);
       return;
     case 'rejoin':
       assert(msg.member >= 1, `member id must be >= 1, got ${msg.member}`);
@@ -237,10 +305,10 @@ function writeBody(w: WireWriter, msg: Message): void {
       return;
     case 'configReply':
       assert(msg.members.length <= wireLimits.namedLengthMax, 'too many members');
-      // types.ts, ConfigReply: the reconfiguration fields are not in wire version 2; sending the reply without them would lose them silently.
+      // The placement (position, voters, learners, nextId) travels whole or not at all.
       assert(
-        [msg.clusterId, msg.position, msg.voters, msg.learners, msg.nextId, msg.chain].every((f) => f === undefined),
-        'a configReply of wire version 2 carries epoch and members only',
+        [msg.voters, msg.learners, msg.nextId].every((f) => (f === undefined) === (msg.position === undefined)),
+        'a configReply carries position, voters, learners and nextId together',
       );
       w.u64(msg.rid);
       w.u64(msg.epoch);
@@ -249,6 +317,17 @@ function writeBody(w: WireWriter, msg: Message): void {
         w.u64(m.id);
         w.shortString(m.address);
       }
+      // Flags: bit 0 clusterId, bit 1 the placement, bit 2 chain, bit 3 pending.
+      w.u8(flagsOf(msg.clusterId !== undefined, msg.position !== undefined, msg.chain !== undefined, msg.pending !== undefined));
+      if (msg.clusterId !== undefined) w.shortString(msg.clusterId);
+      if (msg.position !== undefined) {
+        w.pos(msg.position);
+        writeMembers(w, msg.voters!);
+        writeMembers(w, msg.learners!);
+        w.u64(msg.nextId!);
+      }
+      if (msg.chain !== undefined) writeChain(w, msg.chain);
+      if (msg.pending !== undefined) writePending(w, msg.pending);
       return;
     case 'peerState':
       w.shortString(msg.incarnation);
@@ -264,6 +343,7 @@ function writeBody(w: WireWriter, msg: Message): void {
         w.u64(msg.yours.generation);
         w.u64(msg.yours.disk);
       }
+      writeHeadTail(w, msg.config);
       return;
     default:
       assertNever(msg, 'message');
@@ -331,16 +411,15 @@ function readBody(r: WireReader): Message {
       const proposal = proposalOf(r);
       const nonce = r.u64('nonce');
       const flags = r.u8('promise flags');
-      if (flags === 0) return nonce === 0 ? { type: 'promise', rid, proposal } : { type: 'promise', rid, proposal, nonce };
-      if (flags !== promiseFlag.range) throw new WireError('bad-value', `promise flags ${flags}`);
-      const [from, to] = rangeOf(r, 'promise');
-      return nonce === 0 ? { type: 'promise', rid, proposal, from, to } : { type: 'promise', rid, proposal, nonce, from, to };
+      if (flags !== 0 && flags !== promiseFlag.range) throw new WireError('bad-value', `promise flags ${flags}`);
+      const range = flags === 0 ? {} : (([from, to]) => ({ from, to }))(rangeOf(r, 'promise'));
+      return { type: 'promise', rid, proposal, ...(nonce === 0 ? {} : { nonce }), ...range, ...readHeadTail(r, false) };
     }
     case typeCode.promiseReply:
       return {
         type: 'promiseReply',
         rid: r.u64('rid'),
-        outcome: readOutcome(r),
+        outcome: readPromiseOutcome(r),
         proposal: r.proposal('proposal'),
         status: readStatus(r),
         begin: r.position('begin'),
@@ -350,6 +429,7 @@ function readBody(r: WireReader): Message {
         generation: r.proposal('generation'),
         disk: r.u64('disk'),
         slots: readSlots(r),
+        ...readHeadTail(r, true),
       };
     case typeCode.write: {
       const rid = r.u64('rid');
@@ -361,7 +441,7 @@ function readBody(r: WireReader): Message {
       checkSpan(from, n, 'write');
       const actions = new Array<ReturnType<typeof readAction>>(n);
       for (let i = 0; i < n; i++) actions[i] = readAction(r);
-      return { type: 'write', rid, proposal, from, actions, named };
+      return { type: 'write', rid, proposal, from, actions, named, ...readHeadTail(r, false) };
     }
     case typeCode.writeReply: {
       const rid = r.u64('rid');
@@ -376,7 +456,10 @@ function readBody(r: WireReader): Message {
       if ((outcome === 'stale') !== (retired.length > 0)) {
         throw new WireError('bad-value', `a ${outcome} write reply lists ${retired.length} retired members`);
       }
-      return { type: 'writeReply', rid, outcome, proposal, from, count, generation, disk, retired };
+      const f = readFlags(r, 'writeReply flags', 2);
+      const config = (f & 1) !== 0 ? { config: readHead(r, 'head') } : {};
+      const held = (f & 2) !== 0 ? { learnedThrough: r.positionOrNone('learnedThrough'), lostBelow: r.bool('lostBelow') } : {};
+      return { type: 'writeReply', rid, outcome, proposal, from, count, generation, disk, retired, ...config, ...held };
     }
     case typeCode.commit: {
       const proposal = proposalOf(r);
@@ -410,11 +493,11 @@ function readBody(r: WireReader): Message {
       for (let i = 0; i < n; i++) lost[i] = r.position('lost position');
       const writerActive = r.bool('writerActive');
       const reply = { type: 'readReply' as const, rid, status, begin, end, learnedThrough, slots, coveredThrough, lost, writerActive };
-      if (!r.bool('pendingTruncate flag')) return reply;
+      if (!r.bool('pendingTruncate flag')) return { ...reply, ...readHeadTail(r, true) };
       const position = r.position('pendingTruncate position');
       const to = r.position('pendingTruncate to');
       if (to > position) throw new WireError('bad-value', `a truncation at ${position} to ${to} reaches past itself`);
-      return { ...reply, pendingTruncate: { position, to } };
+      return { ...reply, pendingTruncate: { position, to }, ...readHeadTail(r, true) };
     }
     case typeCode.recover: {
       const rid = r.u64('rid');
@@ -451,7 +534,15 @@ function readBody(r: WireReader): Message {
         members[i] = { id, address: r.shortString('member address') };
       }
       if (n === 0) throw new WireError('bad-value', 'a configuration with no member');
-      return { type: 'configReply', rid, epoch, members };
+      const f = readFlags(r, 'configReply flags', 4);
+      const clusterId = (f & 1) !== 0 ? { clusterId: r.shortString('clusterId') } : {};
+      const placed =
+        (f & 2) !== 0
+          ? { position: r.positionOrNone('position'), voters: readMembers(r, 'voter'), learners: readMembers(r, 'learner'), nextId: r.u64('nextId') }
+          : {};
+      const chain = (f & 4) !== 0 ? { chain: readChain(r, 'chain') } : {};
+      const pending = (f & 8) !== 0 ? { pending: readPending(r, 'pending') } : {};
+      return { type: 'configReply', rid, epoch, members, ...clusterId, ...placed, ...chain, ...pending };
     }
     case typeCode.peerState: {
       const msg = {
@@ -467,9 +558,9 @@ function readBody(r: WireReader): Message {
       };
       // The disk the sender recorded for the receiver: a flag byte, then generation and disk.
       const flag = r.u8('yours flag');
-      if (flag === 0) return msg;
-      if (flag !== 1) throw new WireError('bad-value', `yours flag ${flag}`);
-      return { ...msg, yours: { generation: r.proposal('yours generation'), disk: r.u64('yours disk') } };
+      if (flag > 1) throw new WireError('bad-value', `yours flag ${flag}`);
+      const yours = flag === 0 ? {} : { yours: { generation: r.proposal('yours generation'), disk: r.u64('yours disk') } };
+      return { ...msg, ...yours, ...readHeadTail(r, false) };
     }
     default:
       throw new WireError('unknown-type', `unknown message type ${code}`);
@@ -511,6 +602,7 @@ function readRecoverReply(r: WireReader): Message {
     ...(witness === undefined ? {} : { witness }),
     ...(startView === undefined ? {} : { startView }),
     ...readProgress(r),
+    ...readHeadTail(r, true),
   };
 }
 

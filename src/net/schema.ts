@@ -2,7 +2,7 @@
  * The numeric codes of the wire schema (docs/wire.md is the reference; keep
  * the two in step). Codes are part of the protocol: never renumber, only add.
  */
-import type { ActionKind, MessageType, Outcome, Status, WriteOutcome } from '../core/types.js';
+import type { ActionKind, MessageType, Outcome, PromiseOutcome, Status, WriteOutcome } from '../core/types.js';
 
 /** Message type codes: the first byte of every message payload. 0 is never a message (the hello has its own magic). */
 export const typeCode = {
@@ -23,15 +23,9 @@ export const typeCode = {
   configReply: 15,
 } as const satisfies Record<MessageType, number>;
 
-/**
- * Action kinds on the wire. A `config` entry (docs/reconfiguration.md) is not
- * among them: version 2 peers reject an unknown kind, so it goes on the wire
- * only with the version bump reconfiguration's later steps make (nothing
- * proposes one before).
- */
-export type WireActionKind = Exclude<ActionKind, 'config'>;
-export const actionCode = { nop: 0, append: 1, truncate: 2 } as const satisfies Record<WireActionKind, number>;
-export const actionByCode: readonly WireActionKind[] = ['nop', 'append', 'truncate'];
+/** Action kinds on the wire; `config` (docs/reconfiguration.md) from wire version 3 on. */
+export const actionCode = { nop: 0, append: 1, truncate: 2, config: 3 } as const satisfies Record<ActionKind, number>;
+export const actionByCode: readonly ActionKind[] = ['nop', 'append', 'truncate', 'config'];
 
 export const statusCode = { VOTING: 0, RECOVERING: 1, STARTING: 2, EMPTY: 3 } as const satisfies Record<Status, number>;
 export const statusByCode: readonly Status[] = ['VOTING', 'RECOVERING', 'STARTING', 'EMPTY'];
@@ -39,8 +33,11 @@ export const statusByCode: readonly Status[] = ['VOTING', 'RECOVERING', 'STARTIN
 export const outcomeCode = { accept: 0, reject: 1, ignored: 2 } as const satisfies Record<Outcome, number>;
 export const outcomeByCode: readonly Outcome[] = ['accept', 'reject', 'ignored'];
 /** A write reply's outcome: the Outcome codes plus 3 stale (valid in writeReply only). */
-export const writeOutcomeCode = { ...outcomeCode, stale: 3 } as const satisfies Record<WriteOutcome, number>;
-export const writeOutcomeByCode: readonly WriteOutcome[] = [...outcomeByCode, 'stale'];
+export const writeOutcomeCode = { ...outcomeCode, stale: 3, 'stale-config': 4, 'not-ready': 5 } as const satisfies Record<WriteOutcome, number>;
+export const writeOutcomeByCode: readonly WriteOutcome[] = [...outcomeByCode, 'stale', 'stale-config', 'not-ready'];
+/** A promise reply's outcome: the Outcome codes plus 3 stale-config, 4 unknown-config (wire version 3). */
+export const promiseOutcomeCode = { ...outcomeCode, 'stale-config': 3, 'unknown-config': 4 } as const satisfies Record<PromiseOutcome, number>;
+export const promiseOutcomeByCode: readonly PromiseOutcome[] = [...outcomeByCode, 'stale-config', 'unknown-config'];
 
 /** Slot flags byte: bit 0 learned, bit 1 an action follows; other bits must be 0. */
 export const slotFlag = { learned: 1, hasAction: 2 } as const;

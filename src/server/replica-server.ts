@@ -276,11 +276,16 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         }
         if (msg.type === 'config') {
           // Clients learn member ids and the quorum from the replicas, never from their address list: the
-          // configuration this disk holds (before any change: the members, all voters, epoch 0). Wire version 2
-          // carries epoch and members only (types.ts, ConfigReply).
-          const config = summarise(storedChain(h.store.metadata(), memberList(members)), options.id);
-          const listed = config.members.map((m) => (m.id === options.id ? { id: m.id, address: selfAddress() } : m));
-          conn.send({ type: 'configReply', rid: msg.rid, epoch: config.epoch, members: listed });
+          // configuration this disk holds (before any change: the members, all voters, epoch 0). From wire
+          // version 3 the reply carries the cluster id, the placement and the chain too (docs/wire.md).
+          const chain = storedChain(h.store.metadata(), memberList(members));
+          const config = summarise(chain, options.id);
+          const here = (ms: readonly { id: number; address: string }[]) => ms.map((m) => (m.id === options.id ? { id: m.id, address: selfAddress() } : m));
+          const head = chain[chain.length - 1]!;
+          conn.send({
+            type: 'configReply', rid: msg.rid, epoch: config.epoch, members: here(config.members),
+            clusterId, position: head.position, voters: here(head.voters), learners: here(head.learners), nextId: head.nextId, chain,
+          });
           return;
         }
         if (msg.type === 'read') return msg.waitMs === undefined ? reads.push(msg, conn) : waits.push(msg, conn);

@@ -20,7 +20,21 @@
  *   sent, and against earlier writes when the value becomes counted);
  * - a read never stops short of, and `bounds` never ends below, a position
  *   counted before it began: a quorum of disks holds it.
+ *
+ * Configurations (docs/reconfiguration.md, section 8, and I1 and I5 of
+ * section 9). The checker knows the cluster's true chain (`configAt`,
+ * config(q)). A value is chosen at q when a quorum of config(q)'s voters
+ * accepted it under one ballot, and counted when, in addition, the ballot is
+ * in config(q) (the write carried config(q)'s head) and each acceptance is by
+ * a disk the write named (I1: agreement holds over both). I5: no acceptance a
+ * proposer may count (its write named the disk) comes from a replica that is
+ * not a voter of config(q); R3's exception, for the next configuration's
+ * voters at a config entry, is step 4's. With one configuration (every
+ * member a voter, every head the bootstrap one) this is exactly the quorum
+ * count of before.
  */
+import type { ConfigView } from '../core/config-view.js';
+import { BOOTSTRAP_HEAD, configQuorum, roleIn, type ConfigHead } from '../core/membership.js';
 import type { StoreView } from '../core/store.js';
 import type { Action, Entry, Named, Position, Proposal, ReplicaId } from '../core/types.js';
 import { valueKey } from './trace.js';
@@ -39,7 +53,9 @@ export type ViolationKind =
   /** A write under a higher proposal carries another value than one counted as chosen (Paxos P2b). */
   | 'proposal'
   /** A replica's reply or announcement left before the records of its step were durable. */
-  | 'reply-before-sync';
+  | 'reply-before-sync'
+  /** I5: an acceptance a proposer may count (its write named the disk) by a replica that is not a voter of config(q). */
+  | 'counted-non-voter';
 
 export interface Violation {
   readonly kind: ViolationKind;
@@ -95,7 +111,20 @@ export class Checker {
   /** Since when (fact seq) a quorum's disks have held each position, with no disk of theirs lost since. */
   private readonly quorumHeldAt = new Map<Position, number>();
 
-  constructor(private readonly quorum: number) {}
+  /** config(q): the cluster's true chain (one link of `members` when the run makes no change). */
+  private readonly configAt: ConfigView;
+
+  /**
+   * `quorum`: a quorum of the whole membership (disk holdings are counted
+   * against it); `configAt`: the true chain (oneLinkView of the members for
+   * a run that makes no change).
+   */
+  constructor(
+    private readonly quorum: number,
+    configAt: ConfigView,
+  ) {
+    this.configAt = configAt;
+  }
 
   get ok(): boolean {
     return this.violations.length === 0;
@@ -111,27 +140,44 @@ export class Checker {
   }
 
   /** A replica's accept record became durable. */
-  noteDurableAccept(replica: ReplicaId, p: Position, proposal: Proposal, action: Action, by: { disk: string; named: readonly Named[] } = { disk: '', named: [] }): void {
+  noteDurableAccept(
+    replica: ReplicaId,
+    p: Position,
+    proposal: Proposal,
+    action: Action,
+    by: { disk: string; named: readonly Named[]; config?: ConfigHead } = { disk: '', named: [] },
+  ): void {
     const key = valueKey(action);
     const k = `${p}|${proposal}|${key}`;
     let disks = this.acceptDisks.get(k);
     if (disks === undefined) this.acceptDisks.set(k, (disks = new Map()));
     disks.set(`${replica}/${by.disk}`, by.named);
     this.noteDurableHold(replica, p);
+    // Only voters of config(q), under a ballot in config(q), make a value chosen at q (I1, section 8):
+    // a ballot of another configuration is a leftover nobody may count.
+    const governing = this.configAt(p);
+    const voter = roleIn(governing, replica) === 'voter';
+    const quorum = configQuorum(governing);
+    const inConfig = (by.config ?? BOOTSTRAP_HEAD).epoch === governing.epoch;
     let set = this.accepts.get(k);
     if (set === undefined) this.accepts.set(k, (set = new Set()));
-    if (!set.has(replica)) {
+    if (voter && inConfig && !set.has(replica)) {
       set.add(replica);
-      if (set.size === this.quorum) this.setChosen(p, action, `accepted under b${proposal} by replicas ${[...set].join(',')}`);
+      if (set.size === quorum) this.setChosen(p, action, `accepted under b${proposal} by replicas ${[...set].join(',')}`);
     }
     // Counted as a proposer counts: the write named this very disk (generation and disk number).
     const [, gen, diskNo] = by.disk.split('/');
     if (!by.named.some((n) => n.id === replica && String(n.generation) === gen && String(n.disk) === diskNo)) return;
+    if (!voter) {
+      this.fail('counted-non-voter', `r${replica} accepted ${key} at ${p} under b${proposal} as a named member, but it is not a voter of config(${p}) (epoch ${governing.epoch})`);
+      return;
+    }
+    if (!inConfig) return;
     let named = this.namedAccepts.get(k);
     if (named === undefined) this.namedAccepts.set(k, (named = new Set()));
     if (named.has(replica)) return;
     named.add(replica);
-    if (named.size === this.quorum) this.noteCountedUnder(p, proposal, key);
+    if (named.size === quorum) this.noteCountedUnder(p, proposal, key);
   }
 
   /**

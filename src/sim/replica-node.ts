@@ -21,6 +21,7 @@
  */
 import { DurableQueue, syncNeed } from '../core/durable-queue.js';
 import { ReplicaNodeCore, type NodeOutput } from '../core/replica-node.js';
+import type { ConfigHead } from '../core/membership.js';
 import type { SafetyRules } from '../core/rules.js';
 import type { Message, Named, PersistRecord, Position, ReplicaId, Status } from '../core/types.js';
 import type { Checker } from './checker.js';
@@ -86,7 +87,7 @@ export class ReplicaNode {
   /** Stopped by a failed fsync: restarts itself after FATAL_RESTART_MS. */
   private stoppedByFsync = false;
   /** For accept records not yet durable: the members (and generations) the write named. */
-  private namedAt = new Map<number, readonly Named[]>();
+  private namedAt = new Map<number, { readonly named: readonly Named[]; readonly config?: ConfigHead }>();
   private syncing = false;
   private lazyDue = false;
   /** The VOTING record of a rejoin: the replica is healthy once it is durable. */
@@ -133,7 +134,7 @@ export class ReplicaNode {
     }
     const first = this.disk.appended;
     this.apply(this.core.step({ type: 'message', msg, from: replicaIdOf(env.from) }, this.host.now()), env.from);
-    if (msg.type === 'write') for (let i = first; i < this.disk.appended; i++) this.namedAt.set(i, msg.named);
+    if (msg.type === 'write') for (let i = first; i < this.disk.appended; i++) this.namedAt.set(i, { named: msg.named, config: msg.config });
   }
 
   /** The periodic tick: recovery rounds, catch-up retries and timeouts. */
@@ -202,7 +203,12 @@ export class ReplicaNode {
       if (r.type === 'learn') this.host.checker.noteDurableHold(this.id, r.position);
       if (r.type !== 'accept') continue;
       const meta = this.disk.live.metadata();
-      this.host.checker.noteDurableAccept(this.id, r.position, r.proposal, r.action, { disk: `${meta.incarnation}/${meta.generation ?? 0}/${meta.disk ?? 0}`, named: this.namedAt.get(i) ?? [] });
+      const by = this.namedAt.get(i);
+      this.host.checker.noteDurableAccept(this.id, r.position, r.proposal, r.action, {
+        disk: `${meta.incarnation}/${meta.generation ?? 0}/${meta.disk ?? 0}`,
+        named: by?.named ?? [],
+        ...(by?.config === undefined ? {} : { config: by.config }),
+      });
       this.namedAt.delete(i);
     }
     this.disk.synced(upTo);

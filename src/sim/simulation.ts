@@ -23,6 +23,7 @@ import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
 import { isRetired, ownDisk, recordedDisk, sameDisk } from '../core/identity.js';
 import type { ReplicaId, Status } from '../core/types.js';
 import { MemoryStore } from '../storage/memory-store.js';
+import { oneLinkView } from '../core/config-view.js';
 import { Checker, type Violation } from './checker.js';
 import { ReaderClient, WriterClient, type ClientHost } from './clients.js';
 import { describeConfig, drawConfig, NO_OPEN_SHAPES, type OpenShapes, type SimConfig } from './config.js';
@@ -165,7 +166,8 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
     this.config = drawConfig(this.prng, this.rules, { ...NO_OPEN_SHAPES, ...options.open });
     this.trace_ = new Trace(options.tailLines ?? 40, options.verbose ? (l) => console.log(l) : undefined);
     this.members = this.config.memberIds;
-    this.checker = new Checker(quorumSize(this.config.replicas));
+    // The true chain: one configuration, every member a voter (the simulator makes no change yet: step 7).
+    this.checker = new Checker(quorumSize(this.config.replicas), oneLinkView(this.config.memberIds));
     this.net = new SimNetwork(this.prng, this.config.network, (delay, env) => this.queue.schedule(delay, { k: 'deliver', env }));
     // A new cluster's disks are EMPTY (the two-phase start runs); a classic run builds them VOTING.
     const status: Status = this.config.start === 'voting' ? 'VOTING' : 'EMPTY';

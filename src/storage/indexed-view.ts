@@ -38,6 +38,9 @@ export abstract class IndexedView {
   pendingTruncates(): readonly { position: Position; to: Position }[] {
     return this.index.pendingTruncates();
   }
+  pendingConfigs(): readonly Position[] {
+    return this.index.pendingConfigs();
+  }
   lostPositions(): readonly Position[] {
     return [...this.lost].sort((a, b) => a - b);
   }

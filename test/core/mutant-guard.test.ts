@@ -81,6 +81,13 @@ const MUTANTS: readonly Mutant[] = [
     from: "if (store.metadata().status !== 'VOTING') return", to: "if (store.metadata().status === 'VOTING') return", tests: ['replica'] },
   { rule: 'a write naming a retired disk is refused as stale', file: 'replica.js',
     from: 'if (retired.length > 0 && rules.refuseRetired)', to: 'if (false)', tests: ['rejoin', 'replica'] },
+  // replica.ts, configurations (docs/reconfiguration.md, R6).
+  { rule: 'a replica that learned a newer configuration answers stale-config above its entry', file: 'replica.js',
+    from: 'c < 0 && to > mine.position && rules.staleConfig', to: 'false', tests: ['config-rules'] },
+  { rule: 'a replica does not vote for a ballot of a configuration it has not learned', file: 'replica.js',
+    from: 'c > 0 && rules.unknownConfig', to: 'false', tests: ['config-rules'] },
+  { rule: 'a writer stops its ballot when a replica names a newer configuration', file: 'writer.js',
+    from: 'compareHeads(head, this.configHead) <= 0', to: 'true', tests: ['config-rules'] },
   // writer.ts and fill.ts: what a proposer settles after phase 1.
   { rule: 'the writer re-proposes the highest accepted value (the reviewer\'s mutation: the lowest)', file: 'writer.js',
     from: 'if (cur === undefined || rank(s) > rank(cur))', to: 'if (cur === undefined || rank(s) < rank(cur))', tests: ['highest-accepted'] },

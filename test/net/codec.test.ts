@@ -129,13 +129,14 @@ test('codec: unknown enum values and flag bits are rejected', () => {
 });
 
 test('codec: huge array counts and data lengths are rejected before allocating', () => {
+  // Wire version 3: a write ends with its config flags byte (no head here), after the actions.
   const w = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [], named: [] });
-  w.writeUInt32LE(0xffffffff, w.length - 4);
+  w.writeUInt32LE(0xffffffff, w.length - 5);
   throwsWire(w, 'oversized');
-  w.writeUInt32LE(1000, w.length - 4); // fits the bound, not the bytes left
+  w.writeUInt32LE(1000, w.length - 5); // fits the bound, not the bytes left
   throwsWire(w, 'truncated');
   const a = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [{ kind: 'append', data: new Uint8Array(1) }], named: [] });
-  a.writeUInt32LE(0xfffffff0, a.length - 5); // data length
+  a.writeUInt32LE(0xfffffff0, a.length - 6); // data length
   throwsWire(a, 'oversized');
 });
 
@@ -207,14 +208,15 @@ test('codec: the stale outcome is valid in a write reply only, and exactly when 
   const empty = encodeMessage({ type: 'writeReply', rid: 1, outcome: 'accept', proposal: 1, from: 0, count: 1, generation: 0, disk: 0, retired: [] });
   empty[9] = 3; // stale with no retired member
   throwsWire(empty, 'bad-value');
-  empty[9] = 4;
+  empty[9] = 6; // above not-ready (5), the highest write outcome of wire version 3
   throwsWire(empty, 'bad-value');
-  for (const m of [
-    { type: 'promiseReply', rid: 1, outcome: 'accept', proposal: 1, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [], coveredThrough: -1, generation: 0, disk: 0 },
-    { type: 'rejoinReply', rid: 1, outcome: 'accept', status: 'VOTING', begin: 0, end: -1, generation: 0, disk: 0 },
+  // The outcome byte: stale (3) is not an Outcome; in a promise reply 3 is stale-config and 4 unknown-config (version 3), 5 nothing.
+  for (const [m, code] of [
+    [{ type: 'promiseReply', rid: 1, outcome: 'accept', proposal: 1, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [], coveredThrough: -1, generation: 0, disk: 0 }, 5],
+    [{ type: 'rejoinReply', rid: 1, outcome: 'accept', status: 'VOTING', begin: 0, end: -1, generation: 0, disk: 0 }, 3],
   ] as const) {
     const b = encodeMessage(m);
-    b[9] = 3; // outcome byte: stale is not an Outcome
+    b[9] = code;
     throwsWire(b, 'bad-value');
   }
 });

@@ -14,7 +14,11 @@ import { digestMessageSize, type DigestMessage } from '../../src/net/digest-code
 const DOC = resolve(dirname(fileURLToPath(import.meta.url)), '../../../docs/wire.md');
 
 /** Bytes of each field type with empty arrays and strings. */
-const FIELD_BYTES: Record<string, number> = { nat: 8, id: 8, pos: 8, spos: 8, prop: 8, u8: 1, u16: 2, u32: 4, bool: 1, Outcome: 1, WriteOutcome: 1, Status: 1, str8: 1, bytes: 4, Witness: 32 };
+const FIELD_BYTES: Record<string, number> = {
+  nat: 8, id: 8, pos: 8, spos: 8, prop: 8, u8: 1, u16: 2, u32: 4, bool: 1, Outcome: 1, WriteOutcome: 1, PromiseOutcome: 1, Status: 1, str8: 1, bytes: 4, Witness: 32,
+  // Wire version 3 (docs/reconfiguration.md): a configuration with empty member lists and no changeId is 25 bytes.
+  Head: 16, Pending: 8 + 8 + 25,
+};
 
 /** The size the page gives a message's fields, every optional field present, arrays and strings empty. */
 function documentedSize(fields: string): number {
@@ -29,26 +33,30 @@ function documentedSize(fields: string): number {
   return n;
 }
 
+/** A head, and a pending entry whose configuration has empty member lists (the smallest the codec writes). */
+const head = { epoch: 0, position: -1 };
+const pending = { position: 0, proposal: 0, config: { epoch: 0, voters: [], learners: [], nextId: 1 } };
+
 /** One message of each type with every optional field present and every array and string empty. */
 const samples: Message[] = [
-  { type: 'promise', rid: 1, proposal: 1, nonce: 1, from: 0, to: 0 },
-  { type: 'promiseReply', rid: 1, outcome: 'accept', proposal: 1, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, slots: [], coveredThrough: 0, generation: 0, disk: 0 },
-  { type: 'write', rid: 1, proposal: 1, from: 0, actions: [], named: [] },
-  { type: 'writeReply', rid: 1, outcome: 'accept', proposal: 1, from: 0, count: 0, generation: 0, disk: 0, retired: [] },
+  { type: 'promise', rid: 1, proposal: 1, nonce: 1, from: 0, to: 0, config: head },
+  { type: 'promiseReply', rid: 1, outcome: 'accept', proposal: 1, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, slots: [], coveredThrough: 0, generation: 0, disk: 0, config: head, pending },
+  { type: 'write', rid: 1, proposal: 1, from: 0, actions: [], named: [], config: head },
+  { type: 'writeReply', rid: 1, outcome: 'accept', proposal: 1, from: 0, count: 0, generation: 0, disk: 0, retired: [], config: head, learnedThrough: 0, lostBelow: false },
   { type: 'commit', proposal: 1, from: 0, to: 0 },
   { type: 'learned', entries: [] },
   { type: 'read', rid: 1, from: 0, to: 0, limit: 1 },
-  { type: 'readReply', rid: 1, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, slots: [], coveredThrough: 0, lost: [], writerActive: false, pendingTruncate: { position: 1, to: 0 } },
+  { type: 'readReply', rid: 1, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, slots: [], coveredThrough: 0, lost: [], writerActive: false, pendingTruncate: { position: 1, to: 0 }, config: head, pending },
   { type: 'recover', rid: 1, member: 1 },
   {
     type: 'recoverReply', rid: 1, status: 'VOTING', begin: 0, end: 0, incarnation: '', generation: 0, disk: 0, memberGeneration: 0, memberDisk: 0, recorded: [],
-    witness: { generation: 0, disk: 0, promised: 0, end: 0 }, startView: [], progress: { done: 0, total: 0 },
+    witness: { generation: 0, disk: 0, promised: 0, end: 0 }, startView: [], progress: { done: 0, total: 0 }, config: head, pending,
   },
   { type: 'rejoin', rid: 1, member: 1, generation: 1, disk: 1 },
   { type: 'rejoinReply', rid: 1, outcome: 'accept', status: 'VOTING', begin: 0, end: 0, generation: 0, disk: 0 },
-  { type: 'peerState', incarnation: '', generation: 0, disk: 0, status: 'VOTING', promised: 0, begin: 0, end: 0, learnedThrough: 0, yours: { generation: 0, disk: 0 } },
+  { type: 'peerState', incarnation: '', generation: 0, disk: 0, status: 'VOTING', promised: 0, begin: 0, end: 0, learnedThrough: 0, yours: { generation: 0, disk: 0 }, config: head },
   { type: 'config', rid: 1 },
-  { type: 'configReply', rid: 1, epoch: 0, members: [] },
+  { type: 'configReply', rid: 1, epoch: 0, members: [], clusterId: '', position: -1, voters: [], learners: [], nextId: 1, chain: [], pending },
 ];
 
 /** The divergence check's messages (src/net/digest-codec.ts), outside the core's Message union. */
