@@ -16,6 +16,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmS
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from '../core/errors.js';
+import { isMemberId, MEMBER_ID_MAX } from '../core/membership.js';
 
 /** The CA's lifetime: long, since replacing it means re-issuing every certificate. */
 export const CA_DAYS = 3650;
@@ -58,7 +59,7 @@ export function parseReplicaIds(list: string): number[] {
     .filter(Boolean)
     .map((s) => {
       const n = Number(s);
-      if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`replica id '${s}' must be an integer >= 1`);
+      if (!isMemberId(n)) throw new InvalidArgumentError(`replica id '${s}' must be an integer from 1 to ${MEMBER_ID_MAX}`);
       return n;
     });
 }

@@ -26,11 +26,22 @@
  * be judged yet (too few other members answered so far) is held until they
  * have; an operation needs a quorum's replies anyway.
  *
+ * A `stale-config` answer ends a writer's ballot (WriterCore.onStaleConfig):
+ * it says the replier learned a configuration newer than the writer's. A
+ * learned configuration entry was chosen, so the other members learn it too
+ * (commits, catch-up), and their replies carry heads. One replica's word is
+ * therefore held until another member's reply shows that head or a newer one:
+ * a hostile or confused replica naming a head no other member has cannot fence
+ * every writer (attack3), while an honest one is believed as soon as a second
+ * member confirms it. Holding an answer is always safe: a refusal is never
+ * counted, only acceptances and promises are.
+ *
  * Bounds that need no context (sanity bounds on every field, at most 4096
  * slots) are checked by the decoder; a replica whose bytes fail to decode is
  * dropped by LogClient as well.
  */
 import { limits } from '../core/constants.js';
+import { compareHeads, type ConfigHead } from '../core/membership.js';
 import { quorumSize } from '../core/quorum.js';
 import type { Message, Position, Proposal, ReplicaId, Slot } from '../core/types.js';
 
@@ -84,6 +95,8 @@ export class ReplyGate {
    */
   private readonly shown = new Map<ReplicaId, { end: Position; proposal: Proposal; rid: number }>();
   private readonly held = new Map<ReplicaId, GatedReply[]>();
+  /** The newest configuration head each member's replies carried (any status, any outcome). */
+  private readonly heads = new Map<ReplicaId, ConfigHead>();
   private readonly dropped = new Set<ReplicaId>();
 
   constructor(private readonly opts: ReplyGateOptions) {}
@@ -117,6 +130,7 @@ export class ReplyGate {
     this.dropped.add(from);
     this.held.delete(from);
     this.shown.delete(from);
+    this.heads.delete(from);
     this.opts.drop(from, why);
     // The others' held replies are now judged without its claims.
     this.retryHeld();
@@ -129,7 +143,8 @@ export class ReplyGate {
     const why = this.mismatch(from, msg);
     if (why !== undefined) return this.dropMember(from, why);
     if (msg.type !== 'promiseReply' && msg.type !== 'writeReply' && msg.type !== 'readReply') return this.opts.deliver(from, msg);
-    const changed = this.show(from, msg);
+    const headChanged = this.showHead(from, msg);
+    const changed = this.show(from, msg) || headChanged;
     this.judgeOrHold(from, msg);
     if (changed) this.retryHeld();
   }
@@ -149,6 +164,16 @@ export class ReplyGate {
       this.held.delete(from);
       for (const msg of q) if (!this.dropped.has(from)) this.judgeOrHold(from, msg);
     }
+  }
+
+  /** Records the head a reply carries; true if it is newer than the member's last (held stale-config answers may now be believed). */
+  private showHead(from: ReplicaId, msg: GatedReply): boolean {
+    const head = msg.config;
+    if (head === undefined) return false;
+    const cur = this.heads.get(from);
+    if (cur !== undefined && compareHeads(head, cur) <= 0) return false;
+    this.heads.set(from, head);
+    return true;
   }
 
   /** Records what a reply shows of its member's log and promise; true if that raised anything. */
@@ -213,6 +238,11 @@ export class ReplyGate {
    * what any real replica could hold, given what the others showed.
    */
   private judge(from: ReplicaId, msg: GatedReply): 'ok' | 'wait' | string {
+    if (msg.type !== 'readReply' && msg.outcome === 'stale-config' && msg.config !== undefined) {
+      const head = msg.config;
+      const confirmed = [...this.heads].some(([id, h]) => id !== from && !this.dropped.has(id) && compareHeads(h, head) >= 0);
+      return confirmed ? 'ok' : 'wait';
+    }
     if (msg.type === 'writeReply' && msg.outcome !== 'reject') return 'ok';
     const need = quorumSize(Math.max(1, this.opts.members().length)) - 1;
     if (need === 0) return 'ok';

@@ -458,8 +458,15 @@ function sameMembers(a: Configuration, b: Configuration): boolean {
   return list(a.voters) === list(b.voters) && list(a.learners) === list(b.learners);
 }
 
-function isMemberId(id: number): boolean {
-  return Number.isSafeInteger(id) && id >= 1;
+/**
+ * The highest member id: one below the largest safe integer, so that a
+ * configuration's nextId (above every id) is still one (the wire carries it
+ * as a u64 of a safe integer and asserts that).
+ */
+export const MEMBER_ID_MAX = Number.MAX_SAFE_INTEGER - 1;
+
+export function isMemberId(id: number): boolean {
+  return Number.isSafeInteger(id) && id >= 1 && id <= MEMBER_ID_MAX;
 }
 
 /** HOST:PORT with a port in 1..65535 (HOST may be a bracketed IPv6 address). */

@@ -7,6 +7,7 @@ import { assert, assertNever } from '../core/assert.js';
 import { limits } from '../core/constants.js';
 import type { Action, Entry, Named, Outcome, PromiseOutcome, ReplicaId, Slot, Status, WriteOutcome } from '../core/types.js';
 import { configurationSize, readConfiguration, writeConfiguration } from './config-codec.js';
+import { storableConfigProblem } from '../storage/config-codec.js';
 import { WireError } from './errors.js';
 import { wireLimits } from './limits.js';
 import {
@@ -82,8 +83,13 @@ export function readAction(r: WireReader): Action {
       return { kind: 'append', data: r.view('append data', limits.entryBytesMax) };
     case 'truncate':
       return { kind: 'truncate', to: r.position('truncate to') };
-    case 'config':
-      return { kind: 'config', config: readConfiguration(r, 'config entry') };
+    case 'config': {
+      // A config action is stored as sent: refuse here what the record codec would refuse to write (an assertion there).
+      const config = readConfiguration(r, 'config entry');
+      const bad = storableConfigProblem(config);
+      if (bad !== undefined) throw new WireError('bad-value', `config entry: ${bad}`);
+      return { kind: 'config', config };
+    }
     default:
       return assertNever(kind, 'action kind');
   }

@@ -7,7 +7,7 @@
  * started on port 0 lists itself at :0).
  */
 import { assert } from '../core/assert.js';
-import type { ConfigHead, Configuration, PendingConfig, PlacedConfiguration } from '../core/membership.js';
+import { isMemberId, MEMBER_ID_MAX, type ConfigHead, type Configuration, type PendingConfig, type PlacedConfiguration } from '../core/membership.js';
 import type { Member } from '../core/types.js';
 import { WireError } from './errors.js';
 import { wireLimits } from './limits.js';
@@ -63,7 +63,7 @@ export function readMembers(r: WireReader, what: string): Member[] {
   const out = new Array<Member>(n);
   for (let i = 0; i < n; i++) {
     const id = r.u64(`${what} id`);
-    if (id < 1) throw new WireError('bad-value', `${what} id must be >= 1`);
+    if (!isMemberId(id)) throw new WireError('bad-value', `${what} id must be from 1 to ${MEMBER_ID_MAX}`);
     if (i > 0 && id <= out[i - 1]!.id) throw new WireError('bad-value', `${what} must be listed by ascending id, each once`);
     out[i] = { id, address: r.shortString(`${what} address`) };
   }

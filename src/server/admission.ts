@@ -46,6 +46,12 @@ export function refuseMessage(msg: Message, peer: Hello, identity?: CertIdentity
   }
   const allowed = peer.role === 'replica' ? REPLICA_MAY_SEND : CLIENT_MAY_SEND;
   if (!allowed.has(msg.type)) return `a ${peer.role} may not send '${msg.type}' to a replica's port`;
+  // Nothing proposes a configuration entry yet (the change path is docs/reconfiguration.md steps 4 and 8,
+  // where R15 admits one from an admin): until then a client's write carrying one is refused, so no
+  // configuration the operator never asked for is accepted or learned.
+  if (peer.role !== 'replica' && msg.type === 'write' && msg.actions.some((a) => a.kind === 'config')) {
+    return "a client's write carries a config action (membership changes are not open to clients yet)";
+  }
   // A status question is a client's; a question about a member's disk is that member's own.
   if (msg.type === 'recover' && msg.member !== undefined && (peer.role !== 'replica' || msg.member !== peer.replicaId)) {
     return `'recover' about member ${msg.member} from ${peer.role === 'replica' ? `replica ${peer.replicaId}` : 'a client'}`;

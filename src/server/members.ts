@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../core/errors.js';
 import { parseAddress } from '../net/address.js';
+import { isMemberId, MEMBER_ID_MAX } from '../core/membership.js';
 import type { Member } from '../core/types.js';
 
 export type Members = Readonly<Record<number, string>>;
@@ -16,7 +17,7 @@ export function parseMembers(text: string): Members {
     const m = /^(\d+)=(.+)$/.exec(part);
     if (m === null) throw new InvalidArgumentError(`bad member '${part}': expected ID=HOST:PORT, e.g. 1=127.0.0.1:7001`);
     const id = Number(m[1]);
-    if (!Number.isSafeInteger(id) || id < 1) throw new InvalidArgumentError(`bad member id '${m[1]}': ids are positive integers`);
+    if (!isMemberId(id)) throw new InvalidArgumentError(`bad member id '${m[1]}': ids are integers from 1 to ${MEMBER_ID_MAX}`);
     if (out[id] !== undefined) throw new InvalidArgumentError(`member id ${id} appears twice`);
     checkAddress(m[2]!);
     out[id] = m[2]!;

@@ -34,18 +34,35 @@ export interface ConfigParts {
   readonly bytes: number;
 }
 
-export function prepareConfig(c: Configuration): ConfigParts {
+/**
+ * Why `c` cannot be stored as a config entry, or undefined: configurationProblem
+ * and the record's bounds (members, string lengths, bytes). The wire decoder
+ * asks the same question of every `config` action a peer or client sends
+ * (net/codec-parts.ts), so a value that would trip prepareConfig's assertions
+ * is refused at the door instead of stopping the replica that tries to persist it.
+ */
+export function storableConfigProblem(c: Configuration): string | undefined {
   const bad = configurationProblem(c);
+  if (bad !== undefined) return bad;
+  if (c.voters.length + c.learners.length > CONFIG_MEMBERS_MAX) return `more than ${CONFIG_MEMBERS_MAX} members`;
+  const strings = [...(c.changeId === undefined ? [] : [c.changeId]), ...c.voters.map((m) => m.address), ...c.learners.map((m) => m.address)];
+  let bytes = 8 + 8 + 1 + 2 + 2;
+  for (const s of strings) {
+    const n = Buffer.byteLength(s, 'utf8');
+    if (n > STRING_BYTES_MAX) return `a string longer than ${STRING_BYTES_MAX} bytes`;
+    bytes += 1 + n + 8;
+  }
+  if (bytes > CONFIG_BYTES_MAX) return `${bytes} bytes, more than ${CONFIG_BYTES_MAX}`;
+  return undefined;
+}
+
+export function prepareConfig(c: Configuration): ConfigParts {
+  const bad = storableConfigProblem(c);
   assert(bad === undefined, `config entry: ${bad}`);
-  assert(c.voters.length + c.learners.length <= CONFIG_MEMBERS_MAX, `config entry: more than ${CONFIG_MEMBERS_MAX} members`);
-  const text = (s: string, what: string): Buffer => {
-    const b = Buffer.from(s, 'utf8');
-    assert(b.length <= STRING_BYTES_MAX, `config entry: ${what} longer than ${STRING_BYTES_MAX} bytes`);
-    return b;
-  };
-  const changeId = c.changeId === undefined ? undefined : text(c.changeId, 'changeId');
-  const voters = c.voters.map((m) => text(m.address, 'an address'));
-  const learners = c.learners.map((m) => text(m.address, 'an address'));
+  const text = (s: string): Buffer => Buffer.from(s, 'utf8');
+  const changeId = c.changeId === undefined ? undefined : text(c.changeId);
+  const voters = c.voters.map((m) => text(m.address));
+  const learners = c.learners.map((m) => text(m.address));
   const listBytes = (addresses: readonly Buffer[]): number => 2 + addresses.reduce((n, a) => n + 8 + 1 + a.length, 0);
   const bytes = 8 + 8 + 1 + (changeId === undefined ? 0 : 1 + changeId.length) + listBytes(voters) + listBytes(learners);
   // Keeps a config record's key within KEY_BYTES_MAX (record-codec.ts); real configurations take a few hundred bytes.

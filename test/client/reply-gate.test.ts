@@ -46,3 +46,32 @@ test('a replica claiming far more than the voters answering the same request is 
   assert.equal(dropped.length, 1);
   assert.match(dropped[0]!, /^1: claims position/);
 });
+
+// attack3: one replica answering stale-config with a head no other member has fenced every writer. Its
+// word is held until another member's reply shows that head (or a newer one); then it is believed.
+const write = (rid: number): Message => ({ type: 'write', rid, proposal: 5, from: 10, actions: [{ kind: 'nop' }], named: [] });
+const writeReply = (rid: number, outcome: 'accept' | 'stale-config', epoch: number): Message => ({
+  type: 'writeReply', rid, outcome, proposal: 5, from: 10, count: 1, generation: 0, disk: 0, retired: [],
+  config: epoch === 0 ? { epoch: 0, position: -1 } : { epoch, position: 3 },
+});
+
+test('a stale-config answer naming a head no other member showed is held, not delivered and not dropped', () => {
+  const { g, dropped, delivered } = gate();
+  for (const to of [1, 2, 3]) g.noteSent(to, write(1));
+  g.receive(1, writeReply(1, 'stale-config', 7));
+  g.receive(2, writeReply(1, 'accept', 0));
+  g.receive(3, writeReply(1, 'accept', 0));
+  assert.deepEqual(dropped, []);
+  assert.deepEqual(delivered, [2, 3], 'the lone stale-config answer is not believed');
+});
+
+test('a held stale-config answer is believed once another member shows that head', () => {
+  const { g, dropped, delivered } = gate();
+  for (const to of [1, 2, 3]) g.noteSent(to, write(1));
+  g.receive(1, writeReply(1, 'stale-config', 1));
+  assert.deepEqual(delivered, []);
+  for (const to of [2]) g.noteSent(to, read(2));
+  g.receive(2, { ...reply(2, 100), config: { epoch: 1, position: 3 } });
+  assert.deepEqual(dropped, []);
+  assert.deepEqual(delivered, [2, 1], 'released when replica 2 shows epoch 1');
+});

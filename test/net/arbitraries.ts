@@ -1,6 +1,7 @@
 /** fast-check generators of valid protocol messages, for the codec properties. */
 import fc from 'fast-check';
 import { limits } from '../../src/core/constants.js';
+import { MEMBER_ID_MAX, type Configuration } from '../../src/core/membership.js';
 import type { Action, Entry, Message, Named, Slot } from '../../src/core/types.js';
 
 const nat = fc.maxSafeNat();
@@ -19,7 +20,7 @@ const u32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
 const status = fc.constantFrom('VOTING', 'RECOVERING', 'STARTING', 'EMPTY' as const);
 const outcome = fc.constantFrom('accept', 'reject', 'ignored' as const);
 /** A member id: 1 or more. */
-const memberId = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
+const memberId = fc.integer({ min: 1, max: MEMBER_ID_MAX });
 /** A disk generation: mostly small, sometimes anywhere in the safe range. */
 const generation = num;
 /** A disk number: 0 for an original disk, else random. */
@@ -30,7 +31,28 @@ const incarnation = fc.string({ maxLength: 40 }).filter((s) => Buffer.byteLength
 const namedList = (minLength: number): fc.Arbitrary<Named[]> =>
   fc.uniqueArray(namedOne, { minLength, maxLength: 6, selector: (n) => n.id });
 
+/** A well-formed configuration (what the record codec stores): ascending distinct ids, distinct HOST:PORT addresses, nextId above them. */
+const configuration: fc.Arbitrary<Configuration> = fc
+  .uniqueArray(fc.integer({ min: 1, max: 1000 }), { minLength: 1, maxLength: 7 })
+  .chain((ids) =>
+    fc.record(
+      {
+        epoch: fc.integer({ min: 1, max: 1000 }),
+        voterCount: fc.integer({ min: 1, max: ids.length }),
+        extra: fc.integer({ min: 1, max: 5 }),
+        changeId: fc.option(fc.string({ maxLength: 20 }), { nil: undefined }),
+      },
+      plain,
+    ).map(({ epoch, voterCount, extra, changeId }): Configuration => {
+      const members = [...ids].sort((a, b) => a - b).map((id) => ({ id, address: `10.0.${id >> 8}.${id & 255}:${7000 + id}` }));
+      const voters = members.filter((_, i) => i % ids.length < voterCount);
+      const learners = members.filter((_, i) => i % ids.length >= voterCount);
+      return { epoch, voters, learners, nextId: Math.max(...ids) + extra, ...(changeId === undefined ? {} : { changeId }) };
+    }),
+  );
+
 export const action: fc.Arbitrary<Action> = fc.oneof(
+  configuration.map((config): Action => ({ kind: 'config', config })),
   fc.constant<Action>({ kind: 'nop' }),
   fc.constant<Action>({ kind: 'nop', tombstone: true }),
   fc.uint8Array({ maxLength: 300 }).map((data): Action => ({ kind: 'append', data })),

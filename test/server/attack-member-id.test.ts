@@ -1,29 +1,26 @@
-// Attack on reconfig3, compatibility: `--members` accepts any safe positive id (src/server/members.ts), so
-// 9007199254740991 (2^53 - 1) is a valid member id, and on the code before reconfig3 a cluster with it
-// serves clients. From wire version 3 the config reply carries the placement's nextId (max id + 1 =
-// 2^53, not a safe integer): encoding it fails an assertion on every config request, the connection is
-// closed as an internal error, and no client can connect to the cluster any more.
-// Rule broken: an existing cluster opens and serves; a reply never trips an assertion.
-// Fix: bound member ids where they are parsed and checked (members.ts, membership.ts isMemberId) so that
-// nextId stays a safe integer (ids <= 2^53 - 2, or a far smaller bound), and say so at startup; or
-// leave nextId out of the reply when it cannot be represented.
-// Fails on reconfig3; run with ATTACK=1.
+// Attack on reconfig3 (attack3), compatibility: `--members` accepted any safe positive id, so
+// 9007199254740991 (2^53 - 1) was a member id; from wire version 3 the config reply carries the
+// placement's nextId (max id + 1 = 2^53, not a safe integer), encoding it failed an assertion on every
+// config request and no client could connect. Fix: member ids are bounded where they are parsed and
+// checked (MEMBER_ID_MAX = 2^53 - 2, membership.ts), so nextId stays a safe integer. The highest id
+// serves a client; the one above is refused at startup with a clear error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { MEMBER_ID_MAX } from '../../src/core/membership.js';
+import { parseMembers } from '../../src/server/members.js';
 import { LogClient } from '../../src/client/log-client.js';
 import { startReplica } from '../../src/server/replica-server.js';
 import { freePorts, waitFor } from '../integration/helpers.js';
 
-const skip = process.env.ATTACK !== '1' && 'attack on reconfig3: fails until fixed (ATTACK=1 runs it)';
-
-test('a one-replica cluster whose member id is 2^53 - 1 serves a client (it did before wire version 3)', { skip }, async () => {
+test('a one-replica cluster whose member id is the highest allowed (2^53 - 2) serves a client', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'replog-bigid-'));
   const [port] = await freePorts(1);
-  const id = Number.MAX_SAFE_INTEGER;
+  const id = MEMBER_ID_MAX;
+  assert.equal(id, 2 ** 53 - 2);
   const internal: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void (/internal error/.test(line) && internal.push(line.slice(0, 200))) });
   const replica = await startReplica({ id, dir, listen: `127.0.0.1:${port}`, members: `${id}=127.0.0.1:${port}`, logger });
@@ -42,4 +39,9 @@ test('a one-replica cluster whose member id is 2^53 - 1 serves a client (it did 
     await replica.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('member id 2^53 - 1 is refused where members are parsed, with a clear error', () => {
+  assert.throws(() => parseMembers(`${Number.MAX_SAFE_INTEGER}=127.0.0.1:7001`), /bad member id '9007199254740991': ids are integers from 1 to 9007199254740990/);
+  assert.throws(() => parseMembers('0=127.0.0.1:7001'), /bad member id/);
 });
