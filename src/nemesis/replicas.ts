@@ -9,6 +9,7 @@ import { closeSync, createWriteStream, openSync, readdirSync, rmSync, statSync, 
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bed } from './bed.js';
+import { forgetJournal, powerLoss } from './power-loss.js';
 
 /** bin/replog.js of this checkout. */
 export const REPLOG_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/replog.js');
@@ -115,6 +116,13 @@ export class Replicas {
   wipe(id: number): void {
     if (this.running(id)) throw new Error(`replica ${id} is running`);
     rmSync(this.proc(id).dir, { recursive: true, force: true });
+    forgetJournal(this.proc(id).dir);
+  }
+
+  /** Cuts every file back to what was made durable (the replica must be down; power-loss.ts). */
+  powerLoss(id: number): string {
+    if (this.running(id)) throw new Error(`replica ${id} is running`);
+    return powerLoss(this.proc(id).dir);
   }
 
   /**

@@ -25,6 +25,7 @@ import type { WorkloadConfig } from './workload.js';
 
 const WORKLOAD = resolve(dirname(fileURLToPath(import.meta.url)), 'workload.js');
 const PLANTS = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), 'plants.js')).href;
+const SYNC_HOOK = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), 'sync-hook.js')).href;
 
 export interface RunOptions {
   readonly seed: number;
@@ -108,7 +109,10 @@ export async function runNemesis(o: RunOptions): Promise<RunResult> {
     // A planted bug (plants.ts) is loaded into the replicas and the workload only when one is named.
     const nodeArgs = env.REPLOG_PLANT ? ['--import', PLANTS] : [];
     if (nodeArgs.length > 0) say(`planted bug: ${env.REPLOG_PLANT}`);
-    const replicas = new Replicas(bed, ids, join(o.out, 'data'), o.out, bed.mode === 'loopback' ? await freePortBase(ids.length) : 0, env, nodeArgs);
+    // Power losses need to know what each replica made durable: the sync hook (sync-hook.ts) watches its fsyncs.
+    // It goes first: the storage layer binds fs.fdatasync when it loads, and a plant loads it.
+    const replicaNodeArgs = o.faults.includes('power-loss') ? ['--import', SYNC_HOOK, ...nodeArgs] : nodeArgs;
+    const replicas = new Replicas(bed, ids, join(o.out, 'data'), o.out, bed.mode === 'loopback' ? await freePortBase(ids.length) : 0, env, replicaNodeArgs);
     try {
       return await runOn(o, bed, replicas, faults, env, nodeArgs, say);
     } finally {
@@ -167,10 +171,11 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
         const wait = f.at - (Date.now() - start);
         if (wait > 0) await sleep(wait);
         const from = Date.now() - start;
-        const skipped = await apply(f, bed, replicas, worker, (p) => (workerPaused = p));
+        const { skipped, detail } = await apply(f, bed, replicas, worker, (p) => (workerPaused = p));
         if (skipped === undefined) await sleep(f.holdMs);
         await heal(f, bed, replicas, worker, (p) => (workerPaused = p));
-        applied.push({ kind: f.fault.kind, what: describe(f.fault), from, to: Date.now() - start, ...(skipped === undefined ? {} : { skipped }) });
+        const what = describe(f.fault) + (detail === undefined ? '' : ` (${detail})`);
+        applied.push({ kind: f.fault.kind, what, from, to: Date.now() - start, ...(skipped === undefined ? {} : { skipped }) });
       }
     }),
   );
@@ -247,31 +252,37 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
   return out;
 }
 
-/** Applies a fault; returns why it was skipped, if it was. */
-async function apply(f: ScheduledFault, bed: Bed, replicas: Replicas, worker: import('node:child_process').ChildProcess, setWorkerPaused: (p: boolean) => void): Promise<string | undefined> {
+/** Applies a fault; returns why it was skipped, if it was, and what it did, if that says more than its name. */
+async function apply(f: ScheduledFault, bed: Bed, replicas: Replicas, worker: import('node:child_process').ChildProcess, setWorkerPaused: (p: boolean) => void): Promise<{ skipped?: string; detail?: string }> {
+  const skipped = (why: string | undefined) => (why === undefined ? {} : { skipped: why });
   const fault = f.fault;
   switch (fault.kind) {
     case 'partition':
       bed.cut(fault.cuts);
-      return undefined;
+      return {};
     case 'pause':
       if (fault.target === 'client') {
         worker.kill('SIGSTOP');
         setWorkerPaused(true);
       } else replicas.pause(fault.target);
-      return undefined;
+      return {};
     case 'kill':
       await Promise.all(fault.targets.map((t) => replicas.stop(t, 'SIGKILL')));
-      return undefined;
+      return {};
+    case 'power-loss': {
+      // The power goes: every target dies at once, then loses what it had not made durable.
+      await Promise.all(fault.targets.map((t) => replicas.stop(t, 'SIGKILL')));
+      return { detail: fault.targets.map((t) => `r${t}: ${replicas.powerLoss(t)}`).join('; ') };
+    }
     case 'wipe':
     case 'corrupt': {
       // Losing a disk while another is still rejoining could lose a quorum's copies: that is beyond what the
       // log promises, so a disk fault waits for every replica to be VOTING, and is skipped if they are not.
-      if (!(await allVoting(replicas))) return 'not every replica was VOTING';
+      if (!(await allVoting(replicas))) return skipped('not every replica was VOTING');
       await replicas.stop(fault.target, 'SIGKILL');
       if (fault.kind === 'wipe') replicas.wipe(fault.target);
-      else if (replicas.corrupt(fault.target, (n) => fault.file % n, fault.at, fault.bytes) === undefined) return 'no segment file to corrupt';
-      return undefined;
+      else if (replicas.corrupt(fault.target, (n) => fault.file % n, fault.at, fault.bytes) === undefined) return skipped('no segment file to corrupt');
+      return {};
     }
   }
 }
@@ -284,7 +295,7 @@ async function heal(f: ScheduledFault, bed: Bed, replicas: Replicas, worker: imp
       worker.kill('SIGCONT');
       setWorkerPaused(false);
     } else replicas.resume(fault.target);
-  } else if (fault.kind === 'kill') for (const t of fault.targets) replicas.start(t);
+  } else if (fault.kind === 'kill' || fault.kind === 'power-loss') for (const t of fault.targets) replicas.start(t);
   else replicas.start(fault.target);
 }
 

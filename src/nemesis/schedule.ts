@@ -1,14 +1,14 @@
 /**
  * The fault schedule of a run, from its seed alone (pure: same seed, same
  * schedule). Two lanes run side by side: link faults (partitions of several
- * shapes) and process faults (kill, pause, wipe, corrupt), each fault held
+ * shapes) and process faults (kill, pause, wipe, corrupt, power-loss), each fault held
  * for a while and then healed before the next one in its lane. The last
  * stretch of the run is calm, so the log recovers before the final read.
  */
 import { Prng } from '../sim/prng.js';
 import type { Cuts, Host } from './bed.js';
 
-export const FAULT_KINDS = ['partition', 'pause', 'kill', 'wipe', 'corrupt'] as const;
+export const FAULT_KINDS = ['partition', 'pause', 'kill', 'wipe', 'corrupt', 'power-loss'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export type Fault =
@@ -17,6 +17,8 @@ export type Fault =
   /** SIGKILL, then a restart when healed: one replica, or now and then a majority at once (a power cut). */
   | { readonly kind: 'kill'; readonly targets: readonly number[] }
   | { readonly kind: 'wipe'; readonly target: number }
+  /** SIGKILL, every file cut back to what was fsynced (power-loss.ts), a restart when healed: one replica, or all. */
+  | { readonly kind: 'power-loss'; readonly targets: readonly number[] }
   | { readonly kind: 'corrupt'; readonly target: number; readonly file: number; readonly at: number; readonly bytes: number };
 
 export interface ScheduledFault {
@@ -73,6 +75,9 @@ function drawFault(r: Prng, kind: FaultKind, ids: readonly number[]): Fault {
       return { kind, targets: r.chance(0.3) ? r.shuffle(ids).slice(0, Math.floor(ids.length / 2) + 1).sort() : [target] };
     case 'wipe':
       return { kind, target };
+    case 'power-loss':
+      // All at once is the case that matters most: no replica remembers what the others forgot.
+      return { kind, targets: r.chance(0.5) ? [...ids] : [target] };
     case 'corrupt':
       return { kind, target, file: r.next32(), at: r.float(), bytes: r.pick([16, 512, 4096]) };
   }
@@ -131,7 +136,8 @@ export function describe(f: Fault): string {
     case 'partition':
       return `partition ${f.shape}: ${f.cuts.map(([a, b]) => `${a}-x-${b}`).join(' ')}`;
     case 'kill':
-      return `kill ${f.targets.map((t) => `r${t}`).join(' ')}`;
+    case 'power-loss':
+      return `${f.kind} ${f.targets.map((t) => `r${t}`).join(' ')}`;
     case 'corrupt':
       return `corrupt r${f.target} (file #${f.file % 997}, at ${(f.at * 100).toFixed(0)}%, ${f.bytes} bytes)`;
     default:
