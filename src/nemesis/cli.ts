@@ -1,5 +1,5 @@
 /**
- * `npm run nemesis -- --time 300 --seed S [--faults partition,pause,kill,wipe,corrupt,power-loss] [--runs N]`:
+ * `npm run nemesis -- --time 300 --seed S [--faults partition,pause,kill,wipe,corrupt,power-loss,disk-full] [--runs N]`:
  * runs the nemesis (runner.ts) and writes each run's results to
  * results/nemesis/<seed>-<time>s/. With --runs N, runs seeds S, S+1, ...
  * A failing run prints its seed and the command that replays its schedule;

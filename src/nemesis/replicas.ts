@@ -112,10 +112,18 @@ export class Replicas {
     p.paused = false;
   }
 
-  /** Deletes the data directory (the replica must be down): it rejoins by itself (autorecovery). */
+  /** Deletes everything in the data directory (the replica must be down): it rejoins by itself (autorecovery). */
   wipe(id: number): void {
     if (this.running(id)) throw new Error(`replica ${id} is running`);
-    rmSync(this.proc(id).dir, { recursive: true, force: true });
+    const dir = this.proc(id).dir;
+    // The directory itself stays: it may be a small disk's mount point (disks.ts).
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      // No data directory yet: nothing to wipe.
+    }
+    for (const n of names) rmSync(join(dir, n), { recursive: true, force: true });
     forgetJournal(this.proc(id).dir);
   }
 
@@ -149,6 +157,11 @@ export class Replicas {
     writeSync(fd, Buffer.alloc(n, 0x5a), 0, n, offset);
     closeSync(fd);
     return `${f}@${offset}+${n}`;
+  }
+
+  /** SIGKILLs every replica without waiting (an interrupted run, about to exit). */
+  killNow(): void {
+    for (const p of this.procs.values()) p.child?.kill('SIGKILL');
   }
 
   async stopAll(): Promise<void> {

@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LogClient } from '../client/index.js';
 import { collectStatus } from '../cli/status.js';
 import { createBed, type Bed } from './bed.js';
+import { DISK_MIB, Disks, disksUnavailable } from './disks.js';
 import { checkHistory, type CheckResult } from './checker.js';
 import type { FenceEvent, FinalRead, History, Op, ReplicaLog } from './history.js';
 import { REPLOG_BIN, Replicas } from './replicas.js';
@@ -59,6 +60,9 @@ export function replayCommand(o: Pick<RunOptions, 'seed' | 'timeMs' | 'faults'>)
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Workload processes running now: an interrupted run kills them. */
+const workers = new Set<import('node:child_process').ChildProcess>();
+
 async function waitFor(cond: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -91,9 +95,16 @@ export async function runNemesis(o: RunOptions): Promise<RunResult> {
   const ids = Array.from({ length: o.replicas ?? 3 }, (_, i) => i + 1);
   mkdirSync(join(o.out, 'replicas'), { recursive: true });
   let bed: Bed | undefined;
-  const cleanup = () => bed?.destroy();
-  // Interrupted, the bed still goes (the replicas and the workload die with their namespaces' users: us).
+  let disks: Disks | undefined;
+  let replicas: Replicas | undefined;
+  const cleanup = () => {
+    disks?.dropAll();
+    bed?.destroy();
+  };
+  // Interrupted, the processes, the disks and the bed still go.
   const interrupted = (signal: NodeJS.Signals) => {
+    replicas?.killNow();
+    for (const c of workers) c.kill('SIGKILL');
     cleanup();
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
@@ -102,8 +113,13 @@ export async function runNemesis(o: RunOptions): Promise<RunResult> {
   process.once('SIGTERM', interrupted);
   try {
     bed = createBed(ids, { forceLoopback: o.loopback === true });
-    const faults = bed.mode === 'netns' ? o.faults : o.faults.filter((k) => k !== 'partition');
+    let faults = bed.mode === 'netns' ? o.faults : o.faults.filter((k) => k !== 'partition');
     if (bed.mode === 'loopback') say(`!!! LOOPBACK BED: no link faults will run (${bed.fallbackReason}); process faults only`);
+    const noDisks = faults.includes('disk-full') ? disksUnavailable() : undefined;
+    if (noDisks !== undefined) {
+      faults = faults.filter((k) => k !== 'disk-full');
+      say(`!!! NO SMALL DISKS: the disk-full fault will not run (${noDisks})`);
+    }
     else say(`bed: network namespaces, replicas at ${ids.map((id) => bed!.address(id)).join(', ')}, clients at ${bed.address('client')}`);
     const env = { ...process.env, ...o.env };
     // A planted bug (plants.ts) is loaded into the replicas and the workload only when one is named.
@@ -112,11 +128,20 @@ export async function runNemesis(o: RunOptions): Promise<RunResult> {
     // Power losses need to know what each replica made durable: the sync hook (sync-hook.ts) watches its fsyncs.
     // It goes first: the storage layer binds fs.fdatasync when it loads, and a plant loads it.
     const replicaNodeArgs = o.faults.includes('power-loss') ? ['--import', SYNC_HOOK, ...nodeArgs] : nodeArgs;
-    const replicas = new Replicas(bed, ids, join(o.out, 'data'), o.out, bed.mode === 'loopback' ? await freePortBase(ids.length) : 0, env, replicaNodeArgs);
+    replicas = new Replicas(bed, ids, join(o.out, 'data'), o.out, bed.mode === 'loopback' ? await freePortBase(ids.length) : 0, env, replicaNodeArgs);
+    if (faults.includes('disk-full')) {
+      // Each data directory on a small disk of its own, so one can be filled (disks.ts).
+      disks = new Disks();
+      for (const id of ids) disks.mount(replicas.dir(id));
+      say(`small disks: each data directory on a ${DISK_MIB} MiB tmpfs`);
+    }
     try {
-      return await runOn(o, bed, replicas, faults, env, nodeArgs, say);
+      return await runOn(o, bed, replicas, faults, env, nodeArgs, say, disks, noDisks);
     } finally {
       await replicas.close();
+      replicas = undefined;
+      // The files are copied back where the disks were mounted: the data directories outlive the run.
+      disks?.unmountAll();
     }
   } finally {
     cleanup();
@@ -130,8 +155,9 @@ async function allVoting(replicas: Replicas): Promise<boolean> {
   return (await collectStatus(replicas.addresses, 1000)).every((r) => r.status === 'VOTING');
 }
 
-async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readonly FaultKind[], env: NodeJS.ProcessEnv, nodeArgs: readonly string[], say: (l: string) => void): Promise<RunResult> {
+async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readonly FaultKind[], env: NodeJS.ProcessEnv, nodeArgs: readonly string[], say: (l: string) => void, disks: Disks | undefined, noDisks: string | undefined): Promise<RunResult> {
   const notes: string[] = [];
+  if (noDisks !== undefined) notes.push(`NO SMALL DISKS: disk-full did not run (${noDisks})`);
   for (const id of replicas.ids) replicas.start(id);
   if (!(await waitFor(() => allVoting(replicas), 60_000))) throw new Error('the replicas did not become VOTING within 60 s');
   say('replicas VOTING');
@@ -140,6 +166,8 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
   const cfg: WorkloadConfig = { addresses: replicas.addresses, timeMs: o.timeMs, seed: o.seed, writers: 2, readers: 1, tails: 1, inflight: 16, truncateEveryMs: 15_000, drainMs: 20_000 };
   const { file, args } = bed.command('client', [process.execPath, ...nodeArgs, WORKLOAD, JSON.stringify(cfg)]);
   const worker = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  workers.add(worker);
+  worker.once('exit', () => workers.delete(worker));
   const workerStderr = createWriteStream(join(o.out, 'workload.stderr.log'));
   worker.stderr.pipe(workerStderr);
   const historyFile = createWriteStream(join(o.out, 'history.jsonl'));
@@ -171,9 +199,9 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
         const wait = f.at - (Date.now() - start);
         if (wait > 0) await sleep(wait);
         const from = Date.now() - start;
-        const { skipped, detail } = await apply(f, bed, replicas, worker, (p) => (workerPaused = p));
+        const { skipped, detail } = await apply(f, bed, replicas, disks, worker, (p) => (workerPaused = p));
         if (skipped === undefined) await sleep(f.holdMs);
-        await heal(f, bed, replicas, worker, (p) => (workerPaused = p));
+        await heal(f, bed, replicas, disks, worker, (p) => (workerPaused = p));
         const what = describe(f.fault) + (detail === undefined ? '' : ` (${detail})`);
         applied.push({ kind: f.fault.kind, what, from, to: Date.now() - start, ...(skipped === undefined ? {} : { skipped }) });
       }
@@ -183,6 +211,7 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
   if (bed.mode === 'netns') bed.cut([]);
   if (workerPaused) worker.kill('SIGCONT');
   for (const id of replicas.ids) {
+    disks?.empty(replicas.dir(id));
     replicas.resume(id);
     replicas.start(id);
   }
@@ -253,7 +282,7 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
 }
 
 /** Applies a fault; returns why it was skipped, if it was, and what it did, if that says more than its name. */
-async function apply(f: ScheduledFault, bed: Bed, replicas: Replicas, worker: import('node:child_process').ChildProcess, setWorkerPaused: (p: boolean) => void): Promise<{ skipped?: string; detail?: string }> {
+async function apply(f: ScheduledFault, bed: Bed, replicas: Replicas, disks: Disks | undefined, worker: import('node:child_process').ChildProcess, setWorkerPaused: (p: boolean) => void): Promise<{ skipped?: string; detail?: string }> {
   const skipped = (why: string | undefined) => (why === undefined ? {} : { skipped: why });
   const fault = f.fault;
   switch (fault.kind) {
@@ -274,6 +303,11 @@ async function apply(f: ScheduledFault, bed: Bed, replicas: Replicas, worker: im
       await Promise.all(fault.targets.map((t) => replicas.stop(t, 'SIGKILL')));
       return { detail: fault.targets.map((t) => `r${t}: ${replicas.powerLoss(t)}`).join('; ') };
     }
+    case 'disk-full': {
+      if (disks === undefined) return skipped('no small disks');
+      const filled = disks.fill(replicas.dir(fault.target));
+      return { detail: `${(filled / 2 ** 20).toFixed(1)} MiB of ballast, ${Disks.freeBytes(replicas.dir(fault.target))} bytes left` };
+    }
     case 'wipe':
     case 'corrupt': {
       // Losing a disk while another is still rejoining could lose a quorum's copies: that is beyond what the
@@ -287,7 +321,7 @@ async function apply(f: ScheduledFault, bed: Bed, replicas: Replicas, worker: im
   }
 }
 
-async function heal(f: ScheduledFault, bed: Bed, replicas: Replicas, worker: import('node:child_process').ChildProcess, setWorkerPaused: (p: boolean) => void): Promise<void> {
+async function heal(f: ScheduledFault, bed: Bed, replicas: Replicas, disks: Disks | undefined, worker: import('node:child_process').ChildProcess, setWorkerPaused: (p: boolean) => void): Promise<void> {
   const fault = f.fault;
   if (fault.kind === 'partition') bed.cut([]);
   else if (fault.kind === 'pause') {
@@ -296,6 +330,7 @@ async function heal(f: ScheduledFault, bed: Bed, replicas: Replicas, worker: imp
       setWorkerPaused(false);
     } else replicas.resume(fault.target);
   } else if (fault.kind === 'kill' || fault.kind === 'power-loss') for (const t of fault.targets) replicas.start(t);
+  else if (fault.kind === 'disk-full') disks?.empty(replicas.dir(fault.target));
   else replicas.start(fault.target);
 }
 

@@ -1,14 +1,15 @@
 /**
  * The fault schedule of a run, from its seed alone (pure: same seed, same
  * schedule). Two lanes run side by side: link faults (partitions of several
- * shapes) and process faults (kill, pause, wipe, corrupt, power-loss), each fault held
+ * shapes) and process faults (kill, pause, wipe, corrupt, power-loss,
+ * disk-full), each fault held
  * for a while and then healed before the next one in its lane. The last
  * stretch of the run is calm, so the log recovers before the final read.
  */
 import { Prng } from '../sim/prng.js';
 import type { Cuts, Host } from './bed.js';
 
-export const FAULT_KINDS = ['partition', 'pause', 'kill', 'wipe', 'corrupt', 'power-loss'] as const;
+export const FAULT_KINDS = ['partition', 'pause', 'kill', 'wipe', 'corrupt', 'power-loss', 'disk-full'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export type Fault =
@@ -19,6 +20,8 @@ export type Fault =
   | { readonly kind: 'wipe'; readonly target: number }
   /** SIGKILL, every file cut back to what was fsynced (power-loss.ts), a restart when healed: one replica, or all. */
   | { readonly kind: 'power-loss'; readonly targets: readonly number[] }
+  /** The replica's disk (a small tmpfs, disks.ts) filled to the last byte, emptied when healed. */
+  | { readonly kind: 'disk-full'; readonly target: number }
   | { readonly kind: 'corrupt'; readonly target: number; readonly file: number; readonly at: number; readonly bytes: number };
 
 export interface ScheduledFault {
@@ -56,7 +59,9 @@ export function makeSchedule(o: ScheduleOptions): ScheduledFault[] {
       // Mostly short; now and then longer than a client's 10 s quorum deadline, so writers end up in doubt.
       const holdMs = r.chance(0.25) ? r.int(6000, 14_000) : r.int(1000, 6000);
       if (t + holdMs > end) break;
-      out.push({ at: t, holdMs, fault: drawFault(r, r.pick(kinds), o.replicaIds) });
+      const fault = drawFault(r, r.pick(kinds), o.replicaIds);
+      // A full disk is held a few seconds: long enough for writes to fail and the replica to pause.
+      out.push({ at: t, holdMs: fault.kind === 'disk-full' ? Math.min(holdMs, 2000 + (holdMs % 4000)) : holdMs, fault });
       t += holdMs + r.int(500, 3000);
     }
   }
@@ -74,6 +79,7 @@ function drawFault(r: Prng, kind: FaultKind, ids: readonly number[]): Fault {
     case 'kill':
       return { kind, targets: r.chance(0.3) ? r.shuffle(ids).slice(0, Math.floor(ids.length / 2) + 1).sort() : [target] };
     case 'wipe':
+    case 'disk-full':
       return { kind, target };
     case 'power-loss':
       // All at once is the case that matters most: no replica remembers what the others forgot.
