@@ -62,7 +62,7 @@ export function summaryMarkdown(s: SummaryInput): string {
   lines.push('## Checker', '');
   const st = s.check.stats;
   lines.push(
-    `Acknowledged appends ${st.appendsOk} (${st.ackedCheckedInFinal} found in the final log, ${st.ackedBelowFinalBegin} truncated since), failed ${st.appendsFailed}, unknown ${st.appendsUnknown} (${st.unknownPresent} of them present). ` +
+    `Acknowledged appends ${st.appendsOk} (${st.ackedCheckedInFinal} judged by the final log, ${st.ackedBelowFinalBegin} truncated since, ${st.ackedCheckedInReads} of those judged by reads), failed ${st.appendsFailed}, unknown ${st.appendsUnknown} (${st.unknownPresent} of them present). ` +
       `Reads and tails judged ${st.reads} (${st.entriesRead} entries); replica positions compared ${st.replicaPositionsCompared}.`,
     '',
   );
