@@ -19,7 +19,7 @@ import { DISK_MIB, Disks, disksUnavailable } from './disks.js';
 import { checkHistory, type CheckResult } from './checker.js';
 import type { FenceEvent, FinalRead, History, Op, ReplicaLog } from './history.js';
 import { REPLOG_BIN, Replicas } from './replicas.js';
-import { describe, makeSchedule, type FaultKind, type ScheduledFault } from './schedule.js';
+import { describe, makeSchedule, type FaultKind, type ScheduledFault, type ScheduleFile } from './schedule.js';
 import { dumpReplicaLog } from './store-dump.js';
 import { countBy, summaryMarkdown, timelineSvg, type AppliedFault } from './summary.js';
 import type { WorkloadConfig } from './workload.js';
@@ -40,6 +40,8 @@ export interface RunOptions {
   readonly env?: Record<string, string>;
   /** Progress lines (default: none). */
   readonly log?: (line: string) => void;
+  /** Play this schedule (a schedule.json's, parseScheduleFile) instead of drawing one from the seed. */
+  readonly schedule?: readonly ScheduledFault[];
 }
 
 export interface RunResult {
@@ -189,7 +191,15 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
   const start = Date.now();
 
   // The nemesis: its faults, on the workload's clock (close enough: both start now).
-  const schedule = makeSchedule({ seed: o.seed, timeMs: o.timeMs, replicaIds: replicas.ids, faults });
+  // A replayed schedule loses the faults this bed cannot do (and says so); a drawn one never had them.
+  const schedule = o.schedule === undefined ? makeSchedule({ seed: o.seed, timeMs: o.timeMs, replicaIds: replicas.ids, faults }) : o.schedule.filter((f) => faults.includes(f.fault.kind));
+  if (o.schedule !== undefined && schedule.length < o.schedule.length) {
+    const dropped = `${o.schedule.length - schedule.length} faults of the replayed schedule cannot run on this bed and are left out`;
+    say(`!!! ${dropped}`);
+    notes.push(dropped);
+  }
+  const played: ScheduleFile = { seed: o.seed, timeMs: o.timeMs, replicaIds: replicas.ids, faults: o.faults, schedule };
+  writeFileSync(join(o.out, 'schedule.json'), JSON.stringify(played, null, 1) + '\n');
   const applied: AppliedFault[] = [];
   let workerPaused = false;
   const lanes = [schedule.filter((f) => f.fault.kind === 'partition'), schedule.filter((f) => f.fault.kind !== 'partition')];

@@ -60,9 +60,12 @@ export function makeSchedule(o: ScheduleOptions): ScheduledFault[] {
       const holdMs = r.chance(0.25) ? r.int(6000, 14_000) : r.int(1000, 6000);
       if (t + holdMs > end) break;
       const fault = drawFault(r, r.pick(kinds), o.replicaIds);
-      // A full disk is held a few seconds: long enough for writes to fail and the replica to pause.
-      out.push({ at: t, holdMs: fault.kind === 'disk-full' ? Math.min(holdMs, 2000 + (holdMs % 4000)) : holdMs, fault });
-      t += holdMs + r.int(500, 3000);
+      // A full disk is held 2-6 s: long enough for writes to fail and the replica to pause, short enough to
+      // leave room for other faults (derived from the draw, so the other kinds' schedules stay as they were).
+      const hold = fault.kind === 'disk-full' ? 2000 + (holdMs % 4000) : holdMs;
+      if (t + hold > end) break;
+      out.push({ at: t, holdMs: hold, fault });
+      t += hold + r.int(500, 3000);
     }
   }
   return out.sort((a, b) => a.at - b.at);
@@ -149,4 +152,44 @@ export function describe(f: Fault): string {
     default:
       return `${f.kind} ${f.target === 'client' ? 'client' : `r${f.target}`}`;
   }
+}
+
+/** schedule.json: a run's fault schedule with what replays it (`npm run nemesis -- --schedule FILE`). */
+export interface ScheduleFile {
+  readonly seed: number;
+  readonly timeMs: number;
+  readonly replicaIds: readonly number[];
+  /** The fault kinds the run was asked for (some may not have run: see the summary). */
+  readonly faults: readonly FaultKind[];
+  readonly schedule: readonly ScheduledFault[];
+}
+
+/**
+ * Reads a schedule.json, checking what a replay relies on: known fault kinds, replica ids among the
+ * run's, times inside the run. An edited file (faults removed to find the one that matters) is fine.
+ */
+export function parseScheduleFile(text: string): ScheduleFile {
+  const bad = (why: string): never => {
+    throw new Error(`schedule file: ${why}`);
+  };
+  const j = JSON.parse(text) as Partial<ScheduleFile>;
+  if (!Number.isSafeInteger(j.seed) || !Number.isSafeInteger(j.timeMs) || j.timeMs! <= 0) bad('seed and timeMs must be integers');
+  if (!Array.isArray(j.replicaIds) || j.replicaIds.length === 0 || !j.replicaIds.every((i) => Number.isSafeInteger(i) && i > 0)) bad('replicaIds must be positive integers');
+  if (!Array.isArray(j.schedule)) bad('no schedule');
+  const ids = new Set(j.replicaIds!);
+  const host = (h: unknown) => h === 'client' || ids.has(h as number);
+  for (const [i, f] of j.schedule!.entries()) {
+    const at = `fault #${i}`;
+    if (typeof f?.at !== 'number' || typeof f.holdMs !== 'number' || f.at < 0 || f.holdMs < 0 || f.at + f.holdMs > j.timeMs!) bad(`${at}: at and holdMs must lie inside the run`);
+    const k = f.fault as Fault & Record<string, unknown>;
+    if (!(FAULT_KINDS as readonly string[]).includes(k?.kind)) bad(`${at}: unknown kind ${String(k?.kind)}`);
+    const ok =
+      k.kind === 'partition' ? Array.isArray(k.cuts) && k.cuts.every((c) => Array.isArray(c) && c.length === 2 && host(c[0]) && host(c[1]))
+      : k.kind === 'pause' ? host(k.target)
+      : k.kind === 'kill' || k.kind === 'power-loss' ? Array.isArray(k.targets) && k.targets.length > 0 && k.targets.every((t) => ids.has(t))
+      : ids.has(k.target);
+    if (!ok) bad(`${at}: ${k.kind} names hosts that are not in the run`);
+  }
+  const faults = Array.isArray(j.faults) && j.faults.every((k) => (FAULT_KINDS as readonly string[]).includes(k)) ? j.faults : [...new Set(j.schedule!.map((f) => f.fault.kind))];
+  return { seed: j.seed!, timeMs: j.timeMs!, replicaIds: j.replicaIds!, faults, schedule: [...j.schedule!].sort((a, b) => a.at - b.at) };
 }
