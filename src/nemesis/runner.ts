@@ -227,7 +227,10 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
   }
   say(`faults done: ${applied.filter((f) => f.skipped === undefined).length} applied, ${applied.filter((f) => f.skipped !== undefined).length} skipped`);
 
-  const code = await Promise.race([workerExit, sleep(o.timeMs + 90_000).then(() => 'timeout' as const)]);
+  // The deadline's timer is cleared once the workload exits: a pending timer would hold the process (a test) open.
+  let deadline: NodeJS.Timeout | undefined;
+  const code = await Promise.race([workerExit, new Promise<'timeout'>((r) => (deadline = setTimeout(() => r('timeout'), o.timeMs + 90_000)))]);
+  clearTimeout(deadline);
   if (code === 'timeout') {
     worker.kill('SIGKILL');
     notes.push('the workload did not end in time and was killed');
