@@ -10,7 +10,7 @@
 import type { AppendOp, ElectOp, History, Op, ReadOp, TruncateOp } from './history.js';
 
 export type ViolationKind =
-  | 'lost' // an acknowledged append is not at its position in the final log
+  | 'lost' // an acknowledged append is not at its position in the final log, or (truncated by the end) in the reads that covered it
   | 'moved' // an acknowledged append was read at another position
   | 'duplicate' // one append's value at two positions
   | 'position-reused' // two acknowledged appends at one position
@@ -47,6 +47,8 @@ export interface CheckResult {
     readonly unknownPresent: number;
     readonly ackedCheckedInFinal: number;
     readonly ackedBelowFinalBegin: number;
+    /** Of those below the final log's beginning, how many a read covered (and judged: lost or not). */
+    readonly ackedCheckedInReads: number;
     readonly reads: number;
     readonly entriesRead: number;
     readonly replicaPositionsCompared: number;
@@ -149,9 +151,12 @@ export function checkHistory(h: History): CheckResult {
   }
 
   // Reads return every append acknowledged before they began, in their range, unless a truncation
-  // that may have removed it (any outcome) began before the read ended.
+  // that may have removed it (any outcome) began before the read ended. Such a read covers the append:
+  // for each append below the final log's beginning (truncated by the end: the final read cannot judge
+  // it), the reads that cover it judge whether it was lost (below).
   const ackedByPos = [...acked].sort((a, b) => a.position! - b.position!);
   const positions = ackedByPos.map((a) => a.position!);
+  const covered = new Map<AppendOp, { last: ReadOp; lastHad: boolean; other?: { read: ReadOp; value: string } }>();
   for (const r of reads) {
     if (r.kind !== 'read') continue;
     const got = new Map(r.entries);
@@ -159,8 +164,26 @@ export function checkHistory(h: History): CheckResult {
     for (let i = lowerBound(positions, r.from); i < ackedByPos.length && positions[i]! <= r.to; i++) {
       const a = ackedByPos[i]!;
       if (done(a) >= r.invoke || a.position! < cut) continue;
-      if (got.get(a.position!) !== a.value) f.add('stale-read', `read op ${r.id} [${r.from}, ${r.to}] began after append op ${a.id} was acknowledged at ${a.position} but returned ${got.has(a.position!) ? JSON.stringify(got.get(a.position!)) : 'nothing'} there`, [r.id, a.id]);
+      const there = got.get(a.position!);
+      if (there !== a.value) f.add('stale-read', `read op ${r.id} [${r.from}, ${r.to}] began after append op ${a.id} was acknowledged at ${a.position} but returned ${got.has(a.position!) ? JSON.stringify(got.get(a.position!)) : 'nothing'} there`, [r.id, a.id]);
+      if (a.position! >= h.final.begin) continue;
+      const c = covered.get(a);
+      const other = there !== undefined && there !== a.value ? { read: r, value: there } : undefined;
+      if (c === undefined) covered.set(a, { last: r, lastHad: there === a.value, ...(other === undefined ? {} : { other }) });
+      else {
+        if (r.invoke > c.last.invoke) Object.assign(c, { last: r, lastHad: there === a.value });
+        c.other ??= other;
+      }
     }
+  }
+  // Lost, as reads see it: another value read at the append's position (it cannot change once chosen), or
+  // nothing there in the last read that covered it (the log no longer held it, and nothing read later says
+  // otherwise). The final read judged the appends it covers above.
+  let ackedCheckedInReads = 0;
+  for (const [a, c] of covered) {
+    ackedCheckedInReads++;
+    if (c.other !== undefined) f.add('lost', `append op ${a.id} (${JSON.stringify(a.value)}) acknowledged at ${a.position}; read op ${c.other.read.id} returned ${JSON.stringify(c.other.value)} there`, [a.id, c.other.read.id]);
+    else if (!c.lastHad) f.add('lost', `append op ${a.id} (${JSON.stringify(a.value)}) acknowledged at ${a.position}; read op ${c.last.id}, the last read that covered it, returned nothing there`, [a.id, c.last.id]);
   }
 
   checkWriterOrder(acked, f);
@@ -179,6 +202,7 @@ export function checkHistory(h: History): CheckResult {
       unknownPresent: appends.filter((a) => a.outcome === 'unknown' && seenAt.has(a.value)).length,
       ackedCheckedInFinal,
       ackedBelowFinalBegin,
+      ackedCheckedInReads,
       reads: reads.length,
       entriesRead,
       replicaPositionsCompared,

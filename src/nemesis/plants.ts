@@ -9,11 +9,17 @@
  *   written, and the write itself waits a second: a SIGKILL forgets them.
  * - `read-stops-at-hole` (client): a read ends at the first position that
  *   holds no append (a NOP fill, an election's marker, a truncation).
+ * - `writer-no-fence` (client): a writer ignores being fenced: a replica's
+ *   refusal of its write because it promised a higher proposal is counted
+ *   as that replica's acceptance (its old ballot, the disk it named), so the
+ *   writer keeps appending and acknowledges writes no quorum accepted.
  */
 import { LogClient } from '../client/log-client.js';
+import { WriterCore } from '../core/writer.js';
+import type { WriteReply } from '../core/types.js';
 import { FileStore } from '../storage/file-store.js';
 
-export const PLANTS = ['reply-before-sync', 'read-stops-at-hole'] as const;
+export const PLANTS = ['reply-before-sync', 'read-stops-at-hole', 'writer-no-fence'] as const;
 export type Plant = (typeof PLANTS)[number];
 
 const plant = process.env.REPLOG_PLANT;
@@ -35,6 +41,20 @@ if (plant === 'reply-before-sync') {
     let i = 0;
     while (i < all.length && all[i]!.position === from + i) i++;
     return all.slice(0, i);
+  };
+} else if (plant === 'writer-no-fence') {
+  type Named = { id: number; generation: number; disk: number };
+  type Role = { kind: string; proposal?: number; inflight?: { rid: number; named: Named[] }[] };
+  const proto = WriterCore.prototype as unknown as { onWriteReply(from: number, msg: WriteReply, out: unknown): void; role: Role };
+  const realOnWriteReply = proto.onWriteReply;
+  proto.onWriteReply = function (this: { role: Role }, from: number, msg: WriteReply, out: unknown) {
+    const role = this.role;
+    if (msg.outcome === 'reject' && role.kind === 'elected' && msg.proposal > role.proposal!) {
+      // The bug: "rejected by a higher proposal" read as "accepted under mine", by the disk the writer named.
+      const named = role.inflight!.find((b) => b.rid === msg.rid)?.named.find((n) => n.id === from);
+      if (named !== undefined) msg = { ...msg, outcome: 'accept', proposal: role.proposal!, generation: named.generation, disk: named.disk };
+    }
+    realOnWriteReply.call(this, from, msg, out);
   };
 } else if (plant !== undefined && plant !== '') {
   throw new Error(`REPLOG_PLANT=${plant}: no such planted bug (known: ${PLANTS.join(', ')})`);

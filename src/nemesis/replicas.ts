@@ -9,6 +9,7 @@ import { closeSync, createWriteStream, openSync, readdirSync, rmSync, statSync, 
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bed } from './bed.js';
+import { forgetJournal, powerLoss } from './power-loss.js';
 
 /** bin/replog.js of this checkout. */
 export const REPLOG_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/replog.js');
@@ -111,10 +112,25 @@ export class Replicas {
     p.paused = false;
   }
 
-  /** Deletes the data directory (the replica must be down): it rejoins by itself (autorecovery). */
+  /** Deletes everything in the data directory (the replica must be down): it rejoins by itself (autorecovery). */
   wipe(id: number): void {
     if (this.running(id)) throw new Error(`replica ${id} is running`);
-    rmSync(this.proc(id).dir, { recursive: true, force: true });
+    const dir = this.proc(id).dir;
+    // The directory itself stays: it may be a small disk's mount point (disks.ts).
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      // No data directory yet: nothing to wipe.
+    }
+    for (const n of names) rmSync(join(dir, n), { recursive: true, force: true });
+    forgetJournal(this.proc(id).dir);
+  }
+
+  /** Cuts every file back to what was made durable (the replica must be down; power-loss.ts). */
+  powerLoss(id: number): string {
+    if (this.running(id)) throw new Error(`replica ${id} is running`);
+    return powerLoss(this.proc(id).dir);
   }
 
   /**
@@ -141,6 +157,11 @@ export class Replicas {
     writeSync(fd, Buffer.alloc(n, 0x5a), 0, n, offset);
     closeSync(fd);
     return `${f}@${offset}+${n}`;
+  }
+
+  /** SIGKILLs every replica without waiting (an interrupted run, about to exit). */
+  killNow(): void {
+    for (const p of this.procs.values()) p.child?.kill('SIGKILL');
   }
 
   async stopAll(): Promise<void> {

@@ -15,16 +15,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LogClient } from '../client/index.js';
 import { collectStatus } from '../cli/status.js';
 import { createBed, type Bed } from './bed.js';
+import { DISK_MIB, Disks, disksUnavailable } from './disks.js';
 import { checkHistory, type CheckResult } from './checker.js';
 import type { FenceEvent, FinalRead, History, Op, ReplicaLog } from './history.js';
 import { REPLOG_BIN, Replicas } from './replicas.js';
-import { describe, makeSchedule, type FaultKind, type ScheduledFault } from './schedule.js';
+import { describe, makeSchedule, type FaultKind, type ScheduledFault, type ScheduleFile } from './schedule.js';
 import { dumpReplicaLog } from './store-dump.js';
 import { countBy, summaryMarkdown, timelineSvg, type AppliedFault } from './summary.js';
 import type { WorkloadConfig } from './workload.js';
 
 const WORKLOAD = resolve(dirname(fileURLToPath(import.meta.url)), 'workload.js');
 const PLANTS = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), 'plants.js')).href;
+const SYNC_HOOK = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), 'sync-hook.js')).href;
 
 export interface RunOptions {
   readonly seed: number;
@@ -38,6 +40,8 @@ export interface RunOptions {
   readonly env?: Record<string, string>;
   /** Progress lines (default: none). */
   readonly log?: (line: string) => void;
+  /** Play this schedule (a schedule.json's, parseScheduleFile) instead of drawing one from the seed. */
+  readonly schedule?: readonly ScheduledFault[];
 }
 
 export interface RunResult {
@@ -57,6 +61,9 @@ export function replayCommand(o: Pick<RunOptions, 'seed' | 'timeMs' | 'faults'>)
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Workload processes running now: an interrupted run kills them. */
+const workers = new Set<import('node:child_process').ChildProcess>();
 
 async function waitFor(cond: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -90,9 +97,16 @@ export async function runNemesis(o: RunOptions): Promise<RunResult> {
   const ids = Array.from({ length: o.replicas ?? 3 }, (_, i) => i + 1);
   mkdirSync(join(o.out, 'replicas'), { recursive: true });
   let bed: Bed | undefined;
-  const cleanup = () => bed?.destroy();
-  // Interrupted, the bed still goes (the replicas and the workload die with their namespaces' users: us).
+  let disks: Disks | undefined;
+  let replicas: Replicas | undefined;
+  const cleanup = () => {
+    disks?.dropAll();
+    bed?.destroy();
+  };
+  // Interrupted, the processes, the disks and the bed still go.
   const interrupted = (signal: NodeJS.Signals) => {
+    replicas?.killNow();
+    for (const c of workers) c.kill('SIGKILL');
     cleanup();
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
@@ -101,18 +115,35 @@ export async function runNemesis(o: RunOptions): Promise<RunResult> {
   process.once('SIGTERM', interrupted);
   try {
     bed = createBed(ids, { forceLoopback: o.loopback === true });
-    const faults = bed.mode === 'netns' ? o.faults : o.faults.filter((k) => k !== 'partition');
+    let faults = bed.mode === 'netns' ? o.faults : o.faults.filter((k) => k !== 'partition');
     if (bed.mode === 'loopback') say(`!!! LOOPBACK BED: no link faults will run (${bed.fallbackReason}); process faults only`);
+    const noDisks = faults.includes('disk-full') ? disksUnavailable() : undefined;
+    if (noDisks !== undefined) {
+      faults = faults.filter((k) => k !== 'disk-full');
+      say(`!!! NO SMALL DISKS: the disk-full fault will not run (${noDisks})`);
+    }
     else say(`bed: network namespaces, replicas at ${ids.map((id) => bed!.address(id)).join(', ')}, clients at ${bed.address('client')}`);
     const env = { ...process.env, ...o.env };
     // A planted bug (plants.ts) is loaded into the replicas and the workload only when one is named.
     const nodeArgs = env.REPLOG_PLANT ? ['--import', PLANTS] : [];
     if (nodeArgs.length > 0) say(`planted bug: ${env.REPLOG_PLANT}`);
-    const replicas = new Replicas(bed, ids, join(o.out, 'data'), o.out, bed.mode === 'loopback' ? await freePortBase(ids.length) : 0, env, nodeArgs);
+    // Power losses need to know what each replica made durable: the sync hook (sync-hook.ts) watches its fsyncs.
+    // It goes first: the storage layer binds fs.fdatasync when it loads, and a plant loads it.
+    const replicaNodeArgs = o.faults.includes('power-loss') ? ['--import', SYNC_HOOK, ...nodeArgs] : nodeArgs;
+    replicas = new Replicas(bed, ids, join(o.out, 'data'), o.out, bed.mode === 'loopback' ? await freePortBase(ids.length) : 0, env, replicaNodeArgs);
+    if (faults.includes('disk-full')) {
+      // Each data directory on a small disk of its own, so one can be filled (disks.ts).
+      disks = new Disks();
+      for (const id of ids) disks.mount(replicas.dir(id));
+      say(`small disks: each data directory on a ${DISK_MIB} MiB tmpfs`);
+    }
     try {
-      return await runOn(o, bed, replicas, faults, env, nodeArgs, say);
+      return await runOn(o, bed, replicas, faults, env, nodeArgs, say, disks, noDisks);
     } finally {
       await replicas.close();
+      replicas = undefined;
+      // The files are copied back where the disks were mounted: the data directories outlive the run.
+      disks?.unmountAll();
     }
   } finally {
     cleanup();
@@ -126,8 +157,9 @@ async function allVoting(replicas: Replicas): Promise<boolean> {
   return (await collectStatus(replicas.addresses, 1000)).every((r) => r.status === 'VOTING');
 }
 
-async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readonly FaultKind[], env: NodeJS.ProcessEnv, nodeArgs: readonly string[], say: (l: string) => void): Promise<RunResult> {
+async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readonly FaultKind[], env: NodeJS.ProcessEnv, nodeArgs: readonly string[], say: (l: string) => void, disks: Disks | undefined, noDisks: string | undefined): Promise<RunResult> {
   const notes: string[] = [];
+  if (noDisks !== undefined) notes.push(`NO SMALL DISKS: disk-full did not run (${noDisks})`);
   for (const id of replicas.ids) replicas.start(id);
   if (!(await waitFor(() => allVoting(replicas), 60_000))) throw new Error('the replicas did not become VOTING within 60 s');
   say('replicas VOTING');
@@ -136,6 +168,8 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
   const cfg: WorkloadConfig = { addresses: replicas.addresses, timeMs: o.timeMs, seed: o.seed, writers: 2, readers: 1, tails: 1, inflight: 16, truncateEveryMs: 15_000, drainMs: 20_000 };
   const { file, args } = bed.command('client', [process.execPath, ...nodeArgs, WORKLOAD, JSON.stringify(cfg)]);
   const worker = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  workers.add(worker);
+  worker.once('exit', () => workers.delete(worker));
   const workerStderr = createWriteStream(join(o.out, 'workload.stderr.log'));
   worker.stderr.pipe(workerStderr);
   const historyFile = createWriteStream(join(o.out, 'history.jsonl'));
@@ -157,7 +191,15 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
   const start = Date.now();
 
   // The nemesis: its faults, on the workload's clock (close enough: both start now).
-  const schedule = makeSchedule({ seed: o.seed, timeMs: o.timeMs, replicaIds: replicas.ids, faults });
+  // A replayed schedule loses the faults this bed cannot do (and says so); a drawn one never had them.
+  const schedule = o.schedule === undefined ? makeSchedule({ seed: o.seed, timeMs: o.timeMs, replicaIds: replicas.ids, faults }) : o.schedule.filter((f) => faults.includes(f.fault.kind));
+  if (o.schedule !== undefined && schedule.length < o.schedule.length) {
+    const dropped = `${o.schedule.length - schedule.length} faults of the replayed schedule cannot run on this bed and are left out`;
+    say(`!!! ${dropped}`);
+    notes.push(dropped);
+  }
+  const played: ScheduleFile = { seed: o.seed, timeMs: o.timeMs, replicaIds: replicas.ids, faults: o.faults, schedule };
+  writeFileSync(join(o.out, 'schedule.json'), JSON.stringify(played, null, 1) + '\n');
   const applied: AppliedFault[] = [];
   let workerPaused = false;
   const lanes = [schedule.filter((f) => f.fault.kind === 'partition'), schedule.filter((f) => f.fault.kind !== 'partition')];
@@ -167,10 +209,11 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
         const wait = f.at - (Date.now() - start);
         if (wait > 0) await sleep(wait);
         const from = Date.now() - start;
-        const skipped = await apply(f, bed, replicas, worker, (p) => (workerPaused = p));
+        const { skipped, detail } = await apply(f, bed, replicas, disks, worker, (p) => (workerPaused = p));
         if (skipped === undefined) await sleep(f.holdMs);
-        await heal(f, bed, replicas, worker, (p) => (workerPaused = p));
-        applied.push({ kind: f.fault.kind, what: describe(f.fault), from, to: Date.now() - start, ...(skipped === undefined ? {} : { skipped }) });
+        await heal(f, bed, replicas, disks, worker, (p) => (workerPaused = p));
+        const what = describe(f.fault) + (detail === undefined ? '' : ` (${detail})`);
+        applied.push({ kind: f.fault.kind, what, from, to: Date.now() - start, ...(skipped === undefined ? {} : { skipped }) });
       }
     }),
   );
@@ -178,12 +221,16 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
   if (bed.mode === 'netns') bed.cut([]);
   if (workerPaused) worker.kill('SIGCONT');
   for (const id of replicas.ids) {
+    disks?.empty(replicas.dir(id));
     replicas.resume(id);
     replicas.start(id);
   }
   say(`faults done: ${applied.filter((f) => f.skipped === undefined).length} applied, ${applied.filter((f) => f.skipped !== undefined).length} skipped`);
 
-  const code = await Promise.race([workerExit, sleep(o.timeMs + 90_000).then(() => 'timeout' as const)]);
+  // The deadline's timer is cleared once the workload exits: a pending timer would hold the process (a test) open.
+  let deadline: NodeJS.Timeout | undefined;
+  const code = await Promise.race([workerExit, new Promise<'timeout'>((r) => (deadline = setTimeout(() => r('timeout'), o.timeMs + 90_000)))]);
+  clearTimeout(deadline);
   if (code === 'timeout') {
     worker.kill('SIGKILL');
     notes.push('the workload did not end in time and was killed');
@@ -247,36 +294,47 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
   return out;
 }
 
-/** Applies a fault; returns why it was skipped, if it was. */
-async function apply(f: ScheduledFault, bed: Bed, replicas: Replicas, worker: import('node:child_process').ChildProcess, setWorkerPaused: (p: boolean) => void): Promise<string | undefined> {
+/** Applies a fault; returns why it was skipped, if it was, and what it did, if that says more than its name. */
+async function apply(f: ScheduledFault, bed: Bed, replicas: Replicas, disks: Disks | undefined, worker: import('node:child_process').ChildProcess, setWorkerPaused: (p: boolean) => void): Promise<{ skipped?: string; detail?: string }> {
+  const skipped = (why: string | undefined) => (why === undefined ? {} : { skipped: why });
   const fault = f.fault;
   switch (fault.kind) {
     case 'partition':
       bed.cut(fault.cuts);
-      return undefined;
+      return {};
     case 'pause':
       if (fault.target === 'client') {
         worker.kill('SIGSTOP');
         setWorkerPaused(true);
       } else replicas.pause(fault.target);
-      return undefined;
+      return {};
     case 'kill':
       await Promise.all(fault.targets.map((t) => replicas.stop(t, 'SIGKILL')));
-      return undefined;
+      return {};
+    case 'power-loss': {
+      // The power goes: every target dies at once, then loses what it had not made durable.
+      await Promise.all(fault.targets.map((t) => replicas.stop(t, 'SIGKILL')));
+      return { detail: fault.targets.map((t) => `r${t}: ${replicas.powerLoss(t)}`).join('; ') };
+    }
+    case 'disk-full': {
+      if (disks === undefined) return skipped('no small disks');
+      const filled = disks.fill(replicas.dir(fault.target));
+      return { detail: `${(filled / 2 ** 20).toFixed(1)} MiB of ballast, ${Disks.freeBytes(replicas.dir(fault.target))} bytes left` };
+    }
     case 'wipe':
     case 'corrupt': {
       // Losing a disk while another is still rejoining could lose a quorum's copies: that is beyond what the
       // log promises, so a disk fault waits for every replica to be VOTING, and is skipped if they are not.
-      if (!(await allVoting(replicas))) return 'not every replica was VOTING';
+      if (!(await allVoting(replicas))) return skipped('not every replica was VOTING');
       await replicas.stop(fault.target, 'SIGKILL');
       if (fault.kind === 'wipe') replicas.wipe(fault.target);
-      else if (replicas.corrupt(fault.target, (n) => fault.file % n, fault.at, fault.bytes) === undefined) return 'no segment file to corrupt';
-      return undefined;
+      else if (replicas.corrupt(fault.target, (n) => fault.file % n, fault.at, fault.bytes) === undefined) return skipped('no segment file to corrupt');
+      return {};
     }
   }
 }
 
-async function heal(f: ScheduledFault, bed: Bed, replicas: Replicas, worker: import('node:child_process').ChildProcess, setWorkerPaused: (p: boolean) => void): Promise<void> {
+async function heal(f: ScheduledFault, bed: Bed, replicas: Replicas, disks: Disks | undefined, worker: import('node:child_process').ChildProcess, setWorkerPaused: (p: boolean) => void): Promise<void> {
   const fault = f.fault;
   if (fault.kind === 'partition') bed.cut([]);
   else if (fault.kind === 'pause') {
@@ -284,7 +342,8 @@ async function heal(f: ScheduledFault, bed: Bed, replicas: Replicas, worker: imp
       worker.kill('SIGCONT');
       setWorkerPaused(false);
     } else replicas.resume(fault.target);
-  } else if (fault.kind === 'kill') for (const t of fault.targets) replicas.start(t);
+  } else if (fault.kind === 'kill' || fault.kind === 'power-loss') for (const t of fault.targets) replicas.start(t);
+  else if (fault.kind === 'disk-full') disks?.empty(replicas.dir(fault.target));
   else replicas.start(fault.target);
 }
 

@@ -1,14 +1,15 @@
 /**
  * The fault schedule of a run, from its seed alone (pure: same seed, same
  * schedule). Two lanes run side by side: link faults (partitions of several
- * shapes) and process faults (kill, pause, wipe, corrupt), each fault held
+ * shapes) and process faults (kill, pause, wipe, corrupt, power-loss,
+ * disk-full), each fault held
  * for a while and then healed before the next one in its lane. The last
  * stretch of the run is calm, so the log recovers before the final read.
  */
 import { Prng } from '../sim/prng.js';
 import type { Cuts, Host } from './bed.js';
 
-export const FAULT_KINDS = ['partition', 'pause', 'kill', 'wipe', 'corrupt'] as const;
+export const FAULT_KINDS = ['partition', 'pause', 'kill', 'wipe', 'corrupt', 'power-loss', 'disk-full'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export type Fault =
@@ -17,6 +18,10 @@ export type Fault =
   /** SIGKILL, then a restart when healed: one replica, or now and then a majority at once (a power cut). */
   | { readonly kind: 'kill'; readonly targets: readonly number[] }
   | { readonly kind: 'wipe'; readonly target: number }
+  /** SIGKILL, every file cut back to what was fsynced (power-loss.ts), a restart when healed: one replica, or all. */
+  | { readonly kind: 'power-loss'; readonly targets: readonly number[] }
+  /** The replica's disk (a small tmpfs, disks.ts) filled to the last byte, emptied when healed. */
+  | { readonly kind: 'disk-full'; readonly target: number }
   | { readonly kind: 'corrupt'; readonly target: number; readonly file: number; readonly at: number; readonly bytes: number };
 
 export interface ScheduledFault {
@@ -54,8 +59,13 @@ export function makeSchedule(o: ScheduleOptions): ScheduledFault[] {
       // Mostly short; now and then longer than a client's 10 s quorum deadline, so writers end up in doubt.
       const holdMs = r.chance(0.25) ? r.int(6000, 14_000) : r.int(1000, 6000);
       if (t + holdMs > end) break;
-      out.push({ at: t, holdMs, fault: drawFault(r, r.pick(kinds), o.replicaIds) });
-      t += holdMs + r.int(500, 3000);
+      const fault = drawFault(r, r.pick(kinds), o.replicaIds);
+      // A full disk is held 2-6 s: long enough for writes to fail and the replica to pause, short enough to
+      // leave room for other faults (derived from the draw, so the other kinds' schedules stay as they were).
+      const hold = fault.kind === 'disk-full' ? 2000 + (holdMs % 4000) : holdMs;
+      if (t + hold > end) break;
+      out.push({ at: t, holdMs: hold, fault });
+      t += hold + r.int(500, 3000);
     }
   }
   return out.sort((a, b) => a.at - b.at);
@@ -72,7 +82,11 @@ function drawFault(r: Prng, kind: FaultKind, ids: readonly number[]): Fault {
     case 'kill':
       return { kind, targets: r.chance(0.3) ? r.shuffle(ids).slice(0, Math.floor(ids.length / 2) + 1).sort() : [target] };
     case 'wipe':
+    case 'disk-full':
       return { kind, target };
+    case 'power-loss':
+      // All at once is the case that matters most: no replica remembers what the others forgot.
+      return { kind, targets: r.chance(0.5) ? [...ids] : [target] };
     case 'corrupt':
       return { kind, target, file: r.next32(), at: r.float(), bytes: r.pick([16, 512, 4096]) };
   }
@@ -131,10 +145,51 @@ export function describe(f: Fault): string {
     case 'partition':
       return `partition ${f.shape}: ${f.cuts.map(([a, b]) => `${a}-x-${b}`).join(' ')}`;
     case 'kill':
-      return `kill ${f.targets.map((t) => `r${t}`).join(' ')}`;
+    case 'power-loss':
+      return `${f.kind} ${f.targets.map((t) => `r${t}`).join(' ')}`;
     case 'corrupt':
       return `corrupt r${f.target} (file #${f.file % 997}, at ${(f.at * 100).toFixed(0)}%, ${f.bytes} bytes)`;
     default:
       return `${f.kind} ${f.target === 'client' ? 'client' : `r${f.target}`}`;
   }
+}
+
+/** schedule.json: a run's fault schedule with what replays it (`npm run nemesis -- --schedule FILE`). */
+export interface ScheduleFile {
+  readonly seed: number;
+  readonly timeMs: number;
+  readonly replicaIds: readonly number[];
+  /** The fault kinds the run was asked for (some may not have run: see the summary). */
+  readonly faults: readonly FaultKind[];
+  readonly schedule: readonly ScheduledFault[];
+}
+
+/**
+ * Reads a schedule.json, checking what a replay relies on: known fault kinds, replica ids among the
+ * run's, times inside the run. An edited file (faults removed to find the one that matters) is fine.
+ */
+export function parseScheduleFile(text: string): ScheduleFile {
+  const bad = (why: string): never => {
+    throw new Error(`schedule file: ${why}`);
+  };
+  const j = JSON.parse(text) as Partial<ScheduleFile>;
+  if (!Number.isSafeInteger(j.seed) || !Number.isSafeInteger(j.timeMs) || j.timeMs! <= 0) bad('seed and timeMs must be integers');
+  if (!Array.isArray(j.replicaIds) || j.replicaIds.length === 0 || !j.replicaIds.every((i) => Number.isSafeInteger(i) && i > 0)) bad('replicaIds must be positive integers');
+  if (!Array.isArray(j.schedule)) bad('no schedule');
+  const ids = new Set(j.replicaIds!);
+  const host = (h: unknown) => h === 'client' || ids.has(h as number);
+  for (const [i, f] of j.schedule!.entries()) {
+    const at = `fault #${i}`;
+    if (typeof f?.at !== 'number' || typeof f.holdMs !== 'number' || f.at < 0 || f.holdMs < 0 || f.at + f.holdMs > j.timeMs!) bad(`${at}: at and holdMs must lie inside the run`);
+    const k = f.fault as Fault & Record<string, unknown>;
+    if (!(FAULT_KINDS as readonly string[]).includes(k?.kind)) bad(`${at}: unknown kind ${String(k?.kind)}`);
+    const ok =
+      k.kind === 'partition' ? Array.isArray(k.cuts) && k.cuts.every((c) => Array.isArray(c) && c.length === 2 && host(c[0]) && host(c[1]))
+      : k.kind === 'pause' ? host(k.target)
+      : k.kind === 'kill' || k.kind === 'power-loss' ? Array.isArray(k.targets) && k.targets.length > 0 && k.targets.every((t) => ids.has(t))
+      : ids.has(k.target);
+    if (!ok) bad(`${at}: ${k.kind} names hosts that are not in the run`);
+  }
+  const faults = Array.isArray(j.faults) && j.faults.every((k) => (FAULT_KINDS as readonly string[]).includes(k)) ? j.faults : [...new Set(j.schedule!.map((f) => f.fault.kind))];
+  return { seed: j.seed!, timeMs: j.timeMs!, replicaIds: j.replicaIds!, faults, schedule: [...j.schedule!].sort((a, b) => a.at - b.at) };
 }

@@ -31,7 +31,7 @@ export interface SummaryInput {
   readonly valid: boolean;
 }
 
-const COLORS: Record<string, string> = { partition: '#d62728', pause: '#9467bd', kill: '#ff7f0e', wipe: '#8c564b', corrupt: '#e377c2' };
+const COLORS: Record<string, string> = { partition: '#d62728', pause: '#9467bd', kill: '#ff7f0e', wipe: '#8c564b', corrupt: '#e377c2', 'power-loss': '#17becf', 'disk-full': '#7f7f7f' };
 
 export function countBy<T>(items: readonly T[], key: (t: T) => string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -62,7 +62,7 @@ export function summaryMarkdown(s: SummaryInput): string {
   lines.push('## Checker', '');
   const st = s.check.stats;
   lines.push(
-    `Acknowledged appends ${st.appendsOk} (${st.ackedCheckedInFinal} found in the final log, ${st.ackedBelowFinalBegin} truncated since), failed ${st.appendsFailed}, unknown ${st.appendsUnknown} (${st.unknownPresent} of them present). ` +
+    `Acknowledged appends ${st.appendsOk} (${st.ackedCheckedInFinal} judged by the final log, ${st.ackedBelowFinalBegin} truncated since, ${st.ackedCheckedInReads} of those judged by reads), failed ${st.appendsFailed}, unknown ${st.appendsUnknown} (${st.unknownPresent} of them present). ` +
       `Reads and tails judged ${st.reads} (${st.entriesRead} entries); replica positions compared ${st.replicaPositionsCompared}.`,
     '',
   );

@@ -125,3 +125,35 @@ test('two appends of one value are refused: the checker could not tell them apar
   const dup: AppendOp = { id: 97, actor: 'w2', kind: 'append', writer: 'w2', value: 'a0', invoke: 70, complete: 71, outcome: 'fail' };
   assert.throws(() => checkHistory({ ...c.h(), ops: [...c.ops, dup] }), /two appends of one value/);
 });
+
+/** The clean history with its read at 30 replaced by one returning `entries`. */
+function withRead(entries: [number, string][]): History {
+  const c = clean();
+  const ops = c.ops.map((o) => (o.kind === 'read' ? { ...o, entries } : o));
+  return { ...c.h(), ops };
+}
+
+test('reads judge appends the final read no longer covers: one missing from the last read covering it is lost', () => {
+  const c = clean();
+  assert.equal(checkHistory(c.h()).stats.ackedCheckedInReads, 1, 'a0 (position 0, truncated by the end) is judged by the read');
+  const all = c.ops.find((o): o is ReadOp => o.kind === 'read')!.entries as [number, string][];
+  const r = checkHistory(withRead(all.filter(([p]) => p !== 0)));
+  assert.ok(r.violations.some((v) => v.kind === 'lost' && v.ops.includes(2)), 'a0 lost, by the read');
+  // Missing above the final read's beginning: the final read holds it, so a stale read, not a loss.
+  const k = kinds(withRead(all.filter(([p]) => p !== 3)));
+  assert.deepEqual(k, ['stale-read']);
+});
+
+test('reads judge appends the final read no longer covers: another value at its position is lost', () => {
+  const c = clean();
+  const all = c.ops.find((o): o is ReadOp => o.kind === 'read')!.entries as [number, string][];
+  const h = withRead(all.map(([p, v]) => [p, p === 0 ? 'b2' : v]));
+  assert.ok(checkHistory(h).violations.some((v) => v.kind === 'lost' && v.message.includes('returned "b2"')), 'a0 lost, by the read');
+});
+
+test('an append a read missed but a later read returned is not lost', () => {
+  const c = clean();
+  const all = c.ops.find((o): o is ReadOp => o.kind === 'read')!.entries as [number, string][];
+  const ops: Op[] = [...c.ops.map((o) => (o.kind === 'read' ? { ...o, entries: all.filter(([p]) => p !== 0) } : o)), { id: 99, actor: 'r1', kind: 'read', from: 0, to: 10, entries: all, invoke: 32, complete: 33, outcome: 'ok' }];
+  assert.deepEqual(kinds({ ...c.h(), ops }), ['stale-read']);
+});

@@ -1,7 +1,7 @@
 // The fault schedule is a function of its seed: a failing run's seed replays its faults.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeSchedule, FAULT_KINDS } from '../../src/nemesis/schedule.js';
+import { makeSchedule, FAULT_KINDS, parseScheduleFile } from '../../src/nemesis/schedule.js';
 
 const base = { timeMs: 120_000, replicaIds: [1, 2, 3], faults: [...FAULT_KINDS] };
 
@@ -29,4 +29,20 @@ test('only the asked faults, none in the warm-up or the calm end, one at a time 
   assert.deepEqual(makeSchedule({ ...base, seed: 3, faults: ['partition'] }), both);
   const kills = makeSchedule({ ...base, seed: 3, faults: ['partition', 'kill'] }).filter((f) => f.fault.kind === 'kill');
   assert.deepEqual(makeSchedule({ ...base, seed: 3, faults: ['kill'] }), kills);
+});
+
+test('a schedule.json replays: the schedule survives JSON, and a file naming unknown faults or hosts is refused', () => {
+  const schedule = makeSchedule({ ...base, seed: 11 });
+  const file = { seed: 11, timeMs: base.timeMs, replicaIds: base.replicaIds, faults: base.faults, schedule };
+  const back = parseScheduleFile(JSON.stringify(file));
+  assert.deepEqual(back.schedule, schedule);
+  assert.deepEqual(back.faults, base.faults);
+  // An edited file keeps what is left.
+  assert.deepEqual(parseScheduleFile(JSON.stringify({ ...file, schedule: schedule.slice(1, 3) })).schedule, schedule.slice(1, 3));
+  const bad = (f: object) => assert.throws(() => parseScheduleFile(JSON.stringify({ ...file, ...f })), /schedule file/);
+  bad({ schedule: [{ at: 5000, holdMs: 1000, fault: { kind: 'meteor', target: 1 } }] });
+  bad({ schedule: [{ at: 5000, holdMs: 1000, fault: { kind: 'kill', targets: [4] } }] });
+  bad({ schedule: [{ at: 5000, holdMs: 1000, fault: { kind: 'partition', shape: 'x', cuts: [[1, 9]] } }] });
+  bad({ schedule: [{ at: base.timeMs, holdMs: 1000, fault: { kind: 'wipe', target: 1 } }] });
+  bad({ seed: 'x' });
 });
