@@ -56,6 +56,7 @@ import { Fill, type FillOutbound, type FillResult } from './fill.js';
 import { Liveness } from './liveness.js';
 import { latestOf, oneLinkView, type ConfigView } from './config-view.js';
 import { compareHeads, configQuorum, voterIds, type ConfigHead } from './membership.js';
+import type { SafetyRules } from './rules.js';
 import type { Action, Entry, Position, PromiseReply, Proposal, ReadReply, ReadRequest, ReplicaId, Slot, WriteReply } from './types.js';
 
 export type ReaderEvent =
@@ -100,6 +101,7 @@ export interface ReaderConfig {
   readonly rid?: () => number;
   /** The highest proposal the owner has seen (a fill starts above it, not at 1). */
   readonly proposalFloor?: () => Proposal;
+  readonly rules?: SafetyRules;
 }
 
 /** One read in progress. `boundsOnly` reads ask for begin and end and nothing else. */
