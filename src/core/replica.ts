@@ -618,7 +618,16 @@ function learned(store: StoreView, msg: LearnedMessage, ctx: ReplicaContext): Re
     const named = msg.floors?.find((f) => f.position === r.position)?.floor;
     links.push({ position: r.position, config: r.action.config, floor: named ?? store.slot(r.position)?.accepted ?? 0 });
   }
-  return withChain(store, ctx, records, links);
+  if (links.length === 0) return { records };
+  // A config entry that cannot be chained yet (its predecessor is not learned here) is not learned
+  // either: its floor would be lost before the predecessor comes, and a later copy brings it again.
+  const before = chainOf(store.metadata(), ctx.bootstrap);
+  const after = extendChain(before, [...links, ...heldBackLinks(store, before)]);
+  const head = after?.[after.length - 1]?.epoch ?? 0;
+  const waiting = new Set(links.filter((l) => l.config.epoch > head).map((l) => l.position));
+  const kept = records.filter((r) => !(r.type === 'learn' && waiting.has(r.position)));
+  if (kept.length === 0) return NOTHING;
+  return withChain(store, ctx, kept, links.filter((l) => !waiting.has(l.position)));
 }
 
 function read(store: StoreView, req: ReadRequest, ctx: ReplicaContext): ReadReply {
