@@ -306,16 +306,17 @@ function membershipRefusal(
 
 /**
  * R3: the config entry's write to a voter of the next configuration that is
- * not a voter of the current one (a promoted learner): one action, the next
- * epoch's configuration listing this replica as a voter, at a position the
- * replica's latest configuration governs.
+ * not a voter of the current one (a promoted learner): one action, the
+ * configuration of the epoch after the one governing its position, listing
+ * this replica as a voter (a replica that learned it since answers as for
+ * any learned value).
  */
 function jointWrite(store: StoreView, req: WriteRequest, ctx: ReplicaContext): boolean {
   const chain = chainOf(store.metadata(), ctx.bootstrap);
   if (chain === undefined || ctx.self === undefined || req.actions.length !== 1) return false;
   const a = req.actions[0]!;
   const c = governing(chain, req.from);
-  return a.kind === 'config' && c === chain[chain.length - 1] && a.config.epoch === c.epoch + 1 && a.config.voters.some((m) => m.id === ctx.self);
+  return a.kind === 'config' && c !== undefined && a.config.epoch === c.epoch + 1 && a.config.voters.some((m) => m.id === ctx.self);
 }
 
 function implicitPromise(store0: StoreView, req: PromiseRequest, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {

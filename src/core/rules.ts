@@ -39,6 +39,8 @@ export interface SafetyRules {
   readonly configFloor: boolean;
   /** R5: fills are cut at a config entry found in phase 1 and settle it with the joint count; reads wait for a pending entry's fate. */
   readonly followPending: boolean;
+  /** R5: a reader's fill promises from the highest learned prefix it heard + 1, not from the position it wants (it sees a stop sign below). */
+  readonly fillFromLearned: boolean;
 }
 
 export const ALL_RULES_ON: SafetyRules = Object.freeze({
@@ -57,4 +59,5 @@ export const ALL_RULES_ON: SafetyRules = Object.freeze({
   removedStaysOut: true,
   configFloor: true,
   followPending: true,
+  fillFromLearned: true,
 });
