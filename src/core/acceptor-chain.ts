@@ -101,7 +101,7 @@ export function voterStanding(
   to: Position,
 ): 'voter' | 'removed' | 'not-voter' {
   if (chain === undefined || self === undefined) return 'voter';
-  for (const c of governingOver(chain, from, to)) {
+  for (const c of governingOver(chain, from, to) ?? []) {
     if (c.voters.some((m) => m.id === self)) continue;
     return roleOf(chain, self) === 'removed' ? 'removed' : 'not-voter';
   }
@@ -111,12 +111,19 @@ export function voterStanding(
 /** R6's floor for [from, to]: the highest floor of the configurations governing those positions (0 without a chain). */
 export function floorOver(chain: readonly PlacedConfiguration[] | undefined, from: Position, to: Position): Proposal {
   if (chain === undefined) return 0;
-  return Math.max(0, ...governingOver(chain, from, to).map((c) => c.floor));
+  return Math.max(0, ...(governingOver(chain, from, to) ?? []).map((c) => c.floor));
 }
 
-/** The links that govern some position of [from, to] (positions below the chain's reach count as its first link's). */
-function governingOver(chain: readonly PlacedConfiguration[], from: Position, to: Position): PlacedConfiguration[] {
-  const first = governing(chain, from) ?? chain[0]!;
+/**
+ * The links that govern some position of [from, to]. Positions at or below
+ * the first link's entry are not checked: the chain no longer reaches them
+ * (truncated), or never did (a replica without its bootstrap configuration,
+ * whose chain starts at the first link it learned).
+ */
+function governingOver(chain: readonly PlacedConfiguration[], from: Position, to: Position): PlacedConfiguration[] | undefined {
+  const lo = Math.max(from, chain[0]!.position + 1);
+  if (lo > to) return undefined;
+  const first = governing(chain, lo)!;
   const out = [first];
   for (const c of chain) if (c.position > first.position && c.position < to) out.push(c);
   return out;

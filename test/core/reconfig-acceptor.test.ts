@@ -160,3 +160,9 @@ test('R6: an election in a configuration some voters have not learned completes:
   assert.equal(c.writers.get('w2')!.roleKind, 'elected', 'elected with r1 and r5 (r4 is down)');
   assert.equal(c.chain(5).length, 2, 'r5 took the link it lacked');
 });
+
+test('a chain that does not reach back to a position (truncated, or started at its first learned link) refuses nothing there; above, it checks', () => {
+  const r = replica(3, [placed(cfg1, 3, 5)]);
+  assert.equal((r.step(write(6, 2, [nop], { epoch: 0, position: -1 })).reply as WriteReply).outcome, 'accept', 'position 2: not reached by the chain');
+  assert.equal((r.step(write(6, 4, [nop], { epoch: 1, position: 3 })).reply as WriteReply).outcome, 'ignored', 'position 4: epoch 1 does not list r3');
+});
