@@ -123,3 +123,22 @@ test('freshElection off: the writer goes on under its old promises and gets an a
     else assert.ok(bad.length > 0, 'an acknowledged position above the entry is held by too few new voters');
   }
 });
+
+test('R4: a change counted chosen is never dropped: its install election is run again after it fails for want of a quorum, and the appends behind it wait', () => {
+  const { c, ops } = grown();
+  // The new voters hear no promise for a long while: the install election gives up (no quorum) at least once.
+  let blocked = true;
+  c.dropIf = (e) => blocked && e.msg.type === 'promise' && (e.to === 'r4' || e.to === 'r5');
+  c.change('w', { id: 'swap', ifEpoch: 0, change: { kind: 'set', voters: [1, 4, 5], learners: [] } });
+  const after = c.append('w', 'c');
+  ops.set(after, appendAction('c'));
+  c.run(40_000);
+  assert.equal(c.changes.get('swap'), undefined, 'not complete, not failed');
+  assert.equal(c.results.get(after), undefined, 'c waits');
+  assert.equal(c.store(1).slot(3)?.kind, 'config');
+  blocked = false;
+  c.run();
+  changed(c.changes.get('swap'));
+  assert.equal(c.results.get(after)?.ok, true);
+  assert.deepEqual(c.misplacedAcks(ops), []);
+});
