@@ -575,7 +575,11 @@ function commit(store: StoreView, msg: CommitMessage, ctx: ReplicaContext): Repl
 /** Config entries a commit of [from, to] under `proposal` teaches, with that proposal as their floor. */
 function committedLinks(store: StoreView, from: Position, to: Position, proposal: Proposal): LearnedLink[] {
   const out: LearnedLink[] = [];
-  for (const p of store.positions(Math.max(from, store.learnedThrough() + 1), to)) {
+  const lo = Math.max(from, store.learnedThrough() + 1);
+  // A store that tracks its unlearned config entries (all of them do but hand-made ones) answers without a
+  // walk over the range: commits are sent for every batch and resent for the whole term.
+  const candidates = store.pendingConfigs !== undefined ? store.pendingConfigs().filter((p) => p >= lo && p <= to) : store.positions(lo, to);
+  for (const p of candidates) {
     const s = store.slot(p);
     if (s === undefined || s.learned || s.accepted !== proposal || s.kind !== 'config') continue;
     const a = store.action(p);
