@@ -147,6 +147,12 @@ export function runSeed2(seed: number): string | undefined {
     // Reads still running must end once the network healed and every replica is up.
     c.run(120_000);
     const stuck = [...c.readers].filter(([, r]) => r.pending > 0).map(([n]) => n);
+    if (process.env.A5DEBUG && stuck.length > 0) {
+      for (const n of stuck) {
+        console.log(`stuck ${n}`);
+        for (const e of c.sent.filter((e) => e.from === n || e.to === n).slice(-12)) console.log(' ', e.from, e.to, JSON.stringify(e.msg).slice(0, 400));
+      }
+    }
     assert.deepEqual(stuck, [], 'liveness: reads still running two minutes after the network healed');
     const chain = c.oneChain();
     // A client whose writer is fenced (by a fill, or a duel) starts another: three tries.
@@ -189,7 +195,8 @@ export function runSeed2(seed: number): string | undefined {
     }
   } catch (err) {
     if (process.env.A5DEBUG) dump(c);
-    return `seed ${seed}: ${(err as Error).message.split('\n')[0]}`;
+    const m = (err as Error).message;
+    return `seed ${seed}: ${m.startsWith('Expected values') ? m.replace(/\s+/g, ' ').slice(0, 400) : m.split('\n')[0]}`;
   }
   return undefined;
 }
