@@ -140,12 +140,19 @@ export function runSeed2(seed: number): string | undefined {
     // Heal.
     c.dropIf = () => false;
     c.run(40_000);
-    let best = 1;
-    for (const [id, s] of c.stores) if (s.learnedThrough() > c.store(best).learnedThrough()) best = id;
-    for (const id of c.stores.keys()) if (id !== best) c.copyLearned(best, id);
+    // The node's catch-up, every 10 s: every replica copies the most advanced one's learned prefix.
+    const catchUp = (): void => {
+      let best = 1;
+      for (const [id, s] of c.stores) if (s.learnedThrough() > c.store(best).learnedThrough()) best = id;
+      for (const id of c.stores.keys()) if (id !== best) c.copyLearned(best, id);
+    };
+    catchUp();
     for (const n of live()) c.writers.delete(n);
     // Reads still running must end once the network healed and every replica is up.
-    c.run(120_000);
+    for (let t = 0; t < 12; t++) {
+      c.run(10_000);
+      catchUp();
+    }
     const stuck = [...c.readers].filter(([, r]) => r.pending > 0).map(([n]) => n);
     if (process.env.A5DEBUG && stuck.length > 0) {
       for (const n of stuck) {
