@@ -15,7 +15,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Action, Position } from '../../src/core/types.js';
-import type { MembershipChange, PlacedConfiguration } from '../../src/core/membership.js';
+import { roleOf, type MembershipChange, type PlacedConfiguration } from '../../src/core/membership.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 import { appendAction, config0, ReconfigCluster } from './reconfig-harness.js';
 import { dump } from './attack5-random.test.js';
@@ -148,6 +148,13 @@ export function runSeed2(seed: number): string | undefined {
     };
     catchUp();
     for (const n of live()) c.writers.delete(n);
+    if (process.env.ATTACK_RETIRE) {
+      // R4: once the latest change is complete (a writer reported it), its removed members may be retired.
+      const ch = c.oneChain();
+      const head = ch[ch.length - 1]!;
+      const complete = [...c.changes.values()].some((o) => o.ok && o.config.epoch === head.epoch && o.config.position === head.position);
+      if (complete) for (const id of [1, 2, 3, 4, 5, 6]) if (roleOf(ch, id) === 'removed') c.up.delete(id);
+    }
     // Reads still running must end once the network healed and every replica is up.
     for (let t = 0; t < 12; t++) {
       c.run(10_000);
