@@ -21,6 +21,7 @@ import type { Action, Position } from '../../src/core/types.js';
 import type { MembershipChange } from '../../src/core/membership.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 import { appendAction, config0, ReconfigCluster } from './reconfig-harness.js';
+import { dump } from './attack5-helpers.js';
 
 const SEEDS = Number(process.env.ATTACK_SEEDS ?? 300);
 const FIRST = Number(process.env.ATTACK_FIRST ?? 1);
@@ -46,22 +47,6 @@ function learnedAgree(c: ReconfigCluster): Map<Position, string> {
     }
   }
   return seen;
-}
-
-export function dump(c: ReconfigCluster): void {
-  for (const [id, s] of c.stores) {
-    const chain = (s.metadata().configs ?? []).map((k) => `e${k.epoch}@${k.position}[${k.voters.map((m) => m.id)}|${k.learners.map((m) => m.id)}]f${k.floor}`).join(' ');
-    const slots: string[] = [];
-    for (const p of s.positions(0, s.end())) {
-      const sl = s.slot(p)!;
-      const a = s.action(p);
-      const k = a === undefined || a === 'lost' ? String(a) : a.kind === 'append' ? new TextDecoder().decode(a.data) : a.kind === 'config' ? `cfg${a.config.epoch}` : a.kind;
-      slots.push(`${p}:${k}${sl.learned ? 'L' : ''}/${sl.accepted}`);
-    }
-    console.log(`r${id} promised ${s.metadata().promised} lt ${s.learnedThrough()} chain ${chain} :: ${slots.join(' ')}`);
-  }
-  for (const [n, w] of c.writers) console.log(`${n}: ${w.roleKind} proposal ${w.proposal} cfg e${w.latestConfig.epoch} changing ${w.changing} inflight ${w.inflightPositions} queued ${w.queued}`);
-  console.log('results', JSON.stringify([...c.results]), 'changes', JSON.stringify([...c.changes]));
 }
 
 export function runSeed(seed: number, rules: SafetyRules = ALL_RULES_ON): string | undefined {

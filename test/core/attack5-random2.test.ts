@@ -18,7 +18,7 @@ import type { Action, Position } from '../../src/core/types.js';
 import { roleOf, type MembershipChange, type PlacedConfiguration } from '../../src/core/membership.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 import { appendAction, config0, ReconfigCluster } from './reconfig-harness.js';
-import { dump } from './attack5-random.test.js';
+import { dump } from './attack5-helpers.js';
 
 const SEEDS = Number(process.env.ATTACK_SEEDS ?? 300);
 const FIRST = Number(process.env.ATTACK_FIRST ?? 1);
