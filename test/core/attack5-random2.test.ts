@@ -89,15 +89,16 @@ export function runSeed2(seed: number): string | undefined {
     for (const d of ['a', 'b']) ops.set(c.append(w1, d), appendAction(d));
     c.run();
     for (const l of [4, 5, 6]) c.copyLearned(1, l);
-    const loss = rnd() * 0.25;
-    const dup = rnd() * 0.15;
+    const heavy = Number(process.env.ATTACK_HEAVY ?? 1);
+    const loss = Math.min(0.6, rnd() * 0.25 * heavy);
+    const dup = Math.min(0.5, rnd() * 0.15 * heavy);
     c.dropIf = (e) => {
       if (rnd() < dup) c.inflight.push(e);
       return rnd() < loss;
     };
     c.change(w1, { id: 'ch1', ifEpoch: 0, change: pick(changes0) });
     ops.set(c.append(w1, 'c'), appendAction('c'));
-    const steps = 100 + Math.floor(rnd() * 200);
+    const steps = Math.floor((100 + Math.floor(rnd() * 200)) * Number(process.env.ATTACK_HEAVY ?? 1));
     for (let i = 0; i < steps; i++) {
       const x = rnd();
       if (x < 0.75) {
