@@ -1,4 +1,4 @@
-// attack5 finding (safety, latent): R6's floor invariant ("every floor is at least t_min", section 8 Step
+// attack5 finding (safety; the end-to-end violation is attack5-weak-floor-e2e.test.ts): R6's floor invariant ("every floor is at least t_min", section 8 Step
 // 3) is broken by the learned-copy path. A `learned` message that names no floor (every real copy: catch-up
 // and the node send `{ type: 'learned', entries }`; `floors` is not on the wire) makes the acceptor take
 // `store.slot(p).accepted` as the floor: the ballot of WHATEVER this replica accepted at p, also a
