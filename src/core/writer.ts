@@ -448,7 +448,10 @@ export class WriterCore {
       if (!r.ok) {
         this.changes.shift();
         this.beforeChange = 0;
-        return report(out, ch.request.id, { ok: false, reason: r.refusal.reason, message: r.refusal.message });
+        report(out, ch.request.id, { ok: false, reason: r.refusal.reason, message: r.refusal.message });
+        // The operations queued behind the refused change go now: nothing else would flush an elected
+        // writer that has nothing in flight, and they would wait forever (attack5-stranded-queue).
+        return this.flush(out);
       }
       next = r.next;
     }
