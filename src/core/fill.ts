@@ -187,6 +187,15 @@ export class Fill {
       if (heldBelow(this.from, msg.learnedThrough ?? -1, msg.lostBelow ?? true) || !this.rules.caughtUpToAccept) ph.joint.ready.add(from);
       if (!this.members.includes(from) || ph.tally.has(from)) return this.wonWrite(ph, send);
     }
+    if (msg.outcome === 'reject' || msg.outcome === 'stale') {
+      // A higher proposal, or a member's disk was replaced since phase 1: start over above it. From any
+      // replica this round wrote to, the next voters of a config entry and members already counted
+      // included: their retransmitted writes are refused for good, so waiting on them would spin
+      // forever while the replicas answer (attack5-fill-joint-stuck).
+      this.proposal = Math.max(this.proposal, msg.proposal);
+      this.enterBackoff(now);
+      return undefined;
+    }
     if (ph.tally.has(from) || !this.members.includes(from)) return undefined;
     if (msg.outcome === 'stale-config') {
       const r = this.staleConfig(msg.config);
@@ -194,12 +203,6 @@ export class Fill {
     }
     // Neither a vote nor a refusal (R3, step 4): the retransmission asks again.
     if (msg.outcome === 'not-ready') return undefined;
-    if (msg.outcome === 'reject' || msg.outcome === 'stale') {
-      // A higher proposal, or a member's disk was replaced since phase 1: start over above it.
-      this.proposal = Math.max(this.proposal, msg.proposal);
-      this.enterBackoff(now);
-      return undefined;
-    }
     const counts = msg.outcome === 'accept' && ph.named.some((n) => n.id === from && n.generation === msg.generation && n.disk === msg.disk);
     ph.tally.record(from, counts ? 'accept' : 'ignored');
     if (ph.tally.unreachable) this.enterBackoff(now);
