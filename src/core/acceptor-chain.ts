@@ -13,7 +13,7 @@
  * needed for R14's invariant: a held-back entry lies above the unlearned
  * predecessor, so learnedThrough has not passed it.
  */
-import { governing, headOf, roleOf, type ConfigHead, type Configuration, type PlacedConfiguration } from './membership.js';
+import { governing, headOf, roleOf, sameConfiguration, type ConfigHead, type Configuration, type PlacedConfiguration } from './membership.js';
 import type { StoreView } from './store.js';
 import type { Metadata, Position, Proposal, ReplicaId } from './types.js';
 
@@ -84,6 +84,22 @@ export function heldBackLinks(store: StoreView, chain: readonly PlacedConfigurat
     out.push({ position: p, config: a.config, floor: s.accepted });
   }
   return out;
+}
+
+/**
+ * The ballot under which this replica accepted `config` at `position`, if
+ * the value it holds there is that very entry; otherwise undefined. Only the
+ * same entry's ballot may serve as a floor: a different value accepted at p
+ * was accepted under a ballot below every one that chose the entry (Paxos:
+ * from the lowest ballot that chose it on, only it is accepted), so its
+ * ballot is below the floor R6 needs (attack5-weak-floor).
+ */
+export function ownAcceptance(store: StoreView, position: Position, config: Configuration): Proposal | undefined {
+  const s = store.slot(position);
+  if (s === undefined || s.kind !== 'config' || s.accepted < 1) return undefined;
+  const a = store.action(position);
+  if (a === undefined || a === 'lost' || a.kind !== 'config' || !sameConfiguration(a.config, config)) return undefined;
+  return s.accepted;
 }
 
 /**

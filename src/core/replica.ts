@@ -39,7 +39,7 @@ import { assert, assertNever } from './assert.js';
 import { limits } from './constants.js';
 import { isRetired, knownDisks, mergeWitness, ownDisk, recordedDisk, sameDisk } from './identity.js';
 import { storedHead } from './config-view.js';
-import { chainOf, extendChain, floorOver, heldBackLinks, voterStanding, type LearnedLink } from './acceptor-chain.js';
+import { chainOf, extendChain, floorOver, heldBackLinks, ownAcceptance, voterStanding, type LearnedLink } from './acceptor-chain.js';
 import { BOOTSTRAP_HEAD, compareHeads, governing, heldBelow, type ConfigHead, type PendingConfig, type PlacedConfiguration } from './membership.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { StoreView } from './store.js';
@@ -248,7 +248,10 @@ function installFrom(store: StoreView, req: PromiseRequest, ctx: ReplicaContext)
   const before = chainOf(meta, ctx.bootstrap);
   const links: LearnedLink[] = offered.map((c) => {
     const { position, floor, ...config } = c;
-    return { position, floor, config };
+    // The higher of the teller's floor and this replica's own acceptance of the entry: a teller that
+    // copied the entry without its floor may offer a weaker one than the ballot this replica accepted
+    // it under (attack5-weak-floor-e2e).
+    return { position, floor: Math.max(floor, ownAcceptance(store, position, config) ?? 0), config };
   });
   const after = extendChain(before, [...links, ...heldBackLinks(store, before)]);
   if (after === before || after === undefined) return { store, records: [] };
@@ -618,10 +621,12 @@ function learned(store: StoreView, msg: LearnedMessage, ctx: ReplicaContext): Re
   const links: LearnedLink[] = [];
   for (const r of records) {
     if (r.type !== 'learn' || r.action.kind !== 'config') continue;
-    // The floor its teller names; else the ballot this replica accepted the same entry under, if any (a
-    // copy from a peer carries none on the wire yet).
-    const named = msg.floors?.find((f) => f.position === r.position)?.floor;
-    links.push({ position: r.position, config: r.action.config, floor: named ?? store.slot(r.position)?.accepted ?? 0 });
+    // The higher of the floor its teller names and the ballot this replica accepted the same entry
+    // under (a copy from a peer carries no floor on the wire yet). Never another value's ballot: it is
+    // below the floor R6 needs. Without either the floor is 0: the caught-up quorum of the new voters
+    // that accepted the entry (R3) holds the true floor, and every quorum of them meets one of those.
+    const named = msg.floors?.find((f) => f.position === r.position)?.floor ?? 0;
+    links.push({ position: r.position, config: r.action.config, floor: Math.max(named, ownAcceptance(store, r.position, r.action.config) ?? 0) });
   }
   if (links.length === 0) return { records };
   // A config entry that cannot be chained yet (its predecessor is not learned here) is not learned

@@ -1,3 +1,4 @@
+// Fixed since this attack was written: the test now runs in npm test and guards the fix (it failed before it).
 // attack5 finding (test gap): the switch configFloor (R6's floor) has only an acceptor unit test
 // (reconfig-acceptor.test.ts checks the reply to a low ballot), and removedStaysOut likewise; no test shows
 // a VIOLATION with configFloor off. This test is that demonstration (section 9's `floor` exploration
@@ -106,7 +107,7 @@ function run(rules: SafetyRules): { values: Set<string>; fill: FillResult | unde
   return { values, fill: result };
 }
 
-test('attack5: configFloor off lets a C1 fill choose under a ballot below a C0 leftover, and a later writer choose the leftover: two values at one position (on: one)', { skip: !process.env.ATTACK }, () => {
+test('attack5: configFloor off lets a C1 fill choose under a ballot below a C0 leftover, and a later writer choose the leftover: two values at one position (on: one)', () => {
   const on = run(ALL_RULES_ON);
   assert.ok(on.fill?.ok, `on: the fill settles 5: ${JSON.stringify(on.fill)}`);
   assert.equal(on.values.size, 1, `on: one value learned at 5: ${[...on.values].join(' | ')}`);

@@ -1,3 +1,5 @@
+// Still open (ATTACK=1): R14's second half (a TRUNCATE carrying the head of config(to); catch-up adopting the
+// chain with begin) is not built yet (docs/reconfiguration.md, step 4 status).
 // attack5 finding (safety): a learned TRUNCATE copied from a peer drops an unlearned config entry below its
 // target without chaining it (R14's second half is not built), so removed members go on voting in the
 // old configuration, and a stale writer partitioned with them gets appends acknowledged that the log

@@ -1,3 +1,7 @@
+// Still open, partly (ATTACK=1): the spreading half is fixed (installFrom keeps the higher of the offered floor and
+// its own acceptance of the entry, ownAcceptance in acceptor-chain.ts; attack5-weak-floor-e2e.test.ts passes now),
+// and a copy no longer takes another value's ballot as its floor. A copy of an entry this replica never accepted
+// still gets floor 0: floors must go on the wire (catch-up's learned copies) to close it.
 // attack5 finding (safety; the end-to-end violation is attack5-weak-floor-e2e.test.ts): R6's floor invariant ("every floor is at least t_min", section 8 Step
 // 3) is broken by the learned-copy path. A `learned` message that names no floor (every real copy: catch-up
 // and the node send `{ type: 'learned', entries }`; `floors` is not on the wire) makes the acceptor take
