@@ -94,3 +94,34 @@ export function cutAtConfig(view: ConfigView, from: Position, to: Position): Pos
   }
   return lo;
 }
+
+/**
+ * The chain a view knows, oldest first, as far back as it reaches (each
+ * link's predecessor is the configuration governing its own position). A
+ * proposer sends a replica that lacks some of it the missing links (R6).
+ */
+export function chainOfView(view: ConfigView): PlacedConfiguration[] {
+  const out = [latestOf(view)];
+  for (;;) {
+    const c = out[0]!;
+    if (c.epoch === 0) break;
+    const prev = view(c.position);
+    if (prev.epoch !== c.epoch - 1) break;
+    out.unshift(prev);
+  }
+  return out;
+}
+
+/** The links of `chain` above a replica's head `epoch` (what it lacks), oldest first. */
+export function linksAbove(chain: readonly PlacedConfiguration[], epoch: number): PlacedConfiguration[] {
+  return chain.filter((c) => c.epoch > epoch);
+}
+
+/** A view extended by links its owner does not know yet (a writer's own installed change). */
+export function extendView(view: ConfigView, links: readonly PlacedConfiguration[]): ConfigView {
+  if (links.length === 0) return view;
+  return (q) => {
+    for (let i = links.length - 1; i >= 0; i--) if (links[i]!.position < q && links[i]!.epoch > view(q).epoch) return links[i]!;
+    return view(q);
+  };
+}

@@ -15,15 +15,25 @@
  * never spans two configurations (its range is cut at the next entry). A
  * 'stale-config' answer (a replica learned a newer configuration) ends the
  * fill with that head, for its owner to follow; 'unknown-config' counts as
- * no vote. Promising from the learned prefix and the cut at a pending entry
- * (R5) are step 4.
+ * no vote, and the replica is sent the links of the chain it lacks (R6): a
+ * fill in a configuration its voters never installed (a change whose install
+ * election never ran) would otherwise wait for votes that never come.
+ *
+ * R5 (switch followPending): a config entry of the next epoch found in phase 1
+ * is a stop sign. Positions before it are settled first (the range is cut
+ * just below it: the owner goes on from there); a fill starting at the entry
+ * settles it alone with R3's joint count (a quorum of the named voters and a
+ * caught-up quorum of the next configuration's voters, which are written to
+ * too), and never writes above it. Owners promise from their learned prefix
+ * + 1 (reader.ts) so that a stop sign below the position they want is seen.
  */
 import { NOP } from './actions.js';
 import { assert } from './assert.js';
 import { timing } from './constants.js';
 import { Liveness } from './liveness.js';
-import { cutAtConfig, oneLinkView, type ConfigView } from './config-view.js';
-import { compareHeads, configQuorum, headOf, voterIds, type ConfigHead, type PlacedConfiguration } from './membership.js';
+import { chainOfView, cutAtConfig, linksAbove, oneLinkView, type ConfigView } from './config-view.js';
+import { compareHeads, configQuorum, headOf, heldBelow, voterIds, type ConfigHead, type Configuration, type PlacedConfiguration } from './membership.js';
+import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import { QuorumTally } from './quorum.js';
 import type { Action, Entry, Named, Position, PromiseReply, Proposal, ReplicaId, Slot, WriteReply } from './types.js';
 import type { CommitMessage, PromiseRequest, WriteRequest } from './types.js';
@@ -56,6 +66,8 @@ type Phase =
       readonly actions: Action[];
       /** The members that promised (phase 1), with their disks: only their acceptances count. */
       readonly named: readonly Named[];
+      /** R3: the range is one config entry; `ready` are the next configuration's voters that accepted it holding the log below. */
+      readonly joint?: { readonly next: Configuration; readonly ready: Set<ReplicaId> };
     }
   | { readonly kind: 'backoff'; readonly until: number }
   | { readonly kind: 'done' };
@@ -80,6 +92,7 @@ export interface FillContext {
    * is slow, not short of a quorum (issue 20, item 3).
    */
   readonly patientWhileAnswered?: boolean;
+  readonly rules?: SafetyRules;
 }
 
 export class Fill {
@@ -95,6 +108,8 @@ export class Fill {
   private readonly quorum: number;
   /** The last position of the range: `to`, cut at the next configuration's entry (R1). */
   readonly to: Position;
+  private readonly view: ConfigView;
+  private readonly rules: SafetyRules;
 
   constructor(
     readonly from: Position,
@@ -107,6 +122,8 @@ export class Fill {
     assert(from <= to, `fill range [${from}, ${to}]`);
     assert((ctx.view === undefined) !== (ctx.members === undefined), 'a fill takes a view or a member list');
     const view = ctx.view ?? oneLinkView(ctx.members!);
+    this.view = view;
+    this.rules = ctx.rules ?? ALL_RULES_ON;
     this.cfg = view(from);
     this.to = cutAtConfig(view, from, to);
     this.members = ctx.members ?? voterIds(this.cfg).filter((id) => id !== ctx.self);
@@ -142,6 +159,14 @@ export class Fill {
       const r = this.staleConfig(msg.config);
       if (r !== undefined) return r;
     }
+    if (msg.outcome === 'unknown-config') {
+      // R6: it lacks the fill's configuration: the links it lacks, and it answers again.
+      const links = linksAbove(chainOfView(this.view), msg.config?.epoch ?? 0).filter((c) => c.epoch <= this.cfg.epoch);
+      if (links.length > 0 && links[0]!.epoch === (msg.config?.epoch ?? 0) + 1) {
+        send.push({ to: from, msg: { ...(this.request(ph) as PromiseRequest), links } });
+        return undefined;
+      }
+    }
     ph.tally.record(from, msg.outcome === 'accept' || msg.outcome === 'reject' ? msg.outcome : 'ignored');
     if (msg.outcome === 'reject') {
       this.proposal = Math.max(this.proposal, msg.proposal);
@@ -157,24 +182,40 @@ export class Fill {
   onWriteReply(from: ReplicaId, msg: WriteReply, now: number, send: FillOutbound[]): FillResult | undefined {
     if (msg.outcome !== 'ignored') this.liveness.heard(from, now);
     const ph = this.phase;
-    if (ph.kind !== 'writing' || msg.rid !== ph.rid || ph.tally.has(from)) return undefined;
+    if (ph.kind !== 'writing' || msg.rid !== ph.rid) return undefined;
+    if (ph.joint !== undefined && msg.outcome === 'accept' && ph.joint.next.voters.some((m) => m.id === from)) {
+      if (heldBelow(this.from, msg.learnedThrough ?? -1, msg.lostBelow ?? true) || !this.rules.caughtUpToAccept) ph.joint.ready.add(from);
+      if (!this.members.includes(from) || ph.tally.has(from)) return this.wonWrite(ph, send);
+    }
+    if (msg.outcome === 'reject' || msg.outcome === 'stale') {
+      // A higher proposal, or a member's disk was replaced since phase 1: start over above it. From any
+      // replica this round wrote to, the next voters of a config entry and members already counted
+      // included: their retransmitted writes are refused for good, so waiting on them would spin
+      // forever while the replicas answer (attack5-fill-joint-stuck).
+      this.proposal = Math.max(this.proposal, msg.proposal);
+      this.enterBackoff(now);
+      return undefined;
+    }
+    if (ph.tally.has(from) || !this.members.includes(from)) return undefined;
     if (msg.outcome === 'stale-config') {
       const r = this.staleConfig(msg.config);
       if (r !== undefined) return r;
     }
     // Neither a vote nor a refusal (R3, step 4): the retransmission asks again.
     if (msg.outcome === 'not-ready') return undefined;
-    if (msg.outcome === 'reject' || msg.outcome === 'stale') {
-      // A higher proposal, or a member's disk was replaced since phase 1: start over above it.
-      this.proposal = Math.max(this.proposal, msg.proposal);
-      this.enterBackoff(now);
-      return undefined;
-    }
     const counts = msg.outcome === 'accept' && ph.named.some((n) => n.id === from && n.generation === msg.generation && n.disk === msg.disk);
     ph.tally.record(from, counts ? 'accept' : 'ignored');
     if (ph.tally.unreachable) this.enterBackoff(now);
-    else if (ph.tally.won) return this.finish(ph.actions, send, this.proposal, ph.named.map((n) => n.id));
+    else return this.wonWrite(ph, send);
     return undefined;
+  }
+
+  /** Chosen: a quorum of the named voters accepted, and for a config entry a caught-up quorum of the next voters (R3). */
+  private wonWrite(ph: Phase & { kind: 'writing' }, send: FillOutbound[]): FillResult | undefined {
+    if (!ph.tally.won) return undefined;
+    const j = ph.joint;
+    if (j !== undefined && this.rules.jointAcceptance && j.next.voters.filter((m) => j.ready.has(m.id)).length < configQuorum(j.next)) return undefined;
+    return this.finish(ph.actions, send, this.proposal, ph.named.map((n) => n.id));
   }
 
   onTick(now: number, send: FillOutbound[]): FillResult | undefined {
@@ -193,7 +234,15 @@ export class Fill {
     this.sentAt = now;
     const pending = ph.tally.pending(this.members);
     for (const to of pending) send.push({ to, msg: this.request(ph) });
+    if (ph.kind === 'writing') this.sendJoint(ph, send);
     return undefined;
+  }
+
+  /** R3: the config entry's write goes to the next voters that have not accepted it caught up, as the writer's does. */
+  private sendJoint(ph: Phase & { kind: 'writing' }, send: FillOutbound[]): void {
+    const j = ph.joint;
+    if (j === undefined) return;
+    for (const m of j.next.voters) if (!j.ready.has(m.id) && !(this.members.includes(m.id) && !ph.tally.has(m.id))) send.push({ to: m.id, msg: this.request(ph) });
   }
 
   private request(ph: Phase & { kind: 'promising' | 'writing' }): PromiseRequest | WriteRequest {
@@ -220,13 +269,27 @@ export class Fill {
       return { ok: false, error: 'truncated', begin };
     }
     // A reply cut at its byte bound covers a prefix of the range: settle that prefix only (the owner goes on after it).
-    const to = Math.min(this.to, ...replies.map((r) => r.reply.coveredThrough));
+    let to = Math.min(this.to, ...replies.map((r) => r.reply.coveredThrough));
     const best = new Map<Position, Slot>();
     for (const { reply: r } of replies) {
       for (const s of r.slots) {
         if (s.position < this.from || s.position > to || s.action === undefined) continue;
         const cur = best.get(s.position);
         if (cur === undefined || rank(s) > rank(cur)) best.set(s.position, s);
+      }
+    }
+    // R5: a config entry of the next epoch is a stop sign. Settle below it first; settle it alone, jointly (R3).
+    let joint: { next: Configuration; ready: Set<ReplicaId> } | undefined;
+    if (this.rules.followPending) {
+      for (let p = this.from; p <= to; p++) {
+        const a = best.get(p)?.action;
+        if (a?.kind !== 'config' || a.config.epoch !== this.cfg.epoch + 1) continue;
+        if (p > this.from) to = p - 1;
+        else {
+          to = p;
+          joint = { next: a.config, ready: new Set() };
+        }
+        break;
       }
     }
     const actions: Action[] = [];
@@ -238,10 +301,18 @@ export class Fill {
     }
     // Every position already chosen: nothing to write (replicas that lack them copy them from their peers).
     if (allLearned) return this.finish(actions, send, undefined);
-    const ph: Phase = { kind: 'writing', rid: this.ctx.rid(), tally: new QuorumTally(this.members.length, this.quorum), actions, named };
+    const ph: Phase & { kind: 'writing' } = {
+      kind: 'writing',
+      rid: this.ctx.rid(),
+      tally: new QuorumTally(this.members.length, this.quorum),
+      actions,
+      named,
+      ...(joint === undefined ? {} : { joint }),
+    };
     this.phase = ph;
     this.sentAt = now;
     for (const to of this.members) send.push({ to, msg: this.request(ph) });
+    this.sendJoint(ph, send);
     return undefined;
   }
 

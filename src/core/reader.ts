@@ -48,7 +48,22 @@
  * latest configuration the reader's view knows, and its fills run in
  * config(q). A reply that names a newer head is remembered (`newerConfig`)
  * for the owner to refresh its view; a fill that meets 'stale-config' ends
- * the read with that error. Waiting for a pending entry's fate (R5) is step 4.
+ * the read with that error.
+ *
+ * R5: a read trusts nothing above a config entry of a configuration its view
+ * does not know. Positions are resolved in order, so a pending entry (held,
+ * not proven chosen) stops the scan until its fate is known: learned
+ * somewhere, or settled by the read's own fill. A fill's promise starts at
+ * the lowest pending entry the read's replies reported below the position
+ * wanted (switch fillFromLearned), so that its phase 1 sees the stop sign
+ * and is cut there (fill.ts). The design says "from the highest learned
+ * prefix + 1"; starting at the reported entry covers the same stop sign (a
+ * chosen entry was accepted by a quorum, which the read's quorum meets: the
+ * member in both reports it pending, or learned it and names the newer
+ * head), and leaves reads of a one-configuration log exactly as they were.
+ * A newer head heard below the position to fill, or an entry found chosen for
+ * a configuration the view lacks, ends the read with 'stale-config' naming
+ * it: the owner reads on in the new configuration.
  */
 import { assert, assertNever } from './assert.js';
 import { limits, timing } from './constants.js';
@@ -56,6 +71,7 @@ import { Fill, type FillOutbound, type FillResult } from './fill.js';
 import { Liveness } from './liveness.js';
 import { latestOf, oneLinkView, type ConfigView } from './config-view.js';
 import { compareHeads, configQuorum, voterIds, type ConfigHead } from './membership.js';
+import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { Action, Entry, Position, PromiseReply, Proposal, ReadReply, ReadRequest, ReplicaId, Slot, WriteReply } from './types.js';
 
 export type ReaderEvent =
@@ -100,6 +116,7 @@ export interface ReaderConfig {
   readonly rid?: () => number;
   /** The highest proposal the owner has seen (a fill starts above it, not at 1). */
   readonly proposalFloor?: () => Proposal;
+  readonly rules?: SafetyRules;
 }
 
 /** One read in progress. `boundsOnly` reads ask for begin and end and nothing else. */
@@ -136,6 +153,10 @@ interface ReadOp {
   /** A re-ask scheduled for this time. */
   retryAt?: number;
   fill?: Fill;
+  /** The lowest pending config entry of a newer configuration the read's rounds heard of (a fill promises from it: R5). */
+  stop: Position;
+  /** The last position this read's own fills settled (successive fills go on from there). */
+  settledThrough: Position;
 }
 
 /** The longest wait between two retransmissions of one read round. */
@@ -152,12 +173,14 @@ export class ReaderCore {
   private readonly liveness: Liveness;
 
   private readonly view: ConfigView;
+  private readonly rules: SafetyRules;
   /** The newest head a reply named above the view's latest, if any: the owner's cue to refresh its view. */
   newerConfig: ConfigHead | undefined;
 
   constructor(private readonly config: ReaderConfig) {
     assert((config.view === undefined) !== (config.members === undefined), 'a reader takes a view or a member list');
     this.view = config.view ?? oneLinkView(config.members!);
+    this.rules = config.rules ?? ALL_RULES_ON;
     let next = 1;
     this.newRid = config.rid ?? (() => next++);
     this.liveness = new Liveness(this.quorum);
@@ -191,7 +214,20 @@ export class ReaderCore {
         const boundsOnly = event.type === 'bounds';
         const from = boundsOnly ? 0 : event.from;
         const to = boundsOnly ? 0 : event.to;
-        const op: ReadOp = { id: event.id, from, to, boundsOnly, progressAt: now, cursor: from, begin: 0, entries: [], known: new Map(), writerActive: false };
+        const op: ReadOp = {
+          id: event.id,
+          from,
+          to,
+          boundsOnly,
+          progressAt: now,
+          cursor: from,
+          begin: 0,
+          entries: [],
+          known: new Map(),
+          writerActive: false,
+          stop: Number.MAX_SAFE_INTEGER,
+          settledThrough: -1,
+        };
         this.ops.set(op.id, op);
         this.startRound(op, send);
         break;
@@ -262,6 +298,14 @@ export class ReaderCore {
     op.begin = begin;
     op.endBound ??= Math.max(...replies.map((r) => r.end));
     op.writerActive = replies.some((r) => r.writerActive);
+    for (const r of replies) {
+      const e = r.pending;
+      if (e === undefined || e.position <= op.settledThrough || (e.position >= op.from && e.position < op.cursor) || op.known.has(e.position)) continue;
+      // A stop sign only if the view does not know that configuration yet: an entry the view already
+      // holds as a link (a lagging voter still reports it pending) has a known fate, and stopping there
+      // would send the read to fill in the retired old configuration (attack5-read-known-stop).
+      if (e.config.epoch > latestOf(this.view).epoch) op.stop = Math.min(op.stop, e.position);
+    }
     this.noteHints(op, replies);
     if (round.probe) {
       // The hint may have been dropped (the beginning moved past it) or replaced by a higher one meanwhile.
@@ -275,8 +319,16 @@ export class ReaderCore {
     const views = replies.map((r) => ({ slots: new Map(r.slots.map((s) => [s.position, s])), lost: new Set(r.lost) }));
     for (let p = op.cursor; p <= hi; p++) {
       const c = this.classify(p, views, op);
+      // R5: nothing heard of p, but a stop sign below it: positions above the entry may belong to a
+      // configuration this quorum is not, so the read may not stop here before it knows the entry's fate.
+      if (c.kind === 'unknown' && this.rules.followPending && op.stop <= p) return this.onPending(op, p, p, send, () => true, done);
       if (c.kind === 'unknown') return this.settle(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, send, done);
-      if (c.kind === 'pending') return this.onPending(op, p, hi, send, (q) => this.classify(q, views, op).kind !== 'chosen');
+      if (c.kind === 'pending') return this.onPending(op, p, hi, send, (q) => this.classify(q, views, op).kind !== 'chosen', done);
+      // R5: nothing above a chosen config entry is trusted in a configuration the view does not know.
+      if (c.action.kind === 'config' && c.action.config.epoch > latestOf(this.view).epoch && this.rules.followPending) {
+        return this.finish(op, { ok: false, error: 'stale-config', config: { epoch: c.action.config.epoch, position: p } }, done);
+      }
+      if (p === op.stop) op.stop = Number.MAX_SAFE_INTEGER; // the stop sign's fate is known
       if (c.action.kind === 'append') op.entries.push({ position: p, action: c.action });
       // A chosen truncation that the replicas have not learned yet still removes what lies below it.
       if (c.action.kind === 'truncate' && c.action.to > op.from) {
@@ -315,7 +367,7 @@ export class ReaderCore {
   private evaluateProbe(op: ReadOp, p: Position, replies: readonly ReadReply[], send: ReaderOutbound[], done: { id: number; result: ReadResult }[]): void {
     const views = replies.map((r) => ({ slots: new Map(r.slots.map((s) => [s.position, s])), lost: new Set(r.lost) }));
     const c = p < op.begin ? ({ kind: 'unknown' } as Classified) : this.classify(p, views, op);
-    if (c.kind === 'pending') return this.onPending(op, p, p, send, () => false);
+    if (c.kind === 'pending') return this.onPending(op, p, p, send, () => false, done);
     const result = op.result!;
     op.result = undefined;
     op.hint = undefined;
@@ -355,7 +407,14 @@ export class ReaderCore {
    * chosen ones after it: the less of the writer's term it promises over, the
    * less it can fence.
    */
-  private onPending(op: ReadOp, p: Position, hi: Position, send: ReaderOutbound[], unsettled: (q: Position) => boolean): void {
+  private onPending(
+    op: ReadOp,
+    p: Position,
+    hi: Position,
+    send: ReaderOutbound[],
+    unsettled: (q: Position) => boolean,
+    done: { id: number; result: ReadResult }[],
+  ): void {
     if (op.pendingSince?.position !== p) op.pendingSince = { position: p, at: this.now };
     const waitForWriter = op.writerActive && this.now - op.progressAt < timing.activeWriterWaitMs;
     if (waitForWriter || this.now - op.pendingSince.at < timing.readSettleMs) {
@@ -368,9 +427,20 @@ export class ReaderCore {
       while (q + 1 <= to && unsettled(q + 1)) q++;
       to = q;
     }
+    // R5: a replica learned a configuration the view lacks, whose entry lies below p: the read goes on there.
+    const newer = this.newerConfig;
+    if (this.rules.followPending && newer !== undefined && newer.position < p) {
+      this.finish(op, { ok: false, error: 'stale-config', config: newer }, done);
+      return;
+    }
+    // R5: the promise starts at a stop sign reported below p (its phase 1 then sees it); a gap longer than a
+    // fill's range is settled from there in successive fills.
+    const from = this.rules.fillFromLearned && op.stop < p ? Math.max(op.stop, op.settledThrough + 1, op.begin) : p;
+    if (from < p) op.stop = Number.MAX_SAFE_INTEGER;
+    to = Math.min(to, from + limits.fillRangeMax - 1);
     const fillSend: FillOutbound[] = [];
-    const ctx = { view: this.view, random: this.config.random, rid: this.newRid, patientWhileAnswered: true };
-    op.fill = new Fill(p, to, Math.max(this.highestSeen, this.config.proposalFloor?.() ?? 0), ctx, this.now, fillSend);
+    const ctx = { view: this.view, random: this.config.random, rid: this.newRid, patientWhileAnswered: true, rules: this.rules };
+    op.fill = new Fill(from, to, Math.max(this.highestSeen, this.config.proposalFloor?.() ?? 0), ctx, this.now, fillSend);
     for (const m of fillSend) send.push(m);
   }
 
@@ -385,6 +455,13 @@ export class ReaderCore {
       return this.resume(op, send, done);
     }
     for (const e of r.entries) op.known.set(e.position, e.action);
+    // R5: the fill found a change chosen that the view does not know: the read goes on in the new configuration.
+    const entry = r.entries.find((e) => e.action.kind === 'config' && e.action.config.epoch > latestOf(this.view).epoch);
+    if (entry !== undefined && entry.action.kind === 'config' && this.rules.followPending) {
+      return this.finish(op, { ok: false, error: 'stale-config', config: { epoch: entry.action.config.epoch, position: entry.position } }, done);
+    }
+    if (r.entries.length > 0) op.settledThrough = Math.max(op.settledThrough, r.entries[r.entries.length - 1]!.position);
+    if (op.stop <= op.settledThrough) op.stop = Number.MAX_SAFE_INTEGER;
     op.pendingSince = undefined;
     op.progressAt = this.now;
     this.resume(op, send, done);

@@ -16,7 +16,7 @@
  */
 import { CatchUp, type CatchUpOutput } from './catchup.js';
 import { latestOf, storedHead, storedView, type ConfigView } from './config-view.js';
-import { configQuorum } from './membership.js';
+import { configQuorum, type PlacedConfiguration } from './membership.js';
 import { limits, timing } from './constants.js';
 import { isRetired, mergeRecorded, ownDisk, sameDisk } from './identity.js';
 import { RecoveryCore, type RecoveryEvent, type RecoveryOutput } from './recovery.js';
@@ -65,6 +65,12 @@ export interface ReplicaNodeConfig {
    * older copy). Off only for a cluster that a test builds VOTING in memory.
    */
   readonly restartCheck?: boolean;
+  /**
+   * Its bootstrap configuration with addresses (epoch 0, at -1), the base of
+   * the chain it builds when its store holds none (R14). Absent: its chain
+   * starts at the first configuration it learns.
+   */
+  readonly bootstrap?: PlacedConfiguration;
 }
 
 /** What this replica last heard of a peer (its state gossip). */
@@ -230,6 +236,7 @@ export class ReplicaNodeCore {
       self: this.config.id,
       from,
       writerActive: this.now - this.writerSeenAt < timing.writerActiveMs,
+      ...(this.config.bootstrap === undefined ? {} : { bootstrap: this.config.bootstrap }),
       // Recover replies carry the freshest witness of the asking disk (the persisted copy lags).
       witnessed: this.witnessed,
       peersPromised: this.peersPromised,
@@ -491,7 +498,10 @@ export class ReplicaNodeCore {
     }
     if (c.learned.length > 0) {
       // Chosen values: stored as learned. They are durable before VOTING is, by record order.
-      const step = replicaStep(this.config.store, { type: 'learned', entries: c.learned }, this.rules, { self: this.config.id });
+      const step = replicaStep(this.config.store, { type: 'learned', entries: c.learned }, this.rules, {
+        self: this.config.id,
+        ...(this.config.bootstrap === undefined ? {} : { bootstrap: this.config.bootstrap }),
+      });
       for (const r of step.records) out.records.push(r);
       out.lazy = out.reply === undefined;
     }

@@ -23,17 +23,29 @@
  *   one whose head is older does not vote for it ('unknown-config' to a
  *   promise, IGNORED to a write). Every reply carries the replica's head, and
  *   promise, read and recover replies its pending config entry (R5).
+ * - The change path (R3, R4, R6, R7, R14; acceptor-chain.ts): a replica votes
+ *   only at positions whose configuration lists it as a voter (a removed one
+ *   answers 'stale-config', others IGNORED), except the config entry's own
+ *   write to a voter of the next configuration, which it accepts only once it
+ *   holds every position below ('not-ready' before). Ballots not above the
+ *   floor of the governing configuration are rejected, naming the floor. A
+ *   promise that carries a chosen configuration (`install`) or the links a
+ *   replica lacks (`links`) extends its chain first, link by link. Learning
+ *   a config entry (a commit, a learned message, an install) extends the chain
+ *   in a metadata record written before the learn, in the same step.
  */
 import { actionBytes, actionsEqual, TOMBSTONE } from './actions.js';
 import { assert, assertNever } from './assert.js';
 import { limits } from './constants.js';
 import { isRetired, knownDisks, mergeWitness, ownDisk, recordedDisk, sameDisk } from './identity.js';
 import { storedHead } from './config-view.js';
-import { BOOTSTRAP_HEAD, compareHeads, type ConfigHead, type PendingConfig } from './membership.js';
+import { chainOf, extendChain, floorOver, heldBackLinks, ownAcceptance, voterStanding, type LearnedLink } from './acceptor-chain.js';
+import { BOOTSTRAP_HEAD, compareHeads, governing, heldBelow, type ConfigHead, type PendingConfig, type PlacedConfiguration } from './membership.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { StoreView } from './store.js';
 import type {
   Action,
+  Metadata,
   CommitMessage,
   LearnedMessage,
   Named,
@@ -89,6 +101,13 @@ export interface ReplicaContext {
    * proposal bound from here too, else it would refuse every real proposer.
    */
   readonly peersPromised?: Proposal;
+  /**
+   * The configuration this replica was started with (its --members, epoch
+   * 0), the base of its chain while its metadata stores none. Absent: a
+   * replica without a stored chain checks no membership (as before
+   * reconfiguration), and its first learned link starts its chain.
+   */
+  readonly bootstrap?: PlacedConfiguration;
 }
 
 /** Messages the acceptor/learner answers (PeerStateMessage is the node's business). */
@@ -107,9 +126,9 @@ export function replicaStep(
     case 'write':
       return write(store, msg, rules, ctx);
     case 'commit':
-      return commit(store, msg);
+      return commit(store, msg, ctx);
     case 'learned':
-      return learned(store, msg);
+      return learned(store, msg, ctx);
     case 'read':
       return { records: [], reply: read(store, msg, ctx) };
     case 'recover':
@@ -215,7 +234,100 @@ function mayVote(store: StoreView, from: Position, to: Position, rules: SafetyRu
   return !store.lostPositions().some((p) => p >= from && p <= to);
 }
 
-function implicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {
+/**
+ * R4, R6: the configurations a promise carries (`links`, then `install`)
+ * that extend this replica's chain, installed as learned: the new chain in a
+ * metadata record, then a learn record for each entry this replica holds
+ * positions for. Returns the store as it will be (its metadata) and the
+ * records, or nothing to do.
+ */
+function installFrom(store: StoreView, req: PromiseRequest, ctx: ReplicaContext): { store: StoreView; records: PersistRecord[] } {
+  const offered = [...(req.links ?? []), ...(req.install === undefined ? [] : [req.install])];
+  if (offered.length === 0) return { store, records: [] };
+  const meta = store.metadata();
+  const before = chainOf(meta, ctx.bootstrap);
+  const links: LearnedLink[] = offered.map((c) => {
+    const { position, floor, ...config } = c;
+    // The higher of the teller's floor and this replica's own acceptance of the entry: a teller that
+    // copied the entry without its floor may offer a weaker one than the ballot this replica accepted
+    // it under (attack5-weak-floor-e2e).
+    return { position, floor: Math.max(floor, ownAcceptance(store, position, config) ?? 0), config };
+  });
+  const after = extendChain(before, [...links, ...heldBackLinks(store, before)]);
+  if (after === before || after === undefined) return { store, records: [] };
+  const metadata = { ...meta, configs: after };
+  const records: PersistRecord[] = [{ type: 'metadata', metadata }];
+  const far = farEnd(store);
+  for (const c of after.slice(before?.length ?? 0)) {
+    if (c.position < store.begin() || c.position > far || store.slot(c.position)?.learned) continue;
+    const { position, floor: _floor, ...config } = c;
+    records.push({ type: 'learn', position, action: { kind: 'config', config } });
+  }
+  return { store: withMetadata(store, metadata), records };
+}
+
+/** A store seen with other metadata (the metadata a record of this step will write). */
+function withMetadata(store: StoreView, metadata: Metadata): StoreView {
+  return new Proxy(store, {
+    get: (t, k) => {
+      if (k === 'metadata') return () => metadata;
+      const v: unknown = Reflect.get(t, k);
+      return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+}
+
+/** Prepends records to a step's. */
+function prefixed(records: readonly PersistRecord[], step: ReplicaStep): ReplicaStep {
+  return records.length === 0 ? step : { ...step, records: [...records, ...step.records] };
+}
+
+/**
+ * R6, R7 (switch removedStaysOut), R6's floor (switch configFloor): whether
+ * this replica may vote for `proposal` over [from, to]. A refusal is the
+ * outcome to answer with: 'stale-config' (removed), 'ignored' (not a voter
+ * there), or a reject naming the floor.
+ */
+function membershipRefusal(
+  store: StoreView,
+  from: Position,
+  to: Position,
+  proposal: Proposal,
+  rules: SafetyRules,
+  ctx: ReplicaContext,
+): { outcome: 'stale-config' | 'ignored' } | { outcome: 'reject'; floor: Proposal } | undefined {
+  const chain = chainOf(store.metadata(), ctx.bootstrap);
+  if (rules.removedStaysOut) {
+    const standing = voterStanding(chain, ctx.self, from, to);
+    if (standing === 'removed') return { outcome: 'stale-config' };
+    if (standing === 'not-voter') return { outcome: 'ignored' };
+  }
+  const floor = floorOver(chain, from, to);
+  if (rules.configFloor && proposal <= floor) return { outcome: 'reject', floor };
+  return undefined;
+}
+
+/**
+ * R3: the config entry's write to a voter of the next configuration that is
+ * not a voter of the current one (a promoted learner): one action, the
+ * configuration of the epoch after the one governing its position, listing
+ * this replica as a voter (a replica that learned it since answers as for
+ * any learned value).
+ */
+function jointWrite(store: StoreView, req: WriteRequest, ctx: ReplicaContext): boolean {
+  const chain = chainOf(store.metadata(), ctx.bootstrap);
+  if (chain === undefined || ctx.self === undefined || req.actions.length !== 1) return false;
+  const a = req.actions[0]!;
+  const c = governing(chain, req.from);
+  return a.kind === 'config' && c !== undefined && a.config.epoch === c.epoch + 1 && a.config.voters.some((m) => m.id === ctx.self);
+}
+
+function implicitPromise(store0: StoreView, req: PromiseRequest, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {
+  const install = installFrom(store0, req, ctx);
+  return prefixed(install.records, implicitPromiseIn(install.store, req, rules, ctx));
+}
+
+function implicitPromiseIn(store: StoreView, req: PromiseRequest, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {
   // An implicit promise speaks for every position from learnedThrough on; the
   // reply must report all accepted values there, which a lost record cannot.
   if (!mayVote(store, store.learnedThrough() + 1, Number.MAX_SAFE_INTEGER, rules) || !saneProposal(store, req.proposal, ctx)) {
@@ -224,6 +336,9 @@ function implicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRul
   // An implicit promise reaches every position: a newer head here makes it stale.
   const standing = configStanding(store, req.config, Number.MAX_SAFE_INTEGER, rules);
   if (standing !== 'ok') return { records: [], reply: promiseReply(store, req, standing === 'stale' ? 'stale-config' : 'unknown-config', req.proposal) };
+  // Its ballot is in the latest configuration: a voter of that one only votes (R7), above its floor (R6).
+  const refusal = membershipRefusal(store, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, req.proposal, rules, ctx);
+  if (refusal !== undefined) return { records: [], reply: promiseReply(store, req, refusal.outcome, refusal.outcome === 'reject' ? refusal.floor : req.proposal) };
   const meta = store.metadata();
   // The proposer that holds this number here asks again (its reply was lost, or it counts its members anew).
   const again = req.nonce !== undefined && req.nonce !== 0 && req.proposal === meta.promised && meta.promisedBy === req.nonce;
@@ -264,7 +379,12 @@ function bindingAtLeast(store: StoreView, proposal: Proposal): boolean {
   return false;
 }
 
-function explicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {
+function explicitPromise(store0: StoreView, req: PromiseRequest, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {
+  const install = installFrom(store0, req, ctx);
+  return prefixed(install.records, explicitPromiseIn(install.store, req, rules, ctx));
+}
+
+function explicitPromiseIn(store: StoreView, req: PromiseRequest, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {
   const from = req.from as Position;
   const to = req.to ?? from;
   // A range the proposer may not ask for (decoding already checked from <= to) is not voted on.
@@ -274,6 +394,8 @@ function explicitPromise(store: StoreView, req: PromiseRequest, rules: SafetyRul
   }
   const standing = configStanding(store, req.config, to, rules);
   if (standing !== 'ok') return { records: [], reply: promiseReply(store, req, standing === 'stale' ? 'stale-config' : 'unknown-config', req.proposal, [], to) };
+  const refusal = membershipRefusal(store, from, to, req.proposal, rules, ctx);
+  if (refusal !== undefined) return { records: [], reply: promiseReply(store, req, refusal.outcome, refusal.outcome === 'reject' ? refusal.floor : req.proposal, [], to) };
   const begin = store.begin();
   const slots: Slot[] = [];
   // Truncated positions answer as learned tombstones, so the proposer stops there.
@@ -332,6 +454,14 @@ function write(store: StoreView, req: WriteRequest, rules: SafetyRules, ctx: Rep
   // A write carries no configuration to learn: of an unknown one, it is not voted on (its promise brings the chain, step 4).
   const standing = configStanding(store, req.config, last, rules);
   if (standing !== 'ok') return { records: [], reply: reply(standing === 'stale' ? 'stale-config' : 'ignored', req.proposal) };
+  const refusal = membershipRefusal(store, req.from, last, req.proposal, rules, ctx);
+  if (refusal !== undefined && !(refusal.outcome === 'ignored' && jointWrite(store, req, ctx))) {
+    return { records: [], reply: reply(refusal.outcome, refusal.outcome === 'reject' ? refusal.floor : req.proposal) };
+  }
+  // R3: a new voter accepts the config entry only once it holds every position below it.
+  if (refusal !== undefined && rules.caughtUpToAccept && !heldBelow(req.from, store.learnedThrough(), store.lostPositions().some((p) => p < req.from))) {
+    return { records: [], reply: reply('not-ready', req.proposal) };
+  }
   // A proposer that counts a disk this replica knows was replaced could count a
   // forgotten acceptance: refuse, and say which disks are current now. That
   // includes this replica's own earlier disks.
@@ -430,7 +560,7 @@ function rejoin(store: StoreView, req: RejoinRequest, ctx: ReplicaContext): Repl
   return { records: [{ type: 'metadata', metadata }], reply: reply('accept', next) };
 }
 
-function commit(store: StoreView, msg: CommitMessage): ReplicaStep {
+function commit(store: StoreView, msg: CommitMessage, ctx: ReplicaContext): ReplicaStep {
   if (msg.proposal < 1) return NOTHING;
   // Only worth a record if some position of the range holds that proposal's value unlearned.
   // Positions already learned here need nothing: start above the learned prefix (commits are resent).
@@ -439,13 +569,44 @@ function commit(store: StoreView, msg: CommitMessage): ReplicaStep {
   for (const p of store.positions(Math.max(msg.from, store.learnedThrough() + 1), to)) {
     const s = store.slot(p);
     if (s !== undefined && !s.learned && s.accepted === msg.proposal) {
-      return { records: [{ type: 'commit', from: msg.from, to, proposal: msg.proposal }] };
+      return withChain(store, ctx, [{ type: 'commit', from: msg.from, to, proposal: msg.proposal }], committedLinks(store, msg.from, to, msg.proposal));
     }
   }
   return NOTHING;
 }
 
-function learned(store: StoreView, msg: LearnedMessage): ReplicaStep {
+/** Config entries a commit of [from, to] under `proposal` teaches, with that proposal as their floor. */
+function committedLinks(store: StoreView, from: Position, to: Position, proposal: Proposal): LearnedLink[] {
+  const out: LearnedLink[] = [];
+  const lo = Math.max(from, store.learnedThrough() + 1);
+  // A store that tracks its unlearned config entries (all of them do but hand-made ones) answers without a
+  // walk over the range: commits are sent for every batch and resent for the whole term.
+  const candidates = store.pendingConfigs !== undefined ? store.pendingConfigs().filter((p) => p >= lo && p <= to) : store.positions(lo, to);
+  for (const p of candidates) {
+    const s = store.slot(p);
+    if (s === undefined || s.learned || s.accepted !== proposal || s.kind !== 'config') continue;
+    const a = store.action(p);
+    if (a !== undefined && a !== 'lost' && a.kind === 'config') out.push({ position: p, config: a.config, floor: proposal });
+  }
+  return out;
+}
+
+/**
+ * R14: the records of a step that learns config entries (`links`), with the
+ * chain they extend written first (a crash between the two leaves a chain
+ * ahead of the log, never behind it). Entries learned before their
+ * predecessor stay out of the chain until it comes (acceptor-chain.ts).
+ */
+function withChain(store: StoreView, ctx: ReplicaContext, records: PersistRecord[], links: readonly LearnedLink[]): ReplicaStep {
+  if (links.length === 0) return { records };
+  const meta = store.metadata();
+  const before = chainOf(meta, ctx.bootstrap);
+  const after = extendChain(before, [...links, ...heldBackLinks(store, before)]);
+  if (after === before || after === undefined) return { records };
+  return { records: [{ type: 'metadata', metadata: { ...meta, configs: after } }, ...records] };
+}
+
+function learned(store: StoreView, msg: LearnedMessage, ctx: ReplicaContext): ReplicaStep {
   const records: PersistRecord[] = [];
   const begin = store.begin();
   const far = farEnd(store);
@@ -456,7 +617,27 @@ function learned(store: StoreView, msg: LearnedMessage): ReplicaStep {
     if (store.slot(e.position)?.learned && store.action(e.position) !== 'lost') continue;
     records.push({ type: 'learn', position: e.position, action: e.action });
   }
-  return records.length === 0 ? NOTHING : { records };
+  if (records.length === 0) return NOTHING;
+  const links: LearnedLink[] = [];
+  for (const r of records) {
+    if (r.type !== 'learn' || r.action.kind !== 'config') continue;
+    // The higher of the floor its teller names and the ballot this replica accepted the same entry
+    // under (a copy from a peer carries no floor on the wire yet). Never another value's ballot: it is
+    // below the floor R6 needs. Without either the floor is 0: the caught-up quorum of the new voters
+    // that accepted the entry (R3) holds the true floor, and every quorum of them meets one of those.
+    const named = msg.floors?.find((f) => f.position === r.position)?.floor ?? 0;
+    links.push({ position: r.position, config: r.action.config, floor: Math.max(named, ownAcceptance(store, r.position, r.action.config) ?? 0) });
+  }
+  if (links.length === 0) return { records };
+  // A config entry that cannot be chained yet (its predecessor is not learned here) is not learned
+  // either: its floor would be lost before the predecessor comes, and a later copy brings it again.
+  const before = chainOf(store.metadata(), ctx.bootstrap);
+  const after = extendChain(before, [...links, ...heldBackLinks(store, before)]);
+  const head = after?.[after.length - 1]?.epoch ?? 0;
+  const waiting = new Set(links.filter((l) => l.config.epoch > head).map((l) => l.position));
+  const kept = records.filter((r) => !(r.type === 'learn' && waiting.has(r.position)));
+  if (kept.length === 0) return NOTHING;
+  return withChain(store, ctx, kept, links.filter((l) => !waiting.has(l.position)));
 }
 
 function read(store: StoreView, req: ReadRequest, ctx: ReplicaContext): ReadReply {

@@ -25,6 +25,22 @@ export interface SafetyRules {
   readonly staleConfig: boolean;
   /** R6: a replica does not vote for a ballot of a configuration it has not learned ('unknown-config', or IGNORED for a write). */
   readonly unknownConfig: boolean;
+  /** R2: a writer sends nothing above a config entry until it is chosen, and proposes it only once everything below is. */
+  readonly configBarrier: boolean;
+  /** R3 (b): a config entry counts as chosen only once a quorum of the next configuration's voters accepted it too. */
+  readonly jointAcceptance: boolean;
+  /** R3: those acceptances count (and are given) only by voters that hold every position below the entry. */
+  readonly caughtUpToAccept: boolean;
+  /** R4: after its change is chosen, a writer elects afresh in the new configuration (no promise carried over). */
+  readonly freshElection: boolean;
+  /** R6, R7: a replica votes only at positions whose configuration lists it as a voter ('stale-config' once removed). */
+  readonly removedStaysOut: boolean;
+  /** R6: a replica refuses ballots not above the floor of the configuration governing a position. */
+  readonly configFloor: boolean;
+  /** R5: fills are cut at a config entry found in phase 1 and settle it with the joint count; reads wait for a pending entry's fate. */
+  readonly followPending: boolean;
+  /** R5: a reader's fill promises from the highest learned prefix it heard + 1, not from the position it wants (it sees a stop sign below). */
+  readonly fillFromLearned: boolean;
 }
 
 export const ALL_RULES_ON: SafetyRules = Object.freeze({
@@ -36,4 +52,12 @@ export const ALL_RULES_ON: SafetyRules = Object.freeze({
   catchUpAfterRecording: true,
   staleConfig: true,
   unknownConfig: true,
+  configBarrier: true,
+  jointAcceptance: true,
+  caughtUpToAccept: true,
+  freshElection: true,
+  removedStaysOut: true,
+  configFloor: true,
+  followPending: true,
+  fillFromLearned: true,
 });

@@ -213,8 +213,9 @@ export type PromiseOutcome = Outcome | 'stale-config' | 'unknown-config';
 /**
  * How a replica answered a write: as a promise, 'stale' when the request
  * names a retired generation, 'stale-config' as for a promise, 'not-ready'
- * (R3, reserved for the change path of step 4: nothing sends it yet; a
- * proposer takes it as no answer). A write whose ballot is in a configuration
+ * (R3: a voter of the next configuration asked to accept its config entry
+ * before it holds every position below it; a proposer takes it as no answer
+ * and asks again). A write whose ballot is in a configuration
  * the replica does not know is IGNORED (only a promise carries what it needs
  * to learn it).
  */
@@ -243,6 +244,18 @@ export interface PromiseRequest {
    * epoch 0 at -1.
    */
   readonly config?: ConfigHead;
+  /**
+   * R4: the configuration of `config`, chosen, with its position and floor: a
+   * replica whose chain lacks it installs it (learned, in the same durable
+   * batch as the promise) if it holds its predecessor.
+   */
+  readonly install?: PlacedConfiguration;
+  /**
+   * R6: the links of the proposer's chain that a replica answering
+   * 'unknown-config' lacks, oldest first (chosen configurations): it installs
+   * each one that extends its chain, in order, before it weighs the request.
+   */
+  readonly links?: readonly PlacedConfiguration[];
 }
 
 /**
@@ -330,6 +343,8 @@ export interface CommitMessage {
 export interface LearnedMessage {
   readonly type: 'learned';
   readonly entries: readonly Entry[];
+  /** For config entries among them: the ballot under which their teller counted them chosen (R14, R6's floor). */
+  readonly floors?: readonly { readonly position: Position; readonly floor: Proposal }[];
 }
 
 /** Ask for the state of the positions in [from, to] (at most `limit` slots back). */

@@ -41,8 +41,24 @@
  * stops using its ballot and fails what it has in flight exactly as when
  * fenced (R12: unknown outcomes, settled by the next writer), so that its
  * owner elects again in the newer configuration. 'unknown-config' (the
- * replica lacks this configuration) counts as no vote. The change path (R2
- * to R4: a config entry, the barrier, the joint count, the install) is step 4.
+ * replica lacks this configuration) counts as no vote, and the replica is
+ * sent the links of the chain it lacks (R6), so that it can answer again.
+ *
+ * Changes (R2 to R4; the `change` event). A change is applied to the
+ * configuration the writer's ballot is in (membership.ts's applyChange, its
+ * `ifEpoch` checked) and proposed alone at the writer's next position p,
+ * once everything below p is chosen; operations queued before the change go
+ * first, those queued after it wait. Barrier: nothing goes above p (settling
+ * NOPs included) until p is chosen. p counts as chosen when a quorum of the
+ * named voters accepted it AND a quorum of the next configuration's voters
+ * accepted it holding every position below p (R3; the write goes to the
+ * promoted learners too, which answer 'not-ready' until they hold it). The
+ * writer then elects afresh in the new configuration, its promise request
+ * installing the entry (R4), and goes on with the marker NOP and the queued
+ * operations. From counting p chosen until that election succeeds, the change
+ * is never dropped: a failed election is retried. An election that finds a
+ * config entry of the next epoch in its settle range settles up to it and
+ * finishes that change first (R5).
  *
  * The core does no I/O: events in (`step`), effects out (WriterOutput).
  */
@@ -51,8 +67,20 @@ import { assert, assertNever } from './assert.js';
 import { limits, timing } from './constants.js';
 import { rank } from './fill.js';
 import { drawDiskNumber, isRetired, sameDisk } from './identity.js';
-import { latestOf, oneLinkView, type ConfigView } from './config-view.js';
-import { compareHeads, configQuorum, headOf, voterIds, type ConfigHead, type PlacedConfiguration } from './membership.js';
+import { chainOfView, extendView, latestOf, linksAbove, oneLinkView, type ConfigView } from './config-view.js';
+import {
+  applyChange,
+  compareHeads,
+  configQuorum,
+  headOf,
+  heldBelow,
+  voterIds,
+  type ConfigHead,
+  type Configuration,
+  type MembershipChange,
+  type PlacedConfiguration,
+  type RefusalReason,
+} from './membership.js';
 import { QuorumTally } from './quorum.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { Action, DiskId, Named, Position, PromiseReply, Proposal, ReadReply, ReplicaId, Slot, WriteReply, WriteRequest } from './types.js';
@@ -73,7 +101,28 @@ export type WriterEvent =
   | { readonly type: 'flush' }
   | { readonly type: 'reply'; readonly from: ReplicaId; readonly msg: PromiseReply | WriteReply | ReadReply }
   /** Time passed: retransmit, give up, end a backoff. */
-  | { readonly type: 'tick' };
+  | { readonly type: 'tick' }
+  /** Change the membership (R2 to R4): resolved through WriterOutput.changes. */
+  | { readonly type: 'change'; readonly request: ChangeRequest };
+
+/** A membership change asked of the writer. */
+export interface ChangeRequest {
+  /** The request's id: the new configuration's changeId. */
+  readonly id: string;
+  /** The epoch the asker read: the change applies to that configuration only (R2). */
+  readonly ifEpoch: number;
+  readonly change: MembershipChange;
+}
+
+export type ChangeOutcome =
+  /** Complete: chosen and installed by the election in the new configuration (R4). */
+  | { readonly ok: true; readonly config: PlacedConfiguration }
+  /**
+   * refused (a RefusalReason): nothing was written. fenced, no-quorum: the writer stopped before
+   * proposing it, nothing was written. unknown: the entry left and may still be chosen and finished
+   * by a later writer (section 8, case 2).
+   */
+  | { readonly ok: false; readonly reason: RefusalReason | 'fenced' | 'no-quorum' | 'unknown'; readonly message: string };
 
 export type OpResult =
   | { readonly ok: true; readonly position: Position }
@@ -104,6 +153,8 @@ export interface WriterOutput {
   readonly done: { readonly id: number; readonly result: OpResult }[];
   /** Set when an election finished: the position of the writer's election NOP, or why it failed. */
   election?: OpResult;
+  /** Changes that finished. */
+  changes?: { readonly id: string; readonly result: ChangeOutcome }[];
 }
 
 export interface WriterConfig {
@@ -151,6 +202,21 @@ interface Batch {
   sentAt: number;
   readonly startedAt: number;
   chosen: boolean;
+  /** R3: the batch holds only a config entry making `next`; `ready` are its voters that accepted holding every position below. */
+  joint?: { readonly next: Configuration; readonly ready: Set<ReplicaId> };
+}
+
+/** A change the writer holds (at most one is proposed at a time). */
+interface PendingChange {
+  /** The request; absent for an entry an election found (another writer's change, finished by this one: R5). */
+  readonly request?: ChangeRequest;
+  /**
+   * queued: not proposed yet; proposed: its entry is in flight; chosen: counted chosen (R3), the
+   * install election not run yet; installing: that election is running (R4).
+   */
+  stage: 'queued' | 'proposed' | 'chosen' | 'installing';
+  next?: Configuration;
+  placed?: PlacedConfiguration;
 }
 
 /** One member's answer to the election, with the rest of its slots read if its promise reply was cut. */
@@ -236,8 +302,14 @@ export class WriterCore {
   readonly nonce: number;
 
   private readonly view: ConfigView;
+  /** Configurations this writer counted chosen and installs (R4), above what its owner's view knows. */
+  private readonly ownLinks: PlacedConfiguration[] = [];
   /** The configuration the writer's ballots are in (fixed at each election's start). */
   private cfg: PlacedConfiguration;
+  /** Changes asked of it, oldest first: the first is the one in progress. */
+  private readonly changes: PendingChange[] = [];
+  /** How many queued operations go before the first change (they were queued before it). */
+  private beforeChange = 0;
 
   constructor(private readonly config: WriterConfig) {
     assert((config.view === undefined) !== (config.members === undefined), 'a writer takes a view or a member list');
@@ -248,6 +320,19 @@ export class WriterCore {
     let next = 1;
     this.newRid = config.rid ?? (() => next++);
     this.nonce = drawDiskNumber(config.random);
+  }
+
+  /** The owner's view with the configurations this writer installed. */
+  private get fullView(): ConfigView {
+    return extendView(this.view, this.ownLinks);
+  }
+
+  /** The configuration new ballots are in (its head), and whether a change is in progress. */
+  get latestConfig(): PlacedConfiguration {
+    return latestOf(this.fullView);
+  }
+  get changing(): boolean {
+    return this.changes.length > 0;
   }
 
   /** The voters of the writer's configuration: the members it asks and counts. */
@@ -317,6 +402,9 @@ export class WriterCore {
       case 'tick':
         this.onTick(out);
         break;
+      case 'change':
+        this.requestChange(event.request, out);
+        break;
       default:
         assertNever(event, 'writer event');
     }
@@ -332,11 +420,134 @@ export class WriterCore {
     if (this.role.kind === 'idle') this.startElection(out);
   }
 
+  // ------------------------------------------------------------------ changes (R2 to R4)
+
+  private requestChange(request: ChangeRequest, out: WriterOutput): void {
+    if (this.role.kind === 'fenced') return report(out, request.id, { ok: false, reason: 'fenced', message: 'the writer was fenced' });
+    // Checked now against what the writer knows (early and friendly), and again when proposed (authoritative).
+    const r = applyChange(this.latestConfig, request.change, { ifEpoch: request.ifEpoch, changeId: request.id });
+    if (!r.ok) return report(out, request.id, { ok: false, reason: r.refusal.reason, message: r.refusal.message });
+    if (this.changes.length === 0) this.beforeChange = this.queue.length;
+    this.changes.push({ request, stage: 'queued' });
+    if (this.role.kind === 'idle') this.startElection(out);
+    else this.flush(out);
+  }
+
+  /**
+   * R2: the change goes alone at the next position p, once everything below
+   * p is chosen (the caller checked), applied to the configuration the
+   * ballot is in with its ifEpoch. It goes to the named voters and to the
+   * next configuration's other voters (R3).
+   */
+  private proposeChange(ch: PendingChange, out: WriterOutput): void {
+    const role = this.role;
+    assert(role.kind === 'elected' && ch.stage === 'queued', 'an elected writer proposes a queued change');
+    let next = ch.next;
+    if (ch.request !== undefined) {
+      const r = applyChange(this.cfg, ch.request.change, { ifEpoch: ch.request.ifEpoch, changeId: ch.request.id });
+      if (!r.ok) {
+        this.changes.shift();
+        this.beforeChange = 0;
+        report(out, ch.request.id, { ok: false, reason: r.refusal.reason, message: r.refusal.message });
+        // The operations queued behind the refused change go now: nothing else would flush an elected
+        // writer that has nothing in flight, and they would wait forever (attack5-stranded-queue).
+        return this.flush(out);
+      }
+      next = r.next;
+    }
+    assert(next !== undefined && next.epoch === this.cfg.epoch + 1, 'a change makes the next epoch');
+    ch.next = next;
+    ch.stage = 'proposed';
+    const batch = this.newBatch(role, [{ kind: 'config', config: next }], [-1], 0);
+    batch.joint = { next, ready: new Set() };
+    role.inflight.push(batch);
+    role.next = batch.from + 1;
+    this.sendBatch(batch, this.members, role.proposal, out);
+  }
+
+  /** R3: what a voter of the next configuration answered to the entry's write. */
+  private noteJoint(from: ReplicaId, msg: WriteReply, batch: Batch): void {
+    const role = this.role;
+    const joint = batch.joint;
+    if (joint === undefined || role.kind !== 'elected' || msg.outcome !== 'accept' || msg.proposal !== role.proposal) return;
+    if (!joint.next.voters.some((m) => m.id === from)) return;
+    const caughtUp = heldBelow(batch.from, msg.learnedThrough ?? -1, msg.lostBelow ?? true);
+    if (caughtUp || !this.rules.caughtUpToAccept) joint.ready.add(from);
+  }
+
+  /** Chosen once a quorum of the named voters accepted, and for a config entry (R3) a caught-up quorum of the next voters. */
+  private countChosen(batch: Batch): void {
+    if (batch.tally.won) batch.chosen = this.jointDone(batch);
+  }
+
+  private jointDone(batch: Batch): boolean {
+    const joint = batch.joint;
+    if (joint === undefined || !this.rules.jointAcceptance) return true;
+    return joint.next.voters.filter((m) => joint.ready.has(m.id)).length >= configQuorum(joint.next);
+  }
+
+  /**
+   * p is chosen and nothing is in flight: R4, a fresh election in the new
+   * configuration whose promise requests install it. From here the change
+   * is not dropped: a failed election is retried (onTick), the queue waits.
+   */
+  private install(ch: PendingChange, out: WriterOutput): void {
+    assert(ch.placed !== undefined, 'a chosen change is placed');
+    if (!this.rules.freshElection) {
+      // Switched off (tests only): the promises of the old configuration are carried over and the
+      // writer goes on under its ballot there, which is what R4 forbids.
+      this.changes.shift();
+      this.beforeChange = 0;
+      if (ch.request !== undefined) report(out, ch.request.id, { ok: true, config: ch.placed });
+      return this.flush(out);
+    }
+    ch.stage = 'installing';
+    this.ownLinks.push(ch.placed);
+    // Settling NOPs queued for the old configuration's positions: the new election settles what is left.
+    const keep = this.queue.filter((op) => op.id >= 0);
+    this.queue.length = 0;
+    for (const op of keep) this.queue.push(op);
+    this.role = { kind: 'idle' };
+    this.startElection(out);
+  }
+
+  /** The change in progress when the writer stops (fenced, no quorum): reported, unless it is past counting chosen and only stalled. */
+  private failChanges(result: Extract<OpResult, { ok: false }>, out: WriterOutput): void {
+    const reason = result.error === 'fenced' ? 'fenced' : 'no-quorum';
+    while (this.changes.length > 0) {
+      const ch = this.changes[0]!;
+      if ((ch.stage === 'chosen' || ch.stage === 'installing') && result.error !== 'fenced') return; // retried, never dropped
+      this.changes.shift();
+      if (ch.request === undefined) continue;
+      const message =
+        ch.stage === 'queued'
+          ? `the writer stopped (${reason}) before proposing the change: nothing was written`
+          : ch.stage === 'proposed'
+            ? `the writer stopped (${reason}) with the change in flight: a later writer may still find and finish it`
+            : 'the change was chosen; the writer was fenced before its install election finished, a later writer finishes it';
+      report(out, ch.request.id, { ok: false, reason: ch.stage === 'queued' ? reason : 'unknown', message });
+    }
+    this.beforeChange = 0;
+  }
+
+  /** The links of the writer's chain a replica whose head is `head` lacks (R6), if it knows any. */
+  private linksFor(head: ConfigHead | undefined): PlacedConfiguration[] {
+    if (head === undefined) return [];
+    return linksAbove(chainOfView(this.fullView), head.epoch);
+  }
+
+  /** An implicit promise request of this writer (R4: it installs the configuration the writer itself counted chosen). */
+  private promiseRequest(rid: number, proposal: Proposal, links?: readonly PlacedConfiguration[]): PromiseRequest {
+    const own = this.ownLinks[this.ownLinks.length - 1];
+    const install = own !== undefined && own.epoch === this.cfg.epoch ? { install: own } : {};
+    return { type: 'promise', rid, proposal, nonce: this.nonce, config: this.configHead, ...install, ...(links === undefined || links.length === 0 ? {} : { links }) };
+  }
+
   // ------------------------------------------------------------------ election
 
   private startElection(out: WriterOutput): void {
-    // A new ballot is in the latest configuration the owner's view knows now.
-    this.cfg = latestOf(this.view);
+    // A new ballot is in the latest configuration the writer knows now (its owner's view and its own installs).
+    this.cfg = latestOf(this.fullView);
     const proposal = this.highestSeen + 1;
     this.highestSeen = proposal;
     const rid = this.newRid();
@@ -350,7 +561,7 @@ export class WriterCore {
       sentAt: this.now,
       startedAt,
     };
-    const msg: PromiseRequest = { type: 'promise', rid, proposal, nonce: this.nonce, config: this.configHead };
+    const msg = this.promiseRequest(rid, proposal);
     for (const to of this.members) out.send.push({ to, msg });
   }
 
@@ -362,7 +573,11 @@ export class WriterCore {
     // An answer to another request that happens to share the id (defence in depth: ids are per client).
     if (msg.outcome !== 'reject' && msg.proposal !== role.proposal) return;
     if (msg.outcome === 'stale-config') return this.onStaleConfig(msg.config, out);
-    // A replica that lacks this configuration does not vote (step 4 sends it the missing links).
+    if (msg.outcome === 'unknown-config') {
+      // A replica that lacks this configuration does not vote: send it the links it lacks, and it answers again.
+      const links = this.linksFor(msg.config);
+      if (links.length > 0 && links[0]!.epoch === (msg.config?.epoch ?? 0) + 1) return void out.send.push({ to: from, msg: this.promiseRequest(role.rid, role.proposal, links) });
+    }
     role.tally.record(from, msg.outcome === 'unknown-config' ? 'ignored' : msg.outcome);
     if (msg.outcome === 'accept') {
       const r: ElectionReply = { reply: msg, slots: msg.slots.slice(), covered: msg.coveredThrough, readAt: this.now };
@@ -436,6 +651,12 @@ export class WriterCore {
       return this.fence(msg.proposal, out);
     }
     if (msg.outcome === 'stale-config' && msg.proposal === role.proposal && role.rounds.has(msg.rid)) return this.onStaleConfig(msg.config, out);
+    if (msg.outcome === 'unknown-config' && msg.proposal === role.proposal && role.rounds.has(msg.rid)) {
+      // As in the election: the links it lacks, and it answers the same round again.
+      const links = this.linksFor(msg.config);
+      if (links.length > 0 && links[0]!.epoch === (msg.config?.epoch ?? 0) + 1) out.send.push({ to: from, msg: this.promiseRequest(msg.rid, role.proposal, links) });
+      return;
+    }
     if (msg.status !== 'VOTING' || msg.outcome !== 'accept' || msg.proposal !== role.proposal) return;
     const sentAt = role.rounds.get(msg.rid);
     if (sentAt === undefined) return;
@@ -504,7 +725,7 @@ export class WriterCore {
     const rid = this.newRid();
     role.rounds.set(rid, ++this.order);
     if (role.rounds.size > ROUNDS_KEPT) role.rounds.delete(role.rounds.keys().next().value!);
-    const msg: PromiseRequest = { type: 'promise', rid, proposal: role.proposal, nonce: this.nonce, config: this.configHead };
+    const msg = this.promiseRequest(rid, role.proposal);
     for (const id of to) out.send.push({ to: id, msg });
   }
 
@@ -557,7 +778,9 @@ export class WriterCore {
    */
   private becomeElected(proposal: Proposal, promised: Map<ReplicaId, ElectionReply>, out: WriterOutput): void {
     const replies = [...promised.values()];
-    const learnedThrough = Math.max(...replies.map((r) => r.reply.learnedThrough));
+    const installed = this.changes[0]?.stage === 'installing' ? this.changes[0] : undefined;
+    // R4: L := max(L, p): the entry was chosen and the quorum learned it from the install.
+    const learnedThrough = Math.max(installed?.placed?.position ?? -1, ...replies.map((r) => r.reply.learnedThrough));
     // E: the highest position where a quorum member holds a value. Promise-only slots
     // above it hold nothing to preserve (a stray explicit promise must not cost NOPs).
     const end = Math.max(learnedThrough, ...replies.flatMap((r) => r.slots.map((s) => s.position)));
@@ -581,7 +804,23 @@ export class WriterCore {
       const s = best.get(p);
       settle.push(s !== undefined && this.rules.reproposeAccepted ? s.action! : NOP);
     }
-    const electionPosition = end + 1;
+    // R5: a config entry of the next epoch in the settle range is a stop sign: settle up to it, finish
+    // that change (R3, R4), and only then write the marker NOP (switch followPending: re-proposed as any value).
+    const stop = this.rules.followPending ? settle.findIndex((a) => a.kind === 'config' && a.config.epoch === this.cfg.epoch + 1) : -1;
+    let found: Configuration | undefined;
+    if (stop >= 0) {
+      const entry = settle[stop]!;
+      assert(entry.kind === 'config', 'a stop sign is a config entry');
+      found = entry.config;
+      settle.length = stop;
+    }
+    const electionPosition = found === undefined ? end + 1 : Number.MAX_SAFE_INTEGER;
+    if (installed !== undefined) {
+      // The change is complete: a quorum of the new configuration promised and installed it (R4).
+      this.changes.shift();
+      this.beforeChange = 0;
+      if (installed.request !== undefined) report(out, installed.request.id, { ok: true, config: installed.placed! });
+    }
     const named = new Map([...promised].map(([id, r]) => [id, { generation: r.reply.generation, disk: r.reply.disk }]));
     const electionRid = (this.role as { rid: number }).rid;
     this.role = {
@@ -607,7 +846,10 @@ export class WriterCore {
     // Settled positions go first, through the queue, so the in-flight window bounds them too.
     // (No spread: the settle range may hold up to limits.electionSettleMax positions.)
     const settling: WriterOp[] = settle.map((action) => ({ id: -1, action }));
-    settling.push({ id: -1, action: NOP });
+    if (found === undefined) settling.push({ id: -1, action: NOP });
+    else this.changes.unshift({ stage: 'queued', next: found });
+    // Operations queued before a change still go before it, after the settled positions.
+    if (this.changes.length > 0) this.beforeChange = settling.length + (found === undefined ? this.beforeChange : 0);
     for (const op of this.queue) settling.push(op);
     this.queue.length = 0;
     for (const op of settling) this.queue.push(op);
@@ -617,18 +859,35 @@ export class WriterCore {
   // ------------------------------------------------------------------ writes
 
   private flush(out: WriterOutput): void {
-    if (this.role.kind !== 'elected' || this.queue.length === 0) return;
+    if (this.role.kind !== 'elected') return;
+    const ch = this.changes[0];
+    if (ch === undefined) return this.send(this.queue.length, out);
+    if (ch.stage === 'queued') {
+      // Operations queued before the change go first; the change once all of them are chosen (R2).
+      this.send(this.beforeChange, out);
+      const ready = this.rules.configBarrier ? this.inflightPositions === 0 : true;
+      if (this.beforeChange === 0 && ready && this.role.kind === 'elected') this.proposeChange(ch, out);
+    }
+    // The barrier (R2): nothing above the entry until it is chosen and installed (switch configBarrier: the
+    // rest goes out behind the entry at once).
+    if (!this.rules.configBarrier && ch.stage === 'proposed') this.send(this.queue.length, out);
+  }
+
+  /** Sends up to `limit` queued operations, within the window. */
+  private send(limit: number, out: WriterOutput): void {
+    if (this.queue.length === 0 || limit <= 0) return;
     const room = limits.writerWindowMax - this.inflightPositions;
     let bytesRoom = limits.writerWindowBytesMax - this.inflightBytes;
     let n = 0;
     // Bounded in positions and in bytes; one operation always goes if nothing else is in flight.
-    while (n < room && n < this.queue.length) {
+    while (n < room && n < this.queue.length && n < limit) {
       const b = actionBytes(this.queue[n]!.action);
       if (b > bytesRoom && !(n === 0 && this.inflightPositions === 0)) break;
       bytesRoom -= b;
       n++;
     }
     if (n === 0) return;
+    if (this.changes[0]?.stage === 'queued') this.beforeChange = Math.max(0, this.beforeChange - n);
     this.sendBatches(this.queue.splice(0, n), out);
   }
 
@@ -656,25 +915,29 @@ export class WriterCore {
         bytes += actionBytes(op.action);
         i++;
       }
-      const batch: Batch = {
-        from,
-        actions,
-        opIds,
-        tally: new QuorumTally(this.members.length, this.quorum),
-        rid: this.newRid(),
-        ridSentAt: ++this.order,
-        named: namedList(role.named),
-        bytes,
-        retransmits: 0,
-        sentAt: this.now,
-        startedAt: this.now,
-        chosen: false,
-      };
+      const batch = this.newBatch(role, actions, opIds, bytes);
       role.inflight.push(batch);
       role.next = from + actions.length;
       // Step 4 cuts batches at a config entry (R1, R2); with one configuration every position is the ballot's.
       this.sendBatch(batch, this.members, role.proposal, out);
     }
+  }
+
+  private newBatch(role: Extract<WriterRole, { kind: 'elected' }>, actions: Action[], opIds: number[], bytes: number): Batch {
+    return {
+      from: role.next,
+      actions,
+      opIds,
+      tally: new QuorumTally(this.members.length, this.quorum),
+      rid: this.newRid(),
+      ridSentAt: ++this.order,
+      named: namedList(role.named),
+      bytes,
+      retransmits: 0,
+      sentAt: this.now,
+      startedAt: this.now,
+      chosen: false,
+    };
   }
 
   private sendBatch(batch: Batch, to: readonly ReplicaId[], proposal: Proposal, out: WriterOutput): void {
@@ -688,6 +951,16 @@ export class WriterCore {
       if (role.kind === 'elected' && !role.named.has(id) && !role.candidates.has(id)) continue;
       out.send.push({ to: id, msg });
     }
+    // R3: the next configuration's voters that have not accepted it holding the log below: the promoted
+    // learners (safe although they never promised: the writer never asks them to promise this number, R4
+    // uses a higher one), and members of both that were not caught up when they accepted.
+    const joint = batch.joint;
+    if (joint !== undefined) {
+      for (const m of joint.next.voters) {
+        if (joint.ready.has(m.id) || (this.members.includes(m.id) && !batch.tally.has(m.id))) continue;
+        out.send.push({ to: m.id, msg });
+      }
+    }
     batch.sentAt = this.now;
   }
 
@@ -696,7 +969,21 @@ export class WriterCore {
     if (msg.outcome === 'reject') this.highestSeen = Math.max(this.highestSeen, msg.proposal);
     if (role.kind !== 'elected') return;
     const batch = role.inflight.find((b) => b.rid === msg.rid);
-    if (batch === undefined || batch.tally.has(from)) return;
+    if (batch === undefined) return;
+    if (batch.joint !== undefined && !batch.chosen) {
+      this.noteJoint(from, msg, batch);
+      if (!this.members.includes(from)) {
+        // A voter of the next configuration only: its acceptance is a durability count, never named (R3).
+        if (msg.outcome === 'reject' && msg.proposal > role.proposal) return this.fence(msg.proposal, out);
+        this.countChosen(batch);
+        return this.resolveChosen(out);
+      }
+      if (batch.tally.has(from)) {
+        this.countChosen(batch);
+        return this.resolveChosen(out);
+      }
+    }
+    if (batch.tally.has(from) || !this.members.includes(from)) return;
     if (msg.outcome !== 'reject' && msg.proposal !== role.proposal) return;
     if (msg.outcome === 'reject') {
       // Only a higher proposal is evidence of another proposer; anything else is a replica's
@@ -720,7 +1007,7 @@ export class WriterCore {
       this.dropNamed(from, out);
       if (this.role.kind !== 'elected') return;
     }
-    if (batch.tally.won) batch.chosen = true;
+    this.countChosen(batch);
     this.resolveChosen(out);
     if (counts && role.candidates.size > 0) this.promoteCandidates(out);
   }
@@ -775,6 +1062,7 @@ export class WriterCore {
     let commitTo: Position = -1;
     while (role.inflight.length > 0 && role.inflight[0]!.chosen) {
       const b = role.inflight.shift()!;
+      if (b.joint !== undefined) this.changeChosen(b, role.proposal);
       commitFrom ??= b.from;
       commitTo = b.from + b.actions.length - 1;
       b.opIds.forEach((id, k) => {
@@ -790,7 +1078,17 @@ export class WriterCore {
       role.electionReported = true;
       out.election = { ok: true, position: role.electionPosition };
     }
+    const ch = this.changes[0];
+    if (ch?.stage === 'chosen' && role.inflight.length === 0) return this.install(ch, out);
     this.flush(out);
+  }
+
+  /** The config entry is chosen (R3) under `proposal`, its floor (R4, R6). */
+  private changeChosen(b: Batch, proposal: Proposal): void {
+    const ch = this.changes[0];
+    assert(ch !== undefined && ch.stage === 'proposed' && b.joint !== undefined, 'a chosen config entry is the change in flight');
+    ch.stage = 'chosen';
+    ch.placed = { ...b.joint.next, position: b.from, floor: proposal };
   }
 
   private fence(by: Proposal, out: WriterOutput): void {
@@ -825,7 +1123,11 @@ export class WriterCore {
     } else if (this.role.kind === 'electing' || this.role.kind === 'backoff') {
       if (this.electionWanted) out.election = result;
     }
+    this.failChanges(result, out);
+    // A change counted chosen keeps the operations queued behind it: they go out after its install.
+    const kept = this.changes.length > 0 ? this.queue.splice(0).filter((op) => op.id >= 0) : [];
     for (const op of this.queue.splice(0)) if (op.id >= 0) out.done.push({ id: op.id, result });
+    for (const op of kept) this.queue.push(op);
     this.electionWanted = false;
   }
 
@@ -835,6 +1137,10 @@ export class WriterCore {
     const role = this.role;
     switch (role.kind) {
       case 'idle':
+        // A change counted chosen is never dropped: its install election is run again (R4).
+        if (this.changes[0]?.stage === 'chosen') return this.install(this.changes[0], out);
+        if (this.changes[0]?.stage === 'installing') this.startElection(out);
+        return;
       case 'fenced':
         return;
       case 'backoff':
@@ -847,7 +1153,7 @@ export class WriterCore {
         if (this.role.kind !== 'electing') return;
         if (this.now - role.sentAt >= timing.retransmitMs) {
           role.sentAt = this.now;
-          const msg: PromiseRequest = { type: 'promise', rid: role.rid, proposal: role.proposal, nonce: this.nonce, config: this.configHead };
+          const msg = this.promiseRequest(role.rid, role.proposal);
           for (const to of role.tally.pending(this.members)) out.send.push({ to, msg });
           for (const [id, r] of role.replies) if (r.readRid !== undefined && this.now - r.readAt >= timing.retransmitMs) this.readRest(id, r, out);
         }
@@ -876,6 +1182,7 @@ export class WriterCore {
             // a batch every member answered but too few counted would otherwise wait for its timeout.
             b.tally.forgetAllIgnored();
             this.sendBatch(b, b.tally.pending(this.members), role.proposal, out);
+            if (this.role.kind !== 'elected') return;
           }
         }
         return;
@@ -893,4 +1200,8 @@ export class WriterCore {
 
 function namedList(named: ReadonlyMap<ReplicaId, DiskId>): Named[] {
   return [...named].map(([id, d]) => ({ id, generation: d.generation, disk: d.disk }));
+}
+
+function report(out: WriterOutput, id: string, result: ChangeOutcome): void {
+  (out.changes ??= []).push({ id, result });
 }

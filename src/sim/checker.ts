@@ -28,13 +28,19 @@
  * in config(q) (the write carried config(q)'s head) and each acceptance is by
  * a disk the write named (I1: agreement holds over both). I5: no acceptance a
  * proposer may count (its write named the disk) comes from a replica that is
- * not a voter of config(q); R3's exception, for the next configuration's
- * voters at a config entry, is step 4's. With one configuration (every
- * member a voter, every head the bootstrap one) this is exactly the quorum
- * count of before.
+ * not a voter of config(q); R3's acceptances by the next configuration's
+ * voters are never named, so they are no exception to check. With one
+ * configuration (every member a voter, every head the bootstrap one) this is
+ * exactly the quorum count of before.
+ *
+ * Step 4 adds, for runs whose replicas keep chains: I3 (noteChains: every
+ * replica's chain is a prefix of one chain, epochs consecutive, positions
+ * increasing), I4 (no two positions hold a config entry of the same epoch
+ * accepted by a quorum of the voters governing them), and I7 (an acceptance
+ * by a replica whose own chain removed it, above the entry that did).
  */
 import type { ConfigView } from '../core/config-view.js';
-import { BOOTSTRAP_HEAD, configQuorum, roleIn, type ConfigHead } from '../core/membership.js';
+import { BOOTSTRAP_HEAD, configQuorum, configurationKey, roleIn, roleOf, type ConfigHead, type PlacedConfiguration } from '../core/membership.js';
 import type { StoreView } from '../core/store.js';
 import type { Action, Entry, Named, Position, Proposal, ReplicaId } from '../core/types.js';
 import { valueKey } from './trace.js';
@@ -55,7 +61,13 @@ export type ViolationKind =
   /** A replica's reply or announcement left before the records of its step were durable. */
   | 'reply-before-sync'
   /** I5: an acceptance a proposer may count (its write named the disk) by a replica that is not a voter of config(q). */
-  | 'counted-non-voter';
+  | 'counted-non-voter'
+  /** I3: two replicas' chains are not prefixes of one chain, or a chain is not well linked. */
+  | 'chain'
+  /** I4: config entries of one epoch at two positions, each accepted by a quorum of the voters governing it. */
+  | 'config-pending'
+  /** I7: a replica accepted above the entry that removed it from its own chain. */
+  | 'removed-voted';
 
 export interface Violation {
   readonly kind: ViolationKind;
@@ -113,6 +125,12 @@ export class Checker {
 
   /** config(q): the cluster's true chain (one link of `members` when the run makes no change). */
   private readonly configAt: ConfigView;
+  /** I3: each epoch's configuration as the first replica that held it showed it. */
+  private readonly chain = new Map<number, PlacedConfiguration>();
+  /** I4: for each epoch, the positions whose entry of that epoch a quorum of voters accepted (any ballots). */
+  private readonly configQuorumAt = new Map<number, Set<Position>>();
+  /** I4: acceptances of config entries by voters of config(q): 'p|epoch|value' -> replicas. */
+  private readonly configAccepts = new Map<string, Set<ReplicaId>>();
 
   /**
    * `quorum`: a quorum of the whole membership (disk holdings are counted
@@ -145,9 +163,11 @@ export class Checker {
     p: Position,
     proposal: Proposal,
     action: Action,
-    by: { disk: string; named: readonly Named[]; config?: ConfigHead } = { disk: '', named: [] },
+    by: { disk: string; named: readonly Named[]; config?: ConfigHead; chain?: readonly PlacedConfiguration[] } = { disk: '', named: [] },
   ): void {
     const key = valueKey(action);
+    this.checkRemoved(replica, p, proposal, by.chain);
+    if (action.kind === 'config') this.noteConfigAccept(replica, p, action.config.epoch, key);
     const k = `${p}|${proposal}|${key}`;
     let disks = this.acceptDisks.get(k);
     if (disks === undefined) this.acceptDisks.set(k, (disks = new Map()));
@@ -178,6 +198,53 @@ export class Checker {
     if (named.has(replica)) return;
     named.add(replica);
     if (named.size === quorum) this.noteCountedUnder(p, proposal, key);
+  }
+
+  /** I7: an acceptance above the entry that removed the replica from its own chain. */
+  private checkRemoved(replica: ReplicaId, p: Position, proposal: Proposal, chain: readonly PlacedConfiguration[] | undefined): void {
+    if (chain === undefined || chain.length === 0 || roleOf(chain, replica) !== 'removed') return;
+    const removing = chain.find((c, i) => i > 0 && roleIn(c, replica) === undefined && roleIn(chain[i - 1]!, replica) !== undefined);
+    if (removing !== undefined && p > removing.position) {
+      this.fail('removed-voted', `r${replica} accepted at ${p} under b${proposal} although its chain removed it at ${removing.position} (epoch ${removing.epoch})`);
+    }
+  }
+
+  /** I4: one epoch's entry accepted by a quorum of the voters governing it at two positions. */
+  private noteConfigAccept(replica: ReplicaId, p: Position, epoch: number, key: string): void {
+    const governing = this.configAt(p);
+    if (roleIn(governing, replica) !== 'voter') return;
+    const k = `${p}|${epoch}|${key}`;
+    let set = this.configAccepts.get(k);
+    if (set === undefined) this.configAccepts.set(k, (set = new Set()));
+    set.add(replica);
+    if (set.size < configQuorum(governing)) return;
+    let at = this.configQuorumAt.get(epoch);
+    if (at === undefined) this.configQuorumAt.set(epoch, (at = new Set()));
+    at.add(p);
+    if (at.size > 1) this.fail('config-pending', `config entries of epoch ${epoch} accepted by a quorum at positions ${[...at].join(', ')}`);
+  }
+
+  /** I3: the chains replicas hold now (called as they change, and at the end of a run). */
+  noteChains(chains: ReadonlyMap<ReplicaId, readonly PlacedConfiguration[]>): void {
+    const same = (a: PlacedConfiguration, b: PlacedConfiguration): boolean => a.position === b.position && configurationKey(a) === configurationKey(b);
+    for (const [id, chain] of chains) {
+      for (let i = 1; i < chain.length; i++) {
+        if (chain[i]!.epoch !== chain[i - 1]!.epoch + 1 || chain[i]!.position <= chain[i - 1]!.position) {
+          this.fail('chain', `r${id}'s chain links epoch ${chain[i - 1]!.epoch} at ${chain[i - 1]!.position} to epoch ${chain[i]!.epoch} at ${chain[i]!.position}`);
+          return;
+        }
+      }
+      // One chain: each epoch names one configuration at one position on every replica (chains are
+      // kept from config(begin) on, R14, so they may start at different epochs).
+      for (const c of chain) {
+        const seen = this.chain.get(c.epoch);
+        if (seen === undefined) this.chain.set(c.epoch, c);
+        else if (!same(seen, c)) {
+          this.fail('chain', `r${id}'s epoch ${c.epoch} (at ${c.position}) differs from the one another replica holds (at ${seen.position})`);
+          return;
+        }
+      }
+    }
   }
 
   /**

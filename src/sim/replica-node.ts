@@ -23,7 +23,7 @@ import { DurableQueue, syncNeed } from '../core/durable-queue.js';
 import { ReplicaNodeCore, type NodeOutput } from '../core/replica-node.js';
 import type { ConfigHead } from '../core/membership.js';
 import type { SafetyRules } from '../core/rules.js';
-import type { Message, Named, PersistRecord, Position, ReplicaId, Status } from '../core/types.js';
+import type { Message, Metadata, Named, PersistRecord, Position, ReplicaId, Status } from '../core/types.js';
 import type { Checker } from './checker.js';
 import type { Addr, Envelope } from './network.js';
 import type { SimDisk } from './sim-store.js';
@@ -198,16 +198,24 @@ export class ReplicaNode {
     this.paused = false;
     const from = this.disk.durable;
     const recs = this.disk.live.records;
+    // The chain the replica held when it accepted (I7): the last metadata record before the accept in this
+    // batch, or, if none lies before it or after it, the current one.
+    let metaAt: Metadata | undefined;
+    let lastMeta = -1;
+    for (let i = from; i < upTo; i++) if (recs[i]!.type === 'metadata') lastMeta = i;
     for (let i = from; i < upTo; i++) {
       const r = recs[i]!;
+      if (r.type === 'metadata') metaAt = r.metadata;
       if (r.type === 'learn') this.host.checker.noteDurableHold(this.id, r.position);
       if (r.type !== 'accept') continue;
       const meta = this.disk.live.metadata();
+      const chain = (metaAt ?? (lastMeta < i ? meta : undefined))?.configs;
       const by = this.namedAt.get(i);
       this.host.checker.noteDurableAccept(this.id, r.position, r.proposal, r.action, {
         disk: `${meta.incarnation}/${meta.generation ?? 0}/${meta.disk ?? 0}`,
         named: by?.named ?? [],
         ...(by?.config === undefined ? {} : { config: by.config }),
+        ...(chain === undefined ? {} : { chain }),
       });
       this.namedAt.delete(i);
     }

@@ -827,6 +827,8 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
 
   /** Safety over the final state of every replica. */
   private finalChecks(): void {
+    // I3: one chain on every replica (runs that change nothing hold none, or one link).
+    this.checker.noteChains(new Map([...this.replicas.values()].map((n) => [n.id, n.disk.live.metadata().configs ?? []])));
     for (const node of this.replicas.values()) {
       const s = node.disk.live;
       s.checkInvariants();

@@ -1,16 +1,18 @@
-// A config entry (docs/reconfiguration.md, step 2) is a value like any other to
-// the cores of today: it is chosen, learned and settled by a fill intact, and
-// reads skip it, as they skip NOPs and TRUNCATEs (it is not an application's
-// entry). Nothing proposes one yet; the test hands one to the writer directly.
+// A config entry (docs/reconfiguration.md, step 2) is chosen, learned and
+// settled by a fill intact, and reads never return it (it is not an
+// application's entry). Since step 4 it is also a stop sign (R5): a read that
+// finds one chosen for a configuration its view does not know stops there and
+// names it. The test hands one to the writer directly, as a plain value (the
+// change path is test/core/reconfig-writer.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Cluster, entries } from './harness.js';
+import { Cluster } from './harness.js';
 import type { Configuration } from '../../src/core/membership.js';
 import { actionsEqual, describeAction } from '../../src/core/actions.js';
 
 const config: Configuration = { epoch: 1, voters: [{ id: 1, address: 'h1:1' }, { id: 2, address: 'h2:2' }, { id: 3, address: 'h3:3' }], learners: [{ id: 4, address: 'h4:4' }], nextId: 5, changeId: 'c-1' };
 
-test('a read skips a config entry and returns the appends around it', () => {
+test('a read never returns a config entry: it stops at one of a configuration it does not know and names it (R5)', () => {
   const c = new Cluster(3);
   c.elect('w');
   c.run();
@@ -20,14 +22,14 @@ test('a read skips a config entry and returns the appends around it', () => {
   c.run();
   const r = c.read('rd', 0, 10);
   c.run();
-  assert.deepEqual(entries(c.reads.get(r)), [[1, 'a'], [3, 'b']]);
+  assert.deepEqual(c.reads.get(r), { ok: false, error: 'stale-config', config: { epoch: 1, position: 2 } });
   const learned = c.store(1).action(2);
   assert.ok(learned !== undefined && learned !== 'lost' && learned.kind === 'config');
   assert.deepEqual(learned.config, config);
   c.checkAgreement();
 });
 
-test('a config entry whose commit was lost is settled intact by a reader\'s fill', () => {
+test('a config entry whose commit was lost is settled intact by a reader\'s fill (with the joint count: the next voters that hold the log below it)', () => {
   const c = new Cluster(3);
   c.elect('w', [1, 3]);
   c.run();
@@ -36,10 +38,9 @@ test('a config entry whose commit was lost is settled intact by a reader\'s fill
   c.run();
   assert.equal(c.results.get(a)?.ok, true);
   c.dropIf = () => false;
-  c.crash(3);
   const r = c.read('rd', 0, 5);
   c.run();
-  assert.deepEqual(entries(c.reads.get(r)), []);
+  assert.deepEqual(c.reads.get(r), { ok: false, error: 'stale-config', config: { epoch: 1, position: 1 } });
   const settled = c.store(2).action(1);
   assert.ok(settled !== undefined && settled !== 'lost' && settled.kind === 'config', 'the fill taught replica 2 the entry');
   assert.deepEqual(settled.config, config);

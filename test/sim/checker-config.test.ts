@@ -52,3 +52,38 @@ test('I5: a counted acceptance by a replica that is not a voter of config(q) is 
   d.noteDurableAccept(3, 6, 3, append, { disk: disk(3), named: [], config: NEW });
   assert.ok(d.ok);
 });
+
+// Step 4: I3 (one chain), I4 (one change pending), I7 (removed stays removed).
+
+test('I3: chains that disagree on an epoch, or skip one, are violations; prefixes of one chain are not', () => {
+  const ok = checker(2, [c0, c1]);
+  ok.noteChains(new Map([[1, [c0, c1]], [2, [c0]], [4, [c1]]]));
+  assert.ok(ok.ok, ok.violations.map((v) => v.message).join('; '));
+  const other = { ...c1, position: 7 };
+  const bad = checker(2, [c0, c1]);
+  bad.noteChains(new Map([[1, [c0, c1]], [2, [c0, other]]]));
+  assert.deepEqual(bad.violations.map((v) => v.kind), ['chain']);
+  const gap = checker(2, [c0, c1]);
+  gap.noteChains(new Map([[1, [c0, { ...c1, epoch: 2 }]]]));
+  assert.deepEqual(gap.violations.map((v) => v.kind), ['chain']);
+});
+
+test('I4: entries of one epoch accepted by a quorum of voters at two positions are a violation', () => {
+  const entry = (nextId: number) => ({ kind: 'config' as const, config: { epoch: 1, voters: [m(1), m(2), m(4)], learners: [], nextId } });
+  const c = checker(2, [1, 2, 3]);
+  for (const id of [1, 2]) c.noteDurableAccept(id, 3, 1, entry(5), { disk: disk(id), named });
+  assert.ok(c.ok);
+  c.noteDurableAccept(2, 4, 2, entry(6), { disk: disk(2), named });
+  assert.ok(c.ok, 'one acceptance is no quorum');
+  c.noteDurableAccept(3, 4, 2, entry(6), { disk: disk(3), named });
+  assert.ok(c.violations.some((v) => v.kind === 'config-pending'), c.violations.map((v) => v.message).join('; '));
+});
+
+test('I7: a replica accepting above the entry that removed it from its own chain is a violation', () => {
+  const c = checker(2, [c0, c1]);
+  // r3 is not in c1: removed at 5.
+  c.noteDurableAccept(3, 5, 2, append, { disk: disk(3), named: [], chain: [c0, c1] });
+  assert.ok(c.ok, 'the entry\'s own position is the old configuration\'s');
+  c.noteDurableAccept(3, 6, 4, append, { disk: disk(3), named: [], chain: [c0, c1], config: NEW });
+  assert.deepEqual(c.violations.map((v) => v.kind), ['removed-voted']);
+});
