@@ -245,7 +245,10 @@ export class FileStore extends IndexedView implements ReplicaStore {
    * Applies and queues records. A failed write does not make it throw: the
    * records wait in memory and go to disk with the batch written again
    * (nothing is lost that the caller was told was taken); only a closed or
-   * fatally failed store refuses.
+   * fatally failed store refuses. The entry bytes of append records are
+   * written from the caller's arrays, not copied: they must not change until
+   * the records are durable (the replica's come from decoded requests, which
+   * nothing writes to).
    */
   append(records: readonly PersistRecord[]): number {
     if (this.closed) throw new StoreClosedError(`store ${this.dir} is closed`);
