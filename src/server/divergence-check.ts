@@ -301,8 +301,12 @@ export class DivergenceCheck {
       // A peer whose learned prefix went backwards lost its disk: what was verified is void.
       if (info.learnedThrough < s.verifiedThrough - 1) s.verifiedThrough = -1;
       const start = Math.max(s.verifiedThrough, store.begin(), info.begin, 0);
-      const end = Math.min(store.learnedThrough(), info.learnedThrough) + 1;
+      const learned = Math.min(store.learnedThrough(), info.learnedThrough) + 1;
       const span = this.opts.span;
+      // With more than a span to compare, stop at a span's end (the rest is compared next time): the
+      // checks against each peer, and each peer's against this replica, then ask for the same ranges
+      // (whole spans, cut the same way), whose digests the DigestService computes once (REUSE_MS).
+      const end = learned - start > span ? learned - (learned % span) : learned;
       let from = start;
       let advancing = true;
       while (from < end && !this.stopped) {
