@@ -18,6 +18,10 @@
  * peer may have restarted on another or a changed disk) and when the
  * process restarts. Spans are compared one request at a time per peer, each
  * bounded on both sides (digest-service.ts), so a check never starves appends.
+ * A check with more than a span to compare stops at a span's end (the rest
+ * waits for the next one), so that the checks against each peer and the
+ * peers' checks against this replica ask for the same ranges, which the
+ * DigestService digests once.
  *
  * Metrics (docs/operations.md): replog_divergence_checks_total{result},
  * replog_divergence_mismatches_total, replog_divergence_mismatch{peer},
