@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   store.append([{ type: 'metadata', metadata: { status: 'VOTING', promised: 0, incarnation: 'bench' } }]);
   await store.sync();
   const quiet = { info() {}, warn() {}, error() {} };
-  const host = new ReplicaHost({ id: 1, members: [1, 2, 3], store, sendToPeer: () => undefined, log: quiet });
+  const host = new ReplicaHost({ id: 1, members: [1, 2, 3], store, sendToPeer: () => undefined, log: quiet, restartCheck: false });
   let gcMs = 0;
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcMs += e.duration;

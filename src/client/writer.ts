@@ -260,12 +260,18 @@ export class Writer<T = Uint8Array> {
    * was still waiting for room in the window, else `unknown` (it went to the
    * writer's queue and may still be chosen).
    */
-  async append(data: Appendable<T>, options?: CallOptions): Promise<Position> {
-    const bytes = this.encode(data);
-    if (bytes.byteLength > limits.entryBytesMax) {
-      throw new InvalidArgumentError(`entry of ${bytes.byteLength} bytes is larger than the limit of ${limits.entryBytesMax}`);
+  append(data: Appendable<T>, options?: CallOptions): Promise<Position> {
+    // Not an async function: one promise per append, not three (the caller's, submit's work, enqueue's);
+    // every throw below still reaches the caller as a rejection.
+    try {
+      const bytes = this.encode(data);
+      if (bytes.byteLength > limits.entryBytesMax) {
+        throw new InvalidArgumentError(`entry of ${bytes.byteLength} bytes is larger than the limit of ${limits.entryBytesMax}`);
+      }
+      return this.submit({ kind: 'append', data: bytes }, 'append()', options);
+    } catch (err) {
+      return Promise.reject(err as Error);
     }
-    return this.submit({ kind: 'append', data: bytes }, 'append()', options);
   }
 
   /** The entry's bytes: the codec's, or (raw) the bytes or the string's UTF-8. */
@@ -304,21 +310,36 @@ export class Writer<T = Uint8Array> {
       what,
       options,
       this.client.callDefaults,
-      async (signal) => {
-        for (;;) {
+      (signal) => {
+        try {
           this.checkWritable();
-          if (this.pending.size < limits.writerWindowMax) break;
-          await new Promise<void>((r) => this.roomWaiters.push(r));
-          // Given up while waiting for room: it must not go out later.
-          if (signal.aborted) throw signal.reason;
+          // Room in the window (the common case): queued now, without waiting on a promise for room.
+          if (this.pending.size >= limits.writerWindowMax) return this.submitWhenRoom(action, signal, () => (queued = true));
+          queued = true;
+          const p = this.enqueue(action, false);
+          this.scheduleFlush();
+          return p;
+        } catch (err) {
+          return Promise.reject(err as Error);
         }
-        queued = true;
-        const p = this.enqueue(action, false);
-        this.scheduleFlush();
-        return p;
       },
       () => (queued ? { outcome: 'unknown' } : { outcome: 'not-written' }),
     );
+  }
+
+  /** submit() when the window is full: waits for room, then queues (`onQueued` first). */
+  private async submitWhenRoom(action: Action, signal: AbortSignal, onQueued: () => void): Promise<Position> {
+    for (;;) {
+      this.checkWritable();
+      if (this.pending.size < limits.writerWindowMax) break;
+      await new Promise<void>((r) => this.roomWaiters.push(r));
+      // Given up while waiting for room: it must not go out later.
+      if (signal.aborted) throw signal.reason;
+    }
+    onQueued();
+    const p = this.enqueue(action, false);
+    this.scheduleFlush();
+    return p;
   }
 
   private enqueue(action: Action, own: boolean): Promise<Position> {

@@ -48,16 +48,25 @@ export class FrameDecoder {
    */
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
-    let buf: Buffer;
-    if (this.pendingBytes === 0) {
-      buf = chunk;
-    } else {
+    let buf = chunk;
+    let off = 0;
+    if (this.pendingBytes > 0) {
+      const before = this.pendingBytes;
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
       if (this.pendingBytes < this.needBytes) return out;
-      buf = Buffer.concat(this.pending, this.pendingBytes);
+      if (before >= FRAME_HEADER_BYTES) {
+        // The pending frame's length is known (and was checked): only its own bytes are joined; the
+        // frames after it are cut from the chunk in place (not copied once here and again as the next rest).
+        const take = this.needBytes - before;
+        this.pending[this.pending.length - 1] = chunk.subarray(0, take);
+        out.push(Buffer.concat(this.pending, this.needBytes).subarray(FRAME_HEADER_BYTES));
+        this.frames++;
+        off = take;
+      } else {
+        buf = Buffer.concat(this.pending, this.pendingBytes);
+      }
     }
-    let off = 0;
     while (buf.length - off >= FRAME_HEADER_BYTES) {
       const len = this.checkLength(buf.readUInt32LE(off));
       if (buf.length - off - FRAME_HEADER_BYTES < len) break;

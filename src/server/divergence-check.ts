@@ -18,6 +18,10 @@
  * peer may have restarted on another or a changed disk) and when the
  * process restarts. Spans are compared one request at a time per peer, each
  * bounded on both sides (digest-service.ts), so a check never starves appends.
+ * A check with more than a span to compare stops at a span's end (the rest
+ * waits for the next one), so that the checks against each peer and the
+ * peers' checks against this replica ask for the same ranges, which the
+ * DigestService digests once.
  *
  * Metrics (docs/operations.md): replog_divergence_checks_total{result},
  * replog_divergence_mismatches_total, replog_divergence_mismatch{peer},
@@ -301,8 +305,12 @@ export class DivergenceCheck {
       // A peer whose learned prefix went backwards lost its disk: what was verified is void.
       if (info.learnedThrough < s.verifiedThrough - 1) s.verifiedThrough = -1;
       const start = Math.max(s.verifiedThrough, store.begin(), info.begin, 0);
-      const end = Math.min(store.learnedThrough(), info.learnedThrough) + 1;
+      const learned = Math.min(store.learnedThrough(), info.learnedThrough) + 1;
       const span = this.opts.span;
+      // With more than a span to compare, stop at a span's end (the rest is compared next time): the
+      // checks against each peer, and each peer's against this replica, then ask for the same ranges
+      // (whole spans, cut the same way), whose digests the DigestService computes once (REUSE_MS).
+      const end = learned - start > span ? learned - (learned % span) : learned;
       let from = start;
       let advancing = true;
       while (from < end && !this.stopped) {

@@ -61,6 +61,8 @@ export interface ReplicaHostOptions {
   readonly onFatal?: (err: Error) => void;
   /** Told when storage fails (paused: a write failed, retried; fatal: stopped for good) and when it works again. */
   readonly onStorage?: (event: StorageEvent) => void;
+  /** Off only where no peers can answer the restart check (bench/replica-path.ts); default on (ReplicaNodeConfig.restartCheck). */
+  readonly restartCheck?: boolean;
 }
 
 /** A change in the replica's storage health (embedded replicas report it as a `storage` event). */
@@ -107,7 +109,7 @@ export class ReplicaHost {
   constructor(private readonly opts: ReplicaHostOptions) {
     this.now = opts.now ?? (() => performance.now());
     this.appendedSeq = opts.store.durableSeq();
-    this.node = new ReplicaNodeCore({ id: opts.id, members: opts.members, store: opts.store, random: Math.random, now: this.now() });
+    this.node = new ReplicaNodeCore({ id: opts.id, members: opts.members, store: opts.store, random: Math.random, now: this.now(), restartCheck: opts.restartCheck ?? true });
     if (this.node.waiting !== '') opts.log.info({ status: this.status }, this.node.waiting);
   }
 

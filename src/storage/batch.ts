@@ -9,7 +9,12 @@ import type { Action, Metadata, Position } from '../core/types.js';
 
 /** One appended record, encoded, not yet durable. */
 export interface PendingRecord {
+  /** The record's frame, or its head when `data` follows it (record-codec.ts, encodeFrameHead). */
   readonly frame: Buffer;
+  /** The entry bytes written right after `frame` (not copied into it), if any. */
+  readonly data: Uint8Array | undefined;
+  /** The whole frame's length on disk: frame plus data. */
+  readonly bytes: number;
   /** Its sequence number (1 for the first record appended since open). */
   readonly seq: number;
   /** The highest position it refers to; -1 for none. */
@@ -29,7 +34,7 @@ export interface PendingRecord {
 export interface Batch {
   readonly records: readonly PendingRecord[];
   /** The frames (preceded by a segment header if the batch opens a new segment), in file order. */
-  readonly parts: readonly Buffer[];
+  readonly parts: readonly Uint8Array[];
   /** Their total length. */
   readonly byteLength: number;
   /** File offset of each record's frame, parallel to `records`. */
@@ -57,8 +62,8 @@ export interface Batch {
 export function takeRecords(pending: PendingRecord[], bytesMax: number): PendingRecord[] {
   let n = 0;
   let bytes = 0;
-  while (n < pending.length && (n === 0 || bytes + pending[n]!.frame.length <= bytesMax)) {
-    bytes += pending[n]!.frame.length;
+  while (n < pending.length && (n === 0 || bytes + pending[n]!.bytes <= bytesMax)) {
+    bytes += pending[n]!.bytes;
     n++;
   }
   return pending.splice(0, n);

@@ -200,7 +200,7 @@ const IOV_MAX = 1024;
  * in groups of at most IOV_MAX, looping over short writes; else concatenated
  * and written with writeFully.
  */
-export async function writeParts(layer: FileLayer, fd: number, parts: readonly Buffer[], byteLength: number, position: number): Promise<void> {
+export async function writeParts(layer: FileLayer, fd: number, parts: readonly Uint8Array[], byteLength: number, position: number): Promise<void> {
   if (parts.length === 1 || layer.writev === undefined) {
     await writeFully(layer, fd, parts.length === 1 ? parts[0]! : Buffer.concat(parts, byteLength), position);
     return;
@@ -230,7 +230,7 @@ export async function writeParts(layer: FileLayer, fd: number, parts: readonly B
  * layer has writevSync and the parts fit in one call, else (or for what a
  * short pwritev left) the bytes concatenated and written with writeSync.
  */
-export function writePartsSync(layer: FileLayer, fd: number, parts: readonly Buffer[], byteLength: number, position: number): void {
+export function writePartsSync(layer: FileLayer, fd: number, parts: readonly Uint8Array[], byteLength: number, position: number): void {
   if (parts.length === 1) return writeFullySync(layer, fd, parts[0]!, position);
   let done = 0;
   if (layer.writevSync !== undefined && parts.length <= IOV_MAX) {

@@ -19,7 +19,7 @@ import type { Action, Metadata, PersistRecord, Position } from '../core/types.js
 import { takeRecords, type Batch, type PendingRecord } from './batch.js';
 import { StorageFatalError, StoreClosedError, toFatalError, toStorageError, type StorageFullError, type StorageIOError } from './errors.js';
 import { writeParts, writePartsSync, writesSynchronously, type FileLayer } from './file-layer.js';
-import { encodeFrame } from './record-codec.js';
+import { encodeFrame, encodeFrameHead, separateData } from './record-codec.js';
 import { RANGE_SPAN_BYTES, readAction, readActionRange } from './record-reader.js';
 import { dropBelow, type CorruptRegion } from './replay.js';
 import { locationOffset, locationSegment, maxPositionOf, packLocation, segmentFileName, type Segment } from './segment.js';
@@ -245,13 +245,18 @@ export class FileStore extends IndexedView implements ReplicaStore {
    * Applies and queues records. A failed write does not make it throw: the
    * records wait in memory and go to disk with the batch written again
    * (nothing is lost that the caller was told was taken); only a closed or
-   * fatally failed store refuses.
+   * fatally failed store refuses. The entry bytes of append records are
+   * written from the caller's arrays, not copied: they must not change until
+   * the records are durable (the replica's come from decoded requests, which
+   * nothing writes to).
    */
   append(records: readonly PersistRecord[]): number {
     if (this.closed) throw new StoreClosedError(`store ${this.dir} is closed`);
     if (this.fatal !== null) throw this.fatal;
     for (const r of records) {
-      const frame = encodeFrame(r, this.salt);
+      // An entry's bytes are written from where they are, not copied into the frame (record-codec.ts).
+      const data = separateData(r);
+      const frame = data === undefined ? encodeFrame(r, this.salt) : encodeFrameHead(r, this.salt);
       const applied = this.index.apply(r);
       // A repair (a learned value learned again) counts only where our bytes were lost.
       const effect = applied.repairAt !== undefined && this.lost.has(applied.repairAt) ? { ...applied, actionAt: applied.repairAt } : applied;
@@ -271,6 +276,8 @@ export class FileStore extends IndexedView implements ReplicaStore {
       // One object shape for every record (no spreads): the hot path allocates one object per record.
       this.pending.push({
         frame,
+        data,
+        bytes: data === undefined ? frame.length : frame.length + data.length,
         seq: this.seq,
         maxPosition: maxPositionOf(r),
         actionAt: effect.actionAt,
@@ -378,11 +385,11 @@ export class FileStore extends IndexedView implements ReplicaStore {
   private formBatch(): Batch {
     assert(this.pending.length > 0, 'a batch needs records');
     const records = takeRecords(this.pending, this.batchBytesMax);
-    const recordBytes = records.reduce((n, r) => n + r.frame.length, 0);
+    const recordBytes = records.reduce((n, r) => n + r.bytes, 0);
     const active = this.segments[this.segments.length - 1]!;
     const roll = this.rollNext || (active.records > 0 && active.size + recordBytes > this.segmentBytesMax);
     this.rollNext = false;
-    const parts: Buffer[] = [];
+    const parts: Uint8Array[] = [];
     const segmentId = roll ? active.id + 1 : active.id;
     let seal: Buffer | undefined;
     if (roll) {
@@ -409,8 +416,9 @@ export class FileStore extends IndexedView implements ReplicaStore {
     const frameOffsets: number[] = [];
     for (const r of records) {
       frameOffsets.push(at);
-      at += r.frame.length;
+      at += r.bytes;
       parts.push(r.frame);
+      if (r.data !== undefined) parts.push(r.data);
       if (r.metadata !== undefined) this.writtenMeta = r.metadata;
       if (r.truncatedBelow !== undefined) this.writtenBegin = Math.max(this.writtenBegin, r.truncatedBelow);
       this.writtenHighest = Math.max(this.writtenHighest, r.proposal);

@@ -138,14 +138,14 @@ export function encodeFrame(rec: DiskRecord, salt = 0): Buffer {
  * intermediate arrays and writer object. Key: type, position, the proposal
  * (accept only), the action kind, `to` for a truncate.
  */
-function encodeActionRecord(type: number, position: number, proposal: number | undefined, action: Exclude<Action, { kind: 'config' }>, salt: number): Buffer {
+function encodeActionRecord(type: number, position: number, proposal: number | undefined, action: Exclude<Action, { kind: 'config' }>, salt: number, headOnly = false): Buffer {
   const data = action.kind === 'append' ? action.data : EMPTY;
   const kindAt = FRAME_HEADER_BYTES + 1 + (proposal === undefined ? 8 : 16);
   const keyEnd = kindAt + 1 + (action.kind === 'truncate' ? 8 : 0);
   const keyBytes = keyEnd - FRAME_HEADER_BYTES;
   const payloadBytes = keyBytes + 4 + data.length;
   assert(payloadBytes <= FRAME_PAYLOAD_MAX, `record of ${payloadBytes} bytes exceeds the frame limit`);
-  const buf = allocFrame(FRAME_HEADER_BYTES + payloadBytes);
+  const buf = allocFrame(headOnly ? keyEnd + 4 : FRAME_HEADER_BYTES + payloadBytes);
   buf.writeUInt32LE(payloadBytes, 0);
   buf[FRAME_HEADER_BYTES] = type;
   buf.writeDoubleLE(position, FRAME_HEADER_BYTES + 1);
@@ -157,9 +157,41 @@ function encodeActionRecord(type: number, position: number, proposal: number | u
     buf.writeDoubleLE(action.to, kindAt + 1);
   }
   buf.writeUInt32LE(crc32cSmall(buf, FRAME_HEADER_BYTES, keyEnd, lengthCrc(buf, payloadBytes, salt)), keyEnd);
+  if (headOnly) {
+    // The payload's crc is the key's (and key crc's) continued over the entry bytes where they are.
+    buf.writeUInt32LE(crc32c(data, crc32cSmall(buf, FRAME_HEADER_BYTES, keyEnd + 4, salt)), 4);
+    return buf;
+  }
   if (data.length > 0) buf.set(data, keyEnd + 4);
   buf.writeUInt32LE(crc32c(buf.subarray(FRAME_HEADER_BYTES), salt), 4);
   return buf;
+}
+
+/**
+ * Entries at least this long are not copied into their record's frame: the
+ * store writes the frame's head (length, checksum, key, key checksum) and
+ * then the entry bytes where they already are (a view of the request that
+ * brought them), as two parts of one pwritev; the bytes on disk are the same.
+ * Copying 256 B cost more than the extra iovec (issue 21); shorter entries
+ * are still copied (an iovec each is not worth it).
+ */
+export const SEPARATE_DATA_BYTES_MIN = 128;
+
+/** The entry bytes a record's frame leaves out (encodeFrameHead), or undefined if encodeFrame encodes it whole. */
+export function separateData(rec: DiskRecord): Uint8Array | undefined {
+  if (rec.type !== 'accept' && rec.type !== 'learn') return undefined;
+  const a = rec.action;
+  return a.kind === 'append' && a.data.length >= SEPARATE_DATA_BYTES_MIN ? a.data : undefined;
+}
+
+/**
+ * The frame of a record for which separateData() gave the entry bytes, without
+ * them: encodeFrame(rec) is this followed by those bytes. The caller keeps the
+ * bytes unchanged until they are written (the checksum covers them now).
+ */
+export function encodeFrameHead(rec: DiskRecord, salt = 0): Buffer {
+  assert((rec.type === 'accept' || rec.type === 'learn') && rec.action.kind === 'append', 'only an append record has a separate entry');
+  return encodeActionRecord(rec.type === 'accept' ? T_ACCEPT : T_LEARN, rec.position, rec.type === 'accept' ? rec.proposal : undefined, rec.action, salt, true);
 }
 
 /**

@@ -198,3 +198,41 @@ test('no false positive: a copy behind, one whose prefix is truncated, and one w
   const d = await fullDigest(side(1, full, 5, 50), 0, 3000);
   assert.equal(d.crc, digestRange(full, 0, 3000, { positionsMax: 1e9, bytesMax: 1e12 }).crc);
 });
+
+test('digest service: a complete digest is computed once and reused for the same request (and for a longer range past its bound), never across a truncation', () => {
+  const store = storeWith(200);
+  let reads = 0;
+  let begin: number | undefined;
+  // The store as the service sees it: reads counted, the beginning movable.
+  const view = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'begin' && begin !== undefined) return () => begin;
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      if (prop === 'action' || prop === 'readActions') return (...args: unknown[]) => (reads++, (v as (...a: unknown[]) => unknown).apply(target, args));
+      return (v as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+  const service = new DigestService({ store: () => view, status: () => 'VOTING', positionsMax: 50 });
+  const ask = (rid: number, from: number, to: number, seed = 0) => service.answer({ type: 'digest', rid, from, to, seed, limit: 0 });
+  const first = ask(1, 0, 120);
+  assert.equal(first.stop, 'bound');
+  assert.equal(first.through, 50);
+  assert.ok(reads > 0);
+  const fresh = answerDigest(store, 'VOTING', { type: 'digest', rid: 2, from: 0, to: 120, seed: 0, limit: 0 }, 50);
+  reads = 0;
+  assert.deepEqual(ask(2, 0, 120), fresh);
+  // Cut by its bound at 50: the same answer for any range that goes past 50.
+  assert.deepEqual(ask(3, 0, 199), { ...fresh, rid: 3 });
+  assert.equal(reads, 0);
+  // A range that ends at 50 is computed (it ends there: 'end', not 'bound').
+  assert.equal(ask(4, 0, 50).stop, 'end');
+  assert.ok(reads > 0);
+  // Another seed is another request.
+  reads = 0;
+  ask(5, 0, 120, 7);
+  assert.ok(reads > 0);
+  // Truncated past `from` here: computed again, and it says so.
+  begin = 10;
+  assert.equal(ask(6, 0, 120).stop, 'begin');
+});

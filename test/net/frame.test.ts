@@ -32,6 +32,21 @@ test('frame: a whole frame inside one chunk is a view of that chunk (zero copy)'
   assert.equal(b!.toString(), 'cde');
 });
 
+test('frame: after a frame that spanned chunks, the frames that follow in the chunk are views of it (not copied)', () => {
+  const first = frame(Buffer.alloc(50, 1));
+  const d = new FrameDecoder();
+  assert.deepStrictEqual(d.push(first.subarray(0, 20)), []);
+  const bytes = Buffer.concat([first.subarray(20), frame(Buffer.from('xy')), frame(Buffer.from('z'))]);
+  // A chunk with its own memory, as a socket read gives (a pooled one would share it with any small copy).
+  const chunk = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(chunk);
+  const [a, b, c] = d.push(chunk);
+  assert.deepStrictEqual([...a!], [...Buffer.alloc(50, 1)]);
+  assert.equal(b!.buffer, chunk.buffer);
+  assert.equal(b!.toString() + c!.toString(), 'xyz');
+  assert.equal(d.buffered, 0);
+});
+
 test('frame: an oversized length is rejected as soon as its 4 bytes arrive', () => {
   const header = Buffer.alloc(4);
   header.writeUInt32LE(wireLimits.frameBytesMax + 1, 0);

@@ -1,7 +1,7 @@
 /** The record format: every record type round-trips; damage is classified, never misread. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkFrame, encodeFrame, type DiskRecord } from '../../src/storage/record-codec.js';
+import { checkFrame, encodeFrame, encodeFrameHead, separateData, SEPARATE_DATA_BYTES_MIN, type DiskRecord } from '../../src/storage/record-codec.js';
 import { scanFrames } from '../../src/storage/frame-scan.js';
 
 const records: DiskRecord[] = [
@@ -36,6 +36,26 @@ test('every record type round-trips through a frame', () => {
     assert.deepEqual(plain(c.record), plain(r));
     assert.equal(c.end, f.length);
   }
+});
+
+test('a frame head followed by the entry bytes it leaves out is the whole frame, byte for byte', () => {
+  for (const bytes of [SEPARATE_DATA_BYTES_MIN, 256, 4096, 70_000]) {
+    const data = Uint8Array.from({ length: bytes }, (_, i) => (i * 7 + bytes) & 0xff);
+    // A view into a larger buffer, as a decoded request gives it.
+    const view = new Uint8Array(Buffer.concat([Buffer.alloc(5, 1), data, Buffer.alloc(3, 2)]).buffer, 5, bytes);
+    for (const rec of [
+      { type: 'accept', position: 2 ** 40 + 3, proposal: 77, action: { kind: 'append', data: view } },
+      { type: 'learn', position: 9, action: { kind: 'append', data: view } },
+    ] satisfies DiskRecord[]) {
+      for (const salt of [0, 0x9e3779b9]) {
+        assert.equal(separateData(rec), view);
+        assert.deepEqual(Buffer.concat([encodeFrameHead(rec, salt), view]), encodeFrame(rec, salt));
+      }
+    }
+  }
+  // Short entries and other records are encoded whole.
+  assert.equal(separateData({ type: 'accept', position: 1, proposal: 1, action: { kind: 'append', data: new Uint8Array(SEPARATE_DATA_BYTES_MIN - 1) } }), undefined);
+  for (const r of records) if (r.type !== 'accept' && r.type !== 'learn') assert.equal(separateData(r), undefined);
 });
 
 test('damaged entry bytes keep the key; a damaged key makes the frame unreadable', () => {
