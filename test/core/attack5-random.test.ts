@@ -17,10 +17,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALL_RULES_ON, type SafetyRules } from '../../src/core/rules.js';
-import type { Action, Position } from '../../src/core/types.js';
+import type { Action } from '../../src/core/types.js';
 import type { MembershipChange } from '../../src/core/membership.js';
 import { seededRandom } from '../helpers/seeded-random.js';
-import { appendAction, config0, ReconfigCluster } from './reconfig-harness.js';
+import { appendAction, config0, learnedAgree, ReconfigCluster } from './reconfig-harness.js';
 import { dump } from './attack5-helpers.js';
 
 const SEEDS = Number(process.env.ATTACK_SEEDS ?? 300);
@@ -35,19 +35,6 @@ const firstChanges: MembershipChange[] = [
   { kind: 'remove', id: 3 },
 ];
 
-function learnedAgree(c: ReconfigCluster): Map<Position, string> {
-  const seen = new Map<Position, string>();
-  for (const [id, s] of c.stores) {
-    for (const p of s.positions(0, s.end())) {
-      if (!s.slot(p)?.learned) continue;
-      const a = JSON.stringify(s.action(p));
-      const prev = seen.get(p);
-      assert.ok(prev === undefined || prev === a, `r${id} learned another value at ${p}`);
-      seen.set(p, a);
-    }
-  }
-  return seen;
-}
 
 export function runSeed(seed: number, rules: SafetyRules = ALL_RULES_ON): string | undefined {
   const rnd = seededRandom(seed);

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import type { Action, Position } from '../../src/core/types.js';
 import { roleOf, type MembershipChange, type PlacedConfiguration } from '../../src/core/membership.js';
 import { seededRandom } from '../helpers/seeded-random.js';
-import { appendAction, config0, ReconfigCluster } from './reconfig-harness.js';
+import { appendAction, config0, learnedAgree, ReconfigCluster } from './reconfig-harness.js';
 import { dump } from './attack5-helpers.js';
 
 const SEEDS = Number(process.env.ATTACK_SEEDS ?? 300);
@@ -44,19 +44,6 @@ function laterChange(c: PlacedConfiguration, rnd: () => number): MembershipChang
   return opts[Math.floor(rnd() * opts.length)]!;
 }
 
-function learned(c: ReconfigCluster): Map<Position, string> {
-  const seen = new Map<Position, string>();
-  for (const [id, s] of c.stores) {
-    for (const p of s.positions(0, s.end())) {
-      if (!s.slot(p)?.learned) continue;
-      const a = JSON.stringify(s.action(p));
-      const prev = seen.get(p);
-      assert.ok(prev === undefined || prev === a, `r${id} learned another value at ${p}`);
-      seen.set(p, a);
-    }
-  }
-  return seen;
-}
 
 export function runSeed2(seed: number): string | undefined {
   const rnd = seededRandom(seed);
@@ -184,7 +171,7 @@ export function runSeed2(seed: number): string | undefined {
     void chain;
     ops.set(f, appendAction('final'));
     c.oneChain();
-    const seen = learned(c);
+    const seen = learnedAgree(c);
     assert.deepEqual(c.misplacedAcks(ops), []);
     assert.deepEqual(c.removedAccepted(), []);
     const fr = c.results.get(f);

@@ -287,3 +287,21 @@ export function changed(o: ChangeOutcome | undefined): PlacedConfiguration {
 }
 
 export type { Configuration };
+
+/**
+ * Learned agreement over every store: one value per position (fails naming the replica that learned
+ * another). Returns each learned position's value, as JSON, for checks of what the log holds.
+ */
+export function learnedAgree(c: ReconfigCluster): Map<Position, string> {
+  const seen = new Map<Position, string>();
+  for (const [id, s] of c.stores) {
+    for (const p of s.positions(0, s.end())) {
+      if (!s.slot(p)?.learned) continue;
+      const a = JSON.stringify(s.action(p));
+      const prev = seen.get(p);
+      assert.ok(prev === undefined || prev === a, `r${id} learned another value at ${p}`);
+      seen.set(p, a);
+    }
+  }
+  return seen;
+}

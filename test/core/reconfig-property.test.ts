@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALL_RULES_ON, type SafetyRules } from '../../src/core/rules.js';
-import type { Action, Position } from '../../src/core/types.js';
+import type { Action } from '../../src/core/types.js';
 import { seededRandom } from '../helpers/seeded-random.js';
-import { appendAction, config0, ReconfigCluster } from './reconfig-harness.js';
+import { appendAction, config0, learnedAgree, ReconfigCluster } from './reconfig-harness.js';
 
 const SEEDS = process.env.REPLOG_LONG === '1' ? 2000 : 200;
 const changes = [
@@ -18,18 +18,6 @@ const changes = [
   { kind: 'remove' as const, id: 3 },
 ];
 
-function learnedAgree(c: ReconfigCluster): void {
-  const seen = new Map<Position, string>();
-  for (const [id, s] of c.stores) {
-    for (const p of s.positions(0, s.end())) {
-      if (!s.slot(p)?.learned) continue;
-      const a = JSON.stringify(s.action(p));
-      const prev = seen.get(p);
-      assert.ok(prev === undefined || prev === a, `r${id} learned another value at ${p}`);
-      seen.set(p, a);
-    }
-  }
-}
 
 /** Runs seeds 1..n; returns the first failure ('seed N: ...'), or undefined. */
 export function firstFailure(rules: SafetyRules, n: number): string | undefined {
