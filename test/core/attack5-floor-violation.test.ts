@@ -26,9 +26,10 @@ import assert from 'node:assert/strict';
 import { chainView } from '../../src/core/config-view.js';
 import { Fill, type FillOutbound, type FillResult } from '../../src/core/fill.js';
 import { ALL_RULES_ON, type SafetyRules } from '../../src/core/rules.js';
-import type { Position, PromiseReply, WriteReply } from '../../src/core/types.js';
+import type { Position } from '../../src/core/types.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 import { config0, ReconfigCluster } from './reconfig-harness.js';
+import { driveFill } from './attack5-helpers.js';
 
 function learnedValues(c: ReconfigCluster, p: Position): Map<number, string> {
   const out = new Map<number, string>();
@@ -73,30 +74,9 @@ function run(rules: SafetyRules): { values: Set<string>; fill: FillResult | unde
   // A catch-up fill at 5 (ballot from 1), r1's answers lost; its commit reaches r5 only.
   let rid = 1000;
   const send: FillOutbound[] = [];
-  let now = c.now;
+  const now = c.now;
   const fill = new Fill(5, 5, 0, { view: chainView(chain), random: seededRandom(3), rid: () => rid++, rules }, now, send);
-  let result: FillResult | undefined;
-  for (let i = 0; i < 2_000 && result === undefined; i++) {
-    const out = send.splice(0);
-    for (const m of out) {
-      if (m.to === 1 || (m.msg.type === 'commit' && m.to !== 5)) continue;
-      c.deliverTo(m.to, m.msg, 'fill');
-    }
-    const replies = c.inflight.filter((e) => e.to === 'fill');
-    c.inflight = c.inflight.filter((e) => e.to !== 'fill');
-    for (const e of replies) {
-      const from = Number(e.from.slice(1));
-      const r = e.msg.type === 'promiseReply' ? fill.onPromiseReply(from, e.msg as PromiseReply, now, send) : fill.onWriteReply(from, e.msg as WriteReply, now, send);
-      if (r !== undefined) result = r;
-    }
-    if (send.length === 0 && result === undefined) {
-      now += 50;
-      const r = fill.onTick(now, send);
-      if (r !== undefined) result = r;
-    }
-  }
-  for (const m of send.splice(0)) if (m.msg.type === 'commit' && m.to === 5) c.deliverTo(m.to, m.msg, 'fill');
-  c.now = Math.max(c.now, now);
+  const result = driveFill(c, fill, send, now, 1, 5);
   // w2 in C1, elected by 1 and 4.
   c.dropIf = (e) => e.to === 'r5' || e.from === 'r5';
   c.writer('w2', chain);

@@ -30,9 +30,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chainView } from '../../src/core/config-view.js';
 import { Fill, type FillOutbound, type FillResult } from '../../src/core/fill.js';
-import type { Entry, PromiseReply, WriteReply } from '../../src/core/types.js';
+import type { Entry } from '../../src/core/types.js';
 import { seededRandom } from '../helpers/seeded-random.js';
 import { config0, ReconfigCluster } from './reconfig-harness.js';
+import { driveFill } from './attack5-helpers.js';
 
 function scenario(copyWithFloors: boolean): { values: string[]; floorAt2: number; fill: FillResult | undefined } {
   const c = new ReconfigCluster(config0([1, 2, 3, 4, 5], [6, 7]));
@@ -99,29 +100,9 @@ function scenario(copyWithFloors: boolean): { values: string[]; floorAt2: number
   // A fill at 5 with r2's chain, ballot 3; r1's answers lost; its commit reaches r7 only.
   let rid = 1000;
   const send: FillOutbound[] = [];
-  let now = c.now;
+  const now = c.now;
   const fill = new Fill(5, 5, 2, { view: chainView(chain2), random: seededRandom(3), rid: () => rid++ }, now, send);
-  let result: FillResult | undefined;
-  for (let i = 0; i < 2_000 && result === undefined; i++) {
-    for (const m of send.splice(0)) {
-      if (m.to === 1 || (m.msg.type === 'commit' && m.to !== 7)) continue;
-      c.deliverTo(m.to, m.msg, 'fill');
-    }
-    const replies = c.inflight.filter((e) => e.to === 'fill');
-    c.inflight = c.inflight.filter((e) => e.to !== 'fill');
-    for (const e of replies) {
-      const from = Number(e.from.slice(1));
-      const r = e.msg.type === 'promiseReply' ? fill.onPromiseReply(from, e.msg as PromiseReply, now, send) : fill.onWriteReply(from, e.msg as WriteReply, now, send);
-      if (r !== undefined) result = r;
-    }
-    if (send.length === 0 && result === undefined) {
-      now += 50;
-      const r = fill.onTick(now, send);
-      if (r !== undefined) result = r;
-    }
-  }
-  for (const m of send.splice(0)) if (m.msg.type === 'commit' && m.to === 7) c.deliverTo(m.to, m.msg, 'fill');
-  c.now = Math.max(c.now, now);
+  const result = driveFill(c, fill, send, now, 1, 7);
   // w2 in C1 (r3's chain), elected by 1 and 6.
   c.dropIf = (e) => e.to === 'r7' || e.from === 'r7';
   c.writer('w2', chain3);
