@@ -30,8 +30,13 @@ export type Action =
   | { readonly kind: 'nop'; readonly tombstone?: boolean }
   /** An entry appended by an application. */
   | { readonly kind: 'append'; readonly data: Uint8Array }
-  /** Removes every position in [0, to) from the log. */
-  | { readonly kind: 'truncate'; readonly to: Position }
+  /**
+   * Removes every position in [0, to) from the log. `config` is the head of
+   * config(to), the configuration governing `to` (R14): a replica that has
+   * not learned it must not apply the truncation before it has the chain.
+   * Absent on entries written before configurations existed (epoch 0).
+   */
+  | { readonly kind: 'truncate'; readonly to: Position; readonly config?: ConfigHead }
   /**
    * A membership configuration (docs/reconfiguration.md): the whole
    * configuration, not a diff, so it is understood alone. Like NOP and
