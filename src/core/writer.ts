@@ -910,7 +910,9 @@ export class WriterCore {
           continue;
         }
         if (actions.length > 0 && bytes + actionBytes(op.action) > limits.writeBatchBytesMax) break;
-        actions.push(op.action);
+        // R14: a TRUNCATE carries the head of config(to) as this writer's view has it (whatever the client sent),
+        // so a replica that has not learned that configuration does not move its beginning past it.
+        actions.push(op.action.kind === 'truncate' ? { kind: 'truncate', to: op.action.to, config: headOf(this.fullView(op.action.to)) } : op.action);
         opIds.push(op.id);
         bytes += actionBytes(op.action);
         i++;
