@@ -144,3 +144,72 @@ function governingOver(chain: readonly PlacedConfiguration[], from: Position, to
   for (const c of chain) if (c.position > first.position && c.position < to) out.push(c);
   return out;
 }
+
+/**
+ * Whether `chain` holds the configuration whose head is `head`. A head older
+ * than the chain's first link is below what the chain reaches (a chain that
+ * starts at the first link its replica learned): held. Without a chain, only
+ * the bootstrap configuration (epoch 0) is held.
+ */
+export function holdsHead(chain: readonly PlacedConfiguration[] | undefined, head: ConfigHead): boolean {
+  if (chain === undefined) return head.epoch === 0;
+  if (head.epoch < chain[0]!.epoch) return true;
+  return chain.some((c) => c.epoch === head.epoch && c.position === head.position);
+}
+
+/**
+ * R14's second half: whether a chosen TRUNCATE(to) may move this replica's
+ * beginning to `to` while its chain is `chain` (as it will be after the step
+ * that learns the TRUNCATE). Yes if it does not move the beginning, if the
+ * chain reaches `to` (its head's entry lies at to - 1 or above: every config
+ * entry below `to` is in it), or if the TRUNCATE names config(to)'s head and
+ * the chain holds it (the proposer's view had no config entry between that
+ * head and `to`: R2's barrier and R6 keep a writer that missed one from
+ * choosing anything above it). A TRUNCATE that names no head (written before
+ * TRUNCATE carried one) is taken unless this replica holds a config entry it
+ * has not chained below `to` (`unchained`: it would drop that stop sign).
+ */
+export function truncationCovered(
+  begin: Position,
+  chain: readonly PlacedConfiguration[] | undefined,
+  to: Position,
+  head: ConfigHead | undefined,
+  unchained: readonly Position[],
+): boolean {
+  if (to <= begin) return true;
+  const reach = chainHead(chain).position;
+  if (reach >= to - 1) return true;
+  if (head !== undefined) return holdsHead(chain, head);
+  return !unchained.some((p) => p > reach && p < to);
+}
+
+/**
+ * R14, catch-up: the chain this replica holds once it adopts a peer's
+ * beginning `begin`, or undefined if it may not adopt it yet. `peerChain` is
+ * the chain the peer sent (ReadReply.chain; may be absent), `peerHead` the
+ * peer's head. The peer's links extend this replica's chain link by link,
+ * each with the higher of the peer's floor and this replica's own acceptance
+ * of the entry (as installFrom does). The beginning is adopted only if the
+ * result holds config(begin): the peer's link governing `begin`, or, without
+ * the peer's chain, the peer's head (the peer's chain holds config(begin),
+ * R14 on the peer, and a chain that holds its head holds all of it).
+ */
+export function chainForBegin(
+  store: StoreView,
+  chain: readonly PlacedConfiguration[] | undefined,
+  begin: Position,
+  peerChain: readonly PlacedConfiguration[] | undefined,
+  peerHead: ConfigHead,
+): { chain: readonly PlacedConfiguration[] | undefined } | undefined {
+  let after = chain;
+  if (peerChain !== undefined && peerChain.length > 0) {
+    const links: LearnedLink[] = peerChain.map((c) => {
+      const { position, floor, ...config } = c;
+      return { position, floor: Math.max(floor, ownAcceptance(store, position, config) ?? 0), config };
+    });
+    after = extendChain(chain, links) ?? chain;
+  }
+  if (chainHead(after).position >= begin - 1) return { chain: after };
+  const governs = peerChain === undefined || peerChain.length === 0 ? undefined : governing(peerChain, begin);
+  return holdsHead(after, governs === undefined ? peerHead : headOf(governs)) ? { chain: after } : undefined;
+}

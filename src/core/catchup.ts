@@ -21,14 +21,25 @@ import { assert } from './assert.js';
 import { limits, timing } from './constants.js';
 import type { ConfigView } from './config-view.js';
 import { Fill, type FillContext, type FillOutbound, type FillResult } from './fill.js';
+import { BOOTSTRAP_HEAD, type ConfigHead, type PlacedConfiguration } from './membership.js';
 import type { Entry, Position, PromiseReply, Proposal, ReadReply, ReadRequest, ReplicaId, WriteReply } from './types.js';
 
 export interface CatchUpOutput {
   readonly send: (FillOutbound | { readonly to: ReplicaId; readonly msg: ReadRequest })[];
   /** Chosen values to store as learned, in position order. */
   readonly learned: Entry[];
-  /** A peer's beginning above the cursor: everything below it was truncated by a chosen TRUNCATE (adopt it first). */
+  /**
+   * A peer's beginning above the cursor: everything below it was truncated by a chosen TRUNCATE (adopt it
+   * first, with the chain up to config(begin): R14).
+   */
   begin?: Position;
+  /** The head of the peer that reported `begin` (ReadReply.config): a replica whose chain holds it holds config(begin). */
+  beginHead?: ConfigHead;
+  /**
+   * The longest chain a peer sent with its replies (ReadReply.chain), with `begin` or with learned config
+   * entries: the links to adopt with the beginning, and the floors the copies name (LearnedMessage.floors).
+   */
+  chain?: readonly PlacedConfiguration[];
   /** Set once every position of the range is learned (or the range failed for lack of a quorum). */
   done?: 'ok' | 'no-quorum';
 }
@@ -88,8 +99,9 @@ interface Read {
   readonly learned: Map<Position, Entry['action']>;
   /** What each peer's latest answer covered. */
   readonly cover: Map<ReplicaId, Cover>;
-  /** The highest beginning a peer reported (everything below was truncated). */
+  /** The highest beginning a peer reported (everything below was truncated), and that peer's head. */
   begin: Position;
+  beginHead?: ConfigHead;
   /** Set while waiting for an active writer's commits: the read is asked again at this time. */
   resendAt?: number;
 }
@@ -111,6 +123,8 @@ export class CatchUp {
   /** Since when the cursor has stood at a position that no peer reported learned (the wait under an active writer is bounded). */
   private stalled?: { readonly at: Position; readonly since: number };
   private proposalFloor: Proposal = 0;
+  /** The longest chain the peers sent (ReadReply.chain); chains of one log are prefixes of each other (I3). */
+  private chain?: readonly PlacedConfiguration[];
   private now = 0;
   private finished = false;
   /** When the catch-up started (the rate limit averages over the whole run). */
@@ -142,6 +156,12 @@ export class CatchUp {
     this.began ??= now;
     const out: CatchUpOutput = { send: [], learned: [] };
     this.pump(out);
+    return this.withChain(out);
+  }
+
+  /** Adds the peers' chain to an output that adopts a beginning or copies a config entry. */
+  private withChain(out: CatchUpOutput): CatchUpOutput {
+    if (this.chain !== undefined && (out.begin !== undefined || out.learned.some((e) => e.action.kind === 'config'))) out.chain = this.chain;
     return out;
   }
 
@@ -159,14 +179,14 @@ export class CatchUp {
         this.merge(read, from, msg);
       }
       this.pump(out);
-      return out;
+      return this.withChain(out);
     }
     if (this.fill === undefined) return out;
     const fillSend: FillOutbound[] = [];
     const r = msg.type === 'promiseReply' ? this.fill.onPromiseReply(from, msg, now, fillSend) : this.fill.onWriteReply(from, msg, now, fillSend);
     for (const m of fillSend) out.send.push(m);
     if (r !== undefined) this.onFillDone(r, out);
-    return out;
+    return this.withChain(out);
   }
 
   tick(now: number): CatchUpOutput {
@@ -178,7 +198,7 @@ export class CatchUp {
       out.send.push(...fillSend);
       if (r !== undefined) this.onFillDone(r, out);
     }
-    if (this.finished) return out;
+    if (this.finished) return this.withChain(out);
     for (const read of this.reads) {
       if (read.resendAt !== undefined) {
         // Asked again in turn: the next peer may have learned the positions by now.
@@ -194,13 +214,17 @@ export class CatchUp {
       }
     }
     this.pump(out); // also resumes after a pause for the rate limit
-    return out;
+    return this.withChain(out);
   }
 
   /** Keeps what a peer's answer tells about the read's range: its learned values, how far it answered, its beginning. */
   private merge(read: Read, from: ReplicaId, msg: ReadReply): void {
     read.waiting = false;
-    read.begin = Math.max(read.begin, msg.begin);
+    if (msg.begin > read.begin) {
+      read.begin = msg.begin;
+      read.beginHead = msg.config ?? BOOTSTRAP_HEAD;
+    }
+    if (msg.chain !== undefined && msg.chain.length > (this.chain?.length ?? 0)) this.chain = msg.chain;
     const to = Math.min(read.to, msg.coveredThrough);
     for (const s of msg.slots) {
       if (s.position < read.from || s.position > to || !s.learned || s.action === undefined) continue;
@@ -329,7 +353,10 @@ export class CatchUp {
   private consume(head: Read, out: CatchUpOutput): boolean {
     // Below a peer's beginning everything is truncated: nothing to copy there, and the beginning is adopted.
     if (this.cursor < head.begin) {
-      out.begin = Math.max(out.begin ?? 0, head.begin);
+      if (head.begin > (out.begin ?? 0)) {
+        out.begin = head.begin;
+        out.beginHead = head.beginHead ?? BOOTSTRAP_HEAD;
+      }
       this.cursor = Math.min(head.begin, this.to + 1);
     }
     const fillGaps = this.config.fillGaps ?? true;

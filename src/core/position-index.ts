@@ -206,10 +206,14 @@ export class PositionIndex {
     return out;
   }
 
-  /** Positions of accepted config entries not learned yet, ascending (ReadReply.pending and the like). */
+  /** Positions of config entries not chained yet, ascending (ReadReply.pending and the like). */
   pendingConfigs(): Position[] {
     const out: Position[] = [];
-    for (const p of this.configAt) if (!this.learnedAt(p)) out.push(p);
+    // Also learned ones above the stored chain's head: learned before their predecessor, held back
+    // unchained (acceptor-chain.ts); they stay stop signs until chained (R5, R14).
+    const chain = this.meta.configs;
+    const reach = chain === undefined || chain.length === 0 ? -1 : chain[chain.length - 1]!.position;
+    for (const p of this.configAt) if (!this.learnedAt(p) || p > reach) out.push(p);
     return out.sort((a, b) => a - b);
   }
 

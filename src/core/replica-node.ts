@@ -16,11 +16,12 @@
  */
 import { CatchUp, type CatchUpOutput } from './catchup.js';
 import { latestOf, storedHead, storedView, type ConfigView } from './config-view.js';
-import { configQuorum, type PlacedConfiguration } from './membership.js';
+import { BOOTSTRAP_HEAD, configQuorum, type PlacedConfiguration } from './membership.js';
+import { chainForBegin, chainOf } from './acceptor-chain.js';
 import { limits, timing } from './constants.js';
 import { isRetired, mergeRecorded, ownDisk, sameDisk } from './identity.js';
 import { RecoveryCore, type RecoveryEvent, type RecoveryOutput } from './recovery.js';
-import { replicaStep, type AcceptorMessage } from './replica.js';
+import { replicaStep, withMetadata, type AcceptorMessage } from './replica.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { StoreView } from './store.js';
 import type { Message, Metadata, Named, PeerStateMessage, PersistRecord, Position, ReplicaId, ReplicaReply, Status, Witness } from './types.js';
@@ -491,14 +492,34 @@ export class ReplicaNodeCore {
     for (const s of c.send) out.send.push(s);
     const store = this.config.store;
     if (c.begin !== undefined && c.begin > store.begin()) {
-      // A peer truncated below here (a chosen TRUNCATE this replica never learned): drop the same positions.
-      out.records.push({ type: 'metadata', metadata: { ...this.metadataAfter(out), begin: c.begin } });
-      out.notes.push(`positions below ${c.begin} were truncated (a peer's beginning): dropped here too`);
-      out.lazy = out.reply === undefined;
+      // A peer truncated below here (a chosen TRUNCATE this replica never learned): drop the same positions,
+      // and take the peer's chain up to config(begin) in the same record (R14). Without it, the beginning
+      // is not adopted: it would pass a configuration this replica never learned.
+      const meta = this.metadataAfter(out);
+      const mine = chainOf(meta, this.config.bootstrap);
+      const adopted = chainForBegin(store, mine, c.begin, c.chain, c.beginHead ?? BOOTSTRAP_HEAD);
+      if (adopted !== undefined || !this.rules.chainBeforeTruncate) {
+        const configs = adopted !== undefined && adopted.chain !== mine ? adopted.chain : meta.configs;
+        out.records.push({ type: 'metadata', metadata: { ...meta, begin: c.begin, ...(configs === undefined ? {} : { configs }) } });
+        out.notes.push(`positions below ${c.begin} were truncated (a peer's beginning): dropped here too`);
+        out.lazy = out.reply === undefined;
+      } else {
+        out.notes.push(`positions below ${c.begin} were truncated by a peer, but this replica does not hold config(${c.begin}): not adopted yet (R14)`);
+      }
     }
     if (c.learned.length > 0) {
-      // Chosen values: stored as learned. They are durable before VOTING is, by record order.
-      const step = replicaStep(this.config.store, { type: 'learned', entries: c.learned }, this.rules, {
+      // Chosen values: stored as learned. They are durable before VOTING is, by record order. Copies of
+      // config entries name their floors from the peers' chain (R6; LearnedMessage.floors). The acceptor
+      // sees the metadata the records above will write (the chain adopted with a beginning).
+      const floors: { position: Position; floor: number }[] = [];
+      for (const e of c.learned) {
+        if (e.action.kind !== 'config') continue;
+        const epoch = e.action.config.epoch;
+        const link = c.chain?.find((l) => l.position === e.position && l.epoch === epoch);
+        if (link !== undefined) floors.push({ position: e.position, floor: link.floor });
+      }
+      const view = out.records.some((r) => r.type === 'metadata') ? withMetadata(store, this.metadataAfter(out)) : store;
+      const step = replicaStep(view, { type: 'learned', entries: c.learned, ...(floors.length === 0 ? {} : { floors }) }, this.rules, {
         self: this.config.id,
         ...(this.config.bootstrap === undefined ? {} : { bootstrap: this.config.bootstrap }),
       });

@@ -39,7 +39,7 @@ import { assert, assertNever } from './assert.js';
 import { limits } from './constants.js';
 import { isRetired, knownDisks, mergeWitness, ownDisk, recordedDisk, sameDisk } from './identity.js';
 import { storedHead } from './config-view.js';
-import { chainOf, extendChain, floorOver, heldBackLinks, ownAcceptance, voterStanding, type LearnedLink } from './acceptor-chain.js';
+import { chainHead, chainOf, extendChain, floorOver, heldBackLinks, ownAcceptance, truncationCovered, voterStanding, type LearnedLink } from './acceptor-chain.js';
 import { BOOTSTRAP_HEAD, compareHeads, governing, heldBelow, type ConfigHead, type PendingConfig, type PlacedConfiguration } from './membership.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { StoreView } from './store.js';
@@ -126,9 +126,9 @@ export function replicaStep(
     case 'write':
       return write(store, msg, rules, ctx);
     case 'commit':
-      return commit(store, msg, ctx);
+      return commit(store, msg, rules, ctx);
     case 'learned':
-      return learned(store, msg, ctx);
+      return learned(store, msg, rules, ctx);
     case 'read':
       return { records: [], reply: read(store, msg, ctx) };
     case 'recover':
@@ -198,9 +198,11 @@ export function configStanding(store: StoreView, theirs: ConfigHead | undefined,
 }
 
 /**
- * The accepted, unlearned config entry this replica holds above its head, if
- * any (R5): the lowest such position, the first stop sign a proposer must
- * meet. Needs a store that tracks config entries (StoreView.pendingConfigs).
+ * The config entry this replica holds above its head, if any (R5): the
+ * lowest such position, the first stop sign a proposer must meet. Accepted
+ * and unlearned, or learned and held back (its predecessor is missing): an
+ * entry stays pending until it is chained (R14). Needs a store that tracks
+ * config entries (StoreView.pendingConfigs).
  */
 export function pendingConfig(store: StoreView): PendingConfig | undefined {
   const head = storedHead(store.metadata());
@@ -208,7 +210,7 @@ export function pendingConfig(store: StoreView): PendingConfig | undefined {
     if (p <= head.position) continue;
     const s = store.slot(p);
     const action = store.action(p);
-    if (s === undefined || s.learned || action === undefined || action === 'lost' || action.kind !== 'config') continue;
+    if (s === undefined || action === undefined || action === 'lost' || action.kind !== 'config') continue;
     return { position: p, proposal: s.accepted, config: action.config };
   }
   return undefined;
@@ -267,7 +269,7 @@ function installFrom(store: StoreView, req: PromiseRequest, ctx: ReplicaContext)
 }
 
 /** A store seen with other metadata (the metadata a record of this step will write). */
-function withMetadata(store: StoreView, metadata: Metadata): StoreView {
+export function withMetadata(store: StoreView, metadata: Metadata): StoreView {
   return new Proxy(store, {
     get: (t, k) => {
       if (k === 'metadata') return () => metadata;
@@ -560,12 +562,13 @@ function rejoin(store: StoreView, req: RejoinRequest, ctx: ReplicaContext): Repl
   return { records: [{ type: 'metadata', metadata }], reply: reply('accept', next) };
 }
 
-function commit(store: StoreView, msg: CommitMessage, ctx: ReplicaContext): ReplicaStep {
+function commit(store: StoreView, msg: CommitMessage, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {
   if (msg.proposal < 1) return NOTHING;
   // Only worth a record if some position of the range holds that proposal's value unlearned.
   // Positions already learned here need nothing: start above the learned prefix (commits are resent).
   // Nothing lies above end: a commit reaching beyond it is cut there (no walk towards a far position).
-  const to = Math.min(msg.to, store.end());
+  let to = Math.min(msg.to, store.end());
+  if (rules.chainBeforeTruncate) to = Math.min(to, truncationCut(store, msg.from, to, msg.proposal, ctx));
   for (const p of store.positions(Math.max(msg.from, store.learnedThrough() + 1), to)) {
     const s = store.slot(p);
     if (s !== undefined && !s.learned && s.accepted === msg.proposal) {
@@ -573,6 +576,28 @@ function commit(store: StoreView, msg: CommitMessage, ctx: ReplicaContext): Repl
     }
   }
   return NOTHING;
+}
+
+/**
+ * R14: the last position a commit of [from, to] under `proposal` may teach:
+ * just below the first TRUNCATE it would teach whose config(to) this
+ * replica's chain (with the config entries the commit teaches below it) does
+ * not hold; `to` if there is none. The rest is learned once the chain is
+ * here (a resent commit, or a copy).
+ */
+function truncationCut(store: StoreView, from: Position, to: Position, proposal: Proposal, ctx: ReplicaContext): Position {
+  const lo = Math.max(from, store.learnedThrough() + 1);
+  const truncates = (store.pendingTruncates?.() ?? []).filter((t) => t.position >= lo && t.position <= to).sort((a, b) => a.position - b.position);
+  for (const t of truncates) {
+    if (t.to <= store.begin() || store.slot(t.position)?.accepted !== proposal) continue;
+    const before = chainOf(store.metadata(), ctx.bootstrap);
+    const links = committedLinks(store, from, t.position - 1, proposal);
+    const chain = links.length === 0 ? before : extendChain(before, [...links, ...heldBackLinks(store, before)]);
+    const action = store.action(t.position);
+    const head = action !== undefined && action !== 'lost' && action.kind === 'truncate' ? action.config : undefined;
+    if (!truncationCovered(store.begin(), chain, t.to, head, unchainedConfigs(store, chain))) return t.position - 1;
+  }
+  return to;
 }
 
 /** Config entries a commit of [from, to] under `proposal` teaches, with that proposal as their floor. */
@@ -606,7 +631,7 @@ function withChain(store: StoreView, ctx: ReplicaContext, records: PersistRecord
   return { records: [{ type: 'metadata', metadata: { ...meta, configs: after } }, ...records] };
 }
 
-function learned(store: StoreView, msg: LearnedMessage, ctx: ReplicaContext): ReplicaStep {
+function learned(store: StoreView, msg: LearnedMessage, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {
   const records: PersistRecord[] = [];
   const begin = store.begin();
   const far = farEnd(store);
@@ -619,25 +644,48 @@ function learned(store: StoreView, msg: LearnedMessage, ctx: ReplicaContext): Re
   }
   if (records.length === 0) return NOTHING;
   const links: LearnedLink[] = [];
+  /** Config entries not taken: no floor to chain them with (see below). */
+  const floorless = new Set<Position>();
   for (const r of records) {
     if (r.type !== 'learn' || r.action.kind !== 'config') continue;
-    // The higher of the floor its teller names and the ballot this replica accepted the same entry
-    // under (a copy from a peer carries no floor on the wire yet). Never another value's ballot: it is
-    // below the floor R6 needs. Without either the floor is 0: the caught-up quorum of the new voters
-    // that accepted the entry (R3) holds the true floor, and every quorum of them meets one of those.
-    const named = msg.floors?.find((f) => f.position === r.position)?.floor ?? 0;
-    links.push({ position: r.position, config: r.action.config, floor: Math.max(named, ownAcceptance(store, r.position, r.action.config) ?? 0) });
+    // The higher of the floor its teller names (the sender fills it from its chain: catch-up, the harness's
+    // copies) and the ballot this replica accepted the same entry under. Never another value's ballot: it is
+    // below the floor R6 needs. A copy that names no floor, of an entry this replica never accepted, is not
+    // taken (attack5-weak-floor): floor 0 would let ballots of the new configuration that are not above the
+    // entry's own ballot in; a later copy that names it, or R4's install, brings it again.
+    const named = msg.floors?.find((f) => f.position === r.position)?.floor;
+    const own = ownAcceptance(store, r.position, r.action.config);
+    if (named === undefined && own === undefined && rules.configFloor) {
+      floorless.add(r.position);
+      continue;
+    }
+    links.push({ position: r.position, config: r.action.config, floor: Math.max(named ?? 0, own ?? 0) });
   }
-  if (links.length === 0) return { records };
   // A config entry that cannot be chained yet (its predecessor is not learned here) is not learned
   // either: its floor would be lost before the predecessor comes, and a later copy brings it again.
   const before = chainOf(store.metadata(), ctx.bootstrap);
-  const after = extendChain(before, [...links, ...heldBackLinks(store, before)]);
+  const after = links.length === 0 ? before : extendChain(before, [...links, ...heldBackLinks(store, before)]);
   const head = after?.[after.length - 1]?.epoch ?? 0;
-  const waiting = new Set(links.filter((l) => l.config.epoch > head).map((l) => l.position));
-  const kept = records.filter((r) => !(r.type === 'learn' && waiting.has(r.position)));
+  const waiting = new Set([...floorless, ...links.filter((l) => l.config.epoch > head).map((l) => l.position)]);
+  // R14: a TRUNCATE whose config(to) this replica's chain (as this step leaves it) does not hold is not
+  // taken: its beginning would pass a configuration it never learned (attack5-truncate-past-entry). The
+  // chain comes with a peer's beginning (catch-up), an install, or a copy of the config entry itself.
+  if (rules.chainBeforeTruncate) {
+    const unchained = unchainedConfigs(store, after);
+    for (const r of records) {
+      if (r.type !== 'learn' || r.action.kind !== 'truncate') continue;
+      if (!truncationCovered(begin, after, r.action.to, r.action.config, unchained)) waiting.add(r.position);
+    }
+  }
+  const kept = waiting.size === 0 ? records : records.filter((r) => !(r.type === 'learn' && waiting.has(r.position)));
   if (kept.length === 0) return NOTHING;
   return withChain(store, ctx, kept, links.filter((l) => !waiting.has(l.position)));
+}
+
+/** Positions of config entries this replica holds (accepted, or learned and held back) above the head of `chain`. */
+function unchainedConfigs(store: StoreView, chain: readonly PlacedConfiguration[] | undefined): Position[] {
+  const reach = chainHead(chain).position;
+  return (store.pendingConfigs?.() ?? []).filter((p) => p > reach);
 }
 
 function read(store: StoreView, req: ReadRequest, ctx: ReplicaContext): ReadReply {
@@ -658,7 +706,20 @@ function read(store: StoreView, req: ReadRequest, ctx: ReplicaContext): ReadRepl
     ...(truncate === undefined ? {} : { pendingTruncate: truncate }),
     config: storedHead(store.metadata()),
     ...withPending(store),
+    ...chainFor(store, req, slots),
   };
+}
+
+/**
+ * ReadReply.chain: the stored chain, when the reader needs it (the
+ * beginning lies above the range asked, or a learned config entry is among
+ * the slots); nothing otherwise, and nothing without a stored chain.
+ */
+function chainFor(store: StoreView, req: ReadRequest, slots: readonly Slot[]): { chain?: readonly PlacedConfiguration[] } {
+  const chain = store.metadata().configs;
+  if (chain === undefined || chain.length === 0) return {};
+  const needed = store.begin() > req.from || slots.some((s) => s.learned && s.action?.kind === 'config');
+  return needed ? { chain } : {};
 }
 
 /** The accepted, unlearned TRUNCATE with the highest `to` above the beginning, if any. */

@@ -41,6 +41,12 @@ export interface SafetyRules {
   readonly followPending: boolean;
   /** R5: a reader's fill promises from the highest learned prefix it heard + 1, not from the position it wants (it sees a stop sign below). */
   readonly fillFromLearned: boolean;
+  /**
+   * R14: a replica never lets `begin` or `learnedThrough` pass a position whose governing configuration it has
+   * not learned: a learned TRUNCATE whose head (config(to)) is not in its chain is not taken, and a peer's
+   * beginning is adopted only with the peer's chain up to config(begin).
+   */
+  readonly chainBeforeTruncate: boolean;
 }
 
 export const ALL_RULES_ON: SafetyRules = Object.freeze({
@@ -60,4 +66,5 @@ export const ALL_RULES_ON: SafetyRules = Object.freeze({
   configFloor: true,
   followPending: true,
   fillFromLearned: true,
+  chainBeforeTruncate: true,
 });

@@ -39,7 +39,7 @@ export interface StoreView {
   positions(from: Position, to: Position): Iterable<Position>;
   /** Optional: accepted TRUNCATE actions not learned yet (ReadReply.pendingTruncate). */
   pendingTruncates?(): readonly { readonly position: Position; readonly to: Position }[];
-  /** Optional: positions of accepted config entries not learned yet, ascending (R5: replies report the pending entry). */
+  /** Optional: positions of config entries not chained yet (accepted and not learned, or learned and held back above the stored chain's head), ascending (R5: replies report the pending entry). */
   pendingConfigs?(): readonly Position[];
   /** Positions whose records are known to be corrupted. */
   lostPositions(): readonly Position[];

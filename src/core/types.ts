@@ -398,6 +398,15 @@ export interface ReadReply {
   /** The replier's head and its pending config entry, if any (R5, R13). */
   readonly config?: ConfigHead;
   readonly pending?: PendingConfig;
+  /**
+   * The replier's chain (Metadata.configs, oldest first, with floors), sent
+   * only when the reader needs it to take what the reply tells (R14, R6):
+   * the replier's beginning lies above the range asked (catch-up adopts the
+   * beginning and the chain up to config(begin) in one metadata record), or
+   * a learned config entry is among `slots` (its copy names its floor from
+   * here, LearnedMessage.floors). Absent otherwise.
+   */
+  readonly chain?: readonly PlacedConfiguration[];
 }
 
 /** Recovery protocol (autorecovery): ask a replica for its status and range. */
