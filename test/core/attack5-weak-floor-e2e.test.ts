@@ -1,4 +1,7 @@
 // Fixed since this attack was written: the test now runs in npm test and guards the fix (it failed before it).
+// Since R14's second half, a copy that names no floor of an entry the copier never accepted is not taken at all
+// (replica.ts, learned), and the senders name the floors (catch-up from ReadReply.chain): the copy as the wire
+// carries it today is held back, which the second half of the test checks.
 // attack5 finding (safety): end to end, the weak floor of attack5-weak-floor.test.ts chooses two values at
 // one position. A config entry copied the way catch-up copies it (a `learned` message with no floors: the
 // wire has none) takes as its floor the ballot of a different value the copier had accepted at p; a fill
@@ -35,7 +38,7 @@ import { seededRandom } from '../helpers/seeded-random.js';
 import { config0, ReconfigCluster } from './reconfig-harness.js';
 import { driveFill } from './attack5-helpers.js';
 
-function scenario(copyWithFloors: boolean): { values: string[]; floorAt2: number; fill: FillResult | undefined } {
+function scenario(copyWithFloors: boolean): { values: string[]; floorAt2: number; fill: FillResult | undefined; chained: number; learnedAt4: boolean } {
   const c = new ReconfigCluster(config0([1, 2, 3, 4, 5], [6, 7]));
   c.elect('w0');
   c.run();
@@ -96,6 +99,8 @@ function scenario(copyWithFloors: boolean): { values: string[]; floorAt2: number
   }
   c.deliverTo(2, { type: 'learned', entries, ...(copyWithFloors ? { floors: [{ position: 4, floor: 5 }] } : {}) }, 'catch-up');
   const chain2 = c.chain(2);
+  // Without floors r2 (which accepted xv at 4, never the entry) does not take the copy: no weak floor.
+  if (!copyWithFloors) return { values: [], floorAt2: -1, fill: undefined, chained: chain2.length, learnedAt4: c.store(2).slot(4)?.learned === true };
   assert.equal(chain2.length, 2, 'r2 learned the entry by the copy');
   // A fill at 5 with r2's chain, ballot 3; r1's answers lost; its commit reaches r7 only.
   let rid = 1000;
@@ -111,7 +116,7 @@ function scenario(copyWithFloors: boolean): { values: string[]; floorAt2: number
   c.dropIf = () => false;
   const values: string[] = [];
   for (const [id, s] of c.stores) if (s.slot(5)?.learned) values.push(`r${id}: ${JSON.stringify(s.action(5))}`);
-  return { values, floorAt2: chain2[1]!.floor, fill: result };
+  return { values, floorAt2: chain2[1]!.floor, fill: result, chained: chain2.length, learnedAt4: true };
 }
 
 test('attack5: a config entry copied without floors lets a C1 fill and a C1 writer choose two values at one position', () => {
@@ -119,9 +124,6 @@ test('attack5: a config entry copied without floors lets a C1 fill and a C1 writ
   assert.equal(withFloors.floorAt2, 5);
   assert.equal(new Set(withFloors.values.map((v) => v.split(': ')[1])).size, 1, `with floors on the copy, one value at 5: ${withFloors.values.join('; ')}`);
   const asOnTheWire = scenario(false);
-  assert.equal(
-    new Set(asOnTheWire.values.map((v) => v.split(': ')[1])).size,
-    1,
-    `copied as catch-up copies (no floors; r2's floor ${asOnTheWire.floorAt2}): values learned at 5: ${asOnTheWire.values.join('; ')}; fill ${JSON.stringify(asOnTheWire.fill)}`,
-  );
+  assert.equal(asOnTheWire.chained, 1, 'a copy without floors of an entry r2 never accepted is not chained');
+  assert.equal(asOnTheWire.learnedAt4, false, 'nor learned');
 });

@@ -1,7 +1,7 @@
-// Still open, partly (ATTACK=1): the spreading half is fixed (installFrom keeps the higher of the offered floor and
-// its own acceptance of the entry, ownAcceptance in acceptor-chain.ts; attack5-weak-floor-e2e.test.ts passes now),
-// and a copy no longer takes another value's ballot as its floor. A copy of an entry this replica never accepted
-// still gets floor 0: floors must go on the wire (catch-up's learned copies) to close it.
+// Fixed (R14's second half, floors named by the sender): the test now runs in npm test and guards the fix.
+// A copy that names no floor, of an entry the replica never accepted, is not taken (held back until a copy that
+// names it, or R4's install, brings it); catch-up names the floors from the peers' chain (ReadReply.chain ->
+// LearnedMessage.floors, replica-node.ts). The weak floor of the story below can no longer arise.
 // attack5 finding (safety; the end-to-end violation is attack5-weak-floor-e2e.test.ts): R6's floor invariant ("every floor is at least t_min", section 8 Step
 // 3) is broken by the learned-copy path. A `learned` message that names no floor (every real copy: catch-up
 // and the node send `{ type: 'learned', entries }`; `floors` is not on the wire) makes the acceptor take
@@ -54,12 +54,16 @@ function replica(self: number): { store: MemoryStore; step: (m: AcceptorMessage)
   };
 }
 
-test('attack5: a config entry copied without a floor takes the ballot of another value as its floor, and links spread it', { skip: !process.env.ATTACK }, () => {
+test('attack5: a config entry copied without a floor takes the ballot of another value as its floor, and links spread it', () => {
   const r1 = replica(1);
   r1.step({ type: 'learned', entries: [0, 1].map((position) => ({ position, action: nop })) });
   assert.equal((r1.step({ type: 'write', rid: 1, proposal: 1, from: 2, actions: [nop], named: [], config: { epoch: 0, position: -1 } }).reply as { outcome: string }).outcome, 'accept');
-  // The entry, chosen under 5 elsewhere, copied by catch-up (no floors on the wire).
-  r1.step({ type: 'learned', entries: [{ position: 2, action: { kind: 'config', config: cfg1 } }] });
+  // The entry, chosen under 5 elsewhere, copied without a floor (what the wire carried before): not taken.
+  const bare = r1.step({ type: 'learned', entries: [{ position: 2, action: { kind: 'config', config: cfg1 } }] });
+  assert.deepEqual(bare.records, [], 'a copy that names no floor of an entry r1 never accepted is held back');
+  assert.equal(r1.store.slot(2)?.learned, false);
+  // As catch-up copies it now: the floor named from the sender's chain.
+  r1.step({ type: 'learned', entries: [{ position: 2, action: { kind: 'config', config: cfg1 } }], floors: [{ position: 2, floor: 5 }] });
   const chain1 = r1.store.metadata().configs ?? [];
   assert.equal(chain1.length, 2, 'r1 learned C1');
   const problems: string[] = [];

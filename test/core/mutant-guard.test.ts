@@ -50,7 +50,7 @@ const MUTANTS: readonly Mutant[] = [
   { rule: 'a commit teaches only the values accepted under its proposal', file: 'replica.js',
     from: 'if (s !== undefined && !s.learned && s.accepted === msg.proposal) {', to: 'if (s !== undefined && !s.learned && true) {', tests: ['commit-bounds'] },
   { rule: 'a commit learns within its range only', file: 'replica.js',
-    from: 'const to = Math.min(msg.to, store.end());', to: 'const to = Math.max(msg.to, store.end());', tests: ['commit-bounds'] },
+    from: 'let to = Math.min(msg.to, store.end());', to: 'let to = Math.max(msg.to, store.end());', tests: ['commit-bounds'] },
   { rule: 'a learned entry below begin writes nothing', file: 'replica.js',
     from: 'if (e.position < begin ||', to: 'if (false ||', tests: ['commit-bounds'] },
   { rule: 'a learned position held intact is not written again', file: 'replica.js',
