@@ -14,7 +14,9 @@ import { decodeMessage, encodeMessage } from '../../src/net/codec.js';
 import { wireLimits } from '../../src/net/limits.js';
 import { limits } from '../../src/core/constants.js';
 import { FrameDecoder } from '../../src/net/frame.js';
-import { echoServer, rawConnect, waitFor } from './helpers.js';
+import { PeerLink } from '../../src/net/peer-link.js';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { echoServer, rawConnect, recordingLogger, waitFor } from './helpers.js';
 import { WireError } from '../../src/net/errors.js';
 import { WIRE_VERSION, decodeHello, decodeRefusal, encodeHelloFrame } from '../../src/net/hello.js';
 import type { Configuration, PlacedConfiguration } from '../../src/core/membership.js';
@@ -102,6 +104,26 @@ test('a malformed configuration or head is rejected: no voter, unsorted ids, nex
   assert.throws(() => decodeMessage(encodeMessage(wrongHead)), (e: unknown) => e instanceof WireError && /only epoch 0 sits at -1/.test(e.message));
   const gap: Message = { type: 'configReply', rid: 1, epoch: 2, members: [{ id: 1, address: 'h1:1' }], chain: [chain[0]!, { ...chain[1]!, epoch: 2 }] };
   assert.throws(() => decodeMessage(encodeMessage(gap)), (e: unknown) => e instanceof WireError && /does not follow/.test(e.message));
+});
+
+test('wire version 4: a link to a replica answering with a version 3 hello never opens, and says why', async () => {
+  const sockets: Socket[] = [];
+  const old = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => {});
+    socket.write(encodeHelloFrame({ version: 3, clusterId: 'c', role: 'replica', replicaId: 1 }));
+  });
+  await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+  const log = recordingLogger();
+  const link = new PeerLink({ address: `127.0.0.1:${(old.address() as AddressInfo).port}`, clusterId: 'c', onMessage: () => {}, log, backoff: { initialMs: 10, maxMs: 50 } });
+  try {
+    await waitFor(() => log.has(/peer speaks wire version 3, we speak 4/), 'the link logs the version mismatch');
+    assert.equal(link.connected, false);
+  } finally {
+    await link.close();
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => old.close(() => resolve()));
+  }
 });
 
 // ---------------------------------------------------------------------------
