@@ -41,6 +41,13 @@ export interface SafetyRules {
   readonly followPending: boolean;
   /** R5: a reader's fill promises from the highest learned prefix it heard + 1, not from the position it wants (it sees a stop sign below). */
   readonly fillFromLearned: boolean;
+  /**
+   * R9b, R9c: a rejoining disk is recorded by a quorum of the latest configuration and of a pending one
+   * (and of one learned while catching up), not of the latest alone.
+   */
+  readonly rejoinInPending: boolean;
+  /** R9d: the restart check finds the latest configuration (R13) and needs a quorum of its members, not of the stored one. */
+  readonly restartCheckLatest: boolean;
 }
 
 export const ALL_RULES_ON: SafetyRules = Object.freeze({
@@ -60,4 +67,6 @@ export const ALL_RULES_ON: SafetyRules = Object.freeze({
   configFloor: true,
   followPending: true,
   fillFromLearned: true,
+  rejoinInPending: true,
+  restartCheckLatest: true,
 });
