@@ -146,6 +146,7 @@ export class ReplicaNodeCore {
       this.now,
     );
     if (this.recovery.done) this.recovery = undefined;
+    else if (this.recovery.removed) this.waiting = 'removed from the cluster (its stored chain says so): no longer voting';
     else this.waiting = meta.status === 'VOTING' ? 'checking with the peers that this disk did not go back in time' : 'starting the recovery protocol';
   }
 
