@@ -148,6 +148,8 @@ interface Round {
   readonly rid: number;
   readonly replies: Map<ReplicaId, RecoverReply | RejoinReply>;
   readonly nextAt: number;
+  /** Whom this round asked (discovery adds the members of a newer configuration it finds). */
+  readonly asked: Set<ReplicaId>;
 }
 
 export class RecoveryCore {
@@ -272,7 +274,7 @@ export class RecoveryCore {
     if (this.becoming || this.phase.kind === 'removed') return;
     const rid = this.config.rid();
     const roundMs = this.config.roundMs ?? 500;
-    this.round = { rid, replies: new Map(), nextAt: this.now + roundMs * (1 + this.config.random()) };
+    this.round = { rid, replies: new Map(), nextAt: this.now + roundMs * (1 + this.config.random()), asked: new Set(this.peers) };
     const self = this.config.self;
     const phase = this.phase;
     const msg: RecoverRequest | RejoinRequest =
@@ -577,7 +579,10 @@ export class RecoveryCore {
    * this replica was removed. Returns true if the caller must not go on.
    */
   private discover(out: RecoveryOutput, replies: readonly (readonly [ReplicaId, RecoverReply])[], withPending: boolean): boolean {
-    const own = this.config.view === undefined ? [this.latest] : chainOfView(this.config.view);
+    // What this replica knows already (its chain, or what an earlier round found): discovery never moves back.
+    let own: readonly PlacedConfiguration[] = this.config.view === undefined ? [this.latest] : chainOfView(this.config.view);
+    if (this.foundChain !== undefined && this.foundChain[this.foundChain.length - 1]!.epoch > own[own.length - 1]!.epoch) own = this.foundChain;
+    if (this.latest.epoch > own[own.length - 1]!.epoch) own = [this.latest];
     const d = discoverFromReplies(this.config.self, own, this.storedChain(), replies);
     if (this.removedHere(out, d.removed)) return true;
     if (d.chain !== undefined) this.foundChain = d.chain;
@@ -588,9 +593,9 @@ export class RecoveryCore {
       const round = this.round;
       if (round !== undefined) {
         // Ask the members not asked in this round yet, in this round (their answers count with the others').
-        const asked = new Set(out.send.map((s) => s.to));
         for (const to of this.peers) {
-          if (round.replies.has(to) || asked.has(to)) continue;
+          if (round.asked.has(to)) continue;
+          round.asked.add(to);
           out.send.push({ to, msg: { type: 'recover', rid: round.rid, member: this.config.self, ...(this.storedChain() ? { config: headOf(this.latestStored()) } : {}) } });
         }
       }
