@@ -267,3 +267,51 @@ test('scenario 11: two joiners seeded with each other start no cluster of their 
     }
   }
 });
+
+// ------------------------------------------------------------------ R9c: a configuration learned while catching up
+
+/** r1 rejoins in {1,2,3}; while it catches up it learns {1,2,4} (its view moves); returns what it does once caught up. */
+function learnedWhileCatchingUp(rules: SafetyRules): { outs: RecoveryOutput[]; core: RecoveryCore; rid: () => number } {
+  const start = config0([1, 2, 3], [4]);
+  const next: PlacedConfiguration = { epoch: 1, voters: [1, 2, 4].map(member), learners: [], nextId: 5, position: 6, floor: 2 };
+  let view = start;
+  let rid = 0;
+  let meta: Metadata = { status: 'RECOVERING', promised: 0, incarnation: 'new', configs: [start] };
+  const core = new RecoveryCore({ self: 1, view: (q) => (q > view.position ? view : start), metadata: meta, end: -1, random: () => 0.5, rid: () => ++rid, rules }, 0);
+  const outs: RecoveryOutput[] = [];
+  const push = (o: RecoveryOutput) => {
+    outs.push(o);
+    if (o.become !== undefined) {
+      meta = { ...meta, ...o.become.patch, status: o.become.status };
+      if (o.become.status !== 'VOTING') outs.push(core.step({ type: 'status', metadata: meta }, 0));
+    }
+  };
+  push(core.step({ type: 'tick' }, 0));
+  const q = rid;
+  for (const from of [2, 3]) push(core.step({ type: 'reply', from, msg: reply({ rid: q, end: 5, learnedThrough: 5 }) }, 0));
+  const j = rid;
+  for (const from of [2, 3]) {
+    push(core.step({ type: 'reply', from, msg: { type: 'rejoinReply', rid: j, outcome: 'accept', status: 'VOTING', begin: 0, end: 7, generation: 1, disk: 1 } satisfies RejoinReply }, 0));
+  }
+  assert.ok(outs.some((o) => o.catchUp !== undefined), 'catching up after {1,2,3} recorded the disk');
+  view = next; // the catch-up copied the entry at 6 into the chain
+  push(core.step({ type: 'caughtUp' }, 0));
+  return { outs, core, rid: () => rid };
+}
+
+test('R9c: a configuration learned while catching up records the disk again there before it votes', () => {
+  const { outs, core, rid } = learnedWhileCatchingUp(ALL_RULES_ON);
+  const last = outs[outs.length - 1]!;
+  assert.equal(last.become, undefined, 'not VOTING yet');
+  assert.deepEqual(last.send.filter((s) => s.msg.type === 'rejoin').map((s) => s.to), [2, 4], 'the new configuration\'s voters are asked to record it');
+  const j = rid();
+  core.step({ type: 'reply', from: 2, msg: { type: 'rejoinReply', rid: j, outcome: 'accept', status: 'VOTING', begin: 0, end: 8, generation: 1, disk: 1 } }, 0);
+  const o = core.step({ type: 'reply', from: 4, msg: { type: 'rejoinReply', rid: j, outcome: 'accept', status: 'VOTING', begin: 0, end: 9, generation: 1, disk: 1 } }, 0);
+  assert.deepEqual(o.catchUp, { from: 0, to: 9 });
+  assert.equal(core.step({ type: 'caughtUp' }, 0).become?.status, 'VOTING');
+});
+
+test('R9c broken (rejoinInPending off): the disk votes at once, unknown to r4, whose configuration may still count its old disk', () => {
+  const { outs } = learnedWhileCatchingUp({ ...ALL_RULES_ON, rejoinInPending: false });
+  assert.equal(outs[outs.length - 1]!.become?.status, 'VOTING');
+});
