@@ -97,7 +97,7 @@ export function messageSize(msg: Message): number {
     case 'readReply':
       return (
         1 + 8 + 1 + 8 * 3 + 4 + sum(msg.slots, slotSize) + 8 + 4 + 8 * msg.lost.length + 1 + 1 + (msg.pendingTruncate === undefined ? 0 : 16) +
-        headTail(msg.config) + pendingTail(msg.pending)
+        headTail(msg.config) + pendingTail(msg.pending) + 1 + (msg.chain === undefined ? 0 : chainSize(msg.chain))
       );
     case 'recover':
       return 1 + 8 + 1 + (msg.member === undefined ? 0 : 8) + (msg.config === undefined ? 0 : HEAD_BYTES);
@@ -308,6 +308,9 @@ function writeBody(w: WireWriter, msg: Message): void {
         w.u64(msg.pendingTruncate.to);
       }
       writeHeadTail(w, msg.config, msg.pending);
+      // A second tail (wire version 4, R14): bit 0, the replier's whole chain, for a reader that may adopt its begin.
+      w.u8(flagsOf(msg.chain !== undefined));
+      if (msg.chain !== undefined) writeChain(w, msg.chain);
       return;
     case 'recover':
       w.u64(msg.rid);
@@ -571,11 +574,16 @@ function readBody(r: WireReader): Message {
       for (let i = 0; i < n; i++) lost[i] = r.position('lost position');
       const writerActive = r.bool('writerActive');
       const reply = { type: 'readReply' as const, rid, status, begin, end, learnedThrough, slots, coveredThrough, lost, writerActive };
-      if (!r.bool('pendingTruncate flag')) return { ...reply, ...readHeadTail(r, true) };
-      const position = r.position('pendingTruncate position');
-      const to = r.position('pendingTruncate to');
-      if (to > position) throw new WireError('bad-value', `a truncation at ${position} to ${to} reaches past itself`);
-      return { ...reply, pendingTruncate: { position, to }, ...readHeadTail(r, true) };
+      let pendingTruncate: { pendingTruncate?: { position: number; to: number } } = {};
+      if (r.bool('pendingTruncate flag')) {
+        const position = r.position('pendingTruncate position');
+        const to = r.position('pendingTruncate to');
+        if (to > position) throw new WireError('bad-value', `a truncation at ${position} to ${to} reaches past itself`);
+        pendingTruncate = { pendingTruncate: { position, to } };
+      }
+      const tail = readHeadTail(r, true);
+      const chain = (readFlags(r, 'readReply chain flags', 1) & 1) !== 0 ? { chain: readChain(r, 'chain', true) } : {};
+      return { ...reply, ...pendingTruncate, ...tail, ...chain };
     }
     case typeCode.recover: {
       const rid = r.u64('rid');

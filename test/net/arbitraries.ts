@@ -159,6 +159,8 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     lost: fc.array(pos, { maxLength: 8 }),
     writerActive: fc.boolean(),
     pendingTruncate: fc.tuple(pos, pos).map(([a, b]) => ({ position: Math.max(a, b), to: Math.min(a, b) })),
+    // Wire version 4: the replier's chain, for a catch-up that adopts its begin (R14).
+    chain,
   }, { requiredKeys: ['type', 'rid', 'status', 'begin', 'end', 'learnedThrough', 'slots', 'coveredThrough', 'lost', 'writerActive'], ...plain }),
   fc.record({ type: fc.constant('recover' as const), rid: nat }, plain),
   fc.record({ type: fc.constant('recover' as const), rid: nat, member: memberId }, plain),

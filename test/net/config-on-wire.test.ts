@@ -151,6 +151,9 @@ const v4: Message[] = [
     type: 'readReply', rid: 1, status: 'VOTING', begin: 0, end: 9, learnedThrough: 4, coveredThrough: 9, lost: [], writerActive: false,
     slots: [{ position: 9, promised: 0, accepted: 8, learned: true, action: { kind: 'truncate', to: 5, config: head } }],
   },
+  // R14: a read reply carries the replier's chain for a catch-up that adopts its begin.
+  { type: 'readReply', rid: 1, status: 'VOTING', begin: 10, end: 12, learnedThrough: 12, coveredThrough: 12, lost: [], writerActive: false, slots: [], chain: links },
+  { type: 'readReply', rid: 1, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, coveredThrough: 0, lost: [], writerActive: false, slots: [], config: head, pending, chain: [] },
   // Step 6 (R7, R11, R13): the asker's head on a recover, discovery's fields on its reply, removed on a rejoin reply.
   { type: 'recover', rid: 2, member: 3, config: head },
   { type: 'recover', rid: 2, config: { epoch: 0, position: -1 } },
@@ -189,6 +192,11 @@ test('wire version 4: unknown flag bits are refused (promise tail, learned flags
     p[26] = 1 << bit;
     assert.throws(() => decodeMessage(p), isWire('bad-value'), `promise bit ${bit}`);
   }
+  // The read reply's chain flags byte (its last): bit 0 the chain.
+  const rr = encodeMessage({ type: 'readReply', rid: 1, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, coveredThrough: 0, lost: [], writerActive: false, slots: [] });
+  assert.equal(rr[rr.length - 1], 0);
+  rr[rr.length - 1] = 2;
+  assert.throws(() => decodeMessage(rr), isWire('bad-value'), 'readReply chain flags');
   // The learned message's flags byte (its last): bit 0 floors.
   const l = encodeMessage({ type: 'learned', entries: [] });
   assert.equal(l.length, 6);

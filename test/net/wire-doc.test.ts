@@ -49,7 +49,7 @@ const samples: Message[] = [
   { type: 'commit', proposal: 1, from: 0, to: 0 },
   { type: 'learned', entries: [], floors: [] },
   { type: 'read', rid: 1, from: 0, to: 0, limit: 1 },
-  { type: 'readReply', rid: 1, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, slots: [], coveredThrough: 0, lost: [], writerActive: false, pendingTruncate: { position: 1, to: 0 }, config: head, pending },
+  { type: 'readReply', rid: 1, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, slots: [], coveredThrough: 0, lost: [], writerActive: false, pendingTruncate: { position: 1, to: 0 }, config: head, pending, chain: [] },
   { type: 'recover', rid: 1, member: 1, config: head },
   {
     type: 'recoverReply', rid: 1, status: 'VOTING', begin: 0, end: 0, incarnation: '', generation: 0, disk: 0, memberGeneration: 0, memberDisk: 0, recorded: [],
