@@ -41,6 +41,19 @@ test('admission: what clients and replicas may send (table)', () => {
   assert.equal(refuseHello(client, 1, [1, 2, 3]), undefined);
 });
 
+test('admission: a write carrying a membership change (R15, first half): anyone without TLS, an admin certificate only with TLS', () => {
+  const client = { version: WIRE_VERSION, clusterId: '', role: 'client' as const };
+  const config = { epoch: 1, voters: [{ id: 1, address: '127.0.0.1:7001' }], learners: [{ id: 2, address: '127.0.0.1:7002' }], nextId: 3 };
+  const change = { type: 'write', rid: 1, proposal: 5, from: 10, actions: [{ kind: 'config', config }], named: [] } as unknown as Message;
+  const append = { type: 'write', rid: 1, proposal: 5, from: 10, actions: [{ kind: 'append', data: enc('x') }], named: [] } as unknown as Message;
+  assert.equal(refuseMessage(change, client), undefined, 'plaintext: anyone who reaches the port, as for truncation');
+  const admin = { kind: 'client' as const, name: 'ops', role: 'admin' as const };
+  const plain = { kind: 'client' as const, name: 'app', role: 'client' as const };
+  assert.equal(refuseMessage(change, client, admin as never), undefined, 'TLS: an admin certificate may');
+  assert.match(refuseMessage(change, client, plain as never) ?? '', /admin certificate/, 'TLS: a plain client certificate may not');
+  assert.equal(refuseMessage(append, client, plain as never), undefined, 'TLS: a plain client still appends');
+});
+
 test('admission: a live replica closes connections that send what their hello does not allow, and stores nothing from them', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'replog-admission-'));
   const [p1, p2, p3] = await freePorts(3);
