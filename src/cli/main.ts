@@ -10,7 +10,7 @@ import { checkCommand } from './check.js';
 import { certsCreateCommand } from './certs.js';
 import { clusterCommand } from './cluster.js';
 import { configShowCommand, memberListCommand } from './config.js';
-import { EXIT, fail, logAddresses, natural, port, quietOnClosedPipe, clientOptions, tlsFlagOptions, useTlsFlags } from './common.js';
+import { EXIT, fail, usageError, logAddresses, natural, port, quietOnClosedPipe, clientOptions, tlsFlagOptions, useTlsFlags } from './common.js';
 import { readCommand } from './read.js';
 import { replicaCommand } from './replica.js';
 import { stateCommand } from './state.js';
@@ -62,12 +62,16 @@ program
   .requiredOption('--id <id>', 'this replica\'s id (one of --members)', natural)
   .requiredOption('--dir <dir>', 'data directory')
   .requiredOption('--listen <host:port>', 'address to serve clients and peers on')
-  .requiredOption('--members <list>', 'every member: 1=HOST:PORT,2=HOST:PORT,...')
+  .option('--members <list>', 'every member: 1=HOST:PORT,2=HOST:PORT,... (a new cluster\'s first configuration; after the first start only where to find the cluster)')
+  .option('--join <addrs>', 'join a running cluster instead: addresses of some of its replicas HOST:PORT,... (the member is added with replog member add)')
   .option('--admin <host:port>', 'address for the admin HTTP endpoint (/status, /metrics)')
   .option('--cluster <id>', 'cluster id (default: derived from --members)')
   .addHelpText('after', '\nWith --tls-*, SIGHUP re-reads the three files (certificate rotation: new connections use them).')
-  .addHelpText('after', example('  $ replog replica --id 1 --dir /var/lib/replog --listen 10.0.0.1:7001 \\\n      --members 1=10.0.0.1:7001,2=10.0.0.2:7001,3=10.0.0.3:7001 --admin 10.0.0.1:8001'))
-  .action((opts) => replicaCommand(opts));
+  .addHelpText('after', example('  $ replog replica --id 1 --dir /var/lib/replog --listen 10.0.0.1:7001 \\\n      --members 1=10.0.0.1:7001,2=10.0.0.2:7001,3=10.0.0.3:7001 --admin 10.0.0.1:8001\n  $ replog member add 4 10.0.0.4:7001 && replog replica --id 4 --dir /var/lib/replog --listen 10.0.0.4:7001 --join 10.0.0.1:7001'))
+  .action((opts) => {
+    if ((opts.members === undefined) === (opts.join === undefined)) usageError('give either --members LIST (a new cluster, or the members of one) or --join ADDRS (a member added to a running cluster)');
+    return replicaCommand(opts);
+  });
 
 program
   .command('append')

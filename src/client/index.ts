@@ -31,6 +31,8 @@ export {
   InvalidArgumentError,
   AbortedError,
   TimeoutError,
+  ChangeRefusedError,
+  ConfigChangedError,
   type WriteOutcome,
   type ErrorCode,
 } from '../core/errors.js';
