@@ -19,6 +19,7 @@ import { startAdmin, type AdminServer } from './admin.js';
 import { checkAddress, clusterIdFor, memberIds, memberList, parseMembers, type Members } from './members.js';
 import { bootstrapMetadata, flagsDisagreement, storedChain, summarise } from '../storage/stored-config.js';
 import { waitUntilAdded } from './join.js';
+import { chainProblem } from '../core/membership.js';
 import { DataDirMismatchError } from '../storage/errors.js';
 import { parseSegmentFileName } from '../storage/segment.js';
 import { existsSync, readdirSync } from 'node:fs';
@@ -409,7 +410,12 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   if (flags !== undefined) {
     const here = flagList.map((m) => (m.id === options.id ? { id: m.id, address: selfAddress() } : m));
     const boot = bootstrapMetadata(store.metadata(), here, clusterId);
-    if (boot !== undefined) {
+    const bad = boot === undefined ? undefined : chainProblem(boot.configs!);
+    if (bad !== undefined) {
+      // Flags that make no configuration (two members at one address, a port 0 of another member): kept
+      // as today's read side takes them, not stored; no change can be made from them.
+      log.warn({ members: here.map((m) => `${m.id}=${m.address}`).join(',') }, `the members are not a configuration that can be stored (${bad}): nothing stored; membership changes are not possible`);
+    } else if (boot !== undefined) {
       store.append([{ type: 'metadata', metadata: boot }]);
       await store.sync();
       log.info({ epoch: 0, members: here.map((m) => `${m.id}=${m.address}`).join(','), clusterId }, 'stored the cluster id and its first configuration (R11)');
