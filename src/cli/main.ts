@@ -10,6 +10,7 @@ import { checkCommand } from './check.js';
 import { certsCreateCommand } from './certs.js';
 import { clusterCommand } from './cluster.js';
 import { configShowCommand, memberListCommand } from './config.js';
+import { memberAddCommand, memberPromoteCommand, memberRemoveCommand, memberReplaceCommand } from './member.js';
 import { EXIT, fail, usageError, logAddresses, natural, port, quietOnClosedPipe, clientOptions, tlsFlagOptions, useTlsFlags } from './common.js';
 import { readCommand } from './read.js';
 import { replicaCommand } from './replica.js';
@@ -149,6 +150,44 @@ member
   .option('--json', 'one JSON document')
   .addHelpText('after', example('  $ replog member list'))
   .action((opts) => memberListCommand(opts));
+const waitOption = () => new Option('--wait <seconds>', 'how long to wait for a learner to catch up before a promotion (default 120)').argParser(natural);
+member
+  .command('add')
+  .description('add member ID at HOST:PORT as a learner; with --voter, wait until it has caught up, then make it a voter')
+  .argument('<id>', 'the new member\'s id (never used before)')
+  .argument('<host:port>', 'its replica address')
+  .option('--voter', 'then make it a voter, once it has caught up')
+  .addOption(logOption())
+  .addOption(waitOption())
+  .option('--json', 'print the configuration after the change as one JSON document')
+  .addHelpText('after', example('  $ replog member add 4 10.0.0.4:7001\n  $ replog replica --id 4 --dir /var/lib/replog --listen 10.0.0.4:7001 --join 10.0.0.1:7001   # on the new machine\n  $ replog member promote 4'))
+  .action((id: string, address: string, opts) => memberAddCommand(id, address, opts));
+member
+  .command('promote')
+  .description('make learner ID a voter once it has caught up (waits up to --wait seconds)')
+  .argument('<id>', 'the learner\'s id')
+  .addOption(logOption())
+  .addOption(waitOption())
+  .option('--json', 'print the configuration after the change as one JSON document')
+  .action((id: string, opts) => memberPromoteCommand(id, opts));
+member
+  .command('remove')
+  .description('remove member ID; refused when the reachable voters left would not form a quorum, unless --force')
+  .argument('<id>', 'the member\'s id')
+  .option('--force', 'skip the reachability check (never a safety rule)')
+  .addOption(logOption())
+  .option('--json', 'print the configuration after the change as one JSON document')
+  .action((id: string, opts) => memberRemoveCommand(id, opts));
+member
+  .command('replace')
+  .description('add NEW at HOST:PORT as a learner, wait until it has caught up, then swap OLD for NEW in one change')
+  .argument('<old>', 'the member to replace')
+  .argument('<new>', 'the new member\'s id')
+  .argument('<host:port>', 'the new member\'s replica address')
+  .addOption(logOption())
+  .addOption(waitOption())
+  .option('--json', 'print the configuration after the change as one JSON document')
+  .action((old: string, fresh: string, address: string, opts) => memberReplaceCommand(old, fresh, address, opts));
 
 program
   .command('bench')

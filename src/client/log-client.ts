@@ -29,6 +29,7 @@ import { ConnectionRefusedError, type ConnectionRefusal } from '../net/errors.js
 import { TlsCredentials, type TlsOptions } from '../net/tls.js';
 import { ReplyGate } from './reply-gate.js';
 import { Writer } from './writer.js';
+import { Members } from './members.js';
 import { sleep, withDeadline, type CallDefaults, type CallOptions } from './deadline.js';
 import { ChosenNews } from './chosen-news.js';
 import { Tail, type TailBatch, type TailOptions } from './tail.js';
@@ -88,6 +89,9 @@ export interface Configuration {
   readonly voters: readonly Member[];
   readonly learners: readonly Member[];
 }
+
+/** `log.members`: the voters' ids, with the membership changes (src/client/members.ts). */
+export type MemberIds = readonly ReplicaId[] & Pick<Members, 'add' | 'promote' | 'remove' | 'replace' | 'status'>;
 
 /** Default addresses: the local cluster of `npm start`. */
 export const DEFAULT_ADDRESSES: readonly string[] = Object.freeze(['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003']);
@@ -209,10 +213,22 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
     }
   }
 
-  /** The member ids, once a replica told them (empty before). */
-  get members(): readonly ReplicaId[] {
-    return this.membership?.ids ?? [];
+  /**
+   * The voters' ids, once a replica told them (empty before), which also
+   * carry the membership changes of interfaces.md: `log.members.add(id,
+   * address, { voter })`, `.promote(id)`, `.remove(id, { force })`,
+   * `.replace(old, replacement, address)`, and `.status()` (src/client/members.ts).
+   */
+  get members(): MemberIds {
+    const ids = [...(this.membership?.ids ?? [])];
+    const api = (this.membersApi ??= new Members(this as LogClient<unknown>, () => this.tls));
+    const methods: PropertyDescriptorMap = {};
+    for (const name of ['add', 'promote', 'remove', 'replace', 'status'] as const) {
+      methods[name] = { value: (api[name] as (...args: unknown[]) => unknown).bind(api), enumerable: false };
+    }
+    return Object.defineProperties(ids, methods) as unknown as MemberIds;
   }
+  private membersApi: Members | undefined;
 
   /**
    * The cluster's configuration as the replicas tell it (interfaces.md,
