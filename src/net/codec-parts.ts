@@ -6,7 +6,7 @@
 import { assert, assertNever } from '../core/assert.js';
 import { limits } from '../core/constants.js';
 import type { Action, Entry, Named, Outcome, PromiseOutcome, ReplicaId, Slot, Status, WriteOutcome } from '../core/types.js';
-import { configurationSize, readConfiguration, writeConfiguration } from './config-codec.js';
+import { HEAD_BYTES, configurationSize, readConfiguration, readFlags, readHead, writeConfiguration, writeHead } from './config-codec.js';
 import { storableConfigProblem } from '../storage/config-codec.js';
 import { WireError } from './errors.js';
 import { wireLimits } from './limits.js';
@@ -42,7 +42,7 @@ export function actionSize(a: Action): number {
     case 'append':
       return 1 + 4 + a.data.length;
     case 'truncate':
-      return 1 + 8;
+      return 1 + 8 + 1 + (a.config === undefined ? 0 : HEAD_BYTES);
     case 'config':
       return 1 + configurationSize(a.config);
     default:
@@ -60,7 +60,10 @@ export function writeAction(w: WireWriter, a: Action): void {
       w.bytes(a.data);
       return;
     case 'truncate':
+      // Wire version 4: a flags byte (bit 0: the head of config(to) follows).
       w.u64(a.to);
+      w.u8(a.config === undefined ? 0 : 1);
+      if (a.config !== undefined) writeHead(w, a.config);
       return;
     case 'config':
       writeConfiguration(w, a.config);
@@ -81,8 +84,11 @@ export function readAction(r: WireReader): Action {
     case 'append':
       // A plain Uint8Array view of the frame: zero copy, and deep-equal to what the sender passed.
       return { kind: 'append', data: r.view('append data', limits.entryBytesMax) };
-    case 'truncate':
-      return { kind: 'truncate', to: r.position('truncate to') };
+    case 'truncate': {
+      const to = r.position('truncate to');
+      const f = readFlags(r, 'truncate flags', 1);
+      return (f & 1) === 0 ? { kind: 'truncate', to } : { kind: 'truncate', to, config: readHead(r, 'truncate head') };
+    }
     case 'config': {
       // A config action is stored as sent: refuse here what the record codec would refuse to write (an assertion there).
       const config = readConfiguration(r, 'config entry');

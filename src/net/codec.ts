@@ -53,7 +53,10 @@ import {
   readHead,
   readMembers,
   readPending,
+  readStorablePlaced,
+  placedSize,
   writeChain,
+  writePlaced,
   writeHead,
   writeMembers,
   writePending,
@@ -74,7 +77,10 @@ function sum<T>(items: readonly T[], size: (t: T) => number): number {
 export function messageSize(msg: Message): number {
   switch (msg.type) {
     case 'promise':
-      return 1 + 8 + 8 + 8 + 1 + (msg.from === undefined ? 0 : 16) + headTail(msg.config);
+      return (
+        1 + 8 + 8 + 8 + 1 + (msg.from === undefined ? 0 : 16) + headTail(msg.config) +
+        (msg.install === undefined ? 0 : placedSize(msg.install)) + (msg.links === undefined ? 0 : chainSize(msg.links))
+      );
     case 'promiseReply':
       return 1 + 8 + 1 + 8 + 1 + 8 * 3 + 8 + 8 + 8 + 4 + sum(msg.slots, slotSize) + headTail(msg.config) + pendingTail(msg.pending);
     case 'write':
@@ -84,7 +90,7 @@ export function messageSize(msg: Message): number {
     case 'commit':
       return 1 + 8 * 3;
     case 'learned':
-      return 1 + 4 + sum(msg.entries, entrySize);
+      return 1 + 4 + sum(msg.entries, entrySize) + 1 + (msg.floors === undefined ? 0 : 4 + FLOOR_BYTES * msg.floors.length);
     case 'read':
       return 1 + 8 * 3 + 4;
     case 'readReply':
@@ -122,6 +128,9 @@ export function messageSize(msg: Message): number {
       return assertNever(msg, 'message');
   }
 }
+
+/** A learned message's floor: `pos` position, `prop` floor. */
+const FLOOR_BYTES = 16;
 
 /** The bytes of a version 3 tail carrying a head only: its flags byte, and the head if present. */
 function headTail(h: ConfigHead | undefined): number {
@@ -162,7 +171,11 @@ function writeBody(w: WireWriter, msg: Message): void {
         w.u64(msg.from);
         w.u64(msg.to!);
       }
-      writeHeadTail(w, msg.config);
+      // Flags: bit 0 head, bit 1 install, bit 2 links (wire version 4).
+      w.u8(flagsOf(msg.config !== undefined, msg.install !== undefined, msg.links !== undefined));
+      if (msg.config !== undefined) writeHead(w, msg.config);
+      if (msg.install !== undefined) writePlaced(w, msg.install);
+      if (msg.links !== undefined) writeChain(w, msg.links);
       return;
     case 'promiseReply':
       w.u64(msg.rid);
@@ -215,6 +228,16 @@ function writeBody(w: WireWriter, msg: Message): void {
     case 'learned':
       w.u32(msg.entries.length);
       for (const e of msg.entries) writeEntry(w, e);
+      // Flags: bit 0 floors (wire version 4).
+      w.u8(msg.floors === undefined ? 0 : 1);
+      if (msg.floors !== undefined) {
+        assert(msg.floors.length <= limits.readSlotsMax, `a learned message with ${msg.floors.length} floors exceeds the bound`);
+        w.u32(msg.floors.length);
+        for (const f of msg.floors) {
+          w.u64(f.position);
+          w.u64(f.floor);
+        }
+      }
       return;
     case 'read':
       w.u64(msg.rid);
@@ -413,7 +436,11 @@ function readBody(r: WireReader): Message {
       const flags = r.u8('promise flags');
       if (flags !== 0 && flags !== promiseFlag.range) throw new WireError('bad-value', `promise flags ${flags}`);
       const range = flags === 0 ? {} : (([from, to]) => ({ from, to }))(rangeOf(r, 'promise'));
-      return { type: 'promise', rid, proposal, ...(nonce === 0 ? {} : { nonce }), ...range, ...readHeadTail(r, false) };
+      const f = readFlags(r, 'promise tail flags', 3);
+      const config = (f & 1) !== 0 ? { config: readHead(r, 'head') } : {};
+      const install = (f & 2) !== 0 ? { install: readStorablePlaced(r, 'install') } : {};
+      const links = (f & 4) !== 0 ? { links: readChain(r, 'links', true) } : {};
+      return { type: 'promise', rid, proposal, ...(nonce === 0 ? {} : { nonce }), ...range, ...config, ...install, ...links };
     }
     case typeCode.promiseReply:
       return {
@@ -470,7 +497,11 @@ function readBody(r: WireReader): Message {
       const n = r.count('entry count', ENTRY_FIXED_BYTES + ACTION_MIN_BYTES, limits.readSlotsMax);
       const entries = new Array<ReturnType<typeof readEntry>>(n);
       for (let i = 0; i < n; i++) entries[i] = readEntry(r);
-      return { type: 'learned', entries };
+      if (readFlags(r, 'learned flags', 1) === 0) return { type: 'learned', entries };
+      const m = r.count('floor count', FLOOR_BYTES, limits.readSlotsMax);
+      const floors = new Array<{ position: Position; floor: number }>(m);
+      for (let i = 0; i < m; i++) floors[i] = { position: r.position('floor position'), floor: r.proposal('floor') };
+      return { type: 'learned', entries, floors };
     }
     case typeCode.read: {
       const rid = r.u64('rid');

@@ -1,5 +1,5 @@
 /**
- * The wire form of configurations (wire version 3, docs/wire.md
+ * The wire form of configurations (wire versions 3 and 4, docs/wire.md
  * "Configurations"): a configuration, a placed one (a chain link), a head, a
  * pending entry. Decoding checks the structure every core relies on (ids
  * positive and ascending, voters and learners disjoint, at least one voter,
@@ -11,6 +11,7 @@ import { isMemberId, MEMBER_ID_MAX, type ConfigHead, type Configuration, type Pe
 import type { Member } from '../core/types.js';
 import { WireError } from './errors.js';
 import { wireLimits } from './limits.js';
+import { storableConfigProblem } from '../storage/config-codec.js';
 import type { WireReader } from './wire-reader.js';
 import { type WireWriter, shortStringSize } from './wire-writer.js';
 
@@ -118,6 +119,18 @@ export function readPending(r: WireReader, what: string): PendingConfig {
   return { position, proposal, config: readConfiguration(r, `${what} config`) };
 }
 
+/**
+ * A placed configuration a replica will store in its chain (a promise's
+ * `install` or `links`, wire version 4): refused here, as a config action is,
+ * if the store could not write it (an assertion there).
+ */
+export function readStorablePlaced(r: WireReader, what: string): PlacedConfiguration {
+  const c = readPlaced(r, what);
+  const bad = storableConfigProblem(c);
+  if (bad !== undefined) throw new WireError('bad-value', `${what}: ${bad}`);
+  return c;
+}
+
 /** A chain: `u32` count, then placed configurations, epochs consecutive and positions ascending. */
 export function chainSize(chain: readonly PlacedConfiguration[]): number {
   let n = 4;
@@ -131,11 +144,11 @@ export function writeChain(w: WireWriter, chain: readonly PlacedConfiguration[])
   for (const c of chain) writePlaced(w, c);
 }
 
-export function readChain(r: WireReader, what: string): PlacedConfiguration[] {
+export function readChain(r: WireReader, what: string, storable = false): PlacedConfiguration[] {
   const n = r.count(`${what} count`, 40, wireLimits.namedLengthMax);
   const out = new Array<PlacedConfiguration>(n);
   for (let i = 0; i < n; i++) {
-    const c = readPlaced(r, `${what} link`);
+    const c = storable ? readStorablePlaced(r, `${what} link`) : readPlaced(r, `${what} link`);
     if (i > 0 && (c.epoch !== out[i - 1]!.epoch + 1 || c.position <= out[i - 1]!.position)) {
       throw new WireError('bad-value', `${what}: epoch ${c.epoch} at ${c.position} does not follow epoch ${out[i - 1]!.epoch} at ${out[i - 1]!.position}`);
     }
@@ -145,7 +158,7 @@ export function readChain(r: WireReader, what: string): PlacedConfiguration[] {
 }
 
 /**
- * The optional fields a version 3 message appends: a flags byte, then each
+ * The optional fields a version 3 or 4 message appends: a flags byte, then each
  * field whose bit is set, in bit order. A field absent from the message is
  * absent after decoding (round trips are exact).
  */

@@ -55,6 +55,11 @@ export function refuseMessage(msg: Message, peer: Hello, identity?: CertIdentity
   if (peer.role !== 'replica' && msg.type === 'write' && identity !== undefined && !isAdmin(identity) && msg.actions.some((a) => a.kind === 'config')) {
     return "a write carrying a membership change needs an admin certificate (replog://admin/NAME)";
   }
+  // Wire version 4 carries R4's install and R6's links on a promise: the acceptor adds them to its chain,
+  // so from a client they are a membership change by another door, refused on the same terms.
+  if (peer.role !== 'replica' && msg.type === 'promise' && (msg.install !== undefined || msg.links !== undefined)) {
+    return "a client's promise carries configurations (membership changes are not open to clients yet)";
+  }
   // A status question is a client's; a question about a member's disk is that member's own.
   if (msg.type === 'recover' && msg.member !== undefined && (peer.role !== 'replica' || msg.member !== peer.replicaId)) {
     return `'recover' about member ${msg.member} from ${peer.role === 'replica' ? `replica ${peer.replicaId}` : 'a client'}`;

@@ -10,7 +10,8 @@
  * order, the bytes
  *
  *     p:u64le  kind:u8  [ length:u32le data ]   for an append (kind 1)
- *                       [ to:u64le ]            for a truncate (kind 2)
+ *                       [ to:u64le ]            for a truncate without a head (kind 2)
+ *                       [ to:u64le epoch:u64le position+1:u64le ]  for a truncate with the head of config(to) (kind 4)
  *                       [ length:u32le bytes ]  for a config entry (kind 3; its stored bytes, config-codec.ts)
  *                                               nothing for a nop (kind 0; a tombstone is a nop)
  *
@@ -85,6 +86,8 @@ const KIND_APPEND = 1;
 const KIND_TRUNCATE = 2;
 /** A config entry: u32 length, then its stored bytes (config-codec.ts). None exists before reconfiguration's later steps. */
 const KIND_CONFIG = 3;
+/** A truncate carrying the head of config(to) (R14): two copies that differ only in the head must differ. */
+const KIND_TRUNCATE_HEAD = 4;
 /** Positions read per StoreView.readActions call. */
 const READ_BATCH = 512;
 /** Appends up to this size are copied into the scratch buffer; larger ones are checksummed in place. */
@@ -121,8 +124,16 @@ class DigestStream {
         this.scratch[this.used++] = KIND_NOP;
         return;
       case 'truncate':
-        this.scratch[this.used++] = KIND_TRUNCATE;
+        if (action.config === undefined) {
+          this.scratch[this.used++] = KIND_TRUNCATE;
+          this.u64(action.to);
+          return;
+        }
+        this.room(16);
+        this.scratch[this.used++] = KIND_TRUNCATE_HEAD;
         this.u64(action.to);
+        this.u64(action.config.epoch);
+        this.u64(action.config.position + 1); // the head of epoch 0 sits at -1
         return;
       case 'config': {
         const bytes = encodeConfig(action.config);

@@ -100,6 +100,13 @@ const K_APPEND = 2;
 const K_TRUNCATE = 3;
 /** A configuration (config-codec.ts) follows in the key. */
 const K_CONFIG = 4;
+/**
+ * A truncate with the head of config(to) (R14): to, then the head's epoch and
+ * position + 1 (stored numbers are non-negative; epoch 0 sits at -1). A
+ * truncate without a head keeps K_TRUNCATE, so directories written before
+ * heads existed read as they are.
+ */
+const K_TRUNCATE_HEAD = 5;
 
 /**
  * Encodes one record as a complete frame. Both checksums of every frame but a
@@ -109,9 +116,9 @@ const K_CONFIG = 4;
  * Headers are seeded with 0 (they carry the salt) and count only at offset 0.
  */
 export function encodeFrame(rec: DiskRecord, salt = 0): Buffer {
-  // Config entries are rare: they take the general path below (their value sits in the key).
-  if (rec.type === 'accept' && rec.action.kind !== 'config') return encodeActionRecord(T_ACCEPT, rec.position, rec.proposal, rec.action, salt);
-  if (rec.type === 'learn' && rec.action.kind !== 'config') return encodeActionRecord(T_LEARN, rec.position, undefined, rec.action, salt);
+  // Config entries and truncates with a head are rare: they take the general path below (their value sits in the key).
+  if (rec.type === 'accept' && hotAction(rec.action)) return encodeActionRecord(T_ACCEPT, rec.position, rec.proposal, rec.action, salt);
+  if (rec.type === 'learn' && hotAction(rec.action)) return encodeActionRecord(T_LEARN, rec.position, undefined, rec.action, salt);
   const config = (rec.type === 'accept' || rec.type === 'learn') && rec.action.kind === 'config' ? prepareConfig(rec.action.config) : undefined;
   const seed = rec.type === 'header' ? 0 : salt;
   const data = EMPTY;
@@ -130,6 +137,11 @@ export function encodeFrame(rec: DiskRecord, salt = 0): Buffer {
   buf.set(data, w.at + 4);
   buf.writeUInt32LE(crc32c(buf.subarray(FRAME_HEADER_BYTES), seed), 4);
   return buf;
+}
+
+/** An action the hot path encodes: anything but a config entry or a truncate with a head. */
+function hotAction(a: Action): a is Exclude<Action, { kind: 'config' }> {
+  return a.kind !== 'config' && !(a.kind === 'truncate' && a.config !== undefined);
 }
 
 /**
@@ -153,6 +165,7 @@ function encodeActionRecord(type: number, position: number, proposal: number | u
   if (action.kind === 'append') buf[kindAt] = K_APPEND;
   else if (action.kind === 'nop') buf[kindAt] = action.tombstone === true ? K_TOMBSTONE : K_NOP;
   else {
+    assert(action.config === undefined, 'a truncate with a head takes the general path');
     buf[kindAt] = K_TRUNCATE;
     buf.writeDoubleLE(action.to, kindAt + 1);
   }
@@ -339,7 +352,7 @@ function stringBytes(str: string): Buffer {
 }
 
 function actionKeyBytes(a: Action, config: ConfigParts | undefined): number {
-  return a.kind === 'truncate' ? 9 : a.kind === 'config' ? 1 + config!.bytes : 1;
+  return a.kind === 'truncate' ? (a.config === undefined ? 9 : 25) : a.kind === 'config' ? 1 + config!.bytes : 1;
 }
 
 function keyLength(rec: DiskRecord, meta: MetadataParts | undefined, clusterId: Buffer | undefined, config: ConfigParts | undefined): number {
@@ -368,8 +381,15 @@ function writeAction(w: Writer, a: Action, config: ConfigParts | undefined): voi
     case 'append':
       return w.u8(K_APPEND);
     case 'truncate':
-      w.u8(K_TRUNCATE);
-      return w.num(a.to);
+      if (a.config === undefined) {
+        w.u8(K_TRUNCATE);
+        return w.num(a.to);
+      }
+      assert(isNat(a.config.epoch) && (a.config.epoch === 0) === (a.config.position === -1) && isNat(a.config.position + 1), 'a truncate head: epoch 0 sits at -1, any other at a position');
+      w.u8(K_TRUNCATE_HEAD);
+      w.num(a.to);
+      w.num(a.config.epoch);
+      return w.num(a.config.position + 1);
     case 'config':
       w.u8(K_CONFIG);
       return writeConfig(w, config!);
@@ -438,6 +458,13 @@ function readAction(r: Reader): { hasData: boolean; make: (data: Uint8Array) => 
   if (k === K_TRUNCATE) {
     const to = r.nat();
     return { hasData: false, make: () => ({ kind: 'truncate', to }) };
+  }
+  if (k === K_TRUNCATE_HEAD) {
+    const to = r.nat();
+    const epoch = r.nat();
+    const position = r.nat() - 1;
+    if ((epoch === 0) !== (position === -1)) throw new Malformed();
+    return { hasData: false, make: () => ({ kind: 'truncate', to, config: { epoch, position } }) };
   }
   if (k === K_CONFIG) {
     const config = readConfig(r);

@@ -50,6 +50,15 @@ test('range digest: equal copies agree; one byte, a kind, a truncate target or a
   assert.equal(digestRange(storeWith(100, { 42: { kind: 'nop', tombstone: true } }), 0, 100).crc, digestRange(storeWith(100, { 42: { kind: 'nop' } }), 0, 100).crc);
   // The same values at other positions differ.
   assert.notEqual(digestRange(storeWith(100), 0, 50).crc, digestRange(storeWith(100), 50, 100).crc);
+  // A truncate's target and the head of config(to) it carries (R14) are both in the digest.
+  const cut = (a: Action) => digestRange(storeWith(100, { 99: a }), 11, 100); // above both targets tried
+  const bare = cut({ kind: 'truncate', to: 10 });
+  assert.notEqual(bare.crc, cut({ kind: 'truncate', to: 11 }).crc);
+  const headed = cut({ kind: 'truncate', to: 10, config: { epoch: 0, position: -1 } });
+  assert.notEqual(headed.crc, bare.crc);
+  assert.notEqual(headed.crc, cut({ kind: 'truncate', to: 10, config: { epoch: 1, position: -1 } }).crc);
+  assert.notEqual(headed.crc, cut({ kind: 'truncate', to: 10, config: { epoch: 0, position: 3 } }).crc);
+  assert.deepEqual(cut({ kind: 'truncate', to: 10, config: { epoch: 0, position: -1 } }), headed);
 });
 
 test('range digest: chained over bounded calls, it equals the digest computed whole', () => {

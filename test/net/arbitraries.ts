@@ -1,7 +1,7 @@
 /** fast-check generators of valid protocol messages, for the codec properties. */
 import fc from 'fast-check';
 import { limits } from '../../src/core/constants.js';
-import { MEMBER_ID_MAX, type Configuration } from '../../src/core/membership.js';
+import { MEMBER_ID_MAX, type ConfigHead, type Configuration, type PlacedConfiguration } from '../../src/core/membership.js';
 import type { Action, Entry, Message, Named, Slot } from '../../src/core/types.js';
 
 const nat = fc.maxSafeNat();
@@ -51,12 +51,32 @@ const configuration: fc.Arbitrary<Configuration> = fc
     }),
   );
 
+/** A head: epoch 0 sits at -1, any other at a position (wire version 3's rule). */
+const head: fc.Arbitrary<ConfigHead> = fc.oneof(
+  fc.constant<ConfigHead>({ epoch: 0, position: -1 }),
+  fc.record({ epoch: fc.integer({ min: 1, max: 1000 }), position: pos }, plain),
+);
+
+/** A chain of placed configurations (wire version 4: a promise's `links`): epochs consecutive, positions ascending. */
+export const chain: fc.Arbitrary<PlacedConfiguration[]> = fc
+  .tuple(fc.integer({ min: 1, max: 1000 }), fc.array(fc.tuple(configuration, fc.integer({ min: 1, max: 1000 }), num), { minLength: 0, maxLength: 3 }))
+  .map(([epoch0, links]) => {
+    let position = -1;
+    return links.map(([c, step, floor], i): PlacedConfiguration => {
+      position += step;
+      return { ...c, epoch: epoch0 + i, position, floor };
+    });
+  });
+/** A placed configuration (a promise's `install`). */
+const placed: fc.Arbitrary<PlacedConfiguration> = chain.filter((c) => c.length > 0).map((c) => c[0]!);
+
 export const action: fc.Arbitrary<Action> = fc.oneof(
   configuration.map((config): Action => ({ kind: 'config', config })),
   fc.constant<Action>({ kind: 'nop' }),
   fc.constant<Action>({ kind: 'nop', tombstone: true }),
   fc.uint8Array({ maxLength: 300 }).map((data): Action => ({ kind: 'append', data })),
   pos.map((to): Action => ({ kind: 'truncate', to })),
+  fc.tuple(pos, head).map(([to, config]): Action => ({ kind: 'truncate', to, config })),
 );
 
 export const slot: fc.Arbitrary<Slot> = fc.record(
@@ -71,6 +91,11 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ type: fc.constant('promise' as const), rid: nat, proposal: proposalNum }, plain),
   fc.record({ type: fc.constant('promise' as const), rid: nat, proposal: proposalNum, nonce: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }) }, plain),
   fc.tuple(nat, proposalNum, range).map(([rid, proposal, r]) => ({ type: 'promise' as const, rid, proposal, from: r.from, to: r.to })),
+  // Wire version 4: the head, a chosen configuration to install, the links a replica lacks; each may be absent.
+  fc.record(
+    { type: fc.constant('promise' as const), rid: nat, proposal: proposalNum, config: head, install: placed, links: chain },
+    { requiredKeys: ['type', 'rid', 'proposal'], ...plain },
+  ),
   fc.record({
     type: fc.constant('promiseReply' as const),
     rid: nat,
@@ -116,7 +141,10 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     retired: namedList(1),
   }, plain),
   fc.tuple(proposalNum, range).map(([proposal, r]) => ({ type: 'commit' as const, proposal, from: r.from, to: r.to })),
-  fc.record({ type: fc.constant('learned' as const), entries: fc.array(entry, { maxLength: 8 }) }, plain),
+  fc.record(
+    { type: fc.constant('learned' as const), entries: fc.array(entry, { maxLength: 8 }), floors: fc.array(fc.record({ position: pos, floor: num }, plain), { maxLength: 8 }) },
+    { requiredKeys: ['type', 'entries'], ...plain },
+  ),
   // limit below 2^16: its high 16 bits carry a held read's waitMs (docs/wire.md).
   fc.record({ type: fc.constant('read' as const), rid: nat, from: pos, to: pos, limit: fc.integer({ min: 0, max: 0xffff }), waitMs: fc.integer({ min: 1, max: 0xffff }) }, { requiredKeys: ['type', 'rid', 'from', 'to', 'limit'], ...plain }),
   fc.record({

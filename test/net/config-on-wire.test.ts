@@ -1,16 +1,24 @@
 /**
- * Wire version 3 (docs/wire.md, "Configurations"; docs/reconfiguration.md,
+ * Wire versions 3 and 4 (docs/wire.md, "Configurations"; docs/reconfiguration.md,
  * section 6): the `config` action, the heads requests and replies carry, the
  * pending entries of promise, read and recover replies, the write reply's
  * learned prefix, the new outcomes, and the fields of a ConfigReply travel,
  * and decode exactly as sent (a field absent stays absent). Step 2 kept them
- * off version 2; these replace its tests.
+ * off version 2; these replace its tests. Version 4 adds what the cores of
+ * step 4 send: a promise's `install` and `links`, a learned message's
+ * `floors`, and the head of config(to) on a TRUNCATE.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeMessage, encodeMessage } from '../../src/net/codec.js';
+import { wireLimits } from '../../src/net/limits.js';
+import { limits } from '../../src/core/constants.js';
+import { FrameDecoder } from '../../src/net/frame.js';
+import { PeerLink } from '../../src/net/peer-link.js';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { echoServer, rawConnect, recordingLogger, waitFor } from './helpers.js';
 import { WireError } from '../../src/net/errors.js';
-import { WIRE_VERSION, decodeHello, encodeHelloFrame } from '../../src/net/hello.js';
+import { WIRE_VERSION, decodeHello, decodeRefusal, encodeHelloFrame } from '../../src/net/hello.js';
 import type { Configuration, PlacedConfiguration } from '../../src/core/membership.js';
 import type { Message } from '../../src/core/types.js';
 
@@ -24,10 +32,26 @@ const pending = { position: 9, proposal: 8, config: { epoch: 2, voters: [{ id: 1
 
 const roundTrip = (m: Message): void => assert.deepStrictEqual(decodeMessage(encodeMessage(m)), m);
 
-test('wire version 3: the version a hello carries', () => {
-  assert.equal(WIRE_VERSION, 3);
-  const frame = encodeHelloFrame({ version: 2, clusterId: 'c', role: 'client' });
-  assert.throws(() => decodeHello(frame.subarray(4)), (e: unknown) => e instanceof WireError && /peer speaks wire version 2, we speak 3/.test(e.message));
+test('wire version 4: the version a hello carries; versions 2 and 3 are refused', () => {
+  assert.equal(WIRE_VERSION, 4);
+  for (const v of [2, 3]) {
+    const frame = encodeHelloFrame({ version: v, clusterId: 'c', role: 'client' });
+    assert.throws(() => decodeHello(frame.subarray(4)), (e: unknown) => e instanceof WireError && new RegExp(`peer speaks wire version ${v}, we speak 4`).test(e.message));
+  }
+});
+
+test('wire version 4: a replica answers a version 3 hello with a refusal naming both versions, then closes', async () => {
+  const server = await echoServer();
+  try {
+    const raw = await rawConnect(server.port);
+    raw.socket.write(encodeHelloFrame({ version: 3, clusterId: '', role: 'client' }));
+    await waitFor(raw.closed, 'connection closed');
+    const frames = new FrameDecoder().push(raw.received());
+    assert.equal(frames.length, 1);
+    assert.match(decodeRefusal(frames[0]!) ?? '', /wire version 3, we speak 4/);
+  } finally {
+    await server.close();
+  }
 });
 
 test('a config entry travels in writes, learned messages and slots', () => {
@@ -80,4 +104,126 @@ test('a malformed configuration or head is rejected: no voter, unsorted ids, nex
   assert.throws(() => decodeMessage(encodeMessage(wrongHead)), (e: unknown) => e instanceof WireError && /only epoch 0 sits at -1/.test(e.message));
   const gap: Message = { type: 'configReply', rid: 1, epoch: 2, members: [{ id: 1, address: 'h1:1' }], chain: [chain[0]!, { ...chain[1]!, epoch: 2 }] };
   assert.throws(() => decodeMessage(encodeMessage(gap)), (e: unknown) => e instanceof WireError && /does not follow/.test(e.message));
+});
+
+test('wire version 4: a link to a replica answering with a version 3 hello never opens, and says why', async () => {
+  const sockets: Socket[] = [];
+  const old = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => {});
+    socket.write(encodeHelloFrame({ version: 3, clusterId: 'c', role: 'replica', replicaId: 1 }));
+  });
+  await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+  const log = recordingLogger();
+  const link = new PeerLink({ address: `127.0.0.1:${(old.address() as AddressInfo).port}`, clusterId: 'c', onMessage: () => {}, log, backoff: { initialMs: 10, maxMs: 50 } });
+  try {
+    await waitFor(() => log.has(/peer speaks wire version 3, we speak 4/), 'the link logs the version mismatch');
+    assert.equal(link.connected, false);
+  } finally {
+    await link.close();
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => old.close(() => resolve()));
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Wire version 4.
+// ---------------------------------------------------------------------------
+
+const link2: PlacedConfiguration = { epoch: 2, voters: [{ id: 1, address: 'h1:1' }, { id: 2, address: 'h2:2' }], learners: [], nextId: 3, position: 9, floor: 8 };
+const links: PlacedConfiguration[] = [chain[1]!, link2];
+const floors = [{ position: 4, floor: 7 }, { position: 9, floor: 8 }];
+
+/** One message per new field of version 4 (and without it, to show absent stays absent). */
+const v4: Message[] = [
+  { type: 'promise', rid: 1, proposal: 9, nonce: 3, config: head, install: link2 },
+  { type: 'promise', rid: 1, proposal: 9, config: head, links },
+  { type: 'promise', rid: 1, proposal: 9, from: 3, to: 4, config: head, install: link2, links },
+  { type: 'promise', rid: 1, proposal: 9, links: [] },
+  { type: 'learned', entries: [{ position: 4, action: { kind: 'config', config } }], floors },
+  { type: 'learned', entries: [], floors: [] },
+  { type: 'learned', entries: [{ position: 4, action: { kind: 'nop' } }] },
+  { type: 'write', rid: 1, proposal: 2, from: 3, named: [], actions: [{ kind: 'truncate', to: 2, config: head }, { kind: 'truncate', to: 2 }, { kind: 'truncate', to: 0, config: { epoch: 0, position: -1 } }] },
+  {
+    type: 'readReply', rid: 1, status: 'VOTING', begin: 0, end: 9, learnedThrough: 4, coveredThrough: 9, lost: [], writerActive: false,
+    slots: [{ position: 9, promised: 0, accepted: 8, learned: true, action: { kind: 'truncate', to: 5, config: head } }],
+  },
+  { type: 'writeReply', rid: 1, outcome: 'not-ready', proposal: 2, from: 5, count: 1, generation: 0, disk: 0, retired: [], config: head, learnedThrough: 3, lostBelow: false },
+];
+
+const isWire = (reason: string) => (e: unknown) => e instanceof WireError && e.reason === reason;
+
+test('wire version 4: install, links, floors and the TRUNCATE head round-trip; absent fields stay absent', () => {
+  for (const m of v4) roundTrip(m);
+  const promise = decodeMessage(encodeMessage({ type: 'promise', rid: 1, proposal: 9 }));
+  assert.ok(!('install' in promise) && !('links' in promise));
+  const truncate = decodeMessage(encodeMessage({ type: 'learned', entries: [{ position: 1, action: { kind: 'truncate', to: 1 } }] }));
+  assert.deepStrictEqual(truncate, { type: 'learned', entries: [{ position: 1, action: { kind: 'truncate', to: 1 } }] });
+});
+
+test('wire version 4: every strict prefix of a message with a new field is refused as truncated', () => {
+  for (const m of v4) {
+    const buf = encodeMessage(m);
+    for (let n = 0; n < buf.length; n++) assert.throws(() => decodeMessage(buf.subarray(0, n)), isWire('truncated'), `${m.type} cut at ${n}`);
+    assert.throws(() => decodeMessage(Buffer.concat([buf, Buffer.from([0])])), isWire('trailing-bytes'), m.type);
+  }
+});
+
+test('wire version 4: unknown flag bits are refused (promise tail, learned flags, truncate flags)', () => {
+  // The promise's tail flags: bits 0 to 2 are head, install, links.
+  const p = encodeMessage({ type: 'promise', rid: 1, proposal: 1 });
+  assert.equal(p.length, 27);
+  for (const bit of [3, 4, 7]) {
+    p[26] = 1 << bit;
+    assert.throws(() => decodeMessage(p), isWire('bad-value'), `promise bit ${bit}`);
+  }
+  // The learned message's flags byte (its last): bit 0 floors.
+  const l = encodeMessage({ type: 'learned', entries: [] });
+  assert.equal(l.length, 6);
+  l[5] = 2;
+  assert.throws(() => decodeMessage(l), isWire('bad-value'));
+  // A truncate's flags byte follows its `to`: bit 0 the head.
+  const w = encodeMessage({ type: 'learned', entries: [{ position: 1, action: { kind: 'truncate', to: 1 } }] });
+  const flagsAt = 1 + 4 + 8 + 1 + 8;
+  assert.equal(w[flagsAt], 0);
+  w[flagsAt] = 2;
+  assert.throws(() => decodeMessage(w), isWire('bad-value'));
+  // A head on a truncate obeys the head rule: epoch 0 only at -1.
+  assert.throws(
+    () => decodeMessage(encodeMessage({ type: 'learned', entries: [{ position: 1, action: { kind: 'truncate', to: 1, config: { epoch: 0, position: 3 } } }] })),
+    isWire('bad-value'),
+  );
+});
+
+test('wire version 4: over-long links and floors lists are refused before allocating', () => {
+  // links: a u32 count, at most wireLimits.namedLengthMax links (the chain bound).
+  const p = encodeMessage({ type: 'promise', rid: 1, proposal: 1, links: [] });
+  p.writeUInt32LE(wireLimits.namedLengthMax + 1, p.length - 4);
+  assert.throws(() => decodeMessage(p), isWire('oversized'));
+  p.writeUInt32LE(0xffffffff, p.length - 4);
+  assert.throws(() => decodeMessage(p), isWire('oversized'));
+  p.writeUInt32LE(3, p.length - 4); // within the bound, not the bytes left
+  assert.throws(() => decodeMessage(p), isWire('truncated'));
+  // floors: at most limits.readSlotsMax, as the entries they go with.
+  const max = Array.from({ length: limits.readSlotsMax }, (_, i) => ({ position: i, floor: 1 }));
+  assert.equal((decodeMessage(encodeMessage({ type: 'learned', entries: [], floors: max })) as { floors?: unknown[] }).floors?.length, limits.readSlotsMax);
+  const l = encodeMessage({ type: 'learned', entries: [], floors: [] });
+  l.writeUInt32LE(limits.readSlotsMax + 1, l.length - 4);
+  assert.throws(() => decodeMessage(l), isWire('oversized'));
+  assert.throws(() => encodeMessage({ type: 'learned', entries: [], floors: [...max, { position: 0, floor: 1 }] }), /floors exceeds the bound/);
+});
+
+test('wire version 4: broken links, and an install or link the store could not keep, are refused', () => {
+  const gap: Message = { type: 'promise', rid: 1, proposal: 1, links: [chain[1]!, { ...link2, epoch: 3 }] };
+  assert.throws(() => decodeMessage(encodeMessage(gap)), (e: unknown) => e instanceof WireError && /does not follow/.test(e.message));
+  const down: Message = { type: 'promise', rid: 1, proposal: 1, links: [chain[1]!, { ...link2, position: 4 }] };
+  assert.throws(() => decodeMessage(encodeMessage(down)), isWire('bad-value'));
+  // An address that is not HOST:PORT: the replica would store it in its chain.
+  const unstorable: PlacedConfiguration = { ...link2, voters: [{ id: 1, address: 'nowhere' }, { id: 2, address: 'h2:2' }] };
+  assert.throws(() => decodeMessage(encodeMessage({ type: 'promise', rid: 1, proposal: 1, install: unstorable })), isWire('bad-value'));
+  assert.throws(() => decodeMessage(encodeMessage({ type: 'promise', rid: 1, proposal: 1, links: [unstorable] })), isWire('bad-value'));
+  // A floor is a proposal: above limits.proposalMax is refused.
+  const f = encodeMessage({ type: 'learned', entries: [], floors: [{ position: 1, floor: 1 }] });
+  f.writeUInt32LE(0x1fffff, f.length - 4); // high word of the floor
+  assert.throws(() => decodeMessage(f), isWire('bad-value'));
 });

@@ -18,6 +18,8 @@ const FIELD_BYTES: Record<string, number> = {
   nat: 8, id: 8, pos: 8, spos: 8, prop: 8, u8: 1, u16: 2, u32: 4, bool: 1, Outcome: 1, WriteOutcome: 1, PromiseOutcome: 1, Status: 1, str8: 1, bytes: 4, Witness: 32,
   // Wire version 3 (docs/reconfiguration.md): a configuration with empty member lists and no changeId is 25 bytes.
   Head: 16, Pending: 8 + 8 + 25,
+  // Wire version 4: a placed configuration is that configuration, its position and its floor.
+  Placed: 25 + 8 + 8,
 };
 
 /** The size the page gives a message's fields, every optional field present, arrays and strings empty. */
@@ -36,15 +38,16 @@ function documentedSize(fields: string): number {
 /** A head, and a pending entry whose configuration has empty member lists (the smallest the codec writes). */
 const head = { epoch: 0, position: -1 };
 const pending = { position: 0, proposal: 0, config: { epoch: 0, voters: [], learners: [], nextId: 1 } };
+const placed = { epoch: 0, voters: [], learners: [], nextId: 1, position: -1, floor: 0 };
 
 /** One message of each type with every optional field present and every array and string empty. */
 const samples: Message[] = [
-  { type: 'promise', rid: 1, proposal: 1, nonce: 1, from: 0, to: 0, config: head },
+  { type: 'promise', rid: 1, proposal: 1, nonce: 1, from: 0, to: 0, config: head, install: placed, links: [] },
   { type: 'promiseReply', rid: 1, outcome: 'accept', proposal: 1, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, slots: [], coveredThrough: 0, generation: 0, disk: 0, config: head, pending },
   { type: 'write', rid: 1, proposal: 1, from: 0, actions: [], named: [], config: head },
   { type: 'writeReply', rid: 1, outcome: 'accept', proposal: 1, from: 0, count: 0, generation: 0, disk: 0, retired: [], config: head, learnedThrough: 0, lostBelow: false },
   { type: 'commit', proposal: 1, from: 0, to: 0 },
-  { type: 'learned', entries: [] },
+  { type: 'learned', entries: [], floors: [] },
   { type: 'read', rid: 1, from: 0, to: 0, limit: 1 },
   { type: 'readReply', rid: 1, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, slots: [], coveredThrough: 0, lost: [], writerActive: false, pendingTruncate: { position: 1, to: 0 }, config: head, pending },
   { type: 'recover', rid: 1, member: 1 },

@@ -33,6 +33,14 @@ test('admission: what clients and replicas may send (table)', () => {
     assert.match(refuseMessage(m, client) ?? '', /client/, m.type);
     assert.equal(refuseMessage(m, peer), undefined, m.type);
   }
+  // A promise carrying configurations (R4's install, R6's links: wire version 4) is a membership change.
+  const placed = { epoch: 1, position: 5, floor: 7, members: [] } as unknown as NonNullable<Extract<Message, { type: 'promise' }>['install']>;
+  const promise: Message = { type: 'promise', rid: 1, proposal: 7 } as Message;
+  assert.equal(refuseMessage(promise, client), undefined);
+  for (const extra of [{ install: placed }, { links: [placed] }]) {
+    assert.match(refuseMessage({ ...promise, ...extra } as Message, client) ?? '', /promise carries configurations/);
+    assert.equal(refuseMessage({ ...promise, ...extra } as Message, peer), undefined);
+  }
   assert.match(refuseMessage({ type: 'recover', rid: 1, member: 3 }, peer) ?? '', /member 3 from replica 2/);
   assert.match(refuseMessage({ type: 'configReply', rid: 1, epoch: 0, members: [] }, peer) ?? '', /may not send 'configReply'/);
   assert.equal(refuseHello(peer, 1, [1, 2, 3]), undefined);

@@ -1,8 +1,9 @@
 /** The record format: every record type round-trips; damage is classified, never misread. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkFrame, encodeFrame, encodeFrameHead, separateData, SEPARATE_DATA_BYTES_MIN, type DiskRecord } from '../../src/storage/record-codec.js';
+import { checkActionFrame, checkFrame, encodeFrame, encodeFrameHead, separateData, SEPARATE_DATA_BYTES_MIN, type DiskRecord } from '../../src/storage/record-codec.js';
 import { scanFrames } from '../../src/storage/frame-scan.js';
+import { crc32c } from '@node-rs/crc32';
 
 const records: DiskRecord[] = [
   { type: 'metadata', metadata: { status: 'STARTING', promised: 2 ** 53 - 1, incarnation: 'ü-incarnation' } },
@@ -15,6 +16,9 @@ const records: DiskRecord[] = [
   { type: 'accept', position: 10, proposal: 3, action: { kind: 'truncate', to: 2 } },
   { type: 'learn', position: 11, action: { kind: 'append', data: new Uint8Array([9, 8]) } },
   { type: 'learn', position: 12, action: { kind: 'nop', tombstone: true } },
+  // A truncate with the head of config(to) (R14), kind 5; epoch 0 sits at -1.
+  { type: 'learn', position: 13, action: { kind: 'truncate', to: 4, config: { epoch: 2, position: 3 } } },
+  { type: 'accept', position: 14, proposal: 3, action: { kind: 'truncate', to: 2, config: { epoch: 0, position: -1 } } },
   { type: 'header', segmentId: 3, replicaId: 2, clusterId: 'c1', begin: 17, metadata: { status: 'VOTING', promised: 4, incarnation: 'i' }, highestProposal: 9, prevBytes: 4096, prevLastCrc: 0xfedcba98, prevMaxPosition: -1, salt: 0x12345678 },
   { type: 'seal', nextSegmentId: 4, bytesBefore: 4096, lastFrameCrc: 0xffffffff },
 ];
@@ -85,4 +89,45 @@ test('numbers that are not safe non-negative integers are refused at decode', ()
   const f = encodeFrame({ type: 'promise', position: 1, promised: 1 });
   f.writeDoubleLE(-1, 9);
   assert.equal(checkFrame(f, 0, f.length).status, 'bad');
+});
+
+test('a truncate without a head is stored as before (kind 3, byte for byte); with one, as kind 5', () => {
+  const old = encodeFrame({ type: 'learn', position: 7, action: { kind: 'truncate', to: 4 } }, 5);
+  // type, position, kind 3, to, key crc: the layout written before heads existed.
+  assert.equal(old.readUInt32LE(0), 1 + 8 + 1 + 8 + 4);
+  assert.equal(old[8 + 9], 3);
+  assert.deepEqual(checkActionFrame(old, 0, old.length, 7, 5), { kind: 'truncate', to: 4 });
+  const withHead: DiskRecord = { type: 'learn', position: 7, action: { kind: 'truncate', to: 4, config: { epoch: 2, position: 3 } } };
+  const f = encodeFrame(withHead, 5);
+  assert.equal(f.readUInt32LE(0), 1 + 8 + 1 + 24 + 4);
+  assert.equal(f[8 + 9], 5);
+  // The catch-up read path leaves it to the general decoder, which reads it whole.
+  assert.equal(checkActionFrame(f, 0, f.length, 7, 5), undefined);
+  const c = checkFrame(f, 0, f.length, 5);
+  assert.ok(c.status === 'ok');
+  assert.deepEqual(c.record, withHead);
+});
+
+test('a truncate head breaking the head rule is refused at encode and unreadable at decode', () => {
+  assert.throws(() => encodeFrame({ type: 'learn', position: 7, action: { kind: 'truncate', to: 4, config: { epoch: 0, position: 3 } } }));
+  assert.throws(() => encodeFrame({ type: 'learn', position: 7, action: { kind: 'truncate', to: 4, config: { epoch: 1, position: -1 } } }));
+  // A well-formed frame whose stored head says epoch 1 at -1 (position + 1 = 0), checksums recomputed: not a record.
+  const f = encodeFrame({ type: 'learn', position: 7, action: { kind: 'truncate', to: 4, config: { epoch: 1, position: 0 } } });
+  assert.equal(checkFrame(f, 0, f.length).status, 'ok');
+  const keyBytes = 1 + 8 + 1 + 24;
+  f.writeDoubleLE(0, 8 + keyBytes - 8);
+  f.writeUInt32LE(crc32c(f.subarray(8, 8 + keyBytes), crc32c(f.subarray(0, 4), 0)), 8 + keyBytes);
+  f.writeUInt32LE(crc32c(f.subarray(8), 0), 4);
+  assert.equal(checkFrame(f, 0, f.length).status, 'bad');
+  f.writeDoubleLE(1, 8 + keyBytes - 8); // the same frame with position + 1 = 1 again reads
+  f.writeUInt32LE(crc32c(f.subarray(8, 8 + keyBytes), crc32c(f.subarray(0, 4), 0)), 8 + keyBytes);
+  f.writeUInt32LE(crc32c(f.subarray(8), 0), 4);
+  assert.equal(checkFrame(f, 0, f.length).status, 'ok');
+  // Any damaged byte of the key makes it unreadable, never another head.
+  const g = encodeFrame({ type: 'accept', position: 3, proposal: 2, action: { kind: 'truncate', to: 1, config: { epoch: 4, position: 2 } } });
+  for (let i = 8; i < g.length; i++) {
+    const bad = Buffer.from(g);
+    bad[i] = bad[i]! ^ 0x10;
+    assert.equal(checkFrame(bad, 0, bad.length).status, 'bad', `byte ${i}`);
+  }
 });
