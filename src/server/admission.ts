@@ -56,9 +56,10 @@ export function refuseMessage(msg: Message, peer: Hello, identity?: CertIdentity
     return "a write carrying a membership change needs an admin certificate (replog://admin/NAME)";
   }
   // Wire version 4 carries R4's install and R6's links on a promise: the acceptor adds them to its chain,
-  // so from a client they are a membership change by another door, refused on the same terms.
-  if (peer.role !== 'replica' && msg.type === 'promise' && (msg.install !== undefined || msg.links !== undefined)) {
-    return "a client's promise carries configurations (membership changes are not open to clients yet)";
+  // so from a client they are a membership change by another door, admitted on the same terms (the
+  // writer that made a change installs it with its next election's promise).
+  if (peer.role !== 'replica' && msg.type === 'promise' && identity !== undefined && !isAdmin(identity) && (msg.install !== undefined || msg.links !== undefined)) {
+    return "a promise carrying configurations needs an admin certificate (replog://admin/NAME)";
   }
   // A status question is a client's; a question about a member's disk is that member's own.
   if (msg.type === 'recover' && msg.member !== undefined && (peer.role !== 'replica' || msg.member !== peer.replicaId)) {
@@ -85,6 +86,24 @@ export function refuseConfigWrite(msg: Message, chain: readonly PlacedConfigurat
     if (gov === undefined) continue;
     const bad = chainProblem([gov, { ...a.config, position, floor: 0 }]);
     if (bad !== undefined) return `a config entry at ${position} is not a valid next configuration of epoch ${gov.epoch}: ${bad}`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a client's promise carrying configurations (`links`, `install`) is refused against this replica's
+ * chain, or undefined: each one must be a well-formed next link of the one before it (in the chain here
+ * or among those offered), as for a config write (refuseConfigWrite). One whose predecessor is unknown
+ * here is left to the acceptor, which never installs a link out of order.
+ */
+export function refuseConfigPromise(msg: Message, chain: readonly PlacedConfiguration[]): string | undefined {
+  if (msg.type !== 'promise') return undefined;
+  const offered = [...(msg.links ?? []), ...(msg.install === undefined ? [] : [msg.install])];
+  for (const c of offered) {
+    const prev = [...chain, ...offered].find((x) => x.epoch === c.epoch - 1);
+    if (prev === undefined) continue;
+    const bad = chainProblem([prev, c]);
+    if (bad !== undefined) return `a promise offers configuration epoch ${c.epoch}, not a valid next configuration of epoch ${prev.epoch}: ${bad}`;
   }
   return undefined;
 }

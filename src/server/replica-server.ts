@@ -25,7 +25,7 @@ import { parseSegmentFileName } from '../storage/segment.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { ReplicaMetrics } from './metrics.js';
-import { refuseConfigWrite, refuseHello, refuseMessage, refuseOnPeerLink } from './admission.js';
+import { refuseConfigPromise, refuseConfigWrite, refuseHello, refuseMessage, refuseOnPeerLink } from './admission.js';
 import { ReplicaHost, type StorageEvent } from './replica-host.js';
 import { EventEmitter } from 'node:events';
 import { ReadQueue } from './read-queue.js';
@@ -357,8 +357,11 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           return;
         }
         if (msg.type === 'read') return msg.waitMs === undefined ? reads.push(msg, conn) : waits.push(msg, conn);
-        if (msg.type === 'write' && conn.peer.role !== 'replica' && msg.actions.some((x) => x.kind === 'config')) {
-          const bad = refuseConfigWrite(msg, storedChain(h.store.metadata(), flagList));
+        const offersConfig =
+          (msg.type === 'write' && msg.actions.some((x) => x.kind === 'config')) || (msg.type === 'promise' && (msg.install !== undefined || msg.links !== undefined));
+        if (offersConfig && conn.peer.role !== 'replica') {
+          const chain = storedChain(h.store.metadata(), flagList);
+          const bad = refuseConfigWrite(msg, chain) ?? refuseConfigPromise(msg, chain);
           if (bad !== undefined) {
             metrics.onRefused(msg.type);
             conn.close(`bad input: ${bad}`);
