@@ -25,7 +25,7 @@ import { ChangeRefusedError, InvalidArgumentError, ReplogError } from '../core/e
 import { applyChange, checkLiveness, isMemberId, roleIn, type MembershipChange, type PlacedConfiguration } from '../core/membership.js';
 import type { ReplicaId } from '../core/types.js';
 import { PeerLink } from '../net/peer-link.js';
-import type { TlsCredentials } from '../net/tls.js';
+import { describeIdentity, type TlsCredentials } from '../net/tls.js';
 import type { Configuration, LogClient } from './log-client.js';
 
 /** A learner this many positions or fewer behind the voters counts as caught up (R10's threshold; R3 then waits for the exact one). */
@@ -80,6 +80,7 @@ export class Members {
   /** Makes learner `id` a voter once it has caught up (waits for it up to a deadline). */
   async promote(id: ReplicaId, options: MemberChangeOptions = {}): Promise<Configuration> {
     checkId(id);
+    this.checkAdmin();
     await this.precheck({ kind: 'promote', id });
     await this.waitCaughtUp(id, options);
     return this.change({ kind: 'promote', id });
@@ -96,6 +97,7 @@ export class Members {
     checkId(old);
     checkId(replacement);
     checkAddress(address);
+    this.checkAdmin();
     const head = await this.head();
     if (roleIn(head, old) === undefined) throw new ChangeRefusedError(`member ${old} is not in the configuration (epoch ${head.epoch})`, 'unknown-member');
     const there = head.learners.find((m) => m.id === replacement);
@@ -113,6 +115,18 @@ export class Members {
   }
 
   // ------------------------------------------------------------------ steps
+
+  /** With TLS only an admin certificate may change members (R15): said before anything is sent, the replicas refuse it anyway. */
+  private checkAdmin(): void {
+    const tls = this.tls();
+    if (tls === undefined) return;
+    const id = tls.identity;
+    if (id.kind === 'client' && id.role === 'admin') return;
+    throw new ChangeRefusedError(
+      `with TLS a membership change needs an admin certificate (replog://admin/NAME, replog certs create --clients admin); this one is ${describeIdentity(id)}`,
+      'not-admin',
+    );
+  }
 
   /** The latest configuration, asked afresh. */
   private async head(): Promise<PlacedConfiguration> {
@@ -132,6 +146,7 @@ export class Members {
 
   /** Steps 1 to 4 for one change. */
   private async change(change: MembershipChange, force = false): Promise<Configuration> {
+    this.checkAdmin();
     const head = await this.precheck(change);
     const next = applyChange(head, change, { ifEpoch: head.epoch });
     if (!next.ok) throw refusal(next.refusal.reason, next.refusal.message);
