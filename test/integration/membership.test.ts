@@ -70,6 +70,8 @@ test('grow 1 -> 3: one replica with --members of itself, two with --join, added 
   // R9e: a new disk of its member (a rejoin), not the original 0/0 of a cluster's start.
   assert.ok(((await statusOf(2))?.['generation'] as number) >= 1, 'the joiner rejoined as a new disk');
   assert.doesNotMatch(cluster.replica(2).stderr, /STARTING/, 'the joiner never took part in a start');
+  const st = JSON.parse(ok(await cli(['status', '--json'], [1, 2]), 'status --json')) as { replicas: { id: number; role: string; status: string }[] };
+  assert.deepEqual(st.replicas.map((r) => [r.id, r.role, r.status]), [[1, 'voter', 'VOTING'], [2, 'learner', 'VOTING']]);
   await appendAndRead([1], 'two');
 
   ok(await cli(['member', 'add', '3', addr(3)], [1]), 'member add 3');
@@ -113,6 +115,8 @@ test('remove a voter: the change completes, the removed replica says role remove
   assert.ok((s1['end'] as number) > endAtRemoval + 2, 'the log went on');
   assert.equal(s3['end'], endAtRemoval, 'the removed replica accepted nothing above its removal');
   assert.equal(s3['role'], 'removed');
+  const st = JSON.parse(ok(await cli(['status', '--json'], [1, 2, 3]), 'status --json')) as { replicas: { id: number; role: string }[] };
+  assert.deepEqual(st.replicas.map((r) => [r.id, r.role]), [[1, 'voter'], [2, 'voter'], [3, 'removed']]);
   assert.deepEqual(((s1['writer'] as { counted: number[] }).counted), [1, 2], 'the writer counts 1 and 2 only');
 });
 
