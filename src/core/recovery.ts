@@ -394,6 +394,13 @@ export class RecoveryCore {
   private decideInit(out: RecoveryOutput): void {
     // A joining or wiped replica finds the cluster's latest configuration through any seed that answers (R13).
     if (this.discover(out, this.recoverReplies(), false)) return;
+    if (!this.members.includes(this.config.self)) {
+      // Not a voter of its configuration (a learner that joined, R9e): it never takes part in starting a
+      // cluster (counting itself, a learner beside one voter found the start complete). It rejoins as a new
+      // disk of its member once a quorum of the voters is VOTING, and catches up, as autorecovery does.
+      this.phase = { kind: 'query' };
+      return this.decideQuery(out);
+    }
     const n = this.members.length;
     const replies = this.recoverReplies();
     const me = {
