@@ -66,6 +66,8 @@ export interface ReplicaHostOptions {
   readonly restartCheck?: boolean;
   /** The bootstrap configuration with addresses (epoch 0, R11): the base of the chain while the store holds none (ReplicaNodeConfig.bootstrap). */
   readonly bootstrap?: PlacedConfiguration;
+  /** False for a replica started with --join: it never starts a cluster of its own (R11, ReplicaNodeConfig.mayStart). */
+  readonly mayStart?: boolean;
 }
 
 /** A change in the replica's storage health (embedded replicas report it as a `storage` event). */
@@ -120,6 +122,7 @@ export class ReplicaHost {
       now: this.now(),
       restartCheck: opts.restartCheck ?? true,
       ...(opts.bootstrap === undefined ? {} : { bootstrap: opts.bootstrap }),
+      ...(opts.mayStart === undefined ? {} : { mayStart: opts.mayStart }),
     });
     if (this.node.waiting !== '') opts.log.info({ status: this.status }, this.node.waiting);
   }

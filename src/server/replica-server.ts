@@ -223,6 +223,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     store,
     log,
     ...(flags === undefined ? {} : { bootstrap: storedChain({ status: 'EMPTY', promised: 0, incarnation: '' }, flagList)[0]! }),
+    // R11: a joiner never starts a cluster of its own, whatever its seeds answer (two joiners seeded with each other).
+    ...(seeds === undefined ? {} : { mayStart: false }),
     metrics: {
       onSync: (ms) => metrics.onSync(ms),
       onMessage: (type) => metrics.onMessage(type),
