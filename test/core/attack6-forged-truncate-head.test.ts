@@ -20,6 +20,13 @@
 // Rule violated: R14 (the head is config(to)), R15 (a client certificate never makes a replica's chain
 // other than the log's), then I7 and Claim A as in attack5-truncate-past-entry.
 //
+// Where it bites today: like attack6-stale-truncate-head, through a copy of learned values that comes
+// without the peer's beginning (the harness's copyLearned). The node's catch-up reads from its learned
+// prefix + 1, below every peer's beginning that a learned TRUNCATE set, so it adopts the beginning with
+// the peer's chain (chainForBegin) and never consults the head; commits reach only acceptors of the
+// choosing ballot, whose chains hold config(q). Latent for the node as it is; live for any path that
+// relays learned values without the beginning.
+//
 // Suggested fix: the acceptor checks the head at acceptance: it holds the chain through the request's head
 // (R6), so for a TRUNCATE at q under a ballot in config(q) it knows config(to); a write whose TRUNCATE
 // names another head is refused (REJECT, or IGNORED with a note). This needs proposers to re-propose found

@@ -18,6 +18,13 @@
 //     r3 copies again: the epoch 2 entry cannot be chained and is not taken; r3's learned prefix stays
 //     below it however often it copies.
 //
+// Where it bites today: like attack6-stale-truncate-head, through a copy of learned values that comes
+// without the peer's beginning (the harness's copyLearned). The node's catch-up reads from its learned
+// prefix + 1, below every peer's beginning that a learned TRUNCATE set, so it adopts the beginning with
+// the peer's chain (chainForBegin) and never consults the head; commits reach only acceptors of the
+// choosing ballot, whose chains hold config(q). Latent for the node as it is; live for any path that
+// relays learned values without the beginning.
+//
 // Rule violated: R14 (begin passes a position whose governing configuration the replica never learned).
 // Suggested fix: without a head, take a TRUNCATE only if the chain (or the learned prefix, which R14 keeps
 // chained) reaches to - 1, i.e. drop the `unchained` escape for copies; and refuse a TRUNCATE without a head
