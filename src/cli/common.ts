@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError as CommanderArgError, Option } from 'commander';
 import { DEFAULT_ADDRESSES, type LogClientOptions } from '../client/log-client.js';
 import type { TlsOptions } from '../net/tls.js';
-import { InvalidArgumentError, NoQuorumError, ReplogError } from '../core/errors.js';
+import { ConfigChangedError, InvalidArgumentError, NoQuorumError, ReplogError } from '../core/errors.js';
 import { checkAddress } from '../server/members.js';
 
 /** --log ADDRS, else $REPLOG_LOG, else the local cluster's addresses. */
@@ -77,6 +77,11 @@ export function clientOptions(): LogClientOptions {
   return commandTls === undefined ? {} : { tls: commandTls };
 }
 
+/** Bad usage found by an action (exit 2, one line). */
+export function usageError(message: string): never {
+  throw new InvalidArgumentError(message);
+}
+
 /** commander argument parser for non-negative safe integers. */
 export function natural(value: string): number {
   const n = Number(value);
@@ -99,6 +104,7 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, noQuorum: 3, conditionFailed:
 /** The exit status for an error: no quorum is 3, a bad argument 2, anything else 1. */
 export function exitStatusFor(err: unknown): number {
   if (err instanceof NoQuorumError) return EXIT.noQuorum;
+  if (err instanceof ConfigChangedError) return EXIT.conditionFailed;
   if (err instanceof InvalidArgumentError || err instanceof CommanderArgError) return EXIT.usage;
   return EXIT.failure;
 }

@@ -21,10 +21,14 @@ async function configurationAt(log: string | undefined): Promise<Configuration> 
 }
 
 export async function configShowCommand(opts: { log?: string; json?: boolean }): Promise<void> {
-  const c = await configurationAt(opts.log);
+  await printConfiguration(await configurationAt(opts.log), opts.json === true);
+}
+
+/** The `config show` text (or JSON document) of a configuration: what every change prints after it. */
+export async function printConfiguration(c: Configuration, json: boolean): Promise<void> {
   const quorum = quorumSize(c.voters.length);
   const doc = { epoch: c.epoch, voters: c.voters, learners: c.learners, quorum, failuresTolerated: c.voters.length - quorum, pending: null };
-  if (opts.json) return out(JSON.stringify(doc) + '\n');
+  if (json) return out(JSON.stringify(doc) + '\n');
   const list = (ms: Configuration['voters']) => (ms.length === 0 ? '(none)' : ms.map((m) => `${m.id}=${m.address}`).join(', '));
   await out(
     `epoch               ${doc.epoch}\n` +

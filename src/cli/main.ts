@@ -10,7 +10,8 @@ import { checkCommand } from './check.js';
 import { certsCreateCommand } from './certs.js';
 import { clusterCommand } from './cluster.js';
 import { configShowCommand, memberListCommand } from './config.js';
-import { EXIT, fail, logAddresses, natural, port, quietOnClosedPipe, clientOptions, tlsFlagOptions, useTlsFlags } from './common.js';
+import { memberAddCommand, memberPromoteCommand, memberRemoveCommand, memberReplaceCommand } from './member.js';
+import { EXIT, fail, usageError, logAddresses, natural, port, quietOnClosedPipe, clientOptions, tlsFlagOptions, useTlsFlags } from './common.js';
 import { readCommand } from './read.js';
 import { replicaCommand } from './replica.js';
 import { stateCommand } from './state.js';
@@ -62,12 +63,16 @@ program
   .requiredOption('--id <id>', 'this replica\'s id (one of --members)', natural)
   .requiredOption('--dir <dir>', 'data directory')
   .requiredOption('--listen <host:port>', 'address to serve clients and peers on')
-  .requiredOption('--members <list>', 'every member: 1=HOST:PORT,2=HOST:PORT,...')
+  .option('--members <list>', 'every member: 1=HOST:PORT,2=HOST:PORT,... (a new cluster\'s first configuration; after the first start only where to find the cluster)')
+  .option('--join <addrs>', 'join a running cluster instead: addresses of some of its replicas HOST:PORT,... (the member is added with replog member add)')
   .option('--admin <host:port>', 'address for the admin HTTP endpoint (/status, /metrics)')
   .option('--cluster <id>', 'cluster id (default: derived from --members)')
   .addHelpText('after', '\nWith --tls-*, SIGHUP re-reads the three files (certificate rotation: new connections use them).')
-  .addHelpText('after', example('  $ replog replica --id 1 --dir /var/lib/replog --listen 10.0.0.1:7001 \\\n      --members 1=10.0.0.1:7001,2=10.0.0.2:7001,3=10.0.0.3:7001 --admin 10.0.0.1:8001'))
-  .action((opts) => replicaCommand(opts));
+  .addHelpText('after', example('  $ replog replica --id 1 --dir /var/lib/replog --listen 10.0.0.1:7001 \\\n      --members 1=10.0.0.1:7001,2=10.0.0.2:7001,3=10.0.0.3:7001 --admin 10.0.0.1:8001\n  $ replog member add 4 10.0.0.4:7001 && replog replica --id 4 --dir /var/lib/replog --listen 10.0.0.4:7001 --join 10.0.0.1:7001'))
+  .action((opts) => {
+    if ((opts.members === undefined) === (opts.join === undefined)) usageError('give either --members LIST (a new cluster, or the members of one) or --join ADDRS (a member added to a running cluster)');
+    return replicaCommand(opts);
+  });
 
 program
   .command('append')
@@ -145,6 +150,44 @@ member
   .option('--json', 'one JSON document')
   .addHelpText('after', example('  $ replog member list'))
   .action((opts) => memberListCommand(opts));
+const waitOption = () => new Option('--wait <seconds>', 'how long to wait for a learner to catch up before a promotion (default 120)').argParser(natural);
+member
+  .command('add')
+  .description('add member ID at HOST:PORT as a learner; with --voter, wait until it has caught up, then make it a voter')
+  .argument('<id>', 'the new member\'s id (never used before)')
+  .argument('<host:port>', 'its replica address')
+  .option('--voter', 'then make it a voter, once it has caught up')
+  .addOption(logOption())
+  .addOption(waitOption())
+  .option('--json', 'print the configuration after the change as one JSON document')
+  .addHelpText('after', example('  $ replog member add 4 10.0.0.4:7001\n  $ replog replica --id 4 --dir /var/lib/replog --listen 10.0.0.4:7001 --join 10.0.0.1:7001   # on the new machine\n  $ replog member promote 4'))
+  .action((id: string, address: string, opts) => memberAddCommand(id, address, opts));
+member
+  .command('promote')
+  .description('make learner ID a voter once it has caught up (waits up to --wait seconds)')
+  .argument('<id>', 'the learner\'s id')
+  .addOption(logOption())
+  .addOption(waitOption())
+  .option('--json', 'print the configuration after the change as one JSON document')
+  .action((id: string, opts) => memberPromoteCommand(id, opts));
+member
+  .command('remove')
+  .description('remove member ID; refused when the reachable voters left would not form a quorum, unless --force')
+  .argument('<id>', 'the member\'s id')
+  .option('--force', 'skip the reachability check (never a safety rule)')
+  .addOption(logOption())
+  .option('--json', 'print the configuration after the change as one JSON document')
+  .action((id: string, opts) => memberRemoveCommand(id, opts));
+member
+  .command('replace')
+  .description('add NEW at HOST:PORT as a learner, wait until it has caught up, then swap OLD for NEW in one change')
+  .argument('<old>', 'the member to replace')
+  .argument('<new>', 'the new member\'s id')
+  .argument('<host:port>', 'the new member\'s replica address')
+  .addOption(logOption())
+  .addOption(waitOption())
+  .option('--json', 'print the configuration after the change as one JSON document')
+  .action((old: string, fresh: string, address: string, opts) => memberReplaceCommand(old, fresh, address, opts));
 
 program
   .command('bench')

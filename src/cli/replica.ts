@@ -6,13 +6,14 @@
 import { startReplica } from '../server/replica-server.js';
 import { fail, readTls, tlsFiles, type TlsFlags } from './common.js';
 
-export async function replicaCommand(opts: { id: number; dir: string; listen: string; members: string; admin?: string; cluster?: string } & TlsFlags): Promise<void> {
+export async function replicaCommand(opts: { id: number; dir: string; listen: string; members?: string; join?: string; admin?: string; cluster?: string } & TlsFlags): Promise<void> {
   const files = tlsFiles(opts);
   const replica = await startReplica({
     id: opts.id,
     dir: opts.dir,
     listen: opts.listen,
-    members: opts.members,
+    ...(opts.members === undefined ? {} : { members: opts.members }),
+    ...(opts.join === undefined ? {} : { join: opts.join }),
     admin: opts.admin,
     clusterId: opts.cluster,
     tls: files === undefined ? undefined : readTls(files),

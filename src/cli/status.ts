@@ -15,8 +15,8 @@ export interface ReplicaRow {
   begin: number | null;
   end: number | null;
   recovery: { done: number; total: number } | null;
-  /** The member's role (interfaces.md): 'voter' (every member until reconfiguration lands); null if it did not answer. */
-  role: 'voter' | null;
+  /** The member's role in the configuration it holds (interfaces.md): voter, learner, removed; null if it did not answer. */
+  role: 'voter' | 'learner' | 'removed' | null;
   /** Why the replica refused the connection (TLS: plaintext, another CA, ...), when it did; absent otherwise. */
   refused?: string;
 }
@@ -29,6 +29,8 @@ export async function collectStatus(addresses: string[], timeoutMs = 2000, tls =
         new Promise<ReplicaRow>((resolve) => {
           let id: number | null = null;
           let refused: string | undefined;
+          let row: ReplicaRow | undefined;
+          let role: ReplicaRow['role'] | undefined;
           let link: PeerLink | undefined = undefined;
           const finish = (row: ReplicaRow) => {
             clearTimeout(timer);
@@ -49,11 +51,16 @@ export async function collectStatus(addresses: string[], timeoutMs = 2000, tls =
             onConnect: (peer) => {
               id = peer.replicaId ?? null;
               link!.send({ type: 'recover', rid: 1 });
+              link!.send({ type: 'config', rid: 2 });
             },
             onMessage: (msg: Message) => {
-              if (msg.type === 'recoverReply') {
-                finish({ id, address, status: msg.status, begin: msg.begin, end: msg.end, recovery: msg.progress ?? null, role: 'voter' });
+              // Its status, and its role in the configuration it holds (its own config reply): both, in either order.
+              if (msg.type === 'recoverReply') row = { id, address, status: msg.status, begin: msg.begin, end: msg.end, recovery: msg.progress ?? null, role: null };
+              if (msg.type === 'configReply') {
+                const voters = msg.voters ?? msg.members;
+                role = voters.some((m) => m.id === id) ? 'voter' : (msg.learners ?? []).some((m) => m.id === id) ? 'learner' : 'removed';
               }
+              if (row !== undefined && role !== undefined) finish({ ...row, role });
             },
           });
         }),

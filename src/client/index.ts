@@ -5,7 +5,8 @@
  * cluster imports this. The `replog` entry exports all of it too, with the
  * embedded replica and the state store.
  */
-export { LogClient, DEFAULT_ADDRESSES, type LogEntry, type LogClientOptions, type Configuration } from './log-client.js';
+export { LogClient, DEFAULT_ADDRESSES, type LogEntry, type LogClientOptions, type Configuration, type MemberIds } from './log-client.js';
+export { CAUGHT_UP_SLACK, type MemberChangeOptions, type LearnerLag, type MemberStatus } from './members.js';
 export { Writer, type WriterState, type Reelection, type SettledWrite } from './writer.js';
 export type { CallOptions } from './deadline.js';
 export type { TlsOptions } from '../net/tls.js';
@@ -31,6 +32,8 @@ export {
   InvalidArgumentError,
   AbortedError,
   TimeoutError,
+  ChangeRefusedError,
+  ConfigChangedError,
   type WriteOutcome,
   type ErrorCode,
 } from '../core/errors.js';

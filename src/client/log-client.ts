@@ -18,6 +18,8 @@ import { limits, timing } from '../core/constants.js';
 import { quorumSize } from '../core/quorum.js';
 import { ReaderCore, type ReaderOutbound, type ReadResult } from '../core/reader.js';
 import type { ConfigReply, Entry, Member, Message, Position, ReadReply, ReplicaId } from '../core/types.js';
+import { governing, type PlacedConfiguration } from '../core/membership.js';
+import type { ConfigView } from '../core/config-view.js';
 import { silentLogger, type Logger } from '../net/logger.js';
 import { EventEmitter } from 'node:events';
 import type { LogClientEvents } from './events.js';
@@ -27,6 +29,7 @@ import { ConnectionRefusedError, type ConnectionRefusal } from '../net/errors.js
 import { TlsCredentials, type TlsOptions } from '../net/tls.js';
 import { ReplyGate } from './reply-gate.js';
 import { Writer } from './writer.js';
+import { Members } from './members.js';
 import { sleep, withDeadline, type CallDefaults, type CallOptions } from './deadline.js';
 import { ChosenNews } from './chosen-news.js';
 import { Tail, type TailBatch, type TailOptions } from './tail.js';
@@ -87,14 +90,25 @@ export interface Configuration {
   readonly learners: readonly Member[];
 }
 
+/** `log.members`: the voters' ids, with the membership changes (src/client/members.ts). */
+export type MemberIds = readonly ReplicaId[] & Pick<Members, 'add' | 'promote' | 'remove' | 'replace' | 'status'>;
+
 /** Default addresses: the local cluster of `npm start`. */
 export const DEFAULT_ADDRESSES: readonly string[] = Object.freeze(['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003']);
 
 /** The membership, as the replicas told it. */
 interface Membership {
   readonly epoch: number;
+  /** Voters and learners, ascending. */
   readonly members: readonly Member[];
+  /** The voters' ids: the members that count in quorums. */
   readonly ids: readonly ReplicaId[];
+  /** Every member's id, learners included (their replies reach the writer: R3's joint count). */
+  readonly all: readonly ReplicaId[];
+  readonly voters: readonly Member[];
+  readonly learners: readonly Member[];
+  /** The chain the replica that told it holds, oldest first (its head is this configuration). */
+  readonly chain: readonly PlacedConfiguration[];
 }
 
 export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
@@ -136,6 +150,8 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
   /** Why each dropped replica was dropped, for error messages. */
   private readonly droppedWhy = new Map<ReplicaId, string>();
 
+  /** refreshConfiguration()'s questions waiting for their config reply, by rid. */
+  private readonly configWaits = new Map<number, () => void>();
   /** Tails' doorbells (held reads) waiting for an answer, by rid. */
   private readonly doorbells = new Map<number, (reply: ReadReply) => void>();
   /** @internal Wakes waiting tails when this client's writers have positions chosen. */
@@ -197,23 +213,94 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
     }
   }
 
-  /** The member ids, once a replica told them (empty before). */
-  get members(): readonly ReplicaId[] {
-    return this.membership?.ids ?? [];
+  /**
+   * The voters' ids, once a replica told them (empty before), which also
+   * carry the membership changes of interfaces.md: `log.members.add(id,
+   * address, { voter })`, `.promote(id)`, `.remove(id, { force })`,
+   * `.replace(old, replacement, address)`, and `.status()` (src/client/members.ts).
+   */
+  get members(): MemberIds {
+    const ids = [...(this.membership?.ids ?? [])];
+    const api = (this.membersApi ??= new Members(this as LogClient<unknown>, () => this.tls));
+    const methods: PropertyDescriptorMap = {};
+    for (const name of ['add', 'promote', 'remove', 'replace', 'status'] as const) {
+      methods[name] = { value: (api[name] as (...args: unknown[]) => unknown).bind(api), enumerable: false };
+    }
+    return Object.defineProperties(ids, methods) as unknown as MemberIds;
   }
+  private membersApi: Members | undefined;
 
   /**
    * The cluster's configuration as the replicas tell it (interfaces.md,
    * "Membership"): its epoch, the voters and the learners with their
-   * addresses. The epoch is the one the replicas' disks hold; until
-   * reconfiguration lands (docs/reconfiguration.md) wire version 2 names no
-   * learners, so every member is a voter.
+   * addresses. Asked afresh of every replica this client reaches (the newest
+   * epoch among their answers wins), so a change made by another process
+   * shows at once.
    */
   async configuration(options?: CallOptions): Promise<Configuration> {
     this.checkOpen();
-    await withDeadline('configuration()', options, this.callDefaults, () => this.knownMembers());
+    await withDeadline('configuration()', options, this.callDefaults, async () => {
+      await this.knownMembers();
+      await this.refreshConfiguration();
+    });
     const m = this.membership!;
-    return { epoch: m.epoch, voters: m.members.map((x) => ({ id: x.id, address: x.address })), learners: [] };
+    return { epoch: m.epoch, voters: m.voters.map((x) => ({ id: x.id, address: x.address })), learners: m.learners.map((x) => ({ id: x.id, address: x.address })) };
+  }
+
+  /** @internal The chain the replicas reported, oldest first (its head is the latest configuration). */
+  get chain(): readonly PlacedConfiguration[] {
+    return this.membership?.chain ?? [];
+  }
+
+  /**
+   * @internal config(q) from the newest chain the replicas reported, read at each call (a writer's
+   * next election is in the newest configuration known then); undefined before any reply.
+   */
+  configView(): ConfigView | undefined {
+    if (this.membership === undefined) return undefined;
+    return (q) => {
+      const chain = this.membership!.chain;
+      return governing(chain, q) ?? chain[0]!;
+    };
+  }
+
+  /**
+   * @internal A configuration this client's own writer installed (R4): taken at once, before any
+   * replica reports it, so that reads and the next election count its voters.
+   */
+  noteConfiguration(c: PlacedConfiguration): void {
+    const cur = this.membership;
+    if (cur === undefined || c.epoch !== cur.epoch + 1) return;
+    this.adopt([...cur.chain, c]);
+  }
+
+  /**
+   * @internal Asks every connected replica for its configuration again, and waits (at most
+   * `timeoutMs`) until each answered: the newest epoch among the answers is adopted.
+   */
+  async refreshConfiguration(timeoutMs = 2_000): Promise<void> {
+    const asked: Promise<void>[] = [];
+    for (const [link, id] of this.idOf) {
+      if (!link.connected) continue;
+      const rid = this.rid();
+      const config: Message = { type: 'config', rid };
+      asked.push(
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            this.configWaits.delete(rid);
+            resolve();
+          }, timeoutMs);
+          this.configWaits.set(rid, () => {
+            clearTimeout(timer);
+            this.configWaits.delete(rid);
+            resolve();
+          });
+        }),
+      );
+      this.gate.noteSent(id, config);
+      link.send(config);
+    }
+    await Promise.all(asked);
   }
 
   /** @internal Request ids unique across this client's cores, so each reply matches one request. */
@@ -554,19 +641,23 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
   }
 
   private onConfig(from: ReplicaId, reply: ConfigReply): void {
-    const ids = reply.members.map((m) => m.id).sort((a, b) => a - b);
-    if (!ids.includes(from)) {
-      this.log.error({ replica: from }, 'a replica sent a membership that does not include itself: ignoring it');
+    this.configWaits.get(reply.rid)?.();
+    const voters = reply.voters ?? reply.members;
+    const learners = reply.learners ?? [];
+    const all = [...voters, ...learners];
+    if (!all.some((m) => m.id === from)) {
+      // A removed replica answers with the configuration that removed it (R7): it no longer speaks for the log.
+      this.log.info({ replica: from }, 'a replica sent a configuration that does not include it (removed?): ignoring it');
       return;
     }
     const cur = this.membership;
     if (cur !== undefined) {
       if (reply.epoch < cur.epoch) return;
       if (reply.epoch === cur.epoch) {
-        if (!sameMembers(cur.members, reply.members)) {
+        if (!sameMembers(cur.members, all)) {
           this.fail(
             new ReplogError(
-              `the replicas disagree about the membership: ${describe(cur.members)} against ${describe(reply.members)} (replica ${from}); ` +
+              `the replicas disagree about the membership: ${describe(cur.members)} against ${describe(all)} (replica ${from}); ` +
                 'check their --members flags',
             ),
           );
@@ -574,10 +665,27 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
         return;
       }
     }
-    this.membership = { epoch: reply.epoch, members: reply.members, ids };
+    const head: PlacedConfiguration = {
+      epoch: reply.epoch,
+      voters,
+      learners,
+      nextId: reply.nextId ?? Math.max(0, ...all.map((m) => m.id)) + 1,
+      position: reply.position ?? -1,
+      floor: 0,
+    };
+    const chain = reply.chain !== undefined && reply.chain.length > 0 && reply.chain[reply.chain.length - 1]!.epoch === reply.epoch ? [...reply.chain.slice(0, -1), head] : [head];
+    this.adopt(chain);
+  }
+
+  /** Takes `chain` (oldest first) as the membership: its head's voters count, every member is connected to. */
+  private adopt(chain: readonly PlacedConfiguration[]): void {
+    const head = chain[chain.length - 1]!;
+    const members = [...head.voters, ...head.learners].sort((a, b) => a.id - b.id);
+    const ids = head.voters.map((m) => m.id).sort((a, b) => a - b);
+    this.membership = { epoch: head.epoch, members, ids, all: members.map((m) => m.id), voters: head.voters, learners: head.learners, chain };
     // Connect to every member (the seeds may have been only some of them).
-    for (const m of reply.members) if (!this.byId.has(m.id)) this.addLink(m.address);
-    this.reader = new ReaderCore({ members: ids, random: Math.random, rid: this.rid, proposalFloor: () => this.highestProposalSeen });
+    for (const m of members) if (!this.byId.has(m.id)) this.addLink(m.address);
+    this.reader ??= new ReaderCore({ view: this.configView()!, random: Math.random, rid: this.rid, proposalFloor: () => this.highestProposalSeen });
     for (const w of this.membershipWaiters.splice(0)) w.resolve();
     this.checkSaneQuorum();
   }
@@ -643,6 +751,19 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
   // ------------------------------------------------------------------ internals
 
   private async runRead(req: { type: 'read'; from: Position; to: Position } | { type: 'bounds' }): Promise<Extract<ReadResult, { ok: true }>> {
+    // A read that meets a newer configuration than this client knows (a change made meanwhile) asks the
+    // replicas for it and reads again in it (R12); a few times at most.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.runReadOnce(req, attempt < 3);
+      } catch (err) {
+        if (!(err instanceof StaleConfig)) throw err;
+        await this.refreshConfiguration();
+      }
+    }
+  }
+
+  private async runReadOnce(req: { type: 'read'; from: Position; to: Position } | { type: 'bounds' }, retryStale: boolean): Promise<Extract<ReadResult, { ok: true }>> {
     this.checkOpen();
     await this.knownMembers();
     const id = this.nextOp++;
@@ -652,6 +773,7 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
           if (r.ok) resolve(r);
           else if (this.closed) reject(new ClosedError('the client was closed'));
           else if (this.conflict !== undefined) reject(this.conflict);
+          else if (r.error === 'stale-config' && retryStale) reject(new StaleConfig());
           else if (r.error === 'truncated') reject(new TruncatedError(`position ${req.type === 'read' ? req.from : 0} is below the log's beginning ${r.begin}: it was truncated`));
           else reject(new NoQuorumError(`no quorum of VOTING replicas answered (members: ${this.describeMembers()})`));
         },
@@ -687,7 +809,7 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
     if (from === undefined || this.gate.isDropped(from)) return;
     if (msg.type === 'configReply') return this.onConfig(from, msg);
     // Only members speak for the log, and only through the link chosen for them.
-    if (this.byId.get(from) !== link || this.membership?.ids.includes(from) !== true) return;
+    if (this.byId.get(from) !== link || this.membership?.all.includes(from) !== true) return;
     this.gate.receive(from, msg);
   }
 
@@ -712,6 +834,9 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
     if (this.reader !== undefined && this.reader.pending > 0) this.applyReader(this.reader.step({ type: 'tick' }, now));
   }
 }
+
+/** A read ended at a configuration newer than the client's: refreshed and read again (runRead). */
+class StaleConfig extends Error {}
 
 function sameMembers(a: readonly Member[], b: readonly Member[]): boolean {
   if (a.length !== b.length) return false;

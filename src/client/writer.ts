@@ -17,11 +17,12 @@
  * calls `reelect()`, whose result says what became of every write whose
  * outcome was unknown.
  */
-import { ClosedError, InvalidArgumentError, NoQuorumError, TruncatedError, WriterFencedError, WriterInDoubtError, type ReplogError } from '../core/errors.js';
+import { ChangeRefusedError, ClosedError, ConfigChangedError, InvalidArgumentError, NoQuorumError, ReplogError, TruncatedError, WriterFencedError, WriterInDoubtError } from '../core/errors.js';
+import type { PlacedConfiguration } from '../core/membership.js';
 import { NOP } from '../core/actions.js';
 import { limits, timing } from '../core/constants.js';
 import type { Action, Position, PromiseReply, ReadReply, ReplicaId, WriteReply } from '../core/types.js';
-import { WriterCore, type OpResult, type WriterOutput } from '../core/writer.js';
+import { WriterCore, type ChangeOutcome, type ChangeRequest, type OpResult, type WriterOutput } from '../core/writer.js';
 import type { LogClient } from './log-client.js';
 import { withDeadline, type CallOptions } from './deadline.js';
 import type { Appendable } from './codec.js';
@@ -67,6 +68,8 @@ export interface Reelection {
 export class Writer<T = Uint8Array> {
   private core: WriterCore;
   private readonly pending = new Map<number, Pending>();
+  /** Membership changes asked of the core (`change`), by request id. */
+  private readonly changes = new Map<string, { resolve: (c: PlacedConfiguration) => void; reject: (e: Error) => void }>();
   private election?: { resolve(p: Position): void; reject(e: Error): void };
   private flushScheduled = false;
   private nextOp = 1;
@@ -101,8 +104,11 @@ export class Writer<T = Uint8Array> {
   }
 
   private newCore(): WriterCore {
+    // (A stand-in client without configurations, as the tests' fake cluster, gives the ids only.)
+    const view = typeof this.client.configView === 'function' ? this.client.configView() : undefined;
     return new WriterCore({
-      members: this.members,
+      // The configuration chain the replicas reported (with addresses: a change needs them); before any reply, the ids.
+      ...(view === undefined ? { members: this.members } : { view }),
       // Above every proposal seen, this writer's abandoned election included.
       proposalFloor: Math.max(this.client.highestProposalSeen, this.core?.highestProposalSeen ?? 0),
       random: Math.random,
@@ -383,10 +389,28 @@ export class Writer<T = Uint8Array> {
     this.apply(this.core.step({ type: 'tick' }, now));
   }
 
+  /**
+   * @internal A membership change (docs/reconfiguration.md, R2 to R4), carried out by this writer:
+   * resolves with the configuration it made once it is chosen and installed; rejects with
+   * ChangeRefusedError (nothing written), ConfigChangedError (the epoch moved, nothing written),
+   * NoQuorumError or WriterFencedError (the writer stopped: `unknown` in the message when the entry
+   * had left and a later writer may still finish it).
+   */
+  change(request: ChangeRequest): Promise<PlacedConfiguration> {
+    this.client.checkOpen();
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.changes.set(request.id, { resolve, reject });
+      this.apply(this.core.step({ type: 'change', request }, this.client.now()));
+    });
+  }
+
   /** @internal Fails everything (client closed). */
   failAll(err: ReplogError): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    for (const c of this.changes.values()) c.reject(err);
+    this.changes.clear();
     this.election?.reject(err);
     this.election = undefined;
     this.stop('closed', err);
@@ -401,6 +425,8 @@ export class Writer<T = Uint8Array> {
     this.stopped.abort(err);
     this.markFenced(err);
     if (state === 'fenced') this.client.emit('fenced', { error: err });
+    for (const c of this.changes.values()) c.reject(err);
+    this.changes.clear();
     this.wakeRoom();
     for (const f of this.drained.splice(0)) f();
   }
@@ -418,6 +444,15 @@ export class Writer<T = Uint8Array> {
         if (d.result.unknownAt !== undefined && d.result.error !== 'invalid' && p.own !== true) this.unknown.push({ position: d.result.unknownAt, action: p.action });
         p.reject(this.errorFor(d.result));
       }
+    }
+    for (const c of out.changes ?? []) {
+      const waiter = this.changes.get(c.id);
+      if (waiter === undefined) continue;
+      this.changes.delete(c.id);
+      if (c.result.ok) {
+        this.client.noteConfiguration?.(c.result.config);
+        waiter.resolve(c.result.config);
+      } else waiter.reject(changeError(c.result));
     }
     if (out.election !== undefined && this.election !== undefined) {
       const e = this.election;
@@ -468,6 +503,23 @@ export class Writer<T = Uint8Array> {
     const w = this.roomWaiters;
     this.roomWaiters = [];
     for (const f of w) f();
+  }
+}
+
+function changeError(r: Extract<ChangeOutcome, { ok: false }>): ReplogError {
+  switch (r.reason) {
+    case 'epoch-changed':
+      return new ConfigChangedError(r.message);
+    case 'no-quorum':
+      return new NoQuorumError(r.message, { outcome: 'not-written' });
+    case 'fenced':
+      return new WriterFencedError(r.message, { outcome: 'not-written' });
+    case 'unknown':
+      return new ReplogError(`the change's outcome is unknown: ${r.message}`);
+    case 'invalid':
+      return new InvalidArgumentError(r.message);
+    default:
+      return new ChangeRefusedError(r.message, r.reason);
   }
 }
 

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT'
   | 'ABORTED'
   | 'TIMEOUT'
+  | 'CHANGE_REFUSED'
+  | 'CONFIG_CHANGED'
   | 'WIRE_ERROR'
   | 'STORAGE_ERROR'
   | 'STORAGE_FULL'
@@ -133,4 +135,25 @@ export class AbortedError extends WriteFailureError {
 /** The call's `timeoutMs` (or the client's default) went by first. A write says what became of it, as AbortedError. */
 export class TimeoutError extends WriteFailureError {
   override readonly code = 'TIMEOUT';
+}
+
+/**
+ * A membership change refused before anything was written (docs/reconfiguration.md, section 6):
+ * `reason` is membership.ts's code (`unknown-member`, `id-used`, `address-used`, `not-a-learner`,
+ * `not-caught-up`, `would-lose-quorum`, `no-voters`, `no-change`, ...). The CLI exits 1.
+ */
+export class ChangeRefusedError extends ReplogError {
+  override readonly code = 'CHANGE_REFUSED';
+  constructor(
+    message: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The configuration's epoch moved (its `ifEpoch` passed, or a concurrent change came first): nothing was written. The CLI exits 4. */
+export class ConfigChangedError extends ReplogError {
+  override readonly code = 'CONFIG_CHANGED';
 }

@@ -56,8 +56,9 @@
 import { assert, assertNever } from './assert.js';
 import { timing } from './constants.js';
 import { drawDiskNumber, isRetired, mergeRecorded, ownDisk, sameDisk } from './identity.js';
-import { latestOf, oneLinkView, type ConfigView } from './config-view.js';
-import { configQuorum, voterIds } from './membership.js';
+import { chainOfView, latestOf, oneLinkView, type ConfigView } from './config-view.js';
+import { discoverFromReplies } from './discovery.js';
+import { configQuorum, headOf, roleIn, voterIds, type Configuration, type PlacedConfiguration } from './membership.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { Metadata, Position, RecoverReply, RecoverRequest, RejoinReply, RejoinRequest, ReplicaId, Status } from './types.js';
 
@@ -72,7 +73,7 @@ export type RecoveryEvent =
   | { readonly type: 'catchUpFailed' };
 
 /** Metadata fields a recovery step persists together with a new status. */
-export type MetadataPatch = Partial<Pick<Metadata, 'generation' | 'disk' | 'recorded' | 'startView'>>;
+export type MetadataPatch = Partial<Pick<Metadata, 'generation' | 'disk' | 'recorded' | 'startView' | 'configs'>>;
 
 export interface RecoveryOutput {
   readonly send: { readonly to: ReplicaId; readonly msg: RecoverRequest | RejoinRequest }[];
@@ -84,17 +85,26 @@ export interface RecoveryOutput {
   waiting?: string;
   /** The restart check is over: the replica may vote. */
   checked?: boolean;
+  /** This replica's id was removed from the cluster (R7): it never votes again, and recovery stops here. */
+  removed?: PlacedConfiguration;
 }
 
 export interface RecoveryConfig {
   readonly self: ReplicaId;
   /**
-   * config(q) as the replica knows it: the members whose answers count are
-   * the voters of its latest configuration. Recovery across a change (R9,
-   * R13: discovery, recording in the pending configuration) is step 6 of
-   * docs/reconfiguration.md.
+   * config(q) as the replica knows it (read afresh: a replica's view follows
+   * its stored chain). Recovery starts from its latest configuration and
+   * moves on to the latest one its peers know (R13, discovery.ts): the
+   * members whose answers count are that configuration's voters, and a
+   * rejoining disk is recorded there and in a pending one too (R9b).
    */
   readonly view?: ConfigView;
+  /**
+   * False: this replica never starts a new cluster (R11: only a replica
+   * started with --bootstrap may; a joining or wiped one waits for a cluster
+   * that holds data). Default true, the behaviour before reconfiguration.
+   */
+  readonly mayStart?: boolean;
   /** Shorthand for a one-link view of these members, all voters (exactly one of `view` and `members`). */
   readonly members?: readonly ReplicaId[];
   readonly metadata: Metadata;
@@ -127,14 +137,19 @@ type Phase =
   | { readonly kind: 'check'; readonly until: number; readonly then: 'vote' | 'join' }
   | { readonly kind: 'init' }
   | { readonly kind: 'query' }
-  | { readonly kind: 'rejoin'; readonly generation: number; readonly disk: number; readonly queriedEnd: Position }
-  | { readonly kind: 'catchingUp' }
+  /** Recording the new disk with a quorum of each of `targets` (the latest configuration and a live pending one, R9b). */
+  | { readonly kind: 'rejoin'; readonly generation: number; readonly disk: number; readonly queriedEnd: Position; readonly targets: readonly Configuration[] }
+  | { readonly kind: 'catchingUp'; readonly generation: number; readonly disk: number; readonly targets: readonly Configuration[] }
+  /** Removed from the cluster (R7): no votes, no rounds, for good. */
+  | { readonly kind: 'removed' }
   | { readonly kind: 'done' };
 
 interface Round {
   readonly rid: number;
   readonly replies: Map<ReplicaId, RecoverReply | RejoinReply>;
   readonly nextAt: number;
+  /** Whom this round asked (discovery adds the members of a newer configuration it finds). */
+  readonly asked: Set<ReplicaId>;
 }
 
 export class RecoveryCore {
@@ -148,11 +163,19 @@ export class RecoveryCore {
   private generationFloor = 0;
   /** The restart check's answers so far, the latest per peer, over every round of the check. */
   private readonly checkAnswers = new Map<ReplicaId, RecoverReply>();
-  private readonly peers: ReplicaId[];
-  /** The voters of the replica's latest configuration when the recovery started. */
-  private readonly members: readonly ReplicaId[];
-  private readonly quorum: number;
+  /** Whom the rounds ask: the voters of `latest` and of a live pending configuration, this replica left out. */
+  private peers: ReplicaId[];
+  /** The voters of the latest configuration known (the stored one, then what discovery found). */
+  private members: readonly ReplicaId[];
+  private quorum: number;
+  /** The latest configuration known, and live pending ones above it (R13). */
+  private latest: PlacedConfiguration;
+  private pending: readonly Configuration[] = [];
+  /** The chain discovery found beyond the stored one, to store with the new disk (R9a). */
+  private foundChain: readonly PlacedConfiguration[] | undefined;
   private readonly rules: SafetyRules;
+  /** The voters of the configuration the replica started with. */
+  private readonly storedVoters: readonly ReplicaId[];
 
   constructor(
     private readonly config: RecoveryConfig,
@@ -162,13 +185,17 @@ export class RecoveryCore {
     this.now = now;
     assert((config.view === undefined) !== (config.members === undefined), 'recovery takes a view or a member list');
     const latest = latestOf(config.view ?? oneLinkView(config.members!));
+    this.latest = latest;
     this.members = voterIds(latest);
+    this.storedVoters = this.members;
     this.peers = this.members.filter((m) => m !== config.self);
     this.quorum = configQuorum(latest);
     this.rules = config.rules ?? ALL_RULES_ON;
     const status = this.meta.status;
     this.phase =
-      status === 'VOTING'
+      this.rules.removedStaysOut && roleIn(latest, config.self) === undefined && latest.epoch > 0 && config.self < latest.nextId
+        ? { kind: 'removed' }
+        : status === 'VOTING'
         ? this.peers.length === 0 || config.restartCheck === false
           ? { kind: 'done' }
           : { kind: 'check', until: now + timing.restartCheckMs, then: 'vote' }
@@ -180,9 +207,13 @@ export class RecoveryCore {
   get done(): boolean {
     return this.phase.kind === 'done';
   }
-  /** True while a VOTING replica checks with its peers that its disk did not go back in time. */
+  /** True while a VOTING replica checks with its peers that its disk did not go back in time, or for good once it learned it was removed. */
   get checking(): boolean {
-    return this.phase.kind === 'check' && this.phase.then === 'vote';
+    return (this.phase.kind === 'check' && this.phase.then === 'vote') || (this.phase.kind === 'removed' && this.meta.status === 'VOTING');
+  }
+  /** True once this replica knows its id was removed from the cluster (R7). */
+  get removed(): boolean {
+    return this.phase.kind === 'removed';
   }
   get phaseKind(): Phase['kind'] {
     return this.phase.kind;
@@ -196,23 +227,38 @@ export class RecoveryCore {
         this.becoming = false;
         this.meta = event.metadata;
         this.round = undefined;
+        if (this.phase.kind === 'removed') break;
         if (event.metadata.status === 'VOTING') this.phase = { kind: 'done' };
         else this.startRound(out);
         break;
       case 'tick':
-        if (this.phase.kind === 'done' || this.phase.kind === 'catchingUp' || this.becoming) break;
+        if (this.phase.kind === 'done' || this.phase.kind === 'catchingUp' || this.phase.kind === 'removed' || this.becoming) break;
         if (this.phase.kind === 'check' && now >= this.phase.until && this.checkPasses(out)) break;
         if (this.round === undefined || now >= this.round.nextAt) this.startRound(out);
         break;
       case 'reply':
-        if (this.round === undefined || event.msg.rid !== this.round.rid || !this.peers.includes(event.from)) break;
+        if (this.phase.kind === 'removed' || this.round === undefined || event.msg.rid !== this.round.rid || !this.peers.includes(event.from)) break;
         this.round.replies.set(event.from, event.msg);
         this.decide(out);
         break;
-      case 'caughtUp':
-        if (this.phase.kind !== 'catchingUp') break;
+      case 'caughtUp': {
+        const phase = this.phase;
+        if (phase.kind !== 'catchingUp') break;
+        // R9c: a configuration newer than those the disk was recorded in, learned meanwhile (the catch-up
+        // copies config entries into the chain): record it there too before voting.
+        const now = this.config.view === undefined ? undefined : latestOf(this.config.view);
+        const recordedIn = Math.max(...phase.targets.map((c) => c.epoch));
+        if (this.rules.rejoinInPending && now !== undefined && now.epoch > recordedIn) {
+          this.setLatest(now, []);
+          if (this.removedHere(out, undefined)) break;
+          this.phase = { kind: 'rejoin', generation: phase.generation, disk: phase.disk, queriedEnd: -1, targets: [now] };
+          this.say(out, `a newer configuration (epoch ${now.epoch}) was learned while catching up: recording this disk there too`);
+          this.startRound(out);
+          break;
+        }
         this.become(out, 'VOTING', {});
         break;
+      }
       case 'catchUpFailed':
         if (this.phase.kind !== 'catchingUp') break;
         this.phase = { kind: 'query' };
@@ -225,16 +271,16 @@ export class RecoveryCore {
   }
 
   private startRound(out: RecoveryOutput): void {
-    if (this.becoming) return;
+    if (this.becoming || this.phase.kind === 'removed') return;
     const rid = this.config.rid();
     const roundMs = this.config.roundMs ?? 500;
-    this.round = { rid, replies: new Map(), nextAt: this.now + roundMs * (1 + this.config.random()) };
+    this.round = { rid, replies: new Map(), nextAt: this.now + roundMs * (1 + this.config.random()), asked: new Set(this.peers) };
     const self = this.config.self;
     const phase = this.phase;
     const msg: RecoverRequest | RejoinRequest =
       phase.kind === 'rejoin'
         ? { type: 'rejoin', rid, member: self, generation: phase.generation, disk: phase.disk }
-        : { type: 'recover', rid, member: self };
+        : { type: 'recover', rid, member: self, ...(this.storedChain() ? { config: headOf(this.latestStored()) } : {}) };
     for (const to of this.peers) out.send.push({ to, msg });
     this.decide(out);
   }
@@ -251,6 +297,7 @@ export class RecoveryCore {
       case 'rejoin':
         return this.decideRejoin(out);
       case 'catchingUp':
+      case 'removed':
       case 'done':
         return;
       default:
@@ -269,6 +316,9 @@ export class RecoveryCore {
    */
   private decideCheck(out: RecoveryOutput): void {
     for (const [from, r] of this.recoverReplies()) this.checkAnswers.set(from, r);
+    // R9d: the witnesses are the members of the latest configuration, found from the answers (R13); those
+    // of the stored one answer too (a removed member's table froze: never the only judge).
+    if (this.rules.restartCheckLatest && this.discover(out, [...this.checkAnswers], false)) return;
     const why = this.wentBack([...this.checkAnswers]);
     if (why !== undefined) {
       this.phase = { kind: 'query' };
@@ -276,7 +326,7 @@ export class RecoveryCore {
       this.become(out, 'RECOVERING', {});
       return;
     }
-    if (this.checkAnswers.size >= this.peers.length) this.finishCheck(out, 'every peer answered');
+    if (this.peers.every((p) => this.checkAnswers.has(p))) this.finishCheck(out, 'every peer answered');
     else if (this.phase.kind === 'check' && this.now >= this.phase.until) this.checkPasses(out);
   }
 
@@ -314,12 +364,13 @@ export class RecoveryCore {
    * hold no witness of anything and do not count. Returns true if it passed.
    */
   private checkPasses(out: RecoveryOutput): boolean {
-    const counted = [...this.checkAnswers.values()].filter((r) => r.status !== 'EMPTY').length;
-    if (counted + 1 >= this.quorum) {
+    const counted = [...this.checkAnswers].filter(([from, r]) => r.status !== 'EMPTY' && this.members.includes(from)).length;
+    const self = this.members.includes(this.config.self) ? 1 : 0;
+    if (counted + self >= this.quorum) {
       this.finishCheck(out, `${counted} of ${this.peers.length} peers answered in time, none saw this disk further along`);
       return true;
     }
-    this.say(out, `restart check: ${counted} of the ${this.quorum - 1} peers needed answered (not counting EMPTY ones); not voting until they do`);
+    this.say(out, `restart check: ${counted} of the ${this.quorum - self} peers needed answered (not counting EMPTY ones); not voting until they do`);
     return false;
   }
 
@@ -341,6 +392,15 @@ export class RecoveryCore {
   }
 
   private decideInit(out: RecoveryOutput): void {
+    // A joining or wiped replica finds the cluster's latest configuration through any seed that answers (R13).
+    if (this.discover(out, this.recoverReplies(), false)) return;
+    if (!this.members.includes(this.config.self)) {
+      // Not a voter of its configuration (a learner that joined, R9e): it never takes part in starting a
+      // cluster (counting itself, a learner beside one voter found the start complete). It rejoins as a new
+      // disk of its member once a quorum of the voters is VOTING, and catches up, as autorecovery does.
+      this.phase = { kind: 'query' };
+      return this.decideQuery(out);
+    }
     const n = this.members.length;
     const replies = this.recoverReplies();
     const me = {
@@ -361,6 +421,11 @@ export class RecoveryCore {
       this.phase = { kind: 'query' };
       this.say(out, `the cluster already holds data (${voting} VOTING): this replica has no state and rejoins`);
       return this.startRound(out);
+    }
+    if (this.config.mayStart === false && this.meta.status !== 'STARTING') {
+      // R11: only a replica started with --bootstrap starts a cluster. Two joiners seeded with each other
+      // (ZooKeeper's split brain) would otherwise each start one of their own.
+      return this.say(out, `no member is VOTING (heard from ${all.length - 1} of ${n - 1} peers): waiting for a cluster that holds data; this replica starts none (it was not started with --bootstrap)`);
     }
     if (all.length < n) {
       return this.say(out, `waiting for the other replicas: heard from ${all.length} of ${n}; a new cluster starts once every member answers`);
@@ -422,7 +487,9 @@ export class RecoveryCore {
 
   /** Step 1: a new disk above every one a quorum recorded for this member; the newest disk of every other member adopted. */
   private decideQuery(out: RecoveryOutput): void {
-    const voting = this.recoverReplies().filter(([, r]) => r.status === 'VOTING');
+    // R9a: the latest configuration first (R13); a removed id stays out (R7).
+    if (this.discover(out, this.recoverReplies(), true)) return;
+    const voting = this.recoverReplies().filter(([from, r]) => r.status === 'VOTING' && this.members.includes(from));
     if (voting.length === 0 && this.meta.status === 'RECOVERING') {
       // No member VOTING: maybe a cluster still starting (metadata damaged during the two-phase
       // start). The start decision tells whether it may join the start; it never starts over data.
@@ -433,20 +500,32 @@ export class RecoveryCore {
       this.say(out, `rejoining: waiting for a quorum of VOTING peers (${voting.length} of ${this.quorum} answered); not voting meanwhile`);
       return;
     }
+    const targets = this.rules.rejoinInPending ? [this.latest, ...this.pending] : [this.latest];
+    for (const c of targets.slice(1)) {
+      const answered = this.recoverReplies().filter(([from]) => c.voters.some((m) => m.id === from)).length;
+      if (answered < configQuorum(c)) {
+        this.say(out, `rejoining: waiting for a quorum of the pending configuration (epoch ${c.epoch}: ${answered} of ${configQuorum(c)} answered)`);
+        return;
+      }
+    }
     const recorded = Math.max(this.meta.generation ?? 0, this.generationFloor, ...voting.map(([, r]) => r.memberGeneration));
     const generation = recorded + 1;
     const disk = drawDiskNumber(this.config.random);
     const queriedEnd = Math.max(...voting.map(([, r]) => r.end));
     const adopted = mergeRecorded(this.meta.recorded, voting.flatMap(([, r]) => r.recorded), this.config.self);
-    this.phase = { kind: 'rejoin', generation, disk, queriedEnd };
-    this.become(out, 'RECOVERING', { generation, disk, ...(adopted === undefined ? {} : { recorded: adopted }) });
+    const chain = this.foundChain;
+    this.phase = { kind: 'rejoin', generation, disk, queriedEnd, targets };
+    this.become(out, 'RECOVERING', { generation, disk, ...(adopted === undefined ? {} : { recorded: adopted }), ...(chain === undefined ? {} : { configs: chain }) });
   }
 
   /** Step 2: a quorum recorded the new disk; the range they report after recording is the one to catch up. */
   private decideRejoin(out: RecoveryOutput): void {
     const phase = this.phase;
     if (phase.kind !== 'rejoin') return;
-    const replies = [...this.round!.replies.values()].filter((r): r is RejoinReply => r.type === 'rejoinReply');
+    const entries = [...this.round!.replies].filter((e): e is [ReplicaId, RejoinReply] => e[1].type === 'rejoinReply');
+    const replies = entries.map(([, r]) => r);
+    const removed = replies.find((r) => r.removed !== undefined)?.removed;
+    if (removed !== undefined && this.removedHere(out, removed)) return;
     const refused = replies.filter((r) => r.outcome === 'reject');
     if (refused.length > 0) {
       // Someone recorded a newer disk for this member: query again, and go above what it refused with.
@@ -455,17 +534,91 @@ export class RecoveryCore {
       this.round = undefined;
       return this.startRound(out);
     }
-    const accepted = replies.filter((r) => r.outcome === 'accept');
-    if (accepted.length < this.quorum) {
-      this.say(out, `rejoining with generation ${phase.generation}: ${accepted.length} of ${this.quorum} peers recorded it`);
-      return;
+    const acceptedFrom = entries.filter(([, r]) => r.outcome === 'accept');
+    const accepted = acceptedFrom.map(([, r]) => r);
+    // R9b: recorded by a quorum of each target (the latest configuration, and a pending one): every
+    // configuration that may still count the old disk refuses it from now on.
+    for (const c of phase.targets) {
+      const n = acceptedFrom.filter(([from]) => from !== this.config.self && c.voters.some((m) => m.id === from)).length;
+      if (n < configQuorum(c)) {
+        const which = phase.targets.length > 1 ? ` (epoch ${c.epoch})` : '';
+        this.say(out, `rejoining with generation ${phase.generation}: ${n} of ${configQuorum(c)} peers${which} recorded it`);
+        return;
+      }
     }
     const begin = Math.max(...accepted.map((r) => r.begin));
     const end = this.rules.catchUpAfterRecording ? Math.max(...accepted.map((r) => r.end)) : phase.queriedEnd;
-    this.phase = { kind: 'catchingUp' };
+    this.phase = { kind: 'catchingUp', generation: phase.generation, disk: phase.disk, targets: phase.targets };
     this.round = undefined;
     this.say(out, `rejoining with generation ${phase.generation}: catching up positions [${begin}, ${end}]`);
     out.catchUp = { from: begin, to: end };
+  }
+
+  /** Whether the replica stores a chain (a recover request then carries its head; without one, a replier sends its whole chain). */
+  private storedChain(): boolean {
+    return (this.meta.configs?.length ?? 0) > 0;
+  }
+
+  private latestStored(): PlacedConfiguration {
+    const c = this.meta.configs!;
+    return c[c.length - 1]!;
+  }
+
+  /** Moves the rounds to `latest` and `pending`: their voters are asked, the latest's quorum counts. */
+  private setLatest(latest: PlacedConfiguration, pending: readonly Configuration[]): boolean {
+    const before = this.peers.join(',');
+    this.latest = latest;
+    this.pending = pending;
+    this.members = voterIds(latest);
+    this.quorum = configQuorum(latest);
+    const ask = new Set(this.members);
+    for (const c of pending) for (const m of c.voters) ask.add(m.id);
+    // R9d: the restart check asks the voters of its stored configuration too (they may have seen this disk).
+    if (this.phase.kind === 'check') for (const id of this.storedVoters) ask.add(id);
+    ask.delete(this.config.self);
+    this.peers = [...ask].sort((a, b) => a - b);
+    return this.peers.join(',') !== before;
+  }
+
+  /**
+   * R13 over `replies`: moves to the latest configuration they show (asking
+   * its voters at once if they were not asked yet) and stops for good if
+   * this replica was removed. Returns true if the caller must not go on.
+   */
+  private discover(out: RecoveryOutput, replies: readonly (readonly [ReplicaId, RecoverReply])[], withPending: boolean): boolean {
+    // What this replica knows already (its chain, or what an earlier round found): discovery never moves back.
+    let own: readonly PlacedConfiguration[] = this.config.view === undefined ? [this.latest] : chainOfView(this.config.view);
+    if (this.foundChain !== undefined && this.foundChain[this.foundChain.length - 1]!.epoch > own[own.length - 1]!.epoch) own = this.foundChain;
+    if (this.latest.epoch > own[own.length - 1]!.epoch) own = [this.latest];
+    const d = discoverFromReplies(this.config.self, own, this.storedChain(), replies);
+    if (this.removedHere(out, d.removed)) return true;
+    if (d.chain !== undefined) this.foundChain = d.chain;
+    const pending = withPending ? d.pending : [];
+    const moved = d.latest.epoch !== this.latest.epoch;
+    if (this.setLatest(d.latest, pending) || moved) {
+      if (moved) this.say(out, `the cluster's configuration is at epoch ${d.latest.epoch} (voters ${voterIds(d.latest).join(', ')}): asking its members`);
+      const round = this.round;
+      if (round !== undefined) {
+        // Ask the members not asked in this round yet, in this round (their answers count with the others').
+        for (const to of this.peers) {
+          if (round.asked.has(to)) continue;
+          round.asked.add(to);
+          out.send.push({ to, msg: { type: 'recover', rid: round.rid, member: this.config.self, ...(this.storedChain() ? { config: headOf(this.latestStored()) } : {}) } });
+        }
+      }
+    }
+    return false;
+  }
+
+  /** R7: a replica whose id the cluster removed stops here, for good: it never votes again. */
+  private removedHere(out: RecoveryOutput, removed: PlacedConfiguration | undefined): boolean {
+    if (removed === undefined || !this.rules.removedStaysOut) return false;
+    this.phase = { kind: 'removed' };
+    this.round = undefined;
+    this.checkAnswers.clear();
+    out.removed = removed;
+    this.say(out, `removed from the cluster at epoch ${removed.epoch} (position ${removed.position}); not voting, and not rejoining (ids are never reused)`);
+    return true;
   }
 
   private become(out: RecoveryOutput, status: Status, patch: MetadataPatch): void {

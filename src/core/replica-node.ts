@@ -15,16 +15,17 @@
  * of its latest configuration; recovery and catch-up count its voters.
  */
 import { CatchUp, type CatchUpOutput } from './catchup.js';
-import { latestOf, storedHead, storedView, type ConfigView } from './config-view.js';
-import { BOOTSTRAP_HEAD, configQuorum, type PlacedConfiguration } from './membership.js';
 import { chainForBegin, chainOf } from './acceptor-chain.js';
+import { latestOf, linksAbove, storedHead, storedView, type ConfigView } from './config-view.js';
+import { removedBy } from './discovery.js';
+import { BOOTSTRAP_HEAD, configQuorum, roleOf, type PlacedConfiguration } from './membership.js';
 import { limits, timing } from './constants.js';
 import { isRetired, mergeRecorded, ownDisk, sameDisk } from './identity.js';
 import { RecoveryCore, type RecoveryEvent, type RecoveryOutput } from './recovery.js';
 import { replicaStep, withMetadata, type AcceptorMessage } from './replica.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { StoreView } from './store.js';
-import type { Message, Metadata, Named, PeerStateMessage, PersistRecord, Position, ReplicaId, ReplicaReply, Status, Witness } from './types.js';
+import type { Message, Metadata, Named, PeerStateMessage, PersistRecord, Position, RecoverReply, RecoverRequest, RejoinRequest, ReplicaId, ReplicaReply, Status, Witness } from './types.js';
 
 export type NodeEvent =
   /** A message; `from` is set when it comes from a peer replica (its hello named it). */
@@ -72,6 +73,12 @@ export interface ReplicaNodeConfig {
    * starts at the first configuration it learns.
    */
   readonly bootstrap?: PlacedConfiguration;
+  /**
+   * False: never start a new cluster (R11: a replica started without
+   * --bootstrap, or with --join, only joins one that holds data). Default
+   * true, the behaviour before reconfiguration.
+   */
+  readonly mayStart?: boolean;
 }
 
 /** What this replica last heard of a peer (its state gossip). */
@@ -130,6 +137,7 @@ export class ReplicaNodeCore {
         highestProposal: config.store.highestProposal(),
         begin: config.store.begin(),
         restartCheck: config.restartCheck ?? true,
+        ...(config.mayStart === undefined ? {} : { mayStart: config.mayStart }),
         random: config.random,
         rid: () => this.nextRid++,
         roundMs: config.recoveryRoundMs,
@@ -138,6 +146,7 @@ export class ReplicaNodeCore {
       this.now,
     );
     if (this.recovery.done) this.recovery = undefined;
+    else if (this.recovery.removed) this.waiting = 'removed from the cluster (its stored chain says so): no longer voting';
     else this.waiting = meta.status === 'VOTING' ? 'checking with the peers that this disk did not go back in time' : 'starting the recovery protocol';
   }
 
@@ -228,7 +237,59 @@ export class ReplicaNodeCore {
     }
   }
 
+  /** True once this replica knows that the cluster removed it (R7): it never votes again. */
+  get removed(): boolean {
+    return this.recovery?.removed ?? false;
+  }
+
+  /**
+   * The configuration that removed `member`, if this replica's chain says it
+   * was removed (R7): peers answer such a member's recover and rejoin with it.
+   */
+  private removedMember(member: ReplicaId): PlacedConfiguration | undefined {
+    if (!this.rules.removedStaysOut) return undefined;
+    const chain = chainOf(this.config.store.metadata(), this.config.bootstrap);
+    if (chain === undefined || roleOf(chain, member) !== 'removed') return undefined;
+    return removedBy(member, chain, chain[chain.length - 1]!);
+  }
+
+  /**
+   * A recover reply as discovery needs it (R13): the learned prefix, the
+   * links of this replica's chain above the asker's head (the whole chain
+   * for an asker that stores none, once it has moved past epoch 0), the
+   * configuration that removed the asker if it was (R7), and the cluster id.
+   */
+  private forDiscovery(req: RecoverRequest, reply: RecoverReply): RecoverReply {
+    const meta = this.config.store.metadata();
+    const chain = chainOf(meta, this.config.bootstrap);
+    const head = chain?.[chain.length - 1];
+    const links = chain === undefined || head === undefined ? [] : req.config === undefined ? (head.epoch > 0 ? [...chain] : []) : linksAbove(chain, req.config.epoch);
+    const removed = req.member === undefined ? undefined : this.removedMember(req.member);
+    return {
+      ...reply,
+      learnedThrough: this.config.store.learnedThrough(),
+      ...(links.length === 0 ? {} : { links }),
+      ...(removed === undefined ? {} : { removed }),
+      ...(meta.clusterId === undefined ? {} : { clusterId: meta.clusterId }),
+    };
+  }
+
+  /** A removed member asking to record a new disk: nothing is recorded, and the answer says why (R7). */
+  private refuseRemovedRejoin(msg: RejoinRequest, from: ReplicaId | undefined, out: NodeOutput): boolean {
+    if (from !== msg.member) return false;
+    const removed = this.removedMember(msg.member);
+    if (removed === undefined) return false;
+    const meta = this.config.store.metadata();
+    const recorded = meta.recorded?.[msg.member] ?? { generation: 0, disk: 0 };
+    out.reply = {
+      type: 'rejoinReply', rid: msg.rid, outcome: 'ignored', status: meta.status, begin: this.config.store.begin(), end: this.config.store.end(),
+      generation: recorded.generation, disk: recorded.disk, removed,
+    };
+    return true;
+  }
+
   private acceptorStep(msg: AcceptorMessage, from: ReplicaId | undefined, out: NodeOutput): NodeOutput {
+    if (msg.type === 'rejoin' && this.refuseRemovedRejoin(msg, from, out)) return out;
     const meta = this.config.store.metadata();
     if ((msg.type === 'write' || msg.type === 'commit') && msg.proposal === meta.promised && meta.promised > 0) this.writerSeenAt = this.now;
     const rules = this.holdsVotes ? { ...this.rules, nonVotingIgnores: true } : this.rules;
@@ -251,8 +312,9 @@ export class ReplicaNodeCore {
       if (msg.proposal === meta.promised) this.writerCounted = { proposal: msg.proposal, members: msg.named.map((n) => n.id).sort((a, b) => a - b), at: this.now };
     }
     const progress = this.progress();
-    if (step.reply?.type === 'recoverReply' && progress !== null) {
-      out.reply = { ...step.reply, progress: { done: progress.done, total: progress.total } };
+    if (step.reply?.type === 'recoverReply' && msg.type === 'recover') {
+      const reply = this.forDiscovery(msg, step.reply);
+      out.reply = progress === null ? reply : { ...reply, progress: { done: progress.done, total: progress.total } };
     } else if (step.reply !== undefined) out.reply = step.reply;
     else out.lazy = step.records.length > 0;
     return out;
@@ -408,6 +470,7 @@ export class ReplicaNodeCore {
       this.waiting = r.waiting;
       out.notes.push(r.waiting);
     }
+    if (r.removed !== undefined) out.notes.push(`removed from the cluster at epoch ${r.removed.epoch} (position ${r.removed.position}); no longer voting; stop this replica once \`replog config show\` reports the change complete`);
     if (r.checked === true) {
       this.recovery = undefined;
       this.waiting = '';

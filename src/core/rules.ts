@@ -47,6 +47,13 @@ export interface SafetyRules {
    * beginning is adopted only with the peer's chain up to config(begin).
    */
   readonly chainBeforeTruncate: boolean;
+  /**
+   * R9b, R9c: a rejoining disk is recorded by a quorum of the latest configuration and of a pending one
+   * (and of one learned while catching up), not of the latest alone.
+   */
+  readonly rejoinInPending: boolean;
+  /** R9d: the restart check finds the latest configuration (R13) and needs a quorum of its members, not of the stored one. */
+  readonly restartCheckLatest: boolean;
 }
 
 export const ALL_RULES_ON: SafetyRules = Object.freeze({
@@ -67,4 +74,6 @@ export const ALL_RULES_ON: SafetyRules = Object.freeze({
   followPending: true,
   fillFromLearned: true,
   chainBeforeTruncate: true,
+  rejoinInPending: true,
+  restartCheckLatest: true,
 });

@@ -415,6 +415,11 @@ export interface RecoverRequest {
   readonly rid: number;
   /** Ask also for the generation recorded for this member (a rejoining replica asks for itself). */
   readonly member?: ReplicaId;
+  /**
+   * The asker's head (R13): a replier whose chain is newer answers with the
+   * links above it (RecoverReply.links). Absent: the bootstrap head.
+   */
+  readonly config?: ConfigHead;
 }
 
 export interface RecoverReply {
@@ -442,6 +447,16 @@ export interface RecoverReply {
   /** The replier's head and its pending config entry, if any (R9, R13). */
   readonly config?: ConfigHead;
   readonly pending?: PendingConfig;
+  /** The replier's learned prefix: a pending entry at a position some answer learned is dead (R13). */
+  readonly learnedThrough?: Position;
+  /** The replier's chain above the asker's head (RecoverRequest.config), oldest first: discovery needs the members (R13). */
+  readonly links?: readonly PlacedConfiguration[];
+  /** The configuration that removed the asking member (R7): it never votes again. */
+  readonly removed?: PlacedConfiguration;
+  /** The replier's cluster id, once it has one (R11). */
+  readonly clusterId?: string;
+  /** A hash of the member list the replier was started with (R11's bootstrap check); nothing sets it yet. */
+  readonly membersHash?: string;
 }
 
 /**
@@ -468,6 +483,8 @@ export interface RejoinReply {
   /** The disk recorded for the member now. */
   readonly generation: number;
   readonly disk: number;
+  /** The configuration that removed the member (R7): nothing was recorded (outcome 'ignored'). */
+  readonly removed?: PlacedConfiguration;
 }
 
 /**

@@ -13,7 +13,7 @@
 import { assert, assertNever } from '../core/assert.js';
 import { limits } from '../core/constants.js';
 import type { ConfigHead, PendingConfig } from '../core/membership.js';
-import type { Message, Position } from '../core/types.js';
+import type { Message, Position, RecoverReply, RejoinReply } from '../core/types.js';
 import {
   ACTION_MIN_BYTES,
   ENTRY_FIXED_BYTES,
@@ -53,6 +53,7 @@ import {
   readHead,
   readMembers,
   readPending,
+  readPlaced,
   readStorablePlaced,
   placedSize,
   writeChain,
@@ -96,22 +97,22 @@ export function messageSize(msg: Message): number {
     case 'readReply':
       return (
         1 + 8 + 1 + 8 * 3 + 4 + sum(msg.slots, slotSize) + 8 + 4 + 8 * msg.lost.length + 1 + 1 + (msg.pendingTruncate === undefined ? 0 : 16) +
-        headTail(msg.config) + pendingTail(msg.pending)
+        headTail(msg.config) + pendingTail(msg.pending) + 1 + (msg.chain === undefined ? 0 : chainSize(msg.chain))
       );
     case 'recover':
-      return 1 + 8 + 1 + (msg.member === undefined ? 0 : 8);
+      return 1 + 8 + 1 + (msg.member === undefined ? 0 : 8) + (msg.config === undefined ? 0 : HEAD_BYTES);
     case 'recoverReply':
       return (
         1 + 8 + 1 + 8 + 8 + shortStringSize(msg.incarnation) + 8 * 4 + namedSize(msg.recorded) +
         1 + (msg.witness === undefined ? 0 : 32) +
         1 + (msg.startView === undefined ? 0 : 4 + sum(msg.startView, (e) => 8 + shortStringSize(e.incarnation))) +
         1 + (msg.progress === undefined ? 0 : 16) +
-        headTail(msg.config) + pendingTail(msg.pending)
+        headTail(msg.config) + pendingTail(msg.pending) + discoveryTailSize(msg)
       );
     case 'rejoin':
       return 1 + 8 + 8 + 8 + 8;
     case 'rejoinReply':
-      return 1 + 8 + 1 + 1 + 8 + 8 + 8 + 8;
+      return 1 + 8 + 1 + 1 + 8 + 8 + 8 + 8 + 1 + (msg.removed === undefined ? 0 : placedSize(msg.removed));
     case 'peerState':
       return 1 + shortStringSize(msg.incarnation) + 8 + 8 + 1 + 8 + 8 + 8 + 8 + 1 + (msg.yours === undefined ? 0 : 16) + headTail(msg.config);
     case 'config':
@@ -156,6 +157,48 @@ function readHeadTail(r: WireReader, pending: boolean): { config?: ConfigHead; p
     ...((f & 1) !== 0 ? { config: readHead(r, 'head') } : {}),
     ...((f & 2) !== 0 ? { pending: readPending(r, 'pending') } : {}),
   };
+}
+
+/**
+ * A recoverReply's second tail (wire version 4, R7, R11, R13): flags (bit 0
+ * learnedThrough, bit 1 links, bit 2 removed, bit 3 clusterId, bit 4
+ * membersHash), then each present field in bit order.
+ */
+function discoveryTailSize(m: RecoverReply): number {
+  return (
+    1 +
+    (m.learnedThrough === undefined ? 0 : 8) +
+    (m.links === undefined ? 0 : chainSize(m.links)) +
+    (m.removed === undefined ? 0 : placedSize(m.removed)) +
+    (m.clusterId === undefined ? 0 : shortStringSize(m.clusterId)) +
+    (m.membersHash === undefined ? 0 : shortStringSize(m.membersHash))
+  );
+}
+
+function writeDiscoveryTail(w: WireWriter, m: RecoverReply): void {
+  w.u8(flagsOf(m.learnedThrough !== undefined, m.links !== undefined, m.removed !== undefined, m.clusterId !== undefined, m.membersHash !== undefined));
+  if (m.learnedThrough !== undefined) w.pos(m.learnedThrough);
+  if (m.links !== undefined) writeChain(w, m.links);
+  if (m.removed !== undefined) writePlaced(w, m.removed);
+  if (m.clusterId !== undefined) w.shortString(m.clusterId);
+  if (m.membersHash !== undefined) w.shortString(m.membersHash);
+}
+
+function readDiscoveryTail(r: WireReader): Pick<RecoverReply, 'learnedThrough' | 'links' | 'removed' | 'clusterId' | 'membersHash'> {
+  const f = readFlags(r, 'recoverReply discovery flags', 5);
+  return {
+    ...((f & 1) !== 0 ? { learnedThrough: r.positionOrNone('learnedThrough') } : {}),
+    // Links are stored by the asker with its new disk (R9a): refused here if the store could not keep them.
+    ...((f & 2) !== 0 ? { links: readChain(r, 'links', true) } : {}),
+    ...((f & 4) !== 0 ? { removed: readPlaced(r, 'removed') } : {}),
+    ...((f & 8) !== 0 ? { clusterId: r.shortString('clusterId') } : {}),
+    ...((f & 16) !== 0 ? { membersHash: r.shortString('membersHash') } : {}),
+  };
+}
+
+function readRemoved(r: WireReader): Pick<RejoinReply, 'removed'> {
+  const f = readFlags(r, 'rejoinReply flags', 1);
+  return f === 0 ? {} : { removed: readPlaced(r, 'removed') };
 }
 
 function writeBody(w: WireWriter, msg: Message): void {
@@ -265,14 +308,18 @@ function writeBody(w: WireWriter, msg: Message): void {
         w.u64(msg.pendingTruncate.to);
       }
       writeHeadTail(w, msg.config, msg.pending);
+      // A second tail (wire version 4, R14): bit 0, the replier's whole chain, for a reader that may adopt its begin.
+      w.u8(flagsOf(msg.chain !== undefined));
+      if (msg.chain !== undefined) writeChain(w, msg.chain);
       return;
     case 'recover':
       w.u64(msg.rid);
-      w.u8(msg.member === undefined ? 0 : recoverFlag.member);
+      w.u8((msg.member === undefined ? 0 : recoverFlag.member) | (msg.config === undefined ? 0 : recoverFlag.head));
       if (msg.member !== undefined) {
         assert(msg.member >= 1, `member id must be >= 1, got ${msg.member}`);
         w.u64(msg.member);
       }
+      if (msg.config !== undefined) writeHead(w, msg.config);
       return;
     case 'recoverReply':
       w.u64(msg.rid);
@@ -306,6 +353,7 @@ function writeBody(w: WireWriter, msg: Message): void {
         w.u64(msg.progress.total);
       }
       writeHeadTail(w, msg.config, msg.pending);
+      writeDiscoveryTail(w, msg);
       return;
     case 'rejoin':
       assert(msg.member >= 1, `member id must be >= 1, got ${msg.member}`);
@@ -322,6 +370,8 @@ function writeBody(w: WireWriter, msg: Message): void {
       w.pos(msg.end);
       w.u64(msg.generation);
       w.u64(msg.disk);
+      w.u8(msg.removed === undefined ? 0 : 1);
+      if (msg.removed !== undefined) writePlaced(w, msg.removed);
       return;
     case 'config':
       w.u64(msg.rid);
@@ -524,18 +574,26 @@ function readBody(r: WireReader): Message {
       for (let i = 0; i < n; i++) lost[i] = r.position('lost position');
       const writerActive = r.bool('writerActive');
       const reply = { type: 'readReply' as const, rid, status, begin, end, learnedThrough, slots, coveredThrough, lost, writerActive };
-      if (!r.bool('pendingTruncate flag')) return { ...reply, ...readHeadTail(r, true) };
-      const position = r.position('pendingTruncate position');
-      const to = r.position('pendingTruncate to');
-      if (to > position) throw new WireError('bad-value', `a truncation at ${position} to ${to} reaches past itself`);
-      return { ...reply, pendingTruncate: { position, to }, ...readHeadTail(r, true) };
+      let pendingTruncate: { pendingTruncate?: { position: number; to: number } } = {};
+      if (r.bool('pendingTruncate flag')) {
+        const position = r.position('pendingTruncate position');
+        const to = r.position('pendingTruncate to');
+        if (to > position) throw new WireError('bad-value', `a truncation at ${position} to ${to} reaches past itself`);
+        pendingTruncate = { pendingTruncate: { position, to } };
+      }
+      const tail = readHeadTail(r, true);
+      const chain = (readFlags(r, 'readReply chain flags', 1) & 1) !== 0 ? { chain: readChain(r, 'chain', true) } : {};
+      return { ...reply, ...pendingTruncate, ...tail, ...chain };
     }
     case typeCode.recover: {
       const rid = r.u64('rid');
-      const flags = r.u8('recover flags');
-      if (flags === 0) return { type: 'recover', rid };
-      if (flags !== recoverFlag.member) throw new WireError('bad-value', `recover flags ${flags}`);
-      return { type: 'recover', rid, member: readMember(r, 'member') };
+      const flags = readFlags(r, 'recover flags', 2);
+      return {
+        type: 'recover',
+        rid,
+        ...((flags & recoverFlag.member) !== 0 ? { member: readMember(r, 'member') } : {}),
+        ...((flags & recoverFlag.head) !== 0 ? { config: readHead(r, 'head') } : {}),
+      };
     }
     case typeCode.recoverReply:
       return readRecoverReply(r);
@@ -551,6 +609,7 @@ function readBody(r: WireReader): Message {
         end: r.positionOrNone('end'),
         generation: r.proposal('generation'),
         disk: r.u64('disk'),
+        ...readRemoved(r),
       };
     case typeCode.config:
       return { type: 'config', rid: r.u64('rid') };
@@ -634,6 +693,7 @@ function readRecoverReply(r: WireReader): Message {
     ...(startView === undefined ? {} : { startView }),
     ...readProgress(r),
     ...readHeadTail(r, true),
+    ...readDiscoveryTail(r),
   };
 }
 

@@ -43,8 +43,8 @@ export const promiseOutcomeByCode: readonly PromiseOutcome[] = [...outcomeByCode
 export const slotFlag = { learned: 1, hasAction: 2 } as const;
 /** Promise flags byte: bit 0 explicit range (from, to follow); other bits must be 0. */
 export const promiseFlag = { range: 1 } as const;
-/** Recover flags byte: bit 0 a member id follows; other bits must be 0. */
-export const recoverFlag = { member: 1 } as const;
+/** Recover flags byte: bit 0 a member id follows, bit 1 the asker's head follows (wire version 4); other bits must be 0. */
+export const recoverFlag = { member: 1, head: 2 } as const;
 
 /**
  * Codes of the messages beyond the core protocol's (src/net/digest-codec.ts): replicas and tools

@@ -21,6 +21,7 @@
 import type { Hello } from '../net/hello.js';
 import type { CertIdentity } from '../net/tls.js';
 import type { Message, ReplicaId } from '../core/types.js';
+import { chainProblem, governing, type PlacedConfiguration } from '../core/membership.js';
 
 const CLIENT_MAY_SEND: ReadonlySet<Message['type']> = new Set(['promise', 'write', 'commit', 'read', 'config', 'recover']);
 const REPLICA_MAY_SEND: ReadonlySet<Message['type']> = new Set([...CLIENT_MAY_SEND, 'learned', 'rejoin', 'peerState']);
@@ -35,33 +36,80 @@ export function refuseHello(peer: Hello, self: ReplicaId, members: readonly Repl
 
 /**
  * Messages that change the membership: only an admin certificate may send them (with TLS; anyone who can
- * reach the port without). None exists yet: reconfiguration (docs/reconfiguration.md) adds its messages here.
+ * reach the port without). None exists yet: a change travels as a write carrying a config entry (refused
+ * below without the admin role); the change request of docs/reconfiguration.md's step 8 goes here.
  */
 export const ADMIN_ONLY: ReadonlySet<Message['type']> = new Set<Message['type']>([]);
 
 /** Why `msg` is refused from `peer` (whose certificate names `identity`, with TLS), or undefined if it may be handled. */
 export function refuseMessage(msg: Message, peer: Hello, identity?: CertIdentity): string | undefined {
-  if (ADMIN_ONLY.has(msg.type) && identity !== undefined && !(identity.kind === 'client' && identity.role === 'admin')) {
+  if (ADMIN_ONLY.has(msg.type) && identity !== undefined && !isAdmin(identity)) {
     return `'${msg.type}' needs an admin certificate`;
   }
   const allowed = peer.role === 'replica' ? REPLICA_MAY_SEND : CLIENT_MAY_SEND;
   if (!allowed.has(msg.type)) return `a ${peer.role} may not send '${msg.type}' to a replica's port`;
-  // Nothing proposes a configuration entry yet (the change path is docs/reconfiguration.md steps 4 and 8,
-  // where R15 admits one from an admin): until then a client's write carrying one is refused, so no
-  // configuration the operator never asked for is accepted or learned.
-  if (peer.role !== 'replica' && msg.type === 'write' && msg.actions.some((a) => a.kind === 'config')) {
-    return "a client's write carries a config action (membership changes are not open to clients yet)";
+  // A client's write carrying a config entry is a membership change (R15's first half): without TLS
+  // anyone who reaches the port may make one, as anyone may truncate; with TLS only an admin
+  // certificate may. (The hand-off of an admin's change to an application's writer with a plain
+  // certificate, R15's second half, is step 8 of docs/reconfiguration.md.)
+  if (peer.role !== 'replica' && msg.type === 'write' && identity !== undefined && !isAdmin(identity) && msg.actions.some((a) => a.kind === 'config')) {
+    return "a write carrying a membership change needs an admin certificate (replog://admin/NAME)";
   }
   // Wire version 4 carries R4's install and R6's links on a promise: the acceptor adds them to its chain,
-  // so from a client they are a membership change by another door, refused on the same terms.
-  if (peer.role !== 'replica' && msg.type === 'promise' && (msg.install !== undefined || msg.links !== undefined)) {
-    return "a client's promise carries configurations (membership changes are not open to clients yet)";
+  // so from a client they are a membership change by another door, admitted on the same terms (the
+  // writer that made a change installs it with its next election's promise).
+  if (peer.role !== 'replica' && msg.type === 'promise' && identity !== undefined && !isAdmin(identity) && (msg.install !== undefined || msg.links !== undefined)) {
+    return "a promise carrying configurations needs an admin certificate (replog://admin/NAME)";
   }
   // A status question is a client's; a question about a member's disk is that member's own.
   if (msg.type === 'recover' && msg.member !== undefined && (peer.role !== 'replica' || msg.member !== peer.replicaId)) {
     return `'recover' about member ${msg.member} from ${peer.role === 'replica' ? `replica ${peer.replicaId}` : 'a client'}`;
   }
   return undefined;
+}
+
+/**
+ * Why a client's write carrying config entries is refused against this replica's chain, or undefined:
+ * each entry must be a well-formed next link of the configuration that governs its position here (the
+ * next epoch, ids never reused, a new voter a learner first: membership.ts chainProblem). A writer that
+ * follows membership.ts's applyChange never sends another; a hostile or broken client could, and a
+ * chosen entry that does not chain would stop the replica when it writes the chain down. A position this
+ * replica's chain does not reach is left to the acceptor (it answers for the configuration it knows).
+ */
+export function refuseConfigWrite(msg: Message, chain: readonly PlacedConfiguration[]): string | undefined {
+  if (msg.type !== 'write') return undefined;
+  for (let i = 0; i < msg.actions.length; i++) {
+    const a = msg.actions[i]!;
+    if (a.kind !== 'config') continue;
+    const position = msg.from + i;
+    const gov = governing(chain, position);
+    if (gov === undefined) continue;
+    const bad = chainProblem([gov, { ...a.config, position, floor: 0 }]);
+    if (bad !== undefined) return `a config entry at ${position} is not a valid next configuration of epoch ${gov.epoch}: ${bad}`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a client's promise carrying configurations (`links`, `install`) is refused against this replica's
+ * chain, or undefined: each one must be a well-formed next link of the one before it (in the chain here
+ * or among those offered), as for a config write (refuseConfigWrite). One whose predecessor is unknown
+ * here is left to the acceptor, which never installs a link out of order.
+ */
+export function refuseConfigPromise(msg: Message, chain: readonly PlacedConfiguration[]): string | undefined {
+  if (msg.type !== 'promise') return undefined;
+  const offered = [...(msg.links ?? []), ...(msg.install === undefined ? [] : [msg.install])];
+  for (const c of offered) {
+    const prev = [...chain, ...offered].find((x) => x.epoch === c.epoch - 1);
+    if (prev === undefined) continue;
+    const bad = chainProblem([prev, c]);
+    if (bad !== undefined) return `a promise offers configuration epoch ${c.epoch}, not a valid next configuration of epoch ${prev.epoch}: ${bad}`;
+  }
+  return undefined;
+}
+
+function isAdmin(identity: CertIdentity): boolean {
+  return identity.kind === 'client' && identity.role === 'admin';
 }
 
 const REPLY_TYPES: ReadonlySet<Message['type']> = new Set(['promiseReply', 'writeReply', 'readReply', 'recoverReply', 'rejoinReply']);

@@ -23,6 +23,7 @@
  */
 import { DurableQueue, syncNeed } from '../core/durable-queue.js';
 import { ReplicaNodeCore, type NodeOutput } from '../core/replica-node.js';
+import type { PlacedConfiguration } from '../core/membership.js';
 import type { ReplicaStore } from '../core/store.js';
 import type { Message, ReplicaId, Status } from '../core/types.js';
 import { StorageFatalError } from '../storage/errors.js';
@@ -63,6 +64,10 @@ export interface ReplicaHostOptions {
   readonly onStorage?: (event: StorageEvent) => void;
   /** Off only where no peers can answer the restart check (bench/replica-path.ts); default on (ReplicaNodeConfig.restartCheck). */
   readonly restartCheck?: boolean;
+  /** The bootstrap configuration with addresses (epoch 0, R11): the base of the chain while the store holds none (ReplicaNodeConfig.bootstrap). */
+  readonly bootstrap?: PlacedConfiguration;
+  /** False for a replica started with --join: it never starts a cluster of its own (R11, ReplicaNodeConfig.mayStart). */
+  readonly mayStart?: boolean;
 }
 
 /** A change in the replica's storage health (embedded replicas report it as a `storage` event). */
@@ -109,7 +114,16 @@ export class ReplicaHost {
   constructor(private readonly opts: ReplicaHostOptions) {
     this.now = opts.now ?? (() => performance.now());
     this.appendedSeq = opts.store.durableSeq();
-    this.node = new ReplicaNodeCore({ id: opts.id, members: opts.members, store: opts.store, random: Math.random, now: this.now(), restartCheck: opts.restartCheck ?? true });
+    this.node = new ReplicaNodeCore({
+      id: opts.id,
+      members: opts.members,
+      store: opts.store,
+      random: Math.random,
+      now: this.now(),
+      restartCheck: opts.restartCheck ?? true,
+      ...(opts.bootstrap === undefined ? {} : { bootstrap: opts.bootstrap }),
+      ...(opts.mayStart === undefined ? {} : { mayStart: opts.mayStart }),
+    });
     if (this.node.waiting !== '') opts.log.info({ status: this.status }, this.node.waiting);
   }
 

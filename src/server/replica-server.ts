@@ -16,10 +16,16 @@ import { DIGEST_CODES, decodeDigestMessage } from '../net/digest-codec.js';
 import { TlsCredentials, describeIdentity, type TlsOptions } from '../net/tls.js';
 import { FileStore } from '../storage/file-store.js';
 import { startAdmin, type AdminServer } from './admin.js';
-import { clusterIdFor, memberIds, memberList, parseMembers, type Members } from './members.js';
-import { storedChain, summarise } from '../storage/stored-config.js';
+import { checkAddress, clusterIdFor, memberIds, memberList, parseMembers, type Members } from './members.js';
+import { bootstrapMetadata, flagsDisagreement, storedChain, summarise } from '../storage/stored-config.js';
+import { waitUntilAdded } from './join.js';
+import { chainProblem } from '../core/membership.js';
+import { DataDirMismatchError } from '../storage/errors.js';
+import { parseSegmentFileName } from '../storage/segment.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { ReplicaMetrics } from './metrics.js';
-import { refuseHello, refuseMessage, refuseOnPeerLink } from './admission.js';
+import { refuseConfigPromise, refuseConfigWrite, refuseHello, refuseMessage, refuseOnPeerLink } from './admission.js';
 import { ReplicaHost, type StorageEvent } from './replica-host.js';
 import { EventEmitter } from 'node:events';
 import { ReadQueue } from './read-queue.js';
@@ -35,8 +41,21 @@ export interface ReplicaOptions {
   readonly dir: string;
   /** `host:port` to listen on for clients and peers. */
   readonly listen: string;
-  /** Every member's id and address, this replica included: `{1: 'h:p', ...}` or `'1=h:p,2=h:p'`. */
-  readonly members: Members | string;
+  /**
+   * Every member's id and address, this replica included: `{1: 'h:p', ...}` or `'1=h:p,2=h:p'`. At a
+   * data directory's first start they are the cluster's first configuration (epoch 0, all voters), stored
+   * with the cluster id (R11); after that the configuration the log holds wins and these only find the
+   * cluster (a disagreement is logged). Exactly one of `members` and `join`.
+   */
+  readonly members?: Members | string;
+  /**
+   * Join a running cluster instead (`replog replica --join`): addresses of some of its replicas
+   * (`'h:p,h:p'` or a list). A replica without a data directory learns the cluster id and the
+   * configuration from them, waits until its id is in the configuration (`replog member add`), then
+   * starts EMPTY as a learner and catches up; it never starts a cluster of its own. With a data
+   * directory it simply restarts from what that holds.
+   */
+  readonly join?: string | readonly string[];
   /** `host:port` for the admin HTTP endpoint (/status, /metrics); none if absent. */
   readonly admin?: string;
   /** Default: derived from the membership (see members.ts). */
@@ -128,21 +147,64 @@ export interface Replica extends EventEmitter<ReplicaEvents> {
 }
 
 export async function startReplica(options: ReplicaOptions): Promise<Replica> {
-  const members = typeof options.members === 'string' ? parseMembers(options.members) : options.members;
-  const ids = memberIds(members);
-  if (!ids.includes(options.id)) {
-    throw new InvalidArgumentError(`replica id ${options.id} is not among the members (${ids.join(', ')})`);
+  const seeds = options.join === undefined ? undefined : typeof options.join === 'string' ? options.join.split(',').map((a) => a.trim()).filter(Boolean) : [...options.join];
+  if ((options.members === undefined) === (seeds === undefined)) {
+    throw new InvalidArgumentError('give either --members (a new cluster, or the members of one) or --join ADDRS (a member added to a running cluster)');
+  }
+  if (seeds !== undefined) {
+    if (seeds.length === 0) throw new InvalidArgumentError('--join lists no address');
+    for (const a of seeds) checkAddress(a);
+  }
+  const flags: Members | undefined = options.members === undefined ? undefined : typeof options.members === 'string' ? parseMembers(options.members) : options.members;
+  if (flags !== undefined && !memberIds(flags).includes(options.id)) {
+    throw new InvalidArgumentError(`replica id ${options.id} is not among the members (${memberIds(flags).join(', ')})`);
   }
   const listenAt = parseAddress(options.listen, { portZero: true });
-  const clusterId = options.clusterId ?? clusterIdFor(members);
   const log = options.logger ?? pino({ base: { replica: options.id } }, pino.destination(2));
   const tls = options.tls === undefined ? undefined : replicaCredentials(options.tls, options.id);
 
+  // R11: a directory that holds data keeps the cluster id and configuration it stores; the flags only find
+  // the cluster. A joiner without data learns both from its seeds first, once it has been added.
+  const holdsData = hasSegments(options.dir);
+  const learned = seeds !== undefined && !holdsData ? await waitUntilAdded(seeds, options.id, { tls, log }) : undefined;
+  const derived = flags === undefined ? undefined : clusterIdFor(flags);
   const store = await FileStore.open(options.dir, {
     replicaId: options.id,
-    clusterId,
+    clusterId: learned?.clusterId ?? options.clusterId ?? (holdsData ? undefined : derived),
+    ...(learned === undefined
+      ? {}
+      : { initialMetadata: { status: 'EMPTY' as const, promised: 0, incarnation: randomUUID(), clusterId: learned.clusterId, configs: [...learned.chain] } }),
     log: (message) => log.warn({ dir: options.dir }, message),
   });
+  const storedMeta = store.metadata();
+  if (storedMeta.configs === undefined && derived !== undefined && store.clusterId !== '' && store.clusterId !== derived && options.clusterId === undefined) {
+    // A directory of the time before reconfiguration: its id is the one derived from its members, as before.
+    await store.close();
+    throw new DataDirMismatchError(`data directory ${options.dir} belongs to cluster id ${store.clusterId}, not ${derived}`);
+  }
+  if (seeds !== undefined && storedMeta.configs === undefined) {
+    await store.close();
+    throw new InvalidArgumentError(`data directory ${options.dir} holds no configuration to rejoin with: start it with --members, or remove it to join afresh`);
+  }
+  const clusterId = storedMeta.clusterId ?? options.clusterId ?? (store.clusterId !== '' ? store.clusterId : derived!);
+  const flagList = flags === undefined ? [] : memberList(flags);
+  if (storedMeta.configs !== undefined && flags !== undefined) {
+    const why = flagsDisagreement(storedMeta.configs, flagList);
+    if (why !== undefined) log.warn({ dir: options.dir }, why);
+  }
+  /** The members of the latest configuration this disk holds (the flags before the first start): voters and learners. */
+  const currentMembers = (): Members => {
+    const head = storedChain(store.metadata(), flagList).at(-1)!;
+    return Object.fromEntries([...head.voters, ...head.learners].map((m) => [m.id, m.address]));
+  };
+  /** Every id any configuration this disk holds lists (and the flags'): whose replica hello this port admits. */
+  const knownIds = (): number[] => {
+    const set = new Set<number>(flagList.map((m) => m.id));
+    for (const c of storedChain(store.metadata(), flagList)) for (const m of [...c.voters, ...c.learners]) set.add(m.id);
+    return [...set];
+  };
+  const members = currentMembers();
+  const ids = memberIds(members);
   let host: ReplicaHost | undefined;
   const metrics = new ReplicaMetrics(() => host, { replica: String(options.id) }, { processMetrics: options.processMetrics ?? true });
   const events = new EventEmitter<ReplicaEvents>();
@@ -160,6 +222,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     members: ids,
     store,
     log,
+    ...(flags === undefined ? {} : { bootstrap: storedChain({ status: 'EMPTY', promised: 0, incarnation: '' }, flagList)[0]! }),
+    // R11: a joiner never starts a cluster of its own, whatever its seeds answer (two joiners seeded with each other).
+    ...(seeds === undefined ? {} : { mayStart: false }),
     metrics: {
       onSync: (ms) => metrics.onSync(ms),
       onMessage: (type) => metrics.onMessage(type),
@@ -176,12 +241,12 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }),
   });
   const h = host;
-  for (const id of ids) {
-    if (id === options.id) continue;
+  /** A link to each other member of the latest configuration; members added later get one at the next tick. */
+  const addPeer = (id: ReplicaId, address: string): void => {
     peers.set(
       id,
       new PeerLink({
-        address: members[id]!,
+        address,
         clusterId,
         role: 'replica',
         replicaId: options.id,
@@ -214,7 +279,12 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         },
       }),
     );
-  }
+  };
+  const syncPeers = (): void => {
+    const now = currentMembers();
+    for (const id of memberIds(now)) if (id !== options.id && !peers.has(id)) addPeer(id, now[id]!);
+  };
+  syncPeers();
 
   divergence = new DivergenceCheck({
     self: options.id,
@@ -231,7 +301,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const helloAdmitted = new WeakSet<object>();
   // A replica asked to listen on port 0 names the port it bound (tests, embedded single-replica logs).
   let boundAddress: string | undefined;
-  const selfAddress = (): string => boundAddress ?? members[options.id]!;
+  const selfAddress = (): string => boundAddress ?? members[options.id] ?? options.listen;
   // Reads are served from a fair queue, not as they arrive: large reads must not starve writes (read-queue.ts).
   const reads = new ReadQueue<ServerConnection>({ serve: (msg, conn) => h.handle(msg, conn, conn.peer.replicaId) });
   // Tails' doorbells wait here until this replica learns their position (read-waits.ts).
@@ -254,7 +324,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       extension: {
         codes: DIGEST_CODES,
         onFrame: (payload, conn) => {
-          const refused = helloAdmitted.has(conn) ? undefined : refuseHello(conn.peer, options.id, ids);
+          const refused = helloAdmitted.has(conn) ? undefined : refuseHello(conn.peer, options.id, knownIds());
           if (refused !== undefined) return conn.close(`bad input: ${refused}`);
           helloAdmitted.add(conn);
           const msg = decodeDigestMessage(payload);
@@ -264,7 +334,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       },
       onMessage: (msg, conn) => {
         // The hello is judged once per connection; each message by its type (a set lookup).
-        let refused = helloAdmitted.has(conn) ? undefined : refuseHello(conn.peer, options.id, ids);
+        let refused = helloAdmitted.has(conn) ? undefined : refuseHello(conn.peer, options.id, knownIds());
         if (refused === undefined) {
           helloAdmitted.add(conn);
           refused = refuseMessage(msg, conn.peer, conn.identity);
@@ -278,7 +348,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           // Clients learn member ids and the quorum from the replicas, never from their address list: the
           // configuration this disk holds (before any change: the members, all voters, epoch 0). From wire
           // version 3 the reply carries the cluster id, the placement and the chain too (docs/wire.md).
-          const chain = storedChain(h.store.metadata(), memberList(members));
+          const chain = storedChain(h.store.metadata(), flagList);
           const config = summarise(chain, options.id);
           const here = (ms: readonly { id: number; address: string }[]) => ms.map((m) => (m.id === options.id ? { id: m.id, address: selfAddress() } : m));
           const head = chain[chain.length - 1]!;
@@ -289,6 +359,17 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           return;
         }
         if (msg.type === 'read') return msg.waitMs === undefined ? reads.push(msg, conn) : waits.push(msg, conn);
+        const offersConfig =
+          (msg.type === 'write' && msg.actions.some((x) => x.kind === 'config')) || (msg.type === 'promise' && (msg.install !== undefined || msg.links !== undefined));
+        if (offersConfig && conn.peer.role !== 'replica') {
+          const chain = storedChain(h.store.metadata(), flagList);
+          const bad = refuseConfigWrite(msg, chain) ?? refuseConfigPromise(msg, chain);
+          if (bad !== undefined) {
+            metrics.onRefused(msg.type);
+            conn.close(`bad input: ${bad}`);
+            return;
+          }
+        }
         if (msg.type === 'write') {
           metrics.onWrite(msg.actions.length, msg.actions.reduce((n, a) => n + (a.kind === 'append' ? a.data.byteLength : 0), 0));
           // The reply leaves once durable: its delay is this replica's part of an append's latency (metrics, console).
@@ -326,14 +407,32 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       throw listenError('cannot serve admin HTTP on', options.admin, err);
     }
   }
+  const address = `${listenAt.host}:${listener.port}`;
+  if (parseAddress(members[options.id] ?? options.listen, { portZero: true }).port === 0) boundAddress = address;
+  // R11: the first start under reconfiguration writes down the cluster id and the first configuration
+  // (the flags, all voters, epoch 0; this replica at the address it bound). A directory that stores a
+  // chain keeps it.
+  if (flags !== undefined) {
+    const here = flagList.map((m) => (m.id === options.id ? { id: m.id, address: selfAddress() } : m));
+    const boot = bootstrapMetadata(store.metadata(), here, clusterId);
+    const bad = boot === undefined ? undefined : chainProblem(boot.configs!);
+    if (bad !== undefined) {
+      // Flags that make no configuration (two members at one address, a port 0 of another member): kept
+      // as today's read side takes them, not stored; no change can be made from them.
+      log.warn({ members: here.map((m) => `${m.id}=${m.address}`).join(',') }, `the members are not a configuration that can be stored (${bad}): nothing stored; membership changes are not possible`);
+    } else if (boot !== undefined) {
+      store.append([{ type: 'metadata', metadata: boot }]);
+      await store.sync();
+      log.info({ epoch: 0, members: here.map((m) => `${m.id}=${m.address}`).join(','), clusterId }, 'stored the cluster id and its first configuration (R11)');
+    }
+  }
   const ticker = setInterval(() => {
     h.tick();
+    syncPeers();
     waits.poke();
   }, 50);
   ticker.unref();
   check.start();
-  const address = `${listenAt.host}:${listener.port}`;
-  if (parseAddress(members[options.id]!, { portZero: true }).port === 0) boundAddress = address;
   if (h.status === 'VOTING') readyNow!.resolve();
   log.info(
     { address, admin: admin?.address, dir: options.dir, status: h.status, clusterId, tls: tls !== undefined },
@@ -391,4 +490,9 @@ function replicaCredentials(material: TlsOptions, id: number): TlsCredentials {
   }
   if (creds.notAfter <= Date.now()) throw new InvalidArgumentError(`TLS: the certificate of replica ${id} expired at ${new Date(creds.notAfter).toISOString()}`);
   return creds;
+}
+
+/** Whether `dir` holds a data directory's segments already (a restart, not a first start). */
+function hasSegments(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).some((name) => parseSegmentFileName(name) !== undefined);
 }

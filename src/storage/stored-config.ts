@@ -40,3 +40,32 @@ export function summarise(chain: readonly PlacedConfiguration[], self: ReplicaId
   const members = [...head.voters, ...head.learners].sort((a, b) => a.id - b.id);
   return { epoch: head.epoch, position: head.position, voters: head.voters, learners: head.learners, members, role: roleOf(chain, self) };
 }
+
+/**
+ * R11, the write side: the metadata a data directory stores at its first
+ * start under reconfiguration, if it stores no chain yet: the cluster id and
+ * the bootstrap configuration (epoch 0, `members` all voters, with their
+ * addresses). Undefined if it stores a chain already (then the log's
+ * configuration wins over the flags). For a directory written before
+ * reconfiguration this is what the read side (storedChain, storedClusterId)
+ * already made of it: nothing changes in meaning, it is only written down.
+ */
+export function bootstrapMetadata(metadata: Metadata, members: readonly Member[], clusterId: string): Metadata | undefined {
+  if (metadata.configs !== undefined && metadata.configs.length > 0) return undefined;
+  return { ...metadata, clusterId: metadata.clusterId ?? clusterId, configs: storedChain(metadata, members) };
+}
+
+/**
+ * Why the flags (`--members`) disagree with the stored chain's latest
+ * configuration, or undefined if they agree (same ids at the same addresses,
+ * voters and learners alike). A replica that disagrees logs it and follows
+ * the log (R11: after the first start the flags are seeds only).
+ */
+export function flagsDisagreement(chain: readonly PlacedConfiguration[], members: readonly Member[]): string | undefined {
+  const head = chain[chain.length - 1]!;
+  const text = (ms: readonly Member[]) => [...ms].sort((a, b) => a.id - b.id).map((m) => `${m.id}=${m.address}`).join(',');
+  const stored = text([...head.voters, ...head.learners]);
+  const flags = text(members);
+  if (stored === flags) return undefined;
+  return `--members ${flags} disagrees with the configuration this data directory learned (epoch ${head.epoch}: ${stored}); following the log (the flags only find the cluster)`;
+}

@@ -13,6 +13,7 @@ import { chainView } from '../../src/core/config-view.js';
 import { configQuorum, governing, roleOf, type Configuration, type PlacedConfiguration } from '../../src/core/membership.js';
 import { ReaderCore, type ReadResult } from '../../src/core/reader.js';
 import { replicaStep, type AcceptorMessage } from '../../src/core/replica.js';
+import { ReplicaNodeCore, type ReplicaNodeConfig } from '../../src/core/replica-node.js';
 import { ALL_RULES_ON, type SafetyRules } from '../../src/core/rules.js';
 import type { Action, Entry, Message, Position, ReplicaId } from '../../src/core/types.js';
 import { WriterCore, type ChangeOutcome, type ChangeRequest, type OpResult, type WriterOutput } from '../../src/core/writer.js';
@@ -49,6 +50,8 @@ export class ReconfigCluster {
   readonly sent: Envelope[] = [];
   private nextOp = 1;
   private readonly random = seededRandom(7);
+  /** Replicas running as processes (ReplicaNodeCore), if a test started some. */
+  nodes: NodeNet | undefined;
 
   constructor(
     readonly c0: PlacedConfiguration,
@@ -178,6 +181,13 @@ export class ReconfigCluster {
 
   deliverTo(id: ReplicaId, msg: AcceptorMessage, from: string): void {
     if (!this.up.has(id)) return;
+    const node = this.nodes?.nodes.get(id);
+    if (node !== undefined) {
+      // A replica running as a process (NodeNet): its node core answers (a held vote, a removed id).
+      const out = this.nodes!.stepNode(id, { type: 'message', msg });
+      if (out.reply !== undefined) this.send({ from: `r${id}`, to: from, msg: out.reply });
+      return;
+    }
     const store = this.store(id);
     const step = replicaStep(store, msg, this.rules, { self: id });
     store.append(step.records);
@@ -304,4 +314,91 @@ export function learnedAgree(c: ReconfigCluster): Map<Position, string> {
     }
   }
   return seen;
+}
+
+/**
+ * Replicas of a ReconfigCluster running as processes (ReplicaNodeCore over
+ * the cluster's stores): recovery, rejoin, the restart check, catch-up and
+ * gossip between them, over a FIFO network. Step 6 (R9, R13): a wiped
+ * replica is started on a fresh store with its old flags, a restored one on
+ * an old copy. Writers and readers of the cluster reach these replicas
+ * through their node cores.
+ */
+export class NodeNet {
+  readonly nodes = new Map<ReplicaId, ReplicaNodeCore>();
+  readonly notes: string[] = [];
+  private inflight: { from: ReplicaId; to: ReplicaId; msg: Message }[] = [];
+  private readonly random = seededRandom(11);
+
+  constructor(readonly c: ReconfigCluster) {
+    c.nodes = this;
+  }
+
+  /**
+   * Starts replica `id` as a process with `members` as its flags (--members).
+   * `wipe`: on a fresh, EMPTY disk (a new incarnation). `store`: on this copy
+   * (a restored backup). Returns the node.
+   */
+  start(
+    id: ReplicaId,
+    members: readonly ReplicaId[],
+    opts: { wipe?: boolean; store?: MemoryStore; restartCheck?: boolean } & Partial<Pick<ReplicaNodeConfig, 'mayStart' | 'bootstrap' | 'rules'>> = {},
+  ): ReplicaNodeCore {
+    let store = opts.store ?? this.c.stores.get(id);
+    if (opts.wipe === true || store === undefined) store = new MemoryStore({ status: 'EMPTY', promised: 0, incarnation: `inc-${id}-new${this.c.now}` });
+    this.c.stores.set(id, store);
+    this.c.up.add(id);
+    const node = new ReplicaNodeCore({
+      id,
+      members,
+      store,
+      random: this.random,
+      now: this.c.now,
+      recoveryRoundMs: 100,
+      restartCheck: opts.restartCheck ?? true,
+      rules: opts.rules ?? this.c.rules,
+      ...(opts.mayStart === undefined ? {} : { mayStart: opts.mayStart }),
+      ...(opts.bootstrap === undefined ? {} : { bootstrap: opts.bootstrap }),
+    });
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  stop(id: ReplicaId): void {
+    this.nodes.delete(id);
+    this.c.up.delete(id);
+  }
+
+  /** One event into a node; its records are appended (durable at once), its requests queued. */
+  stepNode(id: ReplicaId, event: Parameters<ReplicaNodeCore['step']>[0]): ReturnType<ReplicaNodeCore['step']> {
+    const node = this.nodes.get(id)!;
+    const store = this.c.stores.get(id)!;
+    const out = node.step(event, this.c.now);
+    store.append(out.records);
+    store.syncNow();
+    for (const n of out.notes) this.notes.push(`r${id}: ${n}`);
+    for (const s of [...out.send, ...out.announce]) this.inflight.push({ from: id, to: s.to, msg: s.msg });
+    return out;
+  }
+
+  /** Delivers every queued message between the processes (replies go back to the asker), ticking every `tickMs`. */
+  run(ms = 5_000, tickMs = 50): void {
+    const deadline = this.c.now + ms;
+    for (;;) {
+      let steps = 0;
+      while (this.inflight.length > 0) {
+        if (++steps > 200_000) throw new Error('too many messages: livelock?');
+        const e = this.inflight.shift()!;
+        if (!this.nodes.has(e.to) || !this.c.up.has(e.to)) continue;
+        const out = this.stepNode(e.to, { type: 'message', msg: e.msg, from: e.from });
+        if (out.reply !== undefined && this.nodes.has(e.from)) this.inflight.push({ from: e.to, to: e.from, msg: out.reply });
+      }
+      // The cluster's own writers and readers (if any) get their messages too.
+      this.c.run(0);
+      if (this.c.now >= deadline) return;
+      this.c.now += tickMs;
+      for (const id of [...this.nodes.keys()]) this.stepNode(id, { type: 'tick' });
+      this.c.tick(0);
+    }
+  }
 }

@@ -261,3 +261,16 @@ test('start: with no start under way, a quorum of RECOVERING members (peers hold
   c.core.step({ type: 'reply', from: 2, msg: recoverReply(c.rid(), { status: 'RECOVERING', end: -1, incarnation: 'b' }) }, 1);
   assert.equal(c.core.step({ type: 'reply', from: 3, msg: recoverReply(c.rid(), { status: 'EMPTY', end: -1, incarnation: 'c' }) }, 1).become?.status, 'STARTING');
 });
+
+// ------------------------------------------------------------------ step 6 (R13) with one configuration
+
+test('one configuration: a recover asks no links and its reply carries none, only the learned prefix; nobody is removed', () => {
+  const { core: c } = core({ status: 'VOTING', promised: 3, incarnation: 'a' }, 20);
+  const out = c.step({ type: 'tick' }, 0);
+  for (const s of out.send) assert.deepEqual(s.msg, { type: 'recover', rid: (s.msg as RecoverRequest).rid, member: 1 }, 'no head without a stored chain');
+  const b = node(2, { status: 'VOTING', promised: 0, incarnation: 'i2' });
+  const r = b.step({ type: 'message', from: 1, msg: { type: 'recover', rid: 1, member: 1 } satisfies RecoverRequest }, 10).reply as RecoverReply;
+  assert.equal(r.learnedThrough, -1);
+  assert.equal(r.links, undefined);
+  assert.equal(r.removed, undefined);
+});

@@ -54,10 +54,12 @@ test('a stored chain is what the replica reports (epoch, members; /status roles)
   const st = await statusOf(replica.adminAddress!);
   assert.equal(st.role, 'voter');
   assert.deepEqual(st.config, { epoch: 1, voters: [1], learners: [2] });
-  // Wire version 2 names no learners: config show gets the epoch and every member (types.ts, ConfigReply).
+  // The config reply names voters and learners (wire version 3 on), and config show shows them apart.
   const r = await runCli(['config', 'show', '--json', '--log', replica.address]);
   assert.equal(r.code, 0, r.stderr);
-  const doc = JSON.parse(r.stdout) as { epoch: number; voters: { id: number }[] };
+  const doc = JSON.parse(r.stdout) as { epoch: number; voters: { id: number }[]; learners: { id: number }[]; quorum: number };
   assert.equal(doc.epoch, 1);
-  assert.deepEqual(doc.voters.map((m) => m.id), [1, 2]);
+  assert.deepEqual(doc.voters.map((m) => m.id), [1]);
+  assert.deepEqual(doc.learners.map((m) => m.id), [2]);
+  assert.equal(doc.quorum, 1);
 });

@@ -99,6 +99,22 @@ export class TestCluster {
     return proc;
   }
 
+  /** Starts replica `id` with `flags` in place of `--members` (a cluster of some members only, `--join ADDRS`). */
+  startWith(id: number, flags: readonly string[]): ChildProcess {
+    const r = this.replica(id);
+    r.stderr = '';
+    const admin = r.adminAddress === undefined ? [] : ['--admin', r.adminAddress];
+    const proc = spawn(process.execPath, [BIN, 'replica', '--id', String(id), '--dir', r.dir, '--listen', r.address, ...flags, ...admin], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    proc.stderr!.on('data', (d: Buffer) => (r.stderr += d.toString()));
+    r.proc = proc;
+    proc.on('exit', () => {
+      if (r.proc === proc) r.proc = undefined;
+    });
+    return proc;
+  }
+
   async startAll(): Promise<void> {
     for (const r of this.replicas) this.start(r.id);
     await this.waitStatus(this.replicas.map((r) => r.id), 'VOTING');

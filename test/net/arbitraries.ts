@@ -159,9 +159,13 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     lost: fc.array(pos, { maxLength: 8 }),
     writerActive: fc.boolean(),
     pendingTruncate: fc.tuple(pos, pos).map(([a, b]) => ({ position: Math.max(a, b), to: Math.min(a, b) })),
+    // Wire version 4: the replier's chain, for a catch-up that adopts its begin (R14).
+    chain,
   }, { requiredKeys: ['type', 'rid', 'status', 'begin', 'end', 'learnedThrough', 'slots', 'coveredThrough', 'lost', 'writerActive'], ...plain }),
   fc.record({ type: fc.constant('recover' as const), rid: nat }, plain),
   fc.record({ type: fc.constant('recover' as const), rid: nat, member: memberId }, plain),
+  // Wire version 4: the asker's head (R13).
+  fc.record({ type: fc.constant('recover' as const), rid: nat, member: memberId, config: head }, { requiredKeys: ['type', 'rid', 'config'], ...plain }),
   fc.record({
     type: fc.constant('recoverReply' as const),
     rid: nat,
@@ -177,9 +181,18 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     witness: fc.record({ generation, disk, promised: num, end: posOrNone }, plain),
     startView: fc.uniqueArray(fc.record({ id: memberId, incarnation }, plain), { maxLength: 5, selector: (e) => e.id }),
     progress: fc.record({ done: nat, total: nat }, plain),
+    // Wire version 4 (R7, R11, R13).
+    learnedThrough: posOrNone,
+    links: chain,
+    removed: placed,
+    clusterId: incarnation,
+    membersHash: incarnation,
   }, { requiredKeys: ['type', 'rid', 'status', 'begin', 'end', 'incarnation', 'generation', 'disk', 'memberGeneration', 'memberDisk', 'recorded'], ...plain }),
   fc.record({ type: fc.constant('rejoin' as const), rid: nat, member: memberId, generation, disk }, plain),
-  fc.record({ type: fc.constant('rejoinReply' as const), rid: nat, outcome, status, begin: pos, end: posOrNone, generation, disk }, plain),
+  fc.record(
+    { type: fc.constant('rejoinReply' as const), rid: nat, outcome, status, begin: pos, end: posOrNone, generation, disk, removed: placed },
+    { requiredKeys: ['type', 'rid', 'outcome', 'status', 'begin', 'end', 'generation', 'disk'], ...plain },
+  ),
   fc.record(
     { type: fc.constant('peerState' as const), incarnation, generation, disk, status, promised: num, begin: pos, end: posOrNone, learnedThrough: posOrNone, yours: fc.record({ generation, disk }, plain) },
     { requiredKeys: ['type', 'incarnation', 'generation', 'disk', 'status', 'promised', 'begin', 'end', 'learnedThrough'], ...plain },

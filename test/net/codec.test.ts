@@ -119,7 +119,7 @@ test('codec: unknown enum values and flag bits are rejected', () => {
   p[25] = 2; // promise flags
   throwsWire(p, 'bad-value');
   const rc = encodeMessage({ type: 'recover', rid: 1 });
-  rc[9] = 2; // recover flags
+  rc[9] = 4; // recover flags: bit 0 member, bit 1 head (wire version 4), no others
   throwsWire(rc, 'bad-value');
   const w = encodeMessage({ type: 'write', rid: 1, proposal: 1, from: 0, actions: [{ kind: 'nop' }], named: [] });
   w[w.length - 1] = 2; // tombstone byte

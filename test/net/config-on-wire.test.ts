@@ -130,6 +130,9 @@ test('wire version 4: a link to a replica answering with a version 3 hello never
 // Wire version 4.
 // ---------------------------------------------------------------------------
 
+const recoverReply: Message = {
+  type: 'recoverReply', rid: 2, status: 'VOTING', begin: 0, end: 9, incarnation: 'i', generation: 1, disk: 2, memberGeneration: 0, memberDisk: 0, recorded: [],
+};
 const link2: PlacedConfiguration = { epoch: 2, voters: [{ id: 1, address: 'h1:1' }, { id: 2, address: 'h2:2' }], learners: [], nextId: 3, position: 9, floor: 8 };
 const links: PlacedConfiguration[] = [chain[1]!, link2];
 const floors = [{ position: 4, floor: 7 }, { position: 9, floor: 8 }];
@@ -148,6 +151,18 @@ const v4: Message[] = [
     type: 'readReply', rid: 1, status: 'VOTING', begin: 0, end: 9, learnedThrough: 4, coveredThrough: 9, lost: [], writerActive: false,
     slots: [{ position: 9, promised: 0, accepted: 8, learned: true, action: { kind: 'truncate', to: 5, config: head } }],
   },
+  // R14: a read reply carries the replier's chain for a catch-up that adopts its begin.
+  { type: 'readReply', rid: 1, status: 'VOTING', begin: 10, end: 12, learnedThrough: 12, coveredThrough: 12, lost: [], writerActive: false, slots: [], chain: links },
+  { type: 'readReply', rid: 1, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, coveredThrough: 0, lost: [], writerActive: false, slots: [], config: head, pending, chain: [] },
+  // Step 6 (R7, R11, R13): the asker's head on a recover, discovery's fields on its reply, removed on a rejoin reply.
+  { type: 'recover', rid: 2, member: 3, config: head },
+  { type: 'recover', rid: 2, config: { epoch: 0, position: -1 } },
+  { ...recoverReply, config: head, pending, learnedThrough: 4, links, removed: link2, clusterId: 'c-1', membersHash: 'h-1' },
+  { ...recoverReply, learnedThrough: -1 },
+  { ...recoverReply, links: [] },
+  { ...recoverReply, removed: link2 },
+  { ...recoverReply, clusterId: '', membersHash: 'h' },
+  { type: 'rejoinReply', rid: 3, outcome: 'ignored', status: 'VOTING', begin: 0, end: 9, generation: 1, disk: 5, removed: link2 },
   { type: 'writeReply', rid: 1, outcome: 'not-ready', proposal: 2, from: 5, count: 1, generation: 0, disk: 0, retired: [], config: head, learnedThrough: 3, lostBelow: false },
 ];
 
@@ -177,6 +192,11 @@ test('wire version 4: unknown flag bits are refused (promise tail, learned flags
     p[26] = 1 << bit;
     assert.throws(() => decodeMessage(p), isWire('bad-value'), `promise bit ${bit}`);
   }
+  // The read reply's chain flags byte (its last): bit 0 the chain.
+  const rr = encodeMessage({ type: 'readReply', rid: 1, status: 'VOTING', begin: 0, end: 0, learnedThrough: 0, coveredThrough: 0, lost: [], writerActive: false, slots: [] });
+  assert.equal(rr[rr.length - 1], 0);
+  rr[rr.length - 1] = 2;
+  assert.throws(() => decodeMessage(rr), isWire('bad-value'), 'readReply chain flags');
   // The learned message's flags byte (its last): bit 0 floors.
   const l = encodeMessage({ type: 'learned', entries: [] });
   assert.equal(l.length, 6);
@@ -226,4 +246,45 @@ test('wire version 4: broken links, and an install or link the store could not k
   const f = encodeMessage({ type: 'learned', entries: [], floors: [{ position: 1, floor: 1 }] });
   f.writeUInt32LE(0x1fffff, f.length - 4); // high word of the floor
   assert.throws(() => decodeMessage(f), isWire('bad-value'));
+});
+
+test('wire version 4: recover, recoverReply and rejoinReply refuse unknown flag bits; absent fields stay absent', () => {
+  // recover: flags bit 0 member, bit 1 head.
+  const r = encodeMessage({ type: 'recover', rid: 1 });
+  assert.equal(r.length, 10);
+  for (const bit of [2, 3, 7]) {
+    r[9] = 1 << bit;
+    assert.throws(() => decodeMessage(r), isWire('bad-value'), `recover bit ${bit}`);
+  }
+  assert.deepStrictEqual(decodeMessage(encodeMessage({ type: 'recover', rid: 1, member: 2 })), { type: 'recover', rid: 1, member: 2 });
+  // recoverReply: its last byte, the discovery flags (bits 0 to 4: learnedThrough, links, removed, clusterId, membersHash).
+  const rr = encodeMessage(recoverReply);
+  assert.equal(rr[rr.length - 1], 0);
+  for (const bit of [5, 6, 7]) {
+    rr[rr.length - 1] = 1 << bit;
+    assert.throws(() => decodeMessage(rr), isWire('bad-value'), `recoverReply bit ${bit}`);
+  }
+  assert.deepStrictEqual(decodeMessage(encodeMessage(recoverReply)), recoverReply);
+  // rejoinReply: its last byte, bit 0 removed.
+  const j = encodeMessage({ type: 'rejoinReply', rid: 3, outcome: 'accept', status: 'VOTING', begin: 0, end: 9, generation: 1, disk: 5 });
+  assert.equal(j[j.length - 1], 0);
+  j[j.length - 1] = 2;
+  assert.throws(() => decodeMessage(j), isWire('bad-value'));
+});
+
+test('wire version 4: a recoverReply\'s links are bounded, must form a chain, and must be storable; its removed obeys the placement rule', () => {
+  const withLinks = encodeMessage({ ...recoverReply, links: [] } as Message);
+  withLinks.writeUInt32LE(wireLimits.namedLengthMax + 1, withLinks.length - 4);
+  assert.throws(() => decodeMessage(withLinks), isWire('oversized'));
+  withLinks.writeUInt32LE(2, withLinks.length - 4);
+  assert.throws(() => decodeMessage(withLinks), isWire('truncated'));
+  const gap = { ...recoverReply, links: [chain[1]!, { ...link2, epoch: 3 }] } as Message;
+  assert.throws(() => decodeMessage(encodeMessage(gap)), (e: unknown) => e instanceof WireError && /does not follow/.test(e.message));
+  const unstorable: PlacedConfiguration = { ...link2, voters: [{ id: 1, address: 'nowhere' }, { id: 2, address: 'h2:2' }] };
+  assert.throws(() => decodeMessage(encodeMessage({ ...recoverReply, links: [unstorable] } as Message)), isWire('bad-value'));
+  assert.throws(() => decodeMessage(encodeMessage({ ...recoverReply, removed: { ...link2, position: -1 } } as Message)), isWire('bad-value'));
+  assert.throws(
+    () => decodeMessage(encodeMessage({ type: 'rejoinReply', rid: 3, outcome: 'ignored', status: 'VOTING', begin: 0, end: 9, generation: 1, disk: 5, removed: { ...link2, epoch: 0 } })),
+    isWire('bad-value'),
+  );
 });

@@ -10,7 +10,7 @@ import pino from 'pino';
 import type { Message } from '../../src/core/types.js';
 import { encodeFrame } from '../../src/net/codec.js';
 import { WIRE_VERSION, encodeHelloFrame } from '../../src/net/hello.js';
-import { refuseHello, refuseMessage } from '../../src/server/admission.js';
+import { refuseConfigPromise, refuseConfigWrite, refuseHello, refuseMessage } from '../../src/server/admission.js';
 import { startReplica } from '../../src/server/replica-server.js';
 import { freePorts } from '../integration/helpers.js';
 import { rawConnect, waitFor } from '../net/helpers.js';
@@ -37,8 +37,13 @@ test('admission: what clients and replicas may send (table)', () => {
   const placed = { epoch: 1, position: 5, floor: 7, members: [] } as unknown as NonNullable<Extract<Message, { type: 'promise' }>['install']>;
   const promise: Message = { type: 'promise', rid: 1, proposal: 7 } as Message;
   assert.equal(refuseMessage(promise, client), undefined);
+  // Admitted on the terms of a config write (R15's first half): anyone without TLS, an admin certificate only with TLS.
+  const admin = { kind: 'client' as const, name: 'ops', role: 'admin' as const };
+  const plain = { kind: 'client' as const, name: 'app', role: 'client' as const };
   for (const extra of [{ install: placed }, { links: [placed] }]) {
-    assert.match(refuseMessage({ ...promise, ...extra } as Message, client) ?? '', /promise carries configurations/);
+    assert.equal(refuseMessage({ ...promise, ...extra } as Message, client), undefined);
+    assert.equal(refuseMessage({ ...promise, ...extra } as Message, client, admin), undefined);
+    assert.match(refuseMessage({ ...promise, ...extra } as Message, client, plain) ?? '', /promise carrying configurations needs an admin certificate/);
     assert.equal(refuseMessage({ ...promise, ...extra } as Message, peer), undefined);
   }
   assert.match(refuseMessage({ type: 'recover', rid: 1, member: 3 }, peer) ?? '', /member 3 from replica 2/);
@@ -47,6 +52,37 @@ test('admission: what clients and replicas may send (table)', () => {
   assert.match(refuseHello({ ...peer, replicaId: 9 }, 1, [1, 2, 3]) ?? '', /not a member/);
   assert.match(refuseHello({ ...peer, replicaId: 1 }, 1, [1, 2, 3]) ?? '', /own id/);
   assert.equal(refuseHello(client, 1, [1, 2, 3]), undefined);
+});
+
+test('admission: a write carrying a membership change (R15, first half): anyone without TLS, an admin certificate only with TLS', () => {
+  const client = { version: WIRE_VERSION, clusterId: '', role: 'client' as const };
+  const config = { epoch: 1, voters: [{ id: 1, address: '127.0.0.1:7001' }], learners: [{ id: 2, address: '127.0.0.1:7002' }], nextId: 3 };
+  const change = { type: 'write', rid: 1, proposal: 5, from: 10, actions: [{ kind: 'config', config }], named: [] } as unknown as Message;
+  const append = { type: 'write', rid: 1, proposal: 5, from: 10, actions: [{ kind: 'append', data: enc('x') }], named: [] } as unknown as Message;
+  assert.equal(refuseMessage(change, client), undefined, 'plaintext: anyone who reaches the port, as for truncation');
+  const admin = { kind: 'client' as const, name: 'ops', role: 'admin' as const };
+  const plain = { kind: 'client' as const, name: 'app', role: 'client' as const };
+  assert.equal(refuseMessage(change, client, admin as never), undefined, 'TLS: an admin certificate may');
+  assert.match(refuseMessage(change, client, plain as never) ?? '', /admin certificate/, 'TLS: a plain client certificate may not');
+  assert.equal(refuseMessage(append, client, plain as never), undefined, 'TLS: a plain client still appends');
+});
+
+test('admission: configurations offered by a client must chain onto the replica\'s (config writes and promises)', () => {
+  const m = (id: number) => ({ id, address: `127.0.0.1:${7000 + id}` });
+  const c0 = { epoch: 0, voters: [m(1), m(2), m(3)], learners: [], nextId: 4, position: -1, floor: 0 };
+  const good = { epoch: 1, voters: [m(1), m(2), m(3)], learners: [m(4)], nextId: 5 };
+  const lowersNextId = { epoch: 1, voters: [m(1), m(2)], learners: [], nextId: 3 };
+  const voterFromNowhere = { epoch: 1, voters: [m(1), m(2), m(3), m(4)], learners: [], nextId: 5 };
+  const write = (config: object) => ({ type: 'write', rid: 1, proposal: 5, from: 10, actions: [{ kind: 'config', config }], named: [] }) as unknown as Message;
+  assert.equal(refuseConfigWrite(write(good), [c0]), undefined);
+  assert.match(refuseConfigWrite(write(lowersNextId), [c0]) ?? '', /lowers nextId/);
+  assert.match(refuseConfigWrite(write(voterFromNowhere), [c0]) ?? '', /learner first/);
+  assert.match(refuseConfigWrite(write({ ...good, epoch: 3 }), [c0]) ?? '', /follows epoch 0/);
+  const promise = (extra: object) => ({ type: 'promise', rid: 1, proposal: 7, ...extra }) as unknown as Message;
+  assert.equal(refuseConfigPromise(promise({ install: { ...good, position: 10, floor: 5 } }), [c0]), undefined);
+  assert.match(refuseConfigPromise(promise({ install: { ...lowersNextId, position: 10, floor: 5 } }), [c0]) ?? '', /lowers nextId/);
+  assert.match(refuseConfigPromise(promise({ links: [{ ...good, position: 10, floor: 5 }], install: { ...voterFromNowhere, epoch: 2, voters: [m(1), m(5)], nextId: 6, position: 12, floor: 6 } }), [c0]) ?? '', /learner first/);
+  assert.equal(refuseConfigPromise(promise({ install: { ...good, epoch: 5, position: 10, floor: 5 } }), [c0]), undefined, 'an unknown predecessor is the acceptor\'s business');
 });
 
 test('admission: a live replica closes connections that send what their hello does not allow, and stores nothing from them', async () => {

@@ -14,6 +14,8 @@
 //     config action (or the decoder refuses the kind from a client connection).
 // Both failed on reconfig3. Fixed: A by net/codec-parts.ts (storableConfigProblem at decode), B by
 // server/admission.ts (a client's write carrying a config action is refused until the change path lands).
+// Step 5 opened the change path to clients (R15's first half): B now checks that a plaintext client's
+// config write is admitted; the TLS refusal of a plain certificate is in test/server/admission.test.ts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -111,12 +113,20 @@ test('A: a config action listing 256 voters and 256 learners (512 members, the s
   assert.ok(got.closed || (reply?.type === 'writeReply' && reply.outcome === 'ignored'), `refused cleanly, got ${JSON.stringify(got.replies)}`);
 });
 
-test('B: a plain client cannot get a config entry accepted and learned (step 3 proposes none; R15)', async () => {
+test('B: a config entry that is not a valid next configuration (it lowers nextId) is refused before the acceptor (it was accepted, learned, and writing its chain stopped the replica)', async () => {
+  const bad: Configuration = { epoch: 1, voters: [member(1, `127.0.0.1:${ports[0]}`), member(2, `127.0.0.1:${ports[1]}`)], learners: [], nextId: 3 };
+  const got = await writeConfig(1, bad, true);
+  assert.deepEqual(fatal, [], 'no replica stopped for good');
+  assert.deepEqual(internalErrors, [], 'no internal error or assertion in the replica');
+  assert.ok(got.closed, 'the connection is closed');
+  assert.equal(replicas[1]!.host.store.slot(got.from), undefined, 'nothing stored');
+});
+
+test('B: without TLS a client may write a valid config entry (R15: anyone who reaches the port may change membership, as anyone may truncate); with TLS only an admin certificate may (test/server/admission.test.ts)', async () => {
   const i = 2;
-  const ok: Configuration = { epoch: 1, voters: [member(1, '127.0.0.1:1'), member(2, '127.0.0.1:2')], learners: [], nextId: 3 };
+  const ok: Configuration = { epoch: 1, voters: [member(1, `127.0.0.1:${ports[0]}`), member(2, `127.0.0.1:${ports[1]}`)], learners: [], nextId: 4 };
   const got = await writeConfig(i, ok, true);
-  const reply = got.replies.find((m) => m.type === 'writeReply');
-  assert.ok(got.closed || (reply?.type === 'writeReply' && reply.outcome !== 'accept'), `the write is refused, got ${reply?.type === 'writeReply' ? reply.outcome : 'no reply'}`);
-  const s = replicas[i]!.host.store.slot(got.from);
-  assert.ok(s === undefined || !s.learned, 'no learned config entry outside the chain');
+  assert.deepEqual(fatal, [], 'no replica stopped for good');
+  assert.deepEqual(internalErrors, [], 'no internal error or assertion in the replica');
+  assert.ok(got.replies.some((m) => m.type === 'writeReply'), `admitted and answered, got ${JSON.stringify(got.replies.map((m) => m.type))}`);
 });

@@ -1,0 +1,245 @@
+/**
+ * `log.members`: membership changes from the library, the same steps as
+ * `replog member add|promote|remove|replace` (interfaces.md, "Membership";
+ * docs/reconfiguration.md section 7, step 5). Each change:
+ *   1. reads the configuration (asked afresh of the replicas) and checks the
+ *      change against it (membership.ts applyChange: unknown member, id or
+ *      address in use, not a learner, ...): refused before anything is sent;
+ *   2. asks every member for its status (a `recover` question over the
+ *      replica port: status and end) and runs the R10 guard (checkLiveness):
+ *      a quorum of the current voters reachable, and of the new voters
+ *      reachable and caught up; `force` (remove only) skips the reachability
+ *      part, never the caught-up one;
+ *   3. elects a writer of its own in this client (the hand-off to an
+ *      application's writer through the replicas is step 8: until then a
+ *      change fences a writer that is running) and gives it the change with
+ *      `ifEpoch` = the epoch read in 1 (the writer's `change` event);
+ *   4. resolves with the configuration after the change once it is chosen
+ *      and installed (R4), and resigns the writer.
+ * A promotion (`promote`, `add` with `voter`, `replace`) first waits until the
+ * learner has caught up (its status VOTING and its end within
+ * CAUGHT_UP_SLACK of the voters'), up to a deadline.
+ */
+import { randomUUID } from 'node:crypto';
+import { ChangeRefusedError, InvalidArgumentError, ReplogError } from '../core/errors.js';
+import { applyChange, checkLiveness, isMemberId, roleIn, type MembershipChange, type PlacedConfiguration } from '../core/membership.js';
+import type { ReplicaId } from '../core/types.js';
+import { PeerLink } from '../net/peer-link.js';
+import { describeIdentity, type TlsCredentials } from '../net/tls.js';
+import type { Configuration, LogClient } from './log-client.js';
+
+/** A learner this many positions or fewer behind the voters counts as caught up (R10's threshold; R3 then waits for the exact one). */
+export const CAUGHT_UP_SLACK = 64;
+
+/** How long a promotion waits for the learner to catch up, by default. */
+export const CATCH_UP_WAIT_MS = 120_000;
+
+export interface MemberChangeOptions {
+  /** How long a promotion waits for the learner to catch up (default CATCH_UP_WAIT_MS). */
+  readonly catchUpTimeoutMs?: number;
+  /** Told the learner's lag while a promotion waits for it. */
+  readonly onLag?: (lag: LearnerLag) => void;
+}
+
+export interface LearnerLag {
+  readonly id: ReplicaId;
+  /** The learner's status (EMPTY, RECOVERING, VOTING, UNREACHABLE, ...). */
+  readonly status: string;
+  /** Positions behind the voters' highest end (null while it is unreachable). */
+  readonly behind: number | null;
+}
+
+/** One member's answer to a status question (null fields: no answer). */
+export interface MemberStatus {
+  readonly id: ReplicaId;
+  readonly address: string;
+  readonly status: string;
+  readonly begin: number | null;
+  readonly end: number | null;
+}
+
+export class Members {
+  /** @internal Made by LogClient. */
+  constructor(
+    private readonly client: LogClient<unknown>,
+    private readonly tls: () => TlsCredentials | undefined,
+  ) {}
+
+  /** Adds member `id` at `address` as a learner; with `voter`, waits until it caught up, then makes it a voter. */
+  async add(id: ReplicaId, address: string, options: MemberChangeOptions & { readonly voter?: boolean } = {}): Promise<Configuration> {
+    checkId(id);
+    checkAddress(address);
+    let c = await this.change({ kind: 'add', member: { id, address } });
+    if (options.voter === true) {
+      await this.waitCaughtUp(id, options);
+      c = await this.change({ kind: 'promote', id });
+    }
+    return c;
+  }
+
+  /** Makes learner `id` a voter once it has caught up (waits for it up to a deadline). */
+  async promote(id: ReplicaId, options: MemberChangeOptions = {}): Promise<Configuration> {
+    checkId(id);
+    this.checkAdmin();
+    await this.precheck({ kind: 'promote', id });
+    await this.waitCaughtUp(id, options);
+    return this.change({ kind: 'promote', id });
+  }
+
+  /** Removes member `id`; refused when the reachable voters left would not form a quorum, unless `force`. */
+  async remove(id: ReplicaId, options: { readonly force?: boolean } = {}): Promise<Configuration> {
+    checkId(id);
+    return this.change({ kind: 'remove', id }, options.force === true);
+  }
+
+  /** Adds `replacement` at `address` as a learner (unless it is one there already), waits until it caught up, then swaps `old` for it in one change. */
+  async replace(old: ReplicaId, replacement: ReplicaId, address: string, options: MemberChangeOptions = {}): Promise<Configuration> {
+    checkId(old);
+    checkId(replacement);
+    checkAddress(address);
+    this.checkAdmin();
+    const head = await this.head();
+    if (roleIn(head, old) === undefined) throw new ChangeRefusedError(`member ${old} is not in the configuration (epoch ${head.epoch})`, 'unknown-member');
+    const there = head.learners.find((m) => m.id === replacement);
+    if (there === undefined) await this.change({ kind: 'add', member: { id: replacement, address } });
+    else if (there.address !== address) throw new ChangeRefusedError(`member ${replacement} is a learner at ${there.address}, not ${address}`, 'address-used');
+    await this.waitCaughtUp(replacement, options);
+    return this.change({ kind: 'replace', old, replacement });
+  }
+
+  /** Every member of the latest configuration with its status (a `recover` question to each; UNREACHABLE if it does not answer in time). */
+  async status(timeoutMs = 2_000): Promise<MemberStatus[]> {
+    const head = await this.head();
+    const members = [...head.voters, ...head.learners].sort((a, b) => a.id - b.id);
+    return Promise.all(members.map((m) => probe(m.id, m.address, this.tls(), timeoutMs)));
+  }
+
+  // ------------------------------------------------------------------ steps
+
+  /** With TLS only an admin certificate may change members (R15): said before anything is sent, the replicas refuse it anyway. */
+  private checkAdmin(): void {
+    const tls = this.tls();
+    if (tls === undefined) return;
+    const id = tls.identity;
+    if (id.kind === 'client' && id.role === 'admin') return;
+    throw new ChangeRefusedError(
+      `with TLS a membership change needs an admin certificate (replog://admin/NAME, replog certs create --clients admin); this one is ${describeIdentity(id)}`,
+      'not-admin',
+    );
+  }
+
+  /** The latest configuration, asked afresh. */
+  private async head(): Promise<PlacedConfiguration> {
+    await this.client.configuration();
+    const chain = this.client.chain;
+    if (chain.length === 0) throw new ReplogError('the replicas told no configuration');
+    return chain[chain.length - 1]!;
+  }
+
+  /** Step 1 alone: the change applies to the configuration now (nothing sent). */
+  private async precheck(change: MembershipChange): Promise<PlacedConfiguration> {
+    const head = await this.head();
+    const r = applyChange(head, change, { ifEpoch: head.epoch });
+    if (!r.ok) throw refusal(r.refusal.reason, r.refusal.message);
+    return head;
+  }
+
+  /** Steps 1 to 4 for one change. */
+  private async change(change: MembershipChange, force = false): Promise<Configuration> {
+    this.checkAdmin();
+    const head = await this.precheck(change);
+    const next = applyChange(head, change, { ifEpoch: head.epoch });
+    if (!next.ok) throw refusal(next.refusal.reason, next.refusal.message);
+    const seen = await this.status();
+    const byId = new Map(seen.map((s) => [s.id, s]));
+    const top = voterEnd(head, seen);
+    const guard = checkLiveness(head, next.next, (id) => {
+      const s = byId.get(id);
+      const reachable = s !== undefined && s.status !== 'UNREACHABLE';
+      return { reachable, caughtUp: reachable && s.status === 'VOTING' && (roleIn(head, id) === 'voter' || behind(s, top) <= CAUGHT_UP_SLACK) };
+    });
+    if (guard !== undefined && !(force && guard.reason === 'would-lose-quorum')) {
+      throw new ChangeRefusedError(`${guard.message}${guard.reason === 'would-lose-quorum' ? ' (--force skips this check)' : ''}`, guard.reason);
+    }
+    const writer = await this.client.writer();
+    try {
+      const placed = await writer.change({ id: randomUUID(), ifEpoch: head.epoch, change });
+      return { epoch: placed.epoch, voters: placed.voters, learners: placed.learners };
+    } finally {
+      await writer.resign().catch(() => undefined);
+    }
+  }
+
+  /** Waits until learner `id` is VOTING and within CAUGHT_UP_SLACK of the voters' end; refused (not-caught-up) at the deadline. */
+  private async waitCaughtUp(id: ReplicaId, options: MemberChangeOptions): Promise<void> {
+    const deadline = Date.now() + (options.catchUpTimeoutMs ?? CATCH_UP_WAIT_MS);
+    let last: LearnerLag = { id, status: 'UNREACHABLE', behind: null };
+    for (;;) {
+      const head = await this.head();
+      if (roleIn(head, id) === undefined) throw new ChangeRefusedError(`member ${id} is not in the configuration (epoch ${head.epoch})`, 'unknown-member');
+      const seen = await this.status();
+      const s = seen.find((x) => x.id === id)!;
+      const top = voterEnd(head, seen);
+      last = { id, status: s.status, behind: s.end === null ? null : Math.max(0, top - s.end) };
+      options.onLag?.(last);
+      if (s.status === 'VOTING' && last.behind !== null && last.behind <= CAUGHT_UP_SLACK) return;
+      if (Date.now() >= deadline) {
+        const lag = last.behind === null ? 'no answer' : `${last.behind} positions behind`;
+        throw new ChangeRefusedError(
+          `member ${id} has not caught up within ${Math.round((options.catchUpTimeoutMs ?? CATCH_UP_WAIT_MS) / 1000)} s (status ${last.status}, ${lag}): is it running (replog replica --join)? nothing was promoted`,
+          'not-caught-up',
+        );
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** The highest end among the reachable VOTING voters of `head`. */
+function voterEnd(head: PlacedConfiguration, seen: readonly MemberStatus[]): number {
+  let top = -1;
+  for (const s of seen) if (roleIn(head, s.id) === 'voter' && s.status === 'VOTING' && s.end !== null) top = Math.max(top, s.end);
+  return top;
+}
+
+function behind(s: MemberStatus, top: number): number {
+  return s.end === null ? Infinity : Math.max(0, top - s.end);
+}
+
+function refusal(reason: string, message: string): ReplogError {
+  return reason === 'invalid' ? new InvalidArgumentError(message) : new ChangeRefusedError(message, reason);
+}
+
+function checkId(id: number): void {
+  if (!isMemberId(id)) throw new InvalidArgumentError(`member id ${String(id)} is not a positive integer`);
+}
+
+function checkAddress(address: string): void {
+  const m = /^(.+):(\d{1,5})$/.exec(address);
+  const port = m === null ? 0 : Number(m[2]);
+  if (m === null || m[1]!.length === 0 || port < 1 || port > 65535) throw new InvalidArgumentError(`address '${address}' is not HOST:PORT`);
+}
+
+/** One member's status, asked with a `recover` question over its replica port. */
+function probe(id: ReplicaId, address: string, tls: TlsCredentials | undefined, timeoutMs: number): Promise<MemberStatus> {
+  return new Promise((resolve) => {
+    let link: PeerLink | undefined = undefined;
+    const finish = (s: MemberStatus): void => {
+      clearTimeout(timer);
+      void link?.close();
+      resolve(s);
+    };
+    const unreachable: MemberStatus = { id, address, status: 'UNREACHABLE', begin: null, end: null };
+    const timer = setTimeout(() => finish(unreachable), timeoutMs);
+    link = new PeerLink({
+      address,
+      clusterId: '',
+      tls,
+      onRefused: () => finish(unreachable),
+      onConnect: () => link!.send({ type: 'recover', rid: 1 }),
+      onMessage: (msg) => {
+        if (msg.type === 'recoverReply') finish({ id, address, status: msg.status, begin: msg.begin, end: msg.end });
+      },
+    });
+  });
+}
