@@ -17,6 +17,10 @@
 //     the head from w2's view, where config(1) is its oldest link, C1 {epoch 1, position 2}.
 //  3. r2 and r3 learn TRUNCATE(1, head C1) where r1 learned TRUNCATE(1, head C0).
 //
+// Live since step 5 and 8 reached main: a client's writer takes its view from a replica's chain
+// (LogClient.configView: governing(chain, q) ?? chain[0]), and a replica without a bootstrap chain keeps
+// its chain from the first link it learned, so two clients can hold chains that start at different links.
+//
 // Rule violated: Paxos's "every higher ballot proposes the chosen value" (Claim A: one value per
 // position); a re-proposal must send the value it found, byte for byte.
 //
