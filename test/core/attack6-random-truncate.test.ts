@@ -12,7 +12,8 @@
 // (installs go to voters). A later change that promotes it (seed 121: C1 voters {1,2} -> C2 voters {2,5},
 // r5 stuck at 2) is accepted by the old voters and then waits for ever for R3's caught-up part: every
 // later writer finds it pending and must finish it, so the log takes no append again with every replica up.
-// Until ReadReply.chain is on the wire, the node reports "not adopted yet (R14)" and waits; the R10 guard
+// (Main has since put ReadReply.chain on the wire, acdc7a7, which closes this between processes; the trap
+// stays for any catch-up whose replies lack the chain.) Without it, the node reports "not adopted yet (R14)" and waits; the R10 guard
 // (not run by the writer yet) would refuse the promotion of a lagging learner, and is what keeps this from
 // blocking the log. Suggested: carry ReadReply.chain in the next wire version, and until then let a
 // learner ask a voter's chain (a `config` request) or run R10 in the writer before proposing.
