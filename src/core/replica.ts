@@ -39,7 +39,7 @@ import { assert, assertNever } from './assert.js';
 import { limits } from './constants.js';
 import { isRetired, knownDisks, mergeWitness, ownDisk, recordedDisk, sameDisk } from './identity.js';
 import { storedHead } from './config-view.js';
-import { chainHead, chainOf, extendChain, floorOver, heldBackLinks, ownAcceptance, truncationCovered, voterStanding, type LearnedLink } from './acceptor-chain.js';
+import { chainHead, chainOf, extendChain, floorOver, heldBackLinks, holdsHead, ownAcceptance, truncationCovered, voterStanding, type LearnedLink } from './acceptor-chain.js';
 import { BOOTSTRAP_HEAD, compareHeads, governing, heldBelow, type ConfigHead, type PendingConfig, type PlacedConfiguration } from './membership.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { StoreView } from './store.js';
@@ -432,6 +432,16 @@ function saneAt(position: Position, action: Action): boolean {
   return action.kind !== 'truncate' || action.to <= position;
 }
 
+/**
+ * R14: a TRUNCATE's head of config(to) names a configuration this replica's chain holds. An honest one
+ * always does (the replica holds the chain through the request's head, R6, and config(to) is at or below
+ * it); one that names no configuration of the log could never be learned anywhere (truncationCovered),
+ * and would stop every learned prefix below it (attack6-truncate-head-stall).
+ */
+function saneHead(store: StoreView, action: Action, ctx: ReplicaContext): boolean {
+  return action.kind !== 'truncate' || action.config === undefined || holdsHead(chainOf(store.metadata(), ctx.bootstrap), action.config);
+}
+
 function write(store: StoreView, req: WriteRequest, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {
   const last = req.from + req.actions.length - 1;
   const meta = store.metadata();
@@ -451,7 +461,7 @@ function write(store: StoreView, req: WriteRequest, rules: SafetyRules, ctx: Rep
   });
   // Proposal 0 means "none": no proposer can hold it (decoding rejects it too). A write far
   // beyond this replica's end, or with a truncation past its own position, is not voted on.
-  const insane = req.proposal < 1 || !saneProposal(store, req.proposal, ctx) || last > farEnd(store) || req.actions.some((a, i) => !saneAt(req.from + i, a));
+  const insane = req.proposal < 1 || !saneProposal(store, req.proposal, ctx) || last > farEnd(store) || req.actions.some((a, i) => !saneAt(req.from + i, a) || !saneHead(store, a, ctx));
   if (insane || !mayVote(store, req.from, last, rules)) return { records: [], reply: reply('ignored', req.proposal) };
   // A write carries no configuration to learn: of an unknown one, it is not voted on (its promise brings the chain, step 4).
   const standing = configStanding(store, req.config, last, rules);
