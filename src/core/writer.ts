@@ -910,9 +910,12 @@ export class WriterCore {
           continue;
         }
         if (actions.length > 0 && bytes + actionBytes(op.action) > limits.writeBatchBytesMax) break;
-        // R14: a TRUNCATE carries the head of config(to) as this writer's view has it (whatever the client sent),
-        // so a replica that has not learned that configuration does not move its beginning past it.
-        actions.push(op.action.kind === 'truncate' ? { kind: 'truncate', to: op.action.to, config: headOf(this.fullView(op.action.to)) } : op.action);
+        // R14: a client's TRUNCATE carries the head of config(to) as this writer's view has it (whatever the
+        // client sent), so a replica that has not learned that configuration does not move its beginning past
+        // it. A value an election found (id -1) goes out byte for byte: another head would be another value
+        // at a position where the first may be chosen (attack6-truncate-head-two-values).
+        const action = op.action;
+        actions.push(op.id !== -1 && action.kind === 'truncate' ? { kind: 'truncate', to: action.to, config: headOf(this.fullView(action.to)) } : action);
         opIds.push(op.id);
         bytes += actionBytes(op.action);
         i++;
