@@ -271,7 +271,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         onMessage: (msg) => {
           const refused = refuseOnPeerLink(msg);
           if (refused === undefined) {
-            if (msg.type === 'recoverReply' && h.status !== 'VOTING') discoveredFrom(msg.links ?? []);
+            if (msg.type === 'recoverReply') discoveredFrom(msg.links ?? []);
             h.handle(msg, { send: () => true }, id);
             waits.poke();
           }
@@ -288,7 +288,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     for (const id of memberIds(now)) if (id !== options.id && !peers.has(id)) addPeer(id, now[id]!);
   };
   /**
-   * R13 in the shell: the members of newer configurations a recovering replica's peers told it of
+   * R13 in the shell: the members of newer configurations a recovering or restart-checking replica's peers told it of
    * (recover replies' links). Its recovery asks them (discovery.ts), so it links to them and admits
    * their hellos, though its stored chain (a wiped disk's flags) does not name them yet.
    */
