@@ -293,7 +293,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
    * their hellos, though its stored chain (a wiped disk's flags) does not name them yet.
    */
   function discoveredFrom(links: readonly PlacedConfiguration[]): void {
-    for (const c of links) for (const m of [...c.voters, ...c.learners]) if (m.id !== options.id && currentMembers()[m.id] === undefined) discovered[m.id] = m.address;
+    const c = links.at(-1); // the newest: members of older links may have been removed since
+    if (c !== undefined) for (const m of [...c.voters, ...c.learners]) if (m.id !== options.id && currentMembers()[m.id] === undefined) discovered[m.id] = m.address;
   }
   syncPeers();
 
