@@ -19,7 +19,7 @@ import { startAdmin, type AdminServer } from './admin.js';
 import { checkAddress, clusterIdFor, memberIds, memberList, parseMembers, type Members } from './members.js';
 import { bootstrapMetadata, flagsDisagreement, storedChain, summarise } from '../storage/stored-config.js';
 import { waitUntilAdded } from './join.js';
-import { chainProblem } from '../core/membership.js';
+import { chainProblem, type PlacedConfiguration } from '../core/membership.js';
 import { DataDirMismatchError } from '../storage/errors.js';
 import { parseSegmentFileName } from '../storage/segment.js';
 import { existsSync, readdirSync } from 'node:fs';
@@ -192,6 +192,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     const why = flagsDisagreement(storedMeta.configs, flagList);
     if (why !== undefined) log.warn({ dir: options.dir }, why);
   }
+  /** Members of newer configurations a recovering replica learned of from its peers' recover replies (discoveredFrom). */
+  const discovered: Record<number, string> = {};
   /** The members of the latest configuration this disk holds (the flags before the first start): voters and learners. */
   const currentMembers = (): Members => {
     const head = storedChain(store.metadata(), flagList).at(-1)!;
@@ -199,7 +201,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   };
   /** Every id any configuration this disk holds lists (and the flags'): whose replica hello this port admits. */
   const knownIds = (): number[] => {
-    const set = new Set<number>(flagList.map((m) => m.id));
+    const set = new Set<number>([...flagList.map((m) => m.id), ...Object.keys(discovered).map(Number)]);
     for (const c of storedChain(store.metadata(), flagList)) for (const m of [...c.voters, ...c.learners]) set.add(m.id);
     return [...set];
   };
@@ -269,6 +271,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         onMessage: (msg) => {
           const refused = refuseOnPeerLink(msg);
           if (refused === undefined) {
+            if (msg.type === 'recoverReply') discoveredFrom(msg.links ?? []);
             h.handle(msg, { send: () => true }, id);
             waits.poke();
           }
@@ -281,9 +284,18 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     );
   };
   const syncPeers = (): void => {
-    const now = currentMembers();
+    const now = { ...discovered, ...currentMembers() };
     for (const id of memberIds(now)) if (id !== options.id && !peers.has(id)) addPeer(id, now[id]!);
   };
+  /**
+   * R13 in the shell: the members of newer configurations a recovering or restart-checking replica's peers told it of
+   * (recover replies' links). Its recovery asks them (discovery.ts), so it links to them and admits
+   * their hellos, though its stored chain (a wiped disk's flags) does not name them yet.
+   */
+  function discoveredFrom(links: readonly PlacedConfiguration[]): void {
+    const c = links.at(-1); // the newest: members of older links may have been removed since
+    if (c !== undefined) for (const m of [...c.voters, ...c.learners]) if (m.id !== options.id && currentMembers()[m.id] === undefined) discovered[m.id] = m.address;
+  }
   syncPeers();
 
   divergence = new DivergenceCheck({
