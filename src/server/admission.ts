@@ -20,8 +20,8 @@
  */
 import type { Hello } from '../net/hello.js';
 import type { CertIdentity } from '../net/tls.js';
-import type { Message, ReplicaId } from '../core/types.js';
-import { chainProblem, governing, type PlacedConfiguration } from '../core/membership.js';
+import type { Action, Message, Position, PromiseRequest, ReplicaId } from '../core/types.js';
+import { chainProblem, governing, sameConfiguration, type PlacedConfiguration } from '../core/membership.js';
 
 const CLIENT_MAY_SEND: ReadonlySet<Message['type']> = new Set(['promise', 'write', 'commit', 'read', 'config', 'recover']);
 const REPLICA_MAY_SEND: ReadonlySet<Message['type']> = new Set([...CLIENT_MAY_SEND, 'learned', 'rejoin', 'peerState']);
@@ -106,6 +106,31 @@ export function refuseConfigPromise(msg: Message, chain: readonly PlacedConfigur
     if (bad !== undefined) return `a promise offers configuration epoch ${c.epoch}, not a valid next configuration of epoch ${prev.epoch}: ${bad}`;
   }
   return undefined;
+}
+
+/**
+ * A client's promise with only the configurations it offers that this replica already has a part in: a
+ * link of its chain, or the config entry it holds accepted at that position with the same value (the
+ * writer that made a change had it accepted by a quorum of the new voters, R3, and installs it there,
+ * R4). Any other offer is dropped and the promise answered as a plain one: an install or a link is a
+ * configuration taken as chosen, and a client's word is no proof of that, as a client's `learned` is
+ * none (attack7-forged-install: two forged installs stopped the log). A replica that misses a chosen
+ * configuration learns it from its peers (catch-up carries the chain), never from a client.
+ */
+export function vouchedOffers(msg: PromiseRequest, chain: readonly PlacedConfiguration[], accepted: (p: Position) => Action | 'lost' | undefined): PromiseRequest {
+  const vouched = (c: PlacedConfiguration): boolean => {
+    if (chain.some((k) => k.epoch === c.epoch && k.position === c.position && sameConfiguration(k, c))) return true;
+    const a = accepted(c.position);
+    return a !== undefined && a !== 'lost' && a.kind === 'config' && sameConfiguration(a.config, c);
+  };
+  const { install, links, ...plain } = msg;
+  const cut = links === undefined ? -1 : links.findIndex((c) => !vouched(c));
+  const keptLinks = links === undefined || cut === -1 ? links : links.slice(0, cut);
+  return {
+    ...plain,
+    ...(keptLinks === undefined || keptLinks.length === 0 ? {} : { links: keptLinks }),
+    ...(install !== undefined && vouched(install) ? { install } : {}),
+  };
 }
 
 function isAdmin(identity: CertIdentity): boolean {

@@ -25,7 +25,7 @@ import { parseSegmentFileName } from '../storage/segment.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { ReplicaMetrics } from './metrics.js';
-import { refuseConfigPromise, refuseConfigWrite, refuseHello, refuseMessage, refuseOnPeerLink } from './admission.js';
+import { refuseConfigPromise, refuseConfigWrite, refuseHello, refuseMessage, refuseOnPeerLink, vouchedOffers } from './admission.js';
 import { ReplicaHost, type StorageEvent } from './replica-host.js';
 import { EventEmitter } from 'node:events';
 import { ReadQueue } from './read-queue.js';
@@ -381,6 +381,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
             conn.close(`bad input: ${bad}`);
             return;
           }
+          if (msg.type === 'promise') return h.handle(vouchedOffers(msg, chain, (p) => h.store.action(p)), conn, conn.peer.replicaId);
         }
         if (msg.type === 'write') {
           metrics.onWrite(msg.actions.length, msg.actions.reduce((n, a) => n + (a.kind === 'append' ? a.data.byteLength : 0), 0));
