@@ -14,7 +14,7 @@
 // VOTING), so a restart-checking replica links to and admits the new members too.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestCluster, runCli, waitFor, type CliResult } from './helpers.js';
+import { TestCluster, runCli, appendUnlessFenced, waitFor, type CliResult } from './helpers.js';
 
 const cluster = await TestCluster.create(4, [1, 2, 3, 4], { admin: true });
 after(() => cluster.stop());
@@ -37,11 +37,11 @@ async function statusOf(id: number): Promise<Record<string, unknown> | undefined
 test('a voter down during a grow, restarted on its old disk, passes its restart check with the new member and the log goes on', async () => {
   for (const id of [1, 2, 3]) cluster.startWith(id, founders());
   await cluster.waitStatus([1, 2, 3], 'VOTING', 60_000);
-  ok(await cli(['append', 'w'], [1, 2, 3]), 'append w');
+  ok(await appendUnlessFenced(() => cli(['append', 'w'], [1, 2, 3])), 'append w');
   await cluster.kill(2);
   cluster.startWith(4, ['--join', addr(1)]);
   ok(await cli(['member', 'add', '4', addr(4), '--voter'], [1, 3]), 'add 4 --voter');
-  ok(await cli(['append', 'x'], [1, 3, 4]), 'append x');
+  ok(await appendUnlessFenced(() => cli(['append', 'x'], [1, 3, 4])), 'append x');
   await cluster.kill(1);
   cluster.startWith(2, founders());
   await waitFor('replica 2 passes its restart check, in epoch 2', async () => {
@@ -50,7 +50,7 @@ test('a voter down during a grow, restarted on its old disk, passes its restart 
   }, 90_000).catch(() => {});
   const s2 = await statusOf(2);
   assert.equal(s2?.['waiting'], null, `replica 2: ${JSON.stringify(s2)}\n${cluster.replica(2).stderr.slice(-2500)}`);
-  const y = await cli(['append', 'y'], [2, 3, 4]);
+  const y = await appendUnlessFenced(() => cli(['append', 'y'], [2, 3, 4]));
   assert.equal(y.code, 0, `append y: ${y.stderr}`);
   const data = ok(await cli(['read'], [2, 3, 4]), 'read').trim().split('\n').map((l) => l.split('\t')[1]);
   assert.deepEqual(data, ['w', 'x', 'y']);

@@ -15,7 +15,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { TestCluster, runCli, waitFor, type CliResult } from './helpers.js';
+import { TestCluster, runCli, appendUnlessFenced, waitFor, type CliResult } from './helpers.js';
 
 const cluster = await TestCluster.create(4, [1, 2, 3, 4], { admin: true });
 after(() => cluster.stop());
@@ -40,7 +40,7 @@ test('a voter wiped after a grow, restarted with its pre-change --members, rejoi
   await cluster.waitStatus([1, 2, 3], 'VOTING', 60_000);
   cluster.startWith(4, ['--join', addr(1)]);
   ok(await cli(['member', 'add', '4', addr(4), '--voter'], [1, 2, 3]), 'add 4 --voter');
-  ok(await cli(['append', 'x'], [1, 2, 3, 4]), 'append x');
+  ok(await appendUnlessFenced(() => cli(['append', 'x'], [1, 2, 3, 4])), 'append x');
   await cluster.kill(2);
   rmSync(cluster.replica(2).dir, { recursive: true, force: true });
   cluster.startWith(2, founders());
@@ -51,7 +51,7 @@ test('a voter wiped after a grow, restarted with its pre-change --members, rejoi
   }, 90_000).catch(() => {});
   assert.equal(s2?.['status'], 'VOTING', `replica 2: ${JSON.stringify(s2)}\n${cluster.replica(2).stderr.slice(-3000)}`);
   assert.deepEqual((s2!['config'] as { epoch: number }).epoch, 2);
-  ok(await cli(['append', 'y'], [2, 3, 4]), 'append y');
+  ok(await appendUnlessFenced(() => cli(['append', 'y'], [2, 3, 4])), 'append y');
   const data = ok(await cli(['read'], [2, 3, 4]), 'read').trim().split('\n').map((l) => l.split('\t')[1]);
   assert.deepEqual(data, ['x', 'y']);
 });

@@ -147,6 +147,18 @@ export interface CliResult {
 }
 
 /** Runs `replog ARGS` with optional stdin; resolves when it exits. */
+/**
+ * Runs a one-shot `replog append` and elects again when its new writer was fenced before it wrote anything
+ * (the CLI says "this write was not written"): right after a membership change a catching-up replica's fill
+ * may settle a position before the fresh writer's first write (the fill sees no active writer yet). Up to
+ * `tries` attempts; any other failure is returned as it is.
+ */
+export async function appendUnlessFenced(run: () => Promise<CliResult>, tries = 5): Promise<CliResult> {
+  let r = await run();
+  for (let i = 1; i < tries && r.code !== 0 && /WRITER_FENCED/.test(r.stderr) && /was not written/.test(r.stderr); i++) r = await run();
+  return r;
+}
+
 export function runCli(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((res) => {
     const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });

@@ -9,7 +9,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestCluster, runCli, waitFor, type CliResult } from './helpers.js';
+import { TestCluster, appendUnlessFenced, runCli, waitFor, type CliResult } from './helpers.js';
 
 const cluster = await TestCluster.create(5, [1, 2, 3, 4, 5], { admin: true });
 after(() => cluster.stop());
@@ -38,7 +38,7 @@ async function cli(args: string[], log: number[]): Promise<CliResult> {
 
 /** Appends one entry through `log` and reads the whole log back: every entry appended so far is there, in order. */
 async function appendAndRead(log: number[], tag: string): Promise<void> {
-  ok(await cli(['append', tag], log), `append ${tag}`);
+  ok(await appendUnlessFenced(() => cli(['append', tag], log)), `append ${tag}`);
   appended.push(tag);
   const out = ok(await cli(['read'], log), 'read');
   const data = out.trim().split('\n').map((l) => l.split('\t')[1]);
