@@ -14,25 +14,12 @@
 // VOTING), so a restart-checking replica links to and admits the new members too.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestCluster, runCli, appendUnlessFenced, waitFor, type CliResult } from './helpers.js';
+import { TestCluster, appendUnlessFenced, waitFor } from './helpers.js';
+import { attackTools, ok } from './attack7-helpers.js';
 
 const cluster = await TestCluster.create(4, [1, 2, 3, 4], { admin: true });
 after(() => cluster.stop());
-const addr = (id: number) => cluster.replica(id).address;
-const founders = () => ['--members', [1, 2, 3].map((id) => `${id}=${addr(id)}`).join(',')];
-const cli = (args: string[], log: number[]): Promise<CliResult> =>
-  Promise.race([runCli([...args, '--log', log.map(addr).join(',')]), new Promise<CliResult>((res) => setTimeout(() => res({ code: null, stdout: '', stderr: 'gave up after 60 s' }), 60_000).unref())]);
-function ok(r: CliResult, what: string): string {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-}
-async function statusOf(id: number): Promise<Record<string, unknown> | undefined> {
-  try {
-    return (await (await fetch(`http://${cluster.replica(id).adminAddress!}/status`)).json()) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
+const { addr, founders, cli, statusOf } = attackTools(cluster, 60000);
 
 test('a voter down during a grow, restarted on its old disk, passes its restart check with the new member and the log goes on', async () => {
   for (const id of [1, 2, 3]) cluster.startWith(id, founders());

@@ -15,25 +15,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { TestCluster, runCli, appendUnlessFenced, waitFor, type CliResult } from './helpers.js';
+import { TestCluster, appendUnlessFenced, waitFor } from './helpers.js';
+import { attackTools, ok } from './attack7-helpers.js';
 
 const cluster = await TestCluster.create(4, [1, 2, 3, 4], { admin: true });
 after(() => cluster.stop());
-const addr = (id: number) => cluster.replica(id).address;
-const founders = () => ['--members', [1, 2, 3].map((id) => `${id}=${addr(id)}`).join(',')];
-const cli = (args: string[], log: number[]): Promise<CliResult> =>
-  Promise.race([runCli([...args, '--log', log.map(addr).join(',')]), new Promise<CliResult>((res) => setTimeout(() => res({ code: null, stdout: '', stderr: 'gave up after 40 s' }), 40_000).unref())]);
-function ok(r: CliResult, what: string): string {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-}
-async function statusOf(id: number): Promise<Record<string, unknown> | undefined> {
-  try {
-    return (await (await fetch(`http://${cluster.replica(id).adminAddress!}/status`)).json()) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
+const { addr, founders, cli, statusOf } = attackTools(cluster, 40000);
 
 test('a voter wiped after a grow, restarted with its pre-change --members, rejoins the latest configuration', async () => {
   for (const id of [1, 2, 3]) cluster.startWith(id, founders());
