@@ -18,10 +18,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { certIdentity, type TlsCredentials } from '../net/tls.js';
 import { parseAddress } from '../net/address.js';
-import { ClusterWatch } from './console/cluster-watch.js';
+import { ClusterWatch, type ConsoleMembers } from './console/cluster-watch.js';
 import { consolePage } from './console/page.js';
 import { memberList, type Members } from './members.js';
-import { storedChain, summarise } from '../storage/stored-config.js';
+import { storedChain, summarise, type ConfigurationSummary } from '../storage/stored-config.js';
 import type { ReplicaMetrics } from './metrics.js';
 import type { ReplicaHost } from './replica-host.js';
 import type { DivergenceCheck } from './divergence-check.js';
@@ -46,15 +46,15 @@ export interface AdminServer {
 /** The JSON of GET /status (interfaces.md). */
 export function statusDocument(ctx: AdminContext): object {
   const s = ctx.host.store;
-  // The configuration this replica's disk holds (docs/reconfiguration.md): before any change, its members, all voters, at epoch 0.
-  const config = summarise(storedChain(s.metadata(), memberList(ctx.members)), ctx.id);
+  const config = heldConfiguration(ctx);
   return {
     id: ctx.id,
     status: ctx.host.status,
     begin: s.begin(),
     end: s.end(),
     learnedThrough: s.learnedThrough(),
-    members: ctx.members,
+    // The members of the configuration held now (the flags' only before any change).
+    members: Object.fromEntries(config.members.map((m) => [m.id, m.address])),
     role: config.role,
     config: { epoch: config.epoch, voters: config.voters.map((m) => m.id), learners: config.learners.map((m) => m.id) },
     clusterId: ctx.clusterId,
@@ -70,6 +70,17 @@ export function statusDocument(ctx: AdminContext): object {
   };
 }
 
+/** The configuration this replica's disk holds (docs/reconfiguration.md): before any change, its members, all voters, at epoch 0. */
+function heldConfiguration(ctx: AdminContext): ConfigurationSummary {
+  return summarise(storedChain(ctx.host.store.metadata(), memberList(ctx.members)), ctx.id);
+}
+
+/** The same, as the console's member table reads it at each refresh. */
+function consoleMembers(ctx: AdminContext): ConsoleMembers {
+  const c = heldConfiguration(ctx);
+  return { epoch: c.epoch, members: Object.fromEntries(c.members.map((m) => [m.id, m.address])), learners: new Set(c.learners.map((m) => m.id)) };
+}
+
 /** The console's refresh period: REPLOG_CONSOLE_PERIOD_MS (100 to 10000), default 1000 ms. */
 function consolePeriodMs(): number {
   const v = Number(process.env.REPLOG_CONSOLE_PERIOD_MS ?? 1000);
@@ -78,8 +89,8 @@ function consolePeriodMs(): number {
 
 export async function startAdmin(address: string, ctx: AdminContext): Promise<AdminServer> {
   const at = parseAddress(address, { portZero: true });
-  const watch = new ClusterWatch({ id: ctx.id, members: ctx.members, clusterId: ctx.clusterId, host: ctx.host, sink: ctx.metrics, periodMs: consolePeriodMs(), divergence: ctx.divergence === undefined ? undefined : () => ctx.divergence!.status(), tls: ctx.tls });
-  ctx.metrics.attachCluster(() => watch.rows());
+  const watch = new ClusterWatch({ id: ctx.id, members: () => consoleMembers(ctx), clusterId: ctx.clusterId, host: ctx.host, sink: ctx.metrics, periodMs: consolePeriodMs(), divergence: ctx.divergence === undefined ? undefined : () => ctx.divergence!.status(), tls: ctx.tls });
+  ctx.metrics.attachCluster(() => watch.rows(), () => heldConfiguration(ctx));
   watch.enableProbes();
   watch.start();
   const serve = (req: IncomingMessage, res: ServerResponse): void => {

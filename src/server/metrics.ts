@@ -12,6 +12,14 @@ import type { PeriodStats, WatchSink } from './console/cluster-watch.js';
 import { LatencyWindow } from './console/latency-window.js';
 import type { MemberRow, MemberStatus } from './console/members-view.js';
 import { quorumOf } from './console/verdict.js';
+
+/** What the configuration gauges read: the epoch held and this replica's role in it. */
+export interface HeldConfiguration {
+  readonly epoch: number;
+  readonly role: (typeof ROLES)[number];
+}
+
+const ROLES = ['voter', 'learner', 'removed', 'none'] as const;
 import type { HostMetrics, ReplicaHost } from './replica-host.js';
 
 const STATUSES: readonly Status[] = ['VOTING', 'RECOVERING', 'STARTING', 'EMPTY'];
@@ -45,6 +53,7 @@ export class ReplicaMetrics implements HostMetrics, WatchSink {
   connections: (() => number) | undefined;
   /** The member table as this replica sees it (set by the admin endpoint). */
   private cluster: (() => readonly MemberRow[]) | undefined;
+  private held: (() => HeldConfiguration) | undefined;
 
   constructor(host: () => ReplicaHost | undefined, labels: { replica: string }, options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -119,6 +128,7 @@ export class ReplicaMetrics implements HostMetrics, WatchSink {
     this.recoveryGauges(host, registers);
     this.writerGauges(host, registers);
     this.clusterGauges(registers);
+    this.configGauges(registers);
   }
 
   private recoveryGauges(host: () => ReplicaHost | undefined, registers: Registry[]): void {
@@ -141,16 +151,19 @@ export class ReplicaMetrics implements HostMetrics, WatchSink {
   private clusterGauges(registers: Registry[]): void {
     const rows = () => this.cluster?.() ?? [];
     const peers = () => rows().filter((r) => !r.self);
+    // Only voters make a quorum: learners are counted apart.
+    const voters = () => rows().filter((r) => r.role === 'voter');
     const voting = (rs: readonly MemberRow[]) => rs.filter((r) => r.status === 'VOTING').length;
-    new Gauge({ name: 'replog_cluster_members', help: 'Members in the configuration', registers, collect() { this.set(rows().length); } });
-    new Gauge({ name: 'replog_cluster_quorum_size', help: 'Members needed for a quorum', registers, collect() { const n = rows().length; this.set(n === 0 ? 0 : quorumOf(n)); } });
-    new Gauge({ name: 'replog_cluster_voting_members', help: 'Members VOTING and heard from lately, this replica included', registers, collect() { this.set(voting(rows())); } });
+    new Gauge({ name: 'replog_cluster_members', help: 'Voters in the configuration', registers, collect() { this.set(voters().length); } });
+    new Gauge({ name: 'replog_cluster_learners', help: 'Learners in the configuration (added, not voting yet)', registers, collect() { this.set(rows().length - voters().length); } });
+    new Gauge({ name: 'replog_cluster_quorum_size', help: 'Voters needed for a quorum', registers, collect() { const n = voters().length; this.set(n === 0 ? 0 : quorumOf(n)); } });
+    new Gauge({ name: 'replog_cluster_voting_members', help: 'Voters VOTING and heard from lately, this replica included', registers, collect() { this.set(voting(voters())); } });
     new Gauge({
       name: 'replog_cluster_failures_tolerated',
       help: 'How many more members may be lost with a quorum left (VOTING members heard from minus the quorum; negative without a quorum: how many members short)',
       registers,
       collect() {
-        const rs = rows();
+        const rs = voters();
         this.set(rs.length === 0 ? 0 : voting(rs) - quorumOf(rs.length));
       },
     });
@@ -187,9 +200,37 @@ export class ReplicaMetrics implements HostMetrics, WatchSink {
     });
   }
 
-  /** Gives the cluster gauges their member table (the console's ClusterWatch). */
-  attachCluster(rows: () => readonly MemberRow[]): void {
+  /** The configuration gauges: epoch, this replica's role, each learner's lag (issue 12's metrics). */
+  private configGauges(registers: Registry[]): void {
+    const held = () => this.held?.();
+    const rows = () => this.cluster?.() ?? [];
+    new Gauge({ name: 'replog_config_epoch', help: 'The epoch of the configuration this replica holds (0: the members the cluster started with)', registers, collect() { this.set(held()?.epoch ?? 0); } });
+    new Gauge({
+      name: 'replog_role',
+      help: 'This replica\'s role in the configuration it holds (1 for the current one)',
+      labelNames: ['role'],
+      registers,
+      collect() {
+        const role = held()?.role;
+        for (const r of ROLES) this.set({ role: r }, r === role ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'replog_learner_lag_positions',
+      help: 'Positions each learner is behind the highest end known in the cluster (absent while unreachable): promote it once this is small',
+      labelNames: ['member'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of rows()) if (r.role === 'learner' && r.lagPositions !== null) this.set({ member: String(r.id) }, r.lagPositions);
+      },
+    });
+  }
+
+  /** Gives the cluster gauges their member table (the console's ClusterWatch) and the configuration held. */
+  attachCluster(rows: () => readonly MemberRow[], held?: () => HeldConfiguration): void {
     this.cluster = rows;
+    this.held = held;
   }
 
   /** One labelled child per message type, looked up once (inc({ type }) hashes the labels on every call). */

@@ -80,11 +80,27 @@ test('two of three members down: no quorum, with what to do', () => {
 });
 
 test('five members all VOTING can lose 2; corruption on this replica turns the verdict to a warning', () => {
-  const rows = [1, 2, 3, 4, 5].map((id) => ({ id, address: `h:${id}`, self: id === 1, status: 'VOTING' as const, generation: 1, begin: 0, end: 9, learnedThrough: 9, lagPositions: 0, lagSeconds: 0, lastContactMs: 0, recovery: null }));
+  const rows = [1, 2, 3, 4, 5].map((id) => ({ id, address: `h:${id}`, role: 'voter' as const, self: id === 1, status: 'VOTING' as const, generation: 1, begin: 0, end: 9, learnedThrough: 9, lagPositions: 0, lagSeconds: 0, lastContactMs: 0, recovery: null }));
   assert.equal(verdict(rows).headline, 'healthy: can lose 2 more replicas');
   const v = verdict(rows, { lostPositions: 3 });
   assert.equal(v.level, 'warning');
   assert.match(v.details[0]!, /3 corrupted positions/);
+});
+
+test('learners show with their role and never count for the quorum: a learner down is advice, not a lost replica', () => {
+  const now = 10_000;
+  const withLearner = { ...members, 4: '127.0.0.1:7004' };
+  const rows = memberRows(inputs(now, { members: withLearner, learners: new Set([4]) }));
+  assert.deepEqual(rows.map((r) => r.role), ['voter', 'voter', 'voter', 'learner']);
+  assert.equal(rows[3]!.status, 'UNREACHABLE', 'nothing heard from the new member yet');
+  const v = verdict(rows);
+  assert.equal(v.quorum, 2);
+  assert.equal(v.voting, 3);
+  assert.equal(v.headline, 'healthy: can lose 1 more replica');
+  assert.match(v.details[0]!, /^learner 4 \(127\.0\.0\.1:7004\) is UNREACHABLE/);
+  // Promoted: the same member now counts, and its absence degrades the cluster.
+  const promoted = memberRows(inputs(now, { members: withLearner, learners: new Set() }));
+  assert.match(verdict(promoted).headline, /^degraded: can lose 0 more replicas; 1 of 4 not VOTING/);
 });
 
 test('timeline: a replica going down and back, a new disk, a writer change, a truncation, corruption found and repaired', () => {

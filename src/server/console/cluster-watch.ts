@@ -49,9 +49,18 @@ export interface WatchSink {
   onRepaired?(positions: number): void;
 }
 
+/** The configuration this replica holds now: it changes when a membership change is learned. */
+export interface ConsoleMembers {
+  readonly epoch: number;
+  /** Voters and learners, by id. */
+  readonly members: Readonly<Record<number, string>>;
+  readonly learners: ReadonlySet<number>;
+}
+
 export interface WatchOptions {
   readonly id: number;
-  readonly members: Readonly<Record<number, string>>;
+  /** Read at every refresh, so the table follows membership changes. */
+  readonly members: () => ConsoleMembers;
   readonly clusterId: string;
   readonly host: WatchedHost;
   readonly sink: WatchSink;
@@ -79,7 +88,12 @@ export interface ConsoleSnapshot {
   readonly at: string;
   readonly self: number;
   readonly clusterId: string;
-  readonly config: { readonly members: { id: number; address: string }[]; readonly quorum: number };
+  readonly config: {
+    readonly epoch: number;
+    readonly members: { id: number; address: string; role: 'voter' | 'learner' }[];
+    /** Of the voters. */
+    readonly quorum: number;
+  };
   readonly verdict: Verdict;
   readonly members: MemberRow[];
   readonly writer: (NonNullable<ReturnType<WatchedHost['writerView']>> & { since: string | null; changesSeen: number }) | null;
@@ -136,9 +150,14 @@ export class ClusterWatch {
   /** Starts asking peers for their status over the replica port (the admin endpoint does at start). */
   enableProbes(): void {
     if (this.probes !== undefined) return;
-    const peers = new Map(Object.entries(this.opts.members).map(([id, a]) => [Number(id), a] as const).filter(([id]) => id !== this.opts.id));
-    this.probes = new PeerProbes(peers, this.opts.clusterId, () => this.opts.host.clockMs(), this.opts.tls);
+    this.probes = new PeerProbes(this.opts.clusterId, () => this.opts.host.clockMs(), this.opts.tls);
+    this.probes.follow(this.peers());
     this.probes.poll();
+  }
+
+  /** The other members of the configuration held now, by id. */
+  private peers(): Map<number, string> {
+    return new Map(Object.entries(this.opts.members().members).map(([id, a]) => [Number(id), a] as const).filter(([id]) => id !== this.opts.id));
   }
 
   /** Each new snapshot, once a period; returns the unsubscribe function. */
@@ -152,9 +171,11 @@ export class ClusterWatch {
     const h = this.opts.host;
     const s = h.store;
     const now = h.clockMs();
+    const config = this.opts.members();
     return memberRows({
       now,
-      members: this.opts.members,
+      members: config.members,
+      learners: config.learners,
       self: { id: this.opts.id, status: h.status, generation: s.metadata().generation ?? 0, begin: s.begin(), end: s.end(), learnedThrough: s.learnedThrough(), progress: h.recoveryProgress() },
       gossip: h.peerStates(),
       probes: this.probes?.latest ?? new Map<number, ProbeReply>(),
@@ -171,6 +192,8 @@ export class ClusterWatch {
 
   /** One period: charts, rates, events, and a snapshot to the subscribers. */
   sample(): ConsoleSnapshot {
+    // A change learned since the last period: probe the members it added, drop the ones it removed.
+    this.probes?.follow(this.peers());
     this.probes?.poll();
     const now = this.opts.host.clockMs();
     const seconds = Math.max(0.001, (now - this.lastSampleAt) / 1000);
@@ -275,12 +298,15 @@ export class ClusterWatch {
     const storageError = h.storageError?.message ?? null;
     const divergence = this.opts.divergence?.() ?? null;
     const w = h.writerView();
-    const ids = Object.keys(this.opts.members).map(Number).sort((a, b) => a - b);
+    const held = this.opts.members();
+    const ids = Object.keys(held.members).map(Number).sort((a, b) => a - b);
+    const role = (id: number) => (held.learners.has(id) ? ('learner' as const) : ('voter' as const));
+    const members = ids.map((id) => ({ id, address: held.members[id]!, role: role(id) }));
     return {
       at: new Date().toISOString(),
       self: this.opts.id,
       clusterId: this.opts.clusterId,
-      config: { members: ids.map((id) => ({ id, address: this.opts.members[id]! })), quorum: quorumOf(ids.length) },
+      config: { epoch: held.epoch, members, quorum: quorumOf(members.filter((m) => m.role === 'voter').length) },
       verdict: verdict(rows, { storageError, lostPositions: lost, divergence: divergence?.firstMismatch ?? null }),
       members: rows,
       writer: w === null ? null : { ...w, since: this.writerSince, changesSeen: this.writerChanges },

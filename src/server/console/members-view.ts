@@ -40,6 +40,8 @@ export interface RecoveryRow {
 export interface MemberRow {
   readonly id: number;
   readonly address: string;
+  /** Its role in the configuration this replica holds: only voters count for the quorum. */
+  readonly role: 'voter' | 'learner';
   /** The replica serving this view. */
   readonly self: boolean;
   readonly status: MemberStatus;
@@ -77,7 +79,10 @@ export interface SelfState {
 
 export interface ViewInputs {
   readonly now: number;
+  /** Every member of the configuration this replica holds (voters and learners), by id. */
   readonly members: Readonly<Record<number, string>>;
+  /** Those of them that are learners (none before a change adds one). */
+  readonly learners?: ReadonlySet<number>;
   readonly self: SelfState;
   readonly gossip: ReadonlyMap<number, { readonly state: PeerStateMessage; readonly at: number }>;
   readonly probes: ReadonlyMap<number, ProbeReply>;
@@ -128,7 +133,8 @@ export function memberRows(inp: ViewInputs): MemberRow[] {
     const k = known.get(id);
     const up = reachable(id);
     const lastContactMs = k === undefined ? null : Math.max(0, inp.now - k.at);
-    const base = { id, address: inp.members[id]!, self: id === inp.self.id, lastContactMs };
+    const role = inp.learners?.has(id) === true ? ('learner' as const) : ('voter' as const);
+    const base = { id, address: inp.members[id]!, role, self: id === inp.self.id, lastContactMs };
     if (!up || k === undefined) {
       return { ...base, status: 'UNREACHABLE', generation: k?.generation ?? null, begin: null, end: null, learnedThrough: null, lagPositions: null, lagSeconds: null, recovery: null };
     }

@@ -77,12 +77,12 @@ function lagText(r) {
 
 function rowHtml(r) {
   var cells = [
-    r.id, esc(r.address),
+    r.id, esc(r.address) + (r.role === "learner" ? " (learner)" : ""),
     '<span class="badge s-' + r.status + '">' + r.status + "</span>",
     num(r.generation), num(r.begin), num(r.end), num(r.learnedThrough), lagText(r),
     r.self ? "this replica" : secs(r.lastContactMs), progressCell(r)
   ];
-  return '<tr data-id="' + r.id + '" data-status="' + r.status + '" data-self="' + r.self + '">' +
+  return '<tr data-id="' + r.id + '" data-status="' + r.status + '" data-role="' + r.role + '" data-self="' + r.self + '">' +
     cells.map(function (c, i) { return i === 0 ? '<th scope="row">' + c + "</th>" : "<td>" + c + "</td>"; }).join("") + "</tr>";
 }
 
@@ -143,8 +143,11 @@ function render(s) {
   chart("c-appends", "Appends received (positions/s)", "/s", c.t, [{ name: "positions/s", values: c.appendsPerSec }]);
   chart("c-write", "Write reply latency on this replica (queue + sync)", "ms", c.t, [{ name: "p50", values: c.writeP50Ms }, { name: "p99", values: c.writeP99Ms }]);
   chart("c-sync", "Disk sync latency (fdatasync)", "ms", c.t, [{ name: "p50", values: c.syncP50Ms }, { name: "p99", values: c.syncP99Ms }]);
-  $("config").innerHTML = dl([["cluster id", s.clusterId], ["members", s.config.members.map(function (m) { return m.id + "=" + m.address; }).join(", ")],
-    ["quorum", s.config.quorum + " of " + s.config.members.length], ["can lose", s.verdict.canLose + " more"]]);
+  var voters = s.config.members.filter(function (m) { return m.role === "voter"; });
+  var learners = s.config.members.filter(function (m) { return m.role === "learner"; });
+  var ids = function (ms) { return ms.length === 0 ? "none" : ms.map(function (m) { return m.id + "=" + m.address; }).join(", "); };
+  $("config").innerHTML = dl([["cluster id", s.clusterId], ["epoch", s.config.epoch], ["voters", ids(voters)], ["learners", ids(learners)],
+    ["quorum", s.config.quorum + " of " + voters.length + " voters"], ["can lose", s.verdict.canLose + " more"]]);
   var g = s.integrity;
   $("integrity").innerHTML = dl([["corrupted positions now", g.lostPositions], ["found since start", g.corruptedFound],
     ["repaired since start", g.repaired], ["storage", g.storageError ? "FAILED: " + g.storageError : "ok"],

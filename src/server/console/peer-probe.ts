@@ -15,14 +15,27 @@ export class PeerProbes {
   private readonly replies = new Map<number, ProbeReply>();
   private rid = 0;
 
+  private readonly addresses = new Map<number, string>();
+
   constructor(
-    peers: ReadonlyMap<number, string>,
-    clusterId: string,
+    private readonly clusterId: string,
     private readonly now: () => number,
-    tls?: TlsCredentials,
-  ) {
+    private readonly tls?: TlsCredentials,
+  ) {}
+
+  /** Probes exactly these peers: links to new ones (or moved ones) open, links to members no longer listed close. */
+  follow(peers: ReadonlyMap<number, string>): void {
+    for (const [id, link] of this.links) {
+      if (peers.get(id) === this.addresses.get(id)) continue;
+      void link.close();
+      this.links.delete(id);
+      this.addresses.delete(id);
+      this.replies.delete(id);
+    }
     for (const [id, address] of peers) {
-      this.links.set(id, new PeerLink({ address, clusterId, tls, expectReplicaId: id, onMessage: (msg) => this.onMessage(id, msg) }));
+      if (this.links.has(id)) continue;
+      this.addresses.set(id, address);
+      this.links.set(id, new PeerLink({ address, clusterId: this.clusterId, tls: this.tls, expectReplicaId: id, onMessage: (msg) => this.onMessage(id, msg) }));
     }
   }
 

@@ -27,7 +27,7 @@ const replicas = (n: number) => `${n} more replica${n === 1 ? '' : 's'}`;
 
 /** What each member that is not VOTING needs, in the words of `replog status`. */
 function adviceFor(r: MemberRow, haveQuorum: boolean): string | undefined {
-  const who = `replica ${r.id} (${r.address})`;
+  const who = `${r.role === 'learner' ? 'learner' : 'replica'} ${r.id} (${r.address})`;
   switch (r.status) {
     case 'VOTING':
       return undefined;
@@ -55,9 +55,11 @@ export function verdict(
   rows: readonly MemberRow[],
   extra: { storageError?: string | null; lostPositions?: number; divergence?: { position: number; peer: number } | null } = {},
 ): Verdict {
-  const n = rows.length;
+  // Only voters make a quorum; a learner's status is advice, never a lost replica.
+  const voters = rows.filter((r) => r.role !== 'learner');
+  const n = voters.length;
   const quorum = quorumOf(n);
-  const voting = rows.filter((r) => r.status === 'VOTING').length;
+  const voting = voters.filter((r) => r.status === 'VOTING').length;
   const haveQuorum = voting >= quorum;
   const canLose = haveQuorum ? voting - quorum : 0;
   const details = rows.map((r) => adviceFor(r, haveQuorum)).filter((d): d is string => d !== undefined);
