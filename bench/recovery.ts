@@ -17,13 +17,13 @@
  * their summaries (top self time) go to bench/results/profiles.
  */
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { LogClient } from '../src/client/log-client.js';
+import { diskWriteMBps, loopbackMBps } from './lib/bandwidth.js';
 import { freePorts, startLogged, stopProcess, waitUntil } from './lib/processes.js';
 import { summariseProfileFile } from './lib/profile.js';
 import { cpuMs, selfCpuMs } from './lib/procstat.js';
@@ -32,43 +32,6 @@ import { Samples, r3, type LatencySummary } from './lib/stats.js';
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/replog.js');
 const ENTRY_BYTES = 1024;
 const MiB = 1024 * 1024;
-
-/** Sequential write bandwidth of this disk: 4 MiB writes, one fdatasync at the end. */
-function diskWriteMBps(dir: string, totalMiB = 512): number {
-  const path = join(dir, 'disk-bandwidth');
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.alloc(4 * MiB, 1);
-  const t = performance.now();
-  for (let off = 0; off < totalMiB * MiB; off += chunk.length) writeSync(fd, chunk, 0, chunk.length, off);
-  fdatasyncSync(fd);
-  const s = (performance.now() - t) / 1000;
-  closeSync(fd);
-  rmSync(path, { force: true });
-  return totalMiB / s;
-}
-
-/** Loopback TCP bandwidth between this process and a sink in this process: 64 KiB writes. */
-async function loopbackMBps(totalMiB = 1024): Promise<number> {
-  let received = 0;
-  const server = createServer((s) => s.on('data', (d: Buffer) => (received += d.length)));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  const sock = connect({ host: '127.0.0.1', port });
-  await new Promise<void>((r) => sock.once('connect', () => r()));
-  const chunk = Buffer.alloc(64 * 1024, 2);
-  const t = performance.now();
-  for (let sent = 0; sent < totalMiB * MiB; sent += chunk.length) {
-    if (!sock.write(chunk)) await new Promise<void>((r) => sock.once('drain', () => r()));
-  }
-  await new Promise<void>((r) => {
-    const check = () => (received >= totalMiB * MiB ? r() : setImmediate(check));
-    check();
-  });
-  const s = (performance.now() - t) / 1000;
-  sock.destroy();
-  server.close();
-  return totalMiB / s;
-}
 
 interface Member {
   id: number;

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const all = ['replog', 'codec', 'storage'];
-/** Run only when named: recovery fills a 1 GiB log (`npm run bench -- recovery [--quick]`); state is the state store's (`npm run bench -- state [--quick]`); tail is append-to-tail latency (`npm run bench -- tail [--quick]`). */
-const known = [...all, 'recovery', 'state', 'tail', 'entry-copy'];
+/** Run only when named: recovery fills a 1 GiB log (`npm run bench -- recovery [--quick]`), reconfig too (a learner catches it up; `npm run bench -- reconfig [--quick]`); state is the state store's (`npm run bench -- state [--quick]`); tail is append-to-tail latency (`npm run bench -- tail [--quick]`). */
+const known = [...all, 'recovery', 'reconfig', 'state', 'tail', 'entry-copy'];
 const args = process.argv.slice(2);
 const names = args.filter((a) => known.includes(a));
 const rest = args.filter((a) => !known.includes(a));
@@ -22,6 +22,6 @@ if (unknown.length > 0) {
 }
 for (const name of names.length > 0 ? names : all) {
   console.log(`\n== bench/${name}`);
-  const r = spawnSync(process.execPath, [join(here, `${name}.js`), ...(name === 'replog' || name === 'recovery' || name === 'state' || name === 'tail' ? rest : [])], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [join(here, `${name}.js`), ...(name === 'replog' || name === 'recovery' || name === 'reconfig' || name === 'state' || name === 'tail' ? rest : [])], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
