@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { replayCommand, runNemesis } from './runner.js';
-import { FAULT_KINDS, parseScheduleFile, type FaultKind, type ScheduleFile } from './schedule.js';
+import { ALL_FAULT_KINDS, FAULT_KINDS, parseScheduleFile, type FaultKind, type ScheduleFile } from './schedule.js';
 
 function int(v: string): number {
   const n = Number(v);
@@ -20,7 +20,7 @@ function int(v: string): number {
 
 function faultList(v: string): FaultKind[] {
   const ks = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const k of ks) if (!(FAULT_KINDS as readonly string[]).includes(k)) throw new InvalidArgumentError(`unknown fault ${k} (known: ${FAULT_KINDS.join(', ')})`);
+  for (const k of ks) if (!(ALL_FAULT_KINDS as readonly string[]).includes(k)) throw new InvalidArgumentError(`unknown fault ${k} (known: ${ALL_FAULT_KINDS.join(', ')})`);
   return ks as FaultKind[];
 }
 
@@ -28,7 +28,7 @@ const program = new Command('nemesis')
   .description('real faults on real replog processes, a workload, and a checker over the whole history')
   .option('--time <seconds>', 'length of each run', int, 60)
   .option('--seed <n>', 'the seed of the fault schedule and workload (default: random)', int)
-  .option('--faults <list>', `faults to inject (${FAULT_KINDS.join(',')})`, faultList, [...FAULT_KINDS])
+  .option('--faults <list>', `faults to inject (default ${FAULT_KINDS.join(',')}; also replace: a membership change)`, faultList, [...FAULT_KINDS])
   .option('--runs <n>', 'runs, with seeds seed, seed+1, ...', int, 1)
   .option('--replicas <n>', 'replicas', int, 3)
   .option('--out <dir>', 'results folder', 'results/nemesis')

@@ -16,8 +16,11 @@ export const REPLOG_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../.
 export const REPLICA_PORT = 7001;
 
 interface Proc {
+  /** The slot: the bed's host, address and data directory stay the slot's across membership changes. */
   readonly id: number;
   readonly dir: string;
+  /** The member id running there now: the slot's own until a `replace` fault gives it a new member. */
+  member: number;
   child?: ChildProcess;
   exited?: Promise<void>;
   paused: boolean;
@@ -40,7 +43,7 @@ export class Replicas {
     private readonly nodeArgs: readonly string[] = [],
   ) {
     for (const id of ids) {
-      this.procs.set(id, { id, dir: join(root, `r${id}`), paused: false });
+      this.procs.set(id, { id, dir: join(root, `r${id}`), member: id, paused: false });
       this.logs.set(id, createWriteStream(join(logDir, `r${id}.stderr.log`), { flags: 'a' }));
     }
   }
@@ -68,15 +71,39 @@ export class Replicas {
     return this.proc(id).child !== undefined;
   }
 
+  /** The member id running in slot `id` now. */
+  member(id: number): number {
+    return this.proc(id).member;
+  }
+
+  /** A member id never used in this run (ids are never reused: docs/reconfiguration.md R7). */
+  nextMember(): number {
+    return Math.max(...[...this.procs.values()].map((p) => p.member)) + 1;
+  }
+
+  /**
+   * Slot `id` (down, its data directory wiped) will run member `member` from its next start: a new
+   * member at the old one's address, started with `--join` (it waits until it is added).
+   */
+  assign(id: number, member: number): void {
+    if (this.running(id)) throw new Error(`replica ${id} is running`);
+    this.proc(id).member = member;
+  }
+
   start(id: number): void {
     const p = this.proc(id);
     if (p.child !== undefined) return;
-    const members = this.ids.map((m) => `${m}=${this.address(m)}`).join(',');
     const [host, port] = [this.address(id).split(':')[0]!, this.address(id).split(':')[1]!];
-    const { file, args } = this.bed.command(id, [process.execPath, ...this.nodeArgs, REPLOG_BIN, 'replica', '--id', String(id), '--dir', p.dir, '--listen', `${host}:${port}`, '--members', members]);
+    // A founding member keeps its --members (R11: seeds only after the first start); a member added later
+    // joins through the other slots' addresses, on every start.
+    const founder = p.member === id;
+    const seeds = founder
+      ? ['--members', this.ids.map((m) => `${m}=${this.address(m)}`).join(',')]
+      : ['--join', this.ids.filter((m) => m !== id).map((m) => this.address(m)).join(',')];
+    const { file, args } = this.bed.command(id, [process.execPath, ...this.nodeArgs, REPLOG_BIN, 'replica', '--id', String(p.member), '--dir', p.dir, '--listen', `${host}:${port}`, ...seeds]);
     const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'], env: this.env });
     const log = this.logs.get(id)!;
-    log.write(`--- start ${new Date().toISOString()}\n`);
+    log.write(`--- start ${new Date().toISOString()}${founder ? '' : ` as member ${p.member}`}\n`);
     child.stderr!.on('data', (d: Buffer) => log.write(d));
     p.child = child;
     p.paused = false;

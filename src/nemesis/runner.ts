@@ -18,6 +18,7 @@ import { createBed, type Bed } from './bed.js';
 import { DISK_MIB, Disks, disksUnavailable } from './disks.js';
 import { checkHistory, type CheckResult } from './checker.js';
 import type { FenceEvent, FinalRead, History, Op, ReplicaLog } from './history.js';
+import { replaceMember, settle } from './membership.js';
 import { REPLOG_BIN, Replicas } from './replicas.js';
 import { describe, makeSchedule, type FaultKind, type ScheduledFault, type ScheduleFile } from './schedule.js';
 import { dumpReplicaLog } from './store-dump.js';
@@ -209,7 +210,7 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
         const wait = f.at - (Date.now() - start);
         if (wait > 0) await sleep(wait);
         const from = Date.now() - start;
-        const { skipped, detail } = await apply(f, bed, replicas, disks, worker, (p) => (workerPaused = p));
+        const { skipped, detail } = await apply(f, bed, replicas, disks, worker, (p) => (workerPaused = p), env);
         if (skipped === undefined) await sleep(f.holdMs);
         await heal(f, bed, replicas, disks, worker, (p) => (workerPaused = p));
         const what = describe(f.fault) + (detail === undefined ? '' : ` (${detail})`);
@@ -226,6 +227,8 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
     replicas.start(id);
   }
   say(`faults done: ${applied.filter((f) => f.skipped === undefined).length} applied, ${applied.filter((f) => f.skipped !== undefined).length} skipped`);
+  // A membership change a fault interrupted is finished now: every slot's member a voter again.
+  if (schedule.some((f) => f.fault.kind === 'replace')) notes.push(...(await settle(replicas, env, 120_000)));
 
   // The deadline's timer is cleared once the workload exits: a pending timer would hold the process (a test) open.
   let deadline: NodeJS.Timeout | undefined;
@@ -250,7 +253,7 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
   const replicaLogs: ReplicaLog[] = [];
   for (const id of replicas.ids) {
     try {
-      const r = await dumpReplicaLog(id, replicas.dir(id));
+      const r = await dumpReplicaLog(replicas.member(id), replicas.dir(id));
       replicaLogs.push(r);
       writeFileSync(join(o.out, 'replicas', `r${id}.jsonl`), r.entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
     } catch (err) {
@@ -295,7 +298,7 @@ async function runOn(o: RunOptions, bed: Bed, replicas: Replicas, faults: readon
 }
 
 /** Applies a fault; returns why it was skipped, if it was, and what it did, if that says more than its name. */
-async function apply(f: ScheduledFault, bed: Bed, replicas: Replicas, disks: Disks | undefined, worker: import('node:child_process').ChildProcess, setWorkerPaused: (p: boolean) => void): Promise<{ skipped?: string; detail?: string }> {
+async function apply(f: ScheduledFault, bed: Bed, replicas: Replicas, disks: Disks | undefined, worker: import('node:child_process').ChildProcess, setWorkerPaused: (p: boolean) => void, env: NodeJS.ProcessEnv): Promise<{ skipped?: string; detail?: string }> {
   const skipped = (why: string | undefined) => (why === undefined ? {} : { skipped: why });
   const fault = f.fault;
   switch (fault.kind) {
@@ -321,6 +324,10 @@ async function apply(f: ScheduledFault, bed: Bed, replicas: Replicas, disks: Dis
       const filled = disks.fill(replicas.dir(fault.target));
       return { detail: `${(filled / 2 ** 20).toFixed(1)} MiB of ballast, ${Disks.freeBytes(replicas.dir(fault.target))} bytes left` };
     }
+    case 'replace':
+      // A membership change drops to two voters for a while: as a disk fault, it waits for every replica to be VOTING.
+      if (!(await allVoting(replicas))) return skipped('not every replica was VOTING');
+      return { detail: await replaceMember(replicas, fault.target, env) };
     case 'wipe':
     case 'corrupt': {
       // Losing a disk while another is still rejoining could lose a quorum's copies: that is beyond what the
@@ -344,7 +351,7 @@ async function heal(f: ScheduledFault, bed: Bed, replicas: Replicas, disks: Disk
     } else replicas.resume(fault.target);
   } else if (fault.kind === 'kill' || fault.kind === 'power-loss') for (const t of fault.targets) replicas.start(t);
   else if (fault.kind === 'disk-full') disks?.empty(replicas.dir(fault.target));
-  else replicas.start(fault.target);
+  else replicas.start(fault.target); // wipe, corrupt; a replace started its new member already
 }
 
 /** The whole log, read from the root namespace (never cut) once the cluster is healed. */

@@ -9,8 +9,15 @@
 import { Prng } from '../sim/prng.js';
 import type { Cuts, Host } from './bed.js';
 
+/** The faults a run injects unless told otherwise. */
 export const FAULT_KINDS = ['partition', 'pause', 'kill', 'wipe', 'corrupt', 'power-loss', 'disk-full'] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+/**
+ * Every fault a run knows: the defaults, and `replace` (a membership change: the member of a slot is
+ * removed, its disk wiped, and a new member added at its address, caught up and promoted, with the
+ * CLI), asked for by name so that the default schedules of the seeds stay what they were.
+ */
+export const ALL_FAULT_KINDS = [...FAULT_KINDS, 'replace'] as const;
+export type FaultKind = (typeof ALL_FAULT_KINDS)[number];
 
 export type Fault =
   | { readonly kind: 'partition'; readonly shape: string; readonly cuts: Cuts }
@@ -18,6 +25,8 @@ export type Fault =
   /** SIGKILL, then a restart when healed: one replica, or now and then a majority at once (a power cut). */
   | { readonly kind: 'kill'; readonly targets: readonly number[] }
   | { readonly kind: 'wipe'; readonly target: number }
+  /** `replog member remove` of the slot's member, its disk wiped, `replog member add NEW --voter` at the same address. */
+  | { readonly kind: 'replace'; readonly target: number }
   /** SIGKILL, every file cut back to what was fsynced (power-loss.ts), a restart when healed: one replica, or all. */
   | { readonly kind: 'power-loss'; readonly targets: readonly number[] }
   /** The replica's disk (a small tmpfs, disks.ts) filled to the last byte, emptied when healed. */
@@ -83,6 +92,7 @@ function drawFault(r: Prng, kind: FaultKind, ids: readonly number[]): Fault {
       return { kind, targets: r.chance(0.3) ? r.shuffle(ids).slice(0, Math.floor(ids.length / 2) + 1).sort() : [target] };
     case 'wipe':
     case 'disk-full':
+    case 'replace':
       return { kind, target };
     case 'power-loss':
       // All at once is the case that matters most: no replica remembers what the others forgot.
@@ -182,7 +192,7 @@ export function parseScheduleFile(text: string): ScheduleFile {
     const at = `fault #${i}`;
     if (typeof f?.at !== 'number' || typeof f.holdMs !== 'number' || f.at < 0 || f.holdMs < 0 || f.at + f.holdMs > j.timeMs!) bad(`${at}: at and holdMs must lie inside the run`);
     const k = f.fault as Fault & Record<string, unknown>;
-    if (!(FAULT_KINDS as readonly string[]).includes(k?.kind)) bad(`${at}: unknown kind ${String(k?.kind)}`);
+    if (!(ALL_FAULT_KINDS as readonly string[]).includes(k?.kind)) bad(`${at}: unknown kind ${String(k?.kind)}`);
     const ok =
       k.kind === 'partition' ? Array.isArray(k.cuts) && k.cuts.every((c) => Array.isArray(c) && c.length === 2 && host(c[0]) && host(c[1]))
       : k.kind === 'pause' ? host(k.target)
@@ -190,6 +200,6 @@ export function parseScheduleFile(text: string): ScheduleFile {
       : ids.has(k.target);
     if (!ok) bad(`${at}: ${k.kind} names hosts that are not in the run`);
   }
-  const faults = Array.isArray(j.faults) && j.faults.every((k) => (FAULT_KINDS as readonly string[]).includes(k)) ? j.faults : [...new Set(j.schedule!.map((f) => f.fault.kind))];
+  const faults = Array.isArray(j.faults) && j.faults.every((k) => (ALL_FAULT_KINDS as readonly string[]).includes(k)) ? j.faults : [...new Set(j.schedule!.map((f) => f.fault.kind))];
   return { seed: j.seed!, timeMs: j.timeMs!, replicaIds: j.replicaIds!, faults, schedule: [...j.schedule!].sort((a, b) => a.at - b.at) };
 }

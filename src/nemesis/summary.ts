@@ -31,7 +31,7 @@ export interface SummaryInput {
   readonly valid: boolean;
 }
 
-const COLORS: Record<string, string> = { partition: '#d62728', pause: '#9467bd', kill: '#ff7f0e', wipe: '#8c564b', corrupt: '#e377c2', 'power-loss': '#17becf', 'disk-full': '#7f7f7f' };
+const COLORS: Record<string, string> = { partition: '#d62728', pause: '#9467bd', kill: '#ff7f0e', wipe: '#8c564b', corrupt: '#e377c2', 'power-loss': '#17becf', 'disk-full': '#7f7f7f', replace: '#2ca02c' };
 
 export function countBy<T>(items: readonly T[], key: (t: T) => string): Record<string, number> {
   const out: Record<string, number> = {};
