@@ -46,3 +46,11 @@ test('a schedule.json replays: the schedule survives JSON, and a file naming unk
   bad({ schedule: [{ at: base.timeMs, holdMs: 1000, fault: { kind: 'wipe', target: 1 } }] });
   bad({ seed: 'x' });
 });
+
+test('replace (a membership change) is drawn only when asked for, and a replayed file may name it', () => {
+  for (let seed = 0; seed < 20; seed++) assert.ok(makeSchedule({ ...base, seed }).every((f) => f.fault.kind !== 'replace'), 'the defaults never replace');
+  const s = makeSchedule({ ...base, seed: 7, faults: ['kill', 'replace'] });
+  assert.ok(s.some((f) => f.fault.kind === 'replace' && base.replicaIds.includes(f.fault.target)));
+  const file = { seed: 7, timeMs: base.timeMs, replicaIds: base.replicaIds, faults: ['kill', 'replace'], schedule: s };
+  assert.deepEqual(parseScheduleFile(JSON.stringify(file)).schedule, s);
+});
