@@ -47,48 +47,70 @@ async function configuration(replicas: Replicas): Promise<{ voters: Set<number>;
   }
 }
 
-/** Applies a `replace` fault to `slot`; returns what happened, in one line for the summary. */
-export async function replaceMember(replicas: Replicas, slot: number, env: NodeJS.ProcessEnv): Promise<string> {
-  const old = replicas.member(slot);
-  const seeds = replicas.addresses.join(',');
-  const rm = await cli(['member', 'remove', String(old), '--log', seeds], env, 60_000);
-  // The log decides, not the exit code: a remove that timed out may still have been chosen.
-  const after = await configuration(replicas);
-  if (after === undefined || after.voters.has(old) || after.learners.has(old)) {
-    return `member ${old} not removed (exit ${rm.code}: ${lastLine(rm.stderr)})`;
-  }
+/** Slot `slot`'s member removed (its disk wiped), a new member started there; returns its id. */
+async function newMemberAt(replicas: Replicas, slot: number): Promise<number> {
   const next = replicas.nextMember();
   await replicas.stop(slot, 'SIGKILL');
   replicas.wipe(slot);
   replicas.assign(slot, next);
   replicas.start(slot);
-  const add = await cli(['member', 'add', String(next), replicas.address(slot), '--voter', '--log', seeds], env, 90_000);
+  return next;
+}
+
+/** `member add ID ADDR --voter` for slot `slot`'s member (a learner that catches up, then is promoted). */
+function addVoter(replicas: Replicas, slot: number, env: NodeJS.ProcessEnv) {
+  return cli(['member', 'add', String(replicas.member(slot)), replicas.address(slot), '--voter', '--log', replicas.addresses.join(',')], env, 90_000);
+}
+
+/** Applies a `replace` fault to `slot`; returns what happened, in one line for the summary. */
+export async function replaceMember(replicas: Replicas, slot: number, env: NodeJS.ProcessEnv): Promise<string> {
+  const old = replicas.member(slot);
+  const rm = await cli(['member', 'remove', String(old), '--log', replicas.addresses.join(',')], env, 60_000);
+  // The log decides, not the exit code: a remove that timed out may still have been chosen (or be
+  // finished by a later writer: settle() finds that).
+  const after = await configuration(replicas);
+  if (after === undefined || after.voters.has(old) || after.learners.has(old)) {
+    return `member ${old} not removed (exit ${rm.code}: ${lastLine(rm.stderr)})`;
+  }
+  const next = await newMemberAt(replicas, slot);
+  const add = await addVoter(replicas, slot, env);
+  if (add.code === 0) replicas.added(slot);
   return add.code === 0
     ? `member ${old} removed; member ${next} added at its address, caught up and promoted`
     : `member ${old} removed; member ${next} at its address not yet a voter (exit ${add.code}: ${lastLine(add.stderr)}), settled later`;
 }
 
 /**
- * Once every fault is healed: each slot's member a voter again (an add or a
- * promotion a fault interrupted is made now). Returns what it did, or why it
- * could not (a liveness note).
+ * Once every fault is healed: each slot's member a voter again. An add or a
+ * promotion a fault interrupted is made now; a member whose removal a later
+ * writer finished (its change's outcome was unknown) is replaced as the
+ * fault meant. Returns what it did, and a liveness note for a slot it could
+ * not settle in time.
  */
 export async function settle(replicas: Replicas, env: NodeJS.ProcessEnv, deadlineMs: number): Promise<string[]> {
   const done: string[] = [];
-  const seeds = replicas.addresses.join(',');
   const until = Date.now() + deadlineMs;
   for (const slot of replicas.ids) {
-    const member = replicas.member(slot);
+    let last = '';
     for (;;) {
+      const member = replicas.member(slot);
       const c = await configuration(replicas);
-      if (c?.voters.has(member)) break;
-      if (Date.now() > until) {
-        done.push(`LIVENESS: member ${member} (slot ${slot}) is not a voter after the faults were healed`);
+      if (c?.voters.has(member)) {
+        replicas.added(slot);
         break;
       }
-      const args = c?.learners.has(member) ? ['member', 'promote', String(member)] : ['member', 'add', String(member), replicas.address(slot), '--voter'];
-      const r = await cli([...args, '--log', seeds], env, 60_000);
-      done.push(`settled member ${member}: ${args.slice(0, 2).join(' ')} exit ${r.code}${r.code === 0 ? '' : ` (${lastLine(r.stderr)})`}`);
+      if (Date.now() > until) {
+        done.push(`LIVENESS: member ${member} (slot ${slot}) is not a voter after the faults were healed${last === '' ? '' : ` (last: ${last})`}`);
+        break;
+      }
+      let step: string;
+      if (c === undefined) step = 'no configuration read';
+      else if (c.learners.has(member)) step = `promote ${member}: exit ${(await cli(['member', 'promote', String(member), '--log', replicas.addresses.join(',')], env, 60_000)).code}`;
+      else if (replicas.awaitingAdd(slot)) step = `add ${member}: exit ${(await addVoter(replicas, slot, env)).code}`;
+      else step = `member ${member} was removed by a change finished later; member ${await newMemberAt(replicas, slot)} started in its place`;
+      if (step !== last) done.push(`settle slot ${slot}: ${step}`);
+      last = step;
+      await new Promise((r) => setTimeout(r, 1000));
     }
   }
   return done;

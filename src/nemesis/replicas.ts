@@ -21,6 +21,8 @@ interface Proc {
   readonly dir: string;
   /** The member id running there now: the slot's own until a `replace` fault gives it a new member. */
   member: number;
+  /** Its member was assigned and not yet seen added (membership.ts settles it). */
+  awaitingAdd: boolean;
   child?: ChildProcess;
   exited?: Promise<void>;
   paused: boolean;
@@ -43,7 +45,7 @@ export class Replicas {
     private readonly nodeArgs: readonly string[] = [],
   ) {
     for (const id of ids) {
-      this.procs.set(id, { id, dir: join(root, `r${id}`), member: id, paused: false });
+      this.procs.set(id, { id, dir: join(root, `r${id}`), member: id, awaitingAdd: false, paused: false });
       this.logs.set(id, createWriteStream(join(logDir, `r${id}.stderr.log`), { flags: 'a' }));
     }
   }
@@ -87,7 +89,19 @@ export class Replicas {
    */
   assign(id: number, member: number): void {
     if (this.running(id)) throw new Error(`replica ${id} is running`);
-    this.proc(id).member = member;
+    const p = this.proc(id);
+    p.member = member;
+    p.awaitingAdd = true;
+  }
+
+  /** Whether slot `id`'s member was assigned and not yet seen in the configuration (then it is added, not replaced). */
+  awaitingAdd(id: number): boolean {
+    return this.proc(id).awaitingAdd;
+  }
+
+  /** Slot `id`'s member was seen in the configuration. */
+  added(id: number): void {
+    this.proc(id).awaitingAdd = false;
   }
 
   start(id: number): void {
