@@ -285,7 +285,14 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   };
   const syncPeers = (): void => {
     const now = { ...discovered, ...currentMembers() };
-    for (const id of memberIds(now)) if (id !== options.id && !peers.has(id)) addPeer(id, now[id]!);
+    for (const id of memberIds(now)) {
+      if (id === options.id) continue;
+      const link = peers.get(id);
+      if (link !== undefined && link.address === now[id]) continue;
+      // A member that moved (`replog member update`): its old address may be another process's now.
+      if (link !== undefined) void link.close();
+      addPeer(id, now[id]!);
+    }
   };
   /**
    * R13 in the shell: the members of newer configurations a recovering or restart-checking replica's peers told it of
