@@ -20,6 +20,7 @@ import { checkAddress, clusterIdFor, memberIds, memberList, parseMembers, type M
 import { bootstrapMetadata, flagsDisagreement, storedChain, summarise } from '../storage/stored-config.js';
 import { waitUntilAdded } from './join.js';
 import { chainProblem, type PlacedConfiguration } from '../core/membership.js';
+import { pendingConfig } from '../core/replica.js';
 import { DataDirMismatchError } from '../storage/errors.js';
 import { parseSegmentFileName } from '../storage/segment.js';
 import { existsSync, readdirSync } from 'node:fs';
@@ -371,9 +372,12 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           const config = summarise(chain, options.id);
           const here = (ms: readonly { id: number; address: string }[]) => ms.map((m) => (m.id === options.id ? { id: m.id, address: selfAddress() } : m));
           const head = chain[chain.length - 1]!;
+          const pending = pendingConfig(h.store);
           conn.send({
             type: 'configReply', rid: msg.rid, epoch: config.epoch, members: here(config.members),
             clusterId, position: head.position, voters: here(head.voters), learners: here(head.learners), nextId: head.nextId, chain,
+            // A change in progress: a config entry this replica accepted above its head (`config show`'s pending).
+            ...(pending === undefined ? {} : { pending }),
           });
           return;
         }
