@@ -10,18 +10,25 @@
  *      a quorum of the current voters reachable, and of the new voters
  *      reachable and caught up; `force` (remove only) skips the reachability
  *      part, never the caught-up one;
- *   3. elects a writer of its own in this client (the hand-off to an
- *      application's writer through the replicas is step 8: until then a
- *      change fences a writer that is running) and gives it the change with
- *      `ifEpoch` = the epoch read in 1 (the writer's `change` event);
+ *   3. gives the change, with an id and `ifEpoch` = the epoch read in 1, to
+ *      the writer that holds the log, so that no application's appends fail
+ *      (interfaces.md; R12's hand-off, handoff.ts): this client's own writer
+ *      if it holds one (directly: no fence), else whichever writer takes it
+ *      through the replicas' change relay. Only when no writer takes changes
+ *      (every replica answers `no-writer`, or a held change is not taken in
+ *      time and is withdrawn) does it elect a writer of its own, which fences
+ *      any other, as before the hand-off;
  *   4. resolves with the configuration after the change once it is chosen
- *      and installed (R4), and resigns the writer.
+ *      and installed (R4), and resigns the writer it elected, if it did.
  * A promotion (`promote`, `add` with `voter`, `replace`) first waits until the
  * learner has caught up (its status VOTING and its end within
  * CAUGHT_UP_SLACK of the voters'), up to a deadline.
  */
 import { randomUUID } from 'node:crypto';
-import { ChangeRefusedError, InvalidArgumentError, ReplogError } from '../core/errors.js';
+import { ChangeRefusedError, ConfigChangedError, InvalidArgumentError, ReplogError } from '../core/errors.js';
+import type { ChangeRequest } from '../core/writer.js';
+import { changeError } from './writer.js';
+import { handOff, HANDOFF_TIMING, type HandOffTiming } from './handoff.js';
 import { applyChange, checkLiveness, isMemberId, roleIn, type MembershipChange, type PlacedConfiguration } from '../core/membership.js';
 import type { ReplicaId } from '../core/types.js';
 import { PeerLink } from '../net/peer-link.js';
@@ -161,13 +168,60 @@ export class Members {
     if (guard !== undefined && !(force && guard.reason === 'would-lose-quorum')) {
       throw new ChangeRefusedError(`${guard.message}${guard.reason === 'would-lose-quorum' ? ' (--force skips this check)' : ''}`, guard.reason);
     }
-    const writer = await this.client.writer();
-    try {
-      const placed = await writer.change({ id: randomUUID(), ifEpoch: head.epoch, change });
-      return { epoch: placed.epoch, voters: placed.voters, learners: placed.learners };
-    } finally {
-      await writer.resign().catch(() => undefined);
+    return this.carryOut({ id: randomUUID(), ifEpoch: head.epoch, change });
+  }
+
+  /**
+   * Step 3 and 4: the writer that holds the log makes the change (see the file header). @internal Also
+   * the tests' door to a request with an `ifEpoch` of their choosing.
+   */
+  async carryOut(request: ChangeRequest, timing: HandOffTiming = HANDOFF_TIMING): Promise<Configuration> {
+    const own = this.client.heldWriter();
+    if (own !== undefined) return shape(await own.change(request));
+    const handed = await handOff(this.client, request, timing);
+    if (handed.kind === 'done') {
+      const o = handed.outcome;
+      if (o.ok) {
+        this.client.noteConfiguration(o.config);
+        return shape(o.config);
+      }
+      // The application's writer stopped before proposing it (nothing written): this client carries it out.
+      if (o.reason !== 'fenced' && o.reason !== 'no-quorum') return this.unlessMade(request, changeError(o));
+    } else if (handed.kind === 'no-outcome') {
+      return this.unlessMade(request, new ReplogError("the change's outcome is unknown: the writer that took it reported nothing in time; replog config show tells whether it was made"));
     }
+    // No writer takes changes (or it did not take this one in time, and it was withdrawn everywhere): this
+    // client elects its own, which fences any other writer. The same request, `ifEpoch` included: if a
+    // writer this client could not see took it after all, only one of the two is chosen, and the other is
+    // refused as epoch-changed (unlessMade then finds the change made).
+    try {
+      const writer = await this.client.writer();
+      try {
+        return shape(await writer.change(request));
+      } finally {
+        await writer.resign().catch(() => undefined);
+      }
+    } catch (err) {
+      return this.unlessMade(request, err as Error);
+    }
+  }
+
+  /**
+   * A change that failed with an epoch that moved or an unknown outcome may have been made all the same
+   * (by the other writer of a hand-off race, or by one that finished it): the configuration made by the
+   * request carries its id as `changeId`. Found: that configuration; else `err`.
+   */
+  private async unlessMade(request: ChangeRequest, err: Error): Promise<Configuration> {
+    if (!(err instanceof ConfigChangedError) && !/outcome is unknown/.test(err.message)) throw err;
+    const made = await this.madeBy(request.id).catch(() => undefined);
+    if (made !== undefined) return shape(made);
+    throw err;
+  }
+
+  /** The configuration the request `id` made, if the chain the replicas report holds it. */
+  private async madeBy(id: string): Promise<PlacedConfiguration | undefined> {
+    await this.client.configuration();
+    return this.client.chain.find((c) => c.changeId === id);
   }
 
   /** Waits until learner `id` is VOTING and within CAUGHT_UP_SLACK of the voters' end; refused (not-caught-up) at the deadline. */
@@ -193,6 +247,10 @@ export class Members {
       await new Promise((r) => setTimeout(r, 500));
     }
   }
+}
+
+function shape(c: { readonly epoch: number; readonly voters: Configuration['voters']; readonly learners: Configuration['learners'] }): Configuration {
+  return { epoch: c.epoch, voters: c.voters, learners: c.learners };
 }
 
 /** The highest end among the reachable VOTING voters of `head`. */

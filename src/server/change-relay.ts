@@ -83,11 +83,17 @@ export class ChangeRelay {
     return this.entries.size;
   }
 
-  /** A writer that takes changes holds this replica's promise and is at work: offers are held for it. */
+  /**
+   * A writer that takes changes holds this replica's promise and is at work: offers are held for it. The
+   * latest take need not name the current promise: a writer that just made a change holds a new proposal
+   * (R4's fresh election) before its next take, and answering no-writer then would make the asker elect a
+   * writer of its own and fence it. If the holder is another writer that never takes, the held change is
+   * not taken in time, and the asker withdraws it and goes on as with no-writer, only later.
+   */
   writerTakes(): boolean {
     const h = this.opts.holder();
     const t = this.taker;
-    return h !== null && h.active && t !== undefined && t.proposal === h.proposal && this.opts.now() - t.at < this.takerWindowMs;
+    return h !== null && h.active && t !== undefined && this.opts.now() - t.at < this.takerWindowMs;
   }
 
   /** An offer (or a poll, or with `withdraw` a withdrawal) of a change: what this replica holds of it now. */

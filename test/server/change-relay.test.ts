@@ -45,6 +45,15 @@ test('no writer that takes changes: the offer is answered no-writer and nothing 
   assert.equal(relay.offer(offer('a')).state, 'held');
 });
 
+test('a taker under an older proposal still counts (its writer just changed proposal, R4): held, handed only to the new holder', () => {
+  const { relay, setHolder } = setup();
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, {});
+  setHolder({ proposal: 9, active: true });
+  assert.equal(relay.offer(offer('a')).state, 'held');
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 2, proposal: 7 }, {}).requests, []);
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 3, proposal: 9 }, {}).requests.map((r) => r.id), ['a']);
+});
+
 test('a taker seen too long ago is no taker', () => {
   const { relay, clock } = setup();
   relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, {});
