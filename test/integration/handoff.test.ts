@@ -10,8 +10,10 @@
  *       `log.members` in the application's own client gives them to its writer;
  *   (c) with no writer active the CLI elects its own, as before;
  *   (d) a change the application's writer refuses (ifEpoch passed, an unknown
- *       member) comes back to the asker as the error it would get otherwise,
- *       and a withdrawn change raced by a writer is made once (ifEpoch).
+ *       member) comes back to the asker as the error it would get otherwise;
+ *   (e) a library client's change goes through the relay too, and (c) asked
+ *       again by a writer of the asker's own (a withdrawn hand-off's race) it
+ *       is not made twice: its ifEpoch has passed.
  * Every wait is on a condition with a generous deadline.
  */
 import { test, after } from 'node:test';
@@ -21,6 +23,7 @@ import { LogClient } from '../../src/client/log-client.js';
 import { Members } from '../../src/client/members.js';
 import type { ChangeEvent } from '../../src/client/events.js';
 import { ChangeRefusedError, ConfigChangedError } from '../../src/core/errors.js';
+import type { ChangeRequest } from '../../src/core/writer.js';
 import { exitStatusFor } from '../../src/cli/common.js';
 import { TestCluster, appendLoop, runCli, waitFor, type CliResult } from './helpers.js';
 
@@ -158,14 +161,45 @@ test('(d) a change the application\'s writer refuses comes back as the error the
   }
 });
 
-test('(c) with no writer active the CLI elects its own, as before the hand-off', async () => {
+/** A request the application's writer carried out: (c) asks for it again with no writer active. */
+let carried: { request: ChangeRequest; epoch: number } | undefined;
+
+test('(e) a change asked through the relay by a library client is carried by the application\'s writer', async () => {
+  const asker = await LogClient.connect([addr(2)], { waitForQuorum: true });
+  try {
+    const epoch = (await asker.configuration()).epoch;
+    const request: ChangeRequest = { id: randomUUID(), ifEpoch: epoch, change: { kind: 'add', member: { id: 7, address: '127.0.0.1:4' } } };
+    const c = await new Members(asker as LogClient<unknown>, () => undefined).carryOut(request);
+    assert.equal(c.epoch, epoch + 1);
+    assert.deepEqual(c.learners.map((m) => m.id), [7]);
+    assert.equal(app.changes.at(-1)?.id, request.id);
+    carried = { request, epoch: epoch + 1 };
+  } finally {
+    await asker.close();
+  }
+});
+
+test('(c) with no writer active the CLI elects its own, as before the hand-off; a request made already is not made twice (ifEpoch)', async () => {
   await app.writer.resign();
   const before = app.changes.length;
-  ok(await runCli(['member', 'add', '6', '127.0.0.1:3', '--log', addr(1)]), 'member add 6');
-  ok(await runCli(['member', 'remove', '6', '--log', addr(2)]), 'member remove 6');
+  ok(await runCli(['member', 'remove', '7', '--log', addr(1)]), 'member remove 7');
+  ok(await runCli(['member', 'add', '8', '127.0.0.1:3', '--log', addr(1)]), 'member add 8');
+  ok(await runCli(['member', 'remove', '8', '--log', addr(2)]), 'member remove 8');
   assert.equal(app.changes.length, before, 'no writer of the application took them');
   const cfg = await app.log.configuration();
   assert.deepEqual(cfg.learners, []);
+
+  // The race of a withdrawn hand-off: a writer this asker could not see carried the request, and the asker
+  // elects its own writer with the same request. Its ifEpoch has passed, so it is refused, not made again;
+  // the asker finds its id on the configuration it made and reports that one.
+  const asker = await LogClient.connect([addr(1)], { waitForQuorum: true });
+  try {
+    const again = await new Members(asker as LogClient<unknown>, () => undefined).carryOut(carried!.request);
+    assert.equal(again.epoch, carried!.epoch, 'the configuration the request made the first time');
+    assert.equal((await asker.configuration()).epoch, cfg.epoch, 'nothing was changed the second time');
+  } finally {
+    await asker.close();
+  }
   // The log goes on with a new writer.
   const w = await app.log.writer();
   await w.append('after-c');
