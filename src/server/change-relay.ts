@@ -123,6 +123,8 @@ export class ChangeRelay {
     this.expire(now);
     const h = this.opts.holder();
     const requests: ChangeRequest[] = [];
+    // The holder says it is there but may not carry changes: no taker, whoever took before it.
+    if (!mayCarry && h !== null && h.proposal === msg.proposal) this.taker = undefined;
     if (mayCarry && h !== null && h.proposal === msg.proposal) {
       this.taker = { proposal: msg.proposal, at: now };
       for (const e of this.entries.values()) {

@@ -92,6 +92,8 @@ test('a holder that may not carry changes (TLS without the admin role) is handed
   assert.equal(relay.offer(offer('a')).state, 'held');
   assert.deepEqual(relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, {}, false).requests, []);
   assert.equal(relay.offer(offer('a')).state, 'held');
+  // After a writer that took (any proposal), a holder that may not carry them says so: no taker.
+  assert.equal(relay.offer(offer('b')).state, 'no-writer');
 });
 
 test('a withdrawn change is never handed out; a taken one cannot be withdrawn; withdrawing an unknown id says withdrawn', () => {
