@@ -66,8 +66,8 @@ export type ReportVerdict = 'settled' | 'unknown-id' | 'not-the-taker' | 'alread
 
 export class ChangeRelay {
   private readonly entries = new Map<string, Entry>();
-  /** The latest take by the holder of the promise: its proposal and when. */
-  private taker: { proposal: number; at: number } | undefined;
+  /** The latest take by the holder of the promise: its proposal, when, and on which connection. */
+  private taker: { proposal: number; at: number; conn: object } | undefined;
   private readonly expiryMs: number;
   private readonly heldMax: number;
   private readonly takerWindowMs: number;
@@ -126,7 +126,7 @@ export class ChangeRelay {
     // The holder says it is there but may not carry changes: no taker, whoever took before it.
     if (!mayCarry && h !== null && h.proposal === msg.proposal) this.taker = undefined;
     if (mayCarry && h !== null && h.proposal === msg.proposal) {
-      this.taker = { proposal: msg.proposal, at: now };
+      this.taker = { proposal: msg.proposal, at: now, conn };
       for (const e of this.entries.values()) {
         if (e.state !== 'held') continue;
         e.state = 'taken';
@@ -149,8 +149,13 @@ export class ChangeRelay {
     return 'settled';
   }
 
-  /** A connection closed: what it took and did not settle is held again, for the holder's next take. */
+  /**
+   * A connection closed: what it took and did not settle is held again, for the holder's next take; if it
+   * was the taker's (a one-shot `replog append` exits), there is no taker until the next take, so offers
+   * find no-writer at once instead of waiting to be withdrawn.
+   */
   connectionClosed(conn: object): void {
+    if (this.taker?.conn === conn) this.taker = undefined;
     for (const e of this.entries.values()) {
       if (e.state === 'taken' && e.takenBy === conn) {
         e.state = 'held';

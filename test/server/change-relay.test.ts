@@ -54,6 +54,17 @@ test('a taker under an older proposal still counts (its writer just changed prop
   assert.deepEqual(relay.take({ type: 'changeTake', rid: 3, proposal: 9 }, {}).requests.map((r) => r.id), ['a']);
 });
 
+test('the taker\'s connection closes (a one-shot writer exits): no taker until the next take', () => {
+  const { relay } = setup();
+  const oneShot = {};
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, oneShot);
+  assert.equal(relay.offer(offer('a')).state, 'held');
+  relay.connectionClosed(oneShot);
+  assert.equal(relay.offer(offer('b')).state, 'no-writer');
+  relay.take({ type: 'changeTake', rid: 2, proposal: 7 }, {});
+  assert.equal(relay.offer(offer('b')).state, 'held');
+});
+
 test('a taker seen too long ago is no taker', () => {
   const { relay, clock } = setup();
   relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, {});
