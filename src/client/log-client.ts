@@ -607,8 +607,23 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
     const from = this.idOf.get(link);
     if (from === undefined || this.byId.get(from) !== link || this.membership?.all.includes(from) !== true) return;
     if (msg.type === 'changeOfferReply') this.offerWaits.get(msg.rid)?.(msg);
-    else if (msg.type === 'changeTakeReply') for (const w of this.writers) w.onTakeReply(from, msg);
+    else if (msg.type === 'changeTakeReply') {
+      let claimed = false;
+      for (const w of this.writers) claimed = w.onTakeReply(from, msg) || claimed;
+      if (!claimed) this.disown(from, msg.requests);
+    }
     // A replica sends clients nothing else of the relay's: anything else is ignored.
+  }
+
+  /**
+   * Changes handed to a writer of this client that stopped before the reply came: the replica marked them
+   * taken by this connection, so it is told they were not made (no core saw them), and their asker goes on.
+   */
+  private disown(from: ReplicaId, requests: readonly ChangeRequest[]): void {
+    for (const r of requests) {
+      if ([...this.writers].some((w) => w.tookRelayed(r.id))) continue;
+      this.sendRelay(from, { type: 'changeReport', id: r.id, outcome: { ok: false, reason: 'fenced', message: 'the writer that asked for the change stopped before it took it: nothing was written' } });
+    }
   }
 
   /** @internal */

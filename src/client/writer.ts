@@ -77,10 +77,10 @@ export class Writer<T = Uint8Array> {
    * the outcome once known. Bounded: the oldest settled ones are forgotten.
    */
   private readonly relayed = new Map<string, { readonly from: Set<ReplicaId>; outcome?: RelayOutcome }>();
-  /** When this writer last asked the replicas for held changes, and the rids of that round. */
+  /** When this writer last asked the replicas for held changes, under which proposal, and the rids it asked with lately. */
   private takenAt = -Infinity;
   private takenWith = 0;
-  private takeRids = new Set<number>();
+  private readonly takeRids = new Set<number>();
   private election?: { resolve(p: Position): void; reject(e: Error): void };
   private flushScheduled = false;
   private nextOp = 1;
@@ -414,12 +414,18 @@ export class Writer<T = Uint8Array> {
     if (now - this.takenAt < timing.recommitMs && proposal === this.takenWith) return;
     this.takenAt = now;
     this.takenWith = proposal;
-    this.takeRids = new Set();
     for (const to of this.client.connectedMembers?.() ?? []) {
       const rid = this.client.rid();
       this.takeRids.add(rid);
+      // A reply rounds late still counts (the replica marked its changes taken by this connection): the last TAKE_RIDS_KEPT rids.
+      if (this.takeRids.size > TAKE_RIDS_KEPT) this.takeRids.delete(this.takeRids.values().next().value!);
       this.client.sendRelay(to, { type: 'changeTake', rid, proposal });
     }
+  }
+
+  /** @internal Whether this writer took relayed change `id` (from any replica). */
+  tookRelayed(id: string): boolean {
+    return this.relayed.has(id);
   }
 
   /**
@@ -427,8 +433,10 @@ export class Writer<T = Uint8Array> {
    * `log.members` would give it); one seen before (from another replica, or again after a reconnection)
    * only adds its replica to those told the outcome, at once if it is known.
    */
-  onTakeReply(from: ReplicaId, msg: ChangeTakeReply): void {
-    if (!this.takeRids.has(msg.rid) || this.failure !== undefined) return;
+  onTakeReply(from: ReplicaId, msg: ChangeTakeReply): boolean {
+    // A writer in doubt (or stopped) takes nothing: a change event would make its core elect again, and a
+    // writer never regains leadership implicitly (see the file header). Its client disowns them.
+    if (!this.takeRids.has(msg.rid) || this.failure !== undefined || this.stateNow !== 'elected' || this.resigning) return false;
     for (const request of msg.requests) {
       const known = this.relayed.get(request.id);
       if (known !== undefined) {
@@ -441,6 +449,7 @@ export class Writer<T = Uint8Array> {
       this.client.emit('change', { id: request.id, change: request.change, ifEpoch: request.ifEpoch });
       this.apply(this.core.step({ type: 'change', request }, this.client.now()));
     }
+    return true;
   }
 
   /** Tells the replicas that handed over change `id` its outcome (once). */
@@ -505,6 +514,8 @@ export class Writer<T = Uint8Array> {
     for (const [id, r] of this.relayed) {
       if (r.outcome === undefined) this.reportRelayed(id, { ok: false, reason: 'unknown', message: `the writer that took the change stopped (${state}) before it knew the outcome` });
     }
+    // The replicas stop counting it as a writer that takes changes: an offer then finds no-writer at once.
+    if (this.takenWith > 0) for (const to of this.client.connectedMembers?.() ?? []) this.client.sendRelay(to, { type: 'changeTake', rid: this.client.rid(), proposal: this.takenWith, done: true });
     this.wakeRoom();
     for (const f of this.drained.splice(0)) f();
   }
@@ -592,6 +603,8 @@ export class Writer<T = Uint8Array> {
 
 /** Relayed changes a writer remembers (their ids and outcomes), for replicas that hand one over again. */
 const RELAYED_KEPT = 256;
+/** The changeTake rids a writer still takes replies to: a few rounds' worth. */
+const TAKE_RIDS_KEPT = 256;
 
 /** The error for a change that was not made (the writer's outcome, here or relayed through the replicas). */
 export function changeError(r: { readonly reason: string; readonly message: string }): ReplogError {

@@ -10,7 +10,8 @@
  *                    withdrawn | no-writer (no active writer takes changes here:
  *                    nothing is held).
  *   changeTake       writer -> replica: the held changes, for the holder of this
- *                    replica's promise (`proposal`).
+ *                    replica's promise (`proposal`); with `done`, the writer stops
+ *                    taking (it resigned): nothing is held for it any more.
  *   changeTakeReply  replica -> writer: the changes it hands over.
  *   changeReport     writer -> replica, one-way: the outcome of a change it took.
  *
@@ -59,6 +60,8 @@ export interface ChangeTake {
   readonly rid: number;
   /** The proposal the asking writer holds: only the holder of the replica's promise is handed anything. */
   readonly proposal: number;
+  /** The writer stops taking changes (it resigned or stopped): nothing is handed, and the replica has no taker. */
+  readonly done?: true;
 }
 
 export interface ChangeTakeReply {
@@ -129,7 +132,7 @@ export function changeMessageSize(msg: ChangeMessage): number {
     case 'changeOfferReply':
       return 1 + 8 + 1 + 1 + (msg.outcome === undefined ? 0 : outcomeSize(msg.outcome));
     case 'changeTake':
-      return 1 + 8 + 8;
+      return 1 + 8 + 8 + 1;
     case 'changeTakeReply':
       return 1 + 8 + 4 + msg.requests.reduce((n, r) => n + requestSize(r), 0);
     case 'changeReport':
@@ -209,6 +212,7 @@ function writeBody(w: WireWriter, msg: ChangeMessage): void {
     case 'changeTake':
       w.u64(msg.rid);
       w.u64(msg.proposal);
+      w.u8(msg.done === true ? 1 : 0);
       return;
     case 'changeTakeReply':
       assert(msg.requests.length <= wireLimits.relayHeldMax, `a take reply of ${msg.requests.length} requests exceeds the bound`);
@@ -318,7 +322,8 @@ function readBody(r: WireReader): ChangeMessage {
       const rid = r.u64('rid');
       const proposal = r.proposal('proposal');
       if (proposal === 0) throw new WireError('bad-value', 'a change take needs a proposal');
-      return { type: 'changeTake', rid, proposal };
+      const done = r.bool('done');
+      return { type: 'changeTake', rid, proposal, ...(done ? { done: true as const } : {}) };
     }
     case changeTypeCode.changeTakeReply: {
       const rid = r.u64('rid');

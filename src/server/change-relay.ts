@@ -123,6 +123,11 @@ export class ChangeRelay {
     this.expire(now);
     const h = this.opts.holder();
     const requests: ChangeRequest[] = [];
+    // A writer that stops taking (it resigned): no taker, unless another connection took since.
+    if (msg.done === true) {
+      if (this.taker?.conn === conn) this.taker = undefined;
+      return { type: 'changeTakeReply', rid: msg.rid, requests };
+    }
     // The holder says it is there but may not carry changes: no taker, whoever took before it.
     if (!mayCarry && h !== null && h.proposal === msg.proposal) this.taker = undefined;
     if (mayCarry && h !== null && h.proposal === msg.proposal) {

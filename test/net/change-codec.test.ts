@@ -32,6 +32,7 @@ const samples: ChangeMessage[] = [
   { type: 'changeOfferReply', rid: 3, state: 'done', outcome: { ok: true, config: placed } },
   { type: 'changeOfferReply', rid: 3, state: 'done', outcome: { ok: false, reason: 'epoch-changed', message: 'the configuration is at epoch 3, not 2' } },
   { type: 'changeTake', rid: 4, proposal: 12345 },
+  { type: 'changeTake', rid: 4, proposal: 12345, done: true },
   { type: 'changeTakeReply', rid: 4, requests: [] },
   { type: 'changeTakeReply', rid: 4, requests },
   { type: 'changeReport', id: 'a', outcome: { ok: true, config: placed } },
@@ -80,6 +81,9 @@ test('wire version 5: unknown flags, codes, states and change kinds are refused'
   const done = encodeChangeMessage({ type: 'changeOfferReply', rid: 1, state: 'done', outcome: { ok: false, reason: 'r', message: 'm' } });
   assert.throws(() => decodeChangeMessage(Buffer.concat([done.subarray(0, 10), Buffer.from([0])])), isWire('bad-value'), 'done without an outcome');
   assert.throws(() => decodeChangeMessage(Buffer.from([23])), isWire('unknown-type'));
+  const take = encodeChangeMessage({ type: 'changeTake', rid: 1, proposal: 2 });
+  take[take.length - 1] = 2; // done is a bool
+  assert.throws(() => decodeChangeMessage(take), isWire('bad-value'), 'take done 2');
 });
 
 test('wire version 5: bad ids, an empty change id or reason, and proposal 0 are refused', () => {

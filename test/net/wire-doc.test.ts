@@ -79,7 +79,7 @@ const refused = { ok: false as const, reason: '', message: '' };
 const changeSamples: ChangeMessage[] = [
   { type: 'changeOffer', rid: 1, request: promote, withdraw: true },
   { type: 'changeOfferReply', rid: 1, state: 'done', outcome: refused },
-  { type: 'changeTake', rid: 1, proposal: 1 },
+  { type: 'changeTake', rid: 1, proposal: 1, done: true },
   { type: 'changeTakeReply', rid: 1, requests: [] },
   { type: 'changeReport', id: '', outcome: refused },
 ];

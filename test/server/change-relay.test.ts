@@ -65,6 +65,17 @@ test('the taker\'s connection closes (a one-shot writer exits): no taker until t
   assert.equal(relay.offer(offer('b')).state, 'held');
 });
 
+test('a writer that stops taking (resigned, done) leaves no taker; another connection\'s done changes nothing', () => {
+  const { relay } = setup();
+  const writer = {};
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, writer);
+  relay.offer(offer('a'));
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 2, proposal: 7, done: true }, {}).requests, []);
+  assert.equal(relay.offer(offer('b')).state, 'held');
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 3, proposal: 7, done: true }, writer).requests, [], 'a done take is handed nothing');
+  assert.equal(relay.offer(offer('c')).state, 'no-writer');
+});
+
 test('a taker seen too long ago is no taker', () => {
   const { relay, clock } = setup();
   relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, {});
