@@ -182,8 +182,12 @@ export class Members {
     if (handed.kind === 'done') {
       const o = handed.outcome;
       if (o.ok) {
-        this.client.noteConfiguration(o.config);
-        return shape(o.config);
+        // Another client's word is no proof of a configuration (as a client's `learned` is none to a
+        // replica): the replicas are asked, and the one they hold with this request's id is the answer. It
+        // was installed before the writer reported (R4), so they hold it; the report stands in only if a
+        // reply is late.
+        const made = await this.madeBy(request.id).catch(() => undefined);
+        return shape(made ?? o.config);
       }
       // The application's writer stopped before proposing it (nothing written): this client carries it out.
       if (o.reason !== 'fenced' && o.reason !== 'no-quorum') return this.unlessMade(request, changeError(o));
