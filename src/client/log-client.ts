@@ -594,6 +594,11 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
     });
   }
 
+  /** @internal `writer.members`: the membership changes, made by `writer` only. */
+  membersFor(writer: Writer<T>): Members {
+    return new Members(this as LogClient<unknown>, () => this.tls, writer as Writer<unknown>);
+  }
+
   /** @internal An elected writer of this client, if it holds one: `log.members` gives it changes directly (no fence). */
   heldWriter(): Writer<T> | undefined {
     for (const w of this.writers) if (w.state === 'elected') return w;

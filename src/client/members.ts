@@ -34,6 +34,7 @@ import type { ReplicaId } from '../core/types.js';
 import { PeerLink } from '../net/peer-link.js';
 import { describeIdentity, type TlsCredentials } from '../net/tls.js';
 import type { Configuration, LogClient } from './log-client.js';
+import type { Writer } from './writer.js';
 
 /** A learner this many positions or fewer behind the voters counts as caught up (R10's threshold; R3 then waits for the exact one). */
 export const CAUGHT_UP_SLACK = 64;
@@ -70,6 +71,8 @@ export class Members {
   constructor(
     private readonly client: LogClient<unknown>,
     private readonly tls: () => TlsCredentials | undefined,
+    /** `writer.members`: this writer makes every change (docs/reconfiguration.md section 5), never another. */
+    private readonly writer?: Writer<unknown>,
   ) {}
 
   /** Adds member `id` at `address` as a learner; with `voter`, waits until it caught up, then makes it a voter. */
@@ -176,7 +179,7 @@ export class Members {
    * the tests' door to a request with an `ifEpoch` of their choosing.
    */
   async carryOut(request: ChangeRequest, timing: HandOffTiming = HANDOFF_TIMING): Promise<Configuration> {
-    const own = this.client.heldWriter();
+    const own = this.writer ?? this.client.heldWriter();
     if (own !== undefined) return shape(await own.change(request));
     const handed = await handOff(this.client, request, timing);
     if (handed.kind === 'done') {

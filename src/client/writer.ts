@@ -24,6 +24,7 @@ import { limits, timing } from '../core/constants.js';
 import type { Action, Position, PromiseReply, ReadReply, ReplicaId, WriteReply } from '../core/types.js';
 import { WriterCore, type ChangeRequest, type OpResult, type WriterOutput } from '../core/writer.js';
 import type { LogClient } from './log-client.js';
+import type { Members } from './members.js';
 import { withDeadline, type CallOptions } from './deadline.js';
 import type { Appendable } from './codec.js';
 import type { ChangeTakeReply, RelayOutcome } from '../net/change-codec.js';
@@ -108,7 +109,7 @@ export class Writer<T = Uint8Array> {
 
   private constructor(
     private readonly client: LogClient<T>,
-    private readonly members: ReplicaId[],
+    private readonly memberIds: ReplicaId[],
   ) {
     this.core = this.newCore();
     this.fenced = new Promise((resolve) => (this.markFenced = resolve));
@@ -119,7 +120,7 @@ export class Writer<T = Uint8Array> {
     const view = typeof this.client.configView === 'function' ? this.client.configView() : undefined;
     return new WriterCore({
       // The configuration chain the replicas reported (with addresses: a change needs them); before any reply, the ids.
-      ...(view === undefined ? { members: this.members } : { view }),
+      ...(view === undefined ? { members: this.memberIds } : { view }),
       // Above every proposal seen, this writer's abandoned election included.
       proposalFloor: Math.max(this.client.highestProposalSeen, this.core?.highestProposalSeen ?? 0),
       random: Math.random,
@@ -315,6 +316,17 @@ export class Writer<T = Uint8Array> {
     return this.submit({ kind: 'truncate', to }, 'truncate()', options);
   }
 
+  /**
+   * Membership changes made by this writer (docs/reconfiguration.md section 5): `add`, `promote`,
+   * `remove`, `replace`, as `log.members` has them, but always carried out here, between this writer's
+   * appends (which pause for the change and resolve afterwards in order), so it is never fenced by them.
+   */
+  get members(): Pick<Members, 'add' | 'promote' | 'remove' | 'replace'> {
+    this.membersApi ??= this.client.membersFor(this);
+    return this.membersApi;
+  }
+  private membersApi: Members | undefined;
+
   /** Operations waiting for a result. */
   get inflight(): number {
     return this.pending.size;
@@ -480,6 +492,10 @@ export class Writer<T = Uint8Array> {
   change(request: ChangeRequest): Promise<PlacedConfiguration> {
     this.client.checkOpen();
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    // In doubt, the core is idle and a change would elect again: never implicitly (see the file header).
+    if (this.stateNow === 'in-doubt' || this.reelecting) {
+      return Promise.reject(new WriterInDoubtError('this writer lost its quorum, so another writer may have been elected since: it changes nothing until writer.reelect()'));
+    }
     return new Promise((resolve, reject) => {
       this.changes.set(request.id, { resolve, reject });
       this.apply(this.core.step({ type: 'change', request }, this.client.now()));
