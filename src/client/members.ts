@@ -82,7 +82,7 @@ export class Members {
     let c = await this.change({ kind: 'add', member: { id, address } });
     if (options.voter === true) {
       await this.waitCaughtUp(id, options);
-      c = await this.change({ kind: 'promote', id });
+      c = await this.change({ kind: 'promote', id }, false, options);
     }
     return c;
   }
@@ -93,7 +93,7 @@ export class Members {
     this.checkAdmin();
     await this.precheck({ kind: 'promote', id });
     await this.waitCaughtUp(id, options);
-    return this.change({ kind: 'promote', id });
+    return this.change({ kind: 'promote', id }, false, options);
   }
 
   /** Removes member `id`; refused when the reachable voters left would not form a quorum, unless `force`. */
@@ -114,7 +114,7 @@ export class Members {
     if (there === undefined) await this.change({ kind: 'add', member: { id: replacement, address } });
     else if (there.address !== address) throw new ChangeRefusedError(`member ${replacement} is a learner at ${there.address}, not ${address}`, 'address-used');
     await this.waitCaughtUp(replacement, options);
-    return this.change({ kind: 'replace', old, replacement });
+    return this.change({ kind: 'replace', old, replacement }, false, options);
   }
 
   /** Every member of the latest configuration with its status (a `recover` question to each; UNREACHABLE if it does not answer in time). */
@@ -154,21 +154,32 @@ export class Members {
     return head;
   }
 
-  /** Steps 1 to 4 for one change. */
-  private async change(change: MembershipChange, force = false): Promise<Configuration> {
+  /**
+   * Steps 1 to 4 for one change. `caughtUp`: a promotion that waited for its learner (waitCaughtUp) asks
+   * the guard again until that wait's deadline when the guard finds it behind: under steady appends a
+   * learner's lag moves around CAUGHT_UP_SLACK, and the guard's snapshot is not the wait's (R3 then
+   * waits for the exact position anyway).
+   */
+  private async change(change: MembershipChange, force = false, caughtUp?: MemberChangeOptions): Promise<Configuration> {
     this.checkAdmin();
     const head = await this.precheck(change);
     const next = applyChange(head, change, { ifEpoch: head.epoch });
     if (!next.ok) throw refusal(next.refusal.reason, next.refusal.message);
-    const seen = await this.status();
-    const byId = new Map(seen.map((s) => [s.id, s]));
-    const top = voterEnd(head, seen);
-    const guard = checkLiveness(head, next.next, (id) => {
-      const s = byId.get(id);
-      const reachable = s !== undefined && s.status !== 'UNREACHABLE';
-      return { reachable, caughtUp: reachable && s.status === 'VOTING' && (roleIn(head, id) === 'voter' || behind(s, top) <= CAUGHT_UP_SLACK) };
-    });
-    if (guard !== undefined && !(force && guard.reason === 'would-lose-quorum')) {
+    const deadline = Date.now() + (caughtUp?.catchUpTimeoutMs ?? CATCH_UP_WAIT_MS);
+    for (;;) {
+      const seen = await this.status();
+      const byId = new Map(seen.map((s) => [s.id, s]));
+      const top = voterEnd(head, seen);
+      const guard = checkLiveness(head, next.next, (id) => {
+        const s = byId.get(id);
+        const reachable = s !== undefined && s.status !== 'UNREACHABLE';
+        return { reachable, caughtUp: reachable && s.status === 'VOTING' && (roleIn(head, id) === 'voter' || behind(s, top) <= CAUGHT_UP_SLACK) };
+      });
+      if (guard === undefined || (force && guard.reason === 'would-lose-quorum')) break;
+      if (guard.reason === 'not-caught-up' && caughtUp !== undefined && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
       throw new ChangeRefusedError(`${guard.message}${guard.reason === 'would-lose-quorum' ? ' (--force skips this check)' : ''}`, guard.reason);
     }
     return this.carryOut({ id: randomUUID(), ifEpoch: head.epoch, change });
@@ -192,8 +203,11 @@ export class Members {
         const made = await this.madeBy(request.id).catch(() => undefined);
         return shape(made ?? o.config);
       }
-      // The application's writer stopped before proposing it (nothing written): this client carries it out.
-      if (o.reason !== 'fenced' && o.reason !== 'no-quorum') return this.unlessMade(request, changeError(o));
+      // The writer that took it stopped: before proposing it (fenced, no-quorum: nothing written), or not
+      // knowing (unknown: its entry may be pending). This client carries it out: its election finishes a
+      // pending entry first (R5), and then the request is either made by it or refused as epoch-changed,
+      // which unlessMade turns into the configuration the other writer made.
+      if (o.reason !== 'fenced' && o.reason !== 'no-quorum' && o.reason !== 'unknown') return this.unlessMade(request, changeError(o));
     } else if (handed.kind === 'no-outcome') {
       return this.unlessMade(request, new ReplogError("the change's outcome is unknown: the writer that took it reported nothing in time; replog config show tells whether it was made"));
     }
