@@ -4,6 +4,7 @@
  */
 import type { ReplogError } from '../core/errors.js';
 import type { Position, ReplicaId } from '../core/types.js';
+import type { MembershipChange } from '../core/membership.js';
 
 /** A connection to a replica was made (its handshake named `replica`). */
 export interface ConnectEvent {
@@ -47,6 +48,18 @@ export interface SlowOperationEvent {
   readonly elapsedMs: number;
 }
 
+/**
+ * A writer of this client took a membership change that was asked through the replicas (`replog member
+ * ...` in another process; docs/reconfiguration.md R12): it carries it out between its appends.
+ */
+export interface ChangeEvent {
+  /** The request's id (the new configuration's changeId). */
+  readonly id: string;
+  readonly change: MembershipChange;
+  /** The epoch the asker read: the change applies to that configuration only. */
+  readonly ifEpoch: number;
+}
+
 /** The events of a LogClient, by name (`log.on('fenced', (e) => ...)`). */
 export interface LogClientEvents {
   connect: [ConnectEvent];
@@ -55,4 +68,5 @@ export interface LogClientEvents {
   fenced: [FencedEvent];
   retransmit: [RetransmitEvent];
   slow: [SlowOperationEvent];
+  change: [ChangeEvent];
 }

@@ -21,6 +21,7 @@ export type {
   FencedEvent,
   RetransmitEvent,
   SlowOperationEvent,
+  ChangeEvent,
 } from './events.js';
 export {
   ReplogError,

@@ -24,6 +24,8 @@ import { silentLogger, type Logger } from '../net/logger.js';
 import { EventEmitter } from 'node:events';
 import type { LogClientEvents } from './events.js';
 import { encodeFrame } from '../net/codec.js';
+import { CHANGE_CODES, decodeChangeMessage, encodeChangeFrame, type ChangeMessage, type ChangeOfferReply } from '../net/change-codec.js';
+import type { ChangeRequest } from '../core/writer.js';
 import { PeerLink } from '../net/peer-link.js';
 import { ConnectionRefusedError, type ConnectionRefusal } from '../net/errors.js';
 import { TlsCredentials, type TlsOptions } from '../net/tls.js';
@@ -152,6 +154,8 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
 
   /** refreshConfiguration()'s questions waiting for their config reply, by rid. */
   private readonly configWaits = new Map<number, () => void>();
+  /** Change offers (the hand-off, members.ts) waiting for their reply, by rid. */
+  private readonly offerWaits = new Map<number, (reply: ChangeOfferReply) => void>();
   /** Tails' doorbells (held reads) waiting for an answer, by rid. */
   private readonly doorbells = new Map<number, (reply: ReadReply) => void>();
   /** @internal Wakes waiting tails when this client's writers have positions chosen. */
@@ -553,6 +557,80 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
     if (n > 1 && this.listenerCount('retransmit') > 0) this.emit('retransmit', { type, replica: to, count: n - 1 });
   }
 
+  // ------------------------------------------------------------------ plumbing for the change relay (R12)
+
+  /** @internal The members (voters and learners) this client is connected to: where changes are offered and taken. */
+  connectedMembers(): ReplicaId[] {
+    return (this.membership?.all ?? []).filter((id) => this.byId.get(id)?.connected === true);
+  }
+
+  /** @internal Sends a change relay message to member `to`; false if it is not connected. */
+  sendRelay(to: ReplicaId, msg: ChangeMessage): boolean {
+    const link = this.byId.get(to);
+    return link !== undefined && link.connected && link.sendFrame(encodeChangeFrame(msg));
+  }
+
+  /**
+   * @internal Offers a change to member `to` (or polls it: the same id again; or withdraws it); resolves
+   * with what that replica holds of it, or undefined if it did not answer within `timeoutMs`.
+   */
+  offerChange(to: ReplicaId, request: ChangeRequest, withdraw: boolean, timeoutMs: number): Promise<ChangeOfferReply | undefined> {
+    const rid = this.rid();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.offerWaits.delete(rid);
+        resolve(undefined);
+      }, timeoutMs);
+      this.offerWaits.set(rid, (reply) => {
+        clearTimeout(timer);
+        this.offerWaits.delete(rid);
+        resolve(reply);
+      });
+      if (!this.sendRelay(to, { type: 'changeOffer', rid, request, ...(withdraw ? { withdraw: true as const } : {}) })) {
+        clearTimeout(timer);
+        this.offerWaits.delete(rid);
+        resolve(undefined);
+      }
+    });
+  }
+
+  /** @internal `writer.members`: the membership changes, made by `writer` only. */
+  membersFor(writer: Writer<T>): Members {
+    return new Members(this as LogClient<unknown>, () => this.tls, writer as Writer<unknown>);
+  }
+
+  /** @internal An elected writer of this client, if it holds one: `log.members` gives it changes directly (no fence). */
+  heldWriter(): Writer<T> | undefined {
+    for (const w of this.writers) if (w.state === 'elected') return w;
+    return undefined;
+  }
+
+  /** A change relay frame from a replica: offer replies to their askers, take replies to the writers. */
+  private onRelayFrame(link: PeerLink, payload: Buffer): void {
+    const msg = decodeChangeMessage(payload);
+    if (this.closed) return;
+    const from = this.idOf.get(link);
+    if (from === undefined || this.byId.get(from) !== link || this.membership?.all.includes(from) !== true) return;
+    if (msg.type === 'changeOfferReply') this.offerWaits.get(msg.rid)?.(msg);
+    else if (msg.type === 'changeTakeReply') {
+      let claimed = false;
+      for (const w of this.writers) claimed = w.onTakeReply(from, msg) || claimed;
+      if (!claimed) this.disown(from, msg.requests);
+    }
+    // A replica sends clients nothing else of the relay's: anything else is ignored.
+  }
+
+  /**
+   * Changes handed to a writer of this client that stopped before the reply came: the replica marked them
+   * taken by this connection, so it is told they were not made (no core saw them), and their asker goes on.
+   */
+  private disown(from: ReplicaId, requests: readonly ChangeRequest[]): void {
+    for (const r of requests) {
+      if ([...this.writers].some((w) => w.tookRelayed(r.id))) continue;
+      this.sendRelay(from, { type: 'changeReport', id: r.id, outcome: { ok: false, reason: 'fenced', message: 'the writer that asked for the change stopped before it took it: nothing was written' } });
+    }
+  }
+
   /** @internal */
   forgetWriter(w: Writer<T>): void {
     this.writers.delete(w);
@@ -575,6 +653,8 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
       tls: this.tls,
       onRefused: (reason, message) => this.onRefused({ address, reason, message }),
       onMessage: (msg) => this.onMessage(link, msg),
+      // The change relay's replies (wire version 5, docs/reconfiguration.md R12): outside the core's messages.
+      extension: { codes: CHANGE_CODES, onFrame: (payload) => this.onRelayFrame(link, payload) },
       onConnect: (peer) => {
         this.linkErrors.delete(address);
         this.refusedBy.delete(address);
@@ -665,6 +745,8 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
         return;
       }
     }
+    // The chain's own head keeps the request id that made it (members.ts reads it after a hand-off race).
+    const changeId = reply.chain?.at(-1)?.epoch === reply.epoch ? reply.chain.at(-1)!.changeId : undefined;
     const head: PlacedConfiguration = {
       epoch: reply.epoch,
       voters,
@@ -672,6 +754,7 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
       nextId: reply.nextId ?? Math.max(0, ...all.map((m) => m.id)) + 1,
       position: reply.position ?? -1,
       floor: 0,
+      ...(changeId === undefined ? {} : { changeId }),
     };
     const chain = reply.chain !== undefined && reply.chain.length > 0 && reply.chain[reply.chain.length - 1]!.epoch === reply.epoch ? [...reply.chain.slice(0, -1), head] : [head];
     this.adopt(chain);

@@ -10,23 +10,31 @@
  *      a quorum of the current voters reachable, and of the new voters
  *      reachable and caught up; `force` (remove only) skips the reachability
  *      part, never the caught-up one;
- *   3. elects a writer of its own in this client (the hand-off to an
- *      application's writer through the replicas is step 8: until then a
- *      change fences a writer that is running) and gives it the change with
- *      `ifEpoch` = the epoch read in 1 (the writer's `change` event);
+ *   3. gives the change, with an id and `ifEpoch` = the epoch read in 1, to
+ *      the writer that holds the log, so that no application's appends fail
+ *      (interfaces.md; R12's hand-off, handoff.ts): this client's own writer
+ *      if it holds one (directly: no fence), else whichever writer takes it
+ *      through the replicas' change relay. Only when no writer takes changes
+ *      (every replica answers `no-writer`, or a held change is not taken in
+ *      time and is withdrawn) does it elect a writer of its own, which fences
+ *      any other, as before the hand-off;
  *   4. resolves with the configuration after the change once it is chosen
- *      and installed (R4), and resigns the writer.
+ *      and installed (R4), and resigns the writer it elected, if it did.
  * A promotion (`promote`, `add` with `voter`, `replace`) first waits until the
  * learner has caught up (its status VOTING and its end within
  * CAUGHT_UP_SLACK of the voters'), up to a deadline.
  */
 import { randomUUID } from 'node:crypto';
-import { ChangeRefusedError, InvalidArgumentError, ReplogError } from '../core/errors.js';
+import { ChangeRefusedError, ConfigChangedError, InvalidArgumentError, ReplogError } from '../core/errors.js';
+import type { ChangeRequest } from '../core/writer.js';
+import { changeError } from './writer.js';
+import { handOff, HANDOFF_TIMING, type HandOffTiming } from './handoff.js';
 import { applyChange, checkLiveness, isMemberId, roleIn, type MembershipChange, type PlacedConfiguration } from '../core/membership.js';
 import type { ReplicaId } from '../core/types.js';
 import { PeerLink } from '../net/peer-link.js';
 import { describeIdentity, type TlsCredentials } from '../net/tls.js';
 import type { Configuration, LogClient } from './log-client.js';
+import type { Writer } from './writer.js';
 
 /** A learner this many positions or fewer behind the voters counts as caught up (R10's threshold; R3 then waits for the exact one). */
 export const CAUGHT_UP_SLACK = 64;
@@ -63,6 +71,8 @@ export class Members {
   constructor(
     private readonly client: LogClient<unknown>,
     private readonly tls: () => TlsCredentials | undefined,
+    /** `writer.members`: this writer makes every change (docs/reconfiguration.md section 5), never another. */
+    private readonly writer?: Writer<unknown>,
   ) {}
 
   /** Adds member `id` at `address` as a learner; with `voter`, waits until it caught up, then makes it a voter. */
@@ -72,7 +82,7 @@ export class Members {
     let c = await this.change({ kind: 'add', member: { id, address } });
     if (options.voter === true) {
       await this.waitCaughtUp(id, options);
-      c = await this.change({ kind: 'promote', id });
+      c = await this.change({ kind: 'promote', id }, false, options);
     }
     return c;
   }
@@ -83,7 +93,7 @@ export class Members {
     this.checkAdmin();
     await this.precheck({ kind: 'promote', id });
     await this.waitCaughtUp(id, options);
-    return this.change({ kind: 'promote', id });
+    return this.change({ kind: 'promote', id }, false, options);
   }
 
   /** Removes member `id`; refused when the reachable voters left would not form a quorum, unless `force`. */
@@ -104,7 +114,7 @@ export class Members {
     if (there === undefined) await this.change({ kind: 'add', member: { id: replacement, address } });
     else if (there.address !== address) throw new ChangeRefusedError(`member ${replacement} is a learner at ${there.address}, not ${address}`, 'address-used');
     await this.waitCaughtUp(replacement, options);
-    return this.change({ kind: 'replace', old, replacement });
+    return this.change({ kind: 'replace', old, replacement }, false, options);
   }
 
   /** Every member of the latest configuration with its status (a `recover` question to each; UNREACHABLE if it does not answer in time). */
@@ -144,30 +154,95 @@ export class Members {
     return head;
   }
 
-  /** Steps 1 to 4 for one change. */
-  private async change(change: MembershipChange, force = false): Promise<Configuration> {
+  /**
+   * Steps 1 to 4 for one change. `caughtUp`: a promotion that waited for its learner (waitCaughtUp) asks
+   * the guard again until that wait's deadline when the guard finds it behind: under steady appends a
+   * learner's lag moves around CAUGHT_UP_SLACK, and the guard's snapshot is not the wait's (R3 then
+   * waits for the exact position anyway).
+   */
+  private async change(change: MembershipChange, force = false, caughtUp?: MemberChangeOptions): Promise<Configuration> {
     this.checkAdmin();
     const head = await this.precheck(change);
     const next = applyChange(head, change, { ifEpoch: head.epoch });
     if (!next.ok) throw refusal(next.refusal.reason, next.refusal.message);
-    const seen = await this.status();
-    const byId = new Map(seen.map((s) => [s.id, s]));
-    const top = voterEnd(head, seen);
-    const guard = checkLiveness(head, next.next, (id) => {
-      const s = byId.get(id);
-      const reachable = s !== undefined && s.status !== 'UNREACHABLE';
-      return { reachable, caughtUp: reachable && s.status === 'VOTING' && (roleIn(head, id) === 'voter' || behind(s, top) <= CAUGHT_UP_SLACK) };
-    });
-    if (guard !== undefined && !(force && guard.reason === 'would-lose-quorum')) {
+    const deadline = Date.now() + (caughtUp?.catchUpTimeoutMs ?? CATCH_UP_WAIT_MS);
+    for (;;) {
+      const seen = await this.status();
+      const byId = new Map(seen.map((s) => [s.id, s]));
+      const top = voterEnd(head, seen);
+      const guard = checkLiveness(head, next.next, (id) => {
+        const s = byId.get(id);
+        const reachable = s !== undefined && s.status !== 'UNREACHABLE';
+        return { reachable, caughtUp: reachable && s.status === 'VOTING' && (roleIn(head, id) === 'voter' || behind(s, top) <= CAUGHT_UP_SLACK) };
+      });
+      if (guard === undefined || (force && guard.reason === 'would-lose-quorum')) break;
+      if (guard.reason === 'not-caught-up' && caughtUp !== undefined && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
       throw new ChangeRefusedError(`${guard.message}${guard.reason === 'would-lose-quorum' ? ' (--force skips this check)' : ''}`, guard.reason);
     }
-    const writer = await this.client.writer();
-    try {
-      const placed = await writer.change({ id: randomUUID(), ifEpoch: head.epoch, change });
-      return { epoch: placed.epoch, voters: placed.voters, learners: placed.learners };
-    } finally {
-      await writer.resign().catch(() => undefined);
+    return this.carryOut({ id: randomUUID(), ifEpoch: head.epoch, change });
+  }
+
+  /**
+   * Step 3 and 4: the writer that holds the log makes the change (see the file header). @internal Also
+   * the tests' door to a request with an `ifEpoch` of their choosing.
+   */
+  async carryOut(request: ChangeRequest, timing: HandOffTiming = HANDOFF_TIMING): Promise<Configuration> {
+    const own = this.writer ?? this.client.heldWriter();
+    if (own !== undefined) return shape(await own.change(request));
+    const handed = await handOff(this.client, request, timing);
+    if (handed.kind === 'done') {
+      const o = handed.outcome;
+      if (o.ok) {
+        // Another client's word is no proof of a configuration (as a client's `learned` is none to a
+        // replica): the replicas are asked, and the one they hold with this request's id is the answer. It
+        // was installed before the writer reported (R4), so they hold it; the report stands in only if a
+        // reply is late.
+        const made = await this.madeBy(request.id).catch(() => undefined);
+        return shape(made ?? o.config);
+      }
+      // The writer that took it stopped: before proposing it (fenced, no-quorum: nothing written), or not
+      // knowing (unknown: its entry may be pending). This client carries it out: its election finishes a
+      // pending entry first (R5), and then the request is either made by it or refused as epoch-changed,
+      // which unlessMade turns into the configuration the other writer made.
+      if (o.reason !== 'fenced' && o.reason !== 'no-quorum' && o.reason !== 'unknown') return this.unlessMade(request, changeError(o));
+    } else if (handed.kind === 'no-outcome') {
+      return this.unlessMade(request, new ReplogError("the change's outcome is unknown: the writer that took it reported nothing in time; replog config show tells whether it was made"));
     }
+    // No writer takes changes (or it did not take this one in time, and it was withdrawn everywhere): this
+    // client elects its own, which fences any other writer. The same request, `ifEpoch` included: if a
+    // writer this client could not see took it after all, only one of the two is chosen, and the other is
+    // refused as epoch-changed (unlessMade then finds the change made).
+    try {
+      const writer = await this.client.writer();
+      try {
+        return shape(await writer.change(request));
+      } finally {
+        await writer.resign().catch(() => undefined);
+      }
+    } catch (err) {
+      return this.unlessMade(request, err as Error);
+    }
+  }
+
+  /**
+   * A change that failed with an epoch that moved or an unknown outcome may have been made all the same
+   * (by the other writer of a hand-off race, or by one that finished it): the configuration made by the
+   * request carries its id as `changeId`. Found: that configuration; else `err`.
+   */
+  private async unlessMade(request: ChangeRequest, err: Error): Promise<Configuration> {
+    if (!(err instanceof ConfigChangedError) && !/outcome is unknown/.test(err.message)) throw err;
+    const made = await this.madeBy(request.id).catch(() => undefined);
+    if (made !== undefined) return shape(made);
+    throw err;
+  }
+
+  /** The configuration the request `id` made, if the chain the replicas report holds it. */
+  private async madeBy(id: string): Promise<PlacedConfiguration | undefined> {
+    await this.client.configuration();
+    return this.client.chain.find((c) => c.changeId === id);
   }
 
   /** Waits until learner `id` is VOTING and within CAUGHT_UP_SLACK of the voters' end; refused (not-caught-up) at the deadline. */
@@ -193,6 +268,10 @@ export class Members {
       await new Promise((r) => setTimeout(r, 500));
     }
   }
+}
+
+function shape(c: { readonly epoch: number; readonly voters: Configuration['voters']; readonly learners: Configuration['learners'] }): Configuration {
+  return { epoch: c.epoch, voters: c.voters, learners: c.learners };
 }
 
 /** The highest end among the reachable VOTING voters of `head`. */

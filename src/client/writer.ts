@@ -22,10 +22,12 @@ import type { PlacedConfiguration } from '../core/membership.js';
 import { NOP } from '../core/actions.js';
 import { limits, timing } from '../core/constants.js';
 import type { Action, Position, PromiseReply, ReadReply, ReplicaId, WriteReply } from '../core/types.js';
-import { WriterCore, type ChangeOutcome, type ChangeRequest, type OpResult, type WriterOutput } from '../core/writer.js';
+import { WriterCore, type ChangeRequest, type OpResult, type WriterOutput } from '../core/writer.js';
 import type { LogClient } from './log-client.js';
+import type { Members } from './members.js';
 import { withDeadline, type CallOptions } from './deadline.js';
 import type { Appendable } from './codec.js';
+import type { ChangeTakeReply, RelayOutcome } from '../net/change-codec.js';
 
 interface Pending {
   readonly action: Action;
@@ -70,6 +72,16 @@ export class Writer<T = Uint8Array> {
   private readonly pending = new Map<number, Pending>();
   /** Membership changes asked of the core (`change`), by request id. */
   private readonly changes = new Map<string, { resolve: (c: PlacedConfiguration) => void; reject: (e: Error) => void }>();
+  /**
+   * Changes handed to this writer by the replicas' change relay (R12), by request id: the replicas that
+   * handed each (its outcome is reported to them, and only their connection's report counts there), and
+   * the outcome once known. Bounded: the oldest settled ones are forgotten.
+   */
+  private readonly relayed = new Map<string, { readonly from: Set<ReplicaId>; outcome?: RelayOutcome }>();
+  /** When this writer last asked the replicas for held changes, under which proposal, and the rids it asked with lately. */
+  private takenAt = -Infinity;
+  private takenWith = 0;
+  private readonly takeRids = new Set<number>();
   private election?: { resolve(p: Position): void; reject(e: Error): void };
   private flushScheduled = false;
   private nextOp = 1;
@@ -97,7 +109,7 @@ export class Writer<T = Uint8Array> {
 
   private constructor(
     private readonly client: LogClient<T>,
-    private readonly members: ReplicaId[],
+    private readonly memberIds: ReplicaId[],
   ) {
     this.core = this.newCore();
     this.fenced = new Promise((resolve) => (this.markFenced = resolve));
@@ -108,7 +120,7 @@ export class Writer<T = Uint8Array> {
     const view = typeof this.client.configView === 'function' ? this.client.configView() : undefined;
     return new WriterCore({
       // The configuration chain the replicas reported (with addresses: a change needs them); before any reply, the ids.
-      ...(view === undefined ? { members: this.members } : { view }),
+      ...(view === undefined ? { members: this.memberIds } : { view }),
       // Above every proposal seen, this writer's abandoned election included.
       proposalFloor: Math.max(this.client.highestProposalSeen, this.core?.highestProposalSeen ?? 0),
       random: Math.random,
@@ -304,6 +316,17 @@ export class Writer<T = Uint8Array> {
     return this.submit({ kind: 'truncate', to }, 'truncate()', options);
   }
 
+  /**
+   * Membership changes made by this writer (docs/reconfiguration.md section 5): `add`, `promote`,
+   * `remove`, `replace`, as `log.members` has them, but always carried out here, between this writer's
+   * appends (which pause for the change and resolve afterwards in order), so it is never fenced by them.
+   */
+  get members(): Pick<Members, 'add' | 'promote' | 'remove' | 'replace'> {
+    this.membersApi ??= this.client.membersFor(this);
+    return this.membersApi;
+  }
+  private membersApi: Members | undefined;
+
   /** Operations waiting for a result. */
   get inflight(): number {
     return this.pending.size;
@@ -387,6 +410,76 @@ export class Writer<T = Uint8Array> {
   /** @internal */
   tick(now: number): void {
     this.apply(this.core.step({ type: 'tick' }, now));
+    this.askForChanges(now);
+  }
+
+  /**
+   * R12's hand-off, the writer's side: while elected (idle too: it recommits every recommitMs anyway),
+   * every timing.recommitMs it asks its members for the changes they hold for the holder of their
+   * promise (`changeTake` with its proposal); a replica hands them only to that holder.
+   */
+  private askForChanges(now: number): void {
+    const proposal = this.core.proposal;
+    if (this.failure !== undefined || this.stateNow !== 'elected' || this.resigning || proposal === undefined) return;
+    // A new proposal (an election after a change, R4) asks at once: the replicas' relays know this
+    // writer by the proposal of their promise.
+    if (now - this.takenAt < timing.recommitMs && proposal === this.takenWith) return;
+    this.takenAt = now;
+    this.takenWith = proposal;
+    for (const to of this.client.connectedMembers?.() ?? []) {
+      const rid = this.client.rid();
+      this.takeRids.add(rid);
+      // A reply rounds late still counts (the replica marked its changes taken by this connection): the last TAKE_RIDS_KEPT rids.
+      if (this.takeRids.size > TAKE_RIDS_KEPT) this.takeRids.delete(this.takeRids.values().next().value!);
+      this.client.sendRelay(to, { type: 'changeTake', rid, proposal });
+    }
+  }
+
+  /** @internal Whether this writer took relayed change `id` (from any replica). */
+  tookRelayed(id: string): boolean {
+    return this.relayed.has(id);
+  }
+
+  /**
+   * @internal A replica handed over held changes: each new one goes to the core as a `change` event (as
+   * `log.members` would give it); one seen before (from another replica, or again after a reconnection)
+   * only adds its replica to those told the outcome, at once if it is known.
+   */
+  onTakeReply(from: ReplicaId, msg: ChangeTakeReply): boolean {
+    // A writer in doubt (or stopped) takes nothing: a change event would make its core elect again, and a
+    // writer never regains leadership implicitly (see the file header). Its client disowns them.
+    if (!this.takeRids.has(msg.rid) || this.failure !== undefined || this.stateNow !== 'elected' || this.resigning) return false;
+    for (const request of msg.requests) {
+      const known = this.relayed.get(request.id);
+      if (known !== undefined) {
+        known.from.add(from);
+        if (known.outcome !== undefined) this.client.sendRelay(from, { type: 'changeReport', id: request.id, outcome: known.outcome });
+        continue;
+      }
+      this.relayed.set(request.id, { from: new Set([from]) });
+      this.forgetSettledRelayed();
+      this.client.emit('change', { id: request.id, change: request.change, ifEpoch: request.ifEpoch });
+      this.apply(this.core.step({ type: 'change', request }, this.client.now()));
+    }
+    return true;
+  }
+
+  /** Tells the replicas that handed over change `id` its outcome (once). */
+  private reportRelayed(id: string, outcome: RelayOutcome): void {
+    const r = this.relayed.get(id);
+    if (r === undefined || r.outcome !== undefined) return;
+    r.outcome = outcome;
+    for (const to of r.from) this.client.sendRelay(to, { type: 'changeReport', id, outcome });
+  }
+
+  /** At most RELAYED_KEPT remembered: the oldest settled ones go first. */
+  private forgetSettledRelayed(): void {
+    if (this.relayed.size <= RELAYED_KEPT) return;
+    for (const [id, r] of this.relayed) {
+      if (r.outcome === undefined) continue;
+      this.relayed.delete(id);
+      if (this.relayed.size <= RELAYED_KEPT) return;
+    }
   }
 
   /**
@@ -399,6 +492,10 @@ export class Writer<T = Uint8Array> {
   change(request: ChangeRequest): Promise<PlacedConfiguration> {
     this.client.checkOpen();
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    // In doubt, the core is idle and a change would elect again: never implicitly (see the file header).
+    if (this.stateNow === 'in-doubt' || this.reelecting) {
+      return Promise.reject(new WriterInDoubtError('this writer lost its quorum, so another writer may have been elected since: it changes nothing until writer.reelect()'));
+    }
     return new Promise((resolve, reject) => {
       this.changes.set(request.id, { resolve, reject });
       this.apply(this.core.step({ type: 'change', request }, this.client.now()));
@@ -427,6 +524,14 @@ export class Writer<T = Uint8Array> {
     if (state === 'fenced') this.client.emit('fenced', { error: err });
     for (const c of this.changes.values()) c.reject(err);
     this.changes.clear();
+    // Relayed changes the core never reported: the replicas' askers must not wait for nobody. Whether the
+    // entry left is not known here (a later writer may still finish it): their askers read the log's
+    // configuration to know (members.ts).
+    for (const [id, r] of this.relayed) {
+      if (r.outcome === undefined) this.reportRelayed(id, { ok: false, reason: 'unknown', message: `the writer that took the change stopped (${state}) before it knew the outcome` });
+    }
+    // The replicas stop counting it as a writer that takes changes: an offer then finds no-writer at once.
+    if (this.takenWith > 0) for (const to of this.client.connectedMembers?.() ?? []) this.client.sendRelay(to, { type: 'changeTake', rid: this.client.rid(), proposal: this.takenWith, done: true });
     this.wakeRoom();
     for (const f of this.drained.splice(0)) f();
   }
@@ -446,6 +551,10 @@ export class Writer<T = Uint8Array> {
       }
     }
     for (const c of out.changes ?? []) {
+      if (this.relayed.has(c.id)) {
+        if (c.result.ok) this.client.noteConfiguration?.(c.result.config);
+        this.reportRelayed(c.id, c.result.ok ? { ok: true, config: c.result.config } : { ok: false, reason: c.result.reason, message: c.result.message });
+      }
       const waiter = this.changes.get(c.id);
       if (waiter === undefined) continue;
       this.changes.delete(c.id);
@@ -460,6 +569,8 @@ export class Writer<T = Uint8Array> {
       if (out.election.ok) {
         this.position = out.election.position;
         if (this.failure === undefined) this.stateNow = 'elected';
+        // A new holder asks for held changes at its next tick, not a recommit period later (change-relay.ts).
+        this.takenAt = -Infinity;
         this.client.emit('election', { position: out.election.position, reelected: this.reelecting });
         e.resolve(out.election.position);
       } else e.reject(this.errorFor(out.election));
@@ -506,7 +617,13 @@ export class Writer<T = Uint8Array> {
   }
 }
 
-function changeError(r: Extract<ChangeOutcome, { ok: false }>): ReplogError {
+/** Relayed changes a writer remembers (their ids and outcomes), for replicas that hand one over again. */
+const RELAYED_KEPT = 256;
+/** The changeTake rids a writer still takes replies to: a few rounds' worth. */
+const TAKE_RIDS_KEPT = 256;
+
+/** The error for a change that was not made (the writer's outcome, here or relayed through the replicas). */
+export function changeError(r: { readonly reason: string; readonly message: string }): ReplogError {
   switch (r.reason) {
     case 'epoch-changed':
       return new ConfigChangedError(r.message);

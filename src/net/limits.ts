@@ -87,6 +87,11 @@ export const wireLimits = {
   digestPositionsMax: 64 * 1024,
   digestBytesMax: 4 * 1024 * 1024,
   digestQueueMax: 64,
+  /**
+   * The change relay (src/server/change-relay.ts, wire version 5): most membership change requests one
+   * replica holds for a writer at once, and so most one changeTakeReply carries.
+   */
+  relayHeldMax: 64,
 } as const;
 
 // Frame overhead is far below 1 MiB: a write's bytes ride with a few dozen bytes of header per action.

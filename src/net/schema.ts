@@ -58,3 +58,21 @@ export const extensionTypeCode = {
 
 /** Digest stop codes (docs/wire.md, digestReply). */
 export const digestStopByCode = ['end', 'bound', 'unlearned', 'lost', 'begin'] as const;
+
+/**
+ * Codes of the change relay's messages (src/net/change-codec.ts, docs/reconfiguration.md R12, wire
+ * version 5): beyond the core protocol like the digest's, kept out of the Message union. Never reused.
+ */
+export const changeTypeCode = {
+  changeOffer: 18,
+  changeOfferReply: 19,
+  changeTake: 20,
+  changeTakeReply: 21,
+  changeReport: 22,
+} as const;
+
+/** A membership change's kind on the wire (MembershipChange, src/core/membership.ts). */
+export const changeKindByCode = ['add', 'promote', 'remove', 'replace', 'address', 'set'] as const;
+
+/** What a replica's relay holds of an offered change (changeOfferReply). */
+export const offerStateByCode = ['held', 'taken', 'done', 'withdrawn', 'no-writer'] as const;

@@ -19,6 +19,7 @@
  * refused unless the certificate is an admin's.
  */
 import type { Hello } from '../net/hello.js';
+import type { ChangeMessage } from '../net/change-codec.js';
 import type { CertIdentity } from '../net/tls.js';
 import type { Action, Message, Position, PromiseRequest, ReplicaId } from '../core/types.js';
 import { chainProblem, governing, sameConfiguration, type PlacedConfiguration } from '../core/membership.js';
@@ -36,10 +37,11 @@ export function refuseHello(peer: Hello, self: ReplicaId, members: readonly Repl
 
 /**
  * Messages that change the membership: only an admin certificate may send them (with TLS; anyone who can
- * reach the port without). None exists yet: a change travels as a write carrying a config entry (refused
- * below without the admin role); the change request of docs/reconfiguration.md's step 8 goes here.
+ * reach the port without). A change travels as a write carrying a config entry (refused below without the
+ * admin role), or is offered to the change relay (`changeOffer`, wire version 5, docs/reconfiguration.md
+ * R12 and R15) for the writer that holds the log to carry out.
  */
-export const ADMIN_ONLY: ReadonlySet<Message['type']> = new Set<Message['type']>([]);
+export const ADMIN_ONLY: ReadonlySet<string> = new Set<string>(['changeOffer']);
 
 /** Why `msg` is refused from `peer` (whose certificate names `identity`, with TLS), or undefined if it may be handled. */
 export function refuseMessage(msg: Message, peer: Hello, identity?: CertIdentity): string | undefined {
@@ -131,6 +133,30 @@ export function vouchedOffers(msg: PromiseRequest, chain: readonly PlacedConfigu
     ...(keptLinks === undefined || keptLinks.length === 0 ? {} : { links: keptLinks }),
     ...(install !== undefined && vouched(install) ? { install } : {}),
   };
+}
+
+/**
+ * Why a change relay message (src/net/change-codec.ts) is refused from `peer`, or undefined. Offers are
+ * a client's and need the admin role with TLS (ADMIN_ONLY); takes and reports are a writer's, any
+ * client's (the relay hands changes only to the holder of the replica's promise, and takes a report only
+ * from the connection it handed the change to); replies never arrive on a replica's port.
+ */
+export function refuseChangeMessage(type: ChangeMessage['type'], peer: Hello, identity?: CertIdentity): string | undefined {
+  if (type === 'changeOfferReply' || type === 'changeTakeReply') return `a ${peer.role} may not send '${type}' to a replica's port`;
+  if (peer.role !== 'client') return `a ${peer.role} may not send '${type}' to a replica's port`;
+  if (ADMIN_ONLY.has(type) && identity !== undefined && !isAdmin(identity)) return `'${type}' needs an admin certificate (replog://admin/NAME)`;
+  return undefined;
+}
+
+/**
+ * Whether a writer on a connection with `identity` may be handed relayed changes: with TLS only an
+ * admin's, for its config write would be refused otherwise (refuseMessage above). A writer with a plain
+ * client certificate is then no taker, the relay answers offers `no-writer`, and the CLI elects a writer
+ * of its own, as before the hand-off (R15's acceptor checks, which would let it carry the change, are
+ * not built yet).
+ */
+export function mayCarryChanges(identity: CertIdentity | undefined): boolean {
+  return identity === undefined || isAdmin(identity);
 }
 
 function isAdmin(identity: CertIdentity): boolean {

@@ -26,7 +26,9 @@ import { parseSegmentFileName } from '../storage/segment.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { ReplicaMetrics } from './metrics.js';
-import { refuseConfigPromise, refuseConfigWrite, refuseHello, refuseMessage, refuseOnPeerLink, vouchedOffers } from './admission.js';
+import { mayCarryChanges, refuseChangeMessage, refuseConfigPromise, refuseConfigWrite, refuseHello, refuseMessage, refuseOnPeerLink, vouchedOffers } from './admission.js';
+import { CHANGE_CODES, decodeChangeMessage, encodeChangeFrame, isChangeFrame } from '../net/change-codec.js';
+import { ChangeRelay } from './change-relay.js';
 import { ReplicaHost, type StorageEvent } from './replica-host.js';
 import { EventEmitter } from 'node:events';
 import { ReadQueue } from './read-queue.js';
@@ -318,6 +320,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   });
   const check = divergence;
 
+  // Membership changes asked through this replica, held for the writer that holds the log (R12, change-relay.ts).
+  const relay = new ChangeRelay({ now: () => performance.now(), holder: () => h.writerView() });
+
   const helloAdmitted = new WeakSet<object>();
   // A replica asked to listen on port 0 names the port it bound (tests, embedded single-replica logs).
   let boundAddress: string | undefined;
@@ -340,18 +345,36 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       tls,
       onRefused: (reason) => metrics.onConnectionRefused(reason, 'inbound'),
       ...options.net,
-      // Digest requests (divergence checks) from clients and peers alike: read-only and bounded.
+      // Messages beyond the core's: digest requests (divergence checks) from clients and peers alike,
+      // read-only and bounded; the change relay's (R12) from clients.
       extension: {
-        codes: DIGEST_CODES,
+        codes: new Set([...DIGEST_CODES, ...CHANGE_CODES]),
         onFrame: (payload, conn) => {
           const refused = helloAdmitted.has(conn) ? undefined : refuseHello(conn.peer, options.id, knownIds());
           if (refused !== undefined) return conn.close(`bad input: ${refused}`);
           helloAdmitted.add(conn);
+          if (isChangeFrame(payload)) {
+            const m = decodeChangeMessage(payload);
+            const bad = refuseChangeMessage(m.type, conn.peer, conn.identity);
+            if (bad !== undefined) {
+              // Counted by type name like the core's (metrics.ts types the label to the core's names).
+              metrics.onRefused(m.type as Message['type']);
+              return conn.close(`bad input: ${bad}`);
+            }
+            if (m.type === 'changeOffer') conn.sendFrame(encodeChangeFrame(relay.offer(m)));
+            else if (m.type === 'changeTake') conn.sendFrame(encodeChangeFrame(relay.take(m, conn, mayCarryChanges(conn.identity))));
+            else if (m.type === 'changeReport') {
+              const verdict = relay.report(m.id, m.outcome, conn);
+              if (verdict !== 'settled') log.warn({ conn: conn.id, change: m.id, verdict }, 'change report ignored');
+            }
+            return;
+          }
           const msg = decodeDigestMessage(payload);
           if (msg.type !== 'digest') return conn.close(`bad input: a ${conn.peer.role} may not send '${msg.type}' to a replica's port`);
           digests.push(msg, conn);
         },
       },
+      onClose: (conn) => relay.connectionClosed(conn),
       onMessage: (msg, conn) => {
         // The hello is judged once per connection; each message by its type (a set lookup).
         let refused = helloAdmitted.has(conn) ? undefined : refuseHello(conn.peer, options.id, knownIds());

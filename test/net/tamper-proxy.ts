@@ -11,6 +11,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Message } from '../../src/core/types.js';
 import { decodeMessage, encodeFrame } from '../../src/net/codec.js';
 import { FrameDecoder, frame } from '../../src/net/frame.js';
+import { isChangeFrame } from '../../src/net/change-codec.js';
 
 export type Tamper = (msg: Message) => Message | Buffer | null | undefined;
 
@@ -57,6 +58,11 @@ export class TamperProxy {
       for (const payload of decoder.push(c)) {
         if (hello) {
           hello = false;
+          client.write(frame(payload));
+          continue;
+        }
+        // The change relay's replies (wire version 5) are not the core's: passed on untouched.
+        if (isChangeFrame(payload)) {
           client.write(frame(payload));
           continue;
         }

@@ -8,7 +8,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Message } from '../../src/core/types.js';
 import { messageSize } from '../../src/net/codec.js';
-import { extensionTypeCode, typeCode } from '../../src/net/schema.js';
+import { changeTypeCode, extensionTypeCode, typeCode } from '../../src/net/schema.js';
+import { changeMessageSize, type ChangeMessage } from '../../src/net/change-codec.js';
 import { digestMessageSize, type DigestMessage } from '../../src/net/digest-codec.js';
 
 const DOC = resolve(dirname(fileURLToPath(import.meta.url)), '../../../docs/wire.md');
@@ -20,6 +21,9 @@ const FIELD_BYTES: Record<string, number> = {
   Head: 16, Pending: 8 + 8 + 25,
   // Wire version 4: a placed configuration is that configuration, its position and its floor.
   Placed: 25 + 8 + 8,
+  // Wire version 5 (the change relay): a request with an empty id and a promote (kind, id); a refused
+  // outcome with empty reason and message.
+  ChangeRequest: 1 + 8 + 9, ChangeOutcome: 1 + 1 + 1, OfferState: 1,
 };
 
 /** The size the page gives a message's fields, every optional field present, arrays and strings empty. */
@@ -69,6 +73,17 @@ const digestSamples: DigestMessage[] = [
   { type: 'digestReply', rid: 1, status: 'VOTING', begin: 0, learnedThrough: 0, from: 0, through: 0, count: 0, crc: 0, stop: 'end' },
 ];
 
+/** The change relay's messages (src/net/change-codec.ts), outside the core's Message union too. */
+const promote = { id: '', ifEpoch: 0, change: { kind: 'promote' as const, id: 1 } };
+const refused = { ok: false as const, reason: '', message: '' };
+const changeSamples: ChangeMessage[] = [
+  { type: 'changeOffer', rid: 1, request: promote, withdraw: true },
+  { type: 'changeOfferReply', rid: 1, state: 'done', outcome: refused },
+  { type: 'changeTake', rid: 1, proposal: 1, done: true },
+  { type: 'changeTakeReply', rid: 1, requests: [] },
+  { type: 'changeReport', id: '', outcome: refused },
+];
+
 test('docs/wire.md: every message of the codec is in the table, with its code and every field', () => {
   const rows = new Map<string, { code: number; fields: string }>();
   const page = readFileSync(DOC, 'utf8');
@@ -77,7 +92,12 @@ test('docs/wire.md: every message of the codec is in the table, with its code an
     const m = /^\| (\d+) \| (\w+) \| (.+?) \| .* \|$/.exec(line);
     if (m !== null) rows.set(m[2]!, { code: Number(m[1]), fields: m[3]! });
   }
-  assert.deepEqual([...rows.keys()].sort(), [...Object.keys(typeCode), ...Object.keys(extensionTypeCode)].sort(), 'one row per message type');
+  assert.deepEqual([...rows.keys()].sort(), [...Object.keys(typeCode), ...Object.keys(extensionTypeCode), ...Object.keys(changeTypeCode)].sort(), 'one row per message type');
+  for (const msg of changeSamples) {
+    const row = rows.get(msg.type)!;
+    assert.equal(row.code, changeTypeCode[msg.type], `${msg.type}: code`);
+    assert.equal(1 + documentedSize(row.fields), changeMessageSize(msg), `${msg.type}: the fields on the page add up to what the codec encodes`);
+  }
   for (const msg of digestSamples) {
     const row = rows.get(msg.type)!;
     assert.equal(row.code, extensionTypeCode[msg.type], `${msg.type}: code`);

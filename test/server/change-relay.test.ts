@@ -1,0 +1,194 @@
+/**
+ * The change relay (src/server/change-relay.ts, docs/reconfiguration.md R12):
+ * offers are held only while a writer that takes changes holds the promise;
+ * held changes go once, to the holder's connection; only that connection's
+ * report settles them; withdrawals, connection loss, expiry and the bound.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChangeRelay, type HolderView } from '../../src/server/change-relay.js';
+import type { ChangeOffer } from '../../src/net/change-codec.js';
+import type { PlacedConfiguration } from '../../src/core/membership.js';
+import { mayCarryChanges, refuseChangeMessage } from '../../src/server/admission.js';
+import { WIRE_VERSION } from '../../src/net/hello.js';
+
+function setup(opts: { heldMax?: number; expiryMs?: number } = {}) {
+  const clock = { now: 1_000 };
+  let holder: HolderView | null = { proposal: 7, active: true };
+  const relay = new ChangeRelay({ now: () => clock.now, holder: () => holder, takerWindowMs: 3_000, ...opts });
+  return {
+    relay,
+    clock,
+    setHolder: (h: HolderView | null) => (holder = h),
+  };
+}
+
+const offer = (id: string, withdraw = false): ChangeOffer => ({
+  type: 'changeOffer', rid: 1, request: { id, ifEpoch: 1, change: { kind: 'promote', id: 4 } }, ...(withdraw ? { withdraw: true as const } : {}),
+});
+const placed: PlacedConfiguration = { epoch: 2, voters: [{ id: 1, address: 'a:1' }], learners: [], nextId: 5, position: 9, floor: 3 };
+const ok = { ok: true as const, config: placed };
+
+test('no writer that takes changes: the offer is answered no-writer and nothing is held', () => {
+  const { relay, setHolder } = setup();
+  // An active holder that never asked for changes (an old client, a resigned one-shot writer) is no taker.
+  assert.equal(relay.offer(offer('a')).state, 'no-writer');
+  assert.equal(relay.size, 0);
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, {});
+  assert.equal(relay.offer(offer('a')).state, 'held');
+  // The holder stops being active (resigned, fenced, dead): new offers find no writer.
+  setHolder({ proposal: 7, active: false });
+  assert.equal(relay.offer(offer('b')).state, 'no-writer');
+  setHolder(null);
+  assert.equal(relay.offer(offer('c')).state, 'no-writer');
+  // What was held stays held, and its poll says so.
+  assert.equal(relay.offer(offer('a')).state, 'held');
+});
+
+test('a taker under an older proposal still counts (its writer just changed proposal, R4): held, handed only to the new holder', () => {
+  const { relay, setHolder } = setup();
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, {});
+  setHolder({ proposal: 9, active: true });
+  assert.equal(relay.offer(offer('a')).state, 'held');
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 2, proposal: 7 }, {}).requests, []);
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 3, proposal: 9 }, {}).requests.map((r) => r.id), ['a']);
+});
+
+test('the taker\'s connection closes (a one-shot writer exits): no taker until the next take', () => {
+  const { relay } = setup();
+  const oneShot = {};
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, oneShot);
+  assert.equal(relay.offer(offer('a')).state, 'held');
+  relay.connectionClosed(oneShot);
+  assert.equal(relay.offer(offer('b')).state, 'no-writer');
+  relay.take({ type: 'changeTake', rid: 2, proposal: 7 }, {});
+  assert.equal(relay.offer(offer('b')).state, 'held');
+});
+
+test('a writer that stops taking (resigned, done) leaves no taker; another connection\'s done changes nothing', () => {
+  const { relay } = setup();
+  const writer = {};
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, writer);
+  relay.offer(offer('a'));
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 2, proposal: 7, done: true }, {}).requests, []);
+  assert.equal(relay.offer(offer('b')).state, 'held');
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 3, proposal: 7, done: true }, writer).requests, [], 'a done take is handed nothing');
+  assert.equal(relay.offer(offer('c')).state, 'no-writer');
+});
+
+test('a taker seen too long ago is no taker', () => {
+  const { relay, clock } = setup();
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, {});
+  clock.now += 3_000;
+  assert.equal(relay.offer(offer('a')).state, 'no-writer');
+});
+
+test('held changes go only to the holder of the promise, once, and only its connection settles them', () => {
+  const { relay } = setup();
+  const writer = {};
+  const other = {};
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, writer);
+  assert.equal(relay.offer(offer('a')).state, 'held');
+  // Another proposal (a fenced writer, a would-be writer) gets nothing.
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 2, proposal: 6 }, other).requests, []);
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 2, proposal: 8 }, other).requests, []);
+  const got = relay.take({ type: 'changeTake', rid: 3, proposal: 7 }, writer);
+  assert.deepEqual(got.requests.map((r) => r.id), ['a']);
+  assert.equal(got.rid, 3);
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 4, proposal: 7 }, writer).requests, [], 'handed once');
+  assert.equal(relay.offer(offer('a')).state, 'taken');
+  assert.equal(relay.report('a', ok, other), 'not-the-taker');
+  assert.equal(relay.report('zz', ok, writer), 'unknown-id');
+  assert.equal(relay.offer(offer('a')).state, 'taken');
+  assert.equal(relay.report('a', ok, writer), 'settled');
+  assert.deepEqual(relay.offer(offer('a')), { type: 'changeOfferReply', rid: 1, state: 'done', outcome: ok });
+  assert.equal(relay.report('a', { ok: false, reason: 'unknown', message: 'x' }, writer), 'already-settled');
+  assert.deepEqual(relay.offer(offer('a')).outcome, ok, 'the first outcome stands');
+});
+
+test('a holder that may not carry changes (TLS without the admin role) is handed nothing and is no taker', () => {
+  const { relay } = setup();
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, {}, false);
+  assert.equal(relay.offer(offer('a')).state, 'no-writer');
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, {});
+  assert.equal(relay.offer(offer('a')).state, 'held');
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, {}, false).requests, []);
+  assert.equal(relay.offer(offer('a')).state, 'held');
+  // After a writer that took (any proposal), a holder that may not carry them says so: no taker.
+  assert.equal(relay.offer(offer('b')).state, 'no-writer');
+});
+
+test('a withdrawn change is never handed out; a taken one cannot be withdrawn; withdrawing an unknown id says withdrawn', () => {
+  const { relay } = setup();
+  const writer = {};
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, writer);
+  relay.offer(offer('a'));
+  assert.equal(relay.offer(offer('a', true)).state, 'withdrawn');
+  assert.equal(relay.offer(offer('a')).state, 'withdrawn', 'an offer of a withdrawn id does not hold it again');
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 2, proposal: 7 }, writer).requests, []);
+  relay.offer(offer('b'));
+  relay.take({ type: 'changeTake', rid: 3, proposal: 7 }, writer);
+  assert.equal(relay.offer(offer('b', true)).state, 'taken');
+  assert.equal(relay.offer(offer('never', true)).state, 'withdrawn');
+});
+
+test('the taking connection closes before it reports: the change is held again for the next take', () => {
+  const { relay } = setup();
+  const first = {};
+  const second = {};
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, first);
+  relay.offer(offer('a'));
+  assert.equal(relay.take({ type: 'changeTake', rid: 2, proposal: 7 }, first).requests.length, 1);
+  relay.connectionClosed(second);
+  assert.equal(relay.offer(offer('a')).state, 'taken', 'another connection closing changes nothing');
+  relay.connectionClosed(first);
+  assert.equal(relay.offer(offer('a')).state, 'held');
+  assert.equal(relay.report('a', ok, first), 'not-the-taker');
+  assert.equal(relay.take({ type: 'changeTake', rid: 3, proposal: 7 }, second).requests.length, 1);
+  assert.equal(relay.report('a', ok, second), 'settled');
+});
+
+test('bounded: at the bound the oldest settled or withdrawn goes first; with none, no-writer', () => {
+  const { relay } = setup({ heldMax: 2 });
+  const writer = {};
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, writer);
+  relay.offer(offer('a'));
+  relay.offer(offer('b'));
+  assert.equal(relay.offer(offer('c')).state, 'no-writer', 'full of held changes');
+  relay.offer(offer('a', true));
+  assert.equal(relay.offer(offer('c')).state, 'held', 'the withdrawn one made room');
+  assert.equal(relay.size, 2);
+  assert.equal(relay.offer(offer('a', true)).state, 'withdrawn');
+});
+
+test('expiry: a change nobody asked about for expiryMs is forgotten; each poll keeps it', () => {
+  const { relay, clock } = setup({ expiryMs: 10_000 });
+  const writer = {};
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, writer);
+  relay.offer(offer('a'));
+  relay.offer(offer('b'));
+  clock.now += 6_000;
+  relay.take({ type: 'changeTake', rid: 2, proposal: 7 }, writer);
+  relay.report('a', ok, writer);
+  relay.offer(offer('a'));
+  clock.now += 6_000;
+  assert.equal(relay.offer(offer('a')).state, 'done');
+  assert.equal(relay.size, 1, 'b expired');
+  assert.equal(relay.report('b', ok, writer), 'unknown-id');
+});
+
+test('admission: offers need the admin role with TLS; takes and reports are any client\'s; replies and replica hellos are refused', () => {
+  const client = { version: WIRE_VERSION, clusterId: '', role: 'client' as const };
+  const peer = { version: WIRE_VERSION, clusterId: '', role: 'replica' as const, replicaId: 2 };
+  const admin = { kind: 'client' as const, name: 'ops', role: 'admin' as const };
+  const app = { kind: 'client' as const, name: 'app', role: 'client' as const };
+  assert.equal(refuseChangeMessage('changeOffer', client), undefined, 'plaintext: anyone who reaches the port');
+  assert.equal(refuseChangeMessage('changeOffer', client, admin), undefined);
+  assert.match(refuseChangeMessage('changeOffer', client, app) ?? '', /needs an admin certificate/);
+  for (const t of ['changeTake', 'changeReport'] as const) assert.equal(refuseChangeMessage(t, client, app), undefined, t);
+  for (const t of ['changeOfferReply', 'changeTakeReply'] as const) assert.match(refuseChangeMessage(t, client) ?? '', /may not send/, t);
+  assert.match(refuseChangeMessage('changeOffer', peer) ?? '', /a replica may not send/);
+  assert.equal(mayCarryChanges(undefined), true);
+  assert.equal(mayCarryChanges(admin), true);
+  assert.equal(mayCarryChanges(app), false);
+});
