@@ -10,7 +10,7 @@ import { checkCommand } from './check.js';
 import { certsCreateCommand } from './certs.js';
 import { clusterCommand } from './cluster.js';
 import { configShowCommand, memberListCommand } from './config.js';
-import { memberAddCommand, memberPromoteCommand, memberRemoveCommand, memberReplaceCommand } from './member.js';
+import { configSetCommand, memberAddCommand, memberIds, memberPromoteCommand, memberRemoveCommand, memberReplaceCommand, memberUpdateCommand } from './member.js';
 import { EXIT, fail, usageError, logAddresses, natural, port, quietOnClosedPipe, clientOptions, tlsFlagOptions, useTlsFlags } from './common.js';
 import { readCommand } from './read.js';
 import { replicaCommand } from './replica.js';
@@ -141,6 +141,16 @@ config
   .option('--json', 'one JSON document')
   .addHelpText('after', example('  $ replog config show --json'))
   .action((opts) => configShowCommand(opts));
+config
+  .command('set')
+  .description('set the whole membership at once, among the current members, if the configuration is still at epoch N (else exit 4)')
+  .requiredOption('--voters <ids>', 'the voters: ID,ID,...', memberIds)
+  .option('--learners <ids>', 'the learners: ID,ID,... (default none)', memberIds, [])
+  .requiredOption('--if-epoch <n>', 'only if the configuration\'s epoch is still N (replog config show)', natural)
+  .addOption(logOption())
+  .option('--json', 'print the configuration after the change as one JSON document')
+  .addHelpText('after', example('  $ replog config show                       # epoch 3\n  $ replog config set --voters 1,2,4 --learners 5 --if-epoch 3'))
+  .action((opts) => configSetCommand(opts));
 
 const member = program.command('member').description('the members of the cluster');
 member
@@ -188,6 +198,15 @@ member
   .addOption(waitOption())
   .option('--json', 'print the configuration after the change as one JSON document')
   .action((old: string, fresh: string, address: string, opts) => memberReplaceCommand(old, fresh, address, opts));
+member
+  .command('update')
+  .description('move member ID to HOST:PORT: run it, then restart the replica there on the same data directory')
+  .argument('<id>', 'the member\'s id')
+  .argument('<host:port>', 'its new replica address')
+  .addOption(logOption())
+  .option('--json', 'print the configuration after the change as one JSON document')
+  .addHelpText('after', example('  $ replog member update 3 10.0.0.9:7001\n  $ replog replica --id 3 --dir /var/lib/replog --listen 10.0.0.9:7001 --join 10.0.0.1:7001   # on the new machine, with the old data directory'))
+  .action((id: string, address: string, opts) => memberUpdateCommand(id, address, opts));
 
 program
   .command('bench')

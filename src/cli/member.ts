@@ -1,5 +1,5 @@
 /**
- * `replog member add|promote|remove|replace` (interfaces.md, "Membership";
+ * `replog member add|promote|remove|replace|update` and `replog config set` (interfaces.md, "Membership";
  * docs/reconfiguration.md section 7): the library's `log.members` steps
  * (src/client/members.ts) with one line a step on stderr and the
  * configuration after the change on stdout. Refused changes exit 1 with one
@@ -7,6 +7,7 @@
  */
 import { LogClient, type Configuration } from '../client/log-client.js';
 import type { LearnerLag, MemberChangeOptions } from '../client/members.js';
+import { InvalidArgumentError as CommanderArgError } from 'commander';
 import { InvalidArgumentError } from '../core/errors.js';
 import { isMemberId } from '../core/membership.js';
 import { checkAddress } from '../server/members.js';
@@ -81,4 +82,27 @@ export function memberReplaceCommand(old: string, replacement: string, address: 
   const n = memberId(replacement);
   const a = memberAddress(address);
   return withClient(opts, (log) => log.members.replace(o, n, a, catchUp(opts)), `complete: member ${o} was replaced by ${n} and may be stopped`);
+}
+
+export function memberUpdateCommand(id: string, address: string, opts: CommonOpts): Promise<void> {
+  const m = memberId(id);
+  const a = memberAddress(address);
+  return withClient(opts, (log) => log.members.update(m, a), `complete: member ${m} is at ${a} now; restart its replica there (same data directory)`);
+}
+
+/** commander's parser of a list of member ids (`1,2,4`): bad usage (exit 2) otherwise. */
+export function memberIds(text: string): number[] {
+  const parts = text.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+  const ids: number[] = [];
+  for (const p of parts) {
+    const n = Number(p);
+    if (!/^\d+$/.test(p) || !isMemberId(n)) throw new CommanderArgError(`'${p}' is not a member id (a positive integer)`);
+    ids.push(n);
+  }
+  if (new Set(ids).size !== ids.length) throw new CommanderArgError(`'${text}' names a member twice`);
+  return ids;
+}
+
+export function configSetCommand(opts: CommonOpts & { voters: number[]; learners: number[]; ifEpoch: number }): Promise<void> {
+  return withClient(opts, (log) => log.members.set(opts.voters, opts.learners, { ifEpoch: opts.ifEpoch }));
 }

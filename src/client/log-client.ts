@@ -18,7 +18,7 @@ import { limits, timing } from '../core/constants.js';
 import { quorumSize } from '../core/quorum.js';
 import { ReaderCore, type ReaderOutbound, type ReadResult } from '../core/reader.js';
 import type { ConfigReply, Entry, Member, Message, Position, ReadReply, ReplicaId } from '../core/types.js';
-import { governing, type PlacedConfiguration } from '../core/membership.js';
+import { governing, type PendingConfig, type PlacedConfiguration } from '../core/membership.js';
 import type { ConfigView } from '../core/config-view.js';
 import { silentLogger, type Logger } from '../net/logger.js';
 import { EventEmitter } from 'node:events';
@@ -93,7 +93,7 @@ export interface Configuration {
 }
 
 /** `log.members`: the voters' ids, with the membership changes (src/client/members.ts). */
-export type MemberIds = readonly ReplicaId[] & Pick<Members, 'add' | 'promote' | 'remove' | 'replace' | 'status'>;
+export type MemberIds = readonly ReplicaId[] & Pick<Members, 'add' | 'promote' | 'remove' | 'replace' | 'update' | 'set' | 'status'>;
 
 /** Default addresses: the local cluster of `npm start`. */
 export const DEFAULT_ADDRESSES: readonly string[] = Object.freeze(['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003']);
@@ -221,13 +221,14 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
    * The voters' ids, once a replica told them (empty before), which also
    * carry the membership changes of interfaces.md: `log.members.add(id,
    * address, { voter })`, `.promote(id)`, `.remove(id, { force })`,
-   * `.replace(old, replacement, address)`, and `.status()` (src/client/members.ts).
+   * `.replace(old, replacement, address)`, `.update(id, address)`, `.set(voters,
+   * learners, { ifEpoch })` and `.status()` (src/client/members.ts).
    */
   get members(): MemberIds {
     const ids = [...(this.membership?.ids ?? [])];
     const api = (this.membersApi ??= new Members(this as LogClient<unknown>, () => this.tls));
     const methods: PropertyDescriptorMap = {};
-    for (const name of ['add', 'promote', 'remove', 'replace', 'status'] as const) {
+    for (const name of ['add', 'promote', 'remove', 'replace', 'update', 'set', 'status'] as const) {
       methods[name] = { value: (api[name] as (...args: unknown[]) => unknown).bind(api), enumerable: false };
     }
     return Object.defineProperties(ids, methods) as unknown as MemberIds;
@@ -249,6 +250,23 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
     });
     const m = this.membership!;
     return { epoch: m.epoch, voters: m.voters.map((x) => ({ id: x.id, address: x.address })), learners: m.learners.map((x) => ({ id: x.id, address: x.address })) };
+  }
+
+  /** Each replica's change in progress, from its latest config reply (config show's `pending`). */
+  private readonly pendingBy = new Map<ReplicaId, PendingConfig | undefined>();
+
+  /**
+   * @internal The change in progress (`replog config show`'s pending): a configuration of the next epoch
+   * that a replica holds accepted above the latest one, from the replies of the last configuration() call;
+   * null if none does. Kept out of configuration()'s result, whose shape interfaces.md fixes.
+   */
+  pendingChange(): (Configuration & { readonly position: Position }) | null {
+    const epoch = this.membership?.epoch;
+    const seen = [...this.pendingBy.values()].filter((p): p is PendingConfig => p !== undefined && p.config.epoch === (epoch ?? -2) + 1);
+    const p = seen.sort((a, b) => b.position - a.position)[0];
+    if (p === undefined) return null;
+    const list = (ms: readonly Member[]) => ms.map((m) => ({ id: m.id, address: m.address }));
+    return { epoch: p.config.epoch, position: p.position, voters: list(p.config.voters), learners: list(p.config.learners) };
   }
 
   /** @internal The chain the replicas reported, oldest first (its head is the latest configuration). */
@@ -721,6 +739,7 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
   }
 
   private onConfig(from: ReplicaId, reply: ConfigReply): void {
+    this.pendingBy.set(from, reply.pending);
     this.configWaits.get(reply.rid)?.();
     const voters = reply.voters ?? reply.members;
     const learners = reply.learners ?? [];

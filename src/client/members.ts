@@ -117,6 +117,28 @@ export class Members {
     return this.change({ kind: 'replace', old, replacement }, false, options);
   }
 
+  /**
+   * Moves member `id` to `address` (`replog member update`): run it before the process moves; peers and
+   * clients link to the new address once they learn the change, and the replica, restarted there on the
+   * same data directory, is the same disk.
+   */
+  async update(id: ReplicaId, address: string): Promise<Configuration> {
+    checkId(id);
+    checkAddress(address);
+    return this.change({ kind: 'address', id, address });
+  }
+
+  /**
+   * The whole membership at once (`replog config set`), among the current members, only while the
+   * configuration's epoch is still `ifEpoch`: ConfigChangedError (the CLI exits 4) if it moved, before or
+   * while the change is made (a concurrent change came first).
+   */
+  async set(voters: readonly ReplicaId[], learners: readonly ReplicaId[], options: { readonly ifEpoch: number }): Promise<Configuration> {
+    for (const id of [...voters, ...learners]) checkId(id);
+    if (!Number.isSafeInteger(options.ifEpoch) || options.ifEpoch < 0) throw new InvalidArgumentError(`epoch ${String(options.ifEpoch)} is not a non-negative integer`);
+    return this.change({ kind: 'set', voters, learners }, false, undefined, options.ifEpoch);
+  }
+
   /** Every member of the latest configuration with its status (a `recover` question to each; UNREACHABLE if it does not answer in time). */
   async status(timeoutMs = 2_000): Promise<MemberStatus[]> {
     const head = await this.head();
@@ -160,10 +182,14 @@ export class Members {
    * learner's lag moves around CAUGHT_UP_SLACK, and the guard's snapshot is not the wait's (R3 then
    * waits for the exact position anyway).
    */
-  private async change(change: MembershipChange, force = false, caughtUp?: MemberChangeOptions): Promise<Configuration> {
+  private async change(change: MembershipChange, force = false, caughtUp?: MemberChangeOptions, ifEpoch?: number): Promise<Configuration> {
     this.checkAdmin();
+    if (ifEpoch !== undefined) {
+      const now = await this.head();
+      if (now.epoch !== ifEpoch) throw new ConfigChangedError(`the configuration's epoch is ${now.epoch}, not ${ifEpoch}: nothing was changed`);
+    }
     const head = await this.precheck(change);
-    const next = applyChange(head, change, { ifEpoch: head.epoch });
+    const next = applyChange(head, change, { ifEpoch: ifEpoch ?? head.epoch });
     if (!next.ok) throw refusal(next.refusal.reason, next.refusal.message);
     const deadline = Date.now() + (caughtUp?.catchUpTimeoutMs ?? CATCH_UP_WAIT_MS);
     for (;;) {
@@ -182,7 +208,7 @@ export class Members {
       }
       throw new ChangeRefusedError(`${guard.message}${guard.reason === 'would-lose-quorum' ? ' (--force skips this check)' : ''}`, guard.reason);
     }
-    return this.carryOut({ id: randomUUID(), ifEpoch: head.epoch, change });
+    return this.carryOut({ id: randomUUID(), ifEpoch: ifEpoch ?? head.epoch, change });
   }
 
   /**
@@ -286,6 +312,7 @@ function behind(s: MemberStatus, top: number): number {
 }
 
 function refusal(reason: string, message: string): ReplogError {
+  if (reason === 'epoch-changed') return new ConfigChangedError(message);
   return reason === 'invalid' ? new InvalidArgumentError(message) : new ChangeRefusedError(message, reason);
 }
 

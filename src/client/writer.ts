@@ -318,10 +318,10 @@ export class Writer<T = Uint8Array> {
 
   /**
    * Membership changes made by this writer (docs/reconfiguration.md section 5): `add`, `promote`,
-   * `remove`, `replace`, as `log.members` has them, but always carried out here, between this writer's
+   * `remove`, `replace`, `update`, `set`, as `log.members` has them, but always carried out here, between this writer's
    * appends (which pause for the change and resolve afterwards in order), so it is never fenced by them.
    */
-  get members(): Pick<Members, 'add' | 'promote' | 'remove' | 'replace'> {
+  get members(): Pick<Members, 'add' | 'promote' | 'remove' | 'replace' | 'update' | 'set'> {
     this.membersApi ??= this.client.membersFor(this);
     return this.membersApi;
   }
