@@ -284,7 +284,8 @@ export class ReplicaMetrics implements HostMetrics, WatchSink {
     this.connectionsRefused.inc({ reason, direction });
   }
 
-  onRefused(type: Message['type']): void {
+  /** A message refused by its type: the core's, or the change relay's (outside the core's union). */
+  onRefused(type: string): void {
     this.refused.inc({ type });
   }
 

@@ -358,7 +358,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
             const bad = refuseChangeMessage(m.type, conn.peer, conn.identity);
             if (bad !== undefined) {
               // Counted by type name like the core's (metrics.ts types the label to the core's names).
-              metrics.onRefused(m.type as Message['type']);
+              metrics.onRefused(m.type);
               return conn.close(`bad input: ${bad}`);
             }
             if (m.type === 'changeOffer') conn.sendFrame(encodeChangeFrame(relay.offer(m)));
