@@ -252,6 +252,9 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
     return { epoch: m.epoch, voters: m.voters.map((x) => ({ id: x.id, address: x.address })), learners: m.learners.map((x) => ({ id: x.id, address: x.address })) };
   }
 
+  /** When this client last asked every replica it reaches for the configuration (tick's refresh). */
+  private configAskedAt = 0;
+
   /** Each replica's change in progress, from its latest config reply (config show's `pending`). */
   private readonly pendingBy = new Map<ReplicaId, PendingConfig | undefined>();
 
@@ -930,6 +933,15 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
 
   private tick(): void {
     const now = this.now();
+    const m = this.membership;
+    if (m !== undefined && now - this.configAskedAt >= timing.configRefreshMs) {
+      // R12: follow changes while idle; the replies adopt a newer configuration and link to its members.
+      this.configAskedAt = now;
+      void this.refreshConfiguration();
+      // A member this client cannot reach where it first found it, at another address in the configuration
+      // (moved by `member update`): linked there too.
+      for (const x of m.members) if (this.byId.get(x.id)?.connected !== true && !this.links.has(x.address)) this.addLink(x.address);
+    }
     // A member whose link was lost is spoken for by another link that reaches it, if there is one.
     for (const [link, id] of this.idOf) if (link.connected && this.byId.get(id)?.connected !== true) this.byId.set(id, link);
     for (const w of this.writers) w.tick(now);

@@ -77,6 +77,11 @@ export const timing = {
   repromiseMs: 1_000,
   /** How often an elected writer repeats the commit of its term, for replicas that lost one. */
   recommitMs: 1_000,
+  /**
+   * How often a client asks the replicas it reaches for the configuration even when idle (R12): it links
+   * to members added since, so it still finds the cluster after every address it was started with is gone.
+   */
+  configRefreshMs: 5_000,
   /** How often a replica with corrupted positions asks the others for them again. */
   repairEveryMs: 1_000,
   /** A catch-up copies at most this many entry bytes per second (the writer shares the disk and the network). */
