@@ -11,7 +11,8 @@
  * test/sim/explore-configs.test.ts; `extra` options narrow the case for it.
  */
 import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
-import type { ExploreOptions } from './explore.js';
+import type { ExploreOptions, Fault } from './explore.js';
+import type { WorldWriter } from './world.js';
 
 export interface ExploreBreak {
   /** What is switched off, as the docs say it. */
@@ -50,6 +51,24 @@ const COMMON: ExploreOptions = {
   // Promise requests and replies arriving after their writer's election are dropped (see explore.ts).
   latePromises: false,
 };
+
+// ------------------------------------------------------------ configuration changes (docs/reconfiguration.md, section 9)
+
+/** w1 of `swap`: appends a1, then swaps voter 3 for learner 4, then appends b1 (held back by R2 until the swap is installed). */
+const SWAP_W1: WorldWriter = { name: 'w1', floor: 0, appends: ['a1'], change: { id: 'swap', ifEpoch: 0, change: { kind: 'replace', old: 3, replacement: 4 } }, after: ['b1'] };
+/** A second writer of the bootstrap configuration, with a higher ballot: it elects at any point of the change. */
+const W2: WorldWriter = { name: 'w2', floor: 1, appends: ['a2'] };
+/** Learner 4 catches up (copies what r1 learned: its repair, gossip aside) at any point at which r1 learned more, or never. */
+const CATCH_UP_4: Fault = { kind: 'copy', id: 4, from: 1 };
+
+/** Voters 1..3 and learner 4 holding the bootstrap chain; commits delivered (a learned prefix is what R3 asks of a new voter). */
+const CHAINED: ExploreOptions = { ...COMMON, learners: [4], commits: true };
+
+/** `duel`'s writers: w1 promotes learner 4, w2 removes voter 3, both from epoch 0, neither with an append. */
+const DUEL_WRITERS: readonly WorldWriter[] = [
+  { name: 'w1', floor: 0, appends: [], change: { id: 'promote', ifEpoch: 0, change: { kind: 'promote', id: 4 } } },
+  { name: 'w2', floor: 1, appends: [], change: { id: 'remove', ifEpoch: 0, change: { kind: 'remove', id: 3 } } },
+];
 
 export const EXPLORE_CONFIGS: readonly ExploreConfig[] = [
   {
@@ -101,6 +120,33 @@ export const EXPLORE_CONFIGS: readonly ExploreConfig[] = [
     breaks: [
       { name: 'damaged tail cut as a torn write (world option tailDamage: \'torn\')', kind: 'fix', options: { tailDamage: 'torn' } },
       rule('honourPromise'),
+    ],
+  },
+  {
+    name: 'swap',
+    what:
+      'voters 1..3, learner 4; w1 (b1) at once: a1, then replaces 3 by 4, then b1; learner 4 catches up from r1 at any point (or never); ' +
+      'w2 (b2, a2) elects at any point; five positions (NOP, a1, the entry, the marker NOP, b1); commits delivered',
+    options: { ...CHAINED, writers: [SWAP_W1, W2], startedAtOnce: ['w1'], faults: [CATCH_UP_4], positionLimit: 5 },
+    breaks: [
+      // One writer is enough for each (w1 alone breaks the rule); two make the first violation a long way down the search.
+      rule('configBarrier', { writers: [SWAP_W1] }),
+      rule('freshElection', { writers: [SWAP_W1] }),
+      // Learner 4 never catches up: the entry is counted chosen by the old voters alone (I6).
+      rule('jointAcceptance', { writers: [SWAP_W1], faults: [] }),
+    ],
+  },
+  {
+    name: 'duel',
+    what:
+      'voters 1..3, learner 4; w1 (b1) promotes 4, w2 (b2) removes 3, both from epoch 0, each starting at any point (the Raft 2015 single-server bug); ' +
+      'learner 4 catches up from r1 at any point (or never); four positions; commits delivered',
+    options: { ...CHAINED, writers: DUEL_WRITERS, faults: [CATCH_UP_4], positionLimit: 4 },
+    breaks: [
+      // w2 finds w1's entry and re-proposes it as any value, counting it without the joint count (I6); learner 4 never catches up.
+      rule('followPending', { faults: [], commits: false, startedAtOnce: ['w1'] }),
+      // w2, stale (b2 in epoch 0), starts once a replica learned w1's promotion and writes above it through replicas that learned it.
+      rule('staleConfig', { startAfter: { w2: 'changed' } }),
     ],
   },
 ];
