@@ -33,6 +33,8 @@ export interface ExploreConfig {
   readonly breaks: readonly ExploreBreak[];
   /** Why no switch of SafetyRules applies, when none does. */
   readonly noRule?: string;
+  /** Switches the design lists for this configuration that the search did not break within its bounds, and what was tried. */
+  readonly unreached?: string;
 }
 
 const off = (rule: keyof SafetyRules): SafetyRules => ({ ...ALL_RULES_ON, [rule]: false });
@@ -134,7 +136,18 @@ export const EXPLORE_CONFIGS: readonly ExploreConfig[] = [
       rule('freshElection', { writers: [SWAP_W1] }),
       // Learner 4 never catches up: the entry is counted chosen by the old voters alone (I6).
       rule('jointAcceptance', { writers: [SWAP_W1], faults: [] }),
+      // Learner 4 never catches up but accepts the entry all the same, and is counted ready (I6).
+      rule('caughtUpToAccept', { writers: [SWAP_W1], faults: [] }),
     ],
+  },
+  {
+    name: 'swap-wipe',
+    what: 'as swap, and r1 (a voter of both configurations) wiped at any point after learner 4 caught up (or never); it rejoins',
+    options: { ...CHAINED, writers: [SWAP_W1, W2], startedAtOnce: ['w1'], faults: [CATCH_UP_4, { kind: 'wipe', id: 1 }], positionLimit: 5 },
+    breaks: [],
+    unreached:
+      'rejoinInPending (R9b): not found within 8,000 states with w1 alone, nor caughtUpToAccept with the wipe within 20,000 (caughtUpToAccept breaks swap); ' +
+      'the scripted core test (test/core/reconfig-recovery.test.ts) shows the rule\'s effect, an end-to-end violation needs a second writer of the new configuration that this world does not have',
   },
   {
     name: 'duel',

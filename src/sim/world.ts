@@ -180,6 +180,8 @@ export class World {
   readonly learnedConfigs = new Map<Position, Configuration>();
   /** The true chain at the last check (chained worlds). */
   truth: PlacedConfiguration[] = [];
+  /** The highest learned prefix each replica's disks ever reached (I6 counts a disk lost since: its rejoin catches up before it votes). */
+  private readonly learnedEver = new Map<ReplicaId, Position>();
   /** Config entries a writer counted chosen (I6 is checked once each). */
   private readonly counted = new Set<Position>();
   /** Commit and learned messages are dropped when sent (starts as the option; a prelude may deliver them). */
@@ -539,7 +541,10 @@ export class World {
       if (rec.type === 'learn') this.noteLearned(id, rec.position);
     }
     for (const p of before) this.noteLearned(id, p);
-    if (this.c0 !== undefined) this.checkChosen(id);
+    if (this.c0 !== undefined) {
+      if (store.lostPositions().length === 0) this.learnedEver.set(id, Math.max(this.learnedEver.get(id) ?? -1, store.learnedThrough()));
+      this.checkChosen(id);
+    }
     for (const note of out.notes) this.trace(`r${id} ${note}`);
     for (const s of out.send) this.post(`r${id}`, `r${s.to}`, s.msg);
     // Every step is durable at once here: announcements leave with the step.
@@ -679,10 +684,7 @@ export class World {
         if (entry === undefined || this.counted.has(p)) continue;
         this.counted.add(p);
         const next = entry.config!;
-        const ready = next.voters.filter((m) => {
-          const st = this.replicas.get(m.id)?.store;
-          return st !== undefined && st.learnedThrough() >= p - 1 && !st.lostPositions().some((x) => x < p);
-        });
+        const ready = next.voters.filter((m) => (this.learnedEver.get(m.id) ?? -1) >= p - 1);
         if (ready.length < configQuorum(next)) {
           this.fail(`joint (I6): ${w.spec.name} counts the entry of epoch ${next.epoch} at ${p} chosen while only r${ready.map((m) => m.id).join(',r') || '(none)'} of its voters learned through ${p - 1}`);
         }
