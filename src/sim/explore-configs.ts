@@ -141,15 +141,6 @@ export const EXPLORE_CONFIGS: readonly ExploreConfig[] = [
     ],
   },
   {
-    name: 'swap-wipe',
-    what: 'as swap, and r1 (a voter of both configurations) wiped at any point after learner 4 caught up (or never); it rejoins',
-    options: { ...CHAINED, writers: [SWAP_W1, W2], startedAtOnce: ['w1'], faults: [CATCH_UP_4, { kind: 'wipe', id: 1 }], positionLimit: 5 },
-    breaks: [],
-    unreached:
-      'rejoinInPending (R9b): not found within 8,000 states with w1 alone, nor caughtUpToAccept with the wipe within 20,000 (caughtUpToAccept breaks swap); ' +
-      'the scripted core test (test/core/reconfig-recovery.test.ts) shows the rule\'s effect, an end-to-end violation needs a second writer of the new configuration that this world does not have',
-  },
-  {
     name: 'duel',
     what:
       'voters 1..3, learner 4; w1 (b1) promotes 4, w2 (b2) removes 3, both from epoch 0, each starting at any point (the Raft 2015 single-server bug); ' +
@@ -161,6 +152,33 @@ export const EXPLORE_CONFIGS: readonly ExploreConfig[] = [
       // w2, stale (b2 in epoch 0), starts once a replica learned w1's promotion and writes above it through replicas that learned it.
       rule('staleConfig', { startAfter: { w2: 'changed' } }),
     ],
+  },
+  {
+    name: 'swap-wipe',
+    what: 'as swap, and r1 (a voter of both configurations) wiped at any point after learner 4 caught up (or never); it rejoins',
+    options: { ...CHAINED, writers: [SWAP_W1, W2], startedAtOnce: ['w1'], faults: [CATCH_UP_4, { kind: 'wipe', id: 1 }], positionLimit: 5 },
+    breaks: [],
+    unreached:
+      'rejoinInPending (R9b): not found within 8,000 states with w1 alone, nor caughtUpToAccept with the wipe within 20,000 (caughtUpToAccept breaks swap); ' +
+      'the scripted core test (test/core/reconfig-recovery.test.ts) shows the rule\'s effect, an end-to-end violation needs a second writer of the new configuration that this world does not have',
+  },
+  {
+    name: 'restore-across',
+    what:
+      'as swap without a1 (w1: the swap, then b1), a backup of r1 taken at any point and restored at any later point at which its peers can unmask it; ' +
+      'w2 (b4, a2) starts once r1 was restored, reading r2\'s chain (it elects in the new configuration if r2 learned it)',
+    options: {
+      ...CHAINED,
+      writers: [{ ...SWAP_W1, appends: [] }, { name: 'w2', floor: 3, appends: ['a2'], seed: 2 }],
+      startedAtOnce: ['w1'],
+      startAfter: { w2: 'wiped' },
+      faults: [CATCH_UP_4, { kind: 'backup', id: 1 }, { kind: 'restore', id: 1 }],
+      positionLimit: 5,
+    },
+    breaks: [],
+    unreached:
+      'restartCheckLatest (R9d): not found within 15,000 states (with a1 as well, within 15,000): a violation needs r1 restored across the change to pass a check ' +
+      'that only the removed r3 and r2 answer while r4 alone saw its newer promise, then w2 to elect over r1 and r2 in the new configuration: deeper than these bounds',
   },
 ];
 

@@ -55,6 +55,12 @@ export interface WorldWriter {
   readonly changeLater?: boolean;
   /** Entries it appends after the change (queued behind it: R2 holds them back until it is installed). */
   readonly after?: readonly string[];
+  /**
+   * Chained worlds: when it starts, the writer reads the chain this replica
+   * stores and its ballots are in that chain's latest configuration (a client
+   * that asked a replica for the configuration); default: the bootstrap one.
+   */
+  readonly seed?: ReplicaId;
 }
 
 export interface WorldOptions {
@@ -151,6 +157,8 @@ interface WorldReplica {
 interface WorldWriterState {
   readonly spec: WorldWriter;
   core: WriterCore;
+  /** A core over a chain (a writer with a `seed` is made again when it starts). */
+  readonly make: (chain: readonly PlacedConfiguration[]) => WriterCore;
   /** Its change was given to the core. */
   changed: boolean;
   /** The writer's request-id counter (explicit, so that it is part of the state). */
@@ -225,9 +233,12 @@ export class World {
     for (const spec of options.writers) {
       const rids = { next: 1 };
       const prng = new Prng(seeds.next32());
-      const where = this.c0 === undefined ? { members: this.memberList() } : { view: chainView([this.c0]) };
-      const core = new WriterCore({ ...where, proposalFloor: spec.floor, random: () => prng.float(), rules: this.rules, rid: () => rids.next++ });
-      this.writers.set(spec.name, { spec, core, changed: false, rids, started: false, ops: new Map(), acked: new Map() });
+      const make = (chain: readonly PlacedConfiguration[]): WriterCore => {
+        const where = chain.length === 0 ? { members: this.memberList() } : { view: chainView(chain) };
+        return new WriterCore({ ...where, proposalFloor: spec.floor, random: () => prng.float(), rules: this.rules, rid: () => rids.next++ });
+      };
+      const core = make(this.c0 === undefined ? [] : [this.c0]);
+      this.writers.set(spec.name, { spec, core, make, changed: false, rids, started: false, ops: new Map(), acked: new Map() });
     }
   }
 
@@ -246,6 +257,11 @@ export class World {
     const w = this.writers.get(name)!;
     if (w.started) return;
     w.started = true;
+    if (w.spec.seed !== undefined && this.c0 !== undefined) {
+      const chain = this.replicas.get(w.spec.seed)!.store.metadata().configs ?? [this.c0];
+      w.core = w.make(chain);
+      this.trace(`${name} reads the chain of r${w.spec.seed}: epoch ${chain[chain.length - 1]!.epoch}`);
+    }
     this.trace(`${name} starts (floor b${w.spec.floor}): ${w.spec.appends.join(',')}`);
     this.submit(w, w.spec.appends);
     if (w.spec.change !== undefined && w.spec.changeLater !== true) this.giveChange(w);
