@@ -159,8 +159,9 @@ export const EXPLORE_CONFIGS: readonly ExploreConfig[] = [
     options: { ...CHAINED, writers: [SWAP_W1, W2], startedAtOnce: ['w1'], faults: [CATCH_UP_4, { kind: 'wipe', id: 1 }], positionLimit: 5 },
     breaks: [],
     unreached:
-      'rejoinInPending (R9b): not found within 8,000 states with w1 alone, nor caughtUpToAccept with the wipe within 20,000 (caughtUpToAccept breaks swap); ' +
-      'the scripted core test (test/core/reconfig-recovery.test.ts) shows the rule\'s effect, an end-to-end violation needs a second writer of the new configuration that this world does not have',
+      'rejoinInPending (R9b): not found within 8,000 states with w1 alone; with w2 reading r2\'s chain (a writer of the new configuration) and six positions, ' +
+      'a run stopped after 10 minutes without a result; caughtUpToAccept not found with the wipe within 20,000 (it breaks swap). ' +
+      'The scripted core test (test/core/reconfig-recovery.test.ts) shows R9b\'s effect on the rejoin; an end-to-end violation is deeper than these bounds',
   },
   {
     name: 'restore-across',
