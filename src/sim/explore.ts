@@ -20,6 +20,12 @@
  * messages, and the history of acceptances (an acceptance by the wiped disk
  * still counts toward a choice). A state with a violation is not expanded.
  *
+ * Configuration changes (`learners` given): the replicas hold a chain, a
+ * writer may carry a change (given at its start, or by a 'change' action at
+ * any point once it started), a learner may copy what a peer learned (fault
+ * 'copy'), and the world checks section 8's "chosen" and the chain
+ * invariants (world.ts, explore-chosen.ts).
+ *
  * `latePromises: false` drops promise requests delivered to a replica after
  * their writer's election ended and promise replies arriving after it: the
  * known core bug (a late promiser joins a writer's named set without its
