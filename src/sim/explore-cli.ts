@@ -37,7 +37,10 @@ function run(c: ExploreConfig, extra: ExploreOptions, label: string): ExploreRes
 
 function main(argv: readonly string[]): number {
   if (argv.includes('--list')) {
-    for (const c of EXPLORE_CONFIGS) console.log(`${c.name}: ${c.what}\n  breaks: ${c.breaks.map((b) => b.name).join('; ') || `none (${c.noRule ?? ''})`}`);
+    for (const c of EXPLORE_CONFIGS) {
+      console.log(`${c.name}: ${c.what}\n  breaks: ${c.breaks.map((b) => b.name).join('; ') || `none (${c.noRule ?? c.unreached ?? ''})`}`);
+      if (c.unreached !== undefined && c.breaks.length > 0) console.log(`  not reached: ${c.unreached}`);
+    }
     return 0;
   }
   const cap = value(argv, '--max-states');

@@ -11,7 +11,8 @@
  * test/sim/explore-configs.test.ts; `extra` options narrow the case for it.
  */
 import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
-import type { ExploreOptions } from './explore.js';
+import type { ExploreOptions, Fault } from './explore.js';
+import type { WorldWriter } from './world.js';
 
 export interface ExploreBreak {
   /** What is switched off, as the docs say it. */
@@ -32,6 +33,8 @@ export interface ExploreConfig {
   readonly breaks: readonly ExploreBreak[];
   /** Why no switch of SafetyRules applies, when none does. */
   readonly noRule?: string;
+  /** Switches the design lists for this configuration that the search did not break within its bounds, and what was tried. */
+  readonly unreached?: string;
 }
 
 const off = (rule: keyof SafetyRules): SafetyRules => ({ ...ALL_RULES_ON, [rule]: false });
@@ -50,6 +53,24 @@ const COMMON: ExploreOptions = {
   // Promise requests and replies arriving after their writer's election are dropped (see explore.ts).
   latePromises: false,
 };
+
+// ------------------------------------------------------------ configuration changes (docs/reconfiguration.md, section 9)
+
+/** w1 of `swap`: appends a1, then swaps voter 3 for learner 4, then appends b1 (held back by R2 until the swap is installed). */
+const SWAP_W1: WorldWriter = { name: 'w1', floor: 0, appends: ['a1'], change: { id: 'swap', ifEpoch: 0, change: { kind: 'replace', old: 3, replacement: 4 } }, after: ['b1'] };
+/** A second writer of the bootstrap configuration, with a higher ballot: it elects at any point of the change. */
+const W2: WorldWriter = { name: 'w2', floor: 1, appends: ['a2'] };
+/** Learner 4 catches up (copies what r1 learned: its repair, gossip aside) at any point at which r1 learned more, or never. */
+const CATCH_UP_4: Fault = { kind: 'copy', id: 4, from: 1 };
+
+/** Voters 1..3 and learner 4 holding the bootstrap chain; commits delivered (a learned prefix is what R3 asks of a new voter). */
+const CHAINED: ExploreOptions = { ...COMMON, learners: [4], commits: true };
+
+/** `duel`'s writers: w1 promotes learner 4, w2 removes voter 3, both from epoch 0, neither with an append. */
+const DUEL_WRITERS: readonly WorldWriter[] = [
+  { name: 'w1', floor: 0, appends: [], change: { id: 'promote', ifEpoch: 0, change: { kind: 'promote', id: 4 } } },
+  { name: 'w2', floor: 1, appends: [], change: { id: 'remove', ifEpoch: 0, change: { kind: 'remove', id: 3 } } },
+];
 
 export const EXPLORE_CONFIGS: readonly ExploreConfig[] = [
   {
@@ -102,6 +123,63 @@ export const EXPLORE_CONFIGS: readonly ExploreConfig[] = [
       { name: 'damaged tail cut as a torn write (world option tailDamage: \'torn\')', kind: 'fix', options: { tailDamage: 'torn' } },
       rule('honourPromise'),
     ],
+  },
+  {
+    name: 'swap',
+    what:
+      'voters 1..3, learner 4; w1 (b1) at once: a1, then replaces 3 by 4, then b1; learner 4 catches up from r1 at any point (or never); ' +
+      'w2 (b2, a2) elects at any point; five positions (NOP, a1, the entry, the marker NOP, b1); commits delivered',
+    options: { ...CHAINED, writers: [SWAP_W1, W2], startedAtOnce: ['w1'], faults: [CATCH_UP_4], positionLimit: 5 },
+    breaks: [
+      // One writer is enough for each (w1 alone breaks the rule); two make the first violation a long way down the search.
+      rule('configBarrier', { writers: [SWAP_W1] }),
+      rule('freshElection', { writers: [SWAP_W1] }),
+      // Learner 4 never catches up: the entry is counted chosen by the old voters alone (I6).
+      rule('jointAcceptance', { writers: [SWAP_W1], faults: [] }),
+      // Learner 4 never catches up but accepts the entry all the same, and is counted ready (I6).
+      rule('caughtUpToAccept', { writers: [SWAP_W1], faults: [] }),
+    ],
+  },
+  {
+    name: 'duel',
+    what:
+      'voters 1..3, learner 4; w1 (b1) promotes 4, w2 (b2) removes 3, both from epoch 0, each starting at any point (the Raft 2015 single-server bug); ' +
+      'learner 4 catches up from r1 at any point (or never); four positions; commits delivered',
+    options: { ...CHAINED, writers: DUEL_WRITERS, faults: [CATCH_UP_4], positionLimit: 4 },
+    breaks: [
+      // w2 finds w1's entry and re-proposes it as any value, counting it without the joint count (I6); learner 4 never catches up.
+      rule('followPending', { faults: [], commits: false, startedAtOnce: ['w1'] }),
+      // w2, stale (b2 in epoch 0), starts once a replica learned w1's promotion and writes above it through replicas that learned it.
+      rule('staleConfig', { startAfter: { w2: 'changed' } }),
+    ],
+  },
+  {
+    name: 'swap-wipe',
+    what: 'as swap, and r1 (a voter of both configurations) wiped at any point after learner 4 caught up (or never); it rejoins',
+    options: { ...CHAINED, writers: [SWAP_W1, W2], startedAtOnce: ['w1'], faults: [CATCH_UP_4, { kind: 'wipe', id: 1 }], positionLimit: 5 },
+    breaks: [],
+    unreached:
+      'rejoinInPending (R9b): not found within 8,000 states with w1 alone; with w2 reading r2\'s chain (a writer of the new configuration) and six positions, ' +
+      'a run stopped after 10 minutes without a result; caughtUpToAccept not found with the wipe within 20,000 (it breaks swap). ' +
+      'The scripted core test (test/core/reconfig-recovery.test.ts) shows R9b\'s effect on the rejoin; an end-to-end violation is deeper than these bounds',
+  },
+  {
+    name: 'restore-across',
+    what:
+      'as swap without a1 (w1: the swap, then b1), a backup of r1 taken at any point and restored at any later point at which its peers can unmask it; ' +
+      'w2 (b4, a2) starts once r1 was restored, reading r2\'s chain (it elects in the new configuration if r2 learned it)',
+    options: {
+      ...CHAINED,
+      writers: [{ ...SWAP_W1, appends: [] }, { name: 'w2', floor: 3, appends: ['a2'], seed: 2 }],
+      startedAtOnce: ['w1'],
+      startAfter: { w2: 'wiped' },
+      faults: [CATCH_UP_4, { kind: 'backup', id: 1 }, { kind: 'restore', id: 1 }],
+      positionLimit: 5,
+    },
+    breaks: [],
+    unreached:
+      'restartCheckLatest (R9d): not found within 15,000 states (with a1 as well, within 15,000): a violation needs r1 restored across the change to pass a check ' +
+      'that only the removed r3 and r2 answer while r4 alone saw its newer promise, then w2 to elect over r1 and r2 in the new configuration: deeper than these bounds',
   },
 ];
 

@@ -20,6 +20,12 @@
  * messages, and the history of acceptances (an acceptance by the wiped disk
  * still counts toward a choice). A state with a violation is not expanded.
  *
+ * Configuration changes (`learners` given): the replicas hold a chain, a
+ * writer may carry a change (given at its start, or by a 'change' action at
+ * any point once it started), a learner may copy what a peer learned (fault
+ * 'copy'), and the world checks section 8's "chosen" and the chain
+ * invariants (world.ts, explore-chosen.ts).
+ *
  * `latePromises: false` drops promise requests delivered to a replica after
  * their writer's election ended and promise replies arriving after it: the
  * known core bug (a late promiser joins a writer's named set without its
@@ -49,13 +55,17 @@ export type Fault =
   /** The replica stops (messages to it are lost) until 'up'. */
   | { readonly kind: 'stop'; readonly id: ReplicaId; readonly after?: 'settled' }
   /** A replica that is down starts. */
-  | { readonly kind: 'up'; readonly id: ReplicaId; readonly after?: 'settled' };
+  | { readonly kind: 'up'; readonly id: ReplicaId; readonly after?: 'settled' }
+  /** The replica copies what `from` learned (a learner's repair from a peer), when `from` learned more. */
+  | { readonly kind: 'copy'; readonly id: ReplicaId; readonly from: ReplicaId; readonly after?: 'settled' };
 
 export interface ExploreOptions {
   readonly rules?: SafetyRules;
   readonly writers?: readonly WorldWriter[];
   /** Member ids (default [1, 2, 3]). */
   readonly ids?: readonly ReplicaId[];
+  /** Learners of the bootstrap configuration: the replicas hold a chain and writers may carry changes (WorldOptions.learners). */
+  readonly learners?: readonly ReplicaId[];
   /** Each core is given the member list in an order of its own (WorldOptions.shuffledMembers). */
   readonly shuffledMembers?: boolean;
   /** Every disk starts EMPTY: the two-phase start runs (WorldOptions.startEmpty). */
@@ -77,9 +87,10 @@ export interface ExploreOptions {
   /**
    * Writers that may start only once every fault was applied ('wiped'), once
    * moreover every member is VOTING and done with its restart check
-   * ('rejoined'), or once a quorum of members is VOTING ('voting').
+   * ('rejoined'), once a quorum of members is VOTING ('voting'), or once a
+   * replica learned a configuration change ('changed': a stale writer).
    */
-  readonly startAfter?: Readonly<Record<string, 'wiped' | 'rejoined' | 'voting'>>;
+  readonly startAfter?: Readonly<Record<string, 'wiped' | 'rejoined' | 'voting' | 'changed'>>;
   /**
    * Ticks each replica may take while it does not vote (not VOTING, or
    * holding its votes during the restart check) or holds a lost record
@@ -106,6 +117,8 @@ export interface ExploreOptions {
 
 type Action =
   | { readonly k: 'start'; readonly w: string }
+  /** The writer is given its change (WorldWriter.changeLater). */
+  | { readonly k: 'change'; readonly w: string }
   | { readonly k: 'deliver'; readonly i: number }
   /** The next fault; `keyHolds` for a corrupted tail. */
   | { readonly k: 'fault'; readonly keyHolds?: boolean }
@@ -174,6 +187,8 @@ class Explorer {
   private readonly maxStates: number;
   private readonly writers: readonly WorldWriter[];
   private readonly ids: readonly ReplicaId[];
+  /** Voters and learners. */
+  private readonly all: readonly ReplicaId[];
   private readonly faults: readonly Fault[];
 
   constructor(private readonly o: ExploreOptions) {
@@ -182,6 +197,7 @@ class Explorer {
     this.maxStates = o.maxStates ?? 5_000_000;
     this.writers = o.writers ?? DEFAULT_WRITERS;
     this.ids = o.ids ?? [1, 2, 3];
+    this.all = [...this.ids, ...(o.learners ?? [])];
     this.faults = o.faults ?? Array.from({ length: o.wipes ?? 1 }, () => ({ kind: 'wipe', id: this.ids[0]! }) as const);
   }
 
@@ -207,6 +223,7 @@ class Explorer {
     const world = new World({
       replicas: this.ids.length,
       ids: this.ids,
+      ...(o.learners === undefined ? {} : { learners: o.learners }),
       shuffledMembers: o.shuffledMembers,
       startEmpty: o.startEmpty,
       down: o.down,
@@ -223,7 +240,7 @@ class Explorer {
       trace,
     });
     const ticks = new Map<string, number>();
-    for (const id of this.ids) ticks.set(`r${id}`, o.replicaTicks ?? 2);
+    for (const id of this.all) ticks.set(`r${id}`, o.replicaTicks ?? 2);
     for (const w of this.writers) ticks.set(w.name, o.writerTicks ?? 0);
     return [world, { fault: 0, ticks }];
   }
@@ -317,7 +334,11 @@ class Explorer {
       if (after === 'voting' && this.ids.filter((id) => w.status(id) === 'VOTING').length < w.quorum) continue;
       if ((after === 'wiped' || after === 'rejoined') && !faultsDone) continue;
       if (after === 'rejoined' && !this.settled(w)) continue;
+      if (after === 'changed' && w.learnedConfigs.size === 0) continue;
       out.push({ k: 'start', w: name });
+    }
+    for (const [name, st] of w.writers) {
+      if (st.started && !st.changed && st.spec.change !== undefined && st.spec.changeLater === true) out.push({ k: 'change', w: name });
     }
     const seen = new Set<string>();
     w.inflight.forEach((m, i) => {
@@ -346,7 +367,7 @@ class Explorer {
 
   /** Every member up, VOTING and done with its restart check. */
   private settled(w: World): boolean {
-    return this.ids.every((id) => !w.down.has(id) && w.status(id) === 'VOTING' && !w.replicas.get(id)!.core.holdsVotes);
+    return this.all.every((id) => !w.down.has(id) && w.status(id) === 'VOTING' && !w.replicas.get(id)!.core.holdsVotes);
   }
 
   private faultEnabled(w: World, b: Budget, f: Fault): boolean {
@@ -361,6 +382,8 @@ class Explorer {
         return b.backup !== undefined && w.backupDetectable(f.id, b.backup.records);
       case 'corruptTail':
         return w.replicas.get(f.id)!.store.records.length > 1;
+      case 'copy':
+        return !w.down.has(f.id) && w.replicas.get(f.from)!.store.learnedThrough() > w.replicas.get(f.id)!.store.learnedThrough();
       default:
         return true;
     }
@@ -370,6 +393,9 @@ class Explorer {
     switch (a.k) {
       case 'start':
         w.start(a.w);
+        break;
+      case 'change':
+        w.change(a.w);
         break;
       case 'deliver':
         w.deliver(a.i);
@@ -383,6 +409,7 @@ class Explorer {
           b.backup = { records, digest: createHash('sha1').update(stable(records)).digest('base64') };
         } else if (f.kind === 'restore') w.restore(f.id, b.backup!.records);
         else if (f.kind === 'stop') w.stop(f.id);
+        else if (f.kind === 'copy') w.copyLearned(f.from, f.id);
         else w.up(f.id);
         break;
       }
@@ -405,8 +432,8 @@ class Explorer {
         out.push(`${m.from}>${m.to} ${describeMessage(m.msg)}`);
       } else if (a.k === 'fault') {
         const f = this.faults[b.fault]!;
-        out.push(`${f.kind.toUpperCase()} r${f.id}${f.kind === 'corruptTail' ? (a.keyHolds ? ' (key holds)' : ' (key lost)') : ''}`);
-      } else out.push(a.k === 'start' ? `start ${a.w}` : `tick ${a.who}`);
+        out.push(`${f.kind.toUpperCase()} r${f.id}${f.kind === 'corruptTail' ? (a.keyHolds ? ' (key holds)' : ' (key lost)') : f.kind === 'copy' ? ` from r${f.from}` : ''}`);
+      } else out.push(a.k === 'start' ? `start ${a.w}` : a.k === 'change' ? `change ${a.w}` : `tick ${a.who}`);
       this.apply(w, b, a);
     }
     return out;
@@ -421,9 +448,11 @@ class Explorer {
       for (const p of s.positions(0, Math.max(s.end(), 0))) slots.push([s.slot(p), s.action(p)]);
       parts.push(`r${id}`, stable([s.metadata(), s.begin(), s.end(), s.learnedThrough(), s.highestProposal(), slots, s.lostPositions()]), stable(r.core));
     }
-    for (const [name, st] of w.writers) parts.push(name, String(st.started), String(st.rids.next), stable(st.core), stable([...st.acked]));
+    for (const [name, st] of w.writers) parts.push(name, String(st.started), String(st.changed), String(st.rids.next), stable(st.core), stable([...st.acked]));
     parts.push(w.inflight.map((m) => `${m.from}>${m.to}:${stable(m.msg)}`).sort().join('|'));
     parts.push([...w.accepts].map(([k, set]) => `${k}:${[...set].sort().join(',')}`).sort().join('|'));
+    // Chained worlds: which acceptances may be counted (their ballot's configuration, named or not).
+    if (w.c0 !== undefined) parts.push(w.acceptLog.map((a) => `${a.id}@${a.p}|${a.b}|${a.key}|${a.named}|${a.head?.epoch}`).sort().join('|'));
     return createHash('sha1').update(parts.join('\n')).digest('base64');
   }
 }

@@ -17,13 +17,26 @@
  * an acknowledgement of a value that is not the chosen one, and a new, empty
  * log started (a STARTING replica becoming VOTING with no member VOTING)
  * after a value was chosen.
+ *
+ * With `learners` (a world whose replicas hold a configuration chain, for
+ * changes: docs/reconfiguration.md), writers may carry a membership change,
+ * and "chosen" is section 8's: a quorum of config(q)'s voters accepted the
+ * value under one ballot in config(q), named (explore-chosen.ts). The world
+ * then also checks one chain (I3), one change pending (I4), the joint count
+ * (I6: when a writer counts an entry chosen, a quorum of the next
+ * configuration has learned everything below it), counting only from voters
+ * (I5: a writer commits or acknowledges only what is chosen in this sense)
+ * and removed stays removed (I7).
  */
+import { chainView } from '../core/config-view.js';
+import { configQuorum, roleIn, type Configuration, type PlacedConfiguration } from '../core/membership.js';
 import { quorumSize } from '../core/quorum.js';
 import { ReplicaNodeCore, type NodeOutput } from '../core/replica-node.js';
 import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
 import type { Action, Message, Metadata, PersistRecord, Position, ReplicaId, Witness } from '../core/types.js';
-import { WriterCore, type WriterOutput } from '../core/writer.js';
+import { WriterCore, type ChangeRequest, type WriterOutput } from '../core/writer.js';
 import { MemoryStore } from '../storage/memory-store.js';
+import { chainMismatch, chosenAt, trueChain, type Acceptance } from './explore-chosen.js';
 import { Prng } from './prng.js';
 import { describeMessage, valueKey } from './trace.js';
 
@@ -36,6 +49,18 @@ export interface WorldWriter {
   readonly floor: number;
   /** Entries it appends when started (their bytes are their names). */
   readonly appends: readonly string[];
+  /** A membership change it is given after its appends (needs a world with `learners`). */
+  readonly change?: ChangeRequest;
+  /** The change is given by a step of its own (`World.change`) once the writer started, not at its start. */
+  readonly changeLater?: boolean;
+  /** Entries it appends after the change (queued behind it: R2 holds them back until it is installed). */
+  readonly after?: readonly string[];
+  /**
+   * Chained worlds: when it starts, the writer reads the chain this replica
+   * stores and its ballots are in that chain's latest configuration (a client
+   * that asked a replica for the configuration); default: the bootstrap one.
+   */
+  readonly seed?: ReplicaId;
 }
 
 export interface WorldOptions {
@@ -70,6 +95,14 @@ export interface WorldOptions {
    */
   readonly tailDamage?: 'corruption' | 'torn';
   readonly writers: readonly WorldWriter[];
+  /**
+   * Replicas that are learners of the bootstrap configuration (ids outside
+   * `ids`, caught up or not, started as joiners: mayStart false). Given (even
+   * empty), every disk holds the bootstrap chain (voters `ids`, these
+   * learners), writers work over that chain and may carry a change, and the
+   * checks are section 8's (see the header).
+   */
+  readonly learners?: readonly ReplicaId[];
   readonly rules?: SafetyRules;
   /**
    * Bounded worlds: promise and write requests that touch a position at or
@@ -124,6 +157,10 @@ interface WorldReplica {
 interface WorldWriterState {
   readonly spec: WorldWriter;
   core: WriterCore;
+  /** A core over a chain (a writer with a `seed` is made again when it starts). */
+  readonly make: (chain: readonly PlacedConfiguration[]) => WriterCore;
+  /** Its change was given to the core. */
+  changed: boolean;
   /** The writer's request-id counter (explicit, so that it is part of the state). */
   readonly rids: { next: number };
   started: boolean;
@@ -137,8 +174,28 @@ export const TICK_STEP_MS = 1_100;
 export class World {
   now = 0;
   readonly rules: SafetyRules;
+  /** Every replica: the voters, then the learners. */
   readonly members: ReplicaId[];
+  /** The bootstrap voters (`ids`). */
+  readonly voters: ReplicaId[];
   readonly quorum: number;
+  /** The bootstrap configuration, when the replicas hold a chain (`learners`). */
+  readonly c0: PlacedConfiguration | undefined;
+  /** Acceptances ever made, with their ballot's configuration and naming (chained worlds). */
+  readonly acceptLog: Acceptance[] = [];
+  private readonly acceptKeys = new Set<string>();
+  /** Config entries some replica learned, by position. */
+  readonly learnedConfigs = new Map<Position, Configuration>();
+  /** The true chain at the last check (chained worlds). */
+  truth: PlacedConfiguration[] = [];
+  /** The highest learned prefix each replica's disks ever reached (I6 counts a disk lost since: its rejoin catches up before it votes). */
+  private readonly learnedEver = new Map<ReplicaId, Position>();
+  /** Config entries a writer counted chosen (I6 is checked once each). */
+  private readonly counted = new Set<Position>();
+  /** Commit and learned messages are dropped when sent (starts as the option; a prelude may deliver them). */
+  dropCommits: boolean;
+  /** The request being delivered (its head and named set go with the acceptances it causes). */
+  private delivering: Message | undefined;
   readonly replicas = new Map<ReplicaId, WorldReplica>();
   /** Replicas that are down: messages to them are lost, they neither tick nor send. */
   readonly down = new Set<ReplicaId>();
@@ -155,13 +212,19 @@ export class World {
   constructor(readonly options: WorldOptions) {
     this.rules = options.rules ?? ALL_RULES_ON;
     this.traceOn = options.trace ?? false;
-    this.members = options.ids !== undefined ? [...options.ids] : Array.from({ length: options.replicas }, (_, i) => i + 1);
-    if (this.members.length !== options.replicas || new Set(this.members).size !== this.members.length) throw new Error('World: ids must be `replicas` distinct ids');
+    this.voters = options.ids !== undefined ? [...options.ids] : Array.from({ length: options.replicas }, (_, i) => i + 1);
+    if (this.voters.length !== options.replicas || new Set(this.voters).size !== this.voters.length) throw new Error('World: ids must be `replicas` distinct ids');
+    const learners = options.learners ?? [];
+    if (learners.some((id) => this.voters.includes(id))) throw new Error('World: learners are ids outside the voters');
+    this.members = [...this.voters, ...learners];
     this.quorum = quorumSize(options.replicas);
+    this.dropCommits = options.dropCommits === true;
+    this.c0 = options.learners === undefined ? undefined : bootstrapChain(this.voters, learners);
     for (const id of this.members) {
       const empty = options.startEmpty === true;
+      const configs = this.c0 === undefined ? {} : { configs: [this.c0] };
       // The first record of a disk is its metadata (as on a real disk), so a backup copies it too.
-      const store = MemoryStore.replay([{ type: 'metadata', metadata: { status: empty ? 'EMPTY' : 'VOTING', promised: 0, incarnation: `r${id}.0` } }]);
+      const store = MemoryStore.replay([{ type: 'metadata', metadata: { status: empty ? 'EMPTY' : 'VOTING', promised: 0, incarnation: `r${id}.0`, ...configs } }]);
       // A cluster built VOTING in memory: no process restarted, nothing to check.
       this.replicas.set(id, { store, core: this.newCore(id, store, false), disks: 1 });
     }
@@ -170,8 +233,12 @@ export class World {
     for (const spec of options.writers) {
       const rids = { next: 1 };
       const prng = new Prng(seeds.next32());
-      const core = new WriterCore({ members: this.memberList(), proposalFloor: spec.floor, random: () => prng.float(), rules: this.rules, rid: () => rids.next++ });
-      this.writers.set(spec.name, { spec, core, rids, started: false, ops: new Map(), acked: new Map() });
+      const make = (chain: readonly PlacedConfiguration[]): WriterCore => {
+        const where = chain.length === 0 ? { members: this.memberList() } : { view: chainView(chain) };
+        return new WriterCore({ ...where, proposalFloor: spec.floor, random: () => prng.float(), rules: this.rules, rid: () => rids.next++ });
+      };
+      const core = make(this.c0 === undefined ? [] : [this.c0]);
+      this.writers.set(spec.name, { spec, core, make, changed: false, rids, started: false, ops: new Map(), acked: new Map() });
     }
   }
 
@@ -190,14 +257,56 @@ export class World {
     const w = this.writers.get(name)!;
     if (w.started) return;
     w.started = true;
-    this.trace(`${name} starts (floor b${w.spec.floor}): ${w.spec.appends.join(',')}`);
-    let id = 1;
-    for (const data of w.spec.appends) {
-      const action: Action = { kind: 'append', data: encoder.encode(data) };
-      w.ops.set(id, action);
-      this.applyWriter(w, w.core.step({ type: 'submit', op: { id: id++, action } }, this.now));
+    if (w.spec.seed !== undefined && this.c0 !== undefined) {
+      const chain = this.replicas.get(w.spec.seed)!.store.metadata().configs ?? [this.c0];
+      w.core = w.make(chain);
+      this.trace(`${name} reads the chain of r${w.spec.seed}: epoch ${chain[chain.length - 1]!.epoch}`);
     }
+    this.trace(`${name} starts (floor b${w.spec.floor}): ${w.spec.appends.join(',')}`);
+    this.submit(w, w.spec.appends);
+    if (w.spec.change !== undefined && w.spec.changeLater !== true) this.giveChange(w);
     this.applyWriter(w, w.core.step({ type: 'flush' }, this.now));
+  }
+
+  /** A writer (started) is given its change now, and the appends that go behind it. */
+  change(name: string): void {
+    const w = this.writers.get(name)!;
+    if (w.changed || !w.started || w.spec.change === undefined) throw new Error(`${name} has no change to give`);
+    this.giveChange(w);
+    this.applyWriter(w, w.core.step({ type: 'flush' }, this.now));
+  }
+
+  private giveChange(w: WorldWriterState): void {
+    w.changed = true;
+    this.trace(`${w.spec.name} change ${JSON.stringify(w.spec.change!.change)} (if epoch ${w.spec.change!.ifEpoch})`);
+    this.applyWriter(w, w.core.step({ type: 'change', request: w.spec.change! }, this.now));
+    this.submit(w, w.spec.after ?? []);
+  }
+
+  private submit(w: WorldWriterState, appends: readonly string[]): void {
+    for (const data of appends) {
+      const action: Action = { kind: 'append', data: encoder.encode(data) };
+      const id = w.ops.size + 1;
+      w.ops.set(id, action);
+      this.applyWriter(w, w.core.step({ type: 'submit', op: { id, action } }, this.now));
+    }
+  }
+
+  /**
+   * `to` copies the values `from` learned (what a replica's repair does from a
+   * peer's learned prefix, gossip aside): a learner catching up.
+   */
+  copyLearned(from: ReplicaId, to: ReplicaId): void {
+    const src = this.replicas.get(from)!.store;
+    this.trace(`COPY r${from} -> r${to} (learned through ${src.learnedThrough()})`);
+    const entries: { position: Position; action: Action }[] = [];
+    for (const p of src.positions(src.begin(), src.learnedThrough())) {
+      const a = src.action(p);
+      if (src.slot(p)?.learned && a !== undefined && a !== 'lost') entries.push({ position: p, action: a });
+    }
+    const floors = (src.metadata().configs ?? []).filter((c) => c.epoch > 0).map((c) => ({ position: c.position, floor: c.floor }));
+    const msg: Message = { type: 'learned', entries, ...(floors.length === 0 ? {} : { floors }) };
+    this.applyReplica(to, this.replicas.get(to)!.core.step({ type: 'message', msg, from }, this.now));
   }
 
   /** Delivers in-flight message `index` (removing it). */
@@ -210,7 +319,12 @@ export class World {
       const r = this.replicas.get(rid)!;
       const from = replicaNumber(m.from);
       const isReply = m.msg.type.endsWith('Reply');
-      this.applyReplica(rid, r.core.step({ type: 'message', msg: m.msg, from }, this.now), isReply ? undefined : m.from);
+      this.delivering = m.msg;
+      try {
+        this.applyReplica(rid, r.core.step({ type: 'message', msg: m.msg, from }, this.now), isReply ? undefined : m.from);
+      } finally {
+        this.delivering = undefined;
+      }
       return;
     }
     const w = this.writers.get(m.to);
@@ -381,7 +495,9 @@ export class World {
 
   /** A replica core; a restarted process (every core after the first) checks with its peers before it votes. */
   newCore(id: ReplicaId, store: MemoryStore, restartCheck = this.options.restartCheck ?? true): ReplicaNodeCore {
-    return new ReplicaNodeCore({ id, members: this.memberList(), store, random: this.random, rules: this.rules, now: this.now, restartCheck });
+    // A learner of the bootstrap configuration was started with --join: it never starts a cluster (R11).
+    const joins = this.c0 === undefined ? {} : { bootstrap: this.c0, ...(this.voters.includes(id) ? {} : { mayStart: false }) };
+    return new ReplicaNodeCore({ id, members: this.memberList(), store, random: this.random, rules: this.rules, now: this.now, restartCheck, ...joins });
   }
 
   private cores = 0;
@@ -393,8 +509,8 @@ export class World {
    */
   private memberList(): ReplicaId[] {
     const k = this.cores++;
-    if (this.options.shuffledMembers !== true) return [...this.members];
-    const out = [...this.members];
+    if (this.options.shuffledMembers !== true) return [...this.voters];
+    const out = [...this.voters];
     // Rotate by k, and reverse every other time: 2n distinct orders for n members.
     for (let i = 0; i < k % out.length; i++) out.push(out.shift()!);
     if (Math.floor(k / out.length) % 2 === 1) out.reverse();
@@ -412,7 +528,7 @@ export class World {
     // A replica that is down receives nothing (its connections are closed).
     const toReplica = replicaNumber(to);
     if (toReplica !== undefined && this.down.has(toReplica)) return;
-    if (this.options.dropCommits === true && (msg.type === 'commit' || msg.type === 'learned')) return;
+    if (this.dropCommits && (msg.type === 'commit' || msg.type === 'learned')) return;
     const limit = this.options.positionLimit;
     if (limit !== undefined && (msg.type === 'write' || msg.type === 'promise')) {
       const last = msg.type === 'write' ? msg.from + msg.actions.length - 1 : (msg.to ?? msg.from ?? 0);
@@ -429,9 +545,10 @@ export class World {
     const store = r.store;
     const before = out.records.filter((x) => x.type === 'commit').flatMap((c) => this.commitTargets(store, c));
     const was = store.metadata().status;
+    if (this.c0 !== undefined) this.noteChained(id, store.metadata(), out.records);
     store.append(out.records);
     store.syncNow();
-    if (was === 'STARTING' && store.metadata().status === 'VOTING' && this.chosen.size > 0 && this.members.every((m) => m === id || this.status(m) !== 'VOTING')) {
+    if (was === 'STARTING' && store.metadata().status === 'VOTING' && this.chosen.size > 0 && this.voters.every((m) => m === id || this.status(m) !== 'VOTING')) {
       // A fresh start (no member VOTING): the log it starts is empty, and values were chosen.
       this.fail(`start over data: r${id} started a new, empty log (no member VOTING) although ${[...this.chosen.keys()].sort().map((p) => `${this.chosen.get(p)!.key}@${p}`).join(', ')} was chosen`);
     }
@@ -440,6 +557,10 @@ export class World {
       if (rec.type === 'learn') this.noteLearned(id, rec.position);
     }
     for (const p of before) this.noteLearned(id, p);
+    if (this.c0 !== undefined) {
+      if (store.lostPositions().length === 0) this.learnedEver.set(id, Math.max(this.learnedEver.get(id) ?? -1, store.learnedThrough()));
+      this.checkChosen(id);
+    }
     for (const note of out.notes) this.trace(`r${id} ${note}`);
     for (const s of out.send) this.post(`r${id}`, `r${s.to}`, s.msg);
     // Every step is durable at once here: announcements leave with the step.
@@ -459,7 +580,8 @@ export class World {
   private applyWriter(w: WorldWriterState, out: WriterOutput): void {
     const commits = new Set<string>();
     for (const s of out.send) {
-      if (s.msg.type !== 'commit') continue;
+      // Chained worlds: a commit is checked against section 8's "chosen" instead (checkCounted).
+      if (s.msg.type !== 'commit' || this.c0 !== undefined) continue;
       const c = s.msg;
       if (commits.has(`${c.proposal}|${c.from}|${c.to}`)) continue;
       commits.add(`${c.proposal}|${c.from}|${c.to}`);
@@ -481,6 +603,11 @@ export class World {
         if (c !== undefined && c.key !== key) this.fail(`durability: ${w.spec.name} acknowledged ${key} at ${d.result.position} but ${c.key} is chosen there (${c.how})`);
       } else this.trace(`${w.spec.name} FAIL op${d.id} ${d.result.error}`);
     }
+    for (const c of out.changes ?? []) this.trace(`${w.spec.name} change ${c.id}: ${c.result.ok ? `done, epoch ${c.result.config.epoch} at ${c.result.config.position}` : `${c.result.reason}`}`);
+    if (this.c0 !== undefined) {
+      this.checkCounted(w, out);
+      this.checkChosen();
+    }
     if (out.election !== undefined) this.trace(`${w.spec.name} election ${out.election.ok ? `won b${w.core.proposal}` : `failed ${out.election.error}`}`);
   }
 
@@ -499,7 +626,7 @@ export class World {
     let set = this.accepts.get(k);
     if (set === undefined) this.accepts.set(k, (set = new Set()));
     set.add(id);
-    if (set.size === this.quorum && this.options.chosenBy !== 'counted') this.setChosen(p, key, `accepted under b${b} by r${[...set].sort().join(',r')}`);
+    if (set.size === this.quorum && this.options.chosenBy !== 'counted' && this.c0 === undefined) this.setChosen(p, key, `accepted under b${b} by r${[...set].sort().join(',r')}`);
   }
 
   private noteLearned(id: ReplicaId, p: Position): void {
@@ -524,6 +651,92 @@ export class World {
     if (prev.key !== key) this.fail(`agreement: two values chosen at ${p}: ${prev.key} (${prev.how}) and ${key} (${how})`);
   }
 
+  // ------------------------------------------------------------ chained worlds (section 8)
+
+  /** Before a replica's records are stored: its acceptances (with the ballot's head and naming), learned entries, I7. */
+  private noteChained(id: ReplicaId, meta: Metadata, records: readonly PersistRecord[]): void {
+    const req = this.delivering?.type === 'write' ? this.delivering : undefined;
+    const disk = { generation: meta.generation ?? 0, disk: meta.disk ?? 0 };
+    const named = req !== undefined && req.named.some((n) => n.id === id && n.generation === disk.generation && n.disk === disk.disk);
+    const chain = meta.configs ?? [];
+    // I7: the link that removed this replica from its own chain, if any.
+    const gone = chain.findIndex((c, i) => i > 0 && roleIn(c, id) === undefined && roleIn(chain[i - 1]!, id) !== undefined);
+    for (const rec of records) {
+      if (rec.type === 'accept') {
+        const config = rec.action.kind === 'config' ? rec.action.config : undefined;
+        const head = req === undefined ? undefined : (req.config ?? { epoch: 0, position: -1 });
+        const a: Acceptance = { id, p: rec.position, b: rec.proposal, key: valueKey(rec.action), named, ...(config === undefined ? {} : { config }), ...(head === undefined ? {} : { head }) };
+        const k = `${id}@${a.p}|${a.b}|${a.key}|${named}|${head?.epoch}|${head?.position}`;
+        if (!this.acceptKeys.has(k)) {
+          this.acceptKeys.add(k);
+          this.acceptLog.push(a);
+        }
+        if (gone >= 0 && rec.position > chain[gone]!.position) {
+          this.fail(`removed stays removed (I7): r${id} accepted ${valueKey(rec.action)}@${rec.position} under b${rec.proposal}, above the entry at ${chain[gone]!.position} that removed it from its own chain`);
+        }
+      }
+      if (rec.type === 'learn' && rec.action.kind === 'config') this.learnedConfigs.set(rec.position, rec.action.config);
+    }
+  }
+
+  /**
+   * I5 and I6 at a writer's step: what it commits is chosen (section 8), and
+   * when it first counts a config entry chosen, a quorum of the next
+   * configuration's voters has learned every position below it.
+   */
+  private checkCounted(w: WorldWriterState, out: WriterOutput): void {
+    this.truth = trueChain(this.c0!, this.acceptLog, this.learnedConfigs).chain;
+    for (const s of out.send) {
+      if (s.msg.type !== 'commit') continue;
+      const c = s.msg;
+      for (let p = c.from; p <= c.to; p++) {
+        const mine = this.acceptLog.filter((a) => a.p === p && a.b === c.proposal);
+        if (mine.length === 0) continue;
+        const chosen = chosenAt(this.truth, this.acceptLog, p);
+        for (const key of new Set(mine.map((a) => a.key))) {
+          if (!chosen.includes(key)) this.fail(`counted only from voters (I5): ${w.spec.name} commits ${key}@${p} under b${c.proposal}, which is not chosen by a quorum of config(${p})'s voters under a ballot of that configuration`);
+        }
+        const entry = mine.find((a) => a.config !== undefined);
+        if (entry === undefined || this.counted.has(p)) continue;
+        this.counted.add(p);
+        const next = entry.config!;
+        const ready = next.voters.filter((m) => (this.learnedEver.get(m.id) ?? -1) >= p - 1);
+        if (ready.length < configQuorum(next)) {
+          this.fail(`joint (I6): ${w.spec.name} counts the entry of epoch ${next.epoch} at ${p} chosen while only r${ready.map((m) => m.id).join(',r') || '(none)'} of its voters learned through ${p - 1}`);
+        }
+      }
+    }
+  }
+
+  /**
+   * After every step: the true chain (I4), each replica's chain a prefix of it
+   * (I3; `only`: that replica's), agreement under section 8's "chosen", and
+   * every acknowledged value chosen where it was acknowledged.
+   */
+  private checkChosen(only?: ReplicaId): void {
+    const truth = trueChain(this.c0!, this.acceptLog, this.learnedConfigs);
+    this.truth = truth.chain;
+    for (const p of truth.problems) this.fail(p);
+    for (const id of only === undefined ? this.members : [only]) {
+      const bad = chainMismatch(this.replicas.get(id)!.store.metadata().configs ?? [], truth.chain);
+      if (bad !== undefined) this.fail(`one chain (I3): r${id} ${bad}`);
+    }
+    const positions = new Set<Position>([...this.acceptLog.map((a) => a.p), ...this.chosen.keys()]);
+    for (const w of this.writers.values()) for (const p of w.acked.keys()) positions.add(p);
+    for (const p of positions) {
+      const keys = new Set(chosenAt(truth.chain, this.acceptLog, p));
+      const learned = this.chosen.get(p);
+      if (learned !== undefined) keys.add(learned.key);
+      if (keys.size > 1) this.fail(`agreement: two values chosen at ${p}: ${[...keys].sort().join(' and ')} (config(${p}) is epoch ${configAt(truth.chain, p)})`);
+      for (const w of this.writers.values()) {
+        const a = w.acked.get(p);
+        if (a !== undefined && !chosenAt(truth.chain, this.acceptLog, p).includes(a)) {
+          this.fail(`durability: ${w.spec.name} acknowledged ${a} at ${p} but it is not chosen there (config(${p}) is epoch ${configAt(truth.chain, p)}: no quorum of its voters accepted it under one of its ballots)`);
+        }
+      }
+    }
+  }
+
   private fail(message: string): void {
     if (!this.violations.includes(message)) this.violations.push(message);
     this.trace(`VIOLATION ${message}`);
@@ -532,4 +745,16 @@ export class World {
 
 function replicaNumber(addr: string): ReplicaId | undefined {
   return /^r\d+$/.test(addr) ? Number(addr.slice(1)) : undefined;
+}
+
+/** The bootstrap configuration of a chained world: these voters and learners, at -1. */
+function bootstrapChain(voters: readonly ReplicaId[], learners: readonly ReplicaId[]): PlacedConfiguration {
+  const member = (id: ReplicaId) => ({ id, address: `h${id}:1` });
+  const sorted = (ids: readonly ReplicaId[]) => [...ids].sort((a, b) => a - b).map(member);
+  return { epoch: 0, voters: sorted(voters), learners: sorted(learners), nextId: Math.max(...voters, ...learners) + 1, position: -1, floor: 0 };
+}
+
+function configAt(chain: readonly PlacedConfiguration[], q: Position): number {
+  for (let i = chain.length - 1; i >= 0; i--) if (chain[i]!.position < q) return chain[i]!.epoch;
+  return chain[0]!.epoch;
 }
