@@ -313,6 +313,10 @@ export class ReaderCore {
       if (op.hint.position !== round.from) return this.startRound(op, send);
       return this.evaluateProbe(op, round.from, replies, send, done);
     }
+    // R5: a replica named a newer learned configuration: this quorum's highest end may lie below positions
+    // the newer configuration's voters hold (a read from it may stop short of what it acknowledged).
+    const newer = this.newerConfig;
+    if (op.boundsOnly && this.rules.followPending && newer !== undefined) return this.finish(op, { ok: false, error: 'stale-config', config: newer }, done);
     if (op.boundsOnly) return this.settle(op, { ok: true, entries: [], begin, end: op.endBound, through: begin - 1 }, send, done);
     if (op.cursor < begin) return this.finish(op, { ok: false, error: 'truncated', begin }, done);
     const hi = Math.min(round.to, op.endBound, ...replies.map((r) => r.coveredThrough));
@@ -322,6 +326,9 @@ export class ReaderCore {
       // R5: nothing heard of p, but a stop sign below it: positions above the entry may belong to a
       // configuration this quorum is not, so the read may not stop here before it knows the entry's fate.
       if (c.kind === 'unknown' && this.rules.followPending && op.stop <= p) return this.onPending(op, p, p, send, () => true, done);
+      // R5: nor may it stop above a newer learned configuration's entry: p belongs to that configuration,
+      // and nothing heard from a quorum of an older one proves nothing is chosen there.
+      if (c.kind === 'unknown' && this.rules.followPending && newer !== undefined && newer.position < p) return this.finish(op, { ok: false, error: 'stale-config', config: newer }, done);
       if (c.kind === 'unknown') return this.settle(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, send, done);
       if (c.kind === 'pending') return this.onPending(op, p, hi, send, (q) => this.classify(q, views, op).kind !== 'chosen', done);
       // R5: nothing above a chosen config entry is trusted in a configuration the view does not know.
@@ -339,7 +346,11 @@ export class ReaderCore {
       op.pendingSince = undefined;
       op.progressAt = this.now;
     }
-    if (op.cursor > Math.min(op.to, op.endBound)) return this.settle(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, send, done);
+    if (op.cursor > Math.min(op.to, op.endBound)) {
+      // R5: the end this quorum reported is no bound for a newer configuration whose entry lies below it.
+      if (this.rules.followPending && newer !== undefined && newer.position < op.cursor && op.cursor <= op.to) return this.finish(op, { ok: false, error: 'stale-config', config: newer }, done);
+      return this.settle(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, send, done);
+    }
     this.startRound(op, send);
   }
 
