@@ -250,7 +250,8 @@ export class RecoveryCore {
         const recordedIn = Math.max(...phase.targets.map((c) => c.epoch));
         if (this.rules.rejoinInPending && now !== undefined && now.epoch > recordedIn) {
           this.setLatest(now, []);
-          if (this.removedHere(out, undefined)) break;
+          // R7: the configuration learned while catching up removed this replica: it stays out.
+          if (roleIn(now, this.config.self) === undefined && this.removedHere(out, now)) break;
           this.phase = { kind: 'rejoin', generation: phase.generation, disk: phase.disk, queriedEnd: -1, targets: [now] };
           this.say(out, `a newer configuration (epoch ${now.epoch}) was learned while catching up: recording this disk there too`);
           this.startRound(out);
