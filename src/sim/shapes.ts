@@ -84,9 +84,26 @@ export function drawShapes(prng: Prng, replicas = 3): ShapePlan {
     { kind: 'orphan', settle: 'writer' },
   ];
   const episodes = prng.shuffle(kinds);
+  return { episodes: [...episodes, ...drawChanges(prng, replicas, 2)] };
+}
+
+/**
+ * Membership changes only (SimOptions.changesOnly, the CLI's --changes):
+ * `count` change episodes and nothing else, a run of about a second of CPU
+ * where a full plan takes several (the rule-switch tests use it).
+ */
+export function drawChangeShapes(prng: Prng, replicas: number, count = 4): ShapePlan {
+  return { episodes: drawChanges(prng, replicas, count) };
+}
+
+/** A grow (3 replicas) or a shrink (5), or a replace; then `count - 1` more of any kind. */
+function drawChanges(prng: Prng, replicas: number, count: number): Episode[] {
   const first: ChangeKind = prng.chance(0.7) ? (replicas < 5 ? 'grow' : 'shrink') : 'replace';
-  const then = prng.pick<ChangeKind>(['change-wipe', 'change-wipe', 'change-duel', 'replace', replicas < 5 ? 'shrink' : 'grow']);
-  return { episodes: [...episodes, { kind: first, settle: 'writer' }, { kind: then, settle: 'writer' }] };
+  const out: Episode[] = [{ kind: first, settle: 'writer' }];
+  for (let i = 1; i < count; i++) {
+    out.push({ kind: prng.pick<ChangeKind>(['change-wipe', 'change-wipe', 'change-duel', 'replace', replicas < 5 ? 'shrink' : 'grow']), settle: 'writer' });
+  }
+  return out;
 }
 
 export function describeShapes(plan: ShapePlan): string {

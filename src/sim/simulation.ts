@@ -37,7 +37,7 @@ import { Prng } from './prng.js';
 import { ReplicaNode, type ReplicaHost } from './replica-node.js';
 import { SimDisk, type DiskSnapshot, type SyncFault } from './sim-store.js';
 import { describeMessage, Trace } from './trace.js';
-import { changesMembers, describeShapes, drawShapes, NO_SHAPES, Shapes, type ShapeHost, type ShapePlan } from './shapes.js';
+import { changesMembers, describeShapes, drawChangeShapes, drawShapes, NO_SHAPES, Shapes, type ShapeHost, type ShapePlan } from './shapes.js';
 
 export interface SimOptions {
   readonly rules?: SafetyRules;
@@ -61,6 +61,8 @@ export interface SimOptions {
    * seeds of core-regressions and open-findings, the CLI's --no-shapes).
    */
   readonly shapes?: boolean;
+  /** Membership change episodes only (shapes.ts, drawChangeShapes): short runs that change the members (the CLI's --changes). */
+  readonly changesOnly?: boolean;
 }
 
 export interface SimResult {
@@ -179,7 +181,8 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
     this.trace_ = new Trace(options.tailLines ?? 40, options.verbose ? (l) => console.log(l) : undefined);
     this.members = this.config.memberIds;
     // The episodes draw from a PRNG of their own: the classic configuration above stays the seed's.
-    this.shapePlan = options.shapes === false ? NO_SHAPES : drawShapes(new Prng((seed ^ 0x5eed5eed) >>> 0), this.config.replicas);
+    const planPrng = new Prng((seed ^ 0x5eed5eed) >>> 0);
+    this.shapePlan = options.shapes === false ? NO_SHAPES : options.changesOnly === true ? drawChangeShapes(planPrng, this.config.replicas) : drawShapes(planPrng, this.config.replicas);
     this.changing = changesMembers(this.shapePlan);
     // The true chain: one configuration, every member a voter; a run that changes its members starts from
     // the same one with addresses, stored on every disk (R11), and the checker follows its config entries.
