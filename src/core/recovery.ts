@@ -248,10 +248,11 @@ export class RecoveryCore {
         // copies config entries into the chain): record it there too before voting.
         const now = this.config.view === undefined ? undefined : latestOf(this.config.view);
         const recordedIn = Math.max(...phase.targets.map((c) => c.epoch));
+        // R7: a configuration learned while catching up removed this replica (a pending one it was recorded
+        // in too, or a newer one): it stays out.
+        if (now !== undefined && now.epoch > 0 && roleIn(now, this.config.self) === undefined && this.removedHere(out, now)) break;
         if (this.rules.rejoinInPending && now !== undefined && now.epoch > recordedIn) {
           this.setLatest(now, []);
-          // R7: the configuration learned while catching up removed this replica: it stays out.
-          if (roleIn(now, this.config.self) === undefined && this.removedHere(out, now)) break;
           this.phase = { kind: 'rejoin', generation: phase.generation, disk: phase.disk, queriedEnd: -1, targets: [now] };
           this.say(out, `a newer configuration (epoch ${now.epoch}) was learned while catching up: recording this disk there too`);
           this.startRound(out);
