@@ -94,14 +94,14 @@ export class SimDisk {
 
   /** Replaces the disk with an empty one (the replica must be down). */
   /**
-   * What the shell writes on a new disk before the first start (a run that
-   * changes its members: the chain its flags or its join gave it, R11), so a
-   * wiped disk starts from it again.
+   * What the shell writes on a new disk before it starts (a run that changes
+   * its members: the chain a `--join` start learns from the replicas, R11),
+   * asked at each wipe.
    */
-  base: Partial<Metadata> = {};
+  base: () => Partial<Metadata> = () => ({});
 
   wipe(incarnation: string): void {
-    this.live = SimDisk.fresh({ ...this.base, status: 'EMPTY', promised: 0, incarnation });
+    this.live = SimDisk.fresh({ ...this.base(), status: 'EMPTY', promised: 0, incarnation });
     this.durable = this.live.records.length;
     this.corruptions.length = 0;
     this.syncFaults.length = 0;

@@ -193,7 +193,7 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
     const status: Status = this.config.start === 'voting' ? 'VOTING' : 'EMPTY';
     for (const id of this.members) {
       const disk = new SimDisk({ status, promised: 0, incarnation: `inc-${id}-${seed}`, ...(c0 === undefined ? {} : { configs: [c0] }) });
-      if (c0 !== undefined) disk.base = { configs: [c0] };
+      if (c0 !== undefined) disk.base = () => this.joinChain();
       const node = new ReplicaNode(id, disk, this, this.config.shuffleMembers ? this.prng.shuffle(this.members) : undefined, c0 === undefined ? {} : { bootstrap: c0 });
       this.replicas.set(node.addr, node);
     }
@@ -302,15 +302,25 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
    * recovery protocol makes it a disk of its member and catches it up.
    */
   join(id: ReplicaId): ReplicaNode {
-    const chain = this.newestChain() ?? this.checker.trueChain;
-    const disk = new SimDisk({ status: 'EMPTY', promised: 0, incarnation: `inc-${id}-${this.seed}`, configs: [...chain] });
-    disk.base = { configs: [...chain] };
+    const chain = this.joinChain().configs;
+    const disk = new SimDisk({ status: 'EMPTY', promised: 0, incarnation: `inc-${id}-${this.seed}`, configs: chain });
+    disk.base = () => this.joinChain();
     const node = new ReplicaNode(id, disk, this, memberIdsOf(chain[chain.length - 1]!), { mayStart: false });
     // Once VOTING it holds every append acknowledged before it started (the rejoin check).
     node.rejoinFromAck = this.checker.ackCount;
     this.replicas.set(node.addr, node);
     this.trace(`JOIN ${node.addr} (an EMPTY disk with the chain through epoch ${chain[chain.length - 1]!.epoch})`);
     return node;
+  }
+  /**
+   * The chain a disk starts from: the newest an up replica holds (what
+   * `--join` learns from its seeds). A wiped disk restarts from it too: an
+   * operator restarts a lost replica with the cluster's current members (the
+   * epoch-0 flags after a change are attack7's case, tested there: here
+   * every old member may have been retired, and none would answer).
+   */
+  private joinChain(): { configs: PlacedConfiguration[] } {
+    return { configs: [...(this.newestChain() ?? this.checker.trueChain)] };
   }
   /** A removed member's process is stopped for good (its operator retired it). */
   retire(node: ReplicaNode): void {
