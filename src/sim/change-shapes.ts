@@ -238,6 +238,8 @@ export class ChangeEpisodes {
 
   /** Waits (bounded) until the replicas of `ids` are up and VOTING: a learner that caught up. */
   private caughtUp(ids: readonly ReplicaId[], then: () => void): void {
+    // An add whose outcome was unknown may have been chosen since: its replica starts now.
+    this.settleMembers();
     this.when(() => ids.every((id) => this.host.replicaById(id)?.status === 'VOTING'), then, CATCH_UP_WAIT_MS);
   }
 

@@ -308,6 +308,10 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
     const node = new ReplicaNode(id, disk, this, memberIdsOf(chain[chain.length - 1]!), { mayStart: false });
     // Once VOTING it holds every append acknowledged before it started (the rejoin check).
     node.rejoinFromAck = this.checker.ackCount;
+    // Until then it counts against the damage budget as a lost disk does (a voter added by a change whose
+    // outcome was unknown may already be one of the few its configuration needs).
+    node.damaged = true;
+    node.damage = 'a new member catching up';
     this.replicas.set(node.addr, node);
     this.trace(`JOIN ${node.addr} (an EMPTY disk with the chain through epoch ${chain[chain.length - 1]!.epoch})`);
     return node;
