@@ -313,10 +313,6 @@ export class ReaderCore {
       if (op.hint.position !== round.from) return this.startRound(op, send);
       return this.evaluateProbe(op, round.from, replies, send, done);
     }
-    // R5: a replica named a newer learned configuration: this quorum's highest end may lie below positions
-    // the newer configuration's voters hold (a read from it may stop short of what it acknowledged).
-    const newer = this.newerConfig;
-    if (op.boundsOnly && this.rules.followPending && newer !== undefined) return this.finish(op, { ok: false, error: 'stale-config', config: newer }, done);
     if (op.boundsOnly) return this.settle(op, { ok: true, entries: [], begin, end: op.endBound, through: begin - 1 }, send, done);
     if (op.cursor < begin) return this.finish(op, { ok: false, error: 'truncated', begin }, done);
     const hi = Math.min(round.to, op.endBound, ...replies.map((r) => r.coveredThrough));
@@ -326,9 +322,6 @@ export class ReaderCore {
       // R5: nothing heard of p, but a stop sign below it: positions above the entry may belong to a
       // configuration this quorum is not, so the read may not stop here before it knows the entry's fate.
       if (c.kind === 'unknown' && this.rules.followPending && op.stop <= p) return this.onPending(op, p, p, send, () => true, done);
-      // R5: nor may it stop above a newer learned configuration's entry: p belongs to that configuration,
-      // and nothing heard from a quorum of an older one proves nothing is chosen there.
-      if (c.kind === 'unknown' && this.rules.followPending && newer !== undefined && newer.position < p) return this.finish(op, { ok: false, error: 'stale-config', config: newer }, done);
       if (c.kind === 'unknown') return this.settle(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, send, done);
       if (c.kind === 'pending') return this.onPending(op, p, hi, send, (q) => this.classify(q, views, op).kind !== 'chosen', done);
       // R5: nothing above a chosen config entry is trusted in a configuration the view does not know.
@@ -346,11 +339,7 @@ export class ReaderCore {
       op.pendingSince = undefined;
       op.progressAt = this.now;
     }
-    if (op.cursor > Math.min(op.to, op.endBound)) {
-      // R5: the end this quorum reported is no bound for a newer configuration whose entry lies below it.
-      if (this.rules.followPending && newer !== undefined && newer.position < op.cursor && op.cursor <= op.to) return this.finish(op, { ok: false, error: 'stale-config', config: newer }, done);
-      return this.settle(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, send, done);
-    }
+    if (op.cursor > Math.min(op.to, op.endBound)) return this.settle(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, send, done);
     this.startRound(op, send);
   }
 
@@ -520,6 +509,23 @@ export class ReaderCore {
 
   private finish(op: ReadOp, result: ReadResult, done: { id: number; result: ReadResult }[]): void {
     this.ops.delete(op.id);
-    done.push({ id: op.id, result });
+    done.push({ id: op.id, result: this.staleIfShort(op, result) });
+  }
+
+  /**
+   * R5: a replica named a newer learned configuration than the view's. A
+   * quorum of an older one bounds nothing above that configuration's entry:
+   * `bounds` (its highest end) and a read that stops short of its range
+   * (or anywhere, when links between the view and that head are unknown)
+   * may miss what the newer voters acknowledged. Such an answer is
+   * 'stale-config' instead: the owner refreshes its view and asks again.
+   */
+  private staleIfShort(op: ReadOp, result: ReadResult): ReadResult {
+    const newer = this.newerConfig;
+    if (!result.ok || newer === undefined || !this.rules.followPending) return result;
+    // A head more than one epoch ahead hides links the view lacks, at positions it cannot tell: any stop may be above one.
+    const hidden = newer.epoch > latestOf(this.view).epoch + 1;
+    const short = op.boundsOnly || (result.through < op.to && (hidden || newer.position <= result.through));
+    return short ? { ok: false, error: 'stale-config', config: newer } : result;
   }
 }
