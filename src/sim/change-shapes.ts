@@ -19,7 +19,7 @@
  *   A, elects at a drawn moment and asks another change from the same epoch
  *   (Ongaro 2015): at most one wins, and the log goes on.
  */
-import { applyChange, roleIn, voterIds, type Configuration, type MembershipChange, type PlacedConfiguration } from '../core/membership.js';
+import { applyChange, configQuorum, roleIn, voterIds, type Configuration, type MembershipChange, type PlacedConfiguration } from '../core/membership.js';
 import type { ReplicaId } from '../core/types.js';
 import type { ReaderClient, WriterClient } from './clients.js';
 import { simAddress } from './members.js';
@@ -280,7 +280,15 @@ export class ChangeEpisodes {
   /** A member the latest configuration removed is stopped for good with probability `p` (else it stays up, and out). */
   private stopIfRemoved(id: ReplicaId, p: number): void {
     const node = this.host.replicaById(id);
-    if (node === undefined || node.retired || roleIn(this.host.latestConfig(), id) !== undefined) return;
+    const c = this.host.latestConfig();
+    if (node === undefined || node.retired || roleIn(c, id) !== undefined) return;
+    // Only once the change is complete (R4's election installed it on a quorum of the new voters): before
+    // that the old configuration may still need this voter to finish it (section 8, "Removed machines").
+    const installed = c.voters.filter((m) => (this.host.replicaById(m.id)?.disk.live.metadata().configs?.at(-1)?.epoch ?? -1) >= c.epoch).length;
+    if (installed < configQuorum(c)) {
+      this.host.trace(`r${id} removed, left running (the change is not installed on a quorum yet)`);
+      return;
+    }
     if (this.prng.chance(p)) this.host.retire(node);
     else this.host.trace(`r${id} removed, left running`);
   }
