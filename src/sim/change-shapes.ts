@@ -46,6 +46,8 @@ export interface ChangeHost {
   replicaById(id: ReplicaId): ReplicaNode | undefined;
   /** The configuration a change in progress may install (its voters count in the damage budget too). */
   pendingConfig: Configuration | undefined;
+  /** The open shape wipeVoterMidChange (config.ts): change-wipe may wipe a voter of the old configuration. */
+  readonly wipeOldVoters: boolean;
   /**
    * Set by the first change episode: from then on new client cores start from
    * the newest chain (with addresses, which a change needs) rather than the
@@ -152,7 +154,11 @@ export class ChangeEpisodes {
       const next = applyChange(this.host.latestConfig(), change);
       // The victim: a member of both configurations, the new one, or the one leaving.
       const both = voterIds(this.host.latestConfig()).filter((id) => id !== old && (!next.ok || roleIn(next.next, id) === 'voter'));
-      const victim = this.prng.pick([...both, ...(how === 'remove' ? [] : [fresh]), ...(how === 'promote' ? [] : [old])]);
+      // A voter of the old configuration wiped while the entry is pending rejoins without it (an open
+      // finding, off by default: config.ts, wipeVoterMidChange): the new member only, then.
+      const victims = this.host.wipeOldVoters ? [...both, ...(how === 'remove' ? [] : [fresh]), ...(how === 'promote' ? [] : [old])] : how === 'remove' ? [] : [fresh];
+      if (victims.length === 0) return this.host.trace('CHANGE-WIPE: no victim (a removal, and old voters are not wiped)');
+      const victim = this.prng.pick(victims);
       this.host.at(afterMs, () => {
         const node = this.host.replicaById(victim);
         if (node === undefined || !node.up || node.retired) return;
