@@ -492,9 +492,11 @@ export class RecoveryCore {
     // R9a: the latest configuration first (R13); a removed id stays out (R7).
     if (this.discover(out, this.recoverReplies(), true)) return;
     const voting = this.recoverReplies().filter(([from, r]) => r.status === 'VOTING' && this.members.includes(from));
-    if (voting.length === 0 && this.meta.status === 'RECOVERING') {
+    if (voting.length === 0 && this.meta.status === 'RECOVERING' && this.members.includes(this.config.self)) {
       // No member VOTING: maybe a cluster still starting (metadata damaged during the two-phase
       // start). The start decision tells whether it may join the start; it never starts over data.
+      // (Not for a replica that is not a voter of its configuration: decideInit sends it back here,
+      // and the two called each other until the stack ran out.)
       this.decideInit(out);
       if (this.becoming) return;
     }
