@@ -40,3 +40,23 @@ function clean(budget: number, options: SimOptions): void {
 
 test(`${SHAPED} seeds of mixed faults and workload shapes find no violation with every rule on`, () => clean(SHAPED, {}));
 test(`${CLASSIC} classic seeds (no shapes) find no violation with every rule on`, () => clean(CLASSIC, { shapes: false }));
+
+/** Runs of membership change episodes only (about a second of CPU each). */
+const CHANGES = 16;
+
+test(`${CHANGES} seeds of membership changes (--changes) find no violation with every rule on, and change the members`, () => {
+  let changed = 0;
+  const failures: string[] = [];
+  for (let seed = 1; seed <= CHANGES; seed++) {
+    const r = runSeed(seed, { changesOnly: true });
+    if (r.epoch > 0) changed++;
+    if (r.violations.length > 0) failures.push(failureReport(r, ALL_RULES_ON));
+  }
+  assert.equal(failures.length, 0, `${failures.length} failing seeds; first:\n${failures[0]}`);
+  assert.ok(changed >= CHANGES - 2, `only ${changed} of ${CHANGES} runs had a change chosen`);
+});
+
+test('--no-shapes runs are what they were before the change episodes (no chain stored, no change)', () => {
+  const r = runSeed(5, { shapes: false });
+  assert.equal(r.epoch, 0);
+});
