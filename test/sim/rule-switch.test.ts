@@ -74,6 +74,11 @@ const configCases: [keyof SafetyRules, number][] = [
   // Seed 2 when written: a writer that carries its promises over into the new configuration acknowledges
   // an append its new voters never accepted.
   ['freshElection', 4],
+  // Seed 1 when written: a replica removed while down rejoins VOTING with a chain that removed it (I7).
+  ['removedStaysOut', 2],
+  // Seed 3 when written: an election that ignores a pending config entry settles past it in the old
+  // configuration and a writer acknowledges an append that was not chosen.
+  ['followPending', 4],
 ];
 
 for (const [rule, budget] of configCases) {
