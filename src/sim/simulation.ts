@@ -329,6 +329,19 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
   private joinChain(): { configs: PlacedConfiguration[] } {
     return { configs: [...(this.newestChain() ?? this.checker.trueChain)] };
   }
+  /**
+   * A change whose outcome its writer never learned (unknown, or the episode
+   * stopped waiting) may be chosen later, by another writer: the replica of a
+   * member it added starts then, as an operator starts it once `config show`
+   * lists it (else a voter would stay missing for good).
+   */
+  private startNewMembers(): void {
+    if (!this.changing || this.checker.trueChain.length === this.chainSeen) return;
+    this.chainSeen = this.checker.trueChain.length;
+    const head = this.latestConfig();
+    for (const m of [...head.voters, ...head.learners]) if (!this.replicas.has(`r${m.id}`)) this.join(m.id);
+  }
+  private chainSeen = 1;
   /** A removed member's process is stopped for good (its operator retired it). */
   retire(node: ReplicaNode): void {
     if (node.up) this.faults.lostRecords += node.crash();
@@ -473,6 +486,7 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
         for (const r of this.allReaders()) r.tick();
         this.queue.schedule(TICK_MS, { k: 'tick' });
         this.checkCounted();
+        this.startNewMembers();
         return;
       case 'writer':
         return this.writerAct(e.client);
