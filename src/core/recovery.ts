@@ -250,7 +250,8 @@ export class RecoveryCore {
         const recordedIn = Math.max(...phase.targets.map((c) => c.epoch));
         // R7: a configuration learned while catching up removed this replica (a pending one it was recorded
         // in too, or a newer one): it stays out.
-        if (now !== undefined && now.epoch > 0 && roleIn(now, this.config.self) === undefined && this.removedHere(out, now)) break;
+        // (An id at or above its nextId was never listed: a joiner whose chain starts before its own add.)
+        if (now !== undefined && now.epoch > 0 && roleIn(now, this.config.self) === undefined && this.config.self < now.nextId && this.removedHere(out, now)) break;
         if (this.rules.rejoinInPending && now !== undefined && now.epoch > recordedIn) {
           this.setLatest(now, []);
           this.phase = { kind: 'rejoin', generation: phase.generation, disk: phase.disk, queriedEnd: -1, targets: [now] };
