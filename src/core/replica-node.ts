@@ -309,7 +309,9 @@ export class ReplicaNodeCore {
       witnessed: this.witnessed,
       peersPromised: this.peersPromised,
     });
-    for (const r of step.records) out.records.push(r);
+    // The held store shows RECOVERING only so that the acceptor votes on nothing: a metadata record the step
+    // writes (a chain link installed while the restart check runs) keeps the status the disk really has.
+    for (const r of step.records) out.records.push(store !== this.config.store && r.type === 'metadata' ? { ...r, metadata: { ...r.metadata, status: meta.status } } : r);
     // A writer's election (an implicit promise granted) is a writer at work too: it is about to settle
     // every unlearned position, so a reader's or a catch-up's fill would only duel with it.
     if (msg.type === 'promise' && msg.from === undefined && step.reply?.type === 'promiseReply' && step.reply.outcome === 'accept') this.writerSeenAt = this.now;
