@@ -606,9 +606,11 @@ export class ReplicaNodeCore {
       // A repair simply starts again at a later tick if anything is still missing.
       if (why === 'rejoin' && this.recovery !== undefined) {
         // The recovery reads the chain from the store, which shows this step's records (a config entry
-        // just learned, R9c; one that removed this replica, R7) only once the shell appended them: it
-        // hears of the catch-up at the next tick.
-        if (c.done === 'ok' && out.records.some((r) => r.type === 'metadata')) this.caughtUpDue = true;
+        // just learned, R9c; one that removed this replica, R7) only once the shell appended them: when
+        // they move its head, it hears of the catch-up at the next tick.
+        const head = (m: Metadata | undefined): number => m?.configs?.at(-1)?.epoch ?? -1;
+        const chainMoved = out.records.some((r) => r.type === 'metadata' && head(r.metadata) !== head(this.config.store.metadata()));
+        if (c.done === 'ok' && chainMoved) this.caughtUpDue = true;
         else this.drive({ type: c.done === 'ok' ? 'caughtUp' : 'catchUpFailed' }, out);
       }
     }
