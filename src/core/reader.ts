@@ -509,6 +509,23 @@ export class ReaderCore {
 
   private finish(op: ReadOp, result: ReadResult, done: { id: number; result: ReadResult }[]): void {
     this.ops.delete(op.id);
-    done.push({ id: op.id, result });
+    done.push({ id: op.id, result: this.staleIfShort(op, result) });
+  }
+
+  /**
+   * R5: a replica named a newer learned configuration than the view's. A
+   * quorum of an older one bounds nothing above that configuration's entry:
+   * `bounds` (its highest end) and a read that stops short of its range
+   * (or anywhere, when links between the view and that head are unknown)
+   * may miss what the newer voters acknowledged. Such an answer is
+   * 'stale-config' instead: the owner refreshes its view and asks again.
+   */
+  private staleIfShort(op: ReadOp, result: ReadResult): ReadResult {
+    const newer = this.newerConfig;
+    if (!result.ok || newer === undefined || !this.rules.followPending) return result;
+    // A head more than one epoch ahead hides links the view lacks, at positions it cannot tell: any stop may be above one.
+    const hidden = newer.epoch > latestOf(this.view).epoch + 1;
+    const short = op.boundsOnly || (result.through < op.to && (hidden || newer.position <= result.through));
+    return short ? { ok: false, error: 'stale-config', config: newer } : result;
   }
 }

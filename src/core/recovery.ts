@@ -248,9 +248,12 @@ export class RecoveryCore {
         // copies config entries into the chain): record it there too before voting.
         const now = this.config.view === undefined ? undefined : latestOf(this.config.view);
         const recordedIn = Math.max(...phase.targets.map((c) => c.epoch));
+        // R7: a configuration learned while catching up removed this replica (a pending one it was recorded
+        // in too, or a newer one): it stays out.
+        // (An id at or above its nextId was never listed: a joiner whose chain starts before its own add.)
+        if (now !== undefined && now.epoch > 0 && roleIn(now, this.config.self) === undefined && this.config.self < now.nextId && this.removedHere(out, now)) break;
         if (this.rules.rejoinInPending && now !== undefined && now.epoch > recordedIn) {
           this.setLatest(now, []);
-          if (this.removedHere(out, undefined)) break;
           this.phase = { kind: 'rejoin', generation: phase.generation, disk: phase.disk, queriedEnd: -1, targets: [now] };
           this.say(out, `a newer configuration (epoch ${now.epoch}) was learned while catching up: recording this disk there too`);
           this.startRound(out);
@@ -490,9 +493,11 @@ export class RecoveryCore {
     // R9a: the latest configuration first (R13); a removed id stays out (R7).
     if (this.discover(out, this.recoverReplies(), true)) return;
     const voting = this.recoverReplies().filter(([from, r]) => r.status === 'VOTING' && this.members.includes(from));
-    if (voting.length === 0 && this.meta.status === 'RECOVERING') {
+    if (voting.length === 0 && this.meta.status === 'RECOVERING' && this.members.includes(this.config.self)) {
       // No member VOTING: maybe a cluster still starting (metadata damaged during the two-phase
       // start). The start decision tells whether it may join the start; it never starts over data.
+      // (Not for a replica that is not a voter of its configuration: decideInit sends it back here,
+      // and the two called each other until the stack ran out.)
       this.decideInit(out);
       if (this.becoming) return;
     }

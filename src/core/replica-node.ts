@@ -95,6 +95,8 @@ export class ReplicaNodeCore {
   private catchUp: CatchUp | undefined;
   /** What the running catch-up is for. */
   private catchUpFor: 'rejoin' | 'repair' | undefined;
+  /** A rejoin's catch-up finished in a step that changed the chain: the recovery hears of it at the next tick. */
+  private caughtUpDue = false;
   private nextRid = 1;
   private now: number;
   /** When a repair (corrupted records, holes) was last started: at most one every timing.repairEveryMs. */
@@ -206,6 +208,10 @@ export class ReplicaNodeCore {
     this.now = Math.max(this.now, now);
     const out: NodeOutput = { records: [], announce: [], send: [], lazy: false, notes: [] };
     if (event.type === 'tick') {
+      if (this.caughtUpDue) {
+        this.caughtUpDue = false;
+        if (this.recovery !== undefined) this.drive({ type: 'caughtUp' }, out);
+      }
       this.drive({ type: 'tick' }, out);
       this.gossip(out);
       this.saveWitnessed(out);
@@ -303,7 +309,9 @@ export class ReplicaNodeCore {
       witnessed: this.witnessed,
       peersPromised: this.peersPromised,
     });
-    for (const r of step.records) out.records.push(r);
+    // The held store shows RECOVERING only so that the acceptor votes on nothing: a metadata record the step
+    // writes (a chain link installed while the restart check runs) keeps the status the disk really has.
+    for (const r of step.records) out.records.push(store !== this.config.store && r.type === 'metadata' ? { ...r, metadata: { ...r.metadata, status: meta.status } } : r);
     // A writer's election (an implicit promise granted) is a writer at work too: it is about to settle
     // every unlearned position, so a reader's or a catch-up's fill would only duel with it.
     if (msg.type === 'promise' && msg.from === undefined && step.reply?.type === 'promiseReply' && step.reply.outcome === 'accept') this.writerSeenAt = this.now;
@@ -596,7 +604,15 @@ export class ReplicaNodeCore {
       this.catchUpFor = undefined;
       out.notes.push(`catch-up ${c.done === 'ok' ? 'finished' : 'failed (no quorum)'}: ${done.positionsDone} positions, ${done.bytesDone} bytes`);
       // A repair simply starts again at a later tick if anything is still missing.
-      if (why === 'rejoin' && this.recovery !== undefined) this.drive({ type: c.done === 'ok' ? 'caughtUp' : 'catchUpFailed' }, out);
+      if (why === 'rejoin' && this.recovery !== undefined) {
+        // The recovery reads the chain from the store, which shows this step's records (a config entry
+        // just learned, R9c; one that removed this replica, R7) only once the shell appended them: when
+        // they move its head, it hears of the catch-up at the next tick.
+        const head = (m: Metadata | undefined): number => m?.configs?.at(-1)?.epoch ?? -1;
+        const chainMoved = out.records.some((r) => r.type === 'metadata' && head(r.metadata) !== head(this.config.store.metadata()));
+        if (c.done === 'ok' && chainMoved) this.caughtUpDue = true;
+        else this.drive({ type: c.done === 'ok' ? 'caughtUp' : 'catchUpFailed' }, out);
+      }
     }
   }
 }

@@ -39,7 +39,7 @@
  * accepted by a quorum of the voters governing them), and I7 (an acceptance
  * by a replica whose own chain removed it, above the entry that did).
  */
-import type { ConfigView } from '../core/config-view.js';
+import { chainView, type ConfigView } from '../core/config-view.js';
 import { BOOTSTRAP_HEAD, configQuorum, configurationKey, roleIn, roleOf, type ConfigHead, type PlacedConfiguration } from '../core/membership.js';
 import type { StoreView } from '../core/store.js';
 import type { Action, Entry, Named, Position, Proposal, ReplicaId } from '../core/types.js';
@@ -94,7 +94,7 @@ export interface ReadStart {
 export class Checker {
   readonly violations: Violation[] = [];
   /** Every value chosen at each position, with how we know. */
-  private readonly chosen = new Map<Position, { key: string; how: string }>();
+  private readonly chosen = new Map<Position, { key: string; how: string; epoch?: number }>();
   /** Durable acceptances: 'p|b|value' -> replicas. */
   private readonly accepts = new Map<string, Set<ReplicaId>>();
   /** Who made each entry of `accepts`: 'p|b|value' -> 'id/incarnation/generation' -> the members the write named. */
@@ -111,7 +111,7 @@ export class Checker {
   private readonly countedAt = new Map<Position, number>();
   private factSeq = 0;
   /** The lowest proposal under which a named quorum accepted each position's value. */
-  private readonly countedUnder = new Map<Position, { proposal: Proposal; key: string }>();
+  private readonly countedUnder = new Map<Position, { proposal: Proposal; key: string; epoch: number }>();
   /** Writes sent at each position: proposal -> value keys (for P2b against values counted later). */
   private readonly proposed = new Map<Position, Map<Proposal, Set<string>>>();
   /** Per writer generation: the last position it acknowledged. */
@@ -125,6 +125,11 @@ export class Checker {
 
   /** config(q): the cluster's true chain (one link of `members` when the run makes no change). */
   private readonly configAt: ConfigView;
+  /**
+   * The true chain, oldest first, when the run makes changes (trueChain):
+   * extended as each config entry is chosen (I3), so config(q) follows it.
+   */
+  private readonly truth: PlacedConfiguration[] | undefined;
   /** I3: each epoch's configuration as the first replica that held it showed it. */
   private readonly chain = new Map<number, PlacedConfiguration>();
   /** I4: for each epoch, the positions whose entry of that epoch a quorum of voters accepted (any ballots). */
@@ -139,9 +144,92 @@ export class Checker {
    */
   constructor(
     private readonly quorum: number,
-    configAt: ConfigView,
+    configAt: ConfigView | { readonly trueChain: PlacedConfiguration },
   ) {
-    this.configAt = configAt;
+    if (typeof configAt === 'function') {
+      this.configAt = configAt;
+      return;
+    }
+    // A run that changes the membership: config(q) follows the config entries as they are chosen.
+    const truth = [configAt.trueChain];
+    this.truth = truth;
+    this.configAt = chainView(truth);
+  }
+
+  /** The true chain so far (the configurations whose entries are chosen), oldest first. */
+  get trueChain(): readonly PlacedConfiguration[] {
+    return this.truth ?? [this.configAt(Number.MAX_SAFE_INTEGER)];
+  }
+
+  /** config(q) as the checker knows it now. */
+  governingAt(q: Position): PlacedConfiguration {
+    return this.configAt(q);
+  }
+
+  /** The quorum that holds a position governed by config(q): its voters' majority (the whole membership's without changes). */
+  private quorumAt(q: Position): number {
+    return this.truth === undefined ? this.quorum : configQuorum(this.configAt(q));
+  }
+
+  /**
+   * I3: a config entry chosen at p extends the true chain (epoch one above
+   * its head, at a higher position) or is the link the chain holds for its
+   * epoch already. A new link makes config(q) for q > p the new
+   * configuration: a value counted there under a ballot of an older one was
+   * a leftover nobody may count (section 8), so it was never chosen.
+   */
+  private noteConfigChosen(p: Position, action: Extract<Action, { kind: 'config' }>): void {
+    const truth = this.truth;
+    if (truth === undefined) return;
+    const c = action.config;
+    const head = truth[truth.length - 1]!;
+    const known = truth.find((x) => x.epoch === c.epoch);
+    if (known !== undefined) {
+      if (known.position !== p || configurationKey(known) !== configurationKey(c)) {
+        this.fail('chain', `two config entries of epoch ${c.epoch} chosen: at ${known.position} and at ${p}`);
+      }
+      return;
+    }
+    if (c.epoch !== head.epoch + 1 || p <= head.position) {
+      this.fail('chain', `a config entry of epoch ${c.epoch} chosen at ${p}, but the true chain's head is epoch ${head.epoch} at ${head.position}`);
+      return;
+    }
+    // I7: an id that an earlier configuration listed and the one before this dropped never comes back.
+    for (const m of [...c.voters, ...c.learners]) {
+      if (roleIn(head, m.id) === undefined && truth.some((x) => roleIn(x, m.id) !== undefined)) {
+        this.fail('removed-voted', `epoch ${c.epoch} (at ${p}) lists member ${m.id}, which an earlier configuration removed`);
+      }
+    }
+    truth.push({ ...c, position: p, floor: 0 });
+    for (const [q, v] of this.chosen) {
+      if (q > p && v.epoch !== undefined && v.epoch < c.epoch) this.chosen.delete(q);
+    }
+    for (const [q, v] of this.countedUnder) {
+      if (q > p && v.epoch < c.epoch) this.countedUnder.delete(q);
+    }
+  }
+
+  /**
+   * I8 (R14): a VOTING replica's chain holds every config entry it learned
+   * at or below max(learnedThrough, begin - 1) (the entries of the true
+   * chain: a few links, so it is cheap enough to ask at every learning step).
+   */
+  checkChainComplete(replica: ReplicaId, store: StoreView): void {
+    // A disk that is not VOTING answers for nothing: damaged metadata loses the chain and keeps the log
+    // (FileStore does the same), and the rejoin brings the chain back before the replica votes.
+    if (this.truth === undefined || this.truth.length < 2 || store.metadata().status !== 'VOTING') return;
+    const chain = store.metadata().configs ?? [];
+    const top = Math.max(store.learnedThrough(), store.begin() - 1);
+    for (const link of this.truth) {
+      const p = link.position;
+      if (p < 0 || p > top || p < store.begin()) continue;
+      const a = store.action(p);
+      if (a === undefined || a === 'lost' || a.kind !== 'config' || !store.slot(p)?.learned) continue;
+      if (!chain.some((c) => c.position === p && c.epoch === a.config.epoch)) {
+        this.fail('chain', `r${replica} learned the config entry of epoch ${a.config.epoch} at ${p} (learned through ${store.learnedThrough()}) but its chain lacks it (I8)`);
+        return;
+      }
+    }
   }
 
   get ok(): boolean {
@@ -183,7 +271,7 @@ export class Checker {
     if (set === undefined) this.accepts.set(k, (set = new Set()));
     if (voter && inConfig && !set.has(replica)) {
       set.add(replica);
-      if (set.size === quorum) this.setChosen(p, action, `accepted under b${proposal} by replicas ${[...set].join(',')}`);
+      if (set.size === quorum) this.setChosen(p, action, `accepted under b${proposal} by replicas ${[...set].join(',')}`, governing.epoch);
     }
     // Counted as a proposer counts: the write named this very disk (generation and disk number).
     const [, gen, diskNo] = by.disk.split('/');
@@ -197,7 +285,7 @@ export class Checker {
     if (named === undefined) this.namedAccepts.set(k, (named = new Set()));
     if (named.has(replica)) return;
     named.add(replica);
-    if (named.size === quorum) this.noteCountedUnder(p, proposal, key);
+    if (named.size === quorum) this.noteCountedUnder(p, proposal, key, governing.epoch);
   }
 
   /** I7: an acceptance above the entry that removed the replica from its own chain. */
@@ -237,6 +325,11 @@ export class Checker {
       // One chain: each epoch names one configuration at one position on every replica (chains are
       // kept from config(begin) on, R14, so they may start at different epochs).
       for (const c of chain) {
+        const truth = this.truth?.find((x) => x.epoch === c.epoch);
+        if (truth !== undefined && !same(truth, c)) {
+          this.fail('chain', `r${id}'s epoch ${c.epoch} (at ${c.position}) is not the one chosen (at ${truth.position})`);
+          return;
+        }
         const seen = this.chain.get(c.epoch);
         if (seen === undefined) this.chain.set(c.epoch, c);
         else if (!same(seen, c)) {
@@ -258,14 +351,21 @@ export class Checker {
     if (set === undefined) this.holders.set(p, (set = new Set()));
     if (set.has(replica)) return;
     set.add(replica);
-    if (set.size >= this.quorum && !this.quorumHeldAt.has(p)) this.quorumHeldAt.set(p, ++this.factSeq);
+    if (this.heldByQuorum(p, set) && !this.quorumHeldAt.has(p)) this.quorumHeldAt.set(p, ++this.factSeq);
   }
 
   /** A replica's disk was lost or damaged (wiped, restored from a backup, metadata or a record corrupted): what it held is gone. */
   noteDiskLost(replica: ReplicaId): void {
     for (const [p, set] of this.holders) {
-      if (set.delete(replica) && set.size < this.quorum) this.quorumHeldAt.delete(p);
+      if (set.delete(replica) && !this.heldByQuorum(p, set)) this.quorumHeldAt.delete(p);
     }
+  }
+
+  /** A quorum of config(p)'s voters holds p (of the whole membership, in a run without changes). */
+  private heldByQuorum(p: Position, holders: ReadonlySet<ReplicaId>): boolean {
+    if (this.truth === undefined) return holders.size >= this.quorum;
+    const c = this.configAt(p);
+    return [...holders].filter((id) => roleIn(c, id) === 'voter').length >= configQuorum(c);
   }
 
   /** True if p was counted, or held by a quorum's disks, before the read that began at `start` (so every quorum it asked holds p). */
@@ -292,11 +392,11 @@ export class Checker {
     });
   }
 
-  private noteCountedUnder(p: Position, proposal: Proposal, key: string): void {
+  private noteCountedUnder(p: Position, proposal: Proposal, key: string, epoch: number): void {
     this.noteCounted(p);
     const prev = this.countedUnder.get(p);
     if (prev !== undefined && prev.proposal <= proposal) return;
-    this.countedUnder.set(p, { proposal, key });
+    this.countedUnder.set(p, { proposal, key, epoch });
     for (const [b, keys] of this.proposed.get(p) ?? []) {
       if (b <= proposal) continue;
       for (const k of keys) if (k !== key) this.fail('proposal', `a write under b${b} at ${p} carried ${k}, but ${key} is chosen there under b${proposal} (a named quorum accepted it)`);
@@ -354,6 +454,11 @@ export class Checker {
    * acknowledged value, unless a chosen truncation removed it.
    */
   noteRejoined(replica: ReplicaId, store: StoreView, fromAck: number): void {
+    // I7: a replica whose own chain removed it never turns VOTING through a rejoin. (The true chain may
+    // have removed it already: while that entry is pending, R9b records the disk in the configuration
+    // before it too, where it may still be needed to finish the entry; it stays out once it learns it.)
+    const own = store.metadata().configs;
+    if (own !== undefined && own.length > 0 && roleOf(own, replica) === 'removed') this.fail('removed-voted', `r${replica} turned VOTING through a rejoin, but its chain (epoch ${own[own.length - 1]!.epoch}) removed it`);
     // A value that a proposer could count as chosen with an acceptance by this member's lost disk
     // (a quorum of acceptances of writes naming that disk's generation, its own among them) must be
     // caught up before the new disk votes (docs/protocol.md, "Forgotten acceptance").
@@ -361,7 +466,7 @@ export class Checker {
     // Every earlier disk of the member: another incarnation (a wipe) or the same one with another identity (damaged metadata, a restored backup).
     const current = `${m.incarnation}/${m.generation ?? 0}/${m.disk ?? 0}`;
     for (const [k, set] of this.accepts) {
-      if (set.size < this.quorum) continue;
+      if (set.size < this.quorumAt(Number(k.split('|')[0]))) continue;
       const by = this.acceptDisks.get(k)!;
       const lost: string[] = [];
       for (const d of by.keys()) {
@@ -371,10 +476,11 @@ export class Checker {
         const names = (named: readonly Named[]) => named.some((n) => n.id === replica && n.generation === g);
         if (!names(by.get(d)!)) continue;
         const counted = new Set([...by].filter(([, named]) => names(named)).map(([x]) => x.split('/')[0]));
-        if (counted.size >= this.quorum) lost.push(d);
+        if (counted.size >= this.quorumAt(Number(k.split('|')[0]))) lost.push(d);
       }
       if (lost.length === 0) continue;
-      const [ps, b, key] = k.split('|') as [string, string, string];
+      const [ps, b] = k.split('|') as [string, string];
+      const key = k.slice(ps.length + b.length + 2);
       const p = Number(ps);
       if (p < this.truncatedBelow || p < store.begin()) continue;
       const s = store.slot(p);
@@ -469,7 +575,7 @@ export class Checker {
     return this.chosen.size;
   }
 
-  private setChosen(p: Position, action: Action, how: string): void {
+  private setChosen(p: Position, action: Action, how: string, epoch?: number): void {
     if (action.kind === 'nop' && action.tombstone === true) {
       // A tombstone stands for "truncated": it says nothing about the value once chosen there.
       if (p >= this.truncatedBelow) this.fail('agreement', `tombstone at ${p} (${how}) but nothing truncated past ${this.truncatedBelow}`);
@@ -479,12 +585,14 @@ export class Checker {
     if (action.kind === 'append' && !this.submitted.has(key)) this.fail('validity', `${key} at ${p} (${how}) was never submitted`);
     const prev = this.chosen.get(p);
     if (prev === undefined) {
-      this.chosen.set(p, { key, how });
+      this.chosen.set(p, epoch === undefined ? { key, how } : { key, how, epoch });
       if (action.kind === 'truncate') this.truncatedBelow = Math.max(this.truncatedBelow, action.to);
+      if (action.kind === 'config') this.noteConfigChosen(p, action);
       const a = this.acked.get(p);
       if (a !== undefined && a.key !== key) this.fail('durability', `${a.writer} acknowledged ${a.key} at ${p} but ${key} is chosen there (${how})`);
       return;
     }
     if (prev.key !== key) this.fail('agreement', `two values chosen at ${p}: ${prev.key} (${prev.how}) and ${key} (${how})`);
+    else if (epoch === undefined && prev.epoch !== undefined) this.chosen.set(p, { key, how: prev.how });
   }
 }

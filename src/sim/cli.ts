@@ -6,6 +6,7 @@
  *   --open restoreUnwitnessed,...             switch on fault shapes that found open core issues (config.ts, OpenShapes)
  *   --strict-liveness                         issue 20's liveness checks in every phase (SimOptions.strictLiveness)
  *   --no-shapes                               the classic runs, without the workload episodes of shapes.ts
+ *   --changes                                 membership change episodes only (change-shapes.ts), short runs
  * Exit code 1 if any seed finds a violation.
  */
 import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
@@ -23,10 +24,11 @@ interface Args {
   open: Partial<OpenShapes>;
   strictLiveness: boolean;
   shapes: boolean;
+  changesOnly: boolean;
 }
 
 function parse(argv: readonly string[]): Args {
-  const args: Args = { seeds: 100, from: 1, verbose: false, rules: ALL_RULES_ON, stopAtFirst: false, open: {}, strictLiveness: false, shapes: true };
+  const args: Args = { seeds: 100, from: 1, verbose: false, rules: ALL_RULES_ON, stopAtFirst: false, open: {}, strictLiveness: false, shapes: true, changesOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -41,6 +43,7 @@ function parse(argv: readonly string[]): Args {
     else if (a === '--stop') args.stopAtFirst = true;
     else if (a === '--strict-liveness') args.strictLiveness = true;
     else if (a === '--no-shapes') args.shapes = false;
+    else if (a === '--changes') args.changesOnly = true;
     else if (a === '--off') {
       const rules: Record<string, boolean> = { ...args.rules };
       for (const r of value().split(',')) {
@@ -56,7 +59,7 @@ function parse(argv: readonly string[]): Args {
       }
       args.open = open;
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: sim [--seeds N] [--from S] | --seed S [--verbose]; [--off rule,...] [--open shape,...] [--strict-liveness] [--no-shapes] [--stop]');
+      console.log('usage: sim [--seeds N] [--from S] | --seed S [--verbose]; [--off rule,...] [--open shape,...] [--strict-liveness] [--no-shapes | --changes] [--stop]');
       console.log(`  rules: ${Object.keys(ALL_RULES_ON).join(', ')}`);
       console.log(`  open shapes: ${Object.keys(NO_OPEN_SHAPES).join(', ')}`);
       process.exit(0);
@@ -71,7 +74,7 @@ function parse(argv: readonly string[]): Args {
 function main(): number {
   const args = parse(process.argv.slice(2));
   if (args.seed !== undefined) {
-    const r = runSeed(args.seed, { rules: args.rules, verbose: args.verbose, open: args.open, strictLiveness: args.strictLiveness, shapes: args.shapes });
+    const r = runSeed(args.seed, { rules: args.rules, verbose: args.verbose, open: args.open, strictLiveness: args.strictLiveness, shapes: args.shapes, changesOnly: args.changesOnly });
     if (r.violations.length > 0) {
       console.log(failureReport(r, args.rules));
       return 1;
@@ -83,7 +86,7 @@ function main(): number {
   const totals = emptyTotals();
   const started = performance.now();
   for (let s = args.from; s < args.from + args.seeds; s++) {
-    const r = runSeed(s, { rules: args.rules, open: args.open, strictLiveness: args.strictLiveness, shapes: args.shapes });
+    const r = runSeed(s, { rules: args.rules, open: args.open, strictLiveness: args.strictLiveness, shapes: args.shapes, changesOnly: args.changesOnly });
     addResult(totals, r);
     if (r.violations.length > 0) {
       if (totals.failed.length <= 3) console.log(failureReport(r, args.rules) + '\n');

@@ -9,7 +9,8 @@ import { timing } from '../core/constants.js';
 import type { Action, Message, Position, Proposal, ReplicaId } from '../core/types.js';
 import type { SafetyRules } from '../core/rules.js';
 import { ReaderCore, type ReaderOutput } from '../core/reader.js';
-import { WriterCore, type WriterOutput } from '../core/writer.js';
+import { WriterCore, type ChangeOutcome, type ChangeRequest, type WriterOutput } from '../core/writer.js';
+import type { ConfigView } from '../core/config-view.js';
 import type { Checker, ReadStart } from './checker.js';
 import type { Addr, Envelope } from './network.js';
 import type { Prng } from './prng.js';
@@ -22,6 +23,14 @@ export interface ClientHost {
   readonly members: readonly ReplicaId[];
   /** The member list a new client core is configured with (an order of its own); `members` if absent. */
   clientMembers?(): readonly ReplicaId[];
+  /**
+   * After a membership change: the chain a new client core starts from (what
+   * a client asking the replicas for their configuration learns); undefined
+   * while the members are the bootstrap ones (the member list then).
+   */
+  clientView?(): ConfigView | undefined;
+  /** A writer's change finished (shapes that drive changes wait for it). */
+  changeDone?(writer: WriterClient, id: string, result: ChangeOutcome): void;
   now(): number;
   send(env: Envelope): void;
   trace(text: string): void;
@@ -51,6 +60,8 @@ export class WriterClient {
    * accepted anywhere: that is the point). `revive` starts a new generation.
    */
   dead = false;
+  /** Outcomes of the membership changes asked of this client (any generation): request id -> outcome. */
+  readonly changes = new Map<string, ChangeOutcome>();
 
   constructor(
     readonly name: Addr,
@@ -131,9 +142,19 @@ export class WriterClient {
     this.apply(this.core.step({ type: 'reply', from, msg }, this.host.now()));
   }
 
+  /** Asks the writer for a membership change (R2 to R4); its outcome goes to `changes` and the host. */
+  change(request: ChangeRequest): void {
+    if (this.dead) return;
+    this.host.trace(`${this.id} change ${request.id} ${JSON.stringify(request.change)} if epoch ${request.ifEpoch}`);
+    this.apply(this.core.step({ type: 'change', request }, this.host.now()));
+  }
+
   private newCore(floor: number): WriterCore {
     const prng = this.host.prng;
-    return new WriterCore({ members: this.host.clientMembers?.() ?? this.host.members, proposalFloor: floor, random: () => prng.float(), rules: this.host.rules, electionGraceMs: timing.electionGraceMs });
+    const members = this.host.clientMembers?.() ?? this.host.members;
+    const view = this.host.clientView?.();
+    const base = { proposalFloor: floor, random: () => prng.float(), rules: this.host.rules, electionGraceMs: timing.electionGraceMs };
+    return new WriterCore(view === undefined ? { members, ...base } : { view, ...base });
   }
 
   private apply(out: WriterOutput): void {
@@ -155,6 +176,11 @@ export class WriterClient {
         if (d.result.error === 'fenced') this.onFenced(d.result.proposal);
       }
     }
+    for (const c of out.changes ?? []) {
+      this.host.trace(`${this.id} change ${c.id} ${c.result.ok ? `done: epoch ${c.result.config.epoch} at ${c.result.config.position}` : `failed ${c.result.reason}: ${c.result.message}`}`);
+      this.changes.set(c.id, c.result);
+      this.host.changeDone?.(this, c.id, c.result);
+    }
     if (out.election !== undefined) {
       const e = out.election;
       this.host.trace(`${this.id} election ${e.ok ? `won, NOP @${e.position} b${this.core.proposal}` : `failed ${e.error}`}`);
@@ -173,19 +199,33 @@ export class WriterClient {
 }
 
 export class ReaderClient {
-  readonly core: ReaderCore;
+  core: ReaderCore;
   /** Reads in progress: id -> what the checker needs and when it began. */
   readonly pending = new Map<number, ReadStart & { at: number }>();
   /** Results for the simulation (final read): id -> entries or undefined on failure. */
   readonly results = new Map<number, { ok: boolean; begin: Position; positions: Map<Position, string> }>();
   reads = 0;
+  /** A read ended 'stale-config': the next read with nothing pending starts from the newest chain. */
+  private stale = false;
 
   constructor(
     readonly name: Addr,
     private readonly host: ClientHost,
   ) {
-    const prng = host.prng;
-    this.core = new ReaderCore({ members: host.clientMembers?.() ?? host.members, random: () => prng.float() });
+    this.core = this.newCore();
+  }
+
+  private newCore(): ReaderCore {
+    const prng = this.host.prng;
+    const members = this.host.clientMembers?.() ?? this.host.members;
+    const view = this.host.clientView?.();
+    return new ReaderCore(view === undefined ? { members, random: () => prng.float() } : { view, random: () => prng.float(), rules: this.host.rules });
+  }
+
+  /** A reader with nothing pending starts over from the configuration the replicas hold now (a client that reconnects). */
+  refresh(): void {
+    if (this.pending.size > 0) return;
+    this.core = this.newCore();
   }
 
   read(from: Position, to: Position): number {
@@ -206,6 +246,10 @@ export class ReaderClient {
   }
 
   private start(from: Position, to: Position, bounds: boolean): number {
+    if (this.stale && this.pending.size === 0) {
+      this.stale = false;
+      this.refresh();
+    }
     const id = this.host.nextOpId();
     this.pending.set(id, { ...this.host.checker.readStarted(from, to, bounds), at: this.host.now() });
     this.host.trace(`${this.name} ${bounds ? 'bounds' : `read [${from}, ${to === Number.MAX_SAFE_INTEGER ? 'max' : to}]`} op${id}`);
@@ -229,6 +273,9 @@ export class ReaderClient {
       } else {
         this.host.trace(`${this.name} read op${d.id} failed ${r.error}${r.begin !== undefined ? ` begin${r.begin}` : ''}`);
         if (r.error === 'truncated') this.host.checker.readTruncated(this.name, r.begin);
+        // A replica learned a newer configuration than this reader's view: it starts over from the newest chain
+        // (log-client.ts's refreshConfiguration) once nothing else is pending on the old core.
+        if (r.error === 'stale-config') this.stale = true;
         this.results.set(d.id, { ok: false, begin: r.begin ?? 0, positions: new Map() });
       }
     }

@@ -101,9 +101,17 @@ export interface OpenShapes {
    * early or late.
    */
   readonly restartTogether: boolean;
+  /**
+   * change-wipe (change-shapes.ts) may wipe a voter of the configuration the
+   * change starts from (one in both, or the one leaving) while its entry is
+   * pending, not only the new member: the rejoined disk turns VOTING without
+   * the entry its lost disk's acceptance made chosen (docs/simulator.md,
+   * "Open findings").
+   */
+  readonly wipeVoterMidChange: boolean;
 }
 
-export const NO_OPEN_SHAPES: OpenShapes = Object.freeze({ recoveringDuringStart: false, restoreUnwitnessed: false, restoreStartingBackup: false, successiveLosses: false, restartTogether: false });
+export const NO_OPEN_SHAPES: OpenShapes = Object.freeze({ recoveringDuringStart: false, restoreUnwitnessed: false, restoreStartingBackup: false, successiveLosses: false, restartTogether: false, wipeVoterMidChange: false });
 
 export type StartShape = 'voting' | 'empty' | 'lateJoin' | 'missedStart';
 

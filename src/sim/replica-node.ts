@@ -21,7 +21,7 @@
  */
 import { DurableQueue, syncNeed } from '../core/durable-queue.js';
 import { ReplicaNodeCore, type NodeOutput } from '../core/replica-node.js';
-import type { ConfigHead } from '../core/membership.js';
+import type { ConfigHead, PlacedConfiguration } from '../core/membership.js';
 import type { SafetyRules } from '../core/rules.js';
 import type { Message, Metadata, Named, PersistRecord, Position, ReplicaId, Status } from '../core/types.js';
 import type { Checker } from './checker.js';
@@ -95,12 +95,16 @@ export class ReplicaNode {
 
   /** The member list this replica is configured with (any order; the host's by default). */
   readonly members: readonly ReplicaId[];
+  /** Stopped for good (a removed member its operator shut down): never restarted, no liveness asked of it. */
+  retired = false;
 
   constructor(
     readonly id: ReplicaId,
     readonly disk: SimDisk,
     private readonly host: ReplicaHost,
     members?: readonly ReplicaId[],
+    /** A run that changes its members: its first configuration (bootstrap), or a joiner that never starts a cluster (mayStart false). */
+    private readonly start: { readonly bootstrap?: PlacedConfiguration; readonly mayStart?: boolean } = {},
   ) {
     this.addr = `r${id}`;
     this.members = members ?? host.members;
@@ -149,6 +153,7 @@ export class ReplicaNode {
     const committing = this.commitTargets(out.records);
     const seq = this.disk.append(out.records);
     this.noteLearned(out.records, committing);
+    this.noteChain(out.records);
     if (out.records.length > 0) this.host.trace(`r${this.id} +${out.records.length} records (${this.disk.appended - this.disk.durable} unsynced)${out.lazy ? ' lazy' : ''}`);
     for (const note of out.notes) this.host.trace(`r${this.id} ${note}`);
     if (out.status !== undefined) this.onStatus(out.status, seq);
@@ -263,7 +268,7 @@ export class ReplicaNode {
   }
 
   private newCore(restartCheck = true): ReplicaNodeCore {
-    return new ReplicaNodeCore({ id: this.id, members: this.members, store: this.disk.live, random: () => this.host.random(), rules: this.host.rules, now: this.host.now(), restartCheck });
+    return new ReplicaNodeCore({ id: this.id, members: this.members, store: this.disk.live, random: () => this.host.random(), rules: this.host.rules, now: this.host.now(), restartCheck, ...this.start });
   }
 
   /**
@@ -322,6 +327,13 @@ export class ReplicaNode {
       }
     }
     return out;
+  }
+
+  /** I3, I8: a new chain is one chain with every other replica's and the truth's, and holds every config entry learned. */
+  private noteChain(records: readonly PersistRecord[]): void {
+    const configs = records.some((r) => r.type === 'metadata') ? this.disk.live.metadata().configs : undefined;
+    if (configs !== undefined && configs.length > 0) this.host.checker.noteChains(new Map([[this.id, configs]]));
+    if (records.some((r) => r.type === 'learn' || r.type === 'commit' || r.type === 'metadata')) this.host.checker.checkChainComplete(this.id, this.disk.live);
   }
 
   private noteLearned(records: readonly PersistRecord[], committed: readonly Position[]): void {

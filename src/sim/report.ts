@@ -40,12 +40,14 @@ export interface BatchTotals {
   simTimeMs: number;
   acks: number;
   reads: number;
+  /** Runs in which a configuration change was chosen. */
+  changed: number;
   faults: FaultCounts;
   violations: Record<string, number>;
 }
 
 export function emptyTotals(): BatchTotals {
-  return { seeds: 0, failed: [], steps: 0, simTimeMs: 0, acks: 0, reads: 0, faults: zeroCounts(), violations: {} };
+  return { seeds: 0, failed: [], steps: 0, simTimeMs: 0, acks: 0, reads: 0, changed: 0, faults: zeroCounts(), violations: {} };
 }
 
 export function addResult(t: BatchTotals, r: SimResult): void {
@@ -54,6 +56,7 @@ export function addResult(t: BatchTotals, r: SimResult): void {
   t.simTimeMs += r.simTimeMs;
   t.acks += r.acks;
   t.reads += r.reads;
+  if (r.epoch > 0) t.changed++;
   for (const k of FAULT_KINDS) t.faults[k] += r.faults[k];
   if (r.violations.length > 0) t.failed.push(r.seed);
   for (const v of r.violations) t.violations[v.kind] = (t.violations[v.kind] ?? 0) + 1;
@@ -65,7 +68,7 @@ export function totalsReport(t: BatchTotals, elapsedMs: number): string {
   return [
     `seeds run:   ${t.seeds}`,
     `steps:       ${t.steps} (simulated ${(t.simTimeMs / 3_600_000).toFixed(1)} h)`,
-    `acked ops:   ${t.acks}, reads: ${t.reads}`,
+    `acked ops:   ${t.acks}, reads: ${t.reads}, runs with a change chosen: ${t.changed}`,
     `faults:      ${faults}`,
     `violations:  ${t.failed.length}${violations ? ` (${violations})` : ''}${t.failed.length ? `, failing seeds: ${t.failed.slice(0, 20).join(' ')}` : ''}`,
     `speed:       ${((t.seeds * 1000) / Math.max(1, elapsedMs)).toFixed(1)} seeds/s, ${((t.steps * 1000) / Math.max(1, elapsedMs) / 1000).toFixed(0)}k steps/s`,

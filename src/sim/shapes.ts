@@ -29,12 +29,20 @@
  * --no-shapes) runs without them, as before (the pinned seeds of
  * core-regressions and open-findings are classic runs).
  */
+import { ChangeEpisodes, type ChangeHost, type ChangeKind } from './change-shapes.js';
 import type { ReaderClient, WriterClient } from './clients.js';
 import type { LinkRule, SimNetwork } from './network.js';
 import type { Prng } from './prng.js';
 import type { ReplicaNode } from './replica-node.js';
 
-export type EpisodeKind = 'pipeline' | 'laggard' | 'ignored' | 'duel' | 'clash' | 'orphan';
+export type EpisodeKind = 'pipeline' | 'laggard' | 'ignored' | 'duel' | 'clash' | 'orphan' | ChangeKind;
+
+const CHANGE_KINDS: ReadonlySet<EpisodeKind> = new Set<EpisodeKind>(['grow', 'shrink', 'replace', 'change-wipe', 'change-duel']);
+
+/** True if the plan changes the membership (the run then stores chains and follows the true chain). */
+export function changesMembers(plan: ShapePlan): boolean {
+  return plan.episodes.some((e) => CHANGE_KINDS.has(e.kind));
+}
 
 export interface Episode {
   readonly kind: EpisodeKind;
@@ -52,8 +60,14 @@ export const NO_SHAPES: ShapePlan = { episodes: [] };
 /** Long enough that no writer counts as active any more (timing.writerActiveMs) and a read fills. */
 const QUIET_MS = 4_500;
 
-/** Every kind, the settling ones twice (once settled by a writer, once by readers), in an order of the seed's. */
-export function drawShapes(prng: Prng): ShapePlan {
+/**
+ * Every kind, the settling ones twice (once settled by a writer, once by
+ * readers), in an order of the seed's; then two membership changes
+ * (change-shapes.ts): a grow (3 replicas) or a shrink (5), or a replace, then
+ * one more of any kind. The changes come last and are drawn after the
+ * shuffle, so the episodes before them are the ones a seed had before.
+ */
+export function drawShapes(prng: Prng, replicas = 3): ShapePlan {
   const kinds: Episode[] = [
     { kind: 'pipeline', settle: 'writer' },
     { kind: 'laggard', settle: 'writer' },
@@ -69,7 +83,27 @@ export function drawShapes(prng: Prng): ShapePlan {
     { kind: 'duel', settle: 'read' },
     { kind: 'orphan', settle: 'writer' },
   ];
-  return { episodes: prng.shuffle(kinds) };
+  const episodes = prng.shuffle(kinds);
+  return { episodes: [...episodes, ...drawChanges(prng, replicas, 2)] };
+}
+
+/**
+ * Membership changes only (SimOptions.changesOnly, the CLI's --changes):
+ * `count` change episodes and nothing else, a run of about a second of CPU
+ * where a full plan takes several (the rule-switch tests use it).
+ */
+export function drawChangeShapes(prng: Prng, replicas: number, count = 4): ShapePlan {
+  return { episodes: drawChanges(prng, replicas, count) };
+}
+
+/** A grow (3 replicas) or a shrink (5), or a replace; then `count - 1` more of any kind. */
+function drawChanges(prng: Prng, replicas: number, count: number): Episode[] {
+  const first: ChangeKind = prng.chance(0.7) ? (replicas < 5 ? 'grow' : 'shrink') : 'replace';
+  const out: Episode[] = [{ kind: first, settle: 'writer' }];
+  for (let i = 1; i < count; i++) {
+    out.push({ kind: prng.pick<ChangeKind>(['change-wipe', 'change-wipe', 'change-duel', 'replace', replicas < 5 ? 'shrink' : 'grow']), settle: 'writer' });
+  }
+  return out;
 }
 
 export function describeShapes(plan: ShapePlan): string {
@@ -77,7 +111,7 @@ export function describeShapes(plan: ShapePlan): string {
 }
 
 /** What the episodes drive: the simulation's clients, replicas, network and clock. */
-export interface ShapeHost {
+export interface ShapeHost extends ChangeHost {
   readonly net: SimNetwork;
   now(): number;
   /** Runs `fn` after `delayMs` of simulated time (during the fault phase only). */
@@ -106,11 +140,21 @@ const WAIT_MS = 3_000;
 const PUMP_MS = [600, 1_200] as const;
 
 export class Shapes {
+  private readonly changes: ChangeEpisodes;
+
   constructor(
     private readonly host: ShapeHost,
     private readonly prng: Prng,
     private readonly plan: ShapePlan,
-  ) {}
+  ) {
+    this.changes = new ChangeEpisodes(
+      host,
+      prng,
+      () => this.leader(),
+      (w) => this.second(w),
+      (w, ms) => this.pump(w, ms, true),
+    );
+  }
 
   /**
    * Runs the episodes one after another; `done` when the last one ends.
@@ -151,6 +195,8 @@ export class Shapes {
         return this.clash(done);
       case 'orphan':
         return this.orphan(e, done);
+      default:
+        return this.changes.run(e.kind, done);
     }
   }
 

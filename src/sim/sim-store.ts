@@ -93,8 +93,15 @@ export class SimDisk {
   }
 
   /** Replaces the disk with an empty one (the replica must be down). */
+  /**
+   * What the shell writes on a new disk before it starts (a run that changes
+   * its members: the chain a `--join` start learns from the replicas, R11),
+   * asked at each wipe.
+   */
+  base: () => Partial<Metadata> = () => ({});
+
   wipe(incarnation: string): void {
-    this.live = SimDisk.fresh({ status: 'EMPTY', promised: 0, incarnation });
+    this.live = SimDisk.fresh({ ...this.base(), status: 'EMPTY', promised: 0, incarnation });
     this.durable = this.live.records.length;
     this.corruptions.length = 0;
     this.syncFaults.length = 0;

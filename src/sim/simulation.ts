@@ -23,7 +23,10 @@ import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
 import { isRetired, ownDisk, recordedDisk, sameDisk } from '../core/identity.js';
 import type { ReplicaId, Status } from '../core/types.js';
 import { MemoryStore } from '../storage/memory-store.js';
-import { oneLinkView } from '../core/config-view.js';
+import { chainView, oneLinkView, type ConfigView } from '../core/config-view.js';
+import { configQuorum, roleIn, type Configuration, type PlacedConfiguration } from '../core/membership.js';
+import type { ChangeOutcome } from '../core/writer.js';
+import { memberIdsOf, simBootstrap } from './members.js';
 import { Checker, type Violation } from './checker.js';
 import { ReaderClient, WriterClient, type ClientHost } from './clients.js';
 import { describeConfig, drawConfig, NO_OPEN_SHAPES, type OpenShapes, type SimConfig } from './config.js';
@@ -34,7 +37,7 @@ import { Prng } from './prng.js';
 import { ReplicaNode, type ReplicaHost } from './replica-node.js';
 import { SimDisk, type DiskSnapshot, type SyncFault } from './sim-store.js';
 import { describeMessage, Trace } from './trace.js';
-import { describeShapes, drawShapes, NO_SHAPES, Shapes, type ShapeHost, type ShapePlan } from './shapes.js';
+import { changesMembers, describeShapes, drawChangeShapes, drawShapes, NO_SHAPES, Shapes, type ShapeHost, type ShapePlan } from './shapes.js';
 
 export interface SimOptions {
   readonly rules?: SafetyRules;
@@ -58,6 +61,8 @@ export interface SimOptions {
    * seeds of core-regressions and open-findings, the CLI's --no-shapes).
    */
   readonly shapes?: boolean;
+  /** Membership change episodes only (shapes.ts, drawChangeShapes): short runs that change the members (the CLI's --changes). */
+  readonly changesOnly?: boolean;
 }
 
 export interface SimResult {
@@ -70,6 +75,8 @@ export interface SimResult {
   readonly faults: FaultCounts;
   readonly acks: number;
   readonly reads: number;
+  /** The epoch of the latest configuration chosen (0: no change was chosen). */
+  readonly epoch: number;
   readonly traceTail: readonly string[];
 }
 
@@ -155,6 +162,16 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
   private quietEnd = 0;
   /** An episode runs: random faults hold off (shapes.ts). */
   private calmNow = false;
+  /** The run changes its members (a change episode in its plan): replicas store chains, the checker follows the true chain. */
+  readonly changing: boolean;
+  /** A change episode's target configuration while its entry may be pending: its voters count in the damage budget too. */
+  pendingConfig: Configuration | undefined;
+  clientsFollowChain = false;
+  get wipeOldVoters(): boolean {
+    return this.config.open.wipeVoterMidChange;
+  }
+  /** Runs in which some change was chosen (the figures count them). */
+  changesChosen = 0;
 
   constructor(
     readonly seed: number,
@@ -166,20 +183,25 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
     this.config = drawConfig(this.prng, this.rules, { ...NO_OPEN_SHAPES, ...options.open });
     this.trace_ = new Trace(options.tailLines ?? 40, options.verbose ? (l) => console.log(l) : undefined);
     this.members = this.config.memberIds;
-    // The true chain: one configuration, every member a voter (the simulator makes no change yet: step 7).
-    this.checker = new Checker(quorumSize(this.config.replicas), oneLinkView(this.config.memberIds));
+    // The episodes draw from a PRNG of their own: the classic configuration above stays the seed's.
+    const planPrng = new Prng((seed ^ 0x5eed5eed) >>> 0);
+    this.shapePlan = options.shapes === false ? NO_SHAPES : options.changesOnly === true ? drawChangeShapes(planPrng, this.config.replicas) : drawShapes(planPrng, this.config.replicas);
+    this.changing = changesMembers(this.shapePlan);
+    // The true chain: one configuration, every member a voter; a run that changes its members starts from
+    // the same one with addresses, stored on every disk (R11), and the checker follows its config entries.
+    const c0 = this.changing ? simBootstrap(this.members) : undefined;
+    this.checker = new Checker(quorumSize(this.config.replicas), c0 === undefined ? oneLinkView(this.config.memberIds) : { trueChain: c0 });
     this.net = new SimNetwork(this.prng, this.config.network, (delay, env) => this.queue.schedule(delay, { k: 'deliver', env }));
     // A new cluster's disks are EMPTY (the two-phase start runs); a classic run builds them VOTING.
     const status: Status = this.config.start === 'voting' ? 'VOTING' : 'EMPTY';
     for (const id of this.members) {
-      const disk = new SimDisk({ status, promised: 0, incarnation: `inc-${id}-${seed}` });
-      const node = new ReplicaNode(id, disk, this, this.config.shuffleMembers ? this.prng.shuffle(this.members) : undefined);
+      const disk = new SimDisk({ status, promised: 0, incarnation: `inc-${id}-${seed}`, ...(c0 === undefined ? {} : { configs: [c0] }) });
+      if (c0 !== undefined) disk.base = () => this.joinChain();
+      const node = new ReplicaNode(id, disk, this, this.config.shuffleMembers ? this.prng.shuffle(this.members) : undefined, c0 === undefined ? {} : { bootstrap: c0 });
       this.replicas.set(node.addr, node);
     }
     for (let i = 1; i <= this.config.writers; i++) this.writers.push(new WriterClient(`w${i}`, this));
     for (let i = 1; i <= this.config.readers; i++) this.readers.push(new ReaderClient(`rd${i}`, this));
-    // The episodes draw from a PRNG of their own: the classic configuration above stays the seed's.
-    this.shapePlan = options.shapes === false ? NO_SHAPES : drawShapes(new Prng((seed ^ 0x5eed5eed) >>> 0));
     this.trace(`seed ${seed}: ${describeConfig(this.config)}${this.shapePlan.episodes.length > 0 ? ` shapes=${describeShapes(this.shapePlan)}` : ''}`);
   }
 
@@ -239,6 +261,110 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
   clientMembers(): readonly ReplicaId[] {
     return this.config.shuffleMembers ? this.prng.shuffle(this.members) : this.members;
   }
+  /** After a change: the newest chain an up replica holds (a client asks them all and takes the newest, as `--join` does). */
+  clientView(): ConfigView | undefined {
+    const chain = this.newestChain();
+    return chain === undefined || (chain[chain.length - 1]!.epoch === 0 && !this.clientsFollowChain) ? undefined : chainView(chain);
+  }
+  /** The newest chain an up replica holds (undefined in a run without changes). */
+  newestChain(): readonly PlacedConfiguration[] | undefined {
+    if (!this.changing) return undefined;
+    let best: readonly PlacedConfiguration[] | undefined;
+    for (const n of this.replicas.values()) {
+      const chain = n.disk.live.metadata().configs;
+      if (!n.up || chain === undefined || chain.length === 0) continue;
+      if (best === undefined || chain[chain.length - 1]!.epoch > best[best.length - 1]!.epoch) best = chain;
+    }
+    return best;
+  }
+  changeDone(_w: WriterClient, _id: string, result: ChangeOutcome): void {
+    if (result.ok) this.changesChosen++;
+  }
+  /** The latest configuration whose entry is chosen (the true chain's head). */
+  latestConfig(): PlacedConfiguration {
+    const t = this.checker.trueChain;
+    return t[t.length - 1]!;
+  }
+  /** Replicas that are members (voters or learners) of the latest configuration and not stopped for good. */
+  private memberNodes(): ReplicaNode[] {
+    const all = [...this.replicas.values()];
+    if (!this.changing) return all;
+    const head = this.latestConfig();
+    return all.filter((n) => !n.retired && roleIn(head, n.id) !== undefined);
+  }
+  /** Replicas that are voters of the latest configuration and not stopped for good. */
+  private voterNodes(): ReplicaNode[] {
+    if (!this.changing) return [...this.replicas.values()];
+    const head = this.latestConfig();
+    return this.memberNodes().filter((n) => roleIn(head, n.id) === 'voter');
+  }
+  /**
+   * A new member's replica, started as `replog replica --join` starts one once
+   * its id is in the configuration: an EMPTY disk holding the chain the seeds
+   * gave it, never starting a cluster of its own (mayStart false, R11); the
+   * recovery protocol makes it a disk of its member and catches it up.
+   */
+  join(id: ReplicaId): ReplicaNode {
+    const chain = this.joinChain().configs;
+    const disk = new SimDisk({ status: 'EMPTY', promised: 0, incarnation: `inc-${id}-${this.seed}`, configs: chain });
+    disk.base = () => this.joinChain();
+    const node = new ReplicaNode(id, disk, this, memberIdsOf(chain[chain.length - 1]!), { mayStart: false });
+    // Once VOTING it holds every append acknowledged before it started (the rejoin check).
+    node.rejoinFromAck = this.checker.ackCount;
+    // Until then it counts against the damage budget as a lost disk does (a voter added by a change whose
+    // outcome was unknown may already be one of the few its configuration needs).
+    node.damaged = true;
+    node.damage = 'a new member catching up';
+    this.replicas.set(node.addr, node);
+    this.trace(`JOIN ${node.addr} (an EMPTY disk with the chain through epoch ${chain[chain.length - 1]!.epoch})`);
+    return node;
+  }
+  /**
+   * The chain a disk starts from: the newest an up replica holds (what
+   * `--join` learns from its seeds). A wiped disk restarts from it too: an
+   * operator restarts a lost replica with the cluster's current members (the
+   * epoch-0 flags after a change are attack7's case, tested there: here
+   * every old member may have been retired, and none would answer).
+   */
+  private joinChain(): { configs: PlacedConfiguration[] } {
+    return { configs: [...(this.newestChain() ?? this.checker.trueChain)] };
+  }
+  /**
+   * A change whose outcome its writer never learned (unknown, or the episode
+   * stopped waiting) may be chosen later, by another writer: the replica of a
+   * member it added starts then, as an operator starts it once `config show`
+   * lists it (else a voter would stay missing for good).
+   */
+  private startNewMembers(): void {
+    if (!this.changing || this.checker.trueChain.length === this.chainSeen) return;
+    this.chainSeen = this.checker.trueChain.length;
+    const head = this.latestConfig();
+    for (const m of [...head.voters, ...head.learners]) if (!this.replicas.has(`r${m.id}`)) this.join(m.id);
+  }
+  private chainSeen = 1;
+  /** A removed member's process is stopped for good (its operator retired it). */
+  retire(node: ReplicaNode): void {
+    if (node.up) this.faults.lostRecords += node.crash();
+    node.retired = true;
+    this.trace(`RETIRE ${node.addr}: stopped for good`);
+  }
+  /** Wipes a replica's disk at once (crash, new EMPTY disk) within the damage budget; it restarts after `downMs`. */
+  wipeNow(node: ReplicaNode, downMs: number): boolean {
+    if (this.budgetLeft(node) <= 0 || node.retired) return false;
+    if (node.up) {
+      this.faults.crash++;
+      this.faults.lostRecords += node.crash();
+    }
+    node.disk.wipe(`inc-${node.id}-wiped-${this.queue.now}`);
+    node.damaged = true;
+    node.damage = 'a wipe during a change';
+    this.noteDamage('wipe', node);
+    this.queue.schedule(downMs, { k: 'restart', node });
+    return true;
+  }
+  replicaById(id: ReplicaId): ReplicaNode | undefined {
+    return this.replicas.get(`r${id}`);
+  }
   statusChanged(node: ReplicaNode, status: Status): void {
     const m = this.missing;
     if (m === undefined || this.phase !== 'faults') return;
@@ -260,10 +386,10 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
     return this.readers;
   }
   replicaNodes(): ReplicaNode[] {
-    return [...this.replicas.values()];
+    return this.memberNodes();
   }
   quorum(): number {
-    return quorumSize(this.config.replicas);
+    return this.changing ? configQuorum(this.latestConfig()) : quorumSize(this.config.replicas);
   }
   addWriter(): WriterClient {
     const w = new WriterClient(`w${this.writers.length + 1}`, this);
@@ -341,6 +467,7 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
       faults: this.faults,
       acks: this.writers.reduce((s, w) => s + w.acks, 0),
       reads: this.readers.reduce((s, r) => s + r.reads, 0),
+      epoch: this.latestConfig().epoch,
       traceTail: this.trace_.last(),
     };
   }
@@ -359,6 +486,7 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
         for (const r of this.allReaders()) r.tick();
         this.queue.schedule(TICK_MS, { k: 'tick' });
         this.checkCounted();
+        this.startNewMembers();
         return;
       case 'writer':
         return this.writerAct(e.client);
@@ -502,6 +630,16 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
    * until it is healthy again (durably VOTING, checked, nothing lost).
    */
   private budgetLeft(node?: ReplicaNode): number {
+    if (this.changing) {
+      // At most a minority of each governing configuration's voters: the latest one's, and a pending one's.
+      const governing: Configuration[] = [this.latestConfig(), ...(this.pendingConfig === undefined ? [] : [this.pendingConfig])];
+      return Math.min(
+        ...governing.map((c) => {
+          const damaged = [...this.replicas.values()].filter((n) => n.damaged && n !== node && roleIn(c, n.id) === 'voter').length;
+          return c.voters.length - configQuorum(c) - damaged;
+        }),
+      );
+    }
     const damagedOthers = [...this.replicas.values()].filter((n) => n.damaged && n !== node).length;
     return this.config.replicas - quorumSize(this.config.replicas) - damagedOthers;
   }
@@ -676,7 +814,7 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
   }
 
   private restart(node: ReplicaNode): void {
-    if (node.up) return;
+    if (node.up || node.retired) return;
     node.restart();
     this.faults.restart++;
     const s = node.disk.live;
@@ -721,8 +859,9 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
         this.checker.fail('liveness', `${c.name} op${id} submitted at ${op.at}ms still pending ${DRAIN_MS}ms after faults stopped`);
       }
     }
-    // Autorecovery: every replica whose disk was wiped or whose metadata was damaged is VOTING again.
-    for (const node of this.replicas.values()) {
+    // Autorecovery: every replica whose disk was wiped or whose metadata was damaged is VOTING again
+    // (every member of the latest configuration: a removed one stays out, R7).
+    for (const node of this.memberNodes()) {
       if (node.status !== 'VOTING') this.checker.fail('liveness', `${node.addr} still ${node.status} ${DRAIN_MS}ms after faults stopped: ${node.waiting}`);
       else if (node.holdsVotes) this.checker.fail('liveness', `${node.addr} VOTING but still not voting (restart check) ${DRAIN_MS}ms after faults stopped: ${node.waiting}`);
     }
@@ -752,7 +891,7 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
    * for the probe writer (strictLiveness: every writer, from the drain on).
    */
   private checkCounted(): void {
-    const nodes = [...this.replicas.values()];
+    const nodes = this.memberNodes();
     // Members that can vote: a replica holding a corrupted record answers IGNORED to an implicit promise
     // (it may have forgotten an acceptance there) until it repairs it, which it cannot while no peer learned
     // the position (docs/simulator.md, "Not yet modelled"): not counting it is right.
@@ -775,9 +914,10 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
       if (this.queue.now - since < COUNT_ALL_WITHIN_MS) continue;
       if (w === this.probeWriter) this.probeCounted = true;
       const named = w.core.namedMembers;
-      if (named.size >= nodes.length) continue;
-      const missing = nodes.filter((n) => !named.has(n.id)).map((n) => n.addr);
-      this.checker.fail('liveness', `${w.id} counts ${named.size} of ${nodes.length} members (not ${missing.join(',')}) ${this.queue.now - since}ms after it was elected with every replica up and VOTING on a calm network`);
+      const voters = this.voterNodes();
+      if (voters.every((n) => named.has(n.id))) continue;
+      const missing = voters.filter((n) => !named.has(n.id)).map((n) => n.addr);
+      this.checker.fail('liveness', `${w.id} counts ${named.size} of ${voters.length} members (not ${missing.join(',')}) ${this.queue.now - since}ms after it was elected with every replica up and VOTING on a calm network`);
       w.electedAt = undefined;
     }
   }
@@ -831,6 +971,7 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
     this.checker.noteChains(new Map([...this.replicas.values()].map((n) => [n.id, n.disk.live.metadata().configs ?? []])));
     for (const node of this.replicas.values()) {
       const s = node.disk.live;
+      this.checker.checkChainComplete(node.id, s);
       s.checkInvariants();
       for (const p of s.positions(0, s.end())) {
         const a = s.action(p);

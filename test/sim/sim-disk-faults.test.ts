@@ -46,7 +46,7 @@ function harness(): { node: ReplicaNode; disk: SimDisk; sent: Envelope[]; syncs:
   const sent: Envelope[] = [];
   const syncs: { epoch: number; upTo: number }[] = [];
   const timers: { epoch: number; delayMs: number }[] = [];
-  const checker = { noteDurableAccept() {}, noteLearned() {}, noteRejoined() {}, ackCount: 0 } as unknown as Checker;
+  const checker = { noteDurableAccept() {}, noteLearned() {}, noteRejoined() {}, noteChains() {}, checkChainComplete() {}, ackCount: 0 } as unknown as Checker;
   const host: ReplicaHost = {
     rules: ALL_RULES_ON,
     checker,
