@@ -18,7 +18,7 @@
  *
  *   node dist/bench/reconfig.js [--quick] [--mb N]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,34 +26,15 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { LogClient } from '../src/client/log-client.js';
 import { diskWriteMBps, loopbackMBps } from './lib/bandwidth.js';
+import { BIN, fillLog, status as statusOf, type BenchMember } from './lib/members.js';
 import { freePorts, startLogged, stopProcess, waitUntil } from './lib/processes.js';
 import { Samples, r3, sleep, type LatencySummary } from './lib/stats.js';
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/replog.js');
 const ENTRY_BYTES = 1024;
 const MiB = 1024 * 1024;
 
-interface Member {
-  id: number;
-  address: string;
-  admin: string;
-  dir: string;
-  proc?: ChildProcess;
-}
-
-interface Status {
-  status: string;
-  role?: string;
-  end: number;
-}
-
-async function status(m: Member): Promise<Status | undefined> {
-  try {
-    return (await (await fetch(`http://${m.admin}/status`)).json()) as Status;
-  } catch {
-    return undefined;
-  }
-}
+/** A replica's /status, or undefined while it does not answer. */
+const status = (m: BenchMember) => statusOf(m).catch(() => undefined);
 
 /** The CLI as another process: its exit code, output and wall time. */
 function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
@@ -110,18 +91,7 @@ function application(log: LogClient) {
 
 async function fill(log: LogClient, entries: number): Promise<void> {
   const writer = await log.writer();
-  const entry = Buffer.alloc(ENTRY_BYTES, 5);
-  const inflight = new Set<Promise<number>>();
-  for (let next = 0; next < entries; ) {
-    while (inflight.size < 4096 && next < entries) {
-      const p = writer.append(entry);
-      inflight.add(p);
-      void p.finally(() => inflight.delete(p));
-      next++;
-    }
-    await Promise.race(inflight);
-  }
-  await Promise.all(inflight);
+  await fillLog(writer, entries, Buffer.alloc(ENTRY_BYTES, 5));
   await writer.resign();
 }
 
@@ -133,7 +103,7 @@ async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'replog-bench-reconfig-'));
   const resultsDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/results');
   const say = (s: string) => process.stdout.write(s + '\n');
-  const members: Member[] = [];
+  const members: BenchMember[] = [];
   try {
     say('machine: measuring disk write and loopback bandwidth...');
     const disk = diskWriteMBps(root, quick ? 256 : 512);
@@ -142,10 +112,10 @@ async function main(): Promise<void> {
 
     const ports = await freePorts(8);
     for (let i = 0; i < 4; i++) members.push({ id: i + 1, address: `127.0.0.1:${ports[i]}`, admin: `127.0.0.1:${ports[i + 4]}`, dir: join(root, `replica-${i + 1}`) });
-    const [m1, m2, m3, m4] = members as [Member, Member, Member, Member];
+    const [m1, m2, m3, m4] = members as [BenchMember, BenchMember, BenchMember, BenchMember];
     const founders = [m1, m2, m3];
     const membersFlag = founders.map((m) => `${m.id}=${m.address}`).join(',');
-    const start = (m: Member, flags: string[]) => {
+    const start = (m: BenchMember, flags: string[]) => {
       m.proc = startLogged(process.execPath, [BIN, 'replica', '--id', String(m.id), '--dir', m.dir, '--listen', m.address, ...flags, '--admin', m.admin], join(root, `replica-${m.id}.log`));
     };
     for (const m of founders) start(m, ['--members', membersFlag]);

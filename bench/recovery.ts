@@ -16,7 +16,6 @@
  * the rejoining one, replica 1 serves its reads); the .cpuprofile files and
  * their summaries (top self time) go to bench/results/profiles.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -24,26 +23,14 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { LogClient } from '../src/client/log-client.js';
 import { diskWriteMBps, loopbackMBps } from './lib/bandwidth.js';
+import { BIN, fillLog, status, type BenchMember } from './lib/members.js';
 import { freePorts, startLogged, stopProcess, waitUntil } from './lib/processes.js';
 import { summariseProfileFile } from './lib/profile.js';
 import { cpuMs, selfCpuMs } from './lib/procstat.js';
 import { Samples, r3, type LatencySummary } from './lib/stats.js';
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/replog.js');
 const ENTRY_BYTES = 1024;
 const MiB = 1024 * 1024;
-
-interface Member {
-  id: number;
-  address: string;
-  admin: string;
-  dir: string;
-  proc?: ChildProcess;
-}
-
-async function status(m: Member): Promise<{ status: string; end: number; recovery: { done: number; total: number } | null }> {
-  return (await (await fetch(`http://${m.admin}/status`)).json()) as { status: string; end: number; recovery: { done: number; total: number } | null };
-}
 
 /** A writer appending one entry at a time until stopped; latencies in ms. */
 function latencyProbe(writer: Awaited<ReturnType<LogClient['writer']>>): { samples: Samples; stop: () => Promise<void> } {
@@ -79,7 +66,7 @@ async function main(): Promise<void> {
   if (profile) mkdirSync(profileDir, { recursive: true });
   const lives = new Map<number, number>();
   const say = (s: string) => process.stdout.write(s + '\n');
-  const members: Member[] = [];
+  const members: BenchMember[] = [];
   try {
     say(`machine: measuring disk write and loopback bandwidth...`);
     const disk = diskWriteMBps(root, quick ? 256 : 512);
@@ -91,7 +78,7 @@ async function main(): Promise<void> {
       members.push({ id: i + 1, address: `127.0.0.1:${ports[i]}`, admin: `127.0.0.1:${ports[i + 3]}`, dir: join(root, `replica-${i + 1}`) });
     }
     const membersFlag = members.map((m) => `${m.id}=${m.address}`).join(',');
-    const start = (m: Member) => {
+    const start = (m: BenchMember) => {
       mkdirSync(root, { recursive: true });
       const life = (lives.get(m.id) ?? 0) + 1;
       lives.set(m.id, life);
@@ -107,19 +94,7 @@ async function main(): Promise<void> {
     say(`filling the log: ${entries.toLocaleString('en-US')} entries of ${ENTRY_BYTES} B (${logMiB} MiB)...`);
     const entry = Buffer.alloc(ENTRY_BYTES, 5);
     const t0 = performance.now();
-    const window = 4096;
-    let next = 0;
-    const inflight = new Set<Promise<number>>();
-    while (next < entries) {
-      while (inflight.size < window && next < entries) {
-        const p = writer.append(entry);
-        inflight.add(p);
-        void p.finally(() => inflight.delete(p));
-        next++;
-      }
-      await Promise.race(inflight);
-    }
-    await Promise.all(inflight);
+    await fillLog(writer, entries, entry);
     const fillS = (performance.now() - t0) / 1000;
     say(`  filled in ${fillS.toFixed(1)} s (${(logMiB / fillS).toFixed(0)} MiB/s)`);
 
