@@ -54,6 +54,11 @@ export interface SafetyRules {
   readonly rejoinInPending: boolean;
   /** R9d: the restart check finds the latest configuration (R13) and needs a quorum of its members, not of the stored one. */
   readonly restartCheckLatest: boolean;
+  /**
+   * R4: a writer's install election uses one proposal (the entry's floor + 1) and a rival's promise fences
+   * the writer; it never bids above the rival (which would take leadership back unasked: ack-after-fence).
+   */
+  readonly installNoOutbid: boolean;
 }
 
 export const ALL_RULES_ON: SafetyRules = Object.freeze({
@@ -76,4 +81,5 @@ export const ALL_RULES_ON: SafetyRules = Object.freeze({
   chainBeforeTruncate: true,
   rejoinInPending: true,
   restartCheckLatest: true,
+  installNoOutbid: true,
 });

@@ -217,6 +217,12 @@ interface PendingChange {
   stage: 'queued' | 'proposed' | 'chosen' | 'installing';
   next?: Configuration;
   placed?: PlacedConfiguration;
+  /**
+   * installing: the one proposal of its install election, the entry's floor + 1, used by every attempt
+   * (a replica that granted it to this writer grants it again, by the nonce). Never raised: the install
+   * election is this writer's own, not a new leadership, and a rival's promise above the floor fences it.
+   */
+  installProposal?: Proposal;
 }
 
 /** One member's answer to the election, with the rest of its slots read if its promise reply was cut. */
@@ -548,8 +554,11 @@ export class WriterCore {
   private startElection(out: WriterOutput): void {
     // A new ballot is in the latest configuration the writer knows now (its owner's view and its own installs).
     this.cfg = latestOf(this.fullView);
-    const proposal = this.highestSeen + 1;
-    this.highestSeen = proposal;
+    const installing = this.changes[0]?.stage === 'installing' && this.rules.installNoOutbid ? this.changes[0] : undefined;
+    if (installing !== undefined) installing.installProposal ??= installing.placed!.floor + 1;
+    // An election its owner asked for goes above everything seen; an install election never does (PendingChange).
+    const proposal = installing?.installProposal ?? this.highestSeen + 1;
+    this.highestSeen = Math.max(this.highestSeen, proposal);
     const rid = this.newRid();
     const startedAt = this.role.kind === 'backoff' ? this.role.startedAt : this.now;
     this.role = {
@@ -573,6 +582,10 @@ export class WriterCore {
     // An answer to another request that happens to share the id (defence in depth: ids are per client).
     if (msg.outcome !== 'reject' && msg.proposal !== role.proposal) return;
     if (msg.outcome === 'stale-config') return this.onStaleConfig(msg.config, out);
+    // R4's install election meets a promise above the floor it was chosen under: another proposer came
+    // after this writer's ballot, and the writer is fenced, as a rejected write would say. Bidding above
+    // it would take leadership back without the owner asking, fencing a writer elected meanwhile.
+    if (msg.outcome === 'reject' && this.changes[0]?.stage === 'installing' && this.rules.installNoOutbid) return this.fence(msg.proposal, out);
     if (msg.outcome === 'unknown-config') {
       // A replica that lacks this configuration does not vote: send it the links it lacks, and it answers again.
       const links = this.linksFor(msg.config);
