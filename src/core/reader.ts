@@ -339,7 +339,14 @@ export class ReaderCore {
       op.pendingSince = undefined;
       op.progressAt = this.now;
     }
-    if (op.cursor > Math.min(op.to, op.endBound)) return this.settle(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, send, done);
+    if (op.cursor > Math.min(op.to, op.endBound)) {
+      // R5: the quorum holds nothing above its end, but a stop sign lies below the rest of the range: a
+      // newer configuration may govern the positions above the entry, and its quorums need not meet this
+      // one (a writer there may have appends acknowledged that no member of this quorum holds). The read
+      // learns the entry's fate first (a fill from the stop sign), as for a hole above it.
+      if (this.rules.followPending && op.cursor <= op.to && op.stop < op.cursor) return this.onPending(op, op.cursor, op.cursor, send, () => true, done);
+      return this.settle(op, { ok: true, entries: op.entries, begin, end: op.endBound, through: op.cursor - 1 }, send, done);
+    }
     this.startRound(op, send);
   }
 

@@ -36,7 +36,7 @@ import { createHash } from 'node:crypto';
 import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
 import { describeMessage } from './trace.js';
 import type { PersistRecord, ReplicaId } from '../core/types.js';
-import { World, type WorldWriter } from './world.js';
+import { World, type WorldReader, type WorldWriter } from './world.js';
 
 /**
  * A fault the search may apply, at any point once the faults listed before it
@@ -62,6 +62,10 @@ export type Fault =
 export interface ExploreOptions {
   readonly rules?: SafetyRules;
   readonly writers?: readonly WorldWriter[];
+  /** Readers, each starting its read at any point (or never), under `startAfter` like a writer. */
+  readonly readers?: readonly WorldReader[];
+  /** Ticks each reader may take once started (default 1): retransmits, a fill's backoff. */
+  readonly readerTicks?: number;
   /** Member ids (default [1, 2, 3]). */
   readonly ids?: readonly ReplicaId[];
   /** Learners of the bootstrap configuration: the replicas hold a chain and writers may carry changes (WorldOptions.learners). */
@@ -119,6 +123,8 @@ type Action =
   | { readonly k: 'start'; readonly w: string }
   /** The writer is given its change (WorldWriter.changeLater). */
   | { readonly k: 'change'; readonly w: string }
+  /** A reader starts its read. */
+  | { readonly k: 'read'; readonly r: string }
   | { readonly k: 'deliver'; readonly i: number }
   /** The next fault; `keyHolds` for a corrupted tail. */
   | { readonly k: 'fault'; readonly keyHolds?: boolean }
@@ -230,6 +236,7 @@ class Explorer {
       restartCheck: o.restartCheck,
       tailDamage: o.tailDamage,
       writers: this.writers,
+      readers: o.readers ?? [],
       rules: this.rules,
       positionLimit: o.positionLimit ?? 2,
       dropCommits: !(o.commits ?? false),
@@ -242,6 +249,7 @@ class Explorer {
     const ticks = new Map<string, number>();
     for (const id of this.all) ticks.set(`r${id}`, o.replicaTicks ?? 2);
     for (const w of this.writers) ticks.set(w.name, o.writerTicks ?? 0);
+    for (const r of o.readers ?? []) ticks.set(r.name, o.readerTicks ?? 1);
     return [world, { fault: 0, ticks }];
   }
 
@@ -329,13 +337,12 @@ class Explorer {
     const out: Action[] = [];
     const faultsDone = b.fault >= this.faults.length;
     for (const [name, st] of w.writers) {
-      if (st.started) continue;
-      const after = this.o.startAfter?.[name];
-      if (after === 'voting' && this.ids.filter((id) => w.status(id) === 'VOTING').length < w.quorum) continue;
-      if ((after === 'wiped' || after === 'rejoined') && !faultsDone) continue;
-      if (after === 'rejoined' && !this.settled(w)) continue;
-      if (after === 'changed' && w.learnedConfigs.size === 0) continue;
+      if (st.started || !this.mayStart(w, name, faultsDone)) continue;
       out.push({ k: 'start', w: name });
+    }
+    for (const [name, st] of w.readers) {
+      if (st.core !== undefined || !this.mayStart(w, name, faultsDone)) continue;
+      out.push({ k: 'read', r: name });
     }
     for (const [name, st] of w.writers) {
       if (st.started && !st.changed && st.spec.change !== undefined && st.spec.changeLater === true) out.push({ k: 'change', w: name });
@@ -355,14 +362,27 @@ class Explorer {
     }
     for (const [who, n] of b.ticks) {
       if (n <= 0) continue;
-      if (who.startsWith('r')) {
+      if (/^r\d+$/.test(who)) {
         const id = Number(who.slice(1));
         const r = w.replicas.get(id)!;
         if (w.down.has(id) || (w.status(id) === 'VOTING' && !r.core.holdsVotes && r.store.lostPositions().length === 0)) continue;
+      } else if (w.readers.has(who)) {
+        const rd = w.readers.get(who)!;
+        if (rd.core === undefined || rd.result !== undefined) continue;
       } else if (!w.writers.get(who)!.started) continue;
       out.push({ k: 'tick', who });
     }
     return out;
+  }
+
+  /** A writer or reader may start now (ExploreOptions.startAfter). */
+  private mayStart(w: World, name: string, faultsDone: boolean): boolean {
+    const after = this.o.startAfter?.[name];
+    if (after === 'voting' && this.ids.filter((id) => w.status(id) === 'VOTING').length < w.quorum) return false;
+    if ((after === 'wiped' || after === 'rejoined') && !faultsDone) return false;
+    if (after === 'rejoined' && !this.settled(w)) return false;
+    if (after === 'changed' && w.learnedConfigs.size === 0) return false;
+    return true;
   }
 
   /** Every member up, VOTING and done with its restart check. */
@@ -396,6 +416,9 @@ class Explorer {
         break;
       case 'change':
         w.change(a.w);
+        break;
+      case 'read':
+        w.read(a.r);
         break;
       case 'deliver':
         w.deliver(a.i);
@@ -433,7 +456,7 @@ class Explorer {
       } else if (a.k === 'fault') {
         const f = this.faults[b.fault]!;
         out.push(`${f.kind.toUpperCase()} r${f.id}${f.kind === 'corruptTail' ? (a.keyHolds ? ' (key holds)' : ' (key lost)') : f.kind === 'copy' ? ` from r${f.from}` : ''}`);
-      } else out.push(a.k === 'start' ? `start ${a.w}` : a.k === 'change' ? `change ${a.w}` : `tick ${a.who}`);
+      } else out.push(a.k === 'start' ? `start ${a.w}` : a.k === 'change' ? `change ${a.w}` : a.k === 'read' ? `read ${a.r}` : `tick ${a.who}`);
       this.apply(w, b, a);
     }
     return out;
@@ -449,6 +472,7 @@ class Explorer {
       parts.push(`r${id}`, stable([s.metadata(), s.begin(), s.end(), s.learnedThrough(), s.highestProposal(), slots, s.lostPositions()]), stable(r.core));
     }
     for (const [name, st] of w.writers) parts.push(name, String(st.started), String(st.changed), String(st.rids.next), stable(st.core), stable([...st.acked]));
+    for (const [name, rd] of w.readers) parts.push(name, String(rd.rids.next), stable(rd.core), stable(rd.result), stable([...rd.ackedBefore]));
     parts.push(w.inflight.map((m) => `${m.from}>${m.to}:${stable(m.msg)}`).sort().join('|'));
     parts.push([...w.accepts].map(([k, set]) => `${k}:${[...set].sort().join(',')}`).sort().join('|'));
     // Chained worlds: which acceptances may be counted (their ballot's configuration, named or not).

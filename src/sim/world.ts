@@ -35,6 +35,7 @@ import { ReplicaNodeCore, type NodeOutput } from '../core/replica-node.js';
 import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
 import type { Action, Message, Metadata, PersistRecord, Position, ReplicaId, Witness } from '../core/types.js';
 import { WriterCore, type ChangeRequest, type WriterOutput } from '../core/writer.js';
+import { ReaderCore, type ReaderOutput, type ReadResult } from '../core/reader.js';
 import { MemoryStore } from '../storage/memory-store.js';
 import { chainMismatch, chosenAt, trueChain, type Acceptance } from './explore-chosen.js';
 import { Prng } from './prng.js';
@@ -59,6 +60,22 @@ export interface WorldWriter {
    * Chained worlds: when it starts, the writer reads the chain this replica
    * stores and its ballots are in that chain's latest configuration (a client
    * that asked a replica for the configuration); default: the bootstrap one.
+   */
+  readonly seed?: ReplicaId;
+}
+
+/** A reader that reads one range once, started by the script or the search (`World.read`). */
+export interface WorldReader {
+  /** Address, e.g. 'rd1' (not r<number>: those are replicas). */
+  readonly name: string;
+  readonly from: Position;
+  readonly to: Position;
+  /** Its fills start above this proposal (the owner's highest seen). */
+  readonly floor?: number;
+  /**
+   * Chained worlds: when it starts, the reader's view is the chain this
+   * replica stores (a client that asked that replica, possibly one left
+   * behind by a change); default: the bootstrap chain.
    */
   readonly seed?: ReplicaId;
 }
@@ -95,6 +112,8 @@ export interface WorldOptions {
    */
   readonly tailDamage?: 'corruption' | 'torn';
   readonly writers: readonly WorldWriter[];
+  /** Readers, each reading its range once when started (default none). */
+  readonly readers?: readonly WorldReader[];
   /**
    * Replicas that are learners of the bootstrap configuration (ids outside
    * `ids`, caught up or not, started as joiners: mayStart false). Given (even
@@ -168,6 +187,15 @@ interface WorldWriterState {
   readonly acked: Map<Position, string>;
 }
 
+interface WorldReaderState {
+  readonly spec: WorldReader;
+  core: ReaderCore | undefined;
+  readonly rids: { next: number };
+  /** Every writer's acknowledged appends when the read started (the read must return those in its range). */
+  ackedBefore: Map<Position, string>;
+  result: ReadResult | undefined;
+}
+
 /** One step of time: longer than every retransmit, backoff and recovery-round wait. */
 export const TICK_STEP_MS = 1_100;
 
@@ -200,6 +228,7 @@ export class World {
   /** Replicas that are down: messages to them are lost, they neither tick nor send. */
   readonly down = new Set<ReplicaId>();
   readonly writers = new Map<string, WorldWriterState>();
+  readonly readers = new Map<string, WorldReaderState>();
   inflight: InFlight[] = [];
   /** Acceptances ever made: 'p|b|value' -> replicas (never forgotten, even when a disk is wiped). */
   readonly accepts = new Map<string, Set<ReplicaId>>();
@@ -240,6 +269,7 @@ export class World {
       const core = make(this.c0 === undefined ? [] : [this.c0]);
       this.writers.set(spec.name, { spec, core, make, changed: false, rids, started: false, ops: new Map(), acked: new Map() });
     }
+    for (const spec of options.readers ?? []) this.readers.set(spec.name, { spec, core: undefined, rids: { next: 1 }, ackedBefore: new Map(), result: undefined });
   }
 
   get ok(): boolean {
@@ -266,6 +296,20 @@ export class World {
     this.submit(w, w.spec.appends);
     if (w.spec.change !== undefined && w.spec.changeLater !== true) this.giveChange(w);
     this.applyWriter(w, w.core.step({ type: 'flush' }, this.now));
+  }
+
+  /** A reader starts its read, with the view of its seed replica's chain (or the bootstrap one). */
+  read(name: string): void {
+    const r = this.readers.get(name)!;
+    if (r.core !== undefined) return;
+    const chain = this.c0 === undefined ? [] : r.spec.seed !== undefined ? (this.replicas.get(r.spec.seed)!.store.metadata().configs ?? [this.c0]) : [this.c0];
+    const where = chain.length === 0 ? { members: [...this.voters] } : { view: chainView(chain) };
+    const prng = new Prng(7 + this.readers.size);
+    const floor = r.spec.floor ?? 0;
+    r.core = new ReaderCore({ ...where, random: () => prng.float(), rules: this.rules, rid: () => r.rids.next++, proposalFloor: () => floor });
+    for (const w of this.writers.values()) for (const [p, key] of w.acked) r.ackedBefore.set(p, key);
+    this.trace(`${name} reads [${r.spec.from}, ${r.spec.to}]${chain.length === 0 ? '' : ` in epoch ${chain[chain.length - 1]!.epoch}`}`);
+    this.applyReader(r, r.core.step({ type: 'read', id: 1, from: r.spec.from, to: r.spec.to }, this.now));
   }
 
   /** A writer (started) is given its change now, and the appends that go behind it. */
@@ -327,6 +371,13 @@ export class World {
       }
       return;
     }
+    const rd = this.readers.get(m.to);
+    if (rd !== undefined) {
+      if (rd.core !== undefined && (m.msg.type === 'promiseReply' || m.msg.type === 'writeReply' || m.msg.type === 'readReply')) {
+        this.applyReader(rd, rd.core.step({ type: 'reply', from: replicaNumber(m.from)!, msg: m.msg }, this.now));
+      }
+      return;
+    }
     const w = this.writers.get(m.to);
     if (w === undefined || (m.msg.type !== 'promiseReply' && m.msg.type !== 'writeReply' && m.msg.type !== 'readReply')) return;
     this.applyWriter(w, w.core.step({ type: 'reply', from: replicaNumber(m.from)!, msg: m.msg }, this.now));
@@ -340,6 +391,11 @@ export class World {
     const rid = replicaNumber(addr);
     if (rid !== undefined) {
       this.applyReplica(rid, this.replicas.get(rid)!.core.step({ type: 'tick' }, this.now));
+      return;
+    }
+    const rd = this.readers.get(addr);
+    if (rd !== undefined) {
+      if (rd.core !== undefined) this.applyReader(rd, rd.core.step({ type: 'tick' }, this.now));
       return;
     }
     const w = this.writers.get(addr)!;
@@ -609,6 +665,34 @@ export class World {
       this.checkChosen();
     }
     if (out.election !== undefined) this.trace(`${w.spec.name} election ${out.election.ok ? `won b${w.core.proposal}` : `failed ${out.election.error}`}`);
+  }
+
+  /**
+   * A reader's messages go out; a finished read is checked: every value it
+   * returned is the one chosen there, and it holds every append acknowledged
+   * before it began in the range it answers for (the log's real-time guarantee).
+   */
+  private applyReader(r: WorldReaderState, out: ReaderOutput): void {
+    for (const s of out.send) this.post(r.spec.name, `r${s.to}`, s.msg);
+    if (this.c0 !== undefined) this.checkChosen();
+    for (const d of out.done) {
+      r.result = d.result;
+      const res = d.result;
+      if (!res.ok) {
+        this.trace(`${r.spec.name} read failed: ${res.error}`);
+        continue;
+      }
+      this.trace(`${r.spec.name} read [${r.spec.from}, ${res.through}]: ${res.entries.map((e) => `${valueKey(e.action)}@${e.position}`).join(' ') || '(nothing)'}`);
+      const got = new Map(res.entries.map((e) => [e.position, valueKey(e.action)]));
+      for (const [p, key] of got) {
+        const chosen = this.c0 !== undefined ? chosenAt(this.truth, this.acceptLog, p) : this.chosen.has(p) ? [this.chosen.get(p)!.key] : [];
+        if (!chosen.includes(key)) this.fail(`read: ${r.spec.name} returned ${key} at ${p}, which is not chosen there`);
+      }
+      for (const [p, key] of r.ackedBefore) {
+        if (p < r.spec.from || p > r.spec.to || p < res.begin) continue;
+        if (got.get(p) !== key) this.fail(`read-consistency: ${r.spec.name} read [${r.spec.from}, ${r.spec.to}] (through ${res.through}) without ${key}, acknowledged at ${p} before the read began`);
+      }
+    }
   }
 
   private commitTargets(store: MemoryStore, c: Extract<PersistRecord, { type: 'commit' }>): Position[] {
