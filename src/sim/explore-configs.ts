@@ -164,6 +164,27 @@ export const EXPLORE_CONFIGS: readonly ExploreConfig[] = [
       'The scripted core test (test/core/reconfig-recovery.test.ts) shows R9b\'s effect on the rejoin; an end-to-end violation is deeper than these bounds',
   },
   {
+    name: 'stale-fill',
+    what:
+      'as swap with w1 alone (a1, the swap of 3 for 4 at 2, then b1), learner 4 not caught up; once a replica learned the swap, reader rd1, ' +
+      'with the chain r3 (the removed voter) holds then, reads [3, 4] above the entry at any point, one tick: its quorum of old voters may hold nothing there',
+    options: {
+      ...CHAINED,
+      writers: [SWAP_W1],
+      readers: [{ name: 'rd1', from: 3, to: 4, seed: 3, floor: 2 }],
+      startedAtOnce: ['w1'],
+      startAfter: { rd1: 'changed' },
+      faults: [],
+      positionLimit: 5,
+    },
+    // R5 (reads wait for a pending entry's fate): the read answers through 2, without b1 acknowledged at 4 by r1 and r4
+    // (test/sim/stale-reader-above-entry.test.ts scripts it; the search found it with the rule on, before the reader's fix).
+    breaks: [rule('followPending')],
+    unreached:
+      'fillFromLearned (R5): not found (9,245 states, complete, no catch-up; 60,000 with learner 4 catching up): the read\'s own fill ' +
+      'starts at the stop sign the replies report, which this world\'s replies always carry',
+  },
+  {
     name: 'restore-across',
     what:
       'as swap without a1 (w1: the swap, then b1), a backup of r1 taken at any point and restored at any later point at which its peers can unmask it; ' +
