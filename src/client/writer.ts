@@ -178,7 +178,6 @@ export class Writer<T = Uint8Array> {
   private abandonElection(reason: unknown): void {
     if (!this.reelecting || this.failure !== undefined) return;
     const err = reason instanceof Error ? reason : new ClosedError('reelect() was abandoned');
-    this.core = this.newCore();
     this.election?.reject(err);
     this.election = undefined;
     for (const [id, p] of this.pending) {
@@ -186,7 +185,10 @@ export class Writer<T = Uint8Array> {
       this.pending.delete(id);
       p.reject(err);
     }
-    this.stateNow = 'in-doubt';
+    // The same core gives up (not a fresh one): what it holds beyond the election, a change counted chosen
+    // whose install is pending (R4) and the appends queued behind it, is carried out by the next reelect().
+    this.apply(this.core.step({ type: 'abandon' }, this.client.now()));
+    if (this.failure === undefined) this.stateNow = 'in-doubt';
   }
 
   private async reelectNow(): Promise<Reelection> {
@@ -261,8 +263,24 @@ export class Writer<T = Uint8Array> {
 
   private async resignOnce(): Promise<void> {
     this.resigning = true;
+    // In doubt nothing is in flight and nothing goes out until reelect(): what is still pending never left.
+    if (this.stateNow === 'in-doubt' && this.failure === undefined) this.dropHeld();
     if (this.pending.size > 0 && this.failure === undefined) await new Promise<void>((r) => this.drained.push(r));
     this.stop('resigned', new ClosedError('this writer resigned'));
+  }
+
+  /**
+   * resign() in doubt: the operations the core still holds (queued behind a change, never sent) fail as not
+   * written, and a change it holds (counted chosen, its install not run: R4) as of unknown outcome: its entry
+   * may be chosen, and a later writer finishes it.
+   */
+  private dropHeld(): void {
+    for (const p of this.pending.values()) p.reject(new ClosedError('this writer resigned while in doubt: this write never left it, it was not written'));
+    this.pending.clear();
+    for (const c of this.changes.values()) {
+      c.reject(changeError({ reason: 'unknown', message: 'the writer resigned in doubt after its change entry was counted chosen, before installing it (R4): a later writer finishes it' }));
+    }
+    this.changes.clear();
   }
 
   /** `await using w = await log.writer()` resigns at the end of the block. */
@@ -409,6 +427,9 @@ export class Writer<T = Uint8Array> {
 
   /** @internal */
   tick(now: number): void {
+    // In doubt the core is idle until reelect(): a tick would retry what it holds (an install election, R4),
+    // electing behind the application's back (see the file header).
+    if (this.stateNow === 'in-doubt') return;
     this.apply(this.core.step({ type: 'tick' }, now));
     this.askForChanges(now);
   }

@@ -103,7 +103,13 @@ export type WriterEvent =
   /** Time passed: retransmit, give up, end a backoff. */
   | { readonly type: 'tick' }
   /** Change the membership (R2 to R4): resolved through WriterOutput.changes. */
-  | { readonly type: 'change'; readonly request: ChangeRequest };
+  | { readonly type: 'change'; readonly request: ChangeRequest }
+  /**
+   * The owner stopped waiting (an abandoned re-election): the writer gives up exactly as when no quorum
+   * answers in time (pending operations fail, in flight ones as unknown) and goes idle; a change counted
+   * chosen is kept, and its install runs at the next election. Later replies to what it gave up are ignored.
+   */
+  | { readonly type: 'abandon' };
 
 /** A membership change asked of the writer. */
 export interface ChangeRequest {
@@ -410,6 +416,9 @@ export class WriterCore {
         break;
       case 'change':
         this.requestChange(event.request, out);
+        break;
+      case 'abandon':
+        if (this.role.kind === 'electing' || this.role.kind === 'backoff' || this.role.kind === 'elected') this.giveUp(out);
         break;
       default:
         assertNever(event, 'writer event');
