@@ -559,18 +559,9 @@ export class Writer<T = Uint8Array> {
 
   private apply(out: WriterOutput): void {
     this.client.send(out.send);
-    let chosen = -1;
-    for (const d of out.done) {
-      if (d.result.ok) chosen = Math.max(chosen, d.result.position);
-      const p = this.pending.get(d.id);
-      if (p === undefined) continue;
-      this.pending.delete(d.id);
-      if (d.result.ok) p.resolve(d.result.position);
-      else {
-        if (d.result.unknownAt !== undefined && d.result.error !== 'invalid' && p.own !== true) this.unknown.push({ position: d.result.unknownAt, action: p.action });
-        p.reject(this.errorFor(d.result));
-      }
-    }
+    // Changes first: a fenced operation below stops the writer (rejecting the changes it still waits for
+    // with a generic fenced error), and a change that was in flight has its own outcome (unknown: its entry
+    // may be chosen), which the core reports in this same output.
     for (const c of out.changes ?? []) {
       if (this.relayed.has(c.id)) {
         if (c.result.ok) this.client.noteConfiguration?.(c.result.config);
@@ -583,6 +574,18 @@ export class Writer<T = Uint8Array> {
         this.client.noteConfiguration?.(c.result.config);
         waiter.resolve(c.result.config);
       } else waiter.reject(changeError(c.result));
+    }
+    let chosen = -1;
+    for (const d of out.done) {
+      if (d.result.ok) chosen = Math.max(chosen, d.result.position);
+      const p = this.pending.get(d.id);
+      if (p === undefined) continue;
+      this.pending.delete(d.id);
+      if (d.result.ok) p.resolve(d.result.position);
+      else {
+        if (d.result.unknownAt !== undefined && d.result.error !== 'invalid' && p.own !== true) this.unknown.push({ position: d.result.unknownAt, action: p.action });
+        p.reject(this.errorFor(d.result));
+      }
     }
     if (out.election !== undefined && this.election !== undefined) {
       const e = this.election;

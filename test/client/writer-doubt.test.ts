@@ -120,3 +120,29 @@ test('resign() in doubt fails the appends queued (never sent) with a clear error
   assert.match((q.error as Error).message, /not written/);
   assert.equal(a.state, 'resigned');
 });
+
+test('a writer fenced with its change in flight reports the change as of unknown outcome, not as fenced (not written)', async () => {
+  const c = new FakeCluster(3);
+  const c0 = config0([1, 2, 3]);
+  for (const id of c.ids) c.stores.set(id, new MemoryStore({ status: 'VOTING', promised: 0, incarnation: `inc-${id}`, configs: [c0] }));
+  const ca = c.client();
+  const cb = c.client();
+  for (const x of [ca, cb]) (x as unknown as { configView: () => unknown }).configView = () => chainView([c0]);
+  const a = await ca.writer();
+  assert.equal(await c.drive(a.append('x')), 1);
+  // a's entry reaches replica 1 only: it is in flight, and may yet be chosen by a later writer.
+  c.dropIf = (to, msg: Message, from) => from === ca && msg.type === 'write' && to !== 1;
+  const ch = outcome(a.change(add4));
+  const q = outcome(a.append('queued behind the change'));
+  await until(c, () => c.stores.get(1)!.slot(2)?.kind === 'config', 5_000);
+  // Another writer is elected without replica 1: a's next retransmission is rejected, a is fenced.
+  c.down.add(1);
+  await cb.writer();
+  c.down.delete(1);
+  c.dropIf = () => false;
+  await until(c, () => ch.settled && q.settled && a.state === 'fenced', 30_000);
+  const err = ch.error as Error;
+  assert.ok(err !== undefined, 'the change fails');
+  assert.match(err.message, /outcome is unknown/, `the change's own outcome: ${err.name}: ${err.message}`);
+  assert.notEqual(err.name, 'WriterFencedError');
+});
