@@ -440,8 +440,8 @@ export class WriterCore {
   private requestChange(request: ChangeRequest, out: WriterOutput): void {
     if (this.role.kind === 'fenced') return report(out, request.id, { ok: false, reason: 'fenced', message: 'the writer was fenced' });
     // Checked now against what the writer knows (early and friendly), and again when proposed (authoritative).
-    const r = applyChange(this.latestConfig, request.change, { ifEpoch: request.ifEpoch, changeId: request.id });
-    if (!r.ok) return report(out, request.id, { ok: false, reason: r.refusal.reason, message: r.refusal.message });
+    const r = checkChange(this.latestConfig, request);
+    if (!r.ok) return report(out, request.id, r.outcome);
     if (this.changes.length === 0) this.beforeChange = this.queue.length;
     this.changes.push({ request, stage: 'queued' });
     if (this.role.kind === 'idle') this.startElection(out);
@@ -459,11 +459,11 @@ export class WriterCore {
     assert(role.kind === 'elected' && ch.stage === 'queued', 'an elected writer proposes a queued change');
     let next = ch.next;
     if (ch.request !== undefined) {
-      const r = applyChange(this.cfg, ch.request.change, { ifEpoch: ch.request.ifEpoch, changeId: ch.request.id });
+      const r = checkChange(this.cfg, ch.request);
       if (!r.ok) {
         this.changes.shift();
         this.beforeChange = 0;
-        report(out, ch.request.id, { ok: false, reason: r.refusal.reason, message: r.refusal.message });
+        report(out, ch.request.id, r.outcome);
         // The operations queued behind the refused change go now: nothing else would flush an elected
         // writer that has nothing in flight, and they would wait forever (attack5-stranded-queue).
         return this.flush(out);
@@ -1227,6 +1227,25 @@ export class WriterCore {
 
 function namedList(named: ReadonlyMap<ReplicaId, DiskId>): Named[] {
   return [...named].map(([id, d]) => ({ id, generation: d.generation, disk: d.disk }));
+}
+
+/**
+ * R2's check of a change against the configuration `base` its ballot is (or would be) in. An `ifEpoch`
+ * above `base`'s epoch names a configuration this writer does not know: the asker read it from replicas
+ * that learned it, so this writer's view is stale. Refused as fenced (nothing written; the asker refreshes
+ * and asks a writer of the newer configuration), never as epoch-changed, which would tell the asker that
+ * the configuration moved past what it read (ConfigChangedError) when it is the writer that lags.
+ */
+function checkChange(
+  base: Configuration,
+  request: ChangeRequest,
+): { readonly ok: true; readonly next: Configuration } | { readonly ok: false; readonly outcome: Extract<ChangeOutcome, { ok: false }> } {
+  if (request.ifEpoch > base.epoch) {
+    const message = `this writer knows the configuration up to epoch ${base.epoch}, not the epoch ${request.ifEpoch} the change names: it is stale; nothing was written, elect a writer in the newer configuration`;
+    return { ok: false, outcome: { ok: false, reason: 'fenced', message } };
+  }
+  const r = applyChange(base, request.change, { ifEpoch: request.ifEpoch, changeId: request.id });
+  return r.ok ? { ok: true, next: r.next } : { ok: false, outcome: { ok: false, reason: r.refusal.reason, message: r.refusal.message } };
 }
 
 function report(out: WriterOutput, id: string, result: ChangeOutcome): void {

@@ -54,10 +54,36 @@ test('R2: a change that is not valid is refused before anything is written', () 
   const { c } = grown();
   const end = c.store(1).end();
   c.change('w', { id: 'bad', ifEpoch: 0, change: { kind: 'promote', id: 9 } });
+  // An epoch above the writer's own (3 > 0) means the asker read a configuration the writer does not know:
+  // refused as fenced (the writer may be stale: the asker refreshes), not as epoch-changed (which would say
+  // that the configuration moved past the asker's, when it is the writer that lags).
   c.change('w', { id: 'late', ifEpoch: 3, change: { kind: 'promote', id: 4 } });
+  c.change('w', { id: 'old', ifEpoch: 0, change: { kind: 'promote', id: 4 } });
+  c.change('w', { id: 'older', ifEpoch: 0, change: { kind: 'promote', id: 5 } });
   c.run();
-  assert.deepEqual([c.changes.get('bad'), c.changes.get('late')].map((o) => o?.ok === false && o.reason), ['unknown-member', 'epoch-changed']);
-  assert.equal(c.store(1).end(), end);
+  assert.deepEqual([c.changes.get('bad'), c.changes.get('late')].map((o) => o?.ok === false && o.reason), ['unknown-member', 'fenced']);
+  // Below the writer's epoch: the configuration moved past the asker's read, epoch-changed as before.
+  changed(c.changes.get('old'));
+  const older = c.changes.get('older');
+  assert.ok(older !== undefined && !older.ok && older.reason === 'epoch-changed', JSON.stringify(older));
+  assert.equal(c.store(1).end(), end + 2, 'only the promote went out: its entry and the new marker NOP');
+});
+
+test('R2: a stale writer asked for a change with an epoch above the one it knows refuses it as fenced, not as epoch-changed', () => {
+  const { c } = grown();
+  // w moves the configuration to epoch 1; v was made with the chain of epoch 0 only (a stale view).
+  c.change('w', { id: 'one', ifEpoch: 0, change: { kind: 'promote', id: 4 } });
+  c.run();
+  assert.equal(changed(c.changes.get('one')).epoch, 1);
+  const end = c.store(1).end();
+  c.writer('v');
+  // The asker read epoch 1 from the replicas; v, idle or elected in its old view, is the one that lags.
+  c.change('v', { id: 'two', ifEpoch: 1, change: { kind: 'promote', id: 5 } });
+  c.run();
+  const two = c.changes.get('two');
+  assert.ok(two !== undefined && !two.ok && two.reason === 'fenced', `refused as fenced (the asker refreshes): ${JSON.stringify(two)}`);
+  assert.match((two as { message: string }).message, /epoch 1/);
+  assert.equal(c.store(1).end(), end, 'nothing was written');
 });
 
 test('R3: the new voters answer not-ready until they hold the log below the entry; the change waits, then completes', () => {
