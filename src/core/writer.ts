@@ -516,14 +516,24 @@ export class WriterCore {
       if (ch.request !== undefined) report(out, ch.request.id, { ok: true, config: ch.placed });
       return this.flush(out);
     }
+    this.role = { kind: 'idle' };
+    this.startElection(out);
+  }
+
+  /**
+   * A change counted chosen goes to its install stage (R4): the next election is in its configuration,
+   * with the one install proposal. Called by every election, so that an idle writer holding a chosen change
+   * (its install never started: a write above the entry gave up first) installs it whatever starts the
+   * election (elect, submit, change, tick), never electing in the old configuration instead.
+   */
+  private beginInstall(ch: PendingChange): void {
+    assert(ch.stage === 'chosen' && ch.placed !== undefined && this.rules.freshElection, 'a chosen change is installed by a fresh election');
     ch.stage = 'installing';
     this.ownLinks.push(ch.placed);
     // Settling NOPs queued for the old configuration's positions: the new election settles what is left.
     const keep = this.queue.filter((op) => op.id >= 0);
     this.queue.length = 0;
     for (const op of keep) this.queue.push(op);
-    this.role = { kind: 'idle' };
-    this.startElection(out);
   }
 
   /** The change in progress when the writer stops (fenced, no quorum): reported, unless it is past counting chosen and only stalled. */
@@ -561,6 +571,7 @@ export class WriterCore {
   // ------------------------------------------------------------------ election
 
   private startElection(out: WriterOutput): void {
+    if (this.changes[0]?.stage === 'chosen' && this.rules.freshElection) this.beginInstall(this.changes[0]);
     // A new ballot is in the latest configuration the writer knows now (its owner's view and its own installs).
     this.cfg = latestOf(this.fullView);
     const installing = this.changes[0]?.stage === 'installing' && this.rules.installNoOutbid ? this.changes[0] : undefined;

@@ -90,3 +90,62 @@ test('installNoOutbid off: the install election bids above the rival, and the fi
   const r = c.results.get(vLate);
   assert.ok(r !== undefined && !r.ok && r.error === 'fenced', `v was fenced by w's install election: ${JSON.stringify(r)}`);
 });
+
+/** Delivers everything in flight and what it causes, with no tick: the writer does only what it is asked. */
+function deliverAll(c: ReconfigCluster): void {
+  while (c.deliverOne());
+}
+
+/** Ticks (delivering between ticks) until writer w is idle: its last attempt gave up for want of a quorum. */
+function untilIdle(c: ReconfigCluster): void {
+  for (let t = 0; t < 2_000 && c.writer('w').roleKind !== 'idle'; t++) {
+    c.tick(50);
+    deliverAll(c);
+  }
+  assert.equal(c.writer('w').roleKind, 'idle', 'w gave up');
+}
+
+test('R4: an idle writer whose install election gave up carries out the install when asked to elect (no tick needed)', () => {
+  const { c, ops } = cluster();
+  let blocked = true;
+  c.dropIf = (e) => blocked && e.from === 'w' && e.msg.type === 'promise';
+  c.change('w', { id: 'promote', ifEpoch: 0, change: { kind: 'promote', id: 4 } });
+  const queued = c.append('w', 'c');
+  ops.set(queued, appendAction('c'));
+  untilIdle(c);
+  assert.equal(c.writer('w').changing, true, 'the change counted chosen is kept');
+  blocked = false;
+  c.elect('w');
+  deliverAll(c);
+  assert.equal(changed(c.changes.get('promote')).epoch, 1, 'the elect ran the install election');
+  assert.equal(c.writer('w').roleKind, 'elected');
+  assert.deepEqual(c.writer('w').configHead, { epoch: 1, position: 3 }, 'elected in the new configuration');
+  assert.equal(c.results.get(queued)?.ok, true, 'the append queued behind the change goes out');
+  assert.deepEqual(c.misplacedAcks(ops), []);
+});
+
+// configBarrier off only to reach the state (with the barrier the entry is alone in flight, and counting it
+// chosen starts its install at once): the entry counted chosen, a write above it in flight gives up, the
+// writer idle with a chosen change whose install election never ran. Asked to elect, it must install it: an
+// ordinary election in the old configuration would then wait behind the change forever (flush sends
+// nothing past a change that is not queued), its marker never written, the election never done.
+test('R4: an idle writer whose change is counted chosen but not installed installs it when asked to elect', () => {
+  const { c } = cluster({ ...ALL_RULES_ON, configBarrier: false });
+  let blocked = true;
+  c.dropIf = (e) => blocked && e.from === 'w' && e.msg.type === 'write' && e.msg.from > 3;
+  c.change('w', { id: 'promote', ifEpoch: 0, change: { kind: 'promote', id: 4 } });
+  const above = c.append('w', 'c');
+  untilIdle(c);
+  assert.equal(c.store(1).slot(3)?.kind, 'config', 'the entry is at 3');
+  const r = c.results.get(above);
+  assert.ok(r !== undefined && !r.ok && r.unknownAt === 4, `the write above the entry gave up, unknown: ${JSON.stringify(r)}`);
+  assert.equal(c.writer('w').changing, true);
+  blocked = false;
+  c.elect('w');
+  deliverAll(c);
+  assert.equal(changed(c.changes.get('promote')).epoch, 1, 'the elect ran the install election');
+  assert.deepEqual(c.writer('w').configHead, { epoch: 1, position: 3 }, 'elected in the new configuration');
+  const after = c.append('w', 'd');
+  deliverAll(c);
+  assert.equal(c.results.get(after)?.ok, true, 'the writer writes again');
+});
