@@ -15,7 +15,11 @@
  * a silent re-election would fence it without either application knowing.
  * Later operations then fail with WriterInDoubtError until the application
  * calls `reelect()`, whose result says what became of every write whose
- * outcome was unknown.
+ * outcome was unknown. In doubt its core is not ticked (it would retry what it
+ * holds: a change counted chosen is installed by an election, R4), so nothing
+ * leaves until `reelect()`, which goes on with the same core (an abandoned one
+ * too: what the core holds is carried out by the next). `resign()` in doubt
+ * fails what the core still holds, which never left: not written.
  */
 import { ChangeRefusedError, ClosedError, ConfigChangedError, InvalidArgumentError, NoQuorumError, ReplogError, TruncatedError, WriterFencedError, WriterInDoubtError } from '../core/errors.js';
 import type { PlacedConfiguration } from '../core/membership.js';

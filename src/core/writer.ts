@@ -56,9 +56,12 @@
  * writer then elects afresh in the new configuration, its promise request
  * installing the entry (R4), and goes on with the marker NOP and the queued
  * operations. From counting p chosen until that election succeeds, the change
- * is never dropped: a failed election is retried. An election that finds a
+ * is never dropped: a failed election is retried, and every election the
+ * writer starts while it holds a change counted chosen is that change's
+ * install election (asked by its owner or not). An election that finds a
  * config entry of the next epoch in its settle range settles up to it and
- * finishes that change first (R5).
+ * finishes that change first (R5). A change whose `ifEpoch` is above the
+ * epoch the writer knows is refused as fenced: the writer is stale.
  *
  * The core does no I/O: events in (`step`), effects out (WriterOutput).
  */
@@ -125,8 +128,9 @@ export type ChangeOutcome =
   | { readonly ok: true; readonly config: PlacedConfiguration }
   /**
    * refused (a RefusalReason): nothing was written. fenced, no-quorum: the writer stopped before
-   * proposing it, nothing was written. unknown: the entry left and may still be chosen and finished
-   * by a later writer (section 8, case 2).
+   * proposing it, or (fenced) its configuration is older than the epoch the change names (a stale
+   * writer: the asker refreshes); nothing was written. unknown: the entry left and may still be chosen
+   * and finished by a later writer (section 8, case 2).
    */
   | { readonly ok: false; readonly reason: RefusalReason | 'fenced' | 'no-quorum' | 'unknown'; readonly message: string };
 
