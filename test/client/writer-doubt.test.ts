@@ -87,6 +87,24 @@ test('in doubt, the writer core is not ticked: it sends nothing (no install elec
   assert.equal(a.state, 'in-doubt');
 });
 
+test('reelect() after time passed in doubt, with a quorum back, installs the chosen change and completes', async () => {
+  const { c, ca, a, change, queued } = await inDoubtWithInstall();
+  const ch = outcome(change);
+  const q = outcome(queued);
+  c.dropIf = () => false;
+  // Time passes (the ticks leave the core alone), then reelect() runs the install election itself.
+  for (let t = 0; t < 400; t++) {
+    c.now += 50;
+    ca.tick();
+    await c.drive(new Promise((r) => setImmediate(r)), 1_000);
+  }
+  const r = await c.drive(a.reelect(), 30_000);
+  await until(c, () => ch.settled && q.settled, 30_000);
+  assert.equal(a.state, 'elected');
+  assert.equal((ch.value as { epoch: number } | undefined)?.epoch, 1, `the change completes: ${String(ch.error)}`);
+  assert.ok(typeof q.value === 'number' && q.value > r.position, `the queued append is written after the marker: ${String(q.error)}`);
+});
+
 test('reelect() after an abandoned reelect() still installs the chosen change and sends the append queued behind it', async () => {
   const { c, a, change, queued } = await inDoubtWithInstall();
   const ch = outcome(change);
