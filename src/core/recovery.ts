@@ -117,6 +117,11 @@ export interface RecoveryConfig {
    * compared with this, not with the implicit promise alone. Absent: metadata.promised.
    */
   readonly highestProposal?: number;
+  /**
+   * The store's learned prefix, read afresh (R9f: a pending config entry's position learned as another
+   * value settles its fate). Absent: only the view tells (the entry chained).
+   */
+  readonly learnedThrough?: () => Position;
   /** The replica's log beginning when it started (a disk that truncated held data). Absent: 0. */
   readonly begin?: Position;
   /** Run the restart check when starting VOTING (default true). */
@@ -137,12 +142,25 @@ type Phase =
   | { readonly kind: 'check'; readonly until: number; readonly then: 'vote' | 'join' }
   | { readonly kind: 'init' }
   | { readonly kind: 'query' }
-  /** Recording the new disk with a quorum of each of `targets` (the latest configuration and a live pending one, R9b). */
-  | { readonly kind: 'rejoin'; readonly generation: number; readonly disk: number; readonly queriedEnd: Position; readonly targets: readonly Configuration[] }
-  | { readonly kind: 'catchingUp'; readonly generation: number; readonly disk: number; readonly targets: readonly Configuration[] }
+  /**
+   * Recording the new disk with a quorum of each of `targets` (the latest configuration and a live pending
+   * one, R9b); `awaiting`: the pending config entries whose fate the disk learns before it votes (R9f).
+   */
+  | { readonly kind: 'rejoin'; readonly generation: number; readonly disk: number; readonly queriedEnd: Position; readonly targets: readonly Configuration[]; readonly awaiting: readonly PendingAt[] }
+  /** `attempts`: catch-ups of a pending entry's position that ended without its fate (R9f). */
+  | { readonly kind: 'catchingUp'; readonly generation: number; readonly disk: number; readonly targets: readonly Configuration[]; readonly awaiting: readonly PendingAt[]; readonly attempts: number }
   /** Removed from the cluster (R7): no votes, no rounds, for good. */
   | { readonly kind: 'removed' }
   | { readonly kind: 'done' };
+
+/** A pending config entry (R9f): the next epoch's entry at `position`, accepted somewhere and learned nowhere when the disk rejoined. */
+interface PendingAt {
+  readonly position: Position;
+  readonly epoch: number;
+}
+
+/** Catch-ups of a pending entry's position without learning its fate before the rejoin starts over (R9f). */
+const PENDING_CATCH_UPS_MAX = 3;
 
 interface Round {
   readonly rid: number;
@@ -254,11 +272,12 @@ export class RecoveryCore {
         if (now !== undefined && now.epoch > 0 && roleIn(now, this.config.self) === undefined && this.config.self < now.nextId && this.removedHere(out, now)) break;
         if (this.rules.rejoinInPending && now !== undefined && now.epoch > recordedIn) {
           this.setLatest(now, []);
-          this.phase = { kind: 'rejoin', generation: phase.generation, disk: phase.disk, queriedEnd: -1, targets: [now] };
+          this.phase = { kind: 'rejoin', generation: phase.generation, disk: phase.disk, queriedEnd: -1, targets: [now], awaiting: phase.awaiting };
           this.say(out, `a newer configuration (epoch ${now.epoch}) was learned while catching up: recording this disk there too`);
           this.startRound(out);
           break;
         }
+        if (this.rules.rejoinLearnsPending && this.awaitPending(out, phase)) break;
         this.become(out, 'VOTING', {});
         break;
       }
@@ -519,7 +538,8 @@ export class RecoveryCore {
     const queriedEnd = Math.max(...voting.map(([, r]) => r.end));
     const adopted = mergeRecorded(this.meta.recorded, voting.flatMap(([, r]) => r.recorded), this.config.self);
     const chain = this.foundChain;
-    this.phase = { kind: 'rejoin', generation, disk, queriedEnd, targets };
+    const awaiting = this.rules.rejoinLearnsPending ? this.pendingPositions(targets.slice(1)) : [];
+    this.phase = { kind: 'rejoin', generation, disk, queriedEnd, targets, awaiting };
     this.become(out, 'RECOVERING', { generation, disk, ...(adopted === undefined ? {} : { recorded: adopted }), ...(chain === undefined ? {} : { configs: chain }) });
   }
 
@@ -553,10 +573,48 @@ export class RecoveryCore {
     }
     const begin = Math.max(...accepted.map((r) => r.begin));
     const end = this.rules.catchUpAfterRecording ? Math.max(...accepted.map((r) => r.end)) : phase.queriedEnd;
-    this.phase = { kind: 'catchingUp', generation: phase.generation, disk: phase.disk, targets: phase.targets };
+    this.phase = { kind: 'catchingUp', generation: phase.generation, disk: phase.disk, targets: phase.targets, awaiting: phase.awaiting, attempts: 0 };
     this.round = undefined;
     this.say(out, `rejoining with generation ${phase.generation}: catching up positions [${begin}, ${end}]`);
     out.catchUp = { from: begin, to: end };
+  }
+
+  /** The positions of the pending entries of `pending` (R9f), as the query's answers report them. */
+  private pendingPositions(pending: readonly Configuration[]): PendingAt[] {
+    const out: PendingAt[] = [];
+    for (const [, r] of this.recoverReplies()) {
+      const e = r.pending;
+      if (e === undefined || !pending.some((c) => c.epoch === e.config.epoch) || out.some((a) => a.position === e.position)) continue;
+      out.push({ position: e.position, epoch: e.config.epoch });
+    }
+    return out;
+  }
+
+  /**
+   * R9f: a rejoining disk votes only once it knows the fate of each config entry that was pending when it
+   * rejoined: its chain holds the entry's epoch (learned with its floor), or it learned the position as
+   * another value. Its lost disk may have accepted the entry and so made it chosen in the old configuration
+   * while nobody learned it; voting without it, this disk and an old voter that never accepted it could
+   * elect a writer that never sees it (the forgotten acceptance, for a config entry). While the fate is
+   * unknown it catches up the entry's position again (a fill there settles it under R3), and after
+   * PENDING_CATCH_UPS_MAX tries it starts the rejoin over. Returns true while it waits.
+   */
+  private awaitPending(out: RecoveryOutput, phase: Phase & { kind: 'catchingUp' }): boolean {
+    const head = this.config.view === undefined ? this.latest.epoch : latestOf(this.config.view).epoch;
+    const learned = this.config.learnedThrough?.() ?? -1;
+    const open = phase.awaiting.filter((a) => head < a.epoch && learned < a.position);
+    if (open.length === 0) return false;
+    const at = Math.min(...open.map((a) => a.position));
+    if (phase.attempts >= PENDING_CATCH_UPS_MAX) {
+      this.phase = { kind: 'query' };
+      this.say(out, `rejoining: the fate of the config entry pending at ${at} is still unknown after ${phase.attempts} catch-ups; starting the rejoin over`);
+      this.startRound(out);
+      return true;
+    }
+    this.phase = { ...phase, attempts: phase.attempts + 1 };
+    this.say(out, `rejoining: caught up, but the config entry pending at ${at} (epoch ${open.find((a) => a.position === at)!.epoch}) is not learned here yet: catching up its position before voting`);
+    out.catchUp = { from: at, to: at };
+    return true;
   }
 
   /** Whether the replica stores a chain (a recover request then carries its head; without one, a replier sends its whole chain). */
