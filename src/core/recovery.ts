@@ -159,6 +159,8 @@ interface PendingAt {
   readonly epoch: number;
 }
 
+/** Rounds of a rejoin's recording without a quorum before the rejoin looks for the latest configuration again. */
+const REJOIN_ROUNDS_MAX = 4;
 /** Catch-ups of a pending entry's position without learning its fate before the rejoin starts over (R9f). */
 const PENDING_CATCH_UPS_MAX = 3;
 
@@ -179,6 +181,8 @@ export class RecoveryCore {
   private becoming = false;
   /** A generation some peer refused a rejoin with: the next one goes above it. */
   private generationFloor = 0;
+  /** Recording rounds of the current rejoin phase so far (a stuck one looks for the latest configuration again). */
+  private rejoinRounds = 0;
   /** The restart check's answers so far, the latest per peer, over every round of the check. */
   private readonly checkAnswers = new Map<ReplicaId, RecoverReply>();
   /** Whom the rounds ask: the voters of `latest` and of a live pending configuration, this replica left out. */
@@ -272,6 +276,7 @@ export class RecoveryCore {
         if (now !== undefined && now.epoch > 0 && roleIn(now, this.config.self) === undefined && this.config.self < now.nextId && this.removedHere(out, now)) break;
         if (this.rules.rejoinInPending && now !== undefined && now.epoch > recordedIn) {
           this.setLatest(now, []);
+          this.rejoinRounds = 0;
           this.phase = { kind: 'rejoin', generation: phase.generation, disk: phase.disk, queriedEnd: -1, targets: [now], awaiting: phase.awaiting };
           this.say(out, `a newer configuration (epoch ${now.epoch}) was learned while catching up: recording this disk there too`);
           this.startRound(out);
@@ -294,6 +299,13 @@ export class RecoveryCore {
 
   private startRound(out: RecoveryOutput): void {
     if (this.becoming || this.phase.kind === 'removed') return;
+    if (this.phase.kind === 'rejoin' && ++this.rejoinRounds > REJOIN_ROUNDS_MAX) {
+      // No recording quorum in all these rounds: the configuration recorded in may be stale (changed
+      // meanwhile, its members gone). Look for the latest one again rather than retry against it for good.
+      this.rejoinRounds = 0;
+      this.phase = { kind: 'query' };
+      this.say(out, `rejoining: no recording quorum in ${REJOIN_ROUNDS_MAX} rounds; looking for the cluster's latest configuration again`);
+    }
     const rid = this.config.rid();
     const roundMs = this.config.roundMs ?? 500;
     this.round = { rid, replies: new Map(), nextAt: this.now + roundMs * (1 + this.config.random()), asked: new Set(this.peers) };
@@ -539,6 +551,7 @@ export class RecoveryCore {
     const adopted = mergeRecorded(this.meta.recorded, voting.flatMap(([, r]) => r.recorded), this.config.self);
     const chain = this.foundChain;
     const awaiting = this.rules.rejoinLearnsPending ? this.pendingPositions(targets.slice(1)) : [];
+    this.rejoinRounds = 0;
     this.phase = { kind: 'rejoin', generation, disk, queriedEnd, targets, awaiting };
     this.become(out, 'RECOVERING', { generation, disk, ...(adopted === undefined ? {} : { recorded: adopted }), ...(chain === undefined ? {} : { configs: chain }) });
   }

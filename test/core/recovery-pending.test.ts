@@ -139,3 +139,31 @@ test('R9f broken (rejoinLearnsPending off): the wiped voter turns VOTING without
   assert.notEqual(c.store(1).slot(p)?.learned, true, 'its fill chose the entry, but the copy named no floor and was not taken');
   assert.notEqual(c.chain(1).at(-1)?.epoch, 1);
 });
+
+// ------------------------------------------------------------------ a stuck rejoin looks again
+
+test('a rejoin whose recording finds no quorum for four rounds looks for the latest configuration again (a new query), rather than retry against a stale one for good', () => {
+  const c = config0([1, 2, 3]);
+  let rid = 0;
+  let meta: Metadata = { status: 'RECOVERING', promised: 0, incarnation: 'new', configs: [c] };
+  const core = new RecoveryCore({ self: 1, view: () => c, metadata: meta, end: -1, random: () => 0.5, rid: () => ++rid, rules: ALL_RULES_ON }, 0);
+  core.step({ type: 'tick' }, 0);
+  const q = rid;
+  let o: RecoveryOutput = core.step({ type: 'reply', from: 2, msg: reply({ rid: q }) }, 0);
+  o = core.step({ type: 'reply', from: 3, msg: reply({ rid: q }) }, 0);
+  assert.equal(o.become?.status, 'RECOVERING');
+  meta = { ...meta, ...o.become!.patch, status: 'RECOVERING' };
+  o = core.step({ type: 'status', metadata: meta }, 0);
+  const kinds: string[] = [];
+  for (let round = 0, now = 0; round < 6; round++) {
+    // Only r2 records the disk (r3 went away, say: the configuration changed meanwhile).
+    kinds.push([...new Set(o.send.map((s) => s.msg.type))].join(','));
+    const j = rid;
+    core.step({ type: 'reply', from: 2, msg: { type: 'rejoinReply', rid: j, outcome: 'accept', status: 'VOTING', begin: 0, end: 5, generation: 1, disk: 1 } satisfies RejoinReply }, now);
+    now += 1_000;
+    o = core.step({ type: 'tick' }, now);
+  }
+  assert.deepEqual(kinds.slice(0, 4), ['rejoin', 'rejoin', 'rejoin', 'rejoin']);
+  assert.equal(kinds[4], 'recover', 'the fifth round queries again');
+  assert.equal(core.phaseKind, 'query');
+});
