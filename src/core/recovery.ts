@@ -549,7 +549,12 @@ export class RecoveryCore {
     const disk = drawDiskNumber(this.config.random);
     const queriedEnd = Math.max(...voting.map(([, r]) => r.end));
     const adopted = mergeRecorded(this.meta.recorded, voting.flatMap(([, r]) => r.recorded), this.config.self);
-    const chain = this.foundChain;
+    // The chain found is stored only if it is still newer than the stored one: a RECOVERING replica learns
+    // committed config entries meanwhile (the store's chain moved on), and an older chain stored over them
+    // would leave a learned entry out of its chain (I8, R14; --changes seed 142).
+    const found = this.foundChain;
+    const storedHead = this.config.view === undefined ? -1 : latestOf(this.config.view).epoch;
+    const chain = found !== undefined && found[found.length - 1]!.epoch > storedHead ? found : undefined;
     const awaiting = this.rules.rejoinLearnsPending ? this.pendingPositions(targets.slice(1)) : [];
     this.rejoinRounds = 0;
     this.phase = { kind: 'rejoin', generation, disk, queriedEnd, targets, awaiting };

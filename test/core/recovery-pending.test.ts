@@ -167,3 +167,28 @@ test('a rejoin whose recording finds no quorum for four rounds looks for the lat
   assert.equal(kinds[4], 'recover', 'the fifth round queries again');
   assert.equal(core.phaseKind, 'query');
 });
+
+// ------------------------------------------------------------------ a found chain never overwrites a newer stored one
+
+test('a rejoin stores the chain discovery found only if it is still newer than the stored one (a config entry learned meanwhile stays chained)', () => {
+  // --changes seed 142: r3, RECOVERING after a crash, found the chain through epoch 1 from a peer's links,
+  // learned epoch 2's entry from a commit while it waited for a quorum, then stored the found chain over it:
+  // learned through 1536 with a chain that lacks the entry there (I8).
+  const c0 = config0([1, 2, 3], [4]);
+  const c1: PlacedConfiguration = { epoch: 1, voters: [1, 2, 3].map(member), learners: [], nextId: 5, position: 4, floor: 2 };
+  const c2: PlacedConfiguration = { epoch: 2, voters: [1, 2, 3].map(member), learners: [], nextId: 5, position: 8, floor: 3 };
+  let chain: PlacedConfiguration[] = [c0];
+  const view = (q: number) => [...chain].reverse().find((c) => c.position < q) ?? chain[0]!;
+  let rid = 0;
+  const meta: Metadata = { status: 'RECOVERING', promised: 0, incarnation: 'i', configs: [c0] };
+  const core = new RecoveryCore({ self: 1, view, metadata: meta, end: 7, random: () => 0.5, rid: () => ++rid, rules: ALL_RULES_ON }, 0);
+  core.step({ type: 'tick' }, 0);
+  const q = rid;
+  let o = core.step({ type: 'reply', from: 2, msg: reply({ rid: q, end: 8, config: { epoch: 1, position: 4 }, links: [c1] }) }, 0);
+  assert.equal(o.become, undefined, 'one answer is not a quorum');
+  chain = [c0, c1, c2]; // a commit taught the store epoch 2's entry, chained
+  o = core.step({ type: 'reply', from: 3, msg: reply({ rid: q, end: 8, config: { epoch: 1, position: 4 } }) }, 0);
+  assert.equal(o.become?.status, 'RECOVERING');
+  const stored = o.become!.patch.configs;
+  assert.ok(stored === undefined || stored.at(-1)!.epoch === 2, `the stored chain through epoch 2 kept, not replaced by [${stored?.map((c) => c.epoch).join(', ')}]`);
+});

@@ -38,6 +38,14 @@ test('--open wipeVoterMidChange is a no-op: the same run as without it', () => {
   assert.deepEqual([a.steps, a.simTimeMs, a.acks, a.reads, a.epoch], [b.steps, b.simTimeMs, b.acks, b.reads, b.epoch]);
 });
 
+// Fixed: a RECOVERING replica learned a config entry from a commit while its rejoin waited for a quorum, then
+// stored the older chain its discovery had found over it (I8: learned through 1536, the entry there not in
+// its chain). A found chain is now stored only if it is newer than the stored one.
+test('--changes seed 142: a rejoin keeps a config entry it learned while it waited (I8)', () => {
+  const r = runSeed(142, { changesOnly: true });
+  assert.equal(r.violations.length, 0, failureReport(r, ALL_RULES_ON));
+});
+
 // Not yet diagnosed (found by the final 200-seed figure run, branch sim7): shaped seed 69. During a grow,
 // r11's replica was started (startNewMembers) as soon as the checker saw its add chosen, before any replica
 // had installed it, so its disk holds the chain through epoch 0, which does not list it (a sim artifact to
