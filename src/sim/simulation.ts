@@ -167,9 +167,6 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
   /** A change episode's target configuration while its entry may be pending: its voters count in the damage budget too. */
   pendingConfig: Configuration | undefined;
   clientsFollowChain = false;
-  get wipeOldVoters(): boolean {
-    return this.config.open.wipeVoterMidChange;
-  }
   /** Runs in which some change was chosen (the figures count them). */
   changesChosen = 0;
 
