@@ -40,6 +40,11 @@ export interface CatchUpOutput {
    * entries: the links to adopt with the beginning, and the floors the copies name (LearnedMessage.floors).
    */
   chain?: readonly PlacedConfiguration[];
+  /**
+   * R9f: the floors of config entries among `learned` that this catch-up's own fill chose (the proposal it
+   * counted them chosen under): no peer's chain holds them yet, and without a floor they are not taken (R6).
+   */
+  floors?: { readonly position: Position; readonly floor: Proposal }[];
   /** Set once every position of the range is learned (or the range failed for lack of a quorum). */
   done?: 'ok' | 'no-quorum';
 }
@@ -422,6 +427,7 @@ export class CatchUp {
     for (const e of r.entries) {
       out.learned.push(e);
       this.account(e.action);
+      if (e.action.kind === 'config' && r.floor !== undefined) (out.floors ??= []).push({ position: e.position, floor: r.floor });
     }
     // A fill may settle a prefix of its range (a reply cut at its byte bound): go on after what it settled.
     this.cursor = fill.from + r.entries.length;

@@ -44,7 +44,12 @@ export interface FillOutbound {
 }
 
 export type FillResult =
-  | { readonly ok: true; readonly entries: readonly Entry[] }
+  /**
+   * `floor`: the proposal under which this fill counted the entries chosen (its own write), absent when
+   * every position was learned already. The floor of a config entry among them (R4, R6; R9f: a rejoin's
+   * catch-up passes it on, so that the entry can be chained where it is learned).
+   */
+  | { readonly ok: true; readonly entries: readonly Entry[]; readonly floor?: Proposal }
   | { readonly ok: false; readonly error: 'no-quorum' }
   /** Some replica of the quorum already truncated the range: its values are gone, not NOPs. */
   | { readonly ok: false; readonly error: 'truncated'; readonly begin: Position }
@@ -326,7 +331,7 @@ export class Fill {
       // under the same number from another proposer, and a commit names only the number (as the writer's).
       for (const to of promised) send.push({ to, msg: commit });
     }
-    return { ok: true, entries };
+    return { ok: true, entries, ...(proposal !== undefined && actions.length > 0 ? { floor: proposal } : {}) };
   }
 
   private enterBackoff(now: number): void {

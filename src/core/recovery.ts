@@ -117,6 +117,11 @@ export interface RecoveryConfig {
    * compared with this, not with the implicit promise alone. Absent: metadata.promised.
    */
   readonly highestProposal?: number;
+  /**
+   * The store's learned prefix, read afresh (R9f: a pending config entry's position learned as another
+   * value settles its fate). Absent: only the view tells (the entry chained).
+   */
+  readonly learnedThrough?: () => Position;
   /** The replica's log beginning when it started (a disk that truncated held data). Absent: 0. */
   readonly begin?: Position;
   /** Run the restart check when starting VOTING (default true). */
@@ -137,12 +142,27 @@ type Phase =
   | { readonly kind: 'check'; readonly until: number; readonly then: 'vote' | 'join' }
   | { readonly kind: 'init' }
   | { readonly kind: 'query' }
-  /** Recording the new disk with a quorum of each of `targets` (the latest configuration and a live pending one, R9b). */
-  | { readonly kind: 'rejoin'; readonly generation: number; readonly disk: number; readonly queriedEnd: Position; readonly targets: readonly Configuration[] }
-  | { readonly kind: 'catchingUp'; readonly generation: number; readonly disk: number; readonly targets: readonly Configuration[] }
+  /**
+   * Recording the new disk with a quorum of each of `targets` (the latest configuration and a live pending
+   * one, R9b); `awaiting`: the pending config entries whose fate the disk learns before it votes (R9f).
+   */
+  | { readonly kind: 'rejoin'; readonly generation: number; readonly disk: number; readonly queriedEnd: Position; readonly targets: readonly Configuration[]; readonly awaiting: readonly PendingAt[] }
+  /** `attempts`: catch-ups of a pending entry's position that ended without its fate (R9f). */
+  | { readonly kind: 'catchingUp'; readonly generation: number; readonly disk: number; readonly targets: readonly Configuration[]; readonly awaiting: readonly PendingAt[]; readonly attempts: number }
   /** Removed from the cluster (R7): no votes, no rounds, for good. */
   | { readonly kind: 'removed' }
   | { readonly kind: 'done' };
+
+/** A pending config entry (R9f): the next epoch's entry at `position`, accepted somewhere and learned nowhere when the disk rejoined. */
+interface PendingAt {
+  readonly position: Position;
+  readonly epoch: number;
+}
+
+/** Rounds of a rejoin's recording without a quorum before the rejoin looks for the latest configuration again. */
+const REJOIN_ROUNDS_MAX = 4;
+/** Catch-ups of a pending entry's position without learning its fate before the rejoin starts over (R9f). */
+const PENDING_CATCH_UPS_MAX = 3;
 
 interface Round {
   readonly rid: number;
@@ -161,6 +181,8 @@ export class RecoveryCore {
   private becoming = false;
   /** A generation some peer refused a rejoin with: the next one goes above it. */
   private generationFloor = 0;
+  /** Recording rounds of the current rejoin phase so far (a stuck one looks for the latest configuration again). */
+  private rejoinRounds = 0;
   /** The restart check's answers so far, the latest per peer, over every round of the check. */
   private readonly checkAnswers = new Map<ReplicaId, RecoverReply>();
   /** Whom the rounds ask: the voters of `latest` and of a live pending configuration, this replica left out. */
@@ -254,11 +276,13 @@ export class RecoveryCore {
         if (now !== undefined && now.epoch > 0 && roleIn(now, this.config.self) === undefined && this.config.self < now.nextId && this.removedHere(out, now)) break;
         if (this.rules.rejoinInPending && now !== undefined && now.epoch > recordedIn) {
           this.setLatest(now, []);
-          this.phase = { kind: 'rejoin', generation: phase.generation, disk: phase.disk, queriedEnd: -1, targets: [now] };
+          this.rejoinRounds = 0;
+          this.phase = { kind: 'rejoin', generation: phase.generation, disk: phase.disk, queriedEnd: -1, targets: [now], awaiting: phase.awaiting };
           this.say(out, `a newer configuration (epoch ${now.epoch}) was learned while catching up: recording this disk there too`);
           this.startRound(out);
           break;
         }
+        if (this.rules.rejoinLearnsPending && this.awaitPending(out, phase)) break;
         this.become(out, 'VOTING', {});
         break;
       }
@@ -275,6 +299,13 @@ export class RecoveryCore {
 
   private startRound(out: RecoveryOutput): void {
     if (this.becoming || this.phase.kind === 'removed') return;
+    if (this.phase.kind === 'rejoin' && ++this.rejoinRounds > REJOIN_ROUNDS_MAX) {
+      // No recording quorum in all these rounds: the configuration recorded in may be stale (changed
+      // meanwhile, its members gone). Look for the latest one again rather than retry against it for good.
+      this.rejoinRounds = 0;
+      this.phase = { kind: 'query' };
+      this.say(out, `rejoining: no recording quorum in ${REJOIN_ROUNDS_MAX} rounds; looking for the cluster's latest configuration again`);
+    }
     const rid = this.config.rid();
     const roundMs = this.config.roundMs ?? 500;
     this.round = { rid, replies: new Map(), nextAt: this.now + roundMs * (1 + this.config.random()), asked: new Set(this.peers) };
@@ -518,8 +549,15 @@ export class RecoveryCore {
     const disk = drawDiskNumber(this.config.random);
     const queriedEnd = Math.max(...voting.map(([, r]) => r.end));
     const adopted = mergeRecorded(this.meta.recorded, voting.flatMap(([, r]) => r.recorded), this.config.self);
-    const chain = this.foundChain;
-    this.phase = { kind: 'rejoin', generation, disk, queriedEnd, targets };
+    // The chain found is stored only if it is still newer than the stored one: a RECOVERING replica learns
+    // committed config entries meanwhile (the store's chain moved on), and an older chain stored over them
+    // would leave a learned entry out of its chain (I8, R14; --changes seed 142).
+    const found = this.foundChain;
+    const storedHead = this.config.view === undefined ? -1 : latestOf(this.config.view).epoch;
+    const chain = found !== undefined && found[found.length - 1]!.epoch > storedHead ? found : undefined;
+    const awaiting = this.rules.rejoinLearnsPending ? this.pendingPositions(targets.slice(1)) : [];
+    this.rejoinRounds = 0;
+    this.phase = { kind: 'rejoin', generation, disk, queriedEnd, targets, awaiting };
     this.become(out, 'RECOVERING', { generation, disk, ...(adopted === undefined ? {} : { recorded: adopted }), ...(chain === undefined ? {} : { configs: chain }) });
   }
 
@@ -553,10 +591,48 @@ export class RecoveryCore {
     }
     const begin = Math.max(...accepted.map((r) => r.begin));
     const end = this.rules.catchUpAfterRecording ? Math.max(...accepted.map((r) => r.end)) : phase.queriedEnd;
-    this.phase = { kind: 'catchingUp', generation: phase.generation, disk: phase.disk, targets: phase.targets };
+    this.phase = { kind: 'catchingUp', generation: phase.generation, disk: phase.disk, targets: phase.targets, awaiting: phase.awaiting, attempts: 0 };
     this.round = undefined;
     this.say(out, `rejoining with generation ${phase.generation}: catching up positions [${begin}, ${end}]`);
     out.catchUp = { from: begin, to: end };
+  }
+
+  /** The positions of the pending entries of `pending` (R9f), as the query's answers report them. */
+  private pendingPositions(pending: readonly Configuration[]): PendingAt[] {
+    const out: PendingAt[] = [];
+    for (const [, r] of this.recoverReplies()) {
+      const e = r.pending;
+      if (e === undefined || !pending.some((c) => c.epoch === e.config.epoch) || out.some((a) => a.position === e.position)) continue;
+      out.push({ position: e.position, epoch: e.config.epoch });
+    }
+    return out;
+  }
+
+  /**
+   * R9f: a rejoining disk votes only once it knows the fate of each config entry that was pending when it
+   * rejoined: its chain holds the entry's epoch (learned with its floor), or it learned the position as
+   * another value. Its lost disk may have accepted the entry and so made it chosen in the old configuration
+   * while nobody learned it; voting without it, this disk and an old voter that never accepted it could
+   * elect a writer that never sees it (the forgotten acceptance, for a config entry). While the fate is
+   * unknown it catches up the entry's position again (a fill there settles it under R3), and after
+   * PENDING_CATCH_UPS_MAX tries it starts the rejoin over. Returns true while it waits.
+   */
+  private awaitPending(out: RecoveryOutput, phase: Phase & { kind: 'catchingUp' }): boolean {
+    const head = this.config.view === undefined ? this.latest.epoch : latestOf(this.config.view).epoch;
+    const learned = this.config.learnedThrough?.() ?? -1;
+    const open = phase.awaiting.filter((a) => head < a.epoch && learned < a.position);
+    if (open.length === 0) return false;
+    const at = Math.min(...open.map((a) => a.position));
+    if (phase.attempts >= PENDING_CATCH_UPS_MAX) {
+      this.phase = { kind: 'query' };
+      this.say(out, `rejoining: the fate of the config entry pending at ${at} is still unknown after ${phase.attempts} catch-ups; starting the rejoin over`);
+      this.startRound(out);
+      return true;
+    }
+    this.phase = { ...phase, attempts: phase.attempts + 1 };
+    this.say(out, `rejoining: caught up, but the config entry pending at ${at} (epoch ${open.find((a) => a.position === at)!.epoch}) is not learned here yet: catching up its position before voting`);
+    out.catchUp = { from: at, to: at };
+    return true;
   }
 
   /** Whether the replica stores a chain (a recover request then carries its head; without one, a replier sends its whole chain). */

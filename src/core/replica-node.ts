@@ -138,6 +138,7 @@ export class ReplicaNodeCore {
         end: config.store.end(),
         highestProposal: config.store.highestProposal(),
         begin: config.store.begin(),
+        learnedThrough: () => config.store.learnedThrough(),
         restartCheck: config.restartCheck ?? true,
         ...(config.mayStart === undefined ? {} : { mayStart: config.mayStart }),
         random: config.random,
@@ -427,6 +428,7 @@ export class ReplicaNodeCore {
         end: this.config.store.end(),
         highestProposal: this.config.store.highestProposal(),
         begin: this.config.store.begin(),
+        learnedThrough: () => this.config.store.learnedThrough(),
         random: this.config.random,
         rid: () => this.nextRid++,
         roundMs: this.config.recoveryRoundMs,
@@ -588,6 +590,9 @@ export class ReplicaNodeCore {
         const epoch = e.action.config.epoch;
         const link = c.chain?.find((l) => l.position === e.position && l.epoch === epoch);
         if (link !== undefined) floors.push({ position: e.position, floor: link.floor });
+        // R9f: an entry this catch-up's own fill chose, which no peer's chain holds yet: the fill's ballot.
+        const own = this.rules.rejoinLearnsPending ? c.floors?.find((f) => f.position === e.position) : undefined;
+        if (link === undefined && own !== undefined) floors.push({ position: e.position, floor: own.floor });
       }
       const view = out.records.some((r) => r.type === 'metadata') ? withMetadata(store, this.metadataAfter(out)) : store;
       const step = replicaStep(view, { type: 'learned', entries: c.learned, ...(floors.length === 0 ? {} : { floors }) }, this.rules, {

@@ -55,6 +55,13 @@ export interface SafetyRules {
   /** R9d: the restart check finds the latest configuration (R13) and needs a quorum of its members, not of the stored one. */
   readonly restartCheckLatest: boolean;
   /**
+   * R9f: a rejoining voter turns VOTING only once it learned the fate of a config entry pending when it
+   * rejoined (its chain holds the entry, learned with its floor: a catch-up fill reports the ballot under
+   * which it counted the entry chosen, and the catch-up passes it on), or the position was learned otherwise.
+   * Its lost disk's acceptance may have made the entry chosen in the old configuration, learned nowhere yet.
+   */
+  readonly rejoinLearnsPending: boolean;
+  /**
    * R4: a writer's install election uses one proposal (the entry's floor + 1) and a rival's promise fences
    * the writer; it never bids above the rival (which would take leadership back unasked: ack-after-fence).
    */
@@ -81,5 +88,6 @@ export const ALL_RULES_ON: SafetyRules = Object.freeze({
   chainBeforeTruncate: true,
   rejoinInPending: true,
   restartCheckLatest: true,
+  rejoinLearnsPending: true,
   installNoOutbid: true,
 });

@@ -14,7 +14,7 @@
  *   voter, and the old one is stopped (mostly).
  * - `change-wipe`: one of the changes above, and the disk of a member (one in
  *   both configurations, the new one, or the leaving one) is wiped at a drawn
- *   moment of it: autorecovery racing the change (R9b).
+ *   moment of it: autorecovery racing the change (R9b, R9f).
  * - `change-duel`: writer A asks a change; B, a new writer generation above
  *   A, elects at a drawn moment and asks another change from the same epoch
  *   (Ongaro 2015): at most one wins, and the log goes on.
@@ -46,8 +46,6 @@ export interface ChangeHost {
   replicaById(id: ReplicaId): ReplicaNode | undefined;
   /** The configuration a change in progress may install (its voters count in the damage budget too). */
   pendingConfig: Configuration | undefined;
-  /** The open shape wipeVoterMidChange (config.ts): change-wipe may wipe a voter of the old configuration. */
-  readonly wipeOldVoters: boolean;
   /**
    * Set by the first change episode: from then on new client cores start from
    * the newest chain (with addresses, which a change needs) rather than the
@@ -154,10 +152,10 @@ export class ChangeEpisodes {
       const next = applyChange(this.host.latestConfig(), change);
       // The victim: a member of both configurations, the new one, or the one leaving.
       const both = voterIds(this.host.latestConfig()).filter((id) => id !== old && (!next.ok || roleIn(next.next, id) === 'voter'));
-      // A voter of the old configuration wiped while the entry is pending rejoins without it (an open
-      // finding, off by default: config.ts, wipeVoterMidChange): the new member only, then.
-      const victims = this.host.wipeOldVoters ? [...both, ...(how === 'remove' ? [] : [fresh]), ...(how === 'promote' ? [] : [old])] : how === 'remove' ? [] : [fresh];
-      if (victims.length === 0) return this.host.trace('CHANGE-WIPE: no victim (a removal, and old voters are not wiped)');
+      // Any voter of either configuration: a voter of the old one wiped while the entry is pending learns
+      // the entry's fate before it votes again (R9f; once an open finding, the shape wipeVoterMidChange).
+      const victims = [...both, ...(how === 'remove' ? [] : [fresh]), ...(how === 'promote' ? [] : [old])];
+      if (victims.length === 0) return this.host.trace('CHANGE-WIPE: no victim');
       const victim = this.prng.pick(victims);
       this.host.at(afterMs, () => {
         const node = this.host.replicaById(victim);

@@ -102,11 +102,12 @@ export interface OpenShapes {
    */
   readonly restartTogether: boolean;
   /**
-   * change-wipe (change-shapes.ts) may wipe a voter of the configuration the
-   * change starts from (one in both, or the one leaving) while its entry is
-   * pending, not only the new member: the rejoined disk turns VOTING without
-   * the entry its lost disk's acceptance made chosen (docs/simulator.md,
-   * "Open findings").
+   * No-op, kept so that `--open wipeVoterMidChange` is still accepted: it let
+   * change-wipe (change-shapes.ts) wipe a voter of the configuration the
+   * change starts from while its entry is pending, which turned VOTING without
+   * the entry its lost disk's acceptance made chosen. Fixed by R9f
+   * (rejoinLearnsPending); change-wipe now always draws its victim among
+   * every voter.
    */
   readonly wipeVoterMidChange: boolean;
 }

@@ -167,9 +167,6 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
   /** A change episode's target configuration while its entry may be pending: its voters count in the damage budget too. */
   pendingConfig: Configuration | undefined;
   clientsFollowChain = false;
-  get wipeOldVoters(): boolean {
-    return this.config.open.wipeVoterMidChange;
-  }
   /** Runs in which some change was chosen (the figures count them). */
   changesChosen = 0;
 
@@ -631,8 +628,15 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
    */
   private budgetLeft(node?: ReplicaNode): number {
     if (this.changing) {
-      // At most a minority of each governing configuration's voters: the latest one's, and a pending one's.
-      const governing: Configuration[] = [this.latestConfig(), ...(this.pendingConfig === undefined ? [] : [this.pendingConfig])];
+      // At most a minority of each governing configuration's voters: the latest one's, and a pending one's;
+      // and the one before the latest until a quorum of the latest's voters holds its entry in their chains:
+      // until then the entry may be learned nowhere, and only the old voters can settle it (a change-wipe of
+      // an old voter and another wipe left two of four old voters, and the log stuck: --changes seed 266).
+      const t = this.checker.trueChain;
+      const latest = t[t.length - 1]!;
+      const holding = latest.voters.filter((m) => (this.replicaById(m.id)?.disk.live.metadata().configs?.at(-1)?.epoch ?? -1) >= latest.epoch).length;
+      const previous = t.length > 1 && holding < configQuorum(latest) ? [t[t.length - 2]!] : [];
+      const governing: Configuration[] = [latest, ...previous, ...(this.pendingConfig === undefined ? [] : [this.pendingConfig])];
       return Math.min(
         ...governing.map((c) => {
           const damaged = [...this.replicas.values()].filter((n) => n.damaged && n !== node && roleIn(c, n.id) === 'voter').length;
