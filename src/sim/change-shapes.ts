@@ -37,8 +37,8 @@ export interface ChangeHost {
   readerClients(): ReaderClient[];
   /** The latest configuration whose entry is chosen (the checker's true chain). */
   latestConfig(): PlacedConfiguration;
-  /** Starts a replica for a new member as `replog replica --join` does. */
-  join(id: ReplicaId): ReplicaNode;
+  /** Starts a replica for a new member as `replog replica --join` does; undefined while no up replica's chain lists it yet. */
+  join(id: ReplicaId): ReplicaNode | undefined;
   /** Stops a removed member's process for good. */
   retire(node: ReplicaNode): void;
   /** Wipes a replica's disk now, within the damage budget (false if over it); it restarts after `downMs`. */

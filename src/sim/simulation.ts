@@ -303,9 +303,14 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
    * its id is in the configuration: an EMPTY disk holding the chain the seeds
    * gave it, never starting a cluster of its own (mayStart false, R11); the
    * recovery protocol makes it a disk of its member and catches it up.
+   * Not before some up replica's chain lists it (undefined then; the callers
+   * try again on later steps): the checker sees the add chosen before any
+   * replica installs it, and a joiner started then would hold a chain that
+   * does not list it, which no operator's `config show` would have offered.
    */
-  join(id: ReplicaId): ReplicaNode {
+  join(id: ReplicaId): ReplicaNode | undefined {
     const chain = this.joinChain().configs;
+    if (roleIn(chain[chain.length - 1]!, id) === undefined) return undefined;
     const disk = new SimDisk({ status: 'EMPTY', promised: 0, incarnation: `inc-${id}-${this.seed}`, configs: chain });
     disk.base = () => this.joinChain();
     const node = new ReplicaNode(id, disk, this, memberIdsOf(chain[chain.length - 1]!), { mayStart: false });
@@ -337,10 +342,13 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
    */
   private startNewMembers(): void {
     if (!this.changing || this.checker.trueChain.length === this.chainSeen) return;
-    this.chainSeen = this.checker.trueChain.length;
     const head = this.latestConfig();
-    for (const m of [...head.voters, ...head.learners]) if (!this.replicas.has(`r${m.id}`)) this.join(m.id);
+    let started = true;
+    for (const m of [...head.voters, ...head.learners]) if (!this.replicas.has(`r${m.id}`)) started = this.join(m.id) !== undefined && started;
+    // A member no up replica's chain lists yet is tried again on the next tick.
+    if (started) this.chainSeen = this.checker.trueChain.length;
   }
+  /** Length of the true chain whose members all have a replica (startNewMembers is done with it). */
   private chainSeen = 1;
   /** A removed member's process is stopped for good (its operator retired it). */
   retire(node: ReplicaNode): void {
