@@ -784,9 +784,29 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
     return true;
   }
 
+  /**
+   * True if the backup's newest configuration names a voter other than
+   * `node` whose replica still runs. A backup whose voters are all gone
+   * (removed and stopped) cannot learn from any of them that it went back in
+   * time, nor find the cluster that moved on: restoring it is not a fault the
+   * protocol promises to survive (an operator restores a recent backup).
+   */
+  private namesLiveVoter(node: ReplicaNode, snap: DiskSnapshot): boolean {
+    const head = MemoryStore.replay(snap.records).metadata().configs?.at(-1);
+    if (head === undefined) return true;
+    return head.voters.some((m) => {
+      const peer = this.replicas.get(`r${m.id}`);
+      return m.id !== node.id && peer !== undefined && !peer.retired;
+    });
+  }
+
   /** The replica restarts on its old backup (within the budget): it must find out and rejoin, not vote on it. */
   private restore(node: ReplicaNode, snap: DiskSnapshot): void {
     if (this.phase !== 'faults') return;
+    if (this.changing && !this.namesLiveVoter(node, snap)) {
+      this.trace(`RESTORE of ${node.addr} skipped: its backup of ${snap.at}ms names no voter still running`);
+      return;
+    }
     const unmasked = this.config.open.restoreUnwitnessed || this.witnessedPast(node, snap);
     if (this.budgetLeft(node) <= 0 || !unmasked) {
       this.queue.schedule(this.prng.int(200, 600), { k: 'restore', node, snap });
