@@ -31,7 +31,7 @@ import { Checker, type Violation } from './checker.js';
 import { ReaderClient, WriterClient, type ClientHost } from './clients.js';
 import { describeConfig, drawConfig, NO_OPEN_SHAPES, type OpenShapes, type SimConfig } from './config.js';
 import { EventQueue } from './event-queue.js';
-import { block, damageWhileDown, drawPartition, loseDisk, unblock, zeroCounts, type Damage, type FaultCounts, type Links } from './faults.js';
+import { block, changeBudgetLeft, damageWhileDown, drawPartition, governingConfigs, loseDisk, unblock, zeroCounts, type Damage, type FaultCounts, type Links } from './faults.js';
 import { CALM_NETWORK, SimNetwork, type Addr, type Envelope } from './network.js';
 import { Prng } from './prng.js';
 import { ReplicaNode, type ReplicaHost } from './replica-node.js';
@@ -639,14 +639,11 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
    */
   private budgetLeft(node?: ReplicaNode): number {
     if (this.changing) {
-      // At most a minority of each governing configuration's voters: the latest one's, and a pending one's.
-      const governing: Configuration[] = [this.latestConfig(), ...(this.pendingConfig === undefined ? [] : [this.pendingConfig])];
-      return Math.min(
-        ...governing.map((c) => {
-          const damaged = [...this.replicas.values()].filter((n) => n.damaged && n !== node && roleIn(c, n.id) === 'voter').length;
-          return c.voters.length - configQuorum(c) - damaged;
-        }),
-      );
+      // At most a minority of each governing configuration's voters: the latest one chosen, the newest one a
+      // disk installed, a pending one (faults.ts, governingConfigs).
+      const installed = [...this.replicas.values()].filter((n) => !n.retired).map((n) => n.disk.live.metadata().configs?.at(-1));
+      const damaged = [...this.replicas.values()].filter((n) => n.damaged && n !== node).map((n) => n.id);
+      return changeBudgetLeft(governingConfigs(this.latestConfig(), installed, this.pendingConfig), damaged);
     }
     const damagedOthers = [...this.replicas.values()].filter((n) => n.damaged && n !== node).length;
     return this.config.replicas - quorumSize(this.config.replicas) - damagedOthers;
