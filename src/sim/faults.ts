@@ -156,13 +156,16 @@ export function loseDisk(prng: Prng, node: ReplicaNode, now: number, mayForceRec
  * head), the newest one installed on a disk (the newest of `installed`, the
  * chain heads of the replicas still running: until the latest is installed,
  * elections, rejoins and restart checks still run in it) and the target of a
- * change in progress (`pending`). Duplicates by epoch are left out.
+ * change in progress or of one whose outcome is unknown (`pending`: a later
+ * writer may still choose it; left out once the latest is at its epoch or
+ * above, chosen or lost to another change). Duplicates by epoch are left out.
  */
 export function governingConfigs(latest: Configuration, installed: readonly (Configuration | undefined)[], pending: Configuration | undefined): Configuration[] {
   let newest: Configuration | undefined;
   for (const c of installed) if (c !== undefined && (newest === undefined || c.epoch > newest.epoch)) newest = c;
   const out = [latest];
-  for (const c of [newest, pending]) if (c !== undefined && !out.some((o) => o.epoch === c.epoch)) out.push(c);
+  const open = pending !== undefined && pending.epoch > latest.epoch ? pending : undefined;
+  for (const c of [newest, open]) if (c !== undefined && !out.some((o) => o.epoch === c.epoch)) out.push(c);
   return out;
 }
 

@@ -44,3 +44,23 @@ test('the damage budget counts the newest installed configuration, not only the 
   const pending = config(4, [2, 3, 4, 6, 7]);
   assert.deepEqual(governingConfigs(latest, [latest], pending).map((c) => c.epoch), [3, 4]);
 });
+
+// --changes seed 175 (branch seed69): c7 (replace 2 by 7, epoch 5: voters 1, 3, 5, 7) ended "unknown" and
+// the episode forgot its target, so the budget counted epoch 4 alone (voters 1, 2, 3, 5; r7, wiped by the
+// episode, only a learner there) and let r3 be wiped too. The entry was chosen later: two of epoch 5's four
+// voters were damaged, and both stayed RECOVERING for good (each rejoin needs 3 of the other 3). A target
+// whose outcome is unknown now counts until the true chain reaches its epoch.
+test('the damage budget counts a change target whose outcome is unknown until the chain reaches its epoch', () => {
+  const e4 = config(4, [1, 2, 3, 5], [6, 7]);
+  const e5 = config(5, [1, 3, 5, 7], [6]);
+  assert.deepEqual(governingConfigs(e4, [e4], e5).map((c) => c.epoch), [4, 5]);
+  assert.equal(changeBudgetLeft(governingConfigs(e4, [e4], e5), [7]), 0, 'r7, damaged, is a voter of the target');
+  // Once chosen (or lost to another change of its epoch), the target no longer counts on its own.
+  assert.deepEqual(governingConfigs(e5, [e4], e5).map((c) => c.epoch), [5, 4]);
+  assert.deepEqual(governingConfigs(config(5, [1, 2, 3]), [], e5).map((c) => c.epoch), [5]);
+});
+
+test('--changes seed 175: no two voters of a change target whose outcome is unknown are damaged at once', () => {
+  const r = runSeed(175, { changesOnly: true });
+  assert.equal(r.violations.length, 0, failureReport(r, ALL_RULES_ON));
+});
