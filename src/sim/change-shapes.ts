@@ -37,14 +37,18 @@ export interface ChangeHost {
   readerClients(): ReaderClient[];
   /** The latest configuration whose entry is chosen (the checker's true chain). */
   latestConfig(): PlacedConfiguration;
-  /** Starts a replica for a new member as `replog replica --join` does. */
-  join(id: ReplicaId): ReplicaNode;
+  /** Starts a replica for a new member as `replog replica --join` does; undefined while no up replica's chain lists it yet. */
+  join(id: ReplicaId): ReplicaNode | undefined;
   /** Stops a removed member's process for good. */
   retire(node: ReplicaNode): void;
   /** Wipes a replica's disk now, within the damage budget (false if over it); it restarts after `downMs`. */
   wipeNow(node: ReplicaNode, downMs: number): boolean;
   replicaById(id: ReplicaId): ReplicaNode | undefined;
-  /** The configuration a change in progress may install (its voters count in the damage budget too). */
+  /**
+   * The configuration a change in progress, or one whose outcome is unknown,
+   * may install (its voters count in the damage budget too, until the true
+   * chain reaches its epoch).
+   */
   pendingConfig: Configuration | undefined;
   /**
    * Set by the first change episode: from then on new client cores start from
@@ -76,7 +80,7 @@ export class ChangeEpisodes {
   run(kind: ChangeKind, done: () => void): void {
     this.host.clientsFollowChain = true;
     const finish = (): void => {
-      this.host.pendingConfig = undefined;
+      // pendingConfig stays if the last change's outcome is unknown: a later writer may still choose it.
       this.settleMembers();
       for (const r of this.host.readerClients()) r.refresh();
       done();
@@ -256,13 +260,16 @@ export class ChangeEpisodes {
     const w = this.fresh(this.leader());
     const current = w.core.latestConfig;
     const next = applyChange(current, change);
-    this.host.pendingConfig = next.ok ? next.next : undefined;
+    if (next.ok) this.host.pendingConfig = next.next;
     const id = this.ask(w, change, current.epoch);
     this.pump(w, this.prng.int(300, 900));
     this.when(
       () => w.changes.has(id),
       () => {
-        this.host.pendingConfig = undefined;
+        // An entry whose outcome is unknown (or not yet known when the wait ended) may still be chosen by a later
+        // writer: its voters keep counting in the damage budget until the true chain passes its epoch.
+        const out = w.changes.get(id);
+        if (out !== undefined && (out.ok || out.reason !== 'unknown')) this.host.pendingConfig = undefined;
         then();
       },
       CHANGE_WAIT_MS,

@@ -207,6 +207,12 @@ export class ReaderClient {
   reads = 0;
   /** A read ended 'stale-config': the next read with nothing pending starts from the newest chain. */
   private stale = false;
+  /**
+   * The next request id, shared by every core this client builds: a reader
+   * keeps its address across cores, so a late reply to an earlier core's read
+   * reaches the new one, which must not take it for its own (ids never reused).
+   */
+  private nextRid = 1;
 
   constructor(
     readonly name: Addr,
@@ -219,7 +225,8 @@ export class ReaderClient {
     const prng = this.host.prng;
     const members = this.host.clientMembers?.() ?? this.host.members;
     const view = this.host.clientView?.();
-    return new ReaderCore(view === undefined ? { members, random: () => prng.float() } : { view, random: () => prng.float(), rules: this.host.rules });
+    const rid = (): number => this.nextRid++;
+    return new ReaderCore(view === undefined ? { members, random: () => prng.float(), rid } : { view, random: () => prng.float(), rid, rules: this.host.rules });
   }
 
   /** A reader with nothing pending starts over from the configuration the replicas hold now (a client that reconnects). */

@@ -5,6 +5,8 @@
  * block links in the SimNetwork. The damage budget keeps wiped or corrupted
  * replicas to a minority, so that a voting quorum can always come back.
  */
+import { configQuorum, roleIn, type Configuration } from '../core/membership.js';
+import type { ReplicaId } from '../core/types.js';
 import type { Addr, SimNetwork } from './network.js';
 import type { Prng } from './prng.js';
 import type { ReplicaNode } from './replica-node.js';
@@ -146,4 +148,33 @@ export function loseDisk(prng: Prng, node: ReplicaNode, now: number, mayForceRec
   if (roll < 0.4 && corruptTail(node, false)) return 'tailCorrupt';
   wipe(node, now);
   return 'wipe';
+}
+
+/**
+ * The configurations whose voters the damage budget of a run that changes
+ * its members counts: the latest one chosen (`latest`, the true chain's
+ * head), the newest one installed on a disk (the newest of `installed`, the
+ * chain heads of the replicas still running: until the latest is installed,
+ * elections, rejoins and restart checks still run in it) and the target of a
+ * change in progress or of one whose outcome is unknown (`pending`: a later
+ * writer may still choose it; left out once the latest is at its epoch or
+ * above, chosen or lost to another change). Duplicates by epoch are left out.
+ */
+export function governingConfigs(latest: Configuration, installed: readonly (Configuration | undefined)[], pending: Configuration | undefined): Configuration[] {
+  let newest: Configuration | undefined;
+  for (const c of installed) if (c !== undefined && (newest === undefined || c.epoch > newest.epoch)) newest = c;
+  const out = [latest];
+  const open = pending !== undefined && pending.epoch > latest.epoch ? pending : undefined;
+  for (const c of [newest, open]) if (c !== undefined && !out.some((o) => o.epoch === c.epoch)) out.push(c);
+  return out;
+}
+
+/**
+ * The damage budget left in a run that changes its members: at most a
+ * minority (voters - quorum) of each governing configuration's voters may be
+ * damaged at once; `damaged` lists the damaged replicas (the one about to be
+ * damaged left out). Zero or less: no more damage now.
+ */
+export function changeBudgetLeft(governing: readonly Configuration[], damaged: readonly ReplicaId[]): number {
+  return Math.min(...governing.map((c) => c.voters.length - configQuorum(c) - damaged.filter((id) => roleIn(c, id) === 'voter').length));
 }

@@ -12,8 +12,9 @@
  *   a new incarnation. The replica rejoins (autorecovery) when it restarts.
  * - corrupt metadata (while down): what FileStore does when damage may have
  *   destroyed a promise or the metadata: a durable metadata record with status
- *   RECOVERING, promised 0, no generation and no member generations; the log
- *   is kept. The replica rejoins when it restarts.
+ *   RECOVERING, promised 0, no generation and no member generations, the chain
+ *   and cluster id still readable kept (recoveringMetadata); the log is kept.
+ *   The replica rejoins when it restarts.
  * - corrupt (hook for torn writes / bit rot): the record of one position is
  *   found unreadable on restart (MemoryStore.markLost) until a later record
  *   rewrites that position.
@@ -30,6 +31,7 @@
  */
 import type { Metadata, PersistRecord, Position } from '../core/types.js';
 import { MemoryStore } from '../storage/memory-store.js';
+import { recoveringMetadata } from '../storage/stored-config.js';
 
 interface Corruption {
   readonly position: Position;
@@ -109,8 +111,7 @@ export class SimDisk {
 
   /** Metadata damage (the replica must be down): FileStore's answer, a durable RECOVERING record. */
   corruptMetadata(): void {
-    const incarnation = this.live.metadata().incarnation;
-    this.live.append([{ type: 'metadata', metadata: { status: 'RECOVERING', promised: 0, incarnation } }]);
+    this.live.append([{ type: 'metadata', metadata: recoveringMetadata(this.live.metadata()) }]);
     this.durable = this.live.records.length;
   }
 
@@ -187,8 +188,7 @@ export class SimDisk {
       return 'lost';
     }
     const kept = recs.slice(0, this.durable - 1);
-    const incarnation = MemoryStore.replay(kept).metadata().incarnation;
-    kept.push({ type: 'metadata', metadata: { status: 'RECOVERING', promised: 0, incarnation } });
+    kept.push({ type: 'metadata', metadata: recoveringMetadata(MemoryStore.replay(kept).metadata()) });
     // Corruptions are by record index: those at or past the removed record keep their effect.
     this.live = MemoryStore.replay(kept);
     this.durable = kept.length;

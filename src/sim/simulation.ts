@@ -31,7 +31,7 @@ import { Checker, type Violation } from './checker.js';
 import { ReaderClient, WriterClient, type ClientHost } from './clients.js';
 import { describeConfig, drawConfig, NO_OPEN_SHAPES, type OpenShapes, type SimConfig } from './config.js';
 import { EventQueue } from './event-queue.js';
-import { block, damageWhileDown, drawPartition, loseDisk, unblock, zeroCounts, type Damage, type FaultCounts, type Links } from './faults.js';
+import { block, changeBudgetLeft, damageWhileDown, drawPartition, governingConfigs, loseDisk, unblock, zeroCounts, type Damage, type FaultCounts, type Links } from './faults.js';
 import { CALM_NETWORK, SimNetwork, type Addr, type Envelope } from './network.js';
 import { Prng } from './prng.js';
 import { ReplicaNode, type ReplicaHost } from './replica-node.js';
@@ -300,9 +300,14 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
    * its id is in the configuration: an EMPTY disk holding the chain the seeds
    * gave it, never starting a cluster of its own (mayStart false, R11); the
    * recovery protocol makes it a disk of its member and catches it up.
+   * Not before some up replica's chain lists it (undefined then; the callers
+   * try again on later steps): the checker sees the add chosen before any
+   * replica installs it, and a joiner started then would hold a chain that
+   * does not list it, which no operator's `config show` would have offered.
    */
-  join(id: ReplicaId): ReplicaNode {
+  join(id: ReplicaId): ReplicaNode | undefined {
     const chain = this.joinChain().configs;
+    if (roleIn(chain[chain.length - 1]!, id) === undefined) return undefined;
     const disk = new SimDisk({ status: 'EMPTY', promised: 0, incarnation: `inc-${id}-${this.seed}`, configs: chain });
     disk.base = () => this.joinChain();
     const node = new ReplicaNode(id, disk, this, memberIdsOf(chain[chain.length - 1]!), { mayStart: false });
@@ -334,10 +339,13 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
    */
   private startNewMembers(): void {
     if (!this.changing || this.checker.trueChain.length === this.chainSeen) return;
-    this.chainSeen = this.checker.trueChain.length;
     const head = this.latestConfig();
-    for (const m of [...head.voters, ...head.learners]) if (!this.replicas.has(`r${m.id}`)) this.join(m.id);
+    let started = true;
+    for (const m of [...head.voters, ...head.learners]) if (!this.replicas.has(`r${m.id}`)) started = this.join(m.id) !== undefined && started;
+    // A member no up replica's chain lists yet is tried again on the next tick.
+    if (started) this.chainSeen = this.checker.trueChain.length;
   }
+  /** Length of the true chain whose members all have a replica (startNewMembers is done with it). */
   private chainSeen = 1;
   /** A removed member's process is stopped for good (its operator retired it). */
   retire(node: ReplicaNode): void {
@@ -628,21 +636,20 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
    */
   private budgetLeft(node?: ReplicaNode): number {
     if (this.changing) {
-      // At most a minority of each governing configuration's voters: the latest one's, and a pending one's;
-      // and the one before the latest until a quorum of the latest's voters holds its entry in their chains:
-      // until then the entry may be learned nowhere, and only the old voters can settle it (a change-wipe of
-      // an old voter and another wipe left two of four old voters, and the log stuck: --changes seed 266).
+      // At most a minority of each governing configuration's voters (faults.ts, governingConfigs): the latest
+      // one chosen, the newest one a disk installed, a pending one; and the one before the latest until a quorum
+      // of the latest's voters holds its entry in their chains: until then the entry may be learned nowhere, and
+      // only the old voters can settle it (a change-wipe of an old voter and another wipe left two of four old
+      // voters, and the log stuck: --changes seed 266).
       const t = this.checker.trueChain;
       const latest = t[t.length - 1]!;
       const holding = latest.voters.filter((m) => (this.replicaById(m.id)?.disk.live.metadata().configs?.at(-1)?.epoch ?? -1) >= latest.epoch).length;
-      const previous = t.length > 1 && holding < configQuorum(latest) ? [t[t.length - 2]!] : [];
-      const governing: Configuration[] = [latest, ...previous, ...(this.pendingConfig === undefined ? [] : [this.pendingConfig])];
-      return Math.min(
-        ...governing.map((c) => {
-          const damaged = [...this.replicas.values()].filter((n) => n.damaged && n !== node && roleIn(c, n.id) === 'voter').length;
-          return c.voters.length - configQuorum(c) - damaged;
-        }),
-      );
+      const installed = [...this.replicas.values()].filter((n) => !n.retired).map((n) => n.disk.live.metadata().configs?.at(-1));
+      const governing = governingConfigs(latest, installed, this.pendingConfig);
+      const previous = t.length > 1 && holding < configQuorum(latest) ? t[t.length - 2]! : undefined;
+      if (previous !== undefined && !governing.some((c) => c.epoch === previous.epoch)) governing.push(previous);
+      const damaged = [...this.replicas.values()].filter((n) => n.damaged && n !== node).map((n) => n.id);
+      return changeBudgetLeft(governing, damaged);
     }
     const damagedOthers = [...this.replicas.values()].filter((n) => n.damaged && n !== node).length;
     return this.config.replicas - quorumSize(this.config.replicas) - damagedOthers;
@@ -780,9 +787,29 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
     return true;
   }
 
+  /**
+   * True if the backup's newest configuration names a voter other than
+   * `node` whose replica still runs. A backup whose voters are all gone
+   * (removed and stopped) cannot learn from any of them that it went back in
+   * time, nor find the cluster that moved on: restoring it is not a fault the
+   * protocol promises to survive (an operator restores a recent backup).
+   */
+  private namesLiveVoter(node: ReplicaNode, snap: DiskSnapshot): boolean {
+    const head = MemoryStore.replay(snap.records).metadata().configs?.at(-1);
+    if (head === undefined) return true;
+    return head.voters.some((m) => {
+      const peer = this.replicas.get(`r${m.id}`);
+      return m.id !== node.id && peer !== undefined && !peer.retired;
+    });
+  }
+
   /** The replica restarts on its old backup (within the budget): it must find out and rejoin, not vote on it. */
   private restore(node: ReplicaNode, snap: DiskSnapshot): void {
     if (this.phase !== 'faults') return;
+    if (this.changing && !this.namesLiveVoter(node, snap)) {
+      this.trace(`RESTORE of ${node.addr} skipped: its backup of ${snap.at}ms names no voter still running`);
+      return;
+    }
     const unmasked = this.config.open.restoreUnwitnessed || this.witnessedPast(node, snap);
     if (this.budgetLeft(node) <= 0 || !unmasked) {
       this.queue.schedule(this.prng.int(200, 600), { k: 'restore', node, snap });

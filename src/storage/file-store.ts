@@ -27,6 +27,7 @@ import { releaseLock, type DirLock } from './lock.js';
 import { LocationTable } from './location-table.js';
 import { loadDataDir, type FileStoreOptions } from './open-store.js';
 import { IndexedView } from './indexed-view.js';
+import { recoveringMetadata } from './stored-config.js';
 import { join } from 'node:path';
 
 /** What FileStore.open found; see docs/storage.md for each case. */
@@ -133,9 +134,10 @@ export class FileStore extends IndexedView implements ReplicaStore {
         // make that durable so it survives the damaged segment's deletion. It
         // goes into a new segment, after a header: a trusted place, which the
         // next start-up reads as "went non-voting after the damage".
-        const incarnation = store.metadata().incarnation;
+        // The chain and the cluster id still readable are kept (stored-config.ts, recoveringMetadata): without
+        // them the replica would rejoin the flags' members, which after a change may be no cluster at all.
         store.rollNext = true;
-        store.append([{ type: 'metadata', metadata: { status: 'RECOVERING', promised: 0, incarnation } }]);
+        store.append([{ type: 'metadata', metadata: recoveringMetadata(store.metadata()) }]);
         await store.sync();
         loaded.parts.log(`replog storage: ${dir} may have lost a promise or its metadata; starting RECOVERING (not voting)`);
       }

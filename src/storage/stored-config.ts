@@ -69,3 +69,21 @@ export function flagsDisagreement(chain: readonly PlacedConfiguration[], members
   if (stored === flags) return undefined;
   return `--members ${flags} disagrees with the configuration this data directory learned (epoch ${head.epoch}: ${stored}); following the log (the flags only find the cluster)`;
 }
+
+/**
+ * The metadata a store writes when damage may have destroyed a promise or its
+ * metadata (FileStore.open's poisoned case; the simulator's disk mirrors it):
+ * status RECOVERING, promised 0, no generation and no member generations, so
+ * the replica does not vote until its rejoin repaired it. The chain and the
+ * cluster id still readable in `readable` (the metadata the intact records
+ * give) are carried over: without them the replica would fall back to the
+ * flags' members (storedChain) and, after a change, ask a configuration that
+ * no longer exists, and never rejoin. The chain may be older than the one the
+ * damage destroyed; the rejoin learns newer configurations from the members
+ * of this one, as a joiner does from its seeds.
+ */
+export function recoveringMetadata(readable: Metadata): Metadata {
+  const chain = readable.configs !== undefined && readable.configs.length > 0 ? { configs: readable.configs } : {};
+  const cluster = readable.clusterId !== undefined ? { clusterId: readable.clusterId } : {};
+  return { status: 'RECOVERING', promised: 0, incarnation: readable.incarnation, ...cluster, ...chain };
+}

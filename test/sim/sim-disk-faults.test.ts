@@ -12,6 +12,8 @@ import type { Checker } from '../../src/sim/checker.js';
 import type { Envelope } from '../../src/sim/network.js';
 import { FATAL_RESTART_MS, ReplicaNode, RETRY_SYNC_MS, type ReplicaHost } from '../../src/sim/replica-node.js';
 import { SimDisk } from '../../src/sim/sim-store.js';
+import { failureReport } from '../../src/sim/report.js';
+import { runSeed } from '../../src/sim/simulation.js';
 
 test('a corrupted tail record: an append whose key holds is lost until rewritten; any other record is gone and the disk is forced RECOVERING', () => {
   const d = new SimDisk({ status: 'VOTING', promised: 0, incarnation: 'i' });
@@ -95,4 +97,36 @@ test('sim shell: a failed fsync stops the process (nothing released) and it rest
   node.lazySyncDue(t.epoch);
   assert.equal(node.up, true);
   assert.equal(disk.live.metadata().promised, 0, 'the promise that was never durable is gone');
+});
+
+// As FileStore does (test/storage/faults.test.ts): the forced RECOVERING record keeps the chain still
+// readable. Without it, --changes seed 6 (branch seed69) ended with r4 and r6 RECOVERING for good: after
+// their metadata damage they asked the epoch-0 members (a quorum of 3 of which were gone or removed).
+test('metadata or tail damage keeps the chain the disk still holds', () => {
+  const m = (id: number) => ({ id, address: `r${id}:7000` });
+  const configs = [{ epoch: 0, voters: [m(1), m(2), m(3)], learners: [], nextId: 4, position: -1, floor: 0 }];
+  const meta = { status: 'VOTING' as const, promised: 2, incarnation: 'i', clusterId: 'c', configs };
+  const a = new SimDisk(meta);
+  a.append([{ type: 'accept', position: 0, proposal: 1, action: { kind: 'nop' } }]);
+  a.synced(a.appended);
+  a.crash();
+  a.corruptMetadata();
+  a.restart();
+  assert.equal(a.live.metadata().status, 'RECOVERING');
+  assert.deepEqual(a.live.metadata().configs, configs);
+  assert.equal(a.live.metadata().clusterId, 'c');
+
+  const b = new SimDisk(meta);
+  b.append([{ type: 'metadata', metadata: { ...meta, promised: 7 } }]);
+  b.synced(b.appended);
+  b.crash();
+  assert.equal(b.corruptTail(true), 'unknown');
+  b.restart();
+  assert.equal(b.live.metadata().status, 'RECOVERING');
+  assert.deepEqual(b.live.metadata().configs, configs);
+});
+
+test('--changes seed 6: replicas whose metadata was damaged after a change rejoin', () => {
+  const r = runSeed(6, { changesOnly: true });
+  assert.equal(r.violations.length, 0, failureReport(r, ALL_RULES_ON));
 });

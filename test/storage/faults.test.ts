@@ -103,6 +103,35 @@ test('a complete last frame with a damaged key is corruption, not a torn write: 
   await r.close();
 });
 
+// Found by the simulator (--changes seed 6 on branch seed69; seed 32 on another): after a membership change,
+// a replica whose metadata or tail was damaged wrote a RECOVERING record without the chain, fell back to the
+// flags' members (a configuration that no longer existed) and never rejoined.
+test('damage that forces RECOVERING keeps the chain and the cluster id still readable', async () => {
+  const m = (id: number) => ({ id, address: `r${id}:7000` });
+  const c0 = { epoch: 0, voters: [m(1), m(2), m(3)], learners: [], nextId: 4, position: -1, floor: 0 };
+  const c1 = { epoch: 1, voters: [m(1), m(2), m(3)], learners: [m(4)], nextId: 5, position: 2, floor: 1 };
+  const dir = tempDir();
+  const w = await FileStore.open(dir);
+  w.append([{ type: 'metadata', metadata: { ...META, clusterId: 'c-1', configs: [c0, c1] } }]);
+  for (let p = 0; p < 5; p++) {
+    w.append([accept(p, 3, append(value(p)))]);
+    await w.sync();
+  }
+  await w.close();
+  flipBit(findFrame(dir, 'accept', 4).path, findFrame(dir, 'accept', 4).offset + 12, 3);
+  const s = await FileStore.open(dir);
+  assert.equal(s.openReport.metadataCorrupted, true);
+  assert.equal(s.metadata().status, 'RECOVERING');
+  assert.equal(s.metadata().promised, 0);
+  assert.deepEqual(s.metadata().configs, [c0, c1], 'the chain is kept');
+  assert.equal(s.metadata().clusterId, 'c-1');
+  await s.close();
+  const r = await FileStore.open(dir);
+  assert.equal(r.metadata().status, 'RECOVERING');
+  assert.deepEqual(r.metadata().configs, [c0, c1], 'durably');
+  await r.close();
+});
+
 test('a flipped bit in the length field of the last frame is not taken for a torn write', async () => {
   const dir = await filled(5);
   const last = findFrame(dir, 'accept', 4);
