@@ -321,7 +321,14 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const check = divergence;
 
   // Membership changes asked through this replica, held for the writer that holds the log (R12, change-relay.ts).
-  const relay = new ChangeRelay({ now: () => performance.now(), holder: () => h.writerView() });
+  const relay = new ChangeRelay({
+    now: () => performance.now(),
+    holder: () => h.writerView(),
+    onRefused: (conn, reason) => {
+      metrics.onRefused('changeTake');
+      log.warn({ conn: (conn as ServerConnection).id, reason }, 'change take refused');
+    },
+  });
 
   const helloAdmitted = new WeakSet<object>();
   // A replica asked to listen on port 0 names the port it bound (tests, embedded single-replica logs).

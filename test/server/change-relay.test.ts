@@ -110,12 +110,41 @@ test('a holder that may not carry changes (TLS without the admin role) is handed
   const { relay } = setup();
   relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, {}, false);
   assert.equal(relay.offer(offer('a')).state, 'no-writer');
-  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, {});
+  const admin = {};
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, admin);
   assert.equal(relay.offer(offer('a')).state, 'held');
   assert.deepEqual(relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, {}, false).requests, []);
   assert.equal(relay.offer(offer('a')).state, 'held');
-  // After a writer that took (any proposal), a holder that may not carry them says so: no taker.
-  assert.equal(relay.offer(offer('b')).state, 'no-writer');
+  // A connection without the role changes nothing (it used to unseat the taker, so that an offer found
+  // no-writer and the asker fenced the application's writer: hostile-relay-tls.test.ts).
+  assert.equal(relay.offer(offer('b')).state, 'held');
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 2, proposal: 7 }, admin).requests.map((r) => r.id), ['a', 'b']);
+});
+
+test('the taker is bound to its connection: another naming its proposal is refused, hands nothing, unseats nothing', () => {
+  const refused: string[] = [];
+  const clock = { now: 1_000 };
+  const relay = new ChangeRelay({ now: () => clock.now, holder: () => ({ proposal: 7, active: true }), takerWindowMs: 3_000, onRefused: (_c, why) => refused.push(why) });
+  const writer = {};
+  const thief = {};
+  relay.take({ type: 'changeTake', rid: 1, proposal: 7 }, writer);
+  assert.equal(relay.offer(offer('a')).state, 'held');
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 2, proposal: 7 }, thief).requests, [], 'not handed to another connection');
+  assert.equal(refused.length, 1);
+  assert.match(refused[0]!, /taker is another connection/);
+  relay.take({ type: 'changeTake', rid: 3, proposal: 7, done: true }, thief);
+  assert.equal(relay.offer(offer('b')).state, 'held', 'its done does not unseat the taker');
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 4, proposal: 7 }, writer).requests.map((r) => r.id), ['a', 'b']);
+  assert.equal(relay.report('a', ok, thief), 'not-the-taker');
+  relay.connectionClosed(thief);
+  assert.equal(relay.offer(offer('a')).state, 'taken', 'its close resets nothing');
+  // A taker that stopped taking (a writer whose old connection lingers after it reconnected) gives way.
+  clock.now += 3_000;
+  relay.take({ type: 'changeTake', rid: 5, proposal: 7 }, thief);
+  assert.equal(refused.length, 1, 'not refused once the bound taker stopped taking');
+  assert.equal(relay.offer(offer('c')).state, 'held');
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 6, proposal: 7 }, writer).requests, [], 'the old connection is refused now');
+  assert.deepEqual(relay.take({ type: 'changeTake', rid: 7, proposal: 7 }, thief).requests.map((r) => r.id), ['c']);
 });
 
 test('a withdrawn change is never handed out; a taken one cannot be withdrawn; withdrawing an unknown id says withdrawn', () => {
