@@ -58,12 +58,14 @@ export interface ChangeRelayOptions {
   /** How recent a take by the holder must be for offers to be held (default timing.writerActiveMs). */
   readonly takerWindowMs?: number;
   /** A take refused (another connection names the bound taker's proposal, or one without the role): for the shell's log and metrics. */
-  readonly onRefused?: (conn: object, reason: string) => void;
+  readonly onRefused?: (conn: object, type: 'changeTake' | 'changeOffer', reason: string) => void;
 }
 
 interface Entry {
   readonly request: ChangeRequest;
   state: Exclude<OfferState, 'no-writer'>;
+  /** The connection that offered it, while open: only it may withdraw it. */
+  offeredBy: object | undefined;
   /** The connection it was handed to (state taken). */
   takenBy?: object;
   outcome?: RelayOutcome;
@@ -106,8 +108,14 @@ export class ChangeRelay {
     return h !== null && h.active && t !== undefined && this.opts.now() - t.at < this.takerWindowMs;
   }
 
-  /** An offer (or a poll, or with `withdraw` a withdrawal) of a change: what this replica holds of it now. */
-  offer(msg: ChangeOffer): ChangeOfferReply {
+  /**
+   * An offer (or a poll, or with `withdraw` a withdrawal) of a change: what this replica holds of it now.
+   * A change is its offering connection's: another connection may poll it (the same request), but its
+   * withdrawal is refused (answered with the state, which it leaves as it is) and so is another request
+   * under the same id (answered withdrawn: not held for it). Once the offering connection closed, the
+   * next connection to offer the same request is its asker (the asker reconnected).
+   */
+  offer(msg: ChangeOffer, conn: object): ChangeOfferReply {
     const now = this.opts.now();
     this.expire(now);
     const id = msg.request.id;
@@ -115,11 +123,19 @@ export class ChangeRelay {
     if (e === undefined) {
       if (msg.withdraw === true) return { type: 'changeOfferReply', rid: msg.rid, state: 'withdrawn' };
       if (!this.writerTakes() || !this.room()) return { type: 'changeOfferReply', rid: msg.rid, state: 'no-writer' };
-      e = { request: msg.request, state: 'held', seenAt: now };
+      e = { request: msg.request, state: 'held', seenAt: now, offeredBy: conn };
       this.entries.set(id, e);
     }
+    if (!sameRequest(e.request, msg.request)) {
+      this.opts.onRefused?.(conn, 'changeOffer', `an offer of another change under the id ${id}`);
+      return { type: 'changeOfferReply', rid: msg.rid, state: 'withdrawn' };
+    }
+    e.offeredBy ??= conn;
     e.seenAt = now;
-    if (msg.withdraw === true && e.state === 'held') e.state = 'withdrawn';
+    if (msg.withdraw === true && e.state === 'held') {
+      if (e.offeredBy === conn) e.state = 'withdrawn';
+      else this.opts.onRefused?.(conn, 'changeOffer', `a withdrawal of change ${id} from a connection that did not offer it`);
+    }
     return e.state === 'done' ? { type: 'changeOfferReply', rid: msg.rid, state: 'done', outcome: e.outcome! } : { type: 'changeOfferReply', rid: msg.rid, state: e.state };
   }
 
@@ -145,12 +161,12 @@ export class ChangeRelay {
     }
     if (h === null || h.proposal !== msg.proposal) return reply;
     if (!mayCarry) {
-      this.opts.onRefused?.(conn, `a take naming proposal ${msg.proposal} from a connection that may not carry changes`);
+      this.opts.onRefused?.(conn, 'changeTake', `a take naming proposal ${msg.proposal} from a connection that may not carry changes`);
       return reply;
     }
     const t = this.taker;
     if (t !== undefined && t.conn !== conn && t.proposal === msg.proposal && now - t.at < this.takerWindowMs) {
-      this.opts.onRefused?.(conn, `a take naming proposal ${msg.proposal}, whose taker is another connection`);
+      this.opts.onRefused?.(conn, 'changeTake', `a take naming proposal ${msg.proposal}, whose taker is another connection`);
       return reply;
     }
     this.taker = { proposal: msg.proposal, at: now, conn };
@@ -178,11 +194,13 @@ export class ChangeRelay {
   /**
    * A connection closed: what it took and did not settle is held again, for the holder's next take; if it
    * was the taker's (a one-shot `replog append` exits), there is no taker until the next take, so offers
-   * find no-writer at once instead of waiting to be withdrawn.
+   * find no-writer at once instead of waiting to be withdrawn. What it offered waits for its asker's next
+   * offer, on whichever connection.
    */
   connectionClosed(conn: object): void {
     if (this.taker?.conn === conn) this.taker = undefined;
     for (const e of this.entries.values()) {
+      if (e.offeredBy === conn) e.offeredBy = undefined;
       if (e.state === 'taken' && e.takenBy === conn) {
         e.state = 'held';
         e.takenBy = undefined;
@@ -203,4 +221,9 @@ export class ChangeRelay {
   private expire(now: number): void {
     for (const [id, e] of this.entries) if (now - e.seenAt >= this.expiryMs) this.entries.delete(id);
   }
+}
+
+/** The same change request: id, ifEpoch and change (as decoded from the wire, fields in one order). */
+function sameRequest(a: ChangeRequest, b: ChangeRequest): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

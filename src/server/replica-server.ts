@@ -324,9 +324,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const relay = new ChangeRelay({
     now: () => performance.now(),
     holder: () => h.writerView(),
-    onRefused: (conn, reason) => {
-      metrics.onRefused('changeTake');
-      log.warn({ conn: (conn as ServerConnection).id, reason }, 'change take refused');
+    onRefused: (conn, type, reason) => {
+      metrics.onRefused(type);
+      log.warn({ conn: (conn as ServerConnection).id, reason }, `${type} refused`);
     },
   });
 
@@ -368,7 +368,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
               metrics.onRefused(m.type);
               return conn.close(`bad input: ${bad}`);
             }
-            if (m.type === 'changeOffer') conn.sendFrame(encodeChangeFrame(relay.offer(m)));
+            if (m.type === 'changeOffer') conn.sendFrame(encodeChangeFrame(relay.offer(m, conn)));
             else if (m.type === 'changeTake') conn.sendFrame(encodeChangeFrame(relay.take(m, conn, mayCarryChanges(conn.identity))));
             else if (m.type === 'changeReport') {
               const verdict = relay.report(m.id, m.outcome, conn);

@@ -3,7 +3,8 @@
  * replica's port that sends the relay's messages as it likes and records what it is handed.
  */
 import { PeerLink } from '../../src/net/peer-link.js';
-import { CHANGE_CODES, decodeChangeMessage, encodeChangeFrame, type ChangeTakeReply } from '../../src/net/change-codec.js';
+import { CHANGE_CODES, decodeChangeMessage, encodeChangeFrame, type ChangeTakeReply, type OfferState } from '../../src/net/change-codec.js';
+import type { ChangeRequest } from '../../src/core/writer.js';
 import { TlsCredentials } from '../../src/net/tls.js';
 import type { TlsOptions } from '../../src/net/tls.js';
 
@@ -16,11 +17,14 @@ export interface Hostile {
   handed(): string[];
   /** Sends a take naming `proposal` (with `done` if asked) every `everyMs` until stop(). */
   hammer(proposal: () => number, everyMs: number, done?: boolean): void;
+  /** Sends an offer of `request` (a withdrawal with `withdraw`) every `everyMs` until stop(); the states answered. */
+  offers(request: ChangeRequest, withdraw: boolean, everyMs: number): OfferState[];
   stop(): Promise<void>;
 }
 
 export async function hostileLink(address: string, tlsOptions?: TlsOptions): Promise<Hostile> {
   const replies: ChangeTakeReply[] = [];
+  let offerStates: OfferState[] = [];
   const tls = tlsOptions === undefined ? undefined : new TlsCredentials(tlsOptions);
   let connected!: () => void;
   const up = new Promise<void>((r) => (connected = r));
@@ -35,6 +39,7 @@ export async function hostileLink(address: string, tlsOptions?: TlsOptions): Pro
       onFrame: (payload) => {
         const m = decodeChangeMessage(payload);
         if (m.type === 'changeTakeReply') replies.push(m);
+        if (m.type === 'changeOfferReply') offerStates.push(m.state);
       },
     },
   });
@@ -50,6 +55,12 @@ export async function hostileLink(address: string, tlsOptions?: TlsOptions): Pro
         link.sendFrame(encodeChangeFrame({ type: 'changeTake', rid: rid++, proposal: proposal() }));
         if (done) link.sendFrame(encodeChangeFrame({ type: 'changeTake', rid: rid++, proposal: proposal(), done: true }));
       }, everyMs));
+    },
+    offers(request, withdraw, everyMs) {
+      const states: OfferState[] = [];
+      offerStates = states;
+      timers.push(setInterval(() => link.sendFrame(encodeChangeFrame({ type: 'changeOffer', rid: rid++, request, ...(withdraw ? { withdraw: true as const } : {}) })), everyMs));
+      return states;
     },
     async stop() {
       for (const t of timers) clearInterval(t);

@@ -8,7 +8,11 @@
  *   (b) says it is done taking (`changeTake` with `done`): it was never the
  *       taker, so the relay keeps its taker, the next change is held for the
  *       application's writer and nobody elects a writer of their own (which
- *       would fence the application).
+ *       would fence the application);
+ *   (c) names an asker's change (its id: a retried or confused client, or
+ *       one that saw it) and withdraws it, or offers another change under
+ *       that id: the change stays the asker's, is carried by the
+ *       application's writer, and nobody is fenced.
  * One in-process replica, plaintext; the TLS case is hostile-relay-tls.test.ts.
  */
 import { after, before, test } from 'node:test';
@@ -17,7 +21,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { randomUUID } from 'node:crypto';
 import { LogClient } from '../../src/client/log-client.js';
+import { Members } from '../../src/client/members.js';
+import type { ChangeRequest } from '../../src/core/writer.js';
 import type { ChangeEvent } from '../../src/client/events.js';
 import { startReplica, type Replica } from '../../src/server/replica-server.js';
 import { freePorts, waitFor } from './helpers.js';
@@ -90,6 +97,35 @@ test('(b) another connection\'s "done" does not unseat the taker: the next chang
     assert.ok(app.changes.some((e) => e.change.kind === 'add' && e.change.member.id === 3), 'the application\'s writer carried it, no writer of the asker\'s');
     assert.equal(app.writer.state, 'elected');
     assert.deepEqual(hostile.handed(), []);
+  } finally {
+    await hostile.stop();
+    await asker.close();
+    await app.writer.resign().catch(() => undefined);
+    await app.log.close();
+  }
+  assert.deepEqual(app.fenced, [], 'the application\'s writer was fenced');
+});
+
+test('(c) another connection naming an asker\'s change cannot withdraw it or put another change under its id', async () => {
+  const app = await application();
+  const hostile = await hostileLink(replica.address);
+  const asker = await LogClient.connect([replica.address], { waitForQuorum: true });
+  try {
+    const epoch = (await asker.configuration()).epoch;
+    const request: ChangeRequest = { id: randomUUID(), ifEpoch: epoch, change: { kind: 'add', member: { id: 5, address: '127.0.0.1:5' } } };
+    const other: ChangeRequest = { ...request, change: { kind: 'remove', id: 1 } };
+    // The asker's offer is held first (its poll, by carryOut below, comes on the same connection).
+    assert.equal((await asker.offerChange(1, request, false, 2_000))?.state, 'held');
+    const withdrawn = hostile.offers(request, true, 5);
+    const hostileOther = await hostileLink(replica.address);
+    hostileOther.offers(other, false, 7);
+    const c = await new Members(asker as LogClient<unknown>, () => undefined).carryOut(request);
+    assert.ok(c.learners.some((m) => m.id === 5));
+    assert.ok(app.changes.some((e) => e.id === request.id && e.change.kind === 'add'), 'the application\'s writer carried the asker\'s change');
+    assert.ok(!app.changes.some((e) => e.change.kind === 'remove'), 'the other change under that id was never carried');
+    assert.ok(withdrawn.length > 0);
+    assert.equal(app.writer.state, 'elected');
+    await hostileOther.stop();
   } finally {
     await hostile.stop();
     await asker.close();
