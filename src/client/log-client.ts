@@ -100,9 +100,6 @@ export type MemberIds = readonly ReplicaId[] & Pick<Members, 'add' | 'promote' |
 /** Relayed changes' outcomes a client remembers for late take replies (LogClient.disown): a few relays' worth. */
 const RELAY_MEMORY = 4 * wireLimits.relayHeldMax;
 
-/** Stopped writers a client remembers for late take replies (LogClient.disown). */
-const STOPPED_WRITERS_KEPT = 8;
-
 export const DEFAULT_ADDRESSES: readonly string[] = Object.freeze(['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003']);
 
 /** The membership, as the replicas told it. */
@@ -165,11 +162,9 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
   private readonly offerWaits = new Map<number, (reply: ChangeOfferReply) => void>();
   /**
    * The outcomes this client's writers reported of relayed changes, by request id (the latest
-   * RELAY_MEMORY): what a take reply that comes late, after its writer stopped, is answered with.
+   * RELAY_MEMORY): what a take reply that comes late, after its writer stopped, is answered with (disown).
    */
   private readonly relayOutcomes = new Map<string, RelayOutcome>();
-  /** Writers of this client that stopped (the latest RELAY_MEMORY): which relayed changes they took. */
-  private readonly stoppedWriters: Writer<T>[] = [];
   /** Tails' doorbells (held reads) waiting for an answer, by rid. */
   private readonly doorbells = new Map<number, (reply: ReadReply) => void>();
   /** @internal Wakes waiting tails when this client's writers have positions chosen. */
@@ -669,27 +664,25 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
    * Changes handed over in a take reply no writer of this client claims (its writer stopped, or is in
    * doubt, before the reply came): the replica marked them taken by this connection, so it is told, on
    * that connection, what became of each, and their asker goes on. A change a live writer of this client
-   * took (from another replica) is left to it. One this client's writer reported: that outcome. One a
-   * writer of this client took and stopped before it reported (it may have left): unknown. Else no core
-   * saw it: not made (`fenced`: the asker makes it itself).
+   * took (from another replica) is left to it. One a writer of this client reported: that outcome (a
+   * writer that stops reports `unknown` for each it took and did not settle). Else no core saw it: not
+   * made (`fenced`: the asker makes it itself).
    */
   private disown(link: PeerLink, requests: readonly ChangeRequest[]): void {
     for (const r of requests) {
       if ([...this.writers].some((w) => w.tookRelayed(r.id))) continue;
-      const outcome: RelayOutcome =
-        this.relayOutcomes.get(r.id) ??
-        (this.stoppedWriters.some((w) => w.tookRelayed(r.id))
-          ? { ok: false, reason: 'unknown', message: 'the writer that took the change stopped before it knew the outcome' }
-          : { ok: false, reason: 'fenced', message: 'the writer that asked for the change stopped before it took it: nothing was written' });
+      const outcome: RelayOutcome = this.relayOutcomes.get(r.id) ?? {
+        ok: false,
+        reason: 'fenced',
+        message: 'the writer that asked for the change stopped before it took it: nothing was written',
+      };
       link.sendFrame(encodeChangeFrame({ type: 'changeReport', id: r.id, outcome }));
     }
   }
 
-  /** @internal A writer stopped: it gets nothing more, and what it took is remembered for late take replies (disown). */
+  /** @internal */
   forgetWriter(w: Writer<T>): void {
     this.writers.delete(w);
-    this.stoppedWriters.push(w);
-    if (this.stoppedWriters.length > STOPPED_WRITERS_KEPT) this.stoppedWriters.shift();
   }
 
   /** @internal */
