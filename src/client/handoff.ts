@@ -42,6 +42,11 @@ export interface HandOffTiming {
   readonly answerMs: number;
   /** How long a taken change's outcome is waited for, at most. */
   readonly outcomeWaitMs: number;
+  /**
+   * How long a reported success is waited for in the replicas' configuration (members.ts): the writer
+   * installed it before it reported (R4), so an honest report is found at once or after a lagging reply.
+   */
+  readonly confirmWaitMs: number;
 }
 
 /** The writer asks every recommitMs: three of its rounds, and room for a slow one. */
@@ -50,6 +55,7 @@ export const HANDOFF_TIMING: HandOffTiming = {
   takeWaitMs: 3 * timing.recommitMs + 1_000,
   answerMs: 2_000,
   outcomeWaitMs: 120_000,
+  confirmWaitMs: 5_000,
 };
 
 export type HandOffResult =

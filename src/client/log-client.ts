@@ -24,9 +24,10 @@ import { silentLogger, type Logger } from '../net/logger.js';
 import { EventEmitter } from 'node:events';
 import type { LogClientEvents } from './events.js';
 import { encodeFrame } from '../net/codec.js';
-import { CHANGE_CODES, decodeChangeMessage, encodeChangeFrame, type ChangeMessage, type ChangeOfferReply } from '../net/change-codec.js';
+import { CHANGE_CODES, decodeChangeMessage, encodeChangeFrame, type ChangeMessage, type ChangeOfferReply, type RelayOutcome } from '../net/change-codec.js';
 import type { ChangeRequest } from '../core/writer.js';
 import { PeerLink } from '../net/peer-link.js';
+import { wireLimits } from '../net/limits.js';
 import { ConnectionRefusedError, type ConnectionRefusal } from '../net/errors.js';
 import { TlsCredentials, type TlsOptions } from '../net/tls.js';
 import { ReplyGate } from './reply-gate.js';
@@ -96,6 +97,9 @@ export interface Configuration {
 export type MemberIds = readonly ReplicaId[] & Pick<Members, 'add' | 'promote' | 'remove' | 'replace' | 'update' | 'set' | 'status'>;
 
 /** Default addresses: the local cluster of `npm start`. */
+/** Relayed changes' outcomes a client remembers for late take replies (LogClient.disown): a few relays' worth. */
+const RELAY_MEMORY = 4 * wireLimits.relayHeldMax;
+
 export const DEFAULT_ADDRESSES: readonly string[] = Object.freeze(['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003']);
 
 /** The membership, as the replicas told it. */
@@ -156,6 +160,11 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
   private readonly configWaits = new Map<number, () => void>();
   /** Change offers (the hand-off, members.ts) waiting for their reply, by rid. */
   private readonly offerWaits = new Map<number, (reply: ChangeOfferReply) => void>();
+  /**
+   * The outcomes this client's writers reported of relayed changes, by request id (the latest
+   * RELAY_MEMORY): what a take reply that comes late, after its writer stopped, is answered with (disown).
+   */
+  private readonly relayOutcomes = new Map<string, RelayOutcome>();
   /** Tails' doorbells (held reads) waiting for an answer, by rid. */
   private readonly doorbells = new Map<number, (reply: ReadReply) => void>();
   /** @internal Wakes waiting tails when this client's writers have positions chosen. */
@@ -587,6 +596,11 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
 
   /** @internal Sends a change relay message to member `to`; false if it is not connected. */
   sendRelay(to: ReplicaId, msg: ChangeMessage): boolean {
+    if (msg.type === 'changeReport') {
+      this.relayOutcomes.delete(msg.id);
+      this.relayOutcomes.set(msg.id, msg.outcome);
+      if (this.relayOutcomes.size > RELAY_MEMORY) this.relayOutcomes.delete(this.relayOutcomes.keys().next().value!);
+    }
     const link = this.byId.get(to);
     return link !== undefined && link.connected && link.sendFrame(encodeChangeFrame(msg));
   }
@@ -631,24 +645,38 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
     const msg = decodeChangeMessage(payload);
     if (this.closed) return;
     const from = this.idOf.get(link);
-    if (from === undefined || this.byId.get(from) !== link || this.membership?.all.includes(from) !== true) return;
+    if (from === undefined || this.byId.get(from) !== link || this.membership?.all.includes(from) !== true) {
+      // A link that no longer speaks for a member (replaced, or the member removed): no writer takes
+      // from it, but the replica marked what it handed over taken by this connection.
+      if (msg.type === 'changeTakeReply') this.disown(link, msg.requests);
+      return;
+    }
     if (msg.type === 'changeOfferReply') this.offerWaits.get(msg.rid)?.(msg);
     else if (msg.type === 'changeTakeReply') {
       let claimed = false;
       for (const w of this.writers) claimed = w.onTakeReply(from, msg) || claimed;
-      if (!claimed) this.disown(from, msg.requests);
+      if (!claimed) this.disown(link, msg.requests);
     }
     // A replica sends clients nothing else of the relay's: anything else is ignored.
   }
 
   /**
-   * Changes handed to a writer of this client that stopped before the reply came: the replica marked them
-   * taken by this connection, so it is told they were not made (no core saw them), and their asker goes on.
+   * Changes handed over in a take reply no writer of this client claims (its writer stopped, or is in
+   * doubt, before the reply came): the replica marked them taken by this connection, so it is told, on
+   * that connection, what became of each, and their asker goes on. A change a live writer of this client
+   * took (from another replica) is left to it. One a writer of this client reported: that outcome (a
+   * writer that stops reports `unknown` for each it took and did not settle). Else no core saw it: not
+   * made (`fenced`: the asker makes it itself).
    */
-  private disown(from: ReplicaId, requests: readonly ChangeRequest[]): void {
+  private disown(link: PeerLink, requests: readonly ChangeRequest[]): void {
     for (const r of requests) {
       if ([...this.writers].some((w) => w.tookRelayed(r.id))) continue;
-      this.sendRelay(from, { type: 'changeReport', id: r.id, outcome: { ok: false, reason: 'fenced', message: 'the writer that asked for the change stopped before it took it: nothing was written' } });
+      const outcome: RelayOutcome = this.relayOutcomes.get(r.id) ?? {
+        ok: false,
+        reason: 'fenced',
+        message: 'the writer that asked for the change stopped before it took it: nothing was written',
+      };
+      link.sendFrame(encodeChangeFrame({ type: 'changeReport', id: r.id, outcome }));
     }
   }
 

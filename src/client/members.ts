@@ -223,11 +223,16 @@ export class Members {
       const o = handed.outcome;
       if (o.ok) {
         // Another client's word is no proof of a configuration (as a client's `learned` is none to a
-        // replica): the replicas are asked, and the one they hold with this request's id is the answer. It
-        // was installed before the writer reported (R4), so they hold it; the report stands in only if a
-        // reply is late.
-        const made = await this.madeBy(request.id).catch(() => undefined);
-        return shape(made ?? o.config);
+        // replica): the replicas are asked, and the one their chain holds with this request's id is the
+        // answer. It was installed before the writer reported (R4), so they hold it; a reply that lags is
+        // waited for. A report they never confirm (a hostile or confused writer, or relay) is not
+        // believed: the outcome is unknown, and nothing is made here (a writer of this client would fence
+        // the one at work, which may yet be finishing it).
+        const made = await this.confirmed(request.id, timing.confirmWaitMs);
+        if (made !== undefined) return shape(made);
+        throw new ReplogError(
+          `the change's outcome is unknown: the writer that took it reported it made (epoch ${o.config.epoch}), but the replicas' configuration does not hold it; replog config show tells whether it was made`,
+        );
       }
       // The writer that took it stopped: before proposing it (fenced, no-quorum: nothing written), or not
       // knowing (unknown: its entry may be pending). This client carries it out: its election finishes a
@@ -263,6 +268,16 @@ export class Members {
     const made = await this.madeBy(request.id).catch(() => undefined);
     if (made !== undefined) return shape(made);
     throw err;
+  }
+
+  /** The configuration the request `id` made, once the replicas' chain holds it, asked again until `waitMs` passed; else undefined. */
+  private async confirmed(id: string, waitMs: number): Promise<PlacedConfiguration | undefined> {
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const made = await this.madeBy(id).catch(() => undefined);
+      if (made !== undefined || performance.now() >= deadline) return made;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   /** The configuration the request `id` made, if the chain the replicas report holds it. */

@@ -18,7 +18,15 @@
  * (to the connection that asked), and only that connection's report settles
  * it. If that connection closes first, the change is held again for the next
  * take (the writer dedupes by id, so its next connection gets it again and
- * reports there). A withdrawn change is never handed out; a taken one cannot
+ * reports there). The taker is bound to its connection: while it takes
+ * (within `takerWindowMs`) another connection naming the same proposal is
+ * refused (handed nothing, `onRefused` says why) and changes nothing,
+ * neither the taker nor what it took, and its `done` is ignored: the
+ * holder's proposal is no secret (/status shows it), and a connection that
+ * could unseat the taker could have an offer answered `no-writer`, so that
+ * the asker elects its own writer and fences the application's. With TLS a
+ * connection that may not carry changes is handed nothing and changes
+ * nothing either. A withdrawn change is never handed out; a taken one cannot
  * be withdrawn (the asker then waits for the outcome). Everything is bounded
  * (wireLimits.relayHeldMax entries) and forgotten after `expiryMs` without
  * news from the asker (a poll is an offer of the same id). In memory only: a
@@ -49,11 +57,15 @@ export interface ChangeRelayOptions {
   readonly heldMax?: number;
   /** How recent a take by the holder must be for offers to be held (default timing.writerActiveMs). */
   readonly takerWindowMs?: number;
+  /** A take refused (another connection names the bound taker's proposal, or one without the role): for the shell's log and metrics. */
+  readonly onRefused?: (conn: object, type: 'changeTake' | 'changeOffer', reason: string) => void;
 }
 
 interface Entry {
   readonly request: ChangeRequest;
   state: Exclude<OfferState, 'no-writer'>;
+  /** The connection that offered it, while open: only it may withdraw it. */
+  offeredBy: object | undefined;
   /** The connection it was handed to (state taken). */
   takenBy?: object;
   outcome?: RelayOutcome;
@@ -96,8 +108,14 @@ export class ChangeRelay {
     return h !== null && h.active && t !== undefined && this.opts.now() - t.at < this.takerWindowMs;
   }
 
-  /** An offer (or a poll, or with `withdraw` a withdrawal) of a change: what this replica holds of it now. */
-  offer(msg: ChangeOffer): ChangeOfferReply {
+  /**
+   * An offer (or a poll, or with `withdraw` a withdrawal) of a change: what this replica holds of it now.
+   * A change is its offering connection's: another connection may poll it (the same request), but its
+   * withdrawal is refused (answered with the state, which it leaves as it is) and so is another request
+   * under the same id (answered withdrawn: not held for it). Once the offering connection closed, the
+   * next connection to offer the same request is its asker (the asker reconnected).
+   */
+  offer(msg: ChangeOffer, conn: object): ChangeOfferReply {
     const now = this.opts.now();
     this.expire(now);
     const id = msg.request.id;
@@ -105,41 +123,60 @@ export class ChangeRelay {
     if (e === undefined) {
       if (msg.withdraw === true) return { type: 'changeOfferReply', rid: msg.rid, state: 'withdrawn' };
       if (!this.writerTakes() || !this.room()) return { type: 'changeOfferReply', rid: msg.rid, state: 'no-writer' };
-      e = { request: msg.request, state: 'held', seenAt: now };
+      e = { request: msg.request, state: 'held', seenAt: now, offeredBy: conn };
       this.entries.set(id, e);
     }
+    if (!sameRequest(e.request, msg.request)) {
+      this.opts.onRefused?.(conn, 'changeOffer', `an offer of another change under the id ${id}`);
+      return { type: 'changeOfferReply', rid: msg.rid, state: 'withdrawn' };
+    }
+    e.offeredBy ??= conn;
     e.seenAt = now;
-    if (msg.withdraw === true && e.state === 'held') e.state = 'withdrawn';
+    if (msg.withdraw === true && e.state === 'held') {
+      if (e.offeredBy === conn) e.state = 'withdrawn';
+      else this.opts.onRefused?.(conn, 'changeOffer', `a withdrawal of change ${id} from a connection that did not offer it`);
+    }
     return e.state === 'done' ? { type: 'changeOfferReply', rid: msg.rid, state: 'done', outcome: e.outcome! } : { type: 'changeOfferReply', rid: msg.rid, state: e.state };
   }
 
   /**
    * A writer asks for the held changes: handed (and marked taken by `conn`) only if it holds this
    * replica's promise and `mayCarry` (with TLS, an admin's connection: admission.ts mayCarryChanges).
-   * A holder that may not carry them is no taker: offers are then answered no-writer.
+   * A connection that may not carry them is handed nothing and changes nothing (if it is the holder, no
+   * connection of it takes, so offers find no-writer once the previous taker is gone). Another connection
+   * naming the proposal of a taker still at work here (bound, within takerWindowMs) is refused: the
+   * taker's connection stays the taker. A writer that reconnected gets its place once its old connection
+   * closes or stops taking.
    */
   take(msg: ChangeTake, conn: object, mayCarry = true): ChangeTakeReply {
     const now = this.opts.now();
     this.expire(now);
     const h = this.opts.holder();
     const requests: ChangeRequest[] = [];
-    // A writer that stops taking (it resigned): no taker, unless another connection took since.
+    const reply: ChangeTakeReply = { type: 'changeTakeReply', rid: msg.rid, requests };
+    // A writer that stops taking (it resigned): no taker; another connection's word is no news of it.
     if (msg.done === true) {
       if (this.taker?.conn === conn) this.taker = undefined;
-      return { type: 'changeTakeReply', rid: msg.rid, requests };
+      return reply;
     }
-    // The holder says it is there but may not carry changes: no taker, whoever took before it.
-    if (!mayCarry && h !== null && h.proposal === msg.proposal) this.taker = undefined;
-    if (mayCarry && h !== null && h.proposal === msg.proposal) {
-      this.taker = { proposal: msg.proposal, at: now, conn };
-      for (const e of this.entries.values()) {
-        if (e.state !== 'held') continue;
-        e.state = 'taken';
-        e.takenBy = conn;
-        requests.push(e.request);
-      }
+    if (h === null || h.proposal !== msg.proposal) return reply;
+    if (!mayCarry) {
+      this.opts.onRefused?.(conn, 'changeTake', `a take naming proposal ${msg.proposal} from a connection that may not carry changes`);
+      return reply;
     }
-    return { type: 'changeTakeReply', rid: msg.rid, requests };
+    const t = this.taker;
+    if (t !== undefined && t.conn !== conn && t.proposal === msg.proposal && now - t.at < this.takerWindowMs) {
+      this.opts.onRefused?.(conn, 'changeTake', `a take naming proposal ${msg.proposal}, whose taker is another connection`);
+      return reply;
+    }
+    this.taker = { proposal: msg.proposal, at: now, conn };
+    for (const e of this.entries.values()) {
+      if (e.state !== 'held') continue;
+      e.state = 'taken';
+      e.takenBy = conn;
+      requests.push(e.request);
+    }
+    return reply;
   }
 
   /** The outcome of a change, from the writer that took it: accepted only from the connection it was handed to. */
@@ -157,11 +194,13 @@ export class ChangeRelay {
   /**
    * A connection closed: what it took and did not settle is held again, for the holder's next take; if it
    * was the taker's (a one-shot `replog append` exits), there is no taker until the next take, so offers
-   * find no-writer at once instead of waiting to be withdrawn.
+   * find no-writer at once instead of waiting to be withdrawn. What it offered waits for its asker's next
+   * offer, on whichever connection.
    */
   connectionClosed(conn: object): void {
     if (this.taker?.conn === conn) this.taker = undefined;
     for (const e of this.entries.values()) {
+      if (e.offeredBy === conn) e.offeredBy = undefined;
       if (e.state === 'taken' && e.takenBy === conn) {
         e.state = 'held';
         e.takenBy = undefined;
@@ -182,4 +221,9 @@ export class ChangeRelay {
   private expire(now: number): void {
     for (const [id, e] of this.entries) if (now - e.seenAt >= this.expiryMs) this.entries.delete(id);
   }
+}
+
+/** The same change request: id, ifEpoch and change (as decoded from the wire, fields in one order). */
+function sameRequest(a: ChangeRequest, b: ChangeRequest): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

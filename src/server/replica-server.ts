@@ -321,7 +321,14 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const check = divergence;
 
   // Membership changes asked through this replica, held for the writer that holds the log (R12, change-relay.ts).
-  const relay = new ChangeRelay({ now: () => performance.now(), holder: () => h.writerView() });
+  const relay = new ChangeRelay({
+    now: () => performance.now(),
+    holder: () => h.writerView(),
+    onRefused: (conn, type, reason) => {
+      metrics.onRefused(type);
+      log.warn({ conn: (conn as ServerConnection).id, reason }, `${type} refused`);
+    },
+  });
 
   const helloAdmitted = new WeakSet<object>();
   // A replica asked to listen on port 0 names the port it bound (tests, embedded single-replica logs).
@@ -361,7 +368,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
               metrics.onRefused(m.type);
               return conn.close(`bad input: ${bad}`);
             }
-            if (m.type === 'changeOffer') conn.sendFrame(encodeChangeFrame(relay.offer(m)));
+            if (m.type === 'changeOffer') conn.sendFrame(encodeChangeFrame(relay.offer(m, conn)));
             else if (m.type === 'changeTake') conn.sendFrame(encodeChangeFrame(relay.take(m, conn, mayCarryChanges(conn.identity))));
             else if (m.type === 'changeReport') {
               const verdict = relay.report(m.id, m.outcome, conn);

@@ -10,7 +10,7 @@ import { handOff, type HandOffTiming, type RelayPort } from '../../src/client/ha
 import type { ChangeOfferReply, OfferState, RelayOutcome } from '../../src/net/change-codec.js';
 import type { ChangeRequest } from '../../src/core/writer.js';
 
-const fast: HandOffTiming = { pollMs: 5, takeWaitMs: 60, answerMs: 50, outcomeWaitMs: 2_000 };
+const fast: HandOffTiming = { pollMs: 5, takeWaitMs: 60, answerMs: 50, outcomeWaitMs: 2_000, confirmWaitMs: 100 };
 const request: ChangeRequest = { id: 'r1', ifEpoch: 3, change: { kind: 'remove', id: 2 } };
 const outcome: RelayOutcome = { ok: false, reason: 'epoch-changed', message: 'the configuration is at epoch 4' };
 
