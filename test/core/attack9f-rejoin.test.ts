@@ -17,7 +17,7 @@
 // Checked and found sound (no reproduction): the floor a catch-up fill reports (R9f) is the fill's own
 // proposal, under which a named C_k quorum (and R3's caught-up C_{k+1} quorum) accepted the entry, so it
 // is >= t_min (section 8, step 3); a fill that wrote nothing reports none; followPending leaves a config
-// entry alone in its fill. Simulator: --changes seeds 1000-1039, 3000-3039, 5000-5049 clean;
+// entry alone in its fill. Simulator: --changes seeds 1000-1039, 3000-3039, 5000-5049, 7000-7049 clean;
 // --changes --strict-liveness 2000-2089: seeds 2003 and 2067 fail (a writer fenced by a catch-up or
 // reader fill), 2003 also with --off rejoinLearnsPending: not R9f's. Seed 47 fails with the switch off and
 // passes with it on.
