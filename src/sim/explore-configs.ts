@@ -72,6 +72,19 @@ const DUEL_WRITERS: readonly WorldWriter[] = [
   { name: 'w2', floor: 1, appends: [], change: { id: 'remove', ifEpoch: 0, change: { kind: 'remove', id: 3 } } },
 ];
 
+/**
+ * `floor`'s writers: w1 (b2) appends a1 and b1 and is deposed before the change (its values, accepted by a
+ * minority, are leftovers above the entry); w2 (b3) moves {1, 2, 3} to {1, 4, 5}; w3, a writer of the new
+ * configuration (it reads r2's chain when it starts) with a low floor (b1, below w1's ballot).
+ */
+const FLOOR_WRITERS: readonly WorldWriter[] = [
+  { name: 'w1', floor: 1, appends: ['a1', 'b1'] },
+  { name: 'w2', floor: 2, appends: [], change: { id: 'move', ifEpoch: 0, change: { kind: 'set', voters: [1, 4, 5], learners: [] } } },
+  { name: 'w3', floor: 0, appends: ['c3'], seed: 2 },
+];
+/** Learners 4 and 5 catch up from r2 (their repair) at any point at which r2 learned more, or never: twice each (below the entry, then the entry). */
+const CATCH_UP_45_TWICE: readonly Fault[] = [4, 5, 4, 5].map((id) => ({ kind: 'copy', id, from: 2 }) as const);
+
 export const EXPLORE_CONFIGS: readonly ExploreConfig[] = [
   {
     name: 'classic',
@@ -201,6 +214,32 @@ export const EXPLORE_CONFIGS: readonly ExploreConfig[] = [
     unreached:
       'restartCheckLatest (R9d): not found within 15,000 states (with a1 as well, within 15,000): a violation needs r1 restored across the change to pass a check ' +
       'that only the removed r3 and r2 answer while r4 alone saw its newer promise, then w2 to elect over r1 and r2 in the new configuration: deeper than these bounds',
+  },
+  {
+    name: 'floor',
+    what:
+      'voters 1..3, learners 4 and 5; opening: w1 (b2) is elected by r1 and r2, writes NOP, a1, b1 at 0..2 to r1 only, and is deposed (leftovers on r1, ' +
+      'a voter of both configurations); w2 (b3) moves {1,2,3} to {1,4,5} (from the start; its messages delivered in any order); learners 4 and 5 ' +
+      'catch up from r2 at any point, twice each (or never); once a replica learned the move, w3 (b1, below w1\'s ballot; c3), reading r2\'s chain, ' +
+      'elects in the new configuration; five positions; commits delivered',
+    options: {
+      ...COMMON,
+      learners: [4, 5],
+      commits: true,
+      writers: FLOOR_WRITERS,
+      startedAtOnce: ['w2'],
+      deposed: [{ w: 'w1', electedBy: [1, 2], wroteTo: [1] }],
+      startAfter: { w3: 'changed' },
+      faults: CATCH_UP_45_TWICE,
+      positionLimit: 5,
+    },
+    // Five replicas and three writers: 2,000 states take about 12 s of CPU; the whole search completes in 29,347 states (about 350 s).
+    testCap: 2_000,
+    // R6's floor off: w2 chooses its entry at 1 under b3 (r2, r3 and, jointly, r4, r5); r4 and r5 learn it (copy); w3 (b1) elects over
+    // r4 and r5 and chooses a NOP at 2 under b1, below w1's leftover b1@2 (b2) on r1; w2's install election (b4) over r1 and r4 takes the
+    // leftover (b2 > b1) and chooses it: two values at 2 (I1; 637 states). Narrowed: w2's election promise to r1 is lost, so w2 elects
+    // without the leftovers (else it re-proposes them below its entry); without this loss the search finds it after 23,824 states.
+    breaks: [rule('configFloor', { lost: [{ from: 'w2', to: 'r1', type: 'promise' }] })],
   },
 ];
 

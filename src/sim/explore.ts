@@ -59,6 +59,13 @@ export type Fault =
   /** The replica copies what `from` learned (a learner's repair from a peer), when `from` learned more. */
   | { readonly kind: 'copy'; readonly id: ReplicaId; readonly from: ReplicaId; readonly after?: 'settled' };
 
+/** A writer of ExploreOptions.deposed. */
+export interface DeposedWriter {
+  readonly w: string;
+  readonly electedBy: readonly ReplicaId[];
+  readonly wroteTo: readonly ReplicaId[];
+}
+
 export interface ExploreOptions {
   readonly rules?: SafetyRules;
   readonly writers?: readonly WorldWriter[];
@@ -88,6 +95,14 @@ export interface ExploreOptions {
   readonly wipeBefore?: string;
   /** Writers started at the beginning (no 'start' action for them). */
   readonly startedAtOnce?: readonly string[];
+  /**
+   * Writers deposed before the search begins (after `startedAtOnce`), each in turn: it starts, is elected by
+   * `electedBy` (its other promises are lost), its first write reaches `wroteTo` only, and it stops for good
+   * (World.depose): what it wrote there is a leftover. A fixed opening, not searched: the search starts from it.
+   */
+  readonly deposed?: readonly DeposedWriter[];
+  /** Messages in flight after that opening that are lost (a fixed loss, to narrow a case), by sender, receiver and type. */
+  readonly lost?: readonly { readonly from: string; readonly to: string; readonly type: string }[];
   /**
    * Writers that may start only once every fault was applied ('wiped'), once
    * moreover every member is VOTING and done with its restart check
@@ -255,10 +270,34 @@ class Explorer {
 
   private replay(path: readonly Action[], trace = false): [World, Budget] {
     const [w, b] = this.fresh(trace);
-    for (const name of this.o.startedAtOnce ?? []) w.start(name);
-    this.prune(w);
+    this.opening(w);
     for (const a of path) this.apply(w, b, a);
     return [w, b];
+  }
+
+  /** What every path starts from: the writers started at once, then the deposed writers' scripted openings. */
+  private opening(w: World): void {
+    for (const name of this.o.startedAtOnce ?? []) w.start(name);
+    for (const d of this.o.deposed ?? []) {
+      w.start(d.w);
+      const reply = (id: ReplicaId, type: string): void => {
+        // Replies come within the step with instantReplies; otherwise they are delivered here.
+        const i = w.find((m) => m.from === `r${id}` && m.to === d.w && m.msg.type === type);
+        if (i >= 0) w.deliver(i);
+      };
+      for (const id of d.electedBy) {
+        w.deliverWhere((m) => m.from === d.w && m.to === `r${id}` && m.msg.type === 'promise', `${d.w}>r${id} promise`);
+        reply(id, 'promiseReply');
+      }
+      for (const id of d.wroteTo) {
+        w.deliverWhere((m) => m.from === d.w && m.to === `r${id}` && m.msg.type === 'write', `${d.w}>r${id} write`);
+        reply(id, 'writeReply');
+      }
+      w.depose(d.w);
+    }
+    const lost = this.o.lost ?? [];
+    w.drop((m) => lost.some((l) => l.from === m.from && l.to === m.to && l.type === m.msg.type));
+    this.prune(w);
   }
 
   private visit(path: Action[], world: World, budget: Budget): void {
@@ -369,7 +408,7 @@ class Explorer {
       } else if (w.readers.has(who)) {
         const rd = w.readers.get(who)!;
         if (rd.core === undefined || rd.result !== undefined) continue;
-      } else if (!w.writers.get(who)!.started) continue;
+      } else if (!w.writers.get(who)!.started || w.deposed.has(who)) continue;
       out.push({ k: 'tick', who });
     }
     return out;
@@ -446,8 +485,7 @@ class Explorer {
 
   private describePath(path: readonly Action[]): string[] {
     const [w, b] = this.fresh();
-    for (const name of this.o.startedAtOnce ?? []) w.start(name);
-    this.prune(w);
+    this.opening(w);
     const out: string[] = [];
     for (const a of path) {
       if (a.k === 'deliver') {

@@ -237,6 +237,8 @@ export class World {
   readonly violations: string[] = [];
   readonly lines: string[] = [];
   private readonly traceOn: boolean;
+  /** Writers deposed for good (`depose`): nothing they send or are sent is delivered. */
+  readonly deposed = new Set<string>();
 
   constructor(readonly options: WorldOptions) {
     this.rules = options.rules ?? ALL_RULES_ON;
@@ -296,6 +298,16 @@ export class World {
     this.submit(w, w.spec.appends);
     if (w.spec.change !== undefined && w.spec.changeLater !== true) this.giveChange(w);
     this.applyWriter(w, w.core.step({ type: 'flush' }, this.now));
+  }
+
+  /**
+   * Scripts: writer `name` is deposed and stops for good (its process ends): its messages in flight are
+   * lost, and so is everything it would send or be sent. What it wrote stays where it was accepted.
+   */
+  depose(name: string): void {
+    this.trace(`${name} deposed, stops`);
+    this.deposed.add(name);
+    this.inflight = this.inflight.filter((m) => m.from !== name && m.to !== name);
   }
 
   /** A reader starts its read, with the view of its seed replica's chain (or the bootstrap one). */
@@ -581,6 +593,7 @@ export class World {
 
   private post(from: string, to: string, msg: Message): void {
     if (msg.type === 'peerState' && this.options.gossip === false) return;
+    if (this.deposed.has(from) || this.deposed.has(to)) return;
     // A replica that is down receives nothing (its connections are closed).
     const toReplica = replicaNumber(to);
     if (toReplica !== undefined && this.down.has(toReplica)) return;

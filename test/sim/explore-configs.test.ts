@@ -10,18 +10,20 @@ import assert from 'node:assert/strict';
 import { explore } from '../../src/sim/explore.js';
 import { EXPLORE_CONFIGS } from '../../src/sim/explore-configs.js';
 import { settle } from '../../src/sim/scenarios.js';
-import { World } from '../../src/sim/world.js';
+import { World, type InFlight } from '../../src/sim/world.js';
+import { ALL_RULES_ON } from '../../src/core/rules.js';
 
-/** States per configuration with every rule on, in this suite. */
+/** States per configuration with every rule on, in this suite (unless the configuration gives its own testCap). */
 const TEST_CAP = 4_000;
 
 for (const c of EXPLORE_CONFIGS.filter((x) => x.name !== 'classic')) {
   test(`${c.name}, every rule on: no violation (${c.what})`, (t) => {
-    const r = explore({ ...c.options, maxStates: TEST_CAP });
+    const cap = c.testCap ?? TEST_CAP;
+    const r = explore({ ...c.options, maxStates: cap });
     t.diagnostic(`${r.states} states${r.capped ? ' (bounded, not complete)' : ''}, ${r.transitions} transitions, ${r.terminal} terminal, deepest ${r.deepest}, ${r.ms} ms`);
     assert.deepEqual(r.violations.map((v) => `${v.message}\n  ${v.path.join('\n  ')}`), []);
     assert.equal(r.depthCut, 0);
-    assert.ok(r.states >= Math.min(TEST_CAP, 1_000), `explored ${r.states} states`);
+    assert.ok(r.states >= Math.min(cap, 1_000), `explored ${r.states} states`);
   });
   for (const b of c.breaks) {
     test(`${c.name}, ${b.name} off: the search finds a violation`, (t) => {
@@ -84,4 +86,60 @@ test('a chained world (learners given) completes a swap with no violation, and i
   assert.deepEqual(w.violations, []);
   assert.deepEqual(w.truth.map((c) => [c.epoch, c.position, c.voters.map((m) => m.id)]), [[0, -1, [1, 2, 3]], [1, 2, [1, 2, 4]]]);
   assert.deepEqual([...w.acked('w1')], [[1, 'a:a1'], [4, 'a:b1']]);
+});
+
+test('floor with a reader (scripted): a fill of the new configuration under a ballot below a deposed writer\'s leftover chooses there without R6\'s floor, and the install election then chooses the leftover (on: the fill is refused)', () => {
+  // The table's `floor` with a reader in w3's place (not searched: the read waits out the activity r1 reports for w1, about
+  // seven reader ticks, each re-reading): w1 (b2) leaves NOP, a1, b1 at 0..2 on r1 only; w2 (b3) moves {1,2,3} to {1,4,5} at 1 without r1;
+  // r4 and r5 catch up and learn the entry; rd1 (floor 0: fills under b1), with r2's chain, reads [2, 2], hears r1's leftover
+  // and fills over r4 and r5 (r1's answers to the fill lost); w2's install election (b4) then meets r1 and r5.
+  const run = (configFloor: boolean): World => {
+    const w = new World({
+      replicas: 3,
+      learners: [4, 5],
+      gossip: false,
+      instantReplies: true,
+      positionLimit: 5,
+      rules: { ...ALL_RULES_ON, configFloor },
+      readers: [{ name: 'rd1', from: 2, to: 2, seed: 2, floor: 0 }],
+      writers: [
+        { name: 'w1', floor: 1, appends: ['a1', 'b1'] },
+        { name: 'w2', floor: 2, appends: [], change: { id: 'move', ifEpoch: 0, change: { kind: 'set', voters: [1, 4, 5], learners: [] } } },
+      ],
+    });
+    const to = (from: string, dest: string, type: string) => (m: InFlight) => m.from === from && m.to === dest && m.msg.type === type;
+    w.start('w1');
+    w.deliverWhere(to('w1', 'r1', 'promise'));
+    w.deliverWhere(to('w1', 'r2', 'promise'));
+    w.deliverWhere(to('w1', 'r1', 'write'));
+    w.depose('w1');
+    w.start('w2');
+    w.drop(to('w2', 'r1', 'promise'));
+    w.deliverWhere(to('w2', 'r2', 'promise'));
+    w.deliverWhere(to('w2', 'r3', 'promise'));
+    w.deliverAll((m) => m.to !== 'r1');
+    // r4 and r5 answered the entry's write not-ready: they catch up below it, w2 sends it again, then they learn it.
+    w.copyLearned(2, 4);
+    w.copyLearned(2, 5);
+    w.tick('w2');
+    w.deliverAll((m) => m.to !== 'r1' && m.msg.type !== 'promise');
+    assert.equal(w.replicas.get(2)!.store.metadata().configs?.length, 2, 'r2 learned the move');
+    w.copyLearned(2, 4);
+    w.copyLearned(2, 5);
+    w.read('rd1');
+    // r1 reports w1 active: the read waits for its commit before it fills.
+    for (let k = 0; k < 7; k++) {
+      w.tick('rd1');
+      w.deliverAll((m) => m.from === 'rd1' && m.msg.type === 'read');
+    }
+    w.drop((m) => m.from === 'rd1' && m.to === 'r1');
+    w.deliverAll((m) => m.from === 'rd1' && m.msg.type !== 'commit');
+    w.drop((m) => m.from === 'rd1');
+    w.deliverAll((m) => m.to !== 'r4');
+    return w;
+  };
+  const off = run(false);
+  assert.ok(off.violations.some((v) => v.startsWith('agreement: two values chosen at 2: a:b1 and nop')), `off: ${off.violations.join('; ')}`);
+  const on = run(true);
+  assert.deepEqual(on.violations, []);
 });
