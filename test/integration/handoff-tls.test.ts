@@ -6,40 +6,18 @@
  * are not built), the relay answers no-writer, and the asker elects a writer
  * of its own at once, as before the hand-off.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { LogClient } from '../../src/client/log-client.js';
 import type { ChangeEvent } from '../../src/client/events.js';
 import { HANDOFF_TIMING } from '../../src/client/handoff.js';
-import { startReplica, type Replica } from '../../src/server/replica-server.js';
-import { freePorts } from './helpers.js';
-import { makeTestCerts, type TestCerts } from '../tls/fixture.js';
+import { useTlsReplica } from '../tls/one-replica.js';
 
-let root: string;
-let certs: TestCerts;
-let replica: Replica;
-let ports: number[];
-
-before(async () => {
-  root = mkdtempSync(join(tmpdir(), 'replog-tls-handoff-'));
-  certs = makeTestCerts(join(root, 'certs'));
-  ports = await freePorts(3);
-  replica = await startReplica({ id: 1, dir: join(root, 'r1'), listen: `127.0.0.1:${ports[0]}`, members: `1=127.0.0.1:${ports[0]}`, logger: pino({ level: 'silent' }), tls: certs.material('replica-1') });
-  await replica.ready;
-});
-
-after(async () => {
-  await replica.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+const tls = useTlsReplica('handoff', 3);
 
 /** An application client with a writer, appending nothing; what it was handed. */
 async function application(cert: string) {
-  const log = await LogClient.connect([replica.address], { tls: certs.material(cert), waitForQuorum: true });
+  const log = await LogClient.connect([tls.replica.address], { tls: tls.certs.material(cert), waitForQuorum: true });
   const changes: ChangeEvent[] = [];
   log.on('change', (e) => changes.push(e));
   const writer = await log.writer();
@@ -48,9 +26,9 @@ async function application(cert: string) {
 
 test('with TLS an application writer with an admin certificate carries an admin\'s change', async () => {
   const app = await application('client-admin');
-  const admin = await LogClient.connect([replica.address], { tls: certs.material('client-admin') });
+  const admin = await LogClient.connect([tls.replica.address], { tls: tls.certs.material('client-admin') });
   try {
-    const c = await admin.members.add(2, `127.0.0.1:${ports[1]}`);
+    const c = await admin.members.add(2, `127.0.0.1:${tls.ports[1]}`);
     assert.deepEqual(c.learners.map((m) => m.id), [2]);
     assert.deepEqual(app.changes.map((e) => e.change.kind), ['add']);
     assert.equal(app.writer.state, 'elected');
@@ -64,7 +42,7 @@ test('with TLS an application writer with an admin certificate carries an admin\
 
 test('with TLS an application writer with a plain client certificate is handed nothing: the admin\'s client elects its own at once', async () => {
   const app = await application('client-app');
-  const admin = await LogClient.connect([replica.address], { tls: certs.material('client-admin') });
+  const admin = await LogClient.connect([tls.replica.address], { tls: tls.certs.material('client-admin') });
   try {
     const t0 = performance.now();
     const c = await admin.members.remove(2);

@@ -7,6 +7,8 @@ import { CHANGE_CODES, decodeChangeMessage, encodeChangeFrame, type ChangeTakeRe
 import type { ChangeRequest } from '../../src/core/writer.js';
 import { TlsCredentials } from '../../src/net/tls.js';
 import type { TlsOptions } from '../../src/net/tls.js';
+import { LogClient } from '../../src/client/log-client.js';
+import type { ChangeEvent } from '../../src/client/events.js';
 
 /** A raw client connection to a replica's port that speaks the relay's messages as it likes. */
 export interface Hostile {
@@ -69,3 +71,24 @@ export async function hostileLink(address: string, tlsOptions?: TlsOptions): Pro
   };
 }
 
+
+/** An application client whose writer took changes at `address` at least once; the changes it carried, its fencings. */
+export async function takingApplication(address: string, tlsOptions?: TlsOptions) {
+  const log = await LogClient.connect([address], { waitForQuorum: true, ...(tlsOptions === undefined ? {} : { tls: tlsOptions }) });
+  const changes: ChangeEvent[] = [];
+  const fenced: Error[] = [];
+  log.on('change', (e) => changes.push(e));
+  log.on('fenced', (e) => fenced.push(e.error));
+  const writer = await log.writer();
+  // The writer asks for changes at its next tick after its election, then every recommitMs.
+  await new Promise((r) => setTimeout(r, 300));
+  return { log, writer, changes, fenced };
+}
+
+/** Ends a test: the hostile links and the asker closed, the application's writer resigned and its client closed. */
+export async function closeAll(app: { log: { close(): Promise<void> }; writer: { resign(): Promise<void> } }, asker: { close(): Promise<void> }, ...hostiles: Hostile[]): Promise<void> {
+  for (const h of hostiles) await h.stop();
+  await asker.close();
+  await app.writer.resign().catch(() => undefined);
+  await app.log.close();
+}

@@ -25,10 +25,9 @@ import { randomUUID } from 'node:crypto';
 import { LogClient } from '../../src/client/log-client.js';
 import { Members } from '../../src/client/members.js';
 import type { ChangeRequest } from '../../src/core/writer.js';
-import type { ChangeEvent } from '../../src/client/events.js';
 import { startReplica, type Replica } from '../../src/server/replica-server.js';
 import { freePorts, waitFor } from './helpers.js';
-import { hostileLink } from './hostile-helpers.js';
+import { closeAll, hostileLink, takingApplication } from './hostile-helpers.js';
 
 let root: string;
 let replica: Replica;
@@ -49,18 +48,7 @@ after(async () => {
 /** The proposal of the replica's promise (what /status shows as the writer's). */
 const holderProposal = (): number => replica.host.writerView()?.proposal ?? 0;
 
-/** An application client whose writer took changes here at least once. */
-async function application() {
-  const log = await LogClient.connect([replica.address], { waitForQuorum: true });
-  const changes: ChangeEvent[] = [];
-  const fenced: Error[] = [];
-  log.on('change', (e) => changes.push(e));
-  log.on('fenced', (e) => fenced.push(e.error));
-  const writer = await log.writer();
-  // The writer asks for changes at its next tick after its election, then every recommitMs.
-  await new Promise((r) => setTimeout(r, 300));
-  return { log, writer, changes, fenced };
-}
+const application = () => takingApplication(replica.address);
 
 test('(a) another connection naming the holder\'s proposal is handed nothing; the application\'s writer carries the change', async () => {
   const app = await application();
@@ -77,10 +65,7 @@ test('(a) another connection naming the holder\'s proposal is handed nothing; th
     assert.deepEqual(c.learners.map((m) => m.id), [2]);
     assert.deepEqual(app.changes.map((e) => e.change.kind), ['add'], 'the application\'s writer carried it');
   } finally {
-    await hostile.stop();
-    await asker.close();
-    await app.writer.resign().catch(() => undefined);
-    await app.log.close();
+    await closeAll(app, asker, hostile);
   }
   assert.deepEqual(app.fenced, []);
 });
@@ -98,10 +83,7 @@ test('(b) another connection\'s "done" does not unseat the taker: the next chang
     assert.equal(app.writer.state, 'elected');
     assert.deepEqual(hostile.handed(), []);
   } finally {
-    await hostile.stop();
-    await asker.close();
-    await app.writer.resign().catch(() => undefined);
-    await app.log.close();
+    await closeAll(app, asker, hostile);
   }
   assert.deepEqual(app.fenced, [], 'the application\'s writer was fenced');
 });
@@ -127,10 +109,7 @@ test('(c) another connection naming an asker\'s change cannot withdraw it or put
     assert.equal(app.writer.state, 'elected');
     await hostileOther.stop();
   } finally {
-    await hostile.stop();
-    await asker.close();
-    await app.writer.resign().catch(() => undefined);
-    await app.log.close();
+    await closeAll(app, asker, hostile);
   }
   assert.deepEqual(app.fenced, [], 'the application\'s writer was fenced');
 });

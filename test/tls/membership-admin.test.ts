@@ -2,47 +2,25 @@
 // certificate adds a member; a plain client certificate is refused with one clear error before anything
 // is sent (and the replica would refuse its config write and its installing promise anyway:
 // test/server/admission.test.ts).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { LogClient } from '../../src/client/log-client.js';
 import { ChangeRefusedError } from '../../src/core/errors.js';
-import { startReplica, type Replica } from '../../src/server/replica-server.js';
-import { freePorts } from '../integration/helpers.js';
-import { makeTestCerts, type TestCerts } from './fixture.js';
+import { useTlsReplica } from './one-replica.js';
 
-let root: string;
-let certs: TestCerts;
-let replica: Replica;
-let ports: number[];
-
-before(async () => {
-  root = mkdtempSync(join(tmpdir(), 'replog-tls-members-'));
-  certs = makeTestCerts(join(root, 'certs'));
-  ports = await freePorts(2);
-  replica = await startReplica({ id: 1, dir: join(root, 'r1'), listen: `127.0.0.1:${ports[0]}`, members: `1=127.0.0.1:${ports[0]}`, logger: pino({ level: 'silent' }), tls: certs.material('replica-1') });
-  await replica.ready;
-});
-
-after(async () => {
-  await replica.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+const tls = useTlsReplica('members', 2);
 
 test('with TLS a plain client certificate may not change members; an admin certificate may', async () => {
-  const app = await LogClient.connect([replica.address], { tls: certs.material('client-app') });
+  const app = await LogClient.connect([tls.replica.address], { tls: tls.certs.material('client-app') });
   try {
-    await assert.rejects(app.members.add(2, `127.0.0.1:${ports[1]}`), (e: unknown) => e instanceof ChangeRefusedError && e.reason === 'not-admin' && /admin certificate/.test(e.message));
+    await assert.rejects(app.members.add(2, `127.0.0.1:${tls.ports[1]}`), (e: unknown) => e instanceof ChangeRefusedError && e.reason === 'not-admin' && /admin certificate/.test(e.message));
     assert.equal((await app.configuration()).epoch, 0, 'nothing changed');
   } finally {
     await app.close();
   }
-  const admin = await LogClient.connect([replica.address], { tls: certs.material('client-admin') });
+  const admin = await LogClient.connect([tls.replica.address], { tls: tls.certs.material('client-admin') });
   try {
-    const c = await admin.members.add(2, `127.0.0.1:${ports[1]}`);
+    const c = await admin.members.add(2, `127.0.0.1:${tls.ports[1]}`);
     assert.equal(c.epoch, 1);
     assert.deepEqual(c.learners.map((m) => m.id), [2]);
     const w = await admin.writer();
