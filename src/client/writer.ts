@@ -201,7 +201,10 @@ export class Writer<T = Uint8Array> {
     const unknown = this.unknown.sort((a, b) => a.position - b.position);
     this.unknown = [];
     try {
-      const position = await this.elect();
+      // A core still elected is a reelect() whose election won and whose verdicts' read failed: its positions
+      // through the marker are chosen (and above it settled, or the core would have given up), so read again.
+      const position = this.core.roleKind === 'elected' ? this.position : await this.elect();
+      if (this.failure === undefined) this.stateNow = 'elected';
       const highest = unknown.length > 0 ? unknown[unknown.length - 1]!.position : -1;
       // The election chose every position through its marker. A write in doubt above the marker sits on
       // a position no one chose yet: a minority may hold it, and a later election that meets that
@@ -209,8 +212,11 @@ export class Writer<T = Uint8Array> {
       if (highest > position) await this.settleAbove(position, highest);
       return { position, settled: await this.verdicts(unknown) };
     } catch (err) {
-      // Still in doubt: the same writes are still unknown for the next reelect().
+      // Still in doubt: the same writes are still unknown for the next reelect(). That holds when the
+      // election won and only the read of their positions failed, too: the writer says so (in doubt), or
+      // reelect(), which is for a writer in doubt, could never settle them.
       this.unknown = [...unknown, ...this.unknown];
+      if (this.failure === undefined && this.state === 'elected') this.stateNow = 'in-doubt';
       throw err;
     } finally {
       this.reelecting = false;

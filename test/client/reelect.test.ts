@@ -81,3 +81,22 @@ test('a truncation in doubt that only a minority took is not written, and writes
   assert.equal(await c.drive(ca.beginning()), 0);
   assert.equal(await c.drive(a.append('after')), 5, 'the settled positions are behind the writer: it goes on after them');
 });
+
+test('reelect() whose election won but whose read of the positions in doubt failed leaves the writer in doubt; the next reelect() settles them', async () => {
+  const c = new FakeCluster(3);
+  const ca = c.client();
+  const a = await ca.writer();
+  assert.equal(await c.drive(a.append('x')), 1);
+  c.dropIf = (to, msg, from) => from === ca && msg.type === 'write' && to !== 1;
+  await failsInDoubt(c, a.append('u'));
+  c.dropIf = () => false;
+  // The verdicts' read fails once (no quorum for it): the writes are still unknown, and the writer must say so.
+  const read = ca.readActions.bind(ca);
+  let failReads = 1;
+  ca.readActions = (from, to) => (failReads-- > 0 ? Promise.reject(new NoQuorumError('read: no quorum')) : read(from, to));
+  await assert.rejects(c.drive(a.reelect()), NoQuorumError);
+  assert.equal(a.state, 'in-doubt', 'the writes are still unknown: the writer is in doubt, so reelect() can settle them');
+  const r = await c.drive(a.reelect());
+  assert.deepEqual(r.settled.map((s) => [s.position, s.written]), [[2, true]]);
+  assert.equal(a.state, 'elected');
+});
