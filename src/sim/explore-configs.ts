@@ -85,6 +85,11 @@ const FLOOR_WRITERS: readonly WorldWriter[] = [
 /** Learners 4 and 5 catch up from r2 (their repair) at any point at which r2 learned more, or never: twice each (below the entry, then the entry). */
 const CATCH_UP_45_TWICE: readonly Fault[] = [4, 5, 4, 5].map((id) => ({ kind: 'copy', id, from: 2 }) as const);
 
+/** w1 of `truncate-past`: as `swap`'s w1, then TRUNCATE(3) at 5, past the entry at 2 (the writer names config(3)'s head on it, R14). */
+const TRUNCATE_W1: WorldWriter = { ...SWAP_W1, truncate: 3 };
+/** The removed voter 3 catches up from r1 (its repair: a copy of r1's learned values, from r1's beginning) at any point at which r1 learned more, or never. */
+const CATCH_UP_3: Fault = { kind: 'copy', id: 3, from: 1 };
+
 export const EXPLORE_CONFIGS: readonly ExploreConfig[] = [
   {
     name: 'classic',
@@ -240,6 +245,18 @@ export const EXPLORE_CONFIGS: readonly ExploreConfig[] = [
     // leftover (b2 > b1) and chooses it: two values at 2 (I1; 637 states). Narrowed: w2's election promise to r1 is lost, so w2 elects
     // without the leftovers (else it re-proposes them below its entry); without this loss the search finds it after 23,824 states.
     breaks: [rule('configFloor', { lost: [{ from: 'w2', to: 'r1', type: 'promise' }] })],
+  },
+  {
+    name: 'truncate-past',
+    what:
+      'as swap (w1: a1, the swap of 3 for 4 at 2, b1; w2 elects at any point), then w1 truncates to 3 (TRUNCATE at 5, past the entry); ' +
+      'learner 4 catches up from r1 at any point (or never), then the removed voter 3 copies r1\'s learned values at any point (or never); ' +
+      'a copy taken after r1 learned the TRUNCATE starts at r1\'s beginning (3): it holds the TRUNCATE but not the entry; six positions; commits delivered',
+    options: { ...CHAINED, writers: [TRUNCATE_W1, W2], startedAtOnce: ['w1'], faults: [CATCH_UP_4, CATCH_UP_3], positionLimit: 6 },
+    // R14 (docs: chainWithBegin; SafetyRules.chainBeforeTruncate) off, w1 alone: r1 and r2 learn everything through the TRUNCATE at 5
+    // (begin 3); learner 4, which never learned the entry at 2, copies r1's learned values 3..5 and takes the TRUNCATE: it begins at 3
+    // with the bootstrap chain alone (I8; 19 states). With the rule on it keeps the TRUNCATE waiting until it holds config(3).
+    breaks: [rule('chainBeforeTruncate', { writers: [TRUNCATE_W1] })],
   },
 ];
 

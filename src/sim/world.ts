@@ -25,8 +25,10 @@
  * then also checks one chain (I3), one change pending (I4), the joint count
  * (I6: when a writer counts an entry chosen, a quorum of the next
  * configuration has learned everything below it), counting only from voters
- * (I5: a writer commits or acknowledges only what is chosen in this sense)
- * and removed stays removed (I7).
+ * (I5: a writer commits or acknowledges only what is chosen in this sense),
+ * removed stays removed (I7) and complete chains (I8: a VOTING replica's
+ * chain holds every link of the true chain at or below max(learnedThrough,
+ * begin - 1)). A writer may end with a TRUNCATE (WorldWriter.truncate).
  */
 import { chainView } from '../core/config-view.js';
 import { configQuorum, roleIn, type Configuration, type PlacedConfiguration } from '../core/membership.js';
@@ -56,6 +58,11 @@ export interface WorldWriter {
   readonly changeLater?: boolean;
   /** Entries it appends after the change (queued behind it: R2 holds them back until it is installed). */
   readonly after?: readonly string[];
+  /**
+   * Last, it truncates to this position: a TRUNCATE queued behind everything above (the core writer
+   * sets the head of config(to) on it, R14; it must not lie above the TRUNCATE's own position).
+   */
+  readonly truncate?: Position;
   /**
    * Chained worlds: when it starts, the writer reads the chain this replica
    * stores and its ballots are in that chain's latest configuration (a client
@@ -297,6 +304,7 @@ export class World {
     this.trace(`${name} starts (floor b${w.spec.floor}): ${w.spec.appends.join(',')}`);
     this.submit(w, w.spec.appends);
     if (w.spec.change !== undefined && w.spec.changeLater !== true) this.giveChange(w);
+    else if (w.spec.change === undefined) this.submitTruncate(w);
     this.applyWriter(w, w.core.step({ type: 'flush' }, this.now));
   }
 
@@ -337,6 +345,17 @@ export class World {
     this.trace(`${w.spec.name} change ${JSON.stringify(w.spec.change!.change)} (if epoch ${w.spec.change!.ifEpoch})`);
     this.applyWriter(w, w.core.step({ type: 'change', request: w.spec.change! }, this.now));
     this.submit(w, w.spec.after ?? []);
+    this.submitTruncate(w);
+  }
+
+  /** The writer's TRUNCATE (WorldWriter.truncate), if it has one, behind its other operations. */
+  private submitTruncate(w: WorldWriterState): void {
+    if (w.spec.truncate === undefined) return;
+    const action: Action = { kind: 'truncate', to: w.spec.truncate };
+    const id = w.ops.size + 1;
+    w.ops.set(id, action);
+    this.trace(`${w.spec.name} truncates to ${w.spec.truncate}`);
+    this.applyWriter(w, w.core.step({ type: 'submit', op: { id, action } }, this.now));
   }
 
   private submit(w: WorldWriterState, appends: readonly string[]): void {
@@ -815,8 +834,17 @@ export class World {
     this.truth = truth.chain;
     for (const p of truth.problems) this.fail(p);
     for (const id of only === undefined ? this.members : [only]) {
-      const bad = chainMismatch(this.replicas.get(id)!.store.metadata().configs ?? [], truth.chain);
+      const store = this.replicas.get(id)!.store;
+      const bad = chainMismatch(store.metadata().configs ?? [], truth.chain);
       if (bad !== undefined) this.fail(`one chain (I3): r${id} ${bad}`);
+      // I8 (R14): a VOTING replica's chain holds every link of the true chain at or below max(learnedThrough, begin - 1).
+      if (store.metadata().status !== 'VOTING') continue;
+      const top = Math.max(store.learnedThrough(), store.begin() - 1);
+      const chain = store.metadata().configs ?? [];
+      const missing = truth.chain.find((l) => l.position >= 0 && l.position <= top && !chain.some((c) => c.epoch === l.epoch && c.position === l.position));
+      if (missing !== undefined) {
+        this.fail(`complete chains (I8): r${id} begins at ${store.begin()}, learned through ${store.learnedThrough()}, but its chain lacks epoch ${missing.epoch} at ${missing.position}`);
+      }
     }
     const positions = new Set<Position>([...this.acceptLog.map((a) => a.p), ...this.chosen.keys()]);
     for (const w of this.writers.values()) for (const p of w.acked.keys()) positions.add(p);

@@ -31,7 +31,7 @@ for (const c of EXPLORE_CONFIGS.filter((x) => x.name !== 'classic')) {
       const v = r.violations[0];
       assert.ok(v !== undefined, `no violation in ${r.states} states`);
       t.diagnostic(`after ${r.states} states: ${v.message}\n  ${v.path.join('\n  ')}`);
-      assert.match(v.message, /agreement|durability|read-consistency|read: |start over data|one chain \(I3\)|one change pending \(I4\)|counted only from voters \(I5\)|joint \(I6\)|removed stays removed \(I7\)/);
+      assert.match(v.message, /agreement|durability|read-consistency|read: |start over data|one chain \(I3\)|one change pending \(I4\)|counted only from voters \(I5\)|joint \(I6\)|removed stays removed \(I7\)|complete chains \(I8\)/);
     });
   }
   if (c.breaks.length === 0) {
