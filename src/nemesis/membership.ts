@@ -33,12 +33,23 @@ function cli(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number)
 
 const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
 
-/** The voters and learners the log holds now, or undefined if no replica answered in time. */
+/** The highest configuration epoch read so far, per cluster: configurations only move forward. */
+const epochSeen = new WeakMap<Replicas, number>();
+
+/**
+ * The voters and learners the log holds now, or undefined if no replica answered in time, or if the
+ * answer is older than one read before: a wiped replica answers with its flags' configuration (epoch 0)
+ * until it rejoins, and the others may be restarting. Seed 504 took such an answer for the log's, found
+ * slot 1's voter missing from it, "replaced" it (its disk wiped) while another voter's disk was lost,
+ * and two of the three voters' disks were gone.
+ */
 async function configuration(replicas: Replicas): Promise<{ voters: Set<number>; learners: Set<number> } | undefined> {
   let log: LogClient | undefined;
   try {
     log = await LogClient.connect(replicas.addresses, { connectTimeoutMs: 5000 });
     const c = await log.configuration({ timeoutMs: 10_000 });
+    if (c.epoch < (epochSeen.get(replicas) ?? 0)) return undefined;
+    epochSeen.set(replicas, c.epoch);
     return { voters: new Set(c.voters.map((m) => m.id)), learners: new Set(c.learners.map((m) => m.id)) };
   } catch {
     return undefined;
@@ -74,7 +85,10 @@ export async function replaceMember(replicas: Replicas, slot: number, env: NodeJ
   }
   const next = await newMemberAt(replicas, slot);
   const add = await addVoter(replicas, slot, env);
-  if (add.code === 0) replicas.added(slot);
+  if (add.code === 0) {
+    replicas.added(slot);
+    await configuration(replicas); // its epoch: an older answer later is stale, not a removal
+  }
   return add.code === 0
     ? `member ${old} removed; member ${next} added at its address, caught up and promoted`
     : `member ${old} removed; member ${next} at its address not yet a voter (exit ${add.code}: ${lastLine(add.stderr)}), settled later`;
