@@ -40,6 +40,24 @@ test('L1 (mechanism): a catch-up whose peers never answer never ends (no no-quor
   assert.notEqual(done, undefined, 'ten minutes of silence from every peer and the catch-up still waits');
 });
 
+/** With r1 away: writer v (w deposed) adds 4, then 5 (caught up from r2), then sets the voters to {1, 4, 5}. */
+function moveTo145(c: ReconfigCluster): void {
+  c.writers.delete('w');
+  c.elect('v');
+  c.run();
+  c.change('v', { id: 'add4', ifEpoch: 0, change: { kind: 'add', member: member(4) } });
+  c.run();
+  assert.equal(changed(c.changes.get('add4')).epoch, 1);
+  c.change('v', { id: 'add5', ifEpoch: 1, change: { kind: 'add', member: member(5) } });
+  c.run();
+  assert.equal(changed(c.changes.get('add5')).epoch, 2);
+  c.copyLearned(2, 4);
+  c.copyLearned(2, 5);
+  c.change('v', { id: 'swap', ifEpoch: 2, change: { kind: 'set', voters: [1, 4, 5], learners: [] } });
+  c.run();
+  assert.equal(changed(c.changes.get('swap')).epoch, 3);
+}
+
 function movedOnDuring(blocked: 'read' | 'rejoin', mark: string): void {
   const c = new ReconfigCluster(config0([1, 2, 3]), ALL_RULES_ON, [1, 2, 3, 4, 5]);
   c.elect('w');
@@ -65,20 +83,7 @@ function movedOnDuring(blocked: 'read' | 'rejoin', mark: string): void {
   net.nodes.delete(1);
   c.up.delete(1);
   // A writer elected now (the old one named r1's lost disk, which r2 and r3 no longer count).
-  c.writers.delete('w');
-  c.elect('v');
-  c.run();
-  c.change('v', { id: 'add4', ifEpoch: 0, change: { kind: 'add', member: member(4) } });
-  c.run();
-  assert.equal(changed(c.changes.get('add4')).epoch, 1);
-  c.change('v', { id: 'add5', ifEpoch: 1, change: { kind: 'add', member: member(5) } });
-  c.run();
-  assert.equal(changed(c.changes.get('add5')).epoch, 2);
-  c.copyLearned(2, 4);
-  c.copyLearned(2, 5);
-  c.change('v', { id: 'swap', ifEpoch: 2, change: { kind: 'set', voters: [1, 4, 5], learners: [] } });
-  c.run();
-  assert.equal(changed(c.changes.get('swap')).epoch, 3);
+  moveTo145(c);
   const x = c.append('v', 'x');
   c.run();
   assert.ok(c.results.get(x)?.ok, 'the new configuration {1,4,5} writes with 4 and 5');
@@ -111,18 +116,7 @@ test('L1c (context): r1 merely down (disk intact) while {1,2,3} -> +4 -> +5 -> {
   c.run();
   c.copyLearned(1, 3);
   c.up.delete(1);
-  c.writers.delete('w');
-  c.elect('v');
-  c.run();
-  c.change('v', { id: 'add4', ifEpoch: 0, change: { kind: 'add', member: member(4) } });
-  c.run();
-  c.change('v', { id: 'add5', ifEpoch: 1, change: { kind: 'add', member: member(5) } });
-  c.run();
-  c.copyLearned(2, 4);
-  c.copyLearned(2, 5);
-  c.change('v', { id: 'swap', ifEpoch: 2, change: { kind: 'set', voters: [1, 4, 5], learners: [] } });
-  c.run();
-  assert.equal(changed(c.changes.get('swap')).epoch, 3);
+  moveTo145(c);
   c.writers.delete('v');
   c.up.delete(2);
   c.up.delete(3);

@@ -22,15 +22,22 @@ function cluster(rules: SafetyRules = ALL_RULES_ON): { c: ReconfigCluster; ops: 
   return { c, ops };
 }
 
+/** w asks to promote 4 and queues an append behind it while its promise requests are lost (until unblock()); its writes are not. */
+function promoteWhilePromisesLost(c: ReconfigCluster, ops?: Map<number, Action>): { queued: number; unblock(): void } {
+  let blocked = true;
+  c.dropIf = (e) => blocked && e.from === 'w' && e.msg.type === 'promise';
+  c.change('w', { id: 'promote', ifEpoch: 0, change: { kind: 'promote', id: 4 } });
+  const queued = c.append('w', 'c');
+  ops?.set(queued, appendAction('c'));
+  return { queued, unblock: () => (blocked = false) };
+}
+
 /** w counts a promote chosen but cannot install it; v is elected meanwhile; then w's promises get through. */
 function rivalDuringInstall(rules: SafetyRules): { c: ReconfigCluster; queued: number } {
   const { c } = cluster(rules);
   // w's promise requests are lost from here on (its install election cannot finish), its writes are not:
   // the promote's entry is counted chosen by w.
-  let blocked = true;
-  c.dropIf = (e) => blocked && e.from === 'w' && e.msg.type === 'promise';
-  c.change('w', { id: 'promote', ifEpoch: 0, change: { kind: 'promote', id: 4 } });
-  const queued = c.append('w', 'c');
+  const { queued, unblock } = promoteWhilePromisesLost(c);
   c.run(2_000);
   assert.equal(c.writer('w').roleKind !== 'elected', true, 'w is installing');
   assert.equal(c.store(1).slot(3)?.kind, 'config', 'the entry is at 3');
@@ -46,7 +53,7 @@ function rivalDuringInstall(rules: SafetyRules): { c: ReconfigCluster; queued: n
   assert.equal(c.results.get(vAppend)?.ok, true, 'v appends');
 
   // w's promises get through again: its install election meets v's promise.
-  blocked = false;
+  unblock();
   c.run();
   return { c, queued };
 }
@@ -66,14 +73,10 @@ test('R4: a writer whose install election meets a rival promise is fenced; it do
 
 test('R4: an install election that loses its quorum for a while retries with the same proposal and completes', () => {
   const { c, ops } = cluster();
-  let blocked = true;
-  c.dropIf = (e) => blocked && e.from === 'w' && e.msg.type === 'promise';
-  c.change('w', { id: 'promote', ifEpoch: 0, change: { kind: 'promote', id: 4 } });
-  const queued = c.append('w', 'c');
-  ops.set(queued, appendAction('c'));
+  const { queued, unblock } = promoteWhilePromisesLost(c, ops);
   c.run(25_000);
   const proposals = new Set(c.sent.filter((e) => e.from === 'w' && e.msg.type === 'promise').map((e) => (e.msg as { proposal: number }).proposal));
-  blocked = false;
+  unblock();
   c.run();
   changed(c.changes.get('promote'));
   assert.equal(c.results.get(queued)?.ok, true, 'the append queued behind the change goes out');
@@ -107,14 +110,10 @@ function untilIdle(c: ReconfigCluster): void {
 
 test('R4: an idle writer whose install election gave up carries out the install when asked to elect (no tick needed)', () => {
   const { c, ops } = cluster();
-  let blocked = true;
-  c.dropIf = (e) => blocked && e.from === 'w' && e.msg.type === 'promise';
-  c.change('w', { id: 'promote', ifEpoch: 0, change: { kind: 'promote', id: 4 } });
-  const queued = c.append('w', 'c');
-  ops.set(queued, appendAction('c'));
+  const { queued, unblock } = promoteWhilePromisesLost(c, ops);
   untilIdle(c);
   assert.equal(c.writer('w').changing, true, 'the change counted chosen is kept');
-  blocked = false;
+  unblock();
   c.elect('w');
   deliverAll(c);
   assert.equal(changed(c.changes.get('promote')).epoch, 1, 'the elect ran the install election');
