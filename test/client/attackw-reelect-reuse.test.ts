@@ -1,0 +1,62 @@
+// attackw: reelect() after a failed verdict read reuses the still-elected core (no new election). With a write in
+// doubt above the first reelect()'s marker, the second reelect() runs settleAbove() again from the OLD marker: the
+// core's next position is already past the settled range, so it writes fresh NOPs above it. If a rival was elected
+// meanwhile those NOPs are rejected and the writer is fenced: reelect() (documented as "a new election, which fences
+// any writer elected meanwhile") throws WriterFencedError and the writes in doubt never get their verdicts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NoQuorumError } from '../../src/core/errors.js';
+import { FakeCluster } from './fake-cluster.js';
+
+async function failsInDoubt(c: FakeCluster, p: Promise<unknown>): Promise<NoQuorumError> {
+  const err = await c.drive(p.then(() => assert.fail('expected NoQuorumError'), (e: unknown) => e));
+  assert.ok(err instanceof NoQuorumError, String(err));
+  return err;
+}
+
+test('attackw: second reelect() after a failed verdict read, a rival elected meanwhile, still settles the writes in doubt', { skip: process.env.ATTACK !== '1' && 'open finding' }, async () => {
+  const c = new FakeCluster(3);
+  const ca = c.client();
+  const a = await ca.writer();
+  assert.equal(await c.drive(a.append('x')), 1);
+  c.dropIf = (to, msg, from) => from === ca && msg.type === 'write' && to !== 1;
+  const [e2, e3, e4] = await Promise.all([failsInDoubt(c, a.append('u1')), failsInDoubt(c, a.append('u2')), failsInDoubt(c, a.append('u3'))]);
+  assert.deepEqual([e2.position, e3.position, e4.position], [2, 3, 4]);
+  c.dropIf = () => false;
+  c.down.add(1);
+  // The verdicts' read fails once: the election (marker 2) and settleAbove (NOP at 3) went through.
+  const read = ca.readActions.bind(ca);
+  let failReads = 1;
+  ca.readActions = (from, to) => (failReads-- > 0 ? Promise.reject(new NoQuorumError('read: no quorum')) : read(from, to));
+  await assert.rejects(c.drive(a.reelect()), NoQuorumError);
+  assert.equal(a.state, 'in-doubt');
+  // A rival is elected meanwhile.
+  c.down.delete(1);
+  const cb = c.client();
+  const b = await cb.writer();
+  assert.equal(b.position, 5);
+  // The rival writes one value past its marker: the writer in doubt's core thinks position 6 is its own next.
+  assert.equal(await c.drive(b.append('y')), 6);
+  let err: unknown;
+  const r = await c.drive(a.reelect()).catch((e: unknown) => ((err = e), undefined));
+  assert.ok(r !== undefined, `reelect() should fence the rival and give verdicts, got ${String(err)}`);
+  assert.deepEqual(r.settled.map((s) => [s.position, s.written]), [[2, false], [3, false], [4, false]]);
+});
+
+test('attackw: second reelect() after a failed verdict read writes no extra NOPs', { skip: process.env.ATTACK !== '1' && 'open finding' }, async () => {
+  const c = new FakeCluster(3);
+  const ca = c.client();
+  const a = await ca.writer();
+  assert.equal(await c.drive(a.append('x')), 1);
+  c.dropIf = (to, msg, from) => from === ca && msg.type === 'write' && to !== 1;
+  await Promise.all([failsInDoubt(c, a.append('u1')), failsInDoubt(c, a.append('u2'))]);
+  c.dropIf = () => false;
+  c.down.add(1);
+  const read = ca.readActions.bind(ca);
+  let failReads = 1;
+  ca.readActions = (from, to) => (failReads-- > 0 ? Promise.reject(new NoQuorumError('read: no quorum')) : read(from, to));
+  await assert.rejects(c.drive(a.reelect()), NoQuorumError);
+  const r = await c.drive(a.reelect());
+  assert.deepEqual(r.settled.map((s) => [s.position, s.written]), [[2, false], [3, false]]);
+  assert.equal(await c.drive(a.append('next')), 4, 'nothing but the settling NOP at 3 lies between the marker and the next append');
+});
