@@ -60,3 +60,25 @@ test('attackw: second reelect() after a failed verdict read writes no extra NOPs
   assert.deepEqual(r.settled.map((s) => [s.position, s.written]), [[2, false], [3, false]]);
   assert.equal(await c.drive(a.append('next')), 4, 'nothing but the settling NOP at 3 lies between the marker and the next append');
 });
+
+test('attackw: reelect() reusing its elected core does not fence a rival elected meanwhile: the writer it reports elected is fenced at its next append', { skip: process.env.ATTACK !== '1' && 'open finding' }, async () => {
+  const c = new FakeCluster(3);
+  const ca = c.client();
+  const a = await ca.writer();
+  assert.equal(await c.drive(a.append('x')), 1);
+  c.dropIf = (to, msg, from) => from === ca && msg.type === 'write' && to !== 1;
+  await failsInDoubt(c, a.append('u'));
+  c.dropIf = () => false;
+  const read = ca.readActions.bind(ca);
+  let failReads = 1;
+  ca.readActions = (from, to) => (failReads-- > 0 ? Promise.reject(new NoQuorumError('read: no quorum')) : read(from, to));
+  await assert.rejects(c.drive(a.reelect()), NoQuorumError);
+  const cb = c.client();
+  await cb.writer();
+  const r = await c.drive(a.reelect());
+  assert.equal(a.state, 'elected');
+  assert.equal(r.settled.length, 1);
+  // reelect() is documented as "a new election, which fences any writer elected meanwhile".
+  const next = await c.drive(a.append('after')).catch((e: unknown) => e);
+  assert.equal(typeof next, 'number', `the re-elected writer appends: ${String(next)}`);
+});
