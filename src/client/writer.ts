@@ -201,10 +201,7 @@ export class Writer<T = Uint8Array> {
     const unknown = this.unknown.sort((a, b) => a.position - b.position);
     this.unknown = [];
     try {
-      // A core still elected is a reelect() whose election won and whose verdicts' read failed: its positions
-      // through the marker are chosen (and above it settled, or the core would have given up), so read again.
-      const position = this.core.roleKind === 'elected' ? this.position : await this.elect();
-      if (this.failure === undefined) this.stateNow = 'elected';
+      const position = await this.elect();
       const highest = unknown.length > 0 ? unknown[unknown.length - 1]!.position : -1;
       // The election chose every position through its marker. A write in doubt above the marker sits on
       // a position no one chose yet: a minority may hold it, and a later election that meets that
@@ -216,7 +213,11 @@ export class Writer<T = Uint8Array> {
       // election won and only the read of their positions failed, too: the writer says so (in doubt), or
       // reelect(), which is for a writer in doubt, could never settle them.
       this.unknown = [...unknown, ...this.unknown];
-      if (this.failure === undefined && this.state === 'elected') this.stateNow = 'in-doubt';
+      // The election won and only the verdicts' read failed: the core gives its leadership up, so the next
+      // reelect() is a real election again (it fences a writer elected meanwhile, and settles from its own
+      // marker) rather than reusing a core that may have been fenced since.
+      if (this.failure === undefined && this.core.roleKind === 'elected') this.apply(this.core.step({ type: 'abandon' }, this.client.now()));
+      if (this.failure === undefined) this.stateNow = 'in-doubt';
       throw err;
     } finally {
       this.reelecting = false;
