@@ -125,6 +125,12 @@ export class CatchUp {
   private readonly benched = new Map<ReplicaId, number>();
   /** When each peer last answered (a peer working through our reads keeps them alive). */
   private readonly heardAt = new Map<ReplicaId, number>();
+  /**
+   * When a peer last answered VOTING (or a fill's voter answered): a catch-up that hears no such answer for
+   * timing.operationTimeoutMs gives up (no-quorum), so that its owner looks for the cluster again. Its
+   * peers may all be gone for good (retired by a change made meanwhile), and it would ask them for ever.
+   */
+  private heardUsefulAt = 0;
   /** Since when the cursor has stood at a position that no peer reported learned (the wait under an active writer is bounded). */
   private stalled?: { readonly at: Position; readonly since: number };
   private proposalFloor: Proposal = 0;
@@ -158,7 +164,10 @@ export class CatchUp {
   /** Starts (or continues after a pause) with the next chunks. */
   start(now: number): CatchUpOutput {
     this.now = now;
-    this.began ??= now;
+    if (this.began === undefined) {
+      this.began = now;
+      this.heardUsefulAt = now;
+    }
     const out: CatchUpOutput = { send: [], learned: [] };
     this.pump(out);
     return this.withChain(out);
@@ -181,12 +190,14 @@ export class CatchUp {
         this.bench(from);
         this.resend(read, out);
       } else {
+        this.heardUsefulAt = now;
         this.merge(read, from, msg);
       }
       this.pump(out);
       return this.withChain(out);
     }
     if (this.fill === undefined) return out;
+    this.heardUsefulAt = now;
     const fillSend: FillOutbound[] = [];
     const r = msg.type === 'promiseReply' ? this.fill.onPromiseReply(from, msg, now, fillSend) : this.fill.onWriteReply(from, msg, now, fillSend);
     for (const m of fillSend) out.send.push(m);
@@ -204,6 +215,13 @@ export class CatchUp {
       if (r !== undefined) this.onFillDone(r, out);
     }
     if (this.finished) return this.withChain(out);
+    if (this.fill === undefined && this.reads.some((r) => r.waiting) && now - this.heardUsefulAt >= timing.operationTimeoutMs) {
+      // Every peer silent (or not VOTING) this long: they may be gone for good. The owner starts over.
+      this.finished = true;
+      this.reads = [];
+      out.done = 'no-quorum';
+      return this.withChain(out);
+    }
     for (const read of this.reads) {
       if (read.resendAt !== undefined) {
         // Asked again in turn: the next peer may have learned the positions by now.

@@ -70,7 +70,13 @@ export type RecoveryEvent =
   /** The catch-up asked for finished: every position of the range is learned and durable. */
   | { readonly type: 'caughtUp' }
   /** The catch-up failed (no quorum in time): start the rejoin over. */
-  | { readonly type: 'catchUpFailed' };
+  | { readonly type: 'catchUpFailed' }
+  /**
+   * A replica outside the configurations known here gossiped a newer head (R13): a member of a newer
+   * configuration. Discovery asks it too: when every member this replica knows was retired while it was
+   * down or rejoining, the newer members are the only ones that can tell it where the cluster went.
+   */
+  | { readonly type: 'newerHead'; readonly from: ReplicaId; readonly epoch: number };
 
 /** Metadata fields a recovery step persists together with a new status. */
 export type MetadataPatch = Partial<Pick<Metadata, 'generation' | 'disk' | 'recorded' | 'startView' | 'configs'>>;
@@ -163,6 +169,8 @@ interface PendingAt {
 const REJOIN_ROUNDS_MAX = 4;
 /** Catch-ups of a pending entry's position without learning its fate before the rejoin starts over (R9f). */
 const PENDING_CATCH_UPS_MAX = 3;
+/** Replicas of newer configurations kept to ask (R13, `newerHead`): a newer configuration has a few voters. */
+const SEEDS_MAX = 16;
 
 interface Round {
   readonly rid: number;
@@ -195,6 +203,11 @@ export class RecoveryCore {
   private pending: readonly Configuration[] = [];
   /** The chain discovery found beyond the stored one, to store with the new disk (R9a). */
   private foundChain: readonly PlacedConfiguration[] | undefined;
+  /**
+   * Replicas that gossiped a head newer than `latest` (R13), with that epoch: discovery's recover rounds
+   * ask them besides `peers` until `latest` reaches their epoch. Only discovery reads their answers.
+   */
+  private readonly seeds = new Map<ReplicaId, number>();
   private readonly rules: SafetyRules;
   /** The voters of the configuration the replica started with. */
   private readonly storedVoters: readonly ReplicaId[];
@@ -259,9 +272,13 @@ export class RecoveryCore {
         if (this.round === undefined || now >= this.round.nextAt) this.startRound(out);
         break;
       case 'reply':
-        if (this.phase.kind === 'removed' || this.round === undefined || event.msg.rid !== this.round.rid || !this.peers.includes(event.from)) break;
+        if (this.phase.kind === 'removed' || this.round === undefined || event.msg.rid !== this.round.rid) break;
+        if (!this.peers.includes(event.from) && !(this.seeds.has(event.from) && event.msg.type === 'recoverReply')) break;
         this.round.replies.set(event.from, event.msg);
         this.decide(out);
+        break;
+      case 'newerHead':
+        this.onNewerHead(event.from, event.epoch, out);
         break;
       case 'caughtUp': {
         const phase = this.phase;
@@ -308,15 +325,38 @@ export class RecoveryCore {
     }
     const rid = this.config.rid();
     const roundMs = this.config.roundMs ?? 500;
-    this.round = { rid, replies: new Map(), nextAt: this.now + roundMs * (1 + this.config.random()), asked: new Set(this.peers) };
     const self = this.config.self;
     const phase = this.phase;
-    const msg: RecoverRequest | RejoinRequest =
-      phase.kind === 'rejoin'
-        ? { type: 'rejoin', rid, member: self, generation: phase.generation, disk: phase.disk }
-        : { type: 'recover', rid, member: self, ...(this.storedChain() ? { config: headOf(this.latestStored()) } : {}) };
-    for (const to of this.peers) out.send.push({ to, msg });
+    // A recover round asks the seeds too (R13): only discovery reads their answers. A disk is recorded
+    // (rejoin) only by the voters of the configurations discovery settled on.
+    const seeds = phase.kind === 'rejoin' ? [] : [...this.seeds.keys()].filter((id) => !this.peers.includes(id));
+    const to = [...this.peers, ...seeds];
+    this.round = { rid, replies: new Map(), nextAt: this.now + roundMs * (1 + this.config.random()), asked: new Set(to) };
+    const msg: RecoverRequest | RejoinRequest = phase.kind === 'rejoin' ? { type: 'rejoin', rid, member: self, generation: phase.generation, disk: phase.disk } : this.recoverRequest(rid);
+    for (const id of to) out.send.push({ to: id, msg });
     this.decide(out);
+  }
+
+  private recoverRequest(rid: number): RecoverRequest {
+    return { type: 'recover', rid, member: this.config.self, ...(this.storedChain() ? { config: headOf(this.latestStored()) } : {}) };
+  }
+
+  /**
+   * A replica outside the known configurations gossiped a newer head (R13): keep it as a seed, and ask it
+   * at once if a recover round is open. A recording (rejoin) round does not ask it: a rejoin stuck in a
+   * stale configuration looks again after REJOIN_ROUNDS_MAX rounds, and a catch-up whose peers all went
+   * silent fails (CatchUp gives up), and both then query, seeds included.
+   */
+  private onNewerHead(from: ReplicaId, epoch: number, out: RecoveryOutput): void {
+    if (from === this.config.self || epoch <= this.latest.epoch || this.phase.kind === 'done' || this.phase.kind === 'removed') return;
+    if (!this.seeds.has(from) && this.seeds.size >= SEEDS_MAX) return;
+    const known = this.seeds.get(from);
+    this.seeds.set(from, Math.max(epoch, known ?? 0));
+    if (known !== undefined) return;
+    const round = this.round;
+    if (round === undefined || this.becoming || this.phase.kind === 'rejoin' || this.phase.kind === 'catchingUp' || round.asked.has(from)) return;
+    round.asked.add(from);
+    out.send.push({ to: from, msg: this.recoverRequest(round.rid) });
   }
 
   private decide(out: RecoveryOutput): void {
@@ -658,6 +698,8 @@ export class RecoveryCore {
     if (this.phase.kind === 'check') for (const id of this.storedVoters) ask.add(id);
     ask.delete(this.config.self);
     this.peers = [...ask].sort((a, b) => a - b);
+    // A seed has told what it knew once the latest configuration is as new as its head.
+    for (const [id, epoch] of this.seeds) if (epoch <= latest.epoch) this.seeds.delete(id);
     return this.peers.join(',') !== before;
   }
 
@@ -684,7 +726,7 @@ export class RecoveryCore {
         for (const to of this.peers) {
           if (round.asked.has(to)) continue;
           round.asked.add(to);
-          out.send.push({ to, msg: { type: 'recover', rid: round.rid, member: this.config.self, ...(this.storedChain() ? { config: headOf(this.latestStored()) } : {}) } });
+          out.send.push({ to, msg: this.recoverRequest(round.rid) });
         }
       }
     }

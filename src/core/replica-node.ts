@@ -89,6 +89,10 @@ interface PeerView {
 
 /** How often the witnessed table is written down (it changes with every gossip; a little staleness is fine). */
 const WITNESS_PERSIST_MS = 5_000;
+/** Strangers (R13) kept at most: a newer configuration has a few members. */
+const STRANGERS_MAX = 16;
+/** A stranger not heard from for this long is forgotten (it gossips every timing.peerStateMs). */
+const STRANGER_HEARD_MS = 10 * timing.peerStateMs;
 
 export class ReplicaNodeCore {
   private recovery: RecoveryCore | undefined;
@@ -104,6 +108,13 @@ export class ReplicaNodeCore {
   /** The learned prefix, and since when it has not moved (a hole older than holeRepairAfterMs is repaired). */
   private learnedSeen: { through: Position; since: number };
   private readonly peers = new Map<ReplicaId, PeerView>();
+  /**
+   * Replicas outside this one's configuration that gossiped a newer head (R13): members of a configuration
+   * this replica has not learned (it was away while the members moved on). Its recovery asks them where the
+   * cluster went, and its hole repair copies learned values from them (the config entries among them
+   * included), until it learns their configuration. At most timing's few gossip periods old.
+   */
+  private readonly strangers = new Map<ReplicaId, PeerView>();
   /** The highest promise a peer reported in its latest gossip (ReplicaContext.peersPromised), kept with `peers`. */
   private peersPromised = 0;
   /** When the holder of the implicit promise last wrote or committed here. */
@@ -237,7 +248,13 @@ export class ReplicaNodeCore {
         // Membership questions are the shell's (it knows the addresses).
         return out;
       case 'peerState':
-        if (from !== undefined && from !== this.config.id && this.memberIds().includes(from)) this.onPeerState(from, msg, out);
+        if (from === undefined || from === this.config.id) return out;
+        if (this.memberIds().includes(from)) this.onPeerState(from, msg, out);
+        // Not a member of this replica's configuration: a member of a newer one (R13), which the recovery asks.
+        else if (msg.config !== undefined && msg.config.epoch > latestOf(this.view).epoch) {
+          if (this.strangers.has(from) || this.strangers.size < STRANGERS_MAX) this.strangers.set(from, { state: msg, at: this.now });
+          this.drive({ type: 'newerHead', from, epoch: msg.config.epoch }, out);
+        }
         return out;
       default:
         return this.acceptorStep(msg, from, out);
@@ -353,6 +370,8 @@ export class ReplicaNodeCore {
     this.gossipAt = this.now;
     const s = this.config.store;
     const meta = s.metadata();
+    const latest = latestOf(this.view);
+    const address = [...latest.voters, ...latest.learners].find((m) => m.id === this.config.id)?.address;
     const msg: PeerStateMessage = {
       type: 'peerState',
       incarnation: meta.incarnation,
@@ -363,6 +382,7 @@ export class ReplicaNodeCore {
       end: s.end(),
       learnedThrough: s.learnedThrough(),
       config: storedHead(meta),
+      ...(address === undefined ? {} : { address }),
     };
     for (const to of members) {
       if (to === this.config.id) continue;
@@ -523,7 +543,8 @@ export class ReplicaNodeCore {
     const through = store.learnedThrough();
     if (through !== this.learnedSeen.through) this.learnedSeen = { through, since: this.now };
     if (this.recovery !== undefined || this.catchUp !== undefined || this.status !== 'VOTING') return;
-    if (this.now - this.repairedAt < timing.repairEveryMs || this.memberIds().length < 2) return;
+    const strangers = this.newerStrangers();
+    if (this.now - this.repairedAt < timing.repairEveryMs || (this.memberIds().length < 2 && strangers.length === 0)) return;
     const lost = store.lostPositions();
     if (lost.length > 0) {
       this.repairedAt = this.now;
@@ -540,6 +561,10 @@ export class ReplicaNodeCore {
     for (const [, v] of this.peers) {
       if (v.state.status === 'VOTING') target = Math.max(target, v.state.learnedThrough);
     }
+    for (const id of strangers) {
+      const v = this.strangers.get(id)!;
+      if (v.state.status === 'VOTING') target = Math.max(target, v.state.learnedThrough);
+    }
     if (target <= through) return;
     this.repairedAt = this.now;
     const from = Math.max(through + 1, store.begin());
@@ -548,11 +573,26 @@ export class ReplicaNodeCore {
     this.startCatchUp(from, to, out, 'repair');
   }
 
+  /**
+   * The strangers (R13) still ahead of this replica's configuration and heard from lately: a repair copies
+   * from them too (learned values are chosen wherever they come from, and the config entries among them
+   * bring this replica to their configuration).
+   */
+  private newerStrangers(): ReplicaId[] {
+    const epoch = latestOf(this.view).epoch;
+    for (const [id, v] of this.strangers) {
+      if ((v.state.config?.epoch ?? 0) <= epoch || this.now - v.at > STRANGER_HEARD_MS || this.memberIds().includes(id)) this.strangers.delete(id);
+    }
+    return [...this.strangers.keys()];
+  }
+
   private startCatchUp(from: number, to: number, out: NodeOutput, why: 'rejoin' | 'repair'): void {
     this.catchUpFor = why;
+    const members = this.memberIds().filter((m) => m !== this.config.id);
     this.catchUp = new CatchUp(from, to, {
       fillGaps: why === 'rejoin',
-      peers: this.memberIds().filter((m) => m !== this.config.id),
+      // A repair copies learned values only, from strangers too; a rejoin's fills are the configuration's business.
+      peers: why === 'repair' ? [...members, ...this.newerStrangers().filter((id) => !members.includes(id))] : members,
       view: this.view,
       self: this.config.id,
       random: this.config.random,

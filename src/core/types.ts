@@ -514,6 +514,12 @@ export interface PeerStateMessage {
   readonly yours?: DiskId;
   /** The sender's head (R9d: gossip tells a replica of a newer configuration). */
   readonly config?: ConfigHead;
+  /**
+   * The sender's own address in its latest configuration (wire version 6, R13): a receiver whose
+   * configuration is older and does not list the sender (it was down or rejoining while the members
+   * moved on, and every member it knows is gone) finds the cluster through it.
+   */
+  readonly address?: string;
 }
 
 /** A member of the cluster: its id and where it listens. */

@@ -114,7 +114,10 @@ export function messageSize(msg: Message): number {
     case 'rejoinReply':
       return 1 + 8 + 1 + 1 + 8 + 8 + 8 + 8 + 1 + (msg.removed === undefined ? 0 : placedSize(msg.removed));
     case 'peerState':
-      return 1 + shortStringSize(msg.incarnation) + 8 + 8 + 1 + 8 + 8 + 8 + 8 + 1 + (msg.yours === undefined ? 0 : 16) + headTail(msg.config);
+      return (
+        1 + shortStringSize(msg.incarnation) + 8 + 8 + 1 + 8 + 8 + 8 + 8 + 1 + (msg.yours === undefined ? 0 : 16) + headTail(msg.config) +
+        1 + (msg.address === undefined ? 0 : shortStringSize(msg.address))
+      );
     case 'config':
       return 1 + 8;
     case 'configReply':
@@ -417,6 +420,9 @@ function writeBody(w: WireWriter, msg: Message): void {
         w.u64(msg.yours.disk);
       }
       writeHeadTail(w, msg.config);
+      // Wire version 6: the sender's own address (R13), a flag byte then the string.
+      w.u8(msg.address === undefined ? 0 : 1);
+      if (msg.address !== undefined) w.shortString(msg.address);
       return;
     default:
       assertNever(msg, 'message');
@@ -650,7 +656,11 @@ function readBody(r: WireReader): Message {
       const flag = r.u8('yours flag');
       if (flag > 1) throw new WireError('bad-value', `yours flag ${flag}`);
       const yours = flag === 0 ? {} : { yours: { generation: r.proposal('yours generation'), disk: r.u64('yours disk') } };
-      return { ...msg, ...yours, ...readHeadTail(r, false) };
+      const head = readHeadTail(r, false);
+      const addressFlag = r.u8('address flag');
+      if (addressFlag > 1) throw new WireError('bad-value', `address flag ${addressFlag}`);
+      const address = addressFlag === 0 ? {} : { address: r.shortString('address') };
+      return { ...msg, ...yours, ...head, ...address };
     }
     default:
       throw new WireError('unknown-type', `unknown message type ${code}`);

@@ -27,6 +27,15 @@ import { chainProblem, governing, sameConfiguration, type PlacedConfiguration } 
 const CLIENT_MAY_SEND: ReadonlySet<Message['type']> = new Set(['promise', 'write', 'commit', 'read', 'config', 'recover']);
 const REPLICA_MAY_SEND: ReadonlySet<Message['type']> = new Set([...CLIENT_MAY_SEND, 'learned', 'rejoin', 'peerState']);
 
+/**
+ * A replica hello naming another id than this replica's, which refuseHello refuses because this replica
+ * does not know it (yet): a member of a newer configuration. Its state gossip is taken all the same (R13,
+ * replica-server.ts), and nothing else until a configuration this replica learns lists it.
+ */
+export function isStrangerHello(peer: Hello, self: ReplicaId): boolean {
+  return peer.role === 'replica' && peer.replicaId !== self;
+}
+
 /** Why a hello is refused on this replica's port, or undefined if it is admitted. */
 export function refuseHello(peer: Hello, self: ReplicaId, members: readonly ReplicaId[]): string | undefined {
   if (peer.role !== 'replica') return undefined;

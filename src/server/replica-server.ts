@@ -26,7 +26,7 @@ import { parseSegmentFileName } from '../storage/segment.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { ReplicaMetrics } from './metrics.js';
-import { mayCarryChanges, refuseChangeMessage, refuseConfigPromise, refuseConfigWrite, refuseHello, refuseMessage, refuseOnPeerLink, vouchedOffers } from './admission.js';
+import { mayCarryChanges, refuseChangeMessage, refuseConfigPromise, refuseConfigWrite, isStrangerHello, refuseHello, refuseMessage, refuseOnPeerLink, vouchedOffers } from './admission.js';
 import { CHANGE_CODES, decodeChangeMessage, encodeChangeFrame, isChangeFrame } from '../net/change-codec.js';
 import { ChangeRelay } from './change-relay.js';
 import { ReplicaHost, type StorageEvent } from './replica-host.js';
@@ -197,6 +197,12 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   }
   /** Members of newer configurations a recovering replica learned of from its peers' recover replies (discoveredFrom). */
   const discovered: Record<number, string> = {};
+  /**
+   * Replicas of newer configurations that told their state (strangerGossip, R13): linked to, so that the
+   * recovery can ask them, but not admitted on this port until a configuration learned lists them (their
+   * gossip is all that is taken from them).
+   */
+  const gossipSeeds: Record<number, string> = {};
   /** The members of the latest configuration this disk holds (the flags before the first start): voters and learners. */
   const currentMembers = (): Members => {
     const head = storedChain(store.metadata(), flagList).at(-1)!;
@@ -287,7 +293,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     );
   };
   const syncPeers = (): void => {
-    const now = { ...discovered, ...currentMembers() };
+    const now = { ...gossipSeeds, ...discovered, ...currentMembers() };
     for (const id of memberIds(now)) {
       if (id === options.id) continue;
       const link = peers.get(id);
@@ -305,6 +311,29 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   function discoveredFrom(links: readonly PlacedConfiguration[]): void {
     const c = links.at(-1); // the newest: members of older links may have been removed since
     if (c !== undefined) for (const m of [...c.voters, ...c.learners]) if (m.id !== options.id && currentMembers()[m.id] === undefined) discovered[m.id] = m.address;
+  }
+  /**
+   * R13: state gossip from a replica this one does not know (a member of a newer configuration; this
+   * replica was down or rejoining while the members moved on). The hello is not admitted, but a head newer
+   * than this disk's makes the sender a seed: this replica links to the address it gossips and its
+   * recovery asks it where the cluster went. Returns false if the message is to be refused.
+   */
+  function strangerGossip(msg: Message, from: ReplicaId): boolean {
+    if (msg.type !== 'peerState') return false;
+    const head = storedChain(store.metadata(), flagList).at(-1)!;
+    if (msg.config === undefined || msg.config.epoch <= head.epoch || msg.address === undefined) return true;
+    try {
+      checkAddress(msg.address);
+    } catch {
+      return false;
+    }
+    if (gossipSeeds[from] !== msg.address && discovered[from] === undefined) {
+      log.info({ peer: from, address: msg.address, epoch: msg.config.epoch }, 'a replica of a newer configuration told its state: asking it where the cluster went');
+      gossipSeeds[from] = msg.address;
+      syncPeers();
+    }
+    h.handle(msg, { send: () => true }, from);
+    return true;
   }
   syncPeers();
 
@@ -385,6 +414,8 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       onMessage: (msg, conn) => {
         // The hello is judged once per connection; each message by its type (a set lookup).
         let refused = helloAdmitted.has(conn) ? undefined : refuseHello(conn.peer, options.id, knownIds());
+        // Gossip from a replica of a newer configuration is taken before its hello is admitted (R13).
+        if (refused !== undefined && isStrangerHello(conn.peer, options.id) && strangerGossip(msg, conn.peer.replicaId!)) return;
         if (refused === undefined) {
           helloAdmitted.add(conn);
           refused = refuseMessage(msg, conn.peer, conn.identity);

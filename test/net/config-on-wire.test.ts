@@ -32,23 +32,23 @@ const pending = { position: 9, proposal: 8, config: { epoch: 2, voters: [{ id: 1
 
 const roundTrip = (m: Message): void => assert.deepStrictEqual(decodeMessage(encodeMessage(m)), m);
 
-test('wire version 5: the version a hello carries; versions 2 to 4 are refused', () => {
-  assert.equal(WIRE_VERSION, 5);
-  for (const v of [2, 3, 4]) {
+test('wire version 6: the version a hello carries; versions 2 to 5 are refused', () => {
+  assert.equal(WIRE_VERSION, 6);
+  for (const v of [2, 3, 4, 5]) {
     const frame = encodeHelloFrame({ version: v, clusterId: 'c', role: 'client' });
-    assert.throws(() => decodeHello(frame.subarray(4)), (e: unknown) => e instanceof WireError && new RegExp(`peer speaks wire version ${v}, we speak 5`).test(e.message));
+    assert.throws(() => decodeHello(frame.subarray(4)), (e: unknown) => e instanceof WireError && new RegExp(`peer speaks wire version ${v}, we speak 6`).test(e.message));
   }
 });
 
-test('wire version 5: a replica answers a version 4 hello with a refusal naming both versions, then closes', async () => {
+test('wire version 6: a replica answers a version 5 hello with a refusal naming both versions, then closes', async () => {
   const server = await echoServer();
   try {
     const raw = await rawConnect(server.port);
-    raw.socket.write(encodeHelloFrame({ version: 4, clusterId: '', role: 'client' }));
+    raw.socket.write(encodeHelloFrame({ version: 5, clusterId: '', role: 'client' }));
     await waitFor(raw.closed, 'connection closed');
     const frames = new FrameDecoder().push(raw.received());
     assert.equal(frames.length, 1);
-    assert.match(decodeRefusal(frames[0]!) ?? '', /wire version 4, we speak 5/);
+    assert.match(decodeRefusal(frames[0]!) ?? '', /wire version 5, we speak 6/);
   } finally {
     await server.close();
   }
@@ -78,6 +78,7 @@ test('heads, pending entries and the new outcomes round-trip; absent fields stay
       config: head, pending,
     },
     { type: 'peerState', incarnation: 'x', generation: 0, disk: 0, status: 'VOTING', promised: 2, begin: 0, end: 9, learnedThrough: 4, config: head },
+    { type: 'peerState', incarnation: 'x', generation: 0, disk: 0, status: 'VOTING', promised: 2, begin: 0, end: 9, learnedThrough: 4, config: head, address: '10.0.0.4:7004' },
   ];
   for (const m of msgs) roundTrip(m);
 });
@@ -106,18 +107,18 @@ test('a malformed configuration or head is rejected: no voter, unsorted ids, nex
   assert.throws(() => decodeMessage(encodeMessage(gap)), (e: unknown) => e instanceof WireError && /does not follow/.test(e.message));
 });
 
-test('wire version 5: a link to a replica answering with a version 4 hello never opens, and says why', async () => {
+test('wire version 6: a link to a replica answering with a version 5 hello never opens, and says why', async () => {
   const sockets: Socket[] = [];
   const old = createServer((socket) => {
     sockets.push(socket);
     socket.on('error', () => {});
-    socket.write(encodeHelloFrame({ version: 4, clusterId: 'c', role: 'replica', replicaId: 1 }));
+    socket.write(encodeHelloFrame({ version: 5, clusterId: 'c', role: 'replica', replicaId: 1 }));
   });
   await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
   const log = recordingLogger();
   const link = new PeerLink({ address: `127.0.0.1:${(old.address() as AddressInfo).port}`, clusterId: 'c', onMessage: () => {}, log, backoff: { initialMs: 10, maxMs: 50 } });
   try {
-    await waitFor(() => log.has(/peer speaks wire version 4, we speak 5/), 'the link logs the version mismatch');
+    await waitFor(() => log.has(/peer speaks wire version 5, we speak 6/), 'the link logs the version mismatch');
     assert.equal(link.connected, false);
   } finally {
     await link.close();

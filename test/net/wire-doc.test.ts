@@ -62,7 +62,7 @@ const samples: Message[] = [
   },
   { type: 'rejoin', rid: 1, member: 1, generation: 1, disk: 1 },
   { type: 'rejoinReply', rid: 1, outcome: 'accept', status: 'VOTING', begin: 0, end: 0, generation: 0, disk: 0, removed: placed },
-  { type: 'peerState', incarnation: '', generation: 0, disk: 0, status: 'VOTING', promised: 0, begin: 0, end: 0, learnedThrough: 0, yours: { generation: 0, disk: 0 }, config: head },
+  { type: 'peerState', incarnation: '', generation: 0, disk: 0, status: 'VOTING', promised: 0, begin: 0, end: 0, learnedThrough: 0, yours: { generation: 0, disk: 0 }, config: head, address: '' },
   { type: 'config', rid: 1 },
   { type: 'configReply', rid: 1, epoch: 0, members: [], clusterId: '', position: -1, voters: [], learners: [], nextId: 1, chain: [], pending },
 ];

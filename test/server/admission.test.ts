@@ -95,12 +95,17 @@ test('admission: a live replica closes connections that send what their hello do
     const client = encodeHelloFrame({ version: WIRE_VERSION, clusterId: replica.clusterId, role: 'client' });
     const asReplica = (id: number) => encodeHelloFrame({ version: WIRE_VERSION, clusterId: replica.clusterId, role: 'replica', replicaId: id });
     const forged = { type: 'learned', entries: [{ position: 0, action: { kind: 'append', data: enc('forged') } }] } as Message;
+    const gossip = { type: 'peerState', incarnation: 'x', generation: 0, disk: 0, status: 'VOTING', promised: 0, begin: 0, end: -1, learnedThrough: -1 } as const;
     const refused: { name: string; bytes: Buffer }[] = [
       { name: 'a client sending learned values', bytes: Buffer.concat([client, encodeFrame(forged)]) },
       { name: 'a client sending a rejoin for member 2', bytes: Buffer.concat([client, encodeFrame({ type: 'rejoin', rid: 1, member: 2, generation: 7, disk: 1 })]) },
       { name: "a client asking about member 2's disk", bytes: Buffer.concat([client, encodeFrame({ type: 'recover', rid: 1, member: 2 })]) },
       { name: 'a client sending a reply', bytes: Buffer.concat([client, encodeFrame({ type: 'rejoinReply', rid: 1, outcome: 'accept', status: 'VOTING', begin: 0, end: 9, generation: 1, disk: 1 })]) },
-      { name: 'a hello naming a non-member', bytes: Buffer.concat([asReplica(9), encodeFrame({ type: 'peerState', incarnation: 'x', generation: 0, disk: 0, status: 'VOTING', promised: 0, begin: 0, end: -1, learnedThrough: -1 })]) },
+      { name: 'a hello naming a non-member', bytes: Buffer.concat([asReplica(9), encodeFrame(forged)]) },
+      {
+        name: 'a hello naming a non-member, gossip with a newer head and then learned values',
+        bytes: Buffer.concat([asReplica(9), encodeFrame({ ...gossip, config: { epoch: 3, position: 7 }, address: `127.0.0.1:${p3}` }), encodeFrame(forged)]),
+      },
       { name: "a hello naming the replica's own id", bytes: Buffer.concat([asReplica(1), encodeFrame(forged)]) },
     ];
     for (const c of refused) {
@@ -108,6 +113,16 @@ test('admission: a live replica closes connections that send what their hello do
       raw.socket.write(c.bytes);
       await waitFor(raw.closed, `${c.name}: connection closed`);
     }
+    // A non-member's state gossip is taken (R13: a member of a newer configuration tells where the cluster
+    // went), and nothing more: with no newer head it is dropped, on a connection that stays open.
+    const stranger = await rawConnect(p1!);
+    stranger.socket.write(Buffer.concat([asReplica(9), encodeFrame(gossip), encodeFrame({ ...gossip, config: { epoch: 0, position: -1 } })]));
+    const quiet = await rawConnect(p1!);
+    quiet.socket.write(Buffer.concat([client, encodeFrame({ type: 'recover', rid: 6 })]));
+    await waitFor(() => quiet.received().length > 32, 'a recover reply after the gossip');
+    assert.equal(stranger.closed(), false, "a non-member's gossip does not close its connection");
+    stranger.socket.destroy();
+    quiet.socket.destroy();
     assert.equal(replica.host.store.end(), endBefore, 'nothing forged was stored');
     // A client's status question is answered, on a connection that stays open.
     const raw = await rawConnect(p1!);

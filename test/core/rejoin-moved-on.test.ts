@@ -1,43 +1,30 @@
-// Review of R9f and the rejoin changes that landed with it (branch review9f).
+// A replica that was rejoining, or merely down, while the members moved on without it, finds the cluster
+// again (R13's seeds; finding L1 of the review of R9f, open until this fix, gated then as ATTACK=1).
 //
-// Finding L1 (liveness, open): a rejoin whose catch-up runs while the configuration moves on waits for
-// good once every member of the configuration it caught up from is gone. CatchUp's reads have no end:
-// a silent peer is benched and the read is asked of the next one, round and round, and only a fill
-// gives up (no-quorum). RecoveryCore ignores ticks in 'catchingUp', so nothing looks for the latest
-// configuration again: the four-round re-discovery added for the recording phase (R9, `--changes` seed
-// 160) has no counterpart here. R9f makes the window longer (up to three more catch-ups of the pending
-// entry's position, each with the peers of the stale view).
-//
-// L1b: the same while r1 is still being recorded: the new four-round re-discovery goes back to a query
-// of the stale configuration's members, which never answer either. L1c (context, pre-existing): a replica
-// merely down (disk intact) through the same changes never passes its restart check: the newer
-// configuration's members list it and gossip to it, but ReplicaNodeCore drops peerState from ids not in
-// its view (replica-node.ts, case 'peerState'), although R9d counts on that gossip.
-//
-// Checked and found sound (no reproduction): the floor a catch-up fill reports (R9f) is the fill's own
-// proposal, under which a named C_k quorum (and R3's caught-up C_{k+1} quorum) accepted the entry, so it
-// is >= t_min (section 8, step 3); a fill that wrote nothing reports none; followPending leaves a config
-// entry alone in its fill. Simulator: --changes seeds 1000-1039, 3000-3039, 5000-5049, 7000-7049 clean;
-// --changes --strict-liveness 2000-2089: seeds 2003 and 2067 fail (a writer fenced by a catch-up or
-// reader fill), 2003 also with --off rejoinLearnsPending: not R9f's. Seed 47 fails with the switch off and
-// passes with it on.
-//
-// Gated: run with ATTACK=1.
+// The shape: {1,2,3} -> +4 -> +5 -> {1,4,5} completes while r1 is away, and 2 and 3 are retired. Every
+// member r1 knows is gone. Before the fix it never voted again:
+// - L1: a wiped r1 catching up from {2,3}: CatchUp's reads had no end (a silent peer was benched and the
+//   read asked of the next one, round and round); now a catch-up that hears no VOTING answer for
+//   timing.operationTimeoutMs fails (no-quorum), and the recovery queries again.
+// - L1b: r1 still being recorded: the four-round re-discovery asked {2,3} (the stale configuration) again.
+// - L1c: r1 merely down (disk intact): its restart check asked only {2,3}. 4 and 5 list r1 and gossip to
+//   it, but ReplicaNodeCore dropped peerState from ids outside its view.
+// Now gossip from a non-member with a newer head makes it a seed (recovery.ts, `newerHead`): recover
+// rounds ask it too, discovery learns the newer chain from its answer (RecoverReply.links) and moves to
+// {1,4,5}. The gossip carries the sender's address (wire version 6) so that the server can reach it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CatchUp } from '../../src/core/catchup.js';
 import { ALL_RULES_ON } from '../../src/core/rules.js';
 import { changed, config0, member, NodeNet, ReconfigCluster } from './reconfig-harness.js';
 
-const open = { skip: process.env.ATTACK !== '1' && 'open finding' };
-
-test('L1 (mechanism): a catch-up whose peers never answer never ends (no no-quorum, no done)', open, () => {
+test('a catch-up whose peers never answer ends (no-quorum) once they were silent for operationTimeoutMs', () => {
   let rid = 0;
   const cu = new CatchUp(0, 10, { peers: [2, 3], quorum: 2, random: () => 0.5, rid: () => ++rid });
   cu.start(0);
   let done: string | undefined;
   for (let now = 50; now <= 600_000 && done === undefined; now += 50) done = cu.tick(now).done;
-  assert.notEqual(done, undefined, 'ten minutes of silence from every peer and the catch-up still waits');
+  assert.equal(done, 'no-quorum', 'ten minutes of silence from every peer and the catch-up still waits');
 });
 
 /** With r1 away: writer v (w deposed) adds 4, then 5 (caught up from r2), then sets the voters to {1, 4, 5}. */
@@ -100,15 +87,15 @@ function movedOnDuring(blocked: 'read' | 'rejoin', mark: string): void {
   assert.equal(r1.status, 'VOTING', `r1 is ${r1.status} after five minutes: ${net.notes.filter((n) => n.startsWith('r1')).slice(-6).join(' | ')}`);
 }
 
-test('L1: r1, wiped, catches up from {2,3}; meanwhile {1,2,3} -> +4 -> +5 -> {1,4,5} completes and 2, 3 are retired: r1 never votes', open, () => {
+test('L1: r1, wiped, catches up from {2,3}; meanwhile {1,2,3} -> +4 -> +5 -> {1,4,5} completes and 2, 3 are retired: r1 finds {1,4,5} through their gossip and votes', () => {
   movedOnDuring('read', 'r1: catching up positions');
 });
 
-test('L1b: the same while r1 is still being recorded: the four-round re-discovery asks {2,3} again (the stale configuration), and r1 never votes', open, () => {
+test('L1b: the same while r1 is still being recorded: the re-discovery asks the seeds 4 and 5 besides {2,3}, and r1 votes', () => {
   movedOnDuring('rejoin', 'r1: replica is now RECOVERING');
 });
 
-test('L1c (context): r1 merely down (disk intact) while {1,2,3} -> +4 -> +5 -> {1,4,5} completes and 2, 3 are retired: restarted, it never votes either (4 and 5 list it, but their state gossip is dropped: not from a member of its view)', open, () => {
+test('L1c: r1 merely down (disk intact) while {1,2,3} -> +4 -> +5 -> {1,4,5} completes and 2, 3 are retired: restarted, its restart check asks 4 and 5 (their gossip makes them seeds) and passes', () => {
   const c = new ReconfigCluster(config0([1, 2, 3]), ALL_RULES_ON, [1, 2, 3, 4, 5]);
   c.elect('w');
   c.run();
@@ -125,4 +112,8 @@ test('L1c (context): r1 merely down (disk intact) while {1,2,3} -> +4 -> +5 -> {
   const r1 = net.start(1, [1, 2, 3]);
   net.run(120_000);
   assert.ok(!r1.holdsVotes, `r1 still holds its votes after two minutes: ${net.notes.filter((n) => n.startsWith('r1')).slice(-3).join(' | ')}`);
+  // And it learns where the members went: its hole repair copies the learned values from 4 and 5 (the
+  // config entries among them), though they are not members of the configuration it restarted with.
+  const chain = c.chain(1).map((l) => l.epoch);
+  assert.equal(chain.at(-1), 3, `r1's chain has epochs ${chain.join(',')}: ${net.notes.filter((n) => n.startsWith('r1')).slice(-3).join(' | ')}`);
 });
