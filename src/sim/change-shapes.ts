@@ -18,6 +18,12 @@
  * - `change-duel`: writer A asks a change; B, a new writer generation above
  *   A, elects at a drawn moment and asks another change from the same epoch
  *   (Ongaro 2015): at most one wins, and the log goes on.
+ * - `moved-on` (up to 5 voters): one voter goes down (its disk kept or
+ *   wiped), and every other is replaced, one after the other, and stopped for
+ *   good: every member it knows is gone. It comes back after the first
+ *   replace (a wiped one then rejoins while the others run) or after the
+ *   last, and must find the cluster through the new members' gossip (R13's
+ *   seeds) and vote again (the probe checks every member VOTING).
  */
 import { applyChange, configQuorum, roleIn, voterIds, type Configuration, type MembershipChange, type PlacedConfiguration } from '../core/membership.js';
 import type { ReplicaId } from '../core/types.js';
@@ -26,7 +32,7 @@ import { simAddress } from './members.js';
 import type { Prng } from './prng.js';
 import type { ReplicaNode } from './replica-node.js';
 
-export type ChangeKind = 'grow' | 'shrink' | 'replace' | 'change-wipe' | 'change-duel';
+export type ChangeKind = 'grow' | 'shrink' | 'replace' | 'change-wipe' | 'change-duel' | 'moved-on';
 
 /** What the change episodes drive, beyond the other episodes' host (the simulation implements both). */
 export interface ChangeHost {
@@ -43,6 +49,9 @@ export interface ChangeHost {
   retire(node: ReplicaNode): void;
   /** Wipes a replica's disk now, within the damage budget (false if over it); it restarts after `downMs`. */
   wipeNow(node: ReplicaNode, downMs: number): boolean;
+  /** Stops an up replica until `bringBack`, its disk wiped if `wipe` (false if over the damage budget, or not up). */
+  takeDown(node: ReplicaNode, wipe: boolean): boolean;
+  bringBack(node: ReplicaNode): void;
   replicaById(id: ReplicaId): ReplicaNode | undefined;
   /**
    * The configuration a change in progress, or one whose outcome is unknown,
@@ -62,6 +71,8 @@ export interface ChangeHost {
 const CHANGE_WAIT_MS = 8_000;
 /** How long a new learner may take to catch up (VOTING) before it is promoted regardless. */
 const CATCH_UP_WAIT_MS = 5_000;
+/** Tries of each step of `moved-on` (a change given up by a writer fenced by a takeover is asked again). */
+const MOVED_ON_TRIES = 8;
 
 export class ChangeEpisodes {
   private nextChange = 1;
@@ -97,6 +108,8 @@ export class ChangeEpisodes {
         return this.changeWipe(finish);
       case 'change-duel':
         return this.duel(finish);
+      case 'moved-on':
+        return this.movedOn(finish);
     }
   }
 
@@ -199,6 +212,76 @@ export class ChangeEpisodes {
         this.change(change, then);
       }),
     );
+  }
+
+  /** One voter down while every other is replaced and stopped; it comes back midway or at the end. */
+  private movedOn(done: () => void): void {
+    const c = this.host.latestConfig();
+    if (c.voters.length < 3 || c.voters.length > 5) {
+      this.host.trace(`MOVED-ON: ${c.voters.length} voters: skipped`);
+      return done();
+    }
+    const [away, ...others] = this.prng.shuffle(voterIds(c)) as [ReplicaId, ...ReplicaId[]];
+    const wipe = this.prng.chance(0.5);
+    const midway = this.prng.chance(0.5);
+    const node = this.host.replicaById(away);
+    if (node === undefined || !this.host.takeDown(node, wipe)) {
+      this.host.trace(`MOVED-ON: r${away} cannot go down now: skipped`);
+      return done();
+    }
+    this.host.trace(`MOVED-ON: r${away} down${wipe ? ', its disk wiped' : ''}, while ${others.map((id) => `r${id}`).join(' and ')} are replaced and stopped; back ${midway ? 'midway' : 'at the end'}`);
+    // Each step is retried a few times (a writer fenced by a takeover gives its change up): the shape is
+    // about every old member being gone, so it insists. The old member is stopped once the change is installed.
+    const replaceOne = (old: ReplicaId, then: () => void, giveUp: (why: string) => void): void => {
+      const [fresh] = this.newIds(1);
+      const role = (id: ReplicaId) => roleIn(this.host.latestConfig(), id);
+      this.insist(() => role(fresh) !== undefined, (next) => this.add(fresh, next), () => {
+        if (role(fresh) === undefined) return giveUp(`r${fresh} not added`);
+        this.caughtUp([fresh], () => {
+          // As `member replace` does (R10): a new voter that has not caught up, with the away one down, would
+          // leave the new configuration without a quorum of healthy voters.
+          if (this.host.replicaById(fresh)?.status !== 'VOTING') return giveUp(`r${fresh} did not catch up`);
+          this.insist(() => role(old) === undefined, (next) => this.change({ kind: 'replace', old, replacement: fresh }, next), () => {
+            if (role(old) !== undefined) return giveUp(`r${old} not replaced`);
+            this.when(() => this.installed(), () => {
+              this.stopIfRemoved(old, 1);
+              then();
+            }, CHANGE_WAIT_MS);
+          });
+        });
+      });
+    };
+    let back = false;
+    const comeBack = (): void => {
+      if (back) return;
+      back = true;
+      this.host.bringBack(node);
+    };
+    const next = (i: number): void => {
+      if (i === 1 && midway) comeBack();
+      if (i === others.length) {
+        comeBack();
+        return done();
+      }
+      replaceOne(others[i]!, () => next(i + 1), (why) => {
+        this.host.trace(`MOVED-ON: given up (${why}); r${away} comes back`);
+        comeBack();
+        done();
+      });
+    };
+    next(0);
+  }
+
+  /** Runs `step` until `done()` holds, at most MOVED_ON_TRIES times, then `then`. */
+  private insist(done: () => boolean, step: (next: () => void) => void, then: () => void, tries = MOVED_ON_TRIES): void {
+    if (done() || tries === 0) return then();
+    step(() => this.insist(done, step, then, tries - 1));
+  }
+
+  /** Whether the latest configuration is installed on a quorum of its voters (R4 ran: its old members may be stopped). */
+  private installed(): boolean {
+    const c = this.host.latestConfig();
+    return c.voters.filter((m) => (this.host.replicaById(m.id)?.disk.live.metadata().configs?.at(-1)?.epoch ?? -1) >= c.epoch).length >= configQuorum(c);
   }
 
   /** Two writers, each with a change from the same epoch; B elects above A at a drawn moment. */

@@ -37,7 +37,7 @@ import type { ReplicaNode } from './replica-node.js';
 
 export type EpisodeKind = 'pipeline' | 'laggard' | 'ignored' | 'duel' | 'clash' | 'orphan' | ChangeKind;
 
-const CHANGE_KINDS: ReadonlySet<EpisodeKind> = new Set<EpisodeKind>(['grow', 'shrink', 'replace', 'change-wipe', 'change-duel']);
+const CHANGE_KINDS: ReadonlySet<EpisodeKind> = new Set<EpisodeKind>(['grow', 'shrink', 'replace', 'change-wipe', 'change-duel', 'moved-on']);
 
 /** True if the plan changes the membership (the run then stores chains and follows the true chain). */
 export function changesMembers(plan: ShapePlan): boolean {
@@ -103,6 +103,8 @@ function drawChanges(prng: Prng, replicas: number, count: number): Episode[] {
   for (let i = 1; i < count; i++) {
     out.push({ kind: prng.pick<ChangeKind>(['change-wipe', 'change-wipe', 'change-duel', 'replace', replicas < 5 ? 'shrink' : 'grow']), settle: 'writer' });
   }
+  // Drawn last, so that the episodes drawn before it are those of the seeds pinned before it existed.
+  if (prng.chance(0.3)) out.push({ kind: 'moved-on', settle: 'writer' });
   return out;
 }
 

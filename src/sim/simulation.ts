@@ -367,6 +367,21 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
     this.queue.schedule(downMs, { k: 'restart', node });
     return true;
   }
+  takeDown(node: ReplicaNode, wipe: boolean): boolean {
+    if (!node.up || node.retired || (wipe && this.budgetLeft(node) <= 0)) return false;
+    this.faults.crash++;
+    this.faults.lostRecords += node.crash();
+    if (wipe) {
+      node.disk.wipe(`inc-${node.id}-wiped-${this.queue.now}`);
+      node.damaged = true;
+      node.damage = 'a wipe while the members moved on';
+      this.noteDamage('wipe', node);
+    }
+    return true;
+  }
+  bringBack(node: ReplicaNode): void {
+    this.queue.schedule(0, { k: 'restart', node });
+  }
   replicaById(id: ReplicaId): ReplicaNode | undefined {
     return this.replicas.get(`r${id}`);
   }
