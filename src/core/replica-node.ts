@@ -251,7 +251,7 @@ export class ReplicaNodeCore {
         if (from === undefined || from === this.config.id) return out;
         if (this.memberIds().includes(from)) this.onPeerState(from, msg, out);
         // Not a member of this replica's configuration: a member of a newer one (R13), which the recovery asks.
-        else if (msg.config !== undefined && msg.config.epoch > latestOf(this.view).epoch) {
+        else if (this.rules.gossipSeeds && msg.config !== undefined && msg.config.epoch > latestOf(this.view).epoch) {
           if (this.strangers.has(from) || this.strangers.size < STRANGERS_MAX) this.strangers.set(from, { state: msg, at: this.now });
           this.drive({ type: 'newerHead', from, epoch: msg.config.epoch }, out);
         }

@@ -66,6 +66,12 @@ export interface SafetyRules {
    * the writer; it never bids above the rival (which would take leadership back unasked: ack-after-fence).
    */
   readonly installNoOutbid: boolean;
+  /**
+   * R13's seeds (liveness, not safety): a non-member's state gossip whose head is newer makes it a seed (the
+   * recovery asks it, the hole repair copies from it). Off, a replica that was away while every member it
+   * knows was retired never votes again (the change shape moved-on).
+   */
+  readonly gossipSeeds: boolean;
 }
 
 export const ALL_RULES_ON: SafetyRules = Object.freeze({
@@ -90,4 +96,5 @@ export const ALL_RULES_ON: SafetyRules = Object.freeze({
   restartCheckLatest: true,
   rejoinLearnsPending: true,
   installNoOutbid: true,
+  gossipSeeds: true,
 });

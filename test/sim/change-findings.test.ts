@@ -65,3 +65,21 @@ test('shaped seed 69: a read across a learner-only change is consistent (two sim
   assert.equal(r.violations.length, 0, failureReport(r, ALL_RULES_ON));
   assert.ok(r.epoch > 0, 'a change was chosen');
 });
+
+// Fixed (R13's seeds, switch gossipSeeds): the change shape moved-on takes a voter down (its disk kept or
+// wiped) while every other voter is replaced and stopped for good. Back with the configuration it knew, it
+// had nobody to ask: its restart check or its rejoin asked the retired members for ever (finding L1 of the
+// review of R9f). Now the new members' gossip makes them seeds. These seeds failed liveness with the switch
+// off when the shape was written ("r.. VOTING but still not voting (restart check)", "still EMPTY").
+for (const seed of [10, 14, 21]) {
+  test(`--changes seed ${seed}: a voter away while every other was replaced and stopped finds the new members and votes`, () => {
+    const r = runSeed(seed, { changesOnly: true });
+    assert.equal(r.violations.length, 0, failureReport(r, ALL_RULES_ON));
+  });
+}
+
+test('with gossipSeeds off, --changes seed 10 fails liveness: the away voter never votes again', () => {
+  const rules = { ...ALL_RULES_ON, gossipSeeds: false };
+  const r = runSeed(10, { changesOnly: true, rules });
+  assert.ok(r.violations.some((v) => v.kind === 'liveness'), failureReport(r, rules));
+});
