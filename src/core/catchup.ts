@@ -77,6 +77,13 @@ export interface CatchUpConfig {
   readonly fillGaps?: boolean;
   /** Entry bytes per second at most (default timing.catchUpBytesPerSecMax), so the writer's latency stays reasonable. */
   readonly bytesPerSecMax?: number;
+  /**
+   * Whether a catch-up whose peers were all silent for timing.operationTimeoutMs gives up (no-quorum):
+   * only once there is evidence that they may be gone for good (R13: a member of a newer configuration
+   * gossiped). A partition of a healthy configuration is waited out: giving up would make a rejoin start
+   * over and read the whole range again. Absent: never.
+   */
+  readonly mayGiveUp?: () => boolean;
 }
 
 /** What one peer's reply to a read covered: [from, to], and whether it reported a writer active. */
@@ -127,8 +134,8 @@ export class CatchUp {
   private readonly heardAt = new Map<ReplicaId, number>();
   /**
    * When a peer last answered VOTING (or a fill's voter answered): a catch-up that hears no such answer for
-   * timing.operationTimeoutMs gives up (no-quorum), so that its owner looks for the cluster again. Its
-   * peers may all be gone for good (retired by a change made meanwhile), and it would ask them for ever.
+   * timing.operationTimeoutMs gives up (no-quorum) if its owner has seen evidence that its peers may be gone
+   * for good (CatchUpConfig.mayGiveUp), so that it looks for the cluster again.
    */
   private heardUsefulAt = 0;
   /** Since when the cursor has stood at a position that no peer reported learned (the wait under an active writer is bounded). */
@@ -215,7 +222,7 @@ export class CatchUp {
       if (r !== undefined) this.onFillDone(r, out);
     }
     if (this.finished) return this.withChain(out);
-    if (this.fill === undefined && this.reads.some((r) => r.waiting) && now - this.heardUsefulAt >= timing.operationTimeoutMs) {
+    if (this.fill === undefined && this.reads.some((r) => r.waiting) && now - this.heardUsefulAt >= timing.operationTimeoutMs && this.config.mayGiveUp?.() === true) {
       // Every peer silent (or not VOTING) this long: they may be gone for good. The owner starts over.
       this.finished = true;
       this.reads = [];

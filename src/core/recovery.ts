@@ -58,6 +58,7 @@ import { timing } from './constants.js';
 import { drawDiskNumber, isRetired, mergeRecorded, ownDisk, sameDisk } from './identity.js';
 import { chainOfView, latestOf, oneLinkView, type ConfigView } from './config-view.js';
 import { discoverFromReplies } from './discovery.js';
+import { keepRecent } from './recent-map.js';
 import { configQuorum, headOf, roleIn, voterIds, type Configuration, type PlacedConfiguration } from './membership.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { Metadata, Position, RecoverReply, RecoverRequest, RejoinReply, RejoinRequest, ReplicaId, Status } from './types.js';
@@ -171,6 +172,11 @@ const REJOIN_ROUNDS_MAX = 4;
 const PENDING_CATCH_UPS_MAX = 3;
 /** Replicas of newer configurations kept to ask (R13, `newerHead`): a newer configuration has a few voters. */
 const SEEDS_MAX = 16;
+/**
+ * A seed not heard from for this long is dropped (members gossip every timing.peerStateMs): a forged
+ * stranger that gossiped a huge head once must not hold a place for good.
+ */
+const SEED_HEARD_MS = 10 * timing.peerStateMs;
 
 interface Round {
   readonly rid: number;
@@ -207,7 +213,7 @@ export class RecoveryCore {
    * Replicas that gossiped a head newer than `latest` (R13), with that epoch: discovery's recover rounds
    * ask them besides `peers` until `latest` reaches their epoch. Only discovery reads their answers.
    */
-  private readonly seeds = new Map<ReplicaId, number>();
+  private readonly seeds = new Map<ReplicaId, { readonly epoch: number; readonly at: number }>();
   private readonly rules: SafetyRules;
   /** The voters of the configuration the replica started with. */
   private readonly storedVoters: readonly ReplicaId[];
@@ -329,6 +335,7 @@ export class RecoveryCore {
     const phase = this.phase;
     // A recover round asks the seeds too (R13): only discovery reads their answers. A disk is recorded
     // (rejoin) only by the voters of the configurations discovery settled on.
+    for (const [id, s] of this.seeds) if (this.now - s.at > SEED_HEARD_MS) this.seeds.delete(id);
     const seeds = phase.kind === 'rejoin' ? [] : [...this.seeds.keys()].filter((id) => !this.peers.includes(id));
     const to = [...this.peers, ...seeds];
     this.round = { rid, replies: new Map(), nextAt: this.now + roundMs * (1 + this.config.random()), asked: new Set(to) };
@@ -349,9 +356,8 @@ export class RecoveryCore {
    */
   private onNewerHead(from: ReplicaId, epoch: number, out: RecoveryOutput): void {
     if (from === this.config.self || epoch <= this.latest.epoch || this.phase.kind === 'done' || this.phase.kind === 'removed') return;
-    if (!this.seeds.has(from) && this.seeds.size >= SEEDS_MAX) return;
     const known = this.seeds.get(from);
-    this.seeds.set(from, Math.max(epoch, known ?? 0));
+    keepRecent(this.seeds, from, { epoch: Math.max(epoch, known?.epoch ?? 0), at: this.now }, SEEDS_MAX);
     if (known !== undefined) return;
     const round = this.round;
     if (round === undefined || this.becoming || this.phase.kind === 'rejoin' || this.phase.kind === 'catchingUp' || round.asked.has(from)) return;
@@ -699,7 +705,7 @@ export class RecoveryCore {
     ask.delete(this.config.self);
     this.peers = [...ask].sort((a, b) => a - b);
     // A seed has told what it knew once the latest configuration is as new as its head.
-    for (const [id, epoch] of this.seeds) if (epoch <= latest.epoch) this.seeds.delete(id);
+    for (const [id, s] of this.seeds) if (s.epoch <= latest.epoch) this.seeds.delete(id);
     return this.peers.join(',') !== before;
   }
 

@@ -21,6 +21,7 @@ import { removedBy } from './discovery.js';
 import { BOOTSTRAP_HEAD, configQuorum, roleOf, type PlacedConfiguration } from './membership.js';
 import { limits, timing } from './constants.js';
 import { isRetired, mergeRecorded, ownDisk, sameDisk } from './identity.js';
+import { keepRecent } from './recent-map.js';
 import { RecoveryCore, type RecoveryEvent, type RecoveryOutput } from './recovery.js';
 import { replicaStep, withMetadata, type AcceptorMessage } from './replica.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
@@ -89,8 +90,9 @@ interface PeerView {
 
 /** How often the witnessed table is written down (it changes with every gossip; a little staleness is fine). */
 const WITNESS_PERSIST_MS = 5_000;
-/** Strangers (R13) kept at most: a newer configuration has a few members. */
+/** Strangers (R13) kept at most: a newer configuration has a few members (the least recently heard goes first). */
 const STRANGERS_MAX = 16;
+
 /** A stranger not heard from for this long is forgotten (it gossips every timing.peerStateMs). */
 const STRANGER_HEARD_MS = 10 * timing.peerStateMs;
 
@@ -252,7 +254,7 @@ export class ReplicaNodeCore {
         if (this.memberIds().includes(from)) this.onPeerState(from, msg, out);
         // Not a member of this replica's configuration: a member of a newer one (R13), which the recovery asks.
         else if (this.rules.gossipSeeds && msg.config !== undefined && msg.config.epoch > latestOf(this.view).epoch) {
-          if (this.strangers.has(from) || this.strangers.size < STRANGERS_MAX) this.strangers.set(from, { state: msg, at: this.now });
+          keepRecent(this.strangers, from, { state: msg, at: this.now }, STRANGERS_MAX);
           this.drive({ type: 'newerHead', from, epoch: msg.config.epoch }, out);
         }
         return out;
@@ -597,6 +599,8 @@ export class ReplicaNodeCore {
       self: this.config.id,
       random: this.config.random,
       rid: () => this.nextRid++,
+      // Silent peers are given up on only once a member of a newer configuration told this replica of it (R13).
+      mayGiveUp: () => this.newerStrangers().length > 0,
     });
     this.applyCatchUp(this.catchUp.start(this.now), out);
   }

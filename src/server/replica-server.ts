@@ -8,6 +8,7 @@
 import pino from 'pino';
 import type { Logger } from '../net/logger.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import { timing } from '../core/constants.js';
 import type { Message, ReplicaId, Status } from '../core/types.js';
 import { parseAddress } from '../net/address.js';
 import { listen, type Listener, type ListenOptions, type ServerConnection } from '../net/listener.js';
@@ -37,6 +38,10 @@ import { DigestService } from './digest-service.js';
 import { DivergenceCheck, divergencePeriodFromEnv, divergenceSpanFromEnv } from './divergence-check.js';
 import { listenError } from './replica-errors.js';
 import type { Registry } from 'prom-client';
+
+/** Seeds (R13) linked to at most, and how long one may be silent before it is forgotten (as the core's). */
+const SEEDS_MAX = 16;
+const SEED_HEARD_MS = 10 * timing.peerStateMs;
 
 export interface ReplicaOptions {
   readonly id: number;
@@ -202,7 +207,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
    * recovery can ask them, but not admitted on this port until a configuration learned lists them (their
    * gossip is all that is taken from them).
    */
-  const gossipSeeds: Record<number, string> = {};
+  const gossipSeeds = new Map<number, { readonly address: string; readonly at: number }>();
   /** The members of the latest configuration this disk holds (the flags before the first start): voters and learners. */
   const currentMembers = (): Members => {
     const head = storedChain(store.metadata(), flagList).at(-1)!;
@@ -280,7 +285,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         onMessage: (msg) => {
           const refused = refuseOnPeerLink(msg);
           if (refused === undefined) {
-            if (msg.type === 'recoverReply') discoveredFrom(msg.links ?? []);
+            // A seed's links are not taken as discovered members: it is someone to ask, not a vouched member
+            // (their own gossip makes the other new members seeds too).
+            if (msg.type === 'recoverReply' && !isSeedOnly(id)) discoveredFrom(msg.links ?? []);
             h.handle(msg, { send: () => true }, id);
             waits.poke();
           }
@@ -293,7 +300,19 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     );
   };
   const syncPeers = (): void => {
-    const now = { ...gossipSeeds, ...discovered, ...currentMembers() };
+    // A seed is linked to while it keeps gossiping and no configuration names it (then it is a member, or
+    // discovered): one that fell silent is forgotten and its link closed (a forged one must not be redialled).
+    const members = currentMembers();
+    for (const [id, seed] of gossipSeeds) {
+      if (performance.now() - seed.at <= SEED_HEARD_MS && members[id] === undefined && discovered[id] === undefined) continue;
+      gossipSeeds.delete(id);
+      if (members[id] === undefined && discovered[id] === undefined) {
+        void peers.get(id)?.close();
+        peers.delete(id);
+      }
+    }
+    const seeds: Members = Object.fromEntries([...gossipSeeds].map(([id, seed]) => [id, seed.address]));
+    const now: Members = { ...seeds, ...discovered, ...members };
     for (const id of memberIds(now)) {
       if (id === options.id) continue;
       const link = peers.get(id);
@@ -308,6 +327,9 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
    * (recover replies' links). Its recovery asks them (discovery.ts), so it links to them and admits
    * their hellos, though its stored chain (a wiped disk's flags) does not name them yet.
    */
+  function isSeedOnly(id: ReplicaId): boolean {
+    return gossipSeeds.has(id) && discovered[id] === undefined && currentMembers()[id] === undefined;
+  }
   function discoveredFrom(links: readonly PlacedConfiguration[]): void {
     const c = links.at(-1); // the newest: members of older links may have been removed since
     if (c !== undefined) for (const m of [...c.voters, ...c.learners]) if (m.id !== options.id && currentMembers()[m.id] === undefined) discovered[m.id] = m.address;
@@ -327,10 +349,16 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     } catch {
       return false;
     }
-    if (gossipSeeds[from] !== msg.address && discovered[from] === undefined) {
-      log.info({ peer: from, address: msg.address, epoch: msg.config.epoch }, 'a replica of a newer configuration told its state: asking it where the cluster went');
-      gossipSeeds[from] = msg.address;
-      syncPeers();
+    if (discovered[from] === undefined) {
+      const known = gossipSeeds.get(from);
+      // Full: a newcomer waits until a seed falls silent (forgotten after SEED_HEARD_MS). Evicting one
+      // instead would dial every forged address that comes along.
+      if (known === undefined && gossipSeeds.size >= SEEDS_MAX) return true;
+      gossipSeeds.set(from, { address: msg.address, at: performance.now() });
+      if (known?.address !== msg.address) {
+        log.info({ peer: from, address: msg.address, epoch: msg.config.epoch }, 'a replica of a newer configuration told its state: asking it where the cluster went');
+        syncPeers();
+      }
     }
     h.handle(msg, { send: () => true }, from);
     return true;

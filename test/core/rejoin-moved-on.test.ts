@@ -18,13 +18,19 @@ import { CatchUp } from '../../src/core/catchup.js';
 import { ALL_RULES_ON } from '../../src/core/rules.js';
 import { changed, config0, member, NodeNet, ReconfigCluster } from './reconfig-harness.js';
 
-test('a catch-up whose peers never answer ends (no-quorum) once they were silent for operationTimeoutMs', () => {
-  let rid = 0;
-  const cu = new CatchUp(0, 10, { peers: [2, 3], quorum: 2, random: () => 0.5, rid: () => ++rid });
-  cu.start(0);
-  let done: string | undefined;
-  for (let now = 50; now <= 600_000 && done === undefined; now += 50) done = cu.tick(now).done;
-  assert.equal(done, 'no-quorum', 'ten minutes of silence from every peer and the catch-up still waits');
+test('a catch-up whose peers never answer ends (no-quorum) after operationTimeoutMs of silence, once its owner knows of a newer configuration', () => {
+  const run = (mayGiveUp?: () => boolean): string | undefined => {
+    let rid = 0;
+    const cu = new CatchUp(0, 10, { peers: [2, 3], quorum: 2, random: () => 0.5, rid: () => ++rid, ...(mayGiveUp === undefined ? {} : { mayGiveUp }) });
+    cu.start(0);
+    let done: string | undefined;
+    for (let now = 50; now <= 600_000 && done === undefined; now += 50) done = cu.tick(now).done;
+    return done;
+  };
+  assert.equal(run(() => true), 'no-quorum', 'ten minutes of silence from every peer, a newer configuration known, and the catch-up still waits');
+  // Without that evidence it waits (a partition of a healthy configuration: attack-seeds F1).
+  assert.equal(run(() => false), undefined);
+  assert.equal(run(), undefined);
 });
 
 /** With r1 away: writer v (w deposed) adds 4, then 5 (caught up from r2), then sets the voters to {1, 4, 5}. */
