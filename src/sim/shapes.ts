@@ -93,18 +93,19 @@ export function drawShapes(prng: Prng, replicas = 3): ShapePlan {
  * where a full plan takes several (the rule-switch tests use it).
  */
 export function drawChangeShapes(prng: Prng, replicas: number, count = 4): ShapePlan {
-  return { episodes: drawChanges(prng, replicas, count) };
+  return { episodes: drawChanges(prng, replicas, count, true) };
 }
 
-/** A grow (3 replicas) or a shrink (5), or a replace; then `count - 1` more of any kind. */
-function drawChanges(prng: Prng, replicas: number, count: number): Episode[] {
+/** A grow (3 replicas) or a shrink (5), or a replace; then `count - 1` more of any kind (and, in change runs, maybe a moved-on). */
+function drawChanges(prng: Prng, replicas: number, count: number, movedOn = false): Episode[] {
   const first: ChangeKind = prng.chance(0.7) ? (replicas < 5 ? 'grow' : 'shrink') : 'replace';
   const out: Episode[] = [{ kind: first, settle: 'writer' }];
   for (let i = 1; i < count; i++) {
     out.push({ kind: prng.pick<ChangeKind>(['change-wipe', 'change-wipe', 'change-duel', 'replace', replicas < 5 ? 'shrink' : 'grow']), settle: 'writer' });
   }
-  // Drawn last, so that the episodes drawn before it are those of the seeds pinned before it existed.
-  if (prng.chance(0.3)) out.push({ kind: 'moved-on', settle: 'writer' });
+  // Change runs only (the full plans are long enough), and drawn last, so that the episodes drawn before it
+  // are those of the seeds pinned before it existed.
+  if (movedOn && prng.chance(0.3)) out.push({ kind: 'moved-on', settle: 'writer' });
   return out;
 }
 
