@@ -6,7 +6,9 @@
 //   npx vitest run                   # the whole set, as Stryker's dry run does
 //   npx vitest run test/core/quorum  # one file
 import { fileURLToPath } from 'node:url';
+import { relative } from 'node:path';
 import { configDefaults, defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import type { Plugin } from 'vite';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -24,6 +26,35 @@ function scenarioDir(): Plugin {
       return { code: code.replace(from, "new URL('./', import.meta.url)"), map: null };
     },
   };
+}
+
+/** The files that take seconds (vitest run, 2026-12), slowest last; all others take well under one. */
+const SLOW = [
+  'test/core/property.test.ts',
+  'test/core/reconfig-property.test.ts',
+  'test/storage/faults.test.ts',
+  'test/sim/core-regressions.test.ts',
+  'test/storage/crash-states.test.ts',
+  'test/core/position-index.test.ts',
+  'test/core/review.test.ts',
+  'test/sim/mutation-seeds.test.ts',
+];
+const TIERS = ['test/core/', 'test/storage/', 'test/scenarios/', 'test/sim/'];
+
+/** Fast files first: Stryker stops a mutant's run at its first failing test, and most mutants are
+ * killed by a unit test of a few milliseconds, so the simulator seeds (seconds) run only for the
+ * mutants that survive everything before them. vitest's own order is the reverse (longest first). */
+class FastFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification) => {
+      const p = relative(f.project.config.root, f.moduleId).split('\\').join('/');
+      const slow = SLOW.indexOf(p);
+      if (slow !== -1) return TIERS.length + slow;
+      const tier = TIERS.findIndex((t) => p.startsWith(t));
+      return tier === -1 ? TIERS.length - 1 : tier;
+    };
+    return [...files].sort((a, b) => rank(a) - rank(b) || (a.moduleId < b.moduleId ? -1 : a.moduleId > b.moduleId ? 1 : 0));
+  }
 }
 
 export default defineConfig({
@@ -56,5 +87,12 @@ export default defineConfig({
     // The same pool as Stryker's vitest runner, so a plain run shows what Stryker's dry run will.
     pool: 'threads',
     maxWorkers: 2,
+    // One module graph for all the files of a run, instead of a fresh worker and fresh imports per
+    // file: Stryker runs a mutant's covering tests in one vitest run, and with isolation it spent
+    // seconds per mutant importing the simulator for each file again. Each run (each mutant) still
+    // gets a new worker, so no module state survives from one mutant to the next. The tests pass in
+    // any order this way (npm test keeps running each file in its own process).
+    isolate: false,
+    sequence: { sequencer: FastFirst },
   },
 });
