@@ -581,6 +581,7 @@ export class ReplicaNodeCore {
    * bring this replica to their configuration).
    */
   private newerStrangers(): ReplicaId[] {
+    if (this.strangers.size === 0) return [];
     const epoch = latestOf(this.view).epoch;
     for (const [id, v] of this.strangers) {
       if ((v.state.config?.epoch ?? 0) <= epoch || this.now - v.at > STRANGER_HEARD_MS || this.memberIds().includes(id)) this.strangers.delete(id);
