@@ -13,25 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALL_RULES_ON } from '../../src/core/rules.js';
-import { changed, config0, member, NodeNet, ReconfigCluster } from './reconfig-harness.js';
-
-/** As test/core/rejoin-moved-on.test.ts: with r1 away, writer v adds 4, then 5, then sets the voters to {1, 4, 5}. */
-function moveTo145(c: ReconfigCluster): void {
-  c.writers.delete('w');
-  c.elect('v');
-  c.run();
-  c.change('v', { id: 'add4', ifEpoch: 0, change: { kind: 'add', member: member(4) } });
-  c.run();
-  assert.equal(changed(c.changes.get('add4')).epoch, 1);
-  c.change('v', { id: 'add5', ifEpoch: 1, change: { kind: 'add', member: member(5) } });
-  c.run();
-  assert.equal(changed(c.changes.get('add5')).epoch, 2);
-  c.copyLearned(2, 4);
-  c.copyLearned(2, 5);
-  c.change('v', { id: 'swap', ifEpoch: 2, change: { kind: 'set', voters: [1, 4, 5], learners: [] } });
-  c.run();
-  assert.equal(changed(c.changes.get('swap')).epoch, 3);
-}
+import { NodeNet, ReconfigCluster, config0, moveTo145 } from './reconfig-harness.js';
 
 type Inflight = { from: number; to: number; msg: { type: string } }[];
 

@@ -402,3 +402,21 @@ export class NodeNet {
     }
   }
 }
+
+/** With r1 away: writer v (w deposed) adds 4, then 5 (caught up from r2), then sets the voters to {1, 4, 5} (rejoin-moved-on, attack-seeds). */
+export function moveTo145(c: ReconfigCluster): void {
+  c.writers.delete('w');
+  c.elect('v');
+  c.run();
+  c.change('v', { id: 'add4', ifEpoch: 0, change: { kind: 'add', member: member(4) } });
+  c.run();
+  assert.equal(changed(c.changes.get('add4')).epoch, 1);
+  c.change('v', { id: 'add5', ifEpoch: 1, change: { kind: 'add', member: member(5) } });
+  c.run();
+  assert.equal(changed(c.changes.get('add5')).epoch, 2);
+  c.copyLearned(2, 4);
+  c.copyLearned(2, 5);
+  c.change('v', { id: 'swap', ifEpoch: 2, change: { kind: 'set', voters: [1, 4, 5], learners: [] } });
+  c.run();
+  assert.equal(changed(c.changes.get('swap')).epoch, 3);
+}

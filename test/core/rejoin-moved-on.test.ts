@@ -16,7 +16,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CatchUp } from '../../src/core/catchup.js';
 import { ALL_RULES_ON } from '../../src/core/rules.js';
-import { changed, config0, member, NodeNet, ReconfigCluster } from './reconfig-harness.js';
+import { NodeNet, ReconfigCluster, config0, moveTo145 } from './reconfig-harness.js';
 
 test('a catch-up whose peers never answer ends (no-quorum) after operationTimeoutMs of silence, once its owner knows of a newer configuration', () => {
   const run = (mayGiveUp?: () => boolean): string | undefined => {
@@ -32,24 +32,6 @@ test('a catch-up whose peers never answer ends (no-quorum) after operationTimeou
   assert.equal(run(() => false), undefined);
   assert.equal(run(), undefined);
 });
-
-/** With r1 away: writer v (w deposed) adds 4, then 5 (caught up from r2), then sets the voters to {1, 4, 5}. */
-function moveTo145(c: ReconfigCluster): void {
-  c.writers.delete('w');
-  c.elect('v');
-  c.run();
-  c.change('v', { id: 'add4', ifEpoch: 0, change: { kind: 'add', member: member(4) } });
-  c.run();
-  assert.equal(changed(c.changes.get('add4')).epoch, 1);
-  c.change('v', { id: 'add5', ifEpoch: 1, change: { kind: 'add', member: member(5) } });
-  c.run();
-  assert.equal(changed(c.changes.get('add5')).epoch, 2);
-  c.copyLearned(2, 4);
-  c.copyLearned(2, 5);
-  c.change('v', { id: 'swap', ifEpoch: 2, change: { kind: 'set', voters: [1, 4, 5], learners: [] } });
-  c.run();
-  assert.equal(changed(c.changes.get('swap')).epoch, 3);
-}
 
 function movedOnDuring(blocked: 'read' | 'rejoin', mark: string): void {
   const c = new ReconfigCluster(config0([1, 2, 3]), ALL_RULES_ON, [1, 2, 3, 4, 5]);
