@@ -382,7 +382,8 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
       // One read op covers a bounded number of positions: loop until the range is done.
       while (!signal.aborted) {
         const r = await this.runRead({ type: 'read', from: cursor, to });
-        out.push(...this.entriesOf(r.entries));
+        // Not push(...entries): one read op may return hundreds of thousands, past the call stack's limit.
+        for (const e of this.entriesOf(r.entries)) out.push(e);
         if (r.through >= Math.min(to, r.end) || r.through < cursor) break;
         cursor = r.through + 1;
       }
