@@ -254,7 +254,17 @@ export class ReaderCore {
     op.round = { rid, from, to, replies: new Map(), sentAt: this.now, probe, resends: 0 };
     op.retryAt = undefined;
     const msg: ReadRequest = { type: 'read', rid, from, to, limit };
-    for (const id of this.members) send.push({ to: id, msg });
+    for (const id of this.roundTargets()) send.push({ to: id, msg });
+  }
+
+  /**
+   * Who a new round asks: a quorum of the members that answered most recently, if a quorum answered
+   * within timing.readQuorumFreshMs, else every member. Any quorum of VOTING replies is what the read's
+   * guarantee needs; the others are asked when the round is retransmitted (onTick), so a member that
+   * stopped answering costs one retransmission, after which the fresher ones are asked.
+   */
+  private roundTargets(): readonly ReplicaId[] {
+    return this.liveness.freshest(this.members, this.quorum, this.now, timing.readQuorumFreshMs) ?? this.members;
   }
 
   private onReply(

@@ -18,7 +18,9 @@ import { runSeed } from '../../src/sim/simulation.js';
 // the flag is a no-op): durability, "r.. rejoined (VOTING) without c:.. at p". Seed 160 failed once R9f was
 // in, on liveness: a rejoin stuck without a recording quorum in a configuration changed meanwhile (fixed:
 // after four rounds it looks for the latest configuration again).
-for (const seed of [47, 68, 74, 80, 109, 123, 158, 160, 171]) {
+// Seeds 2 and 4 fail so with the switch off since reads ask a quorum, not every member (issue 21), which
+// moved every trace (rule-switch.test.ts).
+for (const seed of [2, 4, 47, 68, 74, 80, 109, 123, 158, 160, 171]) {
   test(`--changes seed ${seed}: a voter wiped mid-change learns the pending entry its lost disk made chosen before it votes`, () => {
     const r = runSeed(seed, { changesOnly: true });
     assert.equal(r.violations.length, 0, failureReport(r, ALL_RULES_ON));
@@ -70,16 +72,17 @@ test('shaped seed 69: a read across a learner-only change is consistent (two sim
 // wiped) while every other voter is replaced and stopped for good. Back with the configuration it knew, it
 // had nobody to ask: its restart check or its rejoin asked the retired members for ever (finding L1 of the
 // review of R9f). Now the new members' gossip makes them seeds. These seeds failed liveness with the switch
-// off when the shape was written ("r.. VOTING but still not voting (restart check)", "still EMPTY").
-for (const seed of [10, 14, 21]) {
+// off when the shape was written ("r.. VOTING but still not voting (restart check)", "still EMPTY"); 2, 9
+// and 19 fail with it off since reads ask a quorum, not every member (issue 21), which moved every trace.
+for (const seed of [2, 9, 10, 14, 19, 21]) {
   test(`--changes seed ${seed}: a voter away while every other was replaced and stopped finds the new members and votes`, () => {
     const r = runSeed(seed, { changesOnly: true });
     assert.equal(r.violations.length, 0, failureReport(r, ALL_RULES_ON));
   });
 }
 
-test('with gossipSeeds off, --changes seed 10 fails liveness: the away voter never votes again', () => {
+test('with gossipSeeds off, --changes seed 2 fails liveness: the away voter never votes again', () => {
   const rules = { ...ALL_RULES_ON, gossipSeeds: false };
-  const r = runSeed(10, { changesOnly: true, rules });
+  const r = runSeed(2, { changesOnly: true, rules });
   assert.ok(r.violations.some((v) => v.kind === 'liveness'), failureReport(r, rules));
 });
