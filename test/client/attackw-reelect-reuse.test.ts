@@ -7,28 +7,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NoQuorumError } from '../../src/core/errors.js';
-import { FakeCluster } from './fake-cluster.js';
-
-async function failsInDoubt(c: FakeCluster, p: Promise<unknown>): Promise<NoQuorumError> {
-  const err = await c.drive(p.then(() => assert.fail('expected NoQuorumError'), (e: unknown) => e));
-  assert.ok(err instanceof NoQuorumError, String(err));
-  return err;
-}
+import { appendsInDoubtOnOne, failNextReads, FakeCluster } from './fake-cluster.js';
 
 test('second reelect() after a failed verdict read, a rival elected meanwhile, still settles the writes in doubt', async () => {
   const c = new FakeCluster(3);
   const ca = c.client();
   const a = await ca.writer();
   assert.equal(await c.drive(a.append('x')), 1);
-  c.dropIf = (to, msg, from) => from === ca && msg.type === 'write' && to !== 1;
-  const [e2, e3, e4] = await Promise.all([failsInDoubt(c, a.append('u1')), failsInDoubt(c, a.append('u2')), failsInDoubt(c, a.append('u3'))]);
-  assert.deepEqual([e2.position, e3.position, e4.position], [2, 3, 4]);
-  c.dropIf = () => false;
+  const errors = await appendsInDoubtOnOne(c, ca, a, ['u1', 'u2', 'u3']);
+  assert.deepEqual(errors.map((e) => e.position), [2, 3, 4]);
   c.down.add(1);
   // The verdicts' read fails once: the election (marker 2) and settleAbove (NOP at 3) went through.
-  const read = ca.readActions.bind(ca);
-  let failReads = 1;
-  ca.readActions = (from, to) => (failReads-- > 0 ? Promise.reject(new NoQuorumError('read: no quorum')) : read(from, to));
+  failNextReads(ca);
   await assert.rejects(c.drive(a.reelect()), NoQuorumError);
   assert.equal(a.state, 'in-doubt');
   // A rival is elected meanwhile.
@@ -49,13 +39,9 @@ test('second reelect() after a failed verdict read writes no extra NOPs', async 
   const ca = c.client();
   const a = await ca.writer();
   assert.equal(await c.drive(a.append('x')), 1);
-  c.dropIf = (to, msg, from) => from === ca && msg.type === 'write' && to !== 1;
-  await Promise.all([failsInDoubt(c, a.append('u1')), failsInDoubt(c, a.append('u2'))]);
-  c.dropIf = () => false;
+  await appendsInDoubtOnOne(c, ca, a, ['u1', 'u2']);
   c.down.add(1);
-  const read = ca.readActions.bind(ca);
-  let failReads = 1;
-  ca.readActions = (from, to) => (failReads-- > 0 ? Promise.reject(new NoQuorumError('read: no quorum')) : read(from, to));
+  failNextReads(ca);
   await assert.rejects(c.drive(a.reelect()), NoQuorumError);
   const r = await c.drive(a.reelect());
   assert.deepEqual(r.settled.map((s) => [s.position, s.written]), [[2, false], [3, false]]);
@@ -67,12 +53,8 @@ test('reelect() reusing its elected core does not fence a rival elected meanwhil
   const ca = c.client();
   const a = await ca.writer();
   assert.equal(await c.drive(a.append('x')), 1);
-  c.dropIf = (to, msg, from) => from === ca && msg.type === 'write' && to !== 1;
-  await failsInDoubt(c, a.append('u'));
-  c.dropIf = () => false;
-  const read = ca.readActions.bind(ca);
-  let failReads = 1;
-  ca.readActions = (from, to) => (failReads-- > 0 ? Promise.reject(new NoQuorumError('read: no quorum')) : read(from, to));
+  await appendsInDoubtOnOne(c, ca, a, ['u']);
+  failNextReads(ca);
   await assert.rejects(c.drive(a.reelect()), NoQuorumError);
   const cb = c.client();
   await cb.writer();

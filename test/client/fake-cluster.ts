@@ -20,6 +20,7 @@ import type { LogClientEvents } from '../../src/client/events.js';
 import type { CallDefaults } from '../../src/client/deadline.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import { seededRandom } from '../helpers/seeded-random.js';
+import assert from 'node:assert/strict';
 
 interface Envelope {
   readonly from: FakeClient;
@@ -187,4 +188,26 @@ export class FakeClient extends EventEmitter<LogClientEvents> {
       f?.(d.result);
     }
   }
+}
+
+/** Drives `p`, which must fail with NoQuorumError (a write whose outcome is unknown), and returns the error. */
+export async function failsInDoubt(c: FakeCluster, p: Promise<unknown>): Promise<NoQuorumError> {
+  const err = await c.drive(p.then(() => assert.fail('expected NoQuorumError'), (e: unknown) => e));
+  assert.ok(err instanceof NoQuorumError, String(err));
+  return err;
+}
+
+/** Appends `texts` with only replica 1 taking `client`'s writes: each append fails in doubt (their errors, in order). */
+export async function appendsInDoubtOnOne(c: FakeCluster, client: FakeClient, w: Writer, texts: readonly string[]): Promise<NoQuorumError[]> {
+  c.dropIf = (to, msg, from) => from === client && msg.type === 'write' && to !== 1;
+  const errors = await Promise.all(texts.map((t) => failsInDoubt(c, w.append(t))));
+  c.dropIf = () => false;
+  return errors;
+}
+
+/** The next `n` readActions of `client` fail with no quorum (a reelect()'s verdict read that cannot finish). */
+export function failNextReads(client: FakeClient, n = 1): void {
+  const read = client.readActions.bind(client);
+  let left = n;
+  client.readActions = (from, to) => (left-- > 0 ? Promise.reject(new NoQuorumError('read: no quorum')) : read(from, to));
 }

@@ -6,13 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NoQuorumError } from '../../src/core/errors.js';
 import type { Writer } from '../../src/client/writer.js';
-import { FakeCluster } from './fake-cluster.js';
-
-async function failsInDoubt(c: FakeCluster, p: Promise<unknown>): Promise<NoQuorumError> {
-  const err = await c.drive(p.then(() => assert.fail('expected NoQuorumError'), (e: unknown) => e));
-  assert.ok(err instanceof NoQuorumError, String(err));
-  return err;
-}
+import { appendsInDoubtOnOne, failNextReads, failsInDoubt, FakeCluster } from './fake-cluster.js';
 
 test('a write in doubt above the new marker is settled by reelect(): "not written" stays true for later writers', async () => {
   const c = new FakeCluster(3);
@@ -22,13 +16,11 @@ test('a write in doubt above the new marker is settled by reelect(): "not writte
   assert.equal(await c.drive(a.append('x')), 1);
 
   // Two appends reach replica 1 only: both fail with an unknown outcome at positions 2 and 3.
-  c.dropIf = (to, msg, from) => from === ca && msg.type === 'write' && to !== 1;
-  const [e2, e3] = await Promise.all([failsInDoubt(c, a.append('u1')), failsInDoubt(c, a.append('u2'))]);
-  assert.deepEqual([e2.outcome, e2.position, e3.outcome, e3.position], ['unknown', 2, 'unknown', 3]);
+  const [e2, e3] = await appendsInDoubtOnOne(c, ca, a, ['u1', 'u2']);
+  assert.deepEqual([e2!.outcome, e2!.position, e3!.outcome, e3!.position], ['unknown', 2, 'unknown', 3]);
   assert.equal(a.state, 'in-doubt');
 
   // Re-elected without replica 1: the quorum {2, 3} holds nothing above 1, so the marker lands at 2.
-  c.dropIf = () => false;
   c.down.add(1);
   const r = await c.drive(a.reelect());
   assert.equal(r.position, 2);
@@ -87,13 +79,9 @@ test('reelect() whose election won but whose read of the positions in doubt fail
   const ca = c.client();
   const a = await ca.writer();
   assert.equal(await c.drive(a.append('x')), 1);
-  c.dropIf = (to, msg, from) => from === ca && msg.type === 'write' && to !== 1;
-  await failsInDoubt(c, a.append('u'));
-  c.dropIf = () => false;
+  await appendsInDoubtOnOne(c, ca, a, ['u']);
   // The verdicts' read fails once (no quorum for it): the writes are still unknown, and the writer must say so.
-  const read = ca.readActions.bind(ca);
-  let failReads = 1;
-  ca.readActions = (from, to) => (failReads-- > 0 ? Promise.reject(new NoQuorumError('read: no quorum')) : read(from, to));
+  failNextReads(ca);
   await assert.rejects(c.drive(a.reelect()), NoQuorumError);
   assert.equal(a.state, 'in-doubt', 'the writes are still unknown: the writer is in doubt, so reelect() can settle them');
   const r = await c.drive(a.reelect());
