@@ -7,14 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NoQuorumError } from '../../src/core/errors.js';
-import { appendsInDoubtOnOne, failNextReads, FakeCluster } from './fake-cluster.js';
+import { failNextReads, writerInDoubt } from './fake-cluster.js';
 
 test('second reelect() after a failed verdict read, a rival elected meanwhile, still settles the writes in doubt', async () => {
-  const c = new FakeCluster(3);
-  const ca = c.client();
-  const a = await ca.writer();
-  assert.equal(await c.drive(a.append('x')), 1);
-  const errors = await appendsInDoubtOnOne(c, ca, a, ['u1', 'u2', 'u3']);
+  const { c, ca, a, errors } = await writerInDoubt(['u1', 'u2', 'u3']);
   assert.deepEqual(errors.map((e) => e.position), [2, 3, 4]);
   c.down.add(1);
   // The verdicts' read fails once: the election (marker 2) and settleAbove (NOP at 3) went through.
@@ -35,11 +31,7 @@ test('second reelect() after a failed verdict read, a rival elected meanwhile, s
 });
 
 test('second reelect() after a failed verdict read writes no extra NOPs', async () => {
-  const c = new FakeCluster(3);
-  const ca = c.client();
-  const a = await ca.writer();
-  assert.equal(await c.drive(a.append('x')), 1);
-  await appendsInDoubtOnOne(c, ca, a, ['u1', 'u2']);
+  const { c, ca, a } = await writerInDoubt(['u1', 'u2']);
   c.down.add(1);
   failNextReads(ca);
   await assert.rejects(c.drive(a.reelect()), NoQuorumError);
@@ -49,11 +41,7 @@ test('second reelect() after a failed verdict read writes no extra NOPs', async 
 });
 
 test('reelect() reusing its elected core does not fence a rival elected meanwhile: the writer it reports elected is fenced at its next append', async () => {
-  const c = new FakeCluster(3);
-  const ca = c.client();
-  const a = await ca.writer();
-  assert.equal(await c.drive(a.append('x')), 1);
-  await appendsInDoubtOnOne(c, ca, a, ['u']);
+  const { c, ca, a } = await writerInDoubt(['u']);
   failNextReads(ca);
   await assert.rejects(c.drive(a.reelect()), NoQuorumError);
   const cb = c.client();

@@ -211,3 +211,13 @@ export function failNextReads(client: FakeClient, n = 1): void {
   let left = n;
   client.readActions = (from, to) => (left-- > 0 ? Promise.reject(new NoQuorumError('read: no quorum')) : read(from, to));
 }
+
+/** Three replicas and a writer that appended 'x' at 1, then `texts` in doubt on replica 1 only. */
+export async function writerInDoubt(texts: readonly string[]): Promise<{ c: FakeCluster; ca: FakeClient; a: Writer; errors: NoQuorumError[] }> {
+  const c = new FakeCluster(3);
+  const ca = c.client();
+  const a = await ca.writer();
+  assert.equal(await c.drive(a.append('x')), 1);
+  const errors = await appendsInDoubtOnOne(c, ca, a, texts);
+  return { c, ca, a, errors };
+}

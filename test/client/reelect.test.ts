@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NoQuorumError } from '../../src/core/errors.js';
 import type { Writer } from '../../src/client/writer.js';
-import { appendsInDoubtOnOne, failNextReads, failsInDoubt, FakeCluster } from './fake-cluster.js';
+import { appendsInDoubtOnOne, failNextReads, failsInDoubt, FakeCluster, writerInDoubt } from './fake-cluster.js';
 
 test('a write in doubt above the new marker is settled by reelect(): "not written" stays true for later writers', async () => {
   const c = new FakeCluster(3);
@@ -75,11 +75,7 @@ test('a truncation in doubt that only a minority took is not written, and writes
 });
 
 test('reelect() whose election won but whose read of the positions in doubt failed leaves the writer in doubt; the next reelect() settles them', async () => {
-  const c = new FakeCluster(3);
-  const ca = c.client();
-  const a = await ca.writer();
-  assert.equal(await c.drive(a.append('x')), 1);
-  await appendsInDoubtOnOne(c, ca, a, ['u']);
+  const { c, ca, a } = await writerInDoubt(['u']);
   // The verdicts' read fails once (no quorum for it): the writes are still unknown, and the writer must say so.
   failNextReads(ca);
   await assert.rejects(c.drive(a.reelect()), NoQuorumError);
