@@ -191,7 +191,8 @@ export class Members {
     const head = await this.precheck(change);
     const next = applyChange(head, change, { ifEpoch: ifEpoch ?? head.epoch });
     if (!next.ok) throw refusal(next.refusal.reason, next.refusal.message);
-    const deadline = Date.now() + (caughtUp?.catchUpTimeoutMs ?? CATCH_UP_WAIT_MS);
+    // Deadlines on the monotonic clock: a wall-clock jump neither ends the wait early nor stretches it.
+    const deadline = performance.now() + (caughtUp?.catchUpTimeoutMs ?? CATCH_UP_WAIT_MS);
     for (;;) {
       const seen = await this.status();
       const byId = new Map(seen.map((s) => [s.id, s]));
@@ -202,7 +203,7 @@ export class Members {
         return { reachable, caughtUp: reachable && s.status === 'VOTING' && (roleIn(head, id) === 'voter' || behind(s, top) <= CAUGHT_UP_SLACK) };
       });
       if (guard === undefined || (force && guard.reason === 'would-lose-quorum')) break;
-      if (guard.reason === 'not-caught-up' && caughtUp !== undefined && Date.now() < deadline) {
+      if (guard.reason === 'not-caught-up' && caughtUp !== undefined && performance.now() < deadline) {
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
@@ -288,7 +289,7 @@ export class Members {
 
   /** Waits until learner `id` is VOTING and within CAUGHT_UP_SLACK of the voters' end; refused (not-caught-up) at the deadline. */
   private async waitCaughtUp(id: ReplicaId, options: MemberChangeOptions): Promise<void> {
-    const deadline = Date.now() + (options.catchUpTimeoutMs ?? CATCH_UP_WAIT_MS);
+    const deadline = performance.now() + (options.catchUpTimeoutMs ?? CATCH_UP_WAIT_MS);
     let last: LearnerLag = { id, status: 'UNREACHABLE', behind: null };
     for (;;) {
       const head = await this.head();
@@ -299,7 +300,7 @@ export class Members {
       last = { id, status: s.status, behind: s.end === null ? null : Math.max(0, top - s.end) };
       options.onLag?.(last);
       if (s.status === 'VOTING' && last.behind !== null && last.behind <= CAUGHT_UP_SLACK) return;
-      if (Date.now() >= deadline) {
+      if (performance.now() >= deadline) {
         const lag = last.behind === null ? 'no answer' : `${last.behind} positions behind`;
         throw new ChangeRefusedError(
           `member ${id} has not caught up within ${Math.round((options.catchUpTimeoutMs ?? CATCH_UP_WAIT_MS) / 1000)} s (status ${last.status}, ${lag}): is it running (replog replica --join)? nothing was promoted`,

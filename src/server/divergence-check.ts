@@ -238,7 +238,8 @@ export class DivergenceCheck {
     if (s === undefined) return;
     if (s.requester.waiting > 0 && ++s.strikes >= STRIKES_MAX) {
       s.strikes = 0;
-      s.pausedUntil = Date.now() + PAUSE_MS;
+      // Monotonic: a wall-clock jump back must not stretch the pause (shown in wall time by checkPeer).
+      s.pausedUntil = performance.now() + PAUSE_MS;
       this.opts.log.warn({ peer: id, reason }, `divergence check: replica ${id} dropped the link during digest requests ${STRIKES_MAX} times in a row (an older version?): not asked again for an hour`);
     }
     s.requester.failAll(`link lost (${reason})`);
@@ -289,9 +290,9 @@ export class DivergenceCheck {
       s.note = 'no connection to the peer';
       return;
     }
-    if (Date.now() < s.pausedUntil) {
+    if (performance.now() < s.pausedUntil) {
       s.result = 'incomplete';
-      s.note = `not asked until ${new Date(s.pausedUntil).toISOString()}: it dropped the link during digest requests (an older version that does not know them?)`;
+      s.note = `not asked until ${new Date(Date.now() + s.pausedUntil - performance.now()).toISOString()}: it dropped the link during digest requests (an older version that does not know them?)`;
       return;
     }
     const store = this.opts.store();
@@ -348,7 +349,7 @@ export class DivergenceCheck {
     const was = s.mismatchAt;
     s.mismatchAt = mismatchAt;
     if (mismatchAt !== null) {
-      const now = Date.now();
+      const now = performance.now();
       if (was !== mismatchAt) this.mismatches?.inc();
       if (was !== mismatchAt || now - s.loggedAt >= RELOG_MS) {
         s.loggedAt = now;

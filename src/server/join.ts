@@ -71,7 +71,8 @@ export async function waitUntilAdded(
   id: ReplicaId,
   opts: { tls?: TlsCredentials; log: Logger; everyMs?: number; deadlineMs?: number },
 ): Promise<Learned> {
-  const started = Date.now();
+  // Deadlines on the monotonic clock: a wall-clock jump neither ends the wait early nor stretches it.
+  const started = performance.now();
   let said = '';
   const say = (line: string): void => {
     if (line === said) return;
@@ -90,7 +91,7 @@ export async function waitUntilAdded(
     } else {
       say(`joining: no --join address answered yet (${seeds.join(', ')}); asking again`);
     }
-    if (Date.now() - started > (opts.deadlineMs ?? Infinity)) {
+    if (performance.now() - started > (opts.deadlineMs ?? Infinity)) {
       throw new InvalidArgumentError(`gave up joining: ${said}`);
     }
     await new Promise((r) => setTimeout(r, opts.everyMs ?? 1_000));
