@@ -12,7 +12,9 @@ import ts from 'typescript';
 const DECISION_POINTS = {
   'src/core/replica.ts': ['configStanding', 'mayVote', 'membershipRefusal', 'implicitPromiseIn', 'bindingAtLeast', 'explicitPromiseIn', 'write', 'commit', 'learned'],
   'src/core/acceptor-chain.ts': ['extendChain', 'ownAcceptance', 'voterStanding', 'floorOver'],
-  'src/core/writer.ts': ['becomeElected', 'onWriteReply', 'jointDone', 'noteJoint'],
+  'src/core/writer-election.ts': ['becomeElected'],
+  'src/core/writer-appends.ts': ['onWriteReply'],
+  'src/core/writer-changes.ts': ['jointDone', 'noteJoint'],
   'src/core/fill.ts': ['onPromiseReply', 'onWriteReply', 'wonWrite', 'startWrite'],
   'src/core/quorum.ts': ['record', 'won', 'unreachable'],
 };

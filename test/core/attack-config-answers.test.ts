@@ -26,7 +26,7 @@ function writeReply(rid: number, outcome: WriteReply['outcome'], from: number, c
   return { type: 'writeReply', rid, outcome, proposal, from, count, generation: 0, disk: 0, retired: [], config };
 }
 
-// Mutation W1 (writer.js): `msg.outcome === 'unknown-config' ? 'ignored' : msg.outcome` -> 'accept', and the
+// Mutation W1 (writer-election.js): `msg.outcome === 'unknown-config' ? 'ignored' : msg.outcome` -> 'accept', and the
 // reply kept as a promise (`if (msg.outcome === 'accept' || msg.outcome === 'unknown-config')`).
 test('writer: an unknown-config answer is no promise: one real promise of three does not elect', () => {
   const w = new WriterCore({ members: [1, 2, 3], random: seededRandom(7) });
@@ -76,7 +76,7 @@ test('fill: a stale-config write answer that names no newer head is no acceptanc
   assert.ok(!send.some((s) => s.msg.type === 'commit'), 'no commit');
 });
 
-// Mutation W3 (writer.js): the write path's `if (msg.outcome === 'stale-config') return this.onStaleConfig(...)` deleted.
+// Mutation W3 (writer-appends.js): the write path's `if (msg.outcome === 'stale-config') return this.onStaleConfig(...)` deleted.
 test('writer: a stale-config write answer naming a newer head ends the ballot at once, failing what is in flight as fenced', () => {
   const w = new WriterCore({ members: [1, 2, 3], random: seededRandom(7) });
   const e = w.step({ type: 'elect' }, 0);

@@ -25,7 +25,7 @@
 // replica that lacks it fetches the chain before applying the truncation"), hence Step 2 of section 8,
 // I7 and Claim A.
 //
-// The fix: writer.ts sets the head of config(to) on every TRUNCATE it proposes; replica.ts (learned,
+// The fix: writer-appends.ts (sendBatches) sets the head of config(to) on every TRUNCATE it proposes; replica.ts (learned,
 // commit) does not take a TRUNCATE whose head its chain lacks (acceptor-chain.ts, truncationCovered);
 // catch-up adopts a peer's beginning only with the peer's chain up to config(begin) (ReadReply.chain,
 // chainForBegin); the third test shows r2 taking both once a reply carries the chain.
