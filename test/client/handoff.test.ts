@@ -11,6 +11,8 @@ import type { ChangeOfferReply, OfferState, RelayOutcome } from '../../src/net/c
 import type { ChangeRequest } from '../../src/core/writer.js';
 
 const fast: HandOffTiming = { pollMs: 5, takeWaitMs: 60, answerMs: 50, outcomeWaitMs: 2_000, confirmWaitMs: 100 };
+/** For runs whose verdict must not depend on how fast the machine polls: no deadline is reached by a slow turn. */
+const patient: HandOffTiming = { ...fast, takeWaitMs: 60_000, outcomeWaitMs: 60_000 };
 const request: ChangeRequest = { id: 'r1', ifEpoch: 3, change: { kind: 'remove', id: 2 } };
 const outcome: RelayOutcome = { ok: false, reason: 'epoch-changed', message: 'the configuration is at epoch 4' };
 
@@ -41,7 +43,7 @@ test('every replica says no-writer (or nothing): no-writer at once, nothing with
 
 test('held, then taken, then done on one replica: the outcome', async () => {
   const p = port([1, 2], (id, round) => (round < 2 ? 'held' : round < 5 ? 'taken' : id === 2 ? 'done' : 'taken'));
-  assert.deepEqual(await handOff(p, request, fast), { kind: 'done', outcome });
+  assert.deepEqual(await handOff(p, request, patient), { kind: 'done', outcome });
   assert.equal(p.withdrawals, 0);
 });
 
@@ -63,7 +65,7 @@ test('a withdrawal one replica answers taken (it handed the change over meanwhil
     if (!withdrawn) return 'held';
     return id === 1 && round > 20 ? 'done' : id === 1 ? 'taken' : 'withdrawn';
   });
-  assert.deepEqual(await handOff(p, request, fast), { kind: 'done', outcome });
+  assert.deepEqual(await handOff(p, request, { ...fast, outcomeWaitMs: 60_000 }), { kind: 'done', outcome });
 });
 
 test('held once, then held nowhere (replicas restarted): withdrawn at once, not waited for', async () => {
