@@ -8,7 +8,8 @@
  * up; replica 3 is SIGKILLed and the same client reads it R times again, then
  * a fresh client (started after the kill, its address list still naming the
  * dead replica) reads it R times. Each read is timed, with the CPU the client
- * and each live replica used during it (user + system from /proc).
+ * and each live replica used during it (user + system from /proc) and the CPU
+ * other processes used meanwhile (outside load, in cores: quote figures with it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { LogClient } from '../src/client/log-client.js';
 import { startReplogCluster } from './lib/replog-cluster.js';
 import { cpuMs } from './lib/procstat.js';
 import { waitUntil } from './lib/processes.js';
+import { withOutsideLoad } from './lib/outside-load.js';
 
 function arg(argv: readonly string[], flag: string, dflt: number): number {
   const i = argv.indexOf(flag);
@@ -59,11 +61,11 @@ export async function main(argv: readonly string[]): Promise<void> {
         const cpu0 = pids.map((p) => cpuMs(p) / 1000);
         const self0 = selfCpu();
         const s = performance.now();
-        const got = await log.read(0, end);
+        const { result: got, outside } = await withOutsideLoad(() => pids, () => log.read(0, end));
         const secs = (performance.now() - s) / 1000;
         const replicas = pids.map((p, i) => (cpuMs(p) / 1000 - cpu0[i]!).toFixed(2)).join('+');
         console.log(
-          `${label.padEnd(40)} ${got.length} entries in ${secs.toFixed(2)} s (${Math.round(got.length / secs).toLocaleString('en')}/s); CPU s client ${(selfCpu() - self0).toFixed(2)}, replicas ${replicas}`,
+          `${label.padEnd(30)} ${got.length} entries in ${secs.toFixed(2)} s (${Math.round(got.length / secs).toLocaleString('en')}/s); CPU s client ${(selfCpu() - self0).toFixed(2)}, replicas ${replicas}; outside load ${outside.cores.toFixed(2)} cores`,
         );
       }
     };
