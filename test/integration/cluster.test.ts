@@ -154,7 +154,8 @@ test('bad flags give one clear line and exit 2 (bad usage); no replica reachable
 test('the CLI in a pipe: `replog read | head -1` ends quietly with status 0; status leads with a verdict', async () => {
   const env = { REPLOG_LOG: cluster.addresses.join(',') };
   const big = Array.from({ length: 20_000 }, (_, i) => `pipe ${i}`).join('\n') + '\n';
-  assert.equal((await runCli(['append'], { env, input: big })).code, 0);
+  const appended = await runCli(['append'], { env, input: big });
+  assert.equal(appended.code, 0, appended.stderr);
   const proc = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" read | head -1`], { env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
