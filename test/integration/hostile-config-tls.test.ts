@@ -69,12 +69,14 @@ async function refused(what: string, msg: Message | Buffer): Promise<void> {
 }
 
 test('with TLS a plain certificate makes no configuration no admin asked for; the admin\'s request applied to its predecessor is taken', async () => {
-  // An application writer holds the replica's promise, so that a stray write below is answered, not accepted.
   const app = await LogClient.connect([tls.replica.address], { tls: tls.certs.material('client-app'), waitForQuorum: true });
-  // Elected twice, so that its proposal is above 1 and the control write below (proposal 1) is a stale ballot.
-  await (await app.writer()).resign();
-  const writer = await app.writer();
-  await writer.append('before');
+  // Two writers elected and resigned: the replica's promise is above 1, so the control write below (proposal
+  // 1) is a stale ballot, and no writer takes the admin's offer (it is recorded as authorised all the same).
+  for (let i = 0; i < 2; i++) {
+    const w = await app.writer();
+    await w.append(`before-${i}`);
+    await w.resign();
+  }
   assert.ok((tls.replica.host.writerView()?.proposal ?? 0) > 1);
   const c0 = chain().at(-1)!;
   const request: ChangeRequest = { id: 'admin-asked-1', ifEpoch: 0, change: { kind: 'add', member: { id: 2, address: `127.0.0.1:${tls.ports[1]}` } } };
@@ -89,7 +91,7 @@ test('with TLS a plain certificate makes no configuration no admin asked for; th
     await refused('a changeForward from a client', encodeChangeFrame({ type: 'changeForward', request }));
     await refused('a config write after a client\'s changeForward', configWrite(asked));
 
-    // An admin asks for the change (its offer is answered: the plain writer takes nothing here, that is the relay's business).
+    // An admin asks for the change (no writer takes it here: the relay answers no-writer, the request is held as authorised).
     const admin = await raw(tls.certs.material('client-admin'));
     admin.link.sendFrame(encodeChangeFrame({ type: 'changeOffer', rid: 1, request }));
     await new Promise((r) => setTimeout(r, 200));
@@ -113,10 +115,7 @@ test('with TLS a plain certificate makes no configuration no admin asked for; th
       await plain.link.close();
     }
     assert.equal(chain().length, 1, 'nothing was chosen');
-    assert.equal(writer.state, 'elected');
-    assert.ok((await writer.append('after')) >= 0);
   } finally {
-    await writer.resign().catch(() => undefined);
     await app.close();
   }
 });
