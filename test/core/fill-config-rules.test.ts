@@ -220,3 +220,11 @@ test('R6: when the owner lacks the link above the replica\'s head, the unknown-c
   assert.deepEqual(sent(run, mark), ['promise>1', 'promise>2', 'promise>4'], 'two of three gave no vote: a new round');
   assert.equal(run.promiseReq.proposal, 22);
 });
+
+test('R6: an unknown-config answer naming a head at or above the fill\'s own is no vote and is sent no links', () => {
+  const run = new FillRun(6, 10, { view: chainView([c0, c1]) });
+  const mark = run.out.length;
+  assert.equal(run.promise(4, { outcome: 'unknown-config', config: { epoch: 1, position: 5 } }), undefined);
+  assert.equal(run.promise(2, { outcome: 'unknown-config', config: { epoch: 3, position: 20 } }), undefined);
+  assert.deepEqual(sent(run, mark), []);
+});

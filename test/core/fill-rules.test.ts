@@ -140,6 +140,23 @@ test('fill: once so many members ignored that no quorum can promise, the round i
   assert.equal(run.promiseReq.proposal, 22);
 });
 
+// Phase 1 does not check membership (a promise is only ever asked of members, under a request id unique
+// to the owner, so a non-member's answer cannot match one); phase 2 does, and that keeps it safe: a round
+// whose promises included a non-member's names it, and only members' acceptances of named disks count.
+test('fill: a round whose promises included a non-member\'s never chooses: phase 2 counts members\' named disks only', () => {
+  const run = new FillRun(0, 0, { members: [1, 2, 3], floor: 20 });
+  run.promise(9, {}, 0);
+  run.promise(1, {}, 0);
+  assert.deepEqual(run.writeReq.named.map((n) => n.id), [9, 1]);
+  assert.equal(run.write(9, {}, 1), undefined, 'not a member');
+  assert.equal(run.write(1, {}, 1), undefined, 'one acceptance of the two needed');
+  assert.equal(run.write(2, {}, 1), undefined, '2 did not promise');
+  const mark = run.out.length;
+  assert.equal(run.write(3, {}, 1), undefined, '3 did not promise: no quorum can accept any more');
+  run.tick(1 + BACKOFF);
+  assert.deepEqual(sent(run, mark), ['promise>1', 'promise>2', 'promise>3'], 'a new round');
+});
+
 test('fill: an accept answer carrying a newer head is still a promise (the range lies below that head\'s entry)', () => {
   const run = new FillRun(0, 1);
   const newer = { epoch: 1, position: 10 };
@@ -154,7 +171,7 @@ test('fill: a stale-config promise answer ends the fill only when its head is ne
   const run = new FillRun(0, 0, { members: [1, 2, 3, 4, 5] });
   const own = run.promiseReq.config!;
   assert.equal(run.promise(1, { outcome: 'stale-config', config: own }), undefined, 'the same head: no vote, not the end');
-  assert.equal(run.promise(2, { outcome: 'stale-config' }), undefined, 'no head: no vote, not the end');
+  assert.equal(run.promise(2, { outcome: 'stale-config', config: undefined }), undefined, 'no head: no vote, not the end');
   assert.deepEqual(run.promise(3, { outcome: 'stale-config', config: { epoch: own.epoch + 1, position: 7 } }), {
     ok: false, error: 'stale-config', config: { epoch: own.epoch + 1, position: 7 },
   });
@@ -218,6 +235,23 @@ test('fill: a learned value outranks any accepted one, even one accepted under a
 // Phase 2: which write answers count
 // ---------------------------------------------------------------------------------------------
 
+test('fill: a write acceptance counts only from the disk that promised: same member id, generation and disk', () => {
+  // 1 and 2 promised (generation 1, disks 11 and 12); each run has one acceptance that must not count, then 2's real one.
+  const cases = [
+    { who: 1, generation: 1, disk: 99, why: '1\'s disk was replaced since it promised' },
+    { who: 1, generation: 2, disk: 11, why: '1 answers from another generation' },
+    { who: 3, generation: 1, disk: 11, why: '3 did not promise (it names 1\'s disk)' },
+  ];
+  for (const c of cases) {
+    const run = new FillRun(0, 0);
+    run.promise(1, { generation: 1, disk: 11 });
+    run.promise(2, { generation: 1, disk: 12 });
+    assert.deepEqual(run.writeReq.named, [{ id: 1, generation: 1, disk: 11 }, { id: 2, generation: 1, disk: 12 }]);
+    assert.equal(run.write(c.who, { generation: c.generation, disk: c.disk }), undefined);
+    assert.equal(run.write(2, { generation: 1, disk: 12 }), undefined, `${c.why}: one acceptance of two`);
+  }
+});
+
 test('fill: a write acceptance counts only from a member that promised, with the disk it promised with', () => {
   const run = new FillRun(0, 0, { members: [1, 2, 3, 4, 5] });
   run.promise(1, { generation: 1, disk: 11 });
@@ -231,13 +265,41 @@ test('fill: a write acceptance counts only from a member that promised, with the
   assert.equal(run.tick(3), undefined);
 });
 
-test('fill: a write acceptance from a replica that is no member is not counted', () => {
+test('fill: a write answer from a replica that is no member is not counted, not even as a member that cannot vote', () => {
   const run = new FillRun(0, 0);
   run.promise(1);
   run.promise(2);
   assert.equal(run.write(9), undefined);
+  assert.equal(run.write(8, { outcome: 'ignored' }), undefined, 'two non-members\' answers do not make the round unreachable');
+  assert.equal(run.write(7, { outcome: 'stale-config', config: { epoch: 5, position: 9 } }), undefined, 'nor does a non-member end the fill');
   assert.equal(run.write(1), undefined, 'one acceptance of the quorum of two');
   assert.equal(run.write(2)?.ok, true);
+});
+
+test('fill: a member\'s first answer to a write stands: a later stale-config answer from it changes nothing', () => {
+  const run = new FillRun(0, 0);
+  run.promise(1);
+  run.promise(2);
+  assert.equal(run.write(1), undefined);
+  assert.equal(run.write(1, { outcome: 'stale-config', config: { epoch: 1, position: 9 } }), undefined, 'already counted in this round');
+  assert.equal(run.write(2)?.ok, true);
+});
+
+test('fill: a write answer to an earlier round (another rid) is not counted', () => {
+  const run = new FillRun(0, 0, { members: [1, 2, 3, 4, 5] });
+  for (const id of [1, 2, 3]) run.promise(id, {}, 0);
+  const first = run.writeReq;
+  run.write(4, { outcome: 'reject', proposal: 30 }, 1);
+  run.tick(1 + BACKOFF);
+  for (const id of [1, 2, 3]) run.promise(id, {}, 100);
+  const second = run.writeReq;
+  assert.notEqual(second.rid, first.rid);
+  // 1, 2 and 3 accepted the first round's write; their answers arrive now.
+  const late = { rid: first.rid, proposal: first.proposal };
+  for (const id of [1, 2, 3]) assert.equal(run.write(id, late, 101), undefined, 'acceptances of a lost round are not acceptances of this one');
+  assert.equal(run.write(2, {}, 102), undefined);
+  assert.equal(run.write(3, {}, 102), undefined);
+  assert.equal(run.write(1, {}, 102)?.ok, true);
 });
 
 test('fill: one acceptance per member: a repeated one is not counted again', () => {
