@@ -98,6 +98,9 @@ test('fill: a reject ends the round; after a backoff the fill asks again, above 
   run.tick(10 + BACKOFF);
   assert.deepEqual(sent(run, mark), ['promise>1', 'promise>2', 'promise>3']);
   assert.equal(run.promiseReq.proposal, 51);
+  const again = run.out.length;
+  run.tick(10 + BACKOFF + timing.retransmitMs - 1);
+  assert.deepEqual(sent(run, again), [], 'the new round\'s retransmissions count from its start');
 });
 
 test('fill: a reject naming a lower proposal than the fill\'s own does not lower the next round', () => {
@@ -175,6 +178,10 @@ test('fill: a stale-config promise answer ends the fill only when its head is ne
   assert.deepEqual(run.promise(3, { outcome: 'stale-config', config: { epoch: own.epoch + 1, position: 7 } }), {
     ok: false, error: 'stale-config', config: { epoch: own.epoch + 1, position: 7 },
   });
+  const mark = run.out.length;
+  for (const id of [4, 5, 1, 2]) assert.equal(run.promise(id), undefined, 'the fill is over');
+  run.tick(1000);
+  assert.deepEqual(sent(run, mark), []);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -211,6 +218,10 @@ test('fill: the write and its commit cover exactly the range, and the result nam
   assert.deepEqual(r, { ok: true, floor: wr.proposal, entries: wr.actions.map((action, k) => ({ position: 2 + k, action })) });
   const commits = run.since(mark).map((o) => [o.to, o.msg]);
   assert.deepEqual(commits, [1, 2].map((to) => [to, { type: 'commit', proposal: wr.proposal, from: 2, to: 4 }]));
+  const after = run.out.length;
+  assert.equal(run.write(3), undefined, 'the fill is over');
+  assert.equal(run.tick(1000), undefined);
+  assert.deepEqual(sent(run, after), []);
 });
 
 test('fill: a range learned everywhere it is reported is settled without a write, and without a floor', () => {
@@ -219,6 +230,10 @@ test('fill: a range learned everywhere it is reported is settled without a write
   const r = run.promise(2, { slots: [accepted(1, 6, 'b', true)] });
   assert.deepEqual(r, { ok: true, entries: [{ position: 0, action: accepted(0, 5, 'a').action }, { position: 1, action: accepted(1, 6, 'b').action }] });
   assert.deepEqual(sent(run).filter((s) => !s.startsWith('promise')), [], 'no write and no commit');
+  const mark = run.out.length;
+  assert.equal(run.promise(3), undefined, 'the fill is over');
+  assert.equal(run.tick(1000), undefined);
+  assert.deepEqual(sent(run, mark), []);
 });
 
 test('fill: a learned value outranks any accepted one, even one accepted under a higher proposal', () => {
@@ -381,6 +396,11 @@ test('fill: a stale-config write answer with a newer head ends the fill with tha
   run.promise(2);
   const newer = { epoch: 1, position: 3 };
   assert.deepEqual(run.write(1, { outcome: 'stale-config', config: newer }), { ok: false, error: 'stale-config', config: newer });
+  const mark = run.out.length;
+  assert.equal(run.write(2), undefined, 'the fill is over');
+  assert.equal(run.write(1), undefined);
+  run.tick(1000);
+  assert.deepEqual(sent(run, mark), []);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -427,6 +447,12 @@ test('fill: a patient fill goes on past operationTimeoutMs while a quorum answer
   run.promise(2, { outcome: 'reject', proposal: 30 }, timing.operationTimeoutMs - 100);
   assert.equal(run.tick(timing.operationTimeoutMs), undefined, 'rejects are answers: the replicas are busy, not gone');
   assert.deepEqual(run.tick(2 * timing.operationTimeoutMs - 100), { ok: false, error: 'no-quorum' }, 'once nothing was heard for operationTimeoutMs');
+});
+
+test('fill: one member answering is not a quorum answering: a patient fill still gives up', () => {
+  const run = new FillRun(0, 0, { patient: true }, 0);
+  run.promise(1, { outcome: 'reject', proposal: 30 }, timing.operationTimeoutMs - 100);
+  assert.deepEqual(run.tick(timing.operationTimeoutMs), { ok: false, error: 'no-quorum' });
 });
 
 test('fill: an IGNORED promise answer is no sign of life for a patient fill', () => {
