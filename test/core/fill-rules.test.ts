@@ -431,13 +431,15 @@ test('fill: every retransmitMs the request goes again to the members that have n
 });
 
 test('fill: without patience, the fill gives up with no-quorum operationTimeoutMs after it started, however busy', () => {
-  const run = new FillRun(0, 0, {}, 0);
-  run.promise(1, { outcome: 'reject', proposal: 30 }, timing.operationTimeoutMs - 100);
-  run.promise(2, { outcome: 'reject', proposal: 30 }, timing.operationTimeoutMs - 100);
-  assert.equal(run.tick(timing.operationTimeoutMs - 1), undefined);
-  assert.deepEqual(run.tick(timing.operationTimeoutMs), { ok: false, error: 'no-quorum' });
+  const start = 5000;
+  const end = start + timing.operationTimeoutMs;
+  const run = new FillRun(0, 0, {}, start);
+  run.promise(1, { outcome: 'reject', proposal: 30 }, end - 100);
+  run.promise(2, { outcome: 'reject', proposal: 30 }, end - 100);
+  assert.equal(run.tick(end - 1), undefined);
+  assert.deepEqual(run.tick(end), { ok: false, error: 'no-quorum' });
   const mark = run.out.length;
-  assert.equal(run.tick(timing.operationTimeoutMs + 1000), undefined, 'and then stays over');
+  assert.equal(run.tick(end + 1000), undefined, 'and then stays over');
   assert.deepEqual(sent(run, mark), []);
 });
 
