@@ -170,6 +170,30 @@ test('fill: an accept answer carrying a newer head is still a promise (the range
   assert.equal(run.write(2, { config: newer })?.ok, true);
 });
 
+test('fill: a stale-config promise answer naming no newer head is no promise: two of three make the round unreachable', () => {
+  const run = new FillRun(0, 0, { floor: 20 });
+  const own = run.promiseReq.config!;
+  run.promise(1, { outcome: 'stale-config', config: own }, 10);
+  run.promise(2, { outcome: 'stale-config', config: undefined }, 10);
+  const mark = run.out.length;
+  run.tick(10 + BACKOFF);
+  assert.deepEqual(sent(run, mark), ['promise>1', 'promise>2', 'promise>3'], 'a new round');
+  assert.equal(run.promiseReq.proposal, 22);
+});
+
+test('fill: a stale-config write answer naming no newer head is no acceptance: two of three make the round unreachable', () => {
+  const run = new FillRun(0, 0, { floor: 20 });
+  run.promise(1, {}, 0);
+  run.promise(2, {}, 0);
+  const own = run.writeReq.config!;
+  run.write(1, { outcome: 'stale-config', config: own }, 10);
+  run.write(2, { outcome: 'stale-config', config: undefined }, 10);
+  const mark = run.out.length;
+  run.tick(10 + BACKOFF);
+  assert.deepEqual(sent(run, mark), ['promise>1', 'promise>2', 'promise>3'], 'a new round');
+  assert.equal(run.promiseReq.proposal, 22);
+});
+
 test('fill: a stale-config promise answer ends the fill only when its head is newer than the fill\'s', () => {
   const run = new FillRun(0, 0, { members: [1, 2, 3, 4, 5] });
   const own = run.promiseReq.config!;
