@@ -228,3 +228,14 @@ test('R6: an unknown-config answer naming a head at or above the fill\'s own is 
   assert.equal(run.promise(2, { outcome: 'unknown-config', config: { epoch: 3, position: 20 } }), undefined);
   assert.deepEqual(sent(run, mark), []);
 });
+
+test('R6: only an unknown-config answer is sent links: an IGNORED one from a replica with an older head is no vote, and the round is lost', () => {
+  // Replicas 1 and 2 are not VOTING (restarting, say) and have not learned epoch 1: they answer IGNORED, naming epoch 0.
+  const run = new FillRun(6, 10, { view: chainView([c0, c1]), floor: 20 }, 0);
+  const mark = run.out.length;
+  run.promise(1, { outcome: 'ignored', status: 'RECOVERING', config: { epoch: 0, position: -1 } }, 1);
+  run.promise(2, { outcome: 'ignored', status: 'RECOVERING', config: { epoch: 0, position: -1 } }, 1);
+  assert.deepEqual(sent(run, mark), [], 'no links: they did not say they lack the configuration');
+  run.tick(1 + timing.backoffMinMs * 1.5);
+  assert.deepEqual(sent(run, mark), ['promise>1', 'promise>2', 'promise>4'], 'two of three gave no vote: a new round');
+});
