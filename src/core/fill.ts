@@ -157,10 +157,10 @@ export class Fill {
   }
 
   onPromiseReply(from: ReplicaId, msg: PromiseReply, now: number, send: FillOutbound[]): FillResult | undefined {
-    if (msg.outcome !== 'ignored') this.liveness.heard(from, now);
-    const ph = this.phase;
     // Only the members asked count, as in phase 2: a non-member's answer (forged, or from a member removed
     // since) neither makes up the quorum nor offers the accepted value the fill re-proposes.
+    if (msg.outcome !== 'ignored') this.liveness.heard(from, now);
+    const ph = this.phase;
     if (ph.kind !== 'promising' || msg.rid !== ph.rid || ph.tally.has(from) || !this.members.includes(from)) return undefined;
     if (msg.outcome === 'stale-config') {
       const r = this.staleConfig(msg.config);

@@ -128,6 +128,8 @@ const MUTANTS: readonly Mutant[] = [
   { rule: 'an IGNORED answer is no sign of life for a patient fill', file: 'fill.js',
     from: "if (msg.outcome !== 'ignored') this.liveness.heard(from, now); const ph = this.phase; if (ph.kind !== 'promising'",
     to: "this.liveness.heard(from, now); const ph = this.phase; if (ph.kind !== 'promising'", tests: ['fill-rules'] },
+  { rule: 'a fill counts members\' promises only', file: 'fill.js',
+    from: 'msg.rid !== ph.rid || ph.tally.has(from) || !this.members.includes(from))', to: 'msg.rid !== ph.rid || ph.tally.has(from))', tests: ['fill-rules'] },
   { rule: 'a fill does not count a write answer to an earlier round', file: 'fill.js',
     from: "if (ph.kind !== 'writing' || msg.rid !== ph.rid)", to: "if (ph.kind !== 'writing')", tests: ['fill-rules'] },
   { rule: 'a fill counts a write acceptance only from the disk that promised', file: 'fill.js',
