@@ -59,3 +59,17 @@ test('attack-r15: two admin requests for the same epoch are not both placed (a f
   const later = judge(write(11, asked2), holding([req1, req2], { 10: { kind: 'config', config: asked1 } }));
   assert.ok(later !== undefined, 'epoch 1 = req-2 at 11 admitted while epoch 1 = req-1 is pending at 10');
 });
+
+test('attack-r15: what the admitted pair does: two replicas that learn the two epoch-1 entries in different orders hold different chains', async () => {
+  // The hostile writer controls its commits (CLIENT_MAY_SEND has 'commit'): it commits 11 to one replica before
+  // 10, and 10 to the other. extendChain keeps the first next link it learns and ignores the other.
+  const { extendChain } = await import('../../src/core/acceptor-chain.js');
+  const start = [c0] as never;
+  const l10 = { position: 10, config: asked1, floor: 5 } as never;
+  const l11 = { position: 11, config: asked2, floor: 5 } as never;
+  const a = extendChain(extendChain(start, [l10]), [l11]);
+  const b = extendChain(extendChain(start, [l11]), [l10]);
+  // First make sure the pair is what admission lets through (the test above), then compare the chains.
+  assert.equal(judge(write(10, asked1, asked2), holding([req1, req2])), undefined, 'premise: admitted today');
+  assert.deepEqual(a, b, 'replicas disagree on epoch 1 (voters 1,2,3 + learner 4 vs voters 1,2): the chain forked');
+});
