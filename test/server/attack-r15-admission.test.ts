@@ -46,7 +46,9 @@ test('attack-r15: one request is not placed at two positions while its first ent
   // The hostile writer had asked1 accepted at 10 (not committed, so not in any chain) and now writes it again at 14.
   const why = judge(write(14, asked1), holding([req1], { 10: { kind: 'config', config: asked1 } }));
   assert.ok(why !== undefined, 'a second entry of req-1 at 14 while the one at 10 is pending was admitted');
-  // Or both in one batch.
+});
+
+test('attack-r15: one request is not placed twice in one write batch', () => {
   const batch = judge(write(10, asked1, asked1), holding([req1]));
   assert.ok(batch !== undefined, 'a batch with req-1 at 10 and again at 11 was admitted');
 });
@@ -56,6 +58,9 @@ test('attack-r15: two admin requests for the same epoch are not both placed (a f
   // one may become epoch 1; a plain writer has both accepted, at 10 and 11, in one batch.
   const why = judge(write(10, asked1, asked2), holding([req1, req2]));
   assert.ok(why !== undefined, 'epoch 1 = req-1 at 10 and epoch 1 = req-2 at 11 were both admitted');
+});
+
+test('attack-r15: a second request of the same epoch is not placed while the first is pending here', () => {
   const later = judge(write(11, asked2), holding([req1, req2], { 10: { kind: 'config', config: asked1 } }));
   assert.ok(later !== undefined, 'epoch 1 = req-2 at 11 admitted while epoch 1 = req-1 is pending at 10');
 });
@@ -70,6 +75,8 @@ test('attack-r15: what the admitted pair does: two replicas that learn the two e
   const a = extendChain(extendChain(start, [l10]), [l11]);
   const b = extendChain(extendChain(start, [l11]), [l10]);
   // First make sure the pair is what admission lets through (the test above), then compare the chains.
-  assert.equal(judge(write(10, asked1, asked2), holding([req1, req2])), undefined, 'premise: admitted today');
+  // (W writes 10 to replicas A and B, 11 to B and C: B judges 11 with 10 pending.)
+  assert.equal(judge(write(10, asked1), holding([req1, req2])), undefined, 'premise: 10 admitted');
+  assert.equal(judge(write(11, asked2), holding([req1, req2], { 10: { kind: 'config', config: asked1 } })), undefined, 'premise: 11 admitted with 10 pending');
   assert.deepEqual(a, b, 'replicas disagree on epoch 1 (voters 1,2,3 + learner 4 vs voters 1,2): the chain forked');
 });
