@@ -211,11 +211,19 @@ export function refuseNonAdminConfig(msg: Message, peer: Hello, identity: CertId
     return undefined;
   };
   if (msg.type === 'write') {
+    // One configuration per batch: two entries of one request, or of two requests of one epoch, would both
+    // be chosen, and replicas that learn them in different orders would chain different ones (attack-r15).
+    if (msg.actions.filter((a) => a.kind === 'config').length > 1) return 'a write from a client without the admin role carries more than one config entry';
+    const head = held.chain[held.chain.length - 1];
     for (let i = 0; i < msg.actions.length; i++) {
       const a = msg.actions[i]!;
       if (a.kind !== 'config') continue;
       const position = msg.from + i;
       if (holds(a.config, position)) continue;
+      // A new entry goes above this replica's head (below it governing() returns an older configuration
+      // again, and the epoch is taken: a request carried out could be placed again, attack-r15); above it,
+      // the request's ifEpoch keeps it to the one predecessor.
+      if (head !== undefined && position <= head.position) return `a config entry at ${position} from a client without the admin role: it is not above this replica's head (epoch ${head.epoch} at ${head.position})`;
       const why = asked(a.config, governing(held.chain, position));
       if (why !== undefined) return `a config entry at ${position} from a client without the admin role: ${why}`;
     }
