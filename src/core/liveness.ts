@@ -24,17 +24,4 @@ export class Liveness {
     for (const at of this.heardAt.values()) if (now - at < withinMs) n++;
     return n >= this.quorum;
   }
-
-  /**
-   * The `n` members of `ids` that answered most recently, all within the last `withinMs`, or undefined
-   * when fewer than `n` did. Ties (one turn's replies) keep `ids`' order.
-   */
-  freshest(ids: readonly ReplicaId[], n: number, now: number, withinMs: number): ReplicaId[] | undefined {
-    const fresh = ids.filter((id) => {
-      const at = this.heardAt.get(id);
-      return at !== undefined && now - at < withinMs;
-    });
-    if (fresh.length < n) return undefined;
-    return fresh.sort((a, b) => this.heardAt.get(b)! - this.heardAt.get(a)!).slice(0, n);
-  }
 }

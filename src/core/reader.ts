@@ -174,6 +174,8 @@ export class ReaderCore {
 
   private readonly view: ConfigView;
   private readonly rules: SafetyRules;
+  /** The VOTING members whose replies decided the last round (the first quorum to answer it), and when: the next round's targets. */
+  private firstQuorum: { readonly ids: readonly ReplicaId[]; readonly at: number } | undefined;
   /** The newest head a reply named above the view's latest, if any: the owner's cue to refresh its view. */
   newerConfig: ConfigHead | undefined;
 
@@ -258,13 +260,19 @@ export class ReaderCore {
   }
 
   /**
-   * Who a new round asks: a quorum of the members that answered most recently, if a quorum answered
-   * within timing.readQuorumFreshMs, else every member. Any quorum of VOTING replies is what the read's
-   * guarantee needs; the others are asked when the round is retransmitted (onTick), so a member that
-   * stopped answering costs one retransmission, after which the fresher ones are asked.
+   * Who a new round asks: the quorum that answered the last decided round first (the replies that made
+   * it a quorum), if that round was decided within timing.readQuorumFreshMs and they are all still
+   * voters of the latest configuration, else every member. Any quorum of VOTING replies is what the
+   * read's guarantee needs; the others are asked when the round is retransmitted (onTick), so a member
+   * that stopped answering costs one retransmission, after which the round's first quorum holds the
+   * ones that answer. Late replies do not count: a slow member that answers every round after it was
+   * decided would otherwise be the freshest and be waited for every time (attack-reads-slow-member).
    */
   private roundTargets(): readonly ReplicaId[] {
-    return this.liveness.freshest(this.members, this.quorum, this.now, timing.readQuorumFreshMs) ?? this.members;
+    const q = this.firstQuorum;
+    const members = this.members;
+    if (q === undefined || this.now - q.at >= timing.readQuorumFreshMs || q.ids.length < this.quorum || !q.ids.every((id) => members.includes(id))) return members;
+    return q.ids;
   }
 
   private onReply(
@@ -293,8 +301,11 @@ export class ReaderCore {
     for (const op of this.ops.values()) {
       if (op.round?.rid !== msg.rid || op.round.replies.has(from)) continue;
       op.round.replies.set(from, msg);
-      const voting = [...op.round.replies.values()].filter((r) => r.status === 'VOTING').length;
-      if (voting >= this.quorum) this.evaluate(op, send, done);
+      const voting = [...op.round.replies].filter(([, r]) => r.status === 'VOTING').map(([id]) => id);
+      if (voting.length >= this.quorum) {
+        this.firstQuorum = { ids: voting, at: this.now };
+        this.evaluate(op, send, done);
+      }
       return;
     }
   }

@@ -145,6 +145,7 @@ export class ChangeEpisodes {
       return done();
     }
     const [x, y] = pair;
+    if (x !== shuffled[0] || y !== shuffled[1]) this.host.trace(`SHRINK passes over ${shuffled[0]} and ${shuffled[1]}: the voters left would hold no quorum of VOTING ones (R10)`);
     const inOne = this.prng.chance(0.5);
     this.host.trace(`SHRINK without ${x} and ${y} (${inOne ? 'in one set' : 'one at a time'})`);
     const leave = (): void => {

@@ -1,6 +1,7 @@
-// A read round asks a quorum, not every member, when a quorum answered this reader lately (issue 21): each
-// reply carries the round's entries, and the reader uses the first quorum of them. A member that stops
-// answering costs one retransmission, which asks the others; the next round asks the ones that answered.
+// A read round asks a quorum, not every member, when a round was decided lately (issue 21): each reply
+// carries the round's entries, and the reader uses the first quorum of them. The next round asks the
+// quorum that decided the last one; a member that stops answering costs one retransmission, which asks the
+// others, and the round's first quorum then holds the ones that answer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReaderCore, type ReaderOutbound } from '../../src/core/reader.js';
@@ -30,13 +31,13 @@ test('a reader that heard nothing yet asks every member', () => {
   assert.deepEqual(asked(rd.step({ type: 'bounds', id: 1 }, 0).send).to, [1, 2, 3]);
 });
 
-test('the next round asks only the quorum that answered most recently', () => {
+test('the next round asks the quorum whose replies decided the last one, not a member that answered late', () => {
   const rd = new ReaderCore({ members: [1, 2, 3, 4, 5], random: () => 0.5 });
   const first = asked(rd.step({ type: 'bounds', id: 1 }, 0).send);
   assert.equal(answer(rd, first.rid, [5, 2, 4], 1), 1, 'a quorum of three answers the read');
-  answer(rd, first.rid, [1], 2); // a late answer: 1 is now the freshest; 2, 4 and 5 tie (one turn), in id order
+  answer(rd, first.rid, [1], 2); // a late answer to a decided round: 1 is alive, but slower
   const second = asked(rd.step({ type: 'bounds', id: 2 }, 3).send);
-  assert.deepEqual(second.to, [1, 2, 4], 'a quorum of five, the latest to answer first; 3 never answered');
+  assert.deepEqual(second.to, [2, 4, 5], 'a quorum of five: the three that answered first');
 });
 
 test('a member of the asked quorum that stopped answering costs one retransmission, which asks the rest', () => {
@@ -57,7 +58,7 @@ test('a member of the asked quorum that stopped answering costs one retransmissi
   assert.deepEqual(third.to, [alive, spare].sort(), 'the next round asks the two that answer');
 });
 
-test('a reader that heard no quorum within readQuorumFreshMs asks every member again', () => {
+test('a reader whose last round was decided readQuorumFreshMs ago or more asks every member again', () => {
   const rd = new ReaderCore({ members: [1, 2, 3], random: () => 0.5 });
   const first = asked(rd.step({ type: 'bounds', id: 1 }, 0).send);
   answer(rd, first.rid, [1, 2, 3], 1);

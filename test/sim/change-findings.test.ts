@@ -18,9 +18,9 @@ import { runSeed } from '../../src/sim/simulation.js';
 // the flag is a no-op): durability, "r.. rejoined (VOTING) without c:.. at p". Seed 160 failed once R9f was
 // in, on liveness: a rejoin stuck without a recording quorum in a configuration changed meanwhile (fixed:
 // after four rounds it looks for the latest configuration again).
-// Seeds 2 and 4 fail so with the switch off since reads ask a quorum, not every member (issue 21), which
-// moved every trace (rule-switch.test.ts).
-for (const seed of [2, 4, 47, 68, 74, 80, 109, 123, 158, 160, 171]) {
+// Seed 9 fails so with the switch off since reads ask a quorum, not every member (issue 21), which moved
+// every trace (rule-switch.test.ts).
+for (const seed of [9, 47, 68, 74, 80, 109, 123, 158, 160, 171]) {
   test(`--changes seed ${seed}: a voter wiped mid-change learns the pending entry its lost disk made chosen before it votes`, () => {
     const r = runSeed(seed, { changesOnly: true });
     assert.equal(r.violations.length, 0, failureReport(r, ALL_RULES_ON));
