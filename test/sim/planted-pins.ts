@@ -14,7 +14,8 @@ export const PINNED: Record<string, { readonly caught: number; readonly seeds: r
   'commit-learns-any-proposal': { caught: 160, seeds: [2, 4] },
   'reply-before-sync': { caught: 200, seeds: [1, 2] },
   'repropose-lowest-accepted': { caught: 194, seeds: [2, 4] },
-  'fill-lowest-accepted': { caught: 193, seeds: [1, 2] },
+  // Seeds moved by hand on 2026-12-07 (reads ask a quorum; `--seeds 8 --only fill-lowest-accepted`: 7 of 8, all but seed 1); `caught` is the last full run's.
+  'fill-lowest-accepted': { caught: 193, seeds: [2, 3] },
   'promise-not-strict': { caught: 199, seeds: [1, 2] },
   'accept-below-promise': { caught: 193, seeds: [1, 2] },
 };
