@@ -420,3 +420,22 @@ export function moveTo145(c: ReconfigCluster): void {
   c.run();
   assert.equal(changed(c.changes.get('swap')).epoch, 3);
 }
+
+/**
+ * r1 away (its disk holding 'a' at 1) while {1,2,3} moves to {1,4,5}, then 2 and 3 retired: the case of
+ * R13's seeds (rejoin-moved-on L1c, attack-seeds F2). No replica node runs yet.
+ */
+export function awayWhileMovedOn(): ReconfigCluster {
+  const c = new ReconfigCluster(config0([1, 2, 3]), ALL_RULES_ON, [1, 2, 3, 4, 5]);
+  c.elect('w');
+  c.run();
+  c.append('w', 'a');
+  c.run();
+  c.copyLearned(1, 3);
+  c.up.delete(1);
+  moveTo145(c);
+  c.writers.delete('v');
+  c.up.delete(2);
+  c.up.delete(3);
+  return c;
+}

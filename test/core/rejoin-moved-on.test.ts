@@ -16,7 +16,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CatchUp } from '../../src/core/catchup.js';
 import { ALL_RULES_ON } from '../../src/core/rules.js';
-import { NodeNet, ReconfigCluster, config0, moveTo145 } from './reconfig-harness.js';
+import { NodeNet, ReconfigCluster, awayWhileMovedOn, config0, moveTo145 } from './reconfig-harness.js';
 
 test('a catch-up whose peers never answer ends (no-quorum) after operationTimeoutMs of silence, once its owner knows of a newer configuration', () => {
   const run = (mayGiveUp?: () => boolean): string | undefined => {
@@ -84,17 +84,7 @@ test('L1b: the same while r1 is still being recorded: the re-discovery asks the 
 });
 
 test('L1c: r1 merely down (disk intact) while {1,2,3} -> +4 -> +5 -> {1,4,5} completes and 2, 3 are retired: restarted, its restart check asks 4 and 5 (their gossip makes them seeds) and passes', () => {
-  const c = new ReconfigCluster(config0([1, 2, 3]), ALL_RULES_ON, [1, 2, 3, 4, 5]);
-  c.elect('w');
-  c.run();
-  c.append('w', 'a');
-  c.run();
-  c.copyLearned(1, 3);
-  c.up.delete(1);
-  moveTo145(c);
-  c.writers.delete('v');
-  c.up.delete(2);
-  c.up.delete(3);
+  const c = awayWhileMovedOn();
   const net = new NodeNet(c);
   for (const id of [4, 5]) net.start(id, [1, 2, 3], { restartCheck: false });
   const r1 = net.start(1, [1, 2, 3]);
