@@ -62,8 +62,14 @@ export const timing = {
    * itself within writerActiveMs, or readers take it for dead and fill.
    */
   retransmitMaxMs: 1_000,
-  /** An election or write that has not reached a quorum after this long fails with NoQuorumError. */
+  /**
+   * An election or write that has not reached a quorum after this long fails with NoQuorumError;
+   * a write only if, besides, fewer than a quorum of its named members accepted anything within
+   * this long (slow is not dead: writer.ts, onTick).
+   */
   operationTimeoutMs: 10_000,
+  /** A write that a quorum keeps answering but that is still not chosen fails after this long at most. */
+  slowWriteMaxMs: 60_000,
   /** A proposer that lost a round waits uniformly in [backoffMinMs, 2 * backoffMinMs) before retrying. */
   backoffMinMs: 50,
   /**
@@ -136,6 +142,7 @@ assert(limits.writeBatchBytesMax <= limits.writerWindowBytesMax, 'a batch must f
 assert(limits.entryBytesMax <= limits.writerWindowBytesMax, 'the largest entry must fit in the byte window');
 assert(limits.entryBytesMax <= 64 * 1024 * 1024, 'an entry must fit in a frame');
 assert(timing.retransmitMs < timing.operationTimeoutMs, 'retransmit before giving up');
+assert(timing.slowWriteMaxMs >= timing.operationTimeoutMs, 'a slow write waits at least as long as a silent one');
 assert(limits.positionMax + limits.positionsBeyondEndMax < Number.MAX_SAFE_INTEGER / 2, 'position arithmetic stays exact');
 assert(limits.proposalMax < Number.MAX_SAFE_INTEGER / 2, 'proposal arithmetic stays exact');
 assert(limits.entryBytesMax <= limits.replyBytesMax * 2, 'a reply pages by entries: one entry may exceed the soft byte bound');

@@ -167,6 +167,7 @@ export abstract class WriterAppends extends WriterChanges {
     batch.tally.record(from, counts ? 'accept' : 'ignored');
     if (counts) {
       role.confirmedAt.set(from, Math.max(role.confirmedAt.get(from) ?? -Infinity, batch.ridSentAt));
+      role.acceptedAt.set(from, this.now);
     } else if (msg.outcome === 'accept' && role.named.has(from) && !sameDisk(role.named.get(from)!, disk)) {
       // The named disk is gone: another disk of the member answers now.
       this.dropNamed(from, out);

@@ -48,6 +48,7 @@ export abstract class WriterCountedMembers extends WriterAppends {
     const named = role.named.get(from);
     if (named !== undefined && sameDisk(named, disk)) {
       role.confirmedAt.set(from, Math.max(role.confirmedAt.get(from) ?? -Infinity, sentAt));
+      role.acceptedAt.set(from, this.now);
       this.promoteCandidates(out);
     } else {
       if (named !== undefined) {

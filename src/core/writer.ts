@@ -76,6 +76,7 @@ import { assert, assertNever } from './assert.js';
 import { timing } from './constants.js';
 import type { CommitMessage } from './types.js';
 import type { WriterEvent, WriterOp, WriterOutput } from './writer-types.js';
+import type { Batch } from './writer-state.js';
 import { WriterElection } from './writer-election.js';
 
 export type { ChangeOutcome, ChangeRequest, OpResult, Outbound, WriterConfig, WriterEvent, WriterOp, WriterOutput } from './writer-types.js';
@@ -169,7 +170,7 @@ export class WriterCore extends WriterElection {
         }
         for (const b of role.inflight) {
           if (b.chosen) continue;
-          if (this.now - b.startedAt >= timing.operationTimeoutMs) return this.giveUp(out);
+          if (this.writeTimedOut(b)) return this.giveUp(out);
           // On a live connection nothing is lost: back off so a slow quorum is not buried in copies.
           if (this.now - b.sentAt >= Math.min(timing.retransmitMs * 2 ** b.retransmits, timing.retransmitMaxMs)) {
             b.retransmits++;
@@ -184,5 +185,23 @@ export class WriterCore extends WriterElection {
       default:
         assertNever(role, 'writer role');
     }
+  }
+
+  /**
+   * Whether a batch not chosen yet fails (no-quorum). Slow is not dead: past operationTimeoutMs it
+   * waits on while a quorum of named members accepted something within that long (an overloaded
+   * quorum answers late but answers, and failing its appends would put them in doubt for nothing),
+   * up to slowWriteMaxMs. A change's batch keeps the plain deadline: its joint count needs the next
+   * configuration's voters too, whom the current members' answers say nothing of.
+   */
+  private writeTimedOut(b: Batch): boolean {
+    const role = this.role;
+    assert(role.kind === 'elected', 'only an elected writer has batches');
+    const age = this.now - b.startedAt;
+    if (age < timing.operationTimeoutMs) return false;
+    if (b.joint !== undefined || age >= timing.slowWriteMaxMs) return true;
+    let recent = 0;
+    for (const id of role.named.keys()) if (this.now - (role.acceptedAt.get(id) ?? -Infinity) < timing.operationTimeoutMs) recent++;
+    return recent < this.quorum;
   }
 }
