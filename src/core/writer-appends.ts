@@ -102,6 +102,7 @@ export abstract class WriterAppends extends WriterChanges {
       sentAt: this.now,
       startedAt: this.now,
       chosen: false,
+      refusedAt: new Map(),
     };
   }
 
@@ -155,6 +156,7 @@ export abstract class WriterAppends extends WriterChanges {
       // refusal to vote there (e.g. a value it learned differently), which counts as no vote.
       if (msg.proposal > role.proposal) return this.fence(msg.proposal, out);
       batch.tally.record(from, 'ignored');
+      if (role.named.has(from)) batch.refusedAt.set(from, this.now);
       return;
     }
     if (msg.outcome === 'stale') return this.onStale(msg, out);
@@ -168,10 +170,13 @@ export abstract class WriterAppends extends WriterChanges {
     if (counts) {
       role.confirmedAt.set(from, Math.max(role.confirmedAt.get(from) ?? -Infinity, batch.ridSentAt));
       role.acceptedAt.set(from, this.now);
+      batch.refusedAt.delete(from);
     } else if (msg.outcome === 'accept' && role.named.has(from) && !sameDisk(role.named.get(from)!, disk)) {
       // The named disk is gone: another disk of the member answers now.
       this.dropNamed(from, out);
       if (this.role.kind !== 'elected') return;
+    } else if (role.named.has(from)) {
+      batch.refusedAt.set(from, this.now);
     }
     this.countChosen(batch);
     this.resolveChosen(out);

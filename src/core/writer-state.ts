@@ -39,6 +39,12 @@ export interface Batch {
   sentAt: number;
   readonly startedAt: number;
   chosen: boolean;
+  /**
+   * Named members that answered this batch without a vote that counts (a refusal: a corrupted record
+   * there, a lower reject, not voting), and when they last did; cleared by a counted acceptance. Such a
+   * member is not slow for this batch, whatever it accepts elsewhere (writer.ts, writeTimedOut).
+   */
+  readonly refusedAt: Map<ReplicaId, number>;
   /** R3: the batch holds only a config entry making `next`; `ready` are its voters that accepted holding every position below. */
   joint?: { readonly next: Configuration; readonly ready: Set<ReplicaId> };
 }
