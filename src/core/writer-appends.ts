@@ -102,6 +102,7 @@ export abstract class WriterAppends extends WriterChanges {
       sentAt: this.now,
       startedAt: this.now,
       chosen: false,
+      refusedAt: new Map(),
     };
   }
 
@@ -133,6 +134,13 @@ export abstract class WriterAppends extends WriterChanges {
     const role = this.role;
     if (msg.outcome === 'reject') this.highestSeen = Math.max(this.highestSeen, msg.proposal);
     if (role.kind !== 'elected') return;
+    const disk = { generation: msg.generation, disk: msg.disk };
+    const named = role.named.get(from);
+    // Evidence that a named member is alive (writer.ts, writeTimedOut): any acceptance by its named disk under
+    // this ballot, a late one too (its batch chosen by faster members already, or a copy answered again). A
+    // member always a little slower than the quorum that chooses is alive all the same, and is the quorum
+    // once a faster one dies (attack-slow-write-late-accepts).
+    if (msg.outcome === 'accept' && msg.proposal === role.proposal && named !== undefined && sameDisk(named, disk)) role.acceptedAt.set(from, this.now);
     const batch = role.inflight.find((b) => b.rid === msg.rid);
     if (batch === undefined) return;
     if (batch.joint !== undefined && !batch.chosen) {
@@ -155,6 +163,7 @@ export abstract class WriterAppends extends WriterChanges {
       // refusal to vote there (e.g. a value it learned differently), which counts as no vote.
       if (msg.proposal > role.proposal) return this.fence(msg.proposal, out);
       batch.tally.record(from, 'ignored');
+      if (role.named.has(from)) batch.refusedAt.set(from, this.now);
       return;
     }
     if (msg.outcome === 'stale') return this.onStale(msg, out);
@@ -162,16 +171,17 @@ export abstract class WriterAppends extends WriterChanges {
     // Neither a vote nor a refusal (R3, step 4): the retransmission asks again.
     if (msg.outcome === 'not-ready') return;
     // Only a named member's acceptance, by the very disk that promised, counts.
-    const disk = { generation: msg.generation, disk: msg.disk };
     const counts = msg.outcome === 'accept' && batch.named.some((n) => n.id === from && sameDisk(n, disk));
     batch.tally.record(from, counts ? 'accept' : 'ignored');
     if (counts) {
       role.confirmedAt.set(from, Math.max(role.confirmedAt.get(from) ?? -Infinity, batch.ridSentAt));
-      role.acceptedAt.set(from, this.now);
+      batch.refusedAt.delete(from);
     } else if (msg.outcome === 'accept' && role.named.has(from) && !sameDisk(role.named.get(from)!, disk)) {
       // The named disk is gone: another disk of the member answers now.
       this.dropNamed(from, out);
       if (this.role.kind !== 'elected') return;
+    } else if (role.named.has(from)) {
+      batch.refusedAt.set(from, this.now);
     }
     this.countChosen(batch);
     this.resolveChosen(out);

@@ -39,6 +39,12 @@ export interface Batch {
   sentAt: number;
   readonly startedAt: number;
   chosen: boolean;
+  /**
+   * Named members that answered this batch without a vote that counts (a refusal: a corrupted record
+   * there, a lower reject, not voting), and when they last did; cleared by a counted acceptance. Such a
+   * member is not slow for this batch, whatever it accepts elsewhere (writer.ts, writeTimedOut).
+   */
+  readonly refusedAt: Map<ReplicaId, number>;
   /** R3: the batch holds only a config entry making `next`; `ready` are its voters that accepted holding every position below. */
   joint?: { readonly next: Configuration; readonly ready: Set<ReplicaId> };
 }
@@ -101,7 +107,7 @@ export type WriterRole =
       readonly candidates: Map<ReplicaId, { readonly disk: DiskId; readonly since: number }>; // since: `order` when its promise arrived
       /** For each named member: the `order` of the latest request it accepted with its named disk. */
       readonly confirmedAt: Map<ReplicaId, number>;
-      /** For each named member: when (the clock) it last accepted a write with its named disk, or promised. */
+      /** For each named member: when (the clock) it last accepted a write with its named disk (counted or late), or promised. */
       readonly acceptedAt: Map<ReplicaId, number>;
       /** Promise rounds sent after the election (asking members again, confirming): rid -> `order` at send. */
       readonly rounds: Map<number, number>;

@@ -192,7 +192,9 @@ export class WriterCore extends WriterElection {
    * waits on while a quorum of named members accepted something within that long (an overloaded
    * quorum answers late but answers, and failing its appends would put them in doubt for nothing),
    * up to slowWriteMaxMs. A change's batch keeps the plain deadline: its joint count needs the next
-   * configuration's voters too, whom the current members' answers say nothing of.
+   * configuration's voters too, whom the current members' answers say nothing of. A member that
+   * refused this very batch within that long is not slow for it, whatever it accepts elsewhere (a
+   * corrupted record at its position: attack-slow-write-refused): only a new ballot settles it there.
    */
   private writeTimedOut(b: Batch): boolean {
     const role = this.role;
@@ -201,7 +203,10 @@ export class WriterCore extends WriterElection {
     if (age < timing.operationTimeoutMs) return false;
     if (b.joint !== undefined || age >= timing.slowWriteMaxMs) return true;
     let recent = 0;
-    for (const id of role.named.keys()) if (this.now - (role.acceptedAt.get(id) ?? -Infinity) < timing.operationTimeoutMs) recent++;
+    for (const id of role.named.keys()) {
+      if (this.now - (b.refusedAt.get(id) ?? -Infinity) < timing.operationTimeoutMs) continue;
+      if (this.now - (role.acceptedAt.get(id) ?? -Infinity) < timing.operationTimeoutMs) recent++;
+    }
     return recent < this.quorum;
   }
 }
