@@ -86,6 +86,8 @@ const MUTANTS: readonly Mutant[] = [
     from: 'c < 0 && to > mine.position && rules.staleConfig', to: 'false', tests: ['config-rules'] },
   { rule: 'a replica does not vote for a ballot of a configuration it has not learned', file: 'replica.js',
     from: 'c > 0 && rules.unknownConfig', to: 'false', tests: ['config-rules'] },
+  { rule: 'R14: a commit stops below a TRUNCATE past a config entry out of the chain', file: 'replica.js',
+    from: 'if (!truncationCovered(store.begin(), chain, t.to, head', to: 'if (false && !truncationCovered(store.begin(), chain, t.to, head', tests: ['commit-truncation-cut'] },
   { rule: 'a writer stops its ballot when a replica names a newer configuration', file: 'writer-state.js',
     from: 'compareHeads(head, this.configHead) <= 0', to: 'true', tests: ['config-rules'] },
   // writer.ts and fill.ts: a stale-config or unknown-config answer is never a promise or an acceptance

@@ -1,0 +1,54 @@
+// R14 on the commit path (replica.ts, truncationCut): a commit that would teach a TRUNCATE past a config
+// entry this replica holds unlearned and out of its chain is cut just below the TRUNCATE, so `begin`
+// never passes a position whose governing configuration the replica has not learned. The learned path
+// has its own test (attack5-truncate-past-entry); these state the commit's, which the full mutation run
+// of replica.ts found untested (docs/testing.md).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PlacedConfiguration } from '../../src/core/membership.js';
+import { replicaStep } from '../../src/core/replica.js';
+import { ALL_RULES_ON, type SafetyRules } from '../../src/core/rules.js';
+import type { Action, PersistRecord } from '../../src/core/types.js';
+import { MemoryStore } from '../../src/storage/memory-store.js';
+
+const m = (id: number) => ({ id, address: `h${id}:1` });
+const c0: PlacedConfiguration = { epoch: 0, voters: [m(1), m(2), m(3)], learners: [], nextId: 4, position: -1, floor: 0 };
+const move: Action = { kind: 'config', config: { epoch: 1, voters: [m(1), m(2), m(4)], learners: [], nextId: 5 } };
+const append = (s: string): Action => ({ kind: 'append', data: new TextEncoder().encode(s) });
+
+/**
+ * r1 (chain [C0]) accepted a config entry at 3 under proposal 1 (a change whose writer died), then, under
+ * proposal 2, 'x' at 4 and TRUNCATE(to 5) at 5; the new writer's value at 3 never reached it.
+ */
+function replicaWithPendingEntryBelowTruncate(truncateTo = 5): MemoryStore {
+  const store = new MemoryStore({ status: 'VOTING', promised: 2, incarnation: 'x', configs: [c0] });
+  const records: PersistRecord[] = [
+    { type: 'accept', position: 3, proposal: 1, action: move },
+    { type: 'accept', position: 4, proposal: 2, action: append('x') },
+    { type: 'accept', position: 5, proposal: 2, action: { kind: 'truncate', to: truncateTo } },
+  ];
+  store.append(records);
+  store.checkInvariants();
+  return store;
+}
+
+function commit(store: MemoryStore, from: number, to: number, rules: SafetyRules = ALL_RULES_ON): readonly PersistRecord[] {
+  return replicaStep(store, { type: 'commit', proposal: 2, from, to }, rules, { self: 1 }).records;
+}
+
+test('R14 commit: a commit teaching a TRUNCATE past an unchained config entry stops just below the TRUNCATE', () => {
+  const store = replicaWithPendingEntryBelowTruncate();
+  assert.deepEqual(commit(store, 3, 5), [{ type: 'commit', from: 3, to: 4, proposal: 2 }]);
+});
+
+test('R14 commit: a commit from above the TRUNCATE, or a TRUNCATE that reaches no unchained entry, is not cut', () => {
+  // The TRUNCATE at 5 only to 3: nothing governed by the entry at 3 is dropped.
+  assert.deepEqual(commit(replicaWithPendingEntryBelowTruncate(3), 3, 5), [{ type: 'commit', from: 3, to: 5, proposal: 2 }]);
+  // A commit of [4, 4] teaches no TRUNCATE.
+  assert.deepEqual(commit(replicaWithPendingEntryBelowTruncate(), 4, 4), [{ type: 'commit', from: 4, to: 4, proposal: 2 }]);
+});
+
+test('chainBeforeTruncate: off, the commit teaches the TRUNCATE past the unchained entry', () => {
+  const store = replicaWithPendingEntryBelowTruncate();
+  assert.deepEqual(commit(store, 3, 5, { ...ALL_RULES_ON, chainBeforeTruncate: false }), [{ type: 'commit', from: 3, to: 5, proposal: 2 }]);
+});
