@@ -58,3 +58,12 @@ test('explicit promise: a learned position neither blocks the range nor is promi
   assert.deepEqual(s.records, [{ type: 'promise', position: 1, promised: 4 }], 'only the unlearned position is promised');
   assert.deepEqual(reply.slots.map((x) => [x.position, x.learned, x.action]), [[0, true, value]]);
 });
+
+test('explicit promise: a range of more than fillRangeMax positions, or one past positionMax, is not voted on', async () => {
+  const { limits } = await import('../../src/core/constants.js');
+  const outcome = (from: number, to: number) => (step(voting(), { type: 'promise', rid: 1, proposal: 5, from, to }).reply as PromiseReply).outcome;
+  assert.equal(outcome(0, limits.fillRangeMax - 1), 'accept', 'fillRangeMax positions');
+  assert.equal(outcome(0, limits.fillRangeMax), 'ignored', 'one more');
+  assert.equal(outcome(limits.positionMax, limits.positionMax), 'accept', 'the last position');
+  assert.equal(outcome(limits.positionMax + 1, limits.positionMax + 1), 'ignored', 'past it');
+});
