@@ -1,0 +1,100 @@
+// How a replica pages a read (replica.ts, collectSlots): at most `limit` slots and about
+// limits.replyBytesMax entry bytes a reply, always at least one slot (an entry above the byte bound
+// travels alone), and `coveredThrough` the last position looked at, so that the asker, continuing
+// after it, misses nothing and reads nothing twice. The full mutation run of replica.ts found the
+// byte bound and the paging untested by the core tests (docs/testing.md).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { limits } from '../../src/core/constants.js';
+import { replicaStep } from '../../src/core/replica.js';
+import type { Action, PersistRecord, ReadReply } from '../../src/core/types.js';
+import { MemoryStore } from '../../src/storage/memory-store.js';
+
+const append = (bytes: Uint8Array): Action => ({ kind: 'append', data: bytes });
+
+/** A replica that accepted `actions` at the positions given (under proposal 1). */
+function replica(at: ReadonlyMap<number, Action>): MemoryStore {
+  const store = new MemoryStore({ status: 'VOTING', promised: 1, incarnation: 'x' });
+  const records: PersistRecord[] = [...at].map(([position, action]) => ({ type: 'accept', position, proposal: 1, action }));
+  store.append(records);
+  return store;
+}
+
+function read(store: MemoryStore, from: number, to: number, limit: number): ReadReply {
+  return replicaStep(store, { type: 'read', rid: 1, from, to, limit }).reply as ReadReply;
+}
+
+/** Reads [from, to] page by page as a reader does; returns each page's positions and coveredThrough. */
+function pages(store: MemoryStore, from: number, to: number, limit: number): { positions: number[]; covered: number }[] {
+  const out: { positions: number[]; covered: number }[] = [];
+  for (let next = from; next <= to; ) {
+    const r = read(store, next, to, limit);
+    assert.ok(r.coveredThrough >= next, `progress from ${next}: covered through ${r.coveredThrough}`);
+    out.push({ positions: r.slots.map((s) => s.position), covered: r.coveredThrough });
+    next = r.coveredThrough + 1;
+    assert.ok(out.length < 100, 'the read ends');
+  }
+  return out;
+}
+
+test('the byte bound: a reply holds what fits in replyBytesMax, and the next read goes on right after it', () => {
+  const third = new Uint8Array(Math.floor(limits.replyBytesMax / 3) + 1); // two fit, three do not
+  const store = replica(new Map(Array.from({ length: 7 }, (_, p) => [p, append(third)])));
+  assert.deepEqual(pages(store, 0, 6, 100), [
+    { positions: [0, 1], covered: 1 },
+    { positions: [2, 3], covered: 3 },
+    { positions: [4, 5], covered: 5 },
+    { positions: [6], covered: 6 },
+  ]);
+});
+
+test('exactly replyBytesMax fits; an entry above it travels alone', () => {
+  const half = new Uint8Array(limits.replyBytesMax / 2);
+  assert.deepEqual(pages(replica(new Map([[0, append(half)], [1, append(half)], [2, append(half)]])), 0, 2, 100), [
+    { positions: [0, 1], covered: 1 },
+    { positions: [2], covered: 2 },
+  ]);
+  const huge = new Uint8Array(limits.replyBytesMax + 1);
+  const small = new Uint8Array(10);
+  assert.deepEqual(pages(replica(new Map([[0, append(huge)], [1, append(small)]])), 0, 1, 100), [
+    { positions: [0], covered: 0 },
+    { positions: [1], covered: 1 },
+  ]);
+  assert.deepEqual(pages(replica(new Map([[0, append(small)], [1, append(huge)], [2, append(small)]])), 0, 2, 100), [
+    { positions: [0], covered: 0 },
+    { positions: [1], covered: 1 },
+    { positions: [2], covered: 2 },
+  ]);
+});
+
+test('the slot limit: `limit` slots a reply; holes are covered, not listed', () => {
+  const small = new Uint8Array(8);
+  const at = new Map<number, Action>();
+  for (const p of [0, 1, 3, 4, 5, 8, 9]) at.set(p, append(small));
+  assert.deepEqual(pages(replica(at), 0, 9, 3), [
+    { positions: [0, 1, 3], covered: 3 },
+    { positions: [4, 5, 8], covered: 8 },
+    { positions: [9], covered: 9 },
+  ]);
+  // Past the end: covered through `to` (nothing more can be there).
+  assert.deepEqual(pages(replica(at), 9, 20, 3), [{ positions: [9], covered: 20 }]);
+});
+
+test('a long sparse range (the positions index, not a walk) pages the same way', () => {
+  const small = new Uint8Array(8);
+  const far = 10 * limits.readSlotsMax;
+  const at = new Map<number, Action>([[0, append(small)], [far, append(small)], [far + 1, append(small)], [2 * far, append(small)]]);
+  assert.deepEqual(pages(replica(at), 0, 2 * far, 2), [
+    { positions: [0, far], covered: far },
+    { positions: [far + 1, 2 * far], covered: 2 * far },
+  ]);
+});
+
+test('many small entries: the batches that grow with the mean size never pass the limit or lose a slot', () => {
+  const small = new Uint8Array(16);
+  const n = 3 * limits.readSlotsMax + 17;
+  const store = replica(new Map(Array.from({ length: n }, (_, p) => [p, append(small)])));
+  const got = pages(store, 0, n - 1, limits.readSlotsMax);
+  assert.deepEqual(got.map((g) => g.positions.length), [limits.readSlotsMax, limits.readSlotsMax, limits.readSlotsMax, 17]);
+  assert.deepEqual(got.flatMap((g) => g.positions), Array.from({ length: n }, (_, p) => p));
+});
