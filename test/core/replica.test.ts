@@ -213,6 +213,12 @@ test('a promise or write far above the highest proposal known is not granted: on
   assert.equal((step(r, { type: 'promise', rid: 5, proposal: 5 + limits.proposalStepMax }) as PromiseReply).outcome, 'accept', 'a step within the bound is fine');
 });
 
+test('proposalMax bounds a promise even where the step allows it: a replica that knows a number near the bound', () => {
+  const r = new MemoryStore({ status: 'VOTING', promised: limits.proposalMax - 10, incarnation: 'x' });
+  assert.equal((step(r, { type: 'promise', rid: 1, proposal: limits.proposalMax + 1 }) as PromiseReply).outcome, 'ignored');
+  assert.equal((step(r, { type: 'promise', rid: 2, proposal: limits.proposalMax }) as PromiseReply).outcome, 'accept');
+});
+
 test('a read of many small entries reads them in a few large batches, not one per 64 positions (issue 20, item 3)', () => {
   const r = voting();
   step(r, { type: 'promise', rid: 1, proposal: 1 });
