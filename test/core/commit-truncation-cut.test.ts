@@ -52,3 +52,14 @@ test('chainBeforeTruncate: off, the commit teaches the TRUNCATE past the unchain
   const store = replicaWithPendingEntryBelowTruncate();
   assert.deepEqual(commit(store, 3, 5, { ...ALL_RULES_ON, chainBeforeTruncate: false }), [{ type: 'commit', from: 3, to: 5, proposal: 2 }]);
 });
+
+test('R14 commit: a TRUNCATE the commit does not teach (accepted under another proposal) cuts nothing', () => {
+  const store = new MemoryStore({ status: 'VOTING', promised: 2, incarnation: 'x', configs: [c0] });
+  store.append([
+    { type: 'accept', position: 3, proposal: 1, action: move },
+    { type: 'accept', position: 4, proposal: 2, action: append('x') },
+    { type: 'accept', position: 5, proposal: 1, action: { kind: 'truncate', to: 5 } },
+    { type: 'accept', position: 6, proposal: 2, action: append('y') },
+  ]);
+  assert.deepEqual(commit(store, 3, 6), [{ type: 'commit', from: 3, to: 6, proposal: 2 }]);
+});

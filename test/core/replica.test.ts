@@ -213,6 +213,18 @@ test('a promise or write far above the highest proposal known is not granted: on
   assert.equal((step(r, { type: 'promise', rid: 5, proposal: 5 + limits.proposalStepMax }) as PromiseReply).outcome, 'accept', 'a step within the bound is fine');
 });
 
+test('a lost record anywhere in a write\'s range, the last position included, keeps the replica from voting there', () => {
+  const r = voting();
+  step(r, { type: 'promise', rid: 1, proposal: 1 });
+  step(r, { type: 'write', rid: 2, proposal: 1, from: 0, actions: [hello, hello, hello], named: [] });
+  r.markLost(2);
+  for (const [from, n] of [[2, 1], [1, 2], [0, 3]] as const) {
+    const w = step(r, { type: 'write', rid: 3, proposal: 1, from, actions: Array.from({ length: n }, () => hello), named: [] }) as WriteReply;
+    assert.equal(w.outcome, 'ignored', `a write of [${from}, ${from + n - 1}]`);
+  }
+  assert.equal((step(r, { type: 'write', rid: 4, proposal: 1, from: 0, actions: [hello, hello], named: [] }) as WriteReply).outcome, 'accept', 'below it');
+});
+
 test('proposalMax bounds a promise even where the step allows it: a replica that knows a number near the bound', () => {
   const r = new MemoryStore({ status: 'VOTING', promised: limits.proposalMax - 10, incarnation: 'x' });
   assert.equal((step(r, { type: 'promise', rid: 1, proposal: limits.proposalMax + 1 }) as PromiseReply).outcome, 'ignored');
