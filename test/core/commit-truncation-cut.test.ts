@@ -63,3 +63,20 @@ test('R14 commit: a TRUNCATE the commit does not teach (accepted under another p
   ]);
   assert.deepEqual(commit(store, 3, 6), [{ type: 'commit', from: 3, to: 6, proposal: 2 }]);
 });
+
+test('R14 commit: a config entry this replica accepted under another proposal is not chained by the commit', () => {
+  // The commit under 2 chose 2's value at 3, which this replica never saw: its entry under 1 may differ.
+  const store = new MemoryStore({ status: 'VOTING', promised: 2, incarnation: 'x', configs: [c0] });
+  store.append([
+    { type: 'accept', position: 3, proposal: 1, action: move },
+    { type: 'accept', position: 4, proposal: 2, action: append('x') },
+  ]);
+  assert.deepEqual(commit(store, 3, 4), [{ type: 'commit', from: 3, to: 4, proposal: 2 }]);
+  // Accepted under 2 itself, it is chained first, floored at 2.
+  const own = new MemoryStore({ status: 'VOTING', promised: 2, incarnation: 'x', configs: [c0] });
+  own.append([{ type: 'accept', position: 3, proposal: 2, action: move }]);
+  const records = commit(own, 3, 3);
+  assert.equal(records[0]?.type, 'metadata');
+  assert.deepEqual(records[0]?.type === 'metadata' && records[0].metadata.configs, [c0, { ...(move as { config: object }).config, position: 3, floor: 2 }]);
+  assert.deepEqual(records[1], { type: 'commit', from: 3, to: 3, proposal: 2 });
+});
