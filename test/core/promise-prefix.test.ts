@@ -44,3 +44,21 @@ test('implicit promise: a corrupted record inside the learned prefix does not st
   r.markLost(3);
   assert.equal(step(r, { type: 'promise', rid: 3, proposal: 5, nonce: 2 }).outcome, 'ignored', 'a lost acceptance may be a forgotten vote');
 });
+
+test('implicit promise: a higher promise or acceptance inside the learned prefix binds nothing; one above it does', () => {
+  // A fill promised and wrote 6 at 0, and 0 was learned; 1 holds a value accepted under 2, unlearned.
+  const fresh = (): MemoryStore => {
+    const r = new MemoryStore({ status: 'VOTING', promised: 0, incarnation: 'x' });
+    step(r, { type: 'promise', rid: 1, proposal: 6, from: 0, to: 0 });
+    step(r, { type: 'write', rid: 2, proposal: 6, from: 0, actions: [value('filled')], named: [] });
+    step(r, { type: 'commit', proposal: 6, from: 0, to: 0 });
+    step(r, { type: 'promise', rid: 3, proposal: 2, from: 1, to: 1 });
+    step(r, { type: 'write', rid: 4, proposal: 2, from: 1, actions: [value('pending')], named: [] });
+    assert.equal(r.learnedThrough(), 0);
+    return r;
+  };
+  const granted = step(fresh(), { type: 'promise', rid: 5, proposal: 3, nonce: 1 });
+  assert.equal(granted.outcome, 'accept', 'proposal 3: the 6 at 0 is learned, the 2 at 1 is below it');
+  const refused = step(fresh(), { type: 'promise', rid: 5, proposal: 2, nonce: 1 });
+  assert.deepEqual([refused.outcome, refused.proposal], ['reject', 6], 'proposal 2: the acceptance under 2 at 1 binds it');
+});
