@@ -159,6 +159,37 @@ export class Cluster {
     }
   }
 
+  /**
+   * Holds back every write reply for `latency(from, elapsed)` ms (elapsed: since this call; undefined:
+   * delivered at once) and returns the held envelopes, for runHeld.
+   */
+  delayWriteReplies(latency: (from: Addr, elapsed: number) => number | undefined): { at: number; e: Envelope }[] {
+    const held: { at: number; e: Envelope }[] = [];
+    const start = this.now;
+    this.dropIf = (e) => {
+      const ms = e.msg.type === 'writeReply' ? latency(e.from, this.now - start) : undefined;
+      if (ms === undefined) return false;
+      held.push({ at: this.now + ms, e });
+      return true;
+    };
+    return held;
+  }
+
+  /**
+   * Runs for `ms` in 50 ms steps with replies held back: each step runs `each(now)`, moves the held
+   * envelopes that are due into flight, delivers everything, then ticks (slow replicas, by hand).
+   */
+  runHeld(held: { at: number; e: Envelope }[], ms: number, each: (now: number) => void = () => {}): void {
+    const until = this.now + ms;
+    while (this.now < until) {
+      each(this.now);
+      held.sort((a, b) => a.at - b.at);
+      while (held.length > 0 && held[0]!.at <= this.now) this.inflight.push(held.shift()!.e);
+      while (this.deliverOne());
+      this.tick(50);
+    }
+  }
+
   /** Advances time and ticks every proposer. */
   tick(ms: number): void {
     this.now += ms;

@@ -7,17 +7,6 @@ import assert from 'node:assert/strict';
 import { Cluster, type Envelope } from './harness.js';
 import { timing } from '../../src/core/constants.js';
 
-/** Runs the cluster for `ms`, releasing held replies when due; `each` runs every 50 ms step first. */
-function runHeld(c: Cluster, held: { at: number; e: Envelope }[], ms: number, each: (now: number) => void = () => {}): void {
-  const until = c.now + ms;
-  while (c.now < until) {
-    each(c.now);
-    held.sort((a, b) => a.at - b.at);
-    while (held.length > 0 && held[0]!.at <= c.now) c.inflight.push(held.shift()!.e);
-    while (c.deliverOne());
-    c.tick(50);
-  }
-}
 
 test('a quorum that answers later and later (up to 20 s) is slow, not dead: every append succeeds', () => {
   const c = new Cluster(3);
@@ -26,14 +15,9 @@ test('a quorum that answers later and later (up to 20 s) is slow, not dead: ever
   const start = c.now;
   // Each write's answer leaves the replica `latency` after the write arrived: 0.5 s at first, growing
   // by half a second a second, so the last appends wait about 20 s, twice operationTimeoutMs.
-  const held: { at: number; e: Envelope }[] = [];
-  c.dropIf = (e) => {
-    if (e.msg.type !== 'writeReply') return false;
-    held.push({ at: c.now + 500 + (c.now - start) / 2, e });
-    return true;
-  };
+  const held = c.delayWriteReplies((_from, elapsed) => 500 + elapsed / 2);
   const ids: number[] = [];
-  runHeld(c, held, 90_000, (now) => {
+  c.runHeld(held, 90_000, (now) => {
     if (now - start < 40_000 && (now - start) % 500 === 0) ids.push(c.append('w', `e${ids.length}`));
   });
   assert.equal(ids.length, 80);
@@ -54,9 +38,9 @@ test('silence still fails a write in operationTimeoutMs: two of three members st
   const sentAt = c.now;
   const a = c.append('w', 'lost?');
   const held: { at: number; e: Envelope }[] = [];
-  runHeld(c, held, timing.operationTimeoutMs - 100);
+  c.runHeld(held, timing.operationTimeoutMs - 100);
   assert.equal(c.results.get(a), undefined, 'not failed before the timeout');
-  runHeld(c, held, 200 + (c.now - sentAt < timing.operationTimeoutMs ? timing.operationTimeoutMs - (c.now - sentAt) : 0));
+  c.runHeld(held, 200 + (c.now - sentAt < timing.operationTimeoutMs ? timing.operationTimeoutMs - (c.now - sentAt) : 0));
   assert.deepEqual(c.results.get(a), { ok: false, error: 'no-quorum', unknownAt: 2 });
 });
 
@@ -70,10 +54,10 @@ test('a write the quorum never accepts, while it accepts the others, fails after
   const stuck = c.append('w', 'stuck');
   const later: number[] = [];
   const sentAt = c.now;
-  runHeld(c, held, timing.slowWriteMaxMs - 500, (now) => {
+  c.runHeld(held, timing.slowWriteMaxMs - 500, (now) => {
     if ((now - sentAt) % 1_000 === 0) later.push(c.append('w', `later${later.length}`));
   });
   assert.equal(c.results.get(stuck), undefined, `still waiting after ${c.now - sentAt} ms: the quorum answers`);
-  runHeld(c, held, 1_000);
+  c.runHeld(held, 1_000);
   assert.deepEqual(c.results.get(stuck), { ok: false, error: 'no-quorum', unknownAt: 1 });
 });
