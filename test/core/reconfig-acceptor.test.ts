@@ -138,6 +138,21 @@ test('R3: a learner named a voter by the entry accepts that one write, once it h
   }
 });
 
+test('R3: the learner\'s one write is exactly one entry, of the next epoch, naming it a voter; anything else is ignored', () => {
+  const r = replica(4);
+  filled(r, 3);
+  const elsewhere: Configuration = { ...cfg1, voters: [member(1), member(2), member(3)], learners: [member(4)] };
+  const cfg3: Configuration = { ...cfg1, epoch: 2 };
+  for (const [what, actions] of [
+    ['the entry with a NOP after it', [{ kind: 'config', config: cfg1 }, nop]],
+    ['an entry that keeps it a learner', [{ kind: 'config', config: elsewhere }]],
+    ['an entry two epochs ahead', [{ kind: 'config', config: cfg3 }]],
+  ] as const) {
+    assert.equal((r.step(write(5, 3, [...actions])).reply as WriteReply).outcome, 'ignored', what);
+  }
+  assert.equal((r.step(write(5, 3, [{ kind: 'config', config: cfg1 }])).reply as WriteReply).outcome, 'accept', 'the entry alone');
+});
+
 test('R6: an election in a configuration some voters have not learned completes: they are sent the links they lack', () => {
   const c = new ReconfigCluster(config0([1, 2, 3], [4, 5]));
   c.elect('w');
