@@ -80,3 +80,15 @@ test('R14 commit: a config entry this replica accepted under another proposal is
   assert.deepEqual(records[0]?.type === 'metadata' && records[0].metadata.configs, [c0, { ...(move as { config: object }).config, position: 3, floor: 2 }]);
   assert.deepEqual(records[1], { type: 'commit', from: 3, to: 3, proposal: 2 });
 });
+
+test('R14 commit: of two TRUNCATEs past the unchained entry, the commit stops below the first', () => {
+  const store = new MemoryStore({ status: 'VOTING', promised: 2, incarnation: 'x', configs: [c0] });
+  store.append([
+    { type: 'accept', position: 3, proposal: 1, action: move },
+    { type: 'accept', position: 4, proposal: 2, action: append('x') },
+    { type: 'accept', position: 5, proposal: 2, action: { kind: 'truncate', to: 5 } },
+    { type: 'accept', position: 6, proposal: 2, action: append('y') },
+    { type: 'accept', position: 7, proposal: 2, action: { kind: 'truncate', to: 6 } },
+  ]);
+  assert.deepEqual(commit(store, 3, 7), [{ type: 'commit', from: 3, to: 4, proposal: 2 }]);
+});
