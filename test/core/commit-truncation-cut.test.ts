@@ -92,3 +92,10 @@ test('R14 commit: of two TRUNCATEs past the unchained entry, the commit stops be
   ]);
   assert.deepEqual(commit(store, 3, 7), [{ type: 'commit', from: 3, to: 4, proposal: 2 }]);
 });
+
+test('R14 commit: an entry whose predecessor is not chained is learned without a metadata record (held back)', () => {
+  const later: Action = { kind: 'config', config: { epoch: 2, voters: [m(1), m(2), m(4)], learners: [], nextId: 5 } };
+  const store = new MemoryStore({ status: 'VOTING', promised: 2, incarnation: 'x', configs: [c0] });
+  store.append([{ type: 'accept', position: 3, proposal: 2, action: later }]);
+  assert.deepEqual(commit(store, 3, 3), [{ type: 'commit', from: 3, to: 3, proposal: 2 }]);
+});
