@@ -225,7 +225,7 @@ export class Cluster {
     }
     const from = Number(e.from.slice(1));
     const w = this.writers.get(e.to);
-    if (w !== undefined && (e.msg.type === 'promiseReply' || e.msg.type === 'writeReply')) {
+    if (w !== undefined && (e.msg.type === 'promiseReply' || e.msg.type === 'writeReply' || e.msg.type === 'readReply')) {
       this.applyWriter(e.to, w.step({ type: 'reply', from, msg: e.msg }, this.now));
     }
     const r = this.readers.get(e.to);
