@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { Configuration, PlacedConfiguration } from '../../src/core/membership.js';
 import { replicaStep, type AcceptorMessage } from '../../src/core/replica.js';
 import { ALL_RULES_ON, type SafetyRules } from '../../src/core/rules.js';
+import { limits } from '../../src/core/constants.js';
 import type { PromiseReply, WriteReply } from '../../src/core/types.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import { changed, config0, member, ReconfigCluster } from './reconfig-harness.js';
@@ -89,6 +90,26 @@ test('R4: an implicit promise carrying the chosen configuration installs it (cha
   const b = q.step({ type: 'promise', rid: 1, proposal: 8, nonce: 3, config: head2, install: placed(cfg2, 6, 7), links: [placed(cfg1, 3, 5)] }).reply as PromiseReply;
   assert.equal(b.outcome, 'accept');
   assert.deepEqual(q.store.metadata().configs!.map((c) => c.epoch), [0, 1, 2]);
+});
+
+test('R4: an install writes the entry\'s learn record only where the replica holds the position (not below its beginning, not far beyond its end)', () => {
+  const kinds = (s: ReturnType<typeof replicaStep>) => s.records.map((x) => (x.type === 'learn' ? `learn ${x.position}` : x.type));
+  const promise = (install: PlacedConfiguration): AcceptorMessage => ({ type: 'promise', rid: 1, proposal: 7, nonce: 3, config: { epoch: 1, position: install.position }, install });
+  // Truncated past the entry: the chain takes it, the log does not.
+  const truncated = replica(4);
+  filled(truncated, 10);
+  truncated.step({ type: 'learned', entries: [{ position: 10, action: { kind: 'truncate', to: 8 } }] });
+  assert.equal(truncated.store.begin(), 8);
+  assert.deepEqual(kinds(truncated.step(promise(placed(cfg1, 3, 5)))), ['metadata', 'metadata']);
+  // Far beyond the end (an empty log): the chain only, no walk towards a far position.
+  const far = 2 * limits.positionsBeyondEndMax;
+  assert.deepEqual(kinds(replica(4).step(promise(placed(cfg1, far, 5)))), ['metadata', 'metadata']);
+  // Where the position is held, learned with the chain.
+  const held = replica(4);
+  filled(held, 3);
+  assert.deepEqual(kinds(held.step(promise(placed(cfg1, 3, 5)))), ['metadata', 'learn 3', 'metadata']);
+  // At the beginning itself (an empty log begins at 0): held.
+  assert.deepEqual(kinds(replica(4).step(promise(placed(cfg1, 0, 5)))), ['metadata', 'learn 0', 'metadata']);
 });
 
 test('configFloor: a ballot not above the floor of the configuration governing a position is rejected, naming the floor', () => {
