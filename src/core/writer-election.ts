@@ -183,7 +183,8 @@ export abstract class WriterElection extends WriterCountedMembers {
       named,
       candidates: new Map(),
       confirmedAt: new Map([...named.keys()].map((id) => [id, -Infinity])),
-      acceptedAt: new Map([...named.keys()].map((id) => [id, this.now])),
+      // Empty at first: a batch is older than operationTimeoutMs only past that long after the election.
+      acceptedAt: new Map(),
       // Late answers to the election itself are promises like any other (sent before any candidate's
       // promise arrived: order 0 confirms none).
       rounds: new Map([[electionRid, 0]]),

@@ -107,7 +107,7 @@ export type WriterRole =
       readonly candidates: Map<ReplicaId, { readonly disk: DiskId; readonly since: number }>; // since: `order` when its promise arrived
       /** For each named member: the `order` of the latest request it accepted with its named disk. */
       readonly confirmedAt: Map<ReplicaId, number>;
-      /** For each named member: when (the clock) it last accepted a write with its named disk (counted or late), or promised. */
+      /** For each named member: when (the clock) it last accepted a write with its named disk (counted or late), or confirmed its promise. */
       readonly acceptedAt: Map<ReplicaId, number>;
       /** Promise rounds sent after the election (asking members again, confirming): rid -> `order` at send. */
       readonly rounds: Map<number, number>;
