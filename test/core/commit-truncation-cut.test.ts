@@ -21,13 +21,13 @@ const append = (s: string): Action => ({ kind: 'append', data: new TextEncoder()
  * proposal 2, 'x' at 4 and TRUNCATE(to 5) at 5; the new writer's value at 3 never reached it.
  */
 function replicaWithPendingEntryBelowTruncate(truncateTo = 5): MemoryStore {
+  return accepting([3, 1, move], [4, 2, append('x')], [5, 2, { kind: 'truncate', to: truncateTo }]);
+}
+
+/** A replica (chain [C0], promised 2) that accepted each [position, proposal, action] given. */
+function accepting(...accepted: readonly (readonly [number, number, Action])[]): MemoryStore {
   const store = new MemoryStore({ status: 'VOTING', promised: 2, incarnation: 'x', configs: [c0] });
-  const records: PersistRecord[] = [
-    { type: 'accept', position: 3, proposal: 1, action: move },
-    { type: 'accept', position: 4, proposal: 2, action: append('x') },
-    { type: 'accept', position: 5, proposal: 2, action: { kind: 'truncate', to: truncateTo } },
-  ];
-  store.append(records);
+  store.append(accepted.map(([position, proposal, action]) => ({ type: 'accept', position, proposal, action })));
   store.checkInvariants();
   return store;
 }
@@ -54,27 +54,16 @@ test('chainBeforeTruncate: off, the commit teaches the TRUNCATE past the unchain
 });
 
 test('R14 commit: a TRUNCATE the commit does not teach (accepted under another proposal) cuts nothing', () => {
-  const store = new MemoryStore({ status: 'VOTING', promised: 2, incarnation: 'x', configs: [c0] });
-  store.append([
-    { type: 'accept', position: 3, proposal: 1, action: move },
-    { type: 'accept', position: 4, proposal: 2, action: append('x') },
-    { type: 'accept', position: 5, proposal: 1, action: { kind: 'truncate', to: 5 } },
-    { type: 'accept', position: 6, proposal: 2, action: append('y') },
-  ]);
+  const store = accepting([3, 1, move], [4, 2, append('x')], [5, 1, { kind: 'truncate', to: 5 }], [6, 2, append('y')]);
   assert.deepEqual(commit(store, 3, 6), [{ type: 'commit', from: 3, to: 6, proposal: 2 }]);
 });
 
 test('R14 commit: a config entry this replica accepted under another proposal is not chained by the commit', () => {
   // The commit under 2 chose 2's value at 3, which this replica never saw: its entry under 1 may differ.
-  const store = new MemoryStore({ status: 'VOTING', promised: 2, incarnation: 'x', configs: [c0] });
-  store.append([
-    { type: 'accept', position: 3, proposal: 1, action: move },
-    { type: 'accept', position: 4, proposal: 2, action: append('x') },
-  ]);
+  const store = accepting([3, 1, move], [4, 2, append('x')]);
   assert.deepEqual(commit(store, 3, 4), [{ type: 'commit', from: 3, to: 4, proposal: 2 }]);
   // Accepted under 2 itself, it is chained first, floored at 2.
-  const own = new MemoryStore({ status: 'VOTING', promised: 2, incarnation: 'x', configs: [c0] });
-  own.append([{ type: 'accept', position: 3, proposal: 2, action: move }]);
+  const own = accepting([3, 2, move]);
   const records = commit(own, 3, 3);
   assert.equal(records[0]?.type, 'metadata');
   assert.deepEqual(records[0]?.type === 'metadata' && records[0].metadata.configs, [c0, { ...(move as { config: object }).config, position: 3, floor: 2 }]);
@@ -82,20 +71,12 @@ test('R14 commit: a config entry this replica accepted under another proposal is
 });
 
 test('R14 commit: of two TRUNCATEs past the unchained entry, the commit stops below the first', () => {
-  const store = new MemoryStore({ status: 'VOTING', promised: 2, incarnation: 'x', configs: [c0] });
-  store.append([
-    { type: 'accept', position: 3, proposal: 1, action: move },
-    { type: 'accept', position: 4, proposal: 2, action: append('x') },
-    { type: 'accept', position: 5, proposal: 2, action: { kind: 'truncate', to: 5 } },
-    { type: 'accept', position: 6, proposal: 2, action: append('y') },
-    { type: 'accept', position: 7, proposal: 2, action: { kind: 'truncate', to: 6 } },
-  ]);
+  const store = accepting([3, 1, move], [4, 2, append('x')], [5, 2, { kind: 'truncate', to: 5 }], [6, 2, append('y')], [7, 2, { kind: 'truncate', to: 6 }]);
   assert.deepEqual(commit(store, 3, 7), [{ type: 'commit', from: 3, to: 4, proposal: 2 }]);
 });
 
 test('R14 commit: an entry whose predecessor is not chained is learned without a metadata record (held back)', () => {
   const later: Action = { kind: 'config', config: { epoch: 2, voters: [m(1), m(2), m(4)], learners: [], nextId: 5 } };
-  const store = new MemoryStore({ status: 'VOTING', promised: 2, incarnation: 'x', configs: [c0] });
-  store.append([{ type: 'accept', position: 3, proposal: 2, action: later }]);
+  const store = accepting([3, 2, later]);
   assert.deepEqual(commit(store, 3, 3), [{ type: 'commit', from: 3, to: 3, proposal: 2 }]);
 });
