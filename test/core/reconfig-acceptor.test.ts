@@ -202,3 +202,41 @@ test('a chain that does not reach back to a position (truncated, or started at i
   assert.equal((r.step(write(6, 2, [nop], { epoch: 0, position: -1 })).reply as WriteReply).outcome, 'accept', 'position 2: not reached by the chain');
   assert.equal((r.step(write(6, 4, [nop], { epoch: 1, position: 3 })).reply as WriteReply).outcome, 'ignored', 'position 4: epoch 1 does not list r3');
 });
+
+test('R3\'s exception is a learner\'s alone: a voter named again by the next entry still rejects a ballot not above its floor, and a removed replica named again stays out', () => {
+  const cfg2Again: Configuration = { ...cfg2, voters: [member(1), member(2), member(3)], learners: [], nextId: 6 };
+  for (const self of [1, 3]) {
+    const r = replica(self, [c0, placed(cfg1, 3, 5)]);
+    r.step({ type: 'learned', entries: Array.from({ length: 7 }, (_, position) => ({ position, action: position === 3 ? { kind: 'config' as const, config: cfg1 } : nop })), floors: [{ position: 3, floor: 5 }] });
+    assert.equal(r.store.learnedThrough(), 6, 'caught up below the entry');
+    // The epoch-2 entry lists r1 (a voter already) and r3 (removed by epoch 1) as voters.
+    const w = r.step(write(5, 7, [{ kind: 'config', config: cfg2Again }], { epoch: 1, position: 3 })).reply as WriteReply;
+    if (self === 1) assert.deepEqual([w.outcome, w.proposal], ['reject', 5], 'r1: not above the floor of epoch 1');
+    else assert.equal(w.outcome, 'stale-config', 'r3: removed');
+    assert.equal(r.store.slot(7), undefined);
+  }
+});
+
+test('R3: a learner with a lost record below the entry is not caught up (not-ready, lostBelow); one lost above the entry, or at it, is no record below', () => {
+  const below = replica(4);
+  filled(below, 3);
+  below.store.markLost(1);
+  const entry = write(5, 3, [{ kind: 'config', config: cfg1 }]);
+  const b = below.step(entry).reply as WriteReply;
+  assert.deepEqual([b.outcome, b.learnedThrough, b.lostBelow], ['not-ready', 2, true]);
+  assert.equal(below.store.slot(3), undefined);
+
+  const above = replica(4);
+  filled(above, 3);
+  above.step({ type: 'learned', entries: [{ position: 5, action: nop }] });
+  above.store.markLost(5);
+  const a = above.step(entry).reply as WriteReply;
+  assert.deepEqual([a.outcome, a.learnedThrough, a.lostBelow], ['accept', 2, false]);
+
+  // A write at the lost position itself: not voted on, and nothing is lost below it.
+  const at = replica(1);
+  filled(at, 3);
+  at.store.markLost(2);
+  const w = at.step(write(5, 2, [nop])).reply as WriteReply;
+  assert.deepEqual([w.outcome, w.lostBelow], ['ignored', false]);
+});
