@@ -80,3 +80,33 @@ test('R14 commit: an entry whose predecessor is not chained is learned without a
   const store = accepting([3, 2, later]);
   assert.deepEqual(commit(store, 3, 3), [{ type: 'commit', from: 3, to: 3, proposal: 2 }]);
 });
+
+test('R14 commit: a TRUNCATE below the commit\'s range cuts nothing; a commit from the TRUNCATE itself is cut to nothing', () => {
+  // The commit of [6, 6] does not teach the TRUNCATE at 5, whatever it would remove.
+  const store = accepting([3, 1, move], [4, 2, append('x')], [5, 2, { kind: 'truncate', to: 5 }], [6, 2, append('y')]);
+  assert.deepEqual(commit(store, 6, 6), [{ type: 'commit', from: 6, to: 6, proposal: 2 }]);
+  // The commit of [5, 5] would: it stops just below 5, so it teaches nothing.
+  assert.deepEqual(commit(replicaWithPendingEntryBelowTruncate(), 5, 5), []);
+});
+
+test('R14 commit: TRUNCATEs are checked in position order, not in the order they were accepted', () => {
+  // The TRUNCATE at 7 was accepted before the one at 5: the commit still stops below 5, the first it would teach.
+  const store = accepting([3, 1, move], [4, 2, append('x')], [7, 2, { kind: 'truncate', to: 6 }], [5, 2, { kind: 'truncate', to: 5 }], [6, 2, append('y')]);
+  assert.deepEqual(commit(store, 3, 7), [{ type: 'commit', from: 3, to: 4, proposal: 2 }]);
+});
+
+test('R14 commit: the config entries a commit teaches below the TRUNCATE count for it; one above the commit\'s range does not', () => {
+  // The entry at 3 accepted under the commit's own proposal: the commit chains it, so the TRUNCATE past it is taught.
+  const own = accepting([3, 2, move], [4, 2, append('x')], [5, 2, { kind: 'truncate', to: 5 }]);
+  const records = commit(own, 3, 5);
+  assert.deepEqual(records.map((r) => r.type), ['metadata', 'commit']);
+  assert.deepEqual(records[1], { type: 'commit', from: 3, to: 5, proposal: 2 });
+  // An epoch-1 entry at 6 under 2 is not taught by a commit of [3, 5] (it may never be chosen): the cut stays.
+  const later = accepting([3, 1, move], [4, 2, append('x')], [5, 2, { kind: 'truncate', to: 5 }], [6, 2, move]);
+  assert.deepEqual(commit(later, 3, 5), [{ type: 'commit', from: 3, to: 4, proposal: 2 }]);
+});
+
+test('R14 commit: a commit chains only the config entries in its range (one below it, under the same proposal, is not taught)', () => {
+  const store = accepting([3, 2, move], [4, 2, append('x')]);
+  assert.deepEqual(commit(store, 4, 4), [{ type: 'commit', from: 4, to: 4, proposal: 2 }]);
+});
