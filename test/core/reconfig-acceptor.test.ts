@@ -110,6 +110,24 @@ test('R4: an install writes the entry\'s learn record only where the replica hol
   assert.deepEqual(kinds(held.step(promise(placed(cfg1, 3, 5)))), ['metadata', 'learn 3', 'metadata']);
   // At the beginning itself (an empty log begins at 0): held.
   assert.deepEqual(kinds(replica(4).step(promise(placed(cfg1, 0, 5)))), ['metadata', 'learn 0', 'metadata']);
+  // At the far bound itself (an empty log: end -1, plus positionsBeyondEndMax): held.
+  const farEnd = -1 + limits.positionsBeyondEndMax;
+  assert.deepEqual(kinds(replica(4).step(promise(placed(cfg1, farEnd, 5)))), ['metadata', `learn ${farEnd}`, 'metadata']);
+});
+
+test('R4: an install writes records only for what it adds: nothing for a configuration the chain holds, no learn record for a link it held before', () => {
+  const kinds = (s: ReturnType<typeof replicaStep>) => s.records.map((x) => (x.type === 'learn' ? `learn ${x.position}` : x.type));
+  const r = replica(4);
+  filled(r, 3);
+  const install = placed(cfg1, 3, 5);
+  assert.deepEqual(kinds(r.step({ type: 'promise', rid: 1, proposal: 7, nonce: 3, config: { epoch: 1, position: 3 }, install })), ['metadata', 'learn 3', 'metadata']);
+  // The same install again, with a higher proposal: the promise's record alone; asked again under the same number: none.
+  assert.deepEqual(kinds(r.step({ type: 'promise', rid: 2, proposal: 8, nonce: 3, config: { epoch: 1, position: 3 }, install })), ['metadata']);
+  assert.deepEqual(kinds(r.step({ type: 'promise', rid: 3, proposal: 8, nonce: 3, config: { epoch: 1, position: 3 }, install })), []);
+  // A chain that holds epoch 1 at 3 without the position learned (installed when 3 lay far beyond the end, say):
+  // installing epoch 2 learns 6, not 3 again.
+  const q = replica(4, [c0, placed(cfg1, 3, 5)]);
+  assert.deepEqual(kinds(q.step({ type: 'promise', rid: 1, proposal: 8, nonce: 3, config: { epoch: 2, position: 6 }, install: placed(cfg2, 6, 7) })), ['metadata', 'learn 6', 'metadata']);
 });
 
 test('configFloor: a ballot not above the floor of the configuration governing a position is rejected, naming the floor', () => {
