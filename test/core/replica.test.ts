@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { limits } from '../../src/core/constants.js';
 import { replicaStep, type AcceptorMessage } from '../../src/core/replica.js';
-import type { Action, PromiseReply, ReadReply, WriteReply } from '../../src/core/types.js';
+import type { Action, PromiseReply, ReadReply, RecoverReply, WriteReply } from '../../src/core/types.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 
 const hello: Action = { kind: 'append', data: new TextEncoder().encode('hello world') };
@@ -162,6 +162,23 @@ test('sanity bounds: no message makes a replica take a position far beyond its e
   assert.equal(r.metadata().promised, 0);
   const ok = step(r, { type: 'promise', rid: 4, proposal: 7 }) as PromiseReply;
   assert.equal(ok.outcome, 'accept');
+});
+
+test('sanity bounds, their edges: a write ending at the far bound itself is voted on; one insane action anywhere makes the whole write ignored', () => {
+  const r = voting();
+  const far = -1 + limits.positionsBeyondEndMax; // an empty log: end -1
+  assert.equal((step(r, { type: 'write', rid: 1, proposal: 2, from: far - 1, actions: [hello, hello], named: [] }) as WriteReply).outcome, 'accept');
+  const q = voting();
+  const w = step(q, { type: 'write', rid: 2, proposal: 2, from: 0, actions: [hello, { kind: 'truncate', to: 5 }, hello], named: [] }) as WriteReply;
+  assert.equal(w.outcome, 'ignored', 'the TRUNCATE(5) at 1 spoils the write, its sane actions included');
+  assert.equal(q.end(), -1);
+});
+
+test('a recover reply lists every disk the replica knows of, its own first (a rejoining member adopts the newest of each); a replica that does not know its own id lists none', () => {
+  const r = new MemoryStore({ status: 'VOTING', promised: 0, incarnation: 'x', generation: 2, disk: 9, recorded: { 3: { generation: 1, disk: 5 } } });
+  const asked = (self?: number) => (replicaStep(r, { type: 'recover', rid: 1, member: 3 }, undefined, self === undefined ? {} : { self }).reply as RecoverReply).recorded;
+  assert.deepEqual(asked(2), [{ id: 2, generation: 2, disk: 9 }, { id: 3, generation: 1, disk: 5 }]);
+  assert.deepEqual(asked(), []);
 });
 
 test('a commit reaching far beyond the end costs what the slots cost, not a walk to its end', { timeout: 60_000 }, () => {
