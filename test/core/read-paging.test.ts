@@ -98,3 +98,62 @@ test('many small entries: the batches that grow with the mean size never pass th
   assert.deepEqual(got.map((g) => g.positions.length), [limits.readSlotsMax, limits.readSlotsMax, limits.readSlotsMax, 17]);
   assert.deepEqual(got.flatMap((g) => g.positions), Array.from({ length: n }, (_, p) => p));
 });
+
+test('the byte bound reached inside an earlier run ends the reply there: the positions after it are read next, none skipped', () => {
+  const fortieth = new Uint8Array(Math.floor(limits.replyBytesMax / 40)); // 40 fit; the run of 64 overshoots
+  const store = replica(new Map(Array.from({ length: 70 }, (_, p) => [p, append(fortieth)])));
+  const got = pages(store, 0, 69, limits.readSlotsMax);
+  assert.deepEqual(got.map((g) => [g.positions[0], g.positions.at(-1), g.covered]), [[0, 39, 39], [40, 69, 69]]);
+});
+
+test('a position that holds only a promise is a hole to a read: neither a slot nor lost', () => {
+  const small = new Uint8Array(8);
+  const store = replica(new Map([[0, append(small)], [1, append(small)], [3, append(small)]]));
+  store.append([{ type: 'promise', position: 2, promised: 3 }]);
+  const r = read(store, 0, 3, 10);
+  assert.deepEqual([r.slots.map((s) => s.position), r.lost, r.coveredThrough], [[0, 1, 3], [], 3]);
+});
+
+/** The position counts of the store reads (readActions) one read of [from, to] makes. */
+function runs(store: MemoryStore, from: number, to: number, limit: number): number[] {
+  const sizes: number[] = [];
+  const view = Object.assign(Object.create(store) as MemoryStore, {
+    readActions: (ps: readonly number[]) => {
+      sizes.push(ps.length);
+      return ps.map((p) => store.action(p));
+    },
+  });
+  replicaStep(view, { type: 'read', rid: 1, from, to, limit });
+  return sizes;
+}
+
+test('the runs a read takes from the store: 64 positions, doubled while the bytes left would hold twice as many entries of the mean size, never past the limit', () => {
+  // Small entries: 64, 128, ... up to what the limit leaves.
+  const n = limits.readSlotsMax;
+  const small = replica(new Map(Array.from({ length: n }, (_, p) => [p, append(new Uint8Array(16))])));
+  assert.deepEqual(runs(small, 0, n - 1, n), [64, 128, 256, 512, 1024, 2048, 64]);
+  // Entries of a hundredth of the bound: after 64 the bytes left hold 36 more, not 128: the runs stay at 64.
+  const large = replica(new Map(Array.from({ length: 150 }, (_, p) => [p, append(new Uint8Array(Math.floor(limits.replyBytesMax / 100)))])));
+  assert.deepEqual(runs(large, 0, 149, n), [64, 64]);
+  // Half the bound read in 128 entries (a mean of 32 KiB): the bytes left hold exactly 128 more, twice the run: doubled.
+  const big = new Uint8Array(limits.replyBytesMax / 2 / 64 - 1);
+  const tiny = new Uint8Array(1);
+  const tie = replica(new Map(Array.from({ length: 64 + 192 }, (_, p) => [p, append(p < 64 ? big : tiny)])));
+  assert.deepEqual(runs(tie, 0, 64 + 191, n), [64, 64, 128]);
+});
+
+test('a long sparse range is read through the positions index: the store is asked about the positions that hold a slot, not every position', () => {
+  const small = new Uint8Array(8);
+  const far = 10 * limits.readSlotsMax;
+  const store = replica(new Map([[0, append(small)], [far, append(small)]]));
+  let asked = 0;
+  const view = Object.assign(Object.create(store) as MemoryStore, {
+    slot: (p: number) => {
+      asked++;
+      return store.slot(p);
+    },
+  });
+  const r = replicaStep(view, { type: 'read', rid: 1, from: 0, to: far, limit: 10 }).reply as ReadReply;
+  assert.deepEqual(r.slots.map((s) => s.position), [0, far]);
+  assert.ok(asked <= 4, `slot() asked ${asked} times`);
+});
