@@ -1,0 +1,29 @@
+// The admins' change requests a replica holds (src/server/change-authority.ts, R15): kept by id, the first
+// content under an id stays, forgotten once the chain carries the id or after the expiry, and bounded.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChangeAuthority } from '../../src/server/change-authority.js';
+
+const req = (id: string, ifEpoch = 0) => ({ id, ifEpoch, change: { kind: 'remove' as const, id: 3 } });
+
+test('change authority: holds by id, keeps the first, forgets learned ids, expires, is bounded', () => {
+  let now = 0;
+  const a = new ChangeAuthority({ now: () => now, expiryMs: 1000, max: 3 });
+  assert.equal(a.add(req('a')), true);
+  assert.equal(a.add(req('a')), false, 'known already: not forwarded again');
+  assert.equal(a.add(req('a', 5)), false);
+  assert.deepEqual(a.get('a'), req('a'), 'the first content under an id stays');
+  assert.equal(a.get('zz'), undefined);
+  a.add(req('b'));
+  a.forgetLearned([{ epoch: 1, voters: [], learners: [], nextId: 4, changeId: 'b', position: 3, floor: 1 }]);
+  assert.equal(a.get('b'), undefined, 'a learned configuration carries it: forgotten');
+  now = 500;
+  a.add(req('c'));
+  a.add(req('d'));
+  a.add(req('e'));
+  assert.equal(a.size, 3);
+  assert.equal(a.get('a'), undefined, 'full: the oldest went');
+  now = 1600;
+  assert.equal(a.get('c'), undefined, 'expired');
+  assert.equal(a.size, 0);
+});
