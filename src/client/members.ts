@@ -240,11 +240,10 @@ export class Members {
       // pending entry first (R5), and then the request is either made by it or refused as epoch-changed,
       // which unlessMade turns into the configuration the other writer made.
       if (o.reason !== 'fenced' && o.reason !== 'no-quorum' && o.reason !== 'unknown') return this.unlessMade(request, changeError(o));
-    } else if (handed.kind === 'no-outcome') {
-      return this.unlessMade(request, new ReplogError("the change's outcome is unknown: the writer that took it reported nothing in time; replog config show tells whether it was made"));
     }
-    // No writer takes changes (or it did not take this one in time, and it was withdrawn everywhere): this
-    // client elects its own, which fences any other writer. The same request, `ifEpoch` included: if a
+    // No writer takes changes (or it did not take this one in time, and it was withdrawn everywhere; or
+    // it took it and sat on it past outcomeWaitMs: attack-r15-sit): this client elects its own, which
+    // fences any other writer. The same request, `ifEpoch` included: if a
     // writer this client could not see took it after all, only one of the two is chosen, and the other is
     // refused as epoch-changed (unlessMade then finds the change made).
     try {

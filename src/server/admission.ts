@@ -173,6 +173,8 @@ export interface ConfigAuthority {
   readonly accepted: (p: Position) => Action | 'lost' | undefined;
   /** The admin's request under this id, if held (change-authority.ts). */
   readonly request: (id: string) => ChangeRequest | undefined;
+  /** Positions where this replica holds a config entry accepted, learned or not (StoreView.pendingConfigs). */
+  readonly pending: () => Iterable<Position>;
 }
 
 /**
@@ -226,6 +228,15 @@ export function refuseNonAdminConfig(msg: Message, peer: Hello, identity: CertId
       if (head !== undefined && position <= head.position) return `a config entry at ${position} from a client without the admin role: it is not above this replica's head (epoch ${head.epoch} at ${head.position})`;
       const why = asked(a.config, governing(held.chain, position));
       if (why !== undefined) return `a config entry at ${position} from a client without the admin role: ${why}`;
+      // Nor beside a change in progress here: an entry of this epoch (or a later one) accepted at another
+      // position above the head is one the same writer, or an earlier one, already placed. Two of one
+      // epoch would both be chosen where quorums meet only through this replica, and the chains of the
+      // replicas that learn them in different orders would fork (attack-r15). An honest writer places a
+      // change once and re-proposes a pending one at its own position (holds() above), so it never
+      // meets this refusal unless a pending entry here was replaced by a NOP elsewhere and not here yet:
+      // then the writer's next round, which writes that NOP here too, clears it.
+      const beside = sameEpochPending(held, head, position, a.config.epoch);
+      if (beside !== undefined) return `a config entry at ${position} from a client without the admin role: epoch ${beside.epoch} is pending here at ${beside.position}`;
     }
     return undefined;
   }
@@ -235,6 +246,16 @@ export function refuseNonAdminConfig(msg: Message, peer: Hello, identity: CertId
     const prev = [...held.chain, ...(msg.links ?? [])].find((x) => x.epoch === c.epoch - 1 && x.position < c.position);
     const why = asked(c, prev);
     if (why !== undefined) return `an install of epoch ${c.epoch} at ${c.position} from a client without the admin role: it was not accepted here, and ${why}`;
+  }
+  return undefined;
+}
+
+/** A config entry of epoch `epoch` or later held here at another position than `position`, above `head`. */
+function sameEpochPending(held: ConfigAuthority, head: PlacedConfiguration | undefined, position: Position, epoch: number): { position: Position; epoch: number } | undefined {
+  for (const q of held.pending()) {
+    if (q === position || (head !== undefined && q <= head.position)) continue;
+    const a = held.accepted(q);
+    if (a !== undefined && a !== 'lost' && a.kind === 'config' && a.config.epoch >= epoch) return { position: q, epoch: a.config.epoch };
   }
   return undefined;
 }

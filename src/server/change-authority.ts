@@ -69,6 +69,16 @@ export class ChangeAuthority {
     return this.held.get(id)?.request;
   }
 
+  /**
+   * Forgets a request its admin withdrew (not taken in time on this replica: the admin's client goes on
+   * with a writer of its own). Replicas the withdrawal did not reach keep it until it expires or is
+   * carried out; what a plain writer could make of it there is exactly what the admin's own writer is
+   * making, and the request's ifEpoch lets only one of the two be chosen.
+   */
+  revoke(id: string): void {
+    this.held.delete(id);
+  }
+
   /** Forgets the requests a configuration of `chain` carries: they were carried out. */
   forgetLearned(chain: readonly PlacedConfiguration[]): void {
     if (this.held.size === 0) return;

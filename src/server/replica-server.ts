@@ -443,7 +443,11 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
             if (m.type === 'changeOffer') {
               // Admitted: an admin's (with TLS) or anyone's (without, where any client may change members).
               if (m.withdraw !== true) authorise(m.request, true);
-              conn.sendFrame(encodeChangeFrame(relay.offer(m, conn)));
+              const reply = relay.offer(m, conn);
+              // Withdrawn here before any writer took it: no plain writer may carry it out through this
+              // replica any more (a taken one stays authorised: its writer is at work on it).
+              if (m.withdraw === true && reply.state === 'withdrawn') authority.revoke(m.request.id);
+              conn.sendFrame(encodeChangeFrame(reply));
             }
             else if (m.type === 'changeTake') conn.sendFrame(encodeChangeFrame(relay.take(m, conn, mayCarryChanges(conn.identity))));
             else if (m.type === 'changeReport') {
@@ -497,7 +501,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           const bad =
             refuseConfigWrite(msg, chain) ??
             refuseConfigPromise(msg, chain) ??
-            refuseNonAdminConfig(msg, conn.peer, conn.identity, { chain, accepted: (p) => h.store.action(p), request: (id) => authority.get(id) });
+            refuseNonAdminConfig(msg, conn.peer, conn.identity, { chain, accepted: (p) => h.store.action(p), request: (id) => authority.get(id), pending: () => h.store.pendingConfigs?.() ?? [] });
           if (bad !== undefined) {
             metrics.onRefused(msg.type);
             conn.close(`bad input: ${bad}`);

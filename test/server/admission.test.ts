@@ -66,6 +66,7 @@ test('admission (R15): a config write from a plain certificate is taken only as 
     chain: chain as never,
     accepted: (p) => accepted[p] as never,
     request: (id) => requests.find((r) => r.id === id),
+    pending: () => Object.keys(accepted).map(Number),
   });
   const held = holding([request]);
   // Taken: the admin's request applied to epoch 0, from a plain certificate.
@@ -108,6 +109,7 @@ test('admission (R15): an install from a plain certificate only for an entry acc
     chain: chain as never,
     accepted: (p) => accepted[p] as never,
     request: (id) => requests.find((r) => r.id === id),
+    pending: () => Object.keys(accepted).map(Number),
   });
   const { position: _p, floor: _f, ...c1value } = c1;
   assert.equal(refuseNonAdminConfig(promise({ install: c1 }), client, plain, holding([], { 10: { kind: 'config', config: c1value } })), undefined, 'accepted here');

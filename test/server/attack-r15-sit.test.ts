@@ -1,7 +1,7 @@
 // Attack on R15's relay (mayCarryChanges): a writer with a PLAIN client certificate may now take an admin's
 // change. One that takes it and never reports (a hostile or wedged application writer, connection left open,
 // taking again every recommit) keeps the change 'taken': the admin's hand-off never withdraws a taken change
-// (handoff.ts), waits outcomeWaitMs (120 s) and ends 'no-outcome', on which members.ts carryOut throws
+// (handoff.ts), waited outcomeWaitMs (120 s) and ended 'no-outcome', on which members.ts carryOut threw
 // ("outcome unknown") instead of electing its own writer. Every retry (a new request id) is taken again.
 // Before R15, under TLS the plain writer was never handed the change: the offer found no-writer and the
 // admin's CLI elected its own writer, fencing the plain one. So a plain certificate can now block every
@@ -12,6 +12,7 @@ import { ChangeRelay } from '../../src/server/change-relay.js';
 import { mayCarryChanges } from '../../src/server/admission.js';
 import { handOff, type HandOffTiming } from '../../src/client/handoff.js';
 import type { ChangeRequest } from '../../src/core/writer.js';
+import { Members } from '../../src/client/members.js';
 
 test('attack-r15: a plain writer that takes an admin\'s change and sits on it does not keep the admin from making it', async () => {
   const plain = { kind: 'client' as const, name: 'app', role: 'client' as const };
@@ -31,6 +32,22 @@ test('attack-r15: a plain writer that takes an admin\'s change and sits on it do
     },
   };
   const result = await handOff(port, request, t);
-  // 'no-outcome' makes members.ts carryOut throw without electing its own writer: the change is never made.
-  assert.notEqual(result.kind, 'no-outcome', 'the admin\'s change was taken by a plain writer that never reported, and the admin cannot fence it');
+  assert.equal(result.kind, 'overdue', 'a taken change with no outcome in outcomeWaitMs is overdue (the asker fences the taker)');
+
+  // And the asker carries it out with a writer of its own (which fences the plain one): Members.carryOut
+  // over a client whose relay is the one the plain writer sits on.
+  let elected = 0;
+  const made = { epoch: 1, voters: [{ id: 1, address: 'a:1' }, { id: 2, address: 'a:2' }], learners: [] };
+  const client = {
+    ...port,
+    heldWriter: () => undefined,
+    writer: async () => {
+      elected++;
+      return { change: async (r: ChangeRequest) => (assert.equal(r, request), made), resign: async () => undefined };
+    },
+  };
+  const members = new Members(client as never, () => undefined);
+  const config = await members.carryOut(request, t);
+  assert.equal(elected, 1, 'the asker elected its own writer');
+  assert.deepEqual(config, made);
 });

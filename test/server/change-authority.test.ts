@@ -27,3 +27,14 @@ test('change authority: holds by id, keeps the first, forgets learned ids, expir
   assert.equal(a.get('c'), undefined, 'expired');
   assert.equal(a.size, 0);
 });
+
+test('change authority: a withdrawn request is forgotten (a plain writer may no longer carry it out here)', () => {
+  const a = new ChangeAuthority({ now: () => 0 });
+  a.add(req('a'));
+  a.add(req('b'));
+  a.revoke('a');
+  assert.equal(a.get('a'), undefined);
+  assert.deepEqual(a.get('b'), req('b'), 'the others stay');
+  a.revoke('never-held');
+  assert.equal(a.size, 1);
+});
