@@ -18,6 +18,11 @@
  *                    admin asked through the sender, so that every member holds
  *                    it as authorised and takes the config write of a writer
  *                    without the admin role that carries it out.
+ *   configVouch      replica -> replica, one-way (wire version 7, R15): a config
+ *                    entry the sender holds accepted above its chain's head (a
+ *                    change in progress), so that a member that lacks the admin's
+ *                    request (expired, restarted, withdrawn) takes a writer's
+ *                    re-proposal of that very entry at that position (R5).
  *
  * Like the divergence check's messages they travel on the replica port but are
  * not the core protocol's: the core (src/core, and the simulator that drives it)
@@ -86,7 +91,13 @@ export interface ChangeForward {
   readonly request: ChangeRequest;
 }
 
-export type ChangeMessage = ChangeOffer | ChangeOfferReply | ChangeTake | ChangeTakeReply | ChangeReport | ChangeForward;
+/** A config entry the sender holds accepted above its head, at `config.position` (R15): a change in progress. */
+export interface ConfigVouch {
+  readonly type: 'configVouch';
+  readonly config: PlacedConfiguration;
+}
+
+export type ChangeMessage = ChangeOffer | ChangeOfferReply | ChangeTake | ChangeTakeReply | ChangeReport | ChangeForward | ConfigVouch;
 
 /** The type codes of the relay's messages (a connection's extension hook routes them here). */
 export const CHANGE_CODES: ReadonlySet<number> = new Set(Object.values(changeTypeCode));
@@ -149,6 +160,8 @@ export function changeMessageSize(msg: ChangeMessage): number {
       return 1 + shortStringSize(msg.id) + outcomeSize(msg.outcome);
     case 'changeForward':
       return 1 + requestSize(msg.request);
+    case 'configVouch':
+      return 1 + placedSize(msg.config);
     default:
       return assertNever(msg, 'change message');
   }
@@ -238,6 +251,9 @@ function writeBody(w: WireWriter, msg: ChangeMessage): void {
       return;
     case 'changeForward':
       writeRequest(w, msg.request);
+      return;
+    case 'configVouch':
+      writePlaced(w, msg.config);
       return;
     default:
       assertNever(msg, 'change message');
@@ -354,6 +370,8 @@ function readBody(r: WireReader): ChangeMessage {
     }
     case changeTypeCode.changeForward:
       return { type: 'changeForward', request: readRequest(r) };
+    case changeTypeCode.configVouch:
+      return { type: 'configVouch', config: readPlaced(r, 'vouched configuration') };
     default:
       throw new WireError('unknown-type', `unknown message type ${code}`);
   }

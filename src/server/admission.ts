@@ -150,7 +150,7 @@ export function vouchedOffers(msg: PromiseRequest, chain: readonly PlacedConfigu
  */
 export function refuseChangeMessage(type: ChangeMessage['type'], peer: Hello, identity?: CertIdentity): string | undefined {
   if (type === 'changeOfferReply' || type === 'changeTakeReply') return `a ${peer.role} may not send '${type}' to a replica's port`;
-  if (type === 'changeForward') return peer.role === 'replica' ? undefined : `a ${peer.role} may not send '${type}' to a replica's port`;
+  if (type === 'changeForward' || type === 'configVouch') return peer.role === 'replica' ? undefined : `a ${peer.role} may not send '${type}' to a replica's port`;
   if (peer.role !== 'client') return `a ${peer.role} may not send '${type}' to a replica's port`;
   if (ADMIN_ONLY.has(type) && identity !== undefined && !isAdmin(identity)) return `'${type}' needs an admin certificate (replog://admin/NAME)`;
   return undefined;
@@ -175,6 +175,8 @@ export interface ConfigAuthority {
   readonly request: (id: string) => ChangeRequest | undefined;
   /** Positions where this replica holds a config entry accepted, learned or not (StoreView.pendingConfigs). */
   readonly pending: () => Iterable<Position>;
+  /** True if a peer told this replica it holds `config` accepted at `position` (configVouch; absent: none). */
+  readonly vouched?: (position: Position, config: Configuration) => boolean;
 }
 
 /**
@@ -226,7 +228,9 @@ export function refuseNonAdminConfig(msg: Message, peer: Hello, identity: CertId
       // again, and the epoch is taken: a request carried out could be placed again, attack-r15); above it,
       // the request's ifEpoch keeps it to the one predecessor.
       if (head !== undefined && position <= head.position) return `a config entry at ${position} from a client without the admin role: it is not above this replica's head (epoch ${head.epoch} at ${head.position})`;
-      const why = asked(a.config, governing(held.chain, position));
+      // A peer's vouch stands in for the admin's request: the entry is pending there, and this is a
+      // writer's re-proposal of it (R5), which a replica that lost the request must not block.
+      const why = held.vouched?.(position, a.config) === true ? undefined : asked(a.config, governing(held.chain, position));
       if (why !== undefined) return `a config entry at ${position} from a client without the admin role: ${why}`;
       // Nor beside a change in progress here: an entry of this epoch (or a later one) accepted at another
       // position above the head is one the same writer, or an earlier one, already placed. Two of one
@@ -244,7 +248,7 @@ export function refuseNonAdminConfig(msg: Message, peer: Hello, identity: CertId
     const c = msg.install;
     if (holds(c, c.position)) return undefined;
     const prev = [...held.chain, ...(msg.links ?? [])].find((x) => x.epoch === c.epoch - 1 && x.position < c.position);
-    const why = asked(c, prev);
+    const why = held.vouched?.(c.position, c) === true ? undefined : asked(c, prev);
     if (why !== undefined) return `an install of epoch ${c.epoch} at ${c.position} from a client without the admin role: it was not accepted here, and ${why}`;
   }
   return undefined;

@@ -395,8 +395,23 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const authorise = (request: ChangeRequest, forward: boolean): void => {
     authority.forgetLearned(storedChain(store.metadata(), flagList));
     if (storedChain(store.metadata(), flagList).some((c) => c.changeId === request.id)) return; // carried out already
-    if (!authority.add(request) || !forward) return;
+    if (!authority.add(request, forward) || !forward) return;
     const frame = encodeChangeFrame({ type: 'changeForward', request });
+    const members = currentMembers();
+    for (const [id, link] of peers) if (members[id] !== undefined) link.sendFrame(frame);
+  };
+
+  /**
+   * Under TLS, tells the members this replica links to of the config entry it holds accepted above its
+   * head, every timing.peerStateMs while there is one (R15, configVouch): a member that lost the admin's
+   * request takes a plain writer's re-proposal of it on this word. Without TLS nobody's config write is
+   * judged against requests, and nothing is sent.
+   */
+  const vouchPending = (): void => {
+    if (tls === undefined) return;
+    const p = pendingConfig(h.store);
+    if (p === undefined) return;
+    const frame = encodeChangeFrame({ type: 'configVouch', config: { ...p.config, position: p.position, floor: p.proposal } });
     const members = currentMembers();
     for (const [id, link] of peers) if (members[id] !== undefined) link.sendFrame(frame);
   };
@@ -440,6 +455,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
               return conn.close(`bad input: ${bad}`);
             }
             if (m.type === 'changeForward') return authorise(m.request, false);
+            if (m.type === 'configVouch') return authority.vouch(conn.peer.replicaId!, m.config);
             if (m.type === 'changeOffer') {
               // Admitted: an admin's (with TLS) or anyone's (without, where any client may change members).
               if (m.withdraw !== true) authorise(m.request, true);
@@ -501,7 +517,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           const bad =
             refuseConfigWrite(msg, chain) ??
             refuseConfigPromise(msg, chain) ??
-            refuseNonAdminConfig(msg, conn.peer, conn.identity, { chain, accepted: (p) => h.store.action(p), request: (id) => authority.get(id), pending: () => h.store.pendingConfigs?.() ?? [] });
+            refuseNonAdminConfig(msg, conn.peer, conn.identity, { chain, accepted: (p) => h.store.action(p), request: (id) => authority.get(id), pending: () => h.store.pendingConfigs?.() ?? [], vouched: (p, c) => authority.vouched(p, c) });
           if (bad !== undefined) {
             metrics.onRefused(msg.type);
             conn.close(`bad input: ${bad}`);
@@ -565,10 +581,12 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       log.info({ epoch: 0, members: here.map((m) => `${m.id}=${m.address}`).join(','), clusterId }, 'stored the cluster id and its first configuration (R11)');
     }
   }
+  let ticks = 0;
   const ticker = setInterval(() => {
     h.tick();
     syncPeers();
     waits.poke();
+    if (++ticks % (timing.peerStateMs / 50) === 0) vouchPending();
   }, 50);
   ticker.unref();
   check.start();

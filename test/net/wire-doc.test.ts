@@ -83,6 +83,7 @@ const changeSamples: ChangeMessage[] = [
   { type: 'changeTakeReply', rid: 1, requests: [] },
   { type: 'changeReport', id: '', outcome: refused },
   { type: 'changeForward', request: promote },
+  { type: 'configVouch', config: placed },
 ];
 
 test('docs/wire.md: every message of the codec is in the table, with its code and every field', () => {
