@@ -38,3 +38,23 @@ test('change authority: a withdrawn request is forgotten (a plain writer may no 
   a.revoke('never-held');
   assert.equal(a.size, 1);
 });
+
+test('change authority: a peer\'s vouch for a pending config entry stands for that entry at that position, until it goes stale or the chain passes it', () => {
+  let now = 0;
+  const a = new ChangeAuthority({ now: () => now, vouchExpiryMs: 100 });
+  const m = (id: number) => ({ id, address: `h:${id}` });
+  const e = { epoch: 1, voters: [m(1), m(2), m(3)], learners: [m(4)], nextId: 5, changeId: 'req-1' };
+  a.vouch(1, { ...e, position: 10, floor: 3 });
+  assert.equal(a.vouched(10, e), true);
+  assert.equal(a.vouched(11, e), false, 'another position');
+  assert.equal(a.vouched(10, { ...e, learners: [] }), false, 'another configuration');
+  now = 90;
+  a.vouch(1, { ...e, position: 10, floor: 3 }); // the peer repeats it every peerStateMs
+  now = 150;
+  assert.equal(a.vouched(10, e), true, 'repeated: still standing');
+  now = 191;
+  assert.equal(a.vouched(10, e), false, 'not repeated for vouchExpiryMs: gone');
+  a.vouch(2, { ...e, position: 10, floor: 3 });
+  a.forgetLearned([{ epoch: 0, voters: [m(1), m(2), m(3)], learners: [], nextId: 4, position: -1, floor: 0 }, { ...e, position: 10, floor: 3 }]);
+  assert.equal(a.vouched(10, e), false, 'chained here: the vouch is no longer needed');
+});
