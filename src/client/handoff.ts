@@ -13,6 +13,8 @@
  *      writer's recommit periods: it asks every timing.recommitMs), withdraw
  *      it everywhere. A replica that had handed it over answers `taken` to the
  *      withdrawal: then wait on. Otherwise the caller elects its own writer.
+ *   4. If a taken change has no outcome after `outcomeWaitMs`, the taker is
+ *      sitting on it: the caller elects its own writer, fencing it.
  *
  * Why a change is never made twice: step 3 can race with a replica this
  * client no longer reaches that handed the change over anyway. Both writers
@@ -65,8 +67,13 @@ export type HandOffResult =
   | { readonly kind: 'no-writer' }
   /** Held, never taken in time, and withdrawn everywhere it was held. */
   | { readonly kind: 'withdrawn' }
-  /** Taken, and no outcome came within outcomeWaitMs. */
-  | { readonly kind: 'no-outcome' };
+  /**
+   * Taken, and no outcome came within outcomeWaitMs: the writer that took it sits on it (wedged, or a
+   * hostile application writer: under TLS a plain client certificate may take an admin's change, R15).
+   * The asker carries it out with a writer of its own, which fences the taker (members.ts); ifEpoch lets
+   * only one of the two make it, should the taker wake up.
+   */
+  | { readonly kind: 'overdue' };
 
 export async function handOff(port: RelayPort, request: ChangeRequest, t: HandOffTiming = HANDOFF_TIMING): Promise<HandOffResult> {
   const ask = async (withdraw: boolean): Promise<ChangeOfferReply[]> => {
@@ -94,7 +101,7 @@ export async function handOff(port: RelayPort, request: ChangeRequest, t: HandOf
       if (!after.some((a) => a.state === 'taken')) return { kind: 'withdrawn' };
       takenSeen = performance.now();
     }
-    if (now - start >= t.outcomeWaitMs) return { kind: 'no-outcome' };
+    if (now - start >= t.outcomeWaitMs) return { kind: 'overdue' };
     await new Promise((r) => setTimeout(r, t.pollMs));
   }
 }

@@ -227,24 +227,26 @@ export class Members {
         // replica): the replicas are asked, and the one their chain holds with this request's id is the
         // answer. It was installed before the writer reported (R4), so they hold it; a reply that lags is
         // waited for. A report they never confirm (a hostile or confused writer, or relay) is not
-        // believed: the outcome is unknown, and nothing is made here (a writer of this client would fence
-        // the one at work, which may yet be finishing it).
+        // believed: this client carries the change out itself, below (attack-r15b-lying-taker).
         const made = await this.confirmed(request.id, timing.confirmWaitMs);
         if (made !== undefined) return shape(made);
-        throw new ReplogError(
-          `the change's outcome is unknown: the writer that took it reported it made (epoch ${o.config.epoch}), but the replicas' configuration does not hold it; replog config show tells whether it was made`,
-        );
+      } else if (o.reason !== 'fenced' && o.reason !== 'no-quorum' && o.reason !== 'unknown') {
+        // A refusal is believed only if the replicas' configuration bears it out: every refusal a writer
+        // makes is applyChange's against the configuration it holds, which this client can apply too.
+        // Under TLS the taker may be an application's writer with a plain certificate, and a made-up
+        // refusal must not veto an admin's change (attack-r15b-lying-taker); one not borne out (a lie,
+        // or a view of this client's that lags) is carried out here, and this client's writer refuses it
+        // for real if it must.
+        if (await this.bearsOut(request, o.reason)) return this.unlessMade(request, changeError(o));
       }
-      // The writer that took it stopped: before proposing it (fenced, no-quorum: nothing written), or not
-      // knowing (unknown: its entry may be pending). This client carries it out: its election finishes a
-      // pending entry first (R5), and then the request is either made by it or refused as epoch-changed,
-      // which unlessMade turns into the configuration the other writer made.
-      if (o.reason !== 'fenced' && o.reason !== 'no-quorum' && o.reason !== 'unknown') return this.unlessMade(request, changeError(o));
-    } else if (handed.kind === 'no-outcome') {
-      return this.unlessMade(request, new ReplogError("the change's outcome is unknown: the writer that took it reported nothing in time; replog config show tells whether it was made"));
+      // Otherwise the writer that took it stopped: before proposing it (fenced, no-quorum: nothing
+      // written), or not knowing (unknown: its entry may be pending). This client carries it out: its
+      // election finishes a pending entry first (R5), and then the request is either made by it or
+      // refused as epoch-changed, which unlessMade turns into the configuration the other writer made.
     }
-    // No writer takes changes (or it did not take this one in time, and it was withdrawn everywhere): this
-    // client elects its own, which fences any other writer. The same request, `ifEpoch` included: if a
+    // No writer takes changes (or it did not take this one in time, and it was withdrawn everywhere; or
+    // it took it and sat on it past outcomeWaitMs: attack-r15-sit): this client elects its own, which
+    // fences any other writer. The same request, `ifEpoch` included: if a
     // writer this client could not see took it after all, only one of the two is chosen, and the other is
     // refused as epoch-changed (unlessMade then finds the change made).
     try {
@@ -269,6 +271,15 @@ export class Members {
     const made = await this.madeBy(request.id).catch(() => undefined);
     if (made !== undefined) return shape(made);
     throw err;
+  }
+
+  /** True if the replicas' newest configuration refuses `request` for `reason` (applyChange), as a taker reported. */
+  private async bearsOut(request: ChangeRequest, reason: string): Promise<boolean> {
+    await this.client.configuration().catch(() => undefined);
+    const head = this.client.chain[this.client.chain.length - 1];
+    if (head === undefined) return false;
+    const r = applyChange(head, request.change, { ifEpoch: request.ifEpoch, changeId: request.id });
+    return !r.ok && r.refusal.reason === reason;
   }
 
   /** The configuration the request `id` made, once the replicas' chain holds it, asked again until `waitMs` passed; else undefined. */

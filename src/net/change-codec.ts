@@ -14,6 +14,15 @@
  *                    taking (it resigned): nothing is held for it any more.
  *   changeTakeReply  replica -> writer: the changes it hands over.
  *   changeReport     writer -> replica, one-way: the outcome of a change it took.
+ *   changeForward    replica -> replica, one-way (wire version 7, R15): a change an
+ *                    admin asked through the sender, so that every member holds
+ *                    it as authorised and takes the config write of a writer
+ *                    without the admin role that carries it out.
+ *   configVouch      replica -> replica, one-way (wire version 7, R15): a config
+ *                    entry the sender holds accepted above its chain's head (a
+ *                    change in progress), so that a member that lacks the admin's
+ *                    request (expired, restarted, withdrawn) takes a writer's
+ *                    re-proposal of that very entry at that position (R5).
  *
  * Like the divergence check's messages they travel on the replica port but are
  * not the core protocol's: the core (src/core, and the simulator that drives it)
@@ -76,7 +85,19 @@ export interface ChangeReport {
   readonly outcome: RelayOutcome;
 }
 
-export type ChangeMessage = ChangeOffer | ChangeOfferReply | ChangeTake | ChangeTakeReply | ChangeReport;
+/** An admin's change request, forwarded by the replica that admitted it to its peers (R15). */
+export interface ChangeForward {
+  readonly type: 'changeForward';
+  readonly request: ChangeRequest;
+}
+
+/** A config entry the sender holds accepted above its head, at `config.position` (R15): a change in progress. */
+export interface ConfigVouch {
+  readonly type: 'configVouch';
+  readonly config: PlacedConfiguration;
+}
+
+export type ChangeMessage = ChangeOffer | ChangeOfferReply | ChangeTake | ChangeTakeReply | ChangeReport | ChangeForward | ConfigVouch;
 
 /** The type codes of the relay's messages (a connection's extension hook routes them here). */
 export const CHANGE_CODES: ReadonlySet<number> = new Set(Object.values(changeTypeCode));
@@ -137,6 +158,10 @@ export function changeMessageSize(msg: ChangeMessage): number {
       return 1 + 8 + 4 + msg.requests.reduce((n, r) => n + requestSize(r), 0);
     case 'changeReport':
       return 1 + shortStringSize(msg.id) + outcomeSize(msg.outcome);
+    case 'changeForward':
+      return 1 + requestSize(msg.request);
+    case 'configVouch':
+      return 1 + placedSize(msg.config);
     default:
       return assertNever(msg, 'change message');
   }
@@ -223,6 +248,12 @@ function writeBody(w: WireWriter, msg: ChangeMessage): void {
     case 'changeReport':
       w.shortString(msg.id);
       writeOutcome(w, msg.outcome);
+      return;
+    case 'changeForward':
+      writeRequest(w, msg.request);
+      return;
+    case 'configVouch':
+      writePlaced(w, msg.config);
       return;
     default:
       assertNever(msg, 'change message');
@@ -337,6 +368,10 @@ function readBody(r: WireReader): ChangeMessage {
       if (id.length === 0) throw new WireError('bad-value', 'a change report needs an id');
       return { type: 'changeReport', id, outcome: readOutcome(r) };
     }
+    case changeTypeCode.changeForward:
+      return { type: 'changeForward', request: readRequest(r) };
+    case changeTypeCode.configVouch:
+      return { type: 'configVouch', config: readPlaced(r, 'vouched configuration') };
     default:
       throw new WireError('unknown-type', `unknown message type ${code}`);
   }

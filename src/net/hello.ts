@@ -12,7 +12,7 @@ import { WireReader } from './wire-reader.js';
 import { WireWriter } from './wire-writer.js';
 
 /** The wire protocol version this code speaks. Bump on any incompatible change to docs/wire.md. */
-export const WIRE_VERSION = 6;
+export const WIRE_VERSION = 7;
 export const HELLO_MAGIC = Buffer.from('RPLG', 'latin1');
 /** A refusal in place of a hello: "RPLN" then the reason in UTF-8 (docs/wire.md, "Refusals"). */
 export const REFUSAL_MAGIC = Buffer.from('RPLN', 'latin1');

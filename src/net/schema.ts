@@ -61,7 +61,7 @@ export const digestStopByCode = ['end', 'bound', 'unlearned', 'lost', 'begin'] a
 
 /**
  * Codes of the change relay's messages (src/net/change-codec.ts, docs/reconfiguration.md R12, wire
- * version 5): beyond the core protocol like the digest's, kept out of the Message union. Never reused.
+ * version 5; changeForward and configVouch, R15, version 7): beyond the core protocol like the digest's, kept out of the Message union. Never reused.
  */
 export const changeTypeCode = {
   changeOffer: 18,
@@ -69,6 +69,8 @@ export const changeTypeCode = {
   changeTake: 20,
   changeTakeReply: 21,
   changeReport: 22,
+  changeForward: 23,
+  configVouch: 24,
 } as const;
 
 /** A membership change's kind on the wire (MembershipChange, src/core/membership.ts). */

@@ -141,7 +141,9 @@ export class ChangeRelay {
 
   /**
    * A writer asks for the held changes: handed (and marked taken by `conn`) only if it holds this
-   * replica's promise and `mayCarry` (with TLS, an admin's connection: admission.ts mayCarryChanges).
+   * replica's promise and `mayCarry` (with TLS, a client certificate's connection, admin or plain: every
+   * held change is an admin's, and the acceptors take a plain writer's config write of it, R15;
+   * admission.ts mayCarryChanges).
    * A connection that may not carry them is handed nothing and changes nothing (if it is the holder, no
    * connection of it takes, so offers find no-writer once the previous taker is gone). Another connection
    * naming the proposal of a taker still at work here (bound, within takerWindowMs) is refused: the

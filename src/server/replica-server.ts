@@ -10,6 +10,7 @@ import type { Logger } from '../net/logger.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { timing } from '../core/constants.js';
 import type { Message, ReplicaId, Status } from '../core/types.js';
+import type { ChangeRequest } from '../core/writer.js';
 import { parseAddress } from '../net/address.js';
 import { listen, type Listener, type ListenOptions, type ServerConnection } from '../net/listener.js';
 import { PeerLink } from '../net/peer-link.js';
@@ -27,7 +28,8 @@ import { parseSegmentFileName } from '../storage/segment.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { ReplicaMetrics } from './metrics.js';
-import { mayCarryChanges, refuseChangeMessage, refuseConfigPromise, refuseConfigWrite, isStrangerHello, refuseHello, refuseMessage, refuseOnPeerLink, vouchedOffers } from './admission.js';
+import { mayCarryChanges, refuseChangeMessage, refuseConfigPromise, refuseConfigWrite, isStrangerHello, refuseHello, refuseMessage, refuseNonAdminConfig, refuseOnPeerLink, vouchedOffers } from './admission.js';
+import { ChangeAuthority } from './change-authority.js';
 import { CHANGE_CODES, decodeChangeMessage, encodeChangeFrame, isChangeFrame } from '../net/change-codec.js';
 import { ChangeRelay } from './change-relay.js';
 import { ReplicaHost, type StorageEvent } from './replica-host.js';
@@ -387,6 +389,33 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
     },
   });
 
+  // The changes admins asked for (R15), by id: a writer without the admin role carries out only these.
+  const authority = new ChangeAuthority({ now: () => performance.now() });
+  /** Holds an admin's request; the replica that admitted it forwards it to the members it links to (R15). */
+  const authorise = (request: ChangeRequest, forward: boolean): void => {
+    authority.forgetLearned(storedChain(store.metadata(), flagList));
+    if (storedChain(store.metadata(), flagList).some((c) => c.changeId === request.id)) return; // carried out already
+    if (!authority.add(request, forward) || !forward) return;
+    const frame = encodeChangeFrame({ type: 'changeForward', request });
+    const members = currentMembers();
+    for (const [id, link] of peers) if (members[id] !== undefined) link.sendFrame(frame);
+  };
+
+  /**
+   * Under TLS, tells the members this replica links to of the config entry it holds accepted above its
+   * head, every timing.peerStateMs while there is one (R15, configVouch): a member that lost the admin's
+   * request takes a plain writer's re-proposal of it on this word. Without TLS nobody's config write is
+   * judged against requests, and nothing is sent.
+   */
+  const vouchPending = (): void => {
+    if (tls === undefined) return;
+    const p = pendingConfig(h.store);
+    if (p === undefined) return;
+    const frame = encodeChangeFrame({ type: 'configVouch', config: { ...p.config, position: p.position, floor: p.proposal } });
+    const members = currentMembers();
+    for (const [id, link] of peers) if (members[id] !== undefined) link.sendFrame(frame);
+  };
+
   const helloAdmitted = new WeakSet<object>();
   // A replica asked to listen on port 0 names the port it bound (tests, embedded single-replica logs).
   let boundAddress: string | undefined;
@@ -425,7 +454,17 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
               metrics.onRefused(m.type);
               return conn.close(`bad input: ${bad}`);
             }
-            if (m.type === 'changeOffer') conn.sendFrame(encodeChangeFrame(relay.offer(m, conn)));
+            if (m.type === 'changeForward') return authorise(m.request, false);
+            if (m.type === 'configVouch') return authority.vouch(conn.peer.replicaId!, m.config);
+            if (m.type === 'changeOffer') {
+              // Admitted: an admin's (with TLS) or anyone's (without, where any client may change members).
+              if (m.withdraw !== true) authorise(m.request, true);
+              const reply = relay.offer(m, conn);
+              // Withdrawn here before any writer took it: no plain writer may carry it out through this
+              // replica any more (a taken one stays authorised: its writer is at work on it).
+              if (m.withdraw === true && reply.state === 'withdrawn') authority.revoke(m.request.id);
+              conn.sendFrame(encodeChangeFrame(reply));
+            }
             else if (m.type === 'changeTake') conn.sendFrame(encodeChangeFrame(relay.take(m, conn, mayCarryChanges(conn.identity))));
             else if (m.type === 'changeReport') {
               const verdict = relay.report(m.id, m.outcome, conn);
@@ -475,7 +514,10 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
           (msg.type === 'write' && msg.actions.some((x) => x.kind === 'config')) || (msg.type === 'promise' && (msg.install !== undefined || msg.links !== undefined));
         if (offersConfig && conn.peer.role !== 'replica') {
           const chain = storedChain(h.store.metadata(), flagList);
-          const bad = refuseConfigWrite(msg, chain) ?? refuseConfigPromise(msg, chain);
+          const bad =
+            refuseConfigWrite(msg, chain) ??
+            refuseConfigPromise(msg, chain) ??
+            refuseNonAdminConfig(msg, conn.peer, conn.identity, { chain, accepted: (p) => h.store.action(p), request: (id) => authority.get(id), pending: () => h.store.pendingConfigs?.() ?? [], vouched: (p, c) => authority.vouched(p, c) });
           if (bad !== undefined) {
             metrics.onRefused(msg.type);
             conn.close(`bad input: ${bad}`);
@@ -539,10 +581,12 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       log.info({ epoch: 0, members: here.map((m) => `${m.id}=${m.address}`).join(','), clusterId }, 'stored the cluster id and its first configuration (R11)');
     }
   }
+  let ticks = 0;
   const ticker = setInterval(() => {
     h.tick();
     syncPeers();
     waits.poke();
+    if (++ticks % (timing.peerStateMs / 50) === 0) vouchPending();
   }, 50);
   ticker.unref();
   check.start();

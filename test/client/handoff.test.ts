@@ -75,7 +75,7 @@ test('held once, then held nowhere (replicas restarted): withdrawn at once, not 
   assert.ok(performance.now() - t0 < 5_000);
 });
 
-test('taken and never reported: no-outcome at outcomeWaitMs', async () => {
+test('taken and never reported: overdue at outcomeWaitMs (the asker then fences the taker with its own writer)', async () => {
   const p = port([1], () => 'taken');
-  assert.deepEqual(await handOff(p, request, { ...fast, outcomeWaitMs: 100 }), { kind: 'no-outcome' });
+  assert.deepEqual(await handOff(p, request, { ...fast, outcomeWaitMs: 100 }), { kind: 'overdue' });
 });

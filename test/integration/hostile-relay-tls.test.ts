@@ -2,11 +2,13 @@
  * The change relay under mutual TLS against a connection with a plain client
  * certificate (docs/reconfiguration.md R12, R15; src/server/change-relay.ts):
  * the application's writer holds an admin certificate and takes changes; the
- * plain connection names the writer's proposal in takes of its own. It may
- * carry nothing, so it is handed nothing, and it must change nothing either:
- * before, its take unseated the admin writer as the relay's taker, the
- * admin's offer was answered no-writer, and the admin's client elected a
- * writer of its own, fencing the application's.
+ * plain connection names the writer's proposal in takes of its own. The
+ * taker is bound to its connection, so the plain one is handed nothing and
+ * changes nothing: before, its take unseated the admin writer as the relay's
+ * taker, the admin's offer was answered no-writer, and the admin's client
+ * elected a writer of its own, fencing the application's. (A plain
+ * certificate may carry an admin's change since R15's acceptor checks, but
+ * only as the relay's bound taker: handoff-tls.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

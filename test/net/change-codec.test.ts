@@ -37,6 +37,10 @@ const samples: ChangeMessage[] = [
   { type: 'changeTakeReply', rid: 4, requests },
   { type: 'changeReport', id: 'a', outcome: { ok: true, config: placed } },
   { type: 'changeReport', id: 'b', outcome: { ok: false, reason: 'unknown-member', message: 'member 9 is not in the configuration' } },
+  // Wire version 7 (R15): an admin's request, forwarded replica to replica.
+  ...requests.map((request): ChangeMessage => ({ type: 'changeForward', request })),
+  // A config entry a replica holds accepted above its head (configVouch, R15's second review).
+  { type: 'configVouch', config: { epoch: 3, voters: [{ id: 1, address: 'a:1' }], learners: [{ id: 4, address: 'b:2' }], nextId: 5, changeId: 'req-9', position: 40, floor: 7 } },
 ];
 
 test('wire version 5: every relay message round-trips exactly; withdraw and outcome absent stay absent', () => {
@@ -80,7 +84,7 @@ test('wire version 5: unknown flags, codes, states and change kinds are refused'
   assert.throws(() => decodeChangeMessage(Buffer.concat([reply, encodeChangeMessage({ type: 'changeReport', id: 'x', outcome: { ok: false, reason: 'r', message: '' } }).subarray(3)])), isWire('bad-value'));
   const done = encodeChangeMessage({ type: 'changeOfferReply', rid: 1, state: 'done', outcome: { ok: false, reason: 'r', message: 'm' } });
   assert.throws(() => decodeChangeMessage(Buffer.concat([done.subarray(0, 10), Buffer.from([0])])), isWire('bad-value'), 'done without an outcome');
-  assert.throws(() => decodeChangeMessage(Buffer.from([23])), isWire('unknown-type'));
+  assert.throws(() => decodeChangeMessage(Buffer.from([25])), isWire('unknown-type'));
   const take = encodeChangeMessage({ type: 'changeTake', rid: 1, proposal: 2 });
   take[take.length - 1] = 2; // done is a bool
   assert.throws(() => decodeChangeMessage(take), isWire('bad-value'), 'take done 2');

@@ -32,23 +32,23 @@ const pending = { position: 9, proposal: 8, config: { epoch: 2, voters: [{ id: 1
 
 const roundTrip = (m: Message): void => assert.deepStrictEqual(decodeMessage(encodeMessage(m)), m);
 
-test('wire version 6: the version a hello carries; versions 2 to 5 are refused', () => {
-  assert.equal(WIRE_VERSION, 6);
-  for (const v of [2, 3, 4, 5]) {
+test('wire version 7: the version a hello carries; versions 2 to 6 are refused', () => {
+  assert.equal(WIRE_VERSION, 7);
+  for (const v of [2, 3, 4, 5, 6]) {
     const frame = encodeHelloFrame({ version: v, clusterId: 'c', role: 'client' });
-    assert.throws(() => decodeHello(frame.subarray(4)), (e: unknown) => e instanceof WireError && new RegExp(`peer speaks wire version ${v}, we speak 6`).test(e.message));
+    assert.throws(() => decodeHello(frame.subarray(4)), (e: unknown) => e instanceof WireError && new RegExp(`peer speaks wire version ${v}, we speak 7`).test(e.message));
   }
 });
 
-test('wire version 6: a replica answers a version 5 hello with a refusal naming both versions, then closes', async () => {
+test('wire version 7: a replica answers a version 6 hello with a refusal naming both versions, then closes', async () => {
   const server = await echoServer();
   try {
     const raw = await rawConnect(server.port);
-    raw.socket.write(encodeHelloFrame({ version: 5, clusterId: '', role: 'client' }));
+    raw.socket.write(encodeHelloFrame({ version: 6, clusterId: '', role: 'client' }));
     await waitFor(raw.closed, 'connection closed');
     const frames = new FrameDecoder().push(raw.received());
     assert.equal(frames.length, 1);
-    assert.match(decodeRefusal(frames[0]!) ?? '', /wire version 5, we speak 6/);
+    assert.match(decodeRefusal(frames[0]!) ?? '', /wire version 6, we speak 7/);
   } finally {
     await server.close();
   }
@@ -107,18 +107,18 @@ test('a malformed configuration or head is rejected: no voter, unsorted ids, nex
   assert.throws(() => decodeMessage(encodeMessage(gap)), (e: unknown) => e instanceof WireError && /does not follow/.test(e.message));
 });
 
-test('wire version 6: a link to a replica answering with a version 5 hello never opens, and says why', async () => {
+test('wire version 7: a link to a replica answering with a version 6 hello never opens, and says why', async () => {
   const sockets: Socket[] = [];
   const old = createServer((socket) => {
     sockets.push(socket);
     socket.on('error', () => {});
-    socket.write(encodeHelloFrame({ version: 5, clusterId: 'c', role: 'replica', replicaId: 1 }));
+    socket.write(encodeHelloFrame({ version: 6, clusterId: 'c', role: 'replica', replicaId: 1 }));
   });
   await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
   const log = recordingLogger();
   const link = new PeerLink({ address: `127.0.0.1:${(old.address() as AddressInfo).port}`, clusterId: 'c', onMessage: () => {}, log, backoff: { initialMs: 10, maxMs: 50 } });
   try {
-    await waitFor(() => log.has(/peer speaks wire version 5, we speak 6/), 'the link logs the version mismatch');
+    await waitFor(() => log.has(/peer speaks wire version 6, we speak 7/), 'the link logs the version mismatch');
     assert.equal(link.connected, false);
   } finally {
     await link.close();

@@ -82,6 +82,8 @@ const changeSamples: ChangeMessage[] = [
   { type: 'changeTake', rid: 1, proposal: 1, done: true },
   { type: 'changeTakeReply', rid: 1, requests: [] },
   { type: 'changeReport', id: '', outcome: refused },
+  { type: 'changeForward', request: promote },
+  { type: 'configVouch', config: placed },
 ];
 
 test('docs/wire.md: every message of the codec is in the table, with its code and every field', () => {

@@ -10,7 +10,7 @@ import pino from 'pino';
 import type { Message } from '../../src/core/types.js';
 import { encodeFrame } from '../../src/net/codec.js';
 import { WIRE_VERSION, encodeHelloFrame } from '../../src/net/hello.js';
-import { refuseConfigPromise, refuseConfigWrite, refuseHello, refuseMessage } from '../../src/server/admission.js';
+import { refuseConfigPromise, refuseConfigWrite, refuseHello, refuseMessage, refuseNonAdminConfig, vouchedOffers, type ConfigAuthority } from '../../src/server/admission.js';
 import { startReplica } from '../../src/server/replica-server.js';
 import { freePorts } from '../integration/helpers.js';
 import { rawConnect, waitFor } from '../net/helpers.js';
@@ -37,13 +37,11 @@ test('admission: what clients and replicas may send (table)', () => {
   const placed = { epoch: 1, position: 5, floor: 7, members: [] } as unknown as NonNullable<Extract<Message, { type: 'promise' }>['install']>;
   const promise: Message = { type: 'promise', rid: 1, proposal: 7 } as Message;
   assert.equal(refuseMessage(promise, client), undefined);
-  // Admitted on the terms of a config write (R15's first half): anyone without TLS, an admin certificate only with TLS.
+  // Admitted by type; with TLS a plain certificate's is judged by refuseNonAdminConfig (R15, below).
   const admin = { kind: 'client' as const, name: 'ops', role: 'admin' as const };
-  const plain = { kind: 'client' as const, name: 'app', role: 'client' as const };
   for (const extra of [{ install: placed }, { links: [placed] }]) {
     assert.equal(refuseMessage({ ...promise, ...extra } as Message, client), undefined);
     assert.equal(refuseMessage({ ...promise, ...extra } as Message, client, admin), undefined);
-    assert.match(refuseMessage({ ...promise, ...extra } as Message, client, plain) ?? '', /promise carrying configurations needs an admin certificate/);
     assert.equal(refuseMessage({ ...promise, ...extra } as Message, peer), undefined);
   }
   assert.match(refuseMessage({ type: 'recover', rid: 1, member: 3 }, peer) ?? '', /member 3 from replica 2/);
@@ -54,17 +52,75 @@ test('admission: what clients and replicas may send (table)', () => {
   assert.equal(refuseHello(client, 1, [1, 2, 3]), undefined);
 });
 
-test('admission: a write carrying a membership change (R15, first half): anyone without TLS, an admin certificate only with TLS', () => {
+test('admission (R15): a config write from a plain certificate is taken only as an admin\'s held request applied to its predecessor', () => {
   const client = { version: WIRE_VERSION, clusterId: '', role: 'client' as const };
-  const config = { epoch: 1, voters: [{ id: 1, address: '127.0.0.1:7001' }], learners: [{ id: 2, address: '127.0.0.1:7002' }], nextId: 3 };
-  const change = { type: 'write', rid: 1, proposal: 5, from: 10, actions: [{ kind: 'config', config }], named: [] } as unknown as Message;
-  const append = { type: 'write', rid: 1, proposal: 5, from: 10, actions: [{ kind: 'append', data: enc('x') }], named: [] } as unknown as Message;
-  assert.equal(refuseMessage(change, client), undefined, 'plaintext: anyone who reaches the port, as for truncation');
+  const peer = { version: WIRE_VERSION, clusterId: '', role: 'replica' as const, replicaId: 2 };
   const admin = { kind: 'client' as const, name: 'ops', role: 'admin' as const };
   const plain = { kind: 'client' as const, name: 'app', role: 'client' as const };
-  assert.equal(refuseMessage(change, client, admin as never), undefined, 'TLS: an admin certificate may');
-  assert.match(refuseMessage(change, client, plain as never) ?? '', /admin certificate/, 'TLS: a plain client certificate may not');
-  assert.equal(refuseMessage(append, client, plain as never), undefined, 'TLS: a plain client still appends');
+  const m = (id: number) => ({ id, address: `127.0.0.1:${7000 + id}` });
+  const c0 = { epoch: 0, voters: [m(1), m(2), m(3)], learners: [], nextId: 4, position: -1, floor: 0 };
+  const request = { id: 'req-1', ifEpoch: 0, change: { kind: 'add' as const, member: m(4) } };
+  const asked = { epoch: 1, voters: [m(1), m(2), m(3)], learners: [m(4)], nextId: 5, changeId: 'req-1' };
+  const write = (config: object, from = 10) => ({ type: 'write', rid: 1, proposal: 5, from, actions: [{ kind: 'config', config }], named: [] }) as unknown as Message;
+  const holding = (requests: (typeof request)[], accepted: Record<number, object> = {}, chain: object[] = [c0]): ConfigAuthority => ({
+    chain: chain as never,
+    accepted: (p) => accepted[p] as never,
+    request: (id) => requests.find((r) => r.id === id),
+    pending: () => Object.keys(accepted).map(Number),
+  });
+  const held = holding([request]);
+  // Taken: the admin's request applied to epoch 0, from a plain certificate.
+  assert.equal(refuseMessage(write(asked), client, plain), undefined, 'refuseMessage admits it by type');
+  assert.equal(refuseNonAdminConfig(write(asked), client, plain, held), undefined);
+  // Refused: a made-up change id; no change id; the request's id with another configuration; a request not held.
+  assert.match(refuseNonAdminConfig(write({ ...asked, changeId: 'made-up' }), client, plain, held) ?? '', /no admin's request made-up is held/);
+  const { changeId: _, ...anonymous } = asked;
+  assert.match(refuseNonAdminConfig(write(anonymous), client, plain, held) ?? '', /no change id/);
+  assert.match(refuseNonAdminConfig(write({ ...asked, learners: [m(5)], nextId: 6 }), client, plain, held) ?? '', /not the admin's request req-1 applied to epoch 0/);
+  assert.match(refuseNonAdminConfig(write({ ...asked, voters: [m(1), m(2)], learners: [m(3)] }), client, plain, held) ?? '', /not the admin's request/);
+  assert.match(refuseNonAdminConfig(write(asked), client, plain, holding([])) ?? '', /no admin's request req-1 is held/);
+  // The request's ifEpoch must be the predecessor's: a request for epoch 0 does not apply to epoch 1.
+  const c1 = { ...asked, position: 5, floor: 3 };
+  const again = { ...asked, epoch: 2, learners: [m(4)], changeId: 'req-1' };
+  assert.match(refuseNonAdminConfig(write(again), client, plain, holding([request], {}, [c0, c1])) ?? '', /does not apply to epoch 1/);
+  // The very entry this acceptor accepted at that position (a re-proposal, R5) or holds in its chain: taken, request or not.
+  assert.equal(refuseNonAdminConfig(write(asked), client, plain, holding([], { 10: { kind: 'config', config: asked } })), undefined);
+  assert.match(refuseNonAdminConfig(write(asked), client, plain, holding([], { 11: { kind: 'config', config: asked } })) ?? '', /no admin's request/, 'accepted at another position');
+  assert.equal(refuseNonAdminConfig(write(asked, 5), client, plain, holding([], {}, [c0, c1])), undefined);
+  // Not judged: plaintext (anyone may change members), an admin certificate, a replica.
+  const forged = write({ ...asked, changeId: 'made-up' });
+  assert.equal(refuseNonAdminConfig(forged, client, undefined, held), undefined);
+  assert.equal(refuseNonAdminConfig(forged, client, admin, held), undefined);
+  assert.equal(refuseNonAdminConfig(forged, peer, undefined, held), undefined);
+  // Appends are nobody's business here.
+  const append = { type: 'write', rid: 1, proposal: 5, from: 10, actions: [{ kind: 'append', data: enc('x') }], named: [] } as unknown as Message;
+  assert.equal(refuseNonAdminConfig(append, client, plain, holding([])), undefined);
+});
+
+test('admission (R15): an install from a plain certificate only for an entry accepted here or a held request; links pass to vouchedOffers', () => {
+  const client = { version: WIRE_VERSION, clusterId: '', role: 'client' as const };
+  const plain = { kind: 'client' as const, name: 'app', role: 'client' as const };
+  const m = (id: number) => ({ id, address: `127.0.0.1:${7000 + id}` });
+  const c0 = { epoch: 0, voters: [m(1), m(2), m(3)], learners: [], nextId: 4, position: -1, floor: 0 };
+  const request = { id: 'req-1', ifEpoch: 0, change: { kind: 'add' as const, member: m(4) } };
+  const c1 = { epoch: 1, voters: [m(1), m(2), m(3)], learners: [m(4)], nextId: 5, changeId: 'req-1', position: 10, floor: 6 };
+  const promise = (extra: object) => ({ type: 'promise', rid: 1, proposal: 7, ...extra }) as unknown as Message;
+  const holding = (requests: (typeof request)[], accepted: Record<number, object> = {}, chain: object[] = [c0]): ConfigAuthority => ({
+    chain: chain as never,
+    accepted: (p) => accepted[p] as never,
+    request: (id) => requests.find((r) => r.id === id),
+    pending: () => Object.keys(accepted).map(Number),
+  });
+  const { position: _p, floor: _f, ...c1value } = c1;
+  assert.equal(refuseNonAdminConfig(promise({ install: c1 }), client, plain, holding([], { 10: { kind: 'config', config: c1value } })), undefined, 'accepted here');
+  assert.equal(refuseNonAdminConfig(promise({ install: c1 }), client, plain, holding([request])), undefined, 'its request held');
+  assert.equal(refuseNonAdminConfig(promise({ install: c1 }), client, plain, holding([], {}, [c0, c1])), undefined, 'in the chain');
+  assert.match(refuseNonAdminConfig(promise({ install: c1 }), client, plain, holding([])) ?? '', /install of epoch 1 at 10 .* not accepted here/);
+  assert.match(refuseNonAdminConfig(promise({ install: { ...c1, changeId: 'made-up' } }), client, plain, holding([request])) ?? '', /install/);
+  assert.match(refuseNonAdminConfig(promise({ install: c1 }), client, plain, holding([], { 10: { kind: 'append', data: enc('x') } })) ?? '', /install/);
+  // Links are not refused: vouchedOffers keeps only those this replica holds or accepted (test below), drops the rest.
+  assert.equal(refuseNonAdminConfig(promise({ links: [c1] }), client, plain, holding([])), undefined);
+  assert.deepEqual(vouchedOffers(promise({ links: [c1] }) as never, [c0], () => undefined), { type: 'promise', rid: 1, proposal: 7 });
 });
 
 test('admission: configurations offered by a client must chain onto the replica\'s (config writes and promises)', () => {

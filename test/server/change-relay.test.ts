@@ -226,7 +226,7 @@ test('expiry: a change nobody asked about for expiryMs is forgotten; each poll k
   assert.equal(relay.report('b', ok, writer), 'unknown-id');
 });
 
-test('admission: offers need the admin role with TLS; takes and reports are any client\'s; replies and replica hellos are refused', () => {
+test('admission: offers need the admin role with TLS; takes and reports are any client\'s; forwards a replica\'s; replies and replica hellos are refused', () => {
   const client = { version: WIRE_VERSION, clusterId: '', role: 'client' as const };
   const peer = { version: WIRE_VERSION, clusterId: '', role: 'replica' as const, replicaId: 2 };
   const admin = { kind: 'client' as const, name: 'ops', role: 'admin' as const };
@@ -237,7 +237,12 @@ test('admission: offers need the admin role with TLS; takes and reports are any 
   for (const t of ['changeTake', 'changeReport'] as const) assert.equal(refuseChangeMessage(t, client, app), undefined, t);
   for (const t of ['changeOfferReply', 'changeTakeReply'] as const) assert.match(refuseChangeMessage(t, client) ?? '', /may not send/, t);
   assert.match(refuseChangeMessage('changeOffer', peer) ?? '', /a replica may not send/);
+  // R15: a forward is a member's (a replica's authority); from any client, admin or not, it is refused.
+  assert.equal(refuseChangeMessage('changeForward', peer), undefined);
+  for (const id of [undefined, admin, app]) assert.match(refuseChangeMessage('changeForward', client, id) ?? '', /a client may not send 'changeForward'/);
   assert.equal(mayCarryChanges(undefined), true);
   assert.equal(mayCarryChanges(admin), true);
-  assert.equal(mayCarryChanges(app), false);
+  // R15: a plain client certificate carries an admin's change (every member holds the request: changeForward).
+  assert.equal(mayCarryChanges(app), true);
+  assert.equal(mayCarryChanges({ kind: 'replica', id: 2 } as never), false, "a replica's certificate on a client hello");
 });
