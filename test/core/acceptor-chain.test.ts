@@ -3,8 +3,8 @@
 // run over the file (docs/testing.md); each test names what it protects.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { extendChain, ownAcceptance, type LearnedLink } from '../../src/core/acceptor-chain.js';
-import type { Configuration } from '../../src/core/membership.js';
+import { chainHead, chainOf, extendChain, holdsHead, ownAcceptance, truncationCovered, type LearnedLink } from '../../src/core/acceptor-chain.js';
+import type { Configuration, PlacedConfiguration } from '../../src/core/membership.js';
 import { replicaStep, type AcceptorMessage } from '../../src/core/replica.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
 import { config0, member } from './reconfig-harness.js';
@@ -49,4 +49,42 @@ test('ownAcceptance: the ballot this replica accepted that very entry under, bal
   assert.equal(ownAcceptance(store, 1, cfg(1, [1, 3, 4])), undefined, 'a competing entry of the same epoch');
   assert.equal(ownAcceptance(store, 0, cfg(1, [1, 2, 4])), undefined, 'a position holding another kind of value');
   assert.equal(ownAcceptance(store, 2, cfg(1, [1, 2, 4])), undefined, 'a position holding nothing');
+});
+
+// The contracts below are stated on the functions: through the replica, several of their cases are reached
+// only by states R14 keeps out (a chain that starts above the configuration governing a position it still
+// holds), or by a replica built without any configuration (tests): the functions answer for them all the same.
+const placedAt = (epoch: number, position: number): PlacedConfiguration => ({ ...cfg(epoch, [1, 2, 4]), position, floor: 7 });
+
+test('chainOf: a replica that stores no chain holds its bootstrap configuration (a directory written before reconfiguration), else none', () => {
+  const meta = { status: 'VOTING' as const, promised: 0, incarnation: 'x' };
+  assert.deepEqual(chainOf(meta, c0), [c0]);
+  assert.deepEqual(chainOf({ ...meta, configs: [] }, c0), [c0], 'an empty stored chain is none');
+  assert.equal(chainOf(meta, undefined), undefined);
+  const stored = [c0, placedAt(1, 4)];
+  assert.equal(chainOf({ ...meta, configs: stored }, c0), stored, 'a stored chain wins');
+});
+
+test('chainHead: no chain reads as the bootstrap head (epoch 0 at -1)', () => {
+  assert.deepEqual(chainHead(undefined), { epoch: 0, position: -1 });
+  assert.deepEqual(chainHead([c0, placedAt(1, 4)]), { epoch: 1, position: 4 });
+});
+
+test('holdsHead: a head older than the chain\'s first link is held (the chain starts at config(begin)); without a chain only the bootstrap head', () => {
+  const chain = [placedAt(2, 9), placedAt(3, 12)];
+  assert.equal(holdsHead(chain, { epoch: 1, position: 4 }), true, 'below what the chain reaches');
+  assert.equal(holdsHead(chain, { epoch: 3, position: 12 }), true);
+  assert.equal(holdsHead(chain, { epoch: 3, position: 13 }), false, 'another entry of a held epoch');
+  assert.equal(holdsHead(chain, { epoch: 4, position: 20 }), false, 'above the head');
+  assert.equal(holdsHead(undefined, { epoch: 0, position: -1 }), true);
+  assert.equal(holdsHead(undefined, { epoch: 1, position: 4 }), false);
+});
+
+test('truncationCovered: a TRUNCATE that does not move the beginning is covered, whatever head it names', () => {
+  // The chain reaches only -1; the head named is not held, and an unchained entry lies below `to`: covered all the same.
+  assert.equal(truncationCovered(10, [c0], 5, { epoch: 1, position: 3 }, [3]), true);
+  assert.equal(truncationCovered(10, [c0], 10, undefined, [3]), true, 'to at the beginning itself');
+  // Past the beginning the same TRUNCATE is not covered.
+  assert.equal(truncationCovered(4, [c0], 5, { epoch: 1, position: 3 }, [3]), false);
+  assert.equal(truncationCovered(4, [c0], 5, undefined, [3]), false);
 });
