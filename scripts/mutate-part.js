@@ -5,7 +5,8 @@
 // e.g. node scripts/mutate-part.js writer src/core/writer*.ts src/core/quorum.ts -- --concurrency 1
 // It writes reports/mutation/parts/NAME.config.json (stryker.config.json with `mutate` = the files, and
 // the incremental file and reports under reports/mutation/parts/NAME*), then runs Stryker on it. A rerun
-// of a part tests only what changed since. Sum the parts: node scripts/mutation-summary.js reports/mutation/parts/*.json
+// of a part tests only what changed since. Each part has its own sandbox folder (.stryker-tmp-NAME), so
+// two can run at once. Sum the parts: node scripts/mutation-summary.js reports/mutation/parts/*.json
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
@@ -25,6 +26,8 @@ delete config.$schema;
 delete config._comment;
 config.mutate = files;
 config.incrementalFile = `${dir}/${name}-incremental.json`;
+// A sandbox folder of its own, so that two parts can run side by side (each at --concurrency 1 on two cores).
+config.tempDirName = `.stryker-tmp-${name}`;
 config.htmlReporter = { fileName: `${dir}/${name}.html` };
 config.jsonReporter = { fileName: `${dir}/${name}.json` };
 const path = `${dir}/${name}.config.json`;
