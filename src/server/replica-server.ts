@@ -454,8 +454,17 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
               metrics.onRefused(m.type);
               return conn.close(`bad input: ${bad}`);
             }
-            if (m.type === 'changeForward') return authorise(m.request, false);
-            if (m.type === 'configVouch') return authority.vouch(conn.peer.replicaId!, m.config);
+            if (m.type === 'changeForward' || m.type === 'configVouch') {
+              // Only a member of the configuration held here speaks for a change: the hello of a removed
+              // member is still admitted (its certificate stays valid: no revocation), and its word on a
+              // request or a pending entry must not let a plain writer's config write through.
+              if (currentMembers()[conn.peer.replicaId!] === undefined) {
+                log.warn({ conn: conn.id, from: conn.peer.replicaId, type: m.type }, `${m.type} from a replica that is not a member of this configuration: ignored`);
+                return;
+              }
+              if (m.type === 'changeForward') return authorise(m.request, false);
+              return authority.vouch(conn.peer.replicaId!, m.config);
+            }
             if (m.type === 'changeOffer') {
               // Admitted: an admin's (with TLS) or anyone's (without, where any client may change members).
               if (m.withdraw !== true) authorise(m.request, true);
