@@ -8,10 +8,12 @@
  * EMPTY with that chain stored, and the recovery protocol makes it a new disk
  * of its member and catches it up (the existing autorecovery).
  */
+import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../core/errors.js';
 import { roleIn, type PlacedConfiguration } from '../core/membership.js';
 import type { ConfigReply, ReplicaId } from '../core/types.js';
 import type { Logger } from '../net/logger.js';
+import { parseAddress, type HostPort } from '../net/address.js';
 import { PeerLink } from '../net/peer-link.js';
 import type { TlsCredentials } from '../net/tls.js';
 
@@ -69,7 +71,7 @@ function askOne(address: string, tls: TlsCredentials | undefined, log: Logger, t
 export async function waitUntilAdded(
   seeds: readonly string[],
   id: ReplicaId,
-  opts: { tls?: TlsCredentials; log: Logger; everyMs?: number; deadlineMs?: number },
+  opts: { tls?: TlsCredentials; log: Logger; everyMs?: number; deadlineMs?: number; listen?: HostPort },
 ): Promise<Learned> {
   // Deadlines on the monotonic clock: a wall-clock jump neither ends the wait early nor stretches it.
   const started = performance.now();
@@ -83,7 +85,16 @@ export async function waitUntilAdded(
     const learned = await askSeeds(seeds, opts.tls, opts.log);
     if (learned !== undefined) {
       const head = learned.chain[learned.chain.length - 1]!;
-      if (roleIn(head, id) !== undefined) return learned;
+      if (roleIn(head, id) !== undefined) {
+        const listed = [...head.voters, ...head.learners].find((m) => m.id === id)!.address;
+        const why = opts.listen === undefined ? undefined : notListedAt(listed, opts.listen);
+        if (why !== undefined) {
+          throw new InvalidArgumentError(
+            `member ${id} is at ${listed} in cluster ${learned.clusterId}'s configuration (epoch ${head.epoch}), not at ${formatAddress(opts.listen!)} (${why}): start it with --listen ${listed}, or move the member first (replog member update ${id} HOST:PORT)`,
+          );
+        }
+        return learned;
+      }
       if (id < head.nextId && learned.chain.some((c) => roleIn(c, id) !== undefined)) {
         throw new InvalidArgumentError(`member ${id} was removed from cluster ${learned.clusterId} (epoch ${head.epoch}); ids are never reused: join with a new id (${head.nextId} or above)`);
       }
@@ -96,4 +107,28 @@ export async function waitUntilAdded(
     }
     await new Promise((r) => setTimeout(r, opts.everyMs ?? 1_000));
   }
+}
+
+/**
+ * Why a joiner listening at `listen` is not the member the configuration lists at `listed`, or undefined
+ * (attack7-join-impostor: a second process started with a member's id and another --listen, a typo or a
+ * copied unit file, would otherwise record itself as that member's newest disk). The ports must be the
+ * same; the hosts too when both are IP addresses and the joiner does not listen on every interface (a
+ * name in the configuration may resolve to the address the joiner listens on, which this cannot tell).
+ */
+export function notListedAt(listed: string, listen: HostPort): string | undefined {
+  let at: HostPort;
+  try {
+    at = parseAddress(listed);
+  } catch {
+    return undefined;
+  }
+  if (listen.port !== 0 && at.port !== listen.port) return `port ${listen.port}, not ${at.port}`;
+  const wildcard = listen.host === '0.0.0.0' || listen.host === '::';
+  if (!wildcard && isIP(at.host) !== 0 && isIP(listen.host) !== 0 && at.host !== listen.host) return `host ${listen.host}, not ${at.host}`;
+  return undefined;
+}
+
+function formatAddress(a: HostPort): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }

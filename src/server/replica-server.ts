@@ -176,7 +176,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   // R11: a directory that holds data keeps the cluster id and configuration it stores; the flags only find
   // the cluster. A joiner without data learns both from its seeds first, once it has been added.
   const holdsData = hasSegments(options.dir);
-  const learned = seeds !== undefined && !holdsData ? await waitUntilAdded(seeds, options.id, { tls, log }) : undefined;
+  const learned = seeds !== undefined && !holdsData ? await waitUntilAdded(seeds, options.id, { tls, log, listen: listenAt }) : undefined;
   const derived = flags === undefined ? undefined : clusterIdFor(flags);
   const store = await FileStore.open(options.dir, {
     replicaId: options.id,

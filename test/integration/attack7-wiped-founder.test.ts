@@ -45,7 +45,7 @@ const cli = (args: string[], log: number[]): Promise<CliResult> =>
 const readData = async (log: number[]) => ok(await cli(['read'], log), 'read').trim().split('\n').filter(Boolean).map((l) => l.split('\t')[1]);
 const original = (id: number) => (id === 1 ? ['--members', `1=${addr(1)}`] : ['--join', addr(1)]);
 
-test('after a grow 1 -> 3, every replica restarted with its original flags keeps the log', { skip: !process.env.ATTACK }, async () => {
+test('after a grow 1 -> 3, every replica restarted with its original flags keeps the log', async () => {
   cluster.startWith(1, original(1));
   await cluster.waitStatus([1], 'VOTING', 60_000);
   cluster.startWith(2, original(2));
@@ -62,7 +62,7 @@ test('after a grow 1 -> 3, every replica restarted with its original flags keeps
   assert.deepEqual(await readData([2, 3]), ['x', 'y']);
 });
 
-test('a wiped founder restarted with its original --members does not start a cluster of its own', { skip: !process.env.ATTACK }, async () => {
+test('a wiped founder restarted with its original --members does not start a cluster of its own', async () => {
   await cluster.kill(1);
   rmSync(cluster.replica(1).dir, { recursive: true, force: true });
   cluster.startWith(1, original(1));
