@@ -23,6 +23,7 @@ import {
   type PlacedConfiguration,
 } from '../../src/core/membership.js';
 import type { Member } from '../../src/core/types.js';
+import { AssertionError } from '../../src/core/assert.js';
 
 const m = (id: number): Member => ({ id, address: `h${id}:70${String(id).padStart(2, '0')}` });
 const ms = (...ids: number[]): Member[] => ids.map(m);
@@ -303,4 +304,84 @@ test('R13 discovery: follows newer heads, needs a quorum of the latest, and of a
   // A pending entry that is not for the next epoch, or not above the head, does not count.
   d = discover(p0, [ans(2, p1, 5, { position: 8, config: moved }), ans(3, p1, 5)]);
   assert.ok(d.done && d.pending.length === 0);
+});
+
+// The tests below came from the mutation run of membership.ts (issue 11, docs/testing.md): each states a
+// rule that a surviving mutant broke without any test failing.
+
+test('a well-formed configuration: an epoch that is a non-negative integer, each member once, HOST:PORT addresses', () => {
+  // The storage and wire decoders refuse what configurationProblem names, so these come only from a
+  // corrupt disk or a hostile peer, never from applyChange.
+  assert.equal(configurationProblem(three), undefined);
+  assert.match(configurationProblem({ ...three, epoch: -1 }) ?? '', /epoch -1 is not a non-negative integer/);
+  assert.match(configurationProblem({ ...three, epoch: 1.5 }) ?? '', /epoch 1.5 is not a non-negative integer/);
+  // A member listed twice in one list is refused as such (not as "both a voter and a learner").
+  assert.match(configurationProblem({ ...three, voters: ms(1, 2, 2, 3) }) ?? '', /ascending id, each once/);
+  assert.match(configurationProblem({ ...three, voters: [m(1), { id: 2, address: 'no-port' }, m(3)] }) ?? '', /'no-port' is not HOST:PORT/);
+});
+
+test('a port is 1..65535, both ends included', () => {
+  assert.equal(configurationProblem({ ...three, voters: [m(1), m(2), { id: 3, address: 'h:65535' }] }), undefined);
+  assert.ok(applyChange(three, { kind: 'add', member: { id: 4, address: 'h:65535' } }).ok, 'the highest port');
+  assert.ok(applyChange(three, { kind: 'add', member: { id: 4, address: 'h:1' } }).ok, 'the lowest port');
+  refusedWith(three, { kind: 'add', member: { id: 4, address: 'h:65536' } }, 'invalid');
+  refusedWith(three, { kind: 'add', member: { id: 4, address: 'h:0' } }, 'invalid');
+});
+
+test('add: a malformed address is refused as invalid before the id is looked up; a member id says it is one already', () => {
+  refusedWith(three, { kind: 'add', member: { id: 2, address: 'no-port' } }, 'invalid');
+  const r = applyChange(three, { kind: 'add', member: { id: 2, address: 'new:7' } });
+  assert.ok(!r.ok);
+  assert.equal(r.refusal.reason, 'id-used');
+  assert.match(r.refusal.message, /member 2 is already in the configuration/);
+});
+
+test('R10 guard: only a member that becomes a voter must have caught up; a lagging voter that stays one blocks nothing', () => {
+  // Member 3 is behind: adding a learner still leaves two reachable, caught-up voters of three, a quorum.
+  const added = run(three, { kind: 'add', member: m(4) });
+  assert.equal(checkLiveness(three, added, view([], [3])), undefined);
+  // With another voter down as well, the new configuration has one caught-up voter: refused, for quorum.
+  assert.equal(checkLiveness(three, added, view([2], [3]))?.reason, 'would-lose-quorum');
+});
+
+test('R10 guard: the refusal names every lagging member (the CLI waits for them)', () => {
+  const c = run(three, { kind: 'add', member: m(4) }, { kind: 'add', member: m(5) });
+  const one = run(c, { kind: 'promote', id: 4 });
+  assert.equal(checkLiveness(c, one, view([], [4]))?.message, 'member 4 has not caught up yet');
+  const both = run(c, { kind: 'set', voters: [1, 2, 3, 4, 5], learners: [] });
+  assert.equal(checkLiveness(c, both, view([], [4, 5]))?.message, 'members 4, 5 have not caught up yet');
+});
+
+test('one chain: each link well formed and placed (position 0 is a place), positions strictly increasing, nextId never lowered', () => {
+  const c1 = run(three, { kind: 'add', member: m(4) });
+  const c2 = run(c1, { kind: 'promote', id: 4 });
+  const [a, b, c] = chainOf(three, c1, c2); // entries at -1, 10, 20
+  // A change may be chosen at the first position of the log (admission.ts checks a writer's config
+  // entry with chainProblem([config(p), entry]) and must not refuse it).
+  assert.equal(chainProblem([a!, { ...b!, position: 0 }]), undefined);
+  // The rest are crafted chains (a corrupt disk, a hostile writer's entry): applyChange makes none of them.
+  assert.match(chainProblem([{ ...a!, voters: [{ id: 1, address: 'no-port' }, m(2), m(3)] }]) ?? '', /epoch 0: .*HOST:PORT/);
+  assert.match(chainProblem([{ ...c!, position: -1 }]) ?? '', /epoch 2 has no position/, 'the oldest link kept needs a position too');
+  assert.match(chainProblem([a!, b!, { ...c!, position: 10 }]) ?? '', /not above/, 'two entries at one position');
+  const removed: PlacedConfiguration = { ...run(c1, { kind: 'remove', id: 4 }), position: 20, floor: 2 };
+  assert.equal(chainProblem([a!, b!, removed]), undefined);
+  assert.match(chainProblem([a!, b!, { ...removed, nextId: 4 }]) ?? '', /lowers nextId/, 'id 4 would become free again');
+});
+
+test('pruning keeps config(begin): an entry at begin itself belongs to the configuration before it; the oldest link kept is never dropped', () => {
+  const c1 = run(three, { kind: 'add', member: m(4) });
+  const c2 = run(c1, { kind: 'promote', id: 4 });
+  const chain = chainOf(three, c1, c2); // entries at -1, 10, 20
+  const at20 = pruneChain(chain, 20);
+  assert.deepEqual(at20.map((c) => c.epoch), [1, 2], 'the log begins at the entry at 20: position 20 is governed by epoch 1');
+  assert.equal(governing(at20, 20)!.epoch, 1);
+  // A begin at or below the first link kept (not reached by the system: pruneChain has no caller in
+  // src/ now): the chain is kept whole.
+  assert.deepEqual(pruneChain(chain, -1).map((c) => c.epoch), [0, 1, 2]);
+  assert.deepEqual(pruneChain(at20, 10).map((c) => c.epoch), [1, 2]);
+});
+
+test('a role needs a chain: an empty one is a programmer error, stopped by the assertion', () => {
+  // Not reached: every chain holds at least the bootstrap configuration (the decoders refuse an empty one).
+  assert.throws(() => roleOf([], 1), AssertionError);
 });
