@@ -310,8 +310,9 @@ test('R13 discovery: follows newer heads, needs a quorum of the latest, and of a
 // rule that a surviving mutant broke without any test failing.
 
 test('a well-formed configuration: an epoch that is a non-negative integer, each member once, HOST:PORT addresses', () => {
-  // The storage and wire decoders refuse what configurationProblem names, so these come only from a
-  // corrupt disk or a hostile peer, never from applyChange.
+  // applyChange makes none of these: they come from a corrupt disk (the storage codec reads and writes
+  // only what configurationProblem passes) or a hostile client's config entry (admission.ts checks it with
+  // chainProblem, which calls configurationProblem; the wire decoder checks ids and nextId, not addresses).
   assert.equal(configurationProblem(three), undefined);
   assert.match(configurationProblem({ ...three, epoch: -1 }) ?? '', /epoch -1 is not a non-negative integer/);
   assert.match(configurationProblem({ ...three, epoch: 1.5 }) ?? '', /epoch 1.5 is not a non-negative integer/);
@@ -359,7 +360,8 @@ test('one chain: each link well formed and placed (position 0 is a place), posit
   // A change may be chosen at the first position of the log (admission.ts checks a writer's config
   // entry with chainProblem([config(p), entry]) and must not refuse it).
   assert.equal(chainProblem([a!, { ...b!, position: 0 }]), undefined);
-  // The rest are crafted chains (a corrupt disk, a hostile writer's entry): applyChange makes none of them.
+  // The rest are crafted (a corrupt disk; for a malformed link or a lowered nextId, also a hostile
+  // client's config entry, which admission.ts checks this way): applyChange makes none of them.
   assert.match(chainProblem([{ ...a!, voters: [{ id: 1, address: 'no-port' }, m(2), m(3)] }]) ?? '', /epoch 0: .*HOST:PORT/);
   assert.match(chainProblem([{ ...c!, position: -1 }]) ?? '', /epoch 2 has no position/, 'the oldest link kept needs a position too');
   assert.match(chainProblem([a!, b!, { ...c!, position: 10 }]) ?? '', /not above/, 'two entries at one position');
