@@ -168,3 +168,13 @@ test('R4: a change counted chosen is never dropped: its install election is run 
   assert.equal(c.results.get(after)?.ok, true);
   assert.deepEqual(c.misplacedAcks(ops), []);
 });
+
+test('R3: a change to a single voter is counted chosen once that one voter of the next configuration accepted it', () => {
+  const c = new ReconfigCluster(config0([1, 2, 3]));
+  c.elect('w');
+  c.run();
+  c.change('w', { id: 'one', ifEpoch: 0, change: { kind: 'set', voters: [1], learners: [2, 3] } });
+  c.run();
+  const cfg = changed(c.changes.get('one'));
+  assert.deepEqual(cfg.voters.map((m) => m.id), [1]);
+});
