@@ -135,6 +135,17 @@ export const timing = {
    * make a quorum with it, and keeps asking until they do (never on silence).
    */
   restartCheckMs: 2_000,
+  /**
+   * A replica whose configuration is one voter, itself, and whose disk is
+   * EMPTY starts a new cluster only after this long with no word of another
+   * (R11). Nobody is there to ask: a founder of a grown cluster, wiped and
+   * restarted with its original `--members`, learns of the cluster it left
+   * only when the members it grew into gossip to it (a newer head, R13), and
+   * their links reach it after their reconnect backoff (net's
+   * reconnectMaxMs, 5 s, asserted there). Starting before that would begin
+   * an empty log under the same cluster id (attack7-wiped-founder).
+   */
+  soloStartQuietMs: 12_000,
 } as const;
 
 assert(limits.writeBatchPositionsMax <= limits.writerWindowMax, 'a batch must fit in the window');

@@ -217,6 +217,8 @@ export class RecoveryCore {
   private readonly rules: SafetyRules;
   /** The voters of the configuration the replica started with. */
   private readonly storedVoters: readonly ReplicaId[];
+  /** When this core started: a one-voter start waits timing.soloStartQuietMs from here for word of a larger cluster. */
+  private readonly startedAt: number;
 
   constructor(
     private readonly config: RecoveryConfig,
@@ -224,6 +226,7 @@ export class RecoveryCore {
   ) {
     this.meta = config.metadata;
     this.now = now;
+    this.startedAt = now;
     assert((config.view === undefined) !== (config.members === undefined), 'recovery takes a view or a member list');
     const latest = latestOf(config.view ?? oneLinkView(config.members!));
     this.latest = latest;
@@ -547,6 +550,12 @@ export class RecoveryCore {
         `will not start an empty log: ${lost.join(', ')} lost the disk they had when this cluster started, and may have held its data; ` +
           `bring back a disk that holds the data (or wipe every member to start a new cluster)`,
       );
+    }
+    if (this.meta.status === 'EMPTY' && n === 1 && this.now - this.startedAt < timing.soloStartQuietMs) {
+      // R11, a one-voter start: no peer can say whether a cluster already holds data (a grown cluster's
+      // founder, wiped and restarted with its original --members). The members it grew into know it and
+      // gossip to it (a newer head: discovery then finds their configuration, and it rejoins there).
+      return this.say(out, `a new one-replica cluster starts from an empty disk after ${timing.soloStartQuietMs / 1000} s without word of a larger one; listening meanwhile`);
     }
     const view: Record<number, string> = Object.fromEntries(all.map((m) => [m.id, m.incarnation]));
     if (this.meta.status === 'EMPTY') return this.become(out, 'STARTING', { startView: view });

@@ -4,7 +4,7 @@
  * Sizes are in bytes, times in milliseconds of the real clock.
  */
 import { assert } from '../core/assert.js';
-import { limits as coreLimits } from '../core/constants.js';
+import { limits as coreLimits, timing as coreTiming } from '../core/constants.js';
 
 export const wireLimits = {
   /**
@@ -112,3 +112,4 @@ assert(wireLimits.evictIdleAfterMs < wireLimits.clientIdleTimeoutMs, 'eviction t
 assert(wireLimits.clusterIdBytesMax + 64 <= wireLimits.helloBytesMax, 'a hello with the longest cluster id must fit');
 assert(wireLimits.digestPositionsMax >= 1 && wireLimits.digestBytesMax >= coreLimits.entryBytesMax / 4 && wireLimits.digestQueueMax >= 1, 'digest bounds');
 assert(wireLimits.reconnectInitialMs > 0 && wireLimits.reconnectInitialMs <= wireLimits.reconnectMaxMs, 'backoff range');
+assert(coreTiming.soloStartQuietMs >= 2 * (wireLimits.reconnectMaxMs + coreTiming.peerStateMs), "a one-voter start waits out two of a peer's reconnect attempts and gossip");

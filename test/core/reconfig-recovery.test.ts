@@ -315,3 +315,47 @@ test('R9c broken (rejoinInPending off): the disk votes at once, unknown to r4, w
   const { outs } = learnedWhileCatchingUp({ ...ALL_RULES_ON, rejoinInPending: false });
   assert.equal(outs[outs.length - 1]!.become?.status, 'VOTING');
 });
+
+// ------------------------------------------------------------------ R11: a one-voter founder's start waits for word of a larger cluster
+
+/** Founder 1 alone, learners 2 and 3 caught up and made voters ({1} -> {1,2,3}), 'a' and 'b' appended. */
+function grownFromOne(): ReconfigCluster {
+  const c = new ReconfigCluster(config0([1], [2, 3]));
+  c.elect('w');
+  c.run();
+  c.append('w', 'a');
+  c.run();
+  c.copyLearned(1, 2);
+  c.copyLearned(1, 3);
+  c.change('w', { id: 'grow', ifEpoch: 0, change: { kind: 'set', voters: [1, 2, 3], learners: [] } });
+  c.run();
+  assert.equal(changed(c.changes.get('grow')).epoch, 1);
+  const b = c.append('w', 'b');
+  c.run();
+  assert.ok(c.results.get(b)?.ok, 'b acknowledged in {1,2,3}');
+  c.writers.delete('w');
+  return c;
+}
+
+test('R11: the founder of a grown cluster, wiped and restarted with its original --members (itself alone), hears its peers and rejoins their configuration', () => {
+  const c = grownFromOne();
+  const net = new NodeNet(c);
+  for (const id of [2, 3]) net.start(id, [1], { restartCheck: false });
+  const r1 = net.start(1, [1], { wipe: true });
+  net.run(timing.soloStartQuietMs + 10_000);
+  assert.equal(r1.status, 'VOTING', net.notes.join('\n'));
+  assert.deepEqual(c.store(1).metadata().configs?.map((x) => x.epoch), [0, 1], 'it holds the cluster\'s chain, not a new one-voter log');
+  assert.ok((c.store(1).metadata().generation ?? 0) > 0, 'it rejoined as a new disk of its member');
+});
+
+test('R11: a one-voter start from an empty disk waits timing.soloStartQuietMs for word of a larger cluster, then starts one (the rule: without the wait it starts at once)', () => {
+  const c = grownFromOne();
+  const net = new NodeNet(c);
+  // The members it grew into are down: nothing tells it of them.
+  const r1 = net.start(1, [1], { wipe: true });
+  net.run(timing.soloStartQuietMs - 500);
+  assert.equal(r1.status, 'EMPTY', 'no new cluster before the quiet period is over');
+  assert.ok(net.notes.some((n) => n.includes('without word of a larger one')), net.notes.join('\n'));
+  net.run(2_000);
+  assert.equal(r1.status, 'VOTING', 'a genuinely new one-replica cluster still starts, late');
+});

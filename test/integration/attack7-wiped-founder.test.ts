@@ -19,10 +19,12 @@
 // so (a flag), and a replica that is refused as a peer by a replica hello of its own cluster id with
 // a higher epoch stops and says so. Docs (reconfiguration.md step 5 status) say "a wiped founding
 // member is still guarded only by the two-phase start": for a one-member founder that guard is empty.
+// Fixed: a one-voter start from an empty disk waits timing.soloStartQuietMs (R11), long enough for the
+// members it grew into to reconnect and gossip their newer head; it then rejoins their configuration.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { TestCluster, runCli, waitFor, type CliResult } from './helpers.js';
+import { ok, runCli, TestCluster, waitFor, type CliResult } from './helpers.js';
 
 const cluster = await TestCluster.create(3, [1, 2, 3], { admin: true });
 after(() => cluster.stop());
@@ -34,10 +36,6 @@ async function statusOf(id: number): Promise<Record<string, unknown> | undefined
   } catch {
     return undefined;
   }
-}
-function ok(r: CliResult, what: string): string {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
 }
 /** `replog ARGS --log ...`, given up after 30 s (exit null). */
 const cli = (args: string[], log: number[]): Promise<CliResult> =>
@@ -62,15 +60,17 @@ test('after a grow 1 -> 3, every replica restarted with its original flags keeps
   assert.deepEqual(await readData([2, 3]), ['x', 'y']);
 });
 
+// Closed by the one-voter start's quiet period (timing.soloStartQuietMs, R11): the founder, alone in its
+// flags, starts nothing for that long, and hears meanwhile from the members it grew into (their gossip
+// names a newer head): it rejoins their configuration as a new disk.
 test('a wiped founder restarted with its original --members does not start a cluster of its own', async () => {
   await cluster.kill(1);
   rmSync(cluster.replica(1).dir, { recursive: true, force: true });
   cluster.startWith(1, original(1));
-  // Correct outcomes: it stays out (never VOTING) or rejoins epoch 4 as a new disk. Wait for VOTING a while.
-  let voting = true;
-  await waitFor('replica 1 VOTING', async () => (await statusOf(1))?.['status'] === 'VOTING', 30_000).catch(() => (voting = false));
-  if (!voting) return;
+  // It rejoins the cluster's configuration (epoch 4, voters 1, 2, 3) as a new disk, then votes there.
+  await waitFor('replica 1 VOTING again', async () => (await statusOf(1))?.['status'] === 'VOTING', 90_000);
   const s = (await statusOf(1))!;
+  assert.equal((s['config'] as { epoch: number }).epoch, 4, `replica 1 is VOTING in the cluster's configuration, not a new one: ${JSON.stringify(s['config'])}`);
   const r = await cli(['append', 'z'], [1]);
   const seenAt1 = r.code === 0 ? await readData([1]) : [];
   const seenAt23 = await readData([2, 3]);
