@@ -10,17 +10,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { TestCluster, runCli, waitFor, type CliResult } from './helpers.js';
+import { ok, runCli, TestCluster, waitFor, type CliResult } from './helpers.js';
 
 const cluster = await TestCluster.create(3, [1, 2, 3], { admin: true });
 after(() => cluster.stop());
 const addr = (id: number) => cluster.replica(id).address;
 const cli = (args: string[], log: number[]): Promise<CliResult> =>
   Promise.race([runCli([...args, '--log', log.map(addr).join(',')]), new Promise<CliResult>((res) => setTimeout(() => res({ code: null, stdout: '', stderr: 'gave up after 30 s' }), 30_000).unref())]);
-function ok(r: CliResult, what: string): string {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-}
 async function statusOf(id: number): Promise<Record<string, unknown> | undefined> {
   try {
     return (await (await fetch(`http://${cluster.replica(id).adminAddress!}/status`)).json()) as Record<string, unknown>;

@@ -9,51 +9,17 @@
  * has vouched (every timing.peerStateMs), replica 2 answers it. Two replicas in
  * this process under mutual TLS.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { applyChange } from '../../src/core/membership.js';
 import type { Message } from '../../src/core/types.js';
-import { PeerLink } from '../../src/net/peer-link.js';
-import { CHANGE_CODES } from '../../src/net/change-codec.js';
-import { TlsCredentials, type TlsOptions } from '../../src/net/tls.js';
-import { startReplica } from '../../src/server/replica-server.js';
 import { storedChain } from '../../src/storage/stored-config.js';
-import { freePorts, waitFor } from './helpers.js';
-import { makeTestCerts } from '../tls/fixture.js';
+import { waitFor } from './helpers.js';
+import { rawTlsClient, twoTlsReplicas } from './raw-tls-client.js';
 
-const root = mkdtempSync(join(tmpdir(), 'replog-tls-vouch-'));
-const certs = makeTestCerts(join(root, 'certs'));
-const ports = await freePorts(3);
-const addr = (i: number) => `127.0.0.1:${ports[i - 1]}`;
-const members = `1=${addr(1)},2=${addr(2)}`;
-const replicas = await Promise.all([1, 2].map((id) => startReplica({ id, dir: join(root, `r${id}`), listen: addr(id), members, logger: pino({ level: 'silent' }), tls: certs.material(`replica-${id}`) })));
-after(async () => {
-  await Promise.all(replicas.map((r) => r.stop()));
-  rmSync(root, { recursive: true, force: true });
-});
+const { certs, addr, replicas } = await twoTlsReplicas('replog-tls-vouch-');
 
-async function raw(address: string, material: TlsOptions) {
-  const replies: Message[] = [];
-  const closed: string[] = [];
-  let connected!: () => void;
-  const up = new Promise<void>((r) => (connected = r));
-  const link = new PeerLink({
-    address,
-    clusterId: '',
-    tls: new TlsCredentials(material),
-    onMessage: (m) => replies.push(m),
-    onConnect: () => connected(),
-    onDisconnect: (reason) => closed.push(reason),
-    extension: { codes: CHANGE_CODES, onFrame: () => undefined },
-    backoff: { initialMs: 60_000, maxMs: 60_000 },
-  });
-  await up;
-  return { link, replies, closed };
-}
+const raw = rawTlsClient;
 
 test('a config entry pending at one replica is vouched for: another replica then takes a plain writer\'s re-proposal of it without the request', async () => {
   await Promise.all(replicas.map((r) => r.ready));

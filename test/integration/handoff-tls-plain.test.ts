@@ -20,7 +20,8 @@ import { createCertificates } from '../../src/cli/certs.js';
 import { readFileSync } from 'node:fs';
 import { LogClient } from '../../src/client/log-client.js';
 import type { ChangeEvent } from '../../src/client/events.js';
-import { TestCluster, appendLoop, runCli, waitFor, type CliResult } from './helpers.js';
+import { appendLoop, ok, runCli, TestCluster, waitFor } from './helpers.js';
+import { pacedWriter } from './appender.js';
 
 const cluster = await TestCluster.create(4, [1, 2, 3, 4]);
 after(() => cluster.stop());
@@ -43,23 +44,7 @@ const addr = (id: number) => cluster.replica(id).address;
 const founders = [1, 2, 3];
 const seeds = founders.map(addr).join(',');
 
-function ok(r: CliResult, what: string): string {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-}
 
-/** `w` whose appends start no more often than a batch every `ms` (the loop awaits each batch). */
-function pacedWriter(w: { append(d: string): Promise<number> }, ms: number): { append(d: string): Promise<number> } {
-  let next = 0;
-  return {
-    append: async (d) => {
-      const now = Date.now();
-      if (now < next) await new Promise((r) => setTimeout(r, next - now));
-      else next = now + ms;
-      return w.append(d);
-    },
-  };
-}
 
 test('with TLS an application writer with a plain client certificate carries the admin\'s member add, promote and remove while appending: none fails, never fenced', async () => {
   for (const id of founders) cluster.startWith(id, ['--members', founders.map((i) => `${i}=${addr(i)}`).join(','), ...tlsFlags(id)]);

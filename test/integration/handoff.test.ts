@@ -26,7 +26,8 @@ import type { ChangeEvent } from '../../src/client/events.js';
 import { ChangeRefusedError, ConfigChangedError } from '../../src/core/errors.js';
 import type { ChangeRequest } from '../../src/core/writer.js';
 import { exitStatusFor } from '../../src/cli/common.js';
-import { TestCluster, appendLoop, runCli, waitFor, type CliResult } from './helpers.js';
+import { appendLoop, ok, runCli, TestCluster, waitFor } from './helpers.js';
+import { pacedWriter } from './appender.js';
 
 const cluster = await TestCluster.create(4, [1, 2, 3, 4], { admin: true });
 after(() => cluster.stop());
@@ -34,10 +35,6 @@ const addr = (id: number) => cluster.replica(id).address;
 const founders = [1, 2, 3];
 const seeds = founders.map(addr).join(',');
 
-function ok(r: CliResult, what: string): string {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-}
 
 async function statusOf(id: number): Promise<Record<string, unknown> | undefined> {
   try {
@@ -65,18 +62,6 @@ const app = await (async () => {
 })();
 after(() => app.log.close());
 
-/** `w` whose appends start no more often than a batch every `ms` (the loop awaits each batch). */
-function pacedWriter(w: { append(d: string): Promise<number> }, ms: number): { append(d: string): Promise<number> } {
-  let next = 0;
-  return {
-    append: async (d) => {
-      const now = Date.now();
-      if (now < next) await new Promise((r) => setTimeout(r, next - now));
-      else next = now + ms;
-      return w.append(d);
-    },
-  };
-}
 
 /** Every acknowledged append is in the log at its position, with its data. */
 async function readBack(acked: Map<number, string>): Promise<void> {

@@ -3,6 +3,7 @@
  * 127.0.0.1, the CLI run as a child process, and condition waits with
  * generous deadlines (never fixed sleeps: the disk here has fsync spikes).
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -267,4 +268,10 @@ export function appendLoop(
       await done;
     },
   };
+}
+
+/** The CLI's stdout, after asserting that it exited 0 (`what` names the step in the failure). */
+export function ok(r: CliResult, what: string): string {
+  assert.equal(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
+  return r.stdout;
 }

@@ -19,34 +19,17 @@ import { applyChange, type Configuration } from '../../src/core/membership.js';
 import type { Message } from '../../src/core/types.js';
 import type { ChangeRequest } from '../../src/core/writer.js';
 import { LogClient } from '../../src/client/log-client.js';
-import { PeerLink } from '../../src/net/peer-link.js';
-import { CHANGE_CODES, encodeChangeFrame } from '../../src/net/change-codec.js';
-import { TlsCredentials, type TlsOptions } from '../../src/net/tls.js';
+import { encodeChangeFrame } from '../../src/net/change-codec.js';
+import type { TlsOptions } from '../../src/net/tls.js';
 import { storedChain } from '../../src/storage/stored-config.js';
 import { waitFor } from './helpers.js';
+import { rawTlsClient } from './raw-tls-client.js';
 import { useTlsReplica } from '../tls/one-replica.js';
 
 const tls = useTlsReplica('hostile-config', 3);
 
-/** A raw client connection: what it was answered, and whether the replica closed it. */
-async function raw(material: TlsOptions) {
-  const replies: Message[] = [];
-  const closed: string[] = [];
-  let connected!: () => void;
-  const up = new Promise<void>((r) => (connected = r));
-  const link = new PeerLink({
-    address: tls.replica.address,
-    clusterId: '',
-    tls: new TlsCredentials(material),
-    onMessage: (m) => replies.push(m),
-    onConnect: () => connected(),
-    onDisconnect: (reason) => closed.push(reason),
-    extension: { codes: CHANGE_CODES, onFrame: () => undefined },
-    backoff: { initialMs: 60_000, maxMs: 60_000 },
-  });
-  await up;
-  return { link, replies, closed };
-}
+/** A raw client connection to the replica: what it was answered, and whether the replica closed it. */
+const raw = (material: TlsOptions) => rawTlsClient(tls.replica.address, material);
 
 const chain = () => storedChain(tls.replica.host.store.metadata(), []);
 const configWrite = (config: Configuration, proposal = 1): Message => ({

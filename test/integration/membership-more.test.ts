@@ -8,16 +8,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { LogClient } from '../../src/client/index.js';
-import { TestCluster, appendUnlessFenced, freePorts, runCli, waitFor, type CliResult } from './helpers.js';
+import { appendUnlessFenced, freePorts, ok, runCli, TestCluster, waitFor } from './helpers.js';
 
 const cluster = await TestCluster.create(3, [1, 2, 3], { admin: true });
 after(() => cluster.stop());
 const addr = (id: number) => cluster.replica(id).address;
 
-function ok(r: CliResult, what: string): string {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-}
 
 interface ConfigDoc {
   epoch: number;

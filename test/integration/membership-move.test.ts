@@ -12,16 +12,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { LogClient } from '../../src/client/index.js';
-import { TestCluster, runCli, waitFor, type CliResult } from './helpers.js';
+import { ok, runCli, TestCluster, waitFor } from './helpers.js';
+import { appender } from './appender.js';
 
 const cluster = await TestCluster.create(6, [1, 2, 3, 4, 5, 6], { admin: true });
 after(() => cluster.stop());
 const addr = (id: number) => cluster.replica(id).address;
 
-function ok(r: CliResult, what: string): string {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-}
 
 test('a cluster moved to three new machines while an application given only the old addresses appends: nothing fails, nothing is lost', { timeout: 600_000 }, async () => {
   const founders = [1, 2, 3];
@@ -32,24 +29,8 @@ test('a cluster moved to three new machines while an application given only the 
   // A reader that stays idle through the move: only its periodic refresh (timing.configRefreshMs) can tell it.
   const idle = await LogClient.connect(founders.map(addr));
   await idle.read(0, 0).catch(() => []);
-  const writer = await log.writer();
-  const acked: string[] = [];
-  const failures: string[] = [];
-  let running = true;
-  let n = 0;
-  const appender = (async () => {
-    while (running) {
-      const v = `e${n++}`;
-      try {
-        await writer.append(v);
-        acked.push(v);
-      } catch (err) {
-        failures.push(`${v}: ${(err as Error).message}`);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  })();
+  const app = appender(await log.writer(), 'e');
+  const { acked, failures } = app;
 
   for (const [old, fresh] of [[1, 4], [2, 5], [3, 6]] as const) {
     cluster.startWith(fresh, ['--join', founders.map(addr).join(',')]);
@@ -61,8 +42,7 @@ test('a cluster moved to three new machines while an application given only the 
   for (const id of founders) await cluster.kill(id);
   const before = acked.length;
   await waitFor('appends go on through the new members', () => acked.length >= before + 20 || failures.length > 0, 60_000);
-  running = false;
-  await appender;
+  await app.stop();
   assert.deepEqual(failures, [], 'no append failed');
 
   const all = await log.read(0, await log.ending());

@@ -8,17 +8,13 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestCluster, runCli, waitFor, type CliResult } from './helpers.js';
+import { ok, runCli, TestCluster, waitFor } from './helpers.js';
 
 const cluster = await TestCluster.create(2, [1, 2], { admin: true });
 after(() => cluster.stop());
 
 const addr = (id: number) => cluster.replica(id).address;
 
-function ok(r: CliResult, what: string): string {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-}
 
 async function get(id: number, path: string): Promise<string | undefined> {
   try {

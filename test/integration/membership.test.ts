@@ -9,7 +9,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestCluster, appendUnlessFenced, runCli, waitFor, type CliResult } from './helpers.js';
+import { appendUnlessFenced, ok, runCli, TestCluster, waitFor, type CliResult } from './helpers.js';
 
 const cluster = await TestCluster.create(5, [1, 2, 3, 4, 5], { admin: true });
 after(() => cluster.stop());
@@ -27,10 +27,6 @@ async function statusOf(id: number): Promise<Record<string, unknown> | undefined
   }
 }
 
-function ok(r: CliResult, what: string): string {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-}
 
 async function cli(args: string[], log: number[]): Promise<CliResult> {
   return runCli([...args, '--log', log.map(addr).join(',')]);

@@ -10,12 +10,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { TestCluster, appendUnlessFenced, runCli, waitFor, type CliResult } from './helpers.js';
+import { appendUnlessFenced, ok, runCli, TestCluster, waitFor } from './helpers.js';
 
-function ok(r: CliResult, what: string): string {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}, stderr: ${r.stderr}`);
-  return r.stdout;
-}
 
 async function movedOnWithout1(wipe: boolean): Promise<void> {
   const cluster = await TestCluster.create(5, [1, 2, 3, 4, 5], { admin: true });
