@@ -373,21 +373,32 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
 
   /** The appended entries in [from, to] (positions holding NOPs or truncations are skipped). */
   async read(from: Position, to: Position, options?: CallOptions): Promise<LogEntry<T>[]> {
+    return (await this.readThrough(from, to, options)).entries;
+  }
+
+  /**
+   * @internal read(), with the last position it resolved: below `to` when the log holds nothing
+   * acknowledged past it. `replog read` stops there: the end it read to is only an upper bound (the
+   * highest any member of a quorum claimed), which may lie far above what the log holds.
+   */
+  async readThrough(from: Position, to: Position, options?: CallOptions): Promise<{ entries: LogEntry<T>[]; through: Position }> {
     assertArg(from, 'from');
     assertArg(to, 'to');
-    if (to < from) return [];
+    if (to < from) return { entries: [], through: to };
     return withDeadline('read()', options, this.callDefaults, async (signal) => {
       const out: LogEntry<T>[] = [];
       let cursor = from;
+      let through = from - 1;
       // One read op covers a bounded number of positions: loop until the range is done.
       while (!signal.aborted) {
         const r = await this.runRead({ type: 'read', from: cursor, to });
         // Not push(...entries): one read op may return hundreds of thousands, past the call stack's limit.
         for (const e of this.entriesOf(r.entries)) out.push(e);
+        through = Math.max(through, r.through);
         if (r.through >= Math.min(to, r.end) || r.through < cursor) break;
         cursor = r.through + 1;
       }
-      return out;
+      return { entries: out, through };
     });
   }
 

@@ -19,6 +19,8 @@ export class TamperProxy {
   private readonly sockets = new Set<Socket>();
   /** Replica address -> proxy address, applied to config replies. */
   readonly addressMap = new Map<string, string>();
+  /** Replies other than config replies are passed on this late (ms): another replica's then come first. */
+  delayMs = 0;
 
   private constructor(
     private readonly server: Server,
@@ -70,7 +72,9 @@ export class TamperProxy {
         if (msg.type === 'configReply') msg = { ...msg, members: msg.members.map((m) => ({ ...m, address: this.addressMap.get(m.address) ?? m.address })) };
         const out = this.tamper?.(msg);
         if (out === null) continue;
-        client.write(out === undefined ? encodeFrame(msg) : Buffer.isBuffer(out) ? out : encodeFrame(out));
+        const bytes = out === undefined ? encodeFrame(msg) : Buffer.isBuffer(out) ? out : encodeFrame(out);
+        if (this.delayMs > 0 && msg.type !== 'configReply') setTimeout(() => client.write(bytes), this.delayMs);
+        else client.write(bytes);
       }
     });
   }
