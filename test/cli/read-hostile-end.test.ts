@@ -1,6 +1,6 @@
 // `replog read` without --to reads up to log.ending(), which is only an upper bound: the highest end any
 // member of a quorum claimed. Two members of three that vouch for each other in the reply gate (their
-// replies judged before the honest member's, see test/server/hostile-vouch.test.ts) make it 2^40, and the
+// replies judged before the honest member's, see the last test of test/server/hostile-replica.test.ts) make it 2^40, and the
 // command then walked [0, 2^40] in chunks of 4096 positions: 2^28 reads, each a network round, at 100% CPU
 // for about a day (the hang of hostile-replica.test.ts's 'the CLI with two replicas sending an accepted
 // value at 2^40'). The command must stop where a read shows the log holds nothing more.

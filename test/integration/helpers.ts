@@ -160,14 +160,19 @@ export async function appendUnlessFenced(run: () => Promise<CliResult>, tries = 
   return r;
 }
 
-export function runCli(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: { input?: string; env?: Record<string, string>; killAfterMs?: number } = {}): Promise<CliResult> {
   return new Promise((res) => {
     const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    proc.on('exit', (code) => res({ code, stdout, stderr }));
+    // A command that hangs is killed (exit code null) so the test fails with what it printed, not at the runner's timeout.
+    const timer = opts.killAfterMs === undefined ? undefined : setTimeout(() => proc.kill('SIGKILL'), opts.killAfterMs);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr });
+    });
     proc.stdin.end(opts.input ?? '');
   });
 }
