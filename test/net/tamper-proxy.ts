@@ -8,7 +8,7 @@
  * proxies never reaches the replicas directly.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { Message } from '../../src/core/types.js';
+import type { Member, Message } from '../../src/core/types.js';
 import { decodeMessage, encodeFrame } from '../../src/net/codec.js';
 import { FrameDecoder, frame } from '../../src/net/frame.js';
 import { isChangeFrame } from '../../src/net/change-codec.js';
@@ -69,7 +69,12 @@ export class TamperProxy {
           continue;
         }
         let msg = decodeMessage(payload);
-        if (msg.type === 'configReply') msg = { ...msg, members: msg.members.map((m) => ({ ...m, address: this.addressMap.get(m.address) ?? m.address })) };
+        if (msg.type === 'configReply') {
+          // Every list of addresses a client reads (members for wire version 2, voters and learners after it), so
+          // that it dials the proxies and never a replica directly around them.
+          const mapped = (ms: readonly Member[]): Member[] => ms.map((m) => ({ ...m, address: this.addressMap.get(m.address) ?? m.address }));
+          msg = { ...msg, members: mapped(msg.members), ...(msg.voters === undefined ? {} : { voters: mapped(msg.voters) }), ...(msg.learners === undefined ? {} : { learners: mapped(msg.learners) }) };
+        }
         const out = this.tamper?.(msg);
         if (out === null) continue;
         const bytes = out === undefined ? encodeFrame(msg) : Buffer.isBuffer(out) ? out : encodeFrame(out);
