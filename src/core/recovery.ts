@@ -219,6 +219,12 @@ export class RecoveryCore {
   private readonly storedVoters: readonly ReplicaId[];
   /** When this core started: a one-voter start waits timing.soloStartQuietMs from here for word of a larger cluster. */
   private readonly startedAt: number;
+  /**
+   * The newest epoch any replica gossiped above this replica's configuration (R13), kept for good: a seed
+   * that told it of a larger cluster and then fell silent (crashed, cut off, expired from `seeds`) is still
+   * word of one, and a one-voter start never goes ahead over it (attack of 2026-12-07).
+   */
+  private heardNewerEpoch = 0;
 
   constructor(
     private readonly config: RecoveryConfig,
@@ -359,6 +365,7 @@ export class RecoveryCore {
    */
   private onNewerHead(from: ReplicaId, epoch: number, out: RecoveryOutput): void {
     if (from === this.config.self || epoch <= this.latest.epoch || this.phase.kind === 'done' || this.phase.kind === 'removed') return;
+    this.heardNewerEpoch = Math.max(this.heardNewerEpoch, epoch);
     const known = this.seeds.get(from);
     keepRecent(this.seeds, from, { epoch: Math.max(epoch, known?.epoch ?? 0), at: this.now }, SEEDS_MAX);
     if (known !== undefined) return;
@@ -551,11 +558,17 @@ export class RecoveryCore {
           `bring back a disk that holds the data (or wipe every member to start a new cluster)`,
       );
     }
-    if (this.meta.status === 'EMPTY' && n === 1 && this.now - this.startedAt < timing.soloStartQuietMs) {
+    if (this.meta.status === 'EMPTY' && n === 1) {
       // R11, a one-voter start: no peer can say whether a cluster already holds data (a grown cluster's
       // founder, wiped and restarted with its original --members). The members it grew into know it and
-      // gossip to it (a newer head: discovery then finds their configuration, and it rejoins there).
-      return this.say(out, `a new one-replica cluster starts from an empty disk after ${timing.soloStartQuietMs / 1000} s without word of a larger one; listening meanwhile`);
+      // gossip to it (a newer head: discovery then finds their configuration, and it rejoins there). Once
+      // one did, it never starts alone, even if that member fell silent before discovery was done.
+      if (this.heardNewerEpoch > 0) {
+        return this.say(out, `a replica told of this cluster's configuration epoch ${this.heardNewerEpoch}: not starting a one-replica cluster; waiting to reach its members (restart with --join to rejoin it)`);
+      }
+      if (this.now - this.startedAt < timing.soloStartQuietMs) {
+        return this.say(out, `a new one-replica cluster starts from an empty disk after ${timing.soloStartQuietMs / 1000} s without word of a larger one; listening meanwhile`);
+      }
     }
     const view: Record<number, string> = Object.fromEntries(all.map((m) => [m.id, m.incarnation]));
     if (this.meta.status === 'EMPTY') return this.become(out, 'STARTING', { startView: view });

@@ -359,3 +359,15 @@ test('R11: a one-voter start from an empty disk waits timing.soloStartQuietMs fo
   net.run(2_000);
   assert.equal(r1.status, 'VOTING', 'a genuinely new one-replica cluster still starts, late');
 });
+
+test('R11: a one-voter founder told of a newer configuration by a member that then falls silent never starts alone (attack: the seed crashed before discovery was done)', () => {
+  let rid = 0;
+  const meta: Metadata = { status: 'EMPTY', promised: 0, incarnation: 'wiped' };
+  const core = new RecoveryCore({ self: 1, members: [1], metadata: meta, end: -1, random: () => 0.5, rid: () => ++rid }, 0);
+  const outs: RecoveryOutput[] = [core.step({ type: 'tick' }, 100)];
+  outs.push(core.step({ type: 'newerHead', from: 2, epoch: 4 }, 8_000));
+  // Replica 2 never answers the recover request; nobody else gossips.
+  for (let t = 8_100; t <= 3 * timing.soloStartQuietMs; t += 100) outs.push(core.step({ type: 'tick' }, t));
+  assert.ok(outs.every((o) => o.become === undefined), 'it never starts a cluster of its own');
+  assert.ok(outs.some((o) => o.waiting?.includes('epoch 4')), 'it says why it waits');
+});
