@@ -740,6 +740,8 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
         const config: Message = { type: 'config', rid: this.rid() };
         this.gate.noteSent(peer.replicaId, config);
         link.send(config);
+        // What the writers sent this member before its link was up was not sent (`send` skips it).
+        for (const w of this.writers) w.onReachable(peer.replicaId);
       },
       onDisconnect: (reason) => {
         this.linkErrors.set(address, reason);

@@ -436,6 +436,11 @@ export class Writer<T = Uint8Array> {
     this.apply(this.core.step({ type: 'reply', from, msg }, this.client.now()));
   }
 
+  /** @internal The client's link to member `id` came up: the writer asks it now what it asked before (lost). */
+  onReachable(id: ReplicaId): void {
+    this.apply(this.core.step({ type: 'reachable', id }, this.client.now()));
+  }
+
   /** @internal */
   tick(now: number): void {
     // In doubt the core is idle until reelect(): a tick would retry what it holds (an install election, R4),

@@ -92,6 +92,24 @@ export abstract class WriterCountedMembers extends WriterAppends {
     this.flush(out);
   }
 
+  /**
+   * The owner's link to member `id` came up: what was sent to it before was lost (a client's link to a
+   * member can come up just after its election request went out). It is asked now, not a retransmission
+   * or a repromise period later: a member left out of the named set stays uncounted until it is named,
+   * and if a named member dies meanwhile the named survivors are no quorum to confirm it, so every write
+   * fails for want of a quorum although a quorum of members is up (membership-faults: a SIGKILL 0.6 s
+   * after an election whose request never reached the third member).
+   */
+  protected onReachable(id: ReplicaId, out: WriterOutput): void {
+    const role = this.role;
+    if (!this.members.includes(id)) return;
+    if (role.kind === 'electing') {
+      if (!role.tally.has(id)) out.send.push({ to: id, msg: this.promiseRequest(role.rid, role.proposal) });
+    } else if (role.kind === 'elected' && !role.named.has(id) && !role.candidates.has(id)) {
+      this.sendRound([id], out);
+    }
+  }
+
   /** Asks the named members to answer again, so that candidates that promised before this can be named. */
   protected askToConfirm(out: WriterOutput): void {
     const role = this.role;

@@ -27,6 +27,11 @@ export type WriterEvent =
   | { readonly type: 'reply'; readonly from: ReplicaId; readonly msg: PromiseReply | WriteReply | ReadReply }
   /** Time passed: retransmit, give up, end a backoff. */
   | { readonly type: 'tick' }
+  /**
+   * The owner's link to member `id` came up (first connected, or again after a break): whatever was sent
+   * to it before was lost. The writer asks it to promise now rather than at its next retransmission.
+   */
+  | { readonly type: 'reachable'; readonly id: ReplicaId }
   /** Change the membership (R2 to R4): resolved through WriterOutput.changes. */
   | { readonly type: 'change'; readonly request: ChangeRequest }
   /**

@@ -108,6 +108,9 @@ export class WriterCore extends WriterElection {
       case 'tick':
         this.onTick(out);
         break;
+      case 'reachable':
+        this.onReachable(event.id, out);
+        break;
       case 'change':
         this.requestChange(event.request, out);
         break;

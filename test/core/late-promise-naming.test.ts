@@ -138,3 +138,36 @@ test('counted members: the settling NOPs go above the operations queued, and not
   assert.deepEqual(writes(w.step({ type: 'reply', from: 4, msg: promiseReply(rid, { slots: [value(0)], coveredThrough: 0, end: 0 }) }, 2).send), []);
   assert.deepEqual(written(w.step({ type: 'flush' }, 2).send), ['1:append']);
 });
+
+test('counted members: a member whose link comes up is asked to promise at once, in the election and after it', () => {
+  // Electing: member 1's link was not up when the request went out (the client skipped it).
+  const w = new WriterCore({ members: [1, 2, 3], random: () => 0.5, electionGraceMs: 100 });
+  const request = w.step({ type: 'elect' }, 0).send[0]!.msg as PromiseRequest;
+  w.step({ type: 'reply', from: 2, msg: promiseReply(request.rid) }, 1);
+  const asked = promises(w.step({ type: 'reachable', id: 1 }, 2).send);
+  assert.deepEqual(to(asked), [1], 'the election asks it now');
+  assert.equal(asked[0]!.msg.rid, request.rid, 'the same round: its answer counts in this election');
+  assert.deepEqual(w.step({ type: 'reachable', id: 2 }, 2).send, [], 'a member that answered is not asked again');
+  assert.deepEqual(w.step({ type: 'reachable', id: 7 }, 2).send, [], 'nor one that is no member');
+});
+
+test('counted members: a member left out of the election is asked once its link is up, and named, so the writer survives a named member\'s death', () => {
+  // Elected by 2 and 3 (member 1's link was down); then the link comes up.
+  const w = new WriterCore({ members: [1, 2, 3], random: () => 0.5, electionGraceMs: 0 });
+  const rid = (w.step({ type: 'elect' }, 0).send[0]!.msg as PromiseRequest).rid;
+  let out: Outbound[] = [];
+  for (const from of [2, 3]) out = w.step({ type: 'reply', from, msg: promiseReply(rid) }, 1).send;
+  for (const s of writes(out)) w.step({ type: 'reply', from: s.to, msg: writeReply(s.msg) }, 1);
+  assert.deepEqual([...w.namedMembers.keys()].sort(), [2, 3]);
+  const round = promises(w.step({ type: 'reachable', id: 1 }, 2).send);
+  assert.deepEqual(to(round), [1], 'asked now, not a repromise period later');
+  const confirm = promises(w.step({ type: 'reply', from: 1, msg: promiseReply(round[0]!.msg.rid) }, 3).send);
+  for (const from of [2, 3]) w.step({ type: 'reply', from, msg: promiseReply(confirm[0]!.msg.rid) }, 4);
+  assert.deepEqual([...w.namedMembers.keys()].sort(), [1, 2, 3]);
+  assert.deepEqual(w.step({ type: 'reachable', id: 1 }, 5).send, [], 'a named member is not asked again');
+  // Member 3 dies: 1 and 2 choose an append.
+  w.step({ type: 'submit', op: { id: 1, action: { kind: 'append', data } } }, 6);
+  const batch = writes(w.step({ type: 'flush' }, 6).send);
+  const done = batch.filter((s) => s.to !== 3).flatMap((s) => w.step({ type: 'reply', from: s.to, msg: writeReply(s.msg) }, 7).done);
+  assert.deepEqual(done.map((d) => d.result.ok), [true]);
+});
