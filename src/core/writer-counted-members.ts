@@ -102,11 +102,20 @@ export abstract class WriterCountedMembers extends WriterAppends {
    */
   protected onReachable(id: ReplicaId, out: WriterOutput): void {
     const role = this.role;
-    if (!this.members.includes(id)) return;
+    const member = this.members.includes(id);
     if (role.kind === 'electing') {
-      if (!role.tally.has(id)) out.send.push({ to: id, msg: this.promiseRequest(role.rid, role.proposal) });
-    } else if (role.kind === 'elected' && !role.named.has(id) && !role.candidates.has(id)) {
-      this.sendRound([id], out);
+      if (member && !role.tally.has(id)) out.send.push({ to: id, msg: this.promiseRequest(role.rid, role.proposal) });
+      return;
+    }
+    if (role.kind !== 'elected') return;
+    const counted = role.named.has(id) || role.candidates.has(id);
+    if (member && !counted) this.sendRound([id], out);
+    // The batches it has not answered went nowhere: they go again now (to a next configuration's voter
+    // too, whose readiness a change's joint count waits for), not at their backed-off retransmission.
+    for (const b of role.inflight) {
+      if (b.chosen || b.tally.has(id)) continue;
+      const joint = b.joint !== undefined && !b.joint.ready.has(id) && b.joint.next.voters.some((m) => m.id === id);
+      if ((member && counted) || joint) this.sendBatch(b, [id], role.proposal, out);
     }
   }
 

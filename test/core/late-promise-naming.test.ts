@@ -171,3 +171,15 @@ test('counted members: a member left out of the election is asked once its link 
   const done = batch.filter((s) => s.to !== 3).flatMap((s) => w.step({ type: 'reply', from: s.to, msg: writeReply(s.msg) }, 7).done);
   assert.deepEqual(done.map((d) => d.result.ok), [true]);
 });
+
+test('counted members: a counted member whose link comes up again gets the batches it has not answered at once; a batch it answered, none', () => {
+  const { w } = electedByThree();
+  w.step({ type: 'submit', op: { id: 1, action: { kind: 'append', data } } }, 2);
+  const first = writes(w.step({ type: 'flush' }, 2).send);
+  // Member 1 answered; 2's link broke before the batch went out, and is up again.
+  w.step({ type: 'reply', from: 1, msg: writeReply(first.find((s) => s.to === 1)!.msg) }, 3);
+  const again = writes(w.step({ type: 'reachable', id: 2 }, 4).send);
+  assert.deepEqual(to(again), [2], 'sent again to 2 alone, before any retransmission is due');
+  assert.equal(again[0]!.msg.rid, first[0]!.msg.rid);
+  assert.deepEqual(writes(w.step({ type: 'reachable', id: 1 }, 4).send), [], 'member 1 answered it');
+});

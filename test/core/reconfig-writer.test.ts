@@ -178,3 +178,15 @@ test('R3: a change to a single voter is counted chosen once that one voter of th
   const cfg = changed(c.changes.get('one'));
   assert.deepEqual(cfg.voters.map((m) => m.id), [1]);
 });
+
+test('R3: a next voter whose link comes up gets the change\'s entry at once (the joint count waits for it), not at a backed-off retransmission', () => {
+  const { c } = grown();
+  c.up.delete(4);
+  c.up.delete(5);
+  c.change('w', { id: 'swap', ifEpoch: 0, change: { kind: 'set', voters: [1, 4, 5], learners: [] } });
+  c.run(600);
+  assert.equal(c.changes.get('swap'), undefined, 'waiting: no quorum of the next voters is up');
+  c.up.add(4);
+  const out = c.writers.get('w')!.step({ type: 'reachable', id: 4 }, c.now);
+  assert.ok(out.send.some((s) => s.to === 4 && s.msg.type === 'write'), `the entry goes to 4 now: ${JSON.stringify(out.send.map((s) => [s.to, s.msg.type]))}`);
+});
