@@ -136,6 +136,12 @@ export class WriterClient {
     this.apply(this.core.step({ type: 'tick' }, this.host.now()));
   }
 
+  /** Its link to replica `id` is up again (a healed partition, a restarted replica), as LogClient tells its writers. */
+  reachable(id: ReplicaId): void {
+    if (this.dead) return;
+    this.apply(this.core.step({ type: 'reachable', id }, this.host.now()));
+  }
+
   receive(from: ReplicaId, msg: Message): void {
     if (this.dead) return;
     if (msg.type !== 'promiseReply' && msg.type !== 'writeReply' && msg.type !== 'readReply') return;

@@ -34,7 +34,7 @@ import { EventQueue } from './event-queue.js';
 import { block, changeBudgetLeft, damageWhileDown, drawPartition, governingConfigs, loseDisk, unblock, zeroCounts, type Damage, type FaultCounts, type Links } from './faults.js';
 import { CALM_NETWORK, SimNetwork, type Addr, type Envelope } from './network.js';
 import { Prng } from './prng.js';
-import { ReplicaNode, type ReplicaHost } from './replica-node.js';
+import { ReplicaNode, replicaIdOf, type ReplicaHost } from './replica-node.js';
 import { SimDisk, type DiskSnapshot, type SyncFault } from './sim-store.js';
 import { describeMessage, Trace } from './trace.js';
 import { changesMembers, describeShapes, drawChangeShapes, drawShapes, NO_SHAPES, Shapes, type ShapeHost, type ShapePlan } from './shapes.js';
@@ -527,7 +527,14 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
       case 'heal':
         this.faults.heal++;
         this.trace(`heal ${e.links.length} links`);
-        return unblock(this.net, e.links);
+        unblock(this.net, e.links);
+        // A writer's link to a replica is up again: it is told, as LogClient tells its writers when a link connects.
+        for (const [from, to] of e.links) {
+          const id = replicaIdOf(to);
+          if (id === undefined || this.net.isBlocked(from, to)) continue;
+          for (const w of this.allWriters()) if (w.id === from) w.reachable(id);
+        }
+        return;
       case 'takeover':
         if (this.phase !== 'faults') return;
         if (this.calmNow) return this.scheduleFault('takeover', this.config.takeoverRate);
@@ -863,6 +870,8 @@ class Simulation implements ReplicaHost, ClientHost, ShapeHost {
     if (node.up || node.retired) return;
     node.restart();
     this.faults.restart++;
+    // Its clients' links connect again.
+    for (const w of this.allWriters()) w.reachable(node.id);
     const s = node.disk.live;
     this.trace(`RESTART ${node.addr} ${s.metadata().status} g${s.metadata().generation ?? 0} end${s.end()} lt${s.learnedThrough()} lost[${s.lostPositions().join(',')}]`);
   }
