@@ -501,11 +501,19 @@ export class ReaderCore {
     this.startRound(op, send);
   }
 
-  /** The scan was done and no truncation hint is left to settle. */
+  /**
+   * The scan was done and no truncation hint is left to settle. The hint may have been dropped because the
+   * beginning rose past it: a truncation was chosen and applied meanwhile, and the read answers exactly as
+   * a probe that found it chosen would (truncated if the read starts below the new beginning). Answering
+   * the scan's entries instead would return positions an acknowledged truncation removed (found by a
+   * helper writing reader-rules.test.ts from Stryker's survivors).
+   */
   private finishSettled(op: ReadOp, done: { id: number; result: ReadResult }[]): void {
     const result = op.result!;
     op.result = undefined;
-    this.finish(op, { ...result, begin: Math.max(result.begin, op.begin) }, done);
+    const begin = Math.max(result.begin, op.begin);
+    if (!op.boundsOnly && op.from < begin) return this.finish(op, { ok: false, error: 'truncated', begin }, done);
+    this.finish(op, { ...result, begin, through: Math.max(result.through, begin - 1) }, done);
   }
 
   private onTick(op: ReadOp, send: ReaderOutbound[], done: { id: number; result: ReadResult }[]): void {
