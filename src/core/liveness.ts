@@ -24,4 +24,12 @@ export class Liveness {
     for (const at of this.heardAt.values()) if (now - at < withinMs) n++;
     return n >= this.quorum;
   }
+
+  /**
+   * How many of `ids` answered within the last `withinMs`: for an owner whose members change while it
+   * runs (a reader following the configuration), judged against the members and quorum of now.
+   */
+  heardOf(ids: readonly ReplicaId[], now: number, withinMs: number = timing.operationTimeoutMs): number {
+    return ids.filter((id) => now - (this.heardAt.get(id) ?? -Infinity) < withinMs).length;
+  }
 }

@@ -538,9 +538,14 @@ export class ReaderCore {
     }
   }
 
-  /** Whether a quorum of members answered this reader within the last operationTimeoutMs. */
+  /**
+   * Whether a quorum of the latest configuration's voters answered this reader within the last
+   * operationTimeoutMs. Judged against the configuration of now, not the one the reader started with:
+   * grown from three voters to five, two answering are no quorum (found by the helper that wrote
+   * reader-rules.test.ts).
+   */
   private quorumHeard(): boolean {
-    return this.liveness.quorumHeard(this.now);
+    return this.liveness.heardOf(this.members, this.now) >= this.quorum;
   }
 
   private finish(op: ReadOp, result: ReadResult, done: { id: number; result: ReadResult }[]): void {

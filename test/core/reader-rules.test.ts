@@ -256,6 +256,18 @@ test('no-quorum: a read that makes no progress fails exactly operationTimeoutMs 
   assert.deepEqual(d.tick(timing.operationTimeoutMs).done, [{ id: 1, result: { ok: false, error: 'no-quorum' } }]);
 });
 
+test('no-quorum is judged in the configuration of now: grown from three voters to five, two answering are no quorum', () => {
+  const c0 = bootstrapConfiguration([1, 2, 3]);
+  let chain: PlacedConfiguration[] = [c0];
+  const d = new Drive({ view: (q) => chainView(chain)(q) });
+  chain = [c0, { epoch: 1, voters: voters([1, 2, 3, 4, 5]), learners: [], nextId: 6, position: 5, floor: 0 }];
+  const r = d.read(1, 0, 10, 0);
+  // Members 1 and 2 answer, 3 to 5 are down: two of five decide nothing, and are no quorum alive either.
+  d.answer(r.send, { 1: {}, 2: {} }, 5_000);
+  assert.deepEqual(d.tick(timing.operationTimeoutMs - 1).done, []);
+  assert.deepEqual(d.tick(timing.operationTimeoutMs).done, [{ id: 1, result: { ok: false, error: 'no-quorum' } }]);
+});
+
 test('slow is not dead: a read answered by too few goes on while a quorum answers anything, a late reply to a decided round included', () => {
   const d = new Drive();
   const a = d.read(1, 0, 10, 0);
