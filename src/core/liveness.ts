@@ -18,6 +18,16 @@ export class Liveness {
     this.heardAt.set(from, now);
   }
 
+  /**
+   * Members the owner counts from now on (a reader's view moved to a configuration with new voters): one
+   * never heard counts as heard when first expected, so that it has a full window to answer before its
+   * silence counts (unknown is not dead yet; without it, a read stalled under the old voters failed the
+   * moment the view grew, before the new voters were even asked).
+   */
+  expect(ids: readonly ReplicaId[], now: number): void {
+    for (const id of ids) if (!this.heardAt.has(id)) this.heardAt.set(id, now);
+  }
+
   /** Whether a quorum of members answered within the last `withinMs` (default operationTimeoutMs). */
   quorumHeard(now: number, withinMs: number = timing.operationTimeoutMs): boolean {
     let n = 0;

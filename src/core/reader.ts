@@ -208,6 +208,7 @@ export class ReaderCore {
   step(event: ReaderEvent, now: number): ReaderOutput {
     assert(now >= this.now, 'time never goes back');
     this.now = now;
+    this.liveness.expect(this.members, now);
     const send: ReaderOutbound[] = [];
     const done: { id: number; result: ReadResult }[] = [];
     switch (event.type) {

@@ -19,6 +19,9 @@ const ROUNDS_KEPT = 8;
 
 /** The writer with its counting of members that promise after the election. */
 export abstract class WriterCountedMembers extends WriterAppends {
+  /** When each member's link last came up and was answered (onReachable). */
+  private readonly reachableAt = new Map<ReplicaId, number>();
+
   /**
    * A promise reply after the election (late, or to a round asking again). A
    * named member's answer with its named disk confirms that disk; with
@@ -102,6 +105,10 @@ export abstract class WriterCountedMembers extends WriterAppends {
    */
   protected onReachable(id: ReplicaId, out: WriterOutput): void {
     const role = this.role;
+    // A link that flaps (connects, drops, connects) is answered once per retransmitMs: more would resend the
+    // whole window each time, and push the rounds candidates wait on out of the eight remembered.
+    if (this.now - (this.reachableAt.get(id) ?? -Infinity) < timing.retransmitMs) return;
+    this.reachableAt.set(id, this.now);
     const member = this.members.includes(id);
     if (role.kind === 'electing') {
       if (member && !role.tally.has(id)) out.send.push({ to: id, msg: this.promiseRequest(role.rid, role.proposal) });
@@ -115,7 +122,12 @@ export abstract class WriterCountedMembers extends WriterAppends {
     for (const b of role.inflight) {
       if (b.chosen || b.tally.has(id)) continue;
       const joint = b.joint !== undefined && !b.joint.ready.has(id) && b.joint.next.voters.some((m) => m.id === id);
-      if ((member && counted) || joint) this.sendBatch(b, [id], role.proposal, out);
+      if (!(member && counted) && !joint) continue;
+      // Not a retransmission: the batch's own clock runs on, or a member whose link flaps would put off
+      // for ever the retransmission to the others (those that answered as not counted are asked again there).
+      const sentAt = b.sentAt;
+      this.sendBatch(b, [id], role.proposal, out);
+      b.sentAt = sentAt;
     }
   }
 

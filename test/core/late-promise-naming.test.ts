@@ -183,3 +183,15 @@ test('counted members: a counted member whose link comes up again gets the batch
   assert.equal(again[0]!.msg.rid, first[0]!.msg.rid);
   assert.deepEqual(writes(w.step({ type: 'reachable', id: 1 }, 4).send), [], 'member 1 answered it');
 });
+
+test('counted members: a link that flaps is answered once per retransmitMs, and a resend on reachable leaves the batch\'s retransmission clock alone', () => {
+  const { w } = electedByThree();
+  w.step({ type: 'submit', op: { id: 1, action: { kind: 'append', data } } }, 10);
+  const first = writes(w.step({ type: 'flush' }, 10).send);
+  w.step({ type: 'reply', from: 1, msg: writeReply(first.find((s) => s.to === 1)!.msg) }, 11);
+  assert.deepEqual(to(writes(w.step({ type: 'reachable', id: 3 }, 12).send)), [3]);
+  assert.deepEqual(w.step({ type: 'reachable', id: 3 }, 10 + timing.retransmitMs - 1).send, [], 'not again within retransmitMs');
+  // The batch was sent at 10: its retransmission to 2 (and 3) is due at 10 + retransmitMs, whatever member 3's link did.
+  const again = writes(w.step({ type: 'tick' }, 10 + timing.retransmitMs).send);
+  assert.deepEqual(to(again), [2, 3], 'retransmitted on the batch\'s own clock');
+});

@@ -672,3 +672,17 @@ test(
     assert.deepEqual(done, [{ id: 1, result: { ok: false, error: 'truncated', begin: 1 } }]);
   },
 );
+
+test('no-quorum: a voter the view adds counts as alive for a full window from when the reader first counts it, so a stalled read is not failed before the new voters were asked', () => {
+  const c0 = bootstrapConfiguration([1, 2, 3]);
+  let chain: PlacedConfiguration[] = [c0];
+  const d = new Drive({ view: (q) => chainView(chain)(q) });
+  const r = d.read(1, 0, 10, 0);
+  // Nothing is decided, but 1 and 2 answer something late (accepted writes of a fill): 2 of 3 alive, no failure.
+  d.answer(r.send, { 1: { status: 'RECOVERING' }, 2: { status: 'RECOVERING' } }, 9_000);
+  for (const from of [1, 2]) d.reply(from, { type: 'writeReply', rid: 999, outcome: 'accept', proposal: 1, from: 0, count: 1, generation: 0, disk: 0, retired: [] }, 9_500);
+  assert.deepEqual(d.tick(timing.operationTimeoutMs - 1).done, []);
+  // The view grows to five at 10 s: 4 and 5 have not been asked yet.
+  chain = [c0, { epoch: 1, voters: voters([1, 2, 3, 4, 5]), learners: [], nextId: 6, position: 5, floor: 0 }];
+  assert.deepEqual(d.tick(timing.operationTimeoutMs).done, [], 'not failed the moment the view grew');
+});
