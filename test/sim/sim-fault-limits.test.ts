@@ -12,12 +12,17 @@ import type { Configuration } from '../../src/core/membership.js';
 // r8 and r10 were removed and stopped for good. Restored, r12's restart check waited for ever for a peer of
 // that configuration ("0 of the 1 peers needed answered"). Such a backup names no voter still running:
 // restoring it is not a fault the protocol promises to survive, so the simulator skips it. Since reads ask a
-// quorum instead of every member (issue 21), which moved every trace, seed 9 meets the case (r14's backup;
-// r10's since writers are told when a link comes up, WriterCore's `reachable`, which moved them again).
-test('--changes seed 9: a backup naming no running voter is not restored', () => {
-  const r = runSeed(9, { changesOnly: true, tailLines: 1_000_000 });
-  assert.equal(r.violations.length, 0, failureReport(r, ALL_RULES_ON));
-  assert.ok(r.traceTail.some((l) => l.includes('RESTORE of r10 skipped')), 'the restore of r10 was skipped');
+// quorum instead of every member (issue 21), which moved every trace, seed 9 met the case; since writers are
+// told when a link comes up (WriterCore's `reachable`), seed 13 (r1's backup). The test takes the first seed
+// of 1..40 that meets it, so that the next change to what a core sends need not re-pin it.
+test('--changes runs: a backup naming no running voter is not restored (the first seed of 1..40 that meets the case)', () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const r = runSeed(seed, { changesOnly: true, tailLines: 1_000_000 });
+    if (!r.traceTail.some((l) => /RESTORE of r\d+ skipped: its backup of \d+ms names no voter still running/.test(l))) continue;
+    assert.equal(r.violations.length, 0, failureReport(r, ALL_RULES_ON));
+    return;
+  }
+  assert.fail('no --changes seed of 1..40 skipped a restore');
 });
 
 // The damage budget of a run that changes its members counted the latest configuration chosen (and a
