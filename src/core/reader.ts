@@ -208,12 +208,13 @@ export class ReaderCore {
   step(event: ReaderEvent, now: number): ReaderOutput {
     assert(now >= this.now, 'time never goes back');
     this.now = now;
-    this.liveness.expect(this.members, now);
     const send: ReaderOutbound[] = [];
     const done: { id: number; result: ReadResult }[] = [];
     switch (event.type) {
       case 'read':
       case 'bounds': {
+        // The voters a read starts with have its whole window to answer (quorumHeard).
+        this.liveness.expect(this.members, now);
         const boundsOnly = event.type === 'bounds';
         const from = boundsOnly ? 0 : event.from;
         const to = boundsOnly ? 0 : event.to;
@@ -546,7 +547,10 @@ export class ReaderCore {
    * reader-rules.test.ts).
    */
   private quorumHeard(): boolean {
-    return this.liveness.heardOf(this.members, this.now) >= this.quorum;
+    // Checked here and at a read's start, not on every reply: voters the view added since count from now.
+    const members = this.members;
+    this.liveness.expect(members, this.now);
+    return this.liveness.heardOf(members, this.now) >= this.quorum;
   }
 
   private finish(op: ReadOp, result: ReadResult, done: { id: number; result: ReadResult }[]): void {
