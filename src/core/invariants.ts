@@ -99,3 +99,33 @@ export class AcceptorInvariants {
     this.afterApply();
   }
 }
+
+/**
+ * The delta checker of a shell whose store object is replaced by a crash, a
+ * wipe or a restored backup (the simulator, the exhaustive search, the
+ * scenario files): a store it has not seen, or a `reset()` (a new process on
+ * the same disk), starts a new baseline from the state before the next step.
+ */
+export class StepInvariants {
+  private store: StoreView | undefined;
+  private check: AcceptorInvariants | undefined;
+
+  constructor(private readonly who: string) {}
+
+  /** A new process: what the disk holds now is the new baseline (a crash is not a step). */
+  reset(): void {
+    this.store = undefined;
+    this.check = undefined;
+  }
+
+  /** Runs `apply(records)` on `store` between the two checks. */
+  around(store: StoreView, records: readonly PersistRecord[], apply: () => void): void {
+    // Only records change an acceptor's state: a step that writes none has nothing to check.
+    if (records.length === 0) return apply();
+    if (this.check === undefined || this.store !== store) {
+      this.store = store;
+      this.check = new AcceptorInvariants(store, this.who);
+    }
+    this.check.around(records, apply);
+  }
+}

@@ -20,6 +20,7 @@
  * after FATAL_RESTART_MS).
  */
 import { DurableQueue, syncNeed } from '../core/durable-queue.js';
+import { StepInvariants } from '../core/invariants.js';
 import { ReplicaNodeCore, type NodeOutput } from '../core/replica-node.js';
 import type { ConfigHead, PlacedConfiguration } from '../core/membership.js';
 import type { SafetyRules } from '../core/rules.js';
@@ -80,6 +81,8 @@ export class ReplicaNode {
   /** Rejoins completed (VOTING again after a non-VOTING start). */
   rejoins = 0;
   private core: ReplicaNodeCore;
+  /** The acceptor's delta checker, around every step that appends records (src/core/invariants.ts). */
+  private readonly invariants: StepInvariants;
   /** Replies waiting for durability (production's rule). */
   private readonly queue = new DurableQueue<Envelope>();
   /** A write failed: the replica steps nothing until a retried sync succeeds. */
@@ -108,6 +111,7 @@ export class ReplicaNode {
   ) {
     this.addr = `r${id}`;
     this.members = members ?? host.members;
+    this.invariants = new StepInvariants(this.addr);
     // The first process on a disk built VOTING in memory has nothing to check; restarts do.
     this.core = this.newCore(false);
   }
@@ -151,7 +155,8 @@ export class ReplicaNode {
     const store = this.disk.live;
     for (const s of out.send) this.host.send({ from: this.addr, to: `r${s.to}`, msg: s.msg });
     const committing = this.commitTargets(out.records);
-    const seq = this.disk.append(out.records);
+    let seq = this.disk.appended;
+    this.invariants.around(store, out.records, () => (seq = this.disk.append(out.records)));
     this.noteLearned(out.records, committing);
     this.noteChain(out.records);
     if (out.records.length > 0) this.host.trace(`r${this.id} +${out.records.length} records (${this.disk.appended - this.disk.durable} unsynced)${out.lazy ? ' lazy' : ''}`);
@@ -268,6 +273,7 @@ export class ReplicaNode {
   }
 
   private newCore(restartCheck = true): ReplicaNodeCore {
+    this.invariants.reset();
     return new ReplicaNodeCore({ id: this.id, members: this.members, store: this.disk.live, random: () => this.host.random(), rules: this.host.rules, now: this.host.now(), restartCheck, ...this.start });
   }
 

@@ -33,6 +33,7 @@
 import { chainView } from '../core/config-view.js';
 import { configQuorum, roleIn, type Configuration, type PlacedConfiguration } from '../core/membership.js';
 import { quorumSize } from '../core/quorum.js';
+import { StepInvariants } from '../core/invariants.js';
 import { ReplicaNodeCore, type NodeOutput } from '../core/replica-node.js';
 import { ALL_RULES_ON, type SafetyRules } from '../core/rules.js';
 import type { Action, Message, Metadata, PersistRecord, Position, ReplicaId, Witness } from '../core/types.js';
@@ -178,6 +179,8 @@ interface WorldReplica {
   core: ReplicaNodeCore;
   /** Disks this member had (1 + wipes). */
   disks: number;
+  /** The acceptor's delta checker around every step (src/core/invariants.ts); a new store is a new baseline. */
+  invariants?: StepInvariants;
 }
 
 interface WorldWriterState {
@@ -634,8 +637,11 @@ export class World {
     const before = out.records.filter((x) => x.type === 'commit').flatMap((c) => this.commitTargets(store, c));
     const was = store.metadata().status;
     if (this.c0 !== undefined) this.noteChained(id, store.metadata(), out.records);
-    store.append(out.records);
-    store.syncNow();
+    r.invariants ??= new StepInvariants(`r${id}`);
+    r.invariants.around(store, out.records, () => {
+      store.append(out.records);
+      store.syncNow();
+    });
     if (was === 'STARTING' && store.metadata().status === 'VOTING' && this.chosen.size > 0 && this.voters.every((m) => m === id || this.status(m) !== 'VOTING')) {
       // A fresh start (no member VOTING): the log it starts is empty, and values were chosen.
       this.fail(`start over data: r${id} started a new, empty log (no member VOTING) although ${[...this.chosen.keys()].sort().map((p) => `${this.chosen.get(p)!.key}@${p}`).join(', ')} was chosen`);

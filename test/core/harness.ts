@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { actionsEqual, describeAction } from '../../src/core/actions.js';
-import { AcceptorInvariants } from '../../src/core/invariants.js';
+import { StepInvariants } from '../../src/core/invariants.js';
 import { ReaderCore, type ReadResult, type ReaderOutbound } from '../../src/core/reader.js';
 import { replicaStep } from '../../src/core/replica.js';
 import { ALL_RULES_ON, type SafetyRules } from '../../src/core/rules.js';
@@ -33,7 +33,7 @@ interface ReplicaNode {
   store: MemoryStore;
   up: boolean;
   /** The delta checker of the current store (rebuilt when the store is replaced: a restart or a wipe). */
-  invariants?: { store: MemoryStore; check: AcceptorInvariants };
+  invariants?: StepInvariants;
 }
 
 export class Cluster {
@@ -214,8 +214,8 @@ export class Cluster {
       const msg = e.msg;
       if (msg.type.endsWith('Reply')) return;
       const step = replicaStep(node.store, msg as Parameters<typeof replicaStep>[1], this.rules, { writerActive: this.writerActive });
-      if (node.invariants?.store !== node.store) node.invariants = { store: node.store, check: new AcceptorInvariants(node.store, e.to) };
-      node.invariants.check.around(step.records, () => {
+      node.invariants ??= new StepInvariants(e.to);
+      node.invariants.around(node.store, step.records, () => {
         node.store.append(step.records);
         node.store.syncNow();
       });

@@ -15,6 +15,7 @@
  */
 import { quorumSize } from '../../src/core/quorum.js';
 import { ReaderCore, type ReaderOutput } from '../../src/core/reader.js';
+import { StepInvariants } from '../../src/core/invariants.js';
 import { ReplicaNodeCore, type NodeOutput } from '../../src/core/replica-node.js';
 import type { SafetyRules } from '../../src/core/rules.js';
 import type { Action, Message, Position, ReplicaId, Status } from '../../src/core/types.js';
@@ -45,6 +46,8 @@ interface Replica {
   up: boolean;
   /** Disks this member had (1 + wipes): names the next disk's incarnation. */
   disks: number;
+  /** The acceptor's delta checker around every step (src/core/invariants.ts); a new store is a new baseline. */
+  invariants?: StepInvariants;
 }
 
 interface Client {
@@ -281,8 +284,11 @@ export class ScenarioCluster {
       }
       return ps;
     });
-    store.append(out.records);
-    store.syncNow();
+    r.invariants ??= new StepInvariants(`r${id}`);
+    r.invariants.around(store, out.records, () => {
+      store.append(out.records);
+      store.syncNow();
+    });
     store.checkInvariants();
     if (this.showRecords) for (const rec of out.records) this.events.push(`r${id} writes ${describeRecord(rec)}`);
     const now = store.metadata().status;
