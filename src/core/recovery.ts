@@ -773,6 +773,14 @@ export class RecoveryCore {
   }
 
   private become(out: RecoveryOutput, status: Status, patch: MetadataPatch): void {
+    const from = this.meta.status;
+    assert(!this.becoming && this.phase.kind !== 'removed' && this.phase.kind !== 'done', `a status change (${from} -> ${status}) in phase ${this.phase.kind}${this.becoming ? ', another under way' : ''}`);
+    assert(BECOMES[from].includes(status), `no way from ${from} to ${status}`);
+    // A disk that may have voted as another one takes a new identity, above the one it had (R9).
+    assert(patch.generation === undefined || patch.generation > (this.meta.generation ?? 0), `a new disk's generation ${patch.generation} is not above ${this.meta.generation ?? 0}`);
+    // VOTING only at the end of a start (every member STARTING with one view, or a STARTING disk joining a
+    // started cluster after its check), or of a rejoin's catch-up.
+    assert(status !== 'VOTING' || (from === 'STARTING' ? this.phase.kind === 'init' || this.phase.kind === 'check' : this.phase.kind === 'catchingUp'), `${from} -> VOTING in phase ${this.phase.kind}`);
     this.becoming = true;
     this.round = undefined;
     out.become = { status, patch };
@@ -784,6 +792,14 @@ export class RecoveryCore {
     out.waiting = why;
   }
 }
+
+/** The status changes the recovery makes (a VOTING disk that went back in time rejoins as a new disk). */
+const BECOMES: Readonly<Record<Status, readonly Status[]>> = {
+  EMPTY: ['STARTING', 'RECOVERING'],
+  STARTING: ['STARTING', 'VOTING', 'RECOVERING'],
+  RECOVERING: ['RECOVERING', 'STARTING', 'VOTING'],
+  VOTING: ['RECOVERING'],
+};
 
 function viewOf(r: RecoverReply): Record<number, string> | undefined {
   return r.startView === undefined ? undefined : Object.fromEntries(r.startView.map((e) => [e.id, e.incarnation]));

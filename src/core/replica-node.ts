@@ -14,6 +14,7 @@
  * with, all voters, at epoch 0. Gossip goes to and is taken from the members
  * of its latest configuration; recovery and catch-up count its voters.
  */
+import { assert } from './assert.js';
 import { CatchUp, type CatchUpOutput } from './catchup.js';
 import { chainForBegin, chainOf } from './acceptor-chain.js';
 import { latestOf, linksAbove, storedHead, storedView, type ConfigView } from './config-view.js';
@@ -23,7 +24,7 @@ import { limits, timing } from './constants.js';
 import { isRetired, mergeRecorded, ownDisk, sameDisk } from './identity.js';
 import { keepRecent } from './recent-map.js';
 import { RecoveryCore, type RecoveryEvent, type RecoveryOutput } from './recovery.js';
-import { replicaStep, withMetadata, type AcceptorMessage } from './replica.js';
+import { replicaStep, withMetadata, type AcceptorMessage, type ReplicaStep } from './replica.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { StoreView } from './store.js';
 import type { Message, Metadata, Named, PeerStateMessage, PersistRecord, Position, RecoverReply, RecoverRequest, RejoinRequest, ReplicaId, ReplicaReply, Status, Witness } from './types.js';
@@ -329,6 +330,9 @@ export class ReplicaNodeCore {
       witnessed: this.witnessed,
       peersPromised: this.peersPromised,
     });
+    // A replica checking its disk after a restart votes on nothing until its peers answered (R9d), whatever
+    // the rule switches say: no promise, no acceptance, no accepting answer.
+    if (this.holdsVotes) assert(!votes(step, meta), `a replica in its restart check voted on a ${msg.type}`);
     // The held store shows RECOVERING only so that the acceptor votes on nothing: a metadata record the step
     // writes (a chain link installed while the restart check runs) keeps the status the disk really has.
     for (const r of step.records) out.records.push(store !== this.config.store && r.type === 'metadata' ? { ...r, metadata: { ...r.metadata, status: meta.status } } : r);
@@ -668,6 +672,13 @@ export class ReplicaNodeCore {
 }
 
 /** The store as a replica that holds its votes sees it: not VOTING (it answers IGNORED to promises and writes). */
+/** True if an acceptor's step votes: a promise or an acceptance recorded, or an accepting answer to a promise or a write. */
+function votes(step: ReplicaStep, meta: Metadata): boolean {
+  const reply = step.reply;
+  if ((reply?.type === 'promiseReply' || reply?.type === 'writeReply') && reply.outcome === 'accept') return true;
+  return step.records.some((r) => r.type === 'accept' || r.type === 'promise' || (r.type === 'metadata' && r.metadata.promised !== meta.promised));
+}
+
 class HeldStore implements StoreView {
   constructor(private readonly inner: StoreView) {}
   metadata(): Metadata {

@@ -35,7 +35,7 @@
  *   in a metadata record written before the learn, in the same step.
  */
 import { actionBytes, actionsEqual, TOMBSTONE } from './actions.js';
-import { assert, assertNever } from './assert.js';
+import { assert, assertNever, isNat } from './assert.js';
 import { limits } from './constants.js';
 import { isRetired, knownDisks, mergeWitness, ownDisk, recordedDisk, sameDisk } from './identity.js';
 import { storedHead } from './config-view.js';
@@ -120,6 +120,13 @@ export function replicaStep(
   rules: SafetyRules = ALL_RULES_ON,
   ctx: ReplicaContext = {},
 ): ReplicaStep {
+  assertStoreSane(store);
+  const step = answer(store, msg, rules, ctx);
+  assertStepSound(store, msg, step, rules);
+  return step;
+}
+
+function answer(store: StoreView, msg: AcceptorMessage, rules: SafetyRules, ctx: ReplicaContext): ReplicaStep {
   switch (msg.type) {
     case 'promise':
       return msg.from === undefined ? implicitPromise(store, msg, rules, ctx) : explicitPromise(store, msg, rules, ctx);
@@ -138,6 +145,45 @@ export function replicaStep(
     default:
       return assertNever(msg, 'message');
   }
+}
+
+/** What every decision below takes from the store: checked on entry to every step, in production too. */
+function assertStoreSane(store: StoreView): void {
+  const begin = store.begin();
+  const through = store.learnedThrough();
+  const meta = store.metadata();
+  assert(isNat(begin) && Number.isSafeInteger(through) && through >= begin - 1, `store bounds: begin ${begin}, learned through ${through}`);
+  assert(isNat(meta.promised) && store.highestProposal() >= meta.promised, `store promise ${meta.promised}, highest proposal ${store.highestProposal()}`);
+}
+
+/**
+ * What no answer of the acceptor may do, whatever the message (the delta
+ * checker, src/core/invariants.ts, checks the same rules after the records
+ * are applied, in tests and the simulator; these stay on in production):
+ * - change its own disk identity or status (the recovery's business);
+ * - lower its implicit promise;
+ * - accept below the promise in force at a position (with honourPromise);
+ * - vote while not VOTING (with nonVotingIgnores): no promise, no
+ *   acceptance, no accepting answer to a promise or a write.
+ */
+function assertStepSound(store: StoreView, msg: AcceptorMessage, step: ReplicaStep, rules: SafetyRules): void {
+  const meta = store.metadata();
+  const voting = meta.status === 'VOTING' || !rules.nonVotingIgnores;
+  for (const r of step.records) {
+    if (r.type === 'metadata') {
+      const m = r.metadata;
+      assert(m.status === meta.status && m.incarnation === meta.incarnation && m.generation === meta.generation && m.disk === meta.disk, `the acceptor changed its disk or status: ${msg.type}`);
+      assert(m.promised >= meta.promised, `the acceptor lowered its promise from ${meta.promised} to ${m.promised}: ${msg.type}`);
+      assert(voting || m.promised === meta.promised, `a ${meta.status} replica promised ${m.promised}`);
+    } else if (r.type === 'accept') {
+      assert(voting, `a ${meta.status} replica accepted at ${r.position}`);
+      assert(!rules.honourPromise || r.proposal >= promiseAt(store, r.position), `accepted ${r.proposal} at ${r.position} below the promise in force ${promiseAt(store, r.position)}`);
+    } else if (r.type === 'promise') {
+      assert(voting, `a ${meta.status} replica promised at ${r.position}`);
+    }
+  }
+  const reply = step.reply;
+  if ((reply?.type === 'promiseReply' || reply?.type === 'writeReply') && reply.outcome === 'accept') assert(voting, `a ${meta.status} replica answered accept to a ${msg.type}`);
 }
 
 /**

@@ -22,6 +22,12 @@ export interface PlantedBug {
   readonly file: string;
   readonly find: string;
   readonly replace: string;
+  /**
+   * Further replacements in the same file, each also found exactly once: an
+   * assertion of the core that states the same rule is taken out with it, so
+   * that the simulator's checker, not the core's own assertion, must see it.
+   */
+  readonly also?: readonly { readonly find: string; readonly replace: string }[];
   /** Seeds of 200 that caught it when issue 20 was filed (the first ten), for the docs' table. */
   readonly before?: number;
   /**
@@ -157,6 +163,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     file: 'core/replica.js',
     find: 'if (rules.honourPromise && req.proposal < inForce) {',
     replace: 'if (rules.honourPromise && req.proposal < 0) {',
+    also: [{ find: 'assert(!rules.honourPromise || r.proposal >= promiseAt(store, r.position)', replace: 'assert(true' }],
   },
 ];
 
@@ -170,14 +177,17 @@ export function occurrences(text: string, find: string): number {
   return n;
 }
 
-/** Throws unless the mutation's `find` occurs exactly once in its file of `dist`. */
+/** Throws unless the mutation's `find` (and each of `also`) occurs exactly once in its file of `dist`; returns the file mutated. */
 export function checkFind(bug: PlantedBug, dist = DIST): string {
   const path = join(dist, 'src', bug.file);
   if (!existsSync(path)) throw new Error(`planted bug ${bug.name}: ${path} does not exist (run npm run build)`);
-  const text = readFileSync(path, 'utf8');
-  const n = occurrences(text, bug.find);
-  if (n !== 1) throw new Error(`planted bug ${bug.name}: its find string occurs ${n} times in dist/src/${bug.file}, not once: ${JSON.stringify(bug.find)}`);
-  return text;
+  let out = readFileSync(path, 'utf8');
+  for (const m of [{ find: bug.find, replace: bug.replace }, ...(bug.also ?? [])]) {
+    const n = occurrences(out, m.find);
+    if (n !== 1) throw new Error(`planted bug ${bug.name}: its find string occurs ${n} times in dist/src/${bug.file}, not once: ${JSON.stringify(m.find)}`);
+    out = out.replace(m.find, () => m.replace);
+  }
+  return out;
 }
 
 /**
@@ -191,6 +201,6 @@ export function plantedCopy(bug: PlantedBug | undefined, dist = DIST): { root: s
   writeFileSync(join(root, 'package.json'), JSON.stringify({ type: 'module' }));
   const modules = resolve(dist, '..', 'node_modules');
   if (existsSync(modules)) symlinkSync(modules, join(root, 'node_modules'), 'dir');
-  if (bug !== undefined) writeFileSync(join(root, 'dist', 'src', bug.file), text!.replace(bug.find, () => bug.replace));
+  if (bug !== undefined) writeFileSync(join(root, 'dist', 'src', bug.file), text!);
   return { root, simulation: join(root, 'dist', 'src', 'sim', 'simulation.js'), remove: () => rmSync(root, { recursive: true, force: true }) };
 }
