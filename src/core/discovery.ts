@@ -126,9 +126,11 @@ function sameMembers(a: Configuration, b: Configuration): boolean {
 /**
  * The asker's chain extended by the links the replies carried, link by link
  * (epoch k + 1 after k, at a higher position). An asker with no stored
- * chain takes the longest chain a replier sent whole instead (it starts at
- * epoch 0, or at the replier's config(begin) after a truncation). Undefined
- * if nothing newer connects.
+ * chain takes instead the chain reaching the newest epoch that a replier
+ * sent whole (it starts at epoch 0, or at the replier's config(begin) after a
+ * truncation); of two reaching the same epoch, the first reply's: both are
+ * copies of one chain, one maybe cut shorter. Undefined if nothing newer
+ * connects.
  */
 function extendByLinks(
   own: readonly PlacedConfiguration[],
