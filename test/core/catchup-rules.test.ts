@@ -768,6 +768,18 @@ test('a beginning past the range: done, the beginning adopted, nothing copied', 
   assert.deepEqual(d.positions(), []);
 });
 
+test('of two beginnings past the range, the higher is adopted, whichever read reported it', () => {
+  const d = new D(0, 19, { peers: [1, 2], chunk: 10, inFlight: 2 });
+  const [a, b] = readsOf(d.start());
+  // The later read's peer truncated to 30 only; the first read's peer to 50 (it learned a later TRUNCATE).
+  d.answer(b!, [], 0, { begin: 30, config: { epoch: 0, position: -1 } });
+  const out = d.answer(a!, [], 0, { begin: 50, config: { epoch: 1, position: 3 } });
+  assert.equal(out.done, 'ok');
+  assert.equal(out.begin, 50);
+  assert.deepEqual(out.beginHead, { epoch: 1, position: 3 });
+  assert.deepEqual(d.positions(), []);
+});
+
 test('a beginning at the cursor truncated nothing the catch-up needs: no beginning adopted', () => {
   const d = new D(5, 9, { peers: [1, 2] });
   const [r] = readsOf(d.start());
