@@ -1,10 +1,12 @@
 // Issue 11 (mutation testing of src/core/writer-appends.ts and src/core/writer-state.ts): scripted tests of the
 // elected writer's append pipeline, one rule each, driven through WriterCore's entry point alone (events in,
 // messages and results out; no replica, no wall clock: every `now` is given). The rules: the window (positions
-// and bytes), how batches are cut, the positions and results operations get, a truncation's bounds and head,
-// which write replies count, commits and the election's report, a stale disk, stopping (fenced, a newer
-// configuration, no quorum) and what the writer's state reports. Each test fails with one or more of Stryker's
-// survivors planted by hand in the compiled file (docs/testing.md, "The full run, a part at a time").
+// and bytes), how batches are cut, the positions and results operations get, a truncation's bounds and head
+// (R14), which write replies count, commits and the election's report, a stale disk, the evidence a write reply
+// gives that a member is alive (writeTimedOut), candidates named by write acceptances, R2's barrier and R3's
+// sends of a change's entry, stopping (fenced, a newer configuration, no quorum) and what the state reports.
+// Each test fails with one or more of Stryker's survivors of the two files (part writer-appends), or mutants of
+// the same kind, planted by hand in the compiled file (docs/testing.md, "The full run, a part at a time").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { limits, timing } from '../../src/core/constants.js';
