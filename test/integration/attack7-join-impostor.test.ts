@@ -57,6 +57,6 @@ test('a second process joining as member 4 at an address the configuration does 
   assert.deepEqual(
     { impostorVoting, promote: promote.code, append: append.code },
     { impostorVoting: false, promote: 0, append: 0 },
-    `impostor stderr tail: ${impErr.slice(-1500)}\npromote: ${promote.stderr}`,
+    `impostor stderr tail: ${impErr.slice(-1500)}\npromote: ${promote.stderr}\nappend: ${append.stderr}`,
   );
 });
