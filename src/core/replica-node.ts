@@ -671,7 +671,6 @@ export class ReplicaNodeCore {
   }
 }
 
-/** The store as a replica that holds its votes sees it: not VOTING (it answers IGNORED to promises and writes). */
 /** True if an acceptor's step votes: a promise or an acceptance recorded, or an accepting answer to a promise or a write. */
 function votes(step: ReplicaStep, meta: Metadata): boolean {
   const reply = step.reply;
@@ -679,6 +678,7 @@ function votes(step: ReplicaStep, meta: Metadata): boolean {
   return step.records.some((r) => r.type === 'accept' || r.type === 'promise' || (r.type === 'metadata' && r.metadata.promised !== meta.promised));
 }
 
+/** The store as a replica that holds its votes sees it: not VOTING (it answers IGNORED to promises and writes). */
 class HeldStore implements StoreView {
   constructor(private readonly inner: StoreView) {}
   metadata(): Metadata {
