@@ -129,6 +129,11 @@ export class ReplicaNodeCore {
   private witnessed: Record<number, Witness>;
   private witnessDirty = false;
   private witnessSavedAt: number;
+  /**
+   * The log end this disk held when the process started: the restart check compares what the peers
+   * witnessed with it, so while the check runs the gossip reports no more (see gossip()).
+   */
+  private readonly startEnd: Position;
   private readonly rules: SafetyRules;
   /** Why the replica is not VOTING (or not voting yet), for status pages; '' when it votes. */
   waiting = '';
@@ -144,12 +149,13 @@ export class ReplicaNodeCore {
     const meta = config.store.metadata();
     this.witnessed = { ...meta.witnessed };
     this.learnedSeen = { through: config.store.learnedThrough(), since: this.now };
+    this.startEnd = config.store.end();
     this.recovery = new RecoveryCore(
       {
         self: config.id,
         view: this.view,
         metadata: meta,
-        end: config.store.end(),
+        end: this.startEnd,
         highestProposal: config.store.highestProposal(),
         begin: config.store.begin(),
         learnedThrough: () => config.store.learnedThrough(),
@@ -385,8 +391,12 @@ export class ReplicaNodeCore {
       status: this.holdsVotes ? 'RECOVERING' : meta.status,
       promised: meta.promised,
       begin: s.begin(),
-      end: s.end(),
-      learnedThrough: s.learnedThrough(),
+      // While the restart check runs, the peers must not witness more than the end it compares with: an
+      // entry learned meanwhile would come back in their answers as "saw this disk reach end E" and unmask
+      // this very disk as a restored copy (seed 7275: a needless rejoin, and with two members of five
+      // forced to rejoin by damaged tails, three rejoining replicas waited for a quorum of VOTING ones for good).
+      end: this.holdsVotes ? Math.min(s.end(), this.startEnd) : s.end(),
+      learnedThrough: this.holdsVotes ? Math.min(s.learnedThrough(), this.startEnd) : s.learnedThrough(),
       config: storedHead(meta),
       ...(address === undefined ? {} : { address }),
     };

@@ -274,3 +274,39 @@ test('one configuration: a recover asks no links and its reply carries none, onl
   assert.equal(r.links, undefined);
   assert.equal(r.removed, undefined);
 });
+
+// ------------------------------------------------------------------ seed 7275: what a replica in its check gossips
+
+test('restart check: an entry learned during the check is not gossiped as this disk\'s end, so its peers\' witness cannot unmask the disk itself (seed 7275)', () => {
+  const learn = (position: number) => ({ type: 'learn' as const, position, action: { kind: 'nop' as const } });
+  const store = new MemoryStore({ status: 'VOTING', promised: 2, incarnation: 'i1' });
+  store.append([0, 1, 2, 3, 4].map(learn));
+  const a = new ReplicaNodeCore({ id: 1, members: [1, 2, 3], store, random: () => 0.5, now: 0 });
+  const stepA = (e: Parameters<ReplicaNodeCore['step']>[0], now: number): NodeOutput => {
+    const out = a.step(e, now);
+    store.append(out.records);
+    return out;
+  };
+  const ask = stepA({ type: 'tick' }, 0).send.find((s) => s.to === 2 && s.msg.type === 'recover');
+  assert.ok(a.holdsVotes, 'restarted VOTING: in its restart check');
+  assert.ok(ask !== undefined, 'the check asks r2');
+  // A chosen value reaches it meanwhile (a writer's commit, a hole repair): it is stored, not voted on.
+  stepA({ type: 'message', from: 2, msg: { type: 'learned', entries: [{ position: 5, action: { kind: 'nop' } }] } }, 10);
+  assert.equal(store.end(), 5, 'the learned entry is on the disk');
+  const out = stepA({ type: 'tick' }, 10 + timing.peerStateMs);
+  const told = out.announce.map((x) => x.msg).filter((m): m is PeerStateMessage => m.type === 'peerState');
+  assert.ok(told.length > 0, 'it gossips');
+  for (const m of told) {
+    assert.equal(m.end, 4, 'the end it started with, which the check compares with');
+    assert.ok(m.learnedThrough === undefined || m.learnedThrough <= 4);
+  }
+  // A peer that took that gossip answers the check with a witness the disk holds: no rejoin.
+  const b = node(2, { status: 'VOTING', promised: 2, incarnation: 'i2' });
+  b.step({ type: 'message', from: 1, msg: told[0]! }, 20 + timing.peerStateMs);
+  const rid = (ask.msg as RecoverRequest).rid;
+  const answer = b.step({ type: 'message', from: 1, msg: { type: 'recover', rid, member: 1 } satisfies RecoverRequest }, 30 + timing.peerStateMs);
+  assert.equal((answer.reply as RecoverReply).witness?.end, 4);
+  const after = stepA({ type: 'message', from: 2, msg: answer.reply! }, 40 + timing.peerStateMs);
+  assert.notEqual(after.notes.join(' ').includes('went back in time'), true, after.notes.join(' | '));
+  assert.equal(store.metadata().status, 'VOTING', 'still VOTING (its check goes on)');
+});
