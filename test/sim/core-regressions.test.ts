@@ -100,3 +100,12 @@ test('seed 1400: a read under an idle live writer settles a position whose only 
   const r = runSeed(1400, CLASSIC);
   assert.deepEqual(r.violations, []);
 });
+
+test('seed 7275: a replica in its restart check does not unmask itself with an entry it learned during the check (default shapes)', () => {
+  // Five voters after a grow; r1 and r3 rejoin (damaged tails). r5 restarts VOTING at end 2517, learns
+  // 2518 during its check and gossiped that end; r2 answered the check with it as a witness, r5 took
+  // itself for a restored copy and rejoined too: three rejoining replicas waited for a quorum of VOTING
+  // ones for good. test/core/restart-check.test.ts has the small form.
+  const r = runSeed(7275);
+  assert.deepEqual(r.violations, []);
+});
