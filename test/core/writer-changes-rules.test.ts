@@ -191,6 +191,27 @@ test('election: backing off past operationTimeoutMs from its first attempt, the 
   assert.equal(w.roleKind, 'idle');
 });
 
+test('election: a writer backing off tries again when its backoff ends, not before, and keeps the deadline of its first attempt (not of the clock\'s zero)', () => {
+  const w = new WriterCore({ members: [1, 2, 3], random: () => 0.5 });
+  const t0 = 20_000;
+  const rid = promises(w.step({ type: 'elect' }, t0).send)[0]!.msg.rid;
+  for (const from of [1, 2]) w.step({ type: 'reply', from, msg: promiseReply(rid, { outcome: 'reject', proposal: 5 }) }, t0);
+  assert.equal(w.roleKind, 'backoff');
+  const end = t0 + timing.backoffMinMs * 1.5; // backoffMinMs * (1 + random)
+  const before = w.step({ type: 'tick' }, end - 10);
+  assert.deepEqual(before, { send: [], done: [] }, 'still backing off');
+  assert.equal(w.roleKind, 'backoff');
+  const after = promises(w.step({ type: 'tick' }, end + 10).send);
+  assert.deepEqual(to(after), [1, 2, 3]);
+  assert.equal(after[0]!.msg.proposal, 6, 'above the refusal');
+  assert.equal(w.roleKind, 'electing');
+  w.step({ type: 'tick' }, end + 20);
+  assert.equal(w.roleKind, 'electing', 'within operationTimeoutMs of the first attempt');
+  const out = w.step({ type: 'tick' }, t0 + timing.operationTimeoutMs + 100);
+  assert.deepEqual(out.election, { ok: false, error: 'no-quorum' });
+  assert.equal(w.roleKind, 'idle');
+});
+
 test('election: the members that have not answered are asked again retransmitMs after the last sending, not sooner', () => {
   const w = new WriterCore({ members: [1, 2, 3], random: () => 0.5 });
   const t0 = 1000;
@@ -245,6 +266,19 @@ test('election: the tick that ends the grace elects the writer and sends its fir
 });
 
 // ------------------------------------------------------------------ the elected writer's timers
+
+test('repromise: the members not named are asked again every repromiseMs, not sooner', () => {
+  const w = new WriterCore({ members: [1, 2, 3], random: () => 0.5, electionGraceMs: 0 });
+  const t0 = 5000;
+  const rid = promises(w.step({ type: 'elect' }, t0).send)[0]!.msg.rid;
+  for (const from of [1, 2]) w.step({ type: 'reply', from, msg: promiseReply(rid) }, t0);
+  assert.equal(w.roleKind, 'elected');
+  const at = (t: number) => promises(w.step({ type: 'tick' }, t).send);
+  assert.deepEqual(at(t0 + timing.repromiseMs / 2), []);
+  assert.deepEqual(to(at(t0 + timing.repromiseMs)), [3]);
+  assert.deepEqual(at(t0 + timing.repromiseMs + timing.repromiseMs / 2), [], 'counted from that round');
+  assert.deepEqual(to(at(t0 + 2 * timing.repromiseMs)), [3]);
+});
 
 test('retransmission: a batch chosen but not resolved yet (one below it is not chosen) is not sent again', () => {
   const d = new Driver();
