@@ -280,6 +280,24 @@ test('repromise: the members not named are asked again every repromiseMs, not so
   assert.deepEqual(to(at(t0 + 2 * timing.repromiseMs)), [3]);
 });
 
+test('recommit: the term\'s commit is said again every recommitMs, not sooner, and not before anything is chosen', () => {
+  const w = new WriterCore({ members: [1, 2, 3], random: () => 0.5 });
+  const t0 = 5000;
+  const rid = promises(w.step({ type: 'elect' }, t0).send)[0]!.msg.rid;
+  const sent: Outbound[] = [];
+  for (const from of [1, 2, 3]) sent.push(...w.step({ type: 'reply', from, msg: promiseReply(rid) }, t0).send);
+  assert.equal(w.roleKind, 'elected');
+  const nop = batches(sent)[0];
+  const commitsAt = (t: number) => w.step({ type: 'tick' }, t).send.filter((s) => s.msg.type === 'commit');
+  assert.deepEqual(commitsAt(t0 + timing.recommitMs), [], 'nothing chosen in the term yet: nothing to say again');
+  for (const from of [1, 2]) w.step({ type: 'reply', from, msg: writeReply(nop!) }, t0 + timing.recommitMs);
+  const again = commitsAt(t0 + timing.recommitMs + 500);
+  assert.deepEqual(to(again), [1, 2, 3]);
+  assert.deepEqual(again[0]!.msg, { type: 'commit', proposal: 1, from: 0, to: 0 });
+  assert.deepEqual(commitsAt(t0 + timing.recommitMs + 600), [], 'counted from the last');
+  assert.equal(commitsAt(t0 + 2 * timing.recommitMs + 700).length, 3);
+});
+
 test('retransmission: a batch chosen but not resolved yet (one below it is not chosen) is not sent again', () => {
   const d = new Driver();
   const a = batches(d.send(1).send)[0]!;
