@@ -112,6 +112,20 @@ test('R2: an operation queued after a change waits for that change, also when a 
   assert.equal(d.w.queued, 1);
 });
 
+test('R2: a change asked of an idle writer starts an election, and its entry goes once the writer is elected', () => {
+  const w = new WriterCore({ view: view3, random: () => 0.5 });
+  const out = w.step(change('c', { kind: 'add', member: member(4) }), 0);
+  assert.equal(w.roleKind, 'electing');
+  const req = promises(out.send);
+  assert.deepEqual(to(req), [1, 2, 3]);
+  const sent: Outbound[] = [];
+  for (const from of [1, 2, 3]) sent.push(...w.step({ type: 'reply', from, msg: promiseReply(req[0]!.msg.rid) }, 0).send);
+  const nop = batches(sent)[0]!;
+  assert.deepEqual([nop.from, nop.actions.map((a) => a.kind)], [0, ['nop']]);
+  for (const from of [1, 2]) sent.push(...w.step({ type: 'reply', from, msg: writeReply(nop) }, 0).send);
+  assert.deepEqual(batches(sent).map((b) => [b.from, b.actions.map((a) => a.kind)]), [[0, ['nop']], [1, ['config']]], 'the election NOP, then the entry');
+});
+
 // ------------------------------------------------------------------ R3: which answers make a next voter ready
 
 test('R3: only an acceptance under the writer\'s ballot makes a next voter ready: a refusal, or another proposal\'s acceptance, reporting itself caught up does not', () => {
@@ -148,15 +162,15 @@ test('R4: settling NOPs the old ballot still holds queued are dropped at the ins
   const slot: Slot = { position: 5, promised: 1, accepted: 1, learned: false, action: append() };
   d.step({ type: 'reply', from: 3, msg: promiseReply(d.electionRid, { end: 5, slots: [slot], coveredThrough: 5 }) });
   assert.equal(d.w.queued, 4, 'NOPs for 2 to 5, held back by the barrier');
-  d.submit(7);
+  d.submit(0);
   d.accept(1, entry, caughtUp);
   const install = promises(d.accept(2, entry, caughtUp).send)[0]!.msg;
   assert.equal(install.install?.epoch, 1, 'the entry is chosen: the install election');
-  assert.equal(d.w.queued, 1, 'only op 7 is left');
+  assert.equal(d.w.queued, 1, 'only op 0 is left (an operation id 0 is an operation like any other)');
   const sent: Outbound[] = [];
   for (const from of [1, 2, 3]) sent.push(...d.step({ type: 'reply', from, msg: promiseReply(install.rid, { proposal: install.proposal }) }).send);
   assert.equal(d.w.roleKind, 'elected');
-  assert.deepEqual(batches(sent).map((b) => [b.from, b.actions.map((x) => x.kind)]), [[2, ['nop', 'append']]], 'the new ballot\'s marker NOP, then op 7 right after it');
+  assert.deepEqual(batches(sent).map((b) => [b.from, b.actions.map((x) => x.kind)]), [[2, ['nop', 'append']]], 'the new ballot\'s marker NOP, then op 0 right after it');
 });
 
 test('R4 (configBarrier off): a change counted chosen whose install never started (a write above it gave up first) is installed at the idle writer\'s next tick', () => {
