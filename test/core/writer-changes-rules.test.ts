@@ -283,6 +283,15 @@ test('election: the tick that ends the grace elects the writer and sends its fir
 
 // ------------------------------------------------------------------ the elected writer's timers
 
+test('repromise: with every member named the period sends no round, so the rounds remembered keep the election\'s own request: a late answer to it is still taken', () => {
+  const d = new Driver();
+  for (let k = 1; k <= 12; k++) assert.deepEqual(promises(d.tick(k * (timing.repromiseMs + 100)).send), [], 'every member named: nobody to ask');
+  // Member 3's disk was replaced, and its new disk answers the election's request now: the named disk is gone.
+  const out = d.step({ type: 'reply', from: 3, msg: promiseReply(d.electionRid, { disk: 9 }) });
+  assert.deepEqual([...d.w.namedMembers.keys()], [1, 2], 'the old disk no longer counts');
+  assert.deepEqual(to(promises(out.send)), [1, 2], 'the new disk is a candidate: the named members are asked to confirm it');
+});
+
 test('repromise: the members not named are asked again every repromiseMs, not sooner', () => {
   const w = new WriterCore({ members: [1, 2, 3], random: () => 0.5, electionGraceMs: 0 });
   const t0 = 5000;
