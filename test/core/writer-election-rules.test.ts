@@ -160,6 +160,14 @@ test('round: the request goes again to the members that have not answered, retra
   assert.ok(again.every((s) => s.msg.rid === e.rid && s.msg.proposal === e.proposal));
 });
 
+test('round: an election started by a change request (an idle writer) is an ordinary one, above the highest proposal seen (only an install election is not)', () => {
+  const w = new WriterCore({ view: view3, random: () => 0.5, proposalFloor: 4 });
+  const p = promises(w.step(addFour, 0).send);
+  assert.deepEqual(to(p), [1, 2, 3]);
+  assert.ok(p.every((s) => s.msg.proposal === 5 && s.msg.install === undefined));
+  assert.equal(w.roleKind, 'electing');
+});
+
 // ------------------------------------------------------------------ the quorum of promises
 
 test('quorum: elected once a quorum of the voters promised (two of three, three of five), never fewer', () => {
@@ -343,6 +351,15 @@ test('unknown-config: no links when the writer\'s chain does not join the voter\
   assert.deepEqual(e.promise(1, { outcome: 'unknown-config', config: { epoch: 0, position: -1 } }).send, []);
   assert.deepEqual(e.promise(2, { outcome: 'unknown-config' }).send, [], 'no head: nothing to send');
   assert.equal(e.w.roleKind, 'backoff', 'two of three cannot vote');
+});
+
+test('unknown-config: only that answer is sent links; a voter that cannot vote for another reason (ignored: lost records) is no vote, whatever its head', () => {
+  const { e } = twoLinks();
+  // Four voters, a quorum of three: two that cannot vote leave no quorum.
+  assert.deepEqual(e.promise(4, { outcome: 'ignored', status: 'RECOVERING', config: { epoch: 0, position: -1 } }).send, []);
+  assert.equal(e.w.roleKind, 'electing');
+  assert.deepEqual(e.promise(3, { outcome: 'ignored', status: 'RECOVERING', config: { epoch: 0, position: -1 } }).send, []);
+  assert.equal(e.w.roleKind, 'backoff');
 });
 
 // ------------------------------------------------------------------ R4: the install election
@@ -548,19 +565,22 @@ test('settle: reproposeAccepted off: the settle range gets NOPs only (the rule s
   assert.deepEqual(w.actions.map(text), ['nop', 'nop', 'nop']);
 });
 
-test('settle bound: exactly electionSettleMax unsettled positions are settled; one more fails the election as insane', () => {
-  const ok = new Election({ proposalFloor: 10 });
-  ok.promise(1, { slots: [valued(limits.electionSettleMax, 3, 'far')], learnedThrough: 0 });
-  const out = ok.promise(2, { learnedThrough: 0 });
-  assert.equal(ok.w.roleKind, 'elected');
-  assert.equal(out.election, undefined);
-  assert.equal(batches(out.send)[0]!.from, 1);
+test('settle bound: more than electionSettleMax unsettled positions fail the election as insane (exactly that many are settled: writer-election-settle-bound.test.ts)', () => {
   const bad = new Election({ proposalFloor: 10 });
   bad.promise(1, { slots: [valued(limits.electionSettleMax + 1, 3, 'far')], learnedThrough: 0 });
   const fail = bad.promise(2, { learnedThrough: 0 });
   assert.equal(bad.w.roleKind, 'idle');
   assert.deepEqual(fail.election, { ok: false, error: 'insane', position: limits.electionSettleMax + 1 });
   assert.deepEqual(fail.send, []);
+});
+
+test('settle bound: it bounds the positions above the learned prefix, not how high they are', () => {
+  const high = limits.electionSettleMax + 10;
+  const e = new Election({ proposalFloor: 10 });
+  e.promise(1, { learnedThrough: high, slots: [valued(high + 2, 3, 'up')] });
+  const out = e.promise(2);
+  assert.equal(e.w.roleKind, 'elected');
+  assert.deepEqual(batches(out.send).map((m) => [m.from, m.actions.map(text)]), [[high + 1, ['nop', 'up', 'nop']]]);
 });
 
 test('settle bound: an insane election is reported even when no one asked for it (an append started it), and the append fails', () => {
@@ -587,6 +607,27 @@ test('R5: a config entry of the next epoch in the settle range is a stop sign: s
   const entry = batches(out.send);
   assert.deepEqual(entry.map((m) => [m.from, m.actions.map(text)]), [[1, ['config']]]);
   assert.deepEqual(to(writes(out.send)), [1, 2, 4], 'to the named voters and the next configuration\'s voters (R3)');
+});
+
+test('R5: a stop sign right above the learned prefix: nothing is settled before it, the entry goes first', () => {
+  const next: Configuration = { ...config0([1, 2, 3, 4]), epoch: 1, changeId: 'other' } as Configuration;
+  const e = new Election({ view: view3, proposalFloor: 10 });
+  e.promise(1, { slots: [configSlot(3, 3, next), valued(4, 3, 'four')], learnedThrough: 2 });
+  const out = e.promise(2, { learnedThrough: 2 });
+  assert.deepEqual(batches(out.send).map((m) => [m.from, m.actions.map(text)]), [[3, ['config']]]);
+  assert.deepEqual(to(writes(out.send)), [1, 2, 4]);
+});
+
+test('R5: the entry found goes at the very position it was found, ahead of the operations and of a change asked during the election', () => {
+  const next: Configuration = { ...config0([1, 2, 3, 4]), epoch: 1, changeId: 'other' } as Configuration;
+  const e = new Election({ view: view3, proposalFloor: 10 }, 'submit');
+  e.step({ type: 'change', request: { id: 'mine', ifEpoch: 0, change: { kind: 'add', member: member(5) } } });
+  e.promise(1, { slots: [valued(0, 3, 'zero'), configSlot(1, 3, next)] });
+  const w = batches(e.promise(2).send);
+  assert.deepEqual(w.map((m) => [m.from, m.actions.map(text)]), [[0, ['zero']]], 'op 1 was queued before the change asked: it still waits for the entry found');
+  const entry = batches(e.acceptBy([1, 2], w[0]!).send);
+  assert.deepEqual(entry.map((m) => [m.from, m.actions.map(text)]), [[1, ['config']]]);
+  assert.equal(entry[0]!.actions[0]!.kind === 'config' && entry[0]!.actions[0]!.config.changeId, 'other');
 });
 
 test('R5: a config entry of another epoch than the next is settled like any value, and the election NOP follows the range', () => {
@@ -648,6 +689,12 @@ test('elected: a late answer to the election round itself is a promise: the memb
   const confirm = promises(out.send);
   assert.deepEqual(to(confirm), [1, 2]);
   assert.notEqual(confirm[0]!.msg.rid, e.rid);
+  // Named members start with no confirmation: 3 is named only once both answered the round sent after its promise.
+  assert.deepEqual([...e.w.namedMembers.keys()], [1, 2], 'a candidate, not named yet');
+  e.step({ type: 'reply', from: 1, msg: promiseReply(confirm[0]!.msg.rid, e.proposal) });
+  assert.deepEqual([...e.w.namedMembers.keys()], [1, 2]);
+  e.step({ type: 'reply', from: 2, msg: promiseReply(confirm[0]!.msg.rid, e.proposal) });
+  assert.deepEqual([...e.w.namedMembers.keys()].sort(), [1, 2, 3]);
 });
 
 test('elected: the term\'s commits are said again every recommitMs from the first position chosen in the term (the election NOP)', () => {
