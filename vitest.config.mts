@@ -70,6 +70,7 @@ export default defineConfig({
       'test/sim/core-regressions.test.ts',
       'test/sim/mutation-seeds.test.ts',
       'test/storage/codec.test.ts',
+      'test/storage/decoder-rules.test.ts',
       'test/storage/contract-file.test.ts',
       'test/storage/contract-memory.test.ts',
       'test/storage/crash-states.test.ts',
