@@ -1067,3 +1067,63 @@ test('the first segment\'s predecessor may be missing only if the beginning pass
   const one = build([{ prevMaxPosition: 5, records: [acc(0, 'a')] }]);
   assert.equal((await replay(one)).r!.poisoned, false);
 });
+
+test('a torn tail\'s cut and a debris segment\'s deletion are made durable: datasync after the truncate, a directory fsync after the unlink', async () => {
+  const calls: string[] = [];
+  const layer = {
+    ...nodeFileLayer,
+    truncate: async (fd: number, n: number) => {
+      calls.push(`truncate ${n}`);
+      await nodeFileLayer.truncate(fd, n);
+    },
+    datasync: async (fd: number) => {
+      calls.push('datasync');
+      await nodeFileLayer.datasync(fd);
+    },
+    unlink: async (p: string) => {
+      calls.push(`unlink ${p.slice(-22)}`);
+      await nodeFileLayer.unlink(p);
+    },
+    syncDir: async (d: string) => {
+      calls.push('syncDir');
+      await nodeFileLayer.syncDir(d);
+    },
+  };
+  const b = build([{ records: [acc(0, 'a')] }]);
+  const dir = tempDir('replog-decoders-');
+  writeFileSync(join(dir, segmentFileName(1)), Buffer.concat([b.bufs[0]!, Buffer.alloc(5)]));
+  writeFileSync(join(dir, segmentFileName(2)), Buffer.alloc(3));
+  const r = (await replaySegments(layer, dir, [1, 2]))!;
+  for (const s of r.segments) nodeFileLayer.closeSync(s.fd);
+  assert.deepEqual(calls, [`unlink ${segmentFileName(2)}`, 'syncDir', `truncate ${b.bufs[0]!.length}`, 'datasync']);
+  assert.equal(r.tornBytesCut, 5);
+  // Nothing to cut: no truncate, no sync.
+  calls.length = 0;
+  const r2 = (await replaySegments(layer, dir, [1]))!;
+  for (const s of r2.segments) nodeFileLayer.closeSync(s.fd);
+  assert.deepEqual(calls, []);
+});
+
+test('a segment file that cannot be opened fails the replay, and the files opened before it are closed', async () => {
+  const b = build([{ records: [acc(0, 'a')] }]);
+  const dir = tempDir('replog-decoders-');
+  writeFileSync(join(dir, segmentFileName(1)), b.bufs[0]!);
+  const open = () => readdirSync('/proc/self/fd').length;
+  const before = open();
+  await assert.rejects(replaySegments(nodeFileLayer, dir, [1, 2]), /ENOENT/);
+  assert.equal(open(), before);
+});
+
+test('the encoder refuses what the decoder would refuse: a frame over FRAME_PAYLOAD_MAX, a cluster id over 255 bytes', () => {
+  const huge = new Uint8Array(FRAME_PAYLOAD_MAX);
+  assert.throws(() => encodeFrame({ type: 'accept', position: 1, proposal: 1, action: { kind: 'append', data: huge } }, SALT), /exceeds the frame limit/);
+  assert.throws(() => encodeFrameHead({ type: 'learn', position: 1, action: { kind: 'append', data: huge } }, SALT), /exceeds the frame limit/);
+  // The largest entry that fits is encoded and read back.
+  const fits = huge.subarray(0, FRAME_PAYLOAD_MAX - (1 + 16 + 1 + 4));
+  const f = encodeFrame({ type: 'accept', position: 1, proposal: 1, action: { kind: 'append', data: fits } }, SALT);
+  assert.equal(f.readUInt32LE(0), FRAME_PAYLOAD_MAX);
+  assert.equal(checkFrame(f, 0, f.length, SALT).status, 'ok');
+  assert.throws(() => encodeFrame(header(1, { clusterId: 'c'.repeat(256) })), /string field too long/);
+  const h = encodeFrame(header(1, { clusterId: 'c'.repeat(255) }));
+  assert.equal(checkFrame(h, 0, h.length).status, 'ok');
+});
