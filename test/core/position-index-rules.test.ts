@@ -432,3 +432,20 @@ test('checkInvariants accepts every state the records build, and catches each br
     assert.throws(() => ix.checkInvariants(), AssertionError, what);
   }
 });
+
+test('a commit never learns a slot that accepted nothing, not even a commit under proposal 0', () => {
+  const ix = index({ type: 'promise', position: 0, promised: 3 }, { type: 'promise', position: 1, promised: 0 }, acc(2, 1));
+  assert.deepEqual(ix.apply({ type: 'commit', from: 0, to: 2, proposal: 0 }), {});
+  assert.deepEqual([0, 1, 2].map((p) => ix.slot(p)?.learned), [false, false, false]);
+  assert.deepEqual(ix.slot(0), { position: 0, promised: 3, accepted: 0, learned: false });
+  assert.equal(ix.learnedThrough(), -1);
+  ix.checkInvariants();
+});
+
+test('without a chain, a learned configuration entry at position 0 or 1 is pending too', () => {
+  const ix = index(lrn(0, cfg(1)), lrn(1, cfg(2)));
+  assert.deepEqual(ix.pendingConfigs(), [0, 1]);
+  const link = { epoch: 1, voters: [{ id: 1, address: 'a:1' }], learners: [], nextId: 2, position: 0, floor: 1 };
+  ix.apply({ type: 'metadata', metadata: { ...META, configs: [link] } });
+  assert.deepEqual(ix.pendingConfigs(), [1]);
+});
