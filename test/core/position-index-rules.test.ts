@@ -399,37 +399,52 @@ test('a learned position cannot be accepted again (an assertion that stays on), 
 test('checkInvariants accepts every state the records build, and catches each broken invariant', () => {
   const fresh = () => index(acc(0, 1), acc(1, 1, trunc(0)), acc(2, 1, cfg(1)), { type: 'promise', position: 3, promised: 2 }, lrn(4), acc(6, 1), acc(CHUNK + 2, 1));
   fresh().checkInvariants();
-  const broken: [string, (i: ReturnType<typeof inner>) => void][] = [
-    ['begin below 0', (i) => (i.beginPos = -1)],
-    ['learnedThrough below begin - 1', (i) => ((i.beginPos = 2), (i.learnedThroughPos = 0))],
-    ['a chunk filed under another key', (i) => i.chunks.set(7, i.chunks.get(0)!)],
-    ['lo above hi', (i) => (i.chunks.get(0)!.lo = 9)],
-    ['lo below 0', (i) => (i.chunks.get(0)!.lo = -1)],
-    ['hi beyond the capacity', (i) => (i.chunks.get(0)!.hi = (i.chunks.get(0)!.flags as Uint8Array).length)],
-    ['arrays of different lengths', (i) => (i.chunks.get(0)!.accepted = new Float64Array(1))],
-    ['promised of another length', (i) => (i.chunks.get(0)!.promised = new Float64Array(CHUNK))],
-    ['state without a slot', (i) => ((i.chunks.get(0)!.accepted as Float64Array)[5] = 3)],
-    ['flags without EXISTS', (i) => ((i.chunks.get(0)!.flags as Uint8Array)[5] = 2)],
-    ['a promise without a slot', (i) => ((i.chunks.get(0)!.promised as Float64Array)[5] = 3)],
-    ['a slot below begin', (i) => (i.beginPos = 1)],
-    ['a slot beyond end', (i) => (i.endPos = 2)],
-    ['a kind without acceptance or learning', (i) => ((i.chunks.get(0)!.accepted as Float64Array)[0] = 0)],
-    ['acceptance without a kind', (i) => ((i.chunks.get(0)!.flags as Uint8Array)[3] = 1 | (0 << 2), (i.chunks.get(0)!.accepted as Float64Array)[3] = 1)],
-    ['a truncate without its target', (i) => (i.truncateTo as Map<number, number>).delete(1)],
-    ['a target without a truncate', (i) => (i.truncateTo as Map<number, number>).set(0, 0)],
-    ['a config entry not listed', (i) => (i.configAt as Set<number>).delete(2)],
-    ['a listed config entry that is none', (i) => (i.configAt as Set<number>).add(0)],
-    ['a chunk count off', (i) => ((i.chunks.get(0)!.count as number) += 1)],
-    ['an empty chunk kept', (i) => i.chunks.set(9, { key: 9, flags: new Uint8Array(8), accepted: undefined, promised: undefined, count: 0, lo: 0, hi: 0 })],
-    ['the size off', (i) => ((i.count as number) += 1)],
-    ['a learned prefix with a hole', (i) => (i.learnedThroughPos = 4)],
-    ['a stale truncateTo entry beyond the slots', (i) => (i.truncateTo as Map<number, number>).set(CHUNK + 100, 1)],
-    ['a stale configAt entry beyond the slots', (i) => (i.configAt as Set<number>).add(CHUNK + 100)],
+  type Inner = ReturnType<typeof inner>;
+  type C = { flags: Uint8Array; accepted: Float64Array | undefined; promised: Float64Array | undefined; lo: number; hi: number; count: number };
+  const c0 = (i: Inner): C => i.chunks.get(0) as unknown as C;
+  const grown = <T extends Uint8Array | Float64Array>(a: T): T => {
+    const g = new (a.constructor as new (n: number) => T)(CHUNK + 8);
+    g.set(a);
+    return g;
+  };
+  // Each broken state, and the assertion that must name it (the first that fires).
+  const broken: [string, RegExp, (i: Inner) => void][] = [
+    ['begin below 0', /^begin >= 0$/, (i) => (i.beginPos = -1)],
+    ['learnedThrough below begin - 1', /^learnedThrough >= begin - 1$/, (i) => ((i.beginPos = 2), (i.learnedThroughPos = 0))],
+    ['a chunk filed under another key', /^chunk 7 filed under its key$/, (i) => i.chunks.set(7, i.chunks.get(0)!)],
+    ['lo above hi', /^chunk 0: bounds \[9, 6\], capacity 8$/, (i) => (c0(i).lo = 9)],
+    ['lo below 0', /^chunk 0: bounds \[-1, 6\]/, (i) => (c0(i).lo = -1)],
+    ['hi at the capacity', /^chunk 0: bounds \[0, 8\], capacity 8$/, (i) => (c0(i).hi = 8)],
+    ['a capacity beyond CHUNK', /^chunk 0: bounds \[0, 6\], capacity 4104$/, (i) => {
+      const c = c0(i);
+      c.flags = grown(c.flags);
+      c.accepted = grown(c.accepted!);
+      c.promised = grown(c.promised!);
+    }],
+    ['accepted of another length', /^chunk 0: arrays of one length$/, (i) => (c0(i).accepted = new Float64Array(1))],
+    ['promised of another length', /^chunk 0: arrays of one length$/, (i) => (c0(i).promised = new Float64Array(CHUNK))],
+    ['an acceptance without a slot', /^position 5 without a slot holds state$/, (i) => (c0(i).accepted![5] = 3)],
+    ['flags without EXISTS', /^position 5 without a slot holds state$/, (i) => (c0(i).flags[5] = 2)],
+    ['a promise without a slot', /^position 5 without a slot holds state$/, (i) => (c0(i).promised![5] = 3)],
+    ['a slot below begin', /^slot 0 below begin 1$/, (i) => ((i.beginPos = 1), (i.learnedThroughPos = 0))],
+    ['a slot beyond end', /^slot 3 beyond end 2$/, (i) => (i.endPos = 2)],
+    ['a kind without acceptance or learning', /^slot 0: kind iff accepted or learned$/, (i) => (c0(i).accepted![0] = 0)],
+    ['acceptance without a kind', /^slot 3: kind iff accepted or learned$/, (i) => ((c0(i).flags[3] = 1), (c0(i).accepted![3] = 1))],
+    ['a truncate without its target', /^slot 1: truncateTo iff a truncate$/, (i) => (i.truncateTo as Map<number, number>).delete(1)],
+    ['a target without a truncate', /^slot 0: truncateTo iff a truncate$/, (i) => (i.truncateTo as Map<number, number>).set(0, 0)],
+    ['a config entry not listed', /^slot 2: configAt iff a config entry$/, (i) => (i.configAt as Set<number>).delete(2)],
+    ['a listed config entry that is none', /^slot 0: configAt iff a config entry$/, (i) => (i.configAt as Set<number>).add(0)],
+    ['a chunk count off', /^chunk 0: count 7, 6 slots$/, (i) => (c0(i).count += 1)],
+    ['an empty chunk kept', /^chunk 9: count 0, 0 slots$/, (i) => i.chunks.set(9, { key: 9, flags: new Uint8Array(8), accepted: undefined, promised: undefined, count: 0, lo: 0, hi: 0 })],
+    ['the size off', /^size 8, 7 slots$/, (i) => ((i.count as number) += 1)],
+    ['a learned prefix with a hole', /^position 0 <= learnedThrough is not learned$/, (i) => (i.learnedThroughPos = 4)],
+    ['a stale truncateTo entry beyond the slots', /^truncateTo holds truncate slots only$/, (i) => (i.truncateTo as Map<number, number>).set(CHUNK + 100, 1)],
+    ['a stale configAt entry beyond the slots', /^configAt holds config slots only$/, (i) => (i.configAt as Set<number>).add(CHUNK + 100)],
   ];
-  for (const [what, breakIt] of broken) {
+  for (const [what, message, breakIt] of broken) {
     const ix = fresh();
     breakIt(inner(ix));
-    assert.throws(() => ix.checkInvariants(), AssertionError, what);
+    assert.throws(() => ix.checkInvariants(), (e: unknown) => e instanceof AssertionError && message.test(e.message), what);
   }
 });
 
