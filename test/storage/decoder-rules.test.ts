@@ -1127,3 +1127,51 @@ test('the encoder refuses what the decoder would refuse: a frame over FRAME_PAYL
   const h = encodeFrame(header(1, { clusterId: 'c'.repeat(255) }));
   assert.equal(checkFrame(h, 0, h.length).status, 'ok');
 });
+
+test('a frame longer than FRAME_PAYLOAD_MAX is refused even when both its checksums hold (neither decoder reads one)', () => {
+  // Forged: no encoder writes one. An accept of an append whose payload is one byte over the limit.
+  const k = key(3, [1, 1], [2]);
+  const big = forge(k, new Uint8Array(FRAME_PAYLOAD_MAX - k.length - 4 + 1));
+  assert.equal(big.readUInt32LE(0), FRAME_PAYLOAD_MAX + 1);
+  assert.equal(checkFrame(big, 0, big.length, SALT).status, 'bad');
+  assert.equal(checkActionFrame(big, 0, big.length, 1, SALT), undefined);
+  // One byte less is read by both.
+  const max = forge(k, new Uint8Array(FRAME_PAYLOAD_MAX - k.length - 4));
+  assert.equal(checkFrame(max, 0, max.length, SALT).status, 'ok');
+  assert.ok(checkActionFrame(max, 0, max.length, 1, SALT) !== undefined);
+});
+
+test('a metadata record whose JSON fields are malformed, its checksums intact, is unreadable (never a crash)', () => {
+  const meta = (json: string) => {
+    const extra = Buffer.from(json);
+    const b = Buffer.alloc(1 + 1 + 8 + 1 + 1 + 4 + extra.length);
+    let at = 0;
+    b[at++] = 1; // metadata
+    b[at++] = 0; // a status
+    b.writeDoubleLE(2, at);
+    at += 8;
+    b[at++] = 1;
+    b[at++] = 0x69; // incarnation 'i'
+    b.writeUInt32LE(extra.length, at);
+    at += 4;
+    extra.copy(b, at);
+    return forge(b);
+  };
+  const good = meta('{"generation":1}');
+  const c = checkFrame(good, 0, good.length, SALT);
+  assert.ok(c.status === 'ok' && c.record.type === 'metadata' && c.record.metadata.generation === 1);
+  for (const bad of ['{bad', '[1]', '{"promised":4}']) {
+    const f = meta(bad);
+    assert.equal(checkFrame(f, 0, f.length, SALT).status, 'bad', bad);
+    assert.deepEqual(shape(scanFrames(f, f.length, SALT)), [['gap', 0, f.length]], bad);
+  }
+});
+
+test('a first segment above 1 whose header is unreadable is reported as such, never a crash', async () => {
+  const b = build([{ records: [acc(0, 'a')], sealed: true }, { records: [acc(1, 'b')] }], 3);
+  const { r } = await replay({ bufs: [flip(b.bufs[0]!, 20), b.bufs[1]!], ids: [3, 4] });
+  assert.ok(r !== undefined);
+  assert.equal(r.poisoned, true);
+  assert.deepEqual(whys(r), ['segment header missing or damaged', 'unreadable bytes']);
+  assert.ok(r.index.slot(0) !== undefined && r.index.slot(1) !== undefined);
+});
