@@ -446,6 +446,11 @@ test('checkInvariants accepts every state the records build, and catches each br
     breakIt(inner(ix));
     assert.throws(() => ix.checkInvariants(), (e: unknown) => e instanceof AssertionError && message.test(e.message), what);
   }
+  // The learned prefix is checked through learnedThrough itself.
+  const edge = index(lrn(0), lrn(1), acc(2));
+  assert.equal(edge.learnedThrough(), 1);
+  inner(edge).learnedThroughPos = 2;
+  assert.throws(() => edge.checkInvariants(), (e: unknown) => e instanceof AssertionError && /^position 2 <= learnedThrough is not learned$/.test(e.message));
 });
 
 test('a commit never learns a slot that accepted nothing, not even a commit under proposal 0', () => {
