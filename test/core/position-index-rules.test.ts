@@ -341,6 +341,12 @@ test('a truncation drops the pending truncations and configuration entries below
   assert.deepEqual(ix.pendingTruncates(), []);
   assert.deepEqual(ix.pendingConfigs(), []);
   ix.checkInvariants();
+  // An entry exactly at the new beginning stays (so does a truncate there).
+  const at = index(acc(5, 1, cfg(1)), acc(6, 1, trunc(0)), lrn(9, trunc(5)));
+  assert.deepEqual(at.pendingConfigs(), [5]);
+  at.apply(lrn(10, trunc(6)));
+  assert.deepEqual(at.pendingTruncates(), [{ position: 6, to: 0 }]);
+  at.checkInvariants();
 });
 
 test('a truncation far ahead of many chunks drops them all, whichever way it walks them', () => {
