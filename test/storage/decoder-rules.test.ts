@@ -1175,3 +1175,83 @@ test('a first segment above 1 whose header is unreadable is reported as such, ne
   assert.deepEqual(whys(r), ['segment header missing or damaged', 'unreadable bytes']);
   assert.ok(r.index.slot(0) !== undefined && r.index.slot(1) !== undefined);
 });
+
+test('a frame whose length field and entry bytes both rotted is found filling its gap, known by its key, its entry bytes lost', () => {
+  const a = encodeFrame(acc(0, 'aaaa'), SALT);
+  const b = encodeFrame(acc(1, 'bbbbbbbb'), SALT);
+  const d = Buffer.concat([a, b, a]);
+  d.writeUInt32LE(b.readUInt32LE(0) + 100, a.length);
+  d[a.length + b.length - 1]! ^= 1;
+  const items = scanFrames(d, d.length, SALT);
+  assert.deepEqual(shape(items)[1], ['frame', a.length, a.length + b.length, true, true]);
+  assert.ok(items[1]!.kind === 'frame' && items[1]!.record.type === 'accept' && items[1]!.record.position === 1);
+});
+
+test('the read path never reads past the buffer: a buffer of 3 bytes, an accept or learn whose payload ends before its key at the end of the buffer', () => {
+  assert.equal(checkActionFrame(Buffer.from([1, 2, 3]), 0, 3, 0, SALT), undefined);
+  for (const [type, payload] of [
+    [3, 16],
+    [3, 13],
+    [5, 6],
+    [5, 8],
+  ] as const) {
+    const buf = Buffer.alloc(8 + payload);
+    buf.writeUInt32LE(payload, 0);
+    buf[8] = type;
+    assert.equal(checkActionFrame(buf, 0, buf.length, 0, SALT), undefined, `type ${type}, payload ${payload}`);
+  }
+});
+
+test('records whose action carries no entry bytes (tombstone, truncate with a head, config) are whole when their key checksum holds', () => {
+  const cfg = { epoch: 1, voters: [{ id: 1, address: 'a:1' }], learners: [], nextId: 2 };
+  for (const action of [{ kind: 'nop', tombstone: true }, { kind: 'truncate', to: 3, config: { epoch: 2, position: 1 } }, { kind: 'config', config: cfg }] as const) {
+    const r = { type: 'learn', position: 4, action } as DiskRecord;
+    const f = flip(encodeFrame(r, SALT), 5, 1);
+    const c = checkFrame(f, 0, f.length, SALT);
+    assert.equal(c.status, 'ok', action.kind);
+    assert.deepEqual(c.status === 'ok' ? c.record : undefined, r);
+  }
+});
+
+test('an unknown action kind is unreadable even when a configuration follows it', () => {
+  const r: DiskRecord = { type: 'learn', position: 4, action: { kind: 'config', config: { epoch: 1, voters: [{ id: 1, address: 'a:1' }], learners: [], nextId: 2 } } };
+  const f = Buffer.from(encodeFrame(r, SALT));
+  assert.equal(f[8 + 9], 4);
+  for (const kind of [6, 7, 255]) {
+    const g = Buffer.from(f);
+    g[8 + 9] = kind;
+    reseal(g, g.readUInt32LE(0) - 4);
+    assert.equal(checkFrame(g, 0, g.length, SALT).status, 'bad', `kind ${kind}`);
+  }
+});
+
+test('a segment without a header (its first frame a record) is damage: that record is applied but never lowers the alarm', async () => {
+  const b = build([{ records: [acc(0, 'a')], sealed: true }, { records: [acc(1, 'b')] }]);
+  const seg2 = Buffer.concat([Buffer.from(encodeFrame({ type: 'metadata', metadata: RECOVERING }, SALT)), Buffer.from(encodeFrame(acc(1, 'b'), SALT))]);
+  const { r } = await replay({ bufs: [b.bufs[0]!, seg2], ids: b.ids });
+  assert.ok(r !== undefined);
+  assert.equal(r.index.metadata().status, 'RECOVERING', 'applied');
+  assert.equal(r.poisoned, true, 'not trusted');
+  assert.deepEqual(whys(r), ['segment header missing or damaged']);
+  assert.ok(r.index.slot(1) !== undefined);
+  assert.equal(r.records, 3);
+});
+
+test('a segment holding only its header (and seal) refers to no position and holds no record', async () => {
+  const b = build([{ sealed: true }, { records: [acc(0, 'a')] }]);
+  const r = (await replay(b)).r!;
+  assert.deepEqual(r.segments.map((s) => [s.id, s.maxPosition, s.records, s.lastCrc]), [
+    [1, -1, 0, 0],
+    [2, 0, 1, b.bufs[1]!.readUInt32LE(b.frames[1]![1]!.offset + 4)],
+  ]);
+});
+
+test('a seal that does not match is reported over its own bytes', async () => {
+  const b = three();
+  const sealOf = b.frames[0]![b.frames[0]!.length - 1]!;
+  const seal = sealOf.rec as Extract<DiskRecord, { type: 'seal' }>;
+  const f = Buffer.from(encodeFrame({ ...seal, lastFrameCrc: seal.lastFrameCrc ^ 1 }, SALT));
+  const seg = Buffer.concat([b.bufs[0]!.subarray(0, sealOf.offset), f]);
+  const r = (await replay({ bufs: [seg, b.bufs[1]!, b.bufs[2]!], ids: b.ids })).r!;
+  assert.deepEqual(r.corruptRegions, [{ segmentId: 1, offset: sealOf.offset, bytes: f.length, why: 'seal does not match its segment' }]);
+});
