@@ -173,14 +173,16 @@ test('StepInvariants: after reset (a new process on the same disk) what the disk
 
 test('liveness: a member counts as heard for strictly less than the window (operationTimeoutMs by default)', () => {
   const l = new Liveness(2);
-  l.heard(1, 0);
-  l.heard(2, 0);
-  assert.equal(l.quorumHeard(timing.operationTimeoutMs - 1), true);
-  assert.equal(l.quorumHeard(timing.operationTimeoutMs), false);
-  assert.equal(l.heardOf([1, 2], timing.operationTimeoutMs - 1), 2);
-  assert.equal(l.heardOf([1, 2], timing.operationTimeoutMs), 0);
-  assert.equal(l.heardOf([1, 2], 99, 100), 2);
-  assert.equal(l.heardOf([1, 2], 100, 100), 0);
+  l.heard(1, 1000);
+  l.heard(2, 1000);
+  assert.equal(l.quorumHeard(1000 + timing.operationTimeoutMs - 1), true);
+  assert.equal(l.quorumHeard(1000 + timing.operationTimeoutMs), false);
+  assert.equal(l.quorumHeard(1099, 100), true);
+  assert.equal(l.quorumHeard(1100, 100), false);
+  assert.equal(l.heardOf([1, 2], 1000 + timing.operationTimeoutMs - 1), 2);
+  assert.equal(l.heardOf([1, 2], 1000 + timing.operationTimeoutMs), 0);
+  assert.equal(l.heardOf([1, 2], 1099, 100), 2);
+  assert.equal(l.heardOf([1, 2], 1100, 100), 0);
 });
 
 test('liveness: heardOf counts only the named members heard within the window, never one never heard', () => {
