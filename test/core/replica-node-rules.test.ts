@@ -1,0 +1,307 @@
+// Issue 11 (mutation testing of src/core/replica-node.ts): the rules of the pure replica node, one at a time,
+// on ReplicaNodeCore over a MemoryStore: the restart check's held votes (no vote, RECOVERING in its gossip, a
+// metadata record keeps the disk's real status), what the acceptor's steps feed back (the writer seen active,
+// the members its writes counted, the disks they witnessed), which records may ride lazily and which wait for
+// a reply, the recover reply as discovery needs it, a removed member's rejoin, the state gossip (when, to whom,
+// what, a stranger's newer head), a peer that recorded another disk of this member, the witnessed table's
+// persistence, the recovery's status changes, the repair of lost records and holes, and the catch-up's results
+// (learned values, a peer's beginning, a rejoin's end). Each test names the rule it protects and fails with one
+// or more of Stryker's mutants of replica-node.ts planted by hand (docs/testing.md). No wall clock: every
+// `now` is given.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { limits, timing } from '../../src/core/constants.js';
+import type { PlacedConfiguration } from '../../src/core/membership.js';
+import { ReplicaNodeCore, type NodeEvent, type NodeOutput, type ReplicaNodeConfig } from '../../src/core/replica-node.js';
+import type {
+  Action, Message, Metadata, PeerStateMessage, PersistRecord, PromiseReply, ReadReply, ReadRequest, RecoverReply, RecoverRequest, RejoinReply, ReplicaId,
+  WriteReply, WriteRequest,
+} from '../../src/core/types.js';
+import { MemoryStore } from '../../src/storage/memory-store.js';
+import { config0, member } from './reconfig-harness.js';
+
+// ------------------------------------------------------------------ helpers
+
+const app = (p: number): Action => ({ kind: 'append', data: new Uint8Array([p % 251]) });
+
+/** A node over a MemoryStore that appends every step's records (the shell, with every record durable at once). */
+class N {
+  readonly store: MemoryStore;
+  readonly node: ReplicaNodeCore;
+  readonly outs: NodeOutput[] = [];
+  constructor(meta: Partial<Metadata> = {}, cfg: Partial<ReplicaNodeConfig> = {}, records: PersistRecord[] = []) {
+    this.store = new MemoryStore({ status: 'VOTING', promised: 0, incarnation: 'i1', ...meta });
+    if (records.length > 0) this.store.append(records);
+    this.node = new ReplicaNodeCore({ id: 1, members: [1, 2, 3], store: this.store, random: () => 0.5, restartCheck: false, now: 0, ...cfg });
+  }
+  step(e: NodeEvent, now: number): NodeOutput {
+    const out = this.node.step(e, now);
+    this.store.append(out.records);
+    this.outs.push(out);
+    return out;
+  }
+  tick(now: number): NodeOutput {
+    return this.step({ type: 'tick' }, now);
+  }
+  msg(msg: Message, from: ReplicaId | undefined, now: number): NodeOutput {
+    return this.step(from === undefined ? { type: 'message', msg } : { type: 'message', msg, from }, now);
+  }
+}
+
+const gossip = (o: Partial<PeerStateMessage> = {}): PeerStateMessage => ({
+  type: 'peerState', incarnation: 'p', generation: 0, disk: 0, status: 'VOTING', promised: 0, begin: 0, end: -1, learnedThrough: -1, ...o,
+});
+
+const write = (proposal: number, from: number, n: number, named: WriteRequest['named'] = [], rid = 1): WriteRequest => ({
+  type: 'write', rid, proposal, from, actions: Array.from({ length: n }, (_, k) => app(from + k)), named,
+});
+const named = (...ids: number[]): WriteRequest['named'] => ids.map((id) => ({ id, generation: 0, disk: 0 }));
+
+/** Accepted-and-learned records for positions [0, n). */
+function learnedRecords(n: number, proposal = 1): PersistRecord[] {
+  const out: PersistRecord[] = [];
+  for (let p = 0; p < n; p++) out.push({ type: 'accept', position: p, proposal, action: app(p) });
+  if (n > 0) out.push({ type: 'commit', from: 0, to: n - 1, proposal });
+  return out;
+}
+
+const readsOf = (out: NodeOutput): { to: ReplicaId; msg: ReadRequest }[] =>
+  out.send.filter((s): s is { to: ReplicaId; msg: ReadRequest } => s.msg.type === 'read');
+const recoversOf = (out: NodeOutput): { to: ReplicaId; msg: RecoverRequest }[] =>
+  out.send.filter((s): s is { to: ReplicaId; msg: RecoverRequest } => s.msg.type === 'recover');
+const metadataOf = (out: NodeOutput): Metadata[] => out.records.flatMap((r) => (r.type === 'metadata' ? [r.metadata] : []));
+
+function readReplyTo(req: ReadRequest, o: Partial<ReadReply> = {}): ReadReply {
+  return { type: 'readReply', rid: req.rid, status: 'VOTING', begin: 0, end: req.to, learnedThrough: req.to, slots: [], coveredThrough: req.to, lost: [], writerActive: false, ...o };
+}
+
+function recoverReply(rid: number, o: Partial<RecoverReply> = {}): RecoverReply {
+  return {
+    type: 'recoverReply', rid, status: 'VOTING', begin: 0, end: -1, incarnation: 'p', generation: 0, disk: 0, memberGeneration: 0, memberDisk: 0, recorded: [], ...o,
+  };
+}
+
+/** The writerActive flag of a read reply at `now` (the acceptor reports the node's view of the writer). */
+function writerActive(n: N, now: number): boolean {
+  const out = n.msg({ type: 'read', rid: 99, from: 0, to: 0, limit: 1 }, 7, now);
+  return (out.reply as ReadReply).writerActive;
+}
+
+// ------------------------------------------------------------------ the restart check holds the votes
+
+test('a VOTING disk started with the restart check (the default) holds its votes: promises and writes are answered IGNORED and nothing is recorded', () => {
+  const n = new N({ promised: 2 }, { restartCheck: undefined });
+  assert.equal(n.node.holdsVotes, true);
+  assert.equal(n.node.waiting, 'checking with the peers that this disk did not go back in time');
+  const p = n.msg({ type: 'promise', rid: 1, proposal: 5 }, 4, 10);
+  assert.equal((p.reply as PromiseReply).outcome, 'ignored');
+  assert.deepEqual(p.records, []);
+  const w = n.msg(write(2, 0, 1, named(1, 2)), 4, 20);
+  assert.equal((w.reply as WriteReply).outcome, 'ignored');
+  assert.deepEqual(w.records, []);
+  assert.equal(n.store.metadata().promised, 2);
+});
+
+test('a replica started without the restart check votes at once: holdsVotes is false, waiting empty, and a promise is granted', () => {
+  const n = new N({ promised: 2 });
+  assert.equal(n.node.holdsVotes, false);
+  assert.equal(n.node.removed, false);
+  assert.equal(n.node.waiting, '');
+  const p = n.msg({ type: 'promise', rid: 1, proposal: 5 }, 4, 10);
+  assert.equal((p.reply as PromiseReply).outcome, 'accept');
+  assert.equal(n.store.metadata().promised, 5);
+});
+
+test('a replica that is not VOTING waits for the recovery protocol, and says so', () => {
+  const n = new N({ status: 'EMPTY' }, { restartCheck: true });
+  assert.equal(n.node.waiting, 'starting the recovery protocol');
+  assert.equal(n.node.holdsVotes, false, 'an EMPTY disk holds nothing: it is simply not VOTING');
+  assert.equal(n.node.status, 'EMPTY');
+  const p = n.msg({ type: 'promise', rid: 1, proposal: 5 }, 4, 10);
+  assert.equal((p.reply as PromiseReply).outcome, 'ignored');
+});
+
+test('while the restart check runs, a metadata record the acceptor writes (a config entry learned) keeps the status the disk really has', () => {
+  const c0 = config0([1, 2, 3]);
+  const n = new N({ configs: [c0] }, { restartCheck: true, bootstrap: c0 });
+  assert.equal(n.node.holdsVotes, true);
+  const cfg1 = { epoch: 1, voters: [1, 2, 3].map(member), learners: [], nextId: 4 };
+  const out = n.msg({ type: 'learned', entries: [{ position: 0, action: { kind: 'config', config: cfg1 } }], floors: [{ position: 0, floor: 3 }] }, 2, 10);
+  const metas = metadataOf(out);
+  assert.ok(metas.length > 0, 'the chain grows in a metadata record');
+  for (const m of metas) assert.equal(m.status, 'VOTING', 'not the RECOVERING the held store shows the acceptor');
+  assert.equal(n.store.metadata().status, 'VOTING');
+  assert.equal(n.store.metadata().configs?.at(-1)?.epoch, 1);
+});
+
+test('a replica in its restart check gossips RECOVERING although its disk says VOTING; once voting it gossips VOTING', () => {
+  const held = new N({}, { restartCheck: true });
+  const out = held.tick(0);
+  assert.deepEqual(out.announce.map((a) => (a.msg as PeerStateMessage).status), ['RECOVERING', 'RECOVERING']);
+  const free = new N();
+  assert.deepEqual(free.tick(0).announce.map((a) => (a.msg as PeerStateMessage).status), ['VOTING', 'VOTING']);
+});
+
+// ------------------------------------------------------------------ the state gossip
+
+test('gossip: every peerStateMs, to every other member in ascending order, as announcements (released once durable), never to itself', () => {
+  const c = { ...config0([1, 3], [2]), voters: [member(3), member(1)] };
+  const n = new N({ configs: [c], promised: 4, generation: 2, disk: 6, incarnation: 'inc' }, {}, learnedRecords(3));
+  const out = n.tick(0);
+  assert.deepEqual(out.send, [], 'gossip is no request to send now');
+  assert.deepEqual(out.announce.map((a) => a.to), [2, 3], 'voters and learners, ascending, not itself');
+  const msg = out.announce[0]!.msg as PeerStateMessage;
+  assert.deepEqual(msg, {
+    type: 'peerState', incarnation: 'inc', generation: 2, disk: 6, status: 'VOTING', promised: 4, begin: 0, end: 2, learnedThrough: 2,
+    config: { epoch: 0, position: -1 }, address: 'h1:1',
+  });
+  assert.deepEqual(n.tick(timing.peerStateMs - 1).announce, [], 'not again before peerStateMs');
+  assert.equal(n.tick(timing.peerStateMs).announce.length, 2, 'again at peerStateMs');
+  assert.deepEqual(n.tick(timing.peerStateMs + 1).announce, []);
+});
+
+test('gossip names no address when the configuration lists no entry for this replica', () => {
+  const n = new N({}, { id: 4 });
+  const out = n.tick(0);
+  assert.deepEqual(out.announce.map((a) => a.to), [1, 2, 3]);
+  assert.equal('address' in out.announce[0]!.msg, false);
+});
+
+test('gossip: a replica alone in its configuration tells nobody; two members do', () => {
+  assert.deepEqual(new N({}, { members: [1] }).tick(0).announce, []);
+  assert.deepEqual(new N({}, { members: [1, 2] }).tick(0).announce.map((a) => a.to), [2]);
+});
+
+test('gossip tells each peer which of its disks this replica recorded (yours), and only that peer', () => {
+  const n = new N({ recorded: { 2: { generation: 3, disk: 4 } } });
+  const out = n.tick(0);
+  const to2 = out.announce.find((a) => a.to === 2)!.msg as PeerStateMessage;
+  const to3 = out.announce.find((a) => a.to === 3)!.msg as PeerStateMessage;
+  assert.deepEqual(to2.yours, { generation: 3, disk: 4 });
+  assert.equal('yours' in to3, false);
+});
+
+test('peer state is taken from members only, with the time heard; a message with no sender, from itself or from a non-member naming no newer head is dropped', () => {
+  const n = new N();
+  n.msg(gossip({ promised: 3 }), 2, 100);
+  n.msg(gossip({ promised: 4 }), undefined, 110);
+  n.msg(gossip({ promised: 5 }), 1, 120);
+  n.msg(gossip({ promised: 6 }), 9, 130);
+  assert.deepEqual([...n.node.peerStates().keys()], [2]);
+  assert.equal(n.node.peerStates().get(2)!.at, 100);
+  assert.equal(n.node.peerStates().get(2)!.state.promised, 3);
+});
+
+test('the highest promise any member gossiped lets this replica follow a proposal that far above its own (saneProposal), not only the latest gossip', () => {
+  const step = limits.proposalStepMax;
+  const n = new N();
+  n.msg(gossip({ promised: 1000 }), 2, 10);
+  n.msg(gossip({ promised: 10 }), 3, 20);
+  const p = n.msg({ type: 'promise', rid: 1, proposal: 1000 + step }, 4, 30);
+  assert.equal((p.reply as PromiseReply).outcome, 'accept');
+  const m = new N();
+  const q = m.msg({ type: 'promise', rid: 1, proposal: 1000 + step }, 4, 30);
+  assert.notEqual((q.reply as PromiseReply).outcome, 'accept', 'without the gossip the jump is refused');
+});
+
+test('a member gossiping a newer disk of its own is recorded, lazily (no reply waits); the same disk again records nothing', () => {
+  const n = new N();
+  const out = n.msg(gossip({ generation: 2, disk: 7 }), 2, 10);
+  assert.deepEqual(metadataOf(out).map((m) => m.recorded), [{ 2: { generation: 2, disk: 7 } }]);
+  assert.equal(out.lazy, true);
+  assert.equal(out.reply, undefined);
+  const again = n.msg(gossip({ generation: 2, disk: 7 }), 2, 20);
+  assert.deepEqual(again.records, []);
+  assert.equal(again.lazy, false);
+});
+
+/** The witness of member `m` a recover reply gives (the node's in-memory table). */
+function witnessOf(n: N, m: number, now: number): RecoverReply['witness'] {
+  return (n.msg({ type: 'recover', rid: 5, member: m }, m, now).reply as RecoverReply).witness;
+}
+
+test('witnessed progress: the same disk keeps the highest promise and end seen, each on its own', () => {
+  const n = new N();
+  n.msg(gossip({ promised: 7, end: 12 }), 2, 10);
+  assert.deepEqual(witnessOf(n, 2, 11), { generation: 0, disk: 0, promised: 7, end: 12 });
+  n.msg(gossip({ promised: 5, end: 15 }), 2, 20);
+  assert.deepEqual(witnessOf(n, 2, 21), { generation: 0, disk: 0, promised: 7, end: 15 });
+  n.msg(gossip({ promised: 9, end: 3 }), 2, 30);
+  assert.deepEqual(witnessOf(n, 2, 31), { generation: 0, disk: 0, promised: 9, end: 15 });
+});
+
+test('witnessed progress: a newer disk replaces the old one with its own figures; an older disk is ignored', () => {
+  const n = new N();
+  n.msg(gossip({ generation: 1, disk: 1, promised: 7, end: 12 }), 2, 10);
+  n.msg(gossip({ generation: 0, disk: 0, promised: 20, end: 30 }), 2, 20);
+  assert.deepEqual(witnessOf(n, 2, 21), { generation: 1, disk: 1, promised: 7, end: 12 }, 'an older generation is no news');
+  n.msg(gossip({ generation: 2, disk: 3, promised: 2, end: 4 }), 2, 30);
+  assert.deepEqual(witnessOf(n, 2, 31), { generation: 2, disk: 3, promised: 2, end: 4 }, 'not the old disk\'s higher figures');
+});
+
+test('the witnessed table is written down at most every 5 s from the start, only when it changed, lazily', () => {
+  const n = new N({}, { now: 1000 });
+  n.msg(gossip({ promised: 7, end: 12 }), 2, 1100);
+  assert.deepEqual(metadataOf(n.tick(5999)).filter((m) => m.witnessed !== undefined), [], 'not before 5 s from the start');
+  const out = n.tick(6000);
+  const metas = metadataOf(out);
+  assert.equal(metas.length, 1);
+  assert.deepEqual(metas[0]!.witnessed, { 2: { generation: 0, disk: 0, promised: 7, end: 12 } });
+  assert.equal(out.lazy, true);
+  assert.deepEqual(n.store.metadata().witnessed, { 2: { generation: 0, disk: 0, promised: 7, end: 12 } });
+  // Nothing new: nothing written, however long after.
+  n.msg(gossip({ promised: 7, end: 12 }), 2, 6100);
+  assert.deepEqual(metadataOf(n.tick(20_000)), [], 'the same figures again change nothing');
+  const m = new N();
+  m.msg(gossip({ promised: 7 }), 2, 100);
+  assert.equal(metadataOf(m.tick(5000)).length, 1);
+  m.msg(gossip({ promised: 8 }), 2, 5100);
+  assert.deepEqual(metadataOf(m.tick(9999)), [], '5 s from the last write');
+  assert.equal(metadataOf(m.tick(10_000)).length, 1);
+});
+
+test('the witnessed table starts from the persisted copy', () => {
+  const w = { 3: { generation: 1, disk: 2, promised: 9, end: 4 } };
+  const n = new N({ witnessed: w });
+  n.msg(gossip({ promised: 1 }), 2, 10);
+  const metas = metadataOf(n.tick(6000));
+  assert.deepEqual(metas.at(-1)!.witnessed, { ...w, 2: { generation: 0, disk: 0, promised: 1, end: -1 } });
+});
+
+// ------------------------------------------------------------------ a peer recorded another disk of this member
+
+test('a VOTING replica told by a peer that it recorded a newer disk of this member stops voting and rejoins (RECOVERING, durable, at once)', () => {
+  const n = new N({ generation: 1, disk: 4 });
+  n.msg(gossip({ promised: 3, end: 5 }), 3, 5);
+  const out = n.msg(gossip({ yours: { generation: 2, disk: 9 } }), 2, 10);
+  assert.equal(out.status, 'RECOVERING');
+  const metas = metadataOf(out);
+  assert.equal(metas[0]!.status, 'RECOVERING');
+  assert.deepEqual(metas[0]!.witnessed?.[3], { generation: 0, disk: 0, promised: 3, end: 5 }, 'with the witnessed table');
+  assert.match(n.node.waiting, /^rejoining/);
+  assert.equal(out.notes.length > 0, true);
+  assert.ok(out.send.length > 0, 'the recovery starts at once (its first round goes out)');
+  assert.equal(n.store.metadata().status, 'RECOVERING');
+  const p = n.msg({ type: 'promise', rid: 1, proposal: 5 }, 4, 20);
+  assert.equal((p.reply as PromiseReply).outcome, 'ignored');
+});
+
+test('a disk of the same generation but another number recorded for this member also makes it rejoin (a generation drawn twice)', () => {
+  const n = new N({ generation: 1, disk: 4 });
+  assert.equal(n.msg(gossip({ yours: { generation: 1, disk: 5 } }), 2, 10).status, 'RECOVERING');
+});
+
+test('a peer that recorded this very disk, or an older one, changes nothing', () => {
+  const n = new N({ generation: 1, disk: 4 });
+  assert.equal(n.msg(gossip({ yours: { generation: 1, disk: 4 } }), 2, 10).status, undefined);
+  assert.equal(n.msg(gossip({ yours: { generation: 0, disk: 0 } }), 2, 20).status, undefined);
+  assert.equal(n.store.metadata().status, 'VOTING');
+  assert.equal(n.node.waiting, '');
+});
+
+test('a replica still in its recovery (the restart check) does not start a second one when a peer recorded a newer disk', () => {
+  const n = new N({ generation: 1, disk: 4 }, { restartCheck: true });
+  const out = n.msg(gossip({ yours: { generation: 2, disk: 9 } }), 2, 10);
+  assert.equal(out.status, undefined);
+  assert.deepEqual(metadataOf(out).filter((m) => m.status !== 'VOTING'), []);
+});
