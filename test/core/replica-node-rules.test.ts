@@ -11,6 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { limits, timing } from '../../src/core/constants.js';
+import { ALL_RULES_ON } from '../../src/core/rules.js';
 import type { PlacedConfiguration } from '../../src/core/membership.js';
 import { ReplicaNodeCore, type NodeEvent, type NodeOutput, type ReplicaNodeConfig } from '../../src/core/replica-node.js';
 import type {
@@ -304,4 +305,293 @@ test('a replica still in its recovery (the restart check) does not start a secon
   const out = n.msg(gossip({ yours: { generation: 2, disk: 9 } }), 2, 10);
   assert.equal(out.status, undefined);
   assert.deepEqual(metadataOf(out).filter((m) => m.status !== 'VOTING'), []);
+});
+
+// ------------------------------------------------------------------ what the acceptor's steps feed back
+
+test('the holder of the implicit promise writing or committing here is a writer at work for writerActiveMs (read replies say so)', () => {
+  const n = new N({ promised: 5 }, {}, learnedRecords(1, 5));
+  assert.equal(writerActive(n, 0), false);
+  n.msg({ type: 'commit', proposal: 5, from: 0, to: 0 }, 2, 100);
+  assert.equal(writerActive(n, 100 + timing.writerActiveMs - 1), true);
+  assert.equal(writerActive(n, 100 + timing.writerActiveMs), false);
+  const w = new N({ promised: 5 });
+  w.msg(write(5, 0, 1, named(1, 2)), 2, 200);
+  assert.equal(writerActive(w, 201), true);
+});
+
+test('a write or commit under another proposal than the promise in force, or under no promise at all (0), is no sign of the writer', () => {
+  const n = new N({ promised: 5 }, {}, learnedRecords(1, 4));
+  n.msg({ type: 'commit', proposal: 4, from: 0, to: 0 }, 2, 100);
+  assert.equal(writerActive(n, 101), false);
+  const z = new N({ promised: 0 });
+  z.msg({ type: 'commit', proposal: 0, from: 0, to: 0 }, 2, 100);
+  assert.equal(writerActive(z, 101), false);
+});
+
+test('an implicit promise granted is a writer at work (its election settles every open position); a refused one, or an explicit promise (a fill), is not', () => {
+  const n = new N({ promised: 5 });
+  n.msg({ type: 'promise', rid: 1, proposal: 4 }, 2, 10);
+  assert.equal(writerActive(n, 11), false, 'refused');
+  n.msg({ type: 'promise', rid: 2, proposal: 5, from: 0, to: 3 }, 2, 20);
+  assert.equal(writerActive(n, 21), false, 'an explicit promise at the number in force');
+  n.msg({ type: 'promise', rid: 3, proposal: 6, from: 0, to: 3 }, 2, 30);
+  assert.equal(writerActive(n, 31), false, 'an explicit promise granted');
+  n.msg({ type: 'promise', rid: 4, proposal: 7 }, 2, 40);
+  assert.equal(writerActive(n, 41), true);
+});
+
+test('writerView: the members the writer counted in its latest write accepted here, ascending, who of them was heard lately, the quorum and what may still be lost', () => {
+  const n = new N({ promised: 5 });
+  assert.equal(n.node.writerView(), null, 'no write yet');
+  n.msg(gossip(), 2, 50);
+  n.msg(write(5, 0, 1, named(3, 1, 2)), 2, 100);
+  let v = n.node.writerView()!;
+  assert.deepEqual(v, { proposal: 5, counted: [1, 2, 3], reachable: [1, 2], quorum: 2, survives: 0, lastWriteAgoMs: 0, active: true });
+  n.msg(gossip(), 3, 60);
+  n.tick(50 + 3 * timing.peerStateMs);
+  v = n.node.writerView()!;
+  assert.deepEqual(v.reachable, [1, 2, 3], 'heard exactly 3 gossip periods ago still counts');
+  assert.equal(v.survives, 1);
+  assert.equal(v.lastWriteAgoMs, 50 + 3 * timing.peerStateMs - 100);
+  n.tick(51 + 3 * timing.peerStateMs);
+  assert.deepEqual(n.node.writerView()!.reachable, [1, 3], 'r2 not heard for more than 3 gossip periods');
+  n.tick(100 + timing.writerActiveMs);
+  assert.equal(n.node.writerView()!.active, false);
+});
+
+test('writerView is null once the promise moved past the writer that wrote here', () => {
+  const n = new N({ promised: 5 });
+  n.msg(write(5, 0, 1, named(1, 2)), 2, 100);
+  n.msg({ type: 'promise', rid: 1, proposal: 6 }, 3, 200);
+  assert.equal(n.node.writerView(), null);
+});
+
+test('a write accepted under a proposal above the promise in force counts no members for the writer view', () => {
+  const n = new N({ promised: 5 });
+  const out = n.msg(write(6, 0, 1, named(1, 2)), 2, 100);
+  assert.equal((out.reply as WriteReply).outcome, 'accept');
+  assert.equal(n.node.writerView(), null);
+});
+
+test('an accepted write witnesses the promise of every other disk it names; this replica itself is not witnessed', () => {
+  const n = new N({ promised: 5 });
+  n.msg(write(5, 0, 1, named(1, 2, 3)), 2, 100);
+  assert.deepEqual(witnessOf(n, 2, 101), { generation: 0, disk: 0, promised: 5, end: -1 });
+  assert.deepEqual(witnessOf(n, 3, 102), { generation: 0, disk: 0, promised: 5, end: -1 });
+  assert.equal(witnessOf(n, 1, 103), undefined);
+});
+
+test('a write witnesses a known disk only upward: a lower proposal keeps the figure, a higher one raises it and keeps the end', () => {
+  const n = new N({ promised: 5 });
+  n.msg(gossip({ promised: 9, end: 12 }), 2, 10);
+  n.msg(write(5, 0, 1, named(2)), 3, 100);
+  assert.deepEqual(witnessOf(n, 2, 101), { generation: 0, disk: 0, promised: 9, end: 12 });
+  const m = new N({ promised: 5 });
+  m.msg(gossip({ promised: 3, end: 12 }), 2, 10);
+  m.msg(write(5, 0, 1, named(2)), 3, 100);
+  assert.deepEqual(witnessOf(m, 2, 101), { generation: 0, disk: 0, promised: 5, end: 12 });
+});
+
+test('a write naming a newer disk of a member replaces the witness of its old one; an older disk named is ignored', () => {
+  const n = new N({ promised: 5 });
+  n.msg(gossip({ generation: 1, disk: 1, promised: 9, end: 12 }), 2, 10);
+  n.msg(write(5, 0, 1, [{ id: 2, generation: 0, disk: 0 }]), 3, 100);
+  assert.deepEqual(witnessOf(n, 2, 101), { generation: 1, disk: 1, promised: 9, end: 12 });
+  n.msg(write(5, 1, 1, [{ id: 2, generation: 2, disk: 4 }]), 3, 110);
+  assert.deepEqual(witnessOf(n, 2, 111), { generation: 2, disk: 4, promised: 5, end: -1 });
+});
+
+test('a refused write witnesses nothing', () => {
+  const n = new N({ promised: 5 });
+  const out = n.msg(write(4, 0, 1, named(2)), 3, 100);
+  assert.equal((out.reply as WriteReply).outcome, 'reject');
+  assert.equal(witnessOf(n, 2, 101), undefined);
+});
+
+test('a witness from a write is written down with the table (it marks the table changed)', () => {
+  const n = new N({ promised: 5 });
+  n.msg(write(5, 0, 1, named(2)), 3, 100);
+  assert.deepEqual(metadataOf(n.tick(5000)).at(-1)?.witnessed, { 2: { generation: 0, disk: 0, promised: 5, end: -1 } });
+  n.msg(write(5, 1, 1, named(2)), 3, 5100);
+  assert.deepEqual(metadataOf(n.tick(10_000)), [], 'the same witness again changes nothing');
+});
+
+test('learned values with no reply waiting may ride on a later sync (lazy); a step with a reply, or with no record, is not lazy', () => {
+  const n = new N();
+  const learned = n.msg({ type: 'learned', entries: [{ position: 0, action: app(0) }] }, 2, 10);
+  assert.ok(learned.records.length > 0);
+  assert.equal(learned.lazy, true);
+  const nothing = n.msg({ type: 'learned', entries: [{ position: 0, action: app(0) }] }, 2, 20);
+  assert.deepEqual(nothing.records, []);
+  assert.equal(nothing.lazy, false);
+  const p = n.msg({ type: 'promise', rid: 1, proposal: 3 }, 2, 30);
+  assert.ok(p.records.length > 0 && p.reply !== undefined);
+  assert.equal(p.lazy, false, 'the reply waits for the promise to be durable');
+});
+
+// ------------------------------------------------------------------ the recover reply, a removed member's rejoin
+
+const c0 = config0([1, 2, 3]);
+const cfg1 = { epoch: 1, voters: [1, 2, 3].map(member), learners: [], nextId: 4 };
+/** Epoch 1 removes member 3. */
+const c1Without3: PlacedConfiguration = { epoch: 1, voters: [1, 2].map(member), learners: [], nextId: 4, position: 0, floor: 1 };
+
+test('a recover reply carries the learned prefix and the cluster id, and no links while the chain is the bootstrap one', () => {
+  const n = new N({ configs: [c0], clusterId: 'cl-1' }, { bootstrap: c0 }, learnedRecords(3));
+  const r = n.msg({ type: 'recover', rid: 5, member: 2 }, 2, 10).reply as RecoverReply;
+  assert.equal(r.learnedThrough, 2);
+  assert.equal(r.clusterId, 'cl-1');
+  assert.equal('links' in r, false);
+  assert.equal('removed' in r, false);
+  const m = new N();
+  const s = m.msg({ type: 'recover', rid: 5, member: 2 }, 2, 10).reply as RecoverReply;
+  assert.equal('clusterId' in s, false);
+  assert.equal('links' in s, false);
+  assert.equal(s.learnedThrough, -1);
+});
+
+test('a recover reply gives the links above the asker\'s head, or the whole chain to an asker that stores none once past epoch 0', () => {
+  const c1: PlacedConfiguration = { ...cfg1, position: 0, floor: 1 };
+  const n = new N({ configs: [c0, c1] }, { bootstrap: c0 });
+  const whole = n.msg({ type: 'recover', rid: 5, member: 2 }, 2, 10).reply as RecoverReply;
+  assert.deepEqual(whole.links, [c0, c1]);
+  const above0 = n.msg({ type: 'recover', rid: 6, member: 2, config: { epoch: 0, position: -1 } }, 2, 10).reply as RecoverReply;
+  assert.deepEqual(above0.links, [c1]);
+  const above1 = n.msg({ type: 'recover', rid: 7, member: 2, config: { epoch: 1, position: 0 } }, 2, 10).reply as RecoverReply;
+  assert.equal('links' in above1, false);
+});
+
+test('R7: a recover reply to a member this replica\'s chain removed names the configuration that removed it; to others, or with removedStaysOut off, none', () => {
+  const n = new N({ configs: [c0, c1Without3] }, { bootstrap: c0 });
+  assert.deepEqual((n.msg({ type: 'recover', rid: 5, member: 3 }, 3, 10).reply as RecoverReply).removed, c1Without3);
+  assert.equal('removed' in (n.msg({ type: 'recover', rid: 6, member: 2 }, 2, 10).reply as RecoverReply), false);
+  assert.equal('removed' in (n.msg({ type: 'recover', rid: 7 }, 3, 10).reply as RecoverReply), false, 'an asker naming no member');
+  const off = new N({ configs: [c0, c1Without3] }, { bootstrap: c0, rules: { ...ALL_RULES_ON, removedStaysOut: false } });
+  assert.equal('removed' in (off.msg({ type: 'recover', rid: 5, member: 3 }, 3, 10).reply as RecoverReply), false);
+});
+
+test('R7: a removed member asking to record a new disk is answered IGNORED with the configuration that removed it and the disk recorded; nothing is recorded', () => {
+  const n = new N({ configs: [c0, c1Without3], recorded: { 3: { generation: 1, disk: 2 } } }, { bootstrap: c0 });
+  const out = n.msg({ type: 'rejoin', rid: 4, member: 3, generation: 5, disk: 9 }, 3, 10);
+  assert.deepEqual(out.records, []);
+  assert.deepEqual(out.reply, { type: 'rejoinReply', rid: 4, outcome: 'ignored', status: 'VOTING', begin: 0, end: -1, generation: 1, disk: 2, removed: c1Without3 });
+  const none = new N({ configs: [c0, c1Without3] }, { bootstrap: c0 });
+  assert.deepEqual((none.msg({ type: 'rejoin', rid: 4, member: 3, generation: 5, disk: 9 }, 3, 10).reply as RejoinReply).generation, 0, 'no disk recorded: the original one');
+});
+
+test('a rejoin is refused as a removed member\'s only when the member itself asks; a member still in the configuration is recorded', () => {
+  const n = new N({ configs: [c0, c1Without3] }, { bootstrap: c0 });
+  const other = n.msg({ type: 'rejoin', rid: 4, member: 3, generation: 5, disk: 9 }, 2, 10).reply as RejoinReply;
+  assert.equal('removed' in other, false, 'asked by another replica: the acceptor\'s own answer');
+  const ok = n.msg({ type: 'rejoin', rid: 5, member: 2, generation: 5, disk: 9 }, 2, 20);
+  assert.equal((ok.reply as RejoinReply).outcome, 'accept');
+  assert.deepEqual(n.store.metadata().recorded, { 2: { generation: 5, disk: 9 } });
+});
+
+// ------------------------------------------------------------------ the recovery: restart check, rejoin, status
+
+/** Peers that answer every recover, rejoin and read request as VOTING replicas holding [0, end] learned. */
+function answer(s: { to: ReplicaId; msg: Message }, end = 4, o: { readSlots?: (req: ReadRequest) => ReadReply['slots']; read?: Partial<ReadReply> } = {}): Message | undefined {
+  const m = s.msg;
+  if (m.type === 'recover') return recoverReply(m.rid, { end, learnedThrough: end, incarnation: `p${s.to}` });
+  if (m.type === 'rejoin') return { type: 'rejoinReply', rid: m.rid, outcome: 'accept', status: 'VOTING', begin: 0, end, generation: m.generation, disk: m.disk };
+  if (m.type === 'read') {
+    const slots = o.readSlots?.(m) ?? [];
+    return readReplyTo(m, { end, learnedThrough: end, slots, ...o.read });
+  }
+  return undefined;
+}
+const learnedSlots = (req: ReadRequest, end: number): ReadReply['slots'] =>
+  Array.from({ length: Math.max(0, Math.min(req.to, end) - req.from + 1) }, (_, k) => ({ position: req.from + k, promised: 0, accepted: 1, learned: true, action: app(req.from + k) }));
+
+/** Runs a tick and answers what is sent (and what that sends) until a read comes, if `stopAtRead`. */
+function round(n: N, now: number, reply: (s: { to: ReplicaId; msg: Message }) => Message | undefined, stopAtRead = false): { outs: NodeOutput[]; read?: { to: ReplicaId; msg: ReadRequest } } {
+  const outs = [n.tick(now)];
+  const queue = [...outs[0]!.send];
+  while (queue.length > 0) {
+    const s = queue.shift()!;
+    if (stopAtRead && s.msg.type === 'read') return { outs, read: s as { to: ReplicaId; msg: ReadRequest } };
+    const a = reply(s);
+    if (a === undefined) continue;
+    const o = n.msg(a, s.to, now);
+    outs.push(o);
+    queue.push(...o.send);
+  }
+  return { outs };
+}
+
+test('an EMPTY replica joining a running cluster: RECOVERING with a new generation (durable, with the witnessed table), a catch-up of what the peers hold, then VOTING', () => {
+  const n = new N({ status: 'EMPTY' }, { restartCheck: true });
+  const { outs } = round(n, 0, (s) => answer(s, 4, { readSlots: (r) => learnedSlots(r, 4) }));
+  const statuses = outs.flatMap((o) => (o.status === undefined ? [] : [o.status]));
+  assert.deepEqual(statuses, ['RECOVERING', 'VOTING']);
+  const rec = outs.find((o) => o.status === 'RECOVERING')!;
+  const meta = metadataOf(rec).at(-1)!;
+  assert.equal(meta.status, 'RECOVERING');
+  assert.deepEqual(meta.witnessed, {});
+  assert.equal(meta.generation, 1);
+  assert.ok(rec.notes.includes('replica is now RECOVERING (generation 1)'));
+  assert.equal(n.store.metadata().status, 'VOTING');
+  assert.equal(n.store.learnedThrough(), 4, 'the catch-up copied [0, 4]');
+  assert.equal(n.node.waiting, '');
+  assert.equal(n.node.progress(), null);
+  const p = n.msg({ type: 'promise', rid: 1, proposal: 3 }, 2, 100);
+  assert.equal((p.reply as PromiseReply).outcome, 'accept', 'the recovery is over: it votes');
+});
+
+test('a rejoin\'s catch-up reports its progress (positions of the range, bytes), also in recover replies; a repair\'s does not', () => {
+  const n = new N({ status: 'EMPTY' }, { restartCheck: true });
+  const { read } = round(n, 0, (s) => answer(s, 4), true);
+  assert.ok(read);
+  assert.deepEqual(n.node.progress(), { done: 0, total: 5, bytes: 0 });
+  const r = n.msg({ type: 'recover', rid: 9, member: 2 }, 2, 10).reply as RecoverReply;
+  assert.deepEqual(r.progress, { done: 0, total: 5 });
+  const voting = new N({}, {}, learnedRecords(2));
+  voting.store.markLost(1);
+  const rep = voting.tick(0);
+  assert.equal(readsOf(rep).length, 1, 'a repair runs');
+  assert.equal(voting.node.progress(), null);
+  assert.equal('progress' in (voting.msg({ type: 'recover', rid: 9, member: 2 }, 2, 10).reply as RecoverReply), false);
+});
+
+test('recover and rejoin replies count only from a named peer (a hello named it)', () => {
+  const n = new N({ status: 'EMPTY' }, { restartCheck: true });
+  const first = n.tick(0);
+  const rid = recoversOf(first)[0]!.msg.rid;
+  for (const s of recoversOf(first)) {
+    const o = n.msg(recoverReply(rid, { end: 4, learnedThrough: 4 }), undefined, 5);
+    assert.deepEqual(o, { records: [], announce: [], send: [], lazy: false, notes: [] }, `an anonymous reply for r${s.to}`);
+  }
+  const o = n.msg(recoverReply(rid, { end: 4, learnedThrough: 4 }), 2, 6);
+  assert.ok(o.notes.length + o.send.length > 0, 'a named reply moves the recovery');
+});
+
+test('the restart check passes once its peers answered: the replica votes, and its gossip says VOTING', () => {
+  const n = new N({ promised: 2 }, { restartCheck: true }, learnedRecords(3, 2));
+  const { outs } = round(n, 0, (s) => (s.msg.type === 'recover' ? recoverReply(s.msg.rid, { end: 2, learnedThrough: 2, witness: { generation: 0, disk: 0, promised: 2, end: 2 } }) : undefined));
+  assert.equal(n.node.holdsVotes, false);
+  assert.equal(n.node.waiting, '');
+  assert.ok(outs.every((o) => o.status === undefined), 'the status stays VOTING: nothing to persist');
+  assert.equal((n.msg({ type: 'promise', rid: 1, proposal: 3 }, 2, 10).reply as PromiseReply).outcome, 'accept');
+  assert.equal((n.tick(1000).announce[0]!.msg as PeerStateMessage).status, 'VOTING');
+});
+
+test('a restart check that finds this disk behind what a peer saw of it makes it RECOVERING (persisted, reported) and it rejoins', () => {
+  const n = new N({ promised: 2 }, { restartCheck: true }, learnedRecords(3, 2));
+  const first = n.tick(0);
+  const rid = recoversOf(first)[0]!.msg.rid;
+  const o = n.msg(recoverReply(rid, { end: 9, witness: { generation: 0, disk: 0, promised: 2, end: 9 } }), 2, 10);
+  assert.equal(o.status, 'RECOVERING');
+  assert.equal(metadataOf(o).at(-1)!.status, 'RECOVERING');
+  assert.equal(n.store.metadata().status, 'RECOVERING');
+  assert.ok(o.send.length > 0, 'the recovery goes on at once (status fed back): its next round goes out');
+  assert.equal(n.node.holdsVotes, false);
+  assert.equal((n.msg({ type: 'promise', rid: 1, proposal: 3 }, 2, 20).reply as PromiseReply).outcome, 'ignored');
+});
+
+test('a replica whose stored chain says the cluster removed it (R7) waits as removed and never votes', () => {
+  const n = new N({ configs: [c0, c1Without3] }, { id: 3, bootstrap: c0, restartCheck: true });
+  assert.equal(n.node.removed, true);
+  assert.match(n.node.waiting, /^removed from the cluster/);
 });
