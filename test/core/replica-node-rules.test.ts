@@ -595,3 +595,287 @@ test('a replica whose stored chain says the cluster removed it (R7) waits as rem
   assert.equal(n.node.removed, true);
   assert.match(n.node.waiting, /^removed from the cluster/);
 });
+
+// ------------------------------------------------------------------ the repair of lost records and holes
+
+/** Answers every read the node sends (and the reads that sends) with `reply`, at `now`; returns the reads. */
+function answerReads(n: N, out: NodeOutput, now: number, reply: (r: ReadRequest) => Partial<ReadReply> = () => ({})): ReadRequest[] {
+  const asked: ReadRequest[] = [];
+  const queue = readsOf(out);
+  while (queue.length > 0) {
+    const { to, msg } = queue.shift()!;
+    asked.push(msg);
+    const o = n.msg(readReplyTo(msg, reply(msg)), to, now);
+    queue.push(...readsOf(o));
+  }
+  return asked;
+}
+
+test('a VOTING replica repairs the positions storage found corrupted: it copies the learned values of [first lost, last lost] from its peers', () => {
+  const n = new N({}, {}, learnedRecords(5));
+  n.store.markLost(1);
+  n.store.markLost(3);
+  const out = n.tick(0);
+  assert.deepEqual(readsOf(out).map((r) => [r.msg.from, r.msg.to]), [[1, 3]]);
+  assert.ok(out.notes.includes('repairing 2 corrupted position(s) in [1, 3] from the other replicas'));
+  answerReads(n, out, 10, (r) => ({ slots: learnedSlots(r, 4) }));
+  assert.deepEqual(n.store.lostPositions(), []);
+});
+
+test('a repair of corrupted records covers at most 4 × readSlotsMax positions from the first lost one', () => {
+  const far = 4 * limits.readSlotsMax + 5;
+  const n = new N({}, {}, [...learnedRecords(1), { type: 'accept', position: far, proposal: 1, action: app(far) }]);
+  n.store.markLost(0);
+  n.store.markLost(far);
+  const reads = answerReads(n, n.tick(0), 10);
+  assert.equal(reads[0]!.from, 0);
+  assert.equal(Math.max(...reads.map((r) => r.to)), 4 * limits.readSlotsMax);
+});
+
+test('no repair while the restart check runs, or for a replica alone in its configuration; two members are enough', () => {
+  const held = new N({}, { restartCheck: true }, learnedRecords(3));
+  held.store.markLost(1);
+  assert.deepEqual(readsOf(held.tick(0)), []);
+  const alone = new N({}, { members: [1] }, learnedRecords(3));
+  alone.store.markLost(1);
+  assert.deepEqual(readsOf(alone.tick(0)), []);
+  const two = new N({}, { members: [1, 2] }, learnedRecords(3));
+  two.store.markLost(1);
+  assert.deepEqual(readsOf(two.tick(0)).map((r) => r.to), [2]);
+});
+
+test('no repair while a catch-up runs, and at most one repair every repairEveryMs', () => {
+  const n = new N({}, {}, learnedRecords(3));
+  n.store.markLost(1);
+  const first = n.tick(0);
+  assert.equal(readsOf(first).length, 1);
+  assert.deepEqual(readsOf(n.tick(100)).filter((r) => r.msg.rid !== readsOf(first)[0]!.msg.rid), [], 'the running catch-up is not replaced');
+  answerReads(n, first, 200);
+  assert.deepEqual(n.store.lostPositions(), [1], 'the peer held nothing to copy');
+  assert.deepEqual(readsOf(n.tick(timing.repairEveryMs - 1)), []);
+  assert.equal(readsOf(n.tick(timing.repairEveryMs)).length, 1);
+});
+
+test('a hole below what a VOTING peer learned is copied once the learned prefix has not moved for holeRepairAfterMs', () => {
+  const n = new N({}, {}, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 9 }), 2, 10);
+  n.msg(gossip({ status: 'RECOVERING', learnedThrough: 30 }), 3, 10);
+  assert.deepEqual(readsOf(n.tick(timing.holeRepairAfterMs - 1)), []);
+  const out = n.tick(timing.holeRepairAfterMs);
+  assert.deepEqual(readsOf(out).map((r) => [r.msg.from, r.msg.to]), [[5, 9]], 'up to the VOTING peer\'s prefix, not the RECOVERING one\'s');
+  assert.ok(out.notes.includes('copying learned positions [5, 9] from the other replicas (a peer learned them; this replica did not)'));
+});
+
+test('no hole repair when no VOTING peer learned more than this replica', () => {
+  const n = new N({}, {}, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 4 }), 2, 10);
+  assert.deepEqual(readsOf(n.tick(5000)), []);
+});
+
+test('the hole repair\'s clock restarts whenever the learned prefix moves', () => {
+  const n = new N({}, {}, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 9 }), 2, 10);
+  n.msg({ type: 'learned', entries: [{ position: 5, action: app(5) }] }, 2, 500);
+  assert.deepEqual(readsOf(n.tick(timing.holeRepairAfterMs)), [], 'the prefix moved since the start: seen now');
+  assert.deepEqual(readsOf(n.tick(2 * timing.holeRepairAfterMs - 1)), []);
+  assert.deepEqual(readsOf(n.tick(2 * timing.holeRepairAfterMs)).map((r) => r.msg.from), [6]);
+});
+
+test('a hole repair copies at most 64 × readSlotsMax positions at a time', () => {
+  const n = new N({}, {}, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 10_000_000 }), 2, 10);
+  const out = n.tick(timing.holeRepairAfterMs);
+  const to = 5 + 64 * limits.readSlotsMax - 1;
+  assert.ok(out.notes.includes(`copying learned positions [5, ${to}] from the other replicas (a peer learned them; this replica did not)`), out.notes.join('\n'));
+});
+
+test('a hole repair starts at the beginning when everything below it was truncated', () => {
+  const n = new N({}, {}, [{ type: 'metadata', metadata: { status: 'VOTING', promised: 0, incarnation: 'i1', begin: 10 } }]);
+  n.msg(gossip({ learnedThrough: 12 }), 2, 10);
+  assert.deepEqual(readsOf(n.tick(timing.holeRepairAfterMs)).map((r) => [r.msg.from, r.msg.to]), [[10, 12]]);
+});
+
+test('the values a repair copies are stored as learned, lazily, and the catch-up ends', () => {
+  const n = new N({}, {}, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 7 }), 2, 10);
+  const out = n.tick(timing.holeRepairAfterMs);
+  const r = readsOf(out)[0]!;
+  const got = n.msg(readReplyTo(r.msg, { slots: learnedSlots(r.msg, 7) }), r.to, 1100);
+  assert.deepEqual(got.records.map((x) => x.type), ['learn', 'learn', 'learn']);
+  assert.equal(got.lazy, true);
+  assert.ok(got.notes.includes('catch-up finished: 3 positions, 3 bytes'), got.notes.join('\n'));
+  assert.equal(n.store.learnedThrough(), 7);
+});
+
+test('read replies from an unnamed sender, or with no catch-up running, are dropped', () => {
+  const n = new N({}, {}, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 7 }), 2, 10);
+  const r = readsOf(n.tick(timing.holeRepairAfterMs))[0]!;
+  const anon = n.msg(readReplyTo(r.msg, { slots: learnedSlots(r.msg, 7) }), undefined, 1100);
+  assert.deepEqual(anon.records, []);
+  const idle = new N({}, {}, learnedRecords(5));
+  assert.deepEqual(idle.msg(readReplyTo(r.msg, { slots: learnedSlots(r.msg, 7) }), 2, 10).records, []);
+});
+
+// ------------------------------------------------------------------ strangers (R13)
+
+const newer = (o: Partial<PeerStateMessage> = {}): PeerStateMessage => gossip({ config: { epoch: 1, position: 3 }, learnedThrough: 9, ...o });
+
+test('R13: a non-member gossiping a newer head is a stranger a lone replica copies learned values from', () => {
+  const n = new N({}, { members: [1] }, learnedRecords(5));
+  n.msg(newer(), 9, 0);
+  const out = n.tick(timing.holeRepairAfterMs);
+  assert.deepEqual(readsOf(out).map((r) => [r.to, r.msg.from, r.msg.to]), [[9, 5, 9]]);
+});
+
+test('R13: a stranger is asked besides the members by a repair', () => {
+  const n = new N({}, { members: [1, 2] }, learnedRecords(5));
+  n.msg(newer(), 9, 0);
+  n.msg(gossip({ learnedThrough: 9 }), 2, 0);
+  const out = n.tick(timing.holeRepairAfterMs);
+  const r = readsOf(out)[0]!;
+  assert.equal(r.to, 2);
+  // r2 answers that it is not VOTING: the read goes to the stranger.
+  const o = n.msg(readReplyTo(r.msg, { status: 'RECOVERING' }), 2, timing.holeRepairAfterMs + 1);
+  assert.deepEqual(readsOf(o).map((x) => x.to), [9]);
+});
+
+test('R13: no stranger with gossipSeeds off, nor one whose head is not newer, nor one not VOTING', () => {
+  const off = new N({}, { members: [1], rules: { ...ALL_RULES_ON, gossipSeeds: false } }, learnedRecords(5));
+  off.msg(newer(), 9, 0);
+  assert.deepEqual(readsOf(off.tick(timing.holeRepairAfterMs)), []);
+  const same = new N({}, { members: [1] }, learnedRecords(5));
+  same.msg(newer({ config: { epoch: 0, position: -1 } }), 9, 0);
+  assert.deepEqual(readsOf(same.tick(timing.holeRepairAfterMs)), []);
+  const noHead = new N({}, { members: [1] }, learnedRecords(5));
+  noHead.msg(gossip({ learnedThrough: 9 }), 9, 0);
+  assert.deepEqual(readsOf(noHead.tick(timing.holeRepairAfterMs)), []);
+  const recovering = new N({}, { members: [1] }, learnedRecords(5));
+  recovering.msg(newer({ status: 'RECOVERING' }), 9, 0);
+  assert.deepEqual(readsOf(recovering.tick(timing.holeRepairAfterMs)), []);
+});
+
+test('R13: a stranger not heard from for 10 gossip periods is forgotten', () => {
+  const heard = 10 * timing.peerStateMs;
+  const kept = new N({}, { members: [1] }, learnedRecords(5));
+  kept.msg(newer(), 9, 0);
+  assert.equal(readsOf(kept.tick(heard)).length, 1);
+  const gone = new N({}, { members: [1] }, learnedRecords(5));
+  gone.msg(newer(), 9, 0);
+  assert.deepEqual(readsOf(gone.tick(heard + 1)), []);
+});
+
+test('R13: a stranger is no longer one once this replica learned a configuration as new as its head', () => {
+  const c1: PlacedConfiguration = { ...cfg1, position: 3, floor: 1 };
+  const n = new N({ configs: [c0] }, { members: [1], bootstrap: c0 }, learnedRecords(5));
+  n.msg(newer(), 9, 0);
+  n.store.append([{ type: 'metadata', metadata: { ...n.store.metadata(), configs: [c0, c1] } }]);
+  assert.deepEqual(readsOf(n.tick(timing.holeRepairAfterMs)).map((r) => r.to), [2, 3].slice(0, 0), 'c1 has members 2 and 3 but they reported nothing, and the stranger is gone');
+});
+
+test('R13: a stranger\'s newer head is told to the recovery, which asks it too', () => {
+  const n = new N({ status: 'EMPTY' }, { restartCheck: true });
+  n.tick(0);
+  const out = n.msg(newer(), 9, 10);
+  const later = [...recoversOf(out), ...recoversOf(n.tick(5000))];
+  assert.ok(later.some((s) => s.to === 9), JSON.stringify(later));
+});
+
+// ------------------------------------------------------------------ the catch-up's results
+
+test('a peer\'s beginning above the catch-up\'s cursor is adopted with the chain up to config(begin) (R14), in one metadata record', () => {
+  const n = new N({ configs: [c0] }, { bootstrap: c0 }, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 20 }), 2, 10);
+  const r = readsOf(n.tick(timing.holeRepairAfterMs))[0]!;
+  const out = n.msg(readReplyTo(r.msg, { begin: 10, config: { epoch: 0, position: -1 }, chain: [c0], slots: learnedSlots({ ...r.msg, from: 10 }, 20) }), r.to, 1100);
+  const metas = metadataOf(out);
+  assert.equal(metas.length, 1);
+  assert.equal(metas[0]!.begin, 10);
+  assert.deepEqual(metas[0]!.configs, [c0]);
+  assert.ok(out.notes.includes('positions below 10 were truncated (a peer\'s beginning): dropped here too'));
+  assert.equal(out.lazy, true);
+  assert.equal(n.store.begin(), 10);
+  assert.equal(n.store.learnedThrough(), 20);
+});
+
+test('a peer\'s beginning past a configuration this replica does not hold is not adopted (R14); with chainBeforeTruncate off it is', () => {
+  const reply = (n: N): NodeOutput => {
+    n.msg(gossip({ learnedThrough: 20 }), 2, 10);
+    const r = readsOf(n.tick(timing.holeRepairAfterMs))[0]!;
+    return n.msg(readReplyTo(r.msg, { begin: 10, config: { epoch: 1, position: 7 }, slots: learnedSlots({ ...r.msg, from: 10 }, 20) }), r.to, 1100);
+  };
+  const on = new N({ configs: [c0] }, { bootstrap: c0 }, learnedRecords(5));
+  const out = reply(on);
+  assert.ok(out.notes.includes('positions below 10 were truncated by a peer, but this replica does not hold config(10): not adopted yet (R14)'), out.notes.join('\n'));
+  assert.equal(on.store.begin(), 0);
+  const off = new N({ configs: [c0] }, { bootstrap: c0, rules: { ...ALL_RULES_ON, chainBeforeTruncate: false } }, learnedRecords(5));
+  reply(off);
+  assert.equal(off.store.begin(), 10);
+  assert.deepEqual(off.store.metadata().configs, [c0], 'the chain it has is kept');
+});
+
+test('a copied config entry names the floor of the peers\' chain (R6), so it is chained; without it the entry would be held back', () => {
+  const c1: PlacedConfiguration = { ...cfg1, position: 6, floor: 7 };
+  const n = new N({ configs: [c0] }, { bootstrap: c0 }, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 7 }), 2, 10);
+  const r = readsOf(n.tick(timing.holeRepairAfterMs))[0]!;
+  const slots = learnedSlots(r.msg, 7).map((s) => (s.position === 6 ? { ...s, action: { kind: 'config', config: cfg1 } as Action } : s));
+  n.msg(readReplyTo(r.msg, { slots, chain: [c0, c1] }), r.to, 1100);
+  assert.deepEqual(n.store.metadata().configs, [c0, c1]);
+  assert.equal(n.store.learnedThrough(), 7);
+});
+
+test('a rejoin whose catch-up moved the chain tells the recovery at the next tick (it reads the chain from the store); then it votes', () => {
+  const c1: PlacedConfiguration = { ...cfg1, position: 2, floor: 1 };
+  const n = new N({ status: 'EMPTY', configs: [c0] }, { restartCheck: true, bootstrap: c0 });
+  const slots = (r: ReadRequest) => learnedSlots(r, 4).map((s) => (s.position === 2 ? { ...s, action: { kind: 'config', config: cfg1 } as Action } : s));
+  const { outs } = round(n, 0, (s) => answer(s, 4, { readSlots: slots, read: { chain: [c0, c1] } }));
+  assert.deepEqual(n.store.metadata().configs, [c0, c1]);
+  assert.equal(n.store.metadata().status, 'RECOVERING', 'not VOTING in the step that moved the chain');
+  assert.ok(outs.every((o) => o.status !== 'VOTING'));
+  const next = round(n, 100, (s) => answer(s, 4, { readSlots: slots, read: { chain: [c0, c1] } }));
+  assert.ok(next.outs.some((o) => o.status === 'VOTING'), 'the recovery hears of the catch-up and goes on (the new configuration\'s members record the disk), then votes');
+  assert.equal(n.store.metadata().status, 'VOTING');
+});
+
+test('a peer\'s gossip in the step that stopped this replica\'s vote is recorded on top of the RECOVERING status, not over it', () => {
+  const n = new N({ generation: 1, disk: 4 });
+  const out = n.msg(gossip({ generation: 3, disk: 8, yours: { generation: 2, disk: 9 } }), 2, 10);
+  assert.deepEqual(metadataOf(out).map((m) => m.status), ['RECOVERING', 'RECOVERING'].slice(0, metadataOf(out).length));
+  assert.equal(n.store.metadata().status, 'RECOVERING');
+  assert.deepEqual(n.store.metadata().recorded?.[2], { generation: 3, disk: 8 });
+});
+
+// ------------------------------------------------------------------ odds and ends of the entry point
+
+test('the node\'s clock never goes back: a message stamped earlier than a tick already seen counts at the later time', () => {
+  const n = new N({ promised: 5 }, {}, learnedRecords(1, 5));
+  n.tick(10_000);
+  n.msg({ type: 'commit', proposal: 5, from: 0, to: 0 }, 2, 0);
+  assert.equal(writerActive(n, 10_000 + timing.writerActiveMs - 1), true);
+});
+
+test('configuration questions are the shell\'s: the node answers nothing and takes them for no gossip', () => {
+  const n = new N();
+  const out = n.msg({ type: 'config', rid: 1 }, 2, 10);
+  assert.deepEqual(out, { records: [], announce: [], send: [], lazy: false, notes: [] });
+  const reply = n.msg({ type: 'configReply', rid: 1, epoch: 0, members: [] }, 2, 20);
+  assert.deepEqual(reply, { records: [], announce: [], send: [], lazy: false, notes: [] });
+  assert.equal(n.node.peerStates().size, 0);
+});
+
+test('a read during the restart check is answered from the same store as after it (the held store hides only the status)', () => {
+  const recs = [...learnedRecords(4, 2), { type: 'accept', position: 4, proposal: 3, action: { kind: 'truncate', to: 2 } } as PersistRecord];
+  const held = new N({ promised: 3 }, { restartCheck: true }, recs);
+  const free = new N({ promised: 3 }, {}, recs);
+  held.store.markLost(1);
+  free.store.markLost(1);
+  const req: ReadRequest = { type: 'read', rid: 3, from: 0, to: 4, limit: 10 };
+  const a = held.msg(req, 2, 10).reply as ReadReply;
+  const b = free.msg(req, 2, 10).reply as ReadReply;
+  assert.equal(a.status, 'RECOVERING');
+  assert.deepEqual({ ...a, status: 'VOTING' }, b);
+  assert.deepEqual(b.lost, [1]);
+  assert.deepEqual(b.pendingTruncate, { position: 4, to: 2 });
+  assert.equal(b.slots.length, 4);
+});
