@@ -865,17 +865,115 @@ test('configuration questions are the shell\'s: the node answers nothing and tak
 });
 
 test('a read during the restart check is answered from the same store as after it (the held store hides only the status)', () => {
-  const recs = [...learnedRecords(4, 2), { type: 'accept', position: 4, proposal: 3, action: { kind: 'truncate', to: 2 } } as PersistRecord];
-  const held = new N({ promised: 3 }, { restartCheck: true }, recs);
-  const free = new N({ promised: 3 }, {}, recs);
+  const recs: PersistRecord[] = [
+    ...learnedRecords(4, 2),
+    { type: 'accept', position: 4, proposal: 3, action: { kind: 'truncate', to: 2 } },
+    { type: 'accept', position: 5, proposal: 3, action: { kind: 'config', config: cfg1 } },
+  ];
+  const held = new N({ promised: 3, configs: [c0] }, { restartCheck: true, bootstrap: c0 }, recs);
+  const free = new N({ promised: 3, configs: [c0] }, { bootstrap: c0 }, recs);
   held.store.markLost(1);
   free.store.markLost(1);
-  const req: ReadRequest = { type: 'read', rid: 3, from: 0, to: 4, limit: 10 };
+  const req: ReadRequest = { type: 'read', rid: 3, from: 0, to: 5, limit: 10 };
   const a = held.msg(req, 2, 10).reply as ReadReply;
   const b = free.msg(req, 2, 10).reply as ReadReply;
   assert.equal(a.status, 'RECOVERING');
   assert.deepEqual({ ...a, status: 'VOTING' }, b);
   assert.deepEqual(b.lost, [1]);
   assert.deepEqual(b.pendingTruncate, { position: 4, to: 2 });
-  assert.equal(b.slots.length, 4);
+  assert.equal(b.slots.length, 5);
+  assert.equal(b.pending?.config.epoch, 1, 'the pending config entry is named');
+});
+
+test('a repair copies learned values only: a position no peer learned is left to a writer or reader (no fill)', () => {
+  const n = new N({}, {}, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 7 }), 2, 10);
+  const out = n.tick(timing.holeRepairAfterMs);
+  const sent: Message[] = [];
+  const queue = [...out.send];
+  while (queue.length > 0) {
+    const s = queue.shift()!;
+    sent.push(s.msg);
+    if (s.msg.type !== 'read') continue;
+    const o = n.msg(readReplyTo(s.msg, { slots: learnedSlots(s.msg, 7).filter((x) => x.position !== 6) }), s.to, 1100);
+    queue.push(...o.send);
+  }
+  assert.deepEqual(sent.filter((m) => m.type !== 'read'), []);
+  assert.equal(n.store.slot(7)?.learned, true);
+  assert.equal(n.store.slot(6), undefined);
+});
+
+test('a rejoin\'s catch-up fills a position no peer learned (the configuration settles it for the new disk)', () => {
+  const n = new N({ status: 'EMPTY' }, { restartCheck: true });
+  const sent: Message[] = [];
+  round(n, 0, (s) => {
+    sent.push(s.msg);
+    return answer(s, 4, { readSlots: (r) => learnedSlots(r, 4).filter((x) => x.position !== 2) });
+  });
+  assert.ok(sent.some((m) => m.type === 'promise' && m.from === 2), JSON.stringify(sent.map((m) => m.type)));
+});
+
+test('a catch-up whose peers fall silent gives up only once a newer configuration is known (a stranger heard lately): then it fails, and a later repair starts again', () => {
+  const run = (stranger: boolean): string[] => {
+    const n = new N({}, { members: [1, 2] }, learnedRecords(5));
+    n.msg(gossip({ learnedThrough: 9 }), 2, 0);
+    if (stranger) n.msg(newer(), 9, 0);
+    const notes: string[] = [];
+    for (let t = timing.holeRepairAfterMs; t <= timing.holeRepairAfterMs + 2 * timing.operationTimeoutMs; t += 250) {
+      if (stranger && t % 2000 === 0) n.msg(newer(), 9, t);
+      notes.push(...n.tick(t).notes);
+    }
+    return notes;
+  };
+  assert.ok(run(true).some((x) => x.startsWith('catch-up failed (no quorum)')), run(true).join('\n'));
+  assert.ok(!run(false).some((x) => x.startsWith('catch-up failed')));
+});
+
+test('the recovery\'s waiting text is noted when it changes, not at every tick', () => {
+  const n = new N({ status: 'EMPTY' }, { restartCheck: true });
+  assert.ok(n.tick(0).notes.length > 0);
+  assert.deepEqual(n.tick(100).notes, []);
+  assert.match(n.node.waiting, /^waiting for the other replicas/);
+});
+
+test('R7: a replica told during its restart check that the cluster removed it notes so, and is removed', () => {
+  const n = new N({ configs: [c0] }, { id: 3, bootstrap: c0, restartCheck: true });
+  const first = n.tick(0);
+  const outs = recoversOf(first).map((s) => n.msg(recoverReply(s.msg.rid, { links: [c0, c1Without3], removed: c1Without3, learnedThrough: 0 }), s.to, 10));
+  const notes = outs.flatMap((o) => o.notes);
+  assert.ok(notes.some((x) => x.startsWith('removed from the cluster at epoch 1 (position 0)')), notes.join('\n'));
+  assert.equal(n.node.removed, true);
+});
+
+test('a stranger that became a member of this replica\'s configuration is no stranger: its old report is not taken for a member\'s', () => {
+  const c0a = config0([1]);
+  const c1a: PlacedConfiguration = { epoch: 1, voters: [member(1), member(4)], learners: [], nextId: 5, position: 0, floor: 1 };
+  const n = new N({ configs: [c0a] }, { members: [1], bootstrap: c0a }, learnedRecords(5));
+  n.msg(newer({ config: { epoch: 2, position: 9 } }), 4, 0);
+  n.store.append([{ type: 'metadata', metadata: { ...n.store.metadata(), configs: [c0a, c1a] } }]);
+  assert.deepEqual(readsOf(n.tick(timing.holeRepairAfterMs)), []);
+});
+
+test('a beginning adopted with no new link writes no chain (a replica that stores none keeps storing none)', () => {
+  const n = new N({}, { bootstrap: c0 }, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 20 }), 2, 10);
+  const r = readsOf(n.tick(timing.holeRepairAfterMs))[0]!;
+  const out = n.msg(readReplyTo(r.msg, { begin: 10, config: { epoch: 0, position: -1 }, slots: learnedSlots({ ...r.msg, from: 10 }, 20) }), r.to, 1100);
+  const metas = metadataOf(out);
+  assert.equal(metas.length, 1);
+  assert.equal(metas[0]!.begin, 10);
+  assert.equal('configs' in metas[0]!, false);
+});
+
+test('values learned with an adopted beginning are learned against the adopted chain (a config entry above it is chained)', () => {
+  const c1: PlacedConfiguration = { ...cfg1, position: 7, floor: 2 };
+  const cfg2 = { epoch: 2, voters: [1, 2, 3].map(member), learners: [], nextId: 4 };
+  const c2: PlacedConfiguration = { ...cfg2, position: 15, floor: 3 };
+  const n = new N({ configs: [c0] }, { bootstrap: c0 }, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 20 }), 2, 10);
+  const r = readsOf(n.tick(timing.holeRepairAfterMs))[0]!;
+  const slots = learnedSlots({ ...r.msg, from: 10 }, 20).map((s) => (s.position === 15 ? { ...s, action: { kind: 'config', config: cfg2 } as Action } : s));
+  n.msg(readReplyTo(r.msg, { begin: 10, config: { epoch: 1, position: 7 }, chain: [c0, c1, c2], slots }), r.to, 1100);
+  assert.equal(n.store.begin(), 10);
+  assert.deepEqual(n.store.metadata().configs, [c0, c1, c2]);
 });
