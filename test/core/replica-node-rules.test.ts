@@ -977,3 +977,157 @@ test('values learned with an adopted beginning are learned against the adopted c
   assert.equal(n.store.begin(), 10);
   assert.deepEqual(n.store.metadata().configs, [c0, c1, c2]);
 });
+
+// ------------------------------------------------------------------ from the survivors of the first planting
+
+test('a fresh replica that heard nothing writes no witnessed table', () => {
+  const n = new N();
+  assert.deepEqual(metadataOf(n.tick(5000)), []);
+  assert.deepEqual(metadataOf(n.tick(20_000)), []);
+});
+
+test('R11: a replica started with mayStart false never starts a new cluster, though every member answers EMPTY', () => {
+  const run = (mayStart: boolean | undefined): (string | undefined)[] => {
+    const n = new N({ status: 'EMPTY' }, { restartCheck: true, ...(mayStart === undefined ? {} : { mayStart }) });
+    const statuses: (string | undefined)[] = [];
+    for (let t = 0; t <= 20_000; t += 500) {
+      const out = n.tick(t);
+      statuses.push(out.status);
+      for (const s of recoversOf(out)) statuses.push(n.msg(recoverReply(s.msg.rid, { status: 'EMPTY', incarnation: `p${s.to}` }), s.to, t).status);
+    }
+    return statuses.filter((s) => s !== undefined);
+  };
+  assert.deepEqual(run(false), []);
+  assert.ok(run(undefined).length > 0, 'by default a replica whose members are all EMPTY starts the cluster');
+});
+
+test('writerView: the writer is active for writerActiveMs after its last write, whatever the clock reads', () => {
+  const n = new N({ promised: 5 });
+  n.msg(write(5, 0, 1, named(1, 2)), 2, 2000);
+  assert.equal(n.node.writerView()!.active, true);
+  n.tick(2000 + timing.writerActiveMs - 1);
+  assert.equal(n.node.writerView()!.active, true);
+});
+
+test('only a newer head makes a non-member a stranger: sixteen gossiping at this replica\'s own epoch do not push out one that is ahead', () => {
+  const n = new N({}, { members: [1] }, learnedRecords(5));
+  n.msg(newer(), 9, 0);
+  for (let id = 20; id < 36; id++) n.msg(gossip({ config: { epoch: 0, position: -1 }, learnedThrough: 9 }), id, 10);
+  assert.deepEqual(readsOf(n.tick(timing.holeRepairAfterMs)).map((r) => r.to), [9]);
+});
+
+test('the acceptor builds its chain on the bootstrap configuration when the store holds none (R14)', () => {
+  const n = new N({}, { bootstrap: c0 });
+  n.msg({ type: 'learned', entries: [{ position: 0, action: { kind: 'config', config: cfg1 } }], floors: [{ position: 0, floor: 3 }] }, 2, 10);
+  assert.deepEqual(n.store.metadata().configs, [c0, { ...cfg1, position: 0, floor: 3 }]);
+});
+
+test('the writer view counts members only from a write accepted under the promise in force then (strictPromise off, which grants the equal promise after)', () => {
+  const n = new N({ promised: 5 }, { rules: { ...ALL_RULES_ON, strictPromise: false } });
+  n.msg(write(6, 0, 1, named(1, 2)), 2, 100);
+  n.msg({ type: 'promise', rid: 1, proposal: 6 }, 2, 110);
+  assert.equal(n.store.metadata().promised, 6);
+  assert.equal(n.node.writerView(), null, 'no write accepted under promise 6 yet');
+});
+
+test('witnessed progress: a member gossiping another disk of the same generation replaces the witness (the disk heard last is its current one)', () => {
+  const n = new N();
+  n.msg(gossip({ generation: 1, disk: 1, promised: 9, end: 12 }), 2, 10);
+  n.msg(gossip({ generation: 1, disk: 2, promised: 3, end: 4 }), 2, 20);
+  assert.deepEqual(witnessOf(n, 2, 21), { generation: 1, disk: 2, promised: 3, end: 4 });
+});
+
+test('a write naming an older disk, or another disk of the same generation, than the one witnessed leaves the witness', () => {
+  const w = { 2: { generation: 1, disk: 1, promised: 9, end: 12 } };
+  const older = new N({ promised: 5, witnessed: w });
+  assert.equal((older.msg(write(5, 0, 1, [{ id: 2, generation: 0, disk: 0 }]), 3, 100).reply as WriteReply).outcome, 'accept');
+  assert.deepEqual(witnessOf(older, 2, 101), w[2]);
+  const tie = new N({ promised: 5, witnessed: w });
+  assert.equal((tie.msg(write(5, 0, 1, [{ id: 2, generation: 1, disk: 7 }]), 3, 100).reply as WriteReply).outcome, 'accept');
+  assert.deepEqual(witnessOf(tie, 2, 101), w[2]);
+});
+
+test('the status record of a restart check that found this disk behind carries the witnessed table', () => {
+  const n = new N({ promised: 2 }, { restartCheck: true }, learnedRecords(3, 2));
+  const first = n.tick(0);
+  n.msg(gossip({ promised: 4, end: 6 }), 3, 5);
+  const rid = recoversOf(first)[0]!.msg.rid;
+  const o = n.msg(recoverReply(rid, { end: 9, witness: { generation: 0, disk: 0, promised: 2, end: 9 } }), 2, 10);
+  assert.deepEqual(metadataOf(o).at(-1)!.witnessed, { 3: { generation: 0, disk: 0, promised: 4, end: 6 } });
+});
+
+test('with an empty store and no peer report there is nothing to copy: no hole repair', () => {
+  const n = new N();
+  const out = n.tick(timing.holeRepairAfterMs);
+  assert.deepEqual(readsOf(out), []);
+  assert.deepEqual(out.notes, []);
+  const m = new N();
+  m.msg(gossip({ learnedThrough: 0 }), 2, 0);
+  assert.deepEqual(readsOf(m.tick(timing.holeRepairAfterMs)).map((r) => [r.msg.from, r.msg.to]), [[0, 0]]);
+});
+
+test('a peer that learned exactly as much as this replica starts no catch-up at all', () => {
+  const n = new N({}, {}, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 4 }), 2, 10);
+  const out = n.tick(timing.holeRepairAfterMs);
+  assert.deepEqual(out.notes, []);
+  assert.deepEqual(out.send, []);
+});
+
+test('R13: a stranger is kept 10 gossip periods from when it was last heard, not from the start', () => {
+  const heard = 10 * timing.peerStateMs;
+  const kept = new N({}, { members: [1] }, learnedRecords(5));
+  kept.msg(newer(), 9, 1000);
+  assert.equal(readsOf(kept.tick(1000 + heard)).length, 1);
+  const gone = new N({}, { members: [1] }, learnedRecords(5));
+  gone.msg(newer(), 9, 1000);
+  assert.deepEqual(readsOf(gone.tick(1001 + heard)), []);
+});
+
+test('a rejoin asks its configuration\'s members only, never a stranger (a repair may)', () => {
+  const n = new N({ status: 'EMPTY' }, { restartCheck: true });
+  n.msg(newer(), 9, 0);
+  const { read } = round(n, 0, (s) => (s.to === 9 ? undefined : answer(s, 4)), true);
+  assert.ok(read);
+  const asked = new Set<number>([read.to]);
+  let o = n.msg(readReplyTo(read.msg, { status: 'RECOVERING' }), read.to, 10);
+  for (let t = 20; t < 3000; t += 100) {
+    for (const r of readsOf(o)) {
+      asked.add(r.to);
+      o = n.msg(readReplyTo(r.msg, { status: 'RECOVERING' }), r.to, t);
+    }
+    for (const r of readsOf(o)) asked.add(r.to);
+    o = n.tick(t);
+    if (t % 1000 === 20) n.msg(newer(), 9, t);
+  }
+  assert.equal(asked.has(9), false, [...asked].join(','));
+});
+
+test('a catch-up reply that teaches nothing writes nothing and is not lazy', () => {
+  const n = new N({}, {}, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 7 }), 2, 10);
+  const r = readsOf(n.tick(timing.holeRepairAfterMs))[0]!;
+  const o = n.msg(readReplyTo(r.msg, { status: 'RECOVERING' }), r.to, 1100);
+  assert.deepEqual(o.records, []);
+  assert.equal(o.lazy, false);
+});
+
+test('a beginning adopted alone (a peer truncated everything asked for) is recorded lazily', () => {
+  const n = new N({ configs: [c0] }, { bootstrap: c0 }, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 20 }), 2, 10);
+  const r = readsOf(n.tick(timing.holeRepairAfterMs))[0]!;
+  const out = n.msg(readReplyTo(r.msg, { begin: 21, end: 20, learnedThrough: 20, config: { epoch: 0, position: -1 }, slots: [] }), r.to, 1100);
+  assert.deepEqual(metadataOf(out).map((m) => m.begin), [21]);
+  assert.deepEqual(out.records.filter((x) => x.type !== 'metadata'), []);
+  assert.equal(out.lazy, true);
+});
+
+test('copies of config entries learned by a replica with no stored chain are chained on its bootstrap configuration', () => {
+  const c1: PlacedConfiguration = { ...cfg1, position: 6, floor: 7 };
+  const n = new N({}, { bootstrap: c0 }, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 7 }), 2, 10);
+  const r = readsOf(n.tick(timing.holeRepairAfterMs))[0]!;
+  const slots = learnedSlots(r.msg, 7).map((s) => (s.position === 6 ? { ...s, action: { kind: 'config', config: cfg1 } as Action } : s));
+  n.msg(readReplyTo(r.msg, { slots, chain: [c0, c1] }), r.to, 1100);
+  assert.deepEqual(n.store.metadata().configs, [c0, c1]);
+});
