@@ -825,17 +825,55 @@ test('a copied config entry names the floor of the peers\' chain (R6), so it is 
   assert.equal(n.store.learnedThrough(), 7);
 });
 
-test('a rejoin whose catch-up moved the chain tells the recovery at the next tick (it reads the chain from the store); then it votes', () => {
-  const c1: PlacedConfiguration = { ...cfg1, position: 2, floor: 1 };
-  const n = new N({ status: 'EMPTY', configs: [c0] }, { restartCheck: true, bootstrap: c0 });
-  const slots = (r: ReadRequest) => learnedSlots(r, 4).map((s) => (s.position === 2 ? { ...s, action: { kind: 'config', config: cfg1 } as Action } : s));
-  const { outs } = round(n, 0, (s) => answer(s, 4, { readSlots: slots, read: { chain: [c0, c1] } }));
-  assert.deepEqual(n.store.metadata().configs, [c0, c1]);
+/**
+ * A rejoin whose catch-up copies config entries (`entries`: position -> configuration) from peers whose chain is
+ * `chain`: the catch-up's step moves the chain. Returns the node after the first round (up to the catch-up's end).
+ */
+function rejoinMovingChain(meta: Partial<Metadata>, cfg: Partial<ReplicaNodeConfig>, entries: Map<number, typeof cfg1>, chain: PlacedConfiguration[]) {
+  const n = new N({ status: 'EMPTY', ...meta }, { restartCheck: true, ...cfg });
+  const slots = (r: ReadRequest) => learnedSlots(r, 4).map((s) => (entries.has(s.position) ? { ...s, action: { kind: 'config', config: entries.get(s.position)! } as Action } : s));
+  const reply = (s: { to: ReplicaId; msg: Message }) => answer(s, 4, { readSlots: slots, read: { chain } });
+  const { outs } = round(n, 0, reply);
+  return { n, outs, reply };
+}
+
+function checkMovedChain(r: ReturnType<typeof rejoinMovingChain>, chain: PlacedConfiguration[]): void {
+  const { n, outs, reply } = r;
+  assert.deepEqual(n.store.metadata().configs, chain);
   assert.equal(n.store.metadata().status, 'RECOVERING', 'not VOTING in the step that moved the chain');
   assert.ok(outs.every((o) => o.status !== 'VOTING'));
-  const next = round(n, 100, (s) => answer(s, 4, { readSlots: slots, read: { chain: [c0, c1] } }));
-  assert.ok(next.outs.some((o) => o.status === 'VOTING'), 'the recovery hears of the catch-up and goes on (the new configuration\'s members record the disk), then votes');
+  // The next tick: the recovery hears of the catch-up, records the disk in the new configuration (R9c) and
+  // catches up again; while that catch-up runs, ticks do not tell it again that it caught up.
+  const next = round(n, 100, reply, true);
+  assert.ok(next.read, 'a second catch-up');
+  assert.ok([...next.outs, n.tick(200), n.tick(300)].every((o) => o.status !== 'VOTING'), 'not VOTING before the second catch-up ended');
+  const done = n.msg(reply(next.read)!, next.read.to, 400);
+  assert.equal(done.status, 'VOTING');
   assert.equal(n.store.metadata().status, 'VOTING');
+}
+
+test('a rejoin whose catch-up moved the chain tells the recovery at the next tick (it reads the chain from the store), once; then it votes', () => {
+  const c1: PlacedConfiguration = { ...cfg1, position: 2, floor: 1 };
+  checkMovedChain(rejoinMovingChain({ configs: [c0] }, { bootstrap: c0 }, new Map([[2, cfg1]]), [c0, c1]), [c0, c1]);
+});
+
+test('the chain moved when its head moved, also from a chain of two links (a third learned)', () => {
+  const cfg2 = { ...cfg1, epoch: 2 };
+  const c1: PlacedConfiguration = { ...cfg1, position: 0, floor: 1 };
+  const c2: PlacedConfiguration = { ...cfg2, position: 2, floor: 2 };
+  checkMovedChain(rejoinMovingChain({ configs: [c0, c1] }, { bootstrap: c0 }, new Map([[0, cfg1], [2, cfg2]]), [c0, c1, c2]), [c0, c1, c2]);
+});
+
+test('the chain moved when a replica that stored none learned its first link', () => {
+  const c1: PlacedConfiguration = { ...cfg1, position: 2, floor: 1 };
+  checkMovedChain(rejoinMovingChain({}, {}, new Map([[2, cfg1]]), [c0, c1]), [c1]);
+});
+
+test('a rejoin whose catch-up adopted a beginning without moving the chain votes in that same step', () => {
+  const n = new N({ status: 'EMPTY', configs: [c0] }, { restartCheck: true, bootstrap: c0 });
+  const { outs } = round(n, 0, (s) => answer(s, 4, { readSlots: (r) => learnedSlots({ ...r, from: 3 }, 4), read: { begin: 3, config: { epoch: 0, position: -1 } } }));
+  assert.equal(n.store.begin(), 3);
+  assert.deepEqual(outs.flatMap((o) => (o.status === undefined ? [] : [o.status])), ['RECOVERING', 'VOTING']);
 });
 
 test('a peer\'s gossip in the step that stopped this replica\'s vote is recorded on top of the RECOVERING status, not over it', () => {
@@ -976,6 +1014,7 @@ test('values learned with an adopted beginning are learned against the adopted c
   n.msg(readReplyTo(r.msg, { begin: 10, config: { epoch: 1, position: 7 }, chain: [c0, c1, c2], slots }), r.to, 1100);
   assert.equal(n.store.begin(), 10);
   assert.deepEqual(n.store.metadata().configs, [c0, c1, c2]);
+  assert.equal(n.store.learnedThrough(), 20, 'the entry at 15 is learned too: the acceptor saw the adopted chain');
 });
 
 // ------------------------------------------------------------------ from the survivors of the first planting
@@ -1130,4 +1169,59 @@ test('copies of config entries learned by a replica with no stored chain are cha
   const slots = learnedSlots(r.msg, 7).map((s) => (s.position === 6 ? { ...s, action: { kind: 'config', config: cfg1 } as Action } : s));
   n.msg(readReplyTo(r.msg, { slots, chain: [c0, c1] }), r.to, 1100);
   assert.deepEqual(n.store.metadata().configs, [c0, c1]);
+});
+
+test('a rejoin whose catch-up failed (no quorum) is not caught up: the recovery goes on without voting', () => {
+  const n = new N({ status: 'EMPTY' }, { restartCheck: true });
+  const notes: string[] = [];
+  const statuses: string[] = [];
+  const take = (o: NodeOutput): NodeOutput => {
+    notes.push(...o.notes);
+    if (o.status !== undefined) statuses.push(o.status);
+    return o;
+  };
+  for (let t = 0; t <= 2 * timing.operationTimeoutMs; t += 250) {
+    if (t % 2000 === 0) take(n.msg(newer(), 9, t));
+    const queue = [...take(n.tick(t)).send];
+    while (queue.length > 0) {
+      const s = queue.shift()!;
+      if (s.to === 9 || s.msg.type === 'read') continue;
+      const a = answer(s, 4);
+      if (a !== undefined) queue.push(...take(n.msg(a, s.to, t)).send);
+    }
+  }
+  assert.ok(notes.some((x) => x.startsWith('catch-up failed (no quorum)')), notes.join('\n'));
+  assert.equal(statuses.includes('VOTING'), false);
+  assert.notEqual(n.store.metadata().status, 'VOTING');
+});
+
+test('R9f: a config entry a rejoin\'s own fill chose, which no peer\'s chain holds yet, is learned with the fill\'s ballot as its floor', () => {
+  const n = new N({ status: 'EMPTY', configs: [c0] }, { restartCheck: true, bootstrap: c0 });
+  const entry: Action = { kind: 'config', config: cfg1 };
+  const sent: Message[] = [];
+  const reply = (s: { to: ReplicaId; msg: Message }): Message | undefined => {
+    const m = s.msg;
+    sent.push(m);
+    if (m.type === 'read') return readReplyTo(m, { learnedThrough: 1, end: 4, slots: learnedSlots(m, 4).filter((x) => x.position !== 2) });
+    if (m.type === 'promise') {
+      return {
+        type: 'promiseReply', rid: m.rid, outcome: 'accept', proposal: m.proposal, status: 'VOTING', begin: 0, end: 4, learnedThrough: 1,
+        slots: [{ position: 2, promised: m.proposal, accepted: 1, learned: false, action: entry }], coveredThrough: m.to!, generation: 0, disk: 0,
+      } satisfies PromiseReply;
+    }
+    if (m.type === 'write' && s.to !== 1) {
+      // Caught up below the entry: they count for its next configuration too (R3).
+      const caughtUp = { learnedThrough: m.from - 1, lostBelow: false };
+      return { type: 'writeReply', rid: m.rid, outcome: 'accept', proposal: m.proposal, from: m.from, count: m.actions.length, generation: 0, disk: 0, retired: [], ...caughtUp } satisfies WriteReply;
+    }
+    return answer(s, 4);
+  };
+  round(n, 0, reply);
+  const fillWrite = sent.find((m): m is WriteRequest => m.type === 'write');
+  assert.ok(fillWrite, `a fill: ${sent.map((m) => m.type).join(',')}`);
+  assert.deepEqual(fillWrite.actions, [entry]);
+  const link = n.store.metadata().configs?.find((c) => c.epoch === 1);
+  assert.ok(link, `the entry is chained: ${JSON.stringify(n.store.metadata().configs?.map((c) => c.epoch))}`);
+  assert.equal(link.position, 2);
+  assert.equal(link.floor, fillWrite.proposal);
 });
