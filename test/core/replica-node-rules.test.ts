@@ -1225,3 +1225,58 @@ test('R9f: a config entry a rejoin\'s own fill chose, which no peer\'s chain hol
   assert.equal(link.position, 2);
   assert.equal(link.floor, fillWrite.proposal);
 });
+
+test('request ids are positive and rise, across the recovery and the catch-up (they travel as unsigned numbers)', () => {
+  const rids = (msgs: Message[]): number[] => msgs.flatMap((m) => ('rid' in m && m.type !== 'readReply' ? [m.rid] : []));
+  /** A round sends one request (one rid) to several peers: the ids, in order of first use, rise from 1. */
+  const check = (all: number[], what: string): void => {
+    const ids = [...new Set(all)];
+    assert.ok(ids.length >= 2, `${what}: ${all.join(',')}`);
+    assert.ok(ids.every((id, i) => Number.isSafeInteger(id) && id >= 1 && (i === 0 || id > ids[i - 1]!)), `${what}: ${all.join(',')}`);
+  };
+  // A join: recover rounds, the rejoin, the catch-up's reads (one peer not VOTING: the read goes again).
+  const n = new N({ status: 'EMPTY' }, { restartCheck: true });
+  const sent: Message[] = [];
+  let first = true;
+  round(n, 0, (s) => {
+    sent.push(s.msg);
+    if (s.msg.type === 'read' && first) {
+      first = false;
+      return readReplyTo(s.msg, { status: 'RECOVERING' });
+    }
+    return answer(s, 4, { readSlots: (r) => learnedSlots(r, 4) });
+  });
+  check(rids(sent.filter((m) => m.type === 'recover' || m.type === 'rejoin')), 'the recovery\'s requests');
+  check(rids(sent), 'all requests');
+  // A rejoin started because a peer recorded another disk of this member: its rounds.
+  const v = new N({ generation: 1, disk: 4 });
+  const again = [...v.msg(gossip({ yours: { generation: 2, disk: 9 } }), 2, 10).send];
+  for (let t = 1000; t <= 4000; t += 1000) again.push(...v.tick(t).send);
+  check(rids(again.map((s) => s.msg)), 'the second recovery\'s requests');
+  // A repair's reads, asked again of the other peer.
+  const r = new N({}, {}, learnedRecords(5));
+  r.msg(gossip({ learnedThrough: 9 }), 2, 0);
+  const reads: Message[] = [];
+  let out = r.tick(timing.holeRepairAfterMs);
+  for (let k = 0; k < 3; k++) {
+    const q = readsOf(out)[0];
+    if (q === undefined) break;
+    reads.push(q.msg);
+    out = r.msg(readReplyTo(q.msg, { status: 'RECOVERING' }), q.to, timing.holeRepairAfterMs + k);
+  }
+  check(rids(reads), 'the repair\'s reads');
+});
+
+test('a peer\'s beginning at or below this replica\'s own (it rose while the catch-up ran) is not adopted again', () => {
+  const n = new N({ configs: [c0] }, { bootstrap: c0 }, learnedRecords(5));
+  n.msg(gossip({ learnedThrough: 20 }), 2, 10);
+  const r = readsOf(n.tick(timing.holeRepairAfterMs))[0]!;
+  // Meanwhile a writer's learned values arrive: [5, 12], a TRUNCATE to 12 at 12.
+  const entries = Array.from({ length: 8 }, (_, k) => ({ position: 5 + k, action: k === 7 ? ({ kind: 'truncate', to: 12 } as Action) : app(5 + k) }));
+  n.msg({ type: 'learned', entries }, 3, 1050);
+  assert.equal(n.store.begin(), 12);
+  const out = n.msg(readReplyTo(r.msg, { begin: 10, config: { epoch: 0, position: -1 }, chain: [c0], slots: learnedSlots({ ...r.msg, from: 10 }, 20) }), r.to, 1100);
+  assert.deepEqual(out.notes.filter((x) => x.startsWith('positions below')), []);
+  assert.deepEqual(metadataOf(out).filter((m) => m.begin === 10), []);
+  assert.equal(n.store.begin(), 12);
+});
