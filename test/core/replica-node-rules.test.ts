@@ -1267,7 +1267,7 @@ test('request ids are positive and rise, across the recovery and the catch-up (t
   check(rids(reads), 'the repair\'s reads');
 });
 
-test('a peer\'s beginning at or below this replica\'s own (it rose while the catch-up ran) is not adopted again', () => {
+for (const peerBegin of [10, 12]) test(`a peer's beginning at or below this replica's own (it rose while the catch-up ran) is not adopted again (${peerBegin}, the own at 12)`, () => {
   const n = new N({ configs: [c0] }, { bootstrap: c0 }, learnedRecords(5));
   n.msg(gossip({ learnedThrough: 20 }), 2, 10);
   const r = readsOf(n.tick(timing.holeRepairAfterMs))[0]!;
@@ -1275,8 +1275,8 @@ test('a peer\'s beginning at or below this replica\'s own (it rose while the cat
   const entries = Array.from({ length: 8 }, (_, k) => ({ position: 5 + k, action: k === 7 ? ({ kind: 'truncate', to: 12 } as Action) : app(5 + k) }));
   n.msg({ type: 'learned', entries }, 3, 1050);
   assert.equal(n.store.begin(), 12);
-  const out = n.msg(readReplyTo(r.msg, { begin: 10, config: { epoch: 0, position: -1 }, chain: [c0], slots: learnedSlots({ ...r.msg, from: 10 }, 20) }), r.to, 1100);
+  const out = n.msg(readReplyTo(r.msg, { begin: peerBegin, config: { epoch: 0, position: -1 }, chain: [c0], slots: learnedSlots({ ...r.msg, from: peerBegin }, 20) }), r.to, 1100);
   assert.deepEqual(out.notes.filter((x) => x.startsWith('positions below')), []);
-  assert.deepEqual(metadataOf(out).filter((m) => m.begin === 10), []);
+  assert.deepEqual(metadataOf(out).filter((m) => m.begin === peerBegin), []);
   assert.equal(n.store.begin(), 12);
 });
