@@ -50,6 +50,9 @@ export abstract class WriterElection extends WriterCountedMembers {
     const role = this.role;
     if (role.kind === 'elected') return this.onLatePromise(from, msg, out);
     if (role.kind !== 'electing' || msg.rid !== role.rid || role.tally.has(from)) return;
+    // Only the ballot's voters were asked, and only they count: an answer from any other id (a bug of the
+    // transport, a replica removed meanwhile) must neither make the quorum nor be named.
+    if (!this.members.includes(from)) return;
     // An answer to another request that happens to share the id (defence in depth: ids are per client).
     if (msg.outcome !== 'reject' && msg.proposal !== role.proposal) return;
     if (msg.outcome === 'stale-config') return this.onStaleConfig(msg.config, out);

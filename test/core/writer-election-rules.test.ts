@@ -719,3 +719,14 @@ test('elected: the election is reported once, and the writer appends right above
   assert.equal(out.election, undefined);
   assert.deepEqual(results(out), [[5, { ok: true, position: 1 }]]);
 });
+
+test('only the ballot\'s voters count in the election: an accept from an id outside them neither makes the quorum nor is named', () => {
+  const e = new Election();
+  e.promise(1);
+  const out = e.promise(9);
+  assert.equal(e.w.roleKind, 'electing', 'members 1 and 9 of {1, 2, 3} are not a quorum');
+  assert.deepEqual(writes(out.send), []);
+  const w = batches(e.promise(2).send);
+  assert.equal(e.w.roleKind, 'elected');
+  assert.deepEqual(w[0]!.named.map((n) => n.id).sort(), [1, 2], 'named: the voters that promised, not 9');
+});
