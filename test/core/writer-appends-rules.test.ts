@@ -13,39 +13,16 @@ import { limits, timing } from '../../src/core/constants.js';
 import { chainView } from '../../src/core/config-view.js';
 import { ALL_RULES_ON } from '../../src/core/rules.js';
 import type { PlacedConfiguration } from '../../src/core/membership.js';
-import type { Action, CommitMessage, PromiseReply, PromiseRequest, Slot, WriteReply, WriteRequest } from '../../src/core/types.js';
-import { WriterCore, type OpResult, type Outbound, type WriterConfig, type WriterOutput } from '../../src/core/writer.js';
+import type { Action, Slot, WriteReply, WriteRequest } from '../../src/core/types.js';
+import { WriterCore, type Outbound, type WriterConfig, type WriterOutput } from '../../src/core/writer.js';
 import { config0, member } from './reconfig-harness.js';
+import { batches, commits, promiseReply, promises, results, to, view3, writeReply, writes } from './writer-kit.js';
 
-type Write = Outbound & { msg: WriteRequest };
-const writes = (send: readonly Outbound[]): Write[] => send.filter((s): s is Write => s.msg.type === 'write');
-const promises = (send: readonly Outbound[]) => send.filter((s): s is Outbound & { msg: PromiseRequest } => s.msg.type === 'promise');
-const commits = (send: readonly Outbound[]) => send.filter((s): s is Outbound & { msg: CommitMessage } => s.msg.type === 'commit');
-const to = (send: readonly Outbound[]) => send.map((s) => s.to).sort((a, b) => a - b);
-/** The distinct batches of a step's writes (every member gets the same request), in the order sent. */
-function batches(send: readonly Outbound[]): WriteRequest[] {
-  const seen = new Map<number, WriteRequest>();
-  for (const s of writes(send)) if (!seen.has(s.msg.rid)) seen.set(s.msg.rid, s.msg);
-  return [...seen.values()];
-}
-const results = (out: WriterOutput): [number, OpResult][] => out.done.map((d) => [d.id, d.result]);
 
-function promiseReply(rid: number, more: Partial<PromiseReply> = {}): PromiseReply {
-  return {
-    type: 'promiseReply', rid, outcome: 'accept', proposal: 1, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [], coveredThrough: -1,
-    generation: 0, disk: 0, ...more,
-  };
-}
-/** A member's answer to a write request (accept by its disk 0/0 unless told). */
-function writeReply(m: WriteRequest, more: Partial<WriteReply> = {}): WriteReply {
-  return { type: 'writeReply', rid: m.rid, outcome: 'accept', proposal: m.proposal, from: m.from, count: m.actions.length, generation: 0, disk: 0, retired: [], ...more };
-}
 
 const one = new Uint8Array([7]);
 const append = (data: Uint8Array = one): Action => ({ kind: 'append', data });
 const MiB = 1024 * 1024;
-/** Members 1, 2, 3 with addresses (a change needs them). */
-const view3 = chainView([config0([1, 2, 3])]);
 
 /**
  * A writer over `members` elected at time 0 by `by` (all of them by default: all named, within the grace), its

@@ -18,23 +18,11 @@ import { limits, timing } from '../../src/core/constants.js';
 import { chainView } from '../../src/core/config-view.js';
 import { ALL_RULES_ON } from '../../src/core/rules.js';
 import type { Configuration, PlacedConfiguration } from '../../src/core/membership.js';
-import type { Action, CommitMessage, PromiseReply, PromiseRequest, ReadReply, ReadRequest, Slot, WriteReply, WriteRequest } from '../../src/core/types.js';
-import { WriterCore, type OpResult, type Outbound, type WriterConfig, type WriterOutput } from '../../src/core/writer.js';
+import type { Action, PromiseReply, PromiseRequest, ReadReply, Slot, WriteReply, WriteRequest } from '../../src/core/types.js';
+import { WriterCore, type Outbound, type WriterConfig, type WriterOutput } from '../../src/core/writer.js';
 import { config0, member } from './reconfig-harness.js';
+import { batches, commits, promises, reads, results, to, view3, writeReply, writes } from './writer-kit.js';
 
-type Write = Outbound & { msg: WriteRequest };
-const writes = (send: readonly Outbound[]): Write[] => send.filter((s): s is Write => s.msg.type === 'write');
-const promises = (send: readonly Outbound[]) => send.filter((s): s is Outbound & { msg: PromiseRequest } => s.msg.type === 'promise');
-const reads = (send: readonly Outbound[]) => send.filter((s): s is Outbound & { msg: ReadRequest } => s.msg.type === 'read');
-const commits = (send: readonly Outbound[]) => send.filter((s): s is Outbound & { msg: CommitMessage } => s.msg.type === 'commit');
-const to = (send: readonly Outbound[]) => send.map((s) => s.to).sort((a, b) => a - b);
-/** The distinct batches of a step's writes (every member gets the same request), in the order sent. */
-function batches(send: readonly Outbound[]): WriteRequest[] {
-  const seen = new Map<number, WriteRequest>();
-  for (const s of writes(send)) if (!seen.has(s.msg.rid)) seen.set(s.msg.rid, s.msg);
-  return [...seen.values()];
-}
-const results = (out: WriterOutput): [number, OpResult][] => out.done.map((d) => [d.id, d.result]);
 
 const append = (s: string): Action => ({ kind: 'append', data: new Uint8Array(Buffer.from(s)) });
 const text = (a: Action | undefined): string => (a === undefined ? 'undefined' : a.kind === 'append' ? Buffer.from(a.data).toString() : a.kind);
@@ -54,13 +42,7 @@ function promiseReply(rid: number, proposal: number, more: Partial<PromiseReply>
 function readReply(rid: number, slots: Slot[], coveredThrough: number): ReadReply {
   return { type: 'readReply', rid, status: 'VOTING', begin: 0, end: coveredThrough, learnedThrough: -1, slots, coveredThrough, lost: [], writerActive: false } as ReadReply;
 }
-/** A member's acceptance of a write (its disk 0/0 unless told). */
-function writeReply(m: WriteRequest, more: Partial<WriteReply> = {}): WriteReply {
-  return { type: 'writeReply', rid: m.rid, outcome: 'accept', proposal: m.proposal, from: m.from, count: m.actions.length, generation: 0, disk: 0, retired: [], ...more };
-}
 
-/** Members 1, 2, 3 with addresses (a change needs them). */
-const view3 = chainView([config0([1, 2, 3])]);
 const addFour = { type: 'change', request: { id: 'c', ifEpoch: 0, change: { kind: 'add', member: member(4) } } } as const;
 
 /** A writer whose election was started (by `elect` unless told) at time 0: the round it sent. */

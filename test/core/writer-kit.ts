@@ -1,0 +1,36 @@
+// What the writer rule files (writer-appends-rules, writer-changes-rules, writer-election-rules) share: picking
+// a step's sends apart, and members' answers made by hand. WriterCore is driven through its entry point alone.
+import { chainView } from '../../src/core/config-view.js';
+import type { CommitMessage, PromiseReply, PromiseRequest, ReadRequest, WriteReply, WriteRequest } from '../../src/core/types.js';
+import type { OpResult, Outbound, WriterOutput } from '../../src/core/writer.js';
+import { config0 } from './reconfig-harness.js';
+
+export type Write = Outbound & { msg: WriteRequest };
+export const writes = (send: readonly Outbound[]): Write[] => send.filter((s): s is Write => s.msg.type === 'write');
+export const promises = (send: readonly Outbound[]) => send.filter((s): s is Outbound & { msg: PromiseRequest } => s.msg.type === 'promise');
+export const reads = (send: readonly Outbound[]) => send.filter((s): s is Outbound & { msg: ReadRequest } => s.msg.type === 'read');
+export const commits = (send: readonly Outbound[]) => send.filter((s): s is Outbound & { msg: CommitMessage } => s.msg.type === 'commit');
+/** The members a step sent to, ascending. */
+export const to = (send: readonly Outbound[]) => send.map((s) => s.to).sort((a, b) => a - b);
+/** The distinct batches of a step's writes (every member gets the same request), in the order sent. */
+export function batches(send: readonly Outbound[]): WriteRequest[] {
+  const seen = new Map<number, WriteRequest>();
+  for (const s of writes(send)) if (!seen.has(s.msg.rid)) seen.set(s.msg.rid, s.msg);
+  return [...seen.values()];
+}
+export const results = (out: WriterOutput): [number, OpResult][] => out.done.map((d) => [d.id, d.result]);
+
+/** A member's accept of promise request `rid` under proposal 1, holding nothing, unless told. */
+export function promiseReply(rid: number, more: Partial<PromiseReply> = {}): PromiseReply {
+  return {
+    type: 'promiseReply', rid, outcome: 'accept', proposal: 1, status: 'VOTING', begin: 0, end: -1, learnedThrough: -1, slots: [], coveredThrough: -1,
+    generation: 0, disk: 0, ...more,
+  };
+}
+/** A member's answer to a write request (accept by its disk 0/0 unless told; no learnedThrough or lostBelow unless told). */
+export function writeReply(m: WriteRequest, more: Partial<WriteReply> = {}): WriteReply {
+  return { type: 'writeReply', rid: m.rid, outcome: 'accept', proposal: m.proposal, from: m.from, count: m.actions.length, generation: 0, disk: 0, retired: [], ...more };
+}
+
+/** Members 1, 2, 3 with addresses (a change needs them). */
+export const view3 = chainView([config0([1, 2, 3])]);
