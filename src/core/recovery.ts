@@ -261,6 +261,13 @@ export class RecoveryCore {
   get checking(): boolean {
     return (this.phase.kind === 'check' && this.phase.then === 'vote') || (this.phase.kind === 'removed' && this.meta.status === 'VOTING');
   }
+  /**
+   * True while the peers are asked whether this disk went back in time, whichever way the check ends
+   * (a restart's check before voting, or a STARTING disk's before it joins a started cluster).
+   */
+  get inCheck(): boolean {
+    return this.phase.kind === 'check';
+  }
   /** True once this replica knows its id was removed from the cluster (R7). */
   get removed(): boolean {
     return this.phase.kind === 'removed';

@@ -384,6 +384,7 @@ export class ReplicaNodeCore {
     const meta = s.metadata();
     const latest = latestOf(this.view);
     const address = [...latest.voters, ...latest.learners].find((m) => m.id === this.config.id)?.address;
+    const checking = this.recovery?.inCheck ?? false;
     const msg: PeerStateMessage = {
       type: 'peerState',
       incarnation: meta.incarnation,
@@ -391,12 +392,13 @@ export class ReplicaNodeCore {
       status: this.holdsVotes ? 'RECOVERING' : meta.status,
       promised: meta.promised,
       begin: s.begin(),
-      // While the restart check runs, the peers must not witness more than the end it compares with: an
-      // entry learned meanwhile would come back in their answers as "saw this disk reach end E" and unmask
-      // this very disk as a restored copy (seed 7275: a needless rejoin, and with two members of five
-      // forced to rejoin by damaged tails, three rejoining replicas waited for a quorum of VOTING ones for good).
-      end: this.holdsVotes ? Math.min(s.end(), this.startEnd) : s.end(),
-      learnedThrough: this.holdsVotes ? Math.min(s.learnedThrough(), this.startEnd) : s.learnedThrough(),
+      // While the check runs (a restart's, or a STARTING disk's before it joins), the peers must not witness
+      // more than the end it compares with: an entry stored meanwhile (a learned value, an install's config
+      // entry) would come back in their answers as "saw this disk reach end E" and unmask this very disk as
+      // a restored copy (seed 7275: a needless rejoin, and with two members of five forced to rejoin by
+      // damaged tails, three rejoining replicas waited for a quorum of VOTING ones for good).
+      end: checking ? Math.min(s.end(), this.startEnd) : s.end(),
+      learnedThrough: checking ? Math.min(s.learnedThrough(), this.startEnd) : s.learnedThrough(),
       config: storedHead(meta),
       ...(address === undefined ? {} : { address }),
     };

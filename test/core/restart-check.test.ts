@@ -310,3 +310,31 @@ test('restart check: an entry learned during the check is not gossiped as this d
   assert.notEqual(after.notes.join(' ').includes('went back in time'), true, after.notes.join(' | '));
   assert.equal(store.metadata().status, 'VOTING', 'still VOTING (its check goes on)');
 });
+
+test('a STARTING disk in its join check does not unmask itself either: what it stores during the check is not gossiped as its end', () => {
+  // r1 STARTING, r2 and r3 VOTING: r1 checks before it joins (then 'join'), comparing with the end it started with.
+  const store = new MemoryStore({ status: 'STARTING', promised: 0, incarnation: 'i1' });
+  const a = new ReplicaNodeCore({ id: 1, members: [1, 2, 3], store, random: () => 0.5, now: 0 });
+  const stepA = (e: Parameters<ReplicaNodeCore['step']>[0], now: number): NodeOutput => {
+    const out = a.step(e, now);
+    store.append(out.records);
+    return out;
+  };
+  const b = node(2, { status: 'VOTING', promised: 2, incarnation: 'i2' });
+  const c = node(3, { status: 'VOTING', promised: 2, incarnation: 'i3' });
+  const start = stepA({ type: 'tick' }, 0);
+  const askB = start.send.find((s) => s.to === 2 && s.msg.type === 'recover');
+  const askC = start.send.find((s) => s.to === 3 && s.msg.type === 'recover');
+  assert.ok(askB !== undefined && askC !== undefined, 'it asks its peers');
+  stepA({ type: 'message', from: 2, msg: b.step({ type: 'message', from: 1, msg: askB.msg }, 5).reply! }, 6);
+  // A chosen value reaches it during the check (an install election's config entry does the same).
+  stepA({ type: 'message', from: 2, msg: { type: 'learned', entries: [{ position: 0, action: { kind: 'nop' } }] } }, 10);
+  assert.equal(store.end(), 0, 'stored');
+  const told = stepA({ type: 'tick' }, 10 + timing.peerStateMs).announce.map((x) => x.msg).filter((m): m is PeerStateMessage => m.type === 'peerState');
+  assert.ok(told.length > 0, 'it gossips');
+  for (const m of told) assert.equal(m.end, -1, 'the end it started with');
+  for (const m of told) c.step({ type: 'message', from: 1, msg: m }, 20 + timing.peerStateMs);
+  const answer = c.step({ type: 'message', from: 1, msg: askC.msg }, 30 + timing.peerStateMs).reply!;
+  const after = stepA({ type: 'message', from: 3, msg: answer }, 40 + timing.peerStateMs);
+  assert.equal(after.notes.join(' ').includes('went back in time'), false, after.notes.join(' | '));
+});
