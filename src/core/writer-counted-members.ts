@@ -31,6 +31,9 @@ export abstract class WriterCountedMembers extends WriterAppends {
   protected onLatePromise(from: ReplicaId, msg: PromiseReply, out: WriterOutput): void {
     const role = this.role;
     if (role.kind !== 'elected') return;
+    // As in the election: rounds go to the ballot's voters only, and only their answers count (an answer
+    // from another id would make it a candidate, then named, inflating the named set and its confirmers).
+    if (!this.members.includes(from)) return;
     if (msg.outcome === 'reject' && msg.proposal > role.proposal && role.named.has(from) && role.rounds.has(msg.rid)) {
       // A member this writer counts promised a higher proposal: it refuses this writer's writes from now on,
       // exactly as a rejected write says. An idle writer that only asks again would otherwise stay

@@ -712,3 +712,16 @@ test('only the ballot\'s voters count in the election: an accept from an id outs
   assert.equal(e.w.roleKind, 'elected');
   assert.deepEqual(w[0]!.named.map((n) => n.id).sort(), [1, 2], 'named: the voters that promised, not 9');
 });
+
+test('after the election too, only the ballot\'s voters count: an answer to a later round from another id never makes it a candidate or named', () => {
+  const e = new Election();
+  e.promiseBy([1, 2]);
+  assert.equal(e.w.roleKind, 'elected');
+  // The round that asks the member not counted (3) again; its answer comes back labelled 9.
+  const round = promises(e.tick(timing.repromiseMs + 1).send).find((s) => s.to === 3);
+  assert.ok(round !== undefined, 'a round asks 3 again');
+  const o = e.step({ type: 'reply', from: 9, msg: promiseReply(round.msg.rid, e.proposal) });
+  for (const s of promises(o.send)) e.step({ type: 'reply', from: s.to, msg: promiseReply(s.msg.rid, e.proposal) });
+  assert.equal(e.w.namedMembers.has(9), false, '9 is not named');
+  assert.deepEqual([...e.w.namedMembers.keys()].sort(), [1, 2]);
+});
