@@ -267,3 +267,10 @@ test('a read of many small entries reads them in a few large batches, not one pe
   assert.equal(reply.coveredThrough, n - 1);
   assert.ok(batches.length <= 8, `read in ${batches.length} batches (${batches.join(',')})`);
 });
+
+test('a write under proposal 0 (no ballot: proposals start at 1) is ignored and writes nothing, whatever the floors say', () => {
+  const s = new MemoryStore({ status: 'VOTING', promised: 0, incarnation: 'i' });
+  const step = replicaStep(s, { type: 'write', rid: 1, proposal: 0, from: 0, actions: [{ kind: 'nop' }], named: [] });
+  assert.deepEqual(step.records, []);
+  assert.equal(step.reply?.type === 'writeReply' && step.reply.outcome, 'ignored');
+});
