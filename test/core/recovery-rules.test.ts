@@ -8,6 +8,7 @@ import { timing } from '../../src/core/constants.js';
 import { chainView, type ConfigView } from '../../src/core/config-view.js';
 import type { PlacedConfiguration } from '../../src/core/membership.js';
 import { RecoveryCore, type RecoveryConfig, type RecoveryOutput } from '../../src/core/recovery.js';
+import { ALL_RULES_ON } from '../../src/core/rules.js';
 import type { Metadata, RecoverReply, RejoinReply } from '../../src/core/types.js';
 import { config0, member } from './reconfig-harness.js';
 
@@ -690,4 +691,99 @@ test('R13: discovery starts from the stored chain when it moved past the chain f
   stored = [c0, c1, c2];
   const out = d.reply(4, { config: { epoch: 1, position: 2 } });
   assert.deepEqual(to(out), [6], 'the stored chain is at epoch 2: its new voter r6 is asked, not the older chain found');
+});
+
+// ------------------------------------------------------------------ the rejoin with a rule switched off (as test/core/reconfig-recovery.test.ts shows them)
+
+test('rejoinInPending off: the disk is still recorded by a quorum of the latest configuration before it catches up (only the pending one is left out)', () => {
+  const d = rejoining({ rules: { ...ALL_RULES_ON, rejoinInPending: false } });
+  assert.equal(d.rejoin(2).catchUp, undefined, 'r2 alone is no quorum of {1,2,3} (its own recording does not count)');
+  assert.deepEqual(d.rejoin(3).catchUp, { from: 0, to: 5 });
+});
+
+test('catchUpAfterRecording off: the disk catches up to the highest end its query found (the end before recording), not a lower one', () => {
+  const d = new Driver({ rules: { ...ALL_RULES_ON, catchUpAfterRecording: false }, metadata: { status: 'RECOVERING' } });
+  d.tick(0);
+  d.reply(2, { end: 8 });
+  d.apply(d.reply(3, { end: 4 }));
+  d.rejoin(2, { end: 20 });
+  assert.deepEqual(d.rejoin(3, { end: 20 }).catchUp, { from: 0, to: 8 }, 'the ends reported after recording (20) are not used with the switch off');
+});
+
+test('R9c with catchUpAfterRecording off: a re-recording in a configuration learned while catching up ran no query of its own, so it catches up nothing more', () => {
+  const c0 = config0([1, 2, 3], [4]);
+  const c1: PlacedConfiguration = { epoch: 1, voters: [1, 2, 4].map(member), learners: [], nextId: 5, position: 6, floor: 2 };
+  let cur = c0;
+  const d = new Driver({ rules: { ...ALL_RULES_ON, catchUpAfterRecording: false }, view: (q) => (q > cur.position ? cur : c0), metadata: { status: 'RECOVERING', configs: [c0] } });
+  d.tick(0);
+  d.reply(2);
+  d.apply(d.reply(3));
+  d.rejoin(2);
+  assert.deepEqual(d.rejoin(3).catchUp, { from: 0, to: 5 });
+  cur = c1; // the catch-up copied the entry at 6 into the chain
+  const again = d.core.step({ type: 'caughtUp' }, 0);
+  assert.deepEqual(to(again), [2, 4], 'recorded again in {1,2,4}');
+  d.rejoin(2, { end: 9 });
+  assert.deepEqual(d.rejoin(4, { end: 9 }).catchUp, { from: 0, to: -1 }, 'the queried end of the re-recording is none (-1), not position 1');
+});
+
+// ------------------------------------------------------------------ R9f with two pending configurations, or a dead pending entry
+
+/**
+ * r1 rejoins in {1,2,3} with two entries of epoch 1 pending (learned nowhere): P1 at 7 (r2 accepted it) and
+ * P2 at 9 (r4 did); r2, r3 and r4 answer and record the new disk. `learned` is r1's store's learned prefix.
+ */
+function twoPending(learned: { through: number }): Driver {
+  const c0 = config0([1, 2, 3], [4]);
+  const p1 = { position: 7, proposal: 4, config: { epoch: 1, voters: [1, 2, 4].map(member), learners: [], nextId: 5 } };
+  const p2 = { position: 9, proposal: 5, config: { epoch: 1, voters: [1, 2, 4].map(member), learners: [member(3)], nextId: 5 } };
+  const d = new Driver({ view: view(c0), learnedThrough: () => learned.through, metadata: { status: 'RECOVERING', configs: [c0] } });
+  d.tick(0);
+  let out: RecoveryOutput = { send: [] };
+  for (const from of [2, 3, 4]) out = d.reply(from, { end: 9, learnedThrough: 6, ...(from === 2 ? { pending: p1 } : from === 4 ? { pending: p2 } : {}) });
+  d.apply(out);
+  for (const from of [2, 3, 4]) out = d.rejoin(from, { end: 9 });
+  assert.deepEqual(out.catchUp, { from: 0, to: 9 });
+  return d;
+}
+
+test('R9f with two pending entries: the disk catches up the lowest unsettled one first, then the next; it votes once both fates are known', () => {
+  const learned = { through: 6 };
+  const d = twoPending(learned);
+  assert.deepEqual(d.core.step({ type: 'caughtUp' }, 0).catchUp, { from: 7, to: 7 }, 'the lowest pending position first');
+  learned.through = 7; // 7 learned (here as another value): P1 is dead
+  const next = d.core.step({ type: 'caughtUp' }, 0);
+  assert.equal(next.become, undefined, 'P2 at 9 is still pending: not VOTING');
+  assert.deepEqual(next.catchUp, { from: 9, to: 9 });
+  learned.through = 9;
+  assert.equal(d.core.step({ type: 'caughtUp' }, 0).become?.status, 'VOTING');
+});
+
+test('R9f: a pending entry whose position a replier already learned (dead, below the learned prefix) is not awaited; the disk votes once caught up', () => {
+  const c0 = config0([1, 2, 3], [4]);
+  const p1 = { position: 7, proposal: 4, config: { epoch: 1, voters: [1, 2, 4].map(member), learners: [], nextId: 5 } };
+  const d = new Driver({ view: view(c0), learnedThrough: () => 6, metadata: { status: 'RECOVERING', configs: [c0] } });
+  d.tick(0);
+  d.reply(2, { end: 9, learnedThrough: 6, pending: p1 });
+  const out = d.reply(3, { end: 9, learnedThrough: 8 }); // r3 learned 7: the entry is no live pending configuration
+  d.apply(out);
+  d.rejoin(2, { end: 9 });
+  assert.deepEqual(d.rejoin(3, { end: 9 }).catchUp, { from: 0, to: 9 }, 'recorded by {1,2,3} alone: no pending configuration');
+  assert.equal(d.core.step({ type: 'caughtUp' }, 0).become?.status, 'VOTING');
+});
+
+// ------------------------------------------------------------------ the rejoin's waiting text (shown as `waiting` on the admin status page)
+
+test('the recording wait names the configuration that lacks a quorum only when there are two (latest and pending); with one it names none', () => {
+  const one = rejoining();
+  assert.equal(one.rejoin(2).waiting, 'rejoining with generation 1: 1 of 2 peers recorded it');
+  const c0 = config0([1, 2, 3], [4]);
+  const p1 = { position: 7, proposal: 4, config: { epoch: 1, voters: [1, 2, 4].map(member), learners: [], nextId: 5 } };
+  const d = new Driver({ view: view(c0), metadata: { status: 'RECOVERING', configs: [c0] } });
+  d.tick(0);
+  d.reply(2, { pending: p1, learnedThrough: 5 });
+  d.reply(3, { learnedThrough: 5 });
+  d.apply(d.reply(4, { pending: p1, learnedThrough: 5 }));
+  d.rejoin(2);
+  assert.equal(d.rejoin(3).waiting, 'rejoining with generation 1: 1 of 2 peers (epoch 1) recorded it', '{1,2,3} has its quorum; {1,2,4} has r2 only');
 });
