@@ -460,6 +460,16 @@ test('truncation hint dropped because the beginning passed its target meanwhile:
   assert.equal(r.through, 0, 'a bounds read resolves through the position before its beginning, the new one');
 });
 
+test('truncation hint dropped in a scan round because the beginning reached its target (the TRUNCATE applied): the read answers truncated, never the positions it removed', () => {
+  const d = new Drive();
+  const cutShort: Member = { slots: [learned(0), learned(1), learned(2), learned(3), held(5, trunc(2))], pendingTruncate: { position: 5, to: 2 }, cut: 1, end: 5 };
+  const first = d.answer(d.read(1, 0, 3, 0).send, all3(cutShort), 0);
+  assert.deepEqual(range(first.send), { from: 2, to: 3, limit: limits.readSlotsMax }, 'cut after 1: read on from 2, the hint (at 5, to 2) noted');
+  const out = d.answer(first.send, all3({ begin: 2, slots: [learned(2), learned(3), learned(5, trunc(2))], end: 5 }), 1);
+  assert.deepEqual(reads(out.send), [], 'no probe of 5: the beginning (2) reached the hint\'s target');
+  assert.deepEqual(out.done, [{ id: 1, result: { ok: false, error: 'truncated', begin: 2 } }]);
+});
+
 test('truncation hint still pending at its probe: the probe is asked again until readSettleMs, then the position is filled, and the read answers by what the fill chose', () => {
   const d = new Drive();
   const first = d.answer(d.read(1, 0, 1, 0).send, all3(hinted), 0);
