@@ -386,8 +386,9 @@ export class ReaderCore {
 
   /** The scan is done: answer, unless a truncation hint must be settled first (a probe of its position). */
   private settle(op: ReadOp, result: Extract<ReadResult, { ok: true }>, send: ReaderOutbound[], done: { id: number; result: ReadResult }[]): void {
-    if (op.hint === undefined) return this.finish(op, result, done);
     op.result = result;
+    // No hint left: it may have been dropped in a scan round (the beginning reached its target): as a probe.
+    if (op.hint === undefined) return this.finishSettled(op, done);
     op.pendingSince = undefined;
     op.progressAt = this.now;
     this.startRound(op, send);
