@@ -146,6 +146,8 @@ interface ReadOp {
   result?: Extract<ReadResult, { ok: true }>;
   /** An accepted TRUNCATE (its position and target) that may remove what the read covers: settled before answering. */
   hint?: { position: Position; to: Position };
+  /** A hint was dropped because the beginning rose past its target (the truncation applied): answer as a probe that found it chosen. */
+  hintPassed?: boolean;
   /** Whether the latest round's quorum reported an active writer (then pending positions are waited for, not filled). */
   writerActive: boolean;
   /** When the first unresolved position was first seen unresolved. */
@@ -381,13 +383,17 @@ export class ReaderCore {
       if (t === undefined || t.to <= floor || t.position < op.cursor) continue;
       if (op.hint === undefined || t.to > op.hint.to) op.hint = t;
     }
-    if (op.hint !== undefined && op.hint.to <= floor) op.hint = undefined;
+    if (op.hint !== undefined && op.hint.to <= floor) {
+      op.hint = undefined;
+      op.hintPassed = true;
+    }
   }
 
   /** The scan is done: answer, unless a truncation hint must be settled first (a probe of its position). */
   private settle(op: ReadOp, result: Extract<ReadResult, { ok: true }>, send: ReaderOutbound[], done: { id: number; result: ReadResult }[]): void {
+    if (op.hint === undefined && op.hintPassed !== true) return this.finish(op, result, done);
     op.result = result;
-    // No hint left: it may have been dropped in a scan round (the beginning reached its target): as a probe.
+    // A hint dropped in a scan round (the beginning reached its target): answered as a probe would.
     if (op.hint === undefined) return this.finishSettled(op, done);
     op.pendingSince = undefined;
     op.progressAt = this.now;
