@@ -14,9 +14,9 @@ import { chainView } from '../../src/core/config-view.js';
 import { ALL_RULES_ON } from '../../src/core/rules.js';
 import type { PlacedConfiguration } from '../../src/core/membership.js';
 import type { Action, Slot, WriteReply, WriteRequest } from '../../src/core/types.js';
-import { WriterCore, type Outbound, type WriterConfig, type WriterOutput } from '../../src/core/writer.js';
+import { WriterCore, type Outbound, type WriterOutput } from '../../src/core/writer.js';
 import { config0, member } from './reconfig-harness.js';
-import { batches, commits, promiseReply, promises, results, to, view3, writeReply, writes } from './writer-kit.js';
+import { ElectedWriter, batches, commits, promiseReply, promises, results, to, view3, writeReply, writes } from './writer-kit.js';
 
 
 
@@ -24,34 +24,8 @@ const one = new Uint8Array([7]);
 const append = (data: Uint8Array = one): Action => ({ kind: 'append', data });
 const MiB = 1024 * 1024;
 
-/**
- * A writer over `members` elected at time 0 by `by` (all of them by default: all named, within the grace), its
- * election NOP (position 0) chosen unless `chooseNop` is false. Time stays at 0 unless a test moves it.
- */
-class Driver {
-  readonly w: WriterCore;
-  now = 0;
-  electionRid = 0;
-  /** The election NOP's batch. */
-  nop!: WriteRequest;
-  constructor(
-    cfg: Partial<WriterConfig> = {},
-    readonly by: number[] = [1, 2, 3],
-    chooseNop = true,
-  ) {
-    const base = cfg.view === undefined ? { members: [1, 2, 3] } : {};
-    this.w = new WriterCore({ ...base, random: () => 0.5, electionGraceMs: 1000, ...cfg } as WriterConfig);
-    const out = this.w.step({ type: 'elect' }, 0);
-    this.electionRid = promises(out.send)[0]!.msg.rid;
-    let sent: Outbound[] = [];
-    for (const from of by) sent = sent.concat(this.w.step({ type: 'reply', from, msg: promiseReply(this.electionRid) }, 0).send);
-    assert.equal(this.w.roleKind, 'elected');
-    this.nop = batches(sent)[0]!;
-    if (chooseNop) for (const from of by) this.accept(from, this.nop);
-  }
-  step(e: Parameters<WriterCore['step']>[0]): WriterOutput {
-    return this.w.step(e, this.now);
-  }
+/** The elected writer of writer-kit.ts, with submits of any action, flushes and merged acceptances. */
+class Driver extends ElectedWriter {
   submit(id: number, action: Action = append()): WriterOutput {
     return this.step({ type: 'submit', op: { id, action } });
   }
@@ -66,9 +40,6 @@ class Driver {
   reply(from: number, msg: WriteReply): WriterOutput {
     return this.step({ type: 'reply', from, msg });
   }
-  accept(from: number, m: WriteRequest, more: Partial<WriteReply> = {}): WriterOutput {
-    return this.reply(from, writeReply(m, more));
-  }
   /** Every member in `from` accepts `m`: the outputs of the steps, merged. */
   acceptBy(from: number[], m: WriteRequest): WriterOutput {
     const all: WriterOutput = { send: [], done: [] };
@@ -79,10 +50,6 @@ class Driver {
       if (o.election !== undefined) all.election = o.election;
     }
     return all;
-  }
-  tick(now: number): WriterOutput {
-    this.now = now;
-    return this.step({ type: 'tick' });
   }
 }
 

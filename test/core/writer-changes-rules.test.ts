@@ -16,37 +16,17 @@ import { timing } from '../../src/core/constants.js';
 import { chainView } from '../../src/core/config-view.js';
 import { ALL_RULES_ON } from '../../src/core/rules.js';
 import type { Action, Slot, WriteReply, WriteRequest } from '../../src/core/types.js';
-import { WriterCore, type ChangeRequest, type Outbound, type WriterConfig, type WriterOutput } from '../../src/core/writer.js';
+import { WriterCore, type ChangeRequest, type Outbound, type WriterOutput } from '../../src/core/writer.js';
 import { config0, member } from './reconfig-harness.js';
-import { batches, promiseReply, promises, reads, results, to, view3, writeReply, writes } from './writer-kit.js';
+import { ElectedWriter, batches, promiseReply, promises, reads, results, to, view3, writeReply, writes } from './writer-kit.js';
 
 
 
 const append = (): Action => ({ kind: 'append', data: new Uint8Array([7]) });
 const change = (id: string, c: ChangeRequest['change'], ifEpoch = 0) => ({ type: 'change', request: { id, ifEpoch, change: c } }) as const;
 
-/**
- * A writer over members 1, 2, 3 (or `cfg.view`) elected at time 0 by `by` (all three by default, within the grace),
- * its election NOP (position 0) chosen by them unless `chooseNop` is false. Time stays at 0 unless a test moves it.
- */
-class Driver {
-  readonly w: WriterCore;
-  now = 0;
-  electionRid = 0;
-  nop!: WriteRequest;
-  constructor(cfg: Partial<WriterConfig> = {}, readonly by: number[] = [1, 2, 3], chooseNop = true) {
-    const base = cfg.view === undefined ? { members: [1, 2, 3] } : {};
-    this.w = new WriterCore({ ...base, random: () => 0.5, electionGraceMs: 1000, ...cfg } as WriterConfig);
-    this.electionRid = promises(this.w.step({ type: 'elect' }, 0).send)[0]!.msg.rid;
-    let sent: Outbound[] = [];
-    for (const from of by) sent = sent.concat(this.w.step({ type: 'reply', from, msg: promiseReply(this.electionRid) }, 0).send);
-    assert.equal(this.w.roleKind, 'elected');
-    this.nop = batches(sent)[0]!;
-    if (chooseNop) for (const from of by) this.accept(from, this.nop);
-  }
-  step(e: Parameters<WriterCore['step']>[0]): WriterOutput {
-    return this.w.step(e, this.now);
-  }
+/** The elected writer of writer-kit.ts, submitting plain appends. */
+class Driver extends ElectedWriter {
   submit(id: number): WriterOutput {
     return this.step({ type: 'submit', op: { id, action: append() } });
   }
@@ -54,13 +34,6 @@ class Driver {
   send(id: number): WriterOutput {
     this.submit(id);
     return this.step({ type: 'flush' });
-  }
-  accept(from: number, m: WriteRequest, more: Partial<WriteReply> = {}): WriterOutput {
-    return this.step({ type: 'reply', from, msg: writeReply(m, more) });
-  }
-  tick(now: number): WriterOutput {
-    this.now = now;
-    return this.step({ type: 'tick' });
   }
 }
 

@@ -1,8 +1,9 @@
 // What the writer rule files (writer-appends-rules, writer-changes-rules, writer-election-rules) share: picking
 // a step's sends apart, and members' answers made by hand. WriterCore is driven through its entry point alone.
+import assert from 'node:assert/strict';
 import { chainView } from '../../src/core/config-view.js';
 import type { CommitMessage, PromiseReply, PromiseRequest, ReadRequest, WriteReply, WriteRequest } from '../../src/core/types.js';
-import type { OpResult, Outbound, WriterOutput } from '../../src/core/writer.js';
+import { WriterCore, type OpResult, type Outbound, type WriterConfig, type WriterOutput } from '../../src/core/writer.js';
 import { config0 } from './reconfig-harness.js';
 
 export type Write = Outbound & { msg: WriteRequest };
@@ -34,3 +35,40 @@ export function writeReply(m: WriteRequest, more: Partial<WriteReply> = {}): Wri
 
 /** Members 1, 2, 3 with addresses (a change needs them). */
 export const view3 = chainView([config0([1, 2, 3])]);
+
+/**
+ * A writer over members 1, 2, 3 (or `cfg.view`) elected at time 0 by `by` (all three by default: all named,
+ * within the grace), its election NOP (position 0) chosen by them unless `chooseNop` is false. Time stays at 0
+ * unless a test moves it.
+ */
+export class ElectedWriter {
+  readonly w: WriterCore;
+  now = 0;
+  electionRid = 0;
+  /** The election NOP's batch. */
+  nop!: WriteRequest;
+  constructor(
+    cfg: Partial<WriterConfig> = {},
+    readonly by: number[] = [1, 2, 3],
+    chooseNop = true,
+  ) {
+    const base = cfg.view === undefined ? { members: [1, 2, 3] } : {};
+    this.w = new WriterCore({ ...base, random: () => 0.5, electionGraceMs: 1000, ...cfg } as WriterConfig);
+    this.electionRid = promises(this.w.step({ type: 'elect' }, 0).send)[0]!.msg.rid;
+    let sent: Outbound[] = [];
+    for (const from of by) sent = sent.concat(this.w.step({ type: 'reply', from, msg: promiseReply(this.electionRid) }, 0).send);
+    assert.equal(this.w.roleKind, 'elected');
+    this.nop = batches(sent)[0]!;
+    if (chooseNop) for (const from of by) this.accept(from, this.nop);
+  }
+  step(e: Parameters<WriterCore['step']>[0]): WriterOutput {
+    return this.w.step(e, this.now);
+  }
+  accept(from: number, m: WriteRequest, more: Partial<WriteReply> = {}): WriterOutput {
+    return this.step({ type: 'reply', from, msg: writeReply(m, more) });
+  }
+  tick(now: number): WriterOutput {
+    this.now = now;
+    return this.step({ type: 'tick' });
+  }
+}
