@@ -413,6 +413,11 @@ export class ReaderCore {
       if (!op.boundsOnly && op.from < begin) return this.finish(op, { ok: false, error: 'truncated', begin }, done);
       return this.finish(op, { ...result, begin, through: Math.max(result.through, begin - 1) }, done);
     }
+    // An earlier hint of this read was passed by the beginning (the truncation applied): answered as its probe would.
+    if (op.hintPassed === true) {
+      op.result = result;
+      return this.finishSettled(op, done);
+    }
     this.finish(op, { ...result, begin: Math.max(result.begin, op.begin) }, done);
   }
 
