@@ -723,6 +723,32 @@ test('slow is not dead: a member that refused a batch and then accepted it is al
 /** Members 1..5 elected by 1, 2, 3 (no grace), the election NOP chosen. */
 const fiveByThree = (): Driver => new Driver({ members: [1, 2, 3, 4, 5], electionGraceMs: 0 }, [1, 2, 3]);
 
+test('slow is not dead: what a candidate answered a batch before it was named is forgotten with its vote (it is asked again); only its answers as a named member count', () => {
+  // Members 1..5, named 1, 2, 3. Member 4 promises late, batches a and b go after its promise. 4 answers a as a
+  // candidate (a refusal, a non-vote, or an acceptance that cannot count yet); b's acceptances by 1, 2, 3 name it,
+  // and a goes to it again. 1, 2 and 4 are alive after (late copies of b); 3 was last heard at 0. Past a's
+  // deadline three named members are alive for a: it waits. Recording 4's earlier answer as a refusal of a
+  // would leave two and fail it (writer-appends.ts: refusals are recorded for named members only).
+  for (const answer of [{ outcome: 'reject' as const, proposal: 0 }, { outcome: 'ignored' as const }, {}]) {
+    const d = fiveByThree();
+    d.step({ type: 'reply', from: 4, msg: promiseReply(d.electionRid) });
+    const a = batches(d.send([[1, append()]]).send)[0]!;
+    const b = batches(d.send([[2, append()]]).send)[0]!;
+    d.acceptBy([1, 3], b);
+    d.now = 100;
+    d.accept(4, a, answer);
+    d.now = 200;
+    const named = d.accept(2, b);
+    assert.deepEqual(results(named), [], 'b is chosen, and waits for a (results go in position order)');
+    assert.deepEqual([...d.w.namedMembers.keys()].sort(), [1, 2, 3, 4], JSON.stringify(answer));
+    assert.deepEqual(to(writes(named.send).filter((s) => s.msg.rid === a.rid)), [4], 'a goes to the newly named member again');
+    d.now = 300;
+    d.acceptBy([1, 2, 4], b);
+    assert.deepEqual(d.tick(timing.operationTimeoutMs + 50).done, [], `${JSON.stringify(answer)}: 1, 2 and 4 are alive for a: it waits`);
+    assert.equal(d.w.roleKind, 'elected');
+  }
+});
+
 test('candidates: a candidate\'s acceptance does not count, even from a disk like a named one\'s, until it is named', () => {
   const d = fiveByThree();
   d.step({ type: 'reply', from: 4, msg: promiseReply(d.electionRid) });
