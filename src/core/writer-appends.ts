@@ -205,6 +205,17 @@ export abstract class WriterAppends extends WriterChanges {
       }
     }
     if (role.named.size < this.quorum) return this.giveUp(out);
+    this.renameBatches(out);
+  }
+
+  /**
+   * Batches not chosen that name a disk no longer named go again, under a new request naming the disks
+   * named now, counted afresh: an answer to the old request (an acceptance by the disk that is gone, late)
+   * counts for nothing.
+   */
+  protected renameBatches(out: WriterOutput): void {
+    const role = this.role;
+    assert(role.kind === 'elected', 'only an elected writer has batches');
     const named = namedList(role.named);
     for (const b of role.inflight) {
       if (b.chosen || b.named.every((n) => { const d = role.named.get(n.id); return d !== undefined && sameDisk(d, n); })) continue;

@@ -184,12 +184,16 @@ export abstract class WriterCountedMembers extends WriterAppends {
     this.resolveChosen(out);
   }
 
-  /** A named member's disk is gone (stale, or another disk answered): stop counting it. */
+  /**
+   * A named member's disk is gone (another disk of the member answered): stop counting it, and send the
+   * batches that named it again naming the rest, as a retired disk does (onStale).
+   */
   protected dropNamed(id: ReplicaId, out: WriterOutput): void {
     const role = this.role;
     assert(role.kind === 'elected', 'only an elected writer names members');
     role.named.delete(id);
     role.confirmedAt.delete(id);
-    if (role.named.size < this.quorum) this.giveUp(out);
+    if (role.named.size < this.quorum) return this.giveUp(out);
+    this.renameBatches(out);
   }
 }

@@ -241,14 +241,16 @@ test('write replies: a quorum of named members\' acceptances chooses a batch; a 
   assert.deepEqual(d.accept(2, m, { disk: 5 }).done.filter((r) => r.result.ok), [], 'nor one by another disk than the named one');
 });
 
-test('write replies: an acceptance by a disk that is not the one named drops the member; the two left are a quorum that still chooses', () => {
+test('write replies: an acceptance by a disk that is not the one named drops the member; the two left are a quorum that still chooses the batch, sent again naming them', () => {
   const d = new Driver();
   const m = batches(d.send([[1, append()]]).send)[0]!;
-  assert.deepEqual(d.accept(3, m, { generation: 1, disk: 4 }).done, []);
+  const dropped = d.accept(3, m, { generation: 1, disk: 4 });
+  assert.deepEqual(dropped.done, []);
   assert.deepEqual([...d.w.namedMembers.keys()], [1, 2]);
   assert.equal(d.w.roleKind, 'elected');
-  d.accept(1, m);
-  assert.deepEqual(results(d.accept(2, m)), [[1, { ok: true, position: 1 }]]);
+  const again = batches(dropped.send)[0]!;
+  d.accept(1, again);
+  assert.deepEqual(results(d.accept(2, again)), [[1, { ok: true, position: 1 }]]);
 });
 
 test('write replies: a refusal at or below the writer\'s proposal is no vote and fences nothing; one above fences the writer', () => {
@@ -776,14 +778,17 @@ test('candidates: acceptances of a write sent before the promise do not name it;
 test('candidates: a batch sent again after a stale answer is a new request: its acceptances name a candidate that promised after its first sending', () => {
   const d = new Driver({ members: [1, 2, 3, 4, 5] }, [1, 2, 3, 4, 5]);
   const a = batches(d.send([[1, append()]]).send)[0]!;
-  // Member 5's disk was replaced: its new disk answers the election request: the old one stops counting, the new one is a candidate.
-  d.step({ type: 'reply', from: 5, msg: promiseReply(d.electionRid, { generation: 1, disk: 9 }) });
+  // Member 5's disk was replaced: its new disk answers the election request: the old one stops counting (a goes
+  // again naming the rest, before the new disk is a candidate), the new one is a candidate.
+  const first = batches(d.step({ type: 'reply', from: 5, msg: promiseReply(d.electionRid, { generation: 1, disk: 9 }) }).send)[0]!;
   assert.deepEqual([...d.w.namedMembers.keys()], [1, 2, 3, 4]);
-  const again = batches(d.accept(1, a, { outcome: 'stale', retired: [{ id: 5, generation: 1, disk: 9 }] }).send)[0]!;
-  assert.notEqual(again.rid, a.rid);
-  assert.deepEqual(again.named.map((n) => n.id), [1, 2, 3, 4]);
+  assert.notEqual(first.rid, a.rid);
+  // Member 4's disk is retired too (a stale answer): a goes again, after the candidate's promise.
+  const again = batches(d.accept(1, first, { outcome: 'stale', retired: [{ id: 4, generation: 1, disk: 7 }] }).send)[0]!;
+  assert.notEqual(again.rid, first.rid);
+  assert.deepEqual(again.named.map((n) => n.id), [1, 2, 3]);
   assert.deepEqual(results(d.acceptBy([1, 2, 3], again)), [[1, { ok: true, position: 1 }]]);
-  assert.deepEqual([...d.w.namedMembers.keys()].sort(), [1, 2, 3, 4, 5]);
+  assert.deepEqual([...d.w.namedMembers.keys()].sort(), [1, 2, 3, 5]);
 });
 
 test('a named member\'s other disk: only its acceptance drops the named one (a non-vote from it does not); below a quorum the writer gives up', () => {
@@ -794,11 +799,28 @@ test('a named member\'s other disk: only its acceptance drops the named one (a n
   d.accept(3, m, { generation: 1, disk: 9 });
   assert.deepEqual([...d.w.namedMembers.keys()], [1, 2, 3], 'member 3 answered this batch already');
   const n = batches(d.send([[2, append()]]).send)[0]!;
-  d.accept(3, n, { generation: 1, disk: 9 });
+  const again = batches(d.accept(3, n, { generation: 1, disk: 9 }).send).find((r) => r.from === 2)!;
   assert.deepEqual([...d.w.namedMembers.keys()], [1, 2]);
-  const out = d.accept(2, n, { generation: 1, disk: 9 });
+  const out = d.accept(2, again, { generation: 1, disk: 9 });
   assert.deepEqual(results(out), [[1, { ok: false, error: 'no-quorum', unknownAt: 1 }], [2, { ok: false, error: 'no-quorum', unknownAt: 2 }]]);
   assert.equal(d.w.roleKind, 'idle');
+});
+
+test('a named member\'s other disk: the batches not chosen that named its old disk go again naming the rest, counted afresh (as for a retired disk); a late acceptance by the old disk counts for nothing', () => {
+  const d = new Driver();
+  const a = batches(d.send([[1, append()]]).send)[0]!;
+  const b = batches(d.send([[2, append()]]).send)[0]!;
+  d.accept(1, a);
+  const out = d.accept(3, b, { generation: 1, disk: 9 });
+  assert.deepEqual([...d.w.namedMembers.keys()], [1, 2]);
+  const again = batches(out.send);
+  assert.deepEqual(again.map((m) => [m.from, m.named.map((n) => n.id)]), [[1, [1, 2]], [2, [1, 2]]], 'both go again, naming 1 and 2');
+  assert.ok(again.every((m) => m.rid !== a.rid && m.rid !== b.rid), 'under new requests');
+  assert.deepEqual(to(writes(out.send)), [1, 1, 2, 2], 'to the named members');
+  assert.deepEqual(d.accept(3, a).done, [], 'the old disk\'s late acceptance of the old request');
+  assert.deepEqual(d.accept(2, a).done, [], 'nor member 2\'s: member 1\'s acceptance was of the old request');
+  assert.deepEqual(d.accept(2, again[0]!).done, []);
+  assert.deepEqual(results(d.accept(1, again[0]!)), [[1, { ok: true, position: 1 }]]);
 });
 
 test('retransmission: a batch sent again after a stale answer starts its backoff afresh', () => {
