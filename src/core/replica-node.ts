@@ -377,8 +377,10 @@ export class ReplicaNodeCore {
 
   /** Tells every peer this replica's state; released only once it is durable (NodeOutput.announce). */
   private gossip(out: NodeOutput): void {
+    // Every member but itself is told, a removed replica's last configuration's members too (they take a
+    // non-member's state only with a newer head); a replica alone tells nobody.
     const members = this.memberIds();
-    if (this.now - this.gossipAt < timing.peerStateMs || members.length < 2) return;
+    if (this.now - this.gossipAt < timing.peerStateMs) return;
     this.gossipAt = this.now;
     const s = this.config.store;
     const meta = s.metadata();

@@ -170,9 +170,11 @@ test('gossip names no address when the configuration lists no entry for this rep
   assert.equal('address' in out.announce[0]!.msg, false);
 });
 
-test('gossip: a replica alone in its configuration tells nobody; two members do', () => {
+test('gossip: a replica alone in its configuration tells nobody; two members do; a removed replica tells the members of the configuration that removed it, one member too', () => {
   assert.deepEqual(new N({}, { members: [1] }).tick(0).announce, []);
   assert.deepEqual(new N({}, { members: [1, 2] }).tick(0).announce.map((a) => a.to), [2]);
+  assert.deepEqual(new N({}, { members: [2, 3] }).tick(0).announce.map((a) => a.to), [2, 3]);
+  assert.deepEqual(new N({}, { members: [2] }).tick(0).announce.map((a) => a.to), [2]);
 });
 
 test('gossip tells each peer which of its disks this replica recorded (yours), and only that peer', () => {
