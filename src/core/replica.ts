@@ -778,11 +778,15 @@ function chainFor(store: StoreView, req: ReadRequest, slots: readonly Slot[]): {
   return needed ? { chain } : {};
 }
 
-/** The accepted, unlearned TRUNCATE with the highest `to` above the beginning, if any. */
+/**
+ * The accepted, unlearned TRUNCATE with the highest `to` above the beginning, if any; of two with the same
+ * `to`, the lower position (whatever order they were accepted in: the store lists them so).
+ */
 function pendingTruncate(store: StoreView): { position: Position; to: Position } | undefined {
   let best: { position: Position; to: Position } | undefined;
   for (const t of store.pendingTruncates?.() ?? []) {
-    if (t.to > store.begin() && (best === undefined || t.to > best.to)) best = t;
+    if (t.to <= store.begin()) continue;
+    if (best === undefined || t.to > best.to || (t.to === best.to && t.position < best.position)) best = t;
   }
   return best;
 }
@@ -823,7 +827,9 @@ function collectSlots(
         continue;
       }
       const size = actionBytes(action);
-      if (slots.length > 0 && bytes + size > limits.replyBytesMax) {
+      // A reply already full takes nothing more, not even an entry of no bytes (a NOP): the same bound as
+      // full() between runs, so where a reply ends does not depend on where a run did.
+      if (slots.length > 0 && (bytes >= limits.replyBytesMax || bytes + size > limits.replyBytesMax)) {
         stopAt = p;
         break;
       }

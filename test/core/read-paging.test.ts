@@ -48,6 +48,20 @@ test('the byte bound: a reply holds what fits in replyBytesMax, and the next rea
   ]);
 });
 
+test('a reply exactly replyBytesMax full takes nothing more, not even an entry of no bytes (a NOP), inside a run of reads or at its end', () => {
+  const half = new Uint8Array(limits.replyBytesMax / 2);
+  const nop: Action = { kind: 'nop' };
+  assert.deepEqual(pages(replica(new Map([[0, append(half)], [1, append(half)], [2, nop], [3, nop]])), 0, 3, 100), [
+    { positions: [0, 1], covered: 1 },
+    { positions: [2, 3], covered: 3 },
+  ]);
+  // 64 entries (the first run) that fill the reply exactly, then a NOP: the run ends where the reply does.
+  const sixtyFourth = new Uint8Array(limits.replyBytesMax / 64);
+  const run = new Map<number, Action>(Array.from({ length: 64 }, (_, p) => [p, append(sixtyFourth)]));
+  run.set(64, nop);
+  assert.deepEqual(pages(replica(run), 0, 64, 1000).map((pg) => [pg.positions.length, pg.covered]), [[64, 63], [1, 64]]);
+});
+
 test('exactly replyBytesMax fits; an entry above it travels alone', () => {
   const half = new Uint8Array(limits.replyBytesMax / 2);
   assert.deepEqual(pages(replica(new Map([[0, append(half)], [1, append(half)], [2, append(half)]])), 0, 2, 100), [

@@ -37,6 +37,15 @@ test('a read reply names the pending TRUNCATE with the highest target above the 
   assert.deepEqual(r.pendingTruncate, { position: 4, to: 3 });
 });
 
+test('of two pending TRUNCATEs with the same target, a read reply names the lower position, whatever order they were accepted in', () => {
+  for (const order of [[4, 2], [2, 4]]) {
+    const store = new MemoryStore({ status: 'VOTING', promised: 1, incarnation: 'x', configs: [c0] });
+    store.append([0, 1, 3].map((position) => ({ type: 'accept', position, proposal: 1, action: nop })));
+    store.append(order.map((position) => ({ type: 'accept', position, proposal: 1, action: truncate(2) })));
+    assert.deepEqual(read(store, 0, 4).pendingTruncate, { position: 2, to: 2 }, `accepted in the order ${order}`);
+  }
+});
+
 test('a TRUNCATE that moves nothing past the beginning is no pending truncation; none, no field', () => {
   assert.equal('pendingTruncate' in read(replica([nop, truncate(0)]), 0, 1), false);
   assert.equal('pendingTruncate' in read(replica([nop, nop]), 0, 1), false);
