@@ -87,16 +87,6 @@ export function heldBackLinks(store: StoreView, chain: readonly PlacedConfigurat
 }
 
 /**
- * A chain taken whole from elsewhere (discovery's, on a rejoin) extended by
- * this replica's held-back entries: the chain may now hold their
- * predecessor. Every step that moves the chain chains them, so that a
- * chainable entry is never left out waiting for a later link.
- */
-export function withHeldBack(store: StoreView, chain: readonly PlacedConfiguration[]): readonly PlacedConfiguration[] {
-  return extendChain(chain, heldBackLinks(store, chain)) ?? chain;
-}
-
-/**
  * The ballot under which this replica accepted `config` at `position`, if
  * the value it holds there is that very entry; otherwise undefined. Only the
  * same entry's ballot may serve as a floor: a different value accepted at p
@@ -217,10 +207,7 @@ export function chainForBegin(
       const { position, floor, ...config } = c;
       return { position, floor: Math.max(floor, ownAcceptance(store, position, config) ?? 0), config };
     });
-    // With the entries this replica learned before their predecessor (held back): the peer's links may bring
-    // that predecessor, and a chain that moved without chaining them would leave a chosen entry out until a
-    // later step happened to bring a link (every other step that moves the chain passes them too).
-    after = extendChain(chain, [...links, ...heldBackLinks(store, chain)]) ?? chain;
+    after = extendChain(chain, links) ?? chain;
   }
   if (chainHead(after).position >= begin - 1) return { chain: after };
   const governs = peerChain === undefined || peerChain.length === 0 ? undefined : governing(peerChain, begin);

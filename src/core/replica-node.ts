@@ -16,7 +16,7 @@
  */
 import { assert } from './assert.js';
 import { CatchUp, type CatchUpOutput } from './catchup.js';
-import { chainForBegin, chainOf, withHeldBack } from './acceptor-chain.js';
+import { chainForBegin, chainOf } from './acceptor-chain.js';
 import { latestOf, linksAbove, storedHead, storedView, type ConfigView } from './config-view.js';
 import { removedBy } from './discovery.js';
 import { BOOTSTRAP_HEAD, configQuorum, roleOf, type PlacedConfiguration } from './membership.js';
@@ -533,9 +533,7 @@ export class ReplicaNodeCore {
     if (r.become !== undefined) {
       const { status, patch } = r.become;
       const meta = this.metadataAfter(out);
-      // The chain discovery found comes without the entries this disk learned before their predecessor.
-      const configs = patch.configs === undefined ? {} : { configs: withHeldBack(this.config.store, patch.configs) };
-      const metadata: Metadata = { ...meta, ...patch, ...configs, status, witnessed: { ...this.witnessed } };
+      const metadata: Metadata = { ...meta, ...patch, status, witnessed: { ...this.witnessed } };
       out.records.push({ type: 'metadata', metadata });
       out.status = status;
       out.notes.push(`replica is now ${status} (generation ${metadata.generation ?? 0})`);

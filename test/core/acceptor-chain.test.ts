@@ -3,7 +3,7 @@
 // run over the file (docs/testing.md); each test names what it protects.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chainForBegin, chainHead, chainOf, extendChain, holdsHead, ownAcceptance, truncationCovered, type LearnedLink } from '../../src/core/acceptor-chain.js';
+import { chainHead, chainOf, extendChain, holdsHead, ownAcceptance, truncationCovered, type LearnedLink } from '../../src/core/acceptor-chain.js';
 import type { Configuration, PlacedConfiguration } from '../../src/core/membership.js';
 import { replicaStep, type AcceptorMessage } from '../../src/core/replica.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
@@ -87,18 +87,4 @@ test('truncationCovered: a TRUNCATE that does not move the beginning is covered,
   // Past the beginning the same TRUNCATE is not covered.
   assert.equal(truncationCovered(4, [c0], 5, { epoch: 1, position: 3 }, [3]), false);
   assert.equal(truncationCovered(4, [c0], 5, undefined, [3]), false);
-});
-
-test('chainForBegin: the peer\'s links chain the entries this replica learned before their predecessor (held back) too', () => {
-  // Replica 4 learned epoch 2's entry at 9 by a commit (ballot 5) but never epoch 1's at 4: held back, out of its chain.
-  const store = new MemoryStore({ status: 'VOTING', promised: 5, incarnation: 'i4', configs: [c0] });
-  store.append([
-    { type: 'accept', position: 9, proposal: 5, action: { kind: 'config', config: cfg(2, [1, 2, 4]) } },
-    { type: 'commit', from: 9, to: 9, proposal: 5 },
-  ]);
-  assert.equal(store.slot(9)?.learned, true);
-  // A peer's beginning 12 comes with its chain through epoch 1: adopting it chains the held-back entry at once,
-  // floored at the ballot it was learned under (as every step that learns a link does; acceptor-chain.ts).
-  const adopted = chainForBegin(store, [c0], 12, [c0, placedAt(1, 4)], { epoch: 1, position: 4 });
-  assert.deepEqual(adopted?.chain?.map((c) => [c.epoch, c.position, c.floor]), [[0, -1, 0], [1, 4, 7], [2, 9, 5]]);
 });

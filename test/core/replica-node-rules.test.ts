@@ -1284,22 +1284,3 @@ for (const peerBegin of [10, 12]) test(`a peer's beginning at or below this repl
   assert.deepEqual(metadataOf(out).filter((m) => m.begin === peerBegin), []);
   assert.equal(n.store.begin(), 12);
 });
-
-test('a rejoin that stores the chain discovery found chains the entries this disk learned before their predecessor (held back) too', () => {
-  // r1 learned epoch 2's entry at 9 by a commit (ballot 5), never epoch 1's at 4: held back. It rejoins (RECOVERING);
-  // its peers' chain reaches epoch 1.
-  const e2 = { epoch: 2, voters: [1, 2, 3].map(member), learners: [], nextId: 4 };
-  const at4: PlacedConfiguration = { epoch: 1, voters: [1, 2, 3].map(member), learners: [], nextId: 4, position: 4, floor: 3 };
-  const n = new N({ status: 'RECOVERING', promised: 5 }, {}, [
-    { type: 'accept', position: 9, proposal: 5, action: { kind: 'config', config: e2 } },
-    { type: 'commit', from: 9, to: 9, proposal: 5 },
-  ]);
-  const { outs } = round(n, 0, (s) =>
-    s.msg.type === 'recover'
-      ? recoverReply(s.msg.rid, { end: 12, learnedThrough: 12, incarnation: `p${s.to}`, config: { epoch: 1, position: 4 }, links: [c0, at4] })
-      : undefined,
-  );
-  const rec = outs.find((o) => o.status === 'RECOVERING');
-  assert.ok(rec !== undefined, `it rejoins: ${JSON.stringify(outs.flatMap((o) => o.notes))}`);
-  assert.deepEqual(metadataOf(rec).at(-1)!.configs?.map((c) => [c.epoch, c.position, c.floor]), [[0, -1, 0], [1, 4, 3], [2, 9, 5]]);
-});
