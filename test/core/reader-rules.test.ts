@@ -587,6 +587,63 @@ test("R5: a stop sign reported at or below what the read's own fills settled doe
   assert.deepEqual(out.done, [{ id: 1, result: ok([4], 0, 4, 4) }]);
 });
 
+test('R5: a fill from a stop sign lifts it when it starts: if the fill fails (slow, not dead), the next round decides afresh whether one holds, and none reported lets the read answer', () => {
+  const m: Members = { 1: { slots: [held(1, cfgEntry), learned(5)], pending: pendingAt(1) }, 2: { slots: [learned(5)] } };
+  const d = new Drive();
+  const r = wait(d, m, d.read(1, 5, 10, 0), 0, 0);
+  assert.deepEqual([r.after, r.fill], [timing.readSettleMs, { from: 1, to: 6 }]);
+  // The fill is never answered; the members still answer the reader (a bounds read), so the read asks again.
+  d.answer(d.bounds(2, 6_000).send, all3({}), 6_000);
+  const t = timing.readSettleMs + timing.operationTimeoutMs;
+  const again = d.tick(t);
+  assert.deepEqual(again.done, []);
+  assert.deepEqual(range(again.send), { from: 6, to: 10, limit: limits.readSlotsMax }, 'on from the first position not settled');
+  // Meanwhile the entry at 1 was settled (nobody reports it pending): position 6, held by nobody, is the end.
+  const settled: Members = { 1: { slots: [learned(5)] }, 2: { slots: [learned(5)] } };
+  assert.deepEqual(d.answer(again.send, settled, t).done, [{ id: 1, result: ok([5], 0, 5, 5) }]);
+});
+
+test('R5: a stop sign at the first unsettled position is lifted once the fill that starts there settles it: the read answers, it does not fill on past the end', () => {
+  const m: Members = { 1: { slots: [learned(0), learned(1), held(2, cfgEntry)], pending: pendingAt(2) }, 2: { slots: [learned(0), learned(1)] } };
+  const d = new Drive();
+  const r = wait(d, m, d.read(1, 0, 10, 0), 0, 0);
+  assert.deepEqual([r.after, r.fill], [timing.readSettleMs, { from: 2, to: 2 }]);
+  // Members 2 and 3 promise without the entry: a NOP is chosen at 2.
+  const filled = runFill(d, r.send, r.after, [2, 3]);
+  const now: Members = { 1: { slots: [learned(0), learned(1), learned(2, NOP)] }, 2: { slots: [learned(0), learned(1), learned(2, NOP)] } };
+  const out = d.settle(filled.send, now, r.after);
+  assert.deepEqual(fillRange(out.send), undefined, 'no fill above the end');
+  assert.deepEqual(out.done, [{ id: 1, result: ok([0, 1], 0, 2, 2) }]);
+});
+
+test('R5: a stop sign below the beginning is lifted once the fill that starts at the beginning settles what it covers: the read answers, it does not fill on', () => {
+  // Member 1 reports an entry pending at 1; member 2 truncated below 5 and holds nothing. The fill cannot start
+  // below the beginning: it starts at 5, where nothing is held, and a NOP is chosen there.
+  const m: Members = { 1: { slots: [held(1, cfgEntry)], pending: pendingAt(1) }, 2: { begin: 5, end: 4 } };
+  const d = new Drive();
+  const r = wait(d, m, d.read(1, 5, 10, 0), 0, 0);
+  assert.deepEqual([r.after, r.fill], [timing.readSettleMs, { from: 5, to: 5 }]);
+  const filled = runFill(d, r.send, r.after, [2, 3]);
+  const out = d.settle(filled.send, m, r.after);
+  assert.deepEqual(fillRange(out.send), undefined, 'no fill above what it settled');
+  assert.deepEqual(out.done, [{ id: 1, result: ok([], 5, 4, 4) }]);
+});
+
+test('R5: a stop sign above the range of the fill that starts at the first unsettled position outlives that fill: nothing heard at the entry afterwards is still no end', () => {
+  const chosen = Array.from({ length: 299 }, (_, k) => learned(k + 1));
+  const m: Members = { 1: { slots: [held(0), ...chosen, held(300, cfgEntry)], pending: pendingAt(300) }, 2: { slots: chosen } };
+  const d = new Drive();
+  const r = wait(d, m, d.read(1, 0, 400, 0), 0, 0);
+  assert.deepEqual([r.after, r.fill], [timing.readSettleMs, { from: 0, to: limits.fillRangeMax - 1 }]);
+  const filled = runFill(d, r.send, r.after, [2, 3], chosen);
+  // Member 1 (the only one that reported the entry) is silent from now on; 2 and 3 hold nothing at 300.
+  const rest: Members = { 2: { slots: chosen }, 3: { slots: chosen } };
+  const out = d.settle(filled.send, rest, r.after);
+  assert.deepEqual(out.done, [], 'not the end: the entry at 300 may have been chosen');
+  const next = wait(d, rest, d.tick(r.after + 50), r.after + 50, r.after);
+  assert.deepEqual(next.fill, { from: 300, to: 300 });
+});
+
 // ------------------------------------------------------------------ R5: stale-config
 
 const stale = (config: ConfigHead): ReadResult => ({ ok: false, error: 'stale-config', config });
