@@ -885,3 +885,20 @@ test('stopping: settling NOPs still queued beyond the window (the writer\'s own,
   assert.deepEqual(fenced.election, { ok: false, error: 'fenced', proposal: 5 });
   assert.equal(w.queued, 0);
 });
+
+test('R3 and a named member\'s other disk: a change\'s entry sent again naming the rest keeps the joint readiness it had, and is chosen once the rest accept the new request', () => {
+  const { d, entry } = promoting();
+  d.accept(4, entry, caughtUp);
+  d.accept(1, entry, caughtUp);
+  // Member 3's other disk accepts (caught up): member 3 is dropped, the entry goes again under a new request.
+  const out = d.accept(3, entry, { ...caughtUp, generation: 1, disk: 9 });
+  assert.deepEqual([...d.w.namedMembers.keys()], [1, 2]);
+  const again = batches(out.send);
+  assert.equal(again.length, 1);
+  assert.notEqual(again[0]!.rid, entry.rid);
+  assert.deepEqual(to(writes(out.send)), [1, 2], 'to the named rest (4 is ready already)');
+  assert.deepEqual(d.accept(1, entry, caughtUp).send.filter((s) => s.msg.type === 'promise'), [], 'the old request counts for nothing');
+  d.accept(2, again[0]!, caughtUp);
+  const done = d.accept(1, again[0]!, caughtUp);
+  assert.ok(done.send.some((s) => s.msg.type === 'promise' && s.msg.install !== undefined), 'chosen: the install election starts');
+});
