@@ -16,7 +16,7 @@ import type { PlacedConfiguration } from '../../src/core/membership.js';
 import type { Action, Slot, WriteReply, WriteRequest } from '../../src/core/types.js';
 import { WriterCore, type Outbound, type WriterOutput } from '../../src/core/writer.js';
 import { config0, member } from './reconfig-harness.js';
-import { ElectedWriter, batches, commits, promiseReply, promises, results, to, view3, writeReply, writes } from './writer-kit.js';
+import { ElectedWriter, batches, commits, merged, promiseReply, promises, results, to, view3, writeReply, writes } from './writer-kit.js';
 
 
 
@@ -42,14 +42,7 @@ class Driver extends ElectedWriter {
   }
   /** Every member in `from` accepts `m`: the outputs of the steps, merged. */
   acceptBy(from: number[], m: WriteRequest): WriterOutput {
-    const all: WriterOutput = { send: [], done: [] };
-    for (const f of from) {
-      const o = this.accept(f, m);
-      all.send.push(...o.send);
-      all.done.push(...o.done);
-      if (o.election !== undefined) all.election = o.election;
-    }
-    return all;
+    return merged(from.map((f) => this.accept(f, m)));
   }
 }
 

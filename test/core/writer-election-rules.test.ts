@@ -21,7 +21,7 @@ import type { Configuration, PlacedConfiguration } from '../../src/core/membersh
 import type { Action, PromiseReply, PromiseRequest, ReadReply, Slot, WriteReply, WriteRequest } from '../../src/core/types.js';
 import { WriterCore, type Outbound, type WriterConfig, type WriterOutput } from '../../src/core/writer.js';
 import { config0, member } from './reconfig-harness.js';
-import { batches, commits, promises, reads, results, to, view3, writeReply, writes } from './writer-kit.js';
+import { batches, commits, merged, promises, reads, results, to, view3, writeReply, writes } from './writer-kit.js';
 
 
 const append = (s: string): Action => ({ kind: 'append', data: new Uint8Array(Buffer.from(s)) });
@@ -70,15 +70,7 @@ class Election {
   }
   /** Every member in `from` answers alike: the outputs merged. */
   promiseBy(from: number[], more: Partial<PromiseReply> = {}): WriterOutput {
-    const all: WriterOutput = { send: [], done: [] };
-    for (const f of from) {
-      const o = this.promise(f, more);
-      all.send.push(...o.send);
-      all.done.push(...o.done);
-      if (o.election !== undefined) all.election = o.election;
-      if (o.changes !== undefined) (all.changes ??= []).push(...o.changes);
-    }
-    return all;
+    return merged(from.map((f) => this.promise(f, more)));
   }
   read(from: number, msg: ReadReply): WriterOutput {
     return this.step({ type: 'reply', from, msg });
@@ -87,15 +79,7 @@ class Election {
     return this.step({ type: 'reply', from, msg: writeReply(m, more) });
   }
   acceptBy(from: number[], m: WriteRequest, more: Partial<WriteReply> = {}): WriterOutput {
-    const all: WriterOutput = { send: [], done: [] };
-    for (const f of from) {
-      const o = this.accept(f, m, more);
-      all.send.push(...o.send);
-      all.done.push(...o.done);
-      if (o.election !== undefined) all.election = o.election;
-      if (o.changes !== undefined) (all.changes ??= []).push(...o.changes);
-    }
-    return all;
+    return merged(from.map((f) => this.accept(f, m, more)));
   }
   tick(now: number): WriterOutput {
     this.now = now;

@@ -21,6 +21,18 @@ export function batches(send: readonly Outbound[]): WriteRequest[] {
 }
 export const results = (out: WriterOutput): [number, OpResult][] => out.done.map((d) => [d.id, d.result]);
 
+/** The outputs of several steps as one: their sends and results in order, the election and changes reported. */
+export function merged(outs: readonly WriterOutput[]): WriterOutput {
+  const all: WriterOutput = { send: [], done: [] };
+  for (const o of outs) {
+    all.send.push(...o.send);
+    all.done.push(...o.done);
+    if (o.election !== undefined) all.election = o.election;
+    if (o.changes !== undefined) (all.changes ??= []).push(...o.changes);
+  }
+  return all;
+}
+
 /** A member's accept of promise request `rid` under proposal 1, holding nothing, unless told. */
 export function promiseReply(rid: number, more: Partial<PromiseReply> = {}): PromiseReply {
   return {
