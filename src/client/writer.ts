@@ -20,12 +20,25 @@
  * leaves until `reelect()`, which goes on with the same core (an abandoned one
  * too: what the core holds is carried out by the next). `resign()` in doubt
  * fails what the core still holds, which never left: not written.
+ *
+ * A newer configuration (R12). An election the application asked for
+ * (`log.writer()`, `reelect()`) that meets a configuration newer than the one
+ * it started in (a change installed meanwhile, which this client had not heard
+ * of yet: a 'stale-config' answer) starts again in it: the client asks the
+ * replicas for the newer configuration, a fresh core elects there, and what
+ * waited for the election goes out behind it. The election is the latest the
+ * application asked for, so winning it is what it asked. An elected writer
+ * that meets a newer configuration is not restarted: a configuration it did
+ * not install itself was installed by a writer elected after it, which fenced
+ * it (the replicas answer 'stale-config' before they compare proposals), and
+ * taking the log back would let a superseded writer fence its successor.
  */
 import { ChangeRefusedError, ClosedError, ConfigChangedError, InvalidArgumentError, NoQuorumError, ReplogError, TruncatedError, WriterFencedError, WriterInDoubtError } from '../core/errors.js';
 import type { PlacedConfiguration } from '../core/membership.js';
 import { NOP } from '../core/actions.js';
 import { limits, timing } from '../core/constants.js';
 import type { Action, Position, PromiseReply, ReadReply, ReplicaId, WriteReply } from '../core/types.js';
+import type { ConfigHead } from '../core/membership.js';
 import { WriterCore, type ChangeRequest, type OpResult, type WriterOutput } from '../core/writer.js';
 import type { LogClient } from './log-client.js';
 import type { Members } from './members.js';
@@ -102,6 +115,13 @@ export class Writer<T = Uint8Array> {
   /** Called once no operation is pending (resign() waits for it). */
   private readonly drained: (() => void)[] = [];
   private readonly stopped = new AbortController();
+  /**
+   * R12: the application's election met a newer configuration and this writer is starting again in it
+   * (see the file header). The operations waiting to go out with it, by id (submission order).
+   */
+  private restarting: number[] | undefined;
+  /** Restarts in a newer configuration since the last election that succeeded: bounded (CONFIG_RESTARTS_MAX). */
+  private configRestarts = 0;
   /** Resolves with the reason once this writer can never write again: fenced, resigned, or its client closed. */
   readonly fenced: Promise<ReplogError>;
   private markFenced!: (e: ReplogError) => void;
@@ -404,7 +424,9 @@ export class Writer<T = Uint8Array> {
     const id = this.nextOp++;
     return new Promise<Position>((resolve, reject) => {
       this.pending.set(id, { action, own, resolve, reject });
-      this.apply(this.core.step({ type: 'submit', op: { id, action } }, this.client.now()));
+      // Starting again in a newer configuration: it goes out with the others, in order, from the new core.
+      if (this.restarting !== undefined) this.restarting.push(id);
+      else this.apply(this.core.step({ type: 'submit', op: { id, action } }, this.client.now()));
     });
   }
 
@@ -575,6 +597,7 @@ export class Writer<T = Uint8Array> {
 
   private apply(out: WriterOutput): void {
     this.client.send(out.send);
+    const moved = this.configMoved(out);
     // Changes first: a fenced operation below stops the writer (rejecting the changes it still waits for
     // with a generic fenced error), and a change that was in flight has its own outcome (unknown: its entry
     // may be chosen), which the core reports in this same output.
@@ -596,6 +619,8 @@ export class Writer<T = Uint8Array> {
       if (d.result.ok) chosen = Math.max(chosen, d.result.position);
       const p = this.pending.get(d.id);
       if (p === undefined) continue;
+      // Never sent (configMoved checked): it goes out again from the core that elects in the newer configuration.
+      if (moved !== undefined) continue;
       this.pending.delete(d.id);
       if (d.result.ok) p.resolve(d.result.position);
       else {
@@ -603,11 +628,14 @@ export class Writer<T = Uint8Array> {
         p.reject(this.errorFor(d.result));
       }
     }
-    if (out.election !== undefined && this.election !== undefined) {
+    if (moved !== undefined) {
+      this.restartIn(moved, out);
+    } else if (out.election !== undefined && this.election !== undefined) {
       const e = this.election;
       this.election = undefined;
       if (out.election.ok) {
         this.position = out.election.position;
+        this.configRestarts = 0;
         if (this.failure === undefined) this.stateNow = 'elected';
         // A new holder asks for held changes at its next tick, not a recommit period later (change-relay.ts).
         this.takenAt = -Infinity;
@@ -615,7 +643,8 @@ export class Writer<T = Uint8Array> {
         e.resolve(out.election.position);
       } else e.reject(this.errorFor(out.election));
     }
-    if (this.failure === undefined && this.election === undefined) {
+    // (While starting again in a newer configuration the old core is fenced and about to be replaced.)
+    if (this.failure === undefined && this.election === undefined && this.restarting === undefined) {
       // The core gave up its quorum (a failed operation or election, too few counted members): in doubt until reelect().
       if (this.core.roleKind === 'idle') this.stateNow = 'in-doubt';
       else if (this.core.roleKind === 'fenced') this.stop('fenced', new WriterFencedError('this writer was fenced by a writer with a higher proposal: create a new writer to write again'));
@@ -623,6 +652,56 @@ export class Writer<T = Uint8Array> {
     if (chosen >= 0) this.client.news.chosen(chosen);
     if (out.done.length > 0) this.wakeRoom();
     if (this.pending.size === 0) for (const f of this.drained.splice(0)) f();
+  }
+
+  /**
+   * The head of a newer configuration the core stopped on, if this writer starts again in it (see the file
+   * header): the application waits for this election (elect(), reelect()), the core met a configuration
+   * newer than its ballot's during it (its failed election names one), nothing the core failed had left
+   * (no outcome in doubt: each goes out again as it was), and the core holds no change (a change counted
+   * chosen is installed by this very core, R4, or not at all). Bounded: a configuration that keeps moving
+   * ends the election as before.
+   */
+  private configMoved(out: WriterOutput): ConfigHead | undefined {
+    const e = out.election;
+    if (e === undefined || e.ok || e.error !== 'fenced' || e.config === undefined) return undefined;
+    if (this.election === undefined || this.failure !== undefined || this.core.changing) return undefined;
+    if (this.configRestarts >= CONFIG_RESTARTS_MAX) return undefined;
+    if (out.done.some((d) => !d.result.ok && d.result.unknownAt !== undefined)) return undefined;
+    return e.config;
+  }
+
+  /**
+   * Starts again in the newer configuration `head` (configMoved): asks the replicas for it, then a fresh
+   * core takes the operations the old one failed unsent, and those submitted meanwhile, in the order they
+   * were submitted, and elects. The application's election promise waits on.
+   */
+  private restartIn(head: ConfigHead, out: WriterOutput): void {
+    this.configRestarts++;
+    this.restarting = out.done.filter((d) => this.pending.has(d.id)).map((d) => d.id);
+    void this.learn(head).then(() => {
+      const ids = (this.restarting ?? []).sort((a, b) => a - b);
+      this.restarting = undefined;
+      // Closed meanwhile: failAll rejected everything pending, the election too.
+      if (this.failure !== undefined) return;
+      this.core = this.newCore();
+      for (const id of ids) {
+        const p = this.pending.get(id);
+        if (p !== undefined) this.apply(this.core.step({ type: 'submit', op: { id, action: p.action } }, this.client.now()));
+      }
+      // Abandoned meanwhile (reelect()'s deadline): the fresh core waits, with what it holds, for the next reelect().
+      if (this.election !== undefined) this.apply(this.core.step({ type: 'elect' }, this.client.now()));
+    });
+  }
+
+  /** Asks the replicas for their configuration until the client's chain reaches `head` (a few rounds; never rejects). */
+  private async learn(head: ConfigHead): Promise<void> {
+    for (let round = 0; round < 3; round++) {
+      const epoch = this.client.chain?.at(-1)?.epoch;
+      // (A stand-in client without configurations has no chain.)
+      if (epoch === undefined || epoch >= head.epoch || typeof this.client.refreshConfiguration !== 'function') return;
+      await this.client.refreshConfiguration().catch(() => undefined);
+    }
   }
 
   private errorFor(r: Extract<OpResult, { ok: false }>): ReplogError {
@@ -657,6 +736,8 @@ export class Writer<T = Uint8Array> {
   }
 }
 
+/** Elections started again in a newer configuration (R12) before one succeeds; past it the election fails as fenced. */
+const CONFIG_RESTARTS_MAX = 8;
 /** Relayed changes a writer remembers (their ids and outcomes), for replicas that hand one over again. */
 const RELAYED_KEPT = 256;
 /** The changeTake rids a writer still takes replies to: a few rounds' worth. */

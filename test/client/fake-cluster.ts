@@ -12,6 +12,7 @@ import { ALL_RULES_ON } from '../../src/core/rules.js';
 import { ReaderCore, type ReadResult, type ReaderOutbound } from '../../src/core/reader.js';
 import { TruncatedError, NoQuorumError } from '../../src/core/errors.js';
 import type { Entry, Message, Position, ReplicaId } from '../../src/core/types.js';
+import type { ConfigView } from '../../src/core/config-view.js';
 import type { LogClient } from '../../src/client/log-client.js';
 import { Writer } from '../../src/client/writer.js';
 import { ChosenNews } from '../../src/client/chosen-news.js';
@@ -108,7 +109,7 @@ export class FakeClient extends EventEmitter<LogClientEvents> {
   private nextRid = 1;
   private nextOp = 1;
   private readonly writers: Writer[] = [];
-  private readonly reader: ReaderCore;
+  private reader: ReaderCore;
   private readonly reads = new Map<number, (r: ReadResult) => void>();
 
   readonly callDefaults: CallDefaults = { timeoutMs: undefined, slowMs: 1000, onSlow: undefined };
@@ -116,6 +117,11 @@ export class FakeClient extends EventEmitter<LogClientEvents> {
   constructor(private readonly cluster: FakeCluster) {
     super();
     this.reader = new ReaderCore({ members: cluster.ids, random: cluster.random, rid: this.rid, proposalFloor: () => this.highestProposalSeen });
+  }
+
+  /** Reads in configurations from now on (`view` read at each read), as a LogClient's reader does. */
+  readIn(view: ConfigView): void {
+    this.reader = new ReaderCore({ view, random: this.cluster.random, rid: this.rid, proposalFloor: () => this.highestProposalSeen });
   }
 
   readonly rid = (): number => this.nextRid++;
