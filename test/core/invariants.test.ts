@@ -4,33 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AcceptorInvariants } from '../../src/core/invariants.js';
-import type { StoreView } from '../../src/core/store.js';
-import type { Action, Metadata, PersistRecord } from '../../src/core/types.js';
+import { HandStore } from './hand-store.js';
+import type { PersistRecord } from '../../src/core/types.js';
 
-class FakeStore {
-  meta: Metadata = { status: 'VOTING', promised: 5, incarnation: 'a', recorded: { 2: { generation: 3, disk: 7 } } };
-  highest = 5;
-  through = 10;
-  first = 0;
-  learned = new Map<number, Action>([[4, { kind: 'append', data: new Uint8Array([1]) }]]);
-  view(): StoreView {
-    return {
-      metadata: () => this.meta,
-      begin: () => this.first,
-      end: () => this.through,
-      learnedThrough: () => this.through,
-      highestProposal: () => this.highest,
-      slot: (p) => (this.learned.has(p) ? { position: p, promised: 0, accepted: 1, learned: true } : undefined),
-      action: (p) => this.learned.get(p),
-      positions: () => [],
-      lostPositions: () => [],
-    };
-  }
-}
 
 const accept4: PersistRecord[] = [{ type: 'accept', position: 4, proposal: 9, action: { kind: 'nop' } }];
 
-const cases: { rule: RegExp; setup?: (s: FakeStore) => void; plant: (s: FakeStore) => void; records?: PersistRecord[] }[] = [
+const cases: { rule: RegExp; setup?: (s: HandStore) => void; plant: (s: HandStore) => void; records?: PersistRecord[] }[] = [
   { rule: /promise went back/, plant: (s) => (s.meta = { ...s.meta, promised: 4 }) },
   { rule: /highest proposal went back/, plant: (s) => (s.highest = 4) },
   { rule: /learned prefix went back/, plant: (s) => (s.through = 9) },
@@ -41,7 +21,7 @@ const cases: { rule: RegExp; setup?: (s: FakeStore) => void; plant: (s: FakeStor
 
 test('the delta checker: each rule fails on its planted violation', () => {
   for (const c of cases) {
-    const s = new FakeStore();
+    const s = new HandStore();
     c.setup?.(s);
     const inv = new AcceptorInvariants(s.view(), 'r1');
     assert.throws(() => inv.around(c.records ?? [], () => c.plant(s)), c.rule, c.rule.source);
@@ -49,7 +29,7 @@ test('the delta checker: each rule fails on its planted violation', () => {
 });
 
 test('the delta checker: allowed changes pass, and a new disk starts a new baseline', () => {
-  const s = new FakeStore();
+  const s = new HandStore();
   const inv = new AcceptorInvariants(s.view(), 'r1');
   inv.around([], () => {
     s.meta = { ...s.meta, promised: 8, recorded: { 2: { generation: 4, disk: 1 } } };

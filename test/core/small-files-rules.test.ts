@@ -11,69 +11,45 @@ import { AcceptorInvariants, StepInvariants } from '../../src/core/invariants.js
 import { timing } from '../../src/core/constants.js';
 import { Liveness } from '../../src/core/liveness.js';
 import { keepRecent } from '../../src/core/recent-map.js';
-import type { StoreView } from '../../src/core/store.js';
-import type { Action, Metadata, PersistRecord } from '../../src/core/types.js';
+import { HandStore } from './hand-store.js';
+import type { Action, PersistRecord } from '../../src/core/types.js';
 
 // ------------------------------------------------------------------ invariants.ts
 
 const data = (b: number): Action => ({ kind: 'append', data: new Uint8Array([b]) });
 
-/** A store whose every part a test sets by hand (the real stores assert some rules on their own first). */
-class FakeStore {
-  meta: Metadata = { status: 'VOTING', promised: 5, incarnation: 'a', recorded: { 2: { generation: 3, disk: 7 } } };
-  highest = 5;
-  through = 10;
-  first = 0;
-  learned = new Map<number, Action>([[4, data(1)]]);
-  /** Positions with an accepted, not learned, value. */
-  accepted = new Map<number, Action>();
-  view(): StoreView {
-    return {
-      metadata: () => this.meta,
-      begin: () => this.first,
-      end: () => this.through,
-      learnedThrough: () => this.through,
-      highestProposal: () => this.highest,
-      slot: (p) =>
-        this.learned.has(p) ? { position: p, promised: 0, accepted: 1, learned: true } : this.accepted.has(p) ? { position: p, promised: 0, accepted: 1, learned: false } : undefined,
-      action: (p) => this.learned.get(p) ?? this.accepted.get(p),
-      positions: () => [],
-      lostPositions: () => [],
-    };
-  }
-}
 const accept = (position: number, action: Action = { kind: 'nop' }): PersistRecord => ({ type: 'accept', position, proposal: 9, action });
 
 test('invariants: a new generation alone (the same disk number) is a new acceptor, whose promise starts afresh', () => {
-  const s = new FakeStore();
+  const s = new HandStore();
   s.meta = { ...s.meta, generation: 1, disk: 5 };
   const inv = new AcceptorInvariants(s.view(), 'r1');
   inv.around([], () => (s.meta = { ...s.meta, generation: 2, promised: 0 }));
 });
 
 test('invariants: a new disk number alone (the same generation) is a new acceptor, whose promise starts afresh', () => {
-  const s = new FakeStore();
+  const s = new HandStore();
   s.meta = { ...s.meta, generation: 1, disk: 5 };
   const inv = new AcceptorInvariants(s.view(), 'r1');
   inv.around([], () => (s.meta = { ...s.meta, disk: 6, promised: 0 }));
 });
 
 test('invariants: a learn record may not change the action learned at its position', () => {
-  const s = new FakeStore();
+  const s = new HandStore();
   const inv = new AcceptorInvariants(s.view(), 'r1');
   const learn: PersistRecord[] = [{ type: 'learn', position: 4, action: { kind: 'nop' } }];
   assert.throws(() => inv.around(learn, () => s.learned.set(4, { kind: 'nop' })), /r1: learned .* at 4 became NOP/);
 });
 
 test('invariants: a learned position at the very beginning keeps its action', () => {
-  const s = new FakeStore();
+  const s = new HandStore();
   s.first = 4;
   const inv = new AcceptorInvariants(s.view(), 'r1');
   assert.throws(() => inv.around([accept(4)], () => s.learned.set(4, { kind: 'nop' })), /learned .* at 4 became NOP/);
 });
 
 test('invariants: a position the step cuts below the new beginning is gone, which is no change of value', () => {
-  const s = new FakeStore();
+  const s = new HandStore();
   const inv = new AcceptorInvariants(s.view(), 'r1');
   inv.around([accept(4)], () => {
     s.first = 5;
@@ -82,7 +58,7 @@ test('invariants: a position the step cuts below the new beginning is gone, whic
 });
 
 test('invariants: a position below the beginning before the step is not compared, whatever the store still says of it', () => {
-  const s = new FakeStore();
+  const s = new HandStore();
   s.first = 6;
   const inv = new AcceptorInvariants(s.view(), 'r1');
   // A new disk (a rejoin) starts again at 0; the stale answer for position 4 is gone.
@@ -94,14 +70,14 @@ test('invariants: a position below the beginning before the step is not compared
 });
 
 test('invariants: an accepted value not learned may change (a higher proposal re-accepts the position)', () => {
-  const s = new FakeStore();
+  const s = new HandStore();
   s.accepted.set(7, data(2));
   const inv = new AcceptorInvariants(s.view(), 'r1');
   inv.around([accept(7)], () => s.accepted.set(7, { kind: 'nop' }));
 });
 
 test('invariants: the disk recorded for a member may stay the same; losing it is going back, named "none"', () => {
-  const s = new FakeStore();
+  const s = new HandStore();
   const inv = new AcceptorInvariants(s.view(), 'r1');
   inv.around([accept(8)], () => s.accepted.set(8, { kind: 'nop' }));
   assert.throws(
@@ -111,7 +87,7 @@ test('invariants: the disk recorded for a member may stay the same; losing it is
 });
 
 test('invariants: a recorded disk going back names the older generation it went back to', () => {
-  const s = new FakeStore();
+  const s = new HandStore();
   const inv = new AcceptorInvariants(s.view(), 'r1');
   assert.throws(
     () => inv.around([accept(8)], () => (s.meta = { ...s.meta, recorded: { 2: { generation: 2, disk: 1 } } })),
@@ -120,7 +96,7 @@ test('invariants: a recorded disk going back names the older generation it went 
 });
 
 test('StepInvariants: the step is applied, and a violation within it is caught', () => {
-  const s = new FakeStore();
+  const s = new HandStore();
   const steps = new StepInvariants('r1');
   let applied = 0;
   steps.around(s.view(), [accept(8)], () => applied++);
@@ -129,7 +105,7 @@ test('StepInvariants: the step is applied, and a violation within it is caught',
 });
 
 test('StepInvariants: a step that writes no record is applied and not checked (only records change an acceptor)', () => {
-  const s = new FakeStore();
+  const s = new HandStore();
   const steps = new StepInvariants('r1');
   let applied = 0;
   steps.around(s.view(), [], () => {
@@ -140,7 +116,7 @@ test('StepInvariants: a step that writes no record is applied and not checked (o
 });
 
 test('StepInvariants: one store is checked across steps: a change between two steps is caught at the next', () => {
-  const s = new FakeStore();
+  const s = new HandStore();
   const view = s.view();
   const steps = new StepInvariants('r1');
   steps.around(view, [accept(8)], () => {});
@@ -149,17 +125,17 @@ test('StepInvariants: one store is checked across steps: a change between two st
 });
 
 test('StepInvariants: a store it has not seen (replaced by a crash) is checked against its own state', () => {
-  const a = new FakeStore();
+  const a = new HandStore();
   const steps = new StepInvariants('r1');
   steps.around(a.view(), [accept(8)], () => {});
-  const b = new FakeStore();
+  const b = new HandStore();
   b.meta = { ...b.meta, promised: 3 };
   steps.around(b.view(), [accept(8)], () => {});
   assert.throws(() => steps.around(b.view(), [accept(8)], () => (b.meta = { ...b.meta, promised: 2 })), /promise went back from 3 to 2/);
 });
 
 test('StepInvariants: after reset (a new process on the same disk) what the disk holds is the new baseline', () => {
-  const s = new FakeStore();
+  const s = new HandStore();
   const view = s.view();
   const steps = new StepInvariants('r1');
   steps.around(view, [accept(8)], () => {});
