@@ -23,6 +23,11 @@
  * - `orphan`: a writer dies after its values reached a minority, or a quorum
  *   without a commit; a later writer (replies reordered) or a reader's fill
  *   must settle them.
+ * - `named-wipe`: a member the elected writer counts loses its disk and
+ *   rejoins under a new one while the writer keeps writing: its answers come
+ *   from another disk than the one that promised (the writer drops it from
+ *   the members it counts and sends again what named the old disk), and it
+ *   is counted again only once it confirms the writer's promise.
  *
  * The plan uses a PRNG of its own (drawn from the seed) so a run's classic
  * configuration stays what it was; SimOptions.shapes = false (the CLI's
@@ -35,7 +40,7 @@ import type { LinkRule, SimNetwork } from './network.js';
 import type { Prng } from './prng.js';
 import type { ReplicaNode } from './replica-node.js';
 
-export type EpisodeKind = 'pipeline' | 'laggard' | 'ignored' | 'duel' | 'clash' | 'orphan' | ChangeKind;
+export type EpisodeKind = 'pipeline' | 'laggard' | 'ignored' | 'duel' | 'clash' | 'orphan' | 'named-wipe' | ChangeKind;
 
 const CHANGE_KINDS: ReadonlySet<EpisodeKind> = new Set<EpisodeKind>(['grow', 'shrink', 'replace', 'change-wipe', 'change-duel', 'moved-on']);
 
@@ -84,7 +89,10 @@ export function drawShapes(prng: Prng, replicas = 3): ShapePlan {
     { kind: 'orphan', settle: 'writer' },
   ];
   const episodes = prng.shuffle(kinds);
-  return { episodes: [...episodes, ...drawChanges(prng, replicas, 2)] };
+  const changes = drawChanges(prng, replicas, 2);
+  // Drawn last, so the episodes before it are those of the seeds pinned before it existed.
+  const namedWipe: Episode[] = prng.chance(0.5) ? [{ kind: 'named-wipe', settle: 'writer' }] : [];
+  return { episodes: [...episodes, ...changes, ...namedWipe] };
 }
 
 /**
@@ -198,6 +206,8 @@ export class Shapes {
         return this.clash(done);
       case 'orphan':
         return this.orphan(e, done);
+      case 'named-wipe':
+        return this.namedWipe(done);
       default:
         return this.changes.run(e.kind, done);
     }
@@ -428,6 +438,36 @@ export class Shapes {
         });
       },
     );
+  }
+
+  /**
+   * A member the elected writer counts is wiped and rejoins (a new disk). Half the time the writer keeps
+   * writing meanwhile: a peer that recorded the new disk answers a write naming the old one 'stale', and the
+   * writer stops counting it (onStale). Else the writer is idle until the member votes again: only its
+   * confirming promise round then meets the new disk, which answers first (dropNamed), then it writes on.
+   */
+  private namedWipe(done: () => void): void {
+    const idle = this.prng.chance(0.5);
+    const ms = this.prng.int(...PUMP_MS);
+    const downMs = this.prng.int(20, 300);
+    this.elected(this.leader(), (w) => {
+      const named = this.host.replicaNodes().filter((n) => n.up && !n.retired && w.core.namedMembers.has(n.id));
+      const x = named.length > 0 ? this.prng.pick(named) : undefined;
+      const wiped = x !== undefined && this.host.wipeNow(x, downMs);
+      this.host.trace(`NAMED-WIPE ${x?.addr ?? '(no named member up)'}, named by ${w.id}${wiped ? `, back after ${downMs}ms, the writer ${idle ? 'idle' : 'writing'} meanwhile` : ': not wiped'}`);
+      if (!wiped || !idle) return this.pump(w, ms, true, done);
+      // The episode's writer alone, and quiet, until the member votes again (bounded).
+      this.host.quietUntil(this.host.now() + 20_000);
+      this.when(
+        () => x.up && x.status === 'VOTING' && !x.holdsVotes,
+        // Past a confirming round (timing.recommitMs): the new disk answers it while the old one is still named.
+        () => this.host.at(this.prng.int(1_100, 2_000), () => {
+          this.host.quietUntil(0);
+          this.pump(w, ms, true, done);
+        }),
+        15_000,
+      );
+    });
   }
 
   /** A writer dies after its values reached a minority, or a quorum without a commit; then they are settled. */
