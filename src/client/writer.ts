@@ -39,7 +39,7 @@ import { NOP } from '../core/actions.js';
 import { limits, timing } from '../core/constants.js';
 import type { Action, Position, PromiseReply, ReadReply, ReplicaId, WriteReply } from '../core/types.js';
 import type { ConfigHead } from '../core/membership.js';
-import { WriterCore, type ChangeRequest, type OpResult, type WriterOutput } from '../core/writer.js';
+import { WriterCore, type ChangeRequest, type OpResult, type WriterEvent, type WriterOutput } from '../core/writer.js';
 import type { LogClient } from './log-client.js';
 import type { Members } from './members.js';
 import { withDeadline, type CallOptions } from './deadline.js';
@@ -122,6 +122,12 @@ export class Writer<T = Uint8Array> {
   private restarting: number[] | undefined;
   /** Restarts in a newer configuration since the last election that succeeded: bounded (CONFIG_RESTARTS_MAX). */
   private configRestarts = 0;
+  /**
+   * Whether the core, just before the event being applied, had won an election (its marker maybe not
+   * chosen yet) or held a change (R4). Read by configMoved: the core's state after the event cannot
+   * tell, as a newer configuration fences it and drops every change it held.
+   */
+  private heldBefore = false;
   /** Resolves with the reason once this writer can never write again: fenced, resigned, or its client closed. */
   readonly fenced: Promise<ReplogError>;
   private markFenced!: (e: ReplogError) => void;
@@ -170,7 +176,7 @@ export class Writer<T = Uint8Array> {
   elect(): Promise<Position> {
     return new Promise((resolve, reject) => {
       this.election = { resolve, reject };
-      this.apply(this.core.step({ type: 'elect' }, this.client.now()));
+      this.apply(this.step({ type: 'elect' }, this.client.now()));
     });
   }
 
@@ -211,7 +217,7 @@ export class Writer<T = Uint8Array> {
     }
     // The same core gives up (not a fresh one): what it holds beyond the election, a change counted chosen
     // whose install is pending (R4) and the appends queued behind it, is carried out by the next reelect().
-    this.apply(this.core.step({ type: 'abandon' }, this.client.now()));
+    this.apply(this.step({ type: 'abandon' }, this.client.now()));
     if (this.failure === undefined) this.stateNow = 'in-doubt';
   }
 
@@ -236,7 +242,7 @@ export class Writer<T = Uint8Array> {
       // The election won and only the verdicts' read failed: the core gives its leadership up, so the next
       // reelect() is a real election again (it fences a writer elected meanwhile, and settles from its own
       // marker) rather than reusing a core that may have been fenced since.
-      if (this.failure === undefined && this.core.roleKind === 'elected') this.apply(this.core.step({ type: 'abandon' }, this.client.now()));
+      if (this.failure === undefined && this.core.roleKind === 'elected') this.apply(this.step({ type: 'abandon' }, this.client.now()));
       if (this.failure === undefined) this.stateNow = 'in-doubt';
       throw err;
     } finally {
@@ -426,7 +432,7 @@ export class Writer<T = Uint8Array> {
       this.pending.set(id, { action, own, resolve, reject });
       // Starting again in a newer configuration: it goes out with the others, in order, from the new core.
       if (this.restarting !== undefined) this.restarting.push(id);
-      else this.apply(this.core.step({ type: 'submit', op: { id, action } }, this.client.now()));
+      else this.apply(this.step({ type: 'submit', op: { id, action } }, this.client.now()));
     });
   }
 
@@ -449,18 +455,18 @@ export class Writer<T = Uint8Array> {
     // one packet (one wake-up of each replica per append instead of two; issue 21).
     queueMicrotask(() => {
       this.flushScheduled = false;
-      this.apply(this.core.step({ type: 'flush' }, this.client.now()));
+      this.apply(this.step({ type: 'flush' }, this.client.now()));
     });
   }
 
   /** @internal */
   onReply(from: ReplicaId, msg: PromiseReply | WriteReply | ReadReply): void {
-    this.apply(this.core.step({ type: 'reply', from, msg }, this.client.now()));
+    this.apply(this.step({ type: 'reply', from, msg }, this.client.now()));
   }
 
   /** @internal The client's link to member `id` came up: the writer asks it now what it asked before (lost). */
   onReachable(id: ReplicaId): void {
-    this.apply(this.core.step({ type: 'reachable', id }, this.client.now()));
+    this.apply(this.step({ type: 'reachable', id }, this.client.now()));
   }
 
   /** @internal */
@@ -468,7 +474,7 @@ export class Writer<T = Uint8Array> {
     // In doubt the core is idle until reelect(): a tick would retry what it holds (an install election, R4),
     // electing behind the application's back (see the file header).
     if (this.stateNow === 'in-doubt') return;
-    this.apply(this.core.step({ type: 'tick' }, now));
+    this.apply(this.step({ type: 'tick' }, now));
     this.askForChanges(now);
   }
 
@@ -518,7 +524,7 @@ export class Writer<T = Uint8Array> {
       this.relayed.set(request.id, { from: new Set([from]) });
       this.forgetSettledRelayed();
       this.client.emit('change', { id: request.id, change: request.change, ifEpoch: request.ifEpoch });
-      this.apply(this.core.step({ type: 'change', request }, this.client.now()));
+      this.apply(this.step({ type: 'change', request }, this.client.now()));
     }
     return true;
   }
@@ -557,7 +563,7 @@ export class Writer<T = Uint8Array> {
     }
     return new Promise((resolve, reject) => {
       this.changes.set(request.id, { resolve, reject });
-      this.apply(this.core.step({ type: 'change', request }, this.client.now()));
+      this.apply(this.step({ type: 'change', request }, this.client.now()));
     });
   }
 
@@ -595,9 +601,16 @@ export class Writer<T = Uint8Array> {
     for (const f of this.drained.splice(0)) f();
   }
 
+  /** Steps the core, noting what it held before (heldBefore). */
+  private step(event: WriterEvent, now: number): WriterOutput {
+    this.heldBefore = this.core.roleKind === 'elected' || this.core.changing;
+    return this.core.step(event, now);
+  }
+
   private apply(out: WriterOutput): void {
-    this.client.send(out.send);
+    // (Before anything it calls out to can step the core again.)
     const moved = this.configMoved(out);
+    this.client.send(out.send);
     // Changes first: a fenced operation below stops the writer (rejecting the changes it still waits for
     // with a generic fenced error), and a change that was in flight has its own outcome (unknown: its entry
     // may be chosen), which the core reports in this same output.
@@ -658,14 +671,18 @@ export class Writer<T = Uint8Array> {
    * The head of a newer configuration the core stopped on, if this writer starts again in it (see the file
    * header): the application waits for this election (elect(), reelect()), the core met a configuration
    * newer than its ballot's during it (its failed election names one), nothing the core failed had left
-   * (no outcome in doubt: each goes out again as it was), and the core holds no change (a change counted
-   * chosen is installed by this very core, R4, or not at all). Bounded: a configuration that keeps moving
-   * ends the election as before.
+   * (no outcome in doubt: each goes out again as it was), and the core held no change (a change counted
+   * chosen is installed by this very core, R4, or not at all) and had not won the election yet. A core
+   * that won it (its marker not chosen yet) met a configuration installed by a writer whose promises
+   * came after its own quorum's (an entry chosen before them would be in its settle range, R5): restarting
+   * would fence that writer, as a rejected marker would not. Both are judged before the event (heldBefore):
+   * the stop itself drops the change and leaves the core fenced. Bounded: a configuration that keeps
+   * moving ends the election as before.
    */
   private configMoved(out: WriterOutput): ConfigHead | undefined {
     const e = out.election;
     if (e === undefined || e.ok || e.error !== 'fenced' || e.config === undefined) return undefined;
-    if (this.election === undefined || this.failure !== undefined || this.core.changing) return undefined;
+    if (this.election === undefined || this.failure !== undefined || this.heldBefore) return undefined;
     if (this.configRestarts >= CONFIG_RESTARTS_MAX) return undefined;
     if (out.done.some((d) => !d.result.ok && d.result.unknownAt !== undefined)) return undefined;
     return e.config;
@@ -687,10 +704,10 @@ export class Writer<T = Uint8Array> {
       this.core = this.newCore();
       for (const id of ids) {
         const p = this.pending.get(id);
-        if (p !== undefined) this.apply(this.core.step({ type: 'submit', op: { id, action: p.action } }, this.client.now()));
+        if (p !== undefined) this.apply(this.step({ type: 'submit', op: { id, action: p.action } }, this.client.now()));
       }
       // Abandoned meanwhile (reelect()'s deadline): the fresh core waits, with what it holds, for the next reelect().
-      if (this.election !== undefined) this.apply(this.core.step({ type: 'elect' }, this.client.now()));
+      if (this.election !== undefined) this.apply(this.step({ type: 'elect' }, this.client.now()));
     });
   }
 

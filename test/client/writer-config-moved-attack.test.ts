@@ -1,0 +1,137 @@
+// Attacks on R12's restart of an application's election in a newer configuration (src/client/writer.ts,
+// configMoved / restartIn): the restart must not let a core that had already won its election (its marker
+// not yet chosen) or that held a change (R4's install) fence a writer elected after it, and a reelect()
+// asked again while an abandoned one is still refreshing must not find the old, fenced core.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chainView } from '../../src/core/config-view.js';
+import { WriterFencedError } from '../../src/core/errors.js';
+import type { PlacedConfiguration } from '../../src/core/membership.js';
+import type { Message } from '../../src/core/types.js';
+import { MemoryStore } from '../../src/storage/memory-store.js';
+import { Writer } from '../../src/client/writer.js';
+import type { LogClient } from '../../src/client/log-client.js';
+import { FakeCluster, type FakeClient } from './fake-cluster.js';
+import { config0 } from '../core/reconfig-harness.js';
+
+const add4 = { id: 'add-4', ifEpoch: 0, change: { kind: 'add' as const, member: { id: 4, address: 'h4:1' } } };
+const add5 = { id: 'add-5', ifEpoch: 1, change: { kind: 'add' as const, member: { id: 5, address: 'h5:1' } } };
+
+function cluster(): { c: FakeCluster; c0: PlacedConfiguration } {
+  const c = new FakeCluster(3);
+  const c0 = config0([1, 2, 3]);
+  for (const id of c.ids) c.stores.set(id, new MemoryStore({ status: 'VOTING', promised: 0, incarnation: `inc-${id}`, configs: [c0] }));
+  return { c, c0 };
+}
+
+/** A client that knows `chain` and takes `later()` when the writer asks the replicas (refresh() may be held). */
+function clientKnowing(
+  c: FakeCluster,
+  chain: PlacedConfiguration[],
+  later: () => PlacedConfiguration[],
+  hold?: () => Promise<void>,
+): { client: FakeClient; refreshes: () => number } {
+  const client = c.client();
+  let view = chain;
+  let refreshes = 0;
+  const x = client as unknown as { configView: () => unknown; refreshConfiguration: () => Promise<void> };
+  x.configView = () => chainView(view);
+  client.readIn((q) => chainView(view)(q));
+  Object.defineProperty(client, 'chain', { get: () => view });
+  x.refreshConfiguration = async () => {
+    refreshes++;
+    if (hold !== undefined) await hold();
+    view = later();
+  };
+  return { client, refreshes: () => refreshes };
+}
+
+async function until(c: FakeCluster, cond: () => boolean, maxMs = 60_000): Promise<void> {
+  let polls = 0;
+  await c.drive(
+    new Promise<void>((resolve, reject) => {
+      const poll = (): void => {
+        if (cond()) resolve();
+        else if (++polls > 100_000) reject(new Error('condition never held'));
+        else setImmediate(poll);
+      };
+      poll();
+    }),
+    maxMs,
+  );
+}
+
+function outcome<T>(p: Promise<T>): { value?: T; error?: unknown; settled: boolean } {
+  const o: { value?: T; error?: unknown; settled: boolean } = { settled: false };
+  p.then(
+    (v) => Object.assign(o, { value: v, settled: true }),
+    (e: unknown) => Object.assign(o, { error: e, settled: true }),
+  );
+  return o;
+}
+
+function coreOf(w: Writer): { roleKind: string } {
+  return (w as unknown as { core: { roleKind: string } }).core;
+}
+
+test('a core that won its election (marker not chosen yet) and meets a configuration a later writer installed is fenced, not restarted over that writer', async () => {
+  const { c, c0 } = cluster();
+  let c1: PlacedConfiguration | undefined;
+  const b = clientKnowing(c, [c0], () => (c1 === undefined ? [c0] : [c0, c1]));
+  // b's election: 1 and 2 promise (3 does not hear it); its marker's writes are lost for now.
+  c.dropIf = (to, msg: Message, from) => from === b.client && (msg.type === 'write' || (msg.type === 'promise' && to === 3));
+  const wb = Writer.create(b.client as unknown as LogClient, c.ids);
+  (b.client as unknown as { writers: Writer[] }).writers.push(wb);
+  const elected = outcome(wb.elect());
+  await until(c, () => coreOf(wb).roleKind === 'elected', 5_000);
+  assert.equal(elected.settled, false, "b's core won its promise quorum; its marker is not chosen yet");
+
+  // a is elected after b (above b's proposal) and adds a learner: configuration 1.
+  const a = clientKnowing(c, [c0], () => [c0]);
+  const wa = await a.client.writer();
+  c1 = await c.drive(wa.change(add4));
+  assert.equal(c1.epoch, 1);
+
+  // b asks 3 again (a late promise round): 3 holds configuration 1 and answers 'stale-config'.
+  let stale = 0;
+  c.dropReplyIf = (_from, msg, to) => {
+    if (to === b.client && msg.type === 'promiseReply' && msg.outcome === 'stale-config') stale++;
+    return false;
+  };
+  c.dropIf = (_to, msg: Message, from) => from === b.client && msg.type === 'write';
+  await until(c, () => stale > 0 || elected.settled, 5_000);
+  c.dropIf = () => false;
+  await until(c, () => elected.settled, 30_000);
+  assert.ok(elected.error instanceof WriterFencedError, `b's election fails as fenced (a superseded it), got ${String(elected.error ?? elected.value)}`);
+  assert.equal(b.refreshes(), 0, 'no restart over the later writer');
+  assert.ok((await c.drive(wa.append('a goes on'))) > c1.position, 'a is still the writer');
+});
+
+test("reelect() whose held change's install election (R4) meets a newer configuration is fenced, not restarted: the change is installed by this core or not at all", async () => {
+  const { c, c0 } = cluster();
+  let later: PlacedConfiguration[] = [];
+  const ca = clientKnowing(c, [c0], () => [c0, ...later]);
+  const a = await ca.client.writer();
+  assert.equal(await c.drive(a.append('x')), 1);
+  // a's change is counted chosen; its install election loses every promise: a is in doubt, holding it.
+  c.dropIf = (_to, msg: Message, from) => from === ca.client && msg.type === 'promise';
+  const change = outcome(a.change(add4));
+  await until(c, () => a.state === 'in-doubt', 30_000);
+  c.dropIf = () => false;
+  assert.equal(change.settled, false, 'the change is held (counted chosen, not installed)');
+
+  // The replicas learned configuration 1 (its entry's commit); b, elected in it, makes configuration 2.
+  const onReplicas = (): PlacedConfiguration[] => [...c.stores.get(1)!.metadata().configs!];
+  assert.equal(onReplicas().at(-1)!.epoch, 1);
+  const b = clientKnowing(c, onReplicas(), onReplicas);
+  const wb = await b.client.writer();
+  const c2 = await c.drive(wb.change(add5));
+  assert.equal(c2.epoch, 2);
+  later = onReplicas().slice(1);
+
+  const r = outcome(a.reelect());
+  await until(c, () => r.settled, 30_000);
+  assert.ok(r.error instanceof WriterFencedError, `a's install election is fenced, got ${String(r.error ?? JSON.stringify(r.value))}`);
+  assert.equal(ca.refreshes(), 0, 'no restart over b');
+  assert.ok((await c.drive(wb.append('b goes on'))) > c2.position, 'b is still the writer');
+});
