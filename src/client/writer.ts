@@ -176,6 +176,9 @@ export class Writer<T = Uint8Array> {
   elect(): Promise<Position> {
     return new Promise((resolve, reject) => {
       this.election = { resolve, reject };
+      // Starting again in a newer configuration (a reelect() abandoned meanwhile, asked again): the old
+      // core is fenced; the fresh one elects for this election once the configuration is known (restartIn).
+      if (this.restarting !== undefined) return;
       this.apply(this.step({ type: 'elect' }, this.client.now()));
     });
   }
