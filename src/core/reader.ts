@@ -70,7 +70,7 @@ import { limits, timing } from './constants.js';
 import { Fill, type FillOutbound, type FillResult } from './fill.js';
 import { Liveness } from './liveness.js';
 import { latestOf, oneLinkView, type ConfigView } from './config-view.js';
-import { compareHeads, configQuorum, voterIds, type ConfigHead } from './membership.js';
+import { compareHeads, configQuorum, headOf, voterIds, type ConfigHead } from './membership.js';
 import { ALL_RULES_ON, type SafetyRules } from './rules.js';
 import type { Action, Entry, Position, PromiseReply, Proposal, ReadReply, ReadRequest, ReplicaId, Slot, WriteReply } from './types.js';
 
@@ -179,7 +179,18 @@ export class ReaderCore {
   /** The VOTING members whose replies decided the last round (the first quorum to answer it), and when: the next round's targets. */
   private firstQuorum: { readonly ids: readonly ReplicaId[]; readonly at: number } | undefined;
   /** The newest head a reply named above the view's latest, if any: the owner's cue to refresh its view. */
-  newerConfig: ConfigHead | undefined;
+  private heardNewer: ConfigHead | undefined;
+
+  /**
+   * The newest head a reply named above the view's latest, while the view still lacks it. Once the owner
+   * refreshed its view to it (or past it), forgotten: else every later `bounds` would end 'stale-config'
+   * for ever, and a client that once followed a change could never read its log's bounds again.
+   */
+  get newerConfig(): ConfigHead | undefined {
+    const h = this.heardNewer;
+    if (h !== undefined && compareHeads(h, headOf(latestOf(this.view))) <= 0) this.heardNewer = undefined;
+    return this.heardNewer;
+  }
 
   constructor(private readonly config: ReaderConfig) {
     assert((config.view === undefined) !== (config.members === undefined), 'a reader takes a view or a member list');
@@ -199,8 +210,8 @@ export class ReaderCore {
   }
 
   private noteHead(head: ConfigHead | undefined): void {
-    if (head === undefined || compareHeads(head, this.newerConfig ?? latestOf(this.view)) <= 0) return;
-    this.newerConfig = head;
+    if (head === undefined || compareHeads(head, this.newerConfig ?? headOf(latestOf(this.view))) <= 0) return;
+    this.heardNewer = head;
   }
 
   get pending(): number {

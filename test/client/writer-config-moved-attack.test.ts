@@ -170,11 +170,11 @@ test('reelect() asked again while an abandoned one is still asking the replicas 
   assert.ok((await c.drive(wb.append('after'))) > c1.position);
 });
 
-// Not R12's writer, found on the way (src/core/reader.ts, not fixed here): ReaderCore.newerConfig is never
-// cleared, so once a reader heard of a newer head, every `bounds` read (staleIfShort: boundsOnly) answers
-// 'stale-config' even after its view holds that configuration. LogClient keeps one reader for its lifetime
-// and gives up after three refreshes (runRead): its beginning() then fails with NoQuorumError for good.
-test('a reader whose view caught up with the newer configuration it heard of reads the bounds again', { todo: 'reader.ts: newerConfig is sticky' }, async () => {
+// Not R12's writer, found on the way (src/core/reader.ts): ReaderCore.newerConfig was never cleared, so once
+// a reader heard of a newer head, every `bounds` read (staleIfShort: boundsOnly) answered 'stale-config'
+// even after its view held that configuration. LogClient keeps one reader for its lifetime and gives up
+// after three refreshes (runRead): its beginning() then failed with NoQuorumError for good.
+test('a reader whose view caught up with the newer configuration it heard of reads the bounds again', async () => {
   const { c, c0 } = cluster();
   const a = clientKnowing(c, [c0], () => [c0]);
   const wa = await a.client.writer();

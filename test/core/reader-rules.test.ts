@@ -700,6 +700,22 @@ test('R5: a read that stops short answers stale-config if a newer head lies at o
   }
 });
 
+test('R5: a newer head heard is forgotten once the view holds it: bounds answer stale-config until the owner refreshed, then the bounds', () => {
+  const c0 = bootstrapConfiguration([1, 2, 3]);
+  const c1: PlacedConfiguration = { ...cfg1, position: 2, floor: 0 };
+  let chain: PlacedConfiguration[] = [c0];
+  const d = new Drive({ view: (q) => chainView(chain)(q) });
+  const m = all3({ slots: [learned(0), learned(1), learned(2, cfgEntry)], config: { epoch: 1, position: 2 }, end: 2 });
+  assert.deepEqual(d.answer(d.bounds(1, 0).send, m, 0).done, [{ id: 1, result: stale({ epoch: 1, position: 2 }) }]);
+  assert.deepEqual(d.rd.newerConfig, { epoch: 1, position: 2 });
+  // The owner refreshed its view (LogClient.refreshConfiguration): the same reader reads the bounds again.
+  chain = [c0, c1];
+  assert.equal(d.rd.newerConfig, undefined, 'the view holds it now');
+  const done = d.answer(d.bounds(2, 10).send, m, 10).done;
+  assert.equal(done.length, 1);
+  assert.equal(done[0]!.result.ok, true, JSON.stringify(done[0]!.result));
+});
+
 test('R5: a stop sign reported in a later round than the one that heard of its position still holds: nothing heard at the entry is no end until its fate is known', () => {
   // Round 1 (members 1, 2): member 1 reports the entry at 3 pending, its reply cut at 2.
   const d = new Drive();
