@@ -176,6 +176,8 @@ export class Writer<T = Uint8Array> {
   elect(): Promise<Position> {
     return new Promise((resolve, reject) => {
       this.election = { resolve, reject };
+      // Each election the application asks for may start again in a newer configuration CONFIG_RESTARTS_MAX times.
+      this.configRestarts = 0;
       // Starting again in a newer configuration (a reelect() abandoned meanwhile, asked again): the old
       // core is fenced; the fresh one elects for this election once the configuration is known (restartIn).
       if (this.restarting !== undefined) return;
@@ -585,6 +587,10 @@ export class Writer<T = Uint8Array> {
     if (this.failure !== undefined) return;
     this.failure = err;
     this.stateNow = state;
+    // An election still asked for (resign() during reelect()) ends with the writer: nothing will answer it.
+    const election = this.election;
+    this.election = undefined;
+    election?.reject(err);
     // A stopped writer can do nothing more: stop routing replies and ticks to it.
     this.client.forgetWriter(this);
     this.stopped.abort(err);

@@ -9,7 +9,7 @@ import type { Message } from '../../src/core/types.js';
 import { chainView } from '../../src/core/config-view.js';
 import { ClosedError } from '../../src/core/errors.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
-import { FakeCluster, type FakeClient } from './fake-cluster.js';
+import { FakeCluster, writerInDoubt, type FakeClient } from './fake-cluster.js';
 import { config0 } from '../core/reconfig-harness.js';
 import type { Writer } from '../../src/client/writer.js';
 
@@ -163,4 +163,17 @@ test('a writer fenced with its change in flight reports the change as of unknown
   assert.ok(err !== undefined, 'the change fails');
   assert.match(err.message, /outcome is unknown/, `the change's own outcome: ${err.name}: ${err.message}`);
   assert.notEqual(err.name, 'WriterFencedError');
+});
+
+test('resign() while reelect() is still electing ends that reelect() too (ClosedError), instead of leaving it unanswered', async () => {
+  const { c, ca, a } = await writerInDoubt(['maybe']);
+  // The promises are lost: the re-election cannot finish.
+  c.dropIf = (_to, msg: Message, from) => from === ca && msg.type === 'promise';
+  const r = outcome(a.reelect());
+  await until(c, () => c.now >= 1_000, 5_000);
+  assert.equal(r.settled, false, 'still electing');
+  await c.drive(a.resign(), 5_000);
+  await until(c, () => r.settled, 1_000);
+  assert.ok(r.error instanceof ClosedError, String(r.error));
+  assert.equal(a.state, 'resigned');
 });
