@@ -846,12 +846,17 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
     this.checkSaneQuorum();
   }
 
-  /** Fails every operation, now and later, once the dropped replicas leave no quorum. */
+  /**
+   * Fails every operation, now and later, once the dropped replicas leave no quorum. Only the voters of the
+   * configuration now count: a dropped replica that was removed since is no voter that fails to answer
+   * (counted, removing a liar from three voters left "no quorum" of the two sane ones, for good).
+   */
   private checkSaneQuorum(): void {
     const ids = this.membership?.ids;
     if (ids === undefined || this.droppedWhy.size === 0) return;
-    if (ids.length - this.gate.droppedCount >= quorumSize(ids.length)) return;
-    this.fail(new NoQuorumError(`no quorum of sane replicas remains: ${[...this.droppedWhy.values()].join('; ')}`));
+    const dropped = ids.filter((id) => this.gate.isDropped(id));
+    if (ids.length - dropped.length >= quorumSize(ids.length)) return;
+    this.fail(new NoQuorumError(`no quorum of sane replicas remains: ${dropped.map((id) => this.droppedWhy.get(id)).join('; ')}`));
   }
 
   private fail(err: ReplogError): void {
