@@ -776,8 +776,22 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
     return `every replica refused the connection: ${this.unreachable()}`;
   }
 
-  /** A handshake named this link's replica. */
+  /**
+   * A handshake named this link's replica. A link reconnects to its address, and the replica there may be
+   * another one now (its member moved away with `member update`, a new member took the address): the link
+   * no longer speaks for the member it reached before. Left speaking for it, that member's requests went to
+   * the new replica (dropped as hostile for answering them) and, the link being connected, the member's
+   * new address was never linked.
+   */
   private identify(link: PeerLink, id: ReplicaId): void {
+    const before = this.idOf.get(link);
+    if (before !== undefined && before !== id && this.byId.get(before) === link) {
+      this.byId.delete(before);
+      // Another link that reaches it speaks for it, else one to its address in the configuration (tick).
+      for (const [other, i] of this.idOf) if (i === before && other !== link && other.connected) this.byId.set(before, other);
+      const m = this.membership?.members.find((x) => x.id === before);
+      if (m !== undefined && !this.byId.has(before)) this.addLink(m.address);
+    }
     this.idOf.set(link, id);
     const current = this.byId.get(id);
     if (current === undefined || !current.connected) this.byId.set(id, link);

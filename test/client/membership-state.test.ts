@@ -2,7 +2,11 @@
 // each member id, the configuration it adopted). Membership changes made elsewhere must not leave that
 // state stale (found by the R12 client review, after the reader's `newerConfig` bug of 5b95033):
 //  - a replica the client dropped as hostile, later removed, still counted against the quorum of the
-//    members that are left: removing it from three voters made the client refuse to run for good;
+//    members that are left: removing it from three voters made the client refuse to run for good.
+//  - a link whose address came to reach another replica (member 2 moved away with `member update`, a new
+//    member 4 added at its old address) went on speaking for member 2: the client sent member 2's requests
+//    to replica 4 (dropped as hostile for answering them), and took member 2 for connected, so its new
+//    address was linked only once replica 4 had been dropped.
 // Real replicas in this process (startReplica), real sockets.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,6 +40,11 @@ async function start(opts: Parameters<typeof startReplica>[0]): Promise<Replica>
   const r = await startReplica({ logger: quiet, ...opts });
   running.add(r);
   return r;
+}
+
+async function stop(r: Replica): Promise<void> {
+  running.delete(r);
+  await r.stop();
 }
 
 async function connect(addresses: string[], options: LogClientOptions = {}): Promise<LogClient> {
@@ -90,4 +99,47 @@ test('a client that dropped a hostile replica goes on working once that replica 
   const p = await w.append('after the liar left');
   assert.equal(text((await client.read(p, p, { timeoutMs: 20_000 }))[0]!.data), 'after the liar left');
   await w.resign();
+});
+
+test("a link whose address came to reach another replica stops speaking for its old member (member update, then a new member at the old address)", async () => {
+  const { dirs: ds, addresses, replicas } = await cluster(3);
+  const [a1, a2, a3] = addresses as [string, string, string];
+  const [b2] = (await freePorts(1)).map((p) => `127.0.0.1:${p}`) as [string];
+  const log = recordingLogger();
+  const client = await connect(addresses, { log });
+  const w0 = await client.writer();
+  await w0.append('before');
+  await w0.resign();
+  const connects: { replica: number; address: string }[] = [];
+  client.on('connect', (e) => connects.push(e));
+
+  // Member 2 moves from a2 to b2: it stops, the configuration says b2, and a new member 4 is added at a2.
+  await stop(replicas[1]!);
+  const admin = await connect([a1, a3]);
+  await admin.members.update(2, b2);
+  const joining = start({ id: 4, dir: join(root, `r${++dirs}`), listen: a2, join: [a1, a3] });
+  await admin.members.add(4, a2);
+  await joining;
+  // The client's link to a2 reconnects, to replica 4 now, before member 2 is back at its new address.
+  await waitFor('the client reaches replica 4 at a2', () => connects.some((e) => e.replica === 4 && e.address === a2), 30_000);
+  const r2 = await start({ id: 2, dir: ds[1]!, listen: b2, members: `1=${a1},2=${b2},3=${a3}` });
+  // Its restart check and catch-up done: VOTING, as far as member 3, twice in a row.
+  let seen = 0;
+  await waitFor('replica 2 caught up at its new address', async () => {
+    const s = await admin.members.status();
+    const [m2, m3] = [s.find((m) => m.id === 2), s.find((m) => m.id === 3)];
+    seen = m2?.status === 'VOTING' && m3?.end !== null && (m2.end ?? -1) >= m3!.end! ? seen + 1 : 0;
+    return seen >= 2 && r2.status === 'VOTING';
+  }, 60_000);
+  await close(admin);
+
+  // Without replica 1 a quorum needs member 2, at b2. Before the fix the client still sent member 2's
+  // requests over the link to a2 (replica 4) and dropped replica 4, for the client's lifetime, for
+  // answering requests sent to member 2; only then, the link closed, did it link member 2 at b2.
+  await stop(replicas[0]!);
+  const end = await client.ending({ timeoutMs: 30_000 });
+  assert.ok(end >= 0, `ending() ${end}`);
+  const entries = await client.read(0, end, { timeoutMs: 30_000 });
+  assert.deepEqual(entries.map((e) => text(e.data)), ['before']);
+  assert.ok(!log.has(/dropping it/), `no replica dropped: ${JSON.stringify(log.lines.filter((l) => /dropping/.test(l.msg ?? '')))}`);
 });
