@@ -264,6 +264,9 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
   /** When this client last asked every replica it reaches for the configuration (tick's refresh). */
   private configAskedAt = 0;
 
+  /** The newest epoch a removed replica's answer named (onConfig): refreshConfiguration waits for its members to tell it. */
+  private onward = -1;
+
   /** Each replica's change in progress, from its latest config reply (config show's `pending`). */
   private readonly pendingBy = new Map<ReplicaId, PendingConfig | undefined>();
 
@@ -313,6 +316,7 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
    * `timeoutMs`) until each answered: the newest epoch among the answers is adopted.
    */
   async refreshConfiguration(timeoutMs = 2_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
     const asked: Promise<void>[] = [];
     for (const [link, id] of this.idOf) {
       if (!link.connected) continue;
@@ -335,6 +339,10 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
       link.send(config);
     }
     await Promise.all(asked);
+    // A removed replica named a newer configuration (onConfig): its members, linked to just now, answer the
+    // `config` each link sends once it connects. Waited for (within `timeoutMs`), so that the read or
+    // configuration() that asked goes on in the configuration they tell.
+    while (!this.closed && (this.membership?.epoch ?? -1) < this.onward && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 
   /** @internal Request ids unique across this client's cores, so each reply matches one request. */
@@ -803,12 +811,19 @@ export class LogClient<T = Uint8Array> extends EventEmitter<LogClientEvents> {
     const voters = reply.voters ?? reply.members;
     const learners = reply.learners ?? [];
     const all = [...voters, ...learners];
+    const cur = this.membership;
     if (!all.some((m) => m.id === from)) {
-      // A removed replica answers with the configuration that removed it (R7): it no longer speaks for the log.
-      this.log.info({ replica: from }, 'a replica sent a configuration that does not include it (removed?): ignoring it');
+      // A removed replica answers with the configuration that removed it (R7): it no longer speaks for the
+      // log, but that configuration points onward (R13): its members are linked to, and their own answers
+      // (each naming itself) are what is adopted. Ignored outright, a client whose every known member was
+      // replaced while it was away never found the cluster again.
+      this.log.info({ replica: from, epoch: reply.epoch }, 'a replica sent a configuration that does not include it (removed?): asking its members');
+      if (cur === undefined || reply.epoch > cur.epoch) {
+        this.onward = Math.max(this.onward, reply.epoch);
+        for (const m of all) if (!this.byId.has(m.id)) this.addLink(m.address);
+      }
       return;
     }
-    const cur = this.membership;
     if (cur !== undefined) {
       if (reply.epoch < cur.epoch) return;
       if (reply.epoch === cur.epoch) {

@@ -7,6 +7,9 @@
 //    member 4 added at its old address) went on speaking for member 2: the client sent member 2's requests
 //    to replica 4 (dropped as hostile for answering them), and took member 2 for connected, so its new
 //    address was linked only once replica 4 had been dropped.
+//  - a client whose every known member was replaced (R12: "finds the cluster after every address it was
+//    started with is gone") ignored the removed replicas' answers, which name the members that replaced
+//    them (R13: "which points onward"): it never found the cluster.
 // Real replicas in this process (startReplica), real sockets.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -142,4 +145,43 @@ test("a link whose address came to reach another replica stops speaking for its 
   const entries = await client.read(0, end, { timeoutMs: 30_000 });
   assert.deepEqual(entries.map((e) => text(e.data)), ['before']);
   assert.ok(!log.has(/dropping it/), `no replica dropped: ${JSON.stringify(log.lines.filter((l) => /dropping/.test(l.msg ?? '')))}`);
+});
+
+test('a client whose every known member was replaced finds the cluster through the removed replicas (R13: they point onward)', async () => {
+  const { addresses } = await cluster(1);
+  const [a1] = addresses as [string];
+  // The long-lived client reaches replica 1 through a proxy that, while the members are replaced, answers
+  // nothing (the client is cut off, as by a partition, and misses every change).
+  const [p1] = await proxies([a1], [undefined]);
+  proxyList.push(p1!);
+  const client = await connect([p1!.address]);
+  const w0 = await client.writer();
+  await w0.append('before');
+  await w0.resign();
+  p1!.tamper = () => null;
+
+  const [a2] = (await freePorts(1)).map((p) => `127.0.0.1:${p}`) as [string];
+  const admin = await connect([a1]);
+  const joining = start({ id: 2, dir: join(root, `r${++dirs}`), listen: a2, join: [a1] });
+  const replaced = admin.members.replace(1, 2, a2);
+  const r2 = await joining;
+  await replaced;
+  await waitFor('replica 2 VOTING', () => r2.status === 'VOTING', 60_000);
+  await close(admin);
+  // Replica 1 is removed but still running (until the operator stops it): it answers with the
+  // configuration that removed it, which names member 2 at a2.
+  p1!.tamper = undefined;
+
+  const c = await client.configuration({ timeoutMs: 20_000 });
+  assert.deepEqual(c.voters, [{ id: 2, address: a2 }], 'the long-lived client follows the removed replica onward');
+  assert.deepEqual((await client.read(0, 100, { timeoutMs: 20_000 })).map((e) => text(e.data)), ['before']);
+
+  // A client started now with only the removed replica's address finds the cluster too.
+  const fresh = await LogClient.connect([a1], { connectTimeoutMs: 20_000 });
+  clients.add(fresh);
+  assert.deepEqual((await fresh.configuration({ timeoutMs: 20_000 })).voters, [{ id: 2, address: a2 }]);
+  const w = await fresh.writer({ timeoutMs: 20_000 });
+  const p = await w.append('found it');
+  assert.equal(text((await fresh.read(p, p, { timeoutMs: 20_000 }))[0]!.data), 'found it');
+  await w.resign();
 });
