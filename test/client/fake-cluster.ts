@@ -227,3 +227,29 @@ export async function writerInDoubt(texts: readonly string[]): Promise<{ c: Fake
   const errors = await appendsInDoubtOnOne(c, ca, a, texts);
   return { c, ca, a, errors };
 }
+
+/** Drives the fake cluster until `cond` holds (bounded in fake time). */
+export async function until(c: FakeCluster, cond: () => boolean, maxMs = 60_000): Promise<void> {
+  let polls = 0;
+  await c.drive(
+    new Promise<void>((resolve, reject) => {
+      const poll = (): void => {
+        if (cond()) resolve();
+        else if (++polls > 100_000) reject(new Error('condition never held'));
+        else setImmediate(poll);
+      };
+      poll();
+    }),
+    maxMs,
+  );
+}
+
+/** Settles `p` (resolved or rejected) as a value, so a test can look at it later. */
+export function outcome<T>(p: Promise<T>): { value?: T; error?: unknown; settled: boolean } {
+  const o: { value?: T; error?: unknown; settled: boolean } = { settled: false };
+  p.then(
+    (v) => Object.assign(o, { value: v, settled: true }),
+    (e: unknown) => Object.assign(o, { error: e, settled: true }),
+  );
+  return o;
+}

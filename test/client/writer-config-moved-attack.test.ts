@@ -8,67 +8,12 @@ import { chainView } from '../../src/core/config-view.js';
 import { WriterFencedError } from '../../src/core/errors.js';
 import type { PlacedConfiguration } from '../../src/core/membership.js';
 import type { Message } from '../../src/core/types.js';
-import { MemoryStore } from '../../src/storage/memory-store.js';
 import { Writer } from '../../src/client/writer.js';
 import type { LogClient } from '../../src/client/log-client.js';
-import { FakeCluster, appendsInDoubtOnOne, type FakeClient } from './fake-cluster.js';
-import { config0 } from '../core/reconfig-harness.js';
+import { appendsInDoubtOnOne, outcome, until } from './fake-cluster.js';
+import { add4, clientKnowing, cluster } from './config-moved-kit.js';
 
-const add4 = { id: 'add-4', ifEpoch: 0, change: { kind: 'add' as const, member: { id: 4, address: 'h4:1' } } };
 const add5 = { id: 'add-5', ifEpoch: 1, change: { kind: 'add' as const, member: { id: 5, address: 'h5:1' } } };
-
-function cluster(): { c: FakeCluster; c0: PlacedConfiguration } {
-  const c = new FakeCluster(3);
-  const c0 = config0([1, 2, 3]);
-  for (const id of c.ids) c.stores.set(id, new MemoryStore({ status: 'VOTING', promised: 0, incarnation: `inc-${id}`, configs: [c0] }));
-  return { c, c0 };
-}
-
-/** A client that knows `chain` and takes `later()` when the writer asks the replicas (refresh() may be held). */
-function clientKnowing(
-  c: FakeCluster,
-  chain: PlacedConfiguration[],
-  later: () => PlacedConfiguration[],
-  hold?: () => Promise<void>,
-): { client: FakeClient; refreshes: () => number } {
-  const client = c.client();
-  let view = chain;
-  let refreshes = 0;
-  const x = client as unknown as { configView: () => unknown; refreshConfiguration: () => Promise<void> };
-  x.configView = () => chainView(view);
-  client.readIn((q) => chainView(view)(q));
-  Object.defineProperty(client, 'chain', { get: () => view });
-  x.refreshConfiguration = async () => {
-    refreshes++;
-    if (hold !== undefined) await hold();
-    view = later();
-  };
-  return { client, refreshes: () => refreshes };
-}
-
-async function until(c: FakeCluster, cond: () => boolean, maxMs = 60_000): Promise<void> {
-  let polls = 0;
-  await c.drive(
-    new Promise<void>((resolve, reject) => {
-      const poll = (): void => {
-        if (cond()) resolve();
-        else if (++polls > 100_000) reject(new Error('condition never held'));
-        else setImmediate(poll);
-      };
-      poll();
-    }),
-    maxMs,
-  );
-}
-
-function outcome<T>(p: Promise<T>): { value?: T; error?: unknown; settled: boolean } {
-  const o: { value?: T; error?: unknown; settled: boolean } = { settled: false };
-  p.then(
-    (v) => Object.assign(o, { value: v, settled: true }),
-    (e: unknown) => Object.assign(o, { error: e, settled: true }),
-  );
-  return o;
-}
 
 function coreOf(w: Writer): { roleKind: string } {
   return (w as unknown as { core: { roleKind: string } }).core;

@@ -5,52 +5,16 @@
 // fenced: that configuration was installed by a writer elected after it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chainView } from '../../src/core/config-view.js';
 import { WriterFencedError } from '../../src/core/errors.js';
-import type { PlacedConfiguration } from '../../src/core/membership.js';
 import type { Message } from '../../src/core/types.js';
-import { MemoryStore } from '../../src/storage/memory-store.js';
-import { FakeCluster, appendsInDoubtOnOne, type FakeClient } from './fake-cluster.js';
-import { config0 } from '../core/reconfig-harness.js';
-import type { Writer } from '../../src/client/writer.js';
-
-const add4 = { id: 'add-4', ifEpoch: 0, change: { kind: 'add' as const, member: { id: 4, address: 'h4:1' } } };
-
-/** A change made by the writer itself (the stand-in client has no `log.members`). */
-function change(w: Writer, request: typeof add4): Promise<PlacedConfiguration> {
-  return (w as unknown as { change: (r: typeof add4) => Promise<PlacedConfiguration> }).change(request);
-}
-
-/** Three voters in configuration 0, with addresses, and clients whose view is `chain` until they refresh. */
-function cluster(): { c: FakeCluster; c0: PlacedConfiguration } {
-  const c = new FakeCluster(3);
-  const c0 = config0([1, 2, 3]);
-  for (const id of c.ids) c.stores.set(id, new MemoryStore({ status: 'VOTING', promised: 0, incarnation: `inc-${id}`, configs: [c0] }));
-  return { c, c0 };
-}
-
-/** A client that knows `chain` and learns `later` (counting how often) when the writer asks the replicas. */
-function clientKnowing(c: FakeCluster, chain: PlacedConfiguration[], later: () => PlacedConfiguration[]): { client: FakeClient; refreshes: () => number } {
-  const client = c.client();
-  let view = chain;
-  let refreshes = 0;
-  const x = client as unknown as { configView: () => unknown; refreshConfiguration: () => Promise<void>; chain: PlacedConfiguration[] };
-  x.configView = () => chainView(view);
-  client.readIn((q) => chainView(view)(q));
-  Object.defineProperty(client, 'chain', { get: () => view });
-  x.refreshConfiguration = () => {
-    refreshes++;
-    view = later();
-    return Promise.resolve();
-  };
-  return { client, refreshes: () => refreshes };
-}
+import { appendsInDoubtOnOne } from './fake-cluster.js';
+import { add4, clientKnowing, cluster } from './config-moved-kit.js';
 
 test("an election that meets a configuration installed meanwhile starts again in it and wins; the appends then go out in it", async () => {
   const { c, c0 } = cluster();
   const a = clientKnowing(c, [c0], () => [c0]);
   const wa = await a.client.writer();
-  const c1 = await c.drive(change(wa, add4));
+  const c1 = await c.drive(wa.change(add4));
   assert.equal(c1.epoch, 1, 'the change is installed');
   assert.equal(await c.drive(wa.resign()), undefined);
 
@@ -84,7 +48,7 @@ test('reelect() that meets a configuration installed while the writer was in dou
   // Meanwhile another writer adds a learner (settling position 2 on its way).
   const a = clientKnowing(c, [c0], () => [c0]);
   const wa = await a.client.writer();
-  const c1 = await c.drive(change(wa, add4));
+  const c1 = await c.drive(wa.change(add4));
   onReplicas = [c0, c1];
   await c.drive(wa.resign());
   const r = await c.drive(wb.reelect());
@@ -106,7 +70,7 @@ test('an elected writer that meets a configuration installed by a writer elected
   // a is elected after b (fencing it) and adds a learner; b has sent nothing since.
   const a = clientKnowing(c, [c0], () => [c0]);
   const wa = await a.client.writer();
-  const c1 = await c.drive(change(wa, add4));
+  const c1 = await c.drive(wa.change(add4));
   assert.equal(c1.epoch, 1);
   // b's next append meets the newer configuration first ('stale-config' comes before the proposal check).
   const err = await c.drive(wb.append('b again').then(() => undefined, (e: unknown) => e));
@@ -121,7 +85,7 @@ test('a configuration that keeps moving ends the election as fenced after a boun
   const { c, c0 } = cluster();
   const a = clientKnowing(c, [c0], () => [c0]);
   const wa = await a.client.writer();
-  const c1 = await c.drive(change(wa, add4));
+  const c1 = await c.drive(wa.change(add4));
   await c.drive(wa.resign());
   // b never learns the newer configuration: every election meets it again.
   const b = clientKnowing(c, [c0], () => [c0]);

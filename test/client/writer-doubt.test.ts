@@ -9,7 +9,7 @@ import type { Message } from '../../src/core/types.js';
 import { chainView } from '../../src/core/config-view.js';
 import { ClosedError } from '../../src/core/errors.js';
 import { MemoryStore } from '../../src/storage/memory-store.js';
-import { FakeCluster, writerInDoubt, type FakeClient } from './fake-cluster.js';
+import { FakeCluster, outcome, until, writerInDoubt, type FakeClient } from './fake-cluster.js';
 import { config0 } from '../core/reconfig-harness.js';
 import type { Writer } from '../../src/client/writer.js';
 
@@ -21,32 +21,6 @@ interface Doubt {
   a: Writer;
   change: Promise<unknown>;
   queued: Promise<number>;
-}
-
-/** Settles `p` (resolved or rejected) as a value, so a test can look at it later. */
-function outcome<T>(p: Promise<T>): { value?: T; error?: unknown; settled: boolean } {
-  const o: { value?: T; error?: unknown; settled: boolean } = { settled: false };
-  p.then(
-    (v) => Object.assign(o, { value: v, settled: true }),
-    (e: unknown) => Object.assign(o, { error: e, settled: true }),
-  );
-  return o;
-}
-
-/** Drives the fake cluster until `cond` holds (bounded in fake time). */
-async function until(c: FakeCluster, cond: () => boolean, maxMs = 60_000): Promise<void> {
-  let polls = 0;
-  await c.drive(
-    new Promise<void>((resolve, reject) => {
-      const poll = (): void => {
-        if (cond()) resolve();
-        else if (++polls > 100_000) reject(new Error('condition never held'));
-        else setImmediate(poll);
-      };
-      poll();
-    }),
-    maxMs,
-  );
 }
 
 /**
