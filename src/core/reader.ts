@@ -316,7 +316,10 @@ export class ReaderCore {
     for (const op of this.ops.values()) {
       if (op.round?.rid !== msg.rid || op.round.replies.has(from)) continue;
       op.round.replies.set(from, msg);
-      const voting = [...op.round.replies].filter(([, r]) => r.status === 'VOTING').map(([id]) => id);
+      // Only voters of the latest configuration count toward its quorum: the view may have moved on since the
+      // round was sent (a member removed meanwhile answers too, and its reply still informs the evaluation).
+      const voters = this.members;
+      const voting = [...op.round.replies].filter(([id, r]) => r.status === 'VOTING' && voters.includes(id)).map(([id]) => id);
       if (voting.length >= this.quorum) {
         this.firstQuorum = { ids: voting, at: this.now };
         this.evaluate(op, send, done);

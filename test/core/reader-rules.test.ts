@@ -716,6 +716,23 @@ test('R5: a newer head heard is forgotten once the view holds it: bounds answer 
   assert.equal(done[0]!.result.ok, true, JSON.stringify(done[0]!.result));
 });
 
+test('a round sent in one configuration and answered after the view moved on counts only the latest voters toward the quorum', () => {
+  // Voters {1,2,3,4}; the entry at 2 removes 1: {2,3,4}, quorum 2. The view moves on while the round is out.
+  const c0 = bootstrapConfiguration([1, 2, 3, 4]);
+  const c1: PlacedConfiguration = { epoch: 1, voters: voters([2, 3, 4]), learners: [], nextId: 5, position: 2, floor: 0 };
+  let chain: PlacedConfiguration[] = [c0];
+  const d = new Drive({ view: (q) => chainView(chain)(q) });
+  const sent = d.bounds(1, 0).send;
+  assert.deepEqual(d.answer(sent, { 1: { end: 1 } }, 0).done, []);
+  chain = [c0, c1];
+  // Removed member 1 and voter 2 are no quorum of {2,3,4}: 3 and 4 acknowledged position 3.
+  assert.deepEqual(d.answer(sent, { 2: { end: 2 } }, 0).done, [], 'not yet: one voter of the latest configuration answered');
+  const done = d.answer(sent, { 3: { end: 3 } }, 0).done;
+  assert.equal(done.length, 1);
+  const r = done[0]!.result;
+  assert.ok(r.ok && r.end >= 3, JSON.stringify(r));
+});
+
 test('R5: a stop sign reported in a later round than the one that heard of its position still holds: nothing heard at the entry is no end until its fate is known', () => {
   // Round 1 (members 1, 2): member 1 reports the entry at 3 pending, its reply cut at 2.
   const d = new Drive();
