@@ -45,7 +45,8 @@
  * `end` heard, at or above every acknowledged position.
  *
  * Configurations (docs/reconfiguration.md): reads ask the voters of the
- * latest configuration the reader's view knows, and its fills run in
+ * latest configuration the reader's view knows, and only their replies make a
+ * round's quorum (the view may move on while a round is out); its fills run in
  * config(q). A reply that names a newer head is remembered (`newerConfig`)
  * for the owner to refresh its view; a fill that meets 'stale-config' ends
  * the read with that error.
